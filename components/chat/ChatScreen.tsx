@@ -1,0 +1,100 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useEffect, useRef } from 'react';
+import { conversationMessages, recentConversations } from '@/lib/chat/conversation-store';
+import type { ErrorAction, KeyStatus } from '@/lib/protocol';
+import { getDb } from '@/lib/storage/db';
+import type { ChatStore } from './chat-store';
+import { Composer } from './Composer';
+import { HistoryList } from './HistoryList';
+import { MessageItem, type MessageActions } from './MessageItem';
+
+export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatStore; keyStatus: KeyStatus | null; openOptions: () => void }) {
+  const conversationId = useChat((s) => s.conversationId);
+  const view = useChat((s) => s.view);
+  const live = useChat((s) => s.live);
+  const notice = useChat((s) => s.notice);
+  const sending = useChat((s) => s.sending);
+  // Actions never change, so they are read once rather than subscribed to.
+  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice } = useChat.getState();
+
+  // Reopening the popup shows the most recent conversation.
+  const opened = useRef(false);
+  useEffect(() => {
+    if (opened.current) return;
+    opened.current = true;
+    recentConversations(getDb(), 1).then(
+      ([latest]) => latest && open(latest.id),
+      (err: unknown) => console.warn('[pace] could not read conversations', err),
+    );
+  }, [open]);
+
+  const messages = useLiveQuery(() => (conversationId ? conversationMessages(getDb(), conversationId) : []), [conversationId]);
+
+  const list = useRef<HTMLDivElement>(null);
+  const lastText = messages?.at(-1)?.id ? (live[messages.at(-1)!.id] ?? messages.at(-1)!.text).length : 0;
+  useEffect(() => {
+    list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [messages?.length, lastText]);
+
+  const actions: MessageActions = {
+    stop: (id) => void stop(id),
+    retry: (id) => void retry(id),
+    act: (action: ErrorAction, id) => {
+      if (action === 'open_options') openOptions();
+      else if (action === 'new_chat') newChat();
+      else void retry(id);
+    },
+  };
+
+  return (
+    <div className="chat">
+      <header className="topbar">
+        <strong className="brand">Pace</strong>
+        <nav>
+          <button type="button" onClick={newChat} title="Start a new chat">
+            New chat
+          </button>
+          <button type="button" onClick={view === 'history' ? closeHistory : showHistory} aria-pressed={view === 'history'}>
+            History
+          </button>
+          <button type="button" onClick={openOptions} title="Options" aria-label="Options">
+            ⚙
+          </button>
+        </nav>
+      </header>
+      {keyStatus?.demo && (
+        <p className="banner banner-demo" data-testid="demo-banner">
+          Demo mode: answers come from Pace&apos;s local demo backend, not from Claude. Add your API key in options to chat for real.
+        </p>
+      )}
+      {keyStatus && !keyStatus.hasKey && !keyStatus.demo && (
+        <p className="banner banner-warn" data-testid="no-key-banner">
+          No API key yet. <button type="button" className="link" onClick={openOptions}>Add your key in options</button> to start
+          chatting.
+        </p>
+      )}
+      {view === 'history' ? (
+        <HistoryList onOpen={open} currentId={conversationId} />
+      ) : (
+        <div className="messages" ref={list} aria-live="polite">
+          {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
+          {messages?.map((m) => <MessageItem key={m.id} message={m} live={live[m.id]} actions={actions} />)}
+        </div>
+      )}
+      {notice && (
+        <div className="notice" role="alert" data-testid="notice" data-code={notice.code}>
+          <span>{notice.message}</span>
+          {notice.action === 'open_options' && (
+            <button type="button" className="link" onClick={openOptions}>
+              Open options
+            </button>
+          )}
+          <button type="button" className="link" onClick={dismissNotice} aria-label="Dismiss">
+            ✕
+          </button>
+        </div>
+      )}
+      <Composer onSend={send} busy={sending} />
+    </div>
+  );
+}

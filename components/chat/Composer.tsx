@@ -1,0 +1,80 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
+import { draftItem } from '@/lib/storage/settings';
+
+/**
+ * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
+ * changes, and cleared only when the background has accepted the message.
+ */
+export function Composer({ onSend, busy }: { onSend: (text: string) => Promise<boolean>; busy: boolean }) {
+  const [text, setText] = useState('');
+  const [loaded, setLoaded] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    draftItem.getValue().then(
+      (draft) => {
+        setText((current) => current || draft);
+        setLoaded(true);
+      },
+      (err: unknown) => {
+        console.warn('[pace] could not read the draft', err);
+        setLoaded(true);
+      },
+    );
+    box.current?.focus();
+  }, []);
+
+  useEffect(() => {
+    if (!loaded) return;
+    const t = setTimeout(() => {
+      draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
+    }, 200);
+    return () => clearTimeout(t);
+  }, [text, loaded]);
+
+  const submit = async () => {
+    if (busy) return;
+    const sent = text;
+    if (await onSend(sent)) {
+      setText((current) => (current === sent ? '' : current));
+      await draftItem.setValue('');
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      void submit();
+    }
+  };
+
+  const over = text.length > MAX_PROMPT_CHARS;
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <textarea
+        ref={box}
+        aria-label="Message"
+        placeholder="Message Claude (Enter to send, Shift+Enter for a new line)"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+        rows={3}
+      />
+      <div className="composer-bar">
+        <span className={over ? 'count over' : 'count'}>
+          {text.length > 1000 ? `${text.length.toLocaleString('en-US')} / ${MAX_PROMPT_CHARS.toLocaleString('en-US')}` : ''}
+        </span>
+        <button type="submit" className="primary" disabled={busy}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,91 @@
+import { useState } from 'react';
+import type { ErrorAction } from '@/lib/protocol';
+import type { ChatMessage } from '@/lib/storage/db';
+import { Markdown } from './Markdown';
+
+export interface MessageActions {
+  stop(id: string): void;
+  retry(id: string): void;
+  act(action: ErrorAction, messageId: string): void;
+}
+
+const ACTION_LABEL: Record<ErrorAction, string> = {
+  open_options: 'Open options',
+  retry: 'Retry',
+  new_chat: 'New chat',
+};
+
+export function MessageItem({ message, live, actions }: { message: ChatMessage; live?: string; actions: MessageActions }) {
+  if (message.role === 'user') {
+    return (
+      <div className="msg msg-user" data-testid="user-message">
+        <div className="bubble">{message.text}</div>
+      </div>
+    );
+  }
+  // While streaming the page may be ahead of the last checkpoint; take the longer text.
+  const text = message.status === 'streaming' && live !== undefined && live.length >= message.text.length ? live : message.text;
+  return (
+    <div className={`msg msg-assistant status-${message.status}`} data-testid="assistant-message" data-status={message.status}>
+      {message.demo && <span className="tag tag-demo">demo answer</span>}
+      {text ? <Markdown text={text} /> : null}
+      <AnswerStatus message={message} hasText={text !== ''} />
+      <div className="msg-actions">
+        {(message.status === 'streaming' || message.status === 'pending') && (
+          <button type="button" className="link" onClick={() => actions.stop(message.id)}>
+            Stop
+          </button>
+        )}
+        {text !== '' && message.status !== 'streaming' && <CopyButton text={text} />}
+        {message.status !== 'streaming' && message.status !== 'pending' && (
+          <button type="button" className="link" onClick={() => actions.retry(message.id)}>
+            Retry
+          </button>
+        )}
+        {message.status === 'error' && message.error?.action && message.error.action !== 'retry' && (
+          <button type="button" className="link" onClick={() => actions.act(message.error!.action!, message.id)}>
+            {ACTION_LABEL[message.error.action]}
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boolean }) {
+  switch (message.status) {
+    case 'pending':
+      return <p className="status" role="status">Waiting to send…</p>;
+    case 'streaming':
+      return hasText ? <span className="cursor" aria-hidden="true" /> : <p className="status" role="status">Claude is writing…</p>;
+    case 'stopped':
+      return <p className="status">Stopped.</p>;
+    case 'interrupted':
+    case 'error':
+      return (
+        <p className="error" role="alert" data-testid="answer-error">
+          {message.error?.message ?? 'This answer failed.'}
+        </p>
+      );
+    default:
+      return message.stopReason === 'max_tokens' ? (
+        <p className="status">Cut off at the maximum answer length (set it on the options page).</p>
+      ) : null;
+  }
+}
+
+function CopyButton({ text }: { text: string }) {
+  const [copied, setCopied] = useState<'idle' | 'done' | 'failed'>('idle');
+  const copy = () => {
+    navigator.clipboard.writeText(text).then(
+      () => setCopied('done'),
+      () => setCopied('failed'),
+    );
+    setTimeout(() => setCopied('idle'), 1500);
+  };
+  return (
+    <button type="button" className="link" onClick={copy}>
+      {copied === 'done' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy'}
+    </button>
+  );
+}

@@ -1,0 +1,79 @@
+/** What the popup is doing right now. Stored data (conversations, messages) is read with useLiveQuery, not kept here. */
+import { create } from 'zustand';
+import type { BackgroundClient } from '@/lib/messaging/page-client';
+import type { PaceError, PaceEvent } from '@/lib/protocol';
+
+export interface ChatState {
+  /** The open conversation; null for a new, empty chat. */
+  conversationId: string | null;
+  view: 'chat' | 'history';
+  /** Text of answers being streamed, as pushed by the background (ahead of the database). */
+  live: Record<string, string>;
+  sending: boolean;
+  notice: PaceError | null;
+  send(text: string): Promise<boolean>;
+  stop(messageId: string): Promise<void>;
+  retry(messageId: string): Promise<void>;
+  newChat(): void;
+  open(conversationId: string): void;
+  showHistory(): void;
+  closeHistory(): void;
+  dismissNotice(): void;
+  receive(event: PaceEvent): void;
+}
+
+export function createChatStore(client: BackgroundClient) {
+  return create<ChatState>()((set, get) => ({
+    conversationId: null,
+    view: 'chat',
+    live: {},
+    sending: false,
+    notice: null,
+    async send(text) {
+      if (get().sending) return false;
+      set({ sending: true, notice: null });
+      const result = await client.request('chat.send', { conversationId: get().conversationId, text });
+      if (result.ok) {
+        set({ sending: false, conversationId: result.data.conversationId });
+        return true;
+      }
+      set({ sending: false, notice: result.error });
+      return false;
+    },
+    async stop(messageId) {
+      const result = await client.request('chat.stop', { messageId });
+      if (!result.ok) set({ notice: result.error });
+    },
+    async retry(messageId) {
+      set((s) => ({ notice: null, live: withoutKey(s.live, messageId) }));
+      const result = await client.request('chat.retry', { messageId });
+      if (!result.ok) set({ notice: result.error });
+    },
+    newChat() {
+      set({ conversationId: null, view: 'chat', notice: null });
+    },
+    open(conversationId) {
+      set({ conversationId, view: 'chat', notice: null });
+    },
+    showHistory() {
+      set({ view: 'history' });
+    },
+    closeHistory() {
+      set({ view: 'chat' });
+    },
+    dismissNotice() {
+      set({ notice: null });
+    },
+    receive(event) {
+      if (event.type === 'answer.progress') {
+        set((s) => ({ live: { ...s.live, [event.messageId]: event.text } }));
+      }
+    },
+  }));
+}
+
+export type ChatStore = ReturnType<typeof createChatStore>;
+
+function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+}

@@ -1,0 +1,111 @@
+import { useEffect, useState } from 'react';
+import { browser } from 'wxt/browser';
+import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
+import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
+import { settingsItem } from '@/lib/storage/settings';
+
+type Draft = { [K in keyof Settings]: string };
+
+const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens) });
+
+/** Model, answer length, system prompt and base URL; every field checked before anything is saved. */
+export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null; onBaseURL: (url: string) => void }) {
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [errors, setErrors] = useState<SettingsErrors>({});
+  const [message, setMessage] = useState<string | null>(null);
+
+  useEffect(() => {
+    void settingsItem.getValue().then((s) => {
+      setDraft(toDraft(s));
+      onBaseURL(s.baseURL);
+    });
+  }, [onBaseURL]);
+
+  if (!draft) return null;
+  const options = withCurrent(models ?? [...FALLBACK_MODELS], draft.model);
+
+  const change = (field: keyof Settings, value: string) => {
+    setDraft({ ...draft, [field]: value });
+    setErrors({ ...errors, [field]: undefined });
+    setMessage(null);
+    if (field === 'baseURL') onBaseURL(value);
+  };
+
+  const save = () => {
+    const checked = checkSettings(draft);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      setMessage('Nothing was saved: fix the fields marked below.');
+      return;
+    }
+    // A new origin needs the user's permission, asked for from this click before any await.
+    const origin = new URL(checked.value.baseURL).origin;
+    const asked = origin === new URL(DEFAULT_BASE_URL).origin ? null : browser.permissions.request({ origins: [`${origin}/*`] });
+    void settingsItem.setValue(checked.value).then(() => {
+      setDraft(toDraft(checked.value));
+      setErrors({});
+      setMessage('Saved.');
+    });
+    asked?.then(
+      (granted) =>
+        !granted &&
+        setMessage(`Saved. Access to ${origin} was not granted: Pace can reach it only if that server allows cross-origin requests.`),
+      (err: unknown) => console.warn('[pace] permission request failed', err),
+    );
+  };
+
+  return (
+    <section aria-labelledby="chat-heading">
+      <h2 id="chat-heading">Chat</h2>
+      <label htmlFor="model">Model</label>
+      <select id="model" value={draft.model} onChange={(e) => change('model', e.target.value)}>
+        {options.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.displayName}
+          </option>
+        ))}
+      </select>
+      <p className="hint">{models ? 'Models your key can use.' : 'Built-in list; press "Test key" to load the models your key can use.'}</p>
+      <FieldError error={errors.model} />
+
+      <label htmlFor="max-tokens">Maximum answer length (tokens)</label>
+      <input id="max-tokens" inputMode="numeric" value={draft.maxTokens} onChange={(e) => change('maxTokens', e.target.value)} />
+      <FieldError error={errors.maxTokens} />
+
+      <label htmlFor="system-prompt">System prompt (optional)</label>
+      <textarea id="system-prompt" rows={4} value={draft.systemPrompt} onChange={(e) => change('systemPrompt', e.target.value)} />
+      <FieldError error={errors.systemPrompt} />
+
+      <details open={draft.baseURL !== DEFAULT_BASE_URL}>
+        <summary>Advanced</summary>
+        <label htmlFor="base-url">API base URL</label>
+        <input id="base-url" type="url" spellCheck={false} value={draft.baseURL} onChange={(e) => change('baseURL', e.target.value)} />
+        <p className="hint">Default {DEFAULT_BASE_URL}. Use another only for a gateway or proxy you trust with your key.</p>
+        <FieldError error={errors.baseURL} />
+      </details>
+
+      <div className="row">
+        <button type="button" className="primary" onClick={save}>
+          Save settings
+        </button>
+        {message && (
+          <span className={Object.values(errors).some(Boolean) ? 'field-error' : 'ok'} data-testid="settings-message">
+            {message}
+          </span>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function FieldError({ error }: { error: string | undefined }) {
+  return error ? (
+    <p className="field-error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+function withCurrent(models: ModelInfo[], current: string): ModelInfo[] {
+  return models.some((m) => m.id === current) ? models : [{ id: current, displayName: current }, ...models];
+}

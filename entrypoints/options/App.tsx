@@ -1,0 +1,23 @@
+import { useEffect, useState } from 'react';
+import { background } from '@/components/background';
+import { KeySection } from '@/components/settings/KeySection';
+import { SettingsForm } from '@/components/settings/SettingsForm';
+import type { ModelInfo } from '@/lib/claude/models';
+import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
+import { modelsItem } from '@/lib/storage/settings';
+
+export function App() {
+  const [models, setModels] = useState<ModelInfo[] | null>(null);
+  const [baseURL, setBaseURL] = useState(DEFAULT_BASE_URL);
+  useEffect(() => {
+    void modelsItem.getValue().then((saved) => saved && setModels(saved.models));
+  }, []);
+  return (
+    <main className="options-page">
+      <h1>Pace</h1>
+      <p className="hint">Chat with Claude from the toolbar, with your own key, inside the limits you set.</p>
+      <KeySection client={background} baseURL={baseURL} onModels={setModels} />
+      <SettingsForm models={models} onBaseURL={setBaseURL} />
+    </main>
+  );
+}

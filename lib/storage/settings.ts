@@ -1,0 +1,18 @@
+/** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/background/key-store.ts). */
+import { storage } from 'wxt/utils/storage';
+import type { ModelInfo } from '../claude/models';
+import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
+
+export const settingsItem = storage.defineItem<Settings>('local:settings', {
+  fallback: DEFAULT_SETTINGS,
+  version: 1,
+});
+
+/** The last model list fetched with the user's key, so the picker works without a new call. */
+export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: number } | null>('local:models', {
+  fallback: null,
+  version: 1,
+});
+
+/** What the user was typing, kept when the popup closes or a send is refused. */
+export const draftItem = storage.defineItem<string>('local:draft', { fallback: '', version: 1 });

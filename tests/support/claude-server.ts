@@ -1,0 +1,638 @@
+/// <reference types="node" />
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Behaviour =
+  | {
+      kind: 'text';
+      text: string;
+      /** chars per content_block_delta, default 8 */
+      chunkSize?: number;
+      /** between deltas, default 15 */
+      delayMs?: number;
+      /** a ping event every N deltas (plus one before the first), default 5; 0 = no pings */
+      pingEvery?: number;
+      stopReason?: string;
+      headers?: Record<string, string>;
+    }
+  | {
+      kind: 'error';
+      status: number;
+      type: string;
+      message?: string;
+      errorCode?: string;
+      retryAfter?: number;
+      headers?: Record<string, string>;
+    }
+  | { kind: 'midStreamError'; textBefore?: string; /** default overloaded_error */ type?: string }
+  /** 200, message_start, the text deltas, then nothing more until the client goes away */
+  | { kind: 'stall'; textBefore?: string }
+  /** 200, some events, then destroys the socket */
+  | { kind: 'drop'; textBefore?: string };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** Date.now() on arrival */
+  at: number;
+}
+
+export interface TextBlockParam {
+  type: 'text';
+  text: string;
+}
+
+export interface MessageParam {
+  role: 'user' | 'assistant';
+  content: string | TextBlockParam[];
+}
+
+export interface CountTokensBody {
+  [field: string]: unknown;
+  model: string;
+  messages: MessageParam[];
+  system?: string | TextBlockParam[];
+}
+
+export interface MessagesBody extends CountTokensBody {
+  max_tokens: number;
+  stream?: boolean;
+}
+
+export type DefaultBehaviour = Behaviour | ((body: MessagesBody) => Behaviour);
+
+export interface ModelEntry {
+  id: string;
+  display_name: string;
+}
+
+export interface ClaudeServer {
+  /** e.g. http://127.0.0.1:54321 (no trailing slash) */
+  url: string;
+  port: number;
+  /** every request received, including OPTIONS preflights and GET /v1/models, in arrival order */
+  requests: RecordedRequest[];
+  /** only POST /v1/messages */
+  messageRequests(): RecordedRequest[];
+  /** queue; each POST /v1/messages that passes validation consumes one; when empty the default is used */
+  script(...behaviours: Behaviour[]): void;
+  setDefault(b: DefaultBehaviour): void;
+  /** clear requests, script queue, restore default */
+  reset(): void;
+  /** also ends open/stalled connections so close never hangs */
+  close(): Promise<void>;
+}
+
+export interface ClaudeServerOptions {
+  /** 0 = free port, default 0 */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** accepted keys, default [TEST_KEY] */
+  keys?: string[];
+  models?: ModelEntry[];
+  /** default true */
+  requireBrowserHeader?: boolean;
+  defaultBehaviour?: DefaultBehaviour;
+}
+
+export const TEST_KEY = 'sk-ant-test-key';
+export const API_VERSIONS: readonly string[] = ['2023-06-01', '2026-10-21'];
+export const DEFAULT_MODELS: readonly ModelEntry[] = [
+  { id: 'claude-opus-4-7', display_name: 'Claude Opus 4.7' },
+  { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6' },
+  { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5' },
+];
+
+const BROWSER_HEADER = 'anthropic-dangerous-direct-browser-access';
+const REQUESTS_PER_MINUTE = 50;
+const RATE_LIMIT_KINDS = ['requests', 'tokens', 'input-tokens', 'output-tokens'];
+// `*` alone does not cover authorization or name-prefixed headers for CORS, hence the explicit lists.
+const EXPOSED_HEADERS = [
+  '*',
+  'request-id',
+  'retry-after',
+  ...RATE_LIMIT_KINDS.flatMap((k) => [
+    `anthropic-ratelimit-${k}-limit`,
+    `anthropic-ratelimit-${k}-remaining`,
+    `anthropic-ratelimit-${k}-reset`,
+  ]),
+].join(', ');
+const ALLOWED_HEADERS =
+  '*, authorization, x-api-key, anthropic-version, anthropic-dangerous-direct-browser-access, content-type, anthropic-beta';
+
+const DEFAULT_ERROR_MESSAGES: Record<string, string> = {
+  invalid_request_error: 'Invalid request',
+  authentication_error: 'invalid x-api-key',
+  billing_error: 'Your credit balance is too low to access the Anthropic API.',
+  permission_error: 'Your API key does not have permission to use the specified resource.',
+  not_found_error: 'Not found',
+  request_too_large: 'Request exceeds the maximum allowed number of bytes.',
+  rate_limit_error: 'Number of requests has exceeded your rate limit.',
+  timeout_error: 'Request timed out',
+  api_error: 'Internal server error',
+  overloaded_error: 'Overloaded',
+};
+
+const STATUS_FOR_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  timeout_error: 504,
+  api_error: 500,
+  overloaded_error: 529,
+};
+
+class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (message: string): ApiFailure => new ApiFailure(400, 'invalid_request_error', message);
+
+function newId(prefix: string): string {
+  return prefix + randomBytes(12).toString('hex');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function rfc3339(ms: number): string {
+  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseLoose(raw: string): unknown {
+  if (raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+function blocksText(blocks: string | TextBlockParam[]): string {
+  return typeof blocks === 'string' ? blocks : blocks.map((b) => b.text).join('\n');
+}
+
+function inputChars(body: CountTokensBody): number {
+  let n = body.system === undefined ? 0 : blocksText(body.system).length;
+  for (const m of body.messages) n += blocksText(m.content).length;
+  return n;
+}
+
+const tokensFor = (chars: number): number => Math.ceil(chars / 4);
+
+function checkTextBlocks(value: unknown, where: string): string | TextBlockParam[] {
+  if (typeof value === 'string') {
+    if (value.trim() === '') throw invalid('messages: text content blocks must be non-empty');
+    return value;
+  }
+  if (!Array.isArray(value)) throw invalid(`${where}: Input should be a valid string or a list of content blocks`);
+  if (value.length === 0) throw invalid(`${where}: content must be a non-empty string or a non-empty list of blocks`);
+  return value.map((block: unknown, j): TextBlockParam => {
+    if (!isRecord(block)) throw invalid(`${where}.${j}: Input should be an object`);
+    if (block.type !== 'text') {
+      throw invalid(`${where}.${j}.type: this test server only supports 'text' content blocks`);
+    }
+    if (typeof block.text !== 'string') throw invalid(`${where}.${j}.text: Input should be a valid string`);
+    if (block.text.trim() === '') throw invalid('messages: text content blocks must be non-empty');
+    return { type: 'text', text: block.text };
+  });
+}
+
+function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountTokensBody; knownModel: boolean } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw) as unknown;
+  } catch {
+    throw invalid('There was an error parsing the body of your request: body is not valid JSON');
+  }
+  if (!isRecord(parsed)) throw invalid('body: Input should be a JSON object');
+
+  const { model, messages, system } = parsed;
+  if (model === undefined) throw invalid('model: Field required');
+  if (typeof model !== 'string' || model.trim() === '') throw invalid('model: Input should be a non-empty string');
+
+  if (messages === undefined) throw invalid('messages: Field required');
+  if (!Array.isArray(messages)) throw invalid('messages: Input should be a valid list');
+  if (messages.length === 0) throw invalid('messages: at least one message is required');
+  const checked = messages.map((m: unknown, i): MessageParam => {
+    if (!isRecord(m)) throw invalid(`messages.${i}: Input should be an object`);
+    if (m.role !== 'user' && m.role !== 'assistant') {
+      throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
+    }
+    if (m.content === undefined) throw invalid(`messages.${i}.content: Field required`);
+    return { role: m.role, content: checkTextBlocks(m.content, `messages.${i}.content`) };
+  });
+  if (checked[0]?.role !== 'user') throw invalid('messages: first message must use the "user" role');
+  for (let i = 1; i < checked.length; i++) {
+    const role = checked[i]?.role;
+    if (role === checked[i - 1]?.role) {
+      throw invalid(`messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`);
+    }
+  }
+
+  const body: CountTokensBody = { ...parsed, model, messages: checked };
+  if (system !== undefined) body.system = checkTextBlocks(system, 'system');
+  return { body, knownModel: models.some((m) => m.id === model) };
+}
+
+function checkMessages(raw: string, models: readonly ModelEntry[]): MessagesBody {
+  const { body, knownModel } = checkCommon(raw, models);
+  const { max_tokens: maxTokens, stream } = body;
+  if (maxTokens === undefined) throw invalid('max_tokens: Field required');
+  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens)) throw invalid('max_tokens: Input should be a valid integer');
+  if (maxTokens < 1) throw invalid('max_tokens: Input should be greater than or equal to 1');
+  if (stream !== undefined && typeof stream !== 'boolean') throw invalid('stream: Input should be a valid boolean');
+  if (!knownModel) throw new ApiFailure(404, 'not_found_error', `model: ${body.model}`);
+  return { ...body, max_tokens: maxTokens, ...(stream === undefined ? {} : { stream }) };
+}
+
+function echoBehaviour(body: MessagesBody): Behaviour {
+  const lastUser = [...body.messages].reverse().find((m) => m.role === 'user');
+  const text = Array.from(lastUser === undefined ? '' : blocksText(lastUser.content)).slice(0, 200).join('');
+  return { kind: 'text', text: `You said: "${text}"` };
+}
+
+function chunk(text: string, size: number): string[] {
+  const chars = Array.from(text);
+  const out: string[] = [];
+  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  return out;
+}
+
+export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise<ClaudeServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const keys = new Set(opts.keys ?? [TEST_KEY]);
+  const models = (opts.models ?? DEFAULT_MODELS).map((m, i) => ({
+    type: 'model' as const,
+    id: m.id,
+    display_name: m.display_name,
+    created_at: rfc3339(Date.UTC(2026, 0, 1) - i * 86_400_000),
+  }));
+  const requireBrowserHeader = opts.requireBrowserHeader ?? true;
+  const initialDefault: DefaultBehaviour = opts.defaultBehaviour ?? echoBehaviour;
+
+  const requests: RecordedRequest[] = [];
+  let queue: Behaviour[] = [];
+  let defaultBehaviour = initialDefault;
+  let windowStart = Date.now();
+  let used = 0;
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  const sockets = new Set<Socket>();
+
+  function rateLimitHeaders(): Record<string, string> {
+    const now = Date.now();
+    if (now - windowStart >= 60_000) {
+      windowStart = now;
+      used = 0;
+    }
+    return {
+      'anthropic-ratelimit-requests-limit': String(REQUESTS_PER_MINUTE),
+      'anthropic-ratelimit-requests-remaining': String(Math.max(0, REQUESTS_PER_MINUTE - used)),
+      'anthropic-ratelimit-requests-reset': rfc3339(windowStart + 60_000),
+    };
+  }
+
+  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  function sendError(
+    res: ServerResponse,
+    requestId: string,
+    status: number,
+    type: string,
+    message: string,
+    errorCode?: string,
+    headers: Record<string, string> = {},
+  ): void {
+    const error = { type, message, ...(errorCode === undefined ? {} : { details: { error_code: errorCode } }) };
+    sendJson(res, status, { type: 'error', error, request_id: requestId }, headers);
+  }
+
+  function checkHeaders(headers: IncomingHttpHeaders): void {
+    const apiKey = header(headers, 'x-api-key');
+    const bearer = /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1]?.trim();
+    if (apiKey === undefined && bearer === undefined) {
+      throw new ApiFailure(401, 'authentication_error', 'x-api-key header is required');
+    }
+    if (!(apiKey !== undefined && keys.has(apiKey)) && !(bearer !== undefined && keys.has(bearer))) {
+      throw new ApiFailure(401, 'authentication_error', 'invalid x-api-key');
+    }
+    const version = header(headers, 'anthropic-version');
+    if (version === undefined) throw invalid('anthropic-version: header is required');
+    if (!API_VERSIONS.includes(version)) {
+      throw invalid(`anthropic-version: "${version}" is not a valid version (use ${API_VERSIONS.join(' or ')})`);
+    }
+    if (requireBrowserHeader && header(headers, BROWSER_HEADER) !== 'true') {
+      throw new ApiFailure(
+        401,
+        'authentication_error',
+        `CORS requests must set '${BROWSER_HEADER}' header to 'true' to call the API from a browser`,
+      );
+    }
+  }
+
+  async function respondWith(
+    behaviour: Behaviour,
+    body: MessagesBody,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
+    const inputTokens = tokensFor(inputChars(body));
+    const limits = rateLimitHeaders();
+
+    if (behaviour.kind === 'error') {
+      const headers: Record<string, string> = behaviour.status === 429 ? { ...limits } : {};
+      if (behaviour.retryAfter !== undefined) headers['retry-after'] = String(behaviour.retryAfter);
+      const message = behaviour.message ?? DEFAULT_ERROR_MESSAGES[behaviour.type] ?? 'Error';
+      sendError(res, requestId, behaviour.status, behaviour.type, message, behaviour.errorCode, {
+        ...headers,
+        ...behaviour.headers,
+      });
+      return;
+    }
+
+    if (body.stream !== true) {
+      if (behaviour.kind === 'text') {
+        sendJson(
+          res,
+          200,
+          {
+            id: newId('msg_'),
+            type: 'message',
+            role: 'assistant',
+            model: body.model,
+            content: [{ type: 'text', text: behaviour.text }],
+            stop_reason: behaviour.stopReason ?? 'end_turn',
+            stop_sequence: null,
+            usage: {
+              input_tokens: inputTokens,
+              output_tokens: Math.max(1, tokensFor(behaviour.text.length)),
+              cache_creation_input_tokens: 0,
+              cache_read_input_tokens: 0,
+            },
+          },
+          { ...limits, ...behaviour.headers },
+        );
+      } else if (behaviour.kind === 'midStreamError') {
+        // Without a stream the only way to fail is the status line.
+        const type = behaviour.type ?? 'overloaded_error';
+        sendError(res, requestId, STATUS_FOR_TYPE[type] ?? 500, type, DEFAULT_ERROR_MESSAGES[type] ?? 'Error');
+      } else if (behaviour.kind === 'drop') {
+        req.socket.destroy();
+      } else {
+        await new Promise<void>((resolve) => res.once('close', resolve));
+      }
+      return;
+    }
+
+    let gone = false;
+    res.once('close', () => {
+      gone = true;
+    });
+    const send = (event: string, data: unknown): Promise<void> =>
+      new Promise((resolve) => {
+        if (gone || closing) return resolve();
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, () => resolve());
+      });
+
+    const text = behaviour.kind === 'text' ? behaviour.text : (behaviour.textBefore ?? 'This answer will not finish');
+    const chunkSize = behaviour.kind === 'text' ? Math.max(1, behaviour.chunkSize ?? 8) : 8;
+    const delayMs = behaviour.kind === 'text' ? (behaviour.delayMs ?? 15) : 15;
+    const pingEvery = behaviour.kind === 'text' ? (behaviour.pingEvery ?? 5) : 5;
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      ...limits,
+      ...(behaviour.kind === 'text' ? behaviour.headers : {}),
+    });
+    res.flushHeaders();
+
+    const messageId = newId('msg_');
+    await send('message_start', {
+      type: 'message_start',
+      message: {
+        id: messageId,
+        type: 'message',
+        role: 'assistant',
+        model: body.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
+    });
+    await send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    if (pingEvery > 0) await send('ping', { type: 'ping' });
+
+    const pieces = chunk(text, chunkSize);
+    for (const [i, piece] of pieces.entries()) {
+      if (i > 0 && delayMs > 0) await sleep(delayMs);
+      if (gone || closing) return;
+      await send('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: piece },
+      });
+      if (pingEvery > 0 && (i + 1) % pingEvery === 0) await send('ping', { type: 'ping' });
+    }
+
+    switch (behaviour.kind) {
+      case 'text':
+        await send('content_block_stop', { type: 'content_block_stop', index: 0 });
+        await send('message_delta', {
+          type: 'message_delta',
+          delta: { stop_reason: behaviour.stopReason ?? 'end_turn', stop_sequence: null },
+          usage: { output_tokens: Math.max(1, tokensFor(text.length)) },
+        });
+        await send('message_stop', { type: 'message_stop' });
+        res.end();
+        return;
+      case 'midStreamError': {
+        const type = behaviour.type ?? 'overloaded_error';
+        await send('error', { type: 'error', error: { type, message: DEFAULT_ERROR_MESSAGES[type] ?? 'Error' } });
+        res.end();
+        return;
+      }
+      case 'stall':
+        if (!gone && !closing) await new Promise<void>((resolve) => res.once('close', resolve));
+        return;
+      case 'drop':
+        // Give the written events a moment to reach the client before the connection dies.
+        await sleep(20);
+        req.socket.destroy();
+        return;
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const record: RecordedRequest = { method, path: url.pathname, headers: flattenHeaders(req.headers), body: undefined, at: Date.now() };
+    requests.push(record);
+
+    const requestId = newId('req_');
+    res.setHeader('request-id', requestId);
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+    res.on('error', () => undefined);
+
+    const raw = await readBody(req);
+    record.body = parseLoose(raw);
+
+    if (method === 'OPTIONS') {
+      const headers: Record<string, string> = {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': header(req.headers, 'access-control-request-headers') ?? ALLOWED_HEADERS,
+        'access-control-max-age': '600',
+      };
+      // Chrome's Private Network Access asks before letting a public page reach 127.0.0.1.
+      if (header(req.headers, 'access-control-request-private-network') === 'true') {
+        headers['access-control-allow-private-network'] = 'true';
+      }
+      res.writeHead(204, headers);
+      res.end();
+      return;
+    }
+
+    const path = url.pathname;
+    const modelPath = /^\/v1\/models\/([^/]+)$/.exec(path);
+    const route =
+      method === 'GET' && path === '/v1/models' ? 'models'
+      : method === 'GET' && modelPath !== null ? 'model'
+      : method === 'POST' && path === '/v1/messages' ? 'messages'
+      : method === 'POST' && path === '/v1/messages/count_tokens' ? 'count_tokens'
+      : null;
+
+    try {
+      if (route === null) throw new ApiFailure(404, 'not_found_error', `Not found: ${method} ${path}`);
+      checkHeaders(req.headers);
+      switch (route) {
+        case 'models':
+          sendJson(res, 200, { data: models, has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null });
+          return;
+        case 'model': {
+          const id = decodeURIComponent(modelPath?.[1] ?? '');
+          const found = models.find((m) => m.id === id);
+          if (found === undefined) throw new ApiFailure(404, 'not_found_error', `model: ${id}`);
+          sendJson(res, 200, found);
+          return;
+        }
+        case 'count_tokens': {
+          const { body, knownModel } = checkCommon(raw, models);
+          if (!knownModel) throw new ApiFailure(404, 'not_found_error', `model: ${body.model}`);
+          sendJson(res, 200, { input_tokens: tokensFor(inputChars(body)) });
+          return;
+        }
+        case 'messages': {
+          const body = checkMessages(raw, models);
+          used++;
+          const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
+          await respondWith(behaviour, body, req, res, requestId);
+          return;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof ApiFailure)) throw e;
+      sendError(res, requestId, e.status, e.type, e.message);
+    }
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const requestId = String(res.getHeader('request-id') ?? newId('req_'));
+      sendError(res, requestId, 500, 'api_error', `test server failure: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address: AddressInfo | string | null = server.address();
+  if (address === null || typeof address === 'string') throw new Error('claude test server: no TCP address');
+  const { port } = address;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    port,
+    requests,
+    messageRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
+    script: (...behaviours) => {
+      queue.push(...behaviours);
+    },
+    setDefault: (b) => {
+      defaultBehaviour = b;
+    },
+    reset: () => {
+      requests.length = 0;
+      queue = [];
+      defaultBehaviour = initialDefault;
+      windowStart = Date.now();
+      used = 0;
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        closing = true;
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      return closed;
+    },
+  };
+}

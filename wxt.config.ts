@@ -1,0 +1,47 @@
+import { defineConfig } from 'wxt';
+
+// The demo backend (tests/support/demo-server.ts) is compiled in only by `npm start`, which sets
+// PACE_DEMO_URL and builds into .output/demo; store builds never contain it.
+const demoUrl = process.env.PACE_DEMO_URL ?? '';
+
+export default defineConfig({
+  modules: ['@wxt-dev/module-react'],
+  imports: false,
+  outDir: demoUrl ? '.output/demo' : '.output',
+  vite: () => ({
+    define: { __PACE_DEMO_URL__: JSON.stringify(demoUrl) },
+  }),
+  manifest: ({ browser, manifestVersion }) => {
+    const anyOrigin = ['http://*/*', 'https://*/*'];
+    return {
+      name: 'Pace - Claude within your limits',
+      short_name: 'Pace',
+      description:
+        'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
+      permissions: ['storage'],
+      // The default API origin is granted at install; any other base URL is asked for from the
+      // user's click on the options page.
+      ...(manifestVersion === 3
+        ? {
+            host_permissions: ['https://api.anthropic.com/*'],
+            optional_host_permissions: anyOrigin,
+          }
+        : {
+            permissions: ['storage', 'https://api.anthropic.com/*'],
+            optional_permissions: anyOrigin,
+          }),
+      action: { default_title: 'Pace' },
+      ...(browser === 'firefox'
+        ? {
+            browser_specific_settings: {
+              gecko: {
+                id: 'pace@pace-extension.org',
+                strict_min_version: '128.0',
+                data_collection_permissions: { required: ['none'] },
+              },
+            },
+          }
+        : {}),
+    };
+  },
+});
