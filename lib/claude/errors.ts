@@ -3,7 +3,7 @@
  * message and, where one exists, the action that fixes it. Classifies by status, error type and
  * error_code, never by the API's wording.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { PaceError } from '../protocol';
 
 export type CallKind = 'chat' | 'key-test';
@@ -34,8 +34,9 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
     };
   }
   if (err instanceof APIError) return fromApiError(err, kind);
-  if (err instanceof TypeError) {
-    // fetch reports a body cut off mid-stream (a dropped connection) as a TypeError.
+  if (err instanceof TypeError || err instanceof AnthropicError) {
+    // A body cut off mid-stream (a dropped connection) surfaces as fetch's TypeError, which the
+    // SDK may wrap in a bare AnthropicError ("terminated").
     return {
       code: 'unreachable',
       message: 'The connection to the API dropped before the answer was complete.',

@@ -96,6 +96,8 @@ export interface ClaudeServerOptions {
   models?: ModelEntry[];
   /** default true */
   requireBrowserHeader?: boolean;
+  /** false: the organization has turned browser access off (403 for any browser request); default true */
+  browserAccess?: boolean;
   defaultBehaviour?: DefaultBehaviour;
 }
 
@@ -370,6 +372,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         'authentication_error',
         `CORS requests must set '${BROWSER_HEADER}' header to 'true' to call the API from a browser`,
       );
+    }
+    if (opts.browserAccess === false && header(headers, BROWSER_HEADER) === 'true') {
+      throw new ApiFailure(403, 'permission_error', 'Your organization has disabled direct browser access to the API.');
     }
   }
 

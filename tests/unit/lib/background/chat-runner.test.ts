@@ -1,0 +1,196 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner';
+import { createKeepAlive } from '@/lib/background/keep-alive';
+import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
+import { createClaudeClient } from '@/lib/claude/client';
+import type { PaceEvent } from '@/lib/protocol';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB } from '@/lib/storage/db';
+import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+
+let server: ClaudeServer;
+let db: PaceDB;
+let events: PaceEvent[];
+let pings: number;
+
+beforeAll(async () => {
+  server = await startClaudeServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+  db = new PaceDB(`runner-${Math.random()}`);
+  events = [];
+  pings = 0;
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+function runner(overrides: Partial<RunnerDeps> = {}) {
+  return createChatRunner({
+    db,
+    credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+    settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 300, systemPrompt: 'Be brief.' }),
+    createClient: createClaudeClient,
+    publish: (e) => events.push(e),
+    keepAlive: createKeepAlive(async () => pings++, 5),
+    checkpointMs: 20,
+    publishMs: 0,
+    log: () => undefined,
+    ...overrides,
+  });
+}
+
+let ids = 0;
+const ask = (text: string, conversationId: string | null = null) =>
+  addExchange(db, { conversationId, text, now: Date.now(), newId: () => `m${++ids}`, model: 'claude-haiku-4-5' });
+
+describe('chat runner against the local Claude server, with the real SDK', () => {
+  it('streams an answer into the database and pushes progress to pages', async () => {
+    const text = 'Here is **bold** and a list:\n\n- one\n- two';
+    server.script({ kind: 'text', text, chunkSize: 4, delayMs: 10 });
+    const ex = await ask('Show me Markdown');
+    const r = runner();
+    await r.enqueue(ex.conversationId, ex.assistantMessageId);
+
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
+      status: 'done',
+      text,
+      stopReason: 'end_turn',
+      usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+    });
+    const progress = events.filter((e) => e.messageId === ex.assistantMessageId).map((e) => e.text);
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.at(-1)).toBe(text);
+
+    const [request] = server.messageRequests();
+    expect(server.messageRequests()).toHaveLength(1);
+    expect(request!.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
+    expect(request!.headers['anthropic-dangerous-direct-browser-access']).toBe('true');
+    expect(request!.body).toMatchObject({
+      model: 'claude-haiku-4-5',
+      max_tokens: 300,
+      system: 'Be brief.',
+      stream: true,
+      messages: [{ role: 'user', content: 'Show me Markdown' }],
+    });
+  });
+
+  it('checkpoints the answer while it streams, not only at the end', async () => {
+    server.script({ kind: 'text', text: 'x'.repeat(400), chunkSize: 10, delayMs: 10 });
+    const ex = await ask('long one');
+    const seen: string[] = [];
+    const poll = setInterval(() => {
+      void db.messages.get(ex.assistantMessageId).then((m) => m && m.status === 'streaming' && seen.push(m.text));
+    }, 15);
+    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    clearInterval(poll);
+    const partial = seen.filter((t) => t.length > 0 && t.length < 400);
+    expect(partial.length).toBeGreaterThan(0);
+  });
+
+  it('sends the second question with the first answer as context, in order', async () => {
+    server.script({ kind: 'text', text: 'First answer.', delayMs: 5 }, { kind: 'text', text: 'Second answer.' });
+    const r = runner();
+    const a = await ask('Q1');
+    const b = await ask('Q2', a.conversationId);
+    void r.enqueue(a.conversationId, a.assistantMessageId);
+    await r.enqueue(b.conversationId, b.assistantMessageId);
+    const second = server.messageRequests()[1]!.body as { messages: unknown[] };
+    expect(second.messages).toEqual([
+      { role: 'user', content: 'Q1' },
+      { role: 'assistant', content: 'First answer.' },
+      { role: 'user', content: 'Q2' },
+    ]);
+  });
+
+  it('stops an answer mid-stream and keeps what arrived', async () => {
+    server.script({ kind: 'text', text: 'y'.repeat(2000), chunkSize: 5, delayMs: 10 });
+    const ex = await ask('go on forever');
+    const r = runner();
+    const done = r.enqueue(ex.conversationId, ex.assistantMessageId);
+    await new Promise((res) => setTimeout(res, 150));
+    expect(r.stop(ex.assistantMessageId)).toBe(true);
+    await done;
+    const m = await db.messages.get(ex.assistantMessageId);
+    expect(m?.status).toBe('stopped');
+    expect(m?.text.length).toBeGreaterThan(0);
+    expect(m?.text.length).toBeLessThan(2000);
+    expect(r.isActive(ex.assistantMessageId)).toBe(false);
+  });
+
+  it.each([
+    [{ kind: 'error', status: 401, type: 'authentication_error' } as const, 'wrong_key', 'open_options'],
+    [{ kind: 'error', status: 404, type: 'not_found_error', message: 'model: x' } as const, 'not_found', 'open_options'],
+    [{ kind: 'error', status: 413, type: 'request_too_large' } as const, 'too_large', 'new_chat'],
+    [{ kind: 'error', status: 402, type: 'billing_error' } as const, 'billing', undefined],
+    [{ kind: 'error', status: 529, type: 'overloaded_error' } as const, 'overloaded', 'retry'],
+    [{ kind: 'error', status: 500, type: 'api_error' } as const, 'server_error', 'retry'],
+    [{ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 20 } as const, 'rate_limited', 'retry'],
+    [
+      { kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' } as const,
+      'spend_limit',
+      undefined,
+    ],
+  ])('records %o as %s, sent once (no SDK retries)', async (behaviour, code, action) => {
+    server.script(behaviour);
+    const ex = await ask('hello');
+    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    const m = await db.messages.get(ex.assistantMessageId);
+    expect(m?.status).toBe('error');
+    expect(m?.error?.code).toBe(code);
+    expect(m?.error?.action).toBe(action);
+    expect(server.messageRequests()).toHaveLength(1);
+  });
+
+  it('keeps the partial text of an answer that fails midway', async () => {
+    server.script({ kind: 'midStreamError', textBefore: 'Partial answer' });
+    const ex = await ask('hello');
+    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
+      status: 'error',
+      text: 'Partial answer',
+      error: { code: 'overloaded' },
+    });
+  });
+
+  it('reports a dropped connection as such, keeping the text', async () => {
+    server.script({ kind: 'drop', textBefore: 'Half' });
+    const ex = await ask('hello');
+    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', text: 'Half', error: { code: 'unreachable' } });
+  });
+
+  it('says no key is set and sends nothing when there are no credentials', async () => {
+    const ex = await ask('hello');
+    await runner({ credentials: async () => null }).enqueue(ex.conversationId, ex.assistantMessageId);
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', error: { code: 'no_key', action: 'open_options' } });
+    expect(server.messageRequests()).toHaveLength(0);
+  });
+
+  it('keeps the worker alive only while a request is in flight', async () => {
+    server.script({ kind: 'text', text: 'z'.repeat(100), chunkSize: 5, delayMs: 5 });
+    const keepAlive = createKeepAlive(async () => pings++, 5);
+    const ex = await ask('hello');
+    const r = runner({ keepAlive });
+    const done = r.enqueue(ex.conversationId, ex.assistantMessageId);
+    await new Promise((res) => setTimeout(res, 40));
+    expect(keepAlive.active).toBe(1);
+    await done;
+    expect(keepAlive.active).toBe(0);
+    const after = pings;
+    expect(after).toBeGreaterThan(0);
+    await new Promise((res) => setTimeout(res, 30));
+    expect(pings).toBe(after);
+  });
+
+  it('leaves other messages of the conversation untouched', async () => {
+    const ex = await ask('hello');
+    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    const msgs = await conversationMessages(db, ex.conversationId);
+    expect(msgs[0]).toMatchObject({ role: 'user', text: 'hello', status: 'done' });
+  });
+});

@@ -1,0 +1,174 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ChatRunner } from '@/lib/background/chat-runner';
+import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
+import { createClaudeClient } from '@/lib/claude/client';
+import type { ModelInfo } from '@/lib/claude/models';
+import { PaceFailure, type PaceError } from '@/lib/protocol';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB } from '@/lib/storage/db';
+import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+
+let server: ClaudeServer;
+let db: PaceDB;
+let remembered: ModelInfo[] | null;
+let enqueued: string[];
+
+beforeAll(async () => {
+  server = await startClaudeServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+  db = new PaceDB(`handlers-${Math.random()}`);
+  remembered = null;
+  enqueued = [];
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+function make(overrides: Partial<HandlerDeps> = {}, savedKey: string | null = TEST_KEY) {
+  const runner: ChatRunner = {
+    enqueue: async (_c, id) => {
+      enqueued.push(id);
+    },
+    stop: () => false,
+    isActive: () => false,
+  };
+  return createHandlers({
+    db,
+    runner,
+    settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
+    credentials: async () => (savedKey ? { apiKey: savedKey, baseURL: server.url, demo: false } : null),
+    createClient: createClaudeClient,
+    keys: {
+      status: async () => ({ hasKey: savedKey !== null, last4: savedKey?.slice(-4) ?? null, demo: false }),
+      save: vi.fn(async (k: string) => ({ hasKey: true, last4: k.slice(-4), demo: false })),
+      remove: async () => ({ hasKey: false, last4: null, demo: false }),
+      saved: async () => savedKey,
+    },
+    rememberModels: async (m) => {
+      remembered = m;
+    },
+    keyTestTimeoutMs: 2000,
+    ...overrides,
+  });
+}
+
+async function failure(p: Promise<unknown>): Promise<PaceError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PaceFailure) return err.error;
+    throw err;
+  }
+  throw new Error('expected a PaceFailure');
+}
+
+describe('chat.send', () => {
+  it('stores the message and queues its answer', async () => {
+    const h = make();
+    const r = await h['chat.send']({ conversationId: null, text: '  Hello  ' });
+    expect(enqueued).toEqual([r.assistantMessageId]);
+    expect((await db.messages.get(r.userMessageId))?.text).toBe('Hello');
+  });
+
+  it.each([
+    ['', 'Type a message first.'],
+    ['  \n ', 'Type a message first.'],
+    ['x'.repeat(100_001), '100,001 characters'],
+  ])('refuses %j before storing anything', async (text, words) => {
+    const error = await failure(make()['chat.send']({ conversationId: null, text }));
+    expect(error).toMatchObject({ code: 'invalid_input', field: 'text' });
+    expect(error.message).toContain(words);
+    expect(await db.messages.count()).toBe(0);
+    expect(enqueued).toEqual([]);
+  });
+
+  it('without a key, says so and stores nothing (the page keeps the draft)', async () => {
+    const error = await failure(make({}, null)['chat.send']({ conversationId: null, text: 'hi' }));
+    expect(error).toMatchObject({ code: 'no_key', action: 'open_options' });
+    expect(await db.messages.count()).toBe(0);
+  });
+
+  it('refuses a conversation that does not exist', async () => {
+    const error = await failure(make()['chat.send']({ conversationId: 'gone', text: 'hi' }));
+    expect(error).toMatchObject({ code: 'invalid_input', action: 'new_chat' });
+  });
+});
+
+describe('chat.retry', () => {
+  it('resets a failed answer and queues it again', async () => {
+    const h = make();
+    const r = await h['chat.send']({ conversationId: null, text: 'hi' });
+    await db.messages.update(r.assistantMessageId, { status: 'error', text: 'part', error: { code: 'overloaded', message: 'x' } });
+    await h['chat.retry']({ messageId: r.assistantMessageId });
+    const reset = await db.messages.get(r.assistantMessageId);
+    expect(reset).toMatchObject({ status: 'pending', text: '' });
+    expect(reset).not.toHaveProperty('error');
+    expect(enqueued).toEqual([r.assistantMessageId, r.assistantMessageId]);
+  });
+  it('refuses a user message or an unknown id', async () => {
+    const h = make();
+    const r = await h['chat.send']({ conversationId: null, text: 'hi' });
+    expect((await failure(h['chat.retry']({ messageId: r.userMessageId }))).code).toBe('invalid_input');
+    expect((await failure(h['chat.retry']({ messageId: 'nope' }))).code).toBe('invalid_input');
+  });
+});
+
+describe('key.test, with the real SDK against the local server', () => {
+  it('lists the models a valid key can use and remembers them', async () => {
+    const r = await make()['key.test']({ key: TEST_KEY, baseURL: server.url });
+    expect(r.models.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5']);
+    expect(remembered).toEqual(r.models);
+    const req = server.requests.find((q) => q.path.startsWith('/v1/models'));
+    expect(req?.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
+  });
+
+  it('tests the saved key when the field is empty', async () => {
+    await expect(make()['key.test']({ key: null, baseURL: server.url })).resolves.toHaveProperty('models');
+  });
+
+  it('says the key is wrong', async () => {
+    const error = await failure(make()['key.test']({ key: 'sk-ant-wrong-key', baseURL: server.url }));
+    expect(error).toMatchObject({ code: 'wrong_key', action: 'open_options' });
+    expect(error.message).not.toContain('sk-ant-wrong-key');
+  });
+
+  it('says the organization has turned browser access off', async () => {
+    const locked = await startClaudeServer({ browserAccess: false });
+    try {
+      const error = await failure(make()['key.test']({ key: TEST_KEY, baseURL: locked.url }));
+      expect(error).toMatchObject({ code: 'browser_access_off' });
+      expect(error.message).toContain('does not allow requests from a browser');
+    } finally {
+      await locked.close();
+    }
+  });
+
+  it('says the base URL cannot be reached', async () => {
+    const closed = await startClaudeServer();
+    const url = closed.url;
+    await closed.close();
+    const error = await failure(make()['key.test']({ key: TEST_KEY, baseURL: url }));
+    expect(error).toMatchObject({ code: 'unreachable' });
+    expect(error.message).toContain(url);
+  });
+
+  it('refuses a javascript: base URL without any request', async () => {
+    const before = server.requests.length;
+    const error = await failure(make()['key.test']({ key: TEST_KEY, baseURL: 'javascript:alert(1)' }));
+    expect(error).toMatchObject({ code: 'invalid_input', field: 'baseURL' });
+    expect(server.requests.length).toBe(before);
+  });
+});
+
+describe('key.save', () => {
+  it('saves a clean key and refuses a broken one with its reason', async () => {
+    const h = make();
+    await expect(h['key.save']({ key: ' sk-ant-new-key-1234 ' })).resolves.toEqual({ hasKey: true, last4: '1234', demo: false });
+    expect((await failure(h['key.save']({ key: 'sk ant' }))).message).toContain('spaces');
+  });
+});

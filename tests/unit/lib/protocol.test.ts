@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseRequest, REQUEST_TYPES } from '@/lib/protocol';
+
+describe('parseRequest', () => {
+  it('accepts each well-formed request and keeps its id', () => {
+    expect(parseRequest({ kind: 'request', id: 7, type: 'chat.send', payload: { conversationId: null, text: 'hi' } })).toEqual({
+      ok: true,
+      id: 7,
+      request: { type: 'chat.send', payload: { conversationId: null, text: 'hi' } },
+    });
+    expect(parseRequest({ kind: 'request', id: 1, type: 'key.status' })).toMatchObject({ ok: true, request: { type: 'key.status' } });
+    expect(parseRequest({ kind: 'request', id: 2, type: 'key.test', payload: { key: null, baseURL: 'https://x' } })).toMatchObject({
+      ok: true,
+    });
+  });
+
+  it('refuses what is not a request, with no id to answer', () => {
+    for (const raw of [null, 'hello', 42, [], { kind: 'reply', id: 1 }, { kind: 'request' }, { kind: 'request', id: 1.5 }]) {
+      const r = parseRequest(raw);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('bad_message');
+    }
+  });
+
+  it('names an unknown type, including prototype keys', () => {
+    for (const type of ['chat.delete', 'toString', '__proto__', 'constructor']) {
+      const r = parseRequest({ kind: 'request', id: 3, type, payload: {} });
+      expect(r).toMatchObject({ ok: false, id: 3, error: { code: 'unknown_message' } });
+    }
+  });
+
+  it('says which field of a payload is wrong', () => {
+    const r = parseRequest({ kind: 'request', id: 4, type: 'chat.send', payload: { conversationId: 5, text: 'x' } });
+    expect(r).toMatchObject({ ok: false, id: 4, error: { code: 'bad_message', message: expect.stringContaining('conversationId') } });
+    const s = parseRequest({ kind: 'request', id: 5, type: 'chat.stop', payload: { messageId: '' } });
+    expect(s).toMatchObject({ ok: false, error: { message: expect.stringContaining('messageId') } });
+    const t = parseRequest({ kind: 'request', id: 6, type: 'key.save', payload: [] });
+    expect(t).toMatchObject({ ok: false, error: { message: expect.stringContaining('payload must be an object') } });
+  });
+
+  it('never throws, whatever arrives on the port', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ kind: fc.constant('request'), id: fc.anything(), type: fc.oneof(fc.constantFrom(...REQUEST_TYPES), fc.string()), payload: fc.anything() }),
+        (raw) => {
+          const r = parseRequest(raw);
+          expect(typeof r.ok).toBe('boolean');
+          if (!r.ok) expect(r.error.message.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  checkApiKey,
+  checkBaseURL,
+  checkMaxTokens,
+  checkModel,
+  checkPrompt,
+  checkSettings,
+  checkSystemPrompt,
+  DEFAULT_BASE_URL,
+  MAX_PROMPT_CHARS,
+} from '@/lib/settings/validate';
+
+const message = (r: { ok: boolean; message?: string }) => (r.ok ? null : r.message);
+
+describe('base URL', () => {
+  it('keeps http and https, without a trailing slash', () => {
+    expect(checkBaseURL('https://api.anthropic.com/')).toEqual({ ok: true, value: 'https://api.anthropic.com' });
+    expect(checkBaseURL(' http://127.0.0.1:8787 ')).toEqual({ ok: true, value: 'http://127.0.0.1:8787' });
+    expect(checkBaseURL('https://gw.example.com/anthropic/')).toEqual({ ok: true, value: 'https://gw.example.com/anthropic' });
+    expect(checkBaseURL('')).toEqual({ ok: true, value: DEFAULT_BASE_URL });
+  });
+  it('refuses other schemes by name', () => {
+    expect(message(checkBaseURL('javascript:alert(1)'))).toBe('Only http and https base URLs are allowed, not javascript:');
+    expect(message(checkBaseURL('file:///etc/passwd'))).toContain('not file:');
+    expect(message(checkBaseURL('data:text/html,x'))).toContain('not data:');
+  });
+  it('refuses non-URLs, credentials and queries', () => {
+    expect(message(checkBaseURL('api.anthropic.com'))).toContain('is not a URL');
+    expect(message(checkBaseURL('https://user:pw@x.com'))).toContain('user name or password');
+    expect(message(checkBaseURL('https://x.com/?a=1'))).toContain('query');
+  });
+  it('any input is either an http(s) URL or a message', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.constantFrom('javascript:', 'ftp://a', 'https://', '//x')), (s) => {
+        const r = checkBaseURL(s);
+        if (r.ok) expect(r.value).toMatch(/^https?:\/\//);
+        else expect(r.message.length).toBeGreaterThan(10);
+      }),
+    );
+  });
+});
+
+describe('maximum answer length', () => {
+  it('takes whole numbers from 1', () => {
+    expect(checkMaxTokens('4096')).toEqual({ ok: true, value: 4096 });
+    expect(checkMaxTokens(1)).toEqual({ ok: true, value: 1 });
+  });
+  it('gives a specific message for each bad value', () => {
+    expect(message(checkMaxTokens('-3'))).toBe('Maximum answer length must be at least 1 token (got -3).');
+    expect(message(checkMaxTokens('0'))).toContain('at least 1');
+    expect(message(checkMaxTokens('2.5'))).toContain('whole number');
+    expect(message(checkMaxTokens('lots'))).toContain('whole number');
+    expect(message(checkMaxTokens(''))).toContain('Enter a maximum');
+    expect(message(checkMaxTokens('999999'))).toContain('at most 128,000');
+  });
+});
+
+describe('API key, model, system prompt, prompt', () => {
+  it('API key', () => {
+    expect(checkApiKey('  sk-ant-abc123456  ')).toEqual({ ok: true, value: 'sk-ant-abc123456' });
+    expect(message(checkApiKey(''))).toContain('empty');
+    expect(message(checkApiKey('sk-ant abc'))).toContain('spaces or line breaks');
+    expect(message(checkApiKey('abc'))).toContain('too short');
+    expect(message(checkApiKey('x'.repeat(501)))).toContain('too long');
+    expect(message(checkApiKey('sk-ant-ébcdefgh'))).toContain('characters');
+  });
+  it('model', () => {
+    expect(checkModel('claude-sonnet-4-6')).toEqual({ ok: true, value: 'claude-sonnet-4-6' });
+    expect(message(checkModel(''))).toBe('Pick a model.');
+    expect(message(checkModel('<script>'))).toContain('is not a model id');
+  });
+  it('system prompt', () => {
+    expect(checkSystemPrompt(' be brief ')).toEqual({ ok: true, value: 'be brief' });
+    expect(message(checkSystemPrompt('x'.repeat(20_001)))).toContain('the limit is 20,000');
+  });
+  it('prompt: empty and huge are refused with their size', () => {
+    expect(message(checkPrompt('   \n'))).toBe('Type a message first.');
+    expect(message(checkPrompt('x'.repeat(MAX_PROMPT_CHARS + 1)))).toContain('100,001 characters');
+    expect(checkPrompt(' hello ')).toEqual({ ok: true, value: 'hello' });
+  });
+});
+
+describe('checkSettings', () => {
+  it('reports every bad field at once and saves nothing', () => {
+    const r = checkSettings({ model: '', maxTokens: '-3', systemPrompt: '', baseURL: 'javascript:alert(1)' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(['baseURL', 'maxTokens', 'model']);
+  });
+  it('returns clean values when all are good', () => {
+    expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
+      ok: true,
+      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL },
+    });
+  });
+});
