@@ -26,11 +26,8 @@ export function Composer({ onSend, busy }: { onSend: (text: string) => Promise<b
   }, []);
 
   useEffect(() => {
-    if (!loaded) return;
-    const t = setTimeout(() => {
-      draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
-    }, 200);
-    return () => clearTimeout(t);
+    // Saved on every change: a popup can close at any moment, taking pending timers with it.
+    if (loaded) draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
   }, [text, loaded]);
 
   const submit = async () => {

@@ -1,0 +1,173 @@
+/// <reference types="node" />
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
+
+// Firefox with the built extension, talking to the local Claude server only. The builds are made
+// beforehand (`npm run build:firefox`, `npm run build:firefox-mv3`); this file builds nothing.
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+
+function buildPath(dir: 'firefox-mv2' | 'firefox-mv3'): string {
+  const path = resolve(root, '.output', dir);
+  if (!existsSync(resolve(path, 'manifest.json'))) {
+    const script = dir === 'firefox-mv2' ? 'npm run build:firefox' : 'npm run build:firefox-mv3';
+    throw new Error(`The Firefox ${dir} build is missing (${path}). Run \`${script}\` first.`);
+  }
+  return path;
+}
+
+// Puppeteer's locators time out on some elements of these pages in Firefox over BiDi (they never
+// see them as in view), so elements are found and driven through handles, with real key events
+// that React sees.
+async function clickButton(page: Page, text: string): Promise<void> {
+  const button = await page.waitForSelector(`xpath///button[normalize-space()=${JSON.stringify(text)}]`, { visible: true });
+  await button!.click();
+}
+
+async function typeInto(page: Page, selector: string, text: string): Promise<void> {
+  const field = await page.waitForSelector(selector, { visible: true });
+  await field!.evaluate((el) => {
+    (el as HTMLInputElement | HTMLTextAreaElement).focus();
+    (el as HTMLInputElement | HTMLTextAreaElement).select();
+  });
+  await field!.type(text);
+  expect(await field!.evaluate((el) => (el as HTMLInputElement | HTMLTextAreaElement).value)).toBe(text);
+}
+
+async function textOf(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (el) => el.textContent ?? '');
+}
+
+async function waitForText(page: Page, selector: string, expected: string, timeout = 15_000): Promise<string> {
+  await page.waitForFunction(
+    (sel: string, want: string) => (document.querySelector(sel)?.textContent ?? '').includes(want),
+    { timeout },
+    selector,
+    expected,
+  );
+  return textOf(page, selector);
+}
+
+async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Promise<void> {
+  await typeInto(page, 'input[aria-label="API key"]', TEST_KEY);
+  await clickButton(page, 'Save key');
+  expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain('A key ending in …-key is saved.');
+
+  await page.$eval('details', (d) => {
+    (d as HTMLDetailsElement).open = true;
+  });
+  await typeInto(page, '#base-url', server.url);
+  await clickButton(page, 'Save settings');
+  // A permission prompt for the server's origin may follow; the settings are saved regardless.
+  expect(await waitForText(page, '[data-testid=settings-message]', 'Saved.')).toMatch(/^Saved\./);
+}
+
+/** the text of the first assistant message that is done and contains `expected` */
+async function waitForAnswer(page: Page, expected: string, timeout = 20_000): Promise<string> {
+  const handle = await page.waitForFunction(
+    (want: string) =>
+      [...document.querySelectorAll('[data-testid=assistant-message][data-status=done]')]
+        .map((el) => el.textContent ?? '')
+        .find((t) => t.includes(want)),
+    { timeout },
+    expected,
+  );
+  return (await handle.jsonValue()) as string;
+}
+
+async function sendFromPopup(page: Page, text: string): Promise<void> {
+  await typeInto(page, 'textarea[aria-label="Message"]', text);
+  await page.keyboard.press('Enter');
+}
+
+/** on failure, what the browser's console said, to tell an extension bug from a test bug */
+async function withConsoleOnFailure<T>(ff: FirefoxWithExtension | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const logs = ff ? await ff.logs().catch(() => []) : [];
+    const relevant = logs.filter((l) => !l.url?.startsWith('resource://') && !l.url?.startsWith('chrome://'));
+    if (relevant.length > 0) {
+      console.error(
+        'Firefox console:\n' + relevant.map((l) => `  [${l.source} ${l.level}] ${l.text}${l.url ? ` (${l.url})` : ''}`).join('\n'),
+      );
+    }
+    throw e;
+  }
+}
+
+describe('Firefox MV2: set up a key and chat', () => {
+  let server: ClaudeServer;
+  let ff: FirefoxWithExtension | undefined;
+
+  beforeAll(async () => {
+    const ext = buildPath('firefox-mv2');
+    server = await startClaudeServer();
+    ff = await launchFirefoxWithExtension(ext);
+  });
+
+  afterAll(async () => {
+    await ff?.close();
+    await server?.close();
+  });
+
+  it('saves the key and base URL, tests the key, and streams an answer in the popup', async () => {
+    await withConsoleOnFailure(ff, async () => {
+      const options = await ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, server);
+
+      await clickButton(options, 'Test key');
+      const result = await waitForText(options, '[data-testid=key-test-result]', 'The key works');
+      expect(result).toContain('Claude Opus 4.7');
+      expect(result).toContain('Claude Haiku 4.5');
+
+      const popup = await ff!.openExtensionPage('popup.html');
+      await sendFromPopup(popup, 'Hello from Firefox');
+      const answer = await waitForAnswer(popup, 'You said: "Hello from Firefox"');
+      expect(answer).toContain('You said: "Hello from Firefox"');
+      expect(await popup.$$eval('[data-testid=user-message]', (els) => els.map((el) => el.textContent))).toEqual([
+        'Hello from Firefox',
+      ]);
+
+      const sent = server.messageRequests();
+      expect(sent).toHaveLength(1);
+      const [request] = sent;
+      expect(request!.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
+      expect(request!.headers['anthropic-dangerous-direct-browser-access']).toBe('true');
+      expect((request!.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'Hello from Firefox' }]);
+    });
+  });
+});
+
+describe('Firefox MV3: set up a key and chat', () => {
+  let server: ClaudeServer;
+  let ff: FirefoxWithExtension | undefined;
+
+  beforeAll(async () => {
+    const ext = buildPath('firefox-mv3');
+    server = await startClaudeServer();
+    ff = await launchFirefoxWithExtension(ext);
+  });
+
+  afterAll(async () => {
+    await ff?.close();
+    await server?.close();
+  });
+
+  it('streams an answer in the popup', async () => {
+    await withConsoleOnFailure(ff, async () => {
+      const options = await ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, server);
+
+      const popup = await ff!.openExtensionPage('popup.html');
+      await sendFromPopup(popup, 'Hello from Firefox MV3');
+      expect(await waitForAnswer(popup, 'You said: "Hello from Firefox MV3"')).toContain('You said: "Hello from Firefox MV3"');
+      expect(server.messageRequests()).toHaveLength(1);
+    });
+  });
+});

@@ -1,0 +1,62 @@
+/** Page objects for Pace's options page and popup in Playwright, so tests read as a user's steps. */
+import type { Locator, Page } from 'playwright-core';
+
+export class OptionsPage {
+  constructor(readonly page: Page) {}
+
+  keyField = () => this.page.locator('#api-key');
+  keyStatus = () => this.page.getByTestId('key-status');
+  testResult = () => this.page.getByTestId('key-test-result');
+  settingsMessage = () => this.page.getByTestId('settings-message');
+
+  async saveKey(key: string) {
+    await this.keyField().fill(key);
+    await this.page.getByRole('button', { name: 'Save key' }).click();
+    await this.keyStatus().filter({ hasText: `…${key.slice(-4)} is saved` }).waitFor();
+  }
+
+  async testKey(key = '') {
+    if (key) await this.keyField().fill(key);
+    await this.page.getByRole('button', { name: 'Test key' }).click();
+    await this.page.getByRole('button', { name: 'Test key' }).waitFor();
+    return this.testResult();
+  }
+
+  async setBaseURL(url: string) {
+    const details = this.page.locator('details');
+    if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Advanced').click();
+    await this.page.locator('#base-url').fill(url);
+  }
+
+  async saveSettings() {
+    await this.page.getByRole('button', { name: 'Save settings' }).click();
+    await this.settingsMessage().waitFor();
+    return this.settingsMessage();
+  }
+}
+
+export class Popup {
+  constructor(readonly page: Page) {}
+
+  composer = () => this.page.getByLabel('Message');
+  answers = () => this.page.getByTestId('assistant-message');
+  questions = () => this.page.getByTestId('user-message');
+  notice = () => this.page.getByTestId('notice');
+  lastAnswer = (): Locator => this.answers().last();
+
+  async type(text: string) {
+    await this.composer().fill(text);
+  }
+
+  async send(text: string) {
+    await this.type(text);
+    await this.composer().press('Enter');
+  }
+
+  /** Waits until the last answer has reached `status` (done, error, ...). */
+  async answerWith(status: string, timeout = 15_000) {
+    const answer = this.page.locator(`[data-testid=assistant-message][data-status=${status}]`).last();
+    await answer.waitFor({ timeout });
+    return answer;
+  }
+}
