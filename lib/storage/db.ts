@@ -1,9 +1,11 @@
 /**
  * The IndexedDB schema: conversations and their messages. Opened by the background (which writes)
  * and by pages (which read with useLiveQuery; Dexie refreshes them when the background writes).
- * Only queried fields are indexed; message text never is.
+ * Only queried fields are indexed; message text never is. Version 2 adds the request queue and
+ * the limiter's records.
  */
 import Dexie, { type EntityTable } from 'dexie';
+import type { Limits } from '../limits/plans';
 import type { PaceError } from '../protocol';
 
 export interface Conversation {
@@ -32,17 +34,71 @@ export interface ChatMessage {
   usage?: { inputTokens: number; outputTokens: number };
   /** Set when the answer came from the local demo backend, not Claude. */
   demo?: boolean;
+  /** Set when the answer was cut off by a stopped worker and sent again automatically. */
+  resumed?: boolean;
+}
+
+/**
+ * A request waiting for, or going through, the limiter. Its id is the id of the answer message it
+ * produces. FIFO by `createdAt`; within a conversation one at a time.
+ */
+export type JobState = 'queued' | 'waiting' | 'sending' | 'streaming' | 'done' | 'failed' | 'cancelled';
+
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming'];
+
+export interface Job {
+  id: string;
+  conversationId: string;
+  state: JobState;
+  createdAt: number;
+  /** Requests sent for this job (each retry or resume is one more). */
+  attempts: number;
+  /** While `waiting`: when the limiter expects to let it go, and why it waits. */
+  waitUntil?: number;
+  waitReason?: 'minute' | 'smooth' | 'month';
+  /** Sent again once after a stopped worker cut it off. */
+  resumed?: boolean;
+  /** Ids of later jobs whose messages were combined into this job's request. */
+  combined?: string[];
+}
+
+/** One request sent to the API. Kept for the rolling minute; pruned after an hour. */
+export interface Send {
+  id?: number;
+  at: number;
+  jobId: string;
+}
+
+/** Requests sent in a month, by key (`utc:2026-11`, `local:2026-11`). */
+export interface Counter {
+  key: string;
+  count: number;
+}
+
+export interface Meta {
+  key: 'limits';
+  value: Limits;
 }
 
 export class PaceDB extends Dexie {
   conversations!: EntityTable<Conversation, 'id'>;
   messages!: EntityTable<ChatMessage, 'id'>;
+  jobs!: EntityTable<Job, 'id'>;
+  sends!: EntityTable<Send, 'id'>;
+  counters!: EntityTable<Counter, 'key'>;
+  meta!: EntityTable<Meta, 'key'>;
 
   constructor(name = 'pace') {
     super(name);
     this.version(1).stores({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',
+    });
+    this.version(2).stores({
+      jobs: 'id, state, createdAt',
+      sends: '++id, at',
+      counters: 'key',
+      meta: 'key',
     });
   }
 }

@@ -1,0 +1,101 @@
+/**
+ * The limiter's decision, pure: given the clock, the limits and what was sent, may one more
+ * request go now, and if not, when? Used inside the admission transaction (lib/limits/admit.ts)
+ * and by the screens to show what is left.
+ */
+import { monthWindow } from './month-window';
+import type { Limits } from './plans';
+
+export const MINUTE_MS = 60_000;
+
+export interface WindowState {
+  /** Times of sends that may still be inside the rolling minute (older ones may be omitted). */
+  recentSends: number[];
+  /** Sends counted in the month that `now` falls in. */
+  monthCount: number;
+}
+
+export type Decision =
+  | { ok: true }
+  | { ok: false; reason: 'minute' | 'smooth'; retryAt: number }
+  | { ok: false; reason: 'month'; retryAt: number };
+
+/**
+ * A send time later than `now` means the clock went back: it is treated as if it happened now, so
+ * the window can never hold more than the limit in real elapsed time.
+ */
+function effective(sends: number[], now: number): number[] {
+  return sends.map((t) => Math.min(t, now));
+}
+
+export function minuteUsage(sends: number[], now: number): number[] {
+  return effective(sends, now)
+    .filter((t) => t > now - MINUTE_MS)
+    .sort((a, b) => a - b);
+}
+
+export function decide(now: number, limits: Limits, state: WindowState): Decision {
+  const month = monthWindow(now, limits.monthStart);
+  if (state.monthCount >= limits.perMonth) return { ok: false, reason: 'month', retryAt: month.end };
+  const inMinute = minuteUsage(state.recentSends, now);
+  if (inMinute.length >= limits.perMinute) {
+    // The slot frees when the send that is limit-th from the newest leaves the window.
+    const freeing = inMinute[inMinute.length - limits.perMinute]!;
+    return { ok: false, reason: 'minute', retryAt: freeing + MINUTE_MS };
+  }
+  if (limits.smooth && inMinute.length > 0) {
+    const next = inMinute[inMinute.length - 1]! + MINUTE_MS / limits.perMinute;
+    if (next > now) return { ok: false, reason: 'smooth', retryAt: Math.ceil(next) };
+  }
+  return { ok: true };
+}
+
+export interface Quota {
+  minuteUsed: number;
+  minuteLeft: number;
+  /** When the oldest send in the minute leaves it (a slot frees), or null when none was sent. */
+  minuteResetAt: number | null;
+  monthUsed: number;
+  monthLeft: number;
+  monthResetAt: number;
+}
+
+export function quota(now: number, limits: Limits, state: WindowState): Quota {
+  const inMinute = minuteUsage(state.recentSends, now);
+  return {
+    minuteUsed: inMinute.length,
+    minuteLeft: Math.max(0, limits.perMinute - inMinute.length),
+    minuteResetAt: inMinute.length ? inMinute[0]! + MINUTE_MS : null,
+    monthUsed: state.monthCount,
+    monthLeft: Math.max(0, limits.perMonth - state.monthCount),
+    monthResetAt: monthWindow(now, limits.monthStart).end,
+  };
+}
+
+/**
+ * When each of the next `count` queued requests would be sent if nothing else changed: the
+ * estimate the popup shows beside a queued message ("about 14 s").
+ */
+export function estimateStarts(now: number, limits: Limits, state: WindowState, count: number): number[] {
+  const sends = [...minuteUsage(state.recentSends, now)];
+  let monthCount = state.monthCount;
+  let t = now;
+  const starts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    let d = decide(t, limits, { recentSends: sends, monthCount });
+    // The month check is by the window `t` falls in; a new month starts from zero.
+    if (!d.ok && d.reason === 'month') {
+      t = d.retryAt;
+      monthCount = 0;
+      d = decide(t, limits, { recentSends: sends, monthCount });
+    }
+    while (!d.ok) {
+      t = d.retryAt;
+      d = decide(t, limits, { recentSends: sends, monthCount });
+    }
+    starts.push(t);
+    sends.push(t);
+    monthCount += 1;
+  }
+  return starts;
+}
