@@ -21,16 +21,17 @@ function buildPath(dir: 'firefox-mv2' | 'firefox-mv3'): string {
   return path;
 }
 
-// Puppeteer's locators time out on some elements of these pages in Firefox over BiDi (they never
-// see them as in view), so elements are found and driven through handles, with real key events
-// that React sees.
+// In headless Firefox the tab's document is hidden and requestAnimationFrame runs rarely or not at
+// all, so nothing here may wait on it: puppeteer's locators and `visible` waits do (they time out),
+// and waitForFunction polls on a timer instead of its default 'raf'. Elements are driven through
+// handles, with real key events that React sees.
 async function clickButton(page: Page, text: string): Promise<void> {
-  const button = await page.waitForSelector(`xpath///button[normalize-space()=${JSON.stringify(text)}]`, { visible: true });
+  const button = await page.waitForSelector(`xpath///button[normalize-space()=${JSON.stringify(text)}]`);
   await button!.click();
 }
 
 async function typeInto(page: Page, selector: string, text: string): Promise<void> {
-  const field = await page.waitForSelector(selector, { visible: true });
+  const field = await page.waitForSelector(selector);
   await field!.evaluate((el) => {
     (el as HTMLInputElement | HTMLTextAreaElement).focus();
     (el as HTMLInputElement | HTMLTextAreaElement).select();
@@ -44,12 +45,17 @@ async function textOf(page: Page, selector: string): Promise<string> {
 }
 
 async function waitForText(page: Page, selector: string, expected: string, timeout = 15_000): Promise<string> {
-  await page.waitForFunction(
-    (sel: string, want: string) => (document.querySelector(sel)?.textContent ?? '').includes(want),
-    { timeout },
-    selector,
-    expected,
-  );
+  try {
+    await page.waitForFunction(
+      (sel: string, want: string) => (document.querySelector(sel)?.textContent ?? '').includes(want),
+      { timeout, polling: 100 },
+      selector,
+      expected,
+    );
+  } catch (e) {
+    const seen = await textOf(page, selector).catch(() => '(no such element)');
+    throw new Error(`${selector} never contained ${JSON.stringify(expected)}; it reads ${JSON.stringify(seen)}`, { cause: e });
+  }
   return textOf(page, selector);
 }
 
@@ -74,7 +80,7 @@ async function waitForAnswer(page: Page, expected: string, timeout = 20_000): Pr
       [...document.querySelectorAll('[data-testid=assistant-message][data-status=done]')]
         .map((el) => el.textContent ?? '')
         .find((t) => t.includes(want)),
-    { timeout },
+    { timeout, polling: 100 },
     expected,
   );
   return (await handle.jsonValue()) as string;
@@ -167,7 +173,9 @@ describe('Firefox MV3: set up a key and chat', () => {
       const popup = await ff!.openExtensionPage('popup.html');
       await sendFromPopup(popup, 'Hello from Firefox MV3');
       expect(await waitForAnswer(popup, 'You said: "Hello from Firefox MV3"')).toContain('You said: "Hello from Firefox MV3"');
-      expect(server.messageRequests()).toHaveLength(1);
+      const sent = server.messageRequests();
+      expect(sent).toHaveLength(1);
+      expect(sent[0]!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'Hello from Firefox MV3' }] });
     });
   });
 });

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -18,8 +18,12 @@ export const EXTENSION_UUID = '5f4a3c2e-7d1b-4e8a-9c6f-0b2d1e3a4c5d';
 export const EXTENSION_ORIGIN = `moz-extension://${EXTENSION_UUID}`;
 
 export interface LogEntry {
-  /** 'page' from BiDi log.entryAdded, 'chrome' from Firefox's console service (background, CSP, ...) */
-  source: 'page' | 'chrome';
+  /**
+   * 'page': BiDi log.entryAdded (web pages); 'stdout': console.* calls from extension pages and the
+   * background, as Firefox prints them; 'chrome': Firefox's console service (uncaught errors from
+   * any context, CSP reports, ...).
+   */
+  source: 'page' | 'stdout' | 'chrome';
   level: string;
   text: string;
   url?: string;
@@ -31,7 +35,7 @@ export interface FirefoxWithExtension {
   origin: string;
   /** opens `${origin}/${path}` in a new tab and returns its page once its document is at that URL */
   openExtensionPage(path: string): Promise<Page>;
-  /** every console message seen so far: pages over BiDi, and the whole browser's console */
+  /** every console message seen so far (see LogEntry.source for where each comes from) */
   logs(): Promise<LogEntry[]>;
   /** kills Firefox and removes its profile; safe to call more than once */
   close(): Promise<void>;
@@ -96,28 +100,44 @@ const CHROME_LOG_LISTENER = `(() => {
 })()`;
 
 export async function launchFirefoxWithExtension(extPath: string): Promise<FirefoxWithExtension> {
-  const extension = resolve(extPath);
-  if (!existsSync(resolve(extension, 'manifest.json'))) {
-    throw new Error(`No extension build at ${extension} (no manifest.json there).`);
+  const source = resolve(extPath);
+  if (!existsSync(resolve(source, 'manifest.json'))) {
+    throw new Error(`No extension build at ${source} (no manifest.json there).`);
   }
   const executablePath = process.env.PACE_FIREFOX ?? '/usr/bin/firefox-esr';
-  const profile = await mkdtemp(resolve(tmpdir(), 'pace-firefox-'));
+  // One temporary folder holds the profile and a copy of the build, so a rebuild of .output while
+  // Firefox runs cannot pull files from under the installed add-on.
+  const tempRoot = await mkdtemp(resolve(tmpdir(), 'pace-firefox-'));
+  const profile = resolve(tempRoot, 'profile');
+  const extension = resolve(tempRoot, 'extension');
 
   let browser: Browser | undefined;
+  const stdoutLogs: LogEntry[] = [];
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       const proc = browser?.process();
       if (browser) await withTimeout(browser.close(), 10_000, 'closing Firefox').catch(() => undefined);
-      if (proc && proc.exitCode === null && proc.signalCode === null) {
+      if (proc?.pid !== undefined && proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill('SIGKILL');
+        // Puppeteer starts Firefox as the leader of its own process group: end the group (its
+        // content processes too), or at least the process itself.
+        try {
+          process.kill(-proc.pid, 'SIGKILL');
+        } catch {
+          proc.kill('SIGKILL');
+        }
         await withTimeout(exited, 5_000, 'killing Firefox').catch(() => undefined);
       }
-      await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+      await rm(tempRoot, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     })());
 
   try {
+    await mkdir(profile);
+    await cp(source, extension, { recursive: true });
+    if (!existsSync(resolve(extension, 'manifest.json'))) {
+      throw new Error(`The build at ${source} changed while it was copied (a rebuild running?); try again.`);
+    }
     browser = await puppeteer.launch({
       browser: 'firefox',
       executablePath,
@@ -127,9 +147,21 @@ export async function launchFirefoxWithExtension(extPath: string): Promise<Firef
       extraPrefsFirefox: {
         'xpinstall.signatures.required': false,
         'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: EXTENSION_UUID }),
+        // console.* calls in extension pages and the background reach neither BiDi's log events
+        // nor the parent process's console; this has Firefox print them to its stdout.
+        'devtools.console.stdout.content': true,
       },
     });
     const b = browser;
+    let stdoutRest = '';
+    b.process()?.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (stdoutRest + chunk.toString('utf8')).split('\n');
+      stdoutRest = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^console\.(\w+): (.*)$/.exec(line);
+        if (m) stdoutLogs.push({ source: 'stdout', level: m[1]!, text: m[2]! });
+      }
+    });
     const connection = (b as unknown as { connection: BidiConnectionLike }).connection;
 
     const pageLogs: LogEntry[] = [];
@@ -177,7 +209,9 @@ export async function launchFirefoxWithExtension(extPath: string): Promise<Firef
           ).catch(() => null);
           if (href === url) {
             handedOut.add(page);
-            await page.waitForFunction(() => document.readyState === 'complete', { timeout: 10_000 });
+            // Polled on a timer: requestAnimationFrame (puppeteer's default) barely runs in a
+            // headless Firefox tab, whose document reports itself hidden.
+            await page.waitForFunction(() => document.readyState === 'complete', { timeout: 10_000, polling: 100 });
             return page;
           }
         }
@@ -189,7 +223,7 @@ export async function launchFirefoxWithExtension(extPath: string): Promise<Firef
     const logs = async (): Promise<LogEntry[]> => {
       const chrome = (await evalChrome('JSON.stringify(globalThis.__paceLogs || [])').catch(() => '[]')) as string;
       const fromChrome = (JSON.parse(chrome) as Omit<LogEntry, 'source'>[]).map((e) => ({ source: 'chrome' as const, ...e }));
-      return [...pageLogs, ...fromChrome];
+      return [...pageLogs, ...stdoutLogs, ...fromChrome];
     };
 
     return { browser: b, origin: EXTENSION_ORIGIN, openExtensionPage, logs, close };
