@@ -6,5 +6,6 @@ export default defineBackground(() => {
   const app = createBackgroundApp();
   browser.runtime.onConnect.addListener(app.onConnect);
   browser.runtime.onInstalled.addListener(app.onInstalled);
-  app.start().catch((err: unknown) => console.error('[pace] could not recover earlier answers', err));
+  browser.alarms.onAlarm.addListener(app.onAlarm);
+  app.start().catch((err: unknown) => console.error('[pace] could not start the queue', err));
 });

@@ -7,6 +7,7 @@
  * parsed by `parseRequest` before a handler sees it.
  */
 import type { ModelInfo } from './claude/models';
+import type { Limits, LimitsErrors, LimitsInput } from './limits/plans';
 
 export const PORT_NAME = 'pace';
 
@@ -30,6 +31,9 @@ export type ErrorCode =
   | 'interrupted'
   | 'unknown_message'
   | 'busy'
+  | 'cancelled'
+  | 'month_used_up'
+  | 'queue_full'
   | 'internal';
 
 /** What the user can do about an error; the page turns it into a button. */
@@ -41,6 +45,8 @@ export interface PaceError {
   action?: ErrorAction;
   /** The field a validation error is about, so a form can show it in place. */
   field?: string;
+  /** Every field's message, when a whole form was refused. */
+  fields?: LimitsErrors;
 }
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
@@ -72,6 +78,8 @@ export interface Requests {
   'key.test': { req: { key: string | null; baseURL: string }; res: KeyTestResult };
   'key.save': { req: { key: string }; res: KeyStatus };
   'key.remove': { req: Record<string, never>; res: KeyStatus };
+  'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
+  'limits.save': { req: LimitsInput; res: Limits };
 }
 
 export type RequestType = keyof Requests;
@@ -132,6 +140,16 @@ const parsers: { [K in RequestType]: Parser<K> } = {
   },
   'key.save': (p) => (typeof p.key === 'string' ? { key: p.key } : 'key must be a string'),
   'key.remove': () => ({}),
+  'queue.clear': () => ({}),
+  'limits.save': (p) => {
+    if (typeof p.plan !== 'string') return 'plan must be a string';
+    for (const f of ['perMinute', 'perMonth'] as const) {
+      if (typeof p[f] !== 'string' && typeof p[f] !== 'number') return `${f} must be a string or a number`;
+    }
+    if (typeof p.smooth !== 'boolean') return 'smooth must be true or false';
+    if (typeof p.monthStart !== 'string') return 'monthStart must be a string';
+    return { plan: p.plan, perMinute: p.perMinute as string | number, perMonth: p.perMonth as string | number, smooth: p.smooth, monthStart: p.monthStart };
+  },
 };
 
 export const REQUEST_TYPES = Object.keys(parsers) as RequestType[];

@@ -4,7 +4,7 @@ import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
 import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
 import { settingsItem } from '@/lib/storage/settings';
 
-type Draft = { [K in keyof Settings]: string };
+type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
 
 const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens) });
 
@@ -24,11 +24,11 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
   if (!draft) return null;
   const options = withCurrent(models ?? [...FALLBACK_MODELS], draft.model);
 
-  const change = (field: keyof Settings, value: string) => {
+  const change = <K extends keyof Draft>(field: K, value: Draft[K]) => {
     setDraft({ ...draft, [field]: value });
     setErrors({ ...errors, [field]: undefined });
     setMessage(null);
-    if (field === 'baseURL') onBaseURL(value);
+    if (field === 'baseURL') onBaseURL(String(value));
   };
 
   const save = () => {
@@ -75,6 +75,11 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
       <label htmlFor="system-prompt">System prompt (optional)</label>
       <textarea id="system-prompt" rows={4} value={draft.systemPrompt} onChange={(e) => change('systemPrompt', e.target.value)} />
       <FieldError error={errors.systemPrompt} />
+
+      <label className="check">
+        <input type="checkbox" checked={draft.combineWaiting} onChange={(e) => change('combineWaiting', e.target.checked)} />
+        Combine a chat&apos;s messages that are still waiting into one request (saves quota)
+      </label>
 
       <details open={draft.baseURL !== DEFAULT_BASE_URL}>
         <summary>Advanced</summary>

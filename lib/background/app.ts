@@ -1,21 +1,31 @@
 /**
- * Wires the background: storage, the SDK client, the chat runner and the page protocol.
+ * Wires the background: storage, the SDK client, the queue, the badge and the page protocol.
  * entrypoints/background.ts registers the returned listeners synchronously and calls `start`.
  */
 import { browser, type Browser } from 'wxt/browser';
 import { createClaudeClient } from '../claude/client';
-import { recoverAfterRestart } from '../chat/conversation-store';
+import { combineWaiting, recoverAfterRestart } from '../chat/conversation-store';
+import { readLimits } from '../limits/limiter-store';
+import { monthWindow } from '../limits/month-window';
+import { createScheduler } from '../queue/scheduler';
 import { getDb } from '../storage/db';
 import { modelsItem, settingsItem } from '../storage/settings';
-import { createChatRunner } from './chat-runner';
+import { createBadgeUpdater, toolbarBadge } from './badge-updater';
+import { createChatRunner, endJob, NO_KEY_ERROR } from './chat-runner';
 import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyStatus, removeKey, saveKey, savedKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
 
+const WAKE_ALARM = 'pace-wake';
+const MONTH_ALARM = 'pace-month';
+
 export function createBackgroundApp() {
   const db = getDb();
   const settings = () => settingsItem.getValue();
+  const badge = createBadgeUpdater(db, toolbarBadge());
+  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
+
   const runner = createChatRunner({
     db,
     credentials: currentCredentials,
@@ -25,10 +35,35 @@ export function createBackgroundApp() {
     publish: (event) => server.publish(event),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
   });
+
+  const scheduler = createScheduler({
+    db,
+    now: Date.now,
+    blocker: async () => ((await currentCredentials()) ? null : NO_KEY_ERROR),
+    failJob: (job, error) => endJob(db, job.id, 'failed', { status: 'error', error }),
+    async startJob(job) {
+      if ((await settings()).combineWaiting) await combineWaiting(db, job);
+      void badge.refresh();
+      await runner.start(job);
+    },
+    wakeAt(at) {
+      clearTimeout(wakeTimer);
+      if (at === null) {
+        void browser.alarms.clear(WAKE_ALARM);
+        return;
+      }
+      // A timer while the worker lives; the alarm wakes a stopped worker (Chrome: 30 s at the least).
+      wakeTimer = setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now()));
+      void browser.alarms.create(WAKE_ALARM, { when: at });
+    },
+    changed: () => void badge.refresh(),
+  });
+
   const server = createPortServer(
     createHandlers({
       db,
       runner,
+      pump: () => scheduler.pump(),
       settings,
       credentials: currentCredentials,
       createClient: createClaudeClient,
@@ -38,15 +73,25 @@ export function createBackgroundApp() {
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );
 
+  async function scheduleMonthTurn() {
+    const limits = await readLimits(db);
+    await browser.alarms.create(MONTH_ALARM, { when: monthWindow(Date.now(), limits.monthStart).end + 1000 });
+  }
+
   return {
     onConnect: (port: Browser.runtime.Port) => server.onConnect(port),
     onInstalled: ({ reason }: Browser.runtime.InstalledDetails) => {
       if (reason === 'install') void browser.runtime.openOptionsPage();
     },
-    /** Recovers answers cut off by a stopped worker and sends those that never started. */
+    onAlarm: (alarm: Browser.alarms.Alarm) => {
+      if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
+      void scheduler.pump();
+    },
+    /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
     async start() {
-      const pending = await recoverAfterRestart(db);
-      for (const m of pending) void runner.enqueue(m.conversationId, m.id);
+      await recoverAfterRestart(db);
+      await scheduleMonthTurn();
+      await scheduler.pump();
     },
   };
 }

@@ -1,24 +1,16 @@
 /**
- * Sends answers and streams them into the database. Answers within one conversation go one after
- * another (each request is built when it starts, so it carries the answers before it); different
- * conversations run side by side. The streamed text is checkpointed to IndexedDB every
- * `checkpointMs` and pushed to open pages every `publishMs`.
+ * Sends one admitted job's request and streams the answer into the database. The request is built
+ * now, not when the message was queued, so it carries every answer before it. The streamed text is
+ * checkpointed to IndexedDB every `checkpointMs` and pushed to open pages every `publishMs`.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Credentials } from '../claude/client';
 import { isAbort, toPaceError } from '../claude/errors';
 import { applyStreamEvent, emptyAnswer } from '../claude/stream';
-import {
-  buildContext,
-  checkpoint,
-  conversationMessages,
-  endAnswer,
-  finishAnswer,
-  markStreaming,
-} from '../chat/conversation-store';
+import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
 import type { PaceError, PaceEvent } from '../protocol';
 import type { Settings } from '../settings/validate';
-import type { PaceDB } from '../storage/db';
+import type { Job, JobState, MessageStatus, PaceDB } from '../storage/db';
 import type { KeepAlive } from './keep-alive';
 
 export interface RunnerDeps {
@@ -41,9 +33,24 @@ export const NO_KEY_ERROR: PaceError = {
 };
 
 export interface ChatRunner {
-  enqueue(conversationId: string, answerId: string): Promise<void>;
-  stop(answerId: string): boolean;
-  isActive(answerId: string): boolean;
+  /** Runs an admitted job to its end; never rejects. */
+  start(job: Job): Promise<void>;
+  /** Aborts a job in flight; false if it is not running here. */
+  stop(jobId: string): boolean;
+  isActive(jobId: string): boolean;
+}
+
+/** Ends a job and its answer together. */
+export async function endJob(
+  db: PaceDB,
+  id: string,
+  state: Extract<JobState, 'done' | 'failed' | 'cancelled'>,
+  message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
+): Promise<void> {
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined });
+    await db.messages.update(id, message);
+  });
 }
 
 export function createChatRunner(deps: RunnerDeps): ChatRunner {
@@ -53,22 +60,17 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const publishMs = deps.publishMs ?? 40;
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   const controllers = new Map<string, AbortController>();
-  const chains = new Map<string, Promise<void>>();
 
-  async function run(conversationId: string, answerId: string, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) {
-      await endAnswer(db, answerId, 'stopped', '');
-      return;
-    }
+  async function run(job: Job, signal: AbortSignal): Promise<void> {
+    const id = job.id;
     const creds = await deps.credentials();
     if (!creds) {
-      await endAnswer(db, answerId, 'error', '', NO_KEY_ERROR);
+      await endJob(db, id, 'failed', { status: 'error', error: NO_KEY_ERROR });
       return;
     }
     const settings = await deps.settings();
-    const context = buildContext(await conversationMessages(db, conversationId), answerId);
-    await markStreaming(db, answerId, settings.model, creds.demo);
-    deps.keepAlive.start();
+    const context = buildContext(await conversationMessages(db, job.conversationId), id);
+    await markStreaming(db, id, settings.model, creds.demo);
     let answer = emptyAnswer();
     let savedAt = now();
     let publishedAt = 0;
@@ -83,29 +85,31 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         },
         { signal },
       );
+      await db.jobs.update(id, { state: 'streaming' });
       for await (const event of stream) {
         answer = applyStreamEvent(answer, event);
         const t = now();
         if (t - publishedAt >= publishMs) {
           publishedAt = t;
-          deps.publish({ type: 'answer.progress', messageId: answerId, text: answer.text });
+          deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
         }
         if (t - savedAt >= checkpointMs) {
           savedAt = t;
-          await checkpoint(db, answerId, answer.text);
+          await checkpoint(db, id, answer.text);
         }
       }
       if (signal.aborted) {
-        log('answer stopped by the user', answerId);
-        await endAnswer(db, answerId, 'stopped', answer.text);
+        log('answer stopped by the user', id);
+        await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text });
       } else if (!answer.done) {
-        await endAnswer(db, answerId, 'error', answer.text, {
-          code: 'unreachable',
-          message: 'The connection ended before the answer was complete.',
-          action: 'retry',
+        await endJob(db, id, 'failed', {
+          status: 'error',
+          text: answer.text,
+          error: { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' },
         });
       } else {
-        await finishAnswer(db, answerId, {
+        await endJob(db, id, 'done', {
+          status: 'done',
           text: answer.text,
           stopReason: answer.stopReason,
           usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
@@ -113,47 +117,43 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
     } catch (err) {
       if (isAbort(err) || signal.aborted) {
-        log('answer stopped by the user', answerId);
-        await endAnswer(db, answerId, 'stopped', answer.text);
+        log('answer stopped by the user', id);
+        await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text || undefined });
       } else {
         const error = toPaceError(err, 'chat', creds.baseURL);
-        log(`answer failed: ${error.code}`, answerId);
-        await endAnswer(db, answerId, 'error', answer.text, error);
+        log(`answer failed: ${error.code}`, id);
+        await endJob(db, id, 'failed', { status: 'error', text: answer.text || undefined, error });
       }
     } finally {
-      deps.keepAlive.stop();
-      deps.publish({ type: 'answer.progress', messageId: answerId, text: answer.text });
+      deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
     }
   }
 
   return {
-    enqueue(conversationId, answerId) {
+    async start(job) {
       const controller = new AbortController();
-      controllers.set(answerId, controller);
-      const previous = chains.get(conversationId) ?? Promise.resolve();
-      const next = previous
-        .then(() => run(conversationId, answerId, controller.signal))
-        .catch(async (err: unknown) => {
-          log('answer could not run', err);
-          await endAnswer(db, answerId, 'error', '', toPaceError(err, 'chat', '')).catch((e: unknown) =>
-            log('could not record the failure', e),
-          );
-        })
-        .finally(() => {
-          controllers.delete(answerId);
-          if (chains.get(conversationId) === next) chains.delete(conversationId);
-        });
-      chains.set(conversationId, next);
-      return next;
+      controllers.set(job.id, controller);
+      deps.keepAlive.start();
+      try {
+        await run(job, controller.signal);
+      } catch (err) {
+        log('answer could not run', err);
+        await endJob(db, job.id, 'failed', { status: 'error', error: toPaceError(err, 'chat', '') }).catch((e: unknown) =>
+          log('could not record the failure', e),
+        );
+      } finally {
+        deps.keepAlive.stop();
+        controllers.delete(job.id);
+      }
     },
-    stop(answerId) {
-      const controller = controllers.get(answerId);
+    stop(jobId) {
+      const controller = controllers.get(jobId);
       if (!controller) return false;
       controller.abort();
       return true;
     },
-    isActive(answerId) {
-      return controllers.has(answerId);
+    isActive(jobId) {
+      return controllers.has(jobId);
     },
   };
 }

@@ -3,7 +3,7 @@
  * fresh one (fake-indexeddb) and the background passes its own.
  */
 import type { PaceError } from '../protocol';
-import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
+import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
 
 export const TITLE_CHARS = 60;
 
@@ -19,14 +19,15 @@ export interface NewExchange {
 }
 
 /**
- * Stores the user's message and an empty pending answer in one transaction, creating the
- * conversation when `conversationId` is null. The message is safe on disk before anything is sent.
+ * Stores the user's message, an empty pending answer and its queued job in one transaction,
+ * creating the conversation when `conversationId` is null. The message is safe on disk before
+ * anything is sent.
  */
 export async function addExchange(
   db: PaceDB,
   input: { conversationId: string | null; text: string; now: number; newId: () => string; model: string },
 ): Promise<NewExchange> {
-  return db.transaction('rw', db.conversations, db.messages, async () => {
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs], async () => {
     let conversationId = input.conversationId;
     let last = 0;
     if (conversationId !== null) {
@@ -58,6 +59,7 @@ export async function addExchange(
         model: input.model,
       },
     ]);
+    await db.jobs.add({ id: assistantMessageId, conversationId, state: 'queued', createdAt: userAt + 1, attempts: 0 });
     return { conversationId, userMessageId, assistantMessageId };
   });
 }
@@ -73,8 +75,9 @@ export function recentConversations(db: PaceDB, limit = 50): Promise<Conversatio
   return db.conversations.orderBy('updatedAt').reverse().limit(limit).toArray();
 }
 
+/** The text already there stays (a resumed answer) until the new stream replaces it. */
 export async function markStreaming(db: PaceDB, id: string, model: string, demo: boolean): Promise<void> {
-  await db.messages.update(id, { status: 'streaming', text: '', error: undefined, stopReason: null, model, demo });
+  await db.messages.update(id, { status: 'streaming', error: undefined, stopReason: null, model, demo });
 }
 
 export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
@@ -99,56 +102,125 @@ export async function endAnswer(
   await db.messages.update(id, { status, text, error });
 }
 
-export async function resetForRetry(db: PaceDB, id: string): Promise<ChatMessage> {
-  return db.transaction('rw', db.messages, async () => {
+/** Clears an answer and queues its job again, at the back of the queue: a retry is a new request. */
+export async function requeueForRetry(db: PaceDB, id: string, now: number): Promise<ChatMessage> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
     const message = await db.messages.get(id);
     if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null });
+    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined });
+    const job = await db.jobs.get(id);
+    await db.jobs.put({
+      id,
+      conversationId: message.conversationId,
+      state: 'queued',
+      createdAt: now,
+      attempts: job?.attempts ?? 0,
+    });
     return { ...message, status: 'pending', text: '' };
   });
 }
 
+/** Cancels a job that has not been sent: it is not counted. False if it was already on its way. */
+export async function cancelQueued(db: PaceDB, id: string): Promise<boolean> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const job = await db.jobs.get(id);
+    if (!job || (job.state !== 'queued' && job.state !== 'waiting')) return false;
+    await db.jobs.update(id, { state: 'cancelled', waitUntil: undefined, waitReason: undefined });
+    await db.messages.update(id, {
+      status: 'stopped',
+      error: { code: 'cancelled', message: 'Cancelled before it was sent: not counted against your limits.', action: 'retry' },
+    });
+    return true;
+  });
+}
+
+/** Cancels every job that has not been sent yet; returns how many. */
+export async function clearQueue(db: PaceDB): Promise<number> {
+  const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
+  let cancelled = 0;
+  for (const id of waiting) if (await cancelQueued(db, id)) cancelled += 1;
+  return cancelled;
+}
+
 /**
- * After the background restarts: an answer that was streaming is marked interrupted (its text
- * kept); answers still pending are returned so the caller sends them.
+ * Folds the later waiting messages of the job's conversation into its request (one user turn,
+ * one answer), to save quota. Their answer placeholders are removed and the answer moves after
+ * the last of them. Returns the ids folded in.
  */
-export async function recoverAfterRestart(db: PaceDB): Promise<ChatMessage[]> {
-  return db.transaction('rw', db.messages, async () => {
-    const streaming = await db.messages.where('status').equals('streaming').toArray();
-    for (const m of streaming) {
-      await db.messages.update(m.id, {
-        status: 'interrupted',
-        error: {
-          code: 'interrupted',
-          message: 'Pace was stopped by the browser in the middle of this answer. What arrived is kept; press Retry for a full answer.',
-          action: 'retry',
-        },
-      });
+export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const later = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray())
+      .filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    if (later.length === 0) return [];
+    const ids = later.map((j) => j.id);
+    const messages = await conversationMessages(db, job.conversationId);
+    const lastQuestion = messages.filter((m) => m.role === 'user' && m.createdAt < later.at(-1)!.createdAt).at(-1)!;
+    for (const id of ids) {
+      await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined });
+      await db.messages.delete(id);
     }
-    return db.messages.where('status').equals('pending').sortBy('createdAt');
+    await db.messages.update(job.id, { createdAt: lastQuestion.createdAt + 0.5 });
+    await db.jobs.update(job.id, { combined: [...(job.combined ?? []), ...ids] });
+    return ids;
+  });
+}
+
+/**
+ * After the background restarts: a job cut off while sending or streaming is sent again once
+ * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
+ */
+export async function recoverAfterRestart(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const cut = await db.jobs.where('state').anyOf('sending', 'streaming').toArray();
+    const resumed: string[] = [];
+    const failed: string[] = [];
+    for (const job of cut) {
+      if (!job.resumed) {
+        await db.jobs.update(job.id, { state: 'queued', resumed: true });
+        await db.messages.update(job.id, { status: 'pending', resumed: true });
+        resumed.push(job.id);
+      } else {
+        await db.jobs.update(job.id, { state: 'failed' });
+        await db.messages.update(job.id, {
+          status: 'interrupted',
+          error: {
+            code: 'interrupted',
+            message: 'Pace was stopped by the browser in the middle of this answer, twice. What arrived is kept; press Retry for a full answer.',
+            action: 'retry',
+          },
+        });
+        failed.push(job.id);
+      }
+    }
+    return { resumed, failed };
   });
 }
 
 /**
  * The message list sent to the API for the answer `answerId`: every earlier exchange that got an
- * answer, then the user message it answers. Exchanges whose answer failed empty are left out, so
- * roles always alternate and start with the user.
+ * answer, then the question it answers. Consecutive questions (combined into one request, or
+ * left unanswered) form one user turn; exchanges whose answer failed empty are left out, so roles
+ * always alternate and start with the user.
  */
 export function buildContext(messages: ChatMessage[], answerId: string): { role: 'user' | 'assistant'; content: string }[] {
   const ordered = [...messages].sort((a, b) => a.createdAt - b.createdAt);
   const at = ordered.findIndex((m) => m.id === answerId);
-  if (at < 1) throw new Error('The answer has no question before it.');
-  const question = ordered[at - 1];
-  if (!question || question.role !== 'user') throw new Error('The answer has no question before it.');
+  if (at < 0 || ordered[at]!.role !== 'assistant') throw new Error('There is no such answer.');
   const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  for (let i = 0; i < at - 1; i++) {
-    const m = ordered[i];
-    const next = ordered[i + 1];
-    if (m?.role === 'user' && next?.role === 'assistant' && next.text.trim() !== '') {
-      turns.push({ role: 'user', content: m.text }, { role: 'assistant', content: next.text.trimEnd() });
-      i++;
+  let asked: string[] = [];
+  for (const m of ordered.slice(0, at)) {
+    if (m.role === 'user') {
+      asked.push(m.text);
+    } else if (m.text.trim() !== '' && asked.length > 0) {
+      turns.push({ role: 'user', content: asked.join('\n\n') }, { role: 'assistant', content: m.text.trimEnd() });
+      asked = [];
+    } else {
+      // An answer that failed empty: its question is left out with it.
+      asked = [];
     }
   }
-  turns.push({ role: 'user', content: question.text });
+  if (asked.length === 0) throw new Error('The answer has no question before it.');
+  turns.push({ role: 'user', content: asked.join('\n\n') });
   return turns;
 }

@@ -14,6 +14,8 @@ export interface Settings {
   maxTokens: number;
   systemPrompt: string;
   baseURL: string;
+  /** Combine a conversation's messages that are still waiting into one request, to save quota. */
+  combineWaiting: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -21,6 +23,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxTokens: 4096,
   systemPrompt: '',
   baseURL: DEFAULT_BASE_URL,
+  combineWaiting: false,
 };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -97,7 +100,7 @@ export function checkPrompt(input: string): Checked<string> {
   return good(input.trim());
 }
 
-export type SettingsInput = { [K in keyof Settings]: string | number };
+export type SettingsInput = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string | number } & { combineWaiting?: boolean };
 export type SettingsErrors = Partial<Record<keyof Settings, string>>;
 
 /** Checks every field at once, so a form can show all its messages together. */
@@ -111,7 +114,13 @@ export function checkSettings(
   if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok) {
     return {
       ok: true,
-      value: { model: model.value, maxTokens: maxTokens.value, systemPrompt: systemPrompt.value, baseURL: baseURL.value },
+      value: {
+        model: model.value,
+        maxTokens: maxTokens.value,
+        systemPrompt: systemPrompt.value,
+        baseURL: baseURL.value,
+        combineWaiting: input.combineWaiting === true,
+      },
     };
   }
   const errors: SettingsErrors = {};

@@ -5,7 +5,11 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
-  version: 1,
+  version: 2,
+  migrations: {
+    // Version 2 adds the queue's option to combine waiting messages, off by default.
+    2: (old: Omit<Settings, 'combineWaiting'>): Settings => ({ ...old, combineWaiting: false }),
+  },
 });
 
 /** The last model list fetched with the user's key, so the picker works without a new call. */

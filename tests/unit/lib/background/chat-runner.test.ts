@@ -48,14 +48,22 @@ let ids = 0;
 const ask = (text: string, conversationId: string | null = null) =>
   addExchange(db, { conversationId, text, now: Date.now(), newId: () => `m${++ids}`, model: 'claude-haiku-4-5' });
 
+/** Runs the answer's job as the scheduler would once the limiter admitted it. */
+async function answer(r: ReturnType<typeof runner>, ex: { assistantMessageId: string }) {
+  const job = await db.jobs.get(ex.assistantMessageId);
+  await db.jobs.update(job!.id, { state: 'sending', attempts: 1 });
+  return r.start({ ...job!, state: 'sending', attempts: 1 });
+}
+
 describe('chat runner against the local Claude server, with the real SDK', () => {
   it('streams an answer into the database and pushes progress to pages', async () => {
     const text = 'Here is **bold** and a list:\n\n- one\n- two';
     server.script({ kind: 'text', text, chunkSize: 4, delayMs: 10 });
     const ex = await ask('Show me Markdown');
     const r = runner();
-    await r.enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(r, ex);
 
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done' });
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
       status: 'done',
       text,
@@ -86,7 +94,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const poll = setInterval(() => {
       void db.messages.get(ex.assistantMessageId).then((m) => m && m.status === 'streaming' && seen.push(m.text));
     }, 15);
-    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner(), ex);
     clearInterval(poll);
     const partial = seen.filter((t) => t.length > 0 && t.length < 400);
     expect(partial.length).toBeGreaterThan(0);
@@ -97,8 +105,8 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const r = runner();
     const a = await ask('Q1');
     const b = await ask('Q2', a.conversationId);
-    void r.enqueue(a.conversationId, a.assistantMessageId);
-    await r.enqueue(b.conversationId, b.assistantMessageId);
+    await answer(r, a);
+    await answer(r, b);
     const second = server.messageRequests()[1]!.body as { messages: unknown[] };
     expect(second.messages).toEqual([
       { role: 'user', content: 'Q1' },
@@ -111,12 +119,13 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     server.script({ kind: 'text', text: 'y'.repeat(2000), chunkSize: 5, delayMs: 10 });
     const ex = await ask('go on forever');
     const r = runner();
-    const done = r.enqueue(ex.conversationId, ex.assistantMessageId);
+    const done = answer(r, ex);
     await new Promise((res) => setTimeout(res, 150));
     expect(r.stop(ex.assistantMessageId)).toBe(true);
     await done;
     const m = await db.messages.get(ex.assistantMessageId);
     expect(m?.status).toBe('stopped');
+    expect((await db.jobs.get(ex.assistantMessageId))?.state).toBe('cancelled');
     expect(m?.text.length).toBeGreaterThan(0);
     expect(m?.text.length).toBeLessThan(2000);
     expect(r.isActive(ex.assistantMessageId)).toBe(false);
@@ -138,9 +147,10 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
   ])('records %o as %s, sent once (no SDK retries)', async (behaviour, code, action) => {
     server.script(behaviour);
     const ex = await ask('hello');
-    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner(), ex);
     const m = await db.messages.get(ex.assistantMessageId);
     expect(m?.status).toBe('error');
+    expect((await db.jobs.get(ex.assistantMessageId))?.state).toBe('failed');
     expect(m?.error?.code).toBe(code);
     expect(m?.error?.action).toBe(action);
     expect(server.messageRequests()).toHaveLength(1);
@@ -149,7 +159,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
   it('keeps the partial text of an answer that fails midway', async () => {
     server.script({ kind: 'midStreamError', textBefore: 'Partial answer' });
     const ex = await ask('hello');
-    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner(), ex);
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
       status: 'error',
       text: 'Partial answer',
@@ -160,13 +170,13 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
   it('reports a dropped connection as such, keeping the text', async () => {
     server.script({ kind: 'drop', textBefore: 'Half' });
     const ex = await ask('hello');
-    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner(), ex);
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', text: 'Half', error: { code: 'unreachable' } });
   });
 
   it('says no key is set and sends nothing when there are no credentials', async () => {
     const ex = await ask('hello');
-    await runner({ credentials: async () => null }).enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner({ credentials: async () => null }), ex);
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', error: { code: 'no_key', action: 'open_options' } });
     expect(server.messageRequests()).toHaveLength(0);
   });
@@ -176,7 +186,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const keepAlive = createKeepAlive(async () => pings++, 5);
     const ex = await ask('hello');
     const r = runner({ keepAlive });
-    const done = r.enqueue(ex.conversationId, ex.assistantMessageId);
+    const done = answer(r, ex);
     await new Promise((res) => setTimeout(res, 40));
     expect(keepAlive.active).toBe(1);
     await done;
@@ -189,7 +199,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
 
   it('leaves other messages of the conversation untouched', async () => {
     const ex = await ask('hello');
-    await runner().enqueue(ex.conversationId, ex.assistantMessageId);
+    await answer(runner(), ex);
     const msgs = await conversationMessages(db, ex.conversationId);
     expect(msgs[0]).toMatchObject({ role: 'user', text: 'hello', status: 'done' });
   });

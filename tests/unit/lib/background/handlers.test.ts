@@ -3,7 +3,7 @@ import type { ChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
 import type { ModelInfo } from '@/lib/claude/models';
-import { PaceFailure, type PaceError } from '@/lib/protocol';
+import { PaceFailure, REQUEST_TYPES, type PaceError } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
@@ -11,7 +11,7 @@ import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support
 let server: ClaudeServer;
 let db: PaceDB;
 let remembered: ModelInfo[] | null;
-let enqueued: string[];
+let pumps: number;
 
 beforeAll(async () => {
   server = await startClaudeServer();
@@ -23,23 +23,20 @@ beforeEach(() => {
   server.reset();
   db = new PaceDB(`handlers-${Math.random()}`);
   remembered = null;
-  enqueued = [];
+  pumps = 0;
 });
 afterEach(async () => {
   await db.delete();
 });
 
 function make(overrides: Partial<HandlerDeps> = {}, savedKey: string | null = TEST_KEY) {
-  const runner: ChatRunner = {
-    enqueue: async (_c, id) => {
-      enqueued.push(id);
-    },
-    stop: () => false,
-    isActive: () => false,
-  };
+  const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
   return createHandlers({
     db,
     runner,
+    pump: async () => {
+      pumps += 1;
+    },
     settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
     credentials: async () => (savedKey ? { apiKey: savedKey, baseURL: server.url, demo: false } : null),
     createClient: createClaudeClient,
@@ -67,11 +64,16 @@ async function failure(p: Promise<unknown>): Promise<PaceError> {
   throw new Error('expected a PaceFailure');
 }
 
+it('has a handler for every request type the protocol declares, and no other', () => {
+  expect(Object.keys(make()).sort()).toEqual([...REQUEST_TYPES].sort());
+});
+
 describe('chat.send', () => {
   it('stores the message and queues its answer', async () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: '  Hello  ' });
-    expect(enqueued).toEqual([r.assistantMessageId]);
+    expect(await db.jobs.get(r.assistantMessageId)).toMatchObject({ state: 'queued', conversationId: r.conversationId, attempts: 0 });
+    expect(pumps).toBe(1);
     expect((await db.messages.get(r.userMessageId))?.text).toBe('Hello');
   });
 
@@ -84,7 +86,7 @@ describe('chat.send', () => {
     expect(error).toMatchObject({ code: 'invalid_input', field: 'text' });
     expect(error.message).toContain(words);
     expect(await db.messages.count()).toBe(0);
-    expect(enqueued).toEqual([]);
+    expect(await db.jobs.count()).toBe(0);
   });
 
   it('without a key, says so and stores nothing (the page keeps the draft)', async () => {
@@ -104,11 +106,12 @@ describe('chat.retry', () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: 'hi' });
     await db.messages.update(r.assistantMessageId, { status: 'error', text: 'part', error: { code: 'overloaded', message: 'x' } });
+    await db.jobs.update(r.assistantMessageId, { state: 'failed', attempts: 1 });
     await h['chat.retry']({ messageId: r.assistantMessageId });
     const reset = await db.messages.get(r.assistantMessageId);
     expect(reset).toMatchObject({ status: 'pending', text: '' });
     expect(reset).not.toHaveProperty('error');
-    expect(enqueued).toEqual([r.assistantMessageId, r.assistantMessageId]);
+    expect(await db.jobs.get(r.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 1 });
   });
   it('refuses a user message or an unknown id', async () => {
     const h = make();

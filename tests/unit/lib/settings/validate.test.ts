@@ -91,7 +91,7 @@ describe('checkSettings', () => {
   it('returns clean values when all are good', () => {
     expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
       ok: true,
-      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL },
+      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false },
     });
   });
 });

@@ -1,0 +1,43 @@
+/** What the toolbar icon shows: quota -> badge text, colour and tooltip. Pure; applied in lib/background/badge-updater.ts. */
+import type { Quota } from './limits/admission';
+import { formatCount, formatReset } from './limits/format';
+import type { Limits } from './limits/plans';
+
+export interface BadgeView {
+  text: string;
+  color: string;
+  title: string;
+}
+
+export const BADGE_COLORS = { ok: '#2e7d32', low: '#b26a00', none: '#c62828', wait: '#455a64' } as const;
+
+/** A count in at most four characters: 4812, 12k, 250k, 3M. */
+export function compactCount(n: number): string {
+  if (n < 10_000) return String(n);
+  if (n < 1_000_000) return `${Math.floor(n / 1000)}k`;
+  if (n < 1_000_000_000) return `${Math.floor(n / 1_000_000)}M`;
+  return `${Math.floor(n / 1_000_000_000)}B`;
+}
+
+export interface QueueView {
+  /** Jobs waiting to be sent. */
+  waiting: number;
+  /** When the job at the head of the queue may go, if it waits for the minute window. */
+  minuteWaitUntil: number | null;
+}
+
+export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView): BadgeView {
+  const share = limits.perMonth > 0 ? q.monthLeft / limits.perMonth : 0;
+  const color = q.monthLeft === 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
+  const parts = [
+    `Pace: ${formatCount(q.monthLeft)} of ${formatCount(limits.perMonth)} requests left this month (resets ${formatReset(q.monthResetAt, limits.monthStart)})`,
+    `${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} left this minute`,
+  ];
+  if (queue.waiting > 0) parts.push(`${formatCount(queue.waiting)} waiting to be sent`);
+  const title = parts.join('\n');
+  if (queue.minuteWaitUntil !== null && queue.minuteWaitUntil > now && q.monthLeft > 0) {
+    const seconds = Math.ceil((queue.minuteWaitUntil - now) / 1000);
+    return { text: `${Math.min(seconds, 999)}s`, color: BADGE_COLORS.wait, title };
+  }
+  return { text: compactCount(q.monthLeft), color, title };
+}

@@ -1,0 +1,40 @@
+/** Pure rules of the request queue: which jobs may try for a send now, and where each one stands. */
+import type { Job, JobState } from '../storage/db';
+
+export const MAX_QUEUE = 100;
+export const MAX_ACTIVE = 2;
+
+const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
+export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
+
+const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The jobs that may be offered to the limiter now, oldest first: the head of each conversation
+ * (messages of one conversation go one after another), for conversations with nothing in flight,
+ * up to `maxActive` in flight overall.
+ */
+export function nextCandidates(jobs: Job[], maxActive = MAX_ACTIVE): Job[] {
+  const sorted = [...jobs].sort(byAge);
+  const inFlight = sorted.filter((j) => isInFlight(j.state));
+  const busy = new Set(inFlight.map((j) => j.conversationId));
+  const seen = new Set<string>();
+  const out: Job[] = [];
+  for (const job of sorted) {
+    if (seen.has(job.conversationId)) continue;
+    seen.add(job.conversationId);
+    if (!busy.has(job.conversationId) && isWaiting(job.state)) out.push(job);
+  }
+  return out.slice(0, Math.max(0, maxActive - inFlight.length));
+}
+
+/** Jobs waiting for a send, in the order they will go (FIFO): position 0 goes first. */
+export function waitingOrder(jobs: Job[]): Job[] {
+  return jobs.filter((j) => isWaiting(j.state)).sort(byAge);
+}
+
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}

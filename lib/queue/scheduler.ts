@@ -1,0 +1,94 @@
+/**
+ * Runs the queue: offers the jobs that may go to the limiter, oldest first, starts each admitted
+ * one, and when the limiter says "not yet", marks the job waiting and asks to be woken at that
+ * time. `pump` is safe to call from anywhere and at any time (start-up, an alarm, a new message,
+ * a job that ended, a change of limits): calls during a run are folded into one more run.
+ */
+import { admit } from '../limits/limiter-store';
+import type { PaceError } from '../protocol';
+import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
+import { nextCandidates } from './job-states';
+
+export interface SchedulerDeps {
+  db: PaceDB;
+  now: () => number;
+  /** Why nothing can be sent at all right now (no key), checked before anything is counted. */
+  blocker: () => Promise<PaceError | null>;
+  /** Called right after admission, with the job already `sending`; resolves when it has ended. */
+  startJob: (job: Job) => Promise<void>;
+  /** Fails a job that could not be offered (blocker), without counting it. */
+  failJob: (job: Job, error: PaceError) => Promise<void>;
+  /** Asks to be woken at `at` (a timer while alive, an alarm otherwise); null cancels. */
+  wakeAt: (at: number | null) => void;
+  /** The queue or the windows changed: refresh the badge. */
+  changed: () => void;
+  maxActive?: number;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export interface Scheduler {
+  pump(): Promise<void>;
+}
+
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  const { db } = deps;
+  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+  let running: Promise<void> | null = null;
+  let again = false;
+
+  async function runOnce(): Promise<void> {
+    const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+    const candidates = nextCandidates(jobs, deps.maxActive);
+    let wake: number | null = null;
+    if (candidates.length > 0) {
+      const blocked = await deps.blocker();
+      for (const job of candidates) {
+        if (blocked) {
+          await deps.failJob(job, blocked);
+          continue;
+        }
+        const decision = await admit(db, deps.now(), job.id);
+        if (decision.ok) {
+          deps
+            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1 })
+            .catch((err: unknown) => log('a job ended with an unexpected error', err))
+            .finally(() => void pump());
+          continue;
+        }
+        if (decision.reason === 'gone') continue;
+        await db.jobs
+          .where('id')
+          .equals(job.id)
+          .and((j) => j.state === 'queued' || j.state === 'waiting')
+          .modify({ state: 'waiting', waitUntil: decision.retryAt, waitReason: decision.reason });
+        wake = decision.retryAt;
+        // First in, first out: nobody overtakes the job the limiter just held back.
+        break;
+      }
+    }
+    deps.wakeAt(wake);
+    deps.changed();
+  }
+
+  function pump(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await runOnce();
+        } while (again);
+      } catch (err) {
+        log('the queue could not run', err);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  return { pump };
+}

@@ -1,0 +1,154 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addExchange } from '@/lib/chat/conversation-store';
+import { MINUTE_MS } from '@/lib/limits/admission';
+import { readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import type { PaceError } from '@/lib/protocol';
+import { nextCandidates, ordinal, waitingOrder } from '@/lib/queue/job-states';
+import { createScheduler, type SchedulerDeps } from '@/lib/queue/scheduler';
+import { PaceDB, type Job } from '@/lib/storage/db';
+
+let db: PaceDB;
+let clock: number;
+let started: string[];
+let wakes: (number | null)[];
+let release: Map<string, () => void>;
+
+beforeEach(() => {
+  db = new PaceDB(`sched-${Math.random()}`);
+  clock = Date.UTC(2026, 10, 27, 12);
+  started = [];
+  wakes = [];
+  release = new Map();
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+let n = 0;
+const ask = (text: string, conversationId: string | null = null) =>
+  addExchange(db, { conversationId, text, now: clock++, newId: () => `id${String(++n).padStart(4, '0')}`, model: 'm' });
+
+function scheduler(overrides: Partial<SchedulerDeps> = {}) {
+  return createScheduler({
+    db,
+    now: () => clock,
+    blocker: async () => null,
+    // Each started job stays in flight until the test releases it, then ends as done.
+    startJob: (job) =>
+      new Promise<void>((resolve) => {
+        started.push(job.id);
+        release.set(job.id, () => {
+          void db.jobs.update(job.id, { state: 'done' }).then(() => resolve());
+        });
+      }),
+    failJob: async (job, error: PaceError) => {
+      await db.jobs.update(job.id, { state: 'failed' });
+      await db.messages.update(job.id, { status: 'error', error });
+    },
+    wakeAt: (at) => wakes.push(at),
+    changed: () => undefined,
+    log: () => undefined,
+    ...overrides,
+  });
+}
+
+const finish = async (id: string) => {
+  release.get(id)!();
+  await new Promise((r) => setTimeout(r, 20));
+};
+
+describe('job states', () => {
+  const job = (id: string, conversationId: string, state: Job['state'], createdAt: number): Job => ({ id, conversationId, state, createdAt, attempts: 0 });
+
+  it('offers the head of each idle conversation, oldest first, up to the concurrency cap', () => {
+    const jobs = [job('a2', 'A', 'queued', 3), job('a1', 'A', 'queued', 1), job('b1', 'B', 'waiting', 2), job('c1', 'C', 'queued', 4)];
+    expect(nextCandidates(jobs, 2).map((j) => j.id)).toEqual(['a1', 'b1']);
+    expect(nextCandidates(jobs, 5).map((j) => j.id)).toEqual(['a1', 'b1', 'c1']);
+  });
+
+  it('holds a conversation back while its earlier message is in flight', () => {
+    const jobs = [job('a1', 'A', 'streaming', 1), job('a2', 'A', 'queued', 2), job('b1', 'B', 'queued', 3)];
+    expect(nextCandidates(jobs, 2).map((j) => j.id)).toEqual(['b1']);
+    expect(nextCandidates(jobs, 1)).toEqual([]);
+  });
+
+  it('orders the waiting jobs and names positions', () => {
+    const jobs = [job('x', 'A', 'queued', 5), job('y', 'B', 'waiting', 2), job('z', 'C', 'done', 1)];
+    expect(waitingOrder(jobs).map((j) => j.id)).toEqual(['y', 'x']);
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);
+  });
+});
+
+describe('scheduler', () => {
+  it('sends while the limiter allows, then waits with the time the next slot frees', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 2, perMonth: 100 });
+    const asks = [];
+    for (let i = 0; i < 4; i++) asks.push(await ask(`q${i}`));
+    const t0 = clock;
+    const s = scheduler({ maxActive: 10 });
+    await s.pump();
+    expect(started).toEqual([asks[0]!.assistantMessageId, asks[1]!.assistantMessageId]);
+    expect(await db.jobs.get(asks[2]!.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t0 + MINUTE_MS });
+    expect((await db.jobs.get(asks[3]!.assistantMessageId))?.state).toBe('queued');
+    expect(wakes.at(-1)).toBe(t0 + MINUTE_MS);
+
+    clock = t0 + MINUTE_MS;
+    await s.pump();
+    expect(started).toHaveLength(4);
+    expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(4);
+    expect(wakes.at(-1)).toBe(null);
+  });
+
+  it('sends the messages of one conversation one after another', async () => {
+    const a = await ask('first');
+    const b = await ask('second', a.conversationId);
+    const s = scheduler();
+    await s.pump();
+    expect(started).toEqual([a.assistantMessageId]);
+    await finish(a.assistantMessageId);
+    expect(started).toEqual([a.assistantMessageId, b.assistantMessageId]);
+  });
+
+  it('runs different conversations side by side up to the cap', async () => {
+    const jobs = [await ask('a'), await ask('b'), await ask('c')];
+    const s = scheduler({ maxActive: 2 });
+    await s.pump();
+    expect(started).toEqual([jobs[0]!.assistantMessageId, jobs[1]!.assistantMessageId]);
+    await finish(jobs[1]!.assistantMessageId);
+    expect(started).toHaveLength(3);
+  });
+
+  it('counts nothing and fails the job when nothing can be sent (no key)', async () => {
+    const a = await ask('hello');
+    await scheduler({ blocker: async () => ({ code: 'no_key', message: 'No key' }) }).pump();
+    expect(started).toEqual([]);
+    expect((await db.jobs.get(a.assistantMessageId))?.state).toBe('failed');
+    expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(0);
+  });
+
+  it('never starts a job twice when pumped from many places at once', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 50, perMonth: 100 });
+    for (let i = 0; i < 6; i++) await ask(`q${i}`);
+    const s = scheduler({ maxActive: 10 });
+    await Promise.all(Array.from({ length: 20 }, () => s.pump()));
+    expect(started).toHaveLength(6);
+    expect(new Set(started).size).toBe(6);
+    expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(6);
+  });
+
+  it('a limit lowered below what the month used pauses sending until the month turns', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 10 });
+    const first = [await ask('a'), await ask('b'), await ask('c')];
+    const s = scheduler({ maxActive: 10 });
+    await s.pump();
+    for (const f of first) await finish(f.assistantMessageId);
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 2, perMonth: 2 });
+    const late = await ask('d');
+    await s.pump();
+    expect(await db.jobs.get(late.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'month', waitUntil: Date.UTC(2026, 11, 1) });
+    clock = Date.UTC(2026, 11, 1);
+    await s.pump();
+    expect(started).toContain(late.assistantMessageId);
+  });
+});
