@@ -5,6 +5,9 @@ import type { ErrorAction, KeyStatus } from '@/lib/protocol';
 import { getDb } from '@/lib/storage/db';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
+import { QuotaBar } from '../quota/QuotaBar';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
 import { MessageItem, type MessageActions } from './MessageItem';
 
@@ -15,7 +18,8 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
   const notice = useChat((s) => s.notice);
   const sending = useChat((s) => s.sending);
   // Actions never change, so they are read once rather than subscribed to.
-  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice } = useChat.getState();
+  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue } = useChat.getState();
+  const queue = useQueue();
 
   // Reopening the popup shows the most recent conversation.
   const opened = useRef(false);
@@ -73,12 +77,17 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
           chatting.
         </p>
       )}
+      {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} />}
       {view === 'history' ? (
         <HistoryList onOpen={open} currentId={conversationId} />
       ) : (
         <div className="messages" ref={list} aria-live="polite">
           {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
-          {messages?.map((m) => <MessageItem key={m.id} message={m} live={live[m.id]} actions={actions} />)}
+          {messages?.map((m) => (
+            <ErrorBoundary key={m.id} fallback={<p className="error">This message could not be shown.</p>}>
+              <MessageItem message={m} live={live[m.id]} job={queue?.view.jobs.get(m.id)} now={queue?.now ?? 0} actions={actions} />
+            </ErrorBoundary>
+          ))}
         </div>
       )}
       {notice && (

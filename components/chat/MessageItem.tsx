@@ -1,5 +1,8 @@
 import { useState } from 'react';
+import { formatWait } from '@/lib/limits/format';
 import type { ErrorAction } from '@/lib/protocol';
+import { ordinal } from '@/lib/queue/job-states';
+import type { JobView } from '@/lib/queue/queue-view';
 import type { ChatMessage } from '@/lib/storage/db';
 import { Markdown } from './Markdown';
 
@@ -15,7 +18,19 @@ const ACTION_LABEL: Record<ErrorAction, string> = {
   new_chat: 'New chat',
 };
 
-export function MessageItem({ message, live, actions }: { message: ChatMessage; live?: string; actions: MessageActions }) {
+export function MessageItem({
+  message,
+  live,
+  job,
+  now,
+  actions,
+}: {
+  message: ChatMessage;
+  live?: string;
+  job?: JobView;
+  now: number;
+  actions: MessageActions;
+}) {
   if (message.role === 'user') {
     return (
       <div className="msg msg-user" data-testid="user-message">
@@ -28,12 +43,17 @@ export function MessageItem({ message, live, actions }: { message: ChatMessage; 
   return (
     <div className={`msg msg-assistant status-${message.status}`} data-testid="assistant-message" data-status={message.status}>
       {message.demo && <span className="tag tag-demo">demo answer</span>}
+      {message.resumed && (
+        <span className="tag tag-resumed" title="Pace was stopped by the browser mid-answer and sent the request again.">
+          resumed after an interruption
+        </span>
+      )}
       {text ? <Markdown text={text} /> : null}
-      <AnswerStatus message={message} hasText={text !== ''} />
+      {message.status === 'pending' && job ? <JobStatus job={job} now={now} /> : <AnswerStatus message={message} hasText={text !== ''} />}
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
-            Stop
+            {message.status === 'pending' && job?.position ? 'Cancel' : 'Stop'}
           </button>
         )}
         {text !== '' && message.status !== 'streaming' && <CopyButton text={text} />}
@@ -52,6 +72,22 @@ export function MessageItem({ message, live, actions }: { message: ChatMessage; 
   );
 }
 
+/** Where a message stands in the queue: "Queued - 2nd, about 14 s", "Sending…". */
+function JobStatus({ job, now }: { job: JobView; now: number }) {
+  let text: string;
+  if (job.position === null) text = 'Sending…';
+  else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
+  else {
+    const wait = job.eta !== null ? job.eta - now : 0;
+    text = wait > 500 ? `Queued - ${ordinal(job.position)}, about ${formatWait(wait)}` : `Queued - ${ordinal(job.position)}, going now`;
+  }
+  return (
+    <p className="job-status" role="status" data-testid="job-status">
+      {text}
+    </p>
+  );
+}
+
 function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boolean }) {
   switch (message.status) {
     case 'pending':
@@ -59,7 +95,7 @@ function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boo
     case 'streaming':
       return hasText ? <span className="cursor" aria-hidden="true" /> : <p className="status" role="status">Claude is writing…</p>;
     case 'stopped':
-      return <p className="status">Stopped.</p>;
+      return <p className="status">{message.error?.message ?? 'Stopped.'}</p>;
     case 'interrupted':
     case 'error':
       return (

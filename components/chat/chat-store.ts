@@ -14,6 +14,7 @@ export interface ChatState {
   send(text: string): Promise<boolean>;
   stop(messageId: string): Promise<void>;
   retry(messageId: string): Promise<void>;
+  clearQueue(): Promise<void>;
   newChat(): void;
   open(conversationId: string): void;
   showHistory(): void;
@@ -47,6 +48,10 @@ export function createChatStore(client: BackgroundClient) {
     async retry(messageId) {
       set((s) => ({ notice: null, live: withoutKey(s.live, messageId) }));
       const result = await client.request('chat.retry', { messageId });
+      if (!result.ok) set({ notice: result.error });
+    },
+    async clearQueue() {
+      const result = await client.request('queue.clear', {});
       if (!result.ok) set({ notice: result.error });
     },
     newChat() {

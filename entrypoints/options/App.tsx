@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { background } from '@/components/background';
 import { KeySection } from '@/components/settings/KeySection';
+import { LimitsForm } from '@/components/settings/LimitsForm';
 import { SettingsForm } from '@/components/settings/SettingsForm';
 import type { ModelInfo } from '@/lib/claude/models';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
@@ -17,6 +18,7 @@ export function App() {
       <h1>Pace</h1>
       <p className="hint">Chat with Claude from the toolbar, with your own key, inside the limits you set.</p>
       <KeySection client={background} baseURL={baseURL} onModels={setModels} />
+      <LimitsForm client={background} />
       <SettingsForm models={models} onBaseURL={setBaseURL} />
     </main>
   );

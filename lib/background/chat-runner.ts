@@ -47,9 +47,12 @@ export async function endJob(
   state: Extract<JobState, 'done' | 'failed' | 'cancelled'>,
   message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
 ): Promise<void> {
+  // Absent fields are left as they are (Dexie would delete a field set to undefined): an answer
+  // that failed before any new text keeps the text it had.
+  const patch = Object.fromEntries(Object.entries(message).filter(([, v]) => v !== undefined));
   await db.transaction('rw', db.jobs, db.messages, async () => {
     await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined });
-    await db.messages.update(id, message);
+    await db.messages.update(id, patch);
   });
 }
 

@@ -206,6 +206,8 @@ describe('Pace in real Chromium (MV3)', () => {
   it('a wrong key shows a clear error, keeps the message, and Retry works once the key is fixed', async () => {
     server.reset();
     const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
+    await options.setBaseURL(server.url);
+    await options.saveSettings();
     await options.saveKey('sk-ant-revoked-key-0000');
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();

@@ -151,6 +151,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const m = await db.messages.get(ex.assistantMessageId);
     expect(m?.status).toBe('error');
     expect((await db.jobs.get(ex.assistantMessageId))?.state).toBe('failed');
+    expect(m?.text).toBe('');
     expect(m?.error?.code).toBe(code);
     expect(m?.error?.action).toBe(action);
     expect(server.messageRequests()).toHaveLength(1);

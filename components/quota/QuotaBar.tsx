@@ -1,0 +1,39 @@
+import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
+import type { Limits } from '@/lib/limits/plans';
+import type { QueueView } from '@/lib/queue/queue-view';
+
+/** Always on screen in the popup: what is left this minute and this month, and what waits. */
+export function QuotaBar({ view, limits, now, onClear }: { view: QueueView; limits: Limits; now: number; onClear: () => void }) {
+  const q = view.quota;
+  const monthShare = limits.perMonth ? q.monthLeft / limits.perMonth : 0;
+  const level = q.monthLeft === 0 ? 'none' : monthShare <= 0.2 ? 'low' : 'ok';
+  return (
+    <section className="quota" aria-label="Requests left" data-testid="quota">
+      <div className="quota-row">
+        <span data-testid="quota-minute">
+          <strong>{formatCount(q.minuteLeft)}</strong>/{formatCount(limits.perMinute)} this minute
+          {q.minuteResetAt !== null && q.minuteLeft < limits.perMinute && <> · resets in {formatWait(q.minuteResetAt - now)}</>}
+        </span>
+        <span className={`quota-month level-${level}`} data-testid="quota-month">
+          <strong>{formatCount(q.monthLeft)}</strong>/{formatCount(limits.perMonth)} this month · resets{' '}
+          {formatReset(q.monthResetAt, limits.monthStart)}
+        </span>
+      </div>
+      {view.pausedUntil !== null && (
+        <p className="quota-paused" role="status">
+          This month&apos;s limit is used: sending is paused until {formatReset(view.pausedUntil, limits.monthStart)}.
+        </p>
+      )}
+      {view.waiting > 0 && (
+        <div className="quota-row" data-testid="quota-waiting">
+          <span>
+            {formatCount(view.waiting)} waiting to be sent
+          </span>
+          <button type="button" className="link" onClick={onClear}>
+            Clear queue
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}

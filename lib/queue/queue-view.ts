@@ -1,0 +1,60 @@
+/**
+ * What the popup shows about the limits and the queue at a moment, from the stored records. Pure:
+ * the screen reads the records live and calls this every second.
+ */
+import { estimateStarts, quota, type Quota } from '../limits/admission';
+import { monthWindow } from '../limits/month-window';
+import type { Limits } from '../limits/plans';
+import type { Counter, Job } from '../storage/db';
+import { waitingOrder } from './job-states';
+
+export interface QueueRecords {
+  limits: Limits;
+  sendTimes: number[];
+  counters: Counter[];
+  /** Jobs not yet ended. */
+  jobs: Job[];
+}
+
+export interface JobView {
+  state: Job['state'];
+  /** 1 for the next to go; null once it is on its way. */
+  position: number | null;
+  /** When it is expected to be sent. */
+  eta: number | null;
+  waitReason?: Job['waitReason'];
+  resumed: boolean;
+}
+
+export interface QueueView {
+  quota: Quota;
+  waiting: number;
+  inFlight: number;
+  /** Sending is paused until the month turns (the month's limit is used). */
+  pausedUntil: number | null;
+  jobs: Map<string, JobView>;
+}
+
+export function queueView(now: number, records: QueueRecords): QueueView {
+  const { limits } = records;
+  const monthKey = monthWindow(now, limits.monthStart).key;
+  const state = { recentSends: records.sendTimes, monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0 };
+  const q = quota(now, limits, state);
+  const order = waitingOrder(records.jobs);
+  const etas = estimateStarts(now, limits, state, order.length);
+  const jobs = new Map<string, JobView>();
+  order.forEach((job, i) => {
+    const eta = Math.max(etas[i] ?? now, job.waitUntil ?? 0);
+    jobs.set(job.id, { state: job.state, position: i + 1, eta, waitReason: job.waitReason, resumed: !!job.resumed });
+  });
+  for (const job of records.jobs) {
+    if (!jobs.has(job.id)) jobs.set(job.id, { state: job.state, position: null, eta: null, resumed: !!job.resumed });
+  }
+  return {
+    quota: q,
+    waiting: order.length,
+    inFlight: records.jobs.length - order.length,
+    pausedUntil: q.monthLeft === 0 ? q.monthResetAt : null,
+    jobs,
+  };
+}
