@@ -4,7 +4,7 @@
  * interleaving of contexts can overshoot.
  */
 import type { PaceDB } from '../storage/db';
-import { decide, MINUTE_MS, type Decision, type WindowState } from './admission';
+import { decide, MINUTE_MS, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 
@@ -25,7 +25,7 @@ export async function readWindowState(db: PaceDB, now: number, limits: Limits): 
 
 async function windowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
   // `above` also returns sends stamped in the future (a clock that went back): they still count.
-  const recent = await db.sends.where('at').above(now - MINUTE_MS).toArray();
+  const recent = await db.sends.where('at').above(now - WINDOW_MS).toArray();
   const monthCount = (await db.counters.get(monthWindow(now, limits.monthStart).key))?.count ?? 0;
   return { recentSends: recent.map((s) => s.at), monthCount };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, estimateStarts, MINUTE_MS, quota } from '@/lib/limits/admission';
+import { decide, estimateStarts, WINDOW_MS, quota } from '@/lib/limits/admission';
 import { monthWindow } from '@/lib/limits/month-window';
 import type { Limits } from '@/lib/limits/plans';
 
@@ -43,15 +43,15 @@ function simulate(arrivals: number[], l: Limits, start = 0) {
   return { sends, waiting: queue.length + pending.length };
 }
 
-const arrivalsArb = fc.array(fc.integer({ min: 0, max: 10 * MINUTE_MS }), { minLength: 1, maxLength: 120 });
+const arrivalsArb = fc.array(fc.integer({ min: 0, max: 10 * WINDOW_MS }), { minLength: 1, maxLength: 120 });
 
 describe('the rolling minute', () => {
-  it('never lets more than N sends into any 60-second window, for any arrivals and limits', () => {
+  it('never lets more than N sends into any 60.25-second window (60 s and a safety margin), for any arrivals and limits', () => {
     fc.assert(
       fc.property(arrivalsArb, fc.integer({ min: 1, max: 15 }), fc.boolean(), (arrivals, n, smooth) => {
         const { sends } = simulate(arrivals, limits(n, 1_000_000, smooth));
         const times = sends.map((s) => s.at);
-        for (const t of times) expect(times.filter((u) => u > t - MINUTE_MS && u <= t).length).toBeLessThanOrEqual(n);
+        for (const t of times) expect(times.filter((u) => u > t - WINDOW_MS && u <= t).length).toBeLessThanOrEqual(n);
         expect(sends).toHaveLength(arrivals.length);
       }),
       { numRuns: 300 },
@@ -66,9 +66,9 @@ describe('the rolling minute', () => {
         for (const s of sends) {
           if (s.at === s.arrived) continue;
           // It waited, so just before it went the window held N sends, and one of them left exactly then.
-          const justBefore = times.filter((u) => u > s.at - 1 - MINUTE_MS && u < s.at);
+          const justBefore = times.filter((u) => u > s.at - 1 - WINDOW_MS && u < s.at);
           expect(justBefore.length).toBeGreaterThanOrEqual(n);
-          expect(times.some((u) => u + MINUTE_MS === s.at)).toBe(true);
+          expect(times.some((u) => u + WINDOW_MS === s.at)).toBe(true);
         }
         // FIFO: sends follow arrival order.
         const order = sends.map((s) => s.arrived);
@@ -82,7 +82,7 @@ describe('the rolling minute', () => {
     fc.assert(
       fc.property(arrivalsArb, fc.integer({ min: 1, max: 12 }), (arrivals, n) => {
         const { sends } = simulate(arrivals, limits(n, 1_000_000, true));
-        const gap = MINUTE_MS / n;
+        const gap = WINDOW_MS / n;
         for (let i = 1; i < sends.length; i++) {
           expect(sends[i]!.at - sends[i - 1]!.at).toBeGreaterThanOrEqual(Math.floor(gap));
           if (sends[i]!.at !== sends[i]!.arrived) expect(sends[i]!.at).toBe(Math.ceil(sends[i - 1]!.at + gap));
@@ -96,14 +96,15 @@ describe('the rolling minute', () => {
     const arrivals = [...Array(10).fill(59_000), ...Array(10).fill(60_500)];
     const { sends } = simulate(arrivals, limits(10, 1000));
     expect(sends.filter((s) => s.at < 119_000)).toHaveLength(10);
-    expect(sends.filter((s) => s.at === 119_000)).toHaveLength(10);
+    // The second ten wait a full minute (plus the safety margin) after the first ten.
+    expect(sends.filter((s) => s.at === 59_000 + WINDOW_MS)).toHaveLength(10);
   });
 });
 
 describe('the month', () => {
   it('never lets more than M sends into one month, and refuses until the month turns', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 20 * MINUTE_MS }), { maxLength: 60 }), (m, offsets) => {
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 20 * WINDOW_MS }), { maxLength: 60 }), (m, offsets) => {
         const start = Date.UTC(2026, 10, 30, 23, 50); // ten minutes before December
         const { sends } = simulate(
           offsets.map((o) => start + o),
@@ -134,8 +135,8 @@ describe('a clock that jumps back', () => {
   it('counts sends stamped in the future as just sent, so the window still holds', () => {
     const now = 1_000_000;
     const future = [now + 3_600_000, now + 3_600_000, now + 3_600_000];
-    expect(decide(now, limits(3, 100), { recentSends: future, monthCount: 3 })).toEqual({ ok: false, reason: 'minute', retryAt: now + MINUTE_MS });
-    expect(decide(now + MINUTE_MS, limits(3, 100), { recentSends: future, monthCount: 3 }).ok).toBe(false);
+    expect(decide(now, limits(3, 100), { recentSends: future, monthCount: 3 })).toEqual({ ok: false, reason: 'minute', retryAt: now + WINDOW_MS });
+    expect(decide(now + WINDOW_MS, limits(3, 100), { recentSends: future, monthCount: 3 }).ok).toBe(false);
   });
 });
 
@@ -146,7 +147,7 @@ describe('quota and estimates', () => {
     expect(q).toEqual({
       minuteUsed: 2,
       minuteLeft: 8,
-      minuteResetAt: now - 50_000 + MINUTE_MS,
+      minuteResetAt: now - 50_000 + WINDOW_MS,
       monthUsed: 188,
       monthLeft: 4812,
       monthResetAt: Date.UTC(2026, 11, 1),
@@ -156,6 +157,6 @@ describe('quota and estimates', () => {
   it('estimates when queued requests will go', () => {
     const now = 100_000;
     const starts = estimateStarts(now, limits(3, 1000), { recentSends: [now - 50_000, now - 40_000], monthCount: 2 }, 4);
-    expect(starts).toEqual([now, now - 50_000 + MINUTE_MS, now - 40_000 + MINUTE_MS, now + MINUTE_MS]);
+    expect(starts).toEqual([now, now - 50_000 + WINDOW_MS, now - 40_000 + WINDOW_MS, now + WINDOW_MS]);
   });
 });

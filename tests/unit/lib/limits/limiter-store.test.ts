@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MINUTE_MS } from '@/lib/limits/admission';
+import { WINDOW_MS } from '@/lib/limits/admission';
 import { admit, readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
@@ -28,9 +28,9 @@ describe('admit', () => {
     await saveLimits(db, custom(2, 100));
     expect(await admit(db, NOW, null)).toEqual({ ok: true });
     expect(await admit(db, NOW + 1, null)).toEqual({ ok: true });
-    expect(await admit(db, NOW + 2, null)).toEqual({ ok: false, reason: 'minute', retryAt: NOW + MINUTE_MS });
+    expect(await admit(db, NOW + 2, null)).toEqual({ ok: false, reason: 'minute', retryAt: NOW + WINDOW_MS });
     expect(await readWindowState(db, NOW + 2, custom(2, 100))).toEqual({ recentSends: [NOW, NOW + 1], monthCount: 2 });
-    expect(await admit(db, NOW + MINUTE_MS, null)).toEqual({ ok: true });
+    expect(await admit(db, NOW + WINDOW_MS, null)).toEqual({ ok: true });
   });
 
   it('claims a queued job in the same transaction, and only once', async () => {
@@ -60,8 +60,8 @@ describe('admit', () => {
 
   it('the month count survives pruning of old sends', async () => {
     await saveLimits(db, custom(1000, 1000));
-    for (let i = 0; i < 5; i++) await admit(db, NOW + i * 10 * MINUTE_MS, null);
-    const later = NOW + 5 * 60 * MINUTE_MS;
+    for (let i = 0; i < 5; i++) await admit(db, NOW + i * 10 * WINDOW_MS, null);
+    const later = NOW + 5 * 60 * WINDOW_MS;
     await admit(db, later, null);
     expect(await db.sends.count()).toBe(1);
     expect((await readWindowState(db, later, custom(1000, 1000))).monthCount).toBe(6);
@@ -71,6 +71,6 @@ describe('admit', () => {
     await saveLimits(db, custom(10, 100));
     for (let i = 0; i < 5; i++) await admit(db, NOW + i, null);
     await saveLimits(db, custom(3, 3));
-    expect(await admit(db, NOW + MINUTE_MS, null)).toEqual({ ok: false, reason: 'month', retryAt: Date.UTC(2026, 11, 1) });
+    expect(await admit(db, NOW + WINDOW_MS, null)).toEqual({ ok: false, reason: 'month', retryAt: Date.UTC(2026, 11, 1) });
   });
 });

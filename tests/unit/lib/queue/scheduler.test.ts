@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { MINUTE_MS } from '@/lib/limits/admission';
+import { WINDOW_MS } from '@/lib/limits/admission';
 import { readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import type { PaceError } from '@/lib/protocol';
@@ -89,11 +89,11 @@ describe('scheduler', () => {
     const s = scheduler({ maxActive: 10 });
     await s.pump();
     expect(started).toEqual([asks[0]!.assistantMessageId, asks[1]!.assistantMessageId]);
-    expect(await db.jobs.get(asks[2]!.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t0 + MINUTE_MS });
+    expect(await db.jobs.get(asks[2]!.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t0 + WINDOW_MS });
     expect((await db.jobs.get(asks[3]!.assistantMessageId))?.state).toBe('queued');
-    expect(wakes.at(-1)).toBe(t0 + MINUTE_MS);
+    expect(wakes.at(-1)).toBe(t0 + WINDOW_MS);
 
-    clock = t0 + MINUTE_MS;
+    clock = t0 + WINDOW_MS;
     await s.pump();
     expect(started).toHaveLength(4);
     expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(4);
