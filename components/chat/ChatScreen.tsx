@@ -16,7 +16,6 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
   const notice = useChat((s) => s.notice);
-  const sending = useChat((s) => s.sending);
   // Actions never change, so they are read once rather than subscribed to.
   const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue } = useChat.getState();
   const queue = useQueue();
@@ -103,7 +102,7 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
           </button>
         </div>
       )}
-      <Composer onSend={send} busy={sending} />
+      <Composer onSend={send} />
     </div>
   );
 }

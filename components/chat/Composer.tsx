@@ -6,7 +6,7 @@ import { draftItem } from '@/lib/storage/settings';
  * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
  * changes, and cleared only when the background has accepted the message.
  */
-export function Composer({ onSend, busy }: { onSend: (text: string) => Promise<boolean>; busy: boolean }) {
+export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean> }) {
   const [text, setText] = useState('');
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -31,7 +31,6 @@ export function Composer({ onSend, busy }: { onSend: (text: string) => Promise<b
   }, [text, loaded]);
 
   const submit = async () => {
-    if (busy) return;
     const sent = text;
     if (await onSend(sent)) {
       setText((current) => (current === sent ? '' : current));
@@ -68,7 +67,7 @@ export function Composer({ onSend, busy }: { onSend: (text: string) => Promise<b
         <span className={over ? 'count over' : 'count'}>
           {text.length > 1000 ? `${text.length.toLocaleString('en-US')} / ${MAX_PROMPT_CHARS.toLocaleString('en-US')}` : ''}
         </span>
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary">
           Send
         </button>
       </div>

@@ -9,7 +9,6 @@ export interface ChatState {
   view: 'chat' | 'history';
   /** Text of answers being streamed, as pushed by the background (ahead of the database). */
   live: Record<string, string>;
-  sending: boolean;
   notice: PaceError | null;
   send(text: string): Promise<boolean>;
   stop(messageId: string): Promise<void>;
@@ -24,22 +23,24 @@ export interface ChatState {
 }
 
 export function createChatStore(client: BackgroundClient) {
+  let sendChain: Promise<void> = Promise.resolve();
   return create<ChatState>()((set, get) => ({
     conversationId: null,
     view: 'chat',
     live: {},
-    sending: false,
     notice: null,
-    async send(text) {
-      if (get().sending) return false;
-      set({ sending: true, notice: null });
-      const result = await client.request('chat.send', { conversationId: get().conversationId, text });
-      if (result.ok) {
-        set({ sending: false, conversationId: result.data.conversationId });
-        return true;
-      }
-      set({ sending: false, notice: result.error });
-      return false;
+    send(text) {
+      // Sends go one after another, so a second message typed quickly joins the conversation the
+      // first one created, in order, and none is dropped while another is on its way.
+      const result = sendChain.then(async () => {
+        set({ notice: null });
+        const r = await client.request('chat.send', { conversationId: get().conversationId, text });
+        if (r.ok) set({ conversationId: r.data.conversationId });
+        else set({ notice: r.error });
+        return r.ok;
+      });
+      sendChain = result.then(() => undefined);
+      return result;
     },
     async stop(messageId) {
       const result = await client.request('chat.stop', { messageId });

@@ -28,6 +28,17 @@ export class OptionsPage {
     await this.page.locator('#base-url').fill(url);
   }
 
+  /** Picks Custom limits with these figures and saves them. */
+  async setLimits(perMinute: number, perMonth: number, smooth = false) {
+    await this.page.getByRole('radio', { name: 'Custom' }).check();
+    await this.page.locator('#per-minute').fill(String(perMinute));
+    await this.page.locator('#per-month').fill(String(perMonth));
+    const box = this.page.getByRole('checkbox', { name: /Smooth/ });
+    if ((await box.isChecked()) !== smooth) await box.click();
+    await this.page.getByRole('button', { name: 'Save limits' }).click();
+    return this.page.getByTestId('limits-message');
+  }
+
   async saveSettings() {
     await this.page.getByRole('button', { name: 'Save settings' }).click();
     await this.settingsMessage().waitFor();
@@ -51,6 +62,17 @@ export class Popup {
   async send(text: string) {
     await this.type(text);
     await this.composer().press('Enter');
+  }
+
+  quota = () => this.page.getByTestId('quota');
+
+  /** The toolbar badge and tooltip, read through the extension's own API from this page. */
+  async badge(): Promise<{ text: string; title: string }> {
+    return this.page.evaluate(async () => {
+      type Action = { getBadgeText(d: object): Promise<string>; getTitle(d: object): Promise<string> };
+      const { action } = (globalThis as unknown as { chrome: { action: Action } }).chrome;
+      return { text: await action.getBadgeText({}), title: await action.getTitle({}) };
+    });
   }
 
   /** Waits until the last answer has reached `status` (done, error, ...). */
