@@ -4,6 +4,9 @@ import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
 import type { ModelInfo } from '@/lib/claude/models';
 import { PaceFailure, REQUEST_TYPES, type PaceError } from '@/lib/protocol';
+import { readLimits, saveLimits } from '@/lib/limits/limiter-store';
+import { monthWindow } from '@/lib/limits/month-window';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
@@ -98,6 +101,60 @@ describe('chat.send', () => {
   it('refuses a conversation that does not exist', async () => {
     const error = await failure(make()['chat.send']({ conversationId: 'gone', text: 'hi' }));
     expect(error).toMatchObject({ code: 'invalid_input', action: 'new_chat' });
+  });
+});
+
+describe('room in the month and the queue', () => {
+  it('refuses a new message when the month is used up, naming the reset, and stores nothing', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 2 });
+    await db.counters.put({ key: monthWindow(Date.now(), 'utc').key, count: 2 });
+    const error = await failure(make()['chat.send']({ conversationId: null, text: 'one more' }));
+    expect(error.code).toBe('month_used_up');
+    expect(error.message).toMatch(/This month's 2 requests are used\. Sending resumes 1 \w{3}, 00:00 UTC\./);
+    expect(await db.messages.count()).toBe(0);
+  });
+
+  it('refuses when the messages already waiting would use what is left of the month', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 2 });
+    const h = make();
+    await h['chat.send']({ conversationId: null, text: 'a' });
+    await h['chat.send']({ conversationId: null, text: 'b' });
+    expect((await failure(h['chat.send']({ conversationId: null, text: 'c' }))).code).toBe('month_used_up');
+  });
+
+  it('refuses beyond 100 waiting messages with a clear reason', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 1000 });
+    const h = make();
+    for (let i = 0; i < 100; i++) await h['chat.send']({ conversationId: null, text: `m${i}` });
+    const error = await failure(h['chat.send']({ conversationId: null, text: 'one too many' }));
+    expect(error).toMatchObject({ code: 'queue_full' });
+    expect(error.message).toContain('100 messages are already waiting');
+  });
+});
+
+describe('limits.save', () => {
+  it('saves valid limits and runs the queue at once', async () => {
+    const r = await make()['limits.save']({ plan: 'custom', perMinute: '3', perMonth: '100', smooth: true, monthStart: 'local' });
+    expect(r).toEqual({ plan: 'custom', perMinute: 3, perMonth: 100, smooth: true, monthStart: 'local' });
+    expect(await readLimits(db)).toEqual(r);
+    expect(pumps).toBe(1);
+  });
+
+  it('a named plan takes its own figures', async () => {
+    const r = await make()['limits.save']({ plan: 'paid', perMinute: '1', perMonth: '1', smooth: false, monthStart: 'utc' });
+    expect(r).toMatchObject({ perMinute: 60, perMonth: 250_000 });
+  });
+
+  it.each([
+    [{ perMinute: '-3', perMonth: '100' }, 'perMinute', 'must be at least 1 (got -3)'],
+    [{ perMinute: '2.5', perMonth: '100' }, 'perMinute', 'whole number'],
+    [{ perMinute: '10', perMonth: '5' }, 'perMonth', 'below the per-minute one'],
+    [{ perMinute: '10', perMonth: '' }, 'perMonth', 'Enter requests per month'],
+  ])('refuses %o with a message for %s and saves nothing', async (figures, field, words) => {
+    const error = await failure(make()['limits.save']({ plan: 'custom', smooth: false, monthStart: 'utc', ...figures }));
+    expect(error.code).toBe('invalid_input');
+    expect(error.fields?.[field as 'perMinute']).toContain(words);
+    expect(await readLimits(db)).toEqual(DEFAULT_LIMITS);
   });
 });
 

@@ -1,0 +1,39 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BADGE_COLORS, badgeFor, compactCount } from '@/lib/badge';
+import { quota } from '@/lib/limits/admission';
+import { DEFAULT_LIMITS, MAX_PER_MONTH, type Limits } from '@/lib/limits/plans';
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+const free: Limits = DEFAULT_LIMITS;
+const q = (monthCount: number, recentSends: number[] = [], limits = free) => quota(NOW, limits, { recentSends, monthCount });
+
+describe('badge', () => {
+  it('shows the month left in at most four characters', () => {
+    expect(compactCount(4812)).toBe('4812');
+    expect(compactCount(12_345)).toBe('12k');
+    expect(compactCount(250_000)).toBe('250k');
+    expect(compactCount(999_999)).toBe('999k');
+    expect(compactCount(3_000_000)).toBe('3M');
+    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_PER_MONTH }), (n) => expect(compactCount(n).length).toBeLessThanOrEqual(4)));
+  });
+
+  it('is green above 20% left, amber at 20% or less, red at none', () => {
+    expect(badgeFor(NOW, free, q(188), { waiting: 0, minuteWaitUntil: null })).toMatchObject({ text: '4812', color: BADGE_COLORS.ok });
+    expect(badgeFor(NOW, free, q(3999), { waiting: 0, minuteWaitUntil: null }).color).toBe(BADGE_COLORS.ok);
+    expect(badgeFor(NOW, free, q(4000), { waiting: 0, minuteWaitUntil: null })).toMatchObject({ text: '1000', color: BADGE_COLORS.low });
+    expect(badgeFor(NOW, free, q(5000), { waiting: 0, minuteWaitUntil: null })).toMatchObject({ text: '0', color: BADGE_COLORS.none });
+  });
+
+  it('counts down the seconds while jobs wait for the minute window', () => {
+    const view = badgeFor(NOW, free, q(10, Array(10).fill(NOW - 37_000)), { waiting: 2, minuteWaitUntil: NOW + 22_400 });
+    expect(view.text).toBe('23s');
+    expect(view.title).toBe(
+      'Pace: 4,990 of 5,000 requests left this month (resets 1 Dec, 00:00 UTC)\n0 of 10 left this minute\n2 waiting to be sent',
+    );
+  });
+
+  it('shows the month, not a countdown, when the month is used up', () => {
+    expect(badgeFor(NOW, free, q(5000), { waiting: 1, minuteWaitUntil: NOW + 5000 }).text).toBe('0');
+  });
+});

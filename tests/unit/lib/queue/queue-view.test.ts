@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { WINDOW_MS } from '@/lib/limits/admission';
+import { formatReset, formatWait } from '@/lib/limits/format';
+import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { queueView } from '@/lib/queue/queue-view';
+import type { Job } from '@/lib/storage/db';
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+const limits: Limits = { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 3, perMonth: 100 };
+const job = (id: string, state: Job['state'], createdAt: number, extra: Partial<Job> = {}): Job => ({
+  id,
+  conversationId: 'c',
+  state,
+  createdAt,
+  attempts: 0,
+  ...extra,
+});
+
+describe('queueView', () => {
+  it('gives each waiting job its place and an estimate from the windows', () => {
+    const sends = [NOW - 50_000, NOW - 40_000, NOW - 30_000];
+    const view = queueView(NOW, {
+      limits,
+      sendTimes: sends,
+      counters: [{ key: 'utc:2026-11', count: 3 }],
+      jobs: [job('a', 'streaming', 1), job('b', 'waiting', 2, { waitUntil: sends[0]! + WINDOW_MS, waitReason: 'minute' }), job('c', 'queued', 3)],
+    });
+    expect(view.quota).toMatchObject({ minuteLeft: 0, monthLeft: 97 });
+    expect(view.waiting).toBe(2);
+    expect(view.inFlight).toBe(1);
+    expect(view.jobs.get('a')).toMatchObject({ position: null });
+    expect(view.jobs.get('b')).toMatchObject({ position: 1, eta: sends[0]! + WINDOW_MS, waitReason: 'minute' });
+    expect(view.jobs.get('c')).toMatchObject({ position: 2, eta: sends[1]! + WINDOW_MS });
+    expect(view.pausedUntil).toBeNull();
+  });
+
+  it('says sending is paused until the month turns when the month is used', () => {
+    const view = queueView(NOW, { limits, sendTimes: [], counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
+    expect(view.pausedUntil).toBe(Date.UTC(2026, 11, 1));
+    expect(formatReset(view.pausedUntil!, 'utc')).toBe('1 Dec, 00:00 UTC');
+  });
+
+  it('formats waits', () => {
+    expect([400, 23_000, 61_000, 3_600_000, 3 * 86_400_000].map(formatWait)).toEqual(['1 s', '23 s', '1 min 1 s', '1 h', '3 days']);
+  });
+});
