@@ -15,7 +15,11 @@ describe('badge', () => {
     expect(compactCount(250_000)).toBe('250k');
     expect(compactCount(999_999)).toBe('999k');
     expect(compactCount(3_000_000)).toBe('3M');
-    fc.assert(fc.property(fc.integer({ min: 0, max: MAX_PER_MONTH }), (n) => expect(compactCount(n).length).toBeLessThanOrEqual(4)));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_PER_MONTH }), (n) => {
+        expect(compactCount(n).length).toBeLessThanOrEqual(4);
+      }),
+    );
   });
 
   it('is green above 20% left, amber at 20% or less, red at none', () => {
