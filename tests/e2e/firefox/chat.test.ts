@@ -179,3 +179,48 @@ describe('Firefox MV3: set up a key and chat', () => {
     });
   });
 });
+
+describe('Firefox MV2: the limits hold', () => {
+  let server: ClaudeServer;
+  let ff: FirefoxWithExtension | undefined;
+
+  beforeAll(async () => {
+    const ext = buildPath('firefox-mv2');
+    server = await startClaudeServer();
+    ff = await launchFirefoxWithExtension(ext);
+  });
+
+  afterAll(async () => {
+    await ff?.close();
+    await server?.close();
+  });
+
+  it('at 2 requests a minute, the third message waits its turn with a countdown, then goes', async () => {
+    await withConsoleOnFailure(ff, async () => {
+      const options = await ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, server);
+      const custom = await options.waitForSelector('input[name=plan][value=custom]');
+      await custom!.click();
+      await typeInto(options, '#per-minute', '2');
+      await typeInto(options, '#per-month', '50');
+      await clickButton(options, 'Save limits');
+      await waitForText(options, '[data-testid=limits-message]', 'Saved');
+
+      const popup = await ff!.openExtensionPage('popup.html');
+      for (let i = 1; i <= 3; i++) {
+        await sendFromPopup(popup, `Limit ${i}`);
+        await popup.waitForFunction((n: number) => document.querySelectorAll('[data-testid=user-message]').length === n, { polling: 100 }, i);
+      }
+      await waitForAnswer(popup, 'You said: "Limit 2"');
+      expect(await waitForText(popup, '[data-testid=job-status]', 'Queued - 1st, about')).toMatch(/^Queued - 1st, about (1 min|\d+ s)/);
+      expect(await textOf(popup, '[data-testid=quota]')).toContain('0/2 this minute');
+      expect(server.messageRequests()).toHaveLength(2);
+
+      await waitForAnswer(popup, 'You said: "Limit 3"', 80_000);
+      const times = server.messageRequests().map((r) => r.at);
+      expect(times).toHaveLength(3);
+      expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(60_000);
+      expect(await waitForText(popup, '[data-testid=quota]', '47/50 this month')).toContain('47/50 this month');
+    });
+  }, 150_000);
+});
