@@ -20,9 +20,8 @@ export function useQueue(): { view: QueueView; limits: Limits; now: number } | n
   const now = useNow();
   const records = useLiveQuery(async () => {
     const db = getDb();
-    return db.transaction('r', [db.meta, db.sends, db.counters, db.jobs], async () => ({
+    return db.transaction('r', [db.meta, db.counters, db.jobs], async () => ({
       limits: await readLimits(db),
-      sendTimes: (await db.sends.toArray()).map((s) => s.at),
       counters: await db.counters.toArray(),
       jobs: await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
     }));

@@ -1,14 +1,14 @@
 /**
- * The limiter's records in IndexedDB. `admit` is the one place a request is counted: it checks
- * both windows and records the send (and claims the job) in a single transaction, so no
- * interleaving of contexts can overshoot.
+ * The limiter's records in IndexedDB: a counter per month (under both its UTC and its local key,
+ * so switching the mode keeps exact counts) and one row with the times of the sends still in the
+ * rolling window. `admit` is the one place a request is counted: it checks both windows and
+ * records the send (and claims the job) in a single transaction, so no interleaving of contexts
+ * can overshoot.
  */
 import type { PaceDB } from '../storage/db';
-import { decide, MINUTE_MS, WINDOW_MS, type Decision, type WindowState } from './admission';
+import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
 import { DEFAULT_LIMITS, type Limits } from './plans';
-
-const PRUNE_AFTER_MS = 60 * MINUTE_MS;
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   return (await db.meta.get('limits'))?.value ?? DEFAULT_LIMITS;
@@ -20,38 +20,48 @@ export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
 
 /** What the windows hold at `now`: for the screens, the badge and the estimate of queued jobs. */
 export async function readWindowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  return db.transaction('r', db.sends, db.counters, () => windowState(db, now, limits));
+  return db.transaction('r', db.counters, () => windowState(db, now, limits));
 }
 
 async function windowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  // `above` also returns sends stamped in the future (a clock that went back): they still count.
-  const recent = await db.sends.where('at').above(now - WINDOW_MS).toArray();
-  const monthCount = (await db.counters.get(monthWindow(now, limits.monthStart).key))?.count ?? 0;
-  return { recentSends: recent.map((s) => s.at), monthCount };
+  const [recent, month] = await db.counters.bulkGet([RECENT_KEY, monthWindow(now, limits.monthStart).key]);
+  return { recentSends: recent?.times ?? [], monthCount: month?.count ?? 0 };
 }
 
 export type Admission = Decision | { ok: false; reason: 'gone' };
 
+/** The row that holds the times of the sends still inside the rolling window: one read, not a range scan. */
+export const RECENT_KEY = 'recent';
+
 /**
  * Admits one request for `jobId` at `now` if both windows allow it. With a job id, the job must
- * still be queued or waiting, and becomes `sending` in the same transaction.
+ * still be queued or waiting, and becomes `sending` in the same transaction. The reads go out
+ * together and so do the writes: IndexedDB pipelines them within one transaction.
  */
 export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
-  return db.transaction('rw', [db.sends, db.counters, db.meta, db.jobs], async () => {
-    const limits = await readLimits(db);
-    const decision = decide(now, limits, await windowState(db, now, limits));
+  return db.transaction('rw', [db.counters, db.meta, db.jobs], async () => {
+    const keys = [RECENT_KEY, ...monthKeys(now)];
+    const [limitsRow, counters, job] = await Promise.all([
+      db.meta.get('limits'),
+      db.counters.bulkGet(keys),
+      jobId === null ? undefined : db.jobs.get(jobId),
+    ]);
+    const limits = limitsRow?.value ?? DEFAULT_LIMITS;
+    const monthKey = monthWindow(now, limits.monthStart).key;
+    const monthCount = counters.find((c) => c?.key === monthKey)?.count ?? 0;
+    const recentSends = counters[0]?.times ?? [];
+    const decision = decide(now, limits, { recentSends, monthCount });
     if (!decision.ok) return decision;
-    if (jobId !== null) {
-      const job = await db.jobs.get(jobId);
-      if (!job || (job.state !== 'queued' && job.state !== 'waiting')) return { ok: false, reason: 'gone' } as const;
-      await db.jobs.update(jobId, { state: 'sending', attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined });
-    }
-    await db.sends.add({ at: now, jobId: jobId ?? '' });
-    for (const key of monthKeys(now)) {
-      const counter = await db.counters.get(key);
-      await db.counters.put({ key, count: (counter?.count ?? 0) + 1 });
-    }
-    await db.sends.where('at').below(now - PRUNE_AFTER_MS).delete();
+    if (jobId !== null && (!job || (job.state !== 'queued' && job.state !== 'waiting'))) return { ok: false, reason: 'gone' } as const;
+    // Sends stamped in the future (a clock that went back) stay until the clock passes them.
+    const times = [...recentSends.filter((t) => t > now - WINDOW_MS), now];
+    await Promise.all([
+      db.counters.bulkPut([
+        { key: RECENT_KEY, count: times.length, times },
+        ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
+      ]),
+      job ? db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined }) : null,
+    ]);
     return decision;
   });
 }

@@ -3,6 +3,7 @@
  * the screen reads the records live and calls this every second.
  */
 import { estimateStarts, quota, type Quota } from '../limits/admission';
+import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { Limits } from '../limits/plans';
 import type { Counter, Job } from '../storage/db';
@@ -10,7 +11,7 @@ import { waitingOrder } from './job-states';
 
 export interface QueueRecords {
   limits: Limits;
-  sendTimes: number[];
+  /** Month counters and the row of recent send times. */
   counters: Counter[];
   /** Jobs not yet ended. */
   jobs: Job[];
@@ -38,7 +39,10 @@ export interface QueueView {
 export function queueView(now: number, records: QueueRecords): QueueView {
   const { limits } = records;
   const monthKey = monthWindow(now, limits.monthStart).key;
-  const state = { recentSends: records.sendTimes, monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0 };
+  const state = {
+    recentSends: records.counters.find((c) => c.key === RECENT_KEY)?.times ?? [],
+    monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0,
+  };
   const q = quota(now, limits, state);
   const order = waitingOrder(records.jobs);
   const etas = estimateStarts(now, limits, state, order.length);

@@ -62,17 +62,14 @@ export interface Job {
   combined?: string[];
 }
 
-/** One request sent to the API. Kept for the rolling minute; pruned after an hour. */
-export interface Send {
-  id?: number;
-  at: number;
-  jobId: string;
-}
-
-/** Requests sent in a month, by key (`utc:2026-11`, `local:2026-11`). */
+/**
+ * Requests sent in a month, by key (`utc:2026-11`, `local:2026-11`); the row `recent` holds the
+ * times of the sends still inside the rolling minute.
+ */
 export interface Counter {
   key: string;
   count: number;
+  times?: number[];
 }
 
 export interface Meta {
@@ -84,19 +81,17 @@ export class PaceDB extends Dexie {
   conversations!: EntityTable<Conversation, 'id'>;
   messages!: EntityTable<ChatMessage, 'id'>;
   jobs!: EntityTable<Job, 'id'>;
-  sends!: EntityTable<Send, 'id'>;
   counters!: EntityTable<Counter, 'key'>;
   meta!: EntityTable<Meta, 'key'>;
 
-  constructor(name = 'pace') {
-    super(name);
+  constructor(name = 'pace', options: { durability?: 'default' | 'strict' | 'relaxed' } = {}) {
+    super(name, options.durability ? { chromeTransactionDurability: options.durability } : {});
     this.version(1).stores({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',
     });
     this.version(2).stores({
       jobs: 'id, state, createdAt',
-      sends: '++id, at',
       counters: 'key',
       meta: 'key',
     });

@@ -58,13 +58,20 @@ describe('admit', () => {
     for (const c of contexts.slice(1)) c.close();
   });
 
-  it('the month count survives pruning of old sends', async () => {
+  it('keeps only the sends still in the window, and the month count of every send', async () => {
     await saveLimits(db, custom(1000, 1000));
     for (let i = 0; i < 5; i++) await admit(db, NOW + i * 10 * WINDOW_MS, null);
     const later = NOW + 5 * 60 * WINDOW_MS;
     await admit(db, later, null);
-    expect(await db.sends.count()).toBe(1);
+    expect((await db.counters.get('recent'))?.times).toEqual([later]);
     expect((await readWindowState(db, later, custom(1000, 1000))).monthCount).toBe(6);
+  });
+
+  it('after the clock went back, earlier sends stamped in the future still hold the window', async () => {
+    await saveLimits(db, custom(2, 100));
+    await admit(db, NOW, null);
+    await admit(db, NOW, null);
+    expect(await admit(db, NOW - 3_600_000, null)).toMatchObject({ ok: false, reason: 'minute' });
   });
 
   it('lowering the monthly limit below what is used pauses until the month turns', async () => {

@@ -21,8 +21,10 @@ describe('queueView', () => {
     const sends = [NOW - 50_000, NOW - 40_000, NOW - 30_000];
     const view = queueView(NOW, {
       limits,
-      sendTimes: sends,
-      counters: [{ key: 'utc:2026-11', count: 3 }],
+      counters: [
+        { key: 'utc:2026-11', count: 3 },
+        { key: 'recent', count: 3, times: sends },
+      ],
       jobs: [job('a', 'streaming', 1), job('b', 'waiting', 2, { waitUntil: sends[0]! + WINDOW_MS, waitReason: 'minute' }), job('c', 'queued', 3)],
     });
     expect(view.quota).toMatchObject({ minuteLeft: 0, monthLeft: 97 });
@@ -35,7 +37,7 @@ describe('queueView', () => {
   });
 
   it('says sending is paused until the month turns when the month is used', () => {
-    const view = queueView(NOW, { limits, sendTimes: [], counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
+    const view = queueView(NOW, { limits, counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
     expect(view.pausedUntil).toBe(Date.UTC(2026, 11, 1));
     expect(formatReset(view.pausedUntil!, 'utc')).toBe('1 Dec, 00:00 UTC');
   });
