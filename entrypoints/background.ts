@@ -7,5 +7,6 @@ export default defineBackground(() => {
   browser.runtime.onConnect.addListener(app.onConnect);
   browser.runtime.onInstalled.addListener(app.onInstalled);
   browser.alarms.onAlarm.addListener(app.onAlarm);
+  globalThis.addEventListener('online', app.onOnline);
   app.start().catch((err: unknown) => console.error('[pace] could not start the queue', err));
 });

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'overloaded'
   | 'server_error'
   | 'timeout'
+  | 'stalled'
+  | 'offline'
   | 'unreachable'
   | 'interrupted'
   | 'unknown_message'

@@ -49,7 +49,11 @@ export function MessageItem({
         </span>
       )}
       {text ? <Markdown text={text} /> : null}
-      {message.status === 'pending' && job ? <JobStatus job={job} now={now} /> : <AnswerStatus message={message} hasText={text !== ''} />}
+      {message.status === 'pending' && job ? (
+        <JobStatus job={job} now={now} note={message.error?.message} />
+      ) : (
+        <AnswerStatus message={message} hasText={text !== ''} />
+      )}
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
@@ -73,9 +77,13 @@ export function MessageItem({
 }
 
 /** Where a message stands in the queue: "Queued - 2nd, about 14 s", "Sending…". */
-function JobStatus({ job, now }: { job: JobView; now: number }) {
+function JobStatus({ job, now, note }: { job: JobView; now: number; note?: string }) {
   let text: string;
+  const wait = job.eta !== null ? formatWait(job.eta - now) : '';
   if (job.position === null) text = 'Sending…';
+  else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
+  else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
+  else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;
   else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
   else {
     const wait = job.eta !== null ? job.eta - now : 0;

@@ -19,6 +19,20 @@ export function QuotaBar({ view, limits, now, onClear }: { view: QueueView; limi
           {formatReset(q.monthResetAt, limits.monthStart)}
         </span>
       </div>
+      {view.server && (
+        <div className="quota-row" data-testid="quota-server">
+          <span>
+            Anthropic: {formatCount(view.server.left)} of {formatCount(view.server.limit)} left this minute
+          </span>
+        </div>
+      )}
+      {view.serverPause && (
+        <p className="quota-paused" role="status" data-testid="quota-pause">
+          {view.serverPause.reason === 'rate_limited'
+            ? `Anthropic asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
+            : view.serverPause.message}
+        </p>
+      )}
       {view.pausedUntil !== null && (
         <p className="quota-paused" role="status">
           This month&apos;s limit is used: sending is paused until {formatReset(view.pausedUntil, limits.monthStart)}.

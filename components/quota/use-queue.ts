@@ -1,6 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { readLimits } from '@/lib/limits/limiter-store';
+import { readLimits, readPause, readServerLimits } from '@/lib/limits/limiter-store';
 import type { Limits } from '@/lib/limits/plans';
 import { queueView, type QueueView } from '@/lib/queue/queue-view';
 import { ACTIVE_JOB_STATES, getDb } from '@/lib/storage/db';
@@ -22,6 +22,8 @@ export function useQueue(): { view: QueueView; limits: Limits; now: number } | n
     const db = getDb();
     return db.transaction('r', [db.meta, db.counters, db.jobs], async () => ({
       limits: await readLimits(db),
+      pause: await readPause(db),
+      server: await readServerLimits(db),
       counters: await db.counters.toArray(),
       jobs: await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
     }));

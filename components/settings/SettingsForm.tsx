@@ -81,12 +81,23 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
         Combine a chat&apos;s messages that are still waiting into one request (saves quota)
       </label>
 
-      <details open={draft.baseURL !== DEFAULT_BASE_URL}>
+      <details open={draft.baseURL !== DEFAULT_BASE_URL || draft.extraHeaders !== ''}>
         <summary>Advanced</summary>
         <label htmlFor="base-url">API base URL</label>
         <input id="base-url" type="url" spellCheck={false} value={draft.baseURL} onChange={(e) => change('baseURL', e.target.value)} />
         <p className="hint">Default {DEFAULT_BASE_URL}. Use another only for a gateway or proxy you trust with your key.</p>
         <FieldError error={errors.baseURL} />
+        <label htmlFor="extra-headers">Extra request headers (for a gateway)</label>
+        <textarea
+          id="extra-headers"
+          rows={3}
+          spellCheck={false}
+          placeholder="cf-aig-authorization: Bearer …"
+          value={draft.extraHeaders}
+          onChange={(e) => change('extraHeaders', e.target.value)}
+        />
+        <p className="hint">One &quot;Name: value&quot; a line, sent with every request, e.g. a LiteLLM or Cloudflare AI Gateway token.</p>
+        <FieldError error={errors.extraHeaders} />
       </details>
 
       <div className="row">

@@ -34,6 +34,7 @@ export function createBackgroundApp() {
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
+    online: () => navigator.onLine,
   });
 
   const scheduler = createScheduler({
@@ -57,6 +58,7 @@ export function createBackgroundApp() {
       void browser.alarms.create(WAKE_ALARM, { when: at });
     },
     changed: () => void badge.refresh(),
+    online: () => navigator.onLine,
   });
 
   const server = createPortServer(
@@ -83,6 +85,8 @@ export function createBackgroundApp() {
     onInstalled: ({ reason }: Browser.runtime.InstalledDetails) => {
       if (reason === 'install') void browser.runtime.openOptionsPage();
     },
+    /** The browser is back online: what waited for the network goes now. */
+    onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
       if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
       void scheduler.pump();

@@ -3,26 +3,37 @@
  * now, not when the message was queued, so it carries every answer before it. The streamed text is
  * checkpointed to IndexedDB every `checkpointMs` and pushed to open pages every `publishMs`.
  */
-import type Anthropic from '@anthropic-ai/sdk';
+import { APIError, type default as Anthropic } from '@anthropic-ai/sdk';
 import type { Credentials } from '../claude/client';
-import { isAbort, toPaceError } from '../claude/errors';
+import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
+import { readRateLimitHeaders } from '../claude/rate-limit-headers';
+import { formatReset } from '../limits/format';
+import { pauseAll, saveServerLimits } from '../limits/limiter-store';
+import { monthWindow } from '../limits/month-window';
+import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
+import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, emptyAnswer } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
 import type { PaceError, PaceEvent } from '../protocol';
 import type { Settings } from '../settings/validate';
-import type { Job, JobState, MessageStatus, PaceDB } from '../storage/db';
+import type { Attempt, Job, JobState, MessageStatus, PaceDB } from '../storage/db';
 import type { KeepAlive } from './keep-alive';
 
 export interface RunnerDeps {
   db: PaceDB;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
   settings: () => Promise<Settings>;
-  createClient: (c: Credentials) => Anthropic;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
   publish: (event: PaceEvent) => void;
   keepAlive: KeepAlive;
   now?: () => number;
+  random?: () => number;
+  /** Whether the browser believes it is online (navigator.onLine). */
+  online?: () => boolean;
   checkpointMs?: number;
   publishMs?: number;
+  /** An answer with no event for this long is treated as a dropped connection. */
+  stallMs?: number;
   log?: (message: string, detail?: unknown) => void;
 }
 
@@ -30,6 +41,12 @@ export const NO_KEY_ERROR: PaceError = {
   code: 'no_key',
   message: 'No API key is set. Add your Anthropic API key on the options page.',
   action: 'open_options',
+};
+
+const STALLED: PaceError = {
+  code: 'stalled',
+  message: 'The answer stopped arriving (nothing for 60 s).',
+  action: 'retry',
 };
 
 export interface ChatRunner {
@@ -46,12 +63,14 @@ export async function endJob(
   id: string,
   state: Extract<JobState, 'done' | 'failed' | 'cancelled'>,
   message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
+  attempt?: Attempt,
 ): Promise<void> {
   // Absent fields are left as they are (Dexie would delete a field set to undefined): an answer
   // that failed before any new text keeps the text it had.
-  const patch = Object.fromEntries(Object.entries(message).filter(([, v]) => v !== undefined));
+  const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
   await db.transaction('rw', db.jobs, db.messages, async () => {
-    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined });
+    const job = await db.jobs.get(id);
+    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, ...(attempt ? { log: [...(job?.log ?? []), attempt] } : {}) });
     await db.messages.update(id, patch);
   });
 }
@@ -61,11 +80,15 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const now = deps.now ?? Date.now;
   const checkpointMs = deps.checkpointMs ?? 250;
   const publishMs = deps.publishMs ?? 40;
+  const stallMs = deps.stallMs ?? 60_000;
+  const random = deps.random ?? Math.random;
+  const online = deps.online ?? (() => true);
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   const controllers = new Map<string, AbortController>();
 
-  async function run(job: Job, signal: AbortSignal): Promise<void> {
+  async function run(job: Job, controller: AbortController): Promise<void> {
     const id = job.id;
+    const { signal } = controller;
     const creds = await deps.credentials();
     if (!creds) {
       await endJob(db, id, 'failed', { status: 'error', error: NO_KEY_ERROR });
@@ -77,19 +100,35 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let answer = emptyAnswer();
     let savedAt = now();
     let publishedAt = 0;
+    // A stream that goes quiet is cut, and retried like a dropped connection.
+    let stalled = false;
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
+    const feed = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        controller.abort();
+      }, stallMs);
+    };
+    feed();
     try {
-      const stream = await deps.createClient(creds).messages.create(
-        {
-          model: settings.model,
-          max_tokens: settings.maxTokens,
-          messages: context,
-          ...(settings.systemPrompt ? { system: settings.systemPrompt } : {}),
-          stream: true,
-        },
-        { signal },
-      );
+      const { data: stream, response } = await deps
+        .createClient(creds, parseHeaderLines(settings.extraHeaders).headers)
+        .messages.create(
+          {
+            model: settings.model,
+            max_tokens: settings.maxTokens,
+            messages: context,
+            ...(settings.systemPrompt ? { system: settings.systemPrompt } : {}),
+            stream: true,
+          },
+          { signal },
+        )
+        .withResponse();
+      await noteServerLimits(response.headers);
       await db.jobs.update(id, { state: 'streaming' });
       for await (const event of stream) {
+        feed();
         answer = applyStreamEvent(answer, event);
         const t = now();
         if (t - publishedAt >= publishMs) {
@@ -101,35 +140,94 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           await checkpoint(db, id, answer.text);
         }
       }
-      if (signal.aborted) {
+      if (stalled) {
+        await retryOrFail(job, answer.text, STALLED, null);
+      } else if (signal.aborted) {
         log('answer stopped by the user', id);
         await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text });
       } else if (!answer.done) {
-        await endJob(db, id, 'failed', {
-          status: 'error',
-          text: answer.text,
-          error: { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' },
-        });
+        await retryOrFail(job, answer.text, { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
         await endJob(db, id, 'done', {
           status: 'done',
           text: answer.text,
           stopReason: answer.stopReason,
           usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
-        });
+          error: undefined,
+        }, { at: now(), outcome: 'ok', status: response.status });
       }
     } catch (err) {
-      if (isAbort(err) || signal.aborted) {
+      if (stalled) {
+        await retryOrFail(job, answer.text, STALLED, null);
+      } else if (isAbort(err) || signal.aborted) {
         log('answer stopped by the user', id);
         await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text || undefined });
       } else {
+        const headers = err instanceof APIError ? err.headers : undefined;
+        if (headers) await noteServerLimits(headers);
         const error = toPaceError(err, 'chat', creds.baseURL);
-        log(`answer failed: ${error.code}`, id);
-        await endJob(db, id, 'failed', { status: 'error', text: answer.text || undefined, error });
+        log(`attempt failed: ${error.code}`, id);
+        await retryOrFail(job, answer.text, error, err instanceof APIError ? err : null);
       }
     } finally {
+      clearTimeout(watchdog);
       deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
     }
+  }
+
+  async function noteServerLimits(headers: Headers): Promise<void> {
+    const server = readRateLimitHeaders(headers, now());
+    if (server) await saveServerLimits(db, server);
+  }
+
+  /** After a failed attempt: wait and try again (through the limiter), pause everything, or give up. */
+  async function retryOrFail(job: Job, text: string, error: PaceError, apiError: APIError | null): Promise<void> {
+    const t = now();
+    const status = apiError?.status;
+    // Nothing left the machine while the browser is offline: that costs no try.
+    if (!online() && (error.code === 'unreachable' || error.code === 'stalled')) {
+      await requeue(job, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
+        waitReason: 'offline',
+      });
+      return;
+    }
+    const failures = (job.failures ?? 0) + 1;
+    const retryAfterSec = retryAfterSeconds(apiError?.headers);
+    const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, random);
+    const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
+    if (step.action === 'fail') {
+      const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
+      const finalError: PaceError = gaveUp
+        ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
+        : error;
+      await endJob(db, job.id, 'failed', { status: 'error', text: text || undefined, error: finalError }, attempt);
+      return;
+    }
+    if (step.action === 'pause') {
+      const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
+      await pauseAll(db, { until: step.until, reason: 'spend_limit', message });
+      await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
+      return;
+    }
+    const waitMs = step.at - t;
+    if (step.pauseAll) {
+      const message = `Anthropic asked us to wait ${Math.ceil(waitMs / 1000)} s.`;
+      await pauseAll(db, { until: step.at, reason: 'rate_limited', message });
+      await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
+      return;
+    }
+    const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
+    await requeue(job, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
+  }
+
+  /** Puts a job back at its place in the queue (it keeps its age, so it goes first), text kept on screen. */
+  async function requeue(job: Job, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
+    await db.transaction('rw', db.jobs, db.messages, async () => {
+      const current = await db.jobs.get(job.id);
+      if (!current || (current.state !== 'sending' && current.state !== 'streaming')) return;
+      await db.jobs.update(job.id, { state: 'waiting', waitUntil: undefined, log: [...(current.log ?? []), attempt], ...patch });
+      await db.messages.update(job.id, { status: 'pending', error, ...(text ? { text } : {}) });
+    });
   }
 
   return {
@@ -138,7 +236,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       controllers.set(job.id, controller);
       deps.keepAlive.start();
       try {
-        await run(job, controller.signal);
+        await run(job, controller);
       } catch (err) {
         log('answer could not run', err);
         await endJob(db, job.id, 'failed', { status: 'error', error: toPaceError(err, 'chat', '') }).catch((e: unknown) =>

@@ -7,10 +7,12 @@ export interface Credentials {
   baseURL: string;
 }
 
-export function createClaudeClient({ apiKey, baseURL }: Credentials): Anthropic {
+export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}): Anthropic {
   return new Anthropic({
     apiKey,
     baseURL,
+    // A team gateway's own headers (validated by parseHeaderLines: never the key's or the version's).
+    defaultHeaders: extraHeaders,
     // An extension page or worker is a browser context; the key is the user's own, kept by the background.
     dangerouslyAllowBrowser: true,
     // Retries belong to Pace's own queue, which counts every request it sends.

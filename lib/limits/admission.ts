@@ -20,12 +20,13 @@ export interface WindowState {
   recentSends: number[];
   /** Sends counted in the month that `now` falls in. */
   monthCount: number;
+  /** Anthropic asked to wait (a 429) or its spend cap is reached: nothing goes before this. */
+  pauseUntil?: number;
+  /** Anthropic's own count for the key, from its last response's headers. */
+  server?: { remaining: number; reset: number; observedAt: number };
 }
 
-export type Decision =
-  | { ok: true }
-  | { ok: false; reason: 'minute' | 'smooth'; retryAt: number }
-  | { ok: false; reason: 'month'; retryAt: number };
+export type Decision = { ok: true } | { ok: false; reason: 'minute' | 'smooth' | 'month' | 'server'; retryAt: number };
 
 /**
  * A send time later than `now` means the clock went back: it is treated as if it happened now, so
@@ -42,6 +43,7 @@ export function minuteUsage(sends: number[], now: number): number[] {
 }
 
 export function decide(now: number, limits: Limits, state: WindowState): Decision {
+  if (state.pauseUntil !== undefined && state.pauseUntil > now) return { ok: false, reason: 'server', retryAt: state.pauseUntil };
   const month = monthWindow(now, limits.monthStart);
   if (state.monthCount >= limits.perMonth) return { ok: false, reason: 'month', retryAt: month.end };
   const inMinute = minuteUsage(state.recentSends, now);
@@ -49,6 +51,12 @@ export function decide(now: number, limits: Limits, state: WindowState): Decisio
     // The slot frees when the send that is limit-th from the newest leaves the window.
     const freeing = inMinute[inMinute.length - limits.perMinute]!;
     return { ok: false, reason: 'minute', retryAt: freeing + WINDOW_MS };
+  }
+  // The server's figures can only make Pace stricter: another browser or app may share the key.
+  const server = state.server;
+  if (server && now < server.reset) {
+    const sentSince = state.recentSends.filter((t) => t >= server.observedAt).length;
+    if (server.remaining - sentSince <= 0) return { ok: false, reason: 'server', retryAt: server.reset };
   }
   if (limits.smooth && inMinute.length > 0) {
     const next = inMinute[inMinute.length - 1]! + WINDOW_MS / limits.perMinute;
@@ -89,16 +97,16 @@ export function estimateStarts(now: number, limits: Limits, state: WindowState, 
   let t = now;
   const starts: number[] = [];
   for (let i = 0; i < count; i++) {
-    let d = decide(t, limits, { recentSends: sends, monthCount });
+    let d = decide(t, limits, { ...state, recentSends: sends, monthCount });
     // The month check is by the window `t` falls in; a new month starts from zero.
     if (!d.ok && d.reason === 'month') {
       t = d.retryAt;
       monthCount = 0;
-      d = decide(t, limits, { recentSends: sends, monthCount });
+      d = decide(t, limits, { ...state, recentSends: sends, monthCount });
     }
     while (!d.ok) {
       t = d.retryAt;
-      d = decide(t, limits, { recentSends: sends, monthCount });
+      d = decide(t, limits, { ...state, recentSends: sends, monthCount });
     }
     starts.push(t);
     sends.push(t);

@@ -5,13 +5,36 @@
  * records the send (and claims the job) in a single transaction, so no interleaving of contexts
  * can overshoot.
  */
-import type { PaceDB } from '../storage/db';
+import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
 import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
-  return (await db.meta.get('limits'))?.value ?? DEFAULT_LIMITS;
+  const row = await db.meta.get('limits');
+  return row?.key === 'limits' ? row.value : DEFAULT_LIMITS;
+}
+
+export async function readPause(db: PaceDB): Promise<Pause | null> {
+  const row = await db.meta.get('pause');
+  return row?.key === 'pause' ? row.value : null;
+}
+
+export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null> {
+  const row = await db.meta.get('server');
+  return row?.key === 'server' ? row.value : null;
+}
+
+/** Holds the whole queue back until `pause.until` (a later pause never shortens an earlier one). */
+export async function pauseAll(db: PaceDB, pause: Pause): Promise<void> {
+  await db.transaction('rw', db.meta, async () => {
+    const current = await readPause(db);
+    if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: pause });
+  });
+}
+
+export async function saveServerLimits(db: PaceDB, server: ServerLimits): Promise<void> {
+  await db.meta.put({ key: 'server', value: server });
 }
 
 export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
@@ -20,12 +43,26 @@ export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
 
 /** What the windows hold at `now`: for the screens, the badge and the estimate of queued jobs. */
 export async function readWindowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  return db.transaction('r', db.counters, () => windowState(db, now, limits));
+  return db.transaction('r', db.counters, db.meta, () => windowState(db, now, limits));
 }
 
 async function windowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  const [recent, month] = await db.counters.bulkGet([RECENT_KEY, monthWindow(now, limits.monthStart).key]);
-  return { recentSends: recent?.times ?? [], monthCount: month?.count ?? 0 };
+  const [[recent, month], metaRows] = await Promise.all([
+    db.counters.bulkGet([RECENT_KEY, monthWindow(now, limits.monthStart).key]),
+    db.meta.bulkGet(['pause', 'server']),
+  ]);
+  const { pauseUntil, server } = fromMeta(metaRows);
+  return { recentSends: recent?.times ?? [], monthCount: month?.count ?? 0, pauseUntil, server };
+}
+
+function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pauseUntil?: number; server?: ServerLimits } {
+  const out: { limits: Limits; pauseUntil?: number; server?: ServerLimits } = { limits: DEFAULT_LIMITS };
+  for (const row of rows) {
+    if (row?.key === 'limits') out.limits = row.value;
+    else if (row?.key === 'pause') out.pauseUntil = row.value.until;
+    else if (row?.key === 'server') out.server = row.value;
+  }
+  return out;
 }
 
 export type Admission = Decision | { ok: false; reason: 'gone' };
@@ -41,16 +78,16 @@ export const RECENT_KEY = 'recent';
 export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs], async () => {
     const keys = [RECENT_KEY, ...monthKeys(now)];
-    const [limitsRow, counters, job] = await Promise.all([
-      db.meta.get('limits'),
+    const [metaRows, counters, job] = await Promise.all([
+      db.meta.bulkGet(['limits', 'pause', 'server']),
       db.counters.bulkGet(keys),
       jobId === null ? undefined : db.jobs.get(jobId),
     ]);
-    const limits = limitsRow?.value ?? DEFAULT_LIMITS;
+    const { limits, pauseUntil, server } = fromMeta(metaRows);
     const monthKey = monthWindow(now, limits.monthStart).key;
     const monthCount = counters.find((c) => c?.key === monthKey)?.count ?? 0;
     const recentSends = counters[0]?.times ?? [];
-    const decision = decide(now, limits, { recentSends, monthCount });
+    const decision = decide(now, limits, { recentSends, monthCount, pauseUntil, server });
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || (job.state !== 'queued' && job.state !== 'waiting'))) return { ok: false, reason: 'gone' } as const;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.

@@ -9,12 +9,17 @@ export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
 
 const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** A job backing off after a failure waits for its own time, whatever the limiter says. */
+export function heldUntil(job: Job, now: number): number | null {
+  return job.waitReason === 'backoff' && job.waitUntil !== undefined && job.waitUntil > now ? job.waitUntil : null;
+}
+
 /**
  * The jobs that may be offered to the limiter now, oldest first: the head of each conversation
- * (messages of one conversation go one after another), for conversations with nothing in flight,
- * up to `maxActive` in flight overall.
+ * (messages of one conversation go one after another), for conversations with nothing in flight
+ * and not backing off, up to `maxActive` in flight overall.
  */
-export function nextCandidates(jobs: Job[], maxActive = MAX_ACTIVE): Job[] {
+export function nextCandidates(jobs: Job[], maxActive = MAX_ACTIVE, now = 0): Job[] {
   const sorted = [...jobs].sort(byAge);
   const inFlight = sorted.filter((j) => isInFlight(j.state));
   const busy = new Set(inFlight.map((j) => j.conversationId));
@@ -23,7 +28,7 @@ export function nextCandidates(jobs: Job[], maxActive = MAX_ACTIVE): Job[] {
   for (const job of sorted) {
     if (seen.has(job.conversationId)) continue;
     seen.add(job.conversationId);
-    if (!busy.has(job.conversationId) && isWaiting(job.state)) out.push(job);
+    if (!busy.has(job.conversationId) && isWaiting(job.state) && heldUntil(job, now) === null) out.push(job);
   }
   return out.slice(0, Math.max(0, maxActive - inFlight.length));
 }

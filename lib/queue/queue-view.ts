@@ -6,11 +6,13 @@ import { estimateStarts, quota, type Quota } from '../limits/admission';
 import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { Limits } from '../limits/plans';
-import type { Counter, Job } from '../storage/db';
+import type { Counter, Job, Pause, ServerLimits } from '../storage/db';
 import { waitingOrder } from './job-states';
 
 export interface QueueRecords {
   limits: Limits;
+  pause: Pause | null;
+  server: ServerLimits | null;
   /** Month counters and the row of recent send times. */
   counters: Counter[];
   /** Jobs not yet ended. */
@@ -33,15 +35,23 @@ export interface QueueView {
   inFlight: number;
   /** Sending is paused until the month turns (the month's limit is used). */
   pausedUntil: number | null;
+  /** Anthropic asked to wait, or its spend cap is reached: the reason, while it lasts. */
+  serverPause: Pause | null;
+  /** Anthropic's own figures for the key, while its window lasts. */
+  server: { limit: number; left: number; reset: number } | null;
   jobs: Map<string, JobView>;
 }
 
 export function queueView(now: number, records: QueueRecords): QueueView {
   const { limits } = records;
   const monthKey = monthWindow(now, limits.monthStart).key;
+  const recentSends = records.counters.find((c) => c.key === RECENT_KEY)?.times ?? [];
+  const srv = records.server && now < records.server.reset ? records.server : null;
   const state = {
-    recentSends: records.counters.find((c) => c.key === RECENT_KEY)?.times ?? [],
+    recentSends,
     monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0,
+    pauseUntil: records.pause?.until,
+    server: srv ?? undefined,
   };
   const q = quota(now, limits, state);
   const order = waitingOrder(records.jobs);
@@ -59,6 +69,10 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     waiting: order.length,
     inFlight: records.jobs.length - order.length,
     pausedUntil: q.monthLeft === 0 ? q.monthResetAt : null,
+    serverPause: records.pause && records.pause.until > now ? records.pause : null,
+    server: srv
+      ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset }
+      : null,
     jobs,
   };
 }

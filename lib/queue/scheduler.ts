@@ -7,7 +7,7 @@
 import { admit } from '../limits/limiter-store';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
-import { nextCandidates } from './job-states';
+import { heldUntil, nextCandidates } from './job-states';
 
 export interface SchedulerDeps {
   db: PaceDB;
@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   wakeAt: (at: number | null) => void;
   /** The queue or the windows changed: refresh the badge. */
   changed: () => void;
+  /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
+  online?: () => boolean;
   maxActive?: number;
   log?: (message: string, detail?: unknown) => void;
 }
@@ -38,9 +40,17 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   async function runOnce(): Promise<void> {
     const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
-    const candidates = nextCandidates(jobs, deps.maxActive);
-    let wake: number | null = null;
-    if (candidates.length > 0) {
+    const now = deps.now();
+    const candidates = nextCandidates(jobs, deps.maxActive, now);
+    const held = jobs.map((j) => heldUntil(j, now)).filter((t): t is number => t !== null);
+    let wake: number | null = held.length ? Math.min(...held) : null;
+    if (candidates.length > 0 && deps.online && !deps.online()) {
+      await db.jobs
+        .where('id')
+        .anyOf(candidates.map((j) => j.id))
+        .and((j) => j.state === 'queued' || j.state === 'waiting')
+        .modify({ state: 'waiting', waitReason: 'offline', waitUntil: undefined });
+    } else if (candidates.length > 0) {
       const blocked = await deps.blocker();
       for (const job of candidates) {
         if (blocked) {
@@ -61,7 +71,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           .equals(job.id)
           .and((j) => j.state === 'queued' || j.state === 'waiting')
           .modify({ state: 'waiting', waitUntil: decision.retryAt, waitReason: decision.reason });
-        wake = decision.retryAt;
+        wake = Math.min(decision.retryAt, wake ?? Infinity);
         // First in, first out: nobody overtakes the job the limiter just held back.
         break;
       }

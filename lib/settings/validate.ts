@@ -16,6 +16,8 @@ export interface Settings {
   baseURL: string;
   /** Combine a conversation's messages that are still waiting into one request, to save quota. */
   combineWaiting: boolean;
+  /** Extra request headers for a gateway, one `Name: value` a line. */
+  extraHeaders: string;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -24,6 +26,7 @@ export const DEFAULT_SETTINGS: Settings = {
   systemPrompt: '',
   baseURL: DEFAULT_BASE_URL,
   combineWaiting: false,
+  extraHeaders: '',
 };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -100,7 +103,38 @@ export function checkPrompt(input: string): Checked<string> {
   return good(input.trim());
 }
 
-export type SettingsInput = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string | number } & { combineWaiting?: boolean };
+/** Headers Pace sets itself; a gateway header may not replace them. */
+const RESERVED_HEADERS = new Set([
+  'authorization',
+  'x-api-key',
+  'anthropic-version',
+  'anthropic-dangerous-direct-browser-access',
+  'content-type',
+  'content-length',
+  'host',
+]);
+
+/** Parses the extra-headers field: one `Name: value` a line, blank lines ignored. */
+export function parseHeaderLines(input: string): { headers: Record<string, string>; error: string | null } {
+  const headers: Record<string, string> = {};
+  const lines = input.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (const [i, line] of lines.entries()) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    const value = colon > 0 ? line.slice(colon + 1).trim() : '';
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return { headers: {}, error: `Line ${i + 1}: write each header as "Name: value".` };
+    if (RESERVED_HEADERS.has(name.toLowerCase())) return { headers: {}, error: `Line ${i + 1}: Pace sets ${name} itself; it cannot be replaced.` };
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(value)) return { headers: {}, error: `Line ${i + 1}: the value contains control characters.` };
+    headers[name] = value;
+  }
+  return { headers, error: null };
+}
+
+export type SettingsInput = { [K in 'model' | 'maxTokens' | 'systemPrompt' | 'baseURL']: string | number } & {
+  combineWaiting?: boolean;
+  extraHeaders?: string;
+};
 export type SettingsErrors = Partial<Record<keyof Settings, string>>;
 
 /** Checks every field at once, so a form can show all its messages together. */
@@ -111,7 +145,8 @@ export function checkSettings(
   const maxTokens = checkMaxTokens(input.maxTokens);
   const systemPrompt = checkSystemPrompt(String(input.systemPrompt));
   const baseURL = checkBaseURL(String(input.baseURL));
-  if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok) {
+  const extraHeaders = parseHeaderLines(String(input.extraHeaders ?? ''));
+  if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok && extraHeaders.error === null) {
     return {
       ok: true,
       value: {
@@ -120,6 +155,7 @@ export function checkSettings(
         systemPrompt: systemPrompt.value,
         baseURL: baseURL.value,
         combineWaiting: input.combineWaiting === true,
+        extraHeaders: String(input.extraHeaders ?? '').trim(),
       },
     };
   }
@@ -128,5 +164,6 @@ export function checkSettings(
   if (!maxTokens.ok) errors.maxTokens = maxTokens.message;
   if (!systemPrompt.ok) errors.systemPrompt = systemPrompt.message;
   if (!baseURL.ok) errors.baseURL = baseURL.message;
+  if (extraHeaders.error !== null) errors.extraHeaders = extraHeaders.error;
   return { ok: false, errors };
 }

@@ -55,7 +55,11 @@ export interface Job {
   attempts: number;
   /** While `waiting`: when the limiter expects to let it go, and why it waits. */
   waitUntil?: number;
-  waitReason?: 'minute' | 'smooth' | 'month';
+  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'backoff' | 'offline';
+  /** Transient failures so far (overloaded, dropped, stalled...): at most MAX_ATTEMPTS tries. */
+  failures?: number;
+  /** Every attempt, with its outcome and the wait after it. */
+  log?: Attempt[];
   /** Sent again once after a stopped worker cut it off. */
   resumed?: boolean;
   /** Ids of later jobs whose messages were combined into this job's request. */
@@ -72,9 +76,30 @@ export interface Counter {
   times?: number[];
 }
 
-export interface Meta {
-  key: 'limits';
-  value: Limits;
+/** The whole queue is held back until `until`: Anthropic asked to wait, or the spend cap is reached. */
+export interface Pause {
+  until: number;
+  reason: 'rate_limited' | 'spend_limit';
+  message: string;
+}
+
+/** What Anthropic's rate-limit headers said last (`anthropic-ratelimit-requests-*`). */
+export interface ServerLimits {
+  limit: number;
+  remaining: number;
+  reset: number;
+  observedAt: number;
+}
+
+export type Meta = { key: 'limits'; value: Limits } | { key: 'pause'; value: Pause } | { key: 'server'; value: ServerLimits };
+
+export interface Attempt {
+  at: number;
+  /** 'ok', or the error code that ended it. */
+  outcome: string;
+  status?: number;
+  /** How long the queue then waited before the next attempt. */
+  waitMs?: number;
 }
 
 export class PaceDB extends Dexie {

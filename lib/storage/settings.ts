@@ -5,10 +5,12 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
-  version: 2,
+  version: 3,
   migrations: {
     // Version 2 adds the queue's option to combine waiting messages, off by default.
-    2: (old: Omit<Settings, 'combineWaiting'>): Settings => ({ ...old, combineWaiting: false }),
+    2: (old: Omit<Settings, 'combineWaiting' | 'extraHeaders'>) => ({ ...old, combineWaiting: false }),
+    // Version 3 adds extra request headers for a gateway, none by default.
+    3: (old: Omit<Settings, 'extraHeaders'>): Settings => ({ ...old, extraHeaders: '' }),
   },
 });
 

@@ -136,14 +136,6 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     [{ kind: 'error', status: 404, type: 'not_found_error', message: 'model: x' } as const, 'not_found', 'open_options'],
     [{ kind: 'error', status: 413, type: 'request_too_large' } as const, 'too_large', 'new_chat'],
     [{ kind: 'error', status: 402, type: 'billing_error' } as const, 'billing', undefined],
-    [{ kind: 'error', status: 529, type: 'overloaded_error' } as const, 'overloaded', 'retry'],
-    [{ kind: 'error', status: 500, type: 'api_error' } as const, 'server_error', 'retry'],
-    [{ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 20 } as const, 'rate_limited', 'retry'],
-    [
-      { kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' } as const,
-      'spend_limit',
-      undefined,
-    ],
   ])('records %o as %s, sent once (no SDK retries)', async (behaviour, code, action) => {
     server.script(behaviour);
     const ex = await ask('hello');
@@ -157,22 +149,32 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     expect(server.messageRequests()).toHaveLength(1);
   });
 
-  it('keeps the partial text of an answer that fails midway', async () => {
+  it.each([
+    [{ kind: 'error', status: 529, type: 'overloaded_error' } as const, 'overloaded', 'backoff'],
+    [{ kind: 'error', status: 500, type: 'api_error' } as const, 'server_error', 'backoff'],
+    [{ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 20 } as const, 'rate_limited', 'server'],
+    [{ kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' } as const, 'spend_limit', 'server'],
+  ])('puts %o back in the queue (%s, waiting for %s), sent once by the SDK', async (behaviour, code, reason) => {
+    server.script(behaviour);
+    const ex = await ask('hello');
+    await answer(runner(), ex);
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'pending', error: { code } });
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: reason });
+    expect(server.messageRequests()).toHaveLength(1);
+  });
+
+  it('keeps the partial text of an answer that fails midway, until the retry replaces it', async () => {
     server.script({ kind: 'midStreamError', textBefore: 'Partial answer' });
     const ex = await ask('hello');
     await answer(runner(), ex);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
-      status: 'error',
-      text: 'Partial answer',
-      error: { code: 'overloaded' },
-    });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'pending', text: 'Partial answer', error: { code: 'overloaded' } });
   });
 
   it('reports a dropped connection as such, keeping the text', async () => {
     server.script({ kind: 'drop', textBefore: 'Half' });
     const ex = await ask('hello');
     await answer(runner(), ex);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', text: 'Half', error: { code: 'unreachable' } });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'pending', text: 'Half', error: { code: 'unreachable' } });
   });
 
   it('says no key is set and sends nothing when there are no credentials', async () => {

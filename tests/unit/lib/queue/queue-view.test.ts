@@ -21,6 +21,8 @@ describe('queueView', () => {
     const sends = [NOW - 50_000, NOW - 40_000, NOW - 30_000];
     const view = queueView(NOW, {
       limits,
+      pause: null,
+      server: null,
       counters: [
         { key: 'utc:2026-11', count: 3 },
         { key: 'recent', count: 3, times: sends },
@@ -37,9 +39,22 @@ describe('queueView', () => {
   });
 
   it('says sending is paused until the month turns when the month is used', () => {
-    const view = queueView(NOW, { limits, counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
+    const view = queueView(NOW, { limits, pause: null, server: null, counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
     expect(view.pausedUntil).toBe(Date.UTC(2026, 11, 1));
     expect(formatReset(view.pausedUntil!, 'utc')).toBe('1 Dec, 00:00 UTC');
+  });
+
+  it("takes Anthropic's figures when they are stricter, and shows a pause while it lasts", () => {
+    const view = queueView(NOW, {
+      limits,
+      pause: { until: NOW + 20_000, reason: 'rate_limited', message: 'Anthropic asked us to wait 20 s.' },
+      server: { limit: 50, remaining: 2, reset: NOW + 30_000, observedAt: NOW - 5000 },
+      counters: [{ key: 'recent', count: 1, times: [NOW - 1000] }],
+      jobs: [job('a', 'queued', 1)],
+    });
+    expect(view.server).toEqual({ limit: 50, left: 1, reset: NOW + 30_000 });
+    expect(view.serverPause?.until).toBe(NOW + 20_000);
+    expect(view.jobs.get('a')?.eta).toBe(NOW + 20_000);
   });
 
   it('formats waits', () => {

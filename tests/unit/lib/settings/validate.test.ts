@@ -9,6 +9,7 @@ import {
   checkSettings,
   checkSystemPrompt,
   DEFAULT_BASE_URL,
+  parseHeaderLines,
   MAX_PROMPT_CHARS,
 } from '@/lib/settings/validate';
 
@@ -82,6 +83,18 @@ describe('API key, model, system prompt, prompt', () => {
   });
 });
 
+describe('extra headers for a gateway', () => {
+  it('takes one Name: value a line and refuses what would replace the key or break the request', () => {
+    expect(parseHeaderLines('cf-aig-authorization: Bearer abc\n\nx-team: pace ')).toEqual({
+      headers: { 'cf-aig-authorization': 'Bearer abc', 'x-team': 'pace' },
+      error: null,
+    });
+    expect(parseHeaderLines('no colon here').error).toBe('Line 1: write each header as "Name: value".');
+    expect(parseHeaderLines('x-ok: 1\nAuthorization: Bearer other').error).toBe('Line 2: Pace sets Authorization itself; it cannot be replaced.');
+    expect(parseHeaderLines('bad name: 1').error).toContain('Line 1');
+  });
+});
+
 describe('checkSettings', () => {
   it('reports every bad field at once and saves nothing', () => {
     const r = checkSettings({ model: '', maxTokens: '-3', systemPrompt: '', baseURL: 'javascript:alert(1)' });
@@ -91,7 +104,7 @@ describe('checkSettings', () => {
   it('returns clean values when all are good', () => {
     expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
       ok: true,
-      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false },
+      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '' },
     });
   });
 });
