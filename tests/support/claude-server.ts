@@ -38,6 +38,8 @@ export interface RecordedRequest {
   body: unknown;
   /** Date.now() on arrival */
   at: number;
+  /** The status it was answered with (set once the answer has started). */
+  status?: number;
 }
 
 export interface TextBlockParam {
@@ -98,6 +100,11 @@ export interface ClaudeServerOptions {
   requireBrowserHeader?: boolean;
   /** false: the organization has turned browser access off (403 for any browser request); default true */
   browserAccess?: boolean;
+  /**
+   * Enforce a request limit as Anthropic does: a token bucket of `perMinute` that refills
+   * continuously. An empty bucket answers 429 with retry-after; the rate-limit headers report it.
+   */
+  bucket?: { perMinute: number };
   defaultBehaviour?: DefaultBehaviour;
 }
 
@@ -321,8 +328,24 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   let closed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
 
+  const bucket = opts.bucket ? { capacity: opts.bucket.perMinute, tokens: opts.bucket.perMinute, at: Date.now() } : null;
+  const refill = (): void => {
+    if (!bucket) return;
+    const now = Date.now();
+    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.at) * bucket.capacity) / 60_000);
+    bucket.at = now;
+  };
+
   function rateLimitHeaders(): Record<string, string> {
     const now = Date.now();
+    if (bucket) {
+      refill();
+      return {
+        'anthropic-ratelimit-requests-limit': String(bucket.capacity),
+        'anthropic-ratelimit-requests-remaining': String(Math.floor(bucket.tokens)),
+        'anthropic-ratelimit-requests-reset': rfc3339(now + Math.ceil(((bucket.capacity - bucket.tokens) * 60_000) / bucket.capacity)),
+      };
+    }
     if (now - windowStart >= 60_000) {
       windowStart = now;
       used = 0;
@@ -518,6 +541,10 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     const method = req.method ?? 'GET';
     const record: RecordedRequest = { method, path: url.pathname, headers: flattenHeaders(req.headers), body: undefined, at: Date.now() };
     requests.push(record);
+    // The status the request was answered with, once the answer has started.
+    res.once('close', () => {
+      if (res.headersSent) record.status = res.statusCode;
+    });
 
     const requestId = newId('req_');
     res.setHeader('request-id', requestId);
@@ -574,6 +601,15 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         }
         case 'messages': {
           const body = checkMessages(raw, models);
+          if (bucket) {
+            refill();
+            if (bucket.tokens < 1) {
+              const retryAfter = Math.ceil(((1 - bucket.tokens) * 60) / bucket.capacity);
+              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of requests has exceeded your per-minute rate limit', retryAfter }, body, req, res, requestId);
+              return;
+            }
+            bucket.tokens -= 1;
+          }
           used++;
           const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
           await respondWith(behaviour, body, req, res, requestId);

@@ -285,3 +285,25 @@ describe('claude test server, through the real SDK', () => {
     expect(server.messageRequests()).toEqual([post]);
   });
 });
+
+describe('a server that enforces its own bucket', () => {
+  it('answers 429 with retry-after once the bucket is empty, and records each status', async () => {
+    const limited = await startClaudeServer({ bucket: { perMinute: 2 } });
+    try {
+      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const ask = () => client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+      const first = await client.messages
+        .create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+        .withResponse();
+      expect(first.response.headers.get('anthropic-ratelimit-requests-remaining')).toBe('1');
+      await ask();
+      const refused = await ask().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+      expect(Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(limited.messageRequests().map((r) => r.status)).toEqual([200, 200, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
