@@ -3,7 +3,7 @@ import { formatWait } from '@/lib/limits/format';
 import type { ErrorAction } from '@/lib/protocol';
 import { ordinal } from '@/lib/queue/job-states';
 import type { JobView } from '@/lib/queue/queue-view';
-import type { ChatMessage } from '@/lib/storage/db';
+import type { Attempt, ChatMessage } from '@/lib/storage/db';
 import { Markdown } from './Markdown';
 
 export interface MessageActions {
@@ -54,6 +54,7 @@ export function MessageItem({
       ) : (
         <AnswerStatus message={message} hasText={text !== ''} />
       )}
+      {message.attempts && message.attempts.length > 1 && <AttemptLog attempts={message.attempts} />}
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
@@ -73,6 +74,24 @@ export function MessageItem({
         )}
       </div>
     </div>
+  );
+}
+
+/** Why an answer took long: each attempt, what came back, and how long Pace then waited. */
+function AttemptLog({ attempts }: { attempts: Attempt[] }) {
+  return (
+    <details className="attempts" data-testid="attempts">
+      <summary>{attempts.length} attempts</summary>
+      <ol>
+        {attempts.map((a, i) => (
+          <li key={i}>
+            {new Date(a.at).toLocaleTimeString()}: {a.outcome === 'ok' ? 'answered' : a.outcome.replace(/_/g, ' ')}
+            {a.status ? ` (${a.status})` : ''}
+            {a.waitMs !== undefined ? `, then waited ${formatWait(a.waitMs)}` : ''}
+          </li>
+        ))}
+      </ol>
+    </details>
   );
 }
 

@@ -70,8 +70,9 @@ export async function endJob(
   const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
   await db.transaction('rw', db.jobs, db.messages, async () => {
     const job = await db.jobs.get(id);
-    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, ...(attempt ? { log: [...(job?.log ?? []), attempt] } : {}) });
-    await db.messages.update(id, patch);
+    const log = attempt ? [...(job?.log ?? []), attempt] : job?.log;
+    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, log });
+    await db.messages.update(id, { ...patch, attempts: log });
   });
 }
 
@@ -225,8 +226,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     await db.transaction('rw', db.jobs, db.messages, async () => {
       const current = await db.jobs.get(job.id);
       if (!current || (current.state !== 'sending' && current.state !== 'streaming')) return;
-      await db.jobs.update(job.id, { state: 'waiting', waitUntil: undefined, log: [...(current.log ?? []), attempt], ...patch });
-      await db.messages.update(job.id, { status: 'pending', error, ...(text ? { text } : {}) });
+      const log = [...(current.log ?? []), attempt];
+      await db.jobs.update(job.id, { state: 'waiting', waitUntil: undefined, log, ...patch });
+      await db.messages.update(job.id, { status: 'pending', error, attempts: log, ...(text ? { text } : {}) });
     });
   }
 

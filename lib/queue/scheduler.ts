@@ -9,6 +9,8 @@ import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
 import { heldUntil, nextCandidates } from './job-states';
 
+const OFFLINE_RECHECK_MS = 2000;
+
 export interface SchedulerDeps {
   db: PaceDB;
   now: () => number;
@@ -50,6 +52,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         .anyOf(candidates.map((j) => j.id))
         .and((j) => j.state === 'queued' || j.state === 'waiting')
         .modify({ state: 'waiting', waitReason: 'offline', waitUntil: undefined });
+      // The 'online' event wakes the queue too, but not every browser fires it in a worker: look again soon.
+      wake = Math.min(now + OFFLINE_RECHECK_MS, wake ?? Infinity);
     } else if (candidates.length > 0) {
       const blocked = await deps.blocker();
       for (const job of candidates) {

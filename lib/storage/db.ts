@@ -36,6 +36,8 @@ export interface ChatMessage {
   demo?: boolean;
   /** Set when the answer was cut off by a stopped worker and sent again automatically. */
   resumed?: boolean;
+  /** Every attempt at this answer (copied from its job), so the user can see why it took long. */
+  attempts?: Attempt[];
 }
 
 /**
