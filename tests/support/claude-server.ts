@@ -40,6 +40,8 @@ export interface RecordedRequest {
   at: number;
   /** The status it was answered with (set once the answer has started). */
   status?: number;
+  /** The retry-after it was answered with, in seconds, if any. */
+  retryAfter?: number;
 }
 
 export interface TextBlockParam {
@@ -543,7 +545,10 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     requests.push(record);
     // The status the request was answered with, once the answer has started.
     res.once('close', () => {
-      if (res.headersSent) record.status = res.statusCode;
+      if (!res.headersSent) return;
+      record.status = res.statusCode;
+      const retryAfter = res.getHeader('retry-after');
+      if (retryAfter !== undefined) record.retryAfter = Number(retryAfter);
     });
 
     const requestId = newId('req_');

@@ -51,6 +51,8 @@ describe('a good API citizen, in real Chromium', () => {
     await expect.poll(() => done().count(), { timeout: 15_000 }).toBe(1);
     expect(await done().last().textContent()).toContain('You said: "Busy?"');
     expect(server.messageRequests().map((r) => r.status)).toEqual([529, 200]);
+    // Anthropic's own figures, from the last response's headers, sit beside Pace's.
+    await popup.page.getByTestId('quota-server').filter({ hasText: /Anthropic: \d+ of 50 left this minute/ }).waitFor();
     // Why it took long is one click away.
     const log = done().last().getByTestId('attempts');
     await log.getByText('2 attempts').click();
@@ -93,6 +95,9 @@ describe('a good API citizen, in real Chromium', () => {
 
   it('after all the faults, the local count equals what the server received', async () => {
     // 2 (429) + 2 (529) + 2 (mid-stream) + 1 (offline) + 1 (spend cap) = 8 requests in all.
+    expect(server.messageRequests()).toHaveLength(1);
     await expect.poll(async () => (await popup.quota().textContent()) ?? '').toContain('4,992/5,000 this month');
+    // All eight within the last minute, too (the whole file runs in well under a minute).
+    expect(await popup.quota().textContent()).toContain('2/10 this minute');
   });
 });

@@ -22,6 +22,12 @@ export class OptionsPage {
     return this.testResult();
   }
 
+  async setExtraHeaders(lines: string) {
+    const details = this.page.locator('details');
+    if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Advanced').click();
+    await this.page.locator('#extra-headers').fill(lines);
+  }
+
   async setBaseURL(url: string) {
     const details = this.page.locator('details');
     if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Advanced').click();
