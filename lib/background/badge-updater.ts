@@ -4,6 +4,7 @@
  */
 import { browser } from 'wxt/browser';
 import { badgeFor, type BadgeView } from '../badge';
+import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
 import { readLimits, readWindowState } from '../limits/limiter-store';
 import type { PaceDB } from '../storage/db';
@@ -41,8 +42,6 @@ export async function currentBadge(db: PaceDB, now: number): Promise<{ view: Bad
 
 export function createBadgeUpdater(db: PaceDB, target: BadgeTarget, now: () => number = Date.now, log = console.warn) {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let pending: Promise<void> | null = null;
-  let again = false;
   let last = '';
 
   async function refreshOnce() {
@@ -58,25 +57,7 @@ export function createBadgeUpdater(db: PaceDB, target: BadgeTarget, now: () => n
     timer = setTimeout(() => void refresh(), Math.min(Math.max(50, nextChangeAt - t + 5), 3_600_000));
   }
 
-  function refresh(): Promise<void> {
-    if (pending) {
-      again = true;
-      return pending;
-    }
-    pending = (async () => {
-      try {
-        do {
-          again = false;
-          await refreshOnce();
-        } while (again);
-      } catch (err) {
-        log('[pace] could not update the badge', err);
-      } finally {
-        pending = null;
-      }
-    })();
-    return pending;
-  }
+  const refresh = coalesce(refreshOnce, (err) => log('[pace] could not update the badge', err));
 
   return { refresh };
 }

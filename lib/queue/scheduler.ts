@@ -4,6 +4,7 @@
  * time. `pump` is safe to call from anywhere and at any time (start-up, an alarm, a new message,
  * a job that ended, a change of limits): calls during a run are folded into one more run.
  */
+import { coalesce } from '../coalesce';
 import { admit } from '../limits/limiter-store';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
@@ -37,9 +38,6 @@ export interface Scheduler {
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { db } = deps;
   const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
-  let running: Promise<void> | null = null;
-  let again = false;
-
   async function runOnce(): Promise<void> {
     const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
     const now = deps.now();
@@ -84,25 +82,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     deps.changed();
   }
 
-  function pump(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await runOnce();
-        } while (again);
-      } catch (err) {
-        log('the queue could not run', err);
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
-  }
+  const pump = coalesce(runOnce, (err) => log('the queue could not run', err));
 
   return { pump };
 }
