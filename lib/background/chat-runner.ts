@@ -65,8 +65,9 @@ export async function endJob(
   message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
   attempt?: Attempt,
 ): Promise<void> {
-  // Absent fields are left as they are (Dexie would delete a field set to undefined): an answer
-  // that failed before any new text keeps the text it had.
+  // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
+  // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
+  // note a retry left.
   const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
   await db.transaction('rw', db.jobs, db.messages, async () => {
     const job = await db.jobs.get(id);
@@ -114,7 +115,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     feed();
     try {
       const { data: stream, response } = await deps
-        .createClient(creds, parseHeaderLines(settings.extraHeaders).headers)
+        .createClient(creds, parseHeaderLines(settings.extraHeaders ?? '').headers)
         .messages.create(
           {
             model: settings.model,
