@@ -107,32 +107,35 @@ async function withConsoleOnFailure<T>(ff: FirefoxWithExtension | undefined, run
   }
 }
 
-describe('Firefox MV2: set up a key and chat', () => {
-  let server: ClaudeServer;
-  let ff: FirefoxWithExtension | undefined;
-
+/** One local Claude server and one Firefox with the given build, for the enclosing describe. */
+function useFirefox(dir: 'firefox-mv2' | 'firefox-mv3'): { server: ClaudeServer; ff?: FirefoxWithExtension } {
+  const ctx = {} as { server: ClaudeServer; ff?: FirefoxWithExtension };
   beforeAll(async () => {
-    const ext = buildPath('firefox-mv2');
-    server = await startClaudeServer();
-    ff = await launchFirefoxWithExtension(ext);
+    const ext = buildPath(dir);
+    ctx.server = await startClaudeServer();
+    ctx.ff = await launchFirefoxWithExtension(ext);
   });
-
   afterAll(async () => {
-    await ff?.close();
-    await server?.close();
+    await ctx.ff?.close();
+    await ctx.server?.close();
   });
+  return ctx;
+}
+
+describe('Firefox MV2: set up a key and chat', () => {
+  const ctx = useFirefox('firefox-mv2');
 
   it('saves the key and base URL, tests the key, and streams an answer in the popup', async () => {
-    await withConsoleOnFailure(ff, async () => {
-      const options = await ff!.openExtensionPage('options.html');
-      await setUpKeyAndBaseURL(options, server);
+    await withConsoleOnFailure(ctx.ff, async () => {
+      const options = await ctx.ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, ctx.server);
 
       await clickButton(options, 'Test key');
       const result = await waitForText(options, '[data-testid=key-test-result]', 'The key works');
       expect(result).toContain('Claude Opus 4.7');
       expect(result).toContain('Claude Haiku 4.5');
 
-      const popup = await ff!.openExtensionPage('popup.html');
+      const popup = await ctx.ff!.openExtensionPage('popup.html');
       await sendFromPopup(popup, 'Hello from Firefox');
       const answer = await waitForAnswer(popup, 'You said: "Hello from Firefox"');
       expect(answer).toContain('You said: "Hello from Firefox"');
@@ -140,7 +143,7 @@ describe('Firefox MV2: set up a key and chat', () => {
         'Hello from Firefox',
       ]);
 
-      const sent = server.messageRequests();
+      const sent = ctx.server.messageRequests();
       expect(sent).toHaveLength(1);
       const [request] = sent;
       expect(request!.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
@@ -151,29 +154,17 @@ describe('Firefox MV2: set up a key and chat', () => {
 });
 
 describe('Firefox MV3: set up a key and chat', () => {
-  let server: ClaudeServer;
-  let ff: FirefoxWithExtension | undefined;
-
-  beforeAll(async () => {
-    const ext = buildPath('firefox-mv3');
-    server = await startClaudeServer();
-    ff = await launchFirefoxWithExtension(ext);
-  });
-
-  afterAll(async () => {
-    await ff?.close();
-    await server?.close();
-  });
+  const ctx = useFirefox('firefox-mv3');
 
   it('streams an answer in the popup', async () => {
-    await withConsoleOnFailure(ff, async () => {
-      const options = await ff!.openExtensionPage('options.html');
-      await setUpKeyAndBaseURL(options, server);
+    await withConsoleOnFailure(ctx.ff, async () => {
+      const options = await ctx.ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, ctx.server);
 
-      const popup = await ff!.openExtensionPage('popup.html');
+      const popup = await ctx.ff!.openExtensionPage('popup.html');
       await sendFromPopup(popup, 'Hello from Firefox MV3');
       expect(await waitForAnswer(popup, 'You said: "Hello from Firefox MV3"')).toContain('You said: "Hello from Firefox MV3"');
-      const sent = server.messageRequests();
+      const sent = ctx.server.messageRequests();
       expect(sent).toHaveLength(1);
       expect(sent[0]!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'Hello from Firefox MV3' }] });
     });
@@ -181,24 +172,12 @@ describe('Firefox MV3: set up a key and chat', () => {
 });
 
 describe('Firefox MV2: the limits hold', () => {
-  let server: ClaudeServer;
-  let ff: FirefoxWithExtension | undefined;
-
-  beforeAll(async () => {
-    const ext = buildPath('firefox-mv2');
-    server = await startClaudeServer();
-    ff = await launchFirefoxWithExtension(ext);
-  });
-
-  afterAll(async () => {
-    await ff?.close();
-    await server?.close();
-  });
+  const ctx = useFirefox('firefox-mv2');
 
   it('at 2 requests a minute, the third message waits its turn with a countdown, then goes', async () => {
-    await withConsoleOnFailure(ff, async () => {
-      const options = await ff!.openExtensionPage('options.html');
-      await setUpKeyAndBaseURL(options, server);
+    await withConsoleOnFailure(ctx.ff, async () => {
+      const options = await ctx.ff!.openExtensionPage('options.html');
+      await setUpKeyAndBaseURL(options, ctx.server);
       const custom = await options.waitForSelector('input[name=plan][value=custom]');
       await custom!.click();
       await typeInto(options, '#per-minute', '2');
@@ -206,7 +185,7 @@ describe('Firefox MV2: the limits hold', () => {
       await clickButton(options, 'Save limits');
       await waitForText(options, '[data-testid=limits-message]', 'Saved');
 
-      const popup = await ff!.openExtensionPage('popup.html');
+      const popup = await ctx.ff!.openExtensionPage('popup.html');
       for (let i = 1; i <= 3; i++) {
         await sendFromPopup(popup, `Limit ${i}`);
         await popup.waitForFunction((n: number) => document.querySelectorAll('[data-testid=user-message]').length === n, { polling: 100 }, i);
@@ -214,10 +193,10 @@ describe('Firefox MV2: the limits hold', () => {
       await waitForAnswer(popup, 'You said: "Limit 2"');
       expect(await waitForText(popup, '[data-testid=job-status]', 'Queued - 1st, about')).toMatch(/^Queued - 1st, about (1 min|\d+ s)/);
       expect(await textOf(popup, '[data-testid=quota]')).toContain('0/2 this minute');
-      expect(server.messageRequests()).toHaveLength(2);
+      expect(ctx.server.messageRequests()).toHaveLength(2);
 
       await waitForAnswer(popup, 'You said: "Limit 3"', 80_000);
-      const times = server.messageRequests().map((r) => r.at);
+      const times = ctx.server.messageRequests().map((r) => r.at);
       expect(times).toHaveLength(3);
       expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(60_000);
       expect(await waitForText(popup, '[data-testid=quota]', '47/50 this month')).toContain('47/50 this month');

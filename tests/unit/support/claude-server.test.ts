@@ -1,6 +1,7 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { useClaudeServer } from '../../support/use-claude-server';
 
 const MODEL = 'claude-haiku-4-5';
 const BROWSER_HEADERS = {
@@ -11,15 +12,7 @@ const BROWSER_HEADERS = {
 
 let server: ClaudeServer;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-});
+useClaudeServer((s) => (server = s));
 
 function client(overrides: { apiKey?: string; dangerouslyAllowBrowser?: boolean } = {}): Anthropic {
   return new Anthropic({

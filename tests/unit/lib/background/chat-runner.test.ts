@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
@@ -6,21 +6,16 @@ import { createClaudeClient } from '@/lib/claude/client';
 import type { PaceEvent } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
 
 let server: ClaudeServer;
 let db: PaceDB;
 let events: PaceEvent[];
 let pings: number;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+useClaudeServer((s) => (server = s));
 beforeEach(() => {
-  server.reset();
   db = new PaceDB(`runner-${Math.random()}`);
   events = [];
   pings = 0;

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
@@ -10,20 +10,15 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
 
 let server: ClaudeServer;
 let db: PaceDB;
 let remembered: ModelInfo[] | null;
 let pumps: number;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+useClaudeServer((s) => (server = s));
 beforeEach(() => {
-  server.reset();
   db = new PaceDB(`handlers-${Math.random()}`);
   remembered = null;
   pumps = 0;

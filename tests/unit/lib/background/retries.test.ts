@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange } from '@/lib/chat/conversation-store';
@@ -9,21 +9,16 @@ import { MAX_ATTEMPTS } from '@/lib/queue/retry-policy';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { startClaudeServer, TEST_KEY, type Behaviour, type ClaudeServer } from '../../../support/claude-server';
+import { TEST_KEY, type Behaviour, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
 
 let server: ClaudeServer;
 let db: PaceDB;
 let online: boolean;
 let timers: ReturnType<typeof setTimeout>[];
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+useClaudeServer((s) => (server = s));
 beforeEach(async () => {
-  server.reset();
   db = new PaceDB(`retries-${Math.random()}`);
   online = true;
   timers = [];
