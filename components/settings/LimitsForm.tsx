@@ -5,6 +5,7 @@ import { readLimits } from '@/lib/limits/limiter-store';
 import { PLANS, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
+import { FieldError, SaveRow } from './form-parts';
 
 type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string };
 
@@ -61,10 +62,10 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
       </div>
       <label htmlFor="per-minute">Requests per minute</label>
       <input id="per-minute" inputMode="numeric" disabled={!custom} value={draft.perMinute} onChange={(e) => change({ perMinute: e.target.value })} />
-      {errors.perMinute && <p className="field-error" role="alert">{errors.perMinute}</p>}
+      <FieldError error={errors.perMinute} />
       <label htmlFor="per-month">Requests per month</label>
       <input id="per-month" inputMode="numeric" disabled={!custom} value={draft.perMonth} onChange={(e) => change({ perMonth: e.target.value })} />
-      {errors.perMonth && <p className="field-error" role="alert">{errors.perMonth}</p>}
+      <FieldError error={errors.perMonth} />
       <label htmlFor="month-start">The month starts</label>
       <select id="month-start" value={draft.monthStart} onChange={(e) => change({ monthStart: e.target.value })}>
         <option value="utc">00:00 UTC on the 1st (when Anthropic resets)</option>
@@ -74,16 +75,7 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
         <input type="checkbox" checked={draft.smooth} onChange={(e) => change({ smooth: e.target.checked })} />
         Smooth: spread requests evenly (one every 60/N seconds) instead of a burst of N
       </label>
-      <div className="row">
-        <button type="button" className="primary" onClick={save}>
-          Save limits
-        </button>
-        {message && (
-          <span className={Object.keys(errors).length ? 'field-error' : 'ok'} data-testid="limits-message">
-            {message}
-          </span>
-        )}
-      </div>
+      <SaveRow label="Save limits" onSave={() => void save()} message={message} failed={Object.keys(errors).length > 0} testId="limits-message" />
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
 import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
 import { settingsItem } from '@/lib/storage/settings';
+import { FieldError, SaveRow } from './form-parts';
 
 type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
 
@@ -100,26 +101,9 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
         <FieldError error={errors.extraHeaders} />
       </details>
 
-      <div className="row">
-        <button type="button" className="primary" onClick={save}>
-          Save settings
-        </button>
-        {message && (
-          <span className={Object.values(errors).some(Boolean) ? 'field-error' : 'ok'} data-testid="settings-message">
-            {message}
-          </span>
-        )}
-      </div>
+      <SaveRow label="Save settings" onSave={save} message={message} failed={Object.values(errors).some(Boolean)} testId="settings-message" />
     </section>
   );
-}
-
-function FieldError({ error }: { error: string | undefined }) {
-  return error ? (
-    <p className="field-error" role="alert">
-      {error}
-    </p>
-  ) : null;
 }
 
 function withCurrent(models: ModelInfo[], current: string): ModelInfo[] {

@@ -2,7 +2,6 @@
  * Reads and writes conversations and messages. Every function takes the database, so tests pass a
  * fresh one (fake-indexeddb) and the background passes its own.
  */
-import type { PaceError } from '../protocol';
 import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
 
 export const TITLE_CHARS = 60;
@@ -82,24 +81,6 @@ export async function markStreaming(db: PaceDB, id: string, model: string, demo:
 
 export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
   await db.messages.update(id, { text });
-}
-
-export async function finishAnswer(
-  db: PaceDB,
-  id: string,
-  result: { text: string; stopReason: string | null; usage: { inputTokens: number; outputTokens: number } },
-): Promise<void> {
-  await db.messages.update(id, { status: 'done', text: result.text, stopReason: result.stopReason, usage: result.usage });
-}
-
-export async function endAnswer(
-  db: PaceDB,
-  id: string,
-  status: 'error' | 'stopped' | 'interrupted',
-  text: string,
-  error?: PaceError,
-): Promise<void> {
-  await db.messages.update(id, { status, text, error });
 }
 
 /** Clears an answer and queues its job again, at the back of the queue: a retry is a new request. */
