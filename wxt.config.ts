@@ -7,7 +7,8 @@ const demoUrl = process.env.PACE_DEMO_URL ?? '';
 export default defineConfig({
   modules: ['@wxt-dev/module-react'],
   imports: false,
-  outDir: demoUrl ? '.output/demo' : '.output',
+  // PACE_OUT_DIR lets two builds (say, two people's test runs on one checkout) not overwrite each other.
+  outDir: process.env.PACE_OUT_DIR ?? (demoUrl ? '.output/demo' : '.output'),
   vite: () => ({
     define: { __PACE_DEMO_URL__: JSON.stringify(demoUrl) },
   }),

@@ -2,7 +2,7 @@
  * The IndexedDB schema: conversations and their messages. Opened by the background (which writes)
  * and by pages (which read with useLiveQuery; Dexie refreshes them when the background writes).
  * Only queried fields are indexed; message text never is. Version 2 adds the request queue and
- * the limiter's records.
+ * the limiter's records; version 3 the response cache and the usage ledger with its totals.
  */
 import Dexie, { type EntityTable } from 'dexie';
 import type { Limits } from '../limits/plans';
@@ -38,6 +38,8 @@ export interface ChatMessage {
   resumed?: boolean;
   /** Every attempt at this answer (copied from its job), so the user can see why it took long. */
   attempts?: Attempt[];
+  /** Answered from the response cache: nothing was sent and nothing counted. */
+  fromCache?: boolean;
 }
 
 /**
@@ -66,6 +68,8 @@ export interface Job {
   resumed?: boolean;
   /** Ids of later jobs whose messages were combined into this job's request. */
   combined?: string[];
+  /** "Ask again": go to the API even if the cache holds an answer. */
+  noCache?: boolean;
 }
 
 /**
@@ -104,12 +108,94 @@ export interface Attempt {
   waitMs?: number;
 }
 
+/** Token counts from the API's `usage` fields. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+}
+
+/** A complete, successful answer kept for identical requests; `key` is a hash of the request. */
+export interface CachedAnswer {
+  key: string;
+  createdAt: number;
+  lastUsedAt: number;
+  model: string;
+  text: string;
+  stopReason: string | null;
+  usage: TokenUsage;
+  /** Size of `text` in bytes (UTF-16), for the cache's size cap. */
+  bytes: number;
+}
+
+/**
+ * One row per attempt sent to the API, and one per answer served from the cache. Rows older than
+ * the retention setting are pruned; the day and month totals below are not.
+ */
+export interface UsageRow {
+  id?: number;
+  at: number;
+  model: string;
+  conversationId: string;
+  messageId: string;
+  /** 'ok', 'cache', or the error code that ended the attempt. */
+  outcome: string;
+  status?: number;
+  /** The API's error type (`overloaded_error`, ...) when it sent one. */
+  errorType?: string;
+  usage: TokenUsage;
+  /** From sending to the first text; null when no text came. */
+  ttftMs: number | null;
+  totalMs: number;
+  /** 1 for the first attempt at an answer, 2 for its first retry... */
+  attempt: number;
+  fromCache: boolean;
+  /** Estimated from lib/usage/prices.ts; null when the model's price is unknown. 0 from the cache. */
+  costUsd: number | null;
+  /** For a cache hit: what the original answer cost, i.e. what the cache saved. */
+  savedUsd?: number | null;
+}
+
+/** Sums over a set of usage rows: a local day (`2026-11-27`) or a month (`utc:2026-11`, `local:2026-11`). */
+export interface UsageTotals {
+  requests: number;
+  ok: number;
+  errors: number;
+  rateLimited: number;
+  cacheHits: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheTokens: number;
+  costUsd: number;
+  /** Rows whose cost is unknown (model not in the price table). */
+  unknownCost: number;
+  savedUsd: number;
+  /** Histograms of total time and time to first token, bucketed by lib/usage/totals.ts. */
+  latency: number[];
+  ttft: number[];
+}
+
+export interface UsageDay extends UsageTotals {
+  day: string;
+}
+
+export interface UsageMonth extends UsageTotals {
+  month: string;
+  /** Estimated cost per conversation id this month. */
+  conversations: Record<string, number>;
+}
+
 export class PaceDB extends Dexie {
   conversations!: EntityTable<Conversation, 'id'>;
   messages!: EntityTable<ChatMessage, 'id'>;
   jobs!: EntityTable<Job, 'id'>;
   counters!: EntityTable<Counter, 'key'>;
   meta!: EntityTable<Meta, 'key'>;
+  cache!: EntityTable<CachedAnswer, 'key'>;
+  usage!: EntityTable<UsageRow, 'id'>;
+  usageDays!: EntityTable<UsageDay, 'day'>;
+  usageMonths!: EntityTable<UsageMonth, 'month'>;
 
   constructor(name = 'pace', options: { durability?: 'default' | 'strict' | 'relaxed' } = {}) {
     super(name, options.durability ? { chromeTransactionDurability: options.durability } : {});
@@ -121,6 +207,12 @@ export class PaceDB extends Dexie {
       jobs: 'id, state, createdAt',
       counters: 'key',
       meta: 'key',
+    });
+    this.version(3).stores({
+      cache: 'key, lastUsedAt',
+      usage: '++id, at',
+      usageDays: 'day',
+      usageMonths: 'month',
     });
   }
 }

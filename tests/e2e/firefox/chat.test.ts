@@ -13,7 +13,7 @@ import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../suppor
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 function buildPath(dir: 'firefox-mv2' | 'firefox-mv3'): string {
-  const path = resolve(root, '.output', dir);
+  const path = resolve(root, process.env.PACE_OUT_DIR ?? '.output', dir);
   if (!existsSync(resolve(path, 'manifest.json'))) {
     const script = dir === 'firefox-mv2' ? 'npm run build:firefox' : 'npm run build:firefox-mv3';
     throw new Error(`The Firefox ${dir} build is missing (${path}). Run \`${script}\` first.`);

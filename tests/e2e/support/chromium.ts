@@ -14,7 +14,7 @@ export interface ChromiumWithExtension {
   close(): Promise<void>;
 }
 
-export async function launchChromiumWithExtension(extPath = '.output/chrome-mv3'): Promise<ChromiumWithExtension> {
+export async function launchChromiumWithExtension(extPath = `${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`): Promise<ChromiumWithExtension> {
   const ext = resolve(extPath);
   if (!existsSync(join(ext, 'manifest.json'))) throw new Error(`No built extension at ${ext}: run \`npm run build\` first.`);
   const profile = mkdtempSync(join(tmpdir(), 'pace-chromium-'));
