@@ -1,3 +1,4 @@
+import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import type { Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
@@ -18,6 +19,9 @@ export function QuotaBar({ view, limits, now, onClear }: { view: QueueView; limi
           <strong>{formatCount(q.monthLeft)}</strong>/{formatCount(limits.perMonth)} this month · resets{' '}
           {formatReset(q.monthResetAt, limits.monthStart)}
         </span>
+        <button type="button" className="link" data-testid="quota-usage" onClick={() => void browser.tabs.create({ url: browser.runtime.getURL('/usage.html') })}>
+          Usage
+        </button>
       </div>
       {view.server && (
         <div className="quota-row" data-testid="quota-server">

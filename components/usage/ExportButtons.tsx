@@ -1,0 +1,51 @@
+import { useState } from 'react';
+import { getDb } from '@/lib/storage/db';
+import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
+
+function download(text: string, type: string, name: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // The download has its own copy once started; give it a moment before letting the blob go.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Every ledger row (not only the totals) as a CSV or JSON file. */
+export function ExportButtons() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function exportAs(kind: 'csv' | 'json') {
+    setBusy(true);
+    setError(null);
+    try {
+      const rows = await getDb().usage.orderBy('at').toArray();
+      const text = kind === 'csv' ? usageToCsv(rows) : usageToJson(rows);
+      download(text, kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/json', exportFileName(Date.now(), kind));
+    } catch (e) {
+      setError(`Could not export the usage: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="usage-export">
+      <button type="button" disabled={busy} onClick={() => void exportAs('csv')}>
+        Export CSV
+      </button>
+      <button type="button" disabled={busy} onClick={() => void exportAs('json')}>
+        Export JSON
+      </button>
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * The usage ledger as files the user downloads (pure). CSV follows RFC 4180 (CRLF line ends,
+ * quoted cells where needed) and defuses spreadsheet formulas: a text cell starting with = + - @
+ * (or a tab or carriage return) gets a leading apostrophe, so opening the file runs nothing.
+ */
+import type { UsageRow } from '../storage/db';
+import { dayKey } from './totals';
+
+export const CSV_COLUMNS = [
+  'time',
+  'model',
+  'conversationId',
+  'messageId',
+  'outcome',
+  'status',
+  'errorType',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheCreationTokens',
+  'ttftMs',
+  'totalMs',
+  'attempt',
+  'fromCache',
+  'costUsd',
+  'savedUsd',
+] as const;
+
+type Cell = string | number | boolean | null | undefined;
+
+function cells(row: UsageRow): Cell[] {
+  return [
+    new Date(row.at).toISOString(),
+    row.model,
+    row.conversationId,
+    row.messageId,
+    row.outcome,
+    row.status,
+    row.errorType,
+    row.usage.inputTokens,
+    row.usage.outputTokens,
+    row.usage.cacheReadTokens,
+    row.usage.cacheCreationTokens,
+    row.ttftMs,
+    row.totalMs,
+    row.attempt,
+    row.fromCache,
+    row.costUsd,
+    row.savedUsd,
+  ];
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One CSV cell: empty for null/undefined; text defused and quoted when it must be. */
+export function csvCell(value: Cell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'string') return String(value);
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function usageToCsv(rows: readonly UsageRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const row of rows) lines.push(cells(row).map(csvCell).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** A JSON array, one row per line, each with its time also as ISO text. */
+export function usageToJson(rows: readonly UsageRow[]): string {
+  if (rows.length === 0) return '[]\n';
+  return `[\n${rows.map((row) => JSON.stringify({ time: new Date(row.at).toISOString(), ...row })).join(',\n')}\n]\n`;
+}
+
+/** `pace-usage-2026-11-27.csv`, dated by the local day of `now`. */
+export function exportFileName(now: number, ext: 'csv' | 'json'): string {
+  return `pace-usage-${dayKey(now)}.${ext}`;
+}

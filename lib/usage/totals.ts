@@ -1,0 +1,125 @@
+/**
+ * Folding usage rows into day and month totals (pure). The ledger calls `addRow` / `addMonthRow`
+ * for each row it writes, under `dayKey(row.at)` and under each of `monthKeys(row.at)`; the
+ * dashboard reads only those totals, never the rows.
+ *
+ * What counts where:
+ * - a row sent to the API (`fromCache` false) is one request; it is `ok` when its outcome is 'ok'
+ *   and an error otherwise; it is rate limited when its outcome is 'rate_limited' or its status is
+ *   429; its tokens, cost and times are added (an unknown cost counts in `unknownCost`);
+ * - a row served from the cache is a cache hit: it adds its `savedUsd` and nothing else (no tokens
+ *   were spent and no time was waited on the API).
+ */
+import type { UsageMonth, UsageRow, UsageTotals } from '../storage/db';
+
+/**
+ * Upper bounds (ms) of the latency histogram's buckets: log-spaced from 50 ms to 10 min, rounded to
+ * two significant figures. Bucket i holds values in (bound[i-1], bound[i]]; one more bucket at the
+ * end holds everything above 10 min. Stored histograms depend on these: never change them, only
+ * append (a longer table still reads old histograms, their missing buckets being zero).
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  50, 64, 81, 100, 130, 170, 210, 270, 340, 440, 560, 710, 900, 1100, 1500, 1900, 2400, 3000, 3800, 4900, 6200, 7900,
+  10000, 13000, 16000, 21000, 26000, 33000, 42000, 54000, 69000, 87000, 110000, 140000, 180000, 230000, 290000, 370000,
+  470000, 600000,
+];
+
+/** Buckets in a histogram: one per bound, plus the overflow bucket. */
+export const HISTOGRAM_SIZE = LATENCY_BUCKETS_MS.length + 1;
+
+export function emptyTotals(): UsageTotals {
+  return {
+    requests: 0,
+    ok: 0,
+    errors: 0,
+    rateLimited: 0,
+    cacheHits: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheTokens: 0,
+    costUsd: 0,
+    unknownCost: 0,
+    savedUsd: 0,
+    latency: new Array<number>(HISTOGRAM_SIZE).fill(0),
+    ttft: new Array<number>(HISTOGRAM_SIZE).fill(0),
+  };
+}
+
+/** The bucket a duration falls in (negative or NaN durations count as 0 ms). */
+export function bucketOf(ms: number): number {
+  const v = Number.isFinite(ms) && ms > 0 ? ms : 0;
+  let lo = 0;
+  let hi = LATENCY_BUCKETS_MS.length; // the overflow bucket
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v <= LATENCY_BUCKETS_MS[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function addTo(hist: readonly number[], ms: number): number[] {
+  const out = hist.length >= HISTOGRAM_SIZE ? [...hist] : [...hist, ...new Array<number>(HISTOGRAM_SIZE - hist.length).fill(0)];
+  const i = bucketOf(ms);
+  out[i] = (out[i] ?? 0) + 1;
+  return out;
+}
+
+/** `t` with one more row counted; `t` itself is left as it was. */
+export function addRow<T extends UsageTotals>(t: T, row: UsageRow): T {
+  if (row.fromCache) {
+    return { ...t, cacheHits: t.cacheHits + 1, savedUsd: t.savedUsd + (row.savedUsd ?? 0) };
+  }
+  const ok = row.outcome === 'ok';
+  return {
+    ...t,
+    requests: t.requests + 1,
+    ok: t.ok + (ok ? 1 : 0),
+    errors: t.errors + (ok || row.outcome === 'cache' ? 0 : 1),
+    rateLimited: t.rateLimited + (row.outcome === 'rate_limited' || row.status === 429 ? 1 : 0),
+    inputTokens: t.inputTokens + row.usage.inputTokens,
+    outputTokens: t.outputTokens + row.usage.outputTokens,
+    cacheTokens: t.cacheTokens + row.usage.cacheReadTokens + row.usage.cacheCreationTokens,
+    costUsd: t.costUsd + (row.costUsd ?? 0),
+    unknownCost: t.unknownCost + (row.costUsd === null ? 1 : 0),
+    latency: addTo(t.latency, row.totalMs),
+    ttft: row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs),
+  };
+}
+
+export function emptyMonth(month: string): UsageMonth {
+  return { month, ...emptyTotals(), conversations: {} };
+}
+
+/** `m` with one more row counted, and the row's cost added to its conversation's. */
+export function addMonthRow(m: UsageMonth, row: UsageRow): UsageMonth {
+  const next = addRow(m, row);
+  if (row.fromCache || row.costUsd === null) return next;
+  const id = row.conversationId;
+  return { ...next, conversations: { ...m.conversations, [id]: (m.conversations[id] ?? 0) + row.costUsd } };
+}
+
+/**
+ * The duration below which `p` percent of a histogram's values fall, as the upper bound of the
+ * bucket holding the nearest-rank value (so "p95 <= 1.9 s", never interpolated). Values in the
+ * overflow bucket report its lower bound, 10 min. Null for an empty histogram.
+ */
+export function percentile(hist: readonly number[], p: number): number | null {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total <= 0) return null;
+  const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * total));
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i] ?? 0;
+    if (seen >= rank) return LATENCY_BUCKETS_MS[Math.min(i, LATENCY_BUCKETS_MS.length - 1)]!;
+  }
+  return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]!;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The local date of a moment, 'YYYY-MM-DD': the key of its UsageDay. */
+export function dayKey(t: number): string {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
