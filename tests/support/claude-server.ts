@@ -9,6 +9,11 @@ export type Behaviour =
       text: string;
       /** chars per content_block_delta, default 8 */
       chunkSize?: number;
+      /**
+       * The exact text_delta strings to send, instead of cutting `text` into chunkSize pieces. They
+       * may split a surrogate pair or hold a lone surrogate: JSON.stringify sends those as \udXXX escapes.
+       */
+      chunks?: string[];
       /** between deltas, default 15 */
       delayMs?: number;
       /** a ping event every N deltas (plus one before the first), default 5; 0 = no pings */
@@ -498,7 +503,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     await send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     if (pingEvery > 0) await send('ping', { type: 'ping' });
 
-    const pieces = chunk(text, chunkSize);
+    const pieces = behaviour.kind === 'text' && behaviour.chunks ? behaviour.chunks : chunk(text, chunkSize);
     for (const [i, piece] of pieces.entries()) {
       if (i > 0 && delayMs > 0) await sleep(delayMs);
       if (gone || closing) return;
