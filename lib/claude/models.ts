@@ -13,3 +13,20 @@ export const FALLBACK_MODELS: readonly ModelInfo[] = [
 ];
 
 export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+
+/**
+ * How many tokens each model reads at once: the prompt plus the answer's `max_tokens`. Every
+ * current Claude model reads 200,000 (larger windows are a beta Pace does not turn on); a model
+ * this table does not know, such as a gateway's own id, is assumed to read the same.
+ */
+export const DEFAULT_CONTEXT_WINDOW = 200_000;
+
+export const CONTEXT_WINDOWS: Readonly<Record<string, number>> = {
+  'claude-sonnet-4-6': 200_000,
+  'claude-opus-4-7': 200_000,
+  'claude-haiku-4-5': 200_000,
+};
+
+export function contextWindow(model: string): number {
+  return Object.hasOwn(CONTEXT_WINDOWS, model) ? CONTEXT_WINDOWS[model]! : DEFAULT_CONTEXT_WINDOW;
+}

@@ -116,7 +116,7 @@ const RESERVED_HEADERS = new Set([
 
 /** Parses the extra-headers field: one `Name: value` a line, blank lines ignored. */
 export function parseHeaderLines(input: string): { headers: Record<string, string>; error: string | null } {
-  const headers: Record<string, string> = {};
+  const entries: [string, string][] = [];
   const lines = input.split('\n').map((l) => l.trim()).filter(Boolean);
   for (const [i, line] of lines.entries()) {
     const colon = line.indexOf(':');
@@ -126,9 +126,12 @@ export function parseHeaderLines(input: string): { headers: Record<string, strin
     if (RESERVED_HEADERS.has(name.toLowerCase())) return { headers: {}, error: `Line ${i + 1}: Pace sets ${name} itself; it cannot be replaced.` };
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x1f\x7f]/.test(value)) return { headers: {}, error: `Line ${i + 1}: the value contains control characters.` };
-    headers[name] = value;
+    // fetch refuses the whole request for a header value beyond Latin-1 (a ByteString).
+    if (/[\u0100-\uffff]/.test(value)) return { headers: {}, error: `Line ${i + 1}: a header value can only hold Latin-1 text (no emoji or other scripts).` };
+    entries.push([name, value]);
   }
-  return { headers, error: null };
+  // fromEntries, not assignment: a header named __proto__ is kept, not swallowed.
+  return { headers: Object.fromEntries(entries), error: null };
 }
 
 export type SettingsInput = { [K in 'model' | 'maxTokens' | 'systemPrompt' | 'baseURL']: string | number } & {

@@ -33,4 +33,40 @@ describe('the database schema', () => {
     expect((await readWindowState(db, Date.UTC(2026, 10, 27), DEFAULT_LIMITS)).monthCount).toBe(1);
     db.close();
   });
+
+  it('upgrades a database written by version 2 and keeps every conversation, job, counter and limit', async () => {
+    const name = `upgrade2-${Math.random()}`;
+    names.push(name);
+    const t = Date.UTC(2026, 10, 27, 12);
+    // Exactly the second schema, as the previous Pace wrote it, with a queue in flight.
+    const old = new Dexie(name);
+    old.version(1).stores({ conversations: 'id, updatedAt', messages: 'id, [conversationId+createdAt], status' });
+    old.version(2).stores({ jobs: 'id, state, createdAt', counters: 'key', meta: 'key' });
+    await old.table('conversations').add({ id: 'c1', title: 'Queued chat', createdAt: 1, updatedAt: 2 });
+    await old.table('messages').bulkAdd([
+      { id: 'u1', conversationId: 'c1', role: 'user', text: 'Waiting question', createdAt: 1, status: 'done' },
+      { id: 'a1', conversationId: 'c1', role: 'assistant', text: '', createdAt: 2, status: 'pending' },
+    ]);
+    await old.table('jobs').add({ id: 'a1', conversationId: 'c1', state: 'waiting', createdAt: 2, attempts: 0, waitUntil: t + 5000, waitReason: 'minute' });
+    await old.table('counters').bulkAdd([
+      { key: 'utc:2026-11', count: 4321 },
+      { key: 'local:2026-11', count: 4321 },
+      { key: 'recent', count: 2, times: [t - 1000, t - 500] },
+    ]);
+    await old.table('meta').add({ key: 'limits', value: { ...DEFAULT_LIMITS, perMonth: 9000, plan: 'custom' } });
+    old.close();
+
+    const db = new PaceDB(name);
+    expect(db.verno).toBe(3);
+    expect((await conversationMessages(db, 'c1')).map((m) => m.text)).toEqual(['Waiting question', '']);
+    expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t + 5000 });
+    const limits = { ...DEFAULT_LIMITS, perMonth: 9000, plan: 'custom' as const };
+    expect((await db.meta.get('limits'))?.value).toEqual(limits);
+    const state = await readWindowState(db, t, limits);
+    expect(state.monthCount).toBe(4321);
+    expect(state.recentSends).toEqual([t - 1000, t - 500]);
+    // The tables version 3 adds are there and empty.
+    expect([await db.cache.count(), await db.usage.count(), await db.usageDays.count(), await db.usageMonths.count()]).toEqual([0, 0, 0, 0]);
+    db.close();
+  });
 });

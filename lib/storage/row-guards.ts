@@ -1,0 +1,108 @@
+/**
+ * Checks rows read back from IndexedDB before they are used. A row written by an older or broken
+ * build, or damaged on disk, is skipped and reported, never fatal: `readable(table, rows, problem)`
+ * keeps the good rows and warns once per bad one, naming the table, the id and what is wrong
+ * (never the row's text). Each `*Problem` function returns null for a good row, else the reason.
+ */
+import type { ChatMessage, Conversation, Job, JobState, MessageStatus } from './db';
+
+type Row = Record<string, unknown>;
+
+const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'streaming', 'done', 'error', 'stopped', 'interrupted'];
+const JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'done', 'failed', 'cancelled'];
+
+const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown) => typeof v === 'string' && v.length > 0;
+const isTime = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+
+function firstProblem(row: unknown, checks: [string, (v: unknown) => boolean, string][]): string | null {
+  if (!isRow(row)) return 'not an object';
+  for (const [field, ok, expected] of checks) {
+    if (!ok(row[field])) return row[field] === undefined ? `${field} is missing` : `${field} is not ${expected}`;
+  }
+  return null;
+}
+
+export function conversationProblem(row: unknown): string | null {
+  return firstProblem(row, [
+    ['id', isId, 'an id'],
+    ['title', (v) => typeof v === 'string', 'text'],
+    ['createdAt', isTime, 'a time'],
+    ['updatedAt', isTime, 'a time'],
+  ]);
+}
+
+export function messageProblem(row: unknown): string | null {
+  return firstProblem(row, [
+    ['id', isId, 'an id'],
+    ['conversationId', isId, 'an id'],
+    ['role', (v) => v === 'user' || v === 'assistant', 'user or assistant'],
+    ['text', (v) => typeof v === 'string', 'text'],
+    ['createdAt', isTime, 'a time'],
+    ['status', (v) => MESSAGE_STATUSES.includes(v as MessageStatus), 'a known status'],
+  ]);
+}
+
+export function jobProblem(row: unknown): string | null {
+  return firstProblem(row, [
+    ['id', isId, 'an id'],
+    ['conversationId', isId, 'an id'],
+    ['state', (v) => JOB_STATES.includes(v as JobState), 'a known state'],
+    ['createdAt', isTime, 'a time'],
+    ['attempts', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0, 'a count'],
+  ]);
+}
+
+export const isConversation = (row: unknown): row is Conversation => conversationProblem(row) === null;
+export const isChatMessage = (row: unknown): row is ChatMessage => messageProblem(row) === null;
+export const isJob = (row: unknown): row is Job => jobProblem(row) === null;
+
+export type GuardedTable = 'conversations' | 'messages' | 'jobs';
+
+export interface SkippedRow {
+  table: GuardedTable;
+  /** The row's id as text (ids are random, never user text); '?' when it has none. */
+  id: string;
+  reason: string;
+}
+
+export function describeSkipped({ table, id, reason }: SkippedRow): string {
+  return `skipped an unreadable row in ${table} (id ${id}): ${reason}`;
+}
+
+const warn = (s: SkippedRow) => console.warn(`[pace] ${describeSkipped(s)}`);
+
+function idOf(row: unknown): string {
+  const id = isRow(row) ? row.id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? JSON.stringify(id).slice(0, 80) : '?';
+}
+
+/** The rows that pass `problem`, and the skipped ones, each reported with `report` (console.warn by default). */
+export function readable<T>(
+  table: GuardedTable,
+  rows: readonly unknown[],
+  problem: (row: unknown) => string | null,
+  report: (skipped: SkippedRow) => void = warn,
+): { rows: T[]; skipped: SkippedRow[] } {
+  const kept: T[] = [];
+  const skipped: SkippedRow[] = [];
+  for (const row of rows) {
+    const reason = problem(row);
+    if (reason === null) {
+      kept.push(row as T);
+      continue;
+    }
+    const s: SkippedRow = { table, id: idOf(row), reason };
+    skipped.push(s);
+    report(s);
+  }
+  return { rows: kept, skipped };
+}
+
+/** The popup's note about rows it could not show; null when there were none. */
+export function skippedNotice(count: number, noun: 'message' | 'conversation'): string | null {
+  if (count <= 0) return null;
+  return count === 1
+    ? `1 saved ${noun} could not be read and was skipped.`
+    : `${count.toLocaleString('en-US')} saved ${noun}s could not be read and were skipped.`;
+}

@@ -1,0 +1,40 @@
+/** Deps for createHandlers in tests: a real PaceDB, the real SDK client, a saved key and the given settings. */
+import type { ChatRunner } from '@/lib/background/chat-runner';
+import type { HandlerDeps } from '@/lib/background/handlers';
+import { createClaudeClient } from '@/lib/claude/client';
+import type { KeyStatus } from '@/lib/protocol';
+import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
+import type { PaceDB } from '@/lib/storage/db';
+import { TEST_KEY } from '../../../support/claude-server';
+
+export function handlerDeps(db: PaceDB, baseURL: string, overrides: Omit<Partial<HandlerDeps>, 'settings'> & { settings?: Partial<Settings> } = {}): HandlerDeps {
+  const { settings, ...rest } = overrides;
+  const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
+  const status: KeyStatus = { hasKey: true, last4: TEST_KEY.slice(-4), demo: false, remember: 'device', sealed: false, locked: false };
+  return {
+    db,
+    runner,
+    pump: async () => undefined,
+    settings: async () => ({ ...DEFAULT_SETTINGS, baseURL, ...settings }),
+    credentials: async () => ({ apiKey: TEST_KEY, baseURL, demo: false }),
+    createClient: createClaudeClient,
+    keys: {
+      status: async () => status,
+      save: async () => status,
+      unlock: async () => ({ ok: true, status }),
+      remove: async () => ({ ...status, hasKey: false, last4: null, remember: null }),
+      saved: async () => TEST_KEY,
+    },
+    rememberModels: async () => undefined,
+    keyTestTimeoutMs: 300,
+    countTimeoutMs: 1000,
+    ...rest,
+  };
+}
+
+/** Every row of every table, to compare before and after a refused request. */
+export async function snapshot(db: PaceDB): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of db.tables) out[table.name] = await table.toArray();
+  return out;
+}
