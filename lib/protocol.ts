@@ -14,6 +14,7 @@ export const PORT_NAME = 'pace';
 export type ErrorCode =
   | 'bad_message'
   | 'no_key'
+  | 'locked'
   | 'invalid_input'
   | 'wrong_key'
   | 'browser_access_off'
@@ -59,7 +60,15 @@ export interface KeyStatus {
   last4: string | null;
   /** True when no key is saved and this build talks to the local demo backend instead. */
   demo: boolean;
+  /** Where the key is kept: in extension storage on this device, or only until the browser closes. */
+  remember: KeepKey | null;
+  /** The saved key is sealed with a passphrase. */
+  sealed: boolean;
+  /** A sealed key exists and has not been unlocked in this browser session: nothing can be sent. */
+  locked: boolean;
 }
+
+export type KeepKey = 'device' | 'session';
 
 export interface KeyTestResult {
   models: ModelInfo[];
@@ -78,9 +87,11 @@ export interface Requests {
   'chat.retry': { req: { messageId: string }; res: { messageId: string } };
   'key.status': { req: Record<string, never>; res: KeyStatus };
   'key.test': { req: { key: string | null; baseURL: string }; res: KeyTestResult };
-  'key.save': { req: { key: string }; res: KeyStatus };
+  'key.save': { req: { key: string; remember: KeepKey; passphrase: string | null }; res: KeyStatus };
+  'key.unlock': { req: { passphrase: string }; res: KeyStatus };
   'key.remove': { req: Record<string, never>; res: KeyStatus };
   'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
+  'cache.clear': { req: Record<string, never>; res: { cleared: number } };
   'limits.save': { req: LimitsInput; res: Limits };
 }
 
@@ -140,9 +151,16 @@ const parsers: { [K in RequestType]: Parser<K> } = {
     if (typeof p.baseURL !== 'string') return 'baseURL must be a string';
     return { key: p.key, baseURL: p.baseURL };
   },
-  'key.save': (p) => (typeof p.key === 'string' ? { key: p.key } : 'key must be a string'),
+  'key.save': (p) => {
+    if (typeof p.key !== 'string') return 'key must be a string';
+    if (p.remember !== 'device' && p.remember !== 'session') return "remember must be 'device' or 'session'";
+    if (p.passphrase !== null && typeof p.passphrase !== 'string') return 'passphrase must be a string or null';
+    return { key: p.key, remember: p.remember, passphrase: p.passphrase };
+  },
+  'key.unlock': (p) => (typeof p.passphrase === 'string' ? { passphrase: p.passphrase } : 'passphrase must be a string'),
   'key.remove': () => ({}),
   'queue.clear': () => ({}),
+  'cache.clear': () => ({}),
   'limits.save': (p) => {
     if (typeof p.plan !== 'string') return 'plan must be a string';
     for (const f of ['perMinute', 'perMonth'] as const) {

@@ -1,8 +1,9 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useRef } from 'react';
-import { conversationMessages, recentConversations } from '@/lib/chat/conversation-store';
+import { useEffect, useRef, useState } from 'react';
+import { loadMessages, recentConversations } from '@/lib/chat/conversation-store';
 import type { ErrorAction, KeyStatus } from '@/lib/protocol';
 import { getDb } from '@/lib/storage/db';
+import { skippedNotice } from '@/lib/storage/row-guards';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
 import { QuotaBar } from '../quota/QuotaBar';
@@ -10,6 +11,8 @@ import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
 import { MessageItem, type MessageActions } from './MessageItem';
+import { UnlockForm } from './UnlockForm';
+import { background } from '../background';
 
 export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatStore; keyStatus: KeyStatus | null; openOptions: () => void }) {
   const conversationId = useChat((s) => s.conversationId);
@@ -19,6 +22,13 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
   // Actions never change, so they are read once rather than subscribed to.
   const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue } = useChat.getState();
   const queue = useQueue();
+  // Unlocking here replaces the key status the popup opened with.
+  const [unlockedStatus, setUnlockedStatus] = useState<KeyStatus | null>(null);
+  const key = unlockedStatus ?? keyStatus;
+  const unlocked = (status: KeyStatus) => {
+    setUnlockedStatus(status);
+    if (useChat.getState().notice?.code === 'locked') dismissNotice();
+  };
 
   // Reopening the popup shows the most recent conversation.
   const opened = useRef(false);
@@ -31,7 +41,9 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
     );
   }, [open]);
 
-  const messages = useLiveQuery(() => (conversationId ? conversationMessages(getDb(), conversationId) : []), [conversationId]);
+  const loaded = useLiveQuery(() => (conversationId ? loadMessages(getDb(), conversationId) : null), [conversationId]);
+  const messages = conversationId ? loaded?.messages : [];
+  const unreadable = conversationId ? skippedNotice(loaded?.skipped.length ?? 0, 'message') : null;
 
   const list = useRef<HTMLDivElement>(null);
   const lastText = messages?.at(-1)?.id ? (live[messages.at(-1)!.id] ?? messages.at(-1)!.text).length : 0;
@@ -65,12 +77,13 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
           </button>
         </nav>
       </header>
-      {keyStatus?.demo && (
+      {key?.demo && (
         <p className="banner banner-demo" data-testid="demo-banner">
           Demo mode: answers come from Pace&apos;s local demo backend, not from Claude. Add your API key in options to chat for real.
         </p>
       )}
-      {keyStatus && !keyStatus.hasKey && !keyStatus.demo && (
+      {key?.locked && <UnlockForm client={background} last4={key.last4} onUnlocked={unlocked} />}
+      {key && !key.hasKey && !key.demo && (
         <p className="banner banner-warn" data-testid="no-key-banner">
           No API key yet. <button type="button" className="link" onClick={openOptions}>Add your key in options</button> to start
           chatting.
@@ -81,6 +94,11 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
         <HistoryList onOpen={open} currentId={conversationId} />
       ) : (
         <div className="messages" ref={list} aria-live="polite">
+          {unreadable && (
+            <p className="banner banner-warn" data-testid="skipped-notice">
+              {unreadable}
+            </p>
+          )}
           {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
           {messages?.map((m) => (
             <ErrorBoundary key={m.id} fallback={<p className="error">This message could not be shown.</p>}>

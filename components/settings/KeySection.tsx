@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { KeyStatus, PaceError } from '@/lib/protocol';
+import type { KeepKey, KeyStatus, PaceError } from '@/lib/protocol';
 import type { ModelInfo } from '@/lib/claude/models';
 
 type TestState =
@@ -9,21 +9,49 @@ type TestState =
   | { kind: 'valid'; models: ModelInfo[] }
   | { kind: 'failed'; error: PaceError };
 
+type SaveErrors = Partial<Record<'key' | 'passphrase' | 'confirm', string>>;
+
+function describeKey(status: KeyStatus): string {
+  if (!status.hasKey) return status.demo ? 'No key saved: Pace is in demo mode.' : 'No key saved yet.';
+  const where = status.remember === 'session' ? 'until the browser closes' : 'on this device';
+  if (!status.sealed) return `A key ending in …${status.last4} is saved ${where}.`;
+  const lock = status.locked ? ' It is locked: unlock it from the toolbar popup.' : '';
+  return `A key ending in …${status.last4} is saved ${where}, protected by a passphrase.${lock}`;
+}
+
 /**
  * The API key: typed here, handed to the background to test or save, and never read back (only
- * its last four characters are shown).
+ * its last four characters are shown). The passphrase, if any, goes to the background with the
+ * key and is not kept by this page.
  */
 export function KeySection({ client, baseURL, onModels }: { client: BackgroundClient; baseURL: string; onModels: (m: ModelInfo[]) => void }) {
   const [status, setStatus] = useState<KeyStatus | null>(null);
   const [key, setKey] = useState('');
   const [shown, setShown] = useState(false);
   const [test, setTest] = useState<TestState>({ kind: 'idle' });
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const [remember, setRemember] = useState<KeepKey>('device');
+  const [protect, setProtect] = useState(false);
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [errors, setErrors] = useState<SaveErrors>({});
+  const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
 
   useEffect(() => {
-    void client.request('key.status', {}).then((r) => r.ok && setStatus(r.data));
+    void client.request('key.status', {}).then((r) => {
+      if (!r.ok) return;
+      setStatus(r.data);
+      // The form starts from how the saved key is kept.
+      setRemember(r.data.remember ?? 'device');
+      setProtect(r.data.sealed);
+    });
   }, [client]);
+
+  const sealing = protect && remember === 'device';
+  const edited = () => {
+    setErrors({});
+    setSaved(false);
+  };
 
   const runTest = async () => {
     setTest({ kind: 'testing' });
@@ -38,14 +66,22 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
 
   const save = async () => {
     setSaved(false);
-    const r = await client.request('key.save', { key });
+    if (sealing && passphrase !== confirm) {
+      setErrors({ confirm: 'The two passphrases do not match. Type the same one in both fields.' });
+      return;
+    }
+    setSaving(true);
+    const r = await client.request('key.save', { key, remember, passphrase: sealing ? passphrase : null });
+    setSaving(false);
     if (r.ok) {
       setStatus(r.data);
       setKey('');
-      setSaveError(null);
+      setPassphrase('');
+      setConfirm('');
+      setErrors({});
       setSaved(true);
     } else {
-      setSaveError(r.error.message);
+      setErrors(r.error.field === 'passphrase' ? { passphrase: r.error.message } : { key: r.error.message });
     }
   };
 
@@ -54,6 +90,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
     if (r.ok) {
       setStatus(r.data);
       setTest({ kind: 'idle' });
+      setSaved(false);
     }
   };
 
@@ -62,17 +99,9 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
       <h2 id="key-heading">Anthropic API key</h2>
       <p className="hint">
         Kept in this browser&apos;s extension storage and used only by Pace&apos;s background to call the API. Pages never
-        see it.
+        see it. To change how it is kept, paste it again and save.
       </p>
-      <p data-testid="key-status">
-        {status === null
-          ? ''
-          : status.hasKey
-            ? `A key ending in …${status.last4} is saved.`
-            : status.demo
-              ? 'No key saved: Pace is in demo mode.'
-              : 'No key saved yet.'}
-      </p>
+      <p data-testid="key-status">{status === null ? '' : describeKey(status)}</p>
       <div className="row">
         <input
           id="api-key"
@@ -84,25 +113,99 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
           value={key}
           onChange={(e) => {
             setKey(e.target.value);
-            setSaveError(null);
-            setSaved(false);
+            edited();
           }}
         />
         <button type="button" onClick={() => setShown((s) => !s)} aria-pressed={shown}>
           {shown ? 'Hide' : 'Show'}
         </button>
       </div>
-      {saveError && (
+      {errors.key && (
         <p className="field-error" role="alert" data-testid="key-error">
-          {saveError}
+          {errors.key}
         </p>
+      )}
+      <div className="row" role="radiogroup" aria-label="Keep the key">
+        <span>Keep the key:</span>
+        {(
+          [
+            ['device', 'on this device'],
+            ['session', 'only until the browser closes'],
+          ] as const
+        ).map(([value, label]) => (
+          <label key={value} className="check">
+            <input
+              type="radio"
+              name="keep-key"
+              value={value}
+              checked={remember === value}
+              onChange={() => {
+                setRemember(value);
+                edited();
+              }}
+            />
+            {label}
+          </label>
+        ))}
+      </div>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={sealing}
+          disabled={remember === 'session'}
+          onChange={(e) => {
+            setProtect(e.target.checked);
+            edited();
+          }}
+        />
+        Protect with a passphrase
+      </label>
+      {remember === 'session' && <p className="hint">A key kept until the browser closes is never written to disk, so it needs no passphrase.</p>}
+      {sealing && (
+        <>
+          <p className="hint">
+            The key is encrypted with it, and the popup asks for it once each time the browser starts. It cannot be
+            recovered: if you forget it, remove the key and paste it again.
+          </p>
+          <div className="row">
+            <input
+              id="key-passphrase"
+              aria-label="Passphrase"
+              type="password"
+              autoComplete="new-password"
+              placeholder="Passphrase (at least 8 characters)"
+              value={passphrase}
+              onChange={(e) => {
+                setPassphrase(e.target.value);
+                edited();
+              }}
+            />
+            <input
+              id="key-passphrase-confirm"
+              aria-label="Confirm passphrase"
+              type="password"
+              autoComplete="new-password"
+              placeholder="The same again"
+              value={confirm}
+              onChange={(e) => {
+                setConfirm(e.target.value);
+                edited();
+              }}
+            />
+          </div>
+          {(errors.passphrase ?? errors.confirm) && (
+            <p className="field-error" role="alert" data-testid="passphrase-error">
+              {errors.passphrase ?? errors.confirm}
+            </p>
+          )}
+        </>
       )}
       <div className="row">
         <button type="button" onClick={runTest} disabled={test.kind === 'testing'}>
           {test.kind === 'testing' ? 'Testing…' : 'Test key'}
         </button>
-        <button type="button" className="primary" onClick={save}>
-          Save key
+        <button type="button" className="primary" onClick={save} disabled={saving}>
+          {saving ? 'Saving…' : 'Save key'}
         </button>
         {status?.hasKey && (
           <button type="button" className="danger" onClick={remove}>

@@ -1,18 +1,23 @@
 /** One handler per request in lib/protocol.ts; the `Handlers` type makes a missing one a type error. */
 import type Anthropic from '@anthropic-ai/sdk';
 import { listModels, type Credentials } from '../claude/client';
+import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError } from '../claude/errors';
-import type { ModelInfo } from '../claude/models';
-import { addExchange, cancelQueued, clearQueue, requeueForRetry } from '../chat/conversation-store';
+import { contextWindow, type ModelInfo } from '../claude/models';
+import { addExchange, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
 import { readLimits, readWindowState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
-import { PaceFailure, type Handlers, type KeyStatus } from '../protocol';
+import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { MAX_QUEUE } from '../queue/job-states';
-import { checkApiKey, checkBaseURL, checkPrompt, type Settings } from '../settings/validate';
+import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings } from '../settings/validate';
+import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
-import { NO_KEY_ERROR, type ChatRunner } from './chat-runner';
+import { isJob } from '../storage/row-guards';
+import { LOCKED_ERROR, NO_KEY_ERROR, type ChatRunner } from './chat-runner';
+import type { UnlockResult } from './key-store';
+import { passphraseProblem } from './key-vault';
 
 export interface HandlerDeps {
   db: PaceDB;
@@ -21,10 +26,11 @@ export interface HandlerDeps {
   pump: () => Promise<void>;
   settings: () => Promise<Settings>;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
-  createClient: (c: Credentials) => Anthropic;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
   keys: {
     status: () => Promise<KeyStatus>;
-    save: (key: string) => Promise<KeyStatus>;
+    save: (key: string, where: { remember: KeepKey; passphrase: string | null }) => Promise<KeyStatus>;
+    unlock: (passphrase: string) => Promise<UnlockResult>;
     remove: () => Promise<KeyStatus>;
     saved: () => Promise<string | null>;
   };
@@ -32,12 +38,21 @@ export interface HandlerDeps {
   now?: () => number;
   newId?: () => string;
   keyTestTimeoutMs?: number;
+  /** The model's context window in tokens; lib/claude/models by default. */
+  contextWindow?: (model: string) => number;
+  /** How long to wait for the API's exact token count before deciding from the estimate. */
+  countTimeoutMs?: number;
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? (() => crypto.randomUUID());
+
+  /** Why there are no credentials: no key at all, or a key still locked with its passphrase. */
+  async function missingKey(): Promise<PaceError> {
+    return (await deps.keys.status()).locked ? LOCKED_ERROR : NO_KEY_ERROR;
+  }
 
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
@@ -60,17 +75,43 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     }
   }
 
+  /** Refuses a request over the model's context window, before anything is stored or sent. */
+  async function checkSize(kind: 'send' | 'retry', creds: Credentials, settings: Settings, messages: ContextTurn[]): Promise<void> {
+    const request = {
+      kind,
+      model: settings.model,
+      system: settings.systemPrompt,
+      messages,
+      maxTokens: settings.maxTokens,
+      window: (deps.contextWindow ?? contextWindow)(settings.model),
+    };
+    const error = await checkContextSize(request, async () => {
+      try {
+        const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders ?? '').headers);
+        return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
+      } catch (err) {
+        // The estimate decides; a wrong one is caught by the API when the request is sent.
+        console.info('[pace] could not count tokens; deciding from the estimate', err instanceof Error ? err.message : err);
+        return null;
+      }
+    });
+    if (error) throw new PaceFailure(error);
+  }
+
   return {
     async 'chat.send'({ conversationId, text }) {
       const prompt = checkPrompt(text);
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
-      if (!(await deps.credentials())) throw new PaceFailure(NO_KEY_ERROR);
+      const creds = await deps.credentials();
+      if (!creds) throw new PaceFailure(await missingKey());
       if (conversationId !== null && !(await db.conversations.get(conversationId))) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
       await checkRoom();
-      const { model } = await deps.settings();
-      const exchange = await addExchange(db, { conversationId, text: prompt.value, now: now(), newId, model });
+      const settings = await deps.settings();
+      const earlier = conversationId === null ? [] : await conversationMessages(db, conversationId);
+      await checkSize('send', creds, settings, contextWithNewMessage(earlier, prompt.value));
+      const exchange = await addExchange(db, { conversationId, text: prompt.value, now: now(), newId, model: settings.model });
       void deps.pump();
       return exchange;
     },
@@ -82,7 +123,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { stopped: deps.runner.stop(messageId) };
     },
     async 'chat.retry'({ messageId }) {
-      const job = await db.jobs.get(messageId);
+      // A damaged job row is no obstacle: the retry writes a fresh one.
+      const found = await db.jobs.get(messageId);
+      const job = isJob(found) ? found : undefined;
       if (deps.runner.isActive(messageId) || (job && job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled')) {
         throw new PaceFailure({ code: 'busy', message: 'This answer is still queued or being written. Stop it first.' });
       }
@@ -90,11 +133,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!message || message.role !== 'assistant') {
         throw new PaceFailure({ code: 'invalid_input', message: 'There is no answer with that id to retry.' });
       }
-      if (!(await deps.credentials())) throw new PaceFailure(NO_KEY_ERROR);
+      const creds = await deps.credentials();
+      if (!creds) throw new PaceFailure(await missingKey());
       await checkRoom();
+      const context = contextForRetry(await conversationMessages(db, message.conversationId), messageId);
+      if (context) await checkSize('retry', creds, await deps.settings(), context);
       await requeueForRetry(db, messageId, now());
       void deps.pump();
       return { messageId };
+    },
+    async 'cache.clear'() {
+      return { cleared: await clearCache(db) };
     },
     async 'queue.clear'() {
       const cancelled = await clearQueue(db);
@@ -123,6 +172,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         apiKey = checked.value;
       } else {
         const saved = await deps.keys.saved();
+        if (saved === null && (await deps.keys.status()).locked) {
+          throw new PaceFailure({ ...LOCKED_ERROR, message: 'The saved key is locked. Unlock it in the popup, or paste the key here to test it.', field: 'key' });
+        }
         if (saved === null) throw new PaceFailure({ ...NO_KEY_ERROR, message: 'Paste a key to test: none is saved yet.', field: 'key' });
         apiKey = saved;
       }
@@ -137,13 +189,43 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         throw new PaceFailure(toPaceError(err, 'key-test', url.value));
       }
     },
-    async 'key.save'({ key }) {
+    async 'key.save'({ key, remember, passphrase }) {
       const checked = checkApiKey(key);
       if (!checked.ok) throw new PaceFailure({ code: 'invalid_input', message: checked.message, field: 'key' });
-      const status = await deps.keys.save(checked.value);
+      if (passphrase !== null && remember === 'session') {
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: 'A key kept only until the browser closes is never written to disk, so it takes no passphrase. Keep it on this device to protect it with one.',
+          field: 'passphrase',
+        });
+      }
+      const problem = passphrase === null ? null : passphraseProblem(passphrase);
+      if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'passphrase' });
+      const status = await deps.keys.save(checked.value, { remember, passphrase });
       void deps.pump();
       return status;
+    },
+    async 'key.unlock'({ passphrase }) {
+      if (passphrase === '') throw new PaceFailure({ code: 'invalid_input', message: 'Type your passphrase first.', field: 'passphrase' });
+      const result = await deps.keys.unlock(passphrase);
+      if (!result.ok) throw new PaceFailure(UNLOCK_ERRORS[result.reason]);
+      void deps.pump();
+      return result.status;
     },
     'key.remove': () => deps.keys.remove(),
   };
 }
+
+const UNLOCK_ERRORS: Record<Exclude<UnlockResult, { ok: true }>['reason'], PaceError> = {
+  wrong_passphrase: {
+    code: 'invalid_input',
+    message: 'That passphrase does not unlock the saved key. Check it and try again, or remove the key on the options page and paste it again.',
+    field: 'passphrase',
+  },
+  damaged: {
+    code: 'locked',
+    message: 'The saved key is damaged and cannot be unlocked. Remove it on the options page and paste your key again.',
+    action: 'open_options',
+  },
+  not_sealed: { code: 'invalid_input', message: 'No saved key is locked with a passphrase.' },
+};

@@ -1,38 +1,120 @@
 /**
  * The user's API key. Background only (an ESLint rule keeps pages from importing lib/background):
  * the key is read here and handed to the SDK client, and nowhere else.
+ *
+ * Where it lives, by the user's choice (at most one of these holds a key):
+ * - on this device: `local:apiKey`, in the clear, in the extension's own storage;
+ * - until the browser closes: `session:apiKey` (storage.session, kept in memory only);
+ * - on this device behind a passphrase: `local:sealedApiKey` (see key-vault.ts) with the key's last
+ *   four characters. Once unlocked, the opened key is kept in `session:openedApiKey`, so a
+ *   restarted service worker does not ask again; the browser closing locks it.
  */
 import { storage } from 'wxt/utils/storage';
 import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
-import type { KeyStatus } from '../protocol';
+import type { KeepKey, KeyStatus, PaceError } from '../protocol';
 import { settingsItem } from '../storage/settings';
+import { LOCKED_ERROR, NO_KEY_ERROR } from './chat-runner';
+import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 
-const apiKeyItem = storage.defineItem<string | null>('local:apiKey', { fallback: null, version: 1 });
-
-export async function keyStatus(): Promise<KeyStatus> {
-  const key = await apiKeyItem.getValue();
-  return { hasKey: key !== null, last4: key ? key.slice(-4) : null, demo: key === null && DEMO_URL !== '' };
+interface SealedRecord {
+  sealed: SealedKey;
+  last4: string;
 }
 
-export async function saveKey(key: string): Promise<KeyStatus> {
-  await apiKeyItem.setValue(key);
+const apiKeyItem = storage.defineItem<string | null>('local:apiKey', { fallback: null, version: 1 });
+const sessionKeyItem = storage.defineItem<string | null>('session:apiKey', { fallback: null });
+const sealedKeyItem = storage.defineItem<SealedRecord | null>('local:sealedApiKey', { fallback: null, version: 1 });
+const openedKeyItem = storage.defineItem<string | null>('session:openedApiKey', { fallback: null });
+
+export type UnlockResult = { ok: true; status: KeyStatus } | { ok: false; reason: OpenFailure | 'not_sealed' };
+
+type KeyState =
+  | { kind: 'none' }
+  | { kind: 'device' | 'session'; key: string }
+  | { kind: 'sealed'; last4: string; key: string | null };
+
+async function current(): Promise<KeyState> {
+  const [sealed, opened, local, session] = await Promise.all([
+    sealedKeyItem.getValue(),
+    openedKeyItem.getValue(),
+    apiKeyItem.getValue(),
+    sessionKeyItem.getValue(),
+  ]);
+  if (sealed !== null) return { kind: 'sealed', last4: sealed.last4, key: opened };
+  if (local !== null) return { kind: 'device', key: local };
+  if (session !== null) return { kind: 'session', key: session };
+  return { kind: 'none' };
+}
+
+export async function keyStatus(): Promise<KeyStatus> {
+  const s = await current();
+  if (s.kind === 'none') return { hasKey: false, last4: null, demo: DEMO_URL !== '', remember: null, sealed: false, locked: false };
+  return {
+    hasKey: true,
+    last4: s.kind === 'sealed' ? s.last4 : s.key.slice(-4),
+    demo: false,
+    remember: s.kind === 'session' ? 'session' : 'device',
+    sealed: s.kind === 'sealed',
+    locked: s.kind === 'sealed' && s.key === null,
+  };
+}
+
+/**
+ * Saves a checked key where the user asked, replacing any other. A passphrase seals it on this
+ * device (and it counts as unlocked for this session: the user just typed both).
+ */
+export async function saveKey(key: string, { remember, passphrase }: { remember: KeepKey; passphrase: string | null }): Promise<KeyStatus> {
+  if (passphrase !== null && remember !== 'device') throw new Error('Only a key kept on this device is sealed with a passphrase.');
+  const sealed = passphrase === null ? null : await sealKey(key, passphrase);
+  await wipe();
+  if (sealed) {
+    await sealedKeyItem.setValue({ sealed, last4: key.slice(-4) });
+    await openedKeyItem.setValue(key);
+  } else if (remember === 'session') {
+    await sessionKeyItem.setValue(key);
+  } else {
+    await apiKeyItem.setValue(key);
+  }
   return keyStatus();
+}
+
+/** Opens the sealed key for this browser session. A wrong passphrase changes nothing: try again. */
+export async function unlockKey(passphrase: string): Promise<UnlockResult> {
+  const record = await sealedKeyItem.getValue();
+  if (record === null) return { ok: false, reason: 'not_sealed' };
+  if (!isSealedKey(record.sealed)) return { ok: false, reason: 'damaged' };
+  const opened = await openKey(record.sealed, passphrase);
+  if (!opened.ok) return opened;
+  await openedKeyItem.setValue(opened.key);
+  return { ok: true, status: await keyStatus() };
 }
 
 export async function removeKey(): Promise<KeyStatus> {
-  await apiKeyItem.removeValue();
+  await wipe();
   return keyStatus();
 }
 
-export async function savedKey(): Promise<string | null> {
-  return apiKeyItem.getValue();
+async function wipe(): Promise<void> {
+  await Promise.all([apiKeyItem.removeValue(), sessionKeyItem.removeValue(), sealedKeyItem.removeValue(), openedKeyItem.removeValue()]);
 }
 
-/** The key and base URL for the next call; the demo backend when no key is set in a demo build. */
+/** The key itself, or null when none is saved or it is locked. */
+export async function savedKey(): Promise<string | null> {
+  const s = await current();
+  return s.kind === 'none' ? null : s.key;
+}
+
+/** The key and base URL for the next call; the demo backend when no key is set in a demo build. Null while locked. */
 export async function currentCredentials(): Promise<(Credentials & { demo: boolean }) | null> {
-  const [key, settings] = await Promise.all([apiKeyItem.getValue(), settingsItem.getValue()]);
-  if (key !== null) return { apiKey: key, baseURL: settings.baseURL, demo: false };
+  const [s, settings] = await Promise.all([current(), settingsItem.getValue()]);
+  if (s.kind !== 'none') return s.key === null ? null : { apiKey: s.key, baseURL: settings.baseURL, demo: false };
   if (DEMO_URL !== '') return { apiKey: DEMO_KEY, baseURL: DEMO_URL, demo: true };
   return null;
+}
+
+/** Why nothing can be sent right now (no key, or a key still locked), or null when a call can be made. */
+export async function keyBlocker(): Promise<PaceError | null> {
+  if (await currentCredentials()) return null;
+  return (await keyStatus()).locked ? LOCKED_ERROR : NO_KEY_ERROR;
 }

@@ -3,6 +3,7 @@
  * fresh one (fake-indexeddb) and the background passes its own.
  */
 import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
+import { conversationProblem, isJob, jobProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
 export const TITLE_CHARS = 60;
 
@@ -63,15 +64,29 @@ export async function addExchange(
   });
 }
 
-export function conversationMessages(db: PaceDB, conversationId: string): Promise<ChatMessage[]> {
-  return db.messages
+/** A conversation's messages, oldest first; unreadable rows are left out and reported (see row-guards). */
+export async function loadMessages(db: PaceDB, conversationId: string): Promise<{ messages: ChatMessage[]; skipped: SkippedRow[] }> {
+  const rows = await db.messages
     .where('[conversationId+createdAt]')
     .between([conversationId, -Infinity], [conversationId, Infinity])
     .toArray();
+  const { rows: messages, skipped } = readable<ChatMessage>('messages', rows, messageProblem);
+  return { messages, skipped };
 }
 
-export function recentConversations(db: PaceDB, limit = 50): Promise<Conversation[]> {
-  return db.conversations.orderBy('updatedAt').reverse().limit(limit).toArray();
+export async function conversationMessages(db: PaceDB, conversationId: string): Promise<ChatMessage[]> {
+  return (await loadMessages(db, conversationId)).messages;
+}
+
+/** The most recently updated conversations; unreadable rows are left out and reported. */
+export async function loadConversations(db: PaceDB, limit = 50): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
+  const rows = await db.conversations.orderBy('updatedAt').reverse().limit(limit).toArray();
+  const { rows: conversations, skipped } = readable<Conversation>('conversations', rows, conversationProblem);
+  return { conversations, skipped };
+}
+
+export async function recentConversations(db: PaceDB, limit = 50): Promise<Conversation[]> {
+  return (await loadConversations(db, limit)).conversations;
 }
 
 /** The text already there stays (a resumed answer) until the new stream replaces it. */
@@ -88,14 +103,16 @@ export async function requeueForRetry(db: PaceDB, id: string, now: number): Prom
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const message = await db.messages.get(id);
     if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined });
+    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
     const job = await db.jobs.get(id);
     await db.jobs.put({
       id,
       conversationId: message.conversationId,
       state: 'queued',
       createdAt: now,
-      attempts: job?.attempts ?? 0,
+      attempts: isJob(job) ? job.attempts : 0,
+      // Retry and "Ask again" want a new answer: the cache is not asked.
+      skipCacheLookup: true,
     });
     return { ...message, status: 'pending', text: '' };
   });
@@ -130,8 +147,8 @@ export async function clearQueue(db: PaceDB): Promise<number> {
  */
 export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
-    const later = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray())
-      .filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
+    const later = readable<Job>('jobs', await db.jobs.where('state').anyOf('queued', 'waiting').toArray(), jobProblem)
+      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
       .sort((a, b) => a.createdAt - b.createdAt);
     if (later.length === 0) return [];
     const ids = later.map((j) => j.id);
@@ -153,7 +170,7 @@ export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
  */
 export async function recoverAfterRestart(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
-    const cut = await db.jobs.where('state').anyOf('sending', 'streaming').toArray();
+    const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {

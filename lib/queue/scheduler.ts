@@ -8,6 +8,7 @@ import { coalesce } from '../coalesce';
 import { admit } from '../limits/limiter-store';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
+import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { heldUntil, nextCandidates } from './job-states';
 
 const OFFLINE_RECHECK_MS = 2000;
@@ -25,6 +26,8 @@ export interface SchedulerDeps {
   wakeAt: (at: number | null) => void;
   /** The queue or the windows changed: refresh the badge. */
   changed: () => void;
+  /** Answers a job from the response cache (nothing sent, nothing counted); true if it did. */
+  answerFromCache?: (job: Job) => Promise<boolean>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -39,8 +42,23 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { db } = deps;
   const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
   async function runOnce(): Promise<void> {
-    const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+    // A damaged job row is left where it is and reported; the rest of the queue goes on.
+    const rows = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+    const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
     const now = deps.now();
+    // A cached answer needs no slot and no quota: every conversation's next job may take one,
+    // even one waiting behind the limiter or the network.
+    if (deps.answerFromCache) {
+      let served = false;
+      for (const job of nextCandidates(jobs, Infinity, now)) {
+        const hit = job.skipCacheLookup ? false : await deps.answerFromCache(job).catch((err: unknown) => (log('the cache could not be read', err), false));
+        if (hit) served = true;
+      }
+      if (served) {
+        void pump();
+        return;
+      }
+    }
     const candidates = nextCandidates(jobs, deps.maxActive, now);
     const held = jobs.map((j) => heldUntil(j, now)).filter((t): t is number => t !== null);
     let wake: number | null = held.length ? Math.min(...held) : null;

@@ -62,7 +62,7 @@ async function waitForText(page: Page, selector: string, expected: string, timeo
 async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Promise<void> {
   await typeInto(page, 'input[aria-label="API key"]', TEST_KEY);
   await clickButton(page, 'Save key');
-  expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain('A key ending in …-key is saved.');
+  expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain('A key ending in …-key is saved on this device.');
 
   await page.$eval('details', (d) => {
     (d as HTMLDetailsElement).open = true;

@@ -14,10 +14,21 @@ export interface ChromiumWithExtension {
   close(): Promise<void>;
 }
 
-export async function launchChromiumWithExtension(extPath = `${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`): Promise<ChromiumWithExtension> {
+export interface LaunchOptions {
+  /**
+   * A profile directory to use and keep (a relaunch with the same one is the browser restarting:
+   * storage.local stays, storage.session is gone). By default a fresh one, deleted on close.
+   */
+  profileDir?: string;
+}
+
+export async function launchChromiumWithExtension(
+  extPath = `${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`,
+  { profileDir }: LaunchOptions = {},
+): Promise<ChromiumWithExtension> {
   const ext = resolve(extPath);
   if (!existsSync(join(ext, 'manifest.json'))) throw new Error(`No built extension at ${ext}: run \`npm run build\` first.`);
-  const profile = mkdtempSync(join(tmpdir(), 'pace-chromium-'));
+  const profile = profileDir ?? mkdtempSync(join(tmpdir(), 'pace-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -48,7 +59,7 @@ export async function launchChromiumWithExtension(extPath = `${process.env.PACE_
     },
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      if (!profileDir) rmSync(profile, { recursive: true, force: true });
     },
   };
 }

@@ -9,10 +9,25 @@ export class OptionsPage {
   testResult = () => this.page.getByTestId('key-test-result');
   settingsMessage = () => this.page.getByTestId('settings-message');
 
-  async saveKey(key: string) {
-    await this.keyField().fill(key);
+  /** Saves a key, kept on this device (the default) or until the browser closes, with or without a passphrase. */
+  async saveKey(key: string, { remember = 'device', passphrase = null }: { remember?: 'device' | 'session'; passphrase?: string | null } = {}) {
+    await this.fillKeyForm(key, { remember, passphrase });
     await this.page.getByRole('button', { name: 'Save key' }).click();
     await this.keyStatus().filter({ hasText: `…${key.slice(-4)} is saved` }).waitFor();
+  }
+
+  /** Fills the key form without saving; `confirm` defaults to the passphrase. */
+  async fillKeyForm(key: string, { remember = 'device', passphrase = null, confirm = passphrase }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: string | null }) {
+    // The form starts from the saved key's settings once its status has arrived.
+    await this.page.locator('[data-testid=key-status]:not(:empty)').waitFor();
+    await this.keyField().fill(key);
+    await this.page.getByRole('radio', { name: remember === 'session' ? 'only until the browser closes' : 'on this device' }).check();
+    if (remember === 'session') return;
+    const protect = this.page.getByRole('checkbox', { name: 'Protect with a passphrase' });
+    if ((await protect.isChecked()) !== (passphrase !== null)) await protect.click();
+    if (passphrase === null) return;
+    await this.page.getByLabel('Passphrase', { exact: true }).fill(passphrase);
+    await this.page.getByLabel('Confirm passphrase').fill(confirm ?? '');
   }
 
   async testKey(key = '') {
@@ -71,6 +86,13 @@ export class Popup {
   }
 
   quota = () => this.page.getByTestId('quota');
+  unlockForm = () => this.page.getByTestId('unlock-form');
+
+  /** Types the passphrase into the unlock form and presses Enter. */
+  async unlock(passphrase: string) {
+    await this.unlockForm().getByLabel('Passphrase').fill(passphrase);
+    await this.unlockForm().getByLabel('Passphrase').press('Enter');
+  }
 
   /** The toolbar badge and tooltip, read through the extension's own API from this page. */
   async badge(): Promise<{ text: string; title: string }> {

@@ -39,6 +39,29 @@ describe('parseRequest', () => {
     expect(t).toMatchObject({ ok: false, error: { message: expect.stringContaining('payload must be an object') } });
   });
 
+  it('checks each field of key.save and key.unlock with its own message', () => {
+    const save = (payload: object) => parseRequest({ kind: 'request', id: 8, type: 'key.save', payload });
+    expect(save({ key: 'k', remember: 'session', passphrase: null })).toMatchObject({
+      ok: true,
+      request: { payload: { key: 'k', remember: 'session', passphrase: null } },
+    });
+    expect(save({ key: 'k', remember: 'device', passphrase: 'p' })).toMatchObject({ ok: true });
+    for (const [payload, words] of [
+      [{ remember: 'device', passphrase: null }, 'key must be a string'],
+      [{ key: 'k', passphrase: null }, "remember must be 'device' or 'session'"],
+      [{ key: 'k', remember: 'forever', passphrase: null }, "remember must be 'device' or 'session'"],
+      [{ key: 'k', remember: 'device' }, 'passphrase must be a string or null'],
+      [{ key: 'k', remember: 'device', passphrase: 42 }, 'passphrase must be a string or null'],
+    ] as const) {
+      expect(save(payload)).toMatchObject({ ok: false, error: { code: 'bad_message', message: `key.save: ${words}.` } });
+    }
+    expect(parseRequest({ kind: 'request', id: 9, type: 'key.unlock', payload: { passphrase: 'p' } })).toMatchObject({ ok: true });
+    expect(parseRequest({ kind: 'request', id: 9, type: 'key.unlock', payload: {} })).toMatchObject({
+      ok: false,
+      error: { message: 'key.unlock: passphrase must be a string.' },
+    });
+  });
+
   it('never throws, whatever arrives on the port', () => {
     fc.assert(
       fc.property(

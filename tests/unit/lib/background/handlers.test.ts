@@ -3,7 +3,7 @@ import type { ChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
 import type { ModelInfo } from '@/lib/claude/models';
-import { PaceFailure, REQUEST_TYPES, type PaceError } from '@/lib/protocol';
+import { PaceFailure, REQUEST_TYPES, type KeyStatus, type PaceError } from '@/lib/protocol';
 import { readLimits, saveLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -27,6 +27,19 @@ afterEach(async () => {
   await db.delete();
 });
 
+const NO_KEY: KeyStatus = { hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false };
+const keyStatus = (key: string | null): KeyStatus => (key === null ? NO_KEY : { ...NO_KEY, hasKey: true, last4: key.slice(-4), remember: 'device' });
+
+function keys(savedKey: string | null = TEST_KEY): HandlerDeps['keys'] {
+  return {
+    status: async () => keyStatus(savedKey),
+    save: vi.fn(async (k: string) => keyStatus(k)),
+    unlock: async () => ({ ok: false, reason: 'not_sealed' }),
+    remove: async () => NO_KEY,
+    saved: async () => savedKey,
+  };
+}
+
 function make(overrides: Partial<HandlerDeps> = {}, savedKey: string | null = TEST_KEY) {
   const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
   return createHandlers({
@@ -38,12 +51,7 @@ function make(overrides: Partial<HandlerDeps> = {}, savedKey: string | null = TE
     settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
     credentials: async () => (savedKey ? { apiKey: savedKey, baseURL: server.url, demo: false } : null),
     createClient: createClaudeClient,
-    keys: {
-      status: async () => ({ hasKey: savedKey !== null, last4: savedKey?.slice(-4) ?? null, demo: false }),
-      save: vi.fn(async (k: string) => ({ hasKey: true, last4: k.slice(-4), demo: false })),
-      remove: async () => ({ hasKey: false, last4: null, demo: false }),
-      saved: async () => savedKey,
-    },
+    keys: keys(savedKey),
     rememberModels: async (m) => {
       remembered = m;
     },
@@ -223,7 +231,45 @@ describe('key.test, with the real SDK against the local server', () => {
 describe('key.save', () => {
   it('saves a clean key and refuses a broken one with its reason', async () => {
     const h = make();
-    await expect(h['key.save']({ key: ' sk-ant-new-key-1234 ' })).resolves.toEqual({ hasKey: true, last4: '1234', demo: false });
-    expect((await failure(h['key.save']({ key: 'sk ant' }))).message).toContain('spaces');
+    await expect(h['key.save']({ key: ' sk-ant-new-key-1234 ', remember: 'device', passphrase: null })).resolves.toEqual(keyStatus('1234'));
+    expect((await failure(h['key.save']({ key: 'sk ant', remember: 'device', passphrase: null }))).message).toContain('spaces');
+  });
+
+  it('hands the checked key, where to keep it and the passphrase to the key store, and runs the queue', async () => {
+    const save = vi.fn(async (k: string) => keyStatus(k));
+    const h = make({ keys: { ...keys(), save } });
+    await h['key.save']({ key: ' sk-ant-new-key-1234 ', remember: 'device', passphrase: 'long enough' });
+    expect(save).toHaveBeenCalledWith('sk-ant-new-key-1234', { remember: 'device', passphrase: 'long enough' });
+    expect(pumps).toBe(1);
+    const short = await failure(h['key.save']({ key: 'sk-ant-new-key-1234', remember: 'device', passphrase: 'short' }));
+    expect(short).toMatchObject({ code: 'invalid_input', field: 'passphrase' });
+    expect(save).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('a key locked with a passphrase', () => {
+  const locked = (): HandlerDeps['keys'] => ({ ...keys(null), status: async () => ({ ...keyStatus('abcd'), sealed: true, locked: true }) });
+
+  it('chat.send and chat.retry are refused as locked, not as missing, and store nothing', async () => {
+    const h = make({ keys: locked() }, null);
+    const error = await failure(h['chat.send']({ conversationId: null, text: 'hi' }));
+    expect(error.code).toBe('locked');
+    expect(error.message).toContain('Unlock it');
+    expect(await db.messages.count()).toBe(0);
+    const earlier = await make()['chat.send']({ conversationId: null, text: 'sent before the lock' });
+    await db.jobs.update(earlier.assistantMessageId, { state: 'failed' });
+    expect((await failure(h['chat.retry']({ messageId: earlier.assistantMessageId }))).code).toBe('locked');
+    expect((await db.jobs.get(earlier.assistantMessageId))?.state).toBe('failed');
+  });
+
+  it('key.unlock turns a wrong passphrase into the message shown in the popup, and runs the queue when it opens', async () => {
+    const unlock = vi.fn(async (p: string) => (p === 'right one' ? { ok: true as const, status: keyStatus('abcd') } : { ok: false as const, reason: 'wrong_passphrase' as const }));
+    const h = make({ keys: { ...locked(), unlock } }, null);
+    const error = await failure(h['key.unlock']({ passphrase: 'wrong one' }));
+    expect(error).toMatchObject({ code: 'invalid_input', field: 'passphrase' });
+    expect(error.message).toMatch(/^That passphrase does not unlock the saved key\./);
+    expect(pumps).toBe(0);
+    await expect(h['key.unlock']({ passphrase: 'right one' })).resolves.toEqual(keyStatus('abcd'));
+    expect(pumps).toBe(1);
   });
 });

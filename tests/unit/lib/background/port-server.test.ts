@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createPortServer, isOwnPage } from '@/lib/background/port-server';
 import { createBackgroundClient } from '@/lib/messaging/page-client';
-import { PaceFailure, PORT_NAME, type Handlers } from '@/lib/protocol';
+import { PaceFailure, PORT_NAME, type Handlers, type KeyStatus } from '@/lib/protocol';
 import { portPair } from '../../../support/fake-port';
 
 const EXT_ID = 'pace-ext-id';
 const ORIGIN = 'chrome-extension://pace-ext-id/';
 const ownPage = { id: EXT_ID, url: `${ORIGIN}popup.html` };
+const SAVED: KeyStatus = { hasKey: true, last4: 'abcd', demo: false, remember: 'device', sealed: false, locked: false };
 
 function handlers(overrides: Partial<Handlers> = {}): Handlers {
   const unused = async () => {
@@ -16,11 +17,13 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'chat.send': unused,
     'chat.stop': async ({ messageId }) => ({ stopped: messageId === 'running' }),
     'chat.retry': unused,
-    'key.status': async () => ({ hasKey: true, last4: 'abcd', demo: false }),
+    'key.status': async () => SAVED,
     'key.test': unused,
     'key.save': unused,
+    'key.unlock': unused,
     'key.remove': unused,
     'queue.clear': unused,
+    'cache.clear': unused,
     'limits.save': unused,
     ...overrides,
   };
@@ -41,7 +44,7 @@ function setup(h = handlers(), sender: { id?: string; url?: string } | null = ow
 describe('port server and page client', () => {
   it('answers a request with its handler result', async () => {
     const { client } = setup();
-    await expect(client.request('key.status', {})).resolves.toEqual({ ok: true, data: { hasKey: true, last4: 'abcd', demo: false } });
+    await expect(client.request('key.status', {})).resolves.toEqual({ ok: true, data: SAVED });
     await expect(client.request('chat.stop', { messageId: 'running' })).resolves.toEqual({ ok: true, data: { stopped: true } });
   });
 
@@ -97,7 +100,7 @@ describe('port server and page client', () => {
     ['a content script of this extension on a web page', { id: EXT_ID, url: 'https://evil.example/' }],
     ['no sender', null],
   ])('drops a connection from %s', async (_label, sender) => {
-    const handler = vi.fn(async () => ({ hasKey: true, last4: 'abcd', demo: false }));
+    const handler = vi.fn(async () => SAVED);
     const { client, pairs, server } = setup(handlers({ 'key.status': handler }), sender);
     const r = await client.request('key.status', {});
     expect(r.ok).toBe(false);
@@ -121,7 +124,7 @@ describe('port server and page client', () => {
   it('answers pending requests when the background goes away, and reconnects for listeners', async () => {
     let release: () => void = () => undefined;
     const { client, pairs } = setup(
-      handlers({ 'key.status': () => new Promise((r) => (release = () => r({ hasKey: false, last4: null, demo: false }))) }),
+      handlers({ 'key.status': () => new Promise((r) => (release = () => r({ ...SAVED, hasKey: false, last4: null, remember: null }))) }),
     );
     client.subscribe(() => undefined);
     const pending = client.request('key.status', {});

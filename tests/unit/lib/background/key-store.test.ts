@@ -1,0 +1,260 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import type { ChatRunner } from '@/lib/background/chat-runner';
+import { createHandlers } from '@/lib/background/handlers';
+import {
+  currentCredentials,
+  keyBlocker,
+  keyStatus,
+  removeKey,
+  saveKey,
+  savedKey,
+  unlockKey,
+} from '@/lib/background/key-store';
+import { addExchange } from '@/lib/chat/conversation-store';
+import { createClaudeClient } from '@/lib/claude/client';
+import { PaceFailure, type KeyStatus, type PaceError } from '@/lib/protocol';
+import { createScheduler } from '@/lib/queue/scheduler';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB } from '@/lib/storage/db';
+
+// wxt.config.ts defines this for builds only; the key store reads it (the demo backend) on import.
+vi.hoisted(() => {
+  (globalThis as { __PACE_DEMO_URL__?: string }).__PACE_DEMO_URL__ = '';
+});
+
+const KEY = 'sk-ant-api03-key-store-test-Wx7q';
+const PASS = 'a passphrase long enough';
+// Sealing and unlocking run the real PBKDF2 (600,000 iterations, about a second here), so these tests get time.
+
+let db: PaceDB;
+beforeEach(() => {
+  db = new PaceDB(`key-store-${Math.random()}`);
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+/** The handlers wired to the real key store, as lib/background/app.ts does. */
+function handlers() {
+  const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
+  return createHandlers({
+    db,
+    runner,
+    pump: async () => undefined,
+    settings: async () => DEFAULT_SETTINGS,
+    credentials: currentCredentials,
+    createClient: createClaudeClient,
+    keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
+    rememberModels: async () => undefined,
+  });
+}
+
+async function failure(p: Promise<unknown>): Promise<PaceError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PaceFailure) return err.error;
+    throw err;
+  }
+  throw new Error('expected a PaceFailure');
+}
+
+/** Every value in one storage area, as text, to search for what must not be there. */
+async function area(name: 'local' | 'session'): Promise<string> {
+  return JSON.stringify(await fakeBrowser.storage[name].get(null));
+}
+
+/** What closing the browser does to extension storage: the session area is emptied. */
+async function restartBrowser() {
+  await fakeBrowser.storage.session.clear();
+}
+
+const status = (s: Partial<KeyStatus>): KeyStatus => ({ hasKey: true, last4: KEY.slice(-4), demo: false, remember: 'device', sealed: false, locked: false, ...s });
+
+describe('keeping the key', { timeout: 30_000 }, () => {
+  it('the fake browser has a session storage area (storage.session)', async () => {
+    await fakeBrowser.storage.session.set({ probe: 1 });
+    expect(await fakeBrowser.storage.session.get('probe')).toEqual({ probe: 1 });
+    expect(await fakeBrowser.storage.local.get('probe')).toEqual({});
+  });
+
+  it('on this device by default: in storage.local, and still there after the browser restarts', async () => {
+    const h = handlers();
+    expect(await h['key.save']({ key: KEY, remember: 'device', passphrase: null })).toEqual(status({}));
+    expect(await area('local')).toContain(KEY);
+    expect(await area('session')).not.toContain(KEY);
+    await restartBrowser();
+    expect(await h['key.status']({})).toEqual(status({}));
+    expect(await currentCredentials()).toMatchObject({ apiKey: KEY, demo: false });
+  });
+
+  it('for this session only: nothing in storage.local, and gone after the browser restarts', async () => {
+    const h = handlers();
+    expect(await h['key.save']({ key: KEY, remember: 'session', passphrase: null })).toEqual(status({ remember: 'session' }));
+    expect(await area('local')).not.toContain(KEY);
+    expect(await area('local')).not.toContain(KEY.slice(-4));
+    expect(await area('session')).toContain(KEY);
+    expect(await currentCredentials()).toMatchObject({ apiKey: KEY });
+    await restartBrowser();
+    expect(await h['key.status']({})).toEqual({ hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false });
+    expect(await currentCredentials()).toBeNull();
+    expect(await keyBlocker()).toMatchObject({ code: 'no_key' });
+  });
+
+  it('saving in one place removes the key from the other', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    await h['key.save']({ key: 'sk-ant-second-key-0002', remember: 'session', passphrase: null });
+    expect(await area('local')).not.toContain('sk-ant-');
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    expect(await area('session')).not.toContain('sk-ant-second-key');
+    expect(await h['key.status']({})).toEqual(status({ sealed: true }));
+  });
+});
+
+describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
+  it('stores no plaintext key (nor the passphrase) anywhere in storage.local, only the sealed key and last four', async () => {
+    const h = handlers();
+    expect(await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS })).toEqual(status({ sealed: true }));
+    const local = await area('local');
+    expect(local).not.toContain(KEY);
+    expect(local).not.toContain(KEY.slice(0, 12));
+    expect(local).not.toContain(PASS);
+    expect(local).toContain('"iterations":600000');
+    expect(local).toContain(`"last4":"${KEY.slice(-4)}"`);
+    // Just saved: open for this session, without asking.
+    expect(await currentCredentials()).toMatchObject({ apiKey: KEY });
+  });
+
+  it('is locked after a browser restart: no credentials, sends refused as locked, queued jobs fail as locked', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    const queued = await addExchange(db, { conversationId: null, text: 'queued before the restart', now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+    await restartBrowser();
+
+    expect(await h['key.status']({})).toEqual(status({ sealed: true, locked: true }));
+    expect(await currentCredentials()).toBeNull();
+    expect(await savedKey()).toBeNull();
+
+    const refused = await failure(h['chat.send']({ conversationId: null, text: 'hello' }));
+    expect(refused.code).toBe('locked');
+    expect(refused.message).toContain('Unlock it');
+    expect(await db.messages.count()).toBe(2);
+
+    const tested = await failure(h['key.test']({ key: null, baseURL: DEFAULT_SETTINGS.baseURL }));
+    expect(tested).toMatchObject({ code: 'locked', field: 'key' });
+
+    // The scheduler's blocker, as app.ts wires it.
+    const failed: [string, PaceError][] = [];
+    const started = vi.fn(async () => undefined);
+    await createScheduler({
+      db,
+      now: Date.now,
+      blocker: keyBlocker,
+      startJob: started,
+      failJob: async (job, error) => {
+        failed.push([job.id, error]);
+        await db.jobs.update(job.id, { state: 'failed' });
+      },
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      log: () => undefined,
+    }).pump();
+    expect(started).not.toHaveBeenCalled();
+    expect(failed).toEqual([[queued.assistantMessageId, expect.objectContaining({ code: 'locked' })]]);
+  });
+
+  it('a wrong passphrase, any number of times, says so and keeps the sealed key; the right one unlocks', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    await restartBrowser();
+    const sealedBefore = await area('local');
+
+    for (const wrong of ['a passphrase long enougH', 'nope', 'a passphrase long enough ']) {
+      const error = await failure(h['key.unlock']({ passphrase: wrong }));
+      expect(error).toMatchObject({ code: 'invalid_input', field: 'passphrase' });
+      expect(error.message).toMatch(/^That passphrase does not unlock the saved key/);
+      expect(JSON.stringify(error)).not.toContain(wrong);
+      expect(await area('local')).toBe(sealedBefore);
+      expect(await area('session')).not.toContain(KEY);
+      expect((await h['key.status']({})).locked).toBe(true);
+    }
+    expect(await failure(h['key.unlock']({ passphrase: '' }))).toMatchObject({ field: 'passphrase', message: 'Type your passphrase first.' });
+
+    expect(await h['key.unlock']({ passphrase: PASS })).toEqual(status({ sealed: true }));
+    expect(await currentCredentials()).toMatchObject({ apiKey: KEY });
+    expect(await keyBlocker()).toBeNull();
+    // Still nothing in the clear at rest: the opened key lives in the session area only.
+    expect(await area('local')).toBe(sealedBefore);
+    await expect(h['chat.send']({ conversationId: null, text: 'now it goes' })).resolves.toHaveProperty('assistantMessageId');
+  });
+
+  it('stays unlocked for a restarted service worker (a fresh module reads only storage)', async () => {
+    await handlers()['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    await restartBrowser();
+    await unlockKey(PASS);
+    vi.resetModules();
+    const fresh = await import('@/lib/background/key-store');
+    expect(await fresh.keyStatus()).toEqual(status({ sealed: true }));
+    expect(await fresh.savedKey()).toBe(KEY);
+  });
+
+  it('a damaged sealed key is reported as damaged, not as a wrong passphrase, and is not deleted', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    await restartBrowser();
+    const { sealedApiKey } = (await fakeBrowser.storage.local.get('sealedApiKey')) as { sealedApiKey: { sealed: { ciphertext: string } } };
+    const c = sealedApiKey.sealed.ciphertext;
+    sealedApiKey.sealed.ciphertext = (c[0] === 'A' ? 'B' : 'A') + c.slice(1);
+    await fakeBrowser.storage.local.set({ sealedApiKey });
+    const error = await failure(h['key.unlock']({ passphrase: PASS }));
+    expect(error).toMatchObject({ code: 'locked', action: 'open_options' });
+    expect(error.message).toContain('damaged');
+    expect(await fakeBrowser.storage.local.get('sealedApiKey')).toEqual({ sealedApiKey });
+  });
+
+  it('unlocking with no sealed key is refused', async () => {
+    await handlers()['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    expect(await failure(handlers()['key.unlock']({ passphrase: PASS }))).toMatchObject({ code: 'invalid_input' });
+  });
+
+  it.each([
+    [{ remember: 'device', passphrase: '' }, 'Type a passphrase'],
+    [{ remember: 'device', passphrase: 'seven77' }, 'at least 8 characters'],
+    [{ remember: 'session', passphrase: PASS }, 'never written to disk'],
+  ] as const)('refuses %o with a specific message and saves nothing', async (where, words) => {
+    const error = await failure(handlers()['key.save']({ key: KEY, ...where }));
+    expect(error).toMatchObject({ code: 'invalid_input', field: 'passphrase' });
+    expect(error.message).toContain(words);
+    expect(await area('local')).not.toContain(KEY.slice(-4));
+    expect(await area('session')).not.toContain(KEY);
+  });
+});
+
+describe('Remove key', { timeout: 30_000 }, () => {
+  it.each([
+    ['on this device', { remember: 'device', passphrase: null }],
+    ['for this session', { remember: 'session', passphrase: null }],
+    ['sealed and unlocked', { remember: 'device', passphrase: PASS }],
+  ] as const)('wipes a key kept %s from every storage area', async (_label, where) => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, ...where });
+    expect(await h['key.remove']({})).toEqual({ hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false });
+    for (const name of ['local', 'session'] as const) {
+      const all = await area(name);
+      expect(all).not.toContain(KEY.slice(-4));
+      expect(all).not.toContain('ciphertext');
+    }
+    expect(await currentCredentials()).toBeNull();
+  });
+
+  it('removes a locked key without its passphrase, and a new one can be saved', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
+    await restartBrowser();
+    await h['key.remove']({});
+    expect(await area('local')).not.toContain('ciphertext');
+    expect(await h['key.save']({ key: 'sk-ant-replacement-9999', remember: 'device', passphrase: null })).toEqual(status({ last4: '9999' }));
+  });
+});
