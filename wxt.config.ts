@@ -19,7 +19,7 @@ export default defineConfig({
       short_name: 'Pace',
       description:
         'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
-      permissions: ['storage', 'alarms'],
+      permissions: ['storage', 'alarms', 'notifications'],
       // The default API origin is granted at install; any other base URL is asked for from the
       // user's click on the options page.
       ...(manifestVersion === 3
@@ -28,7 +28,7 @@ export default defineConfig({
             optional_host_permissions: anyOrigin,
           }
         : {
-            permissions: ['storage', 'alarms', 'https://api.anthropic.com/*'],
+            permissions: ['storage', 'alarms', 'notifications', 'https://api.anthropic.com/*'],
             optional_permissions: anyOrigin,
           }),
       action: { default_title: 'Pace' },

@@ -7,6 +7,8 @@ import { createServer } from 'node:http';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { benchAdmission, type Timings } from './admission-core';
+import { benchCacheLookup, type LookupTimings } from './cache-core';
+import { benchDashboard, printDashboard } from './dashboard';
 import { capacityUsed, PER_MINUTE, runBottleneck, runPace, runPQueue, trace, worstWindow } from './limiter-trace';
 
 const ms = (n: number) => `${n.toFixed(3)} ms`;
@@ -32,9 +34,10 @@ async function limiterTrace() {
   console.log(`\nPace target (no window over ${PER_MINUTE}, at least 99% of capacity used): ${ok ? 'met' : 'MISSED'}`);
 }
 
-async function chromiumAdmission(): Promise<{ admission: Timings; baseline: Timings } | string> {
+/** Runs `call` in a Chromium page on 127.0.0.1 that loaded the benchmarks' bundle: real IndexedDB. */
+async function inChromium<T>(call: (page: import('playwright-core').Page) => Promise<T>): Promise<T | string> {
   const executablePath = process.env.PACE_CHROMIUM ?? '/usr/bin/chromium';
-  const bundle = await build({ entryPoints: ['bench/admission-browser.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' });
+  const bundle = await build({ entryPoints: ['bench/browser-entry.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' });
   const js = bundle.outputFiles[0]!.text;
   const server = createServer((req, res) => {
     if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
@@ -50,9 +53,7 @@ async function chromiumAdmission(): Promise<{ admission: Timings; baseline: Timi
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/`);
-    return await page.evaluate(() =>
-      (globalThis as unknown as { runAdmissionBench: (n: number, d: string) => Promise<{ admission: Timings; baseline: Timings }> }).runAdmissionBench(10_000, 'relaxed'),
-    );
+    return await call(page);
   } catch (err) {
     return `could not run in Chromium: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
@@ -67,7 +68,11 @@ async function admissionCost() {
   console.log('|---|---|---|---|---|');
   const node = await benchAdmission(10_000);
   console.log(`| Node, fake-indexeddb | ${ms(node.admission.median)} | ${ms(node.admission.p99)} | ${ms(node.baseline.median)} | ${ms(node.baseline.p99)} |`);
-  const browser = await chromiumAdmission();
+  const browser = await inChromium((page) =>
+    page.evaluate(() =>
+      (globalThis as unknown as { runAdmissionBench: (n: number, d: string) => Promise<{ admission: Timings; baseline: Timings }> }).runAdmissionBench(10_000, 'relaxed'),
+    ),
+  );
   if (typeof browser === 'string') {
     console.log(`| Chromium, IndexedDB | ${browser} | | | |`);
     return;
@@ -77,5 +82,29 @@ async function admissionCost() {
   console.log(`Chromium target (p99 under 2 ms): ${browser.admission.p99 < 2 ? 'met' : 'MISSED'}`);
 }
 
+async function cacheLookupCost() {
+  console.log('\n## Response cache lookup with 10,000 answers stored (hash the request, find the entry, mark it used), 2,000 lookups, 90% hits\n');
+  console.log('| where | lookup median | lookup p99 | hits | baseline median | baseline p99 |');
+  console.log('|---|---|---|---|---|---|');
+  const node = await benchCacheLookup();
+  const row = (where: string, r: { lookup: LookupTimings; baseline: LookupTimings }) =>
+    console.log(`| ${where} | ${ms(r.lookup.median)} | ${ms(r.lookup.p99)} | ${r.lookup.hits} | ${ms(r.baseline.median)} | ${ms(r.baseline.p99)} |`);
+  row('Node, fake-indexeddb', node);
+  const browser = await inChromium((page) =>
+    page.evaluate(() =>
+      (globalThis as unknown as { runCacheBench: () => Promise<{ lookup: LookupTimings; baseline: LookupTimings }> }).runCacheBench(),
+    ),
+  );
+  if (typeof browser === 'string') {
+    console.log(`| Chromium, IndexedDB | ${browser} | | | | |`);
+    return;
+  }
+  row('Chromium, IndexedDB', browser);
+  console.log('\nBaseline: a bare read of one entry by its key, on the same table.');
+  console.log(`Chromium target (p99 under 5 ms): ${browser.lookup.p99 < 5 ? 'met' : 'MISSED'}`);
+}
+
 await limiterTrace();
 await admissionCost();
+await cacheLookupCost();
+printDashboard(await benchDashboard());

@@ -43,12 +43,17 @@ export function MessageItem({
   return (
     <div className={`msg msg-assistant status-${message.status}`} data-testid="assistant-message" data-status={message.status}>
       {message.demo && <span className="tag tag-demo">demo answer</span>}
+      {message.fromCache && message.status === 'done' && (
+        <span className="tag tag-cache" data-testid="from-cache" title="The same question was answered recently: nothing was sent and nothing counted against your limits.">
+          from cache - free
+        </span>
+      )}
       {message.resumed && (
         <span className="tag tag-resumed" title="Pace was stopped by the browser mid-answer and sent the request again.">
           resumed after an interruption
         </span>
       )}
-      {text ? <Markdown text={text} /> : null}
+      {text ? <Markdown text={text} streaming={message.status === 'streaming'} /> : null}
       {message.status === 'pending' && job ? (
         <JobStatus job={job} now={now} note={message.error?.message} />
       ) : (
@@ -63,8 +68,13 @@ export function MessageItem({
         )}
         {text !== '' && message.status !== 'streaming' && <CopyButton text={text} />}
         {message.status !== 'streaming' && message.status !== 'pending' && (
-          <button type="button" className="link" onClick={() => actions.retry(message.id)}>
-            Retry
+          <button
+            type="button"
+            className="link"
+            onClick={() => actions.retry(message.id)}
+            title={message.fromCache ? 'Send the question to Claude for a new answer (counts against your limits)' : undefined}
+          >
+            {message.fromCache ? 'Ask again' : 'Retry'}
           </button>
         )}
         {message.status === 'error' && message.error?.action && message.error.action !== 'retry' && (

@@ -3,6 +3,7 @@ import { background } from '@/components/background';
 import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
 import { SettingsForm } from '@/components/settings/SettingsForm';
+import { UsagePrefsForm } from '@/components/settings/UsagePrefsForm';
 import type { ModelInfo } from '@/lib/claude/models';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
 import { modelsItem } from '@/lib/storage/settings';
@@ -16,10 +17,17 @@ export function App() {
   return (
     <main className="options-page">
       <h1>Pace</h1>
-      <p className="hint">Chat with Claude from the toolbar, with your own key, inside the limits you set.</p>
+      <p className="hint">
+        Chat with Claude from the toolbar, with your own key, inside the limits you set. See your{' '}
+        <a href="/usage.html" target="_blank" rel="noreferrer" data-testid="options-usage">
+          usage and estimated spend
+        </a>
+        .
+      </p>
       <KeySection client={background} baseURL={baseURL} onModels={setModels} />
       <LimitsForm client={background} />
       <SettingsForm models={models} onBaseURL={setBaseURL} />
+      <UsagePrefsForm client={background} />
     </main>
   );
 }

@@ -9,12 +9,16 @@ import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { getDb } from '../storage/db';
-import { modelsItem, settingsItem } from '../storage/settings';
+import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
+import { pruneCache } from '../cache/response-cache';
+import { pruneUsage } from '../usage/ledger-store';
+import { createCachedAnswers } from './cached-answers';
+import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
-import { createChatRunner, endJob, NO_KEY_ERROR } from './chat-runner';
+import { createChatRunner, endJob } from './chat-runner';
 import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
-import { currentCredentials, keyStatus, removeKey, saveKey, savedKey } from './key-store';
+import { currentCredentials, keyBlocker, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
 
 const WAKE_ALARM = 'pace-wake';
@@ -23,6 +27,14 @@ const MONTH_ALARM = 'pace-month';
 export function createBackgroundApp() {
   const db = getDb();
   const settings = () => settingsItem.getValue();
+  const usagePrefs = () => usagePrefsItem.getValue();
+  const alerts = createUsageAlerts({
+    db,
+    prefs: usagePrefs,
+    notify: async (id, title, message) => {
+      await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
+    },
+  });
   const badge = createBadgeUpdater(db, toolbarBadge());
   let wakeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -33,6 +45,8 @@ export function createBackgroundApp() {
     createClient: createClaudeClient,
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
+    usagePrefs,
+    onRefused: (waitText) => void alerts.refused(waitText),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
     online: () => navigator.onLine,
   });
@@ -40,7 +54,8 @@ export function createBackgroundApp() {
   const scheduler = createScheduler({
     db,
     now: Date.now,
-    blocker: async () => ((await currentCredentials()) ? null : NO_KEY_ERROR),
+    // A key still locked with its passphrase fails queued jobs as 'locked': they can be retried once it is unlocked.
+    blocker: keyBlocker,
     failJob: (job, error) => endJob(db, job.id, 'failed', { status: 'error', error }),
     async startJob(job) {
       if ((await settings()).combineWaiting) await combineWaiting(db, job);
@@ -57,7 +72,11 @@ export function createBackgroundApp() {
       wakeTimer = setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now()));
       void browser.alarms.create(WAKE_ALARM, { when: at });
     },
-    changed: () => void badge.refresh(),
+    changed: () => {
+      void badge.refresh();
+      void alerts.checkUsage();
+    },
+    answerFromCache: createCachedAnswers({ db, credentials: currentCredentials, settings, usagePrefs }),
     online: () => navigator.onLine,
   });
 
@@ -69,11 +88,20 @@ export function createBackgroundApp() {
       settings,
       credentials: currentCredentials,
       createClient: createClaudeClient,
-      keys: { status: keyStatus, save: saveKey, remove: removeKey, saved: savedKey },
+      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: Date.now() }),
     }),
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );
+
+  /** Old ledger rows and stale cache entries go, per the user's settings (at start-up and when those change). */
+  async function pruneStorage() {
+    const prefs = await usagePrefs();
+    const now = Date.now();
+    await pruneUsage(db, now, prefs.retentionDays);
+    await pruneCache(db, now, prefs.cacheHours * 60 * 60 * 1000);
+  }
+  usagePrefsItem.watch(() => void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err)));
 
   async function scheduleMonthTurn() {
     const limits = await readLimits(db);
@@ -94,6 +122,7 @@ export function createBackgroundApp() {
     /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
     async start() {
       await recoverAfterRestart(db);
+      await pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune old usage and cache entries', err));
       await scheduleMonthTurn();
       await scheduler.pump();
     },

@@ -14,17 +14,27 @@ import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, emptyAnswer } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
+import { cacheKey } from '../cache/cache-key';
+import { storeAnswer } from '../cache/response-cache';
+import { cacheableRequest, messageRequest } from '../claude/request';
 import type { PaceError, PaceEvent } from '../protocol';
+import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
-import type { Attempt, Job, JobState, MessageStatus, PaceDB } from '../storage/db';
+import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import { recordUsage } from '../usage/ledger-store';
+import { estimateCost } from '../usage/prices';
 import type { KeepAlive } from './keep-alive';
 
 export interface RunnerDeps {
   db: PaceDB;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
   settings: () => Promise<Settings>;
+  /** The response cache's lifetime; answers are kept only when it is on. */
+  usagePrefs?: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
   createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
   publish: (event: PaceEvent) => void;
+  /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
+  onRefused?: (waitText: string | null) => void;
   keepAlive: KeepAlive;
   now?: () => number;
   random?: () => number;
@@ -41,6 +51,12 @@ export const NO_KEY_ERROR: PaceError = {
   code: 'no_key',
   message: 'No API key is set. Add your Anthropic API key on the options page.',
   action: 'open_options',
+};
+
+/** A key sealed with a passphrase (lib/background/key-store.ts) that this browser session has not unlocked. */
+export const LOCKED_ERROR: PaceError = {
+  code: 'locked',
+  message: 'Your API key is locked with a passphrase. Unlock it at the top of the popup, then send or retry.',
 };
 
 const STALLED: PaceError = {
@@ -97,9 +113,26 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       return;
     }
     const settings = await deps.settings();
-    const context = buildContext(await conversationMessages(db, job.conversationId), id);
+    const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), id));
     await markStreaming(db, id, settings.model, creds.demo);
     let answer = emptyAnswer();
+    const sentAt = now();
+    let firstTextAt: number | null = null;
+    /** One ledger row for this attempt; a failure to write it never affects the answer. */
+    const ledger = (outcome: string, extra: Pick<UsageRow, 'status' | 'errorType'> = {}) =>
+      recordAttempt({
+        at: sentAt,
+        model: answer.model ?? settings.model,
+        conversationId: job.conversationId,
+        messageId: id,
+        outcome,
+        ...extra,
+        usage: tokensOf(answer),
+        ttftMs: firstTextAt === null ? null : firstTextAt - sentAt,
+        totalMs: now() - sentAt,
+        attempt: job.attempts,
+        fromCache: false,
+      });
     let savedAt = now();
     let publishedAt = 0;
     // A stream that goes quiet is cut, and retried like a dropped connection.
@@ -116,16 +149,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     try {
       const { data: stream, response } = await deps
         .createClient(creds, parseHeaderLines(settings.extraHeaders ?? '').headers)
-        .messages.create(
-          {
-            model: settings.model,
-            max_tokens: settings.maxTokens,
-            messages: context,
-            ...(settings.systemPrompt ? { system: settings.systemPrompt } : {}),
-            stream: true,
-          },
-          { signal },
-        )
+        .messages.create({ ...request, stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
       await db.jobs.update(id, { state: 'streaming' });
@@ -133,7 +157,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         feed();
         answer = applyStreamEvent(answer, event);
         const t = now();
-        if (t - publishedAt >= publishMs) {
+        if (firstTextAt === null && answer.text !== '') firstTextAt = t;
+        // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
+        if (t - publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))) {
           publishedAt = t;
           deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
         }
@@ -143,13 +169,18 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         }
       }
       if (stalled) {
+        await sentAttemptFailed('stalled', {});
         await retryOrFail(job, answer.text, STALLED, null);
       } else if (signal.aborted) {
         log('answer stopped by the user', id);
+        await ledger('stopped', { status: response.status });
         await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text });
       } else if (!answer.done) {
+        await sentAttemptFailed('unreachable', {});
         await retryOrFail(job, answer.text, { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
+        await ledger('ok', { status: response.status });
+        await keepInCache(creds.baseURL, request, answer);
         await endJob(db, id, 'done', {
           status: 'done',
           text: answer.text,
@@ -160,20 +191,57 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
     } catch (err) {
       if (stalled) {
+        await sentAttemptFailed('stalled', {});
         await retryOrFail(job, answer.text, STALLED, null);
       } else if (isAbort(err) || signal.aborted) {
         log('answer stopped by the user', id);
+        await ledger('stopped');
         await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text || undefined });
       } else {
         const headers = err instanceof APIError ? err.headers : undefined;
         if (headers) await noteServerLimits(headers);
         const error = toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
+        await sentAttemptFailed(error.code, err instanceof APIError ? { status: err.status, errorType: apiErrorType(err) } : {});
         await retryOrFail(job, answer.text, error, err instanceof APIError ? err : null);
       }
     } finally {
       clearTimeout(watchdog);
       deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
+    }
+
+    /** A failed attempt is in the ledger only if it left the machine: offline, nothing was sent. */
+    async function sentAttemptFailed(code: string, extra: Pick<UsageRow, 'status' | 'errorType'>): Promise<void> {
+      if (!online() && (code === 'unreachable' || code === 'stalled')) return;
+      await ledger(code, extra);
+    }
+  }
+
+  async function recordAttempt(row: Omit<UsageRow, 'id' | 'costUsd'>): Promise<void> {
+    try {
+      await recordUsage(db, { ...row, costUsd: estimateCost(row.model, row.usage) });
+    } catch (err) {
+      log('could not record usage', err);
+    }
+  }
+
+  /** Keeps a complete, successful answer for identical requests, when the cache is on. */
+  async function keepInCache(baseURL: string, request: ReturnType<typeof messageRequest>, answer: ReturnType<typeof emptyAnswer>): Promise<void> {
+    if (answer.stopReason !== 'end_turn' && answer.stopReason !== 'stop_sequence') return;
+    try {
+      const prefs = await deps.usagePrefs?.();
+      if (!prefs || prefs.cacheHours <= 0) return;
+      const t = now();
+      await storeAnswer(db, {
+        key: await cacheKey(cacheableRequest(request, baseURL)),
+        createdAt: t,
+        model: answer.model ?? request.model,
+        text: answer.text,
+        stopReason: answer.stopReason,
+        usage: tokensOf(answer),
+      });
+    } catch (err) {
+      log('could not keep the answer in the cache', err);
     }
   }
 
@@ -208,6 +276,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     if (step.action === 'pause') {
       const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
       await pauseAll(db, { until: step.until, reason: 'spend_limit', message });
+      deps.onRefused?.(`until ${formatReset(step.until, 'utc')}`);
       await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
       return;
     }
@@ -215,6 +284,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     if (step.pauseAll) {
       const message = `Anthropic asked us to wait ${Math.ceil(waitMs / 1000)} s.`;
       await pauseAll(db, { until: step.at, reason: 'rate_limited', message });
+      deps.onRefused?.(`${Math.ceil(waitMs / 1000)} s`);
       await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
       return;
     }
@@ -260,4 +330,14 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       return controllers.has(jobId);
     },
   };
+}
+
+function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {
+  return { inputTokens: a.inputTokens, outputTokens: a.outputTokens, cacheReadTokens: a.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens };
+}
+
+/** The API's error type (`overloaded_error`...) from an error response's body, when it has one. */
+function apiErrorType(err: APIError): string | undefined {
+  const body = err.error as { error?: { type?: unknown } } | undefined;
+  return typeof body?.error?.type === 'string' ? body.error.type : undefined;
 }

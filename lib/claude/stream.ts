@@ -14,6 +14,8 @@ export interface AssembledAnswer {
   stopReason: string | null;
   inputTokens: number;
   outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
   done: boolean;
 }
 
@@ -25,6 +27,8 @@ export const emptyAnswer = (): AssembledAnswer => ({
   stopReason: null,
   inputTokens: 0,
   outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheCreationTokens: 0,
   done: false,
 });
 
@@ -37,6 +41,8 @@ export function applyStreamEvent(state: AssembledAnswer, event: RawMessageStream
         model: event.message.model,
         inputTokens: event.message.usage.input_tokens ?? 0,
         outputTokens: event.message.usage.output_tokens ?? 0,
+        cacheReadTokens: event.message.usage.cache_read_input_tokens ?? 0,
+        cacheCreationTokens: event.message.usage.cache_creation_input_tokens ?? 0,
       };
     case 'content_block_start': {
       if (event.content_block.type !== 'text') return state;
@@ -54,8 +60,11 @@ export function applyStreamEvent(state: AssembledAnswer, event: RawMessageStream
       return {
         ...state,
         stopReason: event.delta.stop_reason ?? state.stopReason,
-        // output_tokens is a running total, not an increment.
+        // Every count here is a running total, not an increment; a missing one keeps message_start's.
         outputTokens: event.usage.output_tokens ?? state.outputTokens,
+        inputTokens: event.usage.input_tokens ?? state.inputTokens,
+        cacheReadTokens: event.usage.cache_read_input_tokens ?? state.cacheReadTokens,
+        cacheCreationTokens: event.usage.cache_creation_input_tokens ?? state.cacheCreationTokens,
       };
     case 'message_stop':
       return { ...state, done: true };

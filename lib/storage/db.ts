@@ -68,8 +68,8 @@ export interface Job {
   resumed?: boolean;
   /** Ids of later jobs whose messages were combined into this job's request. */
   combined?: string[];
-  /** "Ask again": go to the API even if the cache holds an answer. */
-  noCache?: boolean;
+  /** Don't look in the response cache: "Ask again", or the cache was already checked and missed. */
+  skipCacheLookup?: boolean;
 }
 
 /**
@@ -97,7 +97,20 @@ export interface ServerLimits {
   observedAt: number;
 }
 
-export type Meta = { key: 'limits'; value: Limits } | { key: 'pause'; value: Pause } | { key: 'server'; value: ServerLimits };
+/** Which usage alerts were shown this month, and when Anthropic's refusals were last announced. */
+export interface AlertState {
+  month: string;
+  fired: number[];
+  refusedAt: number | null;
+}
+
+export type Meta =
+  | { key: 'limits'; value: Limits }
+  | { key: 'pause'; value: Pause }
+  | { key: 'server'; value: ServerLimits }
+  /** Total size of the response cache's answers, kept with every write so eviction needs no scan. */
+  | { key: 'cacheBytes'; value: number }
+  | { key: 'alerts'; value: AlertState };
 
 export interface Attempt {
   at: number;

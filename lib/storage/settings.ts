@@ -2,6 +2,7 @@
 import { storage } from 'wxt/utils/storage';
 import type { ModelInfo } from '../claude/models';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
+import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -22,3 +23,6 @@ export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: n
 
 /** What the user was typing, kept when the popup closes or a send is refused. */
 export const draftItem = storage.defineItem<string>('local:draft', { fallback: '', version: 1 });
+
+/** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
+export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });

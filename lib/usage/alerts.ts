@@ -57,7 +57,7 @@ export function alertText(threshold: Threshold, used: number, limit: number, res
   if (threshold === 100) {
     return {
       title: "Pace: this month's requests are used up",
-      body: `All ${count(limit)} requests of this month are used. New questions wait in the queue until ${resetText}.`,
+      body: `All ${count(limit)} requests of this month are used. Pace refuses new questions until ${resetText}, so nothing goes over; raise the monthly limit in the options if your plan allows more.`,
     };
   }
   const left = Math.max(0, limit - used);

@@ -24,6 +24,8 @@ describe('applyStreamEvent', () => {
       stopReason: 'end_turn',
       inputTokens: 21,
       outputTokens: 12,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
       done: true,
     });
   });
@@ -48,6 +50,20 @@ describe('applyStreamEvent', () => {
       ({ type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: { output_tokens: n } }) as RawMessageStreamEvent;
     const s = [delta(5), delta(9)].reduce(applyStreamEvent, emptyAnswer());
     expect(s.outputTokens).toBe(9);
+  });
+
+  it('reads prompt-cache tokens from message_start and keeps them unless message_delta gives new totals', () => {
+    const start = {
+      type: 'message_start',
+      message: { id: 'm', model: 'x', usage: { input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 40 } },
+    } as unknown as RawMessageStreamEvent;
+    const delta = {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 7, cache_read_input_tokens: null, cache_creation_input_tokens: 50, input_tokens: null },
+    } as unknown as RawMessageStreamEvent;
+    const s = [start, delta].reduce(applyStreamEvent, emptyAnswer());
+    expect(s).toMatchObject({ inputTokens: 10, outputTokens: 7, cacheReadTokens: 300, cacheCreationTokens: 50 });
   });
 
   it('ignores blocks that are not text', () => {

@@ -104,7 +104,7 @@ describe('alertText', () => {
     expect(alertText(95, 4750, 5000, '1 Dec, 00:00 UTC').title).toBe("Pace: 95% of this month's requests used");
     expect(alertText(100, 5000, 5000, '1 Dec, 00:00 UTC')).toEqual({
       title: "Pace: this month's requests are used up",
-      body: 'All 5,000 requests of this month are used. New questions wait in the queue until 1 Dec, 00:00 UTC.',
+      body: 'All 5,000 requests of this month are used. Pace refuses new questions until 1 Dec, 00:00 UTC, so nothing goes over; raise the monthly limit in the options if your plan allows more.',
     });
   });
 

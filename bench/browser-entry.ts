@@ -1,0 +1,5 @@
+// Bundled by bench/run.ts for a Chromium page: the benchmarks on real IndexedDB.
+import { benchAdmission } from './admission-core';
+import { benchCacheLookup } from './cache-core';
+
+Object.assign(globalThis, { runAdmissionBench: benchAdmission, runCacheBench: benchCacheLookup });

@@ -1,0 +1,90 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { useEffect, useState } from 'react';
+import type { BackgroundClient } from '@/lib/messaging/page-client';
+import { checkUsagePrefs, type UsagePrefs, type UsagePrefsErrors } from '@/lib/settings/usage-prefs';
+import { getDb } from '@/lib/storage/db';
+import { usagePrefsItem } from '@/lib/storage/settings';
+import { FieldError, SaveRow } from './form-parts';
+
+type Draft = { cacheHours: string; retentionDays: string; alerts: UsagePrefs['alerts'] };
+
+const toDraft = (p: UsagePrefs): Draft => ({ ...p, cacheHours: String(p.cacheHours), retentionDays: String(p.retentionDays) });
+
+const ALERTS: { key: keyof UsagePrefs['alerts']; label: string }[] = [
+  { key: 'at80', label: "This month's use passes 80% of the monthly limit" },
+  { key: 'at95', label: 'It passes 95%' },
+  { key: 'at100', label: 'The monthly limit is reached' },
+  { key: 'refused', label: 'Anthropic starts refusing requests (rate limited or spend cap)' },
+];
+
+/** The response cache's lifetime, how long usage detail is kept, and which alerts to show. */
+export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [errors, setErrors] = useState<UsagePrefsErrors>({});
+  const [message, setMessage] = useState<string | null>(null);
+  const [cleared, setCleared] = useState<string | null>(null);
+  const entries = useLiveQuery(() => getDb().cache.count(), []);
+
+  useEffect(() => {
+    void usagePrefsItem.getValue().then((p) => setDraft(toDraft(p)));
+  }, []);
+
+  if (!draft) return null;
+  const change = (patch: Partial<Draft>) => {
+    setDraft({ ...draft, ...patch });
+    setErrors({});
+    setMessage(null);
+  };
+
+  const save = () => {
+    const checked = checkUsagePrefs(draft);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      setMessage('Nothing was saved: fix the fields marked below.');
+      return;
+    }
+    void usagePrefsItem.setValue(checked.value).then(() => {
+      setDraft(toDraft(checked.value));
+      setMessage(checked.value.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
+    });
+  };
+
+  const clear = async () => {
+    const r = await client.request('cache.clear', {});
+    setCleared(r.ok ? `Cleared ${r.data.cleared.toLocaleString('en-US')} cached answer${r.data.cleared === 1 ? '' : 's'}.` : r.error.message);
+  };
+
+  return (
+    <section aria-labelledby="usage-heading">
+      <h2 id="usage-heading">Cache, usage and alerts</h2>
+      <p className="hint">
+        The same question asked again within the cache's lifetime is answered from this browser at once, free: nothing is
+        sent and nothing counts against your limits. &quot;Ask again&quot; on an answer always goes to Claude.
+      </p>
+      <label htmlFor="cache-hours">Keep cached answers for (hours, 0 turns the cache off)</label>
+      <input id="cache-hours" inputMode="numeric" value={draft.cacheHours} onChange={(e) => change({ cacheHours: e.target.value })} />
+      <FieldError error={errors.cacheHours} />
+      <div className="row">
+        <button type="button" onClick={() => void clear()} data-testid="clear-cache">
+          Clear cache
+        </button>
+        <span className="hint" data-testid="cache-entries">
+          {cleared ?? `${(entries ?? 0).toLocaleString('en-US')} answer${entries === 1 ? '' : 's'} cached`}
+        </span>
+      </div>
+      <label htmlFor="retention-days">Keep usage detail for (days; monthly totals are always kept)</label>
+      <input id="retention-days" inputMode="numeric" value={draft.retentionDays} onChange={(e) => change({ retentionDays: e.target.value })} />
+      <FieldError error={errors.retentionDays} />
+      <fieldset>
+        <legend>Notify me when</legend>
+        {ALERTS.map(({ key, label }) => (
+          <label key={key} className="check">
+            <input type="checkbox" checked={draft.alerts[key]} onChange={(e) => change({ alerts: { ...draft.alerts, [key]: e.target.checked } })} />
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      <SaveRow label="Save" onSave={save} message={message} failed={Object.keys(errors).length > 0} testId="usage-prefs-message" />
+    </section>
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * Answers a queued job from the response cache when an identical request was answered within the
+ * cache's lifetime: nothing is sent, nothing is counted against any limit, and the answer is
+ * marked "from cache". Tried by the scheduler before the limiter, once per job: a miss marks the
+ * job so it is not looked up again while it waits.
+ */
+import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { cacheKey } from '../cache/cache-key';
+import { lookupAnswer } from '../cache/response-cache';
+import type { Credentials } from '../claude/client';
+import { cacheableRequest, messageRequest } from '../claude/request';
+import { isWaiting } from '../queue/job-states';
+import type { UsagePrefs } from '../settings/usage-prefs';
+import type { Settings } from '../settings/validate';
+import type { Job, PaceDB } from '../storage/db';
+import { recordUsage } from '../usage/ledger-store';
+import { estimateCost } from '../usage/prices';
+
+export interface CachedAnswerDeps {
+  db: PaceDB;
+  credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
+  settings: () => Promise<Settings>;
+  usagePrefs: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
+  now?: () => number;
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export function createCachedAnswers(deps: CachedAnswerDeps): (job: Job) => Promise<boolean> {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+
+  const skipLookup = (id: string) =>
+    db.jobs
+      .where('id')
+      .equals(id)
+      .and((j) => isWaiting(j.state))
+      .modify({ skipCacheLookup: true });
+
+  return async function answerFromCache(job: Job): Promise<boolean> {
+    try {
+      return await lookUp(job);
+    } catch (err) {
+      // An unreadable entry or conversation must not hold the queue: the job goes to the API.
+      await skipLookup(job.id);
+      throw err;
+    }
+  };
+
+  async function lookUp(job: Job): Promise<boolean> {
+    if (job.skipCacheLookup) return false;
+    const { cacheHours } = await deps.usagePrefs();
+    if (cacheHours <= 0) return false;
+    const creds = await deps.credentials();
+    if (!creds) return false;
+    const settings = await deps.settings();
+    const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), job.id));
+    const key = await cacheKey(cacheableRequest(request, creds.baseURL));
+    const t = now();
+    const hit = await lookupAnswer(db, key, t, cacheHours * HOUR_MS);
+    if (!hit) {
+      await skipLookup(job.id);
+      return false;
+    }
+    const served = await db.transaction('rw', db.jobs, db.messages, async () => {
+      const current = await db.jobs.get(job.id);
+      if (!current || !isWaiting(current.state)) return false;
+      const log = [...(current.log ?? []), { at: t, outcome: 'cache' }];
+      await db.jobs.update(job.id, { state: 'done', waitUntil: undefined, waitReason: undefined, log });
+      await db.messages.update(job.id, {
+        status: 'done',
+        text: hit.text,
+        model: hit.model,
+        stopReason: hit.stopReason,
+        usage: { inputTokens: hit.usage.inputTokens, outputTokens: hit.usage.outputTokens },
+        fromCache: true,
+        demo: creds.demo,
+        error: undefined,
+        attempts: log,
+      });
+      return true;
+    });
+    if (!served) return false;
+    await recordUsage(db, {
+      at: t,
+      model: hit.model,
+      conversationId: job.conversationId,
+      messageId: job.id,
+      outcome: 'cache',
+      usage: hit.usage,
+      ttftMs: null,
+      totalMs: now() - t,
+      attempt: job.attempts + 1,
+      fromCache: true,
+      costUsd: 0,
+      savedUsd: estimateCost(hit.model, hit.usage),
+    }).catch((err: unknown) => console.warn('[pace] could not record usage', err));
+    return true;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Browser notifications about the month's use: when it passes 80%, 95% and 100% of the monthly
+ * limit (each once a month) and when Anthropic starts refusing requests (at most once an hour).
+ * What was shown is kept in IndexedDB, decided and recorded in one transaction, so two triggers at
+ * once never show the same alert twice. Each alert can be turned off in the options.
+ */
+import { coalesce } from '../coalesce';
+import { formatReset } from '../limits/format';
+import { readLimits, readWindowState } from '../limits/limiter-store';
+import { monthWindow } from '../limits/month-window';
+import type { UsagePrefs } from '../settings/usage-prefs';
+import type { AlertState, PaceDB } from '../storage/db';
+import { alertText, dueAlerts, refusalAlertDue, refusalAlertText } from '../usage/alerts';
+
+export interface Notify {
+  (id: string, title: string, message: string): Promise<void>;
+}
+
+export interface UsageAlertDeps {
+  db: PaceDB;
+  prefs: () => Promise<Pick<UsagePrefs, 'alerts'>>;
+  notify: Notify;
+  now?: () => number;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export interface UsageAlerts {
+  /** Looks at this month's count and shows any threshold alert due; safe to call on every change. */
+  checkUsage(): Promise<void>;
+  /** Anthropic refused a request (429 or the spend cap); `waitText` says for how long. */
+  refused(waitText: string | null): Promise<void>;
+}
+
+async function readState(db: PaceDB): Promise<AlertState | null> {
+  const row = await db.meta.get('alerts');
+  return row?.key === 'alerts' ? row.value : null;
+}
+
+export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+
+  async function checkOnce(): Promise<void> {
+    const { alerts } = await deps.prefs();
+    if (!alerts.at80 && !alerts.at95 && !alerts.at100) return;
+    const t = now();
+    const limits = await readLimits(db);
+    const month = monthWindow(t, limits.monthStart);
+    const toShow = await db.transaction('rw', db.counters, db.meta, async () => {
+      const { monthCount } = await readWindowState(db, t, limits);
+      const state = await readState(db);
+      const due = dueAlerts(state, month.key, monthCount, limits.perMonth, alerts);
+      if (due.fire.length === 0) return [];
+      await db.meta.put({ key: 'alerts', value: { ...due.state, refusedAt: state?.refusedAt ?? null } });
+      return due.fire.map((threshold) => ({ threshold, used: monthCount }));
+    });
+    // Passing 80% and 95% in one step shows only the higher alert.
+    const top = toShow.at(-1);
+    if (top) {
+      const { title, body } = alertText(top.threshold, top.used, limits.perMonth, formatReset(month.end, limits.monthStart));
+      await deps.notify(`pace-usage-${month.key}-${top.threshold}`, title, body);
+    }
+  }
+
+  const checkUsage = coalesce(checkOnce, (err) => log('could not check the usage alerts', err));
+
+  return {
+    checkUsage,
+    async refused(waitText) {
+      try {
+        if (!(await deps.prefs()).alerts.refused) return;
+        const t = now();
+        const due = await db.transaction('rw', db.meta, async () => {
+          const state = await readState(db);
+          if (!refusalAlertDue(state?.refusedAt ?? null, t)) return false;
+          await db.meta.put({ key: 'alerts', value: { month: state?.month ?? '', fired: state?.fired ?? [], refusedAt: t } });
+          return true;
+        });
+        if (!due) return;
+        const { title, body } = refusalAlertText(waitText);
+        await deps.notify(`pace-refused-${t}`, title, body);
+      } catch (err) {
+        log('could not show the refusal alert', err);
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Complete, successful answers kept in IndexedDB for identical requests. Entries expire after the
+ * user's cache lifetime and the least recently used go first when the cache passes its size cap
+ * (entries or bytes). The total size is kept in a meta row updated in the same transaction as
+ * every write, so neither a lookup nor an eviction has to scan the table.
+ */
+import type { CachedAnswer, PaceDB } from '../storage/db';
+
+export interface CacheCaps {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_CACHE_CAPS: CacheCaps = { maxEntries: 10_000, maxBytes: 50 * 1024 * 1024 };
+
+/** An answer larger than this is never cached: it would push out hundreds of small ones. */
+export const MAX_CACHED_ANSWER_BYTES = 2 * 1024 * 1024;
+
+export const answerBytes = (text: string) => text.length * 2;
+
+async function readBytes(db: PaceDB): Promise<number> {
+  const row = await db.meta.get('cacheBytes');
+  return row?.key === 'cacheBytes' ? row.value : 0;
+}
+
+/**
+ * The cached answer for `key` if it is younger than `ttlMs`; an expired entry is dropped. The
+ * lookup itself is one read; marking the entry used is a write queued behind it and not waited
+ * for (IndexedDB runs read-write transactions on a table in the order they were made, so a later
+ * store or eviction sees it).
+ */
+export async function lookupAnswer(db: PaceDB, key: string, now: number, ttlMs: number): Promise<CachedAnswer | null> {
+  if (ttlMs <= 0) return null;
+  const row = await db.cache.get(key);
+  if (!row) return null;
+  if (now - row.createdAt >= ttlMs || now < row.createdAt - 60_000) {
+    await db.transaction('rw', db.cache, db.meta, async () => {
+      const current = await db.cache.get(key);
+      if (!current) return;
+      await db.cache.delete(key);
+      await db.meta.put({ key: 'cacheBytes', value: Math.max(0, (await readBytes(db)) - current.bytes) });
+    });
+    return null;
+  }
+  db.cache
+    .where('key')
+    .equals(key)
+    .modify((r) => {
+      r.lastUsedAt = Math.max(now, r.lastUsedAt);
+    })
+    .catch((err: unknown) => console.warn('[pace] could not mark a cached answer as used', err));
+  return row;
+}
+
+/** Keeps an answer (replacing any under the same key), then evicts the least recently used past the caps. */
+export async function storeAnswer(
+  db: PaceDB,
+  entry: Omit<CachedAnswer, 'bytes' | 'lastUsedAt'>,
+  caps: CacheCaps = DEFAULT_CACHE_CAPS,
+): Promise<boolean> {
+  const bytes = answerBytes(entry.text);
+  if (bytes > Math.min(MAX_CACHED_ANSWER_BYTES, caps.maxBytes)) return false;
+  await db.transaction('rw', db.cache, db.meta, async () => {
+    const [old, total] = await Promise.all([db.cache.get(entry.key), readBytes(db)]);
+    let size = total - (old?.bytes ?? 0) + bytes;
+    await db.cache.put({ ...entry, bytes, lastUsedAt: entry.createdAt });
+    let extra = (await db.cache.count()) - caps.maxEntries;
+    if (extra > 0 || size > caps.maxBytes) {
+      const victims: string[] = [];
+      await db.cache
+        .orderBy('lastUsedAt')
+        .until(() => extra <= 0 && size <= caps.maxBytes)
+        .each((row) => {
+          if (row.key === entry.key) return;
+          victims.push(row.key);
+          extra -= 1;
+          size -= row.bytes;
+        });
+      await db.cache.bulkDelete(victims);
+    }
+    await db.meta.put({ key: 'cacheBytes', value: Math.max(0, size) });
+  });
+  return true;
+}
+
+/** Drops entries not used for `ttlMs` (an entry used that long ago was created even earlier). */
+export async function pruneCache(db: PaceDB, now: number, ttlMs: number): Promise<number> {
+  return db.transaction('rw', db.cache, db.meta, async () => {
+    const old = await db.cache.where('lastUsedAt').below(now - Math.max(0, ttlMs)).toArray();
+    if (old.length === 0) return 0;
+    await db.cache.bulkDelete(old.map((r) => r.key));
+    const freed = old.reduce((n, r) => n + r.bytes, 0);
+    await db.meta.put({ key: 'cacheBytes', value: Math.max(0, (await readBytes(db)) - freed) });
+    return old.length;
+  });
+}
+
+export async function clearCache(db: PaceDB): Promise<number> {
+  return db.transaction('rw', db.cache, db.meta, async () => {
+    const n = await db.cache.count();
+    await db.cache.clear();
+    await db.meta.put({ key: 'cacheBytes', value: 0 });
+    return n;
+  });
+}
+
+export async function cacheStats(db: PaceDB): Promise<{ entries: number; bytes: number }> {
+  return db.transaction('r', db.cache, db.meta, async () => ({ entries: await db.cache.count(), bytes: await readBytes(db) }));
+}

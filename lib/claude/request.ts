@@ -1,0 +1,24 @@
+/** The Messages API request Pace sends for an answer, built in one place so the runner and the response cache agree on it. */
+import type { CacheableRequest } from '../cache/cache-key';
+import type { Settings } from '../settings/validate';
+
+export interface MessageRequest {
+  model: string;
+  max_tokens: number;
+  messages: { role: 'user' | 'assistant'; content: string }[];
+  system?: string;
+}
+
+export function messageRequest(settings: Pick<Settings, 'model' | 'maxTokens' | 'systemPrompt'>, context: MessageRequest['messages']): MessageRequest {
+  return {
+    model: settings.model,
+    max_tokens: settings.maxTokens,
+    messages: context,
+    ...(settings.systemPrompt ? { system: settings.systemPrompt } : {}),
+  };
+}
+
+/** What identifies the request for the response cache: the request itself and the backend it goes to. */
+export function cacheableRequest(request: MessageRequest, baseURL: string): CacheableRequest {
+  return { baseURL, model: request.model, system: request.system, maxTokens: request.max_tokens, messages: request.messages };
+}
