@@ -169,6 +169,23 @@ describe('Firefox MV3: set up a key and chat', () => {
       expect(sent[0]!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'Hello from Firefox MV3' }] });
     });
   });
+
+  it('answers the same question again from the cache, and the usage page shows what was sent', async () => {
+    await withConsoleOnFailure(ctx.ff, async () => {
+      const popup = await ctx.ff!.openExtensionPage('popup.html');
+      await clickButton(popup, 'New chat');
+      await sendFromPopup(popup, 'Hello from Firefox MV3');
+      await popup.waitForSelector('[data-testid=from-cache]');
+      expect(await textOf(popup, '[data-testid=from-cache]')).toBe('from cache - free');
+      expect(ctx.server.messageRequests()).toHaveLength(1);
+      expect(await waitForText(popup, '[data-testid=quota]', '4,999/5,000 this month')).toContain('4,999/5,000 this month');
+
+      const usage = await ctx.ff!.openExtensionPage('usage.html');
+      await usage.waitForSelector('#root[data-ready=true]');
+      expect(await textOf(usage, '[data-testid=usage-month] .usage-big')).toMatch(/^1 of 5,000 requests/);
+      expect(await textOf(usage, '[data-testid=usage-cache] .usage-big')).toBe('1');
+    });
+  });
 });
 
 describe('Firefox MV2: the limits hold', () => {
