@@ -1,6 +1,6 @@
 /**
- * The response cache's lookup with 10,000 answers stored: hashing the request and the read-write
- * transaction that finds the entry and marks it used, timed one by one. Baseline: a bare read of
+ * The response cache's lookup with 10,000 answers stored: hashing the request and reading the
+ * entry (its "used" mark is batched and written after), timed one by one. Baseline: a bare read of
  * one row by key on the same table. Runs in Node (fake-indexeddb) and in Chromium.
  */
 import { cacheKey, type CacheableRequest } from '../lib/cache/cache-key';

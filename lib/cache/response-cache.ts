@@ -24,17 +24,47 @@ async function readBytes(db: PaceDB): Promise<number> {
 }
 
 /**
- * The cached answer for `key` if it is younger than `ttlMs`; an expired entry is dropped. The
- * lookup itself is one read; marking the entry used is a write queued behind it and not waited
- * for (IndexedDB runs read-write transactions on a table in the order they were made, so a later
- * store or eviction sees it).
+ * "Used at" marks not yet written, per database: a lookup is then a single read, and the marks go
+ * in one transaction shortly after, or first thing in the next write to the cache (so eviction
+ * always sees them). A mark lost with a stopped worker only makes an entry look a little older.
  */
+const pendingMarks = new WeakMap<PaceDB, Map<string, number>>();
+const MARK_FLUSH_MS = 1000;
+
+function markUsed(db: PaceDB, key: string, at: number): void {
+  let marks = pendingMarks.get(db);
+  if (!marks) {
+    marks = new Map();
+    pendingMarks.set(db, marks);
+    setTimeout(() => {
+      db.transaction('rw', db.cache, () => flushMarks(db)).catch((err: unknown) => {
+        // A database closed meanwhile (deleted, or the page went away) has nothing left to mark.
+        if ((err as { name?: string }).name !== 'DatabaseClosedError') console.warn('[pace] could not mark cached answers as used', err);
+      });
+    }, MARK_FLUSH_MS);
+  }
+  marks.set(key, Math.max(at, marks.get(key) ?? 0));
+}
+
+/** Writes the pending marks; call inside a read-write transaction on `db.cache`. */
+async function flushMarks(db: PaceDB): Promise<void> {
+  const marks = pendingMarks.get(db);
+  if (!marks) return;
+  pendingMarks.delete(db);
+  const keys = [...marks.keys()];
+  const rows = await db.cache.bulkGet(keys);
+  const updated = rows.flatMap((row) => (row && marks.get(row.key)! > row.lastUsedAt ? [{ ...row, lastUsedAt: marks.get(row.key)! }] : []));
+  if (updated.length) await db.cache.bulkPut(updated);
+}
+
+/** The cached answer for `key` if it is younger than `ttlMs`; an expired entry is dropped. */
 export async function lookupAnswer(db: PaceDB, key: string, now: number, ttlMs: number): Promise<CachedAnswer | null> {
   if (ttlMs <= 0) return null;
   const row = await db.cache.get(key);
   if (!row) return null;
   if (now - row.createdAt >= ttlMs || now < row.createdAt - 60_000) {
     await db.transaction('rw', db.cache, db.meta, async () => {
+      await flushMarks(db);
       const current = await db.cache.get(key);
       if (!current) return;
       await db.cache.delete(key);
@@ -42,13 +72,7 @@ export async function lookupAnswer(db: PaceDB, key: string, now: number, ttlMs: 
     });
     return null;
   }
-  db.cache
-    .where('key')
-    .equals(key)
-    .modify((r) => {
-      r.lastUsedAt = Math.max(now, r.lastUsedAt);
-    })
-    .catch((err: unknown) => console.warn('[pace] could not mark a cached answer as used', err));
+  markUsed(db, key, now);
   return row;
 }
 
@@ -61,6 +85,7 @@ export async function storeAnswer(
   const bytes = answerBytes(entry.text);
   if (bytes > Math.min(MAX_CACHED_ANSWER_BYTES, caps.maxBytes)) return false;
   await db.transaction('rw', db.cache, db.meta, async () => {
+    await flushMarks(db);
     const [old, total] = await Promise.all([db.cache.get(entry.key), readBytes(db)]);
     let size = total - (old?.bytes ?? 0) + bytes;
     await db.cache.put({ ...entry, bytes, lastUsedAt: entry.createdAt });
@@ -86,6 +111,7 @@ export async function storeAnswer(
 /** Drops entries not used for `ttlMs` (an entry used that long ago was created even earlier). */
 export async function pruneCache(db: PaceDB, now: number, ttlMs: number): Promise<number> {
   return db.transaction('rw', db.cache, db.meta, async () => {
+    await flushMarks(db);
     const old = await db.cache.where('lastUsedAt').below(now - Math.max(0, ttlMs)).toArray();
     if (old.length === 0) return 0;
     await db.cache.bulkDelete(old.map((r) => r.key));
@@ -97,6 +123,7 @@ export async function pruneCache(db: PaceDB, now: number, ttlMs: number): Promis
 
 export async function clearCache(db: PaceDB): Promise<number> {
   return db.transaction('rw', db.cache, db.meta, async () => {
+    pendingMarks.delete(db);
     const n = await db.cache.count();
     await db.cache.clear();
     await db.meta.put({ key: 'cacheBytes', value: 0 });

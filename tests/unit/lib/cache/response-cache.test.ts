@@ -42,6 +42,14 @@ describe('response cache', () => {
     expect(await cacheStats(db)).toEqual({ entries: 3, bytes: 6 });
   });
 
+  it('writes "used" marks shortly after a lookup, without a write in the lookup itself', async () => {
+    await storeAnswer(db, entry('a'));
+    expect(await lookupAnswer(db, 'a', T0 + 5 * HOUR, 24 * HOUR)).not.toBeNull();
+    expect((await db.cache.get('a'))?.lastUsedAt).toBe(T0);
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await db.cache.get('a'))?.lastUsedAt).toBe(T0 + 5 * HOUR);
+  });
+
   it('evicts by bytes and keeps the total exact across replacements', async () => {
     const caps = { maxEntries: 100, maxBytes: 100 };
     await storeAnswer(db, entry('a', 'x'.repeat(20), T0), caps); // 40 bytes
