@@ -4,6 +4,7 @@ import { readLimits, readPause, readServerLimits } from '@/lib/limits/limiter-st
 import type { Limits } from '@/lib/limits/plans';
 import { queueView, type QueueView } from '@/lib/queue/queue-view';
 import { ACTIVE_JOB_STATES, getDb } from '@/lib/storage/db';
+import { isJob } from '@/lib/storage/row-guards';
 
 /** The clock, ticking every `everyMs`, for countdowns. */
 export function useNow(everyMs = 1000): number {
@@ -25,7 +26,7 @@ export function useQueue(): { view: QueueView; limits: Limits; now: number } | n
       pause: await readPause(db),
       server: await readServerLimits(db),
       counters: await db.counters.toArray(),
-      jobs: await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+      jobs: (await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray()).filter(isJob),
     }));
   }, []);
   return records ? { view: queueView(now, records), limits: records.limits, now } : null;

@@ -8,6 +8,7 @@ import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
 import { readLimits, readWindowState } from '../limits/limiter-store';
 import type { PaceDB } from '../storage/db';
+import { isJob } from '../storage/row-guards';
 
 export interface BadgeTarget {
   show(view: BadgeView): Promise<void>;
@@ -30,7 +31,7 @@ export function toolbarBadge(): BadgeTarget {
 export async function currentBadge(db: PaceDB, now: number): Promise<{ view: BadgeView; nextChangeAt: number }> {
   const limits = await readLimits(db);
   const q = quota(now, limits, await readWindowState(db, now, limits));
-  const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').toArray();
+  const waiting = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray()).filter(isJob);
   const minuteWaits = waiting
     .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth') && j.waitUntil !== undefined && j.waitUntil > now)
     .map((j) => j.waitUntil!);
