@@ -2,12 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { checkContextSize, estimateTokens } from '@/lib/claude/context-size';
 import { contextWindow, DEFAULT_CONTEXT_WINDOW } from '@/lib/claude/models';
-import { PaceFailure, type PaceError } from '@/lib/protocol';
 import type { Settings } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
-import { handlerDeps, snapshot } from './handler-deps';
+import { failure, handlerDeps, snapshot } from './handler-deps';
 
 let server: ClaudeServer;
 let db: PaceDB;
@@ -22,16 +21,6 @@ afterEach(async () => {
 const WINDOW = 1000;
 const make = (overrides: Omit<Partial<HandlerDeps>, 'settings'> & { settings?: Partial<Settings> } = {}) =>
   createHandlers(handlerDeps(db, server.url, { contextWindow: () => WINDOW, settings: { maxTokens: 100 }, ...overrides }));
-
-async function failure(p: Promise<unknown>): Promise<PaceError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PaceFailure) return err.error;
-    throw err;
-  }
-  throw new Error('expected a PaceFailure');
-}
 
 const countRequests = () => server.requests.filter((r) => r.path === '/v1/messages/count_tokens');
 

@@ -2,7 +2,7 @@
 import type { ChatRunner } from '@/lib/background/chat-runner';
 import type { HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
-import type { KeyStatus } from '@/lib/protocol';
+import { PaceFailure, type KeyStatus, type PaceError } from '@/lib/protocol';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import type { PaceDB } from '@/lib/storage/db';
 import { TEST_KEY } from '../../../support/claude-server';
@@ -37,4 +37,15 @@ export async function snapshot(db: PaceDB): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of db.tables) out[table.name] = await table.toArray();
   return out;
+}
+
+/** The refusal a handler rejected with; fails the test if it resolved or threw anything else. */
+export async function failure(p: Promise<unknown>): Promise<PaceError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PaceFailure) return err.error;
+    throw err;
+  }
+  throw new Error('expected a PaceFailure');
 }

@@ -1,16 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
-import { createClaudeClient } from '@/lib/claude/client';
 import type { ModelInfo } from '@/lib/claude/models';
-import { PaceFailure, REQUEST_TYPES, type KeyStatus, type PaceError } from '@/lib/protocol';
+import { REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
 import { readLimits, saveLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
-import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { failure, handlerDeps } from './handler-deps';
 
 let server: ClaudeServer;
 let db: PaceDB;
@@ -40,34 +38,21 @@ function keys(savedKey: string | null = TEST_KEY): HandlerDeps['keys'] {
   };
 }
 
-function make(overrides: Partial<HandlerDeps> = {}, savedKey: string | null = TEST_KEY) {
-  const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
-  return createHandlers({
-    db,
-    runner,
-    pump: async () => {
-      pumps += 1;
-    },
-    settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
-    credentials: async () => (savedKey ? { apiKey: savedKey, baseURL: server.url, demo: false } : null),
-    createClient: createClaudeClient,
-    keys: keys(savedKey),
-    rememberModels: async (m) => {
-      remembered = m;
-    },
-    keyTestTimeoutMs: 2000,
-    ...overrides,
-  });
-}
-
-async function failure(p: Promise<unknown>): Promise<PaceError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PaceFailure) return err.error;
-    throw err;
-  }
-  throw new Error('expected a PaceFailure');
+function make(overrides: Omit<Partial<HandlerDeps>, 'settings'> = {}, savedKey: string | null = TEST_KEY) {
+  return createHandlers(
+    handlerDeps(db, server.url, {
+      pump: async () => {
+        pumps += 1;
+      },
+      credentials: async () => (savedKey ? { apiKey: savedKey, baseURL: server.url, demo: false } : null),
+      keys: keys(savedKey),
+      rememberModels: async (m) => {
+        remembered = m;
+      },
+      keyTestTimeoutMs: 2000,
+      ...overrides,
+    }),
+  );
 }
 
 it('has a handler for every request type the protocol declares, and no other', () => {

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import type { ChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers } from '@/lib/background/handlers';
 import {
   currentCredentials,
@@ -12,16 +11,11 @@ import {
   unlockKey,
 } from '@/lib/background/key-store';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { createClaudeClient } from '@/lib/claude/client';
-import { PaceFailure, type KeyStatus, type PaceError } from '@/lib/protocol';
+import type { KeyStatus, PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-
-// wxt.config.ts defines this for builds only; the key store reads it (the demo backend) on import.
-vi.hoisted(() => {
-  (globalThis as { __PACE_DEMO_URL__?: string }).__PACE_DEMO_URL__ = '';
-});
+import { failure, handlerDeps } from './handler-deps';
 
 const KEY = 'sk-ant-api03-key-store-test-Wx7q';
 const PASS = 'a passphrase long enough';
@@ -37,27 +31,12 @@ afterEach(async () => {
 
 /** The handlers wired to the real key store, as lib/background/app.ts does. */
 function handlers() {
-  const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
-  return createHandlers({
-    db,
-    runner,
-    pump: async () => undefined,
-    settings: async () => DEFAULT_SETTINGS,
-    credentials: currentCredentials,
-    createClient: createClaudeClient,
-    keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
-    rememberModels: async () => undefined,
-  });
-}
-
-async function failure(p: Promise<unknown>): Promise<PaceError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PaceFailure) return err.error;
-    throw err;
-  }
-  throw new Error('expected a PaceFailure');
+  return createHandlers(
+    handlerDeps(db, DEFAULT_SETTINGS.baseURL, {
+      credentials: currentCredentials,
+      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
+    }),
+  );
 }
 
 /** Every value in one storage area, as text, to search for what must not be there. */
