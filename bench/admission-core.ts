@@ -2,17 +2,13 @@
 import { admit, saveLimits } from '../lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '../lib/limits/plans';
 import { PaceDB } from '../lib/storage/db';
+import { percentiles, type Percentiles } from './stats';
 
-export interface Timings {
-  median: number;
-  p99: number;
+export interface Timings extends Percentiles {
   admitted: number;
 }
 
-function summary(samples: number[], admitted: number): Timings {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, admitted };
-}
+const summary = (samples: number[], admitted: number): Timings => ({ ...percentiles(samples), admitted });
 
 export async function benchAdmission(count = 10_000, durability?: 'default' | 'relaxed'): Promise<{ admission: Timings; baseline: Timings }> {
   const db = new PaceDB(`bench-${Date.now()}-${Math.random()}`, { durability });

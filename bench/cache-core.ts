@@ -6,17 +6,13 @@
 import { cacheKey, type CacheableRequest } from '../lib/cache/cache-key';
 import { lookupAnswer, storeAnswer } from '../lib/cache/response-cache';
 import { PaceDB } from '../lib/storage/db';
+import { percentiles, type Percentiles } from './stats';
 
-export interface LookupTimings {
-  median: number;
-  p99: number;
+export interface LookupTimings extends Percentiles {
   hits: number;
 }
 
-function summary(samples: number[], hits: number): LookupTimings {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.floor(sorted.length * 0.99)]!, hits };
-}
+const summary = (samples: number[], hits: number): LookupTimings => ({ ...percentiles(samples), hits });
 
 const HOUR = 3_600_000;
 

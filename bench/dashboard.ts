@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { launchChromiumWithExtension } from '../tests/e2e/support/chromium';
+import { percentiles } from './stats';
 
 const OUT = '.tmp/bench-ext';
 
@@ -20,7 +21,7 @@ async function paintTimes(page: Page, loads: number): Promise<number[]> {
   return times;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => percentiles(xs).median;
 
 export async function benchDashboard(rows = 100_000, loads = 7): Promise<{ empty: number[]; full: number[]; seeded: { rows: number; days: number; months: number } } | string> {
   const built = spawnSync('npx', ['wxt', 'build'], { env: { ...process.env, PACE_OUT_DIR: OUT }, encoding: 'utf8' });

@@ -1,0 +1,10 @@
+/** The figures every benchmark prints: the median and the 99th percentile of its samples. */
+export interface Percentiles {
+  median: number;
+  p99: number;
+}
+
+export function percentiles(samples: number[]): Percentiles {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! };
+}
