@@ -11,9 +11,7 @@ beforeAll(async () => {
   server = await startClaudeServer();
   browser = await launchChromiumWithExtension();
   const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
-  await options.saveKey(TEST_KEY);
-  await options.setBaseURL(server.url);
-  await options.saveSettings();
+  await options.connect(TEST_KEY, server.url);
   await options.page.close();
   popup = new Popup(await browser.open('popup.html'));
 });

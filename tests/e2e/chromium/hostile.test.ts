@@ -31,9 +31,7 @@ beforeAll(async () => {
     }).observe({ type: 'longtask', buffered: true });
   });
   const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
-  await options.saveKey(TEST_KEY);
-  await options.setBaseURL(server.url);
-  await options.saveSettings();
+  await options.connect(TEST_KEY, server.url);
   // The corpus sends many messages in a minute: limits that never hold one back.
   await (await options.setLimits(1_000, 100_000)).waitFor();
   await options.page.close();

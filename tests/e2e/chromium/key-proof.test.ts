@@ -75,9 +75,7 @@ describe('the key never leaves the background (real Chromium)', () => {
 
     // Set the key and the base URL as a user would; test the key too.
     const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
-    await options.saveKey(KEY);
-    await options.setBaseURL(server.url);
-    expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
+    expect(await (await options.connect(KEY, server.url)).textContent()).toMatch(/^Saved\./);
     await (await options.testKey()).getByText('The key works').waitFor();
 
     // Chat, a retry of an answer, an error (the API refuses with 401), a transient failure retried by itself.

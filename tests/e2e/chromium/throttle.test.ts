@@ -36,9 +36,7 @@ async function stopServiceWorker(popup: Popup) {
 describe('the throttle in real Chromium: 3 requests a minute', () => {
   it('queues 7 messages, sends at most 3 in any 60 s, survives a stopped worker, and counts exactly', async () => {
     const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
-    await options.saveKey(TEST_KEY);
-    await options.setBaseURL(server.url);
-    await options.saveSettings();
+    await options.connect(TEST_KEY, server.url);
     const saved = await options.setLimits(3, 100);
     expect(await saved.textContent()).toContain('Saved');
     await options.page.close();

@@ -16,9 +16,7 @@ beforeAll(async () => {
   server = await startClaudeServer();
   browser = await launchChromiumWithExtension();
   const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
-  await options.saveKey(TEST_KEY);
-  await options.setBaseURL(server.url);
-  expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
+  expect(await (await options.connect(TEST_KEY, server.url)).textContent()).toMatch(/^Saved\./);
   await options.page.close();
 });
 afterAll(async () => {

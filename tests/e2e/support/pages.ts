@@ -60,6 +60,13 @@ export class OptionsPage {
     return this.page.getByTestId('limits-message');
   }
 
+  /** What most tests start with: save the key, point Pace at the local server, save the settings. */
+  async connect(key: string, baseURL: string) {
+    await this.saveKey(key);
+    await this.setBaseURL(baseURL);
+    return this.saveSettings();
+  }
+
   async saveSettings() {
     await this.page.getByRole('button', { name: 'Save settings' }).click();
     await this.settingsMessage().waitFor();
