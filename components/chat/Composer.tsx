@@ -33,8 +33,8 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean
   const submit = async () => {
     const sent = text;
     if (await onSend(sent)) {
+      // The effect above saves the emptied box; what was typed meanwhile stays, here and in the draft.
       setText((current) => (current === sent ? '' : current));
-      await draftItem.setValue('');
     }
   };
 

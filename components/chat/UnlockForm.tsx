@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
+import { FieldError } from '@/components/ui/FieldError';
 import type { KeyStatus } from '@/lib/protocol';
 
 /**
@@ -52,11 +53,7 @@ export function UnlockForm({ client, last4, onUnlocked }: { client: BackgroundCl
           {busy ? 'Unlocking…' : 'Unlock'}
         </button>
       </div>
-      {error && (
-        <p className="field-error" role="alert" data-testid="unlock-error">
-          {error}
-        </p>
-      )}
+      <FieldError error={error} testId="unlock-error" />
     </form>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { KeepKey, KeyStatus, PaceError } from '@/lib/protocol';
+import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';
 
 type TestState =
@@ -120,11 +121,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
           {shown ? 'Hide' : 'Show'}
         </button>
       </div>
-      {errors.key && (
-        <p className="field-error" role="alert" data-testid="key-error">
-          {errors.key}
-        </p>
-      )}
+      <FieldError error={errors.key} testId="key-error" />
       <div className="row" role="radiogroup" aria-label="Keep the key">
         <span>Keep the key:</span>
         {(
@@ -193,11 +190,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
               }}
             />
           </div>
-          {(errors.passphrase ?? errors.confirm) && (
-            <p className="field-error" role="alert" data-testid="passphrase-error">
-              {errors.passphrase ?? errors.confirm}
-            </p>
-          )}
+          <FieldError error={errors.passphrase ?? errors.confirm} testId="passphrase-error" />
         </>
       )}
       <div className="row">

@@ -1,12 +1,5 @@
 /** Pieces shared by the options page's forms. */
-
-export function FieldError({ error }: { error: string | undefined }) {
-  return error ? (
-    <p className="field-error" role="alert">
-      {error}
-    </p>
-  ) : null;
-}
+export { FieldError } from '../ui/FieldError';
 
 /** The form's save button, and what the save said (an error in red). */
 export function SaveRow({ label, onSave, message, failed, testId }: { label: string; onSave: () => void; message: string | null; failed: boolean; testId: string }) {

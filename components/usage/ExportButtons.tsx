@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { getDb } from '@/lib/storage/db';
+import { FieldError } from '@/components/ui/FieldError';
 import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
 
 function download(text: string, type: string, name: string) {
@@ -41,11 +42,7 @@ export function ExportButtons() {
       <button type="button" disabled={busy} onClick={() => void exportAs('json')}>
         Export JSON
       </button>
-      {error && (
-        <p className="field-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FieldError error={error} />
     </div>
   );
 }
