@@ -92,6 +92,8 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
       setStatus(r.data);
       setTest({ kind: 'idle' });
       setSaved(false);
+    } else {
+      setErrors({ key: r.error.message });
     }
   };
 

@@ -2,12 +2,14 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import { formatCount } from '@/lib/limits/format';
 import { readLimits } from '@/lib/limits/limiter-store';
-import { PLANS, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
+import { PLANS, type Limits, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
-import { FieldError, SaveRow } from './form-parts';
+import { FieldError, notSaved, SaveRow } from './form-parts';
 
 type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string };
+
+const toDraft = (l: Limits): Draft => ({ ...l, perMinute: String(l.perMinute), perMonth: String(l.perMonth) });
 
 /** The plan picker and its figures; the background validates and applies them at once. */
 export function LimitsForm({ client }: { client: BackgroundClient }) {
@@ -17,7 +19,7 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
   const [message, setMessage] = useState<string | null>(null);
 
   useEffect(() => {
-    if (saved && !draft) setDraft({ ...saved, perMinute: String(saved.perMinute), perMonth: String(saved.perMonth) });
+    if (saved && !draft) setDraft(toDraft(saved));
   }, [saved, draft]);
 
   if (!draft) return null;
@@ -35,12 +37,12 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
   const save = async () => {
     const r = await client.request('limits.save', draft satisfies LimitsInput);
     if (r.ok) {
-      setDraft({ ...r.data, perMinute: String(r.data.perMinute), perMonth: String(r.data.perMonth) });
+      setDraft(toDraft(r.data));
       setErrors({});
       setMessage('Saved: the new limits apply at once, to waiting messages too.');
     } else {
       setErrors(r.error.fields ?? {});
-      setMessage(`Nothing was saved: ${r.error.message}`);
+      setMessage(notSaved(r.error.message));
     }
   };
 
@@ -75,7 +77,7 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
         <input type="checkbox" checked={draft.smooth} onChange={(e) => change({ smooth: e.target.checked })} />
         Smooth: spread requests evenly (one every 60/N seconds) instead of a burst of N
       </label>
-      <SaveRow label="Save limits" onSave={() => void save()} message={message} failed={Object.keys(errors).length > 0} testId="limits-message" />
+      <SaveRow label="Save limits" onSave={() => void save()} message={message} testId="limits-message" />
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
 import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
 import { settingsItem } from '@/lib/storage/settings';
-import { FieldError, SaveRow } from './form-parts';
+import { FieldError, notSaved, SaveRow } from './form-parts';
 
 type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
 
@@ -36,21 +36,32 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
     const checked = checkSettings(draft);
     if (!checked.ok) {
       setErrors(checked.errors);
-      setMessage('Nothing was saved: fix the fields marked below.');
+      setMessage(notSaved('fix the fields marked below.'));
       return;
     }
     // A new origin needs the user's permission, asked for from this click before any await.
     const origin = new URL(checked.value.baseURL).origin;
     const asked = origin === new URL(DEFAULT_BASE_URL).origin ? null : browser.permissions.request({ origins: [`${origin}/*`] });
-    void settingsItem.setValue(checked.value).then(() => {
-      setDraft(toDraft(checked.value));
-      setErrors({});
-      setMessage('Saved.');
-    });
+    const saving = settingsItem.setValue(checked.value).then(
+      () => {
+        setDraft(toDraft(checked.value));
+        setErrors({});
+        setMessage('Saved.');
+        return true;
+      },
+      (err: unknown) => {
+        setMessage(notSaved(err instanceof Error ? err.message : String(err)));
+        return false;
+      },
+    );
+    // The permission's answer is told after the save's, so "Saved." never hides it. (Headless
+    // Firefox never answers; the save is shown regardless.)
     asked?.then(
-      (granted) =>
-        !granted &&
-        setMessage(`Saved. Access to ${origin} was not granted: Pace can reach it only if that server allows cross-origin requests.`),
+      async (granted) => {
+        if (!granted && (await saving)) {
+          setMessage(`Saved. Access to ${origin} was not granted: Pace can reach it only if that server allows cross-origin requests.`);
+        }
+      },
       (err: unknown) => console.warn('[pace] permission request failed', err),
     );
   };
@@ -101,7 +112,7 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
         <FieldError error={errors.extraHeaders} />
       </details>
 
-      <SaveRow label="Save settings" onSave={save} message={message} failed={Object.values(errors).some(Boolean)} testId="settings-message" />
+      <SaveRow label="Save settings" onSave={save} message={message} testId="settings-message" />
     </section>
   );
 }

@@ -4,7 +4,7 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { checkUsagePrefs, type UsagePrefs, type UsagePrefsErrors } from '@/lib/settings/usage-prefs';
 import { getDb } from '@/lib/storage/db';
 import { usagePrefsItem } from '@/lib/storage/settings';
-import { FieldError, SaveRow } from './form-parts';
+import { FieldError, notSaved, SaveRow } from './form-parts';
 
 type Draft = { cacheHours: string; retentionDays: string; alerts: UsagePrefs['alerts'] };
 
@@ -40,13 +40,13 @@ export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
     const checked = checkUsagePrefs(draft);
     if (!checked.ok) {
       setErrors(checked.errors);
-      setMessage('Nothing was saved: fix the fields marked below.');
+      setMessage(notSaved('fix the fields marked below.'));
       return;
     }
-    void usagePrefsItem.setValue(checked.value).then(() => {
+    usagePrefsItem.setValue(checked.value).then(() => {
       setDraft(toDraft(checked.value));
       setMessage(checked.value.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
-    });
+    }, (err: unknown) => setMessage(notSaved(err instanceof Error ? err.message : String(err))));
   };
 
   const clear = async () => {
@@ -84,7 +84,7 @@ export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
           </label>
         ))}
       </fieldset>
-      <SaveRow label="Save" onSave={save} message={message} failed={Object.keys(errors).length > 0} testId="usage-prefs-message" />
+      <SaveRow label="Save" onSave={save} message={message} testId="usage-prefs-message" />
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { readLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import type { Limits } from '@/lib/limits/plans';
 import { getDb, type PaceDB } from '@/lib/storage/db';
-import { SERIES_DAYS, summarize, type UsageSummary } from '@/lib/usage/summary';
+import { SERIES_DAYS, summarize, withTitles, type UsageSummary } from '@/lib/usage/summary';
 import { dayKey } from '@/lib/usage/totals';
 import { useNow } from '../quota/use-queue';
 
@@ -14,7 +14,7 @@ const REFRESH_MS = 10 * 60_000;
  * The dashboard's model, live: reads only the day and month totals (never the raw `usage` rows,
  * which may hold 100,000 rows) and the titles of the few conversations it names.
  */
-export async function loadUsageSummary(db: PaceDB, now: number): Promise<{ summary: UsageSummary; limits: Limits }> {
+async function loadUsageSummary(db: PaceDB, now: number): Promise<{ summary: UsageSummary; limits: Limits }> {
   return db.transaction('r', [db.meta, db.usageDays, db.usageMonths, db.conversations], async () => {
     const limits = await readLimits(db);
     const first = new Date(now);
@@ -23,13 +23,12 @@ export async function loadUsageSummary(db: PaceDB, now: number): Promise<{ summa
       db.usageDays.where('day').between(from, dayKey(now), true, true).toArray(),
       db.usageMonths.get(monthWindow(now, limits.monthStart).key),
     ]);
-    const untitled = summarize({ days, month, limits, now });
-    const ids = untitled.topConversations.map((c) => c.id);
-    if (ids.length === 0) return { summary: untitled, limits };
-    const conversations = await db.conversations.bulkGet(ids);
+    const summary = summarize({ days, month, limits, now });
+    const ids = summary.topConversations.map((c) => c.id);
+    if (ids.length === 0) return { summary, limits };
     const titles: Record<string, string> = {};
-    for (const c of conversations) if (c) titles[c.id] = c.title;
-    return { summary: summarize({ days, month, limits, now, titles }), limits };
+    for (const c of await db.conversations.bulkGet(ids)) if (c) titles[c.id] = c.title;
+    return { summary: withTitles(summary, titles), limits };
   });
 }
 

@@ -86,6 +86,11 @@ export interface SummaryInput {
   titles?: Record<string, string>;
 }
 
+/** The summary with the conversations' titles filled in (known only once their ids are). */
+export function withTitles(summary: UsageSummary, titles: Record<string, string>): UsageSummary {
+  return { ...summary, topConversations: summary.topConversations.map((c) => ({ ...c, title: titles[c.id] ?? null })) };
+}
+
 export function summarize({ days, month, limits, now, titles = {} }: SummaryInput): UsageSummary {
   const window = monthWindow(now, limits.monthStart);
   const daysInMonth = Math.round((window.end - window.start) / DAY_MS);
@@ -102,11 +107,11 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
     .filter(([, cost]) => cost > 0)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, TOP_CONVERSATIONS)
-    .map(([id, costUsd]) => ({ id, title: titles[id] ?? null, costUsd }));
+    .map(([id, costUsd]) => ({ id, title: null, costUsd }));
 
   const empty = !month?.requests && !month?.cacheHits && series.every((d) => d.requests === 0 && d.cacheHits === 0);
 
-  return {
+  return withTitles({
     empty,
     days: series,
     dailyPace,
@@ -131,7 +136,7 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
     topConversations,
     cache: { hits: month?.cacheHits ?? 0, savedUsd: month?.savedUsd ?? 0 },
     suggestion: suggest(limits, projection.requests, used, weekRateLimited, weekRequests),
-  };
+  }, titles);
 }
 
 function lastDays(days: UsageDay[], now: number, pace: number): DayPoint[] {
