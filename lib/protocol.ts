@@ -112,17 +112,6 @@ export type BackgroundToPage =
 
 export type Handlers = { [K in RequestType]: (payload: RequestOf<K>) => Promise<ReplyOf<K>> };
 
-export function ok<T>(data: T): Result<T> {
-  return { ok: true, data };
-}
-
-export function fail(code: ErrorCode, message: string, extra: Partial<PaceError> = {}): {
-  ok: false;
-  error: PaceError;
-} {
-  return { ok: false, error: { code, message, ...extra } };
-}
-
 /** Thrown by handlers for an expected, user-facing refusal; the port server turns it into a reply. */
 export class PaceFailure extends Error {
   constructor(readonly error: PaceError) {

@@ -58,7 +58,8 @@ export function createBackgroundApp() {
     blocker: keyBlocker,
     failJob: (job, error) => endJob(db, job.id, 'failed', { status: 'error', error }),
     async startJob(job) {
-      if ((await settings()).combineWaiting) await combineWaiting(db, job);
+      // Combining only saves quota: if it fails, the job goes as it is.
+      if ((await settings()).combineWaiting) await combineWaiting(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
       void badge.refresh();
       await runner.start(job);
     },
@@ -101,7 +102,10 @@ export function createBackgroundApp() {
     await pruneUsage(db, now, prefs.retentionDays);
     await pruneCache(db, now, prefs.cacheHours * 60 * 60 * 1000);
   }
-  usagePrefsItem.watch(() => void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err)));
+  usagePrefsItem.watch((next, before) => {
+    if (next.retentionDays === before?.retentionDays && next.cacheHours === before?.cacheHours) return;
+    void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err));
+  });
 
   async function scheduleMonthTurn() {
     const limits = await readLimits(db);
@@ -121,9 +125,11 @@ export function createBackgroundApp() {
     },
     /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
     async start() {
-      await recoverAfterRestart(db);
-      await pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune old usage and cache entries', err));
-      await scheduleMonthTurn();
+      // Each step may fail on its own; the queue runs whatever happened before it.
+      const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
+      await recoverAfterRestart(db).catch(warn('recover jobs cut off by a restart'));
+      await pruneStorage().catch(warn('prune old usage and cache entries'));
+      await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();
     },
   };

@@ -312,7 +312,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await run(job, controller);
       } catch (err) {
         log('answer could not run', err);
-        await endJob(db, job.id, 'failed', { status: 'error', error: toPaceError(err, 'chat', '') }).catch((e: unknown) =>
+        // Not an API failure (those end inside run): say what broke rather than blame the connection.
+        const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
+        await endJob(db, job.id, 'failed', { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
       } finally {

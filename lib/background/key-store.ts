@@ -115,6 +115,8 @@ export async function currentCredentials(): Promise<(Credentials & { demo: boole
 
 /** Why nothing can be sent right now (no key, or a key still locked), or null when a call can be made. */
 export async function keyBlocker(): Promise<PaceError | null> {
-  if (await currentCredentials()) return null;
-  return (await keyStatus()).locked ? LOCKED_ERROR : NO_KEY_ERROR;
+  // One read of the key items (it runs on every pump with work to do), the same answer as currentCredentials.
+  const s = await current();
+  if (s.kind === 'sealed' && s.key === null) return LOCKED_ERROR;
+  return s.kind === 'none' && DEMO_URL === '' ? NO_KEY_ERROR : null;
 }

@@ -134,10 +134,13 @@ export async function cancelQueued(db: PaceDB, id: string): Promise<boolean> {
 
 /** Cancels every job that has not been sent yet; returns how many. */
 export async function clearQueue(db: PaceDB): Promise<number> {
-  const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
-  let cancelled = 0;
-  for (const id of waiting) if (await cancelQueued(db, id)) cancelled += 1;
-  return cancelled;
+  // One transaction for the lot: open pages see the queue empty at once, not job by job.
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
+    let cancelled = 0;
+    for (const id of waiting) if (await cancelQueued(db, id)) cancelled += 1;
+    return cancelled;
+  });
 }
 
 /**

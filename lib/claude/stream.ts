@@ -53,8 +53,11 @@ export function applyStreamEvent(state: AssembledAnswer, event: RawMessageStream
     case 'content_block_delta': {
       if (event.delta.type !== 'text_delta') return state;
       const blocks = state.blocks.slice();
+      const last = event.index === blocks.length - 1 && blocks[event.index] !== undefined;
       blocks[event.index] = (blocks[event.index] ?? '') + event.delta.text;
-      return { ...state, blocks, text: joinBlocks(blocks) };
+      // Text only grows at the end of the last block: append, rather than join every block again
+      // for each of an answer's thousands of deltas.
+      return { ...state, blocks, text: last ? state.text + event.delta.text : joinBlocks(blocks) };
     }
     case 'message_delta':
       return {

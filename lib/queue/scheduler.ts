@@ -9,16 +9,18 @@ import { admit } from '../limits/limiter-store';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
-import { heldUntil, nextCandidates } from './job-states';
+import { heldUntil, isWaiting, nextCandidates } from './job-states';
 
 const OFFLINE_RECHECK_MS = 2000;
+
+const START_FAILED: PaceError = { code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' };
 
 export interface SchedulerDeps {
   db: PaceDB;
   now: () => number;
   /** Why nothing can be sent at all right now (no key), checked before anything is counted. */
   blocker: () => Promise<PaceError | null>;
-  /** Called right after admission, with the job already `sending`; resolves when it has ended. */
+  /** Called right after admission, with the job already `sending`; resolves when it has ended, rejects only if it never started. */
   startJob: (job: Job) => Promise<void>;
   /** Fails a job that could not be offered (blocker), without counting it. */
   failJob: (job: Job, error: PaceError) => Promise<void>;
@@ -66,7 +68,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       await db.jobs
         .where('id')
         .anyOf(candidates.map((j) => j.id))
-        .and((j) => j.state === 'queued' || j.state === 'waiting')
+        .and((j) => isWaiting(j.state))
         .modify({ state: 'waiting', waitReason: 'offline', waitUntil: undefined });
       // The 'online' event wakes the queue too, but not every browser fires it in a worker: look again soon.
       wake = Math.min(now + OFFLINE_RECHECK_MS, wake ?? Infinity);
@@ -81,7 +83,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         if (decision.ok) {
           deps
             .startJob({ ...job, state: 'sending', attempts: job.attempts + 1 })
-            .catch((err: unknown) => log('a job ended with an unexpected error', err))
+            // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
+            .catch(async (err: unknown) => {
+              log('a job could not start', err);
+              await deps.failJob(job, START_FAILED);
+            })
+            .catch((err: unknown) => log('could not record that a job failed to start', err))
             .finally(() => void pump());
           continue;
         }
@@ -89,12 +96,14 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await db.jobs
           .where('id')
           .equals(job.id)
-          .and((j) => j.state === 'queued' || j.state === 'waiting')
+          .and((j) => isWaiting(j.state))
           .modify({ state: 'waiting', waitUntil: decision.retryAt, waitReason: decision.reason });
         wake = Math.min(decision.retryAt, wake ?? Infinity);
         // First in, first out: nobody overtakes the job the limiter just held back.
         break;
       }
+      // Only `maxActive` jobs are offered a run: the rest of those refused go in the next runs.
+      if (blocked) void pump();
     }
     deps.wakeAt(wake);
     deps.changed();

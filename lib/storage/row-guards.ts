@@ -4,7 +4,7 @@
  * keeps the good rows and warns once per bad one, naming the table, the id and what is wrong
  * (never the row's text). Each `*Problem` function returns null for a good row, else the reason.
  */
-import type { ChatMessage, Conversation, Job, JobState, MessageStatus } from './db';
+import type { Job, JobState, MessageStatus } from './db';
 
 type Row = Record<string, unknown>;
 
@@ -53,8 +53,6 @@ export function jobProblem(row: unknown): string | null {
   ]);
 }
 
-export const isConversation = (row: unknown): row is Conversation => conversationProblem(row) === null;
-export const isChatMessage = (row: unknown): row is ChatMessage => messageProblem(row) === null;
 export const isJob = (row: unknown): row is Job => jobProblem(row) === null;
 
 export type GuardedTable = 'conversations' | 'messages' | 'jobs';

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { describe, expect, it } from 'vitest';
@@ -73,5 +74,25 @@ describe('applyStreamEvent', () => {
       content_block: { type: 'thinking', thinking: '', signature: '' },
     } as RawMessageStreamEvent;
     expect(applyStreamEvent(emptyAnswer(), e).text).toBe('');
+  });
+});
+
+describe('applyStreamEvent text', () => {
+  it('equals every text block joined, whatever order the deltas of several blocks come in (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 5 })), { maxLength: 40 }), (deltas) => {
+        let state = emptyAnswer();
+        const started = new Set<number>();
+        for (const [index, text] of deltas) {
+          if (!started.has(index)) {
+            started.add(index);
+            state = applyStreamEvent(state, { type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } } as RawMessageStreamEvent);
+          }
+          state = applyStreamEvent(state, { type: 'content_block_delta', index, delta: { type: 'text_delta', text } } as RawMessageStreamEvent);
+          expect(state.text).toBe(state.blocks.filter((b) => b !== undefined).join('\n\n'));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

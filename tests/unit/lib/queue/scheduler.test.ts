@@ -151,4 +151,19 @@ describe('scheduler', () => {
     await s.pump();
     expect(started).toContain(late.assistantMessageId);
   });
+
+  it('fails every waiting job when nothing can be sent, not only the first maxActive', async () => {
+    const asked = [await ask('a'), await ask('b'), await ask('c'), await ask('d')];
+    const noKey: PaceError = { code: 'no_key', message: 'No API key is set.' };
+    await scheduler({ maxActive: 2, blocker: async () => noKey }).pump();
+    await expect.poll(async () => (await db.jobs.toArray()).map((j) => j.state)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    for (const a of asked) expect((await db.messages.get(a.assistantMessageId))?.error).toEqual(noKey);
+  });
+
+  it('a job that could not start is failed with a message, not left sending', async () => {
+    const a = await ask('a');
+    await scheduler({ startJob: async () => Promise.reject(new Error('settings unreadable')) }).pump();
+    await expect.poll(async () => (await db.jobs.get(a.assistantMessageId))?.state).toBe('failed');
+    expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({ code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' });
+  });
 });
