@@ -38,14 +38,14 @@ export default tseslint.config(
   },
   {
     // Pages never touch background-only modules: the key, the runner, the SDK client.
-    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**'],
+    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['@/lib/background/*', '**/lib/background/*'], message: 'Background-only module: talk to it through lib/protocol.ts.' },
-            { group: ['@/lib/claude/client', '@/lib/claude/errors', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*'], message: 'Only the background calls the API.' },
+            { group: ['@/lib/claude/client', '@/lib/claude/errors', '**/lib/claude/client', '**/lib/claude/errors', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*'], message: 'Only the background calls the API.' },
           ],
         },
       ],

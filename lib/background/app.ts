@@ -46,7 +46,7 @@ export function createBackgroundApp() {
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     usagePrefs,
-    onRefused: (waitText) => void alerts.refused(waitText),
+    onRefused: (reason, waitText) => void alerts.refused(reason, waitText),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
     online: () => navigator.onLine,
   });

@@ -7,7 +7,7 @@ import { APIError, type default as Anthropic } from '@anthropic-ai/sdk';
 import type { Credentials } from '../claude/client';
 import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
-import { formatReset } from '../limits/format';
+import { formatReset, formatWait } from '../limits/format';
 import { pauseAll, saveServerLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
@@ -22,6 +22,7 @@ import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
 import { recordUsage } from '../usage/ledger-store';
+import type { Refusal } from '../usage/alerts';
 import { estimateCost } from '../usage/prices';
 import type { KeepAlive } from './keep-alive';
 
@@ -34,7 +35,7 @@ export interface RunnerDeps {
   createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
   publish: (event: PaceEvent) => void;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
-  onRefused?: (waitText: string | null) => void;
+  onRefused?: (reason: Refusal, waitText: string | null) => void;
   keepAlive: KeepAlive;
   now?: () => number;
   random?: () => number;
@@ -148,7 +149,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     feed();
     try {
       const { data: stream, response } = await deps
-        .createClient(creds, parseHeaderLines(settings.extraHeaders ?? '').headers)
+        .createClient(creds, parseHeaderLines(settings.extraHeaders).headers)
         .messages.create({ ...request, stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
@@ -276,15 +277,15 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     if (step.action === 'pause') {
       const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
       await pauseAll(db, { until: step.until, reason: 'spend_limit', message });
-      deps.onRefused?.(`until ${formatReset(step.until, 'utc')}`);
+      deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
       await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
       return;
     }
     const waitMs = step.at - t;
     if (step.pauseAll) {
-      const message = `Anthropic asked us to wait ${Math.ceil(waitMs / 1000)} s.`;
+      const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
       await pauseAll(db, { until: step.at, reason: 'rate_limited', message });
-      deps.onRefused?.(`${Math.ceil(waitMs / 1000)} s`);
+      deps.onRefused?.('rate_limited', formatWait(waitMs));
       await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
       return;
     }

@@ -87,7 +87,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     };
     const error = await checkContextSize(request, async () => {
       try {
-        const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders ?? '').headers);
+        const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders).headers);
         return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
       } catch (err) {
         // The estimate decides; a wrong one is caught by the API when the request is sent.

@@ -10,7 +10,7 @@ import { readLimits, readWindowState } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { AlertState, PaceDB } from '../storage/db';
-import { alertText, dueAlerts, refusalAlertDue, refusalAlertText } from '../usage/alerts';
+import { alertText, dueAlerts, refusalAlertDue, refusalAlertText, type Refusal } from '../usage/alerts';
 
 export interface Notify {
   (id: string, title: string, message: string): Promise<void>;
@@ -27,8 +27,8 @@ export interface UsageAlertDeps {
 export interface UsageAlerts {
   /** Looks at this month's count and shows any threshold alert due; safe to call on every change. */
   checkUsage(): Promise<void>;
-  /** Anthropic refused a request (429 or the spend cap); `waitText` says for how long. */
-  refused(waitText: string | null): Promise<void>;
+  /** Anthropic refused a request (429 or the spend cap); `waitText` says for how long, or until when. */
+  refused(reason: Refusal, waitText: string | null): Promise<void>;
 }
 
 async function readState(db: PaceDB): Promise<AlertState | null> {
@@ -67,7 +67,7 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
 
   return {
     checkUsage,
-    async refused(waitText) {
+    async refused(reason, waitText) {
       try {
         if (!(await deps.prefs()).alerts.refused) return;
         const t = now();
@@ -78,7 +78,7 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
           return true;
         });
         if (!due) return;
-        const { title, body } = refusalAlertText(waitText);
+        const { title, body } = refusalAlertText(reason, waitText);
         await deps.notify(`pace-refused-${t}`, title, body);
       } catch (err) {
         log('could not show the refusal alert', err);

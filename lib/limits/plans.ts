@@ -1,4 +1,7 @@
 /** The request limits a user can pick, and their validation. */
+import { capital, parseWholeNumber } from '../settings/validate';
+import { formatCount } from './format';
+
 export type PlanId = 'free' | 'paid' | 'custom';
 export type MonthStart = 'utc' | 'local';
 
@@ -30,16 +33,13 @@ export type LimitsInput = { plan: string; perMinute: string | number; perMonth: 
 export type LimitsErrors = Partial<Record<'plan' | 'perMinute' | 'perMonth' | 'monthStart', string>>;
 
 function wholeNumber(label: string, raw: string | number, max: number): number | string {
-  const text = String(raw).trim();
-  if (text === '') return `Enter ${label}.`;
-  if (!/^-?\d+$/.test(text)) return `${capital(label)} must be a whole number, not "${text.slice(0, 20)}".`;
-  const n = Number(text);
-  if (n < 1) return `${capital(label)} must be at least 1 (got ${text.slice(0, 20)}).`;
-  if (n > max) return `${capital(label)} can be at most ${max.toLocaleString('en-US')}.`;
+  const parsed = parseWholeNumber(raw, label);
+  if (!parsed.ok) return parsed.message;
+  const n = parsed.value;
+  if (n < 1) return `${capital(label)} must be at least 1 (got ${String(raw).trim().slice(0, 20)}).`;
+  if (n > max) return `${capital(label)} can be at most ${formatCount(max)}.`;
   return n;
 }
-
-const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
 /** Checks the limits form; a named plan takes its own figures, Custom takes the typed ones. */
 export function checkLimits(input: LimitsInput): { ok: true; value: Limits } | { ok: false; errors: LimitsErrors } {

@@ -2,6 +2,9 @@
  * The user's choices for the response cache, the usage ledger and the usage alerts, and their
  * validation. Kept in extension storage next to the chat settings (lib/storage/settings.ts).
  */
+import { formatCount } from '../limits/format';
+import { capital, parseWholeNumber, type Checked } from './validate';
+
 export interface UsagePrefs {
   /** How long an answer stays in the response cache; 0 turns the cache off. */
   cacheHours: number;
@@ -35,15 +38,10 @@ export interface UsagePrefsInput {
 
 export type UsagePrefsErrors = Partial<Record<'cacheHours' | 'retentionDays', string>>;
 
-function wholeNumber(input: string | number, what: string, min: number, max: number): { ok: true; value: number } | { ok: false; message: string } {
-  const text = String(input).trim();
-  if (text === '') return { ok: false, message: `Enter ${what}.` };
-  if (!/^-?\d+$/.test(text)) return { ok: false, message: `${what[0]!.toUpperCase()}${what.slice(1)} must be a whole number, not "${text.slice(0, 20)}".` };
-  const n = Number(text);
-  if (n < min || n > max) {
-    return { ok: false, message: `${what[0]!.toUpperCase()}${what.slice(1)} must be between ${min.toLocaleString('en-US')} and ${max.toLocaleString('en-US')} (got ${text.slice(0, 20)}).` };
-  }
-  return { ok: true, value: n };
+function wholeNumber(input: string | number, what: string, min: number, max: number): Checked<number> {
+  const parsed = parseWholeNumber(input, what);
+  if (!parsed.ok || (parsed.value >= min && parsed.value <= max)) return parsed;
+  return { ok: false, message: `${capital(what)} must be between ${formatCount(min)} and ${formatCount(max)} (got ${String(input).trim().slice(0, 20)}).` };
 }
 
 export function checkUsagePrefs(input: UsagePrefsInput): { ok: true; value: UsagePrefs } | { ok: false; errors: UsagePrefsErrors } {

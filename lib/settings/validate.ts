@@ -34,6 +34,16 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 const good = <T>(value: T): Checked<T> => ({ ok: true, value });
 const bad = <T>(message: string): Checked<T> => ({ ok: false, message });
 
+export const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
+/** A typed whole number, or the message for an empty or non-whole one; `label` names the field ("requests per minute"). */
+export function parseWholeNumber(raw: string | number, label: string): Checked<number> {
+  const text = String(raw).trim();
+  if (text === '') return bad(`Enter ${label}.`);
+  if (!/^-?\d+$/.test(text)) return bad(`${capital(label)} must be a whole number, not "${text.slice(0, 20)}".`);
+  return good(Number(text));
+}
+
 export function checkBaseURL(input: string): Checked<string> {
   const text = input.trim();
   if (text === '') return good(DEFAULT_BASE_URL);

@@ -11,19 +11,17 @@
  * - when one check passes several enabled thresholds at once (say the limit was lowered), only the
  *   highest fires: one notification, not three. The lower ones are marked as passed.
  */
+import { formatCount } from '../limits/format';
+import type { UsagePrefs } from '../settings/usage-prefs';
+import type { AlertState as StoredAlertState } from '../storage/db';
+
 export type Threshold = 80 | 95 | 100;
 export const THRESHOLDS: readonly Threshold[] = [80, 95, 100];
 
-export interface AlertState {
-  month: string;
-  fired: number[];
-}
+/** What was shown this month: the stored record (lib/storage/db.ts) without the refusal time. */
+export type AlertState = Pick<StoredAlertState, 'month' | 'fired'>;
 
-export interface AlertToggles {
-  at80: boolean;
-  at95: boolean;
-  at100: boolean;
-}
+export type AlertToggles = Pick<UsagePrefs['alerts'], 'at80' | 'at95' | 'at100'>;
 
 const enabledFor = (t: Threshold, e: AlertToggles) => (t === 80 ? e.at80 : t === 95 ? e.at95 : e.at100);
 
@@ -50,25 +48,35 @@ export function refusalAlertDue(lastAt: number | null, now: number): boolean {
   return lastAt === null || now < lastAt || now - lastAt >= REFUSAL_ALERT_INTERVAL_MS;
 }
 
-const count = (n: number) => n.toLocaleString('en-US');
 
 /** The notification for a threshold; `resetText` is when the month turns ("1 Dec, 00:00 UTC"). */
 export function alertText(threshold: Threshold, used: number, limit: number, resetText: string): { title: string; body: string } {
   if (threshold === 100) {
     return {
       title: "Pace: this month's requests are used up",
-      body: `All ${count(limit)} requests of this month are used. Pace refuses new questions until ${resetText}, so nothing goes over; raise the monthly limit in the options if your plan allows more.`,
+      body: `All ${formatCount(limit)} requests of this month are used. Pace refuses new questions until ${resetText}, so nothing goes over; raise the monthly limit in the options if your plan allows more.`,
     };
   }
   const left = Math.max(0, limit - used);
   return {
     title: `Pace: ${threshold}% of this month's requests used`,
-    body: `${count(used)} of ${count(limit)} requests used; ${count(left)} left until ${resetText}.`,
+    body: `${formatCount(used)} of ${formatCount(limit)} requests used; ${formatCount(left)} left until ${resetText}.`,
   };
 }
 
-/** The notification when Anthropic refuses requests; `waitText` is how long it asked to wait ("23 s"). */
-export function refusalAlertText(waitText: string | null): { title: string; body: string } {
+export type Refusal = 'rate_limited' | 'spend_limit';
+
+/**
+ * The notification when Anthropic refuses requests. For a 429 `waitText` is how long it asked to
+ * wait ("23 s"); for the spend limit, when sending resumes ("1 Dec, 00:00 UTC").
+ */
+export function refusalAlertText(reason: Refusal, waitText: string | null): { title: string; body: string } {
+  if (reason === 'spend_limit') {
+    return {
+      title: "Pace: your organization's spend limit is reached",
+      body: `Anthropic refuses requests until ${waitText ?? 'the limit resets'}. Pace has paused sending until then; an admin can raise the limit in the Anthropic Console.`,
+    };
+  }
   return {
     title: 'Pace: Anthropic is refusing requests',
     body: `Anthropic answered "rate limited" (429)${waitText ? ` and asked to wait ${waitText}` : ''}. Queued questions are sent when it allows again.`,

@@ -73,16 +73,17 @@ describe('usage alerts (fake browser notifications)', () => {
 
   it('says when Anthropic starts refusing, at most once an hour, and not when turned off', async () => {
     const a = alerts();
-    await a.refused('4 s');
-    await a.refused('8 s');
+    await a.refused('rate_limited', '4 s');
+    await a.refused('rate_limited', '8 s');
     expect(shown).toHaveLength(1);
     expect(shown[0]!.body).toContain('4 s');
     clock += 61 * 60_000;
-    await a.refused(null);
+    await a.refused('spend_limit', '1 Dec, 00:00 UTC');
     expect(shown).toHaveLength(2);
+    expect(shown[1]!.title).toBe("Pace: your organization's spend limit is reached");
     prefs.alerts.refused = false;
     clock += 61 * 60_000;
-    await a.refused('1 s');
+    await a.refused('rate_limited', '1 s');
     expect(shown).toHaveLength(2);
   });
 });

@@ -109,7 +109,11 @@ describe('alertText', () => {
   });
 
   it('says Anthropic refuses, and for how long when it said', () => {
-    expect(refusalAlertText('23 s').body).toContain('asked to wait 23 s');
-    expect(refusalAlertText(null).body).not.toContain('asked to wait');
+    expect(refusalAlertText('rate_limited', '23 s').body).toContain('asked to wait 23 s');
+    expect(refusalAlertText('rate_limited', null).body).not.toContain('asked to wait');
+    const spend = refusalAlertText('spend_limit', '1 Dec, 00:00 UTC');
+    expect(spend.title).toBe("Pace: your organization's spend limit is reached");
+    expect(spend.body).toContain('refuses requests until 1 Dec, 00:00 UTC');
+    expect(spend.body).not.toContain('429');
   });
 });
