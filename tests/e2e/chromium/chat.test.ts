@@ -159,8 +159,9 @@ describe('Pace in real Chromium (MV3)', () => {
     await popup.answerWith('streaming');
     await expect.poll(async () => (await popup.lastAnswer().textContent()) ?? '').toContain('Line 2');
     await popup.page.close();
-    // The background keeps receiving while no popup is open.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The background keeps receiving while no popup is open: the whole answer goes out (the server
+    // records the status when its response closes) before the popup opens again.
+    await expect.poll(() => server.messageRequests()[0]?.status, { timeout: 15_000 }).toBe(200);
     popup = new Popup(await browser.open('popup.html'));
     const done = await popup.answerWith('done', 20_000);
     const text = (await done.textContent()) ?? '';

@@ -1,11 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { startClaudeServer, TEST_KEY, type ClaudeServer, type RecordedRequest } from '../../support/claude-server';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 import { OptionsPage, Popup } from '../support/pages';
 
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 let popup: Popup;
+/** Every request the server received in this file: each test starts from an empty record. */
+const earlier: RecordedRequest[] = [];
+const reset = () => {
+  earlier.push(...server.messageRequests());
+  server.reset();
+};
 
 beforeAll(async () => {
   server = await startClaudeServer();
@@ -43,7 +49,7 @@ describe('a good API citizen, in real Chromium', () => {
   });
 
   it('a 529, then success: retried by itself', async () => {
-    server.reset();
+    reset();
     server.script({ kind: 'error', status: 529, type: 'overloaded_error' });
     await ask('Busy?');
     await expect.poll(() => done().count(), { timeout: 15_000 }).toBe(1);
@@ -58,7 +64,7 @@ describe('a good API citizen, in real Chromium', () => {
   });
 
   it('an error in the middle of the stream keeps the text on screen until the retry replaces it', async () => {
-    server.reset();
+    reset();
     server.script({ kind: 'midStreamError', textBefore: 'The first half of an answer' });
     await ask('Half?');
     await expect.poll(async () => (await popup.lastAnswer().textContent()) ?? '', { timeout: 10_000 }).toContain('The first half of an answer');
@@ -69,7 +75,7 @@ describe('a good API citizen, in real Chromium', () => {
   });
 
   it('offline: nothing is sent or spent; it waits for the network and goes when it is back', async () => {
-    server.reset();
+    reset();
     await browser.context.setOffline(true);
     await ask('Offline?');
     await popup.page.getByTestId('job-status').filter({ hasText: 'waiting for the network' }).waitFor({ timeout: 10_000 });
@@ -81,7 +87,7 @@ describe('a good API citizen, in real Chromium', () => {
   });
 
   it('a spend-cap 429 pauses sending until the 1st, 00:00 UTC, and says exactly that', async () => {
-    server.reset();
+    reset();
     server.script({ kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' });
     await ask('Spent?');
     const pause = popup.page.getByTestId('quota-pause');
@@ -93,9 +99,11 @@ describe('a good API citizen, in real Chromium', () => {
 
   it('after all the faults, the local count equals what the server received', async () => {
     // 2 (429) + 2 (529) + 2 (mid-stream) + 1 (offline) + 1 (spend cap) = 8 requests in all.
-    expect(server.messageRequests()).toHaveLength(1);
-    await expect.poll(async () => (await popup.quota().textContent()) ?? '').toContain('4,992/5,000 this month');
+    const all = [...earlier, ...server.messageRequests()];
+    expect(all).toHaveLength(8);
+    await expect.poll(async () => (await popup.quota().textContent()) ?? '').toContain(`${(5000 - all.length).toLocaleString('en-US')}/5,000 this month`);
     // All eight within the last minute, too (the whole file runs in well under a minute).
-    expect(await popup.quota().textContent()).toContain('2/10 this minute');
+    expect(all.every((r) => r.at > Date.now() - 60_000)).toBe(true);
+    expect(await popup.quota().textContent()).toContain(`${10 - all.length}/10 this minute`);
   });
 });

@@ -151,18 +151,24 @@ function expectSpecific(message: unknown, about: RegExp): void {
 
 describe.each(fields)('$name, whatever is typed', ({ check, input, invariant, about }) => {
   it('accepts a value that keeps the field rule and accepts it again unchanged, or names the problem', () => {
+    const seen = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(input, (raw) => {
         const r = check(raw);
         if (r.ok) {
+          seen.accepted += 1;
           invariant(r.value as never);
           expect(check(r.value as never)).toEqual(r);
         } else {
+          seen.refused += 1;
           expectSpecific(r.message, about);
         }
       }),
       RUNS,
     );
+    // Both branches ran: the property checked accepted values and messages alike.
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });
 
@@ -211,9 +217,11 @@ describe('checkSettings', () => {
     { requiredKeys: ['model', 'maxTokens', 'systemPrompt', 'baseURL'] },
   );
   it('returns settings that pass each field check, or a message for each bad field', () => {
+    const seen = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(input, (raw) => {
         const r = checkSettings(raw);
+        seen[r.ok ? 'accepted' : 'refused'] += 1;
         if (r.ok) {
           expect(checkModel(r.value.model)).toEqual({ ok: true, value: r.value.model });
           expect(checkMaxTokens(r.value.maxTokens)).toEqual({ ok: true, value: r.value.maxTokens });
@@ -229,6 +237,8 @@ describe('checkSettings', () => {
       }),
       RUNS,
     );
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });
 
@@ -243,9 +253,11 @@ describe('checkLimits', () => {
   });
   const about: Record<string, RegExp> = { plan: /Free, Paid or Custom/, monthStart: /month starts/, perMinute: /per minute/, perMonth: /per month|month's limit/ };
   it('returns limits that keep their rules and are accepted again unchanged, or a message for each bad field', () => {
+    const seen = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(input, (raw) => {
         const r = checkLimits(raw);
+        seen[r.ok ? 'accepted' : 'refused'] += 1;
         if (r.ok) {
           const v = r.value;
           expect(['free', 'paid', 'custom']).toContain(v.plan);
@@ -264,6 +276,8 @@ describe('checkLimits', () => {
       }),
       RUNS,
     );
+    expect(seen.accepted).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });
 

@@ -52,12 +52,6 @@ async function restartBrowser() {
 const status = (s: Partial<KeyStatus>): KeyStatus => ({ hasKey: true, last4: KEY.slice(-4), demo: false, remember: 'device', sealed: false, locked: false, ...s });
 
 describe('keeping the key', { timeout: 30_000 }, () => {
-  it('the fake browser has a session storage area (storage.session)', async () => {
-    await fakeBrowser.storage.session.set({ probe: 1 });
-    expect(await fakeBrowser.storage.session.get('probe')).toEqual({ probe: 1 });
-    expect(await fakeBrowser.storage.local.get('probe')).toEqual({});
-  });
-
   it('on this device by default: in storage.local, and still there after the browser restarts', async () => {
     const h = handlers();
     expect(await h['key.save']({ key: KEY, remember: 'device', passphrase: null })).toEqual(status({}));

@@ -114,10 +114,30 @@ describe('port server and page client', () => {
     const seen: string[] = [];
     const unsubscribe = client.subscribe((e) => seen.push(e.text));
     await client.request('key.status', {});
+    // A second page, straight on a port.
+    const other = portPair(PORT_NAME, ownPage);
+    const otherSeen: unknown[] = [];
+    other.page.port.onMessage.addListener((m) => void otherSeen.push(m));
+    server.onConnect(other.background.port);
+    expect(server.connections).toBe(2);
+
     server.publish({ type: 'answer.progress', messageId: 'm', text: 'Hel' });
     server.publish({ type: 'answer.progress', messageId: 'm', text: 'Hello' });
     await new Promise((r) => setTimeout(r, 0));
     expect(seen).toEqual(['Hel', 'Hello']);
+    expect(otherSeen).toEqual([
+      { kind: 'event', event: { type: 'answer.progress', messageId: 'm', text: 'Hel' } },
+      { kind: 'event', event: { type: 'answer.progress', messageId: 'm', text: 'Hello' } },
+    ]);
+
+    // The second page closes: it is forgotten, and publishing goes on for the first.
+    other.page.port.disconnect();
+    expect(server.connections).toBe(1);
+    const postedBefore = other.background.posted.length;
+    server.publish({ type: 'answer.progress', messageId: 'm', text: 'Hello!' });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toEqual(['Hel', 'Hello', 'Hello!']);
+    expect(other.background.posted).toHaveLength(postedBefore);
     unsubscribe();
   });
 
