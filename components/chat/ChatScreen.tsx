@@ -1,6 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { loadMessages, recentConversations } from '@/lib/chat/conversation-store';
+import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { ErrorAction, KeyStatus } from '@/lib/protocol';
 import { getDb } from '@/lib/storage/db';
 import { skippedNotice } from '@/lib/storage/row-guards';
@@ -12,9 +13,17 @@ import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
 import { MessageItem, type MessageActions } from './MessageItem';
 import { UnlockForm } from './UnlockForm';
-import { background } from '../background';
 
-export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatStore; keyStatus: KeyStatus | null; openOptions: () => void }) {
+export interface ChatScreenProps {
+  useChat: ChatStore;
+  client: BackgroundClient;
+  keyStatus: KeyStatus | null;
+  /** The key status changed here (unlocked): the popup, which holds it, takes the new one. */
+  onKeyStatus: (status: KeyStatus) => void;
+  openOptions: () => void;
+}
+
+export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openOptions }: ChatScreenProps) {
   const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
@@ -22,11 +31,8 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
   // Actions never change, so they are read once rather than subscribed to.
   const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue } = useChat.getState();
   const queue = useQueue();
-  // Unlocking here replaces the key status the popup opened with.
-  const [unlockedStatus, setUnlockedStatus] = useState<KeyStatus | null>(null);
-  const key = unlockedStatus ?? keyStatus;
   const unlocked = (status: KeyStatus) => {
-    setUnlockedStatus(status);
+    onKeyStatus(status);
     if (useChat.getState().notice?.code === 'locked') dismissNotice();
   };
 
@@ -82,7 +88,7 @@ export function ChatScreen({ useChat, keyStatus, openOptions }: { useChat: ChatS
           Demo mode: answers come from Pace&apos;s local demo backend, not from Claude. Add your API key in options to chat for real.
         </p>
       )}
-      {key?.locked && <UnlockForm client={background} last4={key.last4} onUnlocked={unlocked} />}
+      {key?.locked && <UnlockForm client={client} last4={key.last4} onUnlocked={unlocked} />}
       {key && !key.hasKey && !key.demo && (
         <p className="banner banner-warn" data-testid="no-key-banner">
           No API key yet. <button type="button" className="link" onClick={openOptions}>Add your key in options</button> to start

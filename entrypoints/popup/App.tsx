@@ -13,5 +13,13 @@ export function App() {
     void background.request('key.status', {}).then((r) => r.ok && setKeyStatus(r.data));
     return background.subscribe((event) => useChat.getState().receive(event));
   }, []);
-  return <ChatScreen useChat={useChat} keyStatus={keyStatus} openOptions={() => void browser.runtime.openOptionsPage()} />;
+  return (
+    <ChatScreen
+      useChat={useChat}
+      client={background}
+      keyStatus={keyStatus}
+      onKeyStatus={setKeyStatus}
+      openOptions={() => void browser.runtime.openOptionsPage().catch((err: unknown) => console.warn('[pace] could not open the options', err))}
+    />
+  );
 }
