@@ -47,10 +47,16 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
     const t = now();
     const limits = await readLimits(db);
     const month = monthWindow(t, limits.monthStart);
-    const toShow = await db.transaction('rw', db.counters, db.meta, async () => {
+    const decide = async () => {
       const { monthCount } = await readWindowState(db, t, limits);
       const state = await readState(db);
-      const due = dueAlerts(state, month.key, monthCount, limits.perMonth, alerts);
+      return { monthCount, state, due: dueAlerts(state, month.key, monthCount, limits.perMonth, alerts) };
+    };
+    // This runs on every change of the queue and almost never has anything to show: look first
+    // without a write lock on the counters admission writes, then decide and record in one.
+    if ((await db.transaction('r', db.counters, db.meta, decide)).due.fire.length === 0) return;
+    const toShow = await db.transaction('rw', db.counters, db.meta, async () => {
+      const { monthCount, state, due } = await decide();
       if (due.fire.length === 0) return [];
       await db.meta.put({ key: 'alerts', value: { ...due.state, refusedAt: state?.refusedAt ?? null } });
       return due.fire.map((threshold) => ({ threshold, used: monthCount }));

@@ -57,6 +57,13 @@ async function flushMarks(db: PaceDB): Promise<void> {
   if (updated.length) await db.cache.bulkPut(updated);
 }
 
+/** Deletes entries and takes their size off the total; call inside a read-write transaction on `cache` and `meta`. */
+async function dropEntries(db: PaceDB, rows: CachedAnswer[]): Promise<void> {
+  await db.cache.bulkDelete(rows.map((r) => r.key));
+  const freed = rows.reduce((n, r) => n + r.bytes, 0);
+  await db.meta.put({ key: 'cacheBytes', value: Math.max(0, (await readBytes(db)) - freed) });
+}
+
 /** The cached answer for `key` if it is younger than `ttlMs`; an expired entry is dropped. */
 export async function lookupAnswer(db: PaceDB, key: string, now: number, ttlMs: number): Promise<CachedAnswer | null> {
   if (ttlMs <= 0) return null;
@@ -64,11 +71,8 @@ export async function lookupAnswer(db: PaceDB, key: string, now: number, ttlMs: 
   if (!row) return null;
   if (now - row.createdAt >= ttlMs || now < row.createdAt - 60_000) {
     await db.transaction('rw', db.cache, db.meta, async () => {
-      await flushMarks(db);
       const current = await db.cache.get(key);
-      if (!current) return;
-      await db.cache.delete(key);
-      await db.meta.put({ key: 'cacheBytes', value: Math.max(0, (await readBytes(db)) - current.bytes) });
+      if (current) await dropEntries(db, [current]);
     });
     return null;
   }
@@ -113,10 +117,7 @@ export async function pruneCache(db: PaceDB, now: number, ttlMs: number): Promis
   return db.transaction('rw', db.cache, db.meta, async () => {
     await flushMarks(db);
     const old = await db.cache.where('lastUsedAt').below(now - Math.max(0, ttlMs)).toArray();
-    if (old.length === 0) return 0;
-    await db.cache.bulkDelete(old.map((r) => r.key));
-    const freed = old.reduce((n, r) => n + r.bytes, 0);
-    await db.meta.put({ key: 'cacheBytes', value: Math.max(0, (await readBytes(db)) - freed) });
+    if (old.length > 0) await dropEntries(db, old);
     return old.length;
   });
 }
