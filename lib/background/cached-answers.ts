@@ -26,7 +26,8 @@ export interface CachedAnswerDeps {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-export function createCachedAnswers(deps: CachedAnswerDeps): (job: Job) => Promise<boolean> {
+/** Answers what it can of `jobs` from the cache; resolves to how many it answered. */
+export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Promise<number> {
   const { db } = deps;
   const now = deps.now ?? Date.now;
 
@@ -37,23 +38,29 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (job: Job) => Promi
       .and((j) => isWaiting(j.state))
       .modify({ skipCacheLookup: true });
 
-  return async function answerFromCache(job: Job): Promise<boolean> {
-    try {
-      return await lookUp(job);
-    } catch (err) {
-      // An unreadable entry or conversation must not hold the queue: the job goes to the API.
-      await skipLookup(job.id);
-      throw err;
+  return async function answerFromCache(jobs: Job[]): Promise<number> {
+    const fresh = jobs.filter((j) => !j.skipCacheLookup);
+    if (fresh.length === 0) return 0;
+    // Read once for the batch: this runs on every pump while jobs wait.
+    const { cacheHours } = await deps.usagePrefs();
+    if (cacheHours <= 0) return 0;
+    const creds = await deps.credentials();
+    if (!creds) return 0;
+    const settings = await deps.settings();
+    let served = 0;
+    for (const job of fresh) {
+      try {
+        if (await lookUp(job, cacheHours, creds, settings)) served += 1;
+      } catch (err) {
+        // An unreadable entry or conversation must not hold the queue: the job goes to the API.
+        console.warn('[pace] the cache could not be read', err);
+        await skipLookup(job.id);
+      }
     }
+    return served;
   };
 
-  async function lookUp(job: Job): Promise<boolean> {
-    if (job.skipCacheLookup) return false;
-    const { cacheHours } = await deps.usagePrefs();
-    if (cacheHours <= 0) return false;
-    const creds = await deps.credentials();
-    if (!creds) return false;
-    const settings = await deps.settings();
+  async function lookUp(job: Job, cacheHours: number, creds: Credentials & { demo: boolean }, settings: Settings): Promise<boolean> {
     const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), job.id));
     const key = await cacheKey(cacheableRequest(request, creds.baseURL));
     const t = now();

@@ -28,8 +28,8 @@ export interface SchedulerDeps {
   wakeAt: (at: number | null) => void;
   /** The queue or the windows changed: refresh the badge. */
   changed: () => void;
-  /** Answers a job from the response cache (nothing sent, nothing counted); true if it did. */
-  answerFromCache?: (job: Job) => Promise<boolean>;
+  /** Answers what it can of these jobs from the response cache (nothing sent, nothing counted); how many it did. */
+  answerFromCache?: (jobs: Job[]) => Promise<number>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -51,12 +51,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // A cached answer needs no slot and no quota: every conversation's next job may take one,
     // even one waiting behind the limiter or the network.
     if (deps.answerFromCache) {
-      let served = false;
-      for (const job of nextCandidates(jobs, Infinity, now)) {
-        const hit = job.skipCacheLookup ? false : await deps.answerFromCache(job).catch((err: unknown) => (log('the cache could not be read', err), false));
-        if (hit) served = true;
-      }
-      if (served) {
+      const served = await deps.answerFromCache(nextCandidates(jobs, Infinity, now)).catch((err: unknown) => (log('the cache could not be read', err), 0));
+      if (served > 0) {
         void pump();
         return;
       }
