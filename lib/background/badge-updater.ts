@@ -6,7 +6,7 @@ import { browser } from 'wxt/browser';
 import { badgeFor, type BadgeView } from '../badge';
 import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
-import { readLimits, readWindowState } from '../limits/limiter-store';
+import { readQuotaState } from '../limits/limiter-store';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
 
@@ -29,8 +29,8 @@ export function toolbarBadge(): BadgeTarget {
 }
 
 export async function currentBadge(db: PaceDB, now: number): Promise<{ view: BadgeView; nextChangeAt: number }> {
-  const limits = await readLimits(db);
-  const q = quota(now, limits, await readWindowState(db, now, limits));
+  const { limits, state } = await readQuotaState(db, now);
+  const q = quota(now, limits, state);
   const waiting = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray()).filter(isJob);
   const minuteWaits = waiting
     .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth') && j.waitUntil !== undefined && j.waitUntil > now)

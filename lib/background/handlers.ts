@@ -7,7 +7,7 @@ import { contextWindow, type ModelInfo } from '../claude/models';
 import { addExchange, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { readLimits, readWindowState, saveLimits } from '../limits/limiter-store';
+import { readQuotaState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { MAX_QUEUE } from '../queue/job-states';
@@ -57,8 +57,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const limits = await readLimits(db);
-    const q = quota(t, limits, await readWindowState(db, t, limits));
+    const { limits, state } = await readQuotaState(db, t);
+    const q = quota(t, limits, state);
     const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').count();
     if (waiting >= MAX_QUEUE) {
       throw new PaceFailure({

@@ -6,7 +6,7 @@
  */
 import { coalesce } from '../coalesce';
 import { formatReset } from '../limits/format';
-import { readLimits, readWindowState } from '../limits/limiter-store';
+import { readQuotaState } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { AlertState, PaceDB } from '../storage/db';
@@ -45,27 +45,26 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
     const { alerts } = await deps.prefs();
     if (!alerts.at80 && !alerts.at95 && !alerts.at100) return;
     const t = now();
-    const limits = await readLimits(db);
-    const month = monthWindow(t, limits.monthStart);
     const decide = async () => {
-      const { monthCount } = await readWindowState(db, t, limits);
-      const state = await readState(db);
-      return { monthCount, state, due: dueAlerts(state, month.key, monthCount, limits.perMonth, alerts) };
+      const [{ limits, state: window }, state] = await Promise.all([readQuotaState(db, t), readState(db)]);
+      const month = monthWindow(t, limits.monthStart);
+      const used = window.monthCount;
+      return { limits, month, used, state, due: dueAlerts(state, month.key, used, limits.perMonth, alerts) };
     };
     // This runs on every change of the queue and almost never has anything to show: look first
     // without a write lock on the counters admission writes, then decide and record in one.
     if ((await db.transaction('r', db.counters, db.meta, decide)).due.fire.length === 0) return;
-    const toShow = await db.transaction('rw', db.counters, db.meta, async () => {
-      const { monthCount, state, due } = await decide();
-      if (due.fire.length === 0) return [];
-      await db.meta.put({ key: 'alerts', value: { ...due.state, refusedAt: state?.refusedAt ?? null } });
-      return due.fire.map((threshold) => ({ threshold, used: monthCount }));
+    const decided = await db.transaction('rw', db.counters, db.meta, async () => {
+      const d = await decide();
+      if (d.due.fire.length > 0) await db.meta.put({ key: 'alerts', value: { ...d.due.state, refusedAt: d.state?.refusedAt ?? null } });
+      return d;
     });
     // Passing 80% and 95% in one step shows only the higher alert.
-    const top = toShow.at(-1);
+    const top = decided.due.fire.at(-1);
     if (top) {
-      const { title, body } = alertText(top.threshold, top.used, limits.perMonth, formatReset(month.end, limits.monthStart));
-      await deps.notify(`pace-usage-${month.key}-${top.threshold}`, title, body);
+      const { limits, month, used } = decided;
+      const { title, body } = alertText(top, used, limits.perMonth, formatReset(month.end, limits.monthStart));
+      await deps.notify(`pace-usage-${month.key}-${top}`, title, body);
     }
   }
 

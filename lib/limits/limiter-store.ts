@@ -8,6 +8,7 @@
 import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
 import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
+import { isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
@@ -41,18 +42,31 @@ export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
   await db.meta.put({ key: 'limits', value: limits });
 }
 
-/** What the windows hold at `now`: for the screens, the badge and the estimate of queued jobs. */
-export async function readWindowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  return db.transaction('r', db.counters, db.meta, () => windowState(db, now, limits));
+/**
+ * The limits and what the windows hold at `now`, in one go: the reads admission makes, for the
+ * screens, the badge, the alerts and the estimate of queued jobs. Call inside a transaction on
+ * `counters` and `meta` (or let `readQuotaState` open one).
+ */
+async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthStart']) {
+  const keys = [RECENT_KEY, ...monthKeys(now)];
+  const [metaRows, counters] = await Promise.all([db.meta.bulkGet(['limits', 'pause', 'server']), db.counters.bulkGet(keys)]);
+  const { limits, pauseUntil, server } = fromMeta(metaRows);
+  const monthKey = monthWindow(now, monthStart ?? limits.monthStart).key;
+  const state: WindowState = { recentSends: counters[0]?.times ?? [], monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0, pauseUntil, server };
+  return { keys, counters, limits, state };
 }
 
-async function windowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
-  const [[recent, month], metaRows] = await Promise.all([
-    db.counters.bulkGet([RECENT_KEY, monthWindow(now, limits.monthStart).key]),
-    db.meta.bulkGet(['pause', 'server']),
-  ]);
-  const { pauseUntil, server } = fromMeta(metaRows);
-  return { recentSends: recent?.times ?? [], monthCount: month?.count ?? 0, pauseUntil, server };
+/** The saved limits and the windows' state at `now`, read together. */
+export async function readQuotaState(db: PaceDB, now: number): Promise<{ limits: Limits; state: WindowState }> {
+  return db.transaction('r', db.counters, db.meta, async () => {
+    const { limits, state } = await loadWindow(db, now);
+    return { limits, state };
+  });
+}
+
+/** What the windows hold at `now`, the month counted as `limits` says. */
+export async function readWindowState(db: PaceDB, now: number, limits: Limits): Promise<WindowState> {
+  return db.transaction('r', db.counters, db.meta, async () => (await loadWindow(db, now, limits.monthStart)).state);
 }
 
 function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pauseUntil?: number; server?: ServerLimits } {
@@ -77,21 +91,12 @@ export const RECENT_KEY = 'recent';
  */
 export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs], async () => {
-    const keys = [RECENT_KEY, ...monthKeys(now)];
-    const [metaRows, counters, job] = await Promise.all([
-      db.meta.bulkGet(['limits', 'pause', 'server']),
-      db.counters.bulkGet(keys),
-      jobId === null ? undefined : db.jobs.get(jobId),
-    ]);
-    const { limits, pauseUntil, server } = fromMeta(metaRows);
-    const monthKey = monthWindow(now, limits.monthStart).key;
-    const monthCount = counters.find((c) => c?.key === monthKey)?.count ?? 0;
-    const recentSends = counters[0]?.times ?? [];
-    const decision = decide(now, limits, { recentSends, monthCount, pauseUntil, server });
+    const [{ keys, counters, limits, state }, job] = await Promise.all([loadWindow(db, now), jobId === null ? undefined : db.jobs.get(jobId)]);
+    const decision = decide(now, limits, state);
     if (!decision.ok) return decision;
-    if (jobId !== null && (!job || (job.state !== 'queued' && job.state !== 'waiting'))) return { ok: false, reason: 'gone' } as const;
+    if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.
-    const times = [...recentSends.filter((t) => t > now - WINDOW_MS), now];
+    const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
     await Promise.all([
       db.counters.bulkPut([
         { key: RECENT_KEY, count: times.length, times },
