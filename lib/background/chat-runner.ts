@@ -170,15 +170,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         }
       }
       if (stalled) {
-        await sentAttemptFailed('stalled', {});
-        await retryOrFail(job, answer.text, STALLED, null);
+        await attemptFailed(STALLED, null);
       } else if (signal.aborted) {
-        log('answer stopped by the user', id);
-        await ledger('stopped', { status: response.status });
-        await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text });
+        await stoppedByUser(answer.text, { status: response.status });
       } else if (!answer.done) {
-        await sentAttemptFailed('unreachable', {});
-        await retryOrFail(job, answer.text, { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
+        await attemptFailed({ code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
         await ledger('ok', { status: response.status });
         await keepInCache(creds.baseURL, request, answer);
@@ -192,29 +188,35 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
     } catch (err) {
       if (stalled) {
-        await sentAttemptFailed('stalled', {});
-        await retryOrFail(job, answer.text, STALLED, null);
+        await attemptFailed(STALLED, null);
       } else if (isAbort(err) || signal.aborted) {
-        log('answer stopped by the user', id);
-        await ledger('stopped');
-        await endJob(db, id, 'cancelled', { status: 'stopped', text: answer.text || undefined });
+        await stoppedByUser(answer.text || undefined, {});
       } else {
-        const headers = err instanceof APIError ? err.headers : undefined;
-        if (headers) await noteServerLimits(headers);
+        const apiError = err instanceof APIError ? err : null;
+        if (apiError?.headers) await noteServerLimits(apiError.headers);
         const error = toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
-        await sentAttemptFailed(error.code, err instanceof APIError ? { status: err.status, errorType: apiErrorType(err) } : {});
-        await retryOrFail(job, answer.text, error, err instanceof APIError ? err : null);
+        await attemptFailed(error, apiError);
       }
     } finally {
       clearTimeout(watchdog);
       deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
     }
 
-    /** A failed attempt is in the ledger only if it left the machine: offline, nothing was sent. */
-    async function sentAttemptFailed(code: string, extra: Pick<UsageRow, 'status' | 'errorType'>): Promise<void> {
-      if (!online() && (code === 'unreachable' || code === 'stalled')) return;
-      await ledger(code, extra);
+    /**
+     * A failed attempt: in the ledger if it left the machine (offline, nothing was sent), then
+     * tried again, paused or given up. Whether the browser is offline is asked once, for both.
+     */
+    async function attemptFailed(error: PaceError, apiError: APIError | null): Promise<void> {
+      const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
+      if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
+      await retryOrFail(job, answer.text, error, apiError, offline);
+    }
+
+    async function stoppedByUser(text: string | undefined, extra: Pick<UsageRow, 'status'>): Promise<void> {
+      log('answer stopped by the user', id);
+      await ledger('stopped', extra);
+      await endJob(db, id, 'cancelled', { status: 'stopped', text });
     }
   }
 
@@ -252,11 +254,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   /** After a failed attempt: wait and try again (through the limiter), pause everything, or give up. */
-  async function retryOrFail(job: Job, text: string, error: PaceError, apiError: APIError | null): Promise<void> {
+  async function retryOrFail(job: Job, text: string, error: PaceError, apiError: APIError | null, offline: boolean): Promise<void> {
     const t = now();
     const status = apiError?.status;
     // Nothing left the machine while the browser is offline: that costs no try.
-    if (!online() && (error.code === 'unreachable' || error.code === 'stalled')) {
+    if (offline) {
       await requeue(job, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
         waitReason: 'offline',
       });
