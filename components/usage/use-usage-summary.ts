@@ -5,7 +5,7 @@ import type { Limits } from '@/lib/limits/plans';
 import { getDb, type PaceDB } from '@/lib/storage/db';
 import { SERIES_DAYS, summarize, withTitles, type UsageSummary } from '@/lib/usage/summary';
 import { dayKey } from '@/lib/usage/totals';
-import { useNow } from '../quota/use-queue';
+import { useNow } from '../ui/use-now';
 
 /** Re-read at least this often, so the series moves on at midnight without a write. */
 const REFRESH_MS = 10 * 60_000;
