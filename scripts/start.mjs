@@ -29,6 +29,11 @@ await new Promise((ready, fail) => {
   });
   server.on('exit', (code) => fail(new Error(`The demo backend exited (${code}); is port ${port} in use? Set PACE_DEMO_PORT.`)));
 });
+// Once it is up, a backend that stops says so (a rejection above is no longer heard).
+server.on('exit', (code) => {
+  console.error(`\nThe demo backend stopped (exit code ${code}). Run npm start again.`);
+  process.exit(1);
+});
 
 const stop = () => {
   server.kill('SIGTERM');
@@ -48,6 +53,14 @@ if (noBrowser || !existsSync(chromiumPath) || (!process.env.DISPLAY && !process.
   if (!noBrowser) console.log(`\nNo display or no Chromium at ${chromiumPath}: not opening a browser.`);
   console.log(howTo);
 } else {
+  await openChromium().catch((err) => {
+    // The backend keeps running: the build can still be loaded by hand.
+    console.error(`\nCould not open Chromium: ${err instanceof Error ? err.message : String(err)}`);
+    console.log(howTo);
+  });
+}
+
+async function openChromium() {
   const { chromium } = await import('playwright-core');
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pace-demo-')), {
     executablePath: chromiumPath,
