@@ -4,7 +4,7 @@
  * one row by key on the same table. Runs in Node (fake-indexeddb) and in Chromium.
  */
 import { cacheKey, type CacheableRequest } from '../lib/cache/cache-key';
-import { lookupAnswer, storeAnswer } from '../lib/cache/response-cache';
+import { answerBytes, lookupAnswer, storeAnswer } from '../lib/cache/response-cache';
 import { PaceDB } from '../lib/storage/db';
 import { percentiles, type Percentiles } from './stats';
 
@@ -39,7 +39,7 @@ export async function benchCacheLookup(entries = 10_000, lookups = 2_000): Promi
   for (let i = 0; i < entries; i++) keys.push(await cacheKey(request(i)));
   // Filled in large transactions (as years of use would leave it), then through storeAnswer for the last ones.
   const usage = { inputTokens: 120, outputTokens: 300, cacheReadTokens: 0, cacheCreationTokens: 0 };
-  const rows = keys.map((key, i) => ({ key, createdAt: t0 + i, lastUsedAt: t0 + i, model: 'claude-sonnet-4-6', text: `${answer}${i}`, stopReason: 'end_turn', usage, bytes: (answer.length + 6) * 2 }));
+  const rows = keys.map((key, i) => ({ key, createdAt: t0 + i, lastUsedAt: t0 + i, model: 'claude-sonnet-4-6', text: `${answer}${i}`, stopReason: 'end_turn', usage, bytes: answerBytes(`${answer}${i}`) }));
   await db.transaction('rw', db.cache, db.meta, async () => {
     await db.cache.bulkPut(rows.slice(0, -100));
     await db.meta.put({ key: 'cacheBytes', value: rows.slice(0, -100).reduce((n, r) => n + r.bytes, 0) });

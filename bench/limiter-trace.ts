@@ -9,6 +9,7 @@ import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
 import { decide } from '../lib/limits/admission';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits/plans';
+import { seededRandom } from './stats';
 
 export const PER_MINUTE = 10;
 const MINUTE = 60_000;
@@ -16,8 +17,7 @@ const START = Date.UTC(2026, 10, 2, 9); // early in a month: the month never int
 
 /** Deterministic bursts: 1,000 prompts in 40 bursts of varying size over 30 minutes. */
 export function trace(): number[] {
-  let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   const arrivals: number[] = [];
   const bursts = 40;
   for (let b = 0; b < bursts; b++) {

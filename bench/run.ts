@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { benchAdmission, type Timings } from './admission-core';
 import { benchCacheLookup, type LookupTimings } from './cache-core';
 import { benchDashboard, printDashboard } from './dashboard';
+import { CHROMIUM } from '../tests/e2e/support/chromium';
 import { capacityUsed, PER_MINUTE, runBottleneck, runPace, runPQueue, trace, worstWindow } from './limiter-trace';
 
 const ms = (n: number) => `${n.toFixed(3)} ms`;
@@ -36,7 +37,6 @@ async function limiterTrace() {
 
 /** Runs `call` in a Chromium page on 127.0.0.1 that loaded the benchmarks' bundle: real IndexedDB. */
 async function inChromium<T>(call: (page: import('playwright-core').Page) => Promise<T>): Promise<T | string> {
-  const executablePath = process.env.PACE_CHROMIUM ?? '/usr/bin/chromium';
   const bundle = await build({ entryPoints: ['bench/browser-entry.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' });
   const js = bundle.outputFiles[0]!.text;
   const server = createServer((req, res) => {
@@ -46,7 +46,7 @@ async function inChromium<T>(call: (page: import('playwright-core').Page) => Pro
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   const browser = await chromium.launch({
-    executablePath,
+    executablePath: CHROMIUM,
     headless: true,
     args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
   });

@@ -4,13 +4,13 @@ import { monthKeys } from '../lib/limits/month-window';
 import { PaceDB, type UsageDay, type UsageMonth, type UsageRow } from '../lib/storage/db';
 import { estimateCost } from '../lib/usage/prices';
 import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals } from '../lib/usage/totals';
+import { seededRandom } from './stats';
 
 async function seedUsage(count: number, now: number): Promise<{ rows: number; days: number; months: number }> {
   const db = new PaceDB();
   const year = 365 * 24 * 3_600_000;
   const models = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7'];
-  let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   const rows: UsageRow[] = [];
   const days = new Map<string, UsageDay>();
   const months = new Map<string, UsageMonth>();
