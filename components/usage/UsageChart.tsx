@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
-import { formatDay } from '@/lib/usage/summary';
+import { formatDay } from '@/lib/limits/format';
 
 export interface ChartSeries {
   label: string;

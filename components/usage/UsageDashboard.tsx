@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useRef } from 'react';
-import { formatCount, formatReset } from '@/lib/limits/format';
+import { formatCount, formatDay, formatReset } from '@/lib/limits/format';
 import type { Limits } from '@/lib/limits/plans';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
-import { formatDay, formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
+import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { ExportButtons } from './ExportButtons';
 import { UsageChart, type ChartSeries, type ChartTable } from './UsageChart';
 import { useUsageSummary } from './use-usage-summary';

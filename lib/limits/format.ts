@@ -4,12 +4,18 @@ import type { MonthStart } from './plans';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** "19 Dec", on the calendar the month window uses. */
+export function formatDay(at: number, mode: MonthStart): string {
+  const d = new Date(at);
+  return mode === 'utc' ? `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+}
+
 /** "1 Dec, 00:00 UTC" (or local time, without the zone). */
 export function formatReset(at: number, mode: MonthStart): string {
   const d = new Date(at);
   return mode === 'utc'
-    ? `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`
-    : `${d.getDate()} ${MONTHS[d.getMonth()]}, ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    ? `${formatDay(at, mode)}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`
+    : `${formatDay(at, mode)}, ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 /** "23 s", "4 min 5 s", "2 h 10 min", "3 days". */

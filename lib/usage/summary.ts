@@ -3,7 +3,7 @@
  * clock passed in). `summarize` gives everything the page draws and says; the page formats nothing
  * but numbers it is handed.
  */
-import { formatCount } from '../limits/format';
+import { formatCount, formatDay } from '../limits/format';
 import { monthWindow } from '../limits/month-window';
 import { PLANS, type Limits, type MonthStart } from '../limits/plans';
 import type { UsageDay, UsageMonth } from '../storage/db';
@@ -234,14 +234,6 @@ function suggest(limits: Limits, projected: number, used: number, weekRateLimite
       : 'No plan here allows more: set Custom limits that match your Anthropic account.',
   );
   return { reason: over && refused ? 'both' : over ? 'projection' : 'rate_limited', plan: fit?.id ?? null, text: parts.join(' ') };
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "19 Dec", on the calendar the month window uses. */
-export function formatDay(at: number, mode: MonthStart): string {
-  const d = new Date(at);
-  return mode === 'utc' ? `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : `${d.getDate()} ${MONTHS[d.getMonth()]}`;
 }
 
 /** "$12.40", "$0.0042" (a cent is too coarse for a single short answer), "$0.00". */
