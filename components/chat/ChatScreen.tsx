@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { loadMessages, recentConversations } from '@/lib/chat/conversation-store';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { ErrorAction, KeyStatus } from '@/lib/protocol';
@@ -57,15 +57,19 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
     list.current?.scrollTo({ top: list.current.scrollHeight });
   }, [messages?.length, lastText]);
 
-  const actions: MessageActions = {
-    stop: (id) => void stop(id),
-    retry: (id) => void retry(id),
-    act: (action: ErrorAction, id) => {
-      if (action === 'open_options') openOptions();
-      else if (action === 'new_chat') newChat();
-      else void retry(id);
-    },
-  };
+  // One object for the popup's life, so a message that did not change is not drawn again.
+  const actions: MessageActions = useMemo(
+    () => ({
+      stop: (id) => void stop(id),
+      retry: (id) => void retry(id),
+      act: (action: ErrorAction, id) => {
+        if (action === 'open_options') openOptions();
+        else if (action === 'new_chat') newChat();
+        else void retry(id);
+      },
+    }),
+    [stop, retry, newChat, openOptions],
+  );
 
   return (
     <div className="chat">
@@ -108,7 +112,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
           {messages?.map((m) => (
             <ErrorBoundary key={m.id} fallback={<p className="error">This message could not be shown.</p>}>
-              <MessageItem message={m} live={live[m.id]} job={queue?.view.jobs.get(m.id)} now={queue?.now ?? 0} actions={actions} />
+              <MessageItem message={m} live={live[m.id]} job={queue?.view.jobs.get(m.id)} now={queue?.view.jobs.has(m.id) ? queue.now : 0} actions={actions} />
             </ErrorBoundary>
           ))}
         </div>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { formatWait } from '@/lib/limits/format';
 import type { ErrorAction } from '@/lib/protocol';
 import { ordinal } from '@/lib/queue/job-states';
@@ -18,7 +18,8 @@ const ACTION_LABEL: Record<ErrorAction, string> = {
   new_chat: 'New chat',
 };
 
-export function MessageItem({
+/** Memoised: the queue's clock ticks every second, and only a queued message shows it. */
+export const MessageItem = memo(function MessageItem({
   message,
   live,
   job,
@@ -85,7 +86,7 @@ export function MessageItem({
       </div>
     </div>
   );
-}
+});
 
 /** Why an answer took long: each attempt, what came back, and how long Pace then waited. */
 function AttemptLog({ attempts }: { attempts: Attempt[] }) {
@@ -108,16 +109,14 @@ function AttemptLog({ attempts }: { attempts: Attempt[] }) {
 /** Where a message stands in the queue: "Queued - 2nd, about 14 s", "Sending…". */
 function JobStatus({ job, now, note }: { job: JobView; now: number; note?: string }) {
   let text: string;
-  const wait = job.eta !== null ? formatWait(job.eta - now) : '';
+  const waitMs = job.eta !== null ? job.eta - now : null;
+  const wait = waitMs !== null ? formatWait(waitMs) : '';
   if (job.position === null) text = 'Sending…';
   else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
   else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;
   else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
-  else {
-    const wait = job.eta !== null ? job.eta - now : 0;
-    text = wait > 500 ? `Queued - ${ordinal(job.position)}, about ${formatWait(wait)}` : `Queued - ${ordinal(job.position)}, going now`;
-  }
+  else text = (waitMs ?? 0) > 500 ? `Queued - ${ordinal(job.position)}, about ${wait}` : `Queued - ${ordinal(job.position)}, going now`;
   return (
     <p className="job-status" role="status" data-testid="job-status">
       {text}
