@@ -6,49 +6,32 @@
 import type { UsageRow } from '../storage/db';
 import { dayKey } from './totals';
 
-export const CSV_COLUMNS = [
-  'time',
-  'model',
-  'conversationId',
-  'messageId',
-  'outcome',
-  'status',
-  'errorType',
-  'inputTokens',
-  'outputTokens',
-  'cacheReadTokens',
-  'cacheCreationTokens',
-  'ttftMs',
-  'totalMs',
-  'attempt',
-  'fromCache',
-  'costUsd',
-  'savedUsd',
-] as const;
-
 type Cell = string | number | boolean | null | undefined;
 
-function cells(row: UsageRow): Cell[] {
-  return [
-    new Date(row.at).toISOString(),
-    row.model,
-    row.conversationId,
-    row.messageId,
-    row.outcome,
-    row.status,
-    row.errorType,
-    row.usage.inputTokens,
-    row.usage.outputTokens,
-    row.usage.cacheReadTokens,
-    row.usage.cacheCreationTokens,
-    row.ttftMs,
-    row.totalMs,
-    row.attempt,
-    row.fromCache,
-    row.costUsd,
-    row.savedUsd,
-  ];
-}
+/** Each CSV column with the cell it takes from a row: one list, so names and values cannot drift apart. */
+const COLUMNS = [
+  ['time', (r) => new Date(r.at).toISOString()],
+  ['model', (r) => r.model],
+  ['conversationId', (r) => r.conversationId],
+  ['messageId', (r) => r.messageId],
+  ['outcome', (r) => r.outcome],
+  ['status', (r) => r.status],
+  ['errorType', (r) => r.errorType],
+  ['inputTokens', (r) => r.usage.inputTokens],
+  ['outputTokens', (r) => r.usage.outputTokens],
+  ['cacheReadTokens', (r) => r.usage.cacheReadTokens],
+  ['cacheCreationTokens', (r) => r.usage.cacheCreationTokens],
+  ['ttftMs', (r) => r.ttftMs],
+  ['totalMs', (r) => r.totalMs],
+  ['attempt', (r) => r.attempt],
+  ['fromCache', (r) => r.fromCache],
+  ['costUsd', (r) => r.costUsd],
+  ['savedUsd', (r) => r.savedUsd],
+] as const satisfies readonly (readonly [string, (r: UsageRow) => Cell])[];
+
+export const CSV_COLUMNS = COLUMNS.map(([name]) => name);
+
+const cells = (row: UsageRow): Cell[] => COLUMNS.map(([, cell]) => cell(row));
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
