@@ -115,7 +115,8 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const ex = await ask('go on forever');
     const r = runner();
     const done = answer(r, ex);
-    await new Promise((res) => setTimeout(res, 150));
+    // Stop once some text has arrived, however slow the machine.
+    await expect.poll(() => events.some((e) => e.messageId === ex.assistantMessageId && e.text.length > 0)).toBe(true);
     expect(r.stop(ex.assistantMessageId)).toBe(true);
     await done;
     const m = await db.messages.get(ex.assistantMessageId);
@@ -185,8 +186,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const ex = await ask('hello');
     const r = runner({ keepAlive });
     const done = answer(r, ex);
-    await new Promise((res) => setTimeout(res, 40));
-    expect(keepAlive.active).toBe(1);
+    await expect.poll(() => keepAlive.active).toBe(1);
     await done;
     expect(keepAlive.active).toBe(0);
     const after = pings;
