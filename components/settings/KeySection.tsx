@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ChangeEvent } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { KeepKey, KeyStatus, PaceError } from '@/lib/protocol';
 import { FieldError } from '@/components/ui/FieldError';
@@ -52,6 +52,11 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
   const edited = () => {
     setErrors({});
     setSaved(false);
+  };
+  /** A text field's change: take the value, and forget what the last save or test said. */
+  const typing = (set: (value: string) => void) => (e: ChangeEvent<HTMLInputElement>) => {
+    set(e.target.value);
+    edited();
   };
 
   const runTest = async () => {
@@ -114,10 +119,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
           spellCheck={false}
           placeholder={status?.hasKey ? 'Paste a new key to replace it' : 'sk-ant-…'}
           value={key}
-          onChange={(e) => {
-            setKey(e.target.value);
-            edited();
-          }}
+          onChange={typing(setKey)}
         />
         <button type="button" onClick={() => setShown((s) => !s)} aria-pressed={shown}>
           {shown ? 'Hide' : 'Show'}
@@ -174,10 +176,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
               autoComplete="new-password"
               placeholder="Passphrase (at least 8 characters)"
               value={passphrase}
-              onChange={(e) => {
-                setPassphrase(e.target.value);
-                edited();
-              }}
+              onChange={typing(setPassphrase)}
             />
             <input
               id="key-passphrase-confirm"
@@ -186,10 +185,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
               autoComplete="new-password"
               placeholder="The same again"
               value={confirm}
-              onChange={(e) => {
-                setConfirm(e.target.value);
-                edited();
-              }}
+              onChange={typing(setConfirm)}
             />
           </div>
           <FieldError error={errors.passphrase ?? errors.confirm} testId="passphrase-error" />
