@@ -56,11 +56,21 @@ export function checkBaseURL(input: string): Checked<string> {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return bad(`Only http and https base URLs are allowed, not ${url.protocol}`);
   }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    return bad(
+      `An http:// base URL would send your API key in clear text: use https://${url.host}. Plain http is allowed only for this computer (localhost, 127.0.0.1, [::1]).`,
+    );
+  }
   if (url.username || url.password) {
     return bad('The base URL must not contain a user name or password; put credentials in the API key field.');
   }
   if (url.search || url.hash) return bad('The base URL must not have a query (?) or fragment (#).');
   return good(url.origin + url.pathname.replace(/\/+$/, ''));
+}
+
+/** This computer only: localhost, 127.0.0.0/8 and [::1] (the URL parser has already turned 127.1 or 2130706433 into 127.0.0.1). */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
 export function checkMaxTokens(input: string | number): Checked<number> {

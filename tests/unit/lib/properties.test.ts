@@ -85,6 +85,8 @@ const fields: Field<never>[] = [
     invariant: (v: string) => {
       expect(v).toMatch(/^https?:\/\/[^/?#@\s]+(\/[^?#\s]*)?$/);
       expect(v.endsWith('/')).toBe(false);
+      // Plain http only for this computer.
+      if (v.startsWith('http:')) expect(new URL(v).hostname).toMatch(/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/);
     },
     about: /URL/,
   },

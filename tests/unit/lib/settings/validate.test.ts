@@ -27,6 +27,18 @@ describe('base URL', () => {
     expect(message(checkBaseURL('file:///etc/passwd'))).toContain('not file:');
     expect(message(checkBaseURL('data:text/html,x'))).toContain('not data:');
   });
+  it('takes http only for this computer: the key would cross the network in clear text', () => {
+    for (const local of ['http://localhost:4000', 'http://127.0.0.1', 'http://127.12.0.9:8080/v1', 'http://[::1]:9', 'http://127.1:80']) {
+      expect(checkBaseURL(local).ok).toBe(true);
+    }
+    for (const remote of ['http://litellm.example.com', 'http://10.0.0.5:4000', 'http://192.168.1.2', 'http://[::2]', 'http://localhost.example.com', 'http://128.0.0.1']) {
+      expect(message(checkBaseURL(remote))).toContain('would send your API key in clear text: use https://');
+    }
+    expect(message(checkBaseURL('http://gw.example.com:4000/anthropic'))).toBe(
+      'An http:// base URL would send your API key in clear text: use https://gw.example.com:4000. Plain http is allowed only for this computer (localhost, 127.0.0.1, [::1]).',
+    );
+    expect(checkBaseURL('https://10.0.0.5:4000')).toEqual({ ok: true, value: 'https://10.0.0.5:4000' });
+  });
   it('refuses non-URLs, credentials and queries', () => {
     expect(message(checkBaseURL('api.anthropic.com'))).toContain('is not a URL');
     expect(message(checkBaseURL('https://user:pw@x.com'))).toContain('user name or password');
