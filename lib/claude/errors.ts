@@ -33,7 +33,7 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
       action: kind === 'chat' ? 'retry' : 'open_options',
     };
   }
-  if (err instanceof APIError) return fromApiError(err, kind);
+  if (err instanceof APIError) return fromApiError(err, kind, baseURL);
   if (err instanceof TypeError || err instanceof AnthropicError) {
     // A body cut off mid-stream (a dropped connection) surfaces as fetch's TypeError, which the
     // SDK may wrap in a bare AnthropicError ("terminated").
@@ -50,10 +50,23 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
   };
 }
 
-function fromApiError(err: APIError, kind: CallKind): PaceError {
+/** Who answered: Anthropic at its own API, otherwise the gateway, by its host, so a gateway's words are not passed off as Anthropic's. */
+export function answeredBy(baseURL: string): string {
+  try {
+    const { host } = new URL(baseURL);
+    return host === ANTHROPIC_HOST ? 'Anthropic' : host;
+  } catch {
+    return 'The API';
+  }
+}
+
+const ANTHROPIC_HOST = 'api.anthropic.com';
+
+function fromApiError(err: APIError, kind: CallKind, baseURL: string): PaceError {
   const status = err.status ?? 0;
   const requestId = err.requestID ? ` (request ${err.requestID})` : '';
-  const apiSays = err.apiMessage ? ` Anthropic says: "${err.apiMessage.slice(0, 200)}"` : '';
+  const who = answeredBy(baseURL);
+  const apiSays = err.apiMessage ? ` ${who} says: "${err.apiMessage.slice(0, 200)}"` : '';
   if (status === 401) {
     return {
       code: 'wrong_key',
@@ -79,7 +92,7 @@ function fromApiError(err: APIError, kind: CallKind): PaceError {
   if (status === 402) {
     return {
       code: 'billing',
-      message: 'Anthropic refused the request for billing: the account needs a payment method or credit.',
+      message: `${who} refused the request for billing: the account needs a payment method or credit.`,
     };
   }
   if (status === 404) {
@@ -106,21 +119,21 @@ function fromApiError(err: APIError, kind: CallKind): PaceError {
     const wait = retryAfterSeconds(err.headers);
     return {
       code: 'rate_limited',
-      message: `Anthropic's rate limit was hit${wait !== null ? `; it asked to wait ${Math.ceil(wait)} s` : ''}. Try again shortly.`,
+      message: `${who}'s rate limit was hit${wait !== null ? `; it asked to wait ${Math.ceil(wait)} s` : ''}. Try again shortly.`,
       action: 'retry',
     };
   }
   if (status === 529) {
-    return { code: 'overloaded', message: `Anthropic is overloaded right now; it is their side, not your quota.${requestId}`, action: 'retry' };
+    return { code: 'overloaded', message: `${who} is overloaded right now; it is their side, not your quota.${requestId}`, action: 'retry' };
   }
   if (status === 408 || status === 504) {
-    return { code: 'timeout', message: `The request timed out at Anthropic.${requestId}`, action: 'retry' };
+    return { code: 'timeout', message: `The request timed out at ${who}.${requestId}`, action: 'retry' };
   }
   if (status >= 500) {
-    return { code: 'server_error', message: `Anthropic had an internal error (${status}).${requestId}`, action: 'retry' };
+    return { code: 'server_error', message: `${who} had an internal error (${status}).${requestId}`, action: 'retry' };
   }
   if (status === 0 && err.type === 'overloaded_error') {
-    return { code: 'overloaded', message: 'Anthropic was overloaded and stopped the answer midway.', action: 'retry' };
+    return { code: 'overloaded', message: `${who} was overloaded and stopped the answer midway.`, action: 'retry' };
   }
   if (status === 0 && err.type) {
     return { code: 'server_error', message: `The answer stopped midway with an error (${err.type}).`, action: 'retry' };

@@ -1,0 +1,32 @@
+import { APIError } from '@anthropic-ai/sdk';
+import { describe, expect, it } from 'vitest';
+import { toPaceError } from '@/lib/claude/errors';
+import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
+
+const GATEWAY = 'https://litellm.example.com/anthropic';
+
+/** An error as the SDK builds it from a response. */
+const apiError = (status: number, type: string, message: string) =>
+  APIError.generate(status, { type: 'error', error: { type, message } }, undefined, new Headers({ 'request-id': 'req_1' }));
+
+describe("who said it: Anthropic's API or the gateway", () => {
+  it('quotes a gateway under its own host, never as Anthropic', () => {
+    const error = toPaceError(apiError(404, 'not_found_error', 'no route for model'), 'chat', GATEWAY);
+    expect(error.message).toContain('litellm.example.com says: "no route for model"');
+    expect(error.message).not.toContain('Anthropic');
+    const refused = toPaceError(apiError(400, 'invalid_request_error', 'team budget exceeded'), 'chat', 'http://127.0.0.1:4000');
+    expect(refused.message).toContain('127.0.0.1:4000 says: "team budget exceeded"');
+  });
+
+  it("names the gateway for its own overload, failures and limits", () => {
+    expect(toPaceError(apiError(529, 'overloaded_error', 'Overloaded'), 'chat', GATEWAY).message).toMatch(/^litellm\.example\.com is overloaded/);
+    expect(toPaceError(apiError(500, 'api_error', 'boom'), 'chat', GATEWAY).message).toMatch(/^litellm\.example\.com had an internal error \(500\)/);
+    expect(toPaceError(apiError(429, 'rate_limit_error', 'slow down'), 'chat', GATEWAY).message).toMatch(/^litellm\.example\.com's rate limit was hit/);
+    expect(toPaceError(apiError(504, 'timeout_error', 'late'), 'chat', GATEWAY).message).toContain('timed out at litellm.example.com');
+  });
+
+  it("still says Anthropic for Anthropic's own API", () => {
+    expect(toPaceError(apiError(404, 'not_found_error', 'model: x'), 'chat', DEFAULT_BASE_URL).message).toContain('Anthropic says: "model: x"');
+    expect(toPaceError(apiError(529, 'overloaded_error', 'Overloaded'), 'chat', DEFAULT_BASE_URL).message).toMatch(/^Anthropic is overloaded/);
+  });
+});
