@@ -9,7 +9,7 @@ import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { getDb } from '../storage/db';
-import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
+import { modelsItem, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -20,13 +20,14 @@ import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyBlocker, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
+import { readSettings } from './stored-settings';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
 
 export function createBackgroundApp() {
   const db = getDb();
-  const settings = () => settingsItem.getValue();
+  const settings = () => readSettings();
   const usagePrefs = () => usagePrefsItem.getValue();
   const alerts = createUsageAlerts({
     db,

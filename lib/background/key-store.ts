@@ -13,9 +13,9 @@ import { storage } from 'wxt/utils/storage';
 import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
 import type { KeepKey, KeyStatus, PaceError } from '../protocol';
-import { settingsItem } from '../storage/settings';
 import { LOCKED_ERROR, NO_KEY_ERROR } from './chat-runner';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
+import { readSettings } from './stored-settings';
 
 interface SealedRecord {
   sealed: SealedKey;
@@ -107,7 +107,7 @@ export async function savedKey(): Promise<string | null> {
 
 /** The key and base URL for the next call; the demo backend when no key is set in a demo build. Null while locked. */
 export async function currentCredentials(): Promise<(Credentials & { demo: boolean }) | null> {
-  const [s, settings] = await Promise.all([current(), settingsItem.getValue()]);
+  const [s, settings] = await Promise.all([current(), readSettings()]);
   if (s.kind !== 'none') return s.key === null ? null : { apiKey: s.key, baseURL: settings.baseURL, demo: false };
   if (DEMO_URL !== '') return { apiKey: DEMO_KEY, baseURL: DEMO_URL, demo: true };
   return null;

@@ -190,3 +190,33 @@ export function checkSettings(
   if (extraHeaders.error !== null) errors.extraHeaders = extraHeaders.error;
   return { ok: false, errors };
 }
+
+/**
+ * Settings as read back from storage, checked field by field as the form checks them: storage is
+ * not trusted because the options page wrote it. A field that fails falls back to its default and is
+ * named in `invalid`. Gateway headers are dropped with a base URL that fails: they are meant for
+ * the gateway, never for the default API.
+ */
+export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (keyof Settings)[] } {
+  const stored: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const invalid: (keyof Settings)[] = [];
+  /** The stored field if it has the right type and passes `check`, else its default. */
+  const field = <K extends keyof Settings>(name: K, type: 'string' | 'number' | 'boolean', check: (v: never) => Checked<Settings[K]>): Settings[K] => {
+    const v = stored[name];
+    const checked = typeof v === type ? check(v as never) : null;
+    if (checked?.ok) return checked.value;
+    invalid.push(name);
+    return DEFAULT_SETTINGS[name];
+  };
+  const headerLines = (v: string): Checked<string> => (parseHeaderLines(v).error === null ? good(v.trim()) : bad('header lines'));
+  const value: Settings = {
+    model: field('model', 'string', checkModel),
+    maxTokens: field('maxTokens', 'number', checkMaxTokens),
+    systemPrompt: field('systemPrompt', 'string', checkSystemPrompt),
+    baseURL: field('baseURL', 'string', checkBaseURL),
+    combineWaiting: field('combineWaiting', 'boolean', good<boolean>),
+    extraHeaders: field('extraHeaders', 'string', headerLines),
+  };
+  if (invalid.includes('baseURL')) value.extraHeaders = DEFAULT_SETTINGS.extraHeaders;
+  return { value, invalid };
+}

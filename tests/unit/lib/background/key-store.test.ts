@@ -14,6 +14,8 @@ import { addExchange } from '@/lib/chat/conversation-store';
 import type { KeyStatus, PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { settingsItem } from '@/lib/storage/settings';
+import { readSettings } from '@/lib/background/stored-settings';
 import { PaceDB } from '@/lib/storage/db';
 import { failure, handlerDeps } from './handler-deps';
 
@@ -229,5 +231,20 @@ describe('Remove key', { timeout: 30_000 }, () => {
     await h['key.remove']({});
     expect(await area('local')).not.toContain('ciphertext');
     expect(await h['key.save']({ key: 'sk-ant-replacement-9999', remember: 'device', passphrase: null })).toEqual(status({ last4: '9999' }));
+  });
+});
+
+describe('settings as the background reads them', () => {
+  it('a stored base URL the form would refuse is never used with the key: the default is, and the log names the field once', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    await handlers()['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: 'http://gateway.example.com', extraHeaders: 'x-team: secret-team-token' });
+    expect(await currentCredentials()).toEqual({ apiKey: KEY, baseURL: DEFAULT_SETTINGS.baseURL, demo: false });
+    expect(await readSettings()).toMatchObject({ baseURL: DEFAULT_SETTINGS.baseURL, extraHeaders: '' });
+    const said = warn.mock.calls.map((c) => c.join(' ')).filter((t) => t.includes('stored settings'));
+    expect(said).toEqual(['[pace] stored settings not valid, using the default for: baseURL']);
+    expect(said.join()).not.toContain(KEY);
+    expect(said.join()).not.toContain('gateway.example.com');
+    warn.mockRestore();
   });
 });

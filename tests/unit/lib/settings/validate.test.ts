@@ -7,8 +7,10 @@ import {
   checkModel,
   checkPrompt,
   checkSettings,
+  checkStoredSettings,
   checkSystemPrompt,
   DEFAULT_BASE_URL,
+  DEFAULT_SETTINGS,
   parseHeaderLines,
   MAX_PROMPT_CHARS,
 } from '@/lib/settings/validate';
@@ -118,5 +120,38 @@ describe('checkSettings', () => {
       ok: true,
       value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '' },
     });
+  });
+});
+
+describe('settings read back from storage', () => {
+  const good = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: 'Be brief.', baseURL: 'https://gw.example.com/anthropic', combineWaiting: true, extraHeaders: 'x-team: t0ken' };
+
+  it('keeps a value the form would have saved, as it is', () => {
+    expect(checkStoredSettings(good)).toEqual({ value: good, invalid: [] });
+    expect(checkStoredSettings(DEFAULT_SETTINGS)).toEqual({ value: DEFAULT_SETTINGS, invalid: [] });
+  });
+
+  it('puts the default in place of each field that fails, and names it', () => {
+    const stored = { ...good, model: 'no spaces allowed', maxTokens: '512', systemPrompt: 7, combineWaiting: 'yes' };
+    expect(checkStoredSettings(stored)).toEqual({
+      value: { ...good, model: DEFAULT_SETTINGS.model, maxTokens: DEFAULT_SETTINGS.maxTokens, systemPrompt: '', combineWaiting: false },
+      invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting'],
+    });
+  });
+
+  it('never keeps a base URL the form would refuse, nor sends its gateway headers to the default', () => {
+    for (const baseURL of ['javascript:alert(1)', 'http://gw.example.com', 'https://u:p@gw.example.com', 42]) {
+      expect(checkStoredSettings({ ...good, baseURL })).toEqual({ value: { ...good, baseURL: DEFAULT_BASE_URL, extraHeaders: '' }, invalid: ['baseURL'] });
+    }
+    expect(checkStoredSettings({ ...good, extraHeaders: 'authorization: Bearer other' })).toEqual({ value: { ...good, extraHeaders: '' }, invalid: ['extraHeaders'] });
+  });
+
+  it('takes anything at all and gives whole settings', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), fc.record({ baseURL: fc.string(), model: fc.anything(), maxTokens: fc.anything() }, { requiredKeys: [] })), (raw) => {
+        const { value } = checkStoredSettings(raw);
+        expect(checkSettings(value)).toEqual({ ok: true, value });
+      }),
+    );
   });
 });
