@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'stalled'
   | 'offline'
   | 'unreachable'
+  | 'redirected'
   | 'interrupted'
   | 'unknown_message'
   | 'busy'

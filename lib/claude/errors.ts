@@ -5,6 +5,7 @@
  */
 import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { PaceError } from '../protocol';
+import { RedirectRefused } from './client';
 
 export type CallKind = 'chat' | 'key-test';
 
@@ -23,6 +24,15 @@ export function retryAfterSeconds(headers: Headers | undefined | null): number |
 }
 
 export function toPaceError(err: unknown, kind: CallKind, baseURL: string): PaceError {
+  // Before the connection errors: the SDK wraps what its fetch threw in one.
+  const redirect = err instanceof RedirectRefused ? err : err instanceof Error && err.cause instanceof RedirectRefused ? err.cause : null;
+  if (redirect) {
+    return {
+      code: 'redirected',
+      message: `${redirect.from} redirected the request to ${redirect.to ?? 'another address'}. Pace does not follow redirects, so your key and gateway headers go only to the base URL you chose: set the base URL to the address that answers itself.`,
+      action: 'open_options',
+    };
+  }
   if (err instanceof APIConnectionTimeoutError) {
     return { code: 'timeout', message: 'The API did not answer in time. Try again.', action: 'retry' };
   }

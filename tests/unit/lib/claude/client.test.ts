@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createClaudeClient, listModels, RedirectRefused, refuseRedirects } from '@/lib/claude/client';
+import { toPaceError } from '@/lib/claude/errors';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { startRedirectServer, type RedirectServer } from '../../../support/redirect-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
+
+const TEAM_SECRET = 'team-secret-0123456789';
+let elsewhere: ClaudeServer;
+let gateway: RedirectServer;
+
+useClaudeServer((s) => (elsewhere = s));
+beforeAll(async () => {
+  gateway = await startRedirectServer(elsewhere.url);
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+/** What the call failed with, as the user is shown it. */
+async function shown(call: Promise<unknown>, baseURL: string) {
+  const err = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).not.toBeNull();
+  return toPaceError(err, 'chat', baseURL);
+}
+
+describe('a base URL that redirects elsewhere', () => {
+  it('is refused, with both origins named, and the other origin never sees the key or the gateway headers', async () => {
+    const client = createClaudeClient({ apiKey: TEST_KEY, baseURL: gateway.url }, { 'x-team-token': TEAM_SECRET });
+    const listed = await shown(listModels(client), gateway.url);
+    const sent = await shown(client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], stream: true }), gateway.url);
+    for (const error of [listed, sent]) {
+      expect(error).toMatchObject({ code: 'redirected', action: 'open_options' });
+      expect(error.message).toContain(`${gateway.url} redirected the request to ${elsewhere.url}`);
+      expect(error.message).not.toContain(TEST_KEY);
+    }
+    // The gateway the user chose got the requests; the address it pointed to got nothing.
+    expect(gateway.requests.map((r) => r.path)).toEqual(['/v1/models?limit=100', '/v1/messages']);
+    expect(elsewhere.requests).toEqual([]);
+  });
+
+  it("in a browser, where the redirect is opaque, asks where it leads with nothing of the user's", async () => {
+    const opaque = { type: 'opaqueredirect', status: 0, headers: new Headers(), body: null } as unknown as Response;
+    const landed = { type: 'cors', status: 404, redirected: true, url: 'https://elsewhere.example/v1/messages', headers: new Headers(), body: null } as unknown as Response;
+    const inner = vi.fn<(input: string | URL | Request, init?: RequestInit) => Promise<Response>>().mockResolvedValueOnce(opaque).mockResolvedValueOnce(landed);
+    const request = refuseRedirects(inner)('https://gw.example.com/v1/messages', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_KEY}`, 'x-team-token': TEAM_SECRET },
+      body: '{"secret":"prompt"}',
+    });
+    await expect(request).rejects.toEqual(new RedirectRefused('https://gw.example.com', 'https://elsewhere.example'));
+    expect(inner.mock.calls[0]![1]).toMatchObject({ redirect: 'manual', method: 'POST' });
+    const [probeURL, probe] = inner.mock.calls[1]!;
+    expect(probeURL).toBe('https://gw.example.com/v1/messages');
+    expect(probe).toMatchObject({ method: 'GET', credentials: 'omit' });
+    expect(probe).not.toHaveProperty('headers');
+    expect(probe).not.toHaveProperty('body');
+  });
+
+  it('says "another address" when the browser will not tell where', async () => {
+    const opaque = { type: 'opaqueredirect', status: 0, headers: new Headers(), body: null } as unknown as Response;
+    const inner = vi.fn<(input: string | URL | Request, init?: RequestInit) => Promise<Response>>().mockResolvedValueOnce(opaque).mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    const err = await refuseRedirects(inner)('https://gw.example.com/v1/models', {}).catch((e: unknown) => e);
+    expect(toPaceError(err, 'key-test', 'https://gw.example.com').message).toContain('https://gw.example.com redirected the request to another address.');
+  });
+});
