@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'bad_message'
   | 'no_key'
   | 'locked'
+  | 'origin_unconfirmed'
   | 'invalid_input'
   | 'wrong_key'
   | 'browser_access_off'

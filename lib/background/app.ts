@@ -18,7 +18,7 @@ import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { createChatRunner, endJob } from './chat-runner';
 import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
-import { currentCredentials, keyBlocker, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
+import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
 
@@ -90,7 +90,7 @@ export function createBackgroundApp() {
       settings,
       credentials: currentCredentials,
       createClient: createClaudeClient,
-      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
+      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey, blocker: keyBlocker, origins: keyOrigins },
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: Date.now() }),
     }),
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),

@@ -11,6 +11,7 @@ import { readQuotaState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { MAX_QUEUE } from '../queue/job-states';
+import { unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
@@ -33,6 +34,10 @@ export interface HandlerDeps {
     unlock: (passphrase: string) => Promise<UnlockResult>;
     remove: () => Promise<KeyStatus>;
     saved: () => Promise<string | null>;
+    /** Why the saved key cannot be used now (none, locked, a gateway not confirmed), or null. */
+    blocker: () => Promise<PaceError | null>;
+    /** The origins besides Anthropic's that the user confirmed may receive the key. */
+    origins: () => Promise<string[]>;
   };
   rememberModels: (models: ModelInfo[]) => Promise<void>;
   now?: () => number;
@@ -49,9 +54,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? (() => crypto.randomUUID());
 
-  /** Why there are no credentials: no key at all, or a key still locked with its passphrase. */
+  /** Why there are no credentials: no key at all, a key still locked with its passphrase, or a gateway not confirmed. */
   async function missingKey(): Promise<PaceError> {
-    return (await deps.keys.status()).locked ? LOCKED_ERROR : NO_KEY_ERROR;
+    return (await deps.keys.blocker()) ?? NO_KEY_ERROR;
   }
 
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
@@ -176,8 +181,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           throw new PaceFailure({ ...LOCKED_ERROR, message: 'The saved key is locked. Unlock it in the popup, or paste the key here to test it.', field: 'key' });
         }
         if (saved === null) throw new PaceFailure({ ...NO_KEY_ERROR, message: 'Paste a key to test: none is saved yet.', field: 'key' });
+        // The saved key goes only to the saved base URL, never to one typed in the form and not saved.
+        const savedURL = (await deps.settings()).baseURL;
+        if (url.value !== savedURL) {
+          throw new PaceFailure({
+            code: 'invalid_input',
+            message: `The saved key is sent only to the saved base URL (${savedURL}). Save the settings to use ${url.value}, or paste the key to test it there.`,
+            field: 'baseURL',
+          });
+        }
         apiKey = saved;
       }
+      const unconfirmed = unconfirmedOrigin(url.value, await deps.keys.origins());
+      if (unconfirmed !== null) throw new PaceFailure({ ...unconfirmedOriginError(unconfirmed), field: 'baseURL' });
       try {
         const models = await listModels(
           deps.createClient({ apiKey, baseURL: url.value }),

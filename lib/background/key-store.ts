@@ -12,7 +12,9 @@
 import { storage } from 'wxt/utils/storage';
 import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
+import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import type { KeepKey, KeyStatus, PaceError } from '../protocol';
+import { keyOriginsItem } from '../storage/settings';
 import { LOCKED_ERROR, NO_KEY_ERROR } from './chat-runner';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 import { readSettings } from './stored-settings';
@@ -105,18 +107,31 @@ export async function savedKey(): Promise<string | null> {
   return s.kind === 'none' ? null : s.key;
 }
 
-/** The key and base URL for the next call; the demo backend when no key is set in a demo build. Null while locked. */
+/** The origins besides Anthropic's that the user confirmed may receive the key. */
+export async function keyOrigins(): Promise<string[]> {
+  return checkOrigins(await keyOriginsItem.getValue());
+}
+
+/**
+ * The key and base URL for the next call; the demo backend (no user key) when no key is set in a
+ * demo build. Null while locked, and while the saved base URL is an origin the user has not confirmed.
+ */
 export async function currentCredentials(): Promise<(Credentials & { demo: boolean }) | null> {
-  const [s, settings] = await Promise.all([current(), readSettings()]);
-  if (s.kind !== 'none') return s.key === null ? null : { apiKey: s.key, baseURL: settings.baseURL, demo: false };
+  const [s, settings, origins] = await Promise.all([current(), readSettings(), keyOrigins()]);
+  if (s.kind !== 'none') {
+    if (s.key === null || unconfirmedOrigin(settings.baseURL, origins) !== null) return null;
+    return { apiKey: s.key, baseURL: settings.baseURL, demo: false };
+  }
   if (DEMO_URL !== '') return { apiKey: DEMO_KEY, baseURL: DEMO_URL, demo: true };
   return null;
 }
 
-/** Why nothing can be sent right now (no key, or a key still locked), or null when a call can be made. */
+/** Why nothing can be sent right now (no key, a key still locked, a gateway not confirmed), or null when a call can be made. */
 export async function keyBlocker(): Promise<PaceError | null> {
   // One read of the key items (it runs on every pump with work to do), the same answer as currentCredentials.
   const s = await current();
   if (s.kind === 'sealed' && s.key === null) return LOCKED_ERROR;
-  return s.kind === 'none' && DEMO_URL === '' ? NO_KEY_ERROR : null;
+  if (s.kind === 'none') return DEMO_URL === '' ? NO_KEY_ERROR : null;
+  const origin = unconfirmedOrigin((await readSettings()).baseURL, await keyOrigins());
+  return origin === null ? null : unconfirmedOriginError(origin);
 }

@@ -1,6 +1,7 @@
 /** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/background/key-store.ts). */
 import { storage } from 'wxt/utils/storage';
 import type { ModelInfo } from '../claude/models';
+import { checkOrigins } from '../settings/key-origins';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 
@@ -26,3 +27,12 @@ export const draftItem = storage.defineItem<string>('local:draft', { fallback: '
 
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
 export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
+
+/** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
+export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
+
+/** Records the user's "yes" to sending the key to `origin`, from the options page. */
+export async function confirmKeyOrigin(origin: string): Promise<void> {
+  const confirmed = checkOrigins(await keyOriginsItem.getValue());
+  if (!confirmed.includes(origin)) await keyOriginsItem.setValue([...confirmed, origin]);
+}

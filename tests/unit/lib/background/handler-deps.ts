@@ -24,6 +24,9 @@ export function handlerDeps(db: PaceDB, baseURL: string, overrides: Omit<Partial
       unlock: async () => ({ ok: true, status }),
       remove: async () => ({ ...status, hasKey: false, last4: null, remember: null }),
       saved: async () => TEST_KEY,
+      blocker: async () => null,
+      // The user has confirmed the local server as a gateway, as OptionsPage.connect does in the browser.
+      origins: async () => [new URL(baseURL).origin],
     },
     rememberModels: async () => undefined,
     keyTestTimeoutMs: 300,

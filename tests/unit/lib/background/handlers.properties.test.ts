@@ -40,7 +40,7 @@ const REFUSALS: Partial<Record<RequestType, { codes: ErrorCode[]; about: RegExp 
   'chat.retry': { codes: ['invalid_input', 'busy'], about: /answer/ },
   'limits.save': { codes: ['invalid_input'], about: /Pick|minute|month|Enter/ },
   'key.save': { codes: ['invalid_input'], about: /key|passphrase/i },
-  'key.test': { codes: ['invalid_input', 'unreachable', 'timeout', 'wrong_key', 'not_found'], about: /URL|key|reach|answer|respond|127\.0\.0\.1/i },
+  'key.test': { codes: ['invalid_input', 'origin_unconfirmed', 'unreachable', 'timeout', 'wrong_key', 'not_found'], about: /URL|key|reach|answer|respond|127\.0\.0\.1/i },
 };
 
 const payloads: Partial<Record<RequestType, fc.Arbitrary<unknown>>> = {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LOCKED_ERROR, NO_KEY_ERROR } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import type { ModelInfo } from '@/lib/claude/models';
 import { REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
@@ -35,6 +36,8 @@ function keys(savedKey: string | null = TEST_KEY): HandlerDeps['keys'] {
     unlock: async () => ({ ok: false, reason: 'not_sealed' }),
     remove: async () => NO_KEY,
     saved: async () => savedKey,
+    blocker: async () => (savedKey === null ? NO_KEY_ERROR : null),
+    origins: async () => [new URL(server.url).origin],
   };
 }
 
@@ -188,7 +191,8 @@ describe('key.test, with the real SDK against the local server', () => {
   it('says the organization has turned browser access off', async () => {
     const locked = await startClaudeServer({ browserAccess: false });
     try {
-      const error = await failure(make()['key.test']({ key: TEST_KEY, baseURL: locked.url }));
+      const h = make({ keys: { ...keys(), origins: async () => [new URL(locked.url).origin] } });
+      const error = await failure(h['key.test']({ key: TEST_KEY, baseURL: locked.url }));
       expect(error).toMatchObject({ code: 'browser_access_off' });
       expect(error.message).toContain('does not allow requests from a browser');
     } finally {
@@ -200,9 +204,35 @@ describe('key.test, with the real SDK against the local server', () => {
     const closed = await startClaudeServer();
     const url = closed.url;
     await closed.close();
-    const error = await failure(make()['key.test']({ key: TEST_KEY, baseURL: url }));
+    const h = make({ keys: { ...keys(), origins: async () => [new URL(url).origin] } });
+    const error = await failure(h['key.test']({ key: TEST_KEY, baseURL: url }));
     expect(error).toMatchObject({ code: 'unreachable' });
     expect(error.message).toContain(url);
+  });
+
+  it('sends the saved key only to the saved base URL, never to one typed in the form and not saved', async () => {
+    const typed = await startClaudeServer();
+    try {
+      // Even an origin the user once confirmed: the saved key goes where the settings say.
+      const h = make({ keys: { ...keys(), origins: async () => [new URL(server.url).origin, new URL(typed.url).origin] } });
+      const error = await failure(h['key.test']({ key: null, baseURL: typed.url }));
+      expect(error).toMatchObject({ code: 'invalid_input', field: 'baseURL' });
+      expect(error.message).toBe(`The saved key is sent only to the saved base URL (${server.url}). Save the settings to use ${typed.url}, or paste the key to test it there.`);
+      expect(typed.requests).toEqual([]);
+    } finally {
+      await typed.close();
+    }
+  });
+
+  it('sends no key, typed or saved, to an origin the user has not confirmed', async () => {
+    const h = make({ keys: { ...keys(), origins: async () => [] } });
+    for (const key of [TEST_KEY, null]) {
+      const error = await failure(h['key.test']({ key, baseURL: server.url }));
+      expect(error).toMatchObject({ code: 'origin_unconfirmed', field: 'baseURL', action: 'open_options' });
+      expect(error.message).toContain(`Pace has not sent your API key to ${server.url}`);
+      expect(error.message).toContain('Confirm it on the options page');
+    }
+    expect(server.requests).toEqual([]);
   });
 
   it('refuses a javascript: base URL without any request', async () => {
@@ -233,7 +263,7 @@ describe('key.save', () => {
 });
 
 describe('a key locked with a passphrase', () => {
-  const locked = (): HandlerDeps['keys'] => ({ ...keys(null), status: async () => ({ ...keyStatus('abcd'), sealed: true, locked: true }) });
+  const locked = (): HandlerDeps['keys'] => ({ ...keys(null), status: async () => ({ ...keyStatus('abcd'), sealed: true, locked: true }), blocker: async () => LOCKED_ERROR });
 
   it('chat.send and chat.retry are refused as locked, not as missing, and store nothing', async () => {
     const h = make({ keys: locked() }, null);

@@ -4,6 +4,7 @@ import { createHandlers } from '@/lib/background/handlers';
 import {
   currentCredentials,
   keyBlocker,
+  keyOrigins,
   keyStatus,
   removeKey,
   saveKey,
@@ -14,7 +15,7 @@ import { addExchange } from '@/lib/chat/conversation-store';
 import type { KeyStatus, PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
-import { settingsItem } from '@/lib/storage/settings';
+import { confirmKeyOrigin, settingsItem } from '@/lib/storage/settings';
 import { readSettings } from '@/lib/background/stored-settings';
 import { PaceDB } from '@/lib/storage/db';
 import { failure, handlerDeps } from './handler-deps';
@@ -36,7 +37,7 @@ function handlers() {
   return createHandlers(
     handlerDeps(db, DEFAULT_SETTINGS.baseURL, {
       credentials: currentCredentials,
-      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey },
+      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey, blocker: keyBlocker, origins: keyOrigins },
     }),
   );
 }
@@ -246,5 +247,32 @@ describe('settings as the background reads them', () => {
     expect(said.join()).not.toContain(KEY);
     expect(said.join()).not.toContain('gateway.example.com');
     warn.mockRestore();
+  });
+});
+
+describe('a gateway the user has not confirmed', () => {
+  const GATEWAY = 'http://127.0.0.1:1234';
+
+  it('gets no key: nothing is sent and every refusal says to confirm it on the options page, until the user does', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: `${GATEWAY}/anthropic` });
+    expect(await currentCredentials()).toBeNull();
+    const blocked = await keyBlocker();
+    expect(blocked).toMatchObject({ code: 'origin_unconfirmed', action: 'open_options' });
+    expect(blocked?.message).toContain(`Pace has not sent your API key to ${GATEWAY}`);
+    expect(await failure(h['chat.send']({ conversationId: null, text: 'hi' }))).toEqual(blocked);
+    expect(await db.messages.count()).toBe(0);
+
+    await confirmKeyOrigin(GATEWAY);
+    expect(await keyOrigins()).toEqual([GATEWAY]);
+    expect(await keyBlocker()).toBeNull();
+    expect(await currentCredentials()).toEqual({ apiKey: KEY, baseURL: `${GATEWAY}/anthropic`, demo: false });
+  });
+
+  it("Anthropic's own API needs no confirmation", async () => {
+    await handlers()['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    expect(await keyBlocker()).toBeNull();
+    expect(await currentCredentials()).toEqual({ apiKey: KEY, baseURL: DEFAULT_SETTINGS.baseURL, demo: false });
   });
 });
