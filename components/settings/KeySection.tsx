@@ -3,6 +3,11 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { KeepKey, KeyStatus, PaceError } from '@/lib/protocol';
 import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';
+import { checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
+import { checkBaseURL, checkStoredSettings } from '@/lib/settings/validate';
+import { confirmKeyOrigin, keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { ConfirmOrigin } from './ConfirmOrigin';
+import { useStored } from './use-stored';
 
 type TestState =
   | { kind: 'idle' }
@@ -23,10 +28,22 @@ function describeKey(status: KeyStatus): string {
 /**
  * The API key: typed here, handed to the background to test or save, and never read back (only
  * its last four characters are shown). The passphrase, if any, goes to the background with the
- * key and is not kept by this page.
+ * key and is not kept by this page. Before the key first goes to an origin other than Anthropic's
+ * (the saved base URL, or the one typed for a test), the user is asked, with the origin named.
  */
-export function KeySection({ client, baseURL, onModels }: { client: BackgroundClient; baseURL: string; onModels: (m: ModelInfo[]) => void }) {
+export function KeySection({ client, baseURL, onModels, onHasKey }: {
+  client: BackgroundClient;
+  /** The base URL typed in the form, saved or not. */
+  baseURL: string;
+  onModels: (m: ModelInfo[]) => void;
+  onHasKey: (hasKey: boolean) => void;
+}) {
   const [status, setStatus] = useState<KeyStatus | null>(null);
+  const stored = useStored(settingsItem);
+  const confirmed = useStored(keyOriginsItem);
+  /** A key test waiting for the user's answer about where it would go. */
+  const [asking, setAsking] = useState<{ origin: string; then: () => Promise<void> } | null>(null);
+  const [notNow, setNotNow] = useState<string | null>(null);
   const [key, setKey] = useState('');
   const [shown, setShown] = useState(false);
   const [test, setTest] = useState<TestState>({ kind: 'idle' });
@@ -48,6 +65,17 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
     });
   }, [client]);
 
+  useEffect(() => {
+    if (status) onHasKey(status.hasKey);
+  }, [status, onHasKey]);
+
+  const savedBaseURL = stored === null ? null : checkStoredSettings(stored).value.baseURL;
+  const origins = confirmed === null ? null : checkOrigins(confirmed);
+  const ready = status !== null && savedBaseURL !== null && origins !== null;
+  // A saved key with a saved gateway the user has not confirmed: the background sends nothing until they do.
+  const pending = ready && status.hasKey ? unconfirmedOrigin(savedBaseURL, origins) : null;
+  const savedHeaders = stored !== null && typeof stored.extraHeaders === 'string' && stored.extraHeaders.trim() !== '';
+
   const sealing = protect && remember === 'device';
   const edited = () => {
     setErrors({});
@@ -59,7 +87,18 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
     edited();
   };
 
+  /** A typed key is tested at the typed base URL; the saved key only at the saved one (the background refuses any other). */
   const runTest = async () => {
+    const url = checkBaseURL(baseURL);
+    const goesTo = url.ok && (key.trim() !== '' || url.value === savedBaseURL) ? unconfirmedOrigin(url.value, origins ?? []) : null;
+    if (goesTo !== null) {
+      setAsking({ origin: goesTo, then: testNow });
+      return;
+    }
+    await testNow();
+  };
+
+  const testNow = async () => {
     setTest({ kind: 'testing' });
     const r = await client.request('key.test', { key: key.trim() === '' ? null : key, baseURL });
     if (r.ok) {
@@ -102,6 +141,20 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
     }
   };
 
+  const allowOrigin = async (origin: string) => {
+    const then = asking?.then;
+    setAsking(null);
+    await confirmKeyOrigin(origin);
+    await then?.();
+  };
+
+  const declineTest = (origin: string) => {
+    setAsking(null);
+    setTest({ kind: 'failed', error: { code: 'origin_unconfirmed', message: `Not tested: nothing was sent to ${origin}.` } });
+  };
+
+  const question = asking?.origin ?? (pending !== notNow ? pending : null);
+
   return (
     <section aria-labelledby="key-heading">
       <h2 id="key-heading">Anthropic API key</h2>
@@ -109,7 +162,7 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
         Kept in this browser&apos;s extension storage and used only by Pace&apos;s background to call the API. Pages never
         see it. To change how it is kept, paste it again and save.
       </p>
-      <p data-testid="key-status">{status === null ? '' : describeKey(status)}</p>
+      <p data-testid="key-status">{ready ? describeKey(status) : ''}</p>
       <div className="row">
         <input
           id="api-key"
@@ -198,13 +251,22 @@ export function KeySection({ client, baseURL, onModels }: { client: BackgroundCl
         <button type="button" className="primary" onClick={save} disabled={saving}>
           {saving ? 'Saving…' : 'Save key'}
         </button>
-        {status?.hasKey && (
+        {(status?.hasKey || savedHeaders) && (
           <button type="button" className="danger" onClick={remove}>
-            Remove key
+            Remove key and gateway headers
           </button>
         )}
         {saved && <span className="ok">Saved.</span>}
       </div>
+      {question !== null && (
+        <ConfirmOrigin
+          origin={question}
+          onConfirm={() => void allowOrigin(question)}
+          onCancel={() => (asking ? declineTest(question) : setNotNow(question))}
+          cancelLabel={asking ? 'Cancel' : 'Not now'}
+          testId="key-confirm-origin"
+        />
+      )}
       <div data-testid="key-test-result" aria-live="polite">
         {test.kind === 'valid' && (
           <p className="ok">

@@ -1,19 +1,32 @@
 import { useEffect, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
-import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
-import { settingsItem } from '@/lib/storage/settings';
+import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
+import { checkSettings, DEFAULT_BASE_URL, maskHeaderLines, type Settings, type SettingsErrors } from '@/lib/settings/validate';
+import { confirmKeyOrigin, keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { ConfirmOrigin } from './ConfirmOrigin';
 import { FieldError, notSaved, SaveRow } from './form-parts';
+import { useStored } from './use-stored';
 
 type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
 
-const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens) });
+// The draft never holds the saved header values: they are secrets, shown masked (see `stored` below).
+const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens), extraHeaders: '' });
 
-/** Model, answer length, system prompt and base URL; every field checked before anything is saved. */
-export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null; onBaseURL: (url: string) => void }) {
+/**
+ * Model, answer length, system prompt, base URL and gateway headers; every field checked before
+ * anything is saved. Saved headers are shown masked; "Replace headers" empties the field for new
+ * ones. A new gateway origin is saved only once the user confirms it may receive their key.
+ */
+export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[] | null; onBaseURL: (url: string) => void; hasKey: boolean }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<SettingsErrors>({});
   const [message, setMessage] = useState<string | null>(null);
+  const stored = useStored(settingsItem);
+  const confirmed = useStored(keyOriginsItem);
+  const [replacingHeaders, setReplacingHeaders] = useState(false);
+  /** Checked settings waiting for the user's answer about a new gateway origin. */
+  const [asking, setAsking] = useState<{ origin: string; value: Settings } | null>(null);
 
   useEffect(() => {
     void settingsItem.getValue().then((s) => {
@@ -24,27 +37,43 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
 
   if (!draft) return null;
   const options = withCurrent(models ?? [...FALLBACK_MODELS], draft.model);
+  const savedHeaders = typeof stored?.extraHeaders === 'string' ? stored.extraHeaders : '';
+  const masked = !replacingHeaders && savedHeaders !== '';
+  const headers = masked ? savedHeaders : draft.extraHeaders;
 
   const change = <K extends keyof Draft>(field: K, value: Draft[K]) => {
     setDraft({ ...draft, [field]: value });
     setErrors({ ...errors, [field]: undefined });
     setMessage(null);
+    setAsking(null);
     if (field === 'baseURL') onBaseURL(String(value));
   };
 
   const save = () => {
-    const checked = checkSettings(draft);
+    const checked = checkSettings({ ...draft, extraHeaders: headers });
     if (!checked.ok) {
       setErrors(checked.errors);
       setMessage(notSaved('fix the fields marked below.'));
       return;
     }
+    const origin = hasKey ? unconfirmedOrigin(checked.value.baseURL, checkOrigins(confirmed)) : null;
+    if (origin !== null) {
+      setMessage(null);
+      setAsking({ origin, value: checked.value });
+      return;
+    }
+    store(checked.value, null);
+  };
+
+  /** Saves checked settings, recording first the user's yes to sending the key to `confirmedOrigin`. */
+  const store = (value: Settings, confirmedOrigin: string | null) => {
     // A new origin needs the user's permission, asked for from this click before any await.
-    const origin = new URL(checked.value.baseURL).origin;
-    const asked = origin === new URL(DEFAULT_BASE_URL).origin ? null : browser.permissions.request({ origins: [`${origin}/*`] });
-    const saving = settingsItem.setValue(checked.value).then(
+    const origin = new URL(value.baseURL).origin;
+    const asked = origin === ANTHROPIC_ORIGIN ? null : browser.permissions.request({ origins: [`${origin}/*`] });
+    const saving = (confirmedOrigin === null ? Promise.resolve() : confirmKeyOrigin(confirmedOrigin)).then(() => settingsItem.setValue(value)).then(
       () => {
-        setDraft(toDraft(checked.value));
+        setDraft(toDraft(value));
+        setReplacingHeaders(false);
         setErrors({});
         setMessage('Saved.');
         return true;
@@ -93,7 +122,7 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
         Combine a chat&apos;s messages that are still waiting into one request (saves quota)
       </label>
 
-      <details open={draft.baseURL !== DEFAULT_BASE_URL || draft.extraHeaders !== ''}>
+      <details open={draft.baseURL !== DEFAULT_BASE_URL || headers !== ''}>
         <summary>Advanced</summary>
         <label htmlFor="base-url">API base URL</label>
         <input id="base-url" type="url" spellCheck={false} value={draft.baseURL} onChange={(e) => change('baseURL', e.target.value)} />
@@ -105,13 +134,40 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
           rows={3}
           spellCheck={false}
           placeholder="cf-aig-authorization: Bearer …"
-          value={draft.extraHeaders}
+          readOnly={masked}
+          value={masked ? maskHeaderLines(savedHeaders) : draft.extraHeaders}
           onChange={(e) => change('extraHeaders', e.target.value)}
         />
-        <p className="hint">One &quot;Name: value&quot; a line, sent with every request, e.g. a LiteLLM or Cloudflare AI Gateway token.</p>
+        {masked ? (
+          <div className="row">
+            <span className="hint">Saved values are hidden, like the key.</span>
+            <button type="button" onClick={() => setReplacingHeaders(true)}>
+              Replace headers
+            </button>
+          </div>
+        ) : (
+          <p className="hint">
+            One &quot;Name: value&quot; a line, sent with every request, e.g. a LiteLLM or Cloudflare AI Gateway token.
+            {replacingHeaders && ' These replace every saved header; leave it empty to remove them.'}
+          </p>
+        )}
         <FieldError error={errors.extraHeaders} />
       </details>
 
+      {asking && (
+        <ConfirmOrigin
+          origin={asking.origin}
+          onConfirm={() => {
+            setAsking(null);
+            store(asking.value, asking.origin);
+          }}
+          onCancel={() => {
+            setAsking(null);
+            setMessage(notSaved(`your key goes to ${asking.origin} only once you confirm it.`));
+          }}
+          testId="settings-confirm-origin"
+        />
+      )}
       <SaveRow label="Save settings" onSave={save} message={message} testId="settings-message" />
     </section>
   );

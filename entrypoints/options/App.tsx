@@ -11,6 +11,7 @@ import { modelsItem } from '@/lib/storage/settings';
 export function App() {
   const [models, setModels] = useState<ModelInfo[] | null>(null);
   const [baseURL, setBaseURL] = useState(DEFAULT_BASE_URL);
+  const [hasKey, setHasKey] = useState(false);
   useEffect(() => {
     void modelsItem.getValue().then((saved) => saved && setModels(saved.models));
   }, []);
@@ -24,9 +25,9 @@ export function App() {
         </a>
         .
       </p>
-      <KeySection client={background} baseURL={baseURL} onModels={setModels} />
+      <KeySection client={background} baseURL={baseURL} onModels={setModels} onHasKey={setHasKey} />
       <LimitsForm client={background} />
-      <SettingsForm models={models} onBaseURL={setBaseURL} />
+      <SettingsForm models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
     </main>
   );

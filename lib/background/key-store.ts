@@ -14,7 +14,7 @@ import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
 import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import type { KeepKey, KeyStatus, PaceError } from '../protocol';
-import { keyOriginsItem } from '../storage/settings';
+import { keyOriginsItem, settingsItem } from '../storage/settings';
 import { LOCKED_ERROR, NO_KEY_ERROR } from './chat-runner';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 import { readSettings } from './stored-settings';
@@ -92,8 +92,10 @@ export async function unlockKey(passphrase: string): Promise<UnlockResult> {
   return { ok: true, status: await keyStatus() };
 }
 
+/** Removes the key and the gateway headers with it: the user asked to forget both secrets. */
 export async function removeKey(): Promise<KeyStatus> {
   await wipe();
+  await settingsItem.setValue({ ...(await readSettings()), extraHeaders: '' });
   return keyStatus();
 }
 

@@ -154,6 +154,18 @@ export function parseHeaderLines(input: string): { headers: Record<string, strin
   return { headers: Object.fromEntries(entries), error: null };
 }
 
+/**
+ * Saved header lines as the options page shows them: each name, and its value masked but for the
+ * last four characters (only when the value is long enough to spare them).
+ */
+export function maskHeaderLines(input: string): string {
+  const { headers, error } = parseHeaderLines(input);
+  if (error !== null) return 'The saved headers cannot be read: replace them.';
+  return Object.entries(headers)
+    .map(([name, value]) => `${name}: ••••••${value.length >= 12 ? value.slice(-4) : ''}`)
+    .join('\n');
+}
+
 export type SettingsInput = { [K in 'model' | 'maxTokens' | 'systemPrompt' | 'baseURL']: string | number } & {
   combineWaiting?: boolean;
   extraHeaders?: string;

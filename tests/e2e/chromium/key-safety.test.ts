@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { startRedirectServer } from '../../support/redirect-server';
 import { useClaudeServer } from '../../support/use-claude-server';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 import { OptionsPage, Popup } from '../support/pages';
@@ -170,7 +171,7 @@ describe('the key stays secret, across browser restarts (real Chromium, MV3)', (
     let b = await restart();
     const options = new OptionsPage(await b.open('options.html', { width: 900, height: 1000 }));
     await options.keyStatus().filter({ hasText: 'It is locked: unlock it from the toolbar popup.' }).waitFor();
-    await options.page.getByRole('button', { name: 'Remove key' }).click();
+    await options.page.getByRole('button', { name: 'Remove key and gateway headers' }).click();
     await options.keyStatus().filter({ hasText: 'No key saved yet.' }).waitFor();
     expect(await storedLocally(b)).not.toContain('ciphertext');
 
@@ -193,5 +194,105 @@ describe('the key stays secret, across browser restarts (real Chromium, MV3)', (
     expect(await storedLocally(b)).not.toContain(TEST_KEY);
     await popup.page.close();
     await after.page.close();
+  });
+});
+
+describe('the key goes only where the user decided (real Chromium, MV3)', () => {
+  let fresh: ChromiumWithExtension | undefined;
+  afterAll(async () => {
+    await fresh?.close();
+  });
+  /** Every request that carried the key, in any header. */
+  const withKey = (requests: { headers: Record<string, string> }[]) => requests.filter((r) => Object.values(r.headers).some((v) => v.includes(TEST_KEY)));
+
+  it('a saved gateway gets the key only once the user confirms it by name; the saved key is never tested at a typed, unsaved URL', async () => {
+    fresh = await launchChromiumWithExtension();
+    const other = await startClaudeServer();
+    try {
+      const options = new OptionsPage(await fresh.open('options.html', { width: 900, height: 1100 }));
+      // The gateway first, with no key yet: nothing to ask.
+      await options.setBaseURL(server.url);
+      expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
+      // The key next: the page asks, naming the gateway, and "Not now" sends nothing.
+      await options.saveKey(TEST_KEY, { confirm: false });
+      const question = options.originQuestion('key');
+      expect(await question.textContent()).toContain(`Send your API key to ${server.url}? Only do this for a gateway you trust.`);
+      await question.getByRole('button', { name: 'Not now' }).click();
+      await question.waitFor({ state: 'detached' });
+
+      const popup = new Popup(await fresh.open('popup.html'));
+      await popup.send('Before I confirmed');
+      const refused = popup.notice().filter({ hasText: `Pace has not sent your API key to ${server.url}` });
+      await refused.waitFor();
+      expect(await refused.textContent()).toContain('Confirm it on the options page');
+      expect(withKey(server.requests)).toEqual([]);
+
+      // Back on the options page the question is there again; yes lets the key go there.
+      await options.page.reload();
+      await options.confirmOrigin('key');
+      await popup.composer().press('Enter');
+      expect(await (await popup.answerWith('done')).textContent()).toContain('You said: "Before I confirmed"');
+      expect(server.messageRequests().at(-1)!.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
+
+      // Test key with the field empty tests the saved key at the saved base URL only, never at one typed and not saved.
+      await options.setBaseURL(other.url);
+      const result = await options.testKey();
+      await result.getByText('The saved key is sent only to the saved base URL').waitFor();
+      expect(await result.textContent()).toContain(`(${server.url}). Save the settings to use ${other.url}`);
+      // A key typed for that URL goes there only if the user says yes to that origin too.
+      await options.testKey(TEST_KEY, { confirm: false });
+      expect(await options.originQuestion('key').textContent()).toContain(`Send your API key to ${other.url}?`);
+      await options.originQuestion('key').getByRole('button', { name: 'Cancel' }).click();
+      await result.getByText(`Not tested: nothing was sent to ${other.url}.`).waitFor();
+      // Saving that URL asks too, in the settings form; Cancel saves nothing.
+      await options.saveSettings({ confirm: false });
+      expect(await options.originQuestion('settings').textContent()).toContain(`Send your API key to ${other.url}? Only do this for a gateway you trust.`);
+      await options.originQuestion('settings').getByRole('button', { name: 'Cancel' }).click();
+      await options.settingsMessage().filter({ hasText: `Nothing was saved: your key goes to ${other.url} only once you confirm it.` }).waitFor();
+      expect(other.requests).toEqual([]);
+      await options.page.close();
+      await popup.page.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a base URL that redirects to another origin: refused, naming both; the other origin never sees the key or the gateway headers', async () => {
+    const TEAM_SECRET = 'team-secret-0123456789';
+    const gateway = await startRedirectServer(server.url);
+    try {
+      const options = new OptionsPage(await fresh!.open('options.html', { width: 900, height: 1100 }));
+      await options.setBaseURL(gateway.url);
+      await options.setExtraHeaders(`x-team-token: ${TEAM_SECRET}`);
+      expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
+      // Saved gateway headers are secrets too: masked on the page.
+      expect(await options.page.locator('#extra-headers').inputValue()).toBe('x-team-token: ••••••6789');
+      expect(await options.page.content()).not.toContain(TEAM_SECRET);
+
+      const popup = new Popup(await fresh!.open('popup.html'));
+      await popup.page.getByRole('button', { name: 'New chat' }).click();
+      await popup.send('Where does this go?');
+      const failed = await popup.answerWith('error');
+      expect(await failed.getByTestId('answer-error').textContent()).toContain(`${gateway.url} redirected the request to ${server.url}. Pace does not follow redirects`);
+      const result = await options.testKey();
+      await result.getByText(`${gateway.url} redirected the request to ${server.url}`).waitFor();
+
+      // The gateway the user confirmed got the requests, key and header; where it pointed got neither.
+      expect(withKey(gateway.requests).length).toBeGreaterThan(0);
+      expect(gateway.requests.some((r) => r.headers['x-team-token'] === TEAM_SECRET)).toBe(true);
+      expect(withKey(server.requests)).toEqual([]);
+      expect(server.requests.filter((r) => JSON.stringify(r.headers).includes(TEAM_SECRET))).toEqual([]);
+      expect(server.messageRequests()).toEqual([]);
+
+      // Remove key and gateway headers forgets both.
+      await options.page.getByRole('button', { name: 'Remove key and gateway headers' }).click();
+      await options.keyStatus().filter({ hasText: 'No key saved yet.' }).waitFor();
+      await expect.poll(() => options.page.locator('#extra-headers').inputValue()).toBe('');
+      expect(await storedLocally(fresh!)).not.toContain(TEAM_SECRET);
+      await options.page.close();
+      await popup.page.close();
+    } finally {
+      await gateway.close();
+    }
   });
 });

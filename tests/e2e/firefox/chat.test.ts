@@ -69,6 +69,9 @@ async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Promise<voi
   });
   await typeInto(page, '#base-url', server.url);
   await clickButton(page, 'Save settings');
+  // With a key saved, a new gateway origin is saved only once the user confirms it may receive the key.
+  expect(await waitForText(page, '[data-testid=settings-confirm-origin]', `Send your API key to ${server.url}?`)).toContain('Only do this for a gateway you trust.');
+  await clickButton(page, `Send my key to ${server.url}`);
   // A permission prompt for the server's origin may follow; the settings are saved regardless.
   expect(await waitForText(page, '[data-testid=settings-message]', 'Saved.')).toMatch(/^Saved\./);
 }

@@ -8,12 +8,27 @@ export class OptionsPage {
   keyStatus = () => this.page.getByTestId('key-status');
   testResult = () => this.page.getByTestId('key-test-result');
   settingsMessage = () => this.page.getByTestId('settings-message');
+  /** "Send your API key to …?", asked before the key first goes to an origin other than Anthropic's: by the key's section or the settings form. */
+  originQuestion = (where: 'key' | 'settings') => this.page.getByTestId(`${where}-confirm-origin`);
 
-  /** Saves a key, kept on this device (the default) or until the browser closes, with or without a passphrase. */
-  async saveKey(key: string, { remember = 'device', passphrase = null }: { remember?: 'device' | 'session'; passphrase?: string | null } = {}) {
+  /** Answers "Send my key to <origin>" to the question on screen, as a user who trusts that gateway. */
+  async confirmOrigin(where: 'key' | 'settings') {
+    const question = this.originQuestion(where);
+    await question.getByRole('button', { name: /^Send my key to / }).click();
+    await question.waitFor({ state: 'detached' });
+  }
+
+  /**
+   * Saves a key, kept on this device (the default) or until the browser closes, with or without a
+   * passphrase. If the saved base URL is a gateway not yet confirmed, the page asks now; `confirm`
+   * answers yes, as a user pointing Pace at their own gateway would.
+   */
+  async saveKey(key: string, { remember = 'device', passphrase = null, confirm = true }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: boolean } = {}) {
     await this.fillKeyForm(key, { remember, passphrase });
     await this.page.getByRole('button', { name: 'Save key' }).click();
     await this.keyStatus().filter({ hasText: `…${key.slice(-4)} is saved` }).waitFor();
+    // The question, if any, comes in the same render as the new status.
+    if (confirm && (await this.originQuestion('key').isVisible())) await this.confirmOrigin('key');
   }
 
   /** Fills the key form without saving; `confirm` defaults to the passphrase. */
@@ -30,16 +45,21 @@ export class OptionsPage {
     await this.page.getByLabel('Confirm passphrase').fill(confirm ?? '');
   }
 
-  /** Presses Test key; the caller waits on the returned result for what it expects. */
-  async testKey(key = '') {
+  /** Presses Test key, confirming the gateway if asked; the caller waits on the returned result for what it expects. */
+  async testKey(key = '', { confirm = true } = {}) {
     if (key) await this.keyField().fill(key);
     await this.page.getByRole('button', { name: 'Test key' }).click();
+    await this.testResult().locator('p').or(this.originQuestion('key')).first().waitFor();
+    if (confirm && (await this.originQuestion('key').isVisible())) await this.confirmOrigin('key');
     return this.testResult();
   }
 
+  /** Types the gateway headers; saved ones are masked, so it presses "Replace headers" first. */
   async setExtraHeaders(lines: string) {
     const details = this.page.locator('details');
     if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await this.page.getByText('Advanced').click();
+    const replace = this.page.getByRole('button', { name: 'Replace headers' });
+    if (await replace.isVisible()) await replace.click();
     await this.page.locator('#extra-headers').fill(lines);
   }
 
@@ -67,8 +87,12 @@ export class OptionsPage {
     return this.saveSettings();
   }
 
-  async saveSettings() {
+  /** Presses Save settings; a new gateway origin, while a key is saved, is confirmed when asked (unless `confirm` is false). */
+  async saveSettings({ confirm = true } = {}) {
     await this.page.getByRole('button', { name: 'Save settings' }).click();
+    await this.settingsMessage().or(this.originQuestion('settings')).first().waitFor();
+    if (!confirm || !(await this.originQuestion('settings').isVisible())) return this.settingsMessage();
+    await this.confirmOrigin('settings');
     await this.settingsMessage().waitFor();
     return this.settingsMessage();
   }

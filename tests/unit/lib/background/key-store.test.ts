@@ -225,6 +225,16 @@ describe('Remove key', { timeout: 30_000 }, () => {
     expect(await currentCredentials()).toBeNull();
   });
 
+  it('wipes the gateway headers with the key, and keeps the other settings', async () => {
+    const h = handlers();
+    await h['key.save']({ key: KEY, remember: 'device', passphrase: null });
+    const settings = { ...DEFAULT_SETTINGS, maxTokens: 777, extraHeaders: 'x-team-token: team-secret-0123456789' };
+    await settingsItem.setValue(settings);
+    await h['key.remove']({});
+    expect(await settingsItem.getValue()).toEqual({ ...settings, extraHeaders: '' });
+    expect(await area('local')).not.toContain('team-secret');
+  });
+
   it('removes a locked key without its passphrase, and a new one can be saved', async () => {
     const h = handlers();
     await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });

@@ -11,6 +11,7 @@ import {
   checkSystemPrompt,
   DEFAULT_BASE_URL,
   DEFAULT_SETTINGS,
+  maskHeaderLines,
   parseHeaderLines,
   MAX_PROMPT_CHARS,
 } from '@/lib/settings/validate';
@@ -151,6 +152,23 @@ describe('settings read back from storage', () => {
       fc.property(fc.oneof(fc.anything(), fc.record({ baseURL: fc.string(), model: fc.anything(), maxTokens: fc.anything() }, { requiredKeys: [] })), (raw) => {
         const { value } = checkStoredSettings(raw);
         expect(checkSettings(value)).toEqual({ ok: true, value });
+      }),
+    );
+  });
+});
+
+describe('saved gateway headers, as the options page shows them', () => {
+  it('names each header and hides its value but for the last four characters of a long one', () => {
+    expect(maskHeaderLines('X-Team-Token: sk-team-0123456789ab12\ncf-aig-authorization: Bearer x')).toBe(
+      'X-Team-Token: ••••••ab12\ncf-aig-authorization: ••••••',
+    );
+    expect(maskHeaderLines('')).toBe('');
+  });
+  it('never shows a value, whatever it is', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 5, maxLength: 40 }).filter((v) => parseHeaderLines(`x-secret: ${v}`).error === null && v.trim().length >= 5), (v) => {
+        const value = v.trim();
+        expect(maskHeaderLines(`x-secret: ${value}`)).not.toContain(value);
       }),
     );
   });
