@@ -15,6 +15,9 @@ import { OptionsPage, Popup } from '../support/pages';
 const KEY = 'sk-ant-api03-Pr00f7xQ2vLm9Rt4Wz8Kp1Nd6Hs3Jc5Yb0-AbCdEfGhIjKlMnOp-QrStUvWx1234AA';
 /** Also searched: the key without its last four characters, so a truncated copy is caught too. */
 const NEEDLES = [KEY, KEY.slice(0, -4), KEY.slice(10, 40)];
+/** A gateway header's value is a secret too: it may be only in the settings item and on the wire to the gateway. */
+const HEADER_SECRET = 'team-token-Zq81vX04mLk7Wp3R';
+const HEADER_NEEDLES = [HEADER_SECRET, HEADER_SECRET.slice(0, -4)];
 
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
@@ -76,6 +79,8 @@ describe('the key never leaves the background (real Chromium)', () => {
     // Set the key and the base URL as a user would; test the key too.
     const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
     expect(await (await options.connect(KEY, server.url)).textContent()).toMatch(/^Saved\./);
+    await options.setExtraHeaders(`x-team-token: ${HEADER_SECRET}`);
+    expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
     await (await options.testKey()).getByText('The key works').waitFor();
 
     // Chat, a retry of an answer, an error (the API refuses with 401), a transient failure retried by itself.
@@ -123,7 +128,8 @@ describe('the key never leaves the background (real Chromium)', () => {
       const sync = await chrome.storage.sync.get(null);
       const keyItem = local.apiKey;
       delete local.apiKey;
-      return { tables, local, session, sync, keyItemSaved: keyItem !== undefined };
+      const { settings, ...otherThanSettings } = local;
+      return { tables, local, otherThanSettings, settings, session, sync, keyItemSaved: keyItem !== undefined };
     });
     expect(stored.keyItemSaved).toBe(true);
     expect(Object.keys(stored.tables).sort()).toEqual(['cache', 'conversations', 'counters', 'jobs', 'messages', 'meta', 'usage', 'usageDays', 'usageMonths']);
@@ -158,6 +164,13 @@ describe('the key never leaves the background (real Chromium)', () => {
     };
     const leaks = Object.entries(places).filter(([, text]) => NEEDLES.some((n) => text.includes(n))).map(([where]) => where);
     expect(leaks).toEqual([]);
+    // The gateway header: sent to the gateway and kept in the settings item, nowhere else.
+    expect(server.messageRequests().every((r) => r.headers['x-team-token'] === HEADER_SECRET)).toBe(true);
+    expect(JSON.stringify(stored.settings)).toContain(HEADER_SECRET);
+    const headerPlaces = { ...places, 'storage.local (other items)': JSON.stringify(stored.otherThanSettings) };
+    const headerLeaks = Object.entries(headerPlaces).filter(([, text]) => HEADER_NEEDLES.some((n) => text.includes(n))).map(([where]) => where);
+    expect(headerLeaks).toEqual([]);
+    expect(dom[0]).toContain('x-team-token: ••••••');
     // The masked key is what pages see.
     expect(dom[0]).toContain(KEY.slice(-4));
   });
