@@ -8,6 +8,7 @@ import { combineWaiting, recoverAfterRestart } from '../chat/conversation-store'
 import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
+import { createWake } from '../queue/wake';
 import { getDb } from '../storage/db';
 import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
@@ -36,7 +37,6 @@ export function createBackgroundApp() {
     },
   });
   const badge = createBadgeUpdater(db, toolbarBadge());
-  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   const runner = createChatRunner({
     db,
@@ -63,16 +63,12 @@ export function createBackgroundApp() {
       void badge.refresh();
       await runner.start(job);
     },
-    wakeAt(at) {
-      clearTimeout(wakeTimer);
-      if (at === null) {
-        void browser.alarms.clear(WAKE_ALARM);
-        return;
-      }
-      // A timer while the worker lives; the alarm wakes a stopped worker (Chrome: 30 s at the least).
-      wakeTimer = setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now()));
-      void browser.alarms.create(WAKE_ALARM, { when: at });
-    },
+    // A timer while the worker lives (capped: see lib/queue/wake.ts); the alarm wakes a stopped worker (Chrome: 30 s at the least).
+    wakeAt: createWake({
+      now: Date.now,
+      pump: () => void scheduler.pump(),
+      alarm: (at) => void (at === null ? browser.alarms.clear(WAKE_ALARM) : browser.alarms.create(WAKE_ALARM, { when: at })),
+    }),
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
