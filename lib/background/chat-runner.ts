@@ -265,7 +265,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       return;
     }
     const failures = (job.failures ?? 0) + 1;
-    const retryAfterSec = retryAfterSeconds(apiError?.headers);
+    const retryAfterSec = retryAfterSeconds(apiError?.headers, t);
     const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, random);
     const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
     if (step.action === 'fail') {
