@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'stalled'
   | 'offline'
   | 'unreachable'
+  | 'bad_answer'
   | 'interrupted'
   | 'unknown_message'
   | 'busy'

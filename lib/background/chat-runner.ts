@@ -12,7 +12,7 @@ import { pauseAll, saveServerLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
 import { parseHeaderLines } from '../settings/validate';
-import { applyStreamEvent, emptyAnswer } from '../claude/stream';
+import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
@@ -157,6 +157,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
+        // Past the size cap nothing more is read: leaving the loop closes the connection.
+        if (answer.truncated) break;
         const t = now();
         if (firstTextAt === null && answer.text !== '') firstTextAt = t;
         // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
@@ -171,6 +173,16 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
       if (stalled) {
         await attemptFailed(STALLED, null);
+      } else if (answer.truncated) {
+        log('answer cut at the size cap', id);
+        await ledger(SIZE_CAP_STOP, { status: response.status });
+        await endJob(db, id, 'done', {
+          status: 'done',
+          text: answer.text,
+          stopReason: SIZE_CAP_STOP,
+          usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
+          error: undefined,
+        }, { at: now(), outcome: SIZE_CAP_STOP, status: response.status });
       } else if (signal.aborted) {
         await stoppedByUser(answer.text, { status: response.status });
       } else if (!answer.done) {
@@ -194,7 +206,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers);
-        const error = toPaceError(err, 'chat', creds.baseURL);
+        const error = err instanceof BadStreamError ? err.error : toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
         await attemptFailed(error, apiError);
       }
