@@ -92,6 +92,8 @@ export interface Requests {
   'key.unlock': { req: { passphrase: string }; res: KeyStatus };
   'key.remove': { req: Record<string, never>; res: KeyStatus };
   'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
+  /** Lifts Anthropic's pause (a 429's retry-after or the spend cap): the next request goes now. */
+  'queue.tryNow': { req: Record<string, never>; res: { cleared: boolean } };
   'cache.clear': { req: Record<string, never>; res: { cleared: number } };
   'limits.save': { req: LimitsInput; res: Limits };
 }
@@ -150,6 +152,7 @@ const parsers: { [K in RequestType]: Parser<K> } = {
   'key.unlock': (p) => (typeof p.passphrase === 'string' ? { passphrase: p.passphrase } : 'passphrase must be a string'),
   'key.remove': () => ({}),
   'queue.clear': () => ({}),
+  'queue.tryNow': () => ({}),
   'cache.clear': () => ({}),
   'limits.save': (p) => {
     if (typeof p.plan !== 'string') return 'plan must be a string';

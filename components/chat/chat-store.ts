@@ -14,6 +14,8 @@ export interface ChatState {
   stop(messageId: string): Promise<void>;
   retry(messageId: string): Promise<void>;
   clearQueue(): Promise<void>;
+  /** Lifts Anthropic's pause: the next message goes now. */
+  tryNow(): Promise<void>;
   newChat(): void;
   open(conversationId: string): void;
   showHistory(): void;
@@ -53,6 +55,10 @@ export function createChatStore(client: BackgroundClient) {
     },
     async clearQueue() {
       const result = await client.request('queue.clear', {});
+      if (!result.ok) set({ notice: result.error });
+    },
+    async tryNow() {
+      const result = await client.request('queue.tryNow', {});
       if (!result.ok) set({ notice: result.error });
     },
     newChat() {

@@ -16,6 +16,7 @@ import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
 import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
+import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner, endJob } from './chat-runner';
 import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
@@ -102,6 +103,8 @@ export function createBackgroundApp() {
     if (next.retentionDays === before?.retentionDays && next.cacheHours === before?.cacheHours) return;
     void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err));
   });
+
+  forgetWaitOnNewBaseURL({ settings: settingsItem, db, pump: () => void scheduler.pump() });
 
   async function scheduleMonthTurn() {
     const limits = await readLimits(db);

@@ -34,6 +34,20 @@ export async function pauseAll(db: PaceDB, pause: Pause): Promise<void> {
   });
 }
 
+/**
+ * Forgets what Anthropic said about waiting: the pause and its rate-limit figures. Both belong to
+ * one key at one base URL, so a new key or base URL drops them; the popup's "Try now" drops them
+ * too, so the next request goes (counted as usual) and Anthropic's answer sets them again.
+ * True if there was anything to forget.
+ */
+export async function clearServerWait(db: PaceDB): Promise<boolean> {
+  return db.transaction('rw', db.meta, async () => {
+    const had = (await db.meta.bulkGet(['pause', 'server'])).some((row) => row !== undefined);
+    await db.meta.bulkDelete(['pause', 'server']);
+    return had;
+  });
+}
+
 export async function saveServerLimits(db: PaceDB, server: ServerLimits): Promise<void> {
   await db.meta.put({ key: 'server', value: server });
 }
