@@ -92,8 +92,11 @@ export interface Requests {
   'key.unlock': { req: { passphrase: string }; res: KeyStatus };
   'key.remove': { req: Record<string, never>; res: KeyStatus };
   'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
-  /** Lifts Anthropic's pause (a 429's retry-after or the spend cap): the next request goes now. */
-  'queue.tryNow': { req: Record<string, never>; res: { cleared: boolean } };
+  /**
+   * Lets one request through Anthropic's pause (a 429's retry-after or the spend cap) to ask again;
+   * the rest wait for its answer. `allowed` is false when there is no pause or one is already out.
+   */
+  'queue.tryNow': { req: Record<string, never>; res: { allowed: boolean } };
   'cache.clear': { req: Record<string, never>; res: { cleared: number } };
   'limits.save': { req: LimitsInput; res: Limits };
 }

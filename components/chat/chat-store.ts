@@ -14,7 +14,7 @@ export interface ChatState {
   stop(messageId: string): Promise<void>;
   retry(messageId: string): Promise<void>;
   clearQueue(): Promise<void>;
-  /** Lifts Anthropic's pause: the next message goes now. */
+  /** Sends the next message through Anthropic's pause to ask again; the rest wait for its answer. */
   tryNow(): Promise<void>;
   newChat(): void;
   open(conversationId: string): void;

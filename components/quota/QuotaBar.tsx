@@ -35,9 +35,17 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
           {view.serverPause.reason === 'rate_limited'
             ? `Anthropic asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
             : view.serverPause.message}{' '}
-          <button type="button" className="link" onClick={onTryNow} title="Send the next message now; if Anthropic refuses again, Pace waits again">
-            Try now
-          </button>
+          {view.serverPause.probe ? (
+            <span data-testid="quota-probe">
+              {view.serverPause.probe === 'allowed' && view.waiting === 0
+                ? 'Your next message goes now, to ask Anthropic again.'
+                : 'One message goes now, to ask Anthropic again; the rest wait for its answer.'}
+            </span>
+          ) : (
+            <button type="button" className="link" onClick={onTryNow} title="Send the next message now to ask Anthropic again; the rest wait for its answer">
+              Try now
+            </button>
+          )}
         </p>
       )}
       {view.pausedUntil !== null && (

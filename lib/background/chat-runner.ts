@@ -8,7 +8,7 @@ import type { Credentials } from '../claude/client';
 import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { formatReset, formatWait } from '../limits/format';
-import { pauseAll, saveServerLimits } from '../limits/limiter-store';
+import { pauseAll, probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
 import { parseHeaderLines } from '../settings/validate';
@@ -176,6 +176,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else if (answer.truncated) {
         log('answer cut at the size cap', id);
         await ledger(SIZE_CAP_STOP, { status: response.status });
+        await probeAnswered(db, id);
         await endJob(db, id, 'done', {
           status: 'done',
           text: answer.text,
@@ -189,6 +190,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await attemptFailed({ code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
         await ledger('ok', { status: response.status });
+        // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
+        await probeAnswered(db, id);
         await keepInCache(creds.baseURL, request, answer);
         await endJob(db, id, 'done', {
           status: 'done',
@@ -290,7 +293,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     if (step.action === 'pause') {
       const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-      await pauseAll(db, { until: step.until, reason: 'spend_limit', message });
+      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id);
       deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
       await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
       return;
@@ -298,7 +301,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const waitMs = step.at - t;
     if (step.pauseAll) {
       const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-      await pauseAll(db, { until: step.at, reason: 'rate_limited', message });
+      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id);
       deps.onRefused?.('rate_limited', formatWait(waitMs));
       await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
       return;
@@ -333,6 +336,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           log('could not record the failure', e),
         );
       } finally {
+        // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
+        await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
         deps.keepAlive.stop();
         controllers.delete(job.id);
       }

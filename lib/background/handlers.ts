@@ -7,7 +7,7 @@ import { contextWindow, type ModelInfo } from '../claude/models';
 import { addExchange, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
+import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { MAX_QUEUE } from '../queue/job-states';
@@ -151,9 +151,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { cancelled };
     },
     async 'queue.tryNow'() {
-      const cleared = await clearServerWait(db);
+      const allowed = await allowProbe(db, now());
       void deps.pump();
-      return { cleared };
+      return { allowed };
     },
     async 'limits.save'(input) {
       const checked = checkLimits(input);

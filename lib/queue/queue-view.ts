@@ -51,6 +51,7 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     recentSends,
     monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0,
     pauseUntil: records.pause?.until,
+    probeAllowed: records.pause?.probe === 'allowed',
     server: srv ?? undefined,
   };
   const q = quota(now, limits, state);
@@ -58,7 +59,9 @@ export function queueView(now: number, records: QueueRecords): QueueView {
   const etas = estimateStarts(now, limits, state, order.length);
   const jobs = new Map<string, JobView>();
   order.forEach((job, i) => {
-    const eta = Math.max(etas[i] ?? now, job.waitUntil ?? 0);
+    // Anthropic's pause and figures are in the estimate already, as they stand now: Try now's probe
+    // may have replaced the pause the job was marked with.
+    const eta = Math.max(etas[i] ?? now, job.waitReason === 'server' ? 0 : (job.waitUntil ?? 0));
     jobs.set(job.id, { state: job.state, position: i + 1, eta, waitReason: job.waitReason, resumed: !!job.resumed });
   });
   for (const job of records.jobs) {
