@@ -35,9 +35,9 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
           {view.serverPause.reason === 'rate_limited'
             ? `Anthropic asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
             : view.serverPause.message}{' '}
-          {view.serverPause.probe ? (
+          {view.probe ? (
             <span data-testid="quota-probe">
-              {view.serverPause.probe === 'allowed' && view.waiting === 0
+              {view.probe === 'allowed' && view.waiting === 0
                 ? 'Your next message goes now, to ask Anthropic again.'
                 : 'One message goes now, to ask Anthropic again; the rest wait for its answer.'}
             </span>

@@ -8,7 +8,7 @@
 import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
 import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
-import { isWaiting } from '../queue/job-states';
+import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
@@ -50,12 +50,17 @@ function probeOf(pause: Pause | null): Pick<Pause, 'probe' | 'probeJob'> {
  * (`probeAnswered`), a refusal replaces it (`pauseAll`), anything else gives the chance back
  * (`probeLost`). Pressing it again while that one request is allowed or on its way lets no other
  * through. True if a probe is now allowed; false if there is no pause, or a probe is already out.
+ * A probe whose job is no longer on its way (cut off by a restart of the background) is not out.
  */
 export async function allowProbe(db: PaceDB, now: number): Promise<boolean> {
-  return db.transaction('rw', db.meta, async () => {
+  return db.transaction('rw', db.meta, db.jobs, async () => {
     const pause = await readPause(db);
-    if (!pause || pause.until <= now || pause.probe === 'used') return false;
-    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { ...pause, probe: 'allowed' } });
+    if (!pause || pause.until <= now) return false;
+    if (pause.probe === 'used') {
+      const job = pause.probeJob === undefined ? undefined : await db.jobs.get(pause.probeJob);
+      if (job && isInFlight(job.state)) return false;
+    }
+    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { until: pause.until, reason: pause.reason, message: pause.message, probe: 'allowed' } });
     return true;
   });
 }
@@ -117,8 +122,8 @@ async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthSta
     recentSends: counters[0]?.times ?? [],
     monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0,
     pauseUntil: pause?.until,
-    probeAllowed: pause?.probe === 'allowed',
     server,
+    ...(pause?.probe === 'allowed' ? { probeAllowed: true } : {}),
   };
   return { keys, counters, limits, state, pause };
 }

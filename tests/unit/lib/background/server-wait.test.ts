@@ -4,7 +4,7 @@ import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { addExchange } from '@/lib/chat/conversation-store';
+import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { admit, allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -84,6 +84,17 @@ describe('handlers', () => {
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
     expect(await readPause(db)).toEqual({ ...pause, until: expect.any(Number) as number });
     expect(pump).toHaveBeenCalledTimes(2);
+  });
+
+  it('a probe cut off by a restart of the background is not out: Try now may go again', async () => {
+    const { h } = make();
+    const a = await ask('one');
+    await allowProbe(db, now);
+    expect(await admit(db, now, a.assistantMessageId)).toEqual({ ok: true });
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
+    await recoverAfterRestart(db);
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    expect(await readPause(db)).toEqual({ ...pause, probe: 'allowed' });
   });
 
   it("the probe is counted as usual, and waits when the user's own limits are used", async () => {

@@ -68,6 +68,16 @@ describe('queueView', () => {
     });
     expect(view.jobs.get('a')?.eta).toBe(NOW);
     expect(view.jobs.get('b')?.eta).toBe(NOW + 30_000);
+    expect(view.probe).toBe('allowed');
+  });
+
+  it('says the probe is on its way only while its job is', () => {
+    const pause = { until: NOW + 30_000, reason: 'rate_limited' as const, message: 'Wait.', probe: 'used' as const, probeJob: 'a' };
+    const records = { limits, pause, server: null, counters: [] };
+    expect(queueView(NOW, { ...records, jobs: [job('a', 'streaming', 1)] }).probe).toBe('sending');
+    // Cut off by a restart, the job is queued again: the pause stands, and Try now is offered again.
+    expect(queueView(NOW, { ...records, jobs: [job('a', 'queued', 1, { resumed: true })] }).probe).toBe(null);
+    expect(queueView(NOW + 30_000, { ...records, jobs: [job('a', 'streaming', 1)] }).probe).toBe(null);
   });
 
   it('formats waits', () => {
