@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'offline'
   | 'unreachable'
   | 'redirected'
+  | 'bad_answer'
   | 'interrupted'
   | 'unknown_message'
   | 'busy'
@@ -93,6 +94,11 @@ export interface Requests {
   'key.unlock': { req: { passphrase: string }; res: KeyStatus };
   'key.remove': { req: Record<string, never>; res: KeyStatus };
   'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
+  /**
+   * Lets one request through Anthropic's pause (a 429's retry-after or the spend cap) to ask again;
+   * the rest wait for its answer. `allowed` is false when there is no pause or one is already out.
+   */
+  'queue.tryNow': { req: Record<string, never>; res: { allowed: boolean } };
   'cache.clear': { req: Record<string, never>; res: { cleared: number } };
   'limits.save': { req: LimitsInput; res: Limits };
 }
@@ -151,6 +157,7 @@ const parsers: { [K in RequestType]: Parser<K> } = {
   'key.unlock': (p) => (typeof p.passphrase === 'string' ? { passphrase: p.passphrase } : 'passphrase must be a string'),
   'key.remove': () => ({}),
   'queue.clear': () => ({}),
+  'queue.tryNow': () => ({}),
   'cache.clear': () => ({}),
   'limits.save': (p) => {
     if (typeof p.plan !== 'string') return 'plan must be a string';

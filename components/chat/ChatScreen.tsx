@@ -29,7 +29,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
   const live = useChat((s) => s.live);
   const notice = useChat((s) => s.notice);
   // Actions never change, so they are read once rather than subscribed to.
-  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue } = useChat.getState();
+  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue, tryNow } = useChat.getState();
   const queue = useQueue();
   const unlocked = (status: KeyStatus) => {
     onKeyStatus(status);
@@ -99,7 +99,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           chatting.
         </p>
       )}
-      {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} />}
+      {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} onTryNow={() => void tryNow()} />}
       {view === 'history' ? (
         <HistoryList onOpen={open} currentId={conversationId} />
       ) : (

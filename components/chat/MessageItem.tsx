@@ -1,5 +1,6 @@
 import { memo, useState } from 'react';
-import { formatWait } from '@/lib/limits/format';
+import { MAX_ANSWER_CHARS, SIZE_CAP_STOP } from '@/lib/claude/stream';
+import { formatCount, formatWait } from '@/lib/limits/format';
 import type { ErrorAction } from '@/lib/protocol';
 import { ordinal } from '@/lib/queue/job-states';
 import type { JobView } from '@/lib/queue/queue-view';
@@ -140,6 +141,13 @@ function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boo
         </p>
       );
     default:
+      if (message.stopReason === SIZE_CAP_STOP) {
+        return (
+          <p className="status" data-testid="size-cap-note">
+            Pace stopped reading this answer at {formatCount(MAX_ANSWER_CHARS)} characters, far past any real answer: the API or gateway may be broken. The text so far is kept.
+          </p>
+        );
+      }
       return message.stopReason === 'max_tokens' ? (
         <p className="status">Cut off at the maximum answer length (set it on the options page).</p>
       ) : null;

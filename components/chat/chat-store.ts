@@ -14,6 +14,8 @@ export interface ChatState {
   stop(messageId: string): Promise<void>;
   retry(messageId: string): Promise<void>;
   clearQueue(): Promise<void>;
+  /** Sends the next message through Anthropic's pause to ask again; the rest wait for its answer. */
+  tryNow(): Promise<void>;
   newChat(): void;
   open(conversationId: string): void;
   showHistory(): void;
@@ -53,6 +55,10 @@ export function createChatStore(client: BackgroundClient) {
     },
     async clearQueue() {
       const result = await client.request('queue.clear', {});
+      if (!result.ok) set({ notice: result.error });
+    },
+    async tryNow() {
+      const result = await client.request('queue.tryNow', {});
       if (!result.ok) set({ notice: result.error });
     },
     newChat() {

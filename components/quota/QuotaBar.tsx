@@ -4,7 +4,7 @@ import type { Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
 
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
-export function QuotaBar({ view, limits, now, onClear }: { view: QueueView; limits: Limits; now: number; onClear: () => void }) {
+export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
   const q = view.quota;
   const monthShare = limits.perMonth ? q.monthLeft / limits.perMonth : 0;
   const level = q.monthLeft === 0 ? 'none' : monthShare <= 0.2 ? 'low' : 'ok';
@@ -34,7 +34,18 @@ export function QuotaBar({ view, limits, now, onClear }: { view: QueueView; limi
         <p className="quota-paused" role="status" data-testid="quota-pause">
           {view.serverPause.reason === 'rate_limited'
             ? `Anthropic asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
-            : view.serverPause.message}
+            : view.serverPause.message}{' '}
+          {view.probe ? (
+            <span data-testid="quota-probe">
+              {view.probe === 'allowed' && view.waiting === 0
+                ? 'Your next message goes now, to ask Anthropic again.'
+                : 'One message goes now, to ask Anthropic again; the rest wait for its answer.'}
+            </span>
+          ) : (
+            <button type="button" className="link" onClick={onTryNow} title="Send the next message now to ask Anthropic again; the rest wait for its answer">
+              Try now
+            </button>
+          )}
         </p>
       )}
       {view.pausedUntil !== null && (

@@ -8,6 +8,7 @@ import { combineWaiting, recoverAfterRestart } from '../chat/conversation-store'
 import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
+import { createWake } from '../queue/wake';
 import { getDb } from '../storage/db';
 import { modelsItem, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
@@ -15,6 +16,7 @@ import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
 import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
+import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner, endJob } from './chat-runner';
 import { createHandlers } from './handlers';
 import { createKeepAlive } from './keep-alive';
@@ -37,7 +39,6 @@ export function createBackgroundApp() {
     },
   });
   const badge = createBadgeUpdater(db, toolbarBadge());
-  let wakeTimer: ReturnType<typeof setTimeout> | undefined;
 
   const runner = createChatRunner({
     db,
@@ -64,16 +65,12 @@ export function createBackgroundApp() {
       void badge.refresh();
       await runner.start(job);
     },
-    wakeAt(at) {
-      clearTimeout(wakeTimer);
-      if (at === null) {
-        void browser.alarms.clear(WAKE_ALARM);
-        return;
-      }
-      // A timer while the worker lives; the alarm wakes a stopped worker (Chrome: 30 s at the least).
-      wakeTimer = setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now()));
-      void browser.alarms.create(WAKE_ALARM, { when: at });
-    },
+    // A timer while the worker lives (capped: see lib/queue/wake.ts); the alarm wakes a stopped worker (Chrome: 30 s at the least).
+    wakeAt: createWake({
+      now: Date.now,
+      pump: () => void scheduler.pump(),
+      alarm: (at) => void (at === null ? browser.alarms.clear(WAKE_ALARM) : browser.alarms.create(WAKE_ALARM, { when: at })),
+    }),
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
@@ -107,6 +104,8 @@ export function createBackgroundApp() {
     if (next.retentionDays === before?.retentionDays && next.cacheHours === before?.cacheHours) return;
     void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err));
   });
+
+  forgetWaitOnNewBaseURL({ settings: settingsItem, db, pump: () => void scheduler.pump() });
 
   async function scheduleMonthTurn() {
     const limits = await readLimits(db);

@@ -8,11 +8,11 @@ import type { Credentials } from '../claude/client';
 import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { formatReset, formatWait } from '../limits/format';
-import { pauseAll, saveServerLimits } from '../limits/limiter-store';
+import { pauseAll, probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
 import { parseHeaderLines } from '../settings/validate';
-import { applyStreamEvent, emptyAnswer } from '../claude/stream';
+import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
@@ -157,6 +157,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
+        // Past the size cap nothing more is read: leaving the loop closes the connection.
+        if (answer.truncated) break;
         const t = now();
         if (firstTextAt === null && answer.text !== '') firstTextAt = t;
         // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
@@ -171,12 +173,25 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
       if (stalled) {
         await attemptFailed(STALLED, null);
+      } else if (answer.truncated) {
+        log('answer cut at the size cap', id);
+        await ledger(SIZE_CAP_STOP, { status: response.status });
+        await probeAnswered(db, id);
+        await endJob(db, id, 'done', {
+          status: 'done',
+          text: answer.text,
+          stopReason: SIZE_CAP_STOP,
+          usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
+          error: undefined,
+        }, { at: now(), outcome: SIZE_CAP_STOP, status: response.status });
       } else if (signal.aborted) {
         await stoppedByUser(answer.text, { status: response.status });
       } else if (!answer.done) {
         await attemptFailed({ code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
         await ledger('ok', { status: response.status });
+        // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
+        await probeAnswered(db, id);
         await keepInCache(creds.baseURL, request, answer);
         await endJob(db, id, 'done', {
           status: 'done',
@@ -194,7 +209,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers);
-        const error = toPaceError(err, 'chat', creds.baseURL);
+        const error = err instanceof BadStreamError ? err.error : toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
         await attemptFailed(error, apiError);
       }
@@ -265,7 +280,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       return;
     }
     const failures = (job.failures ?? 0) + 1;
-    const retryAfterSec = retryAfterSeconds(apiError?.headers);
+    const retryAfterSec = retryAfterSeconds(apiError?.headers, t);
     const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, random);
     const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
     if (step.action === 'fail') {
@@ -278,7 +293,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     if (step.action === 'pause') {
       const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-      await pauseAll(db, { until: step.until, reason: 'spend_limit', message });
+      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id);
       deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
       await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
       return;
@@ -286,7 +301,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const waitMs = step.at - t;
     if (step.pauseAll) {
       const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-      await pauseAll(db, { until: step.at, reason: 'rate_limited', message });
+      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id);
       deps.onRefused?.('rate_limited', formatWait(waitMs));
       await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
       return;
@@ -321,6 +336,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           log('could not record the failure', e),
         );
       } finally {
+        // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
+        await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
         deps.keepAlive.stop();
         controllers.delete(job.id);
       }

@@ -7,7 +7,7 @@ import { contextWindow, type ModelInfo } from '../claude/models';
 import { addExchange, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { readQuotaState, saveLimits } from '../limits/limiter-store';
+import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { MAX_QUEUE } from '../queue/job-states';
@@ -155,6 +155,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       void deps.pump();
       return { cancelled };
     },
+    async 'queue.tryNow'() {
+      const allowed = await allowProbe(db, now());
+      void deps.pump();
+      return { allowed };
+    },
     async 'limits.save'(input) {
       const checked = checkLimits(input);
       if (!checked.ok) {
@@ -218,6 +223,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const problem = passphrase === null ? null : passphraseProblem(passphrase);
       if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'passphrase' });
       const status = await deps.keys.save(checked.value, { remember, passphrase });
+      // Anthropic's pause was about the old key.
+      await clearServerWait(db);
       void deps.pump();
       return status;
     },
@@ -228,7 +235,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       void deps.pump();
       return result.status;
     },
-    'key.remove': () => deps.keys.remove(),
+    async 'key.remove'() {
+      const status = await deps.keys.remove();
+      await clearServerWait(db);
+      return status;
+    },
   };
 }
 

@@ -15,12 +15,30 @@ export function isAbort(err: unknown): boolean {
   return err instanceof APIUserAbortError || (err instanceof Error && err.name === 'AbortError');
 }
 
-export function retryAfterSeconds(headers: Headers | undefined | null): number | null {
+/**
+ * The longest wait a `retry-after` may impose. Anthropic's request limits refill within a minute,
+ * so a real retry-after is seconds; hours or days come from a broken or hostile server or gateway
+ * (the spend cap has its own path, by error_code). Capped at an hour so one bad header cannot hold
+ * the queue for weeks; the popup's "Try now" lifts a pause sooner.
+ */
+export const MAX_RETRY_AFTER_S = 60 * 60;
+
+const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
+
+/**
+ * Seconds the server asked to wait (`retry-after-ms`, else `retry-after` as seconds or an HTTP
+ * date), at most MAX_RETRY_AFTER_S; null when neither says anything usable (negative, NaN,
+ * Infinity, text), so the queue's own backoff applies.
+ */
+export function retryAfterSeconds(headers: Headers | undefined | null, now = Date.now()): number | null {
   const ms = headers?.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Math.max(0, Number(ms) / 1000);
-  const s = headers?.get('retry-after');
-  if (s && Number.isFinite(Number(s))) return Math.max(0, Number(s));
-  return null;
+  if (ms && DECIMAL.test(ms)) return Math.min(MAX_RETRY_AFTER_S, Number(ms) / 1000);
+  const s = headers?.get('retry-after')?.trim();
+  if (!s) return null;
+  if (DECIMAL.test(s)) return Math.min(MAX_RETRY_AFTER_S, Number(s));
+  // An HTTP date names a weekday and a month; Date.parse would also read "-5" as a year.
+  const at = /[a-z]/i.test(s) ? Date.parse(s) : NaN;
+  return Number.isFinite(at) ? Math.min(MAX_RETRY_AFTER_S, Math.max(0, (at - now) / 1000)) : null;
 }
 
 export function toPaceError(err: unknown, kind: CallKind, baseURL: string): PaceError {

@@ -22,6 +22,8 @@ export interface WindowState {
   monthCount: number;
   /** Anthropic asked to wait (a 429) or its spend cap is reached: nothing goes before this. */
   pauseUntil?: number;
+  /** The pause lets one request through to ask Anthropic again (the popup's Try now). */
+  probeAllowed?: boolean;
   /** Anthropic's own count for the key, from its last response's headers. */
   server?: { remaining: number; reset: number; observedAt: number };
 }
@@ -42,8 +44,15 @@ export function minuteUsage(sends: number[], now: number): number[] {
     .sort((a, b) => a - b);
 }
 
+/** Whether a request admitted at `now` goes as the pause's one probe, past what Anthropic said. */
+export function isProbe(now: number, state: WindowState): boolean {
+  return state.pauseUntil !== undefined && state.pauseUntil > now && state.probeAllowed === true;
+}
+
 export function decide(now: number, limits: Limits, state: WindowState): Decision {
-  if (state.pauseUntil !== undefined && state.pauseUntil > now) return { ok: false, reason: 'server', retryAt: state.pauseUntil };
+  // The probe asks Anthropic again, so neither its pause nor its figures hold it; Pace's own limits do.
+  const probe = isProbe(now, state);
+  if (!probe && state.pauseUntil !== undefined && state.pauseUntil > now) return { ok: false, reason: 'server', retryAt: state.pauseUntil };
   const month = monthWindow(now, limits.monthStart);
   if (state.monthCount >= limits.perMonth) return { ok: false, reason: 'month', retryAt: month.end };
   const inMinute = minuteUsage(state.recentSends, now);
@@ -54,7 +63,7 @@ export function decide(now: number, limits: Limits, state: WindowState): Decisio
   }
   // The server's figures can only make Pace stricter: another browser or app may share the key.
   const server = state.server;
-  if (server && now < server.reset) {
+  if (!probe && server && now < server.reset) {
     const sentSince = state.recentSends.filter((t) => t >= server.observedAt).length;
     if (server.remaining - sentSince <= 0) return { ok: false, reason: 'server', retryAt: server.reset };
   }
@@ -94,20 +103,23 @@ export function quota(now: number, limits: Limits, state: WindowState): Quota {
 export function estimateStarts(now: number, limits: Limits, state: WindowState, count: number): number[] {
   const sends = [...minuteUsage(state.recentSends, now)];
   let monthCount = state.monthCount;
+  let probeAllowed = state.probeAllowed;
   let t = now;
   const starts: number[] = [];
   for (let i = 0; i < count; i++) {
-    let d = decide(t, limits, { ...state, recentSends: sends, monthCount });
+    let d = decide(t, limits, { ...state, recentSends: sends, monthCount, probeAllowed });
     // The month check is by the window `t` falls in; a new month starts from zero.
     if (!d.ok && d.reason === 'month') {
       t = d.retryAt;
       monthCount = 0;
-      d = decide(t, limits, { ...state, recentSends: sends, monthCount });
+      d = decide(t, limits, { ...state, recentSends: sends, monthCount, probeAllowed });
     }
     while (!d.ok) {
       t = d.retryAt;
-      d = decide(t, limits, { ...state, recentSends: sends, monthCount });
+      d = decide(t, limits, { ...state, recentSends: sends, monthCount, probeAllowed });
     }
+    // Only one request goes as the probe: the rest wait for the pause.
+    if (isProbe(t, { ...state, probeAllowed })) probeAllowed = false;
     starts.push(t);
     sends.push(t);
     monthCount += 1;

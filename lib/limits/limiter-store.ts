@@ -6,9 +6,9 @@
  * can overshoot.
  */
 import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
-import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
+import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
-import { isWaiting } from '../queue/job-states';
+import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
@@ -26,11 +26,77 @@ export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null>
   return row?.key === 'server' ? row.value : null;
 }
 
-/** Holds the whole queue back until `pause.until` (a later pause never shortens an earlier one). */
-export async function pauseAll(db: PaceDB, pause: Pause): Promise<void> {
+/**
+ * Holds the whole queue back until `pause.until`, after Anthropic refused `jobId`'s request. A
+ * refused probe (see `allowProbe`) is Anthropic's newest word: its pause replaces the old one and
+ * allows no probe. Any other refusal only lengthens the pause (never shortens it) and keeps its probe.
+ */
+export async function pauseAll(db: PaceDB, pause: Pause, jobId?: string): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const current = await readPause(db);
-    if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: pause });
+    if (current?.probe === 'used' && jobId !== undefined && current.probeJob === jobId) await db.meta.put({ key: 'pause', value: pause });
+    else if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: { ...pause, ...probeOf(current) } });
+  });
+}
+
+function probeOf(pause: Pause | null): Pick<Pause, 'probe' | 'probeJob'> {
+  if (pause?.probe === undefined) return {};
+  return pause.probeJob === undefined ? { probe: pause.probe } : { probe: pause.probe, probeJob: pause.probeJob };
+}
+
+/**
+ * The popup's Try now: the pause lets one request through (admitted by `admit`, counted as usual)
+ * to ask Anthropic again, while the rest keep waiting. Its answer decides: a success lifts the pause
+ * (`probeAnswered`), a refusal replaces it (`pauseAll`), anything else gives the chance back
+ * (`probeLost`). Pressing it again while that one request is allowed or on its way lets no other
+ * through. True if a probe is now allowed; false if there is no pause, or a probe is already out.
+ * A probe whose job is no longer on its way (cut off by a restart of the background) is not out.
+ */
+export async function allowProbe(db: PaceDB, now: number): Promise<boolean> {
+  return db.transaction('rw', db.meta, db.jobs, async () => {
+    const pause = await readPause(db);
+    if (!pause || pause.until <= now) return false;
+    if (pause.probe === 'used') {
+      const job = pause.probeJob === undefined ? undefined : await db.jobs.get(pause.probeJob);
+      if (job && isInFlight(job.state)) return false;
+    }
+    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { until: pause.until, reason: pause.reason, message: pause.message, probe: 'allowed' } });
+    return true;
+  });
+}
+
+/** `jobId`'s request was the probe and Anthropic answered it: the pause is over. True if it was. */
+export async function probeAnswered(db: PaceDB, jobId: string): Promise<boolean> {
+  return db.transaction('rw', db.meta, async () => {
+    const pause = await readPause(db);
+    if (pause?.probe !== 'used' || pause.probeJob !== jobId) return false;
+    await db.meta.delete('pause');
+    return true;
+  });
+}
+
+/**
+ * `jobId`'s request was the probe and ended without Anthropic's word on the pause (stopped, a
+ * network or server fault): the pause stays and Try now may be pressed again.
+ */
+export async function probeLost(db: PaceDB, jobId: string): Promise<void> {
+  await db.transaction('rw', db.meta, async () => {
+    const pause = await readPause(db);
+    if (pause?.probe !== 'used' || pause.probeJob !== jobId) return;
+    await db.meta.put({ key: 'pause', value: { until: pause.until, reason: pause.reason, message: pause.message } });
+  });
+}
+
+/**
+ * Forgets what Anthropic said about waiting: the pause and its rate-limit figures. Both belong to
+ * one key at one base URL, so a new key or base URL drops them, and the queue goes as Pace's own
+ * limits allow. True if there was anything to forget.
+ */
+export async function clearServerWait(db: PaceDB): Promise<boolean> {
+  return db.transaction('rw', db.meta, async () => {
+    const had = (await db.meta.bulkGet(['pause', 'server'])).some((row) => row !== undefined);
+    await db.meta.bulkDelete(['pause', 'server']);
+    return had;
   });
 }
 
@@ -50,10 +116,16 @@ export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
 async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthStart']) {
   const keys = [RECENT_KEY, ...monthKeys(now)];
   const [metaRows, counters] = await Promise.all([db.meta.bulkGet(['limits', 'pause', 'server']), db.counters.bulkGet(keys)]);
-  const { limits, pauseUntil, server } = fromMeta(metaRows);
+  const { limits, pause, server } = fromMeta(metaRows);
   const monthKey = monthWindow(now, monthStart ?? limits.monthStart).key;
-  const state: WindowState = { recentSends: counters[0]?.times ?? [], monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0, pauseUntil, server };
-  return { keys, counters, limits, state };
+  const state: WindowState = {
+    recentSends: counters[0]?.times ?? [],
+    monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0,
+    pauseUntil: pause?.until,
+    server,
+    ...(pause?.probe === 'allowed' ? { probeAllowed: true } : {}),
+  };
+  return { keys, counters, limits, state, pause };
 }
 
 /** The saved limits and the windows' state at `now`, read together. */
@@ -69,11 +141,11 @@ export async function readWindowState(db: PaceDB, now: number, limits: Limits): 
   return db.transaction('r', db.counters, db.meta, async () => (await loadWindow(db, now, limits.monthStart)).state);
 }
 
-function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pauseUntil?: number; server?: ServerLimits } {
-  const out: { limits: Limits; pauseUntil?: number; server?: ServerLimits } = { limits: DEFAULT_LIMITS };
+function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; server?: ServerLimits } {
+  const out: { limits: Limits; pause?: Pause; server?: ServerLimits } = { limits: DEFAULT_LIMITS };
   for (const row of rows) {
     if (row?.key === 'limits') out.limits = row.value;
-    else if (row?.key === 'pause') out.pauseUntil = row.value.until;
+    else if (row?.key === 'pause') out.pause = row.value;
     else if (row?.key === 'server') out.server = row.value;
   }
   return out;
@@ -86,12 +158,13 @@ export const RECENT_KEY = 'recent';
 
 /**
  * Admits one request for `jobId` at `now` if both windows allow it. With a job id, the job must
- * still be queued or waiting, and becomes `sending` in the same transaction. The reads go out
- * together and so do the writes: IndexedDB pipelines them within one transaction.
+ * still be queued or waiting, and becomes `sending` in the same transaction; so does the pause's
+ * probe become used, so that only one request goes through it. The reads go out together and so
+ * do the writes: IndexedDB pipelines them within one transaction.
  */
 export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs], async () => {
-    const [{ keys, counters, limits, state }, job] = await Promise.all([loadWindow(db, now), jobId === null ? undefined : db.jobs.get(jobId)]);
+    const [{ keys, counters, limits, state, pause }, job] = await Promise.all([loadWindow(db, now), jobId === null ? undefined : db.jobs.get(jobId)]);
     const decision = decide(now, limits, state);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
@@ -103,6 +176,7 @@ export async function admit(db: PaceDB, now: number, jobId: string | null): Prom
         ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
       ]),
       job ? db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined }) : null,
+      pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
     ]);
     return decision;
   });

@@ -4,7 +4,7 @@ import type { Job, JobState } from '../storage/db';
 export const MAX_QUEUE = 100;
 export const MAX_ACTIVE = 2;
 
-const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
+export const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
 export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
 
 const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

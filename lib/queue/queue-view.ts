@@ -7,7 +7,7 @@ import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { Limits } from '../limits/plans';
 import type { Counter, Job, Pause, ServerLimits } from '../storage/db';
-import { waitingOrder } from './job-states';
+import { isInFlight, waitingOrder } from './job-states';
 
 export interface QueueRecords {
   limits: Limits;
@@ -37,6 +37,8 @@ export interface QueueView {
   pausedUntil: number | null;
   /** Anthropic asked to wait, or its spend cap is reached: the reason, while it lasts. */
   serverPause: Pause | null;
+  /** Try now's one request through that pause: allowed to go, or on its way (null: none, or it was cut off). */
+  probe: 'allowed' | 'sending' | null;
   /** Anthropic's own figures for the key, while its window lasts. */
   server: { limit: number; left: number; reset: number } | null;
   jobs: Map<string, JobView>;
@@ -51,6 +53,7 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     recentSends,
     monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0,
     pauseUntil: records.pause?.until,
+    probeAllowed: records.pause?.probe === 'allowed',
     server: srv ?? undefined,
   };
   const q = quota(now, limits, state);
@@ -58,7 +61,9 @@ export function queueView(now: number, records: QueueRecords): QueueView {
   const etas = estimateStarts(now, limits, state, order.length);
   const jobs = new Map<string, JobView>();
   order.forEach((job, i) => {
-    const eta = Math.max(etas[i] ?? now, job.waitUntil ?? 0);
+    // Anthropic's pause and figures are in the estimate already, as they stand now: Try now's probe
+    // may have replaced the pause the job was marked with.
+    const eta = Math.max(etas[i] ?? now, job.waitReason === 'server' ? 0 : (job.waitUntil ?? 0));
     jobs.set(job.id, { state: job.state, position: i + 1, eta, waitReason: job.waitReason, resumed: !!job.resumed });
   });
   for (const job of records.jobs) {
@@ -70,9 +75,16 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     inFlight: records.jobs.length - order.length,
     pausedUntil: q.monthLeft === 0 ? q.monthResetAt : null,
     serverPause: records.pause && records.pause.until > now ? records.pause : null,
+    probe: probeOf(now, records),
     server: srv
       ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset }
       : null,
     jobs,
   };
+}
+
+function probeOf(now: number, { pause, jobs }: QueueRecords): QueueView['probe'] {
+  if (!pause || pause.until <= now) return null;
+  if (pause.probe === 'allowed') return 'allowed';
+  return pause.probe === 'used' && jobs.some((j) => j.id === pause.probeJob && isInFlight(j.state)) ? 'sending' : null;
 }

@@ -87,6 +87,12 @@ export interface Pause {
   until: number;
   reason: 'rate_limited' | 'spend_limit';
   message: string;
+  /**
+   * The popup's Try now lets one request through the pause to ask Anthropic again: 'allowed' until
+   * admission lets it go, then 'used' by `probeJob` until its answer clears or replaces the pause.
+   */
+  probe?: 'allowed' | 'used';
+  probeJob?: string;
 }
 
 /** What Anthropic's rate-limit headers said last (`anthropic-ratelimit-requests-*`). */

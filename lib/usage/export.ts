@@ -35,11 +35,15 @@ const cells = (row: UsageRow): Cell[] => COLUMNS.map(([, cell]) => cell(row));
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** One CSV cell: empty for null/undefined; text defused and quoted when it must be. */
-export function csvCell(value: Cell): string {
+/**
+ * One CSV cell: empty for null/undefined; anything else as text, defused and quoted when it must
+ * be. Every value goes through the same path: a damaged row can hold any type where a number
+ * belongs (an array, say, whose text is `=cmd` or holds a comma).
+ */
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value !== 'string') return String(value);
-  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  const raw = String(value);
+  const text = FORMULA_START.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

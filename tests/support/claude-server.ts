@@ -34,7 +34,9 @@ export type Behaviour =
   /** 200, message_start, the text deltas, then nothing more until the client goes away */
   | { kind: 'stall'; textBefore?: string }
   /** 200, some events, then destroys the socket */
-  | { kind: 'drop'; textBefore?: string };
+  | { kind: 'drop'; textBefore?: string }
+  /** 200, then exactly these events (each sent under its own `type`), as a broken or hostile endpoint might */
+  | { kind: 'events'; events: ({ type: string } & Record<string, unknown>)[] };
 
 export interface RecordedRequest {
   method: string;
@@ -426,6 +428,13 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         ...headers,
         ...behaviour.headers,
       });
+      return;
+    }
+
+    if (behaviour.kind === 'events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...limits });
+      for (const event of behaviour.events) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      res.end();
       return;
     }
 

@@ -294,6 +294,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'key.unlock': { passphrase: 'correct horse' },
   'key.remove': {},
   'queue.clear': {},
+  'queue.tryNow': {},
   'cache.clear': {},
   'limits.save': { plan: 'custom', perMinute: 5, perMonth: '100', smooth: false, monthStart: 'utc' },
 };

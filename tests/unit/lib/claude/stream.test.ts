@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { describe, expect, it } from 'vitest';
-import { applyStreamEvent, emptyAnswer } from '@/lib/claude/stream';
+import { describe, expect, it, vi } from 'vitest';
+import { applyStreamEvent, BadStreamError, emptyAnswer, MAX_ANSWER_CHARS, type AssembledAnswer } from '@/lib/claude/stream';
 
 /** Reads a recorded event stream; pings are kept, since the assembly must ignore them. */
 function recorded(name: string): RawMessageStreamEvent[] {
@@ -17,11 +17,10 @@ function recorded(name: string): RawMessageStreamEvent[] {
 describe('applyStreamEvent', () => {
   it('assembles a recorded stream with two text blocks and pings', () => {
     const answer = recorded('two-blocks.sse').reduce(applyStreamEvent, emptyAnswer());
-    expect(answer).toEqual({
+    expect(answer).toMatchObject({
       id: 'msg_01Fixture',
       model: 'claude-sonnet-4-6',
       text: 'Hello, world.\n\n```ts\nconst x = 1;\n```',
-      blocks: ['Hello, world.', '```ts\nconst x = 1;\n```'],
       stopReason: 'end_turn',
       inputTokens: 21,
       outputTokens: 12,
@@ -77,22 +76,127 @@ describe('applyStreamEvent', () => {
   });
 });
 
+const start = (index: unknown, type = 'text'): RawMessageStreamEvent =>
+  ({ type: 'content_block_start', index, content_block: type === 'text' ? { type: 'text', text: '', citations: null } : { type, thinking: '', signature: '' } }) as RawMessageStreamEvent;
+const delta = (index: unknown, text: unknown): RawMessageStreamEvent =>
+  ({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } }) as RawMessageStreamEvent;
+
 describe('applyStreamEvent text', () => {
-  it('equals every text block joined, whatever order the deltas of several blocks come in (property)', () => {
+  it('equals every text block joined, in order, at every step (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 5 })), { maxLength: 40 }), (deltas) => {
+      fc.property(fc.array(fc.array(fc.string({ maxLength: 5 }), { maxLength: 6 }), { maxLength: 6 }), fc.boolean(), (blocks, thinkingFirst) => {
         let state = emptyAnswer();
-        const started = new Set<number>();
-        for (const [index, text] of deltas) {
-          if (!started.has(index)) {
-            started.add(index);
-            state = applyStreamEvent(state, { type: 'content_block_start', index, content_block: { type: 'text', text: '', citations: null } } as RawMessageStreamEvent);
+        let index = 0;
+        if (thinkingFirst) state = applyStreamEvent(state, start(index++, 'thinking'));
+        const done: string[] = [];
+        for (const pieces of blocks) {
+          state = applyStreamEvent(state, start(index));
+          let block = '';
+          for (const piece of pieces) {
+            state = applyStreamEvent(state, delta(index, piece));
+            block += piece;
+            expect(state.text).toBe([...done, block].join('\n\n'));
           }
-          state = applyStreamEvent(state, { type: 'content_block_delta', index, delta: { type: 'text_delta', text } } as RawMessageStreamEvent);
-          expect(state.text).toBe(state.blocks.filter((b) => b !== undefined).join('\n\n'));
+          done.push(block);
+          index++;
         }
+        expect(state.text).toBe(done.join('\n\n'));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses a block index that is absurd, negative, fractional or not a number, with a clear error', () => {
+    for (const index of [1e9, -1, 1.5, NaN, Infinity, '0', null, undefined]) {
+      const fail = () => applyStreamEvent(emptyAnswer(), delta(index, 'x'));
+      expect(fail, String(index)).toThrow(BadStreamError);
+      expect(fail, String(index)).toThrow(/content block index .* is not a whole number from 0 to 9999/);
+      expect(() => applyStreamEvent(emptyAnswer(), start(index))).toThrow(BadStreamError);
+    }
+    try {
+      applyStreamEvent(emptyAnswer(), start(1e9));
+    } catch (err) {
+      expect((err as BadStreamError).error).toEqual({
+        code: 'bad_answer',
+        message:
+          "The API's answer broke the streaming format (content block index 1000000000 is not a whole number from 0 to 9999), so Pace stopped reading it. Check the base URL on the options page.",
+      });
+    }
+  });
+
+  it('refuses text for a block that is no longer open, and a text delta without text', () => {
+    const two = [start(0), delta(0, 'a'), start(1), delta(1, 'b')].reduce(applyStreamEvent, emptyAnswer());
+    expect(() => applyStreamEvent(two, delta(0, 'late'))).toThrow(/text arrived for block 0 while block 1 was open/);
+    expect(() => applyStreamEvent(two, start(1))).toThrow(/block 1 started after block 1/);
+    expect(() => applyStreamEvent(two, delta(1, { evil: true }))).toThrow(/a text delta of block 1 holds no text/);
+    // A delta without its block's start still opens the block, as before.
+    expect(applyStreamEvent(two, delta(2, 'c')).text).toBe('a\n\nb\n\nc');
+  });
+
+  it('keeps the text up to MAX_ANSWER_CHARS and says it was cut, never splitting a character', () => {
+    let state = applyStreamEvent(emptyAnswer(), start(0));
+    for (let i = 0; i < 3; i++) state = applyStreamEvent(state, delta(0, 'y'.repeat(1024 * 1024)));
+    expect(state.truncated).toBe(false);
+    state = applyStreamEvent(state, delta(0, `${'z'.repeat(1024 * 1024 - 1)}\u{1F600}tail`));
+    expect(state.truncated).toBe(true);
+    expect(state.text.length).toBe(MAX_ANSWER_CHARS - 1);
+    expect(state.text.endsWith('z')).toBe(true);
+    expect(applyStreamEvent(state, delta(0, 'more')).text).toBe(state.text);
+  });
+
+  it('assembles 200,000 deltas over 2,000 blocks with work that grows with the answer, not its square', () => {
+    // Counts what the assembly copies: array elements sliced and characters joined. Copying the
+    // block list for every delta, or joining every block again, makes this grow with blocks x deltas.
+    const slice = Array.prototype.slice;
+    const join = Array.prototype.join;
+    let copied = 0;
+    vi.spyOn(Array.prototype, 'slice').mockImplementation(function (this: unknown[], ...args) {
+      copied += this.length;
+      return slice.apply(this, args);
+    });
+    vi.spyOn(Array.prototype, 'join').mockImplementation(function (this: unknown[], ...args) {
+      const out = join.apply(this, args);
+      copied += out.length;
+      return out;
+    });
+    let state: AssembledAnswer = emptyAnswer();
+    const blocks = 2_000;
+    const perBlock = 100;
+    for (let b = 0; b < blocks; b++) {
+      state = applyStreamEvent(state, start(b));
+      for (let d = 0; d < perBlock; d++) state = applyStreamEvent(state, delta(b, 'ab'));
+    }
+    vi.restoreAllMocks();
+    const deltas = blocks * perBlock;
+    expect(state.text.length).toBe(deltas * 2 + (blocks - 1) * 2);
+    expect(state.text.slice(0, 6)).toBe('ababab');
+    expect(copied).toBeLessThanOrEqual(4 * deltas);
+  });
+});
+
+describe('usage figures from the stream', () => {
+  const startWith = (usage: Record<string, unknown>): RawMessageStreamEvent =>
+    ({ type: 'message_start', message: { id: 'm', model: 'x', usage } }) as unknown as RawMessageStreamEvent;
+  const deltaWith = (usage: Record<string, unknown>): RawMessageStreamEvent =>
+    ({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage }) as unknown as RawMessageStreamEvent;
+
+  it('records only whole, non-negative, believable token counts', () => {
+    for (const bad of ['12', -5, NaN, Infinity, 1e308, 3.7, null, {}, [3]]) {
+      const s = [startWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad })].reduce(applyStreamEvent, emptyAnswer());
+      expect(s, String(bad)).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
+      const later = applyStreamEvent(
+        [startWith({ input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 })].reduce(applyStreamEvent, emptyAnswer()),
+        deltaWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad }),
+      );
+      expect(later, String(bad)).toMatchObject({ inputTokens: 10, outputTokens: 1, cacheReadTokens: 3, cacheCreationTokens: 4 });
+    }
+  });
+
+  it('survives a message_start or message_delta with no usage at all', () => {
+    const s = [
+      { type: 'message_start', message: { id: 'm', model: 'x' } },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn' } },
+    ].reduce((a, e) => applyStreamEvent(a, e as unknown as RawMessageStreamEvent), emptyAnswer());
+    expect(s).toMatchObject({ id: 'm', inputTokens: 0, outputTokens: 0, stopReason: 'end_turn' });
   });
 });

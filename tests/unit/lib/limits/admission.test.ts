@@ -160,3 +160,25 @@ describe('quota and estimates', () => {
     expect(starts).toEqual([now, now - 50_000 + WINDOW_MS, now - 40_000 + WINDOW_MS, now + WINDOW_MS]);
   });
 });
+
+describe("Try now's probe through Anthropic's pause", () => {
+  const now = 100_000;
+  const paused = { recentSends: [], monthCount: 0, pauseUntil: now + 3_600_000, server: { remaining: 0, reset: now + 3_600_000, observedAt: now - 1000 } };
+
+  it('lets one request past the pause and Anthropic\'s figures, and no further', () => {
+    expect(decide(now, limits(10, 1000), paused)).toEqual({ ok: false, reason: 'server', retryAt: now + 3_600_000 });
+    expect(decide(now, limits(10, 1000), { ...paused, probeAllowed: true })).toEqual({ ok: true });
+    // Once the pause is over, there is nothing to probe: the usual checks apply.
+    expect(decide(now + 3_600_000, limits(10, 1000), { ...paused, probeAllowed: true })).toEqual({ ok: true });
+  });
+
+  it("is held by the user's own minute and month limits as usual", () => {
+    expect(decide(now, limits(1, 1000), { ...paused, probeAllowed: true, recentSends: [now - 1000] })).toEqual({ ok: false, reason: 'minute', retryAt: now - 1000 + WINDOW_MS });
+    expect(decide(now, limits(10, 5), { ...paused, probeAllowed: true, monthCount: 5 })).toMatchObject({ ok: false, reason: 'month' });
+  });
+
+  it('is estimated to take one request now, the rest after the pause', () => {
+    const starts = estimateStarts(now, limits(10, 1000, false), { ...paused, probeAllowed: true }, 3);
+    expect(starts).toEqual([now, now + 3_600_000, now + 3_600_000]);
+  });
+});

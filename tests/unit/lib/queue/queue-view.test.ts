@@ -57,6 +57,29 @@ describe('queueView', () => {
     expect(view.jobs.get('a')?.eta).toBe(NOW + 20_000);
   });
 
+  it("estimates Try now's probe to go now and the rest after the pause as it stands, not as it was", () => {
+    const view = queueView(NOW, {
+      limits: { ...limits, perMinute: 10 },
+      pause: { until: NOW + 30_000, reason: 'rate_limited', message: 'Anthropic asked us to wait 30 s.', probe: 'allowed' },
+      server: null,
+      counters: [],
+      // Marked with an older, longer pause that the probe's refusal replaced.
+      jobs: [job('a', 'waiting', 1, { waitUntil: NOW + 3_600_000, waitReason: 'server' }), job('b', 'waiting', 2, { conversationId: 'd', waitUntil: NOW + 3_600_000, waitReason: 'server' })],
+    });
+    expect(view.jobs.get('a')?.eta).toBe(NOW);
+    expect(view.jobs.get('b')?.eta).toBe(NOW + 30_000);
+    expect(view.probe).toBe('allowed');
+  });
+
+  it('says the probe is on its way only while its job is', () => {
+    const pause = { until: NOW + 30_000, reason: 'rate_limited' as const, message: 'Wait.', probe: 'used' as const, probeJob: 'a' };
+    const records = { limits, pause, server: null, counters: [] };
+    expect(queueView(NOW, { ...records, jobs: [job('a', 'streaming', 1)] }).probe).toBe('sending');
+    // Cut off by a restart, the job is queued again: the pause stands, and Try now is offered again.
+    expect(queueView(NOW, { ...records, jobs: [job('a', 'queued', 1, { resumed: true })] }).probe).toBe(null);
+    expect(queueView(NOW + 30_000, { ...records, jobs: [job('a', 'streaming', 1)] }).probe).toBe(null);
+  });
+
   it('formats waits', () => {
     expect([400, 23_000, 61_000, 3_600_000, 3 * 86_400_000].map(formatWait)).toEqual(['1 s', '23 s', '1 min 1 s', '1 h', '3 days']);
   });

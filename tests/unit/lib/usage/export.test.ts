@@ -64,7 +64,19 @@ describe('usageToCsv', () => {
     }
     expect(csvCell('=1,2')).toBe(`"'=1,2"`);
     expect(csvCell('a=1')).toBe('a=1');
-    expect(csvCell(-1)).toBe('-1'); // our own numbers are data, not text
+    expect(csvCell(42)).toBe('42');
+  });
+
+  it('turns every cell into text before defusing and quoting it, whatever a damaged row holds', () => {
+    expect(csvCell(['=HYPERLINK("http://x")'])).toBe(`"'=HYPERLINK(""http://x"")"`);
+    expect(csvCell(['a', 'b'])).toBe('"a,b"');
+    expect(csvCell({ toString: () => '@SUM(A1)' })).toBe("'@SUM(A1)");
+    expect(csvCell(-5)).toBe("'-5");
+    expect(csvCell(false)).toBe('false');
+    const damaged = row({ usage: { inputTokens: ['=1+1', 'x'] as unknown as number, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+    const cells = parseCsv(usageToCsv([damaged]))[1]!;
+    expect(cells).toHaveLength(CSV_COLUMNS.length);
+    expect(cells[CSV_COLUMNS.indexOf('inputTokens')]).toBe("'=1+1,x");
   });
 
   it('writes just the header for no rows', () => {

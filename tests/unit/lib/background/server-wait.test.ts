@@ -1,0 +1,269 @@
+/** Anthropic's pause is forgotten for a new key or base URL, and "Try now" sends one request through it. */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
+import { createChatRunner } from '@/lib/background/chat-runner';
+import { createHandlers } from '@/lib/background/handlers';
+import { createKeepAlive } from '@/lib/background/keep-alive';
+import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
+import { createClaudeClient } from '@/lib/claude/client';
+import { admit, allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import { createScheduler } from '@/lib/queue/scheduler';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB, type Job } from '@/lib/storage/db';
+import { settingsItem } from '@/lib/storage/settings';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
+import { handlerDeps } from './handler-deps';
+
+let db: PaceDB;
+let claude: ClaudeServer;
+let timers: ReturnType<typeof setTimeout>[] = [];
+useClaudeServer((s) => (claude = s));
+const now = Date.now();
+const pause = { until: now + 28 * 24 * 3600_000, reason: 'spend_limit' as const, message: 'Spend limit reached.' };
+const server = { limit: 50, remaining: 0, reset: now + 3600_000, observedAt: now };
+
+beforeEach(async () => {
+  db = new PaceDB(`server-wait-${Math.random()}`);
+  await pauseAll(db, pause);
+  await saveServerLimits(db, server);
+});
+afterEach(async () => {
+  for (const t of timers) clearTimeout(t);
+  timers = [];
+  await db.delete();
+});
+
+const ask = (text: string) => addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+
+describe('clearServerWait', () => {
+  it("drops the pause and Anthropic's figures, and says whether there were any", async () => {
+    const ex = await addExchange(db, { conversationId: null, text: 'hi', now, newId: () => crypto.randomUUID(), model: 'm' });
+    expect(await admit(db, now, ex.assistantMessageId)).toMatchObject({ ok: false, reason: 'server' });
+    expect(await clearServerWait(db)).toBe(true);
+    expect(await readPause(db)).toBe(null);
+    expect(await readServerLimits(db)).toBe(null);
+    // The next request goes, counted as usual.
+    expect(await admit(db, now, ex.assistantMessageId)).toEqual({ ok: true });
+    expect(await clearServerWait(db)).toBe(false);
+  });
+});
+
+describe('handlers', () => {
+  const make = () => {
+    const pump = vi.fn(async () => undefined);
+    return { pump, h: createHandlers(handlerDeps(db, 'http://127.0.0.1:1', { pump })) };
+  };
+
+  it('queue.tryNow lets one request through the pause, which stays, and runs the queue', async () => {
+    const { h, pump } = make();
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    expect(await readPause(db)).toEqual({ ...pause, probe: 'allowed' });
+    expect(await readServerLimits(db)).toEqual(server);
+    expect(pump).toHaveBeenCalledTimes(1);
+    // Pressed twice: still one request.
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    const [a, b] = await Promise.all([ask('one'), ask('two')]);
+    const admitted = await Promise.all([admit(db, now, a.assistantMessageId), admit(db, now, b.assistantMessageId)]);
+    expect(admitted.filter((d) => d.ok)).toHaveLength(1);
+    expect(admitted.filter((d) => !d.ok)).toEqual([{ ok: false, reason: 'server', retryAt: pause.until }]);
+    const probe = admitted[0]!.ok ? a : b;
+    expect(await readPause(db)).toEqual({ ...pause, probe: 'used', probeJob: probe.assistantMessageId });
+    // While that request is out, Try now lets no other through.
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
+    expect(await readPause(db)).toMatchObject({ probe: 'used' });
+  });
+
+  it('queue.tryNow with no pause (or one that is over) does nothing', async () => {
+    const { h, pump } = make();
+    await clearServerWait(db);
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
+    expect(await readPause(db)).toBe(null);
+    await pauseAll(db, { ...pause, until: Date.now() - 1 });
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
+    expect(await readPause(db)).toEqual({ ...pause, until: expect.any(Number) as number });
+    expect(pump).toHaveBeenCalledTimes(2);
+  });
+
+  it('a probe cut off by a restart of the background is not out: Try now may go again', async () => {
+    const { h } = make();
+    const a = await ask('one');
+    await allowProbe(db, now);
+    expect(await admit(db, now, a.assistantMessageId)).toEqual({ ok: true });
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
+    await recoverAfterRestart(db);
+    await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    expect(await readPause(db)).toEqual({ ...pause, probe: 'allowed' });
+  });
+
+  it("the probe is counted as usual, and waits when the user's own limits are used", async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 1, perMonth: 100 });
+    const [a, b] = [await ask('one'), await ask('two')];
+    await allowProbe(db, now);
+    expect(await admit(db, now, a.assistantMessageId)).toEqual({ ok: true });
+    expect((await readWindowState(db, now, DEFAULT_LIMITS)).monthCount).toBe(1);
+    await db.meta.put({ key: 'pause', value: { ...pause, probe: 'allowed' } });
+    expect(await admit(db, now + 1000, b.assistantMessageId)).toMatchObject({ ok: false, reason: 'minute' });
+    expect(await readPause(db)).toMatchObject({ probe: 'allowed' });
+  });
+
+  it('a key saved or removed forgets the pause the old key earned', async () => {
+    const { h } = make();
+    await h['key.save']({ key: 'sk-ant-new-key-1234', remember: 'device', passphrase: null });
+    expect(await readPause(db)).toBe(null);
+    await pauseAll(db, pause);
+    await h['key.remove']({});
+    expect(await readPause(db)).toBe(null);
+  });
+
+  it('a refused key keeps the pause', async () => {
+    const { h } = make();
+    await expect(h['key.save']({ key: 'sk ant', remember: 'device', passphrase: null })).rejects.toThrow();
+    expect(await readPause(db)).toEqual(pause);
+  });
+});
+
+describe('Try now through the queue, against the local Claude server', () => {
+  /** The background's queue and handlers, wired as in lib/background/app.ts. */
+  function background() {
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: claude.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 100 }),
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined),
+      log: () => undefined,
+    });
+    const scheduler = createScheduler({
+      db,
+      now: Date.now,
+      blocker: async () => null,
+      startJob: (job) => runner.start(job),
+      failJob: async () => undefined,
+      wakeAt: (at) => {
+        // Long waits are the alarm's (and beyond any test): only near ones get a timer here.
+        if (at !== null && at - Date.now() < 60_000) timers.push(setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now())));
+      },
+      changed: () => undefined,
+      maxActive: 4,
+      log: () => undefined,
+    });
+    const handlers = createHandlers(handlerDeps(db, claude.url, { pump: () => scheduler.pump() }));
+    return { scheduler, handlers };
+  }
+
+  /** Three messages in three conversations (so nothing but the pause keeps them apart), all waiting behind it. */
+  async function threeWaiting(scheduler: { pump(): Promise<void> }) {
+    const asked = [await ask('first'), await ask('second'), await ask('third')];
+    await scheduler.pump();
+    const ids = asked.map((ex) => ex.assistantMessageId);
+    // The oldest is held by the pause; the rest queue behind it (first in, first out).
+    expect((await db.jobs.bulkGet(ids)).map((j) => [j?.state, j?.waitReason])).toEqual([['waiting', 'server'], ['queued', undefined], ['queued', undefined]]);
+    expect(claude.messageRequests()).toHaveLength(0);
+    return ids;
+  }
+
+  async function until(id: string, ok: (job: Job) => boolean): Promise<Job> {
+    let job: Job | undefined;
+    await vi.waitFor(
+      async () => {
+        job = await db.jobs.get(id);
+        if (!job || !ok(job)) throw new Error(`job ${id} is ${job?.state ?? 'gone'}`);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    return job!;
+  }
+
+  /** What the server had answered when each request after the first arrived. */
+  function statusesOnArrival(): (number | undefined)[][] {
+    const seen: (number | undefined)[][] = [];
+    claude.setDefault(() => {
+      seen.push(claude.messageRequests().map((r) => r.status));
+      return { kind: 'text', text: 'And the next.' };
+    });
+    return seen;
+  }
+
+  it('lets exactly one of three waiting messages go; the other two go once its answer has succeeded', async () => {
+    const { scheduler, handlers } = background();
+    const [first, second, third] = await threeWaiting(scheduler);
+    // The probe's answer takes a while, so anything let through with it would reach the server meanwhile.
+    claude.script({ kind: 'text', text: 'Anthropic accepts again.', chunkSize: 2, delayMs: 30 });
+    const seen = statusesOnArrival();
+
+    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    for (const id of [first!, second!, third!]) await until(id, (j) => j.state === 'done');
+
+    // The oldest went first, alone: the others arrived only after its answer had ended, with a 200.
+    expect(await db.messages.get(first!)).toMatchObject({ status: 'done', text: 'Anthropic accepts again.' });
+    expect(claude.messageRequests()).toHaveLength(3);
+    expect(seen).toHaveLength(2);
+    for (const statuses of seen) expect(statuses[0]).toBe(200);
+    expect(await readPause(db)).toBe(null);
+    // All three counted by Pace's limiter as usual.
+    expect((await readWindowState(db, Date.now(), DEFAULT_LIMITS)).monthCount).toBe(3);
+  });
+
+  it('a probe refused with a new 429: its pause replaces the old one, the others keep waiting, and no second probe goes', async () => {
+    const { scheduler, handlers } = background();
+    const [first, second, third] = await threeWaiting(scheduler);
+    claude.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 30 });
+    const seen = statusesOnArrival();
+
+    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    const refused = await until(first!, (j) => j.state === 'waiting' && j.log?.length === 1);
+    await scheduler.pump();
+
+    expect(refused.log?.[0]).toMatchObject({ outcome: 'rate_limited', status: 429 });
+    // Anthropic's newest word: 30 s, not the old 28 days, and no probe allowed through it.
+    const fresh = await readPause(db);
+    expect(fresh).toMatchObject({ reason: 'rate_limited' });
+    expect(fresh?.probe).toBeUndefined();
+    expect(fresh!.until - Date.now()).toBeLessThanOrEqual(30_000);
+    expect(await db.jobs.get(first!)).toMatchObject({ state: 'waiting', waitReason: 'server', waitUntil: fresh!.until });
+    // The second was held while the probe was out; the third queues behind it.
+    expect((await db.jobs.bulkGet([second!, third!])).map((j) => j?.state)).toEqual(['waiting', 'queued']);
+    expect(claude.messageRequests()).toHaveLength(1);
+    expect(seen).toEqual([]);
+  });
+
+  it('a probe that ends with no word on the pause (a 400) gives the chance back: the others wait, Try now may go again', async () => {
+    const { scheduler, handlers } = background();
+    const [first, second, third] = await threeWaiting(scheduler);
+    claude.script({ kind: 'error', status: 400, type: 'invalid_request_error' });
+    const seen = statusesOnArrival();
+
+    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    await until(first!, (j) => j.state === 'failed');
+    await scheduler.pump();
+
+    expect(await readPause(db)).toEqual(pause);
+    expect((await db.jobs.bulkGet([second!, third!])).map((j) => j?.state)).toEqual(['waiting', 'queued']);
+    expect(claude.messageRequests()).toHaveLength(1);
+    expect(seen).toEqual([]);
+    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+  });
+});
+
+describe('a new base URL', () => {
+  it('forgets the pause and runs the queue; other settings changes keep it', async () => {
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: 'https://gateway-a.example' });
+    const pump = vi.fn();
+    const stop = forgetWaitOnNewBaseURL({ settings: settingsItem, db, pump });
+    try {
+      await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: 'https://gateway-a.example', maxTokens: 999 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await readPause(db)).toEqual(pause);
+      expect(pump).not.toHaveBeenCalled();
+      await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: 'https://gateway-b.example', maxTokens: 999 });
+      await vi.waitFor(() => expect(pump).toHaveBeenCalledTimes(1));
+      expect(await readPause(db)).toBe(null);
+      expect(await readServerLimits(db)).toBe(null);
+    } finally {
+      stop();
+    }
+  });
+});
