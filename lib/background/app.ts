@@ -10,7 +10,7 @@ import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import { getDb } from '../storage/db';
-import { modelsItem, usagePrefsItem } from '../storage/settings';
+import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
