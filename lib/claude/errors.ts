@@ -3,7 +3,7 @@
  * message and, where one exists, the action that fixes it. Classifies by status, error type and
  * error_code, never by the API's wording.
  */
-import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { PaceError } from '../protocol';
 
 export type CallKind = 'chat' | 'key-test';
@@ -22,6 +22,22 @@ export function retryAfterSeconds(headers: Headers | undefined | null): number |
   return null;
 }
 
+/**
+ * What fetch rejects with when the network fails, in Chromium, Firefox, Safari and Node (undici):
+ * a TypeError whose wording is the browser's own. Any other TypeError is a bug.
+ */
+const NETWORK_FAILURE =
+  /^(failed to fetch|networkerror when attempting to fetch resource\.?|network error|error in body stream|load failed|the network connection was lost\.?|terminated|fetch failed)$/i;
+
+/** A dropped or refused connection, as fetch reports it, on `err` or down its cause chain. */
+function isNetworkFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+    if (e instanceof TypeError && NETWORK_FAILURE.test(e.message)) return true;
+  }
+  return false;
+}
+
 export function toPaceError(err: unknown, kind: CallKind, baseURL: string): PaceError {
   if (err instanceof APIConnectionTimeoutError) {
     return { code: 'timeout', message: 'The API did not answer in time. Try again.', action: 'retry' };
@@ -34,9 +50,9 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
     };
   }
   if (err instanceof APIError) return fromApiError(err, kind);
-  if (err instanceof TypeError || err instanceof AnthropicError) {
-    // A body cut off mid-stream (a dropped connection) surfaces as fetch's TypeError, which the
-    // SDK may wrap in a bare AnthropicError ("terminated").
+  if (isNetworkFailure(err)) {
+    // A body cut off mid-stream (a dropped connection) surfaces as fetch's own TypeError: the SDK
+    // wraps only a failed fetch() (APIConnectionError above), not a failed read of the body.
     return {
       code: 'unreachable',
       message: 'The connection to the API dropped before the answer was complete.',
