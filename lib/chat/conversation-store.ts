@@ -4,6 +4,8 @@
  */
 import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
 import { isFinished } from '../queue/job-states';
+import { settleUsage } from '../usage/ledger-store';
+import { INTERRUPTED } from '../usage/totals';
 import { conversationProblem, isJob, jobProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
 export const TITLE_CHARS = 60;
@@ -188,13 +190,15 @@ export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
 /**
  * After the background restarts: a job cut off while sending or streaming is sent again once
  * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
+ * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
  */
 export async function recoverAfterRestart(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', db.messages, db.jobs, async () => {
+  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths], async () => {
     const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {
+      if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
       if (!job.resumed) {
         await db.jobs.update(job.id, { state: 'queued', resumed: true });
         await db.messages.update(job.id, { status: 'pending', resumed: true });
