@@ -23,11 +23,14 @@ export function retryAfterSeconds(headers: Headers | undefined | null): number |
 }
 
 /**
- * What fetch rejects with when the network fails, in Chromium, Firefox, Safari and Node (undici):
- * a TypeError whose wording is the browser's own. Any other TypeError is a bug.
+ * What fetch throws when the network fails, in Chromium, Firefox, Safari and Node (undici): a
+ * TypeError whose wording is the browser's own. Seen here for a refused connection, then for a
+ * body cut mid-stream: Chromium "Failed to fetch", "network error"; Firefox "NetworkError when
+ * attempting to fetch resource.", "Error in input stream"; Node "fetch failed", "terminated".
+ * Any other TypeError is a bug.
  */
 const NETWORK_FAILURE =
-  /^(failed to fetch|networkerror when attempting to fetch resource\.?|network error|error in body stream|load failed|the network connection was lost\.?|terminated|fetch failed)$/i;
+  /^(failed to fetch|network error|networkerror when attempting to fetch resource\.?|error in (input|body) stream|load failed|the network connection was lost\.?|fetch failed|terminated)$/i;
 
 /** A dropped or refused connection, as fetch reports it, on `err` or down its cause chain. */
 function isNetworkFailure(err: unknown): boolean {

@@ -1,7 +1,8 @@
 /**
  * Races and restarts against the request count, in real Chromium: a double-clicked Retry sends one
  * request, and a worker stopped in the middle of an answer leaves the popup's month count, the
- * badge and the usage page agreeing with the number of requests the local server received.
+ * badge and the usage page agreeing with the number of requests the local server received; and a
+ * connection dropped mid-answer is still recognised from what Chromium's fetch throws.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
@@ -76,4 +77,17 @@ describe('one click, one request; one request, one count', () => {
     expect(errorsTable[0]).toBe('1');
     await usage.close();
   }, 120_000);
+
+  it("a connection dropped mid-answer is taken for what Chromium's fetch says it is, and retried by itself", async () => {
+    const popup = new Popup(await browser.open('popup.html'));
+    await popup.page.getByRole('button', { name: 'New chat' }).click();
+    server.script({ kind: 'drop', textBefore: 'Half an ' }, { kind: 'text', text: 'The whole answer.' });
+    const before = server.messageRequests().length;
+    await popup.send('Drop me once');
+    await popup.page.getByText('The whole answer.').waitFor({ timeout: 20_000 });
+    const done = await popup.answerWith('done');
+    expect(await done.getByTestId('attempts').textContent()).toContain('2 attempts');
+    expect(server.messageRequests().length).toBe(before + 2);
+    await popup.page.close();
+  });
 });

@@ -10,8 +10,10 @@ describe('toPaceError: a dropped connection, or a bug', () => {
     ['Chromium, fetch', 'Failed to fetch'],
     ['Chromium, a body cut mid-stream', 'network error'],
     ['Firefox, fetch', 'NetworkError when attempting to fetch resource.'],
-    ['Firefox, a body cut mid-stream', 'Error in body stream'],
+    ['Firefox, a body cut mid-stream', 'Error in input stream'],
+    ['Firefox, a body stream failing', 'Error in body stream'],
     ['Safari', 'Load failed'],
+    ['Node (undici), fetch', 'fetch failed'],
     ['Node (undici), a body cut mid-stream', 'terminated'],
   ])("fetch's network TypeError (%s) is a dropped connection", (_, message) => {
     expect(toPaceError(new TypeError(message), 'chat', BASE)).toMatchObject({ code: 'unreachable', action: 'retry' });
