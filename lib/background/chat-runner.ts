@@ -21,7 +21,7 @@ import type { PaceError, PaceEvent } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
-import { recordUsage } from '../usage/ledger-store';
+import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
 import { estimateCost } from '../usage/prices';
 import type { KeepAlive } from './keep-alive';
@@ -110,6 +110,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const { signal } = controller;
     const creds = await deps.credentials();
     if (!creds) {
+      if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
       await endJob(db, id, 'failed', { status: 'error', error: NO_KEY_ERROR });
       return;
     }
@@ -121,7 +122,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let firstTextAt: number | null = null;
     /** One ledger row for this attempt; a failure to write it never affects the answer. */
     const ledger = (outcome: string, extra: Pick<UsageRow, 'status' | 'errorType'> = {}) =>
-      recordAttempt({
+      recordAttempt(job.usageId, {
         at: sentAt,
         model: answer.model ?? settings.model,
         conversationId: job.conversationId,
@@ -219,11 +220,13 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
 
     /**
-     * A failed attempt: in the ledger if it left the machine (offline, nothing was sent), then
-     * tried again, paused or given up. Whether the browser is offline is asked once, for both.
+     * A failed attempt: in the ledger, then tried again, paused or given up. Whether the browser
+     * is offline is asked once, for both: offline, nothing left the machine, but a send the
+     * limiter counted keeps its ledger row, as 'offline'.
      */
     async function attemptFailed(error: PaceError, apiError: APIError | null): Promise<void> {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
+      if (offline && job.usageId !== undefined) await ledger('offline');
       if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
       await retryOrFail(job, answer.text, error, apiError, offline);
     }
@@ -235,12 +238,19 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
   }
 
-  async function recordAttempt(row: Omit<UsageRow, 'id' | 'costUsd'>): Promise<void> {
-    try {
-      await recordUsage(db, { ...row, costUsd: estimateCost(row.model, row.usage) });
-    } catch (err) {
-      log('could not record usage', err);
+  /** Ends the ledger row written when the send was admitted, or adds one for a send admitted without it. */
+  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>): Promise<void> {
+    const ended = { ...row, costUsd: estimateCost(row.model, row.usage) };
+    if (usageId === undefined) {
+      await recordUsage(db, ended).catch((err: unknown) => log('could not record usage', err));
+      return;
     }
+    await endUsage(usageId, ended);
+  }
+
+  /** Ends a send's ledger row if it is still in flight; a failure to write it never affects the answer. */
+  async function endUsage(usageId: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<void> {
+    await settleUsage(db, usageId, ended).catch((err: unknown) => log('could not record usage', err));
   }
 
   /** Keeps a complete, successful answer for identical requests, when the cache is on. */
@@ -332,6 +342,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         log('answer could not run', err);
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
+        if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: error.code });
         await endJob(db, job.id, 'failed', { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );

@@ -4,13 +4,13 @@ import { listModels, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
-import { addExchange, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
+import { addExchange, canRetry, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
 import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
-import { MAX_QUEUE } from '../queue/job-states';
+import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
@@ -116,7 +116,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const settings = await deps.settings();
       const earlier = conversationId === null ? [] : await conversationMessages(db, conversationId);
       await checkSize('send', creds, settings, contextWithNewMessage(earlier, prompt.value));
-      const exchange = await addExchange(db, { conversationId, text: prompt.value, now: now(), newId, model: settings.model });
+      // Room is checked again with the insert, in one transaction, so sends racing each other cannot pass the caps.
+      const exchange = await db.transaction('rw', [db.conversations, db.messages, db.jobs, db.counters, db.meta], async () => {
+        await checkRoom();
+        return addExchange(db, { conversationId, text: prompt.value, now: now(), newId, model: settings.model });
+      });
       void deps.pump();
       return exchange;
     },
@@ -131,9 +135,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // A damaged job row is no obstacle: the retry writes a fresh one.
       const found = await db.jobs.get(messageId);
       const job = isJob(found) ? found : undefined;
-      if (deps.runner.isActive(messageId) || (job && job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled')) {
-        throw new PaceFailure({ code: 'busy', message: 'This answer is still queued or being written. Stop it first.' });
-      }
+      if (deps.runner.isActive(messageId) || (job && !isFinished(job.state))) throw new PaceFailure(BUSY);
       const message = await db.messages.get(messageId);
       if (!message || message.role !== 'assistant') {
         throw new PaceFailure({ code: 'invalid_input', message: 'There is no answer with that id to retry.' });
@@ -143,7 +145,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await checkRoom();
       const context = contextForRetry(await conversationMessages(db, message.conversationId), messageId);
       if (context) await checkSize('retry', creds, await deps.settings(), context);
-      await requeueForRetry(db, messageId, now());
+      // In the transaction that queues it: the job must still be the finished one read above (a
+      // double click's other retry may have queued it since), and the room is checked again.
+      const requeued = await db.transaction('rw', [db.messages, db.jobs, db.counters, db.meta], async () => {
+        if (!(await canRetry(db, messageId, job ?? null))) return null;
+        await checkRoom();
+        return requeueForRetry(db, messageId, now(), job ?? null);
+      });
+      if (!requeued) throw new PaceFailure(BUSY);
       void deps.pump();
       return { messageId };
     },
@@ -242,6 +251,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
   };
 }
+
+const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };
 
 const UNLOCK_ERRORS: Record<Exclude<UnlockResult, { ok: true }>['reason'], PaceError> = {
   wrong_passphrase: {

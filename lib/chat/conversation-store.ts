@@ -3,6 +3,9 @@
  * fresh one (fake-indexeddb) and the background passes its own.
  */
 import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
+import { isFinished } from '../queue/job-states';
+import { settleUsage } from '../usage/ledger-store';
+import { INTERRUPTED } from '../usage/totals';
 import { conversationProblem, isJob, jobProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
 export const TITLE_CHARS = 60;
@@ -98,13 +101,30 @@ export async function checkpoint(db: PaceDB, id: string, text: string): Promise<
   await db.messages.update(id, { text });
 }
 
-/** Clears an answer and queues its job again, at the back of the queue: a retry is a new request. */
-export async function requeueForRetry(db: PaceDB, id: string, now: number): Promise<ChatMessage> {
+/**
+ * Whether the answer's job may be retried: finished, and still the one the caller saw (`seen`,
+ * read before: another retry may have queued it since). Null `seen`: there was no readable job.
+ */
+export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<boolean> {
+  const found = await db.jobs.get(id);
+  // A damaged job row is no obstacle: the retry writes a fresh one.
+  const job = isJob(found) ? found : undefined;
+  if (job && !isFinished(job.state)) return false;
+  return seen === undefined || (job?.createdAt === seen?.createdAt && job?.attempts === seen?.attempts);
+}
+
+/**
+ * Clears an answer and queues its job again, at the back of the queue: a retry is a new request.
+ * Null, with nothing written, unless `canRetry` holds in the same transaction, so one click makes
+ * one request whatever the timing.
+ */
+export async function requeueForRetry(db: PaceDB, id: string, now: number, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<ChatMessage | null> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const message = await db.messages.get(id);
     if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
+    if (!(await canRetry(db, id, seen))) return null;
     const job = await db.jobs.get(id);
+    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
     await db.jobs.put({
       id,
       conversationId: message.conversationId,
@@ -170,13 +190,15 @@ export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
 /**
  * After the background restarts: a job cut off while sending or streaming is sent again once
  * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
+ * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
  */
 export async function recoverAfterRestart(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', db.messages, db.jobs, async () => {
+  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths], async () => {
     const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {
+      if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
       if (!job.resumed) {
         await db.jobs.update(job.id, { state: 'queued', resumed: true });
         await db.messages.update(job.id, { status: 'pending', resumed: true });

@@ -3,7 +3,7 @@
  * message and, where one exists, the action that fixes it. Classifies by status, error type and
  * error_code, never by the API's wording.
  */
-import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { PaceError } from '../protocol';
 import { RedirectRefused } from './client';
 
@@ -41,6 +41,25 @@ export function retryAfterSeconds(headers: Headers | undefined | null, now = Dat
   return Number.isFinite(at) ? Math.min(MAX_RETRY_AFTER_S, Math.max(0, (at - now) / 1000)) : null;
 }
 
+/**
+ * What fetch throws when the network fails, in Chromium, Firefox, Safari and Node (undici): a
+ * TypeError whose wording is the browser's own. Seen here for a refused connection, then for a
+ * body cut mid-stream: Chromium "Failed to fetch", "network error"; Firefox "NetworkError when
+ * attempting to fetch resource.", "Error in input stream"; Node "fetch failed", "terminated".
+ * Any other TypeError is a bug.
+ */
+const NETWORK_FAILURE =
+  /^(failed to fetch|network error|networkerror when attempting to fetch resource\.?|error in (input|body) stream|load failed|the network connection was lost\.?|fetch failed|terminated)$/i;
+
+/** A dropped or refused connection, as fetch reports it, on `err` or down its cause chain. */
+function isNetworkFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 5; depth++, e = e.cause) {
+    if (e instanceof TypeError && NETWORK_FAILURE.test(e.message)) return true;
+  }
+  return false;
+}
+
 export function toPaceError(err: unknown, kind: CallKind, baseURL: string): PaceError {
   // Before the connection errors: the SDK wraps what its fetch threw in one.
   const redirect = err instanceof RedirectRefused ? err : err instanceof Error && err.cause instanceof RedirectRefused ? err.cause : null;
@@ -62,9 +81,9 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
     };
   }
   if (err instanceof APIError) return fromApiError(err, kind, baseURL);
-  if (err instanceof TypeError || err instanceof AnthropicError) {
-    // A body cut off mid-stream (a dropped connection) surfaces as fetch's TypeError, which the
-    // SDK may wrap in a bare AnthropicError ("terminated").
+  if (isNetworkFailure(err)) {
+    // A body cut off mid-stream (a dropped connection) surfaces as fetch's own TypeError: the SDK
+    // wraps only a failed fetch() (APIConnectionError above), not a failed read of the body.
     return {
       code: 'unreachable',
       message: 'The connection to the API dropped before the answer was complete.',

@@ -10,6 +10,7 @@ import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './a
 import { monthKeys, monthWindow } from './month-window';
 import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
+import { openUsage } from '../usage/ledger-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -151,33 +152,42 @@ function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; 
   return out;
 }
 
-export type Admission = Decision | { ok: false; reason: 'gone' };
+/** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
+export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | { ok: false; reason: 'gone' };
 
 /** The row that holds the times of the sends still inside the rolling window: one read, not a range scan. */
 export const RECENT_KEY = 'recent';
 
 /**
  * Admits one request for `jobId` at `now` if both windows allow it. With a job id, the job must
- * still be queued or waiting, and becomes `sending` in the same transaction; so does the pause's
- * probe become used, so that only one request goes through it. The reads go out together and so
- * do the writes: IndexedDB pipelines them within one transaction.
+ * still be queued or waiting, and becomes `sending` in the same transaction, which also uses up the
+ * pause's probe (only one request goes through it) and writes the send's row in the usage ledger (in
+ * flight, ended by the runner): the count and the ledger cannot disagree, whatever happens to the
+ * worker. The reads go out together and so do the writes: IndexedDB pipelines them within one
+ * transaction.
  */
 export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
-  return db.transaction('rw', [db.counters, db.meta, db.jobs], async () => {
-    const [{ keys, counters, limits, state, pause }, job] = await Promise.all([loadWindow(db, now), jobId === null ? undefined : db.jobs.get(jobId)]);
+  return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
+    const [{ keys, counters, limits, state, pause }, job, message] = await Promise.all([
+      loadWindow(db, now),
+      jobId === null ? undefined : db.jobs.get(jobId),
+      jobId === null ? undefined : db.messages.get(jobId),
+    ]);
     const decision = decide(now, limits, state);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.
     const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
-    await Promise.all([
+    const [usageId] = await Promise.all([
+      job ? openUsage(db, { at: now, model: message?.model ?? 'unknown', conversationId: job.conversationId, messageId: job.id, attempt: job.attempts + 1 }) : undefined,
       db.counters.bulkPut([
         { key: RECENT_KEY, count: times.length, times },
         ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
       ]),
-      job ? db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined }) : null,
       pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
     ]);
-    return decision;
+    if (!job) return decision;
+    await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, waitUntil: undefined, waitReason: undefined });
+    return { ok: true, usageId };
   });
 }

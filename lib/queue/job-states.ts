@@ -6,6 +6,8 @@ export const MAX_ACTIVE = 2;
 
 export const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
 export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
+/** Ended one way or another: only such a job may be retried. */
+export const isFinished = (s: JobState) => s === 'done' || s === 'failed' || s === 'cancelled';
 
 const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 

@@ -78,7 +78,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         const decision = await admit(db, deps.now(), job.id);
         if (decision.ok) {
           deps
-            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1 })
+            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId })
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {
               log('a job could not start', err);

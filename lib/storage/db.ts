@@ -70,6 +70,8 @@ export interface Job {
   combined?: string[];
   /** Don't look in the response cache: "Ask again", or the cache was already checked and missed. */
   skipCacheLookup?: boolean;
+  /** The usage ledger's row of the latest admitted send, written in flight when it was admitted. */
+  usageId?: number;
 }
 
 /**
@@ -158,7 +160,10 @@ export interface UsageRow {
   model: string;
   conversationId: string;
   messageId: string;
-  /** 'ok', 'cache', or the error code that ended the attempt. */
+  /**
+   * 'ok', 'cache', or the error code that ended the attempt; 'sending' while the attempt is in
+   * flight, 'interrupted' when a stopped worker cut it off (lib/usage/totals.ts).
+   */
   outcome: string;
   status?: number;
   /** The API's error type (`overloaded_error`, ...) when it sent one. */

@@ -3,26 +3,66 @@
  * with running totals per local day and per month written in the same transaction, so the
  * dashboard reads a few small rows instead of the whole ledger, and pruning old rows (the
  * retention setting) loses no month's totals.
+ *
+ * A send's row is written when the limiter admits and counts it (`openUsage`, inside `admit`'s
+ * transaction), as `sending`, and ended in place when its attempt ends (`settleUsage`), or marked
+ * `interrupted` at start-up when a stopped worker cut it off: whatever happens to the worker, every
+ * counted send has exactly one row, counted once.
  */
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
-import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals } from './totals';
+import { estimateCost } from './prices';
+import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, removeMonthRow, removeRow } from './totals';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export async function recordUsage(db: PaceDB, row: Omit<UsageRow, 'id'>): Promise<void> {
+/** Adds a row and counts it in its day's and months' totals; resolves to its id. */
+export async function recordUsage(db: PaceDB, row: Omit<UsageRow, 'id'>): Promise<number> {
+  return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, async () => {
+    const [id] = await Promise.all([db.usage.add(row), countIn(db, row, null)]);
+    return id!;
+  });
+}
+
+/** The row of a send just admitted, its attempt not ended yet. Call inside the admitting transaction. */
+export function openUsage(
+  db: PaceDB,
+  send: Pick<UsageRow, 'at' | 'model' | 'conversationId' | 'messageId' | 'attempt'>,
+): Promise<number> {
+  const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+  return recordUsage(db, { ...send, outcome: IN_FLIGHT, usage, ttftMs: null, totalMs: 0, fromCache: false, costUsd: estimateCost(send.model, usage) });
+}
+
+/**
+ * Ends the row `id` of a send in flight with how its attempt ended: `ended` replaces its fields
+ * (its time stays, so it stays in the day and month it was counted in) and the totals move with
+ * it. False, with nothing written, when there is no such row or it has already ended.
+ */
+export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<boolean> {
+  return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, async () => {
+    const before = await db.usage.get(id);
+    if (!before || before.outcome !== IN_FLIGHT) return false;
+    const after: UsageRow = { ...before, ...ended, id, at: before.at };
+    await Promise.all([db.usage.put(after), countIn(db, after, before)]);
+    return true;
+  });
+}
+
+/** Counts `row` in the totals of its day and months, in place of `replacing` (the same send, before). */
+async function countIn(db: PaceDB, row: UsageRow, replacing: UsageRow | null): Promise<void> {
   const day = dayKey(row.at);
   const months = monthKeys(row.at);
-  await db.transaction('rw', db.usage, db.usageDays, db.usageMonths, async () => {
-    const [dayRow, monthRows] = await Promise.all([db.usageDays.get(day), db.usageMonths.bulkGet(months)]);
-    await Promise.all([
-      db.usage.add(row),
-      db.usageDays.put(addRow(dayRow ?? { ...emptyTotals(), day }, row)),
-      db.usageMonths.bulkPut(
-        months.map((month, i) => addMonthRow(monthRows[i] ?? emptyMonth(month), row)),
-      ),
-    ]);
-  });
+  const [dayRow, monthRows] = await Promise.all([db.usageDays.get(day), db.usageMonths.bulkGet(months)]);
+  const dayBefore = dayRow ?? { ...emptyTotals(), day };
+  await Promise.all([
+    db.usageDays.put(addRow(replacing ? removeRow(dayBefore, replacing) : dayBefore, row)),
+    db.usageMonths.bulkPut(
+      months.map((month, i) => {
+        const m = monthRows[i] ?? emptyMonth(month);
+        return addMonthRow(replacing ? removeMonthRow(m, replacing) : m, row);
+      }),
+    ),
+  ]);
 }
 
 /** Deletes ledger rows and day totals older than `retentionDays`; month totals are kept. */

@@ -8,7 +8,13 @@
  *   and an error otherwise; it is rate limited when its outcome is 'rate_limited' or its status is
  *   429; its tokens, cost and times are added (an unknown cost counts in `unknownCost`);
  * - a row served from the cache is a cache hit: it adds its `savedUsd` and nothing else (no tokens
- *   were spent and no time was waited on the API).
+ *   were spent and no time was waited on the API);
+ * - a row still `sending` (written when the send was admitted, see lib/usage/ledger-store.ts) is
+ *   one request, neither ok nor an error yet, with no time measured; one `interrupted` (the worker
+ *   was stopped before the attempt ended) is an error with no time measured.
+ *
+ * When a row changes (a send in flight ends), the ledger takes the old row out (`removeRow`) and
+ * puts the new one in, so each send is counted once.
  */
 import type { UsageMonth, UsageRow, UsageTotals } from '../storage/db';
 
@@ -23,6 +29,11 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
   10000, 13000, 16000, 21000, 26000, 33000, 42000, 54000, 69000, 87000, 110000, 140000, 180000, 230000, 290000, 370000,
   470000, 600000,
 ];
+
+/** The outcome of a send admitted and counted whose attempt has not ended yet. */
+export const IN_FLIGHT = 'sending';
+/** The outcome of a send whose attempt never ended: the worker was stopped in the middle of it. */
+export const INTERRUPTED = 'interrupted';
 
 /** Buckets in a histogram: one per bound, plus the overflow bucket. */
 export const HISTOGRAM_SIZE = LATENCY_BUCKETS_MS.length + 1;
@@ -58,32 +69,43 @@ export function bucketOf(ms: number): number {
   return lo;
 }
 
-function addTo(hist: readonly number[], ms: number): number[] {
+function addTo(hist: readonly number[], ms: number, sign: 1 | -1): number[] {
   const out = hist.length >= HISTOGRAM_SIZE ? [...hist] : [...hist, ...new Array<number>(HISTOGRAM_SIZE - hist.length).fill(0)];
   const i = bucketOf(ms);
-  out[i] = (out[i] ?? 0) + 1;
+  out[i] = (out[i] ?? 0) + sign;
   return out;
 }
 
 /** `t` with one more row counted; `t` itself is left as it was. */
 export function addRow<T extends UsageTotals>(t: T, row: UsageRow): T {
+  return countRow(t, row, 1);
+}
+
+/** `t` with a row counted before taken out again (the row is about to be replaced). */
+export function removeRow<T extends UsageTotals>(t: T, row: UsageRow): T {
+  return countRow(t, row, -1);
+}
+
+function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
   if (row.fromCache) {
-    return { ...t, cacheHits: t.cacheHits + 1, savedUsd: t.savedUsd + (row.savedUsd ?? 0) };
+    return { ...t, cacheHits: t.cacheHits + sign, savedUsd: t.savedUsd + sign * (row.savedUsd ?? 0) };
   }
   const ok = row.outcome === 'ok';
+  const ended = row.outcome !== IN_FLIGHT;
+  const timed = ended && row.outcome !== INTERRUPTED;
   return {
     ...t,
-    requests: t.requests + 1,
-    ok: t.ok + (ok ? 1 : 0),
-    errors: t.errors + (ok || row.outcome === 'cache' ? 0 : 1),
-    rateLimited: t.rateLimited + (row.outcome === 'rate_limited' || row.status === 429 ? 1 : 0),
-    inputTokens: t.inputTokens + row.usage.inputTokens,
-    outputTokens: t.outputTokens + row.usage.outputTokens,
-    cacheTokens: t.cacheTokens + row.usage.cacheReadTokens + row.usage.cacheCreationTokens,
-    costUsd: t.costUsd + (row.costUsd ?? 0),
-    unknownCost: t.unknownCost + (row.costUsd === null ? 1 : 0),
-    latency: addTo(t.latency, row.totalMs),
-    ttft: row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs),
+    requests: t.requests + sign,
+    ok: t.ok + (ok ? sign : 0),
+    errors: t.errors + (ok || !ended || row.outcome === 'cache' ? 0 : sign),
+    rateLimited: t.rateLimited + (row.outcome === 'rate_limited' || row.status === 429 ? sign : 0),
+    inputTokens: t.inputTokens + sign * row.usage.inputTokens,
+    outputTokens: t.outputTokens + sign * row.usage.outputTokens,
+    cacheTokens: t.cacheTokens + sign * (row.usage.cacheReadTokens + row.usage.cacheCreationTokens),
+    costUsd: t.costUsd + sign * (row.costUsd ?? 0),
+    unknownCost: t.unknownCost + (row.costUsd === null ? sign : 0),
+    latency: timed ? addTo(t.latency, row.totalMs, sign) : t.latency,
+    ttft: !timed || row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs, sign),
   };
 }
 
@@ -93,10 +115,19 @@ export function emptyMonth(month: string): UsageMonth {
 
 /** `m` with one more row counted, and the row's cost added to its conversation's. */
 export function addMonthRow(m: UsageMonth, row: UsageRow): UsageMonth {
-  const next = addRow(m, row);
+  return countMonthRow(m, row, 1);
+}
+
+/** `m` with a row counted before taken out again, its cost taken from its conversation's. */
+export function removeMonthRow(m: UsageMonth, row: UsageRow): UsageMonth {
+  return countMonthRow(m, row, -1);
+}
+
+function countMonthRow(m: UsageMonth, row: UsageRow, sign: 1 | -1): UsageMonth {
+  const next = countRow(m, row, sign);
   if (row.fromCache || row.costUsd === null) return next;
   const id = row.conversationId;
-  return { ...next, conversations: { ...m.conversations, [id]: (m.conversations[id] ?? 0) + row.costUsd } };
+  return { ...next, conversations: { ...m.conversations, [id]: (m.conversations[id] ?? 0) + sign * row.costUsd } };
 }
 
 /**

@@ -3,6 +3,8 @@ import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner'
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
+import { admit } from '@/lib/limits/limiter-store';
+import { monthWindow } from '@/lib/limits/month-window';
 import type { PaceEvent } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
@@ -178,6 +180,18 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     await answer(runner({ credentials: async () => null }), ex);
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', error: { code: 'no_key', action: 'open_options' } });
     expect(server.messageRequests()).toHaveLength(0);
+  });
+
+  it.each<[string, Partial<RunnerDeps>, string]>([
+    ['no key', { credentials: async () => null }, 'no_key'],
+    ['Pace itself failing', { settings: async () => Promise.reject(new Error('settings unreadable')) }, 'internal'],
+  ])('an admitted send that ends before it goes (%s) still ends its ledger row, counted once', async (_, deps, outcome) => {
+    const ex = await ask('hello');
+    expect(await admit(db, Date.now(), ex.assistantMessageId)).toMatchObject({ ok: true });
+    await runner(deps).start((await db.jobs.get(ex.assistantMessageId))!);
+    expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual([outcome]);
+    const month = await db.usageMonths.get(monthWindow(Date.now(), 'utc').key);
+    expect(month).toMatchObject({ requests: 1, errors: 1 });
   });
 
   it('keeps the worker alive only while a request is in flight', async () => {

@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import type { ModelInfo } from '@/lib/claude/models';
-import { REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
+import { PaceFailure, REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
+import { MAX_QUEUE } from '@/lib/queue/job-states';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { readLimits, saveLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -123,6 +125,33 @@ describe('room in the month and the queue', () => {
   });
 });
 
+describe('room in the month and the queue, under concurrent sends', () => {
+  async function sendAtOnce(n: number) {
+    const h = make();
+    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => h['chat.send']({ conversationId: null, text: `m${i}` })));
+    const refused: string[] = [];
+    for (const r of results) if (r.status === 'rejected') refused.push(r.reason instanceof PaceFailure ? r.reason.error.code : String(r.reason));
+    return { stored: results.length - refused.length, refused };
+  }
+
+  it('120 sends at once against an empty queue: exactly 100 stored, the rest refused as queue_full with nothing stored', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 1000 });
+    const { stored, refused } = await sendAtOnce(120);
+    expect(stored).toBe(MAX_QUEUE);
+    expect(refused).toEqual(Array.from({ length: 120 - MAX_QUEUE }, () => 'queue_full'));
+    expect([await db.jobs.count(), await db.conversations.count(), await db.messages.count()]).toEqual([MAX_QUEUE, MAX_QUEUE, 2 * MAX_QUEUE]);
+  });
+
+  it("120 sends at once with 30 requests left in the month: exactly 30 stored, the rest refused as month_used_up", async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 40 });
+    await db.counters.put({ key: monthWindow(Date.now(), 'utc').key, count: 10 });
+    const { stored, refused } = await sendAtOnce(120);
+    expect(stored).toBe(30);
+    expect(refused).toEqual(Array.from({ length: 90 }, () => 'month_used_up'));
+    expect([await db.jobs.count(), await db.conversations.count(), await db.messages.count()]).toEqual([30, 30, 60]);
+  });
+});
+
 describe('limits.save', () => {
   it('saves valid limits and runs the queue at once', async () => {
     const r = await make()['limits.save']({ plan: 'custom', perMinute: '3', perMonth: '100', smooth: true, monthStart: 'local' });
@@ -161,6 +190,52 @@ describe('chat.retry', () => {
     expect(reset).not.toHaveProperty('error');
     expect(await db.jobs.get(r.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 1 });
   });
+  async function failedAnswer(h: ReturnType<typeof make>) {
+    const r = await h['chat.send']({ conversationId: null, text: 'hi' });
+    await db.messages.update(r.assistantMessageId, { status: 'error', text: 'part', error: { code: 'overloaded', message: 'x' } });
+    await db.jobs.update(r.assistantMessageId, { state: 'failed', attempts: 1 });
+    return r.assistantMessageId;
+  }
+
+  it('two retries of the same finished answer at once (a double click): one is queued, the other refused as busy', async () => {
+    const h = make();
+    const id = await failedAnswer(h);
+    pumps = 0;
+    const results = await Promise.allSettled([h['chat.retry']({ messageId: id }), h['chat.retry']({ messageId: id })]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected');
+    expect(refused?.reason).toBeInstanceOf(PaceFailure);
+    expect((refused?.reason as PaceFailure).error).toMatchObject({ code: 'busy', message: 'This answer is still queued or being written. Stop it first.' });
+    expect(await db.jobs.get(id)).toMatchObject({ state: 'queued', attempts: 1 });
+    expect(pumps).toBe(1);
+  });
+
+  it('a retry is refused when the answer was retried and finished again after it looked: one click, one request', async () => {
+    const first = make();
+    const id = await failedAnswer(first);
+    // The second click's retry reads the finished job, then is held (here: reading the settings for the size check)...
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reading!: () => void;
+    const looked = new Promise<void>((resolve) => (reading = resolve));
+    const second = createHandlers({
+      ...handlerDeps(db, server.url),
+      settings: async () => {
+        reading();
+        await held;
+        return { ...DEFAULT_SETTINGS, baseURL: server.url };
+      },
+    });
+    const late = second['chat.retry']({ messageId: id });
+    await looked;
+    // ...while the first click's retry is queued, sent and finished.
+    await first['chat.retry']({ messageId: id });
+    await db.jobs.update(id, { state: 'done', attempts: 2 });
+    release();
+    expect(await failure(late)).toMatchObject({ code: 'busy' });
+    expect(await db.jobs.get(id)).toMatchObject({ state: 'done', attempts: 2 });
+  });
+
   it('refuses a user message or an unknown id', async () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: 'hi' });

@@ -45,7 +45,7 @@ describe('clearServerWait', () => {
     expect(await readPause(db)).toBe(null);
     expect(await readServerLimits(db)).toBe(null);
     // The next request goes, counted as usual.
-    expect(await admit(db, now, ex.assistantMessageId)).toEqual({ ok: true });
+    expect(await admit(db, now, ex.assistantMessageId)).toMatchObject({ ok: true });
     expect(await clearServerWait(db)).toBe(false);
   });
 });
@@ -90,7 +90,7 @@ describe('handlers', () => {
     const { h } = make();
     const a = await ask('one');
     await allowProbe(db, now);
-    expect(await admit(db, now, a.assistantMessageId)).toEqual({ ok: true });
+    expect(await admit(db, now, a.assistantMessageId)).toMatchObject({ ok: true });
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
     await recoverAfterRestart(db);
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
@@ -101,7 +101,7 @@ describe('handlers', () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 1, perMonth: 100 });
     const [a, b] = [await ask('one'), await ask('two')];
     await allowProbe(db, now);
-    expect(await admit(db, now, a.assistantMessageId)).toEqual({ ok: true });
+    expect(await admit(db, now, a.assistantMessageId)).toMatchObject({ ok: true });
     expect((await readWindowState(db, now, DEFAULT_LIMITS)).monthCount).toBe(1);
     await db.meta.put({ key: 'pause', value: { ...pause, probe: 'allowed' } });
     expect(await admit(db, now + 1000, b.assistantMessageId)).toMatchObject({ ok: false, reason: 'minute' });

@@ -8,6 +8,7 @@ import {
   conversationMessages,
   recentConversations,
   recoverAfterRestart,
+  requeueForRetry,
   titleFrom,
 } from '@/lib/chat/conversation-store';
 import { PaceDB, type ChatMessage } from '@/lib/storage/db';
@@ -46,6 +47,22 @@ describe('conversation store', () => {
   it('refuses an unknown conversation and writes nothing', async () => {
     await expect(addExchange(db, { conversationId: 'nope', text: 'x', now: 1, newId, model: 'm' })).rejects.toThrow('does not exist');
     expect(await db.messages.count()).toBe(0);
+  });
+
+  it('queues a retry only for a finished answer, and only if its job is still the one the caller saw', async () => {
+    const a = await addExchange(db, { conversationId: null, text: 'q', now: 1, newId, model: 'm' });
+    const id = a.assistantMessageId;
+    expect(await requeueForRetry(db, id, 2)).toBeNull();
+    await db.jobs.update(id, { state: 'failed', attempts: 1 });
+    const seen = (await db.jobs.get(id))!;
+    // Two retries that both saw the failed job: the first queues it, the second finds it changed.
+    const [first, second] = await Promise.all([requeueForRetry(db, id, 3, seen), requeueForRetry(db, id, 4, seen)]);
+    expect([first?.status, second]).toEqual(['pending', null]);
+    expect(await db.jobs.get(id)).toMatchObject({ state: 'queued', createdAt: 3, attempts: 1 });
+    // Still refused once that retry has finished: it was not the job the second caller saw.
+    await db.jobs.update(id, { state: 'done', attempts: 2 });
+    expect(await requeueForRetry(db, id, 5, seen)).toBeNull();
+    expect(await requeueForRetry(db, id, 5, (await db.jobs.get(id))!)).toMatchObject({ status: 'pending' });
   });
 
   it('lists conversations newest first', async () => {

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WINDOW_MS } from '@/lib/limits/admission';
 import { admit, readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
+import { emptyTotals } from '@/lib/usage/totals';
 
 let name: string;
 let db: PaceDB;
@@ -35,13 +37,57 @@ describe('admit', () => {
 
   it('claims a queued job in the same transaction, and only once', async () => {
     await db.jobs.add({ id: 'j1', conversationId: 'c', state: 'queued', createdAt: 1, attempts: 0 });
-    expect(await admit(db, NOW, 'j1')).toEqual({ ok: true });
-    expect(await db.jobs.get('j1')).toMatchObject({ state: 'sending', attempts: 1 });
+    const admitted = await admit(db, NOW, 'j1');
+    expect(admitted).toEqual({ ok: true, usageId: expect.any(Number) });
+    expect(await db.jobs.get('j1')).toMatchObject({ state: 'sending', attempts: 1, usageId: admitted.ok ? admitted.usageId : -1 });
     expect(await admit(db, NOW, 'j1')).toEqual({ ok: false, reason: 'gone' });
     await db.jobs.add({ id: 'j2', conversationId: 'c', state: 'cancelled', createdAt: 2, attempts: 0 });
     expect(await admit(db, NOW, 'j2')).toEqual({ ok: false, reason: 'gone' });
     // Neither refusal was counted.
     expect((await readWindowState(db, NOW, DEFAULT_LIMITS)).monthCount).toBe(1);
+  });
+
+  it("writes the send's ledger row, in flight, in the transaction that counts it", async () => {
+    await db.messages.add({ id: 'j1', conversationId: 'c', role: 'assistant', text: '', createdAt: 1, status: 'pending', model: 'claude-haiku-4-5' });
+    await db.jobs.add({ id: 'j1', conversationId: 'c', state: 'queued', createdAt: 1, attempts: 2 });
+    const admitted = await admit(db, NOW, 'j1');
+    expect(await db.usage.toArray()).toEqual([
+      {
+        id: admitted.ok ? admitted.usageId : -1,
+        at: NOW,
+        model: 'claude-haiku-4-5',
+        conversationId: 'c',
+        messageId: 'j1',
+        outcome: 'sending',
+        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+        ttftMs: null,
+        totalMs: 0,
+        attempt: 3,
+        fromCache: false,
+        costUsd: 0,
+      },
+    ]);
+    // Counted as a request, not yet as an error nor in the response times.
+    expect(await db.usageMonths.get(monthWindow(NOW, 'utc').key)).toMatchObject({ requests: 1, ok: 0, errors: 0, latency: emptyTotals().latency });
+    // A refusal writes no row.
+    await saveLimits(db, custom(1, 100));
+    await db.jobs.add({ id: 'j2', conversationId: 'c2', state: 'queued', createdAt: 2, attempts: 0 });
+    expect(await admit(db, NOW + 1, 'j2')).toMatchObject({ ok: false, reason: 'minute' });
+    expect(await db.usage.count()).toBe(1);
+  });
+
+  it('jobs admitted at once from several contexts: every counted send has exactly one ledger row', async () => {
+    const limits = custom(37, 1_000_000);
+    await saveLimits(db, limits);
+    await db.jobs.bulkAdd(Array.from({ length: 200 }, (_, i) => ({ id: `j${i}`, conversationId: `c${i}`, state: 'queued' as const, createdAt: i, attempts: 0 })));
+    const contexts = [db, new PaceDB(name), new PaceDB(name), new PaceDB(name)];
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => admit(contexts[i % 4]!, NOW + (i % 7), `j${i}`)));
+    expect(results.filter((r) => r.ok)).toHaveLength(37);
+    const rows = await db.usage.toArray();
+    expect(new Set(rows.map((r) => r.messageId)).size).toBe(37);
+    const counted = (await readWindowState(db, NOW + 10, limits)).monthCount;
+    expect([rows.length, (await db.usageMonths.get(monthWindow(NOW, 'utc').key))?.requests]).toEqual([counted, counted]);
+    for (const c of contexts.slice(1)) c.close();
   });
 
   it('1,000 admissions fired at once from several contexts never overshoot, and the counts are exact', async () => {

@@ -9,8 +9,12 @@ import {
   emptyMonth,
   emptyTotals,
   HISTOGRAM_SIZE,
+  IN_FLIGHT,
+  INTERRUPTED,
   LATENCY_BUCKETS_MS,
   percentile,
+  removeMonthRow,
+  removeRow,
 } from '@/lib/usage/totals';
 import { row } from './fixtures';
 
@@ -137,6 +141,40 @@ describe('addRow', () => {
         const perConversation = Object.values(a.conversations).reduce((x, y) => x + y, 0);
         expect(perConversation).toBe(a.costUsd);
       }),
+    );
+  });
+});
+
+describe('a send in flight, then ended in place', () => {
+  const inFlight = row({ outcome: IN_FLIGHT, status: undefined, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, costUsd: 0 });
+
+  it('counts a send in flight as a request, not as an error, and measures no time', () => {
+    const t = addRow(emptyTotals(), inFlight);
+    expect(t).toMatchObject({ requests: 1, ok: 0, errors: 0 });
+    expect([t.latency, t.ttft]).toEqual([emptyTotals().latency, emptyTotals().ttft]);
+  });
+
+  it('counts an interrupted send as a request and an error, with no time measured', () => {
+    const t = addRow(emptyTotals(), { ...inFlight, outcome: INTERRUPTED, totalMs: 90_000 });
+    expect(t).toMatchObject({ requests: 1, ok: 0, errors: 1 });
+    expect(t.latency).toEqual(emptyTotals().latency);
+  });
+
+  it('replacing the row in flight by the ended one counts the send once, as if only the ended one were added', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('ok', 'overloaded', 'rate_limited', INTERRUPTED),
+        fc.nat(700_000),
+        fc.option(fc.nat(700_000)),
+        fc.nat(5000),
+        fc.option(fc.double({ min: 0, max: 5, noNaN: true })),
+        (outcome, totalMs, ttftMs, tokens, costUsd) => {
+          const ended = row({ outcome, totalMs, ttftMs, costUsd, usage: { ...inFlight.usage, outputTokens: tokens } });
+          const base = addMonthRow(emptyMonth('utc:2026-11'), row());
+          expect(addMonthRow(removeMonthRow(addMonthRow(base, inFlight), inFlight), ended)).toEqual(addMonthRow(base, ended));
+          expect(addRow(removeRow(addRow(emptyTotals(), inFlight), inFlight), ended)).toEqual(addRow(emptyTotals(), ended));
+        },
+      ),
     );
   });
 });
