@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
-import { checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
-import { settingsItem } from '@/lib/storage/settings';
+import { describeMode, type PromptCacheMode } from '@/lib/claude/prompt-cache';
+import { checkBaseURL, checkPromptCache, checkSettings, DEFAULT_BASE_URL, type Settings, type SettingsErrors } from '@/lib/settings/validate';
+import { promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 
 type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
@@ -14,6 +15,13 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<SettingsErrors>({});
   const [message, setMessage] = useState<string | null>(null);
+  const [cacheModes, setCacheModes] = useState<Record<string, PromptCacheMode>>({});
+
+  // What each base URL accepts is learned by the background as it sends: shown live.
+  useEffect(() => {
+    void promptCacheModesItem.getValue().then(setCacheModes);
+    return promptCacheModesItem.watch(setCacheModes);
+  }, []);
 
   useEffect(() => {
     void settingsItem.getValue().then((s) => {
@@ -93,6 +101,17 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
         Combine a chat&apos;s messages that are still waiting into one request (saves quota)
       </label>
 
+      <label htmlFor="prompt-cache">Anthropic&apos;s prompt cache</label>
+      <select id="prompt-cache" value={draft.promptCache} onChange={(e) => change('promptCache', e.target.value)}>
+        <option value="5m">On, kept 5 minutes after last use (default)</option>
+        <option value="1h">On, kept 1 hour after last use (writing it costs 2x input instead of 1.25x)</option>
+        <option value="off">Off</option>
+      </select>
+      <p className="hint" data-testid="prompt-cache-mode">
+        {cacheModeLine(draft, cacheModes)}. Each message re-sends the conversation before it; with the cache on, that part is re-read at a tenth of the input price.
+      </p>
+      <FieldError error={errors.promptCache} />
+
       <details open={draft.baseURL !== DEFAULT_BASE_URL || draft.extraHeaders !== ''}>
         <summary>Advanced</summary>
         <label htmlFor="base-url">API base URL</label>
@@ -115,6 +134,13 @@ export function SettingsForm({ models, onBaseURL }: { models: ModelInfo[] | null
       <SaveRow label="Save settings" onSave={save} message={message} testId="settings-message" />
     </section>
   );
+}
+
+function cacheModeLine(draft: Draft, modes: Record<string, PromptCacheMode>): string {
+  const setting = checkPromptCache(draft.promptCache);
+  const base = checkBaseURL(draft.baseURL);
+  const remembered = base.ok && Object.hasOwn(modes, base.value) ? modes[base.value] : undefined;
+  return describeMode(setting.ok ? setting.value : '5m', remembered);
 }
 
 function withCurrent(models: ModelInfo[], current: string): ModelInfo[] {

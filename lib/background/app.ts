@@ -9,7 +9,7 @@ import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { getDb } from '../storage/db';
-import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
+import { modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -43,6 +43,7 @@ export function createBackgroundApp() {
     credentials: currentCredentials,
     settings,
     createClient: createClaudeClient,
+    promptCacheModes: storedPromptCacheModes,
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     usagePrefs,

@@ -104,7 +104,16 @@ describe('checkSettings', () => {
   it('returns clean values when all are good', () => {
     expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
       ok: true,
-      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '' },
+      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '', promptCache: '5m' },
+    });
+  });
+
+  it("takes the prompt cache's lifetime or off, and refuses anything else", () => {
+    const base = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: '' };
+    for (const promptCache of ['5m', '1h', 'off']) expect(checkSettings({ ...base, promptCache })).toMatchObject({ ok: true, value: { promptCache } });
+    expect(checkSettings({ ...base, promptCache: '10m' })).toEqual({
+      ok: false,
+      errors: { promptCache: 'The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "10m".' },
     });
   });
 });
