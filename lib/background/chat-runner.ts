@@ -108,6 +108,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   const controllers = new Map<string, AbortController>();
   const promptCacheModes = deps.promptCacheModes ?? memoryModes();
+  // What this worker learned, kept here too: a refused mode is never sent again because storage failed.
+  const learned = memoryModes();
+  const cacheModeFor = async (baseURL: string) =>
+    (await learned.get(baseURL)) ??
+    (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
   async function run(job: Job, controller: AbortController): Promise<void> {
     const id = job.id;
@@ -119,7 +124,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     const settings = await deps.settings();
     const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), id));
-    const cacheMode = effectiveMode(settings.promptCache, await promptCacheModes.get(creds.baseURL));
+    const cacheMode = effectiveMode(settings.promptCache, await cacheModeFor(creds.baseURL));
     const cacheTtl = ttlOf(settings.promptCache);
     await markStreaming(db, id, settings.model, creds.demo);
     let answer = emptyAnswer();
@@ -230,7 +235,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     async function cacheControlRefused(apiError: APIError): Promise<void> {
       await ledger('cache_control_refused', { status: apiError.status, errorType: apiErrorType(apiError) });
       const next = fallbackMode(cacheMode);
-      await promptCacheModes.set(creds!.baseURL, next);
+      await learned.set(creds!.baseURL, next);
+      await promptCacheModes.set(creds!.baseURL, next).catch((err: unknown) => log('could not remember the prompt cache mode', err));
       log(`the base URL refused cache_control (${cacheMode}); next: ${next}`, id);
       const t = now();
       const message = next === 'explicit'

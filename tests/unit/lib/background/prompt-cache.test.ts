@@ -159,6 +159,20 @@ describe('a gateway that refuses the top-level cache_control', () => {
     expect(second.message.attempts![0]!.promptCache?.readTokens).toBe(DOC_TOKENS);
   });
 
+  it('does not send the refused mode again when storage cannot remember it', async () => {
+    gateway = await startClaudeServer({ refuseCacheControl: 'top-level' });
+    const broken: PromptCacheModes = {
+      get: async () => undefined,
+      set: async () => {
+        throw new Error('QUOTA_BYTES quota exceeded');
+      },
+    };
+    const q = queue(gateway.url, '5m', broken);
+    const first = await turn(q, DOCUMENT);
+    await turn(q, 'And the buckets?', first.conversationId);
+    expect(gateway.messageRequests().map((r) => r.status)).toEqual([400, 200, 200]);
+  });
+
   it('goes without the cache when the gateway refuses breakpoints on blocks too', async () => {
     gateway = await startClaudeServer({ refuseCacheControl: 'all' });
     const q = queue(gateway.url, '5m');
