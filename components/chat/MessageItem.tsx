@@ -61,7 +61,7 @@ export const MessageItem = memo(function MessageItem({
       ) : (
         <AnswerStatus message={message} hasText={text !== ''} />
       )}
-      {message.attempts && message.attempts.length > 1 && <AttemptLog attempts={message.attempts} />}
+      {message.attempts && (message.attempts.length > 1 || message.attempts.some((a) => a.promptCache?.readTokens)) && <AttemptLog attempts={message.attempts} />}
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
@@ -89,16 +89,20 @@ export const MessageItem = memo(function MessageItem({
   );
 });
 
-/** Why an answer took long: each attempt, what came back, and how long Pace then waited. */
+/**
+ * Why an answer took long: each attempt, what came back, and how long Pace then waited; and
+ * whether the conversation so far was re-read from Anthropic's prompt cache (at a tenth of the price).
+ */
 function AttemptLog({ attempts }: { attempts: Attempt[] }) {
   return (
     <details className="attempts" data-testid="attempts">
-      <summary>{attempts.length} attempts</summary>
+      <summary>{attempts.length === 1 ? '1 attempt' : `${attempts.length} attempts`}</summary>
       <ol>
         {attempts.map((a, i) => (
           <li key={i}>
             {new Date(a.at).toLocaleTimeString()}: {a.outcome === 'ok' ? 'answered' : a.outcome.replace(/_/g, ' ')}
             {a.status ? ` (${a.status})` : ''}
+            {a.promptCache?.readTokens ? `, prefix from Anthropic's cache (${a.promptCache.readTokens.toLocaleString('en-US')} tokens)` : ''}
             {a.waitMs !== undefined ? `, then waited ${formatWait(a.waitMs)}` : ''}
           </li>
         ))}

@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
+import { describeMode, type PromptCacheMode } from '@/lib/claude/prompt-cache';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
-import { checkSettings, DEFAULT_BASE_URL, maskHeaderLines, type Settings, type SettingsErrors } from '@/lib/settings/validate';
-import { confirmKeyOrigin, keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { checkBaseURL, checkPromptCache, checkSettings, DEFAULT_BASE_URL, maskHeaderLines, type Settings, type SettingsErrors } from '@/lib/settings/validate';
+import { confirmKeyOrigin, keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useStored } from './use-stored';
@@ -24,6 +25,8 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
   const [message, setMessage] = useState<string | null>(null);
   const stored = useStored(settingsItem);
   const confirmed = useStored(keyOriginsItem);
+  // What each base URL accepts is learned by the background as it sends: shown live.
+  const cacheModes = useStored(promptCacheModesItem) ?? {};
   const [replacingHeaders, setReplacingHeaders] = useState(false);
   /** Checked settings waiting for the user's answer about a new gateway origin. */
   const [asking, setAsking] = useState<{ origin: string; value: Settings } | null>(null);
@@ -122,6 +125,17 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
         Combine a chat&apos;s messages that are still waiting into one request (saves quota)
       </label>
 
+      <label htmlFor="prompt-cache">Anthropic&apos;s prompt cache</label>
+      <select id="prompt-cache" value={draft.promptCache} onChange={(e) => change('promptCache', e.target.value)}>
+        <option value="5m">On, kept 5 minutes after last use (default)</option>
+        <option value="1h">On, kept 1 hour after last use (writing it costs 2x input instead of 1.25x)</option>
+        <option value="off">Off</option>
+      </select>
+      <p className="hint" data-testid="prompt-cache-mode">
+        {cacheModeLine(draft, cacheModes)}. Each message re-sends the conversation before it; with the cache on, that part is re-read at a tenth of the input price.
+      </p>
+      <FieldError error={errors.promptCache} />
+
       <details open={draft.baseURL !== DEFAULT_BASE_URL || headers !== ''}>
         <summary>Advanced</summary>
         <label htmlFor="base-url">API base URL</label>
@@ -171,6 +185,13 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
       <SaveRow label="Save settings" onSave={save} message={message} testId="settings-message" />
     </section>
   );
+}
+
+function cacheModeLine(draft: Draft, modes: Record<string, PromptCacheMode>): string {
+  const setting = checkPromptCache(draft.promptCache);
+  const base = checkBaseURL(draft.baseURL);
+  const remembered = base.ok && Object.hasOwn(modes, base.value) ? modes[base.value] : undefined;
+  return describeMode(setting.ok ? setting.value : '5m', remembered);
 }
 
 function withCurrent(models: ModelInfo[], current: string): ModelInfo[] {

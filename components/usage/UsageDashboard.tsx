@@ -94,6 +94,11 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
               ? 'No repeated questions this month.'
               : `Repeated questions answered without a request, saving about ${formatUsd(s.cache.savedUsd)}.`}
           </p>
+          <p data-testid="prompt-cache-saved">
+            {s.cache.promptCacheSavedUsd >= 0
+              ? `Saved by Anthropic's prompt cache: ${formatUsd(s.cache.promptCacheSavedUsd)} this month.`
+              : `Anthropic's prompt cache cost ${formatUsd(-s.cache.promptCacheSavedUsd)} more than it saved this month (prompts written to it but not read again in time).`}
+          </p>
         </section>
       </div>
       <UsageChart title="Requests per day" testId="chart-requests" x={charts.x} series={charts.requests} table={charts.requestsTable} />
@@ -105,11 +110,12 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
           <p className="hint">No priced requests yet this month.</p>
         ) : (
           <table className="usage-table">
-            <caption className="sr-only">The five conversations with the highest estimated cost this month</caption>
+            <caption className="sr-only">The five conversations with the highest estimated cost this month, and the part of it spent on input (the prompt, prompt-cache writes and reads)</caption>
             <thead>
               <tr>
                 <th scope="col">Conversation</th>
                 <th scope="col">Estimated cost</th>
+                <th scope="col">of which input</th>
               </tr>
             </thead>
             <tbody>
@@ -117,6 +123,7 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
                 <tr key={c.id}>
                   <th scope="row">{c.title ?? <span className="hint">Deleted conversation</span>}</th>
                   <td>{formatUsd(c.costUsd)}</td>
+                  <td>{c.inputCostUsd === null ? '-' : formatUsd(c.inputCostUsd)}</td>
                 </tr>
               ))}
             </tbody>

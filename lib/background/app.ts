@@ -10,7 +10,7 @@ import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import { getDb } from '../storage/db';
-import { modelsItem, settingsItem, usagePrefsItem } from '../storage/settings';
+import { modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -45,6 +45,7 @@ export function createBackgroundApp() {
     credentials: currentCredentials,
     settings,
     createClient: createClaudeClient,
+    promptCacheModes: storedPromptCacheModes,
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     usagePrefs,

@@ -17,13 +17,14 @@ import { buildContext, checkpoint, conversationMessages, markStreaming } from '.
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
+import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, withPromptCache, type PromptCacheModes } from '../claude/prompt-cache';
 import type { PaceError, PaceEvent } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
 import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
-import { estimateCost } from '../usage/prices';
+import { costBreakdown, type CacheTtl } from '../usage/prices';
 import type { KeepAlive } from './keep-alive';
 
 export interface RunnerDeps {
@@ -33,6 +34,8 @@ export interface RunnerDeps {
   /** The response cache's lifetime; answers are kept only when it is on. */
   usagePrefs?: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
   createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
+  /** Per base URL, how Anthropic's prompt cache is asked for (a gateway may refuse automatic caching); in memory if not given. */
+  promptCacheModes?: PromptCacheModes;
   publish: (event: PaceEvent) => void;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
   onRefused?: (reason: Refusal, waitText: string | null) => void;
@@ -104,6 +107,12 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const online = deps.online ?? (() => true);
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   const controllers = new Map<string, AbortController>();
+  const promptCacheModes = deps.promptCacheModes ?? memoryModes();
+  // What this worker learned, kept here too: a refused mode is never sent again because storage failed.
+  const learned = memoryModes();
+  const cacheModeFor = async (baseURL: string) =>
+    (await learned.get(baseURL)) ??
+    (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
   async function run(job: Job, controller: AbortController): Promise<void> {
     const id = job.id;
@@ -116,6 +125,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     const settings = await deps.settings();
     const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), id));
+    const cacheMode = effectiveMode(settings.promptCache, await cacheModeFor(creds.baseURL));
+    const cacheTtl = ttlOf(settings.promptCache);
     await markStreaming(db, id, settings.model, creds.demo);
     let answer = emptyAnswer();
     const sentAt = now();
@@ -134,7 +145,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         totalMs: now() - sentAt,
         attempt: job.attempts,
         fromCache: false,
-      });
+      }, cacheTtl);
     let savedAt = now();
     let publishedAt = 0;
     // A stream that goes quiet is cut, and retried like a dropped connection.
@@ -151,7 +162,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     try {
       const { data: stream, response } = await deps
         .createClient(creds, parseHeaderLines(settings.extraHeaders).headers)
-        .messages.create({ ...request, stream: true }, { signal })
+        .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
       await db.jobs.update(id, { state: 'streaming' });
@@ -200,7 +211,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           stopReason: answer.stopReason,
           usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
           error: undefined,
-        }, { at: now(), outcome: 'ok', status: response.status });
+        }, { at: now(), outcome: 'ok', status: response.status, ...promptCacheOf(answer) });
       }
     } catch (err) {
       if (stalled) {
@@ -212,7 +223,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         if (apiError?.headers) await noteServerLimits(apiError.headers);
         const error = err instanceof BadStreamError ? err.error : toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
-        await attemptFailed(error, apiError);
+        if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
+          await cacheControlRefused(apiError);
+        } else {
+          await attemptFailed(error, apiError);
+        }
       }
     } finally {
       clearTimeout(watchdog);
@@ -231,6 +246,26 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await retryOrFail(job, answer.text, error, apiError, offline);
     }
 
+    /**
+     * The base URL (a gateway) refused `cache_control`: remember the next mode down for it and send
+     * again at once, through the limiter (it is one more request) but without using up a try.
+     */
+    async function cacheControlRefused(apiError: APIError): Promise<void> {
+      await ledger('cache_control_refused', { status: apiError.status, errorType: apiErrorType(apiError) });
+      const next = fallbackMode(cacheMode);
+      await learned.set(creds!.baseURL, next);
+      await promptCacheModes.set(creds!.baseURL, next).catch((err: unknown) => log('could not remember the prompt cache mode', err));
+      log(`the base URL refused cache_control (${cacheMode}); next: ${next}`, id);
+      const t = now();
+      const message = next === 'explicit'
+        ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
+        : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
+      await requeue(job, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
+        waitUntil: t,
+        waitReason: 'backoff',
+      });
+    }
+
     async function stoppedByUser(text: string | undefined, extra: Pick<UsageRow, 'status'>): Promise<void> {
       log('answer stopped by the user', id);
       await ledger('stopped', extra);
@@ -239,8 +274,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   /** Ends the ledger row written when the send was admitted, or adds one for a send admitted without it. */
-  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>): Promise<void> {
-    const ended = { ...row, costUsd: estimateCost(row.model, row.usage) };
+  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>, cacheTtl: CacheTtl): Promise<void> {
+    const cost = costBreakdown(row.model, row.usage, { cacheTtl });
+    const ended = { ...row, costUsd: cost?.total ?? null, inputCostUsd: cost?.input ?? null, promptCacheSavedUsd: cost?.promptCacheSaved ?? null };
     if (usageId === undefined) {
       await recordUsage(db, ended).catch((err: unknown) => log('could not record usage', err));
       return;
@@ -363,6 +399,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       return controllers.has(jobId);
     },
   };
+}
+
+/** What Anthropic's prompt cache did for an answer, for its attempt details; nothing when it did nothing. */
+function promptCacheOf(a: ReturnType<typeof emptyAnswer>): Pick<Attempt, 'promptCache'> {
+  return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0 ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } } : {};
 }
 
 function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {

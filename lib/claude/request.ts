@@ -1,6 +1,7 @@
 /** The Messages API request Pace sends for an answer, built in one place so the runner and the response cache agree on it. */
 import type { CacheableRequest } from '../cache/cache-key';
 import type { Settings } from '../settings/validate';
+import type { WireRequest } from './prompt-cache';
 
 export interface MessageRequest {
   model: string;
@@ -18,7 +19,11 @@ export function messageRequest(settings: Pick<Settings, 'model' | 'maxTokens' | 
   };
 }
 
-/** What identifies the request for the response cache: the request itself and the backend it goes to. */
-export function cacheableRequest(request: MessageRequest, baseURL: string): CacheableRequest {
+/**
+ * What identifies the request for the response cache: the request itself and the backend it goes
+ * to. Anthropic's prompt cache (`cache_control`, top-level or on a block) changes only the price
+ * of reading the prompt, not the answer: it is left out.
+ */
+export function cacheableRequest(request: MessageRequest | WireRequest, baseURL: string): CacheableRequest {
   return { baseURL, model: request.model, system: request.system, maxTokens: request.max_tokens, messages: request.messages };
 }

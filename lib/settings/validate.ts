@@ -18,7 +18,12 @@ export interface Settings {
   combineWaiting: boolean;
   /** Extra request headers for a gateway, one `Name: value` a line. */
   extraHeaders: string;
+  /** Anthropic's prompt cache for each request's prefix: its lifetime, or off. */
+  promptCache: PromptCacheSetting;
 }
+
+export const PROMPT_CACHE_SETTINGS = ['5m', '1h', 'off'] as const;
+export type PromptCacheSetting = (typeof PROMPT_CACHE_SETTINGS)[number];
 
 export const DEFAULT_SETTINGS: Settings = {
   model: DEFAULT_MODEL,
@@ -27,6 +32,7 @@ export const DEFAULT_SETTINGS: Settings = {
   baseURL: DEFAULT_BASE_URL,
   combineWaiting: false,
   extraHeaders: '',
+  promptCache: '5m',
 };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -169,6 +175,7 @@ export function maskHeaderLines(input: string): string {
 export type SettingsInput = { [K in 'model' | 'maxTokens' | 'systemPrompt' | 'baseURL']: string | number } & {
   combineWaiting?: boolean;
   extraHeaders?: string;
+  promptCache?: string;
 };
 export type SettingsErrors = Partial<Record<keyof Settings, string>>;
 
@@ -181,7 +188,8 @@ export function checkSettings(
   const systemPrompt = checkSystemPrompt(String(input.systemPrompt));
   const baseURL = checkBaseURL(String(input.baseURL));
   const extraHeaders = parseHeaderLines(String(input.extraHeaders ?? ''));
-  if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok && extraHeaders.error === null) {
+  const promptCache = checkPromptCache(input.promptCache ?? DEFAULT_SETTINGS.promptCache);
+  if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok && extraHeaders.error === null && promptCache.ok) {
     return {
       ok: true,
       value: {
@@ -191,6 +199,7 @@ export function checkSettings(
         baseURL: baseURL.value,
         combineWaiting: input.combineWaiting === true,
         extraHeaders: String(input.extraHeaders ?? '').trim(),
+        promptCache: promptCache.value,
       },
     };
   }
@@ -200,6 +209,7 @@ export function checkSettings(
   if (!systemPrompt.ok) errors.systemPrompt = systemPrompt.message;
   if (!baseURL.ok) errors.baseURL = baseURL.message;
   if (extraHeaders.error !== null) errors.extraHeaders = extraHeaders.error;
+  if (!promptCache.ok) errors.promptCache = promptCache.message;
   return { ok: false, errors };
 }
 
@@ -228,7 +238,13 @@ export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (
     baseURL: field('baseURL', 'string', checkBaseURL),
     combineWaiting: field('combineWaiting', 'boolean', good<boolean>),
     extraHeaders: field('extraHeaders', 'string', headerLines),
+    promptCache: field('promptCache', 'string', checkPromptCache),
   };
   if (invalid.includes('baseURL')) value.extraHeaders = DEFAULT_SETTINGS.extraHeaders;
   return { value, invalid };
+}
+
+export function checkPromptCache(input: string): Checked<PromptCacheSetting> {
+  const found = PROMPT_CACHE_SETTINGS.find((v) => v === input);
+  return found ? good(found) : bad(`The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "${String(input).slice(0, 20)}".`);
 }

@@ -127,6 +127,8 @@ export interface Attempt {
   status?: number;
   /** How long the queue then waited before the next attempt. */
   waitMs?: number;
+  /** Prompt tokens Anthropic's prompt cache read (the prefix came from it) and wrote, when it did either. */
+  promptCache?: { readTokens: number; writtenTokens: number };
 }
 
 /** Token counts from the API's `usage` fields. */
@@ -179,6 +181,10 @@ export interface UsageRow {
   costUsd: number | null;
   /** For a cache hit: what the original answer cost, i.e. what the cache saved. */
   savedUsd?: number | null;
+  /** The prompt's part of `costUsd` (input, cache writes and reads); null when unknown, absent in older rows. */
+  inputCostUsd?: number | null;
+  /** What Anthropic's prompt cache saved on this request (lib/usage/prices.ts costBreakdown); null when unknown. */
+  promptCacheSavedUsd?: number | null;
 }
 
 /** Sums over a set of usage rows: a local day (`2026-11-27`) or a month (`utc:2026-11`, `local:2026-11`). */
@@ -195,6 +201,8 @@ export interface UsageTotals {
   /** Rows whose cost is unknown (model not in the price table). */
   unknownCost: number;
   savedUsd: number;
+  /** What Anthropic's prompt cache saved (absent in totals written before it was counted). */
+  promptCacheSavedUsd?: number;
   /** Histograms of total time and time to first token, bucketed by lib/usage/totals.ts. */
   latency: number[];
   ttft: number[];
@@ -208,6 +216,8 @@ export interface UsageMonth extends UsageTotals {
   month: string;
   /** Estimated cost per conversation id this month. */
   conversations: Record<string, number>;
+  /** The prompt's part of that cost per conversation id (absent in months written before it was counted). */
+  conversationsInput?: Record<string, number>;
 }
 
 export class PaceDB extends Dexie {

@@ -2,19 +2,40 @@
 import { storage } from 'wxt/utils/storage';
 import type { ModelInfo } from '../claude/models';
 import { checkOrigins } from '../settings/key-origins';
+import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
-  version: 3,
+  version: 4,
   migrations: {
     // Version 2 adds the queue's option to combine waiting messages, off by default.
     2: (old: Omit<Settings, 'combineWaiting' | 'extraHeaders'>) => ({ ...old, combineWaiting: false }),
     // Version 3 adds extra request headers for a gateway, none by default.
-    3: (old: Omit<Settings, 'extraHeaders'>): Settings => ({ ...old, extraHeaders: '' }),
+    3: (old: Omit<Settings, 'extraHeaders' | 'promptCache'>) => ({ ...old, extraHeaders: '' }),
+    // Version 4 adds Anthropic's prompt cache, on with the 5-minute lifetime by default.
+    4: (old: Omit<Settings, 'promptCache'>): Settings => ({ ...old, promptCache: '5m' }),
   },
 });
+
+/**
+ * Per base URL, how the prompt cache is asked for when a gateway refused automatic caching
+ * (lib/claude/prompt-cache.ts); a base URL not listed takes automatic caching. Written by the
+ * background, shown in the options.
+ */
+export const promptCacheModesItem = storage.defineItem<Record<string, PromptCacheMode>>('local:promptCacheModes', { fallback: {}, version: 1 });
+
+export const storedPromptCacheModes: PromptCacheModes = {
+  get: async (baseURL) => {
+    const modes = await promptCacheModesItem.getValue();
+    return Object.hasOwn(modes, baseURL) ? modes[baseURL] : undefined;
+  },
+  set: async (baseURL, mode) => {
+    // fromEntries: a base URL is data, never a prototype key.
+    await promptCacheModesItem.setValue(Object.fromEntries([...Object.entries(await promptCacheModesItem.getValue()), [baseURL, mode]]));
+  },
+};
 
 /** The last model list fetched with the user's key, so the picker works without a new call. */
 export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: number } | null>('local:models', {

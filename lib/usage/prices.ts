@@ -7,6 +7,9 @@
  * suffix (`-20251101`, `-latest`), so 'claude-opus-4-5' matches 'claude-opus-4-5-20251101'. When
  * several match, the longest prefix wins. A newer point release ('claude-opus-4-9') deliberately
  * does not fall back to 'claude-opus-4': Opus 4 and Opus 4.5 differ threefold in price.
+ *
+ * Prompt-cache prices that Anthropic has not published for a model are null: a request that wrote
+ * or read the cache on such a model has an unknown cost, not a guessed one.
  */
 import type { TokenUsage } from '../storage/db';
 
@@ -14,11 +17,18 @@ import type { TokenUsage } from '../storage/db';
 export interface Price {
   input: number;
   output: number;
-  /** Writing the prompt cache (5-minute lifetime): 1.25x input. */
-  cacheWrite: number;
-  /** Reading the prompt cache: 0.1x input. */
-  cacheRead: number;
+  /** Writing the prompt cache with a 5-minute lifetime: 1.25x input where published; null when not. */
+  cacheWrite: number | null;
+  /** Writing the prompt cache with a 1-hour lifetime: 2x input where published; null when not. */
+  cacheWrite1h: number | null;
+  /** Reading the prompt cache: 0.1x input where published; null when not. */
+  cacheRead: number | null;
+  /** A model priced by prompt length (Haiku 5.5): prompts over `tokens` cost `price` instead. */
+  longPrompt?: { tokens: number; price: Price };
 }
+
+/** The prompt cache's lifetime for what a request wrote to it. */
+export type CacheTtl = '5m' | '1h';
 
 export interface PriceEntry {
   prefix: string;
@@ -26,21 +36,48 @@ export interface PriceEntry {
   price: Price;
 }
 
-/** From https://platform.claude.com/docs/en/about-claude/pricing ("Model pricing"). */
-export const PRICES_AS_OF = '2026-11-27';
+/**
+ * From https://platform.claude.com/docs/en/about-claude/pricing ("Model pricing") and, for the 5.x
+ * models, Anthropic's model pages (Oct-Nov 2026).
+ */
+export const PRICES_AS_OF = '2026-11-30';
 
+/** A model whose cache prices follow the published multipliers: writes 1.25x (5 min) and 2x (1 h), reads 0.1x. */
 const list = (input: number, output: number): Price => ({
   input,
   output,
   cacheWrite: round6(input * 1.25),
+  cacheWrite1h: round6(input * 2),
   cacheRead: round6(input * 0.1),
 });
+
+/** A model whose cache prices are given one by one; a missing one stays unknown. */
+const listed = (input: number, output: number, cache: Partial<Pick<Price, 'cacheWrite' | 'cacheWrite1h' | 'cacheRead'>> = {}): Price => ({
+  input,
+  output,
+  cacheWrite: cache.cacheWrite ?? null,
+  cacheWrite1h: cache.cacheWrite1h ?? null,
+  cacheRead: cache.cacheRead ?? null,
+});
+
+const SONNET_5 = listed(2, 10, { cacheRead: 0.2, cacheWrite: 2.5, cacheWrite1h: 4 });
 
 const OPUS_45 = list(5, 25);
 const OPUS_4 = list(15, 75);
 const SONNET = list(3, 15);
 
 export const PRICES: readonly PriceEntry[] = [
+  { prefix: 'claude-fable-5-1', label: 'Claude Fable 5.1', price: listed(10, 50) },
+  // The cache read is as reported, not yet on the model's page; its cache writes are not published.
+  { prefix: 'claude-opus-5-5', label: 'Claude Opus 5.5', price: listed(4, 20, { cacheRead: 0.2 }) },
+  { prefix: 'claude-sonnet-5-5', label: 'Claude Sonnet 5.5', price: SONNET_5 },
+  { prefix: 'claude-sonnet-5', label: 'Claude Sonnet 5', price: SONNET_5 },
+  { prefix: 'claude-opus-5', label: 'Claude Opus 5', price: listed(5, 25) },
+  {
+    prefix: 'claude-haiku-5-5',
+    label: 'Claude Haiku 5.5',
+    price: { ...listed(0.1, 0.5, { cacheWrite: 0.125 }), longPrompt: { tokens: 100_000, price: listed(0.5, 2.5) } },
+  },
   { prefix: 'claude-opus-4-7', label: 'Claude Opus 4.7', price: OPUS_45 },
   { prefix: 'claude-opus-4-6', label: 'Claude Opus 4.6', price: OPUS_45 },
   { prefix: 'claude-opus-4-5', label: 'Claude Opus 4.5', price: OPUS_45 },
@@ -78,16 +115,43 @@ export function priceFor(model: string): Price | null {
   return priceEntryFor(model)?.price ?? null;
 }
 
+/** One request's estimated cost in USD, split the way the usage page shows it. */
+export interface CostBreakdown {
+  /** The prompt: plain input, cache writes and cache reads. */
+  input: number;
+  output: number;
+  total: number;
+  /**
+   * What Anthropic's prompt cache saved against sending the same prompt tokens as plain input:
+   * reads at input price minus their price, less the writes' surcharge (negative when a request
+   * only wrote).
+   */
+  promptCacheSaved: number;
+}
+
+/**
+ * The estimated cost of one request's tokens; null when the model's price is unknown, or when it
+ * wrote or read the prompt cache and that price is not published. `cacheTtl` is the lifetime the
+ * request asked for: a 1-hour write costs more than a 5-minute one.
+ */
+export function costBreakdown(model: string, usage: TokenUsage, { cacheTtl = '5m' }: { cacheTtl?: CacheTtl } = {}): CostBreakdown | null {
+  const listedPrice = priceFor(model);
+  if (!listedPrice) return null;
+  const prompt = usage.inputTokens + usage.cacheCreationTokens + usage.cacheReadTokens;
+  const p = listedPrice.longPrompt && prompt > listedPrice.longPrompt.tokens ? listedPrice.longPrompt.price : listedPrice;
+  const write = cacheTtl === '1h' ? p.cacheWrite1h : p.cacheWrite;
+  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null)) return null;
+  const writes = usage.cacheCreationTokens * (write ?? 0);
+  const reads = usage.cacheReadTokens * (p.cacheRead ?? 0);
+  const input = (usage.inputTokens * p.input + writes + reads) / 1_000_000;
+  const output = (usage.outputTokens * p.output) / 1_000_000;
+  const asPlainInput = ((usage.cacheCreationTokens + usage.cacheReadTokens) * p.input) / 1_000_000;
+  return { input, output, total: input + output, promptCacheSaved: asPlainInput - (writes + reads) / 1_000_000 };
+}
+
 /** Estimated USD for one request's tokens; null when the model's price is unknown. */
-export function estimateCost(model: string, usage: TokenUsage): number | null {
-  const p = priceFor(model);
-  if (!p) return null;
-  const perMillion =
-    usage.inputTokens * p.input +
-    usage.outputTokens * p.output +
-    usage.cacheCreationTokens * p.cacheWrite +
-    usage.cacheReadTokens * p.cacheRead;
-  return perMillion / 1_000_000;
+export function estimateCost(model: string, usage: TokenUsage, options: { cacheTtl?: CacheTtl } = {}): number | null {
+  return costBreakdown(model, usage, options)?.total ?? null;
 }
 
 /** Keeps derived prices exact (0.8 x 0.1 is 0.08, not 0.08000000000000002). */

@@ -73,8 +73,10 @@ export interface UsageSummary {
   projection: Projection;
   /** Milliseconds, as histogram bucket upper bounds; null when nothing was measured. */
   latency: { median: number | null; p95: number | null; ttftMedian: number | null; ttftP95: number | null };
-  topConversations: { id: string; title: string | null; costUsd: number }[];
-  cache: { hits: number; savedUsd: number };
+  /** `inputCostUsd`: the prompt's part (input, cache writes and reads); null when not recorded. */
+  topConversations: { id: string; title: string | null; costUsd: number; inputCostUsd: number | null }[];
+  /** Pace's response cache (`hits`, `savedUsd`) and what Anthropic's prompt cache saved. */
+  cache: { hits: number; savedUsd: number; promptCacheSavedUsd: number };
   suggestion: Suggestion | null;
 }
 
@@ -107,7 +109,7 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
     .filter(([, cost]) => cost > 0)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, TOP_CONVERSATIONS)
-    .map(([id, costUsd]) => ({ id, title: null, costUsd }));
+    .map(([id, costUsd]) => ({ id, title: null, costUsd, inputCostUsd: month?.conversationsInput?.[id] ?? null }));
 
   const empty = !month?.requests && !month?.cacheHits && series.every((d) => d.requests === 0 && d.cacheHits === 0);
 
@@ -134,7 +136,7 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
       ttftP95: month ? percentile(month.ttft, 95) : null,
     },
     topConversations,
-    cache: { hits: month?.cacheHits ?? 0, savedUsd: month?.savedUsd ?? 0 },
+    cache: { hits: month?.cacheHits ?? 0, savedUsd: month?.savedUsd ?? 0, promptCacheSavedUsd: month?.promptCacheSavedUsd ?? 0 },
     suggestion: suggest(limits, projection.requests, used, weekRateLimited, weekRequests),
   }, titles);
 }

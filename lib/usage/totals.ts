@@ -6,7 +6,8 @@
  * What counts where:
  * - a row sent to the API (`fromCache` false) is one request; it is `ok` when its outcome is 'ok'
  *   and an error otherwise; it is rate limited when its outcome is 'rate_limited' or its status is
- *   429; its tokens, cost and times are added (an unknown cost counts in `unknownCost`);
+ *   429; its tokens, cost, what Anthropic's prompt cache saved, and times are added (an unknown
+ *   cost counts in `unknownCost`); a month also keeps each conversation's cost and its prompt part;
  * - a row served from the cache is a cache hit: it adds its `savedUsd` and nothing else (no tokens
  *   were spent and no time was waited on the API);
  * - a row still `sending` (written when the send was admitted, see lib/usage/ledger-store.ts) is
@@ -51,6 +52,7 @@ export function emptyTotals(): UsageTotals {
     costUsd: 0,
     unknownCost: 0,
     savedUsd: 0,
+    promptCacheSavedUsd: 0,
     latency: new Array<number>(HISTOGRAM_SIZE).fill(0),
     ttft: new Array<number>(HISTOGRAM_SIZE).fill(0),
   };
@@ -104,13 +106,14 @@ function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
     cacheTokens: t.cacheTokens + sign * (row.usage.cacheReadTokens + row.usage.cacheCreationTokens),
     costUsd: t.costUsd + sign * (row.costUsd ?? 0),
     unknownCost: t.unknownCost + (row.costUsd === null ? sign : 0),
+    promptCacheSavedUsd: (t.promptCacheSavedUsd ?? 0) + sign * (row.promptCacheSavedUsd ?? 0),
     latency: timed ? addTo(t.latency, row.totalMs, sign) : t.latency,
     ttft: !timed || row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs, sign),
   };
 }
 
 export function emptyMonth(month: string): UsageMonth {
-  return { month, ...emptyTotals(), conversations: {} };
+  return { month, ...emptyTotals(), conversations: {}, conversationsInput: {} };
 }
 
 /** `m` with one more row counted, and the row's cost added to its conversation's. */
@@ -127,7 +130,11 @@ function countMonthRow(m: UsageMonth, row: UsageRow, sign: 1 | -1): UsageMonth {
   const next = countRow(m, row, sign);
   if (row.fromCache || row.costUsd === null) return next;
   const id = row.conversationId;
-  return { ...next, conversations: { ...m.conversations, [id]: (m.conversations[id] ?? 0) + sign * row.costUsd } };
+  const conversations = { ...m.conversations, [id]: (m.conversations[id] ?? 0) + sign * row.costUsd };
+  // A row from before the prompt's part was recorded leaves it as it was (unknown, if nothing else added to it).
+  if (row.inputCostUsd === undefined || row.inputCostUsd === null) return { ...next, conversations };
+  const input = m.conversationsInput ?? {};
+  return { ...next, conversations, conversationsInput: { ...input, [id]: (input[id] ?? 0) + sign * row.inputCostUsd } };
 }
 
 /**

@@ -1,5 +1,5 @@
 /// <reference types="node" />
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -49,11 +49,27 @@ export interface RecordedRequest {
   status?: number;
   /** The retry-after it was answered with, in seconds, if any. */
   retryAfter?: number;
+  /** The token counts its answer reported (POST /v1/messages answered 200). */
+  usage?: ReportedUsage;
+}
+
+/** What a Messages answer's `usage` says about the input, prompt cache included. */
+export interface ReportedUsage {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
+}
+
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
 }
 
 export interface TextBlockParam {
   type: 'text';
   text: string;
+  cache_control?: CacheControl;
 }
 
 export interface MessageParam {
@@ -109,6 +125,17 @@ export interface ClaudeServerOptions {
   requireBrowserHeader?: boolean;
   /** false: the organization has turned browser access off (403 for any browser request); default true */
   browserAccess?: boolean;
+  /**
+   * Anthropic's prompt cache: a prefix shorter than this many tokens is not cached (default 1024).
+   * Time comes from `now` (default Date.now), so a test can pass a cache's lifetime.
+   */
+  promptCache?: { minTokens?: number; now?: () => number };
+  /**
+   * A gateway that refuses `cache_control`: 'top-level' refuses only automatic caching (the
+   * top-level field), 'all' refuses it on blocks too. 400 invalid_request_error, as a strict
+   * validator answers an unknown field.
+   */
+  refuseCacheControl?: 'top-level' | 'all';
   /**
    * Enforce a request limit as Anthropic does: a token bucket of `perMinute` that refills
    * continuously. An empty bucket answers 429 with retry-after; the rate-limit headers report it.
@@ -237,6 +264,82 @@ function inputChars(body: CountTokensBody): number {
 
 const tokensFor = (chars: number): number => Math.ceil(chars / 4);
 
+/** The request's content blocks in order (system first), each with the cache_control it carries. */
+function segments(body: CountTokensBody): { role: string; text: string; cacheControl?: CacheControl }[] {
+  const out: { role: string; text: string; cacheControl?: CacheControl }[] = [];
+  const add = (role: string, content: string | TextBlockParam[]) => {
+    if (typeof content === 'string') out.push({ role, text: content });
+    else for (const b of content) out.push({ role, text: b.text, ...(b.cache_control ? { cacheControl: b.cache_control } : {}) });
+  };
+  if (body.system !== undefined) add('system', body.system);
+  for (const m of body.messages) add(m.role, m.content);
+  return out;
+}
+
+const TTL_MS = { '5m': 5 * 60_000, '1h': 60 * 60_000 } as const;
+
+/**
+ * Anthropic's prompt cache as seen on the wire: a breakpoint (a block's `cache_control`, or the
+ * top-level field, which puts one on the last block) caches the prefix up to it, when that prefix
+ * is at least `minTokens` long. A later request, with the same key and model, whose blocks start
+ * with a cached prefix still alive reads it (and keeps it alive for another lifetime); what lies
+ * between that prefix and the last breakpoint is written. Nothing is cached or read without a
+ * breakpoint, or below the minimum.
+ */
+function createPromptCache(minTokens: number, now: () => number) {
+  const entries = new Map<string, { expiresAt: number; ttl: keyof typeof TTL_MS }>();
+  return {
+    clear: () => entries.clear(),
+    use(body: CountTokensBody, key: string): ReportedUsage {
+      const segs = segments(body);
+      const tokensAt: number[] = [];
+      const ids: string[] = [];
+      let chars = 0;
+      const hash = createHash('sha256').update(JSON.stringify([key, body.model]));
+      for (const seg of segs) {
+        chars += seg.text.length;
+        tokensAt.push(tokensFor(chars));
+        hash.update(JSON.stringify([seg.role, seg.text]));
+        ids.push(hash.copy().digest('hex'));
+      }
+      const total = tokensFor(chars);
+      const breakpoints = segs.flatMap((seg, i) => (seg.cacheControl ? [{ at: i, ttl: seg.cacheControl.ttl ?? '5m' }] : []));
+      const auto = body.cache_control as CacheControl | undefined;
+      if (auto && segs.length > 0) breakpoints.push({ at: segs.length - 1, ttl: auto.ttl ?? '5m' });
+      const usage: ReportedUsage = {
+        input_tokens: total,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      };
+      if (breakpoints.length === 0) return usage;
+      const t = now();
+      const last = Math.max(...breakpoints.map((b) => b.at));
+      let read = -1;
+      for (let i = last; i >= 0; i--) {
+        const hit = entries.get(ids[i]!);
+        if (hit && hit.expiresAt > t) {
+          hit.expiresAt = t + TTL_MS[hit.ttl];
+          read = i;
+          break;
+        }
+      }
+      let covered = read >= 0 ? tokensAt[read]! : 0;
+      usage.cache_read_input_tokens = covered;
+      for (const b of breakpoints.sort((x, y) => x.at - y.at)) {
+        if (b.at <= read || tokensAt[b.at]! < minTokens) continue;
+        entries.set(ids[b.at]!, { expiresAt: t + TTL_MS[b.ttl], ttl: b.ttl });
+        const written = tokensAt[b.at]! - covered;
+        usage.cache_creation_input_tokens += written;
+        usage.cache_creation[b.ttl === '1h' ? 'ephemeral_1h_input_tokens' : 'ephemeral_5m_input_tokens'] += written;
+        covered = tokensAt[b.at]!;
+      }
+      usage.input_tokens = total - covered;
+      return usage;
+    },
+  };
+}
+
 function checkTextBlocks(value: unknown, where: string): string | TextBlockParam[] {
   if (typeof value === 'string') {
     if (value.trim() === '') throw invalid('messages: text content blocks must be non-empty');
@@ -251,9 +354,19 @@ function checkTextBlocks(value: unknown, where: string): string | TextBlockParam
     }
     if (typeof block.text !== 'string') throw invalid(`${where}.${j}.text: Input should be a valid string`);
     if (block.text.trim() === '') throw invalid('messages: text content blocks must be non-empty');
-    return { type: 'text', text: block.text };
+    const cacheControl = block.cache_control === undefined || block.cache_control === null ? undefined : checkCacheControl(block.cache_control, `${where}.${j}.cache_control`);
+    return { type: 'text', text: block.text, ...(cacheControl ? { cache_control: cacheControl } : {}) };
   });
 }
+
+function checkCacheControl(value: unknown, where: string): CacheControl {
+  if (!isRecord(value)) throw invalid(`${where}: Input should be an object`);
+  if (value.type !== 'ephemeral') throw invalid(`${where}.type: Input should be 'ephemeral'`);
+  if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h') throw invalid(`${where}.ttl: Input should be '5m' or '1h'`);
+  return { type: 'ephemeral', ...(value.ttl === undefined ? {} : { ttl: value.ttl }) };
+}
+
+const MAX_CACHE_BREAKPOINTS = 4;
 
 function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountTokensBody; knownModel: boolean } {
   let parsed: unknown;
@@ -289,6 +402,11 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
 
   const body: CountTokensBody = { ...parsed, model, messages: checked };
   if (system !== undefined) body.system = checkTextBlocks(system, 'system');
+  if (parsed.cache_control !== undefined && parsed.cache_control !== null) body.cache_control = checkCacheControl(parsed.cache_control, 'cache_control');
+  const breakpoints = segments(body).filter((seg) => seg.cacheControl).length + (body.cache_control ? 1 : 0);
+  if (breakpoints > MAX_CACHE_BREAKPOINTS) {
+    throw invalid(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`);
+  }
   return { body, knownModel: models.some((m) => m.id === model) };
 }
 
@@ -336,6 +454,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   let closing = false;
   let closed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
+  const promptCache = createPromptCache(opts.promptCache?.minTokens ?? 1024, opts.promptCache?.now ?? Date.now);
 
   const bucket = opts.bucket ? { capacity: opts.bucket.perMinute, tokens: opts.bucket.perMinute, at: Date.now() } : null;
   const refill = (): void => {
@@ -384,6 +503,11 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     sendJson(res, status, { type: 'error', error, request_id: requestId }, headers);
   }
 
+  /** The key a request presented: the prompt cache is per organization, i.e. per key here. */
+  function keyOf(headers: IncomingHttpHeaders): string {
+    return header(headers, 'x-api-key') ?? /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1]?.trim() ?? '';
+  }
+
   function checkHeaders(headers: IncomingHttpHeaders): void {
     const apiKey = header(headers, 'x-api-key');
     const bearer = /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1]?.trim();
@@ -416,8 +540,8 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     req: IncomingMessage,
     res: ServerResponse,
     requestId: string,
+    record: RecordedRequest,
   ): Promise<void> {
-    const inputTokens = tokensFor(inputChars(body));
     const limits = rateLimitHeaders();
 
     if (behaviour.kind === 'error') {
@@ -437,6 +561,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       res.end();
       return;
     }
+    // The prompt is read (and its prefix cached) once the request is accepted.
+    const usage = promptCache.use(body, keyOf(req.headers));
+    record.usage = usage;
 
     if (body.stream !== true) {
       if (behaviour.kind === 'text') {
@@ -451,12 +578,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
             content: [{ type: 'text', text: behaviour.text }],
             stop_reason: behaviour.stopReason ?? 'end_turn',
             stop_sequence: null,
-            usage: {
-              input_tokens: inputTokens,
-              output_tokens: Math.max(1, tokensFor(behaviour.text.length)),
-              cache_creation_input_tokens: 0,
-              cache_read_input_tokens: 0,
-            },
+            usage: { ...usage, output_tokens: Math.max(1, tokensFor(behaviour.text.length)) },
           },
           { ...limits, ...behaviour.headers },
         );
@@ -506,7 +628,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        usage: { ...usage, output_tokens: 1 },
       },
     });
     await send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
@@ -620,18 +742,21 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         }
         case 'messages': {
           const body = checkMessages(raw, models);
+          if (opts.refuseCacheControl && (body.cache_control || (opts.refuseCacheControl === 'all' && segments(body).some((seg) => seg.cacheControl)))) {
+            throw invalid(`${body.cache_control ? 'cache_control' : 'messages.content.cache_control'}: Extra inputs are not permitted`);
+          }
           if (bucket) {
             refill();
             if (bucket.tokens < 1) {
               const retryAfter = Math.ceil(((1 - bucket.tokens) * 60) / bucket.capacity);
-              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of requests has exceeded your per-minute rate limit', retryAfter }, body, req, res, requestId);
+              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of requests has exceeded your per-minute rate limit', retryAfter }, body, req, res, requestId, record);
               return;
             }
             bucket.tokens -= 1;
           }
           used++;
           const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
-          await respondWith(behaviour, body, req, res, requestId);
+          await respondWith(behaviour, body, req, res, requestId, record);
           return;
         }
       }
@@ -685,6 +810,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       defaultBehaviour = initialDefault;
       windowStart = Date.now();
       used = 0;
+      promptCache.clear();
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {

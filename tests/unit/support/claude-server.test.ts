@@ -300,3 +300,80 @@ describe('a server that enforces its own bucket', () => {
     }
   });
 });
+
+describe("the server's model of Anthropic's prompt cache", () => {
+  let clock = Date.UTC(2026, 10, 30, 10);
+  let cached: ClaudeServer;
+  const document = 'The quick brown fox jumps over the lazy dog. '.repeat(1000); // 45,000 chars, 11,250 tokens
+  const api = () => new Anthropic({ apiKey: TEST_KEY, baseURL: cached.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+  const turn = (messages: { role: 'user' | 'assistant'; content: string }[], ttl?: '5m' | '1h') =>
+    api().messages.create({ model: MODEL, max_tokens: 100, messages, cache_control: { type: 'ephemeral', ...(ttl ? { ttl } : {}) } });
+
+  useClaudeServer((s) => (cached = s), { promptCache: { minTokens: 1024, now: () => clock } });
+
+  it('writes the prefix on a first request and reads it back within its lifetime', async () => {
+    const first = await turn([{ role: 'user', content: document }]);
+    expect(first.usage).toMatchObject({ cache_creation_input_tokens: Math.ceil(document.length / 4), cache_read_input_tokens: 0, input_tokens: 0 });
+    expect(first.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: first.usage.cache_creation_input_tokens, ephemeral_1h_input_tokens: 0 });
+
+    clock += 4 * 60_000;
+    const answer = first.content[0]!.type === 'text' ? first.content[0].text : '';
+    const second = await turn([
+      { role: 'user', content: document },
+      { role: 'assistant', content: answer },
+      { role: 'user', content: 'And the dog?' },
+    ]);
+    expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
+    // Only the new turns are written; the whole prompt is accounted for once.
+    expect((second.usage.cache_read_input_tokens ?? 0) + (second.usage.cache_creation_input_tokens ?? 0) + second.usage.input_tokens).toBe(
+      Math.ceil((document.length + answer.length + 'And the dog?'.length) / 4),
+    );
+    expect(cached.messageRequests().map((r) => r.usage?.cache_read_input_tokens)).toEqual([0, second.usage.cache_read_input_tokens]);
+  });
+
+  it('forgets a prefix not used for its lifetime (5 minutes, or 1 hour when asked)', async () => {
+    await turn([{ role: 'user', content: document }]);
+    clock += 5 * 60_000 + 1;
+    expect((await turn([{ role: 'user', content: document }])).usage).toMatchObject({ cache_read_input_tokens: 0, cache_creation_input_tokens: 11_250 });
+
+    const long = `${document} (kept an hour)`;
+    const written = await turn([{ role: 'user', content: long }], '1h');
+    expect(written.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written.usage.cache_creation_input_tokens });
+    clock += 59 * 60_000;
+    expect((await turn([{ role: 'user', content: long }], '1h')).usage.cache_read_input_tokens).toBe(written.usage.cache_creation_input_tokens);
+  });
+
+  it('caches nothing below the minimum length, and nothing without cache_control', async () => {
+    const short = await turn([{ role: 'user', content: 'A short question about foxes.' }]);
+    expect(short.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0, input_tokens: 8 });
+    const plain = () => api().messages.create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: document }] });
+    await plain();
+    expect((await plain()).usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0, input_tokens: 11_250 });
+  });
+
+  it('takes explicit breakpoints on blocks, at most four, and checks cache_control', async () => {
+    const block = (text: string) => ({ type: 'text' as const, text, cache_control: { type: 'ephemeral' as const } });
+    const explicit = await api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [block(document), { type: 'text', text: 'Summarise.' }] }] });
+    expect(explicit.usage).toMatchObject({ cache_creation_input_tokens: 11_250, input_tokens: Math.ceil((document.length + 'Summarise.'.length) / 4) - 11_250 });
+
+    const five = await apiRejection(api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [1, 2, 3, 4, 5].map((n) => block(`part ${n}`)) }] }));
+    expect([five.status, five.type]).toEqual([400, 'invalid_request_error']);
+    const wrong = await apiRejection(
+      api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], cache_control: { type: 'persistent' } as never }),
+    );
+    expect([wrong.status, wrong.message]).toEqual([400, expect.stringContaining('cache_control.type')]);
+  });
+
+  it('plays a gateway that refuses the top-level field but takes block breakpoints', async () => {
+    const gateway = await startClaudeServer({ refuseCacheControl: 'top-level' });
+    try {
+      const gw = new Anthropic({ apiKey: TEST_KEY, baseURL: gateway.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const refused = await apiRejection(gw.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], cache_control: { type: 'ephemeral' } }));
+      expect([refused.status, refused.type]).toEqual([400, 'invalid_request_error']);
+      const block = { type: 'text' as const, text: document, cache_control: { type: 'ephemeral' as const } };
+      expect((await gw.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [block] }] })).usage.cache_creation_input_tokens).toBe(11_250);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -119,13 +119,22 @@ describe('checkSettings', () => {
   it('returns clean values when all are good', () => {
     expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
       ok: true,
-      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '' },
+      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '', promptCache: '5m' },
+    });
+  });
+
+  it("takes the prompt cache's lifetime or off, and refuses anything else", () => {
+    const base = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: '' };
+    for (const promptCache of ['5m', '1h', 'off']) expect(checkSettings({ ...base, promptCache })).toMatchObject({ ok: true, value: { promptCache } });
+    expect(checkSettings({ ...base, promptCache: '10m' })).toEqual({
+      ok: false,
+      errors: { promptCache: 'The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "10m".' },
     });
   });
 });
 
 describe('settings read back from storage', () => {
-  const good = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: 'Be brief.', baseURL: 'https://gw.example.com/anthropic', combineWaiting: true, extraHeaders: 'x-team: t0ken' };
+  const good = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: 'Be brief.', baseURL: 'https://gw.example.com/anthropic', combineWaiting: true, extraHeaders: 'x-team: t0ken', promptCache: '1h' as const };
 
   it('keeps a value the form would have saved, as it is', () => {
     expect(checkStoredSettings(good)).toEqual({ value: good, invalid: [] });
@@ -133,10 +142,10 @@ describe('settings read back from storage', () => {
   });
 
   it('puts the default in place of each field that fails, and names it', () => {
-    const stored = { ...good, model: 'no spaces allowed', maxTokens: '512', systemPrompt: 7, combineWaiting: 'yes' };
+    const stored = { ...good, model: 'no spaces allowed', maxTokens: '512', systemPrompt: 7, combineWaiting: 'yes', promptCache: 'forever' };
     expect(checkStoredSettings(stored)).toEqual({
-      value: { ...good, model: DEFAULT_SETTINGS.model, maxTokens: DEFAULT_SETTINGS.maxTokens, systemPrompt: '', combineWaiting: false },
-      invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting'],
+      value: { ...good, model: DEFAULT_SETTINGS.model, maxTokens: DEFAULT_SETTINGS.maxTokens, systemPrompt: '', combineWaiting: false, promptCache: DEFAULT_SETTINGS.promptCache },
+      invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting', 'promptCache'],
     });
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
-import type { UsageDay, UsageMonth } from '@/lib/storage/db';
+import type { UsageDay, UsageMonth, UsageRow } from '@/lib/storage/db';
 import { formatMs, formatUsd, summarize } from '@/lib/usage/summary';
 import { addMonthRow, emptyMonth, emptyTotals } from '@/lib/usage/totals';
 import { row } from './fixtures';
@@ -157,16 +157,16 @@ describe('summarize: the series and the figures', () => {
 
   it('reports spend, latency, the costliest conversations and the cache', () => {
     let m = emptyMonth('utc:2026-11');
-    const conv = (id: string, cost: number, totalMs: number, ttftMs: number | null) => {
-      m = addMonthRow(m, row({ conversationId: id, costUsd: cost, totalMs, ttftMs }));
+    const conv = (id: string, cost: number, totalMs: number, ttftMs: number | null, more: Partial<UsageRow> = {}) => {
+      m = addMonthRow(m, row({ conversationId: id, costUsd: cost, totalMs, ttftMs, ...more }));
     };
-    conv('a', 0.5, 1000, 300);
+    conv('a', 0.5, 1000, 300, { inputCostUsd: 0.25, promptCacheSavedUsd: 0.5 });
     conv('b', 2, 1000, 300);
     conv('c', 0.25, 1000, 300);
     conv('d', 1, 2000, 500);
     conv('e', 0.75, 1000, 300);
     conv('f', 0.125, 30_000, null);
-    conv('a', 1, 1000, 300);
+    conv('a', 1, 1000, 300, { inputCostUsd: 0.5, promptCacheSavedUsd: -0.125 });
     m = addMonthRow(m, row({ model: 'claude-mythos-5', costUsd: null, totalMs: 1000, ttftMs: 300 }));
     m = addMonthRow(m, row({ fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.5 }));
     m = addMonthRow(m, row({ fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.25 }));
@@ -174,15 +174,16 @@ describe('summarize: the series and the figures', () => {
     const s = summarize({ days: [], month: m, limits: FREE, now: MID_NOVEMBER, titles: { a: 'Alpha', b: 'Beta', d: 'Delta' } });
     expect(s.month).toMatchObject({ requests: 8, costUsd: 5.625, unknownCost: 1, perMonth: 5000 });
     expect(s.topConversations).toEqual([
-      { id: 'b', title: 'Beta', costUsd: 2 },
-      { id: 'a', title: 'Alpha', costUsd: 1.5 },
-      { id: 'd', title: 'Delta', costUsd: 1 },
-      { id: 'e', title: null, costUsd: 0.75 },
-      { id: 'c', title: null, costUsd: 0.25 },
+      { id: 'b', title: 'Beta', costUsd: 2, inputCostUsd: null },
+      { id: 'a', title: 'Alpha', costUsd: 1.5, inputCostUsd: 0.75 },
+      { id: 'd', title: 'Delta', costUsd: 1, inputCostUsd: null },
+      { id: 'e', title: null, costUsd: 0.75, inputCostUsd: null },
+      { id: 'c', title: null, costUsd: 0.25, inputCostUsd: null },
     ]);
     // 8 totals: six of 1 s (bucket <= 1.1 s), one of 2 s, one of 30 s.
     expect(s.latency).toEqual({ median: 1100, p95: 33_000, ttftMedian: 340, ttftP95: 560 });
-    expect(s.cache).toEqual({ hits: 2, savedUsd: 0.75 });
+    // Pace's own cache, and Anthropic's prompt cache beside it (net of what its writes cost).
+    expect(s.cache).toEqual({ hits: 2, savedUsd: 0.75, promptCacheSavedUsd: 0.375 });
     expect(s.empty).toBe(false);
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { UsageRow } from '@/lib/storage/db';
+import type { UsageMonth, UsageRow } from '@/lib/storage/db';
 import {
   addMonthRow,
   addRow,
@@ -189,6 +189,19 @@ describe('addMonthRow', () => {
     m = addMonthRow(m, row({ conversationId: 'd', fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 1 }));
     expect(m.conversations).toEqual({ a: 0.625, b: 0.25 });
     expect(m).toMatchObject({ month: 'utc:2026-11', requests: 4, costUsd: 0.875, unknownCost: 1, cacheHits: 1, savedUsd: 1 });
+  });
+
+  it("keeps each conversation's prompt cost and what Anthropic's prompt cache saved, also on totals written before them", () => {
+    // A month stored before these were counted has neither field.
+    let m: UsageMonth = addMonthRow(emptyMonth('utc:2026-11'), row({ conversationId: 'a', costUsd: 0.5 }));
+    delete m.conversationsInput;
+    delete m.promptCacheSavedUsd;
+    m = addMonthRow(m, row({ conversationId: 'a', costUsd: 0.5, inputCostUsd: 0.125, promptCacheSavedUsd: 0.25 }));
+    m = addMonthRow(m, row({ conversationId: 'b', costUsd: 0.25, inputCostUsd: 0.0625, promptCacheSavedUsd: -0.0625 }));
+    m = addMonthRow(m, row({ conversationId: 'a', fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.5, promptCacheSavedUsd: 9 }));
+    expect(m.conversationsInput).toEqual({ a: 0.125, b: 0.0625 });
+    expect(m.promptCacheSavedUsd).toBe(0.1875);
+    expect(m.savedUsd).toBe(0.5);
   });
 });
 
