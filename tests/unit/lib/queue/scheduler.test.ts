@@ -47,15 +47,22 @@ function scheduler(overrides: Partial<SchedulerDeps> = {}) {
       await db.messages.update(job.id, { status: 'error', error });
     },
     wakeAt: (at) => wakes.push(at),
-    changed: () => undefined,
+    changed: () => {
+      for (const ran of onChanged.splice(0)) ran();
+    },
     log: () => undefined,
     ...overrides,
   });
 }
 
+/** Resolvers waiting for the scheduler's next run to end (it calls `changed` last). */
+const onChanged: (() => void)[] = [];
+
+/** Ends a started job and waits for the queue run that its end sets off, however slow the machine. */
 const finish = async (id: string) => {
+  const ran = new Promise<void>((resolve) => onChanged.push(resolve));
   release.get(id)!();
-  await new Promise((r) => setTimeout(r, 20));
+  await ran;
 };
 
 describe('job states', () => {
