@@ -89,7 +89,7 @@ export function runBottleneck(arrivals: number[]): Promise<number[]> {
   let limiter: Bottleneck | undefined;
   return runOnFakeClock(arrivals, (record) => {
     limiter ??= new Bottleneck({ reservoir: PER_MINUTE, reservoirRefreshAmount: PER_MINUTE, reservoirRefreshInterval: MINUTE });
-    void limiter.schedule(async () => record());
+    void limiter.schedule(() => Promise.resolve(record()));
   });
 }
 
@@ -97,6 +97,6 @@ export function runPQueue(arrivals: number[]): Promise<number[]> {
   let queue: PQueue | undefined;
   return runOnFakeClock(arrivals, (record) => {
     queue ??= new PQueue({ intervalCap: PER_MINUTE, interval: MINUTE });
-    void queue.add(async () => record());
+    void queue.add(() => Promise.resolve(record()));
   });
 }

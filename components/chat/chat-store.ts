@@ -10,17 +10,17 @@ export interface ChatState {
   /** Text of answers being streamed, as pushed by the background (ahead of the database). */
   live: Record<string, string>;
   notice: PaceError | null;
-  send(text: string): Promise<boolean>;
-  stop(messageId: string): Promise<void>;
-  retry(messageId: string): Promise<void>;
-  clearQueue(): Promise<void>;
+  send: (text: string) => Promise<boolean>;
+  stop: (messageId: string) => Promise<void>;
+  retry: (messageId: string) => Promise<void>;
+  clearQueue: () => Promise<void>;
   /** Sends the next message through Anthropic's pause to ask again; the rest wait for its answer. */
-  tryNow(): Promise<void>;
-  newChat(): void;
-  open(conversationId: string): void;
-  showHistory(): void;
-  closeHistory(): void;
-  dismissNotice(): void;
+  tryNow: () => Promise<void>;
+  newChat: () => void;
+  open: (conversationId: string) => void;
+  showHistory: () => void;
+  closeHistory: () => void;
+  dismissNotice: () => void;
   receive(event: PaceEvent): void;
 }
 

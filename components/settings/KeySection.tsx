@@ -245,14 +245,14 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
         </>
       )}
       <div className="row">
-        <button type="button" onClick={runTest} disabled={test.kind === 'testing'}>
+        <button type="button" onClick={() => void runTest()} disabled={test.kind === 'testing'}>
           {test.kind === 'testing' ? 'Testing…' : 'Test key'}
         </button>
-        <button type="button" className="primary" onClick={save} disabled={saving}>
+        <button type="button" className="primary" onClick={() => void save()} disabled={saving}>
           {saving ? 'Saving…' : 'Save key'}
         </button>
         {(status?.hasKey || savedHeaders) && (
-          <button type="button" className="danger" onClick={remove}>
+          <button type="button" className="danger" onClick={() => void remove()}>
             Remove key and gateway headers
           </button>
         )}

@@ -219,7 +219,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else if (isAbort(err) || signal.aborted) {
         await stoppedByUser(answer.text || undefined, {});
       } else {
-        const apiError = err instanceof APIError ? err : null;
+        const apiError: APIError | null = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers);
         const error = err instanceof BadStreamError ? err.error : toPaceError(err, 'chat', creds.baseURL);
         log(`attempt failed: ${error.code}`, id);
@@ -412,6 +412,7 @@ function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {
 
 /** The API's error type (`overloaded_error`...) from an error response's body, when it has one. */
 function apiErrorType(err: APIError): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- a false positive (typescript-eslint#12249): tsc needs it
   const body = err.error as { error?: { type?: unknown } } | undefined;
   return typeof body?.error?.type === 'string' ? body.error.type : undefined;
 }

@@ -15,7 +15,7 @@ export function createKeepAlive(ping: () => Promise<unknown>, everyMs = 20_000, 
   return {
     start() {
       active += 1;
-      if (active === 1) timer = setInterval(() => ping().catch(onError), everyMs);
+      if (active === 1) timer = setInterval(() => void ping().catch(onError), everyMs);
     },
     stop() {
       if (active === 0) return;

@@ -11,7 +11,6 @@ import {
   type BackgroundToPage,
   type Handlers,
   type PaceEvent,
-  type RequestType,
   type Result,
 } from '../protocol';
 
@@ -55,7 +54,7 @@ export function createPortServer(
     const { id, request } = parsed;
     let result: Result<unknown>;
     try {
-      const handler = handlers[request.type as RequestType] as (p: unknown) => Promise<unknown>;
+      const handler = handlers[request.type] as (p: unknown) => Promise<unknown>;
       result = { ok: true, data: await handler(request.payload) };
     } catch (err) {
       if (err instanceof PaceFailure) {

@@ -80,7 +80,7 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
       action: kind === 'chat' ? 'retry' : 'open_options',
     };
   }
-  if (err instanceof APIError) return fromApiError(err, kind, baseURL);
+  if (err instanceof APIError) return fromApiError(err as APIError, kind, baseURL);
   if (isNetworkFailure(err)) {
     // A body cut off mid-stream (a dropped connection) surfaces as fetch's own TypeError: the SDK
     // wraps only a failed fetch() (APIConnectionError above), not a failed read of the body.

@@ -93,7 +93,10 @@ export interface PromptCacheModes {
 export function memoryModes(initial: Record<string, PromptCacheMode> = {}): PromptCacheModes {
   const modes = new Map(Object.entries(initial));
   return {
-    get: async (baseURL) => modes.get(baseURL),
-    set: async (baseURL, mode) => void modes.set(baseURL, mode),
+    get: (baseURL) => Promise.resolve(modes.get(baseURL)),
+    set: (baseURL, mode) => {
+      modes.set(baseURL, mode);
+      return Promise.resolve();
+    },
   };
 }

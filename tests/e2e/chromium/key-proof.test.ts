@@ -103,7 +103,7 @@ describe('the key never leaves the background (real Chromium)', () => {
     await usage.locator('#root[data-ready=true]').waitFor();
     for (const name of ['Export CSV', 'Export JSON']) {
       const [download] = await Promise.all([usage.waitForEvent('download'), usage.getByRole('button', { name }).click()]);
-      downloads.push(readFileSync((await download.path())!, 'utf8'));
+      downloads.push(readFileSync(await download.path(), 'utf8'));
     }
     expect(downloads[0]).toContain('authentication_error');
 
@@ -112,7 +112,7 @@ describe('the key never leaves the background (real Chromium)', () => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const r = indexedDB.open('pace');
         r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
+        r.onerror = () => reject(r.error ?? new Error('indexedDB.open failed'));
       });
       const tables: Record<string, unknown[]> = {};
       for (const name of [...db.objectStoreNames]) {

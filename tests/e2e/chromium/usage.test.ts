@@ -78,7 +78,7 @@ describe('response cache and usage in real Chromium', () => {
     expect(errorsTable[0]).toBe(String(failed));
 
     const [download] = await Promise.all([usage.waitForEvent('download'), usage.getByRole('button', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync(await download.path(), 'utf8');
     const lines = csv.trim().split(/\r?\n/);
     // A header, one row per request the server received, and one for the answer served from the cache.
     expect(lines).toHaveLength(1 + received.length + 1);

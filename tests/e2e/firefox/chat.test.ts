@@ -65,7 +65,7 @@ async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Promise<voi
   expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain('A key ending in …-key is saved on this device.');
 
   await page.$eval('details', (d) => {
-    (d as HTMLDetailsElement).open = true;
+    d.open = true;
   });
   await typeInto(page, '#base-url', server.url);
   await clickButton(page, 'Save settings');

@@ -30,7 +30,7 @@ describe('badge', () => {
   });
 
   it('counts down the seconds while jobs wait for the minute window', () => {
-    const view = badgeFor(NOW, free, q(10, Array(10).fill(NOW - 37_000)), { waiting: 2, minuteWaitUntil: NOW + 22_400 });
+    const view = badgeFor(NOW, free, q(10, Array<number>(10).fill(NOW - 37_000)), { waiting: 2, minuteWaitUntil: NOW + 22_400 });
     expect(view.text).toBe('23s');
     expect(view.title).toBe(
       'Pace: 4,990 of 5,000 requests left this month (resets 1 Dec, 00:00 UTC)\n0 of 10 left this minute\n2 waiting to be sent',

@@ -32,11 +32,11 @@ describe('parseRequest', () => {
 
   it('says which field of a payload is wrong', () => {
     const r = parseRequest({ kind: 'request', id: 4, type: 'chat.send', payload: { conversationId: 5, text: 'x' } });
-    expect(r).toMatchObject({ ok: false, id: 4, error: { code: 'bad_message', message: expect.stringContaining('conversationId') } });
+    expect(r).toMatchObject({ ok: false, id: 4, error: { code: 'bad_message', message: expect.stringContaining('conversationId') as string } });
     const s = parseRequest({ kind: 'request', id: 5, type: 'chat.stop', payload: { messageId: '' } });
-    expect(s).toMatchObject({ ok: false, error: { message: expect.stringContaining('messageId') } });
+    expect(s).toMatchObject({ ok: false, error: { message: expect.stringContaining('messageId') as string } });
     const t = parseRequest({ kind: 'request', id: 6, type: 'key.save', payload: [] });
-    expect(t).toMatchObject({ ok: false, error: { message: expect.stringContaining('payload must be an object') } });
+    expect(t).toMatchObject({ ok: false, error: { message: expect.stringContaining('payload must be an object') as string } });
   });
 
   it('checks each field of key.save and key.unlock with its own message', () => {

@@ -65,7 +65,7 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
       status: 'done',
       text,
       stopReason: 'end_turn',
-      usage: { inputTokens: expect.any(Number), outputTokens: expect.any(Number) },
+      usage: { inputTokens: expect.any(Number) as number, outputTokens: expect.any(Number) as number },
     });
     const progress = events.filter((e) => e.messageId === ex.assistantMessageId).map((e) => e.text);
     expect(progress.length).toBeGreaterThan(3);

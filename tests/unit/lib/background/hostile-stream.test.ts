@@ -59,7 +59,7 @@ describe('a hostile stream', () => {
     expect(await db.messages.get(id)).toMatchObject({
       status: 'error',
       text: 'Fine so far. ',
-      error: { code: 'bad_answer', message: expect.stringContaining('content block index 1000000000 is not a whole number from 0 to 9999') },
+      error: { code: 'bad_answer', message: expect.stringContaining('content block index 1000000000 is not a whole number from 0 to 9999') as string },
     });
     expect(server.messageRequests()).toHaveLength(1);
     expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual(['bad_answer']);

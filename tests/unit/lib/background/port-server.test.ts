@@ -83,7 +83,7 @@ describe('port server and page client', () => {
     });
     expect(await client.request('chat.retry', { messageId: 'a' })).toMatchObject({
       ok: false,
-      error: { code: 'internal', message: expect.stringContaining('disk full') },
+      error: { code: 'internal', message: expect.stringContaining('disk full') as string },
     });
   });
 
@@ -151,7 +151,7 @@ describe('port server and page client', () => {
     const pending = client.request('key.status', {});
     await new Promise((r) => setTimeout(r, 0));
     pairs[0]!.background.port.disconnect();
-    expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringContaining('restarted') } });
+    expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringContaining('restarted') as string } });
     release();
     await new Promise((r) => setTimeout(r, 20));
     expect(pairs).toHaveLength(2);

@@ -86,7 +86,7 @@ describe("Anthropic's prompt cache through the queue", () => {
     expect(u2!.cache_read_input_tokens).toBe(DOC_TOKENS);
 
     // The attempt details: nothing read on the first turn, the prefix read on the second.
-    expect(first.message.attempts).toEqual([{ at: expect.any(Number), outcome: 'ok', status: 200, promptCache: { readTokens: 0, writtenTokens: DOC_TOKENS } }]);
+    expect(first.message.attempts).toEqual([{ at: expect.any(Number) as number, outcome: 'ok', status: 200, promptCache: { readTokens: 0, writtenTokens: DOC_TOKENS } }]);
     expect(second.message.attempts![0]!.promptCache).toEqual({ readTokens: DOC_TOKENS, writtenTokens: u2!.cache_creation_input_tokens });
 
     // The ledger prices writes at 1.25x and reads at 0.1x input, and says what that saved.

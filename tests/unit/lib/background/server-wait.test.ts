@@ -68,7 +68,7 @@ describe('handlers', () => {
     const admitted = await Promise.all([admit(db, now, a.assistantMessageId), admit(db, now, b.assistantMessageId)]);
     expect(admitted.filter((d) => d.ok)).toHaveLength(1);
     expect(admitted.filter((d) => !d.ok)).toEqual([{ ok: false, reason: 'server', retryAt: pause.until }]);
-    const probe = admitted[0]!.ok ? a : b;
+    const probe = admitted[0].ok ? a : b;
     expect(await readPause(db)).toEqual({ ...pause, probe: 'used', probeJob: probe.assistantMessageId });
     // While that request is out, Try now lets no other through.
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });

@@ -62,7 +62,7 @@ describe('conversation store', () => {
     // Still refused once that retry has finished: it was not the job the second caller saw.
     await db.jobs.update(id, { state: 'done', attempts: 2 });
     expect(await requeueForRetry(db, id, 5, seen)).toBeNull();
-    expect(await requeueForRetry(db, id, 5, (await db.jobs.get(id))!)).toMatchObject({ status: 'pending' });
+    expect(await requeueForRetry(db, id, 5, await db.jobs.get(id))).toMatchObject({ status: 'pending' });
   });
 
   it('lists conversations newest first', async () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { describe, expect, it, vi } from 'vitest';
 import { applyStreamEvent, BadStreamError, emptyAnswer, MAX_ANSWER_CHARS, type AssembledAnswer } from '@/lib/claude/stream';
@@ -152,7 +153,7 @@ describe('applyStreamEvent text', () => {
     let copied = 0;
     vi.spyOn(Array.prototype, 'slice').mockImplementation(function (this: unknown[], ...args) {
       copied += this.length;
-      return slice.apply(this, args);
+      return slice.apply(this, args) as unknown[];
     });
     vi.spyOn(Array.prototype, 'join').mockImplementation(function (this: unknown[], ...args) {
       const out = join.apply(this, args);
@@ -183,12 +184,12 @@ describe('usage figures from the stream', () => {
   it('records only whole, non-negative, believable token counts', () => {
     for (const bad of ['12', -5, NaN, Infinity, 1e308, 3.7, null, {}, [3]]) {
       const s = [startWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad })].reduce(applyStreamEvent, emptyAnswer());
-      expect(s, String(bad)).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
+      expect(s, inspect(bad)).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
       const later = applyStreamEvent(
         [startWith({ input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 })].reduce(applyStreamEvent, emptyAnswer()),
         deltaWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad }),
       );
-      expect(later, String(bad)).toMatchObject({ inputTokens: 10, outputTokens: 1, cacheReadTokens: 3, cacheCreationTokens: 4 });
+      expect(later, inspect(bad)).toMatchObject({ inputTokens: 10, outputTokens: 1, cacheReadTokens: 3, cacheCreationTokens: 4 });
     }
   });
 

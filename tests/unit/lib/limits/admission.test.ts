@@ -93,7 +93,7 @@ describe('the rolling minute', () => {
   });
 
   it('a fixed clock minute would let 2N through across its boundary; the rolling window does not', () => {
-    const arrivals = [...Array(10).fill(59_000), ...Array(10).fill(60_500)];
+    const arrivals = [...Array<number>(10).fill(59_000), ...Array<number>(10).fill(60_500)];
     const { sends } = simulate(arrivals, limits(10, 1000));
     expect(sends.filter((s) => s.at < 119_000)).toHaveLength(10);
     // The second ten wait a full minute (plus the safety margin) after the first ten.

@@ -38,7 +38,7 @@ describe('admit', () => {
   it('claims a queued job in the same transaction, and only once', async () => {
     await db.jobs.add({ id: 'j1', conversationId: 'c', state: 'queued', createdAt: 1, attempts: 0 });
     const admitted = await admit(db, NOW, 'j1');
-    expect(admitted).toEqual({ ok: true, usageId: expect.any(Number) });
+    expect(admitted).toEqual({ ok: true, usageId: expect.any(Number) as number });
     expect(await db.jobs.get('j1')).toMatchObject({ state: 'sending', attempts: 1, usageId: admitted.ok ? admitted.usageId : -1 });
     expect(await admit(db, NOW, 'j1')).toEqual({ ok: false, reason: 'gone' });
     await db.jobs.add({ id: 'j2', conversationId: 'c', state: 'cancelled', createdAt: 2, attempts: 0 });
