@@ -107,7 +107,8 @@ describe('scheduler', () => {
     await s.pump();
     expect(started).toEqual([a.assistantMessageId]);
     await finish(a.assistantMessageId);
-    expect(started).toEqual([a.assistantMessageId, b.assistantMessageId]);
+    // The next run starts once the finished job is written: waited for, not guessed with a sleep.
+    await expect.poll(() => started).toEqual([a.assistantMessageId, b.assistantMessageId]);
   });
 
   it('runs different conversations side by side up to the cap', async () => {
@@ -116,7 +117,7 @@ describe('scheduler', () => {
     await s.pump();
     expect(started).toEqual([jobs[0]!.assistantMessageId, jobs[1]!.assistantMessageId]);
     await finish(jobs[1]!.assistantMessageId);
-    expect(started).toHaveLength(3);
+    await expect.poll(() => started).toHaveLength(3);
   });
 
   it('counts nothing and fails the job when nothing can be sent (no key)', async () => {
