@@ -166,5 +166,7 @@ describe('scheduler', () => {
     await scheduler({ startJob: async () => Promise.reject(new Error('settings unreadable')) }).pump();
     await expect.poll(async () => (await db.jobs.get(a.assistantMessageId))?.state).toBe('failed');
     expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({ code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' });
+    // It was counted: its ledger row is ended with it, not left in flight for good.
+    await expect.poll(async () => (await db.usage.toArray()).map((r) => [r.messageId, r.outcome])).toEqual([[a.assistantMessageId, 'internal']]);
   });
 });
