@@ -339,7 +339,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     if (step.action === 'pause') {
       const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id);
+      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id, t);
       deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
       await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
       return;
@@ -347,7 +347,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const waitMs = step.at - t;
     if (step.pauseAll) {
       const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id);
+      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id, t);
       deps.onRefused?.('rate_limited', formatWait(waitMs));
       await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
       return;

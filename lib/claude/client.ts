@@ -37,7 +37,9 @@ export class RedirectRefused extends Error {
     readonly from: string,
     readonly to: string | null,
   ) {
-    super(`a redirect from ${from} to ${to ?? 'an address the browser hides'} was not followed`);
+    // The origins stay out of the message: the SDK takes any error whose text says "timeout" (or
+    // "timed out") for a timeout and drops it, and an origin such as https://timeout.example would.
+    super('the base URL answered with a redirect, which was not followed');
     this.name = 'RedirectRefused';
   }
 }

@@ -30,13 +30,15 @@ export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null>
 /**
  * Holds the whole queue back until `pause.until`, after Anthropic refused `jobId`'s request. A
  * refused probe (see `allowProbe`) is Anthropic's newest word: its pause replaces the old one and
- * allows no probe. Any other refusal only lengthens the pause (never shortens it) and keeps its probe.
+ * allows no probe. Any other refusal only lengthens the pause (never shortens it) and keeps its probe
+ * while that pause is still in force at `now`: the probe of a pause that is over is not carried
+ * into a new one.
  */
-export async function pauseAll(db: PaceDB, pause: Pause, jobId?: string): Promise<void> {
+export async function pauseAll(db: PaceDB, pause: Pause, jobId?: string, now = Date.now()): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const current = await readPause(db);
     if (current?.probe === 'used' && jobId !== undefined && current.probeJob === jobId) await db.meta.put({ key: 'pause', value: pause });
-    else if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: { ...pause, ...probeOf(current) } });
+    else if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: { ...pause, ...(current && current.until > now ? probeOf(current) : {}) } });
   });
 }
 

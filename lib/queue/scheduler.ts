@@ -9,6 +9,7 @@ import { admit } from '../limits/limiter-store';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
+import { settleUsage } from '../usage/ledger-store';
 import { heldUntil, isWaiting, nextCandidates } from './job-states';
 
 const OFFLINE_RECHECK_MS = 2000;
@@ -82,6 +83,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {
               log('a job could not start', err);
+              // The send was counted and its ledger row opened: it ends too, or it stays in flight for good.
+              if (decision.usageId !== undefined) {
+                await settleUsage(db, decision.usageId, { outcome: START_FAILED.code }).catch((e: unknown) => log('could not end its ledger row', e));
+              }
               await deps.failJob(job, START_FAILED);
             })
             .catch((err: unknown) => log('could not record that a job failed to start', err))

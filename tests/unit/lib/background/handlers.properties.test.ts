@@ -61,8 +61,9 @@ const payloads: Partial<Record<RequestType, fc.Arbitrary<unknown>>> = {
   }),
   'key.test': fc.record({
     key: fc.oneof(fc.constant(null), fc.constantFrom('sk-ant-test-key', '', 'bad key'), fc.string({ maxLength: 10 })),
-    // Never a real host: the local unreachable port, or text that is not an http URL.
-    baseURL: fc.oneof(fc.constant(UNREACHABLE), fc.constantFrom('', 'javascript:alert(1)', 'ftp://127.0.0.1', 'http://u:p@127.0.0.1:9', `${UNREACHABLE}/?q`), fc.string({ maxLength: 6 }).filter((s) => !s.includes(':') && s.trim() !== '')),
+    // Never a real host: the local unreachable port, or text that is not an http URL (not '' either:
+    // an empty base URL means Anthropic's own API, on the internet).
+    baseURL: fc.oneof(fc.constant(UNREACHABLE), fc.constantFrom('javascript:alert(1)', 'ftp://127.0.0.1', 'http://u:p@127.0.0.1:9', `${UNREACHABLE}/?q`), fc.string({ maxLength: 6 }).filter((s) => !s.includes(':') && s.trim() !== '')),
   }),
 };
 

@@ -108,6 +108,19 @@ describe('handlers', () => {
     expect(await readPause(db)).toMatchObject({ probe: 'allowed' });
   });
 
+  it('a Try now left unused when its pause ended lets nothing through the next pause', async () => {
+    await clearServerWait(db);
+    const a = await ask('one');
+    // Try now pressed with nothing waiting; the pause then ends without a probe going.
+    await pauseAll(db, { until: now + 1000, reason: 'rate_limited', message: 'Wait.' });
+    expect(await allowProbe(db, now)).toBe(true);
+    // Later another request is refused: Anthropic's new pause holds everything, the user pressed nothing.
+    const later = now + 5000;
+    await pauseAll(db, { until: later + 30_000, reason: 'rate_limited', message: 'Wait again.' }, 'another-job', later);
+    expect(await readPause(db)).toEqual({ until: later + 30_000, reason: 'rate_limited', message: 'Wait again.' });
+    expect(await admit(db, later, a.assistantMessageId)).toMatchObject({ ok: false, reason: 'server' });
+  });
+
   it('a key saved or removed forgets the pause the old key earned', async () => {
     const { h } = make();
     await h['key.save']({ key: 'sk-ant-new-key-1234', remember: 'device', passphrase: null });

@@ -42,6 +42,18 @@ describe('a base URL that redirects elsewhere', () => {
     expect(elsewhere.requests).toEqual([]);
   });
 
+  it('is refused as a redirect whatever the origins are called (the SDK reads "timeout" in an error as a timeout)', async () => {
+    const toTimeout = await startRedirectServer('https://timeout.example');
+    try {
+      const client = createClaudeClient({ apiKey: TEST_KEY, baseURL: toTimeout.url });
+      const sent = await shown(client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], stream: true }), toTimeout.url);
+      expect(sent).toMatchObject({ code: 'redirected', action: 'open_options' });
+      expect(sent.message).toContain(`${toTimeout.url} redirected the request to https://timeout.example.`);
+    } finally {
+      await toTimeout.close();
+    }
+  });
+
   it("in a browser, where the redirect is opaque, asks where it leads with nothing of the user's", async () => {
     const opaque = { type: 'opaqueredirect', status: 0, headers: new Headers(), body: null } as unknown as Response;
     const landed = { type: 'cors', status: 404, redirected: true, url: 'https://elsewhere.example/v1/messages', headers: new Headers(), body: null } as unknown as Response;

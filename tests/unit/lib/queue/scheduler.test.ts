@@ -114,7 +114,8 @@ describe('scheduler', () => {
     await s.pump();
     expect(started).toEqual([a.assistantMessageId]);
     await finish(a.assistantMessageId);
-    expect(started).toEqual([a.assistantMessageId, b.assistantMessageId]);
+    // The next run starts once the finished job is written: waited for, not guessed with a sleep.
+    await expect.poll(() => started).toEqual([a.assistantMessageId, b.assistantMessageId]);
   });
 
   it('runs different conversations side by side up to the cap', async () => {
@@ -123,7 +124,7 @@ describe('scheduler', () => {
     await s.pump();
     expect(started).toEqual([jobs[0]!.assistantMessageId, jobs[1]!.assistantMessageId]);
     await finish(jobs[1]!.assistantMessageId);
-    expect(started).toHaveLength(3);
+    await expect.poll(() => started).toHaveLength(3);
   });
 
   it('counts nothing and fails the job when nothing can be sent (no key)', async () => {
@@ -172,5 +173,7 @@ describe('scheduler', () => {
     await scheduler({ startJob: async () => Promise.reject(new Error('settings unreadable')) }).pump();
     await expect.poll(async () => (await db.jobs.get(a.assistantMessageId))?.state).toBe('failed');
     expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({ code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' });
+    // It was counted: its ledger row is ended with it, not left in flight for good.
+    await expect.poll(async () => (await db.usage.toArray()).map((r) => [r.messageId, r.outcome])).toEqual([[a.assistantMessageId, 'internal']]);
   });
 });
