@@ -6,9 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { createBackgroundApp, type BackgroundBrowser, type BackgroundDeps } from '@/lib/background/app';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { createClaudeClient } from '@/lib/claude/client';
 import { admit, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
@@ -16,13 +14,13 @@ import { PaceDB, type Job } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/storage/settings';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
-import { handlerDeps } from './handler-deps';
+import { testBackground, type WakeTimer } from './background-app';
 
 let claude: ClaudeServer;
 let db: PaceDB;
 let online: boolean;
 /** The wake timers the app asked for, in order: a test runs one as if its delay had passed. */
-let timers: { run: () => void; ms: number; cleared: boolean }[];
+let timers: WakeTimer[];
 useClaudeServer((s) => (claude = s));
 
 beforeEach(async () => {
@@ -32,13 +30,6 @@ beforeEach(async () => {
   online = true;
   timers = [];
   await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100 });
-  // The fake browser has no setTitle and no getPlatformInfo (the badge and the keep-alive ping).
-  for (const action of [fakeBrowser.action, fakeBrowser.browserAction]) vi.spyOn(action, 'setTitle').mockResolvedValue(undefined);
-  vi.spyOn(fakeBrowser.browserAction, 'setBadgeText').mockResolvedValue(undefined);
-  vi.spyOn(fakeBrowser.browserAction, 'setBadgeBackgroundColor').mockResolvedValue(undefined);
-  vi.spyOn(fakeBrowser.runtime, 'getPlatformInfo').mockResolvedValue({ os: 'linux', arch: 'x86-64' } as never);
-  // Nor runtime.connect ports: pages' ports are tests/unit/lib/background/port-server.test.ts's.
-  vi.spyOn(fakeBrowser.runtime.onConnect, 'addListener').mockImplementation(() => undefined);
 });
 afterEach(async () => {
   vi.useRealTimers();
@@ -47,29 +38,10 @@ afterEach(async () => {
 });
 
 /** The app as the entrypoint builds it, with the test's edges: the fake browser, a fresh database, the local server. */
-function background(overrides: Partial<BackgroundDeps> = {}) {
-  const { keys, credentials } = handlerDeps(db, claude.url);
-  const app = createBackgroundApp({
-    // The fake is typed after the promise-only polyfill, WXT's browser after chrome's callbacks too: same object at run time.
-    browser: fakeBrowser as unknown as BackgroundBrowser,
-    db,
-    now: () => Date.now(),
-    online: () => online,
-    keys: { ...keys, credentials },
-    createClient: createClaudeClient,
-    setTimer: (run, ms) => {
-      const timer = { run, ms, cleared: false };
-      timers.push(timer);
-      return timer;
-    },
-    clearTimer: (timer) => {
-      if (timer) (timer as { cleared: boolean }).cleared = true;
-    },
-    ...overrides,
-  });
-  const page = new EventTarget();
-  app.listen(page);
-  return { app, page };
+function background() {
+  const bg = testBackground(db, claude.url, { online: () => online });
+  timers = bg.timers;
+  return bg;
 }
 
 const limits = (l: Partial<Limits>) => saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', ...l });
@@ -179,6 +151,18 @@ describe('createBackgroundApp through the fake browser', () => {
     timers.filter((t) => !t.cleared).at(-1)!.run();
     await done(second);
     expect(claude.messageRequests()).toHaveLength(1);
+  });
+
+  it("a page's message through its port is sent and answered", async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    claude.script({ kind: 'text', text: 'Hello from the queue.' });
+    const { client } = background();
+    const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
+    if (!sent.ok) throw new Error(sent.error.message);
+    await done(sent.data.assistantMessageId);
+    expect(claude.messageRequests()).toHaveLength(1);
+    expect(await db.messages.get(sent.data.assistantMessageId)).toMatchObject({ status: 'done', text: 'Hello from the queue.' });
   });
 
   it('opens the options page on install, not on update', async () => {
