@@ -1,15 +1,17 @@
 /**
  * Wires the background: storage, the SDK client, the queue, the badge and the page protocol.
- * entrypoints/background.ts registers the returned listeners synchronously and calls `start`.
+ * Its edges (the browser, the database, the clock, the network, timers, the key and the SDK
+ * client) come in as arguments: entrypoints/background.ts passes the real ones, registers the
+ * returned listeners synchronously (`listen`) and calls `start`; tests pass WXT's fakeBrowser.
  */
-import { browser, type Browser } from 'wxt/browser';
+import type { Browser, WxtBrowser } from 'wxt/browser';
 import { createClaudeClient } from '../claude/client';
 import { combineWaiting, recoverAfterRestart } from '../chat/conversation-store';
 import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
-import { getDb } from '../storage/db';
+import type { PaceDB } from '../storage/db';
 import { modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
@@ -18,7 +20,7 @@ import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner, endJob } from './chat-runner';
-import { createHandlers } from './handlers';
+import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
@@ -27,8 +29,45 @@ import { readSettings } from './stored-settings';
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
 
-export function createBackgroundApp() {
-  const db = getDb();
+/** Where the key is kept and whether it may be used: key-store.ts's functions in the extension. */
+export type BackgroundKeys = HandlerDeps['keys'] & { credentials: HandlerDeps['credentials'] };
+
+/** The key as key-store.ts keeps it in the extension's storage. */
+export const storedKeys: BackgroundKeys = {
+  status: keyStatus,
+  save: saveKey,
+  unlock: unlockKey,
+  remove: removeKey,
+  saved: savedKey,
+  blocker: keyBlocker,
+  origins: keyOrigins,
+  credentials: currentCredentials,
+};
+
+/** The parts of `browser` (wxt/browser) the background uses; WXT's fakeBrowser in tests. */
+export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'>;
+
+export interface BackgroundDeps {
+  browser: BackgroundBrowser;
+  db: PaceDB;
+  now: () => number;
+  /** Whether the browser believes it is online (navigator.onLine). */
+  online: () => boolean;
+  keys: BackgroundKeys;
+  /** The SDK client for a key and base URL (createClaudeClient). */
+  createClient: HandlerDeps['createClient'];
+  /** The wake timer's clock (setTimeout and clearTimeout by default). */
+  setTimer?: (run: () => void, ms: number) => unknown;
+  clearTimer?: (timer: unknown) => void;
+}
+
+/** The real edges, for entrypoints/background.ts. */
+export function browserEdges(browser: BackgroundBrowser, db: PaceDB): BackgroundDeps {
+  return { browser, db, now: Date.now, online: () => navigator.onLine, keys: storedKeys, createClient: createClaudeClient };
+}
+
+export function createBackgroundApp(deps: BackgroundDeps) {
+  const { browser, db, now, online, keys } = deps;
   const settings = () => readSettings();
   const usagePrefs = () => usagePrefsItem.getValue();
   const alerts = createUsageAlerts({
@@ -38,27 +77,28 @@ export function createBackgroundApp() {
       await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
     },
   });
-  const badge = createBadgeUpdater(db, toolbarBadge());
+  const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
 
   const runner = createChatRunner({
     db,
-    credentials: currentCredentials,
+    credentials: keys.credentials,
     settings,
-    createClient: createClaudeClient,
+    createClient: deps.createClient,
     promptCacheModes: storedPromptCacheModes,
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     usagePrefs,
     onRefused: (reason, waitText) => void alerts.refused(reason, waitText),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
-    online: () => navigator.onLine,
+    now,
+    online,
   });
 
   const scheduler = createScheduler({
     db,
-    now: Date.now,
+    now,
     // A key still locked with its passphrase fails queued jobs as 'locked': they can be retried once it is unlocked.
-    blocker: keyBlocker,
+    blocker: keys.blocker,
     failJob: (job, error) => endJob(db, job.id, 'failed', { status: 'error', error }),
     async startJob(job) {
       // Combining only saves quota: if it fails, the job goes as it is.
@@ -68,16 +108,18 @@ export function createBackgroundApp() {
     },
     // A timer while the worker lives (capped: see lib/queue/wake.ts); the alarm wakes a stopped worker (Chrome: 30 s at the least).
     wakeAt: createWake({
-      now: Date.now,
+      now,
       pump: () => void scheduler.pump(),
       alarm: (at) => void (at === null ? browser.alarms.clear(WAKE_ALARM) : browser.alarms.create(WAKE_ALARM, { when: at })),
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
     }),
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
     },
-    answerFromCache: createCachedAnswers({ db, credentials: currentCredentials, settings, usagePrefs }),
-    online: () => navigator.onLine,
+    answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    online,
   });
 
   const server = createPortServer(
@@ -86,10 +128,11 @@ export function createBackgroundApp() {
       runner,
       pump: () => scheduler.pump(),
       settings,
-      credentials: currentCredentials,
-      createClient: createClaudeClient,
-      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey, blocker: keyBlocker, origins: keyOrigins },
-      rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: Date.now() }),
+      credentials: keys.credentials,
+      createClient: deps.createClient,
+      keys,
+      rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
+      now,
     }),
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );
@@ -97,9 +140,9 @@ export function createBackgroundApp() {
   /** Old ledger rows and stale cache entries go, per the user's settings (at start-up and when those change). */
   async function pruneStorage() {
     const prefs = await usagePrefs();
-    const now = Date.now();
-    await pruneUsage(db, now, prefs.retentionDays);
-    await pruneCache(db, now, prefs.cacheHours * 60 * 60 * 1000);
+    const at = now();
+    await pruneUsage(db, at, prefs.retentionDays);
+    await pruneCache(db, at, prefs.cacheHours * 60 * 60 * 1000);
   }
   usagePrefsItem.watch((next, before) => {
     if (next.retentionDays === before?.retentionDays && next.cacheHours === before?.cacheHours) return;
@@ -110,10 +153,10 @@ export function createBackgroundApp() {
 
   async function scheduleMonthTurn() {
     const limits = await readLimits(db);
-    await browser.alarms.create(MONTH_ALARM, { when: monthWindow(Date.now(), limits.monthStart).end + 1000 });
+    await browser.alarms.create(MONTH_ALARM, { when: monthWindow(now(), limits.monthStart).end + 1000 });
   }
 
-  return {
+  const app = {
     onConnect: (port: Browser.runtime.Port) => server.onConnect(port),
     onInstalled: ({ reason }: Browser.runtime.InstalledDetails) => {
       if (reason === 'install') void browser.runtime.openOptionsPage();
@@ -133,5 +176,16 @@ export function createBackgroundApp() {
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();
     },
+    /**
+     * Registers every listener at once, synchronously: an event that wakes a stopped worker is
+     * delivered only to listeners registered in the worker's first turn. `page` fires 'online'.
+     */
+    listen(page: Pick<EventTarget, 'addEventListener'>) {
+      browser.runtime.onConnect.addListener(app.onConnect);
+      browser.runtime.onInstalled.addListener(app.onInstalled);
+      browser.alarms.onAlarm.addListener(app.onAlarm);
+      page.addEventListener('online', app.onOnline);
+    },
   };
+  return app;
 }

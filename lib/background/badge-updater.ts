@@ -2,7 +2,7 @@
  * Keeps the toolbar badge right: recomputed on every change of the queue or the windows, every
  * second while a job counts down to its send, and at the next window boundary otherwise.
  */
-import { browser } from 'wxt/browser';
+import { browser as defaultBrowser, type WxtBrowser } from 'wxt/browser';
 import { badgeFor, type BadgeView } from '../badge';
 import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
@@ -15,7 +15,7 @@ export interface BadgeTarget {
 }
 
 /** The toolbar button: `action` in MV3, `browserAction` in Firefox's MV2. */
-export function toolbarBadge(): BadgeTarget {
+export function toolbarBadge(browser: Pick<WxtBrowser, 'action' | 'browserAction'> = defaultBrowser): BadgeTarget {
   const action = import.meta.env.MANIFEST_VERSION === 3 ? browser.action : browser.browserAction;
   return {
     async show(view) {

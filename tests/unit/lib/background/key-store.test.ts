@@ -12,12 +12,13 @@ import {
   unlockKey,
 } from '@/lib/background/key-store';
 import { addExchange } from '@/lib/chat/conversation-store';
-import type { KeyStatus, PaceError } from '@/lib/protocol';
-import { createScheduler } from '@/lib/queue/scheduler';
+import type { KeyStatus } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { confirmKeyOrigin, settingsItem } from '@/lib/storage/settings';
 import { readSettings } from '@/lib/background/stored-settings';
 import { PaceDB } from '@/lib/storage/db';
+import { storedKeys } from '@/lib/background/app';
+import { testBackground } from './background-app';
 import { failure, handlerDeps } from './handler-deps';
 
 const KEY = 'sk-ant-api03-key-store-test-Wx7q';
@@ -121,24 +122,10 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
     const tested = await failure(h['key.test']({ key: null, baseURL: DEFAULT_SETTINGS.baseURL }));
     expect(tested).toMatchObject({ code: 'locked', field: 'key' });
 
-    // The scheduler's blocker, as app.ts wires it.
-    const failed: [string, PaceError][] = [];
-    const started = vi.fn(async () => undefined);
-    await createScheduler({
-      db,
-      now: Date.now,
-      blocker: keyBlocker,
-      startJob: started,
-      failJob: async (job, error) => {
-        failed.push([job.id, error]);
-        await db.jobs.update(job.id, { state: 'failed' });
-      },
-      wakeAt: () => undefined,
-      changed: () => undefined,
-      log: () => undefined,
-    }).pump();
-    expect(started).not.toHaveBeenCalled();
-    expect(failed).toEqual([[queued.assistantMessageId, expect.objectContaining({ code: 'locked' })]]);
+    // The worker starts with the key locked: the queued job fails as locked, and nothing is sent.
+    await testBackground(db, DEFAULT_SETTINGS.baseURL, { keys: storedKeys }).app.start();
+    expect(await db.jobs.get(queued.assistantMessageId)).toMatchObject({ state: 'failed' });
+    expect(await db.messages.get(queued.assistantMessageId)).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'locked' }) });
   });
 
   it('a wrong passphrase, any number of times, says so and keeps the sealed key; the right one unlocks', async () => {

@@ -1,24 +1,20 @@
 /** Anthropic's pause is forgotten for a new key or base URL, and "Try now" sends one request through it. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
-import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers } from '@/lib/background/handlers';
-import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
-import { createClaudeClient } from '@/lib/claude/client';
 import { admit, allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
-import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/storage/settings';
-import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { testBackground } from './background-app';
 import { handlerDeps } from './handler-deps';
 
 let db: PaceDB;
 let claude: ClaudeServer;
-let timers: ReturnType<typeof setTimeout>[] = [];
 useClaudeServer((s) => (claude = s));
 const now = Date.now();
 const pause = { until: now + 28 * 24 * 3600_000, reason: 'spend_limit' as const, message: 'Spend limit reached.' };
@@ -30,8 +26,6 @@ beforeEach(async () => {
   await saveServerLimits(db, server);
 });
 afterEach(async () => {
-  for (const t of timers) clearTimeout(t);
-  timers = [];
   await db.delete();
 });
 
@@ -138,33 +132,14 @@ describe('handlers', () => {
 });
 
 describe('Try now through the queue, against the local Claude server', () => {
-  /** The background's queue and handlers, wired as in lib/background/app.ts. */
+  beforeEach(async () => {
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100 });
+  });
+
+  /** The background as the entrypoint wires it: the worker starting runs the queue, the popup asks through its port. */
   function background() {
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: claude.url, demo: false }),
-      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 100 }),
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined),
-      log: () => undefined,
-    });
-    const scheduler = createScheduler({
-      db,
-      now: Date.now,
-      blocker: async () => null,
-      startJob: (job) => runner.start(job),
-      failJob: async () => undefined,
-      wakeAt: (at) => {
-        // Long waits are the alarm's (and beyond any test): only near ones get a timer here.
-        if (at !== null && at - Date.now() < 60_000) timers.push(setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now())));
-      },
-      changed: () => undefined,
-      maxActive: 4,
-      log: () => undefined,
-    });
-    const handlers = createHandlers(handlerDeps(db, claude.url, { pump: () => scheduler.pump() }));
-    return { scheduler, handlers };
+    const { app, client } = testBackground(db, claude.url);
+    return { scheduler: { pump: () => app.start() }, tryNow: () => client.request('queue.tryNow', {}) };
   }
 
   /** Three messages in three conversations (so nothing but the pause keeps them apart), all waiting behind it. */
@@ -201,13 +176,13 @@ describe('Try now through the queue, against the local Claude server', () => {
   }
 
   it('lets exactly one of three waiting messages go; the other two go once its answer has succeeded', async () => {
-    const { scheduler, handlers } = background();
+    const { scheduler, tryNow } = background();
     const [first, second, third] = await threeWaiting(scheduler);
     // The probe's answer takes a while, so anything let through with it would reach the server meanwhile.
     claude.script({ kind: 'text', text: 'Anthropic accepts again.', chunkSize: 2, delayMs: 30 });
     const seen = statusesOnArrival();
 
-    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    await expect(tryNow()).resolves.toEqual({ ok: true, data: { allowed: true } });
     for (const id of [first!, second!, third!]) await until(id, (j) => j.state === 'done');
 
     // The oldest went first, alone: the others arrived only after its answer had ended, with a 200.
@@ -221,12 +196,12 @@ describe('Try now through the queue, against the local Claude server', () => {
   });
 
   it('a probe refused with a new 429: its pause replaces the old one, the others keep waiting, and no second probe goes', async () => {
-    const { scheduler, handlers } = background();
+    const { scheduler, tryNow } = background();
     const [first, second, third] = await threeWaiting(scheduler);
     claude.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 30 });
     const seen = statusesOnArrival();
 
-    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    await expect(tryNow()).resolves.toEqual({ ok: true, data: { allowed: true } });
     const refused = await until(first!, (j) => j.state === 'waiting' && j.log?.length === 1);
     await scheduler.pump();
 
@@ -244,12 +219,12 @@ describe('Try now through the queue, against the local Claude server', () => {
   });
 
   it('a probe that ends with no word on the pause (a 400) gives the chance back: the others wait, Try now may go again', async () => {
-    const { scheduler, handlers } = background();
+    const { scheduler, tryNow } = background();
     const [first, second, third] = await threeWaiting(scheduler);
     claude.script({ kind: 'error', status: 400, type: 'invalid_request_error' });
     const seen = statusesOnArrival();
 
-    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    await expect(tryNow()).resolves.toEqual({ ok: true, data: { allowed: true } });
     await until(first!, (j) => j.state === 'failed');
     await scheduler.pump();
 
@@ -257,7 +232,7 @@ describe('Try now through the queue, against the local Claude server', () => {
     expect((await db.jobs.bulkGet([second!, third!])).every((j) => j?.state === 'waiting' || j?.state === 'queued')).toBe(true);
     expect(claude.messageRequests()).toHaveLength(1);
     expect(seen).toEqual([]);
-    await expect(handlers['queue.tryNow']({})).resolves.toEqual({ allowed: true });
+    await expect(tryNow()).resolves.toEqual({ ok: true, data: { allowed: true } });
   });
 });
 

@@ -1,0 +1,192 @@
+/**
+ * The background's real wiring (createBackgroundApp) driven through WXT's fakeBrowser: its
+ * listeners are registered as the entrypoint registers them and fired with `.trigger()`, against
+ * the local Claude server. The clock is Vitest's (only Date is faked: fake-indexeddb and the
+ * server keep real timers); the wake timer is handed in, so a test fires it.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { addExchange } from '@/lib/chat/conversation-store';
+import { admit, saveLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB, type Job } from '@/lib/storage/db';
+import { settingsItem } from '@/lib/storage/settings';
+import type { ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
+import { testBackground, type WakeTimer } from './background-app';
+
+let claude: ClaudeServer;
+let db: PaceDB;
+let online: boolean;
+/** The wake timers the app asked for, in order: a test runs one as if its delay had passed. */
+let timers: WakeTimer[];
+useClaudeServer((s) => (claude = s));
+
+beforeEach(async () => {
+  // fakeBrowser.reset() has run (tests/unit/setup.ts). Only Date is faked: IndexedDB and the server need real timers.
+  vi.useFakeTimers({ toFake: ['Date'] });
+  db = new PaceDB(`app-${Math.random()}`);
+  online = true;
+  timers = [];
+  await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100 });
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  db.close();
+  await db.delete();
+});
+
+/** The app as the entrypoint builds it, with the test's edges: the fake browser, a fresh database, the local server. */
+function background() {
+  const bg = testBackground(db, claude.url, { online: () => online });
+  timers = bg.timers;
+  return bg;
+}
+
+const limits = (l: Partial<Limits>) => saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', ...l });
+let n = 0;
+const ask = async (text: string) => (await addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => `a${++n}`, model: 'm' })).assistantMessageId;
+
+/** Polls with real timers (vi.waitFor would move the faked clock). */
+async function until(id: string, ok: (job: Job) => boolean): Promise<Job> {
+  const end = performance.now() + 10_000;
+  for (;;) {
+    const job = await db.jobs.get(id);
+    if (job && ok(job)) return job;
+    if (performance.now() > end) throw new Error(`job ${id} is ${job?.state ?? 'gone'} (${job?.waitReason ?? ''})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+async function eventually(check: () => Promise<void>): Promise<void> {
+  const end = performance.now() + 5_000;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (performance.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+const done = (id: string) => until(id, (j) => j.state === 'done');
+
+describe('createBackgroundApp through the fake browser', () => {
+  it('start() sends again a job cut off while streaming by a stopped worker', async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    const id = await ask('cut off');
+    await db.jobs.update(id, { state: 'streaming', attempts: 1 });
+    await db.messages.update(id, { status: 'streaming', text: 'Half an ans' });
+    claude.script({ kind: 'text', text: 'The whole answer.' });
+
+    const { app } = background();
+    expect(claude.messageRequests()).toHaveLength(0);
+    await app.start();
+    await done(id);
+
+    expect(claude.messageRequests()).toHaveLength(1);
+    expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'The whole answer.', resumed: true });
+  });
+
+  it("the month alarm: at the month's turn the alarm moves to the next month and the job held for the month goes", async () => {
+    vi.setSystemTime(Date.UTC(2026, 2, 31, 23, 50));
+    await limits({ perMinute: 10, perMonth: 1, monthStart: 'utc' });
+    // March's one send is used: the job waits for April, and nothing else is running to pump the queue.
+    expect(await admit(db, Date.now() - 60_000, null)).toMatchObject({ ok: true });
+    const held = await ask('held');
+    const { app } = background();
+    await app.start();
+    expect(await until(held, (j) => j.state === 'waiting')).toMatchObject({ waitReason: 'month' });
+    expect(await fakeBrowser.alarms.get('pace-month')).toMatchObject({ scheduledTime: Date.UTC(2026, 3, 1) + 1000 });
+    expect(claude.messageRequests()).toHaveLength(0);
+
+    vi.setSystemTime(Date.UTC(2026, 3, 1) + 1000);
+    await fakeBrowser.alarms.onAlarm.trigger({ name: 'pace-month', scheduledTime: Date.UTC(2026, 3, 1) + 1000 });
+    await done(held);
+    expect(claude.messageRequests()).toHaveLength(1);
+    await eventually(async () => expect((await fakeBrowser.alarms.get('pace-month'))?.scheduledTime).toBe(Date.UTC(2026, 4, 1) + 1000));
+  });
+
+  it('the wake alarm sends a job held by the minute window once the minute has passed', async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 1, perMonth: 100 });
+    // This minute's one send went a second ago: the job waits, and nothing else is running to pump the queue.
+    expect(await admit(db, Date.now() - 1000, null)).toMatchObject({ ok: true });
+    const second = await ask('held');
+    const { app } = background();
+    await app.start();
+    const held = await until(second, (j) => j.state === 'waiting');
+    expect(held.waitReason).toBe('minute');
+    // A stopped worker is woken by the alarm at the end of the minute; the live one has a timer for it.
+    const alarm = await fakeBrowser.alarms.get('pace-wake');
+    expect(alarm?.scheduledTime).toBe(held.waitUntil);
+    expect(held.waitUntil! - Date.now()).toBeGreaterThan(50_000);
+    expect(timers.at(-1)).toMatchObject({ ms: held.waitUntil! - Date.now(), cleared: false });
+
+    // Too early, the alarm changes nothing.
+    await fakeBrowser.alarms.onAlarm.trigger({ name: 'pace-wake', scheduledTime: alarm!.scheduledTime });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await db.jobs.get(second)).toMatchObject({ state: 'waiting' });
+    expect(claude.messageRequests()).toHaveLength(0);
+
+    vi.setSystemTime(held.waitUntil!);
+    await fakeBrowser.alarms.onAlarm.trigger({ name: 'pace-wake', scheduledTime: alarm!.scheduledTime });
+    await done(second);
+    expect(claude.messageRequests()).toHaveLength(1);
+  });
+
+  it('the wake timer, fired as if its delay had passed, sends the held job', async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 1, perMonth: 100 });
+    // This minute's one send went a second ago: the job waits, and nothing else is running to pump the queue.
+    expect(await admit(db, Date.now() - 1000, null)).toMatchObject({ ok: true });
+    const second = await ask('held');
+    const { app } = background();
+    await app.start();
+    const held = await until(second, (j) => j.state === 'waiting');
+
+    vi.setSystemTime(held.waitUntil!);
+    expect(claude.messageRequests()).toHaveLength(0);
+    timers.filter((t) => !t.cleared).at(-1)!.run();
+    await done(second);
+    expect(claude.messageRequests()).toHaveLength(1);
+  });
+
+  it("a page's message through its port is sent and answered", async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    claude.script({ kind: 'text', text: 'Hello from the queue.' });
+    const { client } = background();
+    const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
+    if (!sent.ok) throw new Error(sent.error.message);
+    await done(sent.data.assistantMessageId);
+    expect(claude.messageRequests()).toHaveLength(1);
+    expect(await db.messages.get(sent.data.assistantMessageId)).toMatchObject({ status: 'done', text: 'Hello from the queue.' });
+  });
+
+  it('opens the options page on install, not on update', async () => {
+    const open = vi.spyOn(fakeBrowser.runtime, 'openOptionsPage').mockResolvedValue(undefined);
+    background();
+    await fakeBrowser.runtime.onInstalled.trigger({ reason: 'update', previousVersion: '0.1.0', temporary: false } as never);
+    expect(open).not.toHaveBeenCalled();
+    await fakeBrowser.runtime.onInstalled.trigger({ reason: 'install', temporary: false } as never);
+    expect(open).toHaveBeenCalledTimes(1);
+  });
+
+  it("the page's 'online' event runs the queue: a job held offline goes", async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    online = false;
+    const id = await ask('offline');
+    const { app, page } = background();
+    await app.start();
+    expect(await until(id, (j) => j.state === 'waiting')).toMatchObject({ waitReason: 'offline' });
+    expect(claude.messageRequests()).toHaveLength(0);
+
+    online = true;
+    page.dispatchEvent(new Event('online'));
+    await done(id);
+    expect(claude.messageRequests()).toHaveLength(1);
+  });
+});
