@@ -21,7 +21,8 @@ import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, w
 import type { PaceError, PaceEvent } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
-import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import type { Attempt, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import * as jobStore from '../queue/job-store';
 import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
 import { costBreakdown, type CacheTtl } from '../usage/prices';
@@ -77,26 +78,6 @@ export interface ChatRunner {
   isActive(jobId: string): boolean;
 }
 
-/** Ends a job and its answer together. */
-export async function endJob(
-  db: PaceDB,
-  id: string,
-  state: Extract<JobState, 'done' | 'failed' | 'cancelled'>,
-  message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
-  attempt?: Attempt,
-): Promise<void> {
-  // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
-  // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
-  // note a retry left.
-  const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
-  await db.transaction('rw', db.jobs, db.messages, async () => {
-    const job = await db.jobs.get(id);
-    const log = attempt ? [...(job?.log ?? []), attempt] : job?.log;
-    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, log });
-    await db.messages.update(id, { ...patch, attempts: log });
-  });
-}
-
 export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const { db } = deps;
   const now = deps.now ?? Date.now;
@@ -120,7 +101,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const creds = await deps.credentials();
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
-      await endJob(db, id, 'failed', { status: 'error', error: NO_KEY_ERROR });
+      await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
       return;
     }
     const settings = await deps.settings();
@@ -165,7 +146,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
-      await db.jobs.update(id, { state: 'streaming' });
+      await jobStore.start(db, id);
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
@@ -189,7 +170,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         log('answer cut at the size cap', id);
         await ledger(SIZE_CAP_STOP, { status: response.status });
         await probeAnswered(db, id);
-        await endJob(db, id, 'done', {
+        await jobStore.finish(db, id, {
           status: 'done',
           text: answer.text,
           stopReason: SIZE_CAP_STOP,
@@ -205,7 +186,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
         await probeAnswered(db, id);
         await keepInCache(creds.baseURL, request, answer);
-        await endJob(db, id, 'done', {
+        await jobStore.finish(db, id, {
           status: 'done',
           text: answer.text,
           stopReason: answer.stopReason,
@@ -269,7 +250,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     async function stoppedByUser(text: string | undefined, extra: Pick<UsageRow, 'status'>): Promise<void> {
       log('answer stopped by the user', id);
       await ledger('stopped', extra);
-      await endJob(db, id, 'cancelled', { status: 'stopped', text });
+      await jobStore.stop(db, id, { status: 'stopped', text });
     }
   }
 
@@ -334,7 +315,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const finalError: PaceError = gaveUp
         ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
         : error;
-      await endJob(db, job.id, 'failed', { status: 'error', text: text || undefined, error: finalError }, attempt);
+      await jobStore.fail(db, job.id, { status: 'error', text: text || undefined, error: finalError }, attempt);
       return;
     }
     if (step.action === 'pause') {
@@ -358,13 +339,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 
   /** Puts a job back at its place in the queue (it keeps its age, so it goes first), text kept on screen. */
   async function requeue(job: Job, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
-    await db.transaction('rw', db.jobs, db.messages, async () => {
-      const current = await db.jobs.get(job.id);
-      if (!current || (current.state !== 'sending' && current.state !== 'streaming')) return;
-      const log = [...(current.log ?? []), attempt];
-      await db.jobs.update(job.id, { state: 'waiting', waitUntil: undefined, log, ...patch });
-      await db.messages.update(job.id, { status: 'pending', error, attempts: log, ...(text ? { text } : {}) });
-    });
+    await jobStore.requeue(db, job.id, text, error, attempt, patch);
   }
 
   return {
@@ -379,7 +354,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
         if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: error.code });
-        await endJob(db, job.id, 'failed', { status: 'error', error }).catch((e: unknown) =>
+        await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
       } finally {

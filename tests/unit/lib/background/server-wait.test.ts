@@ -4,7 +4,8 @@ import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
+import * as jobStore from '@/lib/queue/job-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { admit, allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -92,7 +93,7 @@ describe('handlers', () => {
     await allowProbe(db, now);
     expect(await admit(db, now, a.assistantMessageId)).toMatchObject({ ok: true });
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
-    await recoverAfterRestart(db);
+    await jobStore.recover(db);
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
     expect(await readPause(db)).toEqual({ ...pause, probe: 'allowed' });
   });
