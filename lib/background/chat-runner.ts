@@ -5,12 +5,10 @@
  */
 import { APIError, type default as Anthropic } from '@anthropic-ai/sdk';
 import type { Credentials } from '../claude/client';
-import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
+import { isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
-import { formatReset, formatWait } from '../limits/format';
-import { pauseAll, probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
-import { monthWindow } from '../limits/month-window';
-import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
+import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
+import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
@@ -51,24 +49,6 @@ export interface RunnerDeps {
   stallMs?: number;
   log?: (message: string, detail?: unknown) => void;
 }
-
-export const NO_KEY_ERROR: PaceError = {
-  code: 'no_key',
-  message: 'No API key is set. Add your Anthropic API key on the options page.',
-  action: 'open_options',
-};
-
-/** A key sealed with a passphrase (lib/background/key-store.ts) that this browser session has not unlocked. */
-export const LOCKED_ERROR: PaceError = {
-  code: 'locked',
-  message: 'Your API key is locked with a passphrase. Unlock it at the top of the popup, then send or retry.',
-};
-
-const STALLED: PaceError = {
-  code: 'stalled',
-  message: 'The answer stopped arriving (nothing for 60 s).',
-  action: 'retry',
-};
 
 export interface ChatRunner {
   /** Runs an admitted job to its end; never rejects. */
@@ -224,7 +204,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
       if (offline && job.usageId !== undefined) await ledger('offline');
       if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
-      await retryOrFail(job, answer.text, error, apiError, offline);
+      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline });
     }
 
     /**
@@ -241,7 +221,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const message = next === 'explicit'
         ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
         : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
-      await requeue(job, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
+      await jobStore.requeue(db, id, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
         waitUntil: t,
         waitReason: 'backoff',
       });
@@ -293,53 +273,6 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   async function noteServerLimits(headers: Headers): Promise<void> {
     const server = readRateLimitHeaders(headers, now());
     if (server) await saveServerLimits(db, server);
-  }
-
-  /** After a failed attempt: wait and try again (through the limiter), pause everything, or give up. */
-  async function retryOrFail(job: Job, text: string, error: PaceError, apiError: APIError | null, offline: boolean): Promise<void> {
-    const t = now();
-    const status = apiError?.status;
-    // Nothing left the machine while the browser is offline: that costs no try.
-    if (offline) {
-      await requeue(job, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
-        waitReason: 'offline',
-      });
-      return;
-    }
-    const failures = (job.failures ?? 0) + 1;
-    const retryAfterSec = retryAfterSeconds(apiError?.headers, t);
-    const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, random);
-    const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
-    if (step.action === 'fail') {
-      const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
-      const finalError: PaceError = gaveUp
-        ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
-        : error;
-      await jobStore.fail(db, job.id, { status: 'error', text: text || undefined, error: finalError }, attempt);
-      return;
-    }
-    if (step.action === 'pause') {
-      const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id);
-      deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
-      await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
-      return;
-    }
-    const waitMs = step.at - t;
-    if (step.pauseAll) {
-      const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id);
-      deps.onRefused?.('rate_limited', formatWait(waitMs));
-      await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
-      return;
-    }
-    const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
-    await requeue(job, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
-  }
-
-  /** Puts a job back at its place in the queue (it keeps its age, so it goes first), text kept on screen. */
-  async function requeue(job: Job, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
-    await jobStore.requeue(db, job.id, text, error, attempt, patch);
   }
 
   return {

@@ -17,7 +17,8 @@ import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
-import { LOCKED_ERROR, NO_KEY_ERROR, type ChatRunner } from './chat-runner';
+import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
+import type { ChatRunner } from './chat-runner';
 import type { UnlockResult } from './key-store';
 import { passphraseProblem } from './key-vault';
 
