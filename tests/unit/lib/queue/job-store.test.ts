@@ -83,4 +83,21 @@ describe('job store', () => {
     expect((await db.jobs.get(b.assistantMessageId))?.state).toBe('done');
   });
 
+
+  it('moves a job only as the table allows: a late end leaves an ended answer as it is', async () => {
+    const a = await addExchange(db, { conversationId: null, text: 'q', now: 1, newId, model: 'm' });
+    const id = a.assistantMessageId;
+    // Not sent yet: it cannot start streaming.
+    await jobStore.start(db, id);
+    expect((await db.jobs.get(id))?.state).toBe('queued');
+    await jobStore.claimInTx(db, (await db.jobs.get(id))!, undefined);
+    await jobStore.start(db, id);
+    expect(await db.jobs.get(id)).toMatchObject({ state: 'streaming', attempts: 1 });
+    await jobStore.finish(db, id, { status: 'done', text: 'answer', error: undefined }, { at: 2, outcome: 'ok' });
+    await jobStore.fail(db, id, { status: 'error', error: { code: 'internal', message: 'late' } }, { at: 3, outcome: 'internal' });
+    expect(await db.jobs.get(id)).toMatchObject({ state: 'done', log: [{ outcome: 'ok' }] });
+    expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'answer' });
+    expect(await db.messages.get(id)).not.toHaveProperty('error');
+    await expect(jobStore.claimInTx(db, (await db.jobs.get(id))!, undefined)).rejects.toThrow('A done job cannot be sent.');
+  });
 });
