@@ -65,4 +65,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One owner per record type: only the job store writes the `jobs` table (see lib/queue/job-store.ts).
+    files: ['lib/**', 'components/**', 'entrypoints/**'],
+    ignores: ['lib/queue/job-store.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          "CallExpression[callee.object.property.name='jobs'][callee.property.name=/^(add|put|update|delete|clear|bulk\\w*)$/]",
+          "CallExpression[callee.property.name=/^(modify|delete)$/]:has(CallExpression > MemberExpression.callee > MemberExpression.object[property.name='jobs'])",
+          "CallExpression[callee.property.name='table'][arguments.0.value='jobs']",
+        ].map((selector) => ({ selector, message: 'Only lib/queue/job-store.ts writes jobs: call one of its operations.' })),
+      ],
+    },
+  },
 );

@@ -6,7 +6,7 @@
  */
 import type { Browser, WxtBrowser } from 'wxt/browser';
 import { createClaudeClient } from '../claude/client';
-import { combineWaiting, recoverAfterRestart } from '../chat/conversation-store';
+import * as jobStore from '../queue/job-store';
 import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
@@ -19,7 +19,7 @@ import { createCachedAnswers } from './cached-answers';
 import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
-import { createChatRunner, endJob } from './chat-runner';
+import { createChatRunner } from './chat-runner';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
@@ -99,10 +99,10 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     now,
     // A key still locked with its passphrase fails queued jobs as 'locked': they can be retried once it is unlocked.
     blocker: keys.blocker,
-    failJob: (job, error) => endJob(db, job.id, 'failed', { status: 'error', error }),
+    failJob: (job, error) => jobStore.fail(db, job.id, { status: 'error', error }),
     async startJob(job) {
       // Combining only saves quota: if it fails, the job goes as it is.
-      if ((await settings()).combineWaiting) await combineWaiting(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
+      if ((await settings()).combineWaiting) await jobStore.combine(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
       void badge.refresh();
       await runner.start(job);
     },
@@ -171,7 +171,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     async start() {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
-      await recoverAfterRestart(db).catch(warn('recover jobs cut off by a restart'));
+      await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();

@@ -9,7 +9,7 @@ import { cacheKey } from '../cache/cache-key';
 import { lookupAnswer } from '../cache/response-cache';
 import type { Credentials } from '../claude/client';
 import { cacheableRequest, messageRequest } from '../claude/request';
-import { isWaiting } from '../queue/job-states';
+import { serveFromCache, skipCacheLookup } from '../queue/job-store';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Job, PaceDB } from '../storage/db';
@@ -31,12 +31,7 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
   const { db } = deps;
   const now = deps.now ?? Date.now;
 
-  const skipLookup = (id: string) =>
-    db.jobs
-      .where('id')
-      .equals(id)
-      .and((j) => isWaiting(j.state))
-      .modify({ skipCacheLookup: true });
+  const skipLookup = (id: string) => skipCacheLookup(db, id);
 
   return async function answerFromCache(jobs: Job[]): Promise<number> {
     const fresh = jobs.filter((j) => !j.skipCacheLookup);
@@ -69,23 +64,15 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
       await skipLookup(job.id);
       return false;
     }
-    const served = await db.transaction('rw', db.jobs, db.messages, async () => {
-      const current = await db.jobs.get(job.id);
-      if (!current || !isWaiting(current.state)) return false;
-      const log = [...(current.log ?? []), { at: t, outcome: 'cache' }];
-      await db.jobs.update(job.id, { state: 'done', waitUntil: undefined, waitReason: undefined, log });
-      await db.messages.update(job.id, {
-        status: 'done',
-        text: hit.text,
-        model: hit.model,
-        stopReason: hit.stopReason,
-        usage: { inputTokens: hit.usage.inputTokens, outputTokens: hit.usage.outputTokens },
-        fromCache: true,
-        demo: creds.demo,
-        error: undefined,
-        attempts: log,
-      });
-      return true;
+    const served = await serveFromCache(db, job.id, t, {
+      status: 'done',
+      text: hit.text,
+      model: hit.model,
+      stopReason: hit.stopReason,
+      usage: { inputTokens: hit.usage.inputTokens, outputTokens: hit.usage.outputTokens },
+      fromCache: true,
+      demo: creds.demo,
+      error: undefined,
     });
     if (!served) return false;
     await recordUsage(db, {

@@ -5,12 +5,10 @@
  */
 import { APIError, type default as Anthropic } from '@anthropic-ai/sdk';
 import type { Credentials } from '../claude/client';
-import { isAbort, retryAfterSeconds, toPaceError } from '../claude/errors';
+import { isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
-import { formatReset, formatWait } from '../limits/format';
-import { pauseAll, probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
-import { monthWindow } from '../limits/month-window';
-import { MAX_ATTEMPTS, nextStep } from '../queue/retry-policy';
+import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
+import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
 import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
@@ -21,7 +19,8 @@ import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, w
 import type { PaceError, PaceEvent } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
-import type { Attempt, Job, JobState, MessageStatus, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import type { Attempt, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import * as jobStore from '../queue/job-store';
 import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
 import { costBreakdown, type CacheTtl } from '../usage/prices';
@@ -51,50 +50,12 @@ export interface RunnerDeps {
   log?: (message: string, detail?: unknown) => void;
 }
 
-export const NO_KEY_ERROR: PaceError = {
-  code: 'no_key',
-  message: 'No API key is set. Add your Anthropic API key on the options page.',
-  action: 'open_options',
-};
-
-/** A key sealed with a passphrase (lib/background/key-store.ts) that this browser session has not unlocked. */
-export const LOCKED_ERROR: PaceError = {
-  code: 'locked',
-  message: 'Your API key is locked with a passphrase. Unlock it at the top of the popup, then send or retry.',
-};
-
-const STALLED: PaceError = {
-  code: 'stalled',
-  message: 'The answer stopped arriving (nothing for 60 s).',
-  action: 'retry',
-};
-
 export interface ChatRunner {
   /** Runs an admitted job to its end; never rejects. */
   start(job: Job): Promise<void>;
   /** Aborts a job in flight; false if it is not running here. */
   stop(jobId: string): boolean;
   isActive(jobId: string): boolean;
-}
-
-/** Ends a job and its answer together. */
-export async function endJob(
-  db: PaceDB,
-  id: string,
-  state: Extract<JobState, 'done' | 'failed' | 'cancelled'>,
-  message: { status: MessageStatus; text?: string; error?: PaceError; stopReason?: string | null; usage?: { inputTokens: number; outputTokens: number } },
-  attempt?: Attempt,
-): Promise<void> {
-  // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
-  // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
-  // note a retry left.
-  const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
-  await db.transaction('rw', db.jobs, db.messages, async () => {
-    const job = await db.jobs.get(id);
-    const log = attempt ? [...(job?.log ?? []), attempt] : job?.log;
-    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, log });
-    await db.messages.update(id, { ...patch, attempts: log });
-  });
 }
 
 export function createChatRunner(deps: RunnerDeps): ChatRunner {
@@ -120,7 +81,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const creds = await deps.credentials();
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
-      await endJob(db, id, 'failed', { status: 'error', error: NO_KEY_ERROR });
+      await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
       return;
     }
     const settings = await deps.settings();
@@ -165,7 +126,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
-      await db.jobs.update(id, { state: 'streaming' });
+      await jobStore.start(db, id);
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
@@ -189,7 +150,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         log('answer cut at the size cap', id);
         await ledger(SIZE_CAP_STOP, { status: response.status });
         await probeAnswered(db, id);
-        await endJob(db, id, 'done', {
+        await jobStore.finish(db, id, {
           status: 'done',
           text: answer.text,
           stopReason: SIZE_CAP_STOP,
@@ -205,7 +166,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
         await probeAnswered(db, id);
         await keepInCache(creds.baseURL, request, answer);
-        await endJob(db, id, 'done', {
+        await jobStore.finish(db, id, {
           status: 'done',
           text: answer.text,
           stopReason: answer.stopReason,
@@ -243,7 +204,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
       if (offline && job.usageId !== undefined) await ledger('offline');
       if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
-      await retryOrFail(job, answer.text, error, apiError, offline);
+      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline });
     }
 
     /**
@@ -260,7 +221,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const message = next === 'explicit'
         ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
         : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
-      await requeue(job, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
+      await jobStore.requeue(db, id, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
         waitUntil: t,
         waitReason: 'backoff',
       });
@@ -269,7 +230,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     async function stoppedByUser(text: string | undefined, extra: Pick<UsageRow, 'status'>): Promise<void> {
       log('answer stopped by the user', id);
       await ledger('stopped', extra);
-      await endJob(db, id, 'cancelled', { status: 'stopped', text });
+      await jobStore.stop(db, id, { status: 'stopped', text });
     }
   }
 
@@ -314,59 +275,6 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     if (server) await saveServerLimits(db, server);
   }
 
-  /** After a failed attempt: wait and try again (through the limiter), pause everything, or give up. */
-  async function retryOrFail(job: Job, text: string, error: PaceError, apiError: APIError | null, offline: boolean): Promise<void> {
-    const t = now();
-    const status = apiError?.status;
-    // Nothing left the machine while the browser is offline: that costs no try.
-    if (offline) {
-      await requeue(job, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
-        waitReason: 'offline',
-      });
-      return;
-    }
-    const failures = (job.failures ?? 0) + 1;
-    const retryAfterSec = retryAfterSeconds(apiError?.headers, t);
-    const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, random);
-    const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
-    if (step.action === 'fail') {
-      const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
-      const finalError: PaceError = gaveUp
-        ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
-        : error;
-      await endJob(db, job.id, 'failed', { status: 'error', text: text || undefined, error: finalError }, attempt);
-      return;
-    }
-    if (step.action === 'pause') {
-      const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-      await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id, t);
-      deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
-      await requeue(job, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
-      return;
-    }
-    const waitMs = step.at - t;
-    if (step.pauseAll) {
-      const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-      await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id, t);
-      deps.onRefused?.('rate_limited', formatWait(waitMs));
-      await requeue(job, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
-      return;
-    }
-    const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
-    await requeue(job, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
-  }
-
-  /** Puts a job back at its place in the queue (it keeps its age, so it goes first), text kept on screen. */
-  async function requeue(job: Job, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
-    await db.transaction('rw', db.jobs, db.messages, async () => {
-      const current = await db.jobs.get(job.id);
-      if (!current || (current.state !== 'sending' && current.state !== 'streaming')) return;
-      const log = [...(current.log ?? []), attempt];
-      await db.jobs.update(job.id, { state: 'waiting', waitUntil: undefined, log, ...patch });
-      await db.messages.update(job.id, { status: 'pending', error, attempts: log, ...(text ? { text } : {}) });
-    });
-  }
-
   return {
     async start(job) {
       const controller = new AbortController();
@@ -379,7 +287,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
         if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: error.code });
-        await endJob(db, job.id, 'failed', { status: 'error', error }).catch((e: unknown) =>
+        await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
       } finally {

@@ -4,7 +4,8 @@ import { listModels, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
-import { addExchange, canRetry, cancelQueued, clearQueue, conversationMessages, requeueForRetry } from '../chat/conversation-store';
+import { addExchange, conversationMessages } from '../chat/conversation-store';
+import * as jobStore from '../queue/job-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
 import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
@@ -16,7 +17,8 @@ import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
-import { LOCKED_ERROR, NO_KEY_ERROR, type ChatRunner } from './chat-runner';
+import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
+import type { ChatRunner } from './chat-runner';
 import type { UnlockResult } from './key-store';
 import { passphraseProblem } from './key-vault';
 
@@ -125,7 +127,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return exchange;
     },
     async 'chat.stop'({ messageId }) {
-      if (await cancelQueued(db, messageId)) {
+      if (await jobStore.cancel(db, messageId)) {
         void deps.pump();
         return { stopped: true };
       }
@@ -148,9 +150,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // In the transaction that queues it: the job must still be the finished one read above (a
       // double click's other retry may have queued it since), and the room is checked again.
       const requeued = await db.transaction('rw', [db.messages, db.jobs, db.counters, db.meta], async () => {
-        if (!(await canRetry(db, messageId, job ?? null))) return null;
+        if (!(await jobStore.canRetry(db, messageId, job ?? null))) return null;
         await checkRoom();
-        return requeueForRetry(db, messageId, now(), job ?? null);
+        return jobStore.retry(db, messageId, now(), job ?? null);
       });
       if (!requeued) throw new PaceFailure(BUSY);
       void deps.pump();
@@ -160,7 +162,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { cleared: await clearCache(db) };
     },
     async 'queue.clear'() {
-      const cancelled = await clearQueue(db);
+      const cancelled = await jobStore.clear(db);
       void deps.pump();
       return { cancelled };
     },

@@ -15,7 +15,7 @@ import { DEMO_KEY, DEMO_URL } from '../demo';
 import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import type { KeepKey, KeyStatus, PaceError } from '../protocol';
 import { keyOriginsItem, settingsItem } from '../storage/settings';
-import { LOCKED_ERROR, NO_KEY_ERROR } from './chat-runner';
+import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 import { readSettings } from './stored-settings';
 

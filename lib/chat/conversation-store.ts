@@ -1,12 +1,11 @@
 /**
- * Reads and writes conversations and messages. Every function takes the database, so tests pass a
- * fresh one (fake-indexeddb) and the background passes its own.
+ * Reads and writes conversations and messages; their jobs are written by lib/queue/job-store.ts
+ * only. Every function takes the database, so tests pass a fresh one (fake-indexeddb) and the
+ * background passes its own.
  */
-import type { ChatMessage, Conversation, Job, PaceDB } from '../storage/db';
-import { isFinished } from '../queue/job-states';
-import { settleUsage } from '../usage/ledger-store';
-import { INTERRUPTED } from '../usage/totals';
-import { conversationProblem, isJob, jobProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
+import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
+import { enqueueInTx } from '../queue/job-store';
+import { conversationProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
 export const TITLE_CHARS = 60;
 
@@ -62,7 +61,7 @@ export async function addExchange(
         model: input.model,
       },
     ]);
-    await db.jobs.add({ id: assistantMessageId, conversationId, state: 'queued', createdAt: userAt + 1, attempts: 0 });
+    await enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 });
     return { conversationId, userMessageId, assistantMessageId };
   });
 }
@@ -99,125 +98,6 @@ export async function markStreaming(db: PaceDB, id: string, model: string, demo:
 
 export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
   await db.messages.update(id, { text });
-}
-
-/**
- * Whether the answer's job may be retried: finished, and still the one the caller saw (`seen`,
- * read before: another retry may have queued it since). Null `seen`: there was no readable job.
- */
-export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<boolean> {
-  const found = await db.jobs.get(id);
-  // A damaged job row is no obstacle: the retry writes a fresh one.
-  const job = isJob(found) ? found : undefined;
-  if (job && !isFinished(job.state)) return false;
-  return seen === undefined || (job?.createdAt === seen?.createdAt && job?.attempts === seen?.attempts);
-}
-
-/**
- * Clears an answer and queues its job again, at the back of the queue: a retry is a new request.
- * Null, with nothing written, unless `canRetry` holds in the same transaction, so one click makes
- * one request whatever the timing.
- */
-export async function requeueForRetry(db: PaceDB, id: string, now: number, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<ChatMessage | null> {
-  return db.transaction('rw', db.messages, db.jobs, async () => {
-    const message = await db.messages.get(id);
-    if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
-    if (!(await canRetry(db, id, seen))) return null;
-    const job = await db.jobs.get(id);
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
-    await db.jobs.put({
-      id,
-      conversationId: message.conversationId,
-      state: 'queued',
-      createdAt: now,
-      attempts: isJob(job) ? job.attempts : 0,
-      // Retry and "Ask again" want a new answer: the cache is not asked.
-      skipCacheLookup: true,
-    });
-    return { ...message, status: 'pending', text: '' };
-  });
-}
-
-/** Cancels a job that has not been sent: it is not counted. False if it was already on its way. */
-export async function cancelQueued(db: PaceDB, id: string): Promise<boolean> {
-  return db.transaction('rw', db.messages, db.jobs, async () => {
-    const job = await db.jobs.get(id);
-    if (!job || (job.state !== 'queued' && job.state !== 'waiting')) return false;
-    await db.jobs.update(id, { state: 'cancelled', waitUntil: undefined, waitReason: undefined });
-    await db.messages.update(id, {
-      status: 'stopped',
-      error: { code: 'cancelled', message: 'Cancelled before it was sent: not counted against your limits.', action: 'retry' },
-    });
-    return true;
-  });
-}
-
-/** Cancels every job that has not been sent yet; returns how many. */
-export async function clearQueue(db: PaceDB): Promise<number> {
-  // One transaction for the lot: open pages see the queue empty at once, not job by job.
-  return db.transaction('rw', db.messages, db.jobs, async () => {
-    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
-    let cancelled = 0;
-    for (const id of waiting) if (await cancelQueued(db, id)) cancelled += 1;
-    return cancelled;
-  });
-}
-
-/**
- * Folds the later waiting messages of the job's conversation into its request (one user turn,
- * one answer), to save quota. Their answer placeholders are removed and the answer moves after
- * the last of them. Returns the ids folded in.
- */
-export async function combineWaiting(db: PaceDB, job: Job): Promise<string[]> {
-  return db.transaction('rw', db.messages, db.jobs, async () => {
-    const later = readable<Job>('jobs', await db.jobs.where('state').anyOf('queued', 'waiting').toArray(), jobProblem)
-      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
-      .sort((a, b) => a.createdAt - b.createdAt);
-    if (later.length === 0) return [];
-    const ids = later.map((j) => j.id);
-    const messages = await conversationMessages(db, job.conversationId);
-    const lastQuestion = messages.filter((m) => m.role === 'user' && m.createdAt < later.at(-1)!.createdAt).at(-1)!;
-    for (const id of ids) {
-      await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined });
-      await db.messages.delete(id);
-    }
-    await db.messages.update(job.id, { createdAt: lastQuestion.createdAt + 0.5 });
-    await db.jobs.update(job.id, { combined: [...(job.combined ?? []), ...ids] });
-    return ids;
-  });
-}
-
-/**
- * After the background restarts: a job cut off while sending or streaming is sent again once
- * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
- * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
- */
-export async function recoverAfterRestart(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths], async () => {
-    const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
-    const resumed: string[] = [];
-    const failed: string[] = [];
-    for (const job of cut) {
-      if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
-      if (!job.resumed) {
-        await db.jobs.update(job.id, { state: 'queued', resumed: true });
-        await db.messages.update(job.id, { status: 'pending', resumed: true });
-        resumed.push(job.id);
-      } else {
-        await db.jobs.update(job.id, { state: 'failed' });
-        await db.messages.update(job.id, {
-          status: 'interrupted',
-          error: {
-            code: 'interrupted',
-            message: 'Pace was stopped by the browser in the middle of this answer, twice. What arrived is kept; press Retry for a full answer.',
-            action: 'retry',
-          },
-        });
-        failed.push(job.id);
-      }
-    }
-    return { resumed, failed };
-  });
 }
 
 /**

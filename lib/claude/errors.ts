@@ -190,3 +190,21 @@ function fromApiError(err: APIError, kind: CallKind, baseURL: string): PaceError
     message: `The API refused the request (${status || 'no status'}).${apiSays}`,
   };
 }
+
+export const NO_KEY_ERROR: PaceError = {
+  code: 'no_key',
+  message: 'No API key is set. Add your Anthropic API key on the options page.',
+  action: 'open_options',
+};
+
+/** A key sealed with a passphrase (lib/background/key-store.ts) that this browser session has not unlocked. */
+export const LOCKED_ERROR: PaceError = {
+  code: 'locked',
+  message: 'Your API key is locked with a passphrase. Unlock it at the top of the popup, then send or retry.',
+};
+
+export const STALLED: PaceError = {
+  code: 'stalled',
+  message: 'The answer stopped arriving (nothing for 60 s).',
+  action: 'retry',
+};

@@ -11,6 +11,7 @@ import { monthKeys, monthWindow } from './month-window';
 import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
+import { claimInTx } from '../queue/job-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -189,7 +190,7 @@ export async function admit(db: PaceDB, now: number, jobId: string | null): Prom
       pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
     ]);
     if (!job) return decision;
-    await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, waitUntil: undefined, waitReason: undefined });
+    await claimInTx(db, job, usageId);
     return { ok: true, usageId };
   });
 }

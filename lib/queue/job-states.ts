@@ -9,6 +9,26 @@ export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
 /** Ended one way or another: only such a job may be retried. */
 export const isFinished = (s: JobState) => s === 'done' || s === 'failed' || s === 'cancelled';
 
+/**
+ * Which state may follow which: the only moves lib/queue/job-store.ts makes. A new job starts
+ * `queued`. `waiting` may follow itself (the limiter or the network names a new reason or time).
+ */
+export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  // Held back, admitted, cancelled, answered from the cache or folded into an earlier job, or failed unsent (no key).
+  queued: ['waiting', 'sending', 'cancelled', 'done', 'failed'],
+  waiting: ['waiting', 'sending', 'cancelled', 'done', 'failed'],
+  // The answer starts, the attempt fails before it (tried again, or not), the user stops it, or a restart cut it off.
+  sending: ['streaming', 'waiting', 'failed', 'cancelled', 'queued'],
+  streaming: ['done', 'waiting', 'failed', 'cancelled', 'queued'],
+  // Only a finished job may be retried: it is queued again, at the back.
+  done: ['queued'],
+  failed: ['queued'],
+  cancelled: ['queued'],
+};
+
+/** Whether a job in state `from` may move to `to`. */
+export const canMove = (from: JobState, to: JobState): boolean => TRANSITIONS[from].includes(to);
+
 const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** A job backing off after a failure waits for its own time, whatever the limiter says. */

@@ -10,7 +10,8 @@ import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { settleUsage } from '../usage/ledger-store';
-import { heldUntil, isWaiting, nextCandidates } from './job-states';
+import { heldUntil, nextCandidates } from './job-states';
+import { wait } from './job-store';
 
 const OFFLINE_RECHECK_MS = 2000;
 
@@ -62,11 +63,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const held = jobs.map((j) => heldUntil(j, now)).filter((t): t is number => t !== null);
     let wake: number | null = held.length ? Math.min(...held) : null;
     if (candidates.length > 0 && deps.online && !deps.online()) {
-      await db.jobs
-        .where('id')
-        .anyOf(candidates.map((j) => j.id))
-        .and((j) => isWaiting(j.state))
-        .modify({ state: 'waiting', waitReason: 'offline', waitUntil: undefined });
+      await wait(db, candidates.map((j) => j.id), { waitReason: 'offline', waitUntil: undefined });
       // The 'online' event wakes the queue too, but not every browser fires it in a worker: look again soon.
       wake = Math.min(now + OFFLINE_RECHECK_MS, wake ?? Infinity);
     } else if (candidates.length > 0) {
@@ -94,11 +91,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           continue;
         }
         if (decision.reason === 'gone') continue;
-        await db.jobs
-          .where('id')
-          .equals(job.id)
-          .and((j) => isWaiting(j.state))
-          .modify({ state: 'waiting', waitUntil: decision.retryAt, waitReason: decision.reason });
+        await wait(db, [job.id], { waitUntil: decision.retryAt, waitReason: decision.reason });
         wake = Math.min(decision.retryAt, wake ?? Infinity);
         // First in, first out: nobody overtakes the job the limiter just held back.
         break;

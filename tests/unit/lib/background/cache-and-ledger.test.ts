@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCachedAnswers } from '@/lib/background/cached-answers';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { addExchange, requeueForRetry } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
+import * as jobStore from '@/lib/queue/job-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { readLimits, readWindowState } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
@@ -131,7 +132,7 @@ describe('response cache through the queue', () => {
     const first = await ask('Same question');
     void scheduler.pump();
     await settle(first.assistantMessageId);
-    await requeueForRetry(db, first.assistantMessageId, Date.now());
+    await jobStore.retry(db, first.assistantMessageId, Date.now());
     void scheduler.pump();
     await settle(first.assistantMessageId);
     expect(server.messageRequests()).toHaveLength(2);

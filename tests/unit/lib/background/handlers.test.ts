@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LOCKED_ERROR, NO_KEY_ERROR } from '@/lib/background/chat-runner';
+import { LOCKED_ERROR, NO_KEY_ERROR } from '@/lib/claude/errors';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import type { ModelInfo } from '@/lib/claude/models';
 import { PaceFailure, REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';

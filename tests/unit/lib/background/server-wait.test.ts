@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
 import { createHandlers } from '@/lib/background/handlers';
-import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
+import * as jobStore from '@/lib/queue/job-store';
 import { admit, allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
@@ -86,7 +87,7 @@ describe('handlers', () => {
     await allowProbe(db, now);
     expect(await admit(db, now, a.assistantMessageId)).toMatchObject({ ok: true });
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: false });
-    await recoverAfterRestart(db);
+    await jobStore.recover(db);
     await expect(h['queue.tryNow']({})).resolves.toEqual({ allowed: true });
     expect(await readPause(db)).toEqual({ ...pause, probe: 'allowed' });
   });

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { addExchange, buildContext, conversationMessages, loadConversations, loadMessages, recoverAfterRestart } from '@/lib/chat/conversation-store';
+import { addExchange, buildContext, conversationMessages, loadConversations, loadMessages } from '@/lib/chat/conversation-store';
+import * as jobStore from '@/lib/queue/job-store';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { PaceDB, type Job } from '@/lib/storage/db';
 import { conversationProblem, jobProblem, messageProblem, readable, skippedNotice } from '@/lib/storage/row-guards';
@@ -104,7 +105,7 @@ describe('stored rows that are corrupted', () => {
   it('recovery after a restart goes on past a damaged job', async () => {
     const { b } = await damaged();
     await db.jobs.update(b.assistantMessageId, { state: 'streaming' });
-    expect(await recoverAfterRestart(db)).toEqual({ resumed: [b.assistantMessageId], failed: [] });
+    expect(await jobStore.recover(db)).toEqual({ resumed: [b.assistantMessageId], failed: [] });
     expect(warned().some((w) => w.includes('in jobs') && w.includes('"sending-no-conversation"'))).toBe(true);
   });
 

@@ -4,7 +4,8 @@
  * whatever happens to the worker.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addExchange, recoverAfterRestart } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
+import * as jobStore from '@/lib/queue/job-store';
 import { admit, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -71,7 +72,7 @@ describe('usage ledger: one row per counted send', () => {
     const cut = await admitted();
     const waiting = await addExchange(db, { conversationId: null, text: 'later', now: NOW, newId: () => `id${++ids}`, model: MODEL });
     // ...the worker stops here: nothing ends the attempt.
-    const recovered = await recoverAfterRestart(db);
+    const recovered = await jobStore.recover(db);
     expect(recovered.resumed).toEqual([cut.id]);
     expect(await db.usage.get(cut.usageId)).toMatchObject({ outcome: 'interrupted', messageId: cut.id, attempt: 1 });
     const month = await monthTotals();
@@ -88,7 +89,7 @@ describe('usage ledger: one row per counted send', () => {
     expect(await db.usage.filter((r) => r.messageId === waiting.assistantMessageId).count()).toBe(0);
 
     // A second restart leaves the ended row as it was and interrupts only the one in flight.
-    await recoverAfterRestart(db);
+    await jobStore.recover(db);
     expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual(['interrupted', 'interrupted']);
     expect(await monthTotals()).toMatchObject({ requests: 2, errors: 2 });
   });

@@ -1,0 +1,76 @@
+/**
+ * Applies the retry policy (./retry-policy.ts) after an attempt failed: the job waits and tries
+ * again through the limiter, the whole queue pauses on Anthropic's word, or the job gives up. The
+ * runner (lib/background/chat-runner.ts) only runs the attempt and says how it failed.
+ */
+import { retryAfterSeconds } from '../claude/errors';
+import { formatReset, formatWait } from '../limits/format';
+import { pauseAll } from '../limits/limiter-store';
+import { monthWindow } from '../limits/month-window';
+import type { PaceError } from '../protocol';
+import type { Job, PaceDB } from '../storage/db';
+import type { Refusal } from '../usage/alerts';
+import * as jobStore from './job-store';
+import { MAX_ATTEMPTS, nextStep } from './retry-policy';
+
+export interface AfterAttemptDeps {
+  db: PaceDB;
+  now: () => number;
+  random: () => number;
+  /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
+  onRefused?: (reason: Refusal, waitText: string | null) => void;
+}
+
+export interface FailedAttempt {
+  /** The text received before it failed: kept on screen. */
+  text: string;
+  error: PaceError;
+  /** The API's error response, when there was one: its status and headers (retry-after). */
+  response: { status?: number; headers?: Headers | null } | null;
+  /** The browser was offline: nothing left the machine, so it costs no try. */
+  offline: boolean;
+}
+
+/** After a failed attempt of `job` (in flight): wait and try again (through the limiter), pause everything, or give up. */
+export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, failed: FailedAttempt): Promise<void> {
+  const { db } = deps;
+  const { text, error, response, offline } = failed;
+  const t = deps.now();
+  const status = response?.status;
+  // Nothing left the machine while the browser is offline: that costs no try.
+  if (offline) {
+    await jobStore.requeue(db, job.id, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
+      waitReason: 'offline',
+    });
+    return;
+  }
+  const failures = (job.failures ?? 0) + 1;
+  const retryAfterSec = retryAfterSeconds(response?.headers, t);
+  const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, deps.random);
+  const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
+  if (step.action === 'fail') {
+    const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
+    const finalError: PaceError = gaveUp
+      ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
+      : error;
+    await jobStore.fail(db, job.id, { status: 'error', text: text || undefined, error: finalError }, attempt);
+    return;
+  }
+  if (step.action === 'pause') {
+    const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
+    await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id, t);
+    deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
+    await jobStore.requeue(db, job.id, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
+    return;
+  }
+  const waitMs = step.at - t;
+  if (step.pauseAll) {
+    const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
+    await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id, t);
+    deps.onRefused?.('rate_limited', formatWait(waitMs));
+    await jobStore.requeue(db, job.id, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
+    return;
+  }
+  const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
+  await jobStore.requeue(db, job.id, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
+}

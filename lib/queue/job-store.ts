@@ -1,0 +1,238 @@
+/**
+ * The one writer of the `jobs` table: every move of a job from one state to the next is a named
+ * operation here, checked against the table in ./job-states.ts (a move the table does not allow
+ * writes nothing). Where an answer's message must change with its job, both are written in one
+ * transaction. Every function takes the database, so tests pass a fresh one (fake-indexeddb).
+ * An ESLint rule (eslint.config.js) keeps every other module from writing `jobs`.
+ */
+import type { PaceError } from '../protocol';
+import type { Attempt, ChatMessage, Job, JobState, MessageStatus, PaceDB } from '../storage/db';
+import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
+import { settleUsage } from '../usage/ledger-store';
+import { INTERRUPTED } from '../usage/totals';
+import { canMove, isFinished, isInFlight, isWaiting } from './job-states';
+
+/** The job of a new answer, at the back of the queue. Call inside the caller's transaction on `jobs` (see addExchange). */
+export async function enqueueInTx(db: PaceDB, job: Pick<Job, 'id' | 'conversationId' | 'createdAt'>): Promise<void> {
+  await db.jobs.add({ id: job.id, conversationId: job.conversationId, state: 'queued', createdAt: job.createdAt, attempts: 0 });
+}
+
+/**
+ * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
+ * Call inside the admitting transaction (lib/limits/limiter-store.ts `admit`), which read `job` in it.
+ */
+export async function claimInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {
+  if (!canMove(job.state, 'sending')) throw new Error(`A ${job.state} job cannot be sent.`);
+  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, waitUntil: undefined, waitReason: undefined });
+}
+
+/** The limiter or the network holds these jobs back: each one still waiting is marked with why, and until when. */
+export async function wait(db: PaceDB, ids: string[], why: Pick<Job, 'waitReason' | 'waitUntil'>): Promise<void> {
+  await db.jobs
+    .where('id')
+    .anyOf(ids)
+    .and((j) => isWaiting(j.state))
+    .modify({ state: 'waiting', waitReason: why.waitReason, waitUntil: why.waitUntil });
+}
+
+/** The response cache was asked for this job and had nothing: it is not asked again while the job waits. */
+export async function skipCacheLookup(db: PaceDB, id: string): Promise<void> {
+  await db.jobs
+    .where('id')
+    .equals(id)
+    .and((j) => isWaiting(j.state))
+    .modify({ skipCacheLookup: true });
+}
+
+/** The request was accepted and the answer starts arriving. */
+export async function start(db: PaceDB, id: string): Promise<void> {
+  await db.jobs
+    .where('id')
+    .equals(id)
+    .and((j) => canMove(j.state, 'streaming'))
+    .modify({ state: 'streaming' });
+}
+
+/**
+ * Answers a waiting job from the response cache: done, nothing sent. False, with nothing written,
+ * if it no longer waits (cancelled, or taken meanwhile).
+ */
+export async function serveFromCache(db: PaceDB, id: string, at: number, answer: Partial<ChatMessage>): Promise<boolean> {
+  return db.transaction('rw', db.jobs, db.messages, async () => {
+    const current = await db.jobs.get(id);
+    if (!current || !isWaiting(current.state)) return false;
+    const log = [...(current.log ?? []), { at, outcome: 'cache' }];
+    await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined, log });
+    await db.messages.update(id, { ...answer, attempts: log });
+    return true;
+  });
+}
+
+export type EndState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
+export interface EndedAnswer {
+  status: MessageStatus;
+  text?: string;
+  error?: PaceError;
+  stopReason?: string | null;
+  usage?: { inputTokens: number; outputTokens: number };
+}
+
+/**
+ * Ends a job and its answer together (`finish`, `fail` and `stop` name the three ends). A job the
+ * table does not let end so (already ended) is left as it is, and so is its answer.
+ */
+export async function end(db: PaceDB, id: string, state: EndState, message: EndedAnswer, attempt?: Attempt): Promise<void> {
+  // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
+  // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
+  // note a retry left.
+  const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    const job = await db.jobs.get(id);
+    if (isJob(job) && !canMove(job.state, state)) return;
+    const log = attempt ? [...(job?.log ?? []), attempt] : job?.log;
+    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, log });
+    await db.messages.update(id, { ...patch, attempts: log });
+  });
+}
+
+export const finish = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'done', message, attempt);
+export const fail = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'failed', message, attempt);
+/** The user stopped the answer in flight. */
+export const stop = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'cancelled', message, attempt);
+
+/**
+ * Puts a job in flight back at its place in the queue (it keeps its age, so it goes first), to wait
+ * as `patch` says; its text stays on screen. Nothing is written if it is no longer in flight.
+ */
+export async function requeue(db: PaceDB, id: string, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    const current = await db.jobs.get(id);
+    if (!current || !isInFlight(current.state)) return;
+    const log = [...(current.log ?? []), attempt];
+    await db.jobs.update(id, { state: 'waiting', waitUntil: undefined, log, ...patch });
+    await db.messages.update(id, { status: 'pending', error, attempts: log, ...(text ? { text } : {}) });
+  });
+}
+
+/**
+ * Whether the answer's job may be retried: finished, and still the one the caller saw (`seen`,
+ * read before: another retry may have queued it since). Null `seen`: there was no readable job.
+ */
+export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<boolean> {
+  const found = await db.jobs.get(id);
+  // A damaged job row is no obstacle: the retry writes a fresh one.
+  const job = isJob(found) ? found : undefined;
+  if (job && !isFinished(job.state)) return false;
+  return seen === undefined || (job?.createdAt === seen?.createdAt && job?.attempts === seen?.attempts);
+}
+
+/**
+ * Clears an answer and queues its job again, at the back of the queue: a retry is a new request.
+ * Null, with nothing written, unless `canRetry` holds in the same transaction, so one click makes
+ * one request whatever the timing.
+ */
+export async function retry(db: PaceDB, id: string, now: number, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<ChatMessage | null> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const message = await db.messages.get(id);
+    if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
+    if (!(await canRetry(db, id, seen))) return null;
+    const job = await db.jobs.get(id);
+    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
+    await db.jobs.put({
+      id,
+      conversationId: message.conversationId,
+      state: 'queued',
+      createdAt: now,
+      attempts: isJob(job) ? job.attempts : 0,
+      // Retry and "Ask again" want a new answer: the cache is not asked.
+      skipCacheLookup: true,
+    });
+    return { ...message, status: 'pending', text: '' };
+  });
+}
+
+/** Cancels a job that has not been sent: it is not counted. False if it was already on its way. */
+export async function cancel(db: PaceDB, id: string): Promise<boolean> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const job = await db.jobs.get(id);
+    if (!job || !isWaiting(job.state)) return false;
+    await db.jobs.update(id, { state: 'cancelled', waitUntil: undefined, waitReason: undefined });
+    await db.messages.update(id, {
+      status: 'stopped',
+      error: { code: 'cancelled', message: 'Cancelled before it was sent: not counted against your limits.', action: 'retry' },
+    });
+    return true;
+  });
+}
+
+/** Cancels every job that has not been sent yet; returns how many. */
+export async function clear(db: PaceDB): Promise<number> {
+  // One transaction for the lot: open pages see the queue empty at once, not job by job.
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
+    let cancelled = 0;
+    for (const id of waiting) if (await cancel(db, id)) cancelled += 1;
+    return cancelled;
+  });
+}
+
+/**
+ * Folds the later waiting messages of the job's conversation into its request (one user turn,
+ * one answer), to save quota. Their answer placeholders are removed and the answer moves after
+ * the last of them. Returns the ids folded in.
+ */
+export async function combine(db: PaceDB, job: Job): Promise<string[]> {
+  return db.transaction('rw', db.messages, db.jobs, async () => {
+    const later = readable<Job>('jobs', await db.jobs.where('state').anyOf('queued', 'waiting').toArray(), jobProblem)
+      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
+      .sort((a, b) => a.createdAt - b.createdAt);
+    if (later.length === 0) return [];
+    const ids = later.map((j) => j.id);
+    const rows = await db.messages
+      .where('[conversationId+createdAt]')
+      .between([job.conversationId, -Infinity], [job.conversationId, Infinity])
+      .toArray();
+    const messages = readable<ChatMessage>('messages', rows, messageProblem).rows;
+    const lastQuestion = messages.filter((m) => m.role === 'user' && m.createdAt < later.at(-1)!.createdAt).at(-1)!;
+    for (const id of ids) {
+      await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined });
+      await db.messages.delete(id);
+    }
+    await db.messages.update(job.id, { createdAt: lastQuestion.createdAt + 0.5 });
+    await db.jobs.update(job.id, { combined: [...(job.combined ?? []), ...ids] });
+    return ids;
+  });
+}
+
+/**
+ * After the background restarts: a job cut off while sending or streaming is sent again once
+ * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
+ * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
+ */
+export async function recover(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
+  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths], async () => {
+    const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
+    const resumed: string[] = [];
+    const failed: string[] = [];
+    for (const job of cut) {
+      if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
+      if (!job.resumed) {
+        await db.jobs.update(job.id, { state: 'queued', resumed: true });
+        await db.messages.update(job.id, { status: 'pending', resumed: true });
+        resumed.push(job.id);
+      } else {
+        await db.jobs.update(job.id, { state: 'failed' });
+        await db.messages.update(job.id, {
+          status: 'interrupted',
+          error: {
+            code: 'interrupted',
+            message: 'Pace was stopped by the browser in the middle of this answer, twice. What arrived is kept; press Retry for a full answer.',
+            action: 'retry',
+          },
+        });
+        failed.push(job.id);
+      }
+    }
+    return { resumed, failed };
+  });
+}
