@@ -8,5 +8,10 @@ export default defineBackground(() => {
   browser.runtime.onInstalled.addListener(app.onInstalled);
   browser.alarms.onAlarm.addListener(app.onAlarm);
   globalThis.addEventListener('online', app.onOnline);
-  app.start().catch((err: unknown) => console.error('[pace] could not start the queue', err));
+  app.start().then(markQueueRunning, (err: unknown) => console.error('[pace] could not start the queue', err));
 });
+
+/** When this worker's queue first ran, for the bench's cold-start figure (`npm run bench -- worker`). */
+function markQueueRunning(): void {
+  Object.assign(globalThis, { paceQueueRunningAt: performance.timeOrigin + performance.now() });
+}
