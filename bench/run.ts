@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (or `npm run bench -- limiter admission cache dashboard`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
+ * `npm run bench` (or `npm run bench -- limiter admission cache dashboard worker popup`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
  * on a slow machine; it says whether each target was met.
  */
 import 'fake-indexeddb/auto';
@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { benchAdmission, type Timings } from './admission-core';
 import { benchCacheLookup, type LookupTimings } from './cache-core';
 import { benchDashboard, printDashboard } from './dashboard';
+import { benchPopupOpen, benchWorkerColdStart, printSizes } from './extension-speed';
 import { CHROMIUM } from '../tests/e2e/support/chromium';
 import { capacityUsed, PER_MINUTE, runBottleneck, runPace, runPQueue, trace, worstWindow } from './limiter-trace';
 
@@ -111,3 +112,6 @@ if (wanted('limiter')) await limiterTrace();
 if (wanted('admission')) await admissionCost();
 if (wanted('cache')) await cacheLookupCost();
 if (wanted('dashboard')) printDashboard(await benchDashboard());
+if (wanted('worker') || wanted('popup')) printSizes();
+if (wanted('worker')) await benchWorkerColdStart();
+if (wanted('popup')) await benchPopupOpen();

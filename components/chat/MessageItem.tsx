@@ -5,7 +5,7 @@ import type { ErrorAction } from '@/lib/protocol';
 import { ordinal } from '@/lib/queue/job-states';
 import type { JobView } from '@/lib/queue/queue-view';
 import type { Attempt, ChatMessage } from '@/lib/storage/db';
-import { Markdown } from './Markdown';
+import { LazyMarkdown } from './LazyMarkdown';
 
 export interface MessageActions {
   stop(id: string): void;
@@ -55,7 +55,7 @@ export const MessageItem = memo(function MessageItem({
           resumed after an interruption
         </span>
       )}
-      {text ? <Markdown text={text} streaming={message.status === 'streaming'} /> : null}
+      {text ? <LazyMarkdown text={text} streaming={message.status === 'streaming'} /> : null}
       {message.status === 'pending' && job ? (
         <JobStatus job={job} now={now} note={message.error?.message} />
       ) : (

@@ -3,8 +3,8 @@
  * now, not when the message was queued, so it carries every answer before it. The streamed text is
  * checkpointed to IndexedDB every `checkpointMs` and pushed to open pages every `publishMs`.
  */
-import { APIError, type default as Anthropic } from '@anthropic-ai/sdk';
-import type { Credentials } from '../claude/client';
+import { APIError } from '@anthropic-ai/sdk/core/error';
+import type { ClaudeClient, Credentials } from '../claude/client';
 import { isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
@@ -32,7 +32,7 @@ export interface RunnerDeps {
   settings: () => Promise<Settings>;
   /** The response cache's lifetime; answers are kept only when it is on. */
   usagePrefs?: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
   /** Per base URL, how Anthropic's prompt cache is asked for (a gateway may refuse automatic caching); in memory if not given. */
   promptCacheModes?: PromptCacheModes;
   publish: (event: PaceEvent) => void;

@@ -1,6 +1,5 @@
 /** One handler per request in lib/protocol.ts; the `Handlers` type makes a missing one a type error. */
-import type Anthropic from '@anthropic-ai/sdk';
-import { listModels, type Credentials } from '../claude/client';
+import { listModels, type ClaudeClient, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
@@ -29,7 +28,7 @@ export interface HandlerDeps {
   pump: () => Promise<void>;
   settings: () => Promise<Settings>;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => Anthropic;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
   keys: {
     status: () => Promise<KeyStatus>;
     save: (key: string, where: { remember: KeepKey; passphrase: string | null }) => Promise<KeyStatus>;

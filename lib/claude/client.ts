@@ -1,6 +1,18 @@
 /** Builds the SDK client the background uses for every call. Background only: it holds the key. */
-import Anthropic from '@anthropic-ai/sdk';
+import { BaseAnthropic } from '@anthropic-ai/sdk/client';
+import { Messages } from '@anthropic-ai/sdk/resources/messages/messages';
+import { Models } from '@anthropic-ai/sdk/resources/models';
 import type { ModelInfo } from './models';
+
+/**
+ * The official SDK's client with only the resources Pace calls. The SDK's `Anthropic` composes every
+ * resource (beta, organization, files, skills, ...), and a bundler cannot drop one that is built in
+ * the constructor: that came to over half of the worker's script. `Anthropic` is assignable to it.
+ */
+export class ClaudeClient extends BaseAnthropic {
+  messages: Messages = new Messages(this);
+  models: Models = new Models(this);
+}
 
 export interface Credentials {
   apiKey: string;
@@ -9,8 +21,8 @@ export interface Credentials {
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}): Anthropic {
-  return new Anthropic({
+export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}): ClaudeClient {
+  return new ClaudeClient({
     apiKey,
     baseURL,
     // A team gateway's own headers (validated by parseHeaderLines: never the key's or the version's).
@@ -26,7 +38,7 @@ export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeader
 }
 
 /** Lists the models the key may use; doubles as the key check. */
-export async function listModels(client: Anthropic, signal?: AbortSignal): Promise<ModelInfo[]> {
+export async function listModels(client: ClaudeClient, signal?: AbortSignal): Promise<ModelInfo[]> {
   const page = await client.models.list({ limit: 100 }, { signal });
   return page.data.map((m) => ({ id: m.id, displayName: m.display_name || m.id }));
 }

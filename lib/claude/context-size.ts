@@ -6,7 +6,7 @@
  * exact figure (the API's count_tokens) and decides on that, or on the estimate when the count
  * cannot be had. Returns null when the request fits, else the error to show.
  */
-import type Anthropic from '@anthropic-ai/sdk';
+import type { ClaudeClient } from './client';
 import { buildContext } from '../chat/conversation-store';
 import type { PaceError } from '../protocol';
 import type { ChatMessage } from '../storage/db';
@@ -66,7 +66,7 @@ export async function checkContextSize(
 
 /** The API's exact input count for the request (POST /v1/messages/count_tokens); free, not counted against limits. */
 export async function countInputTokens(
-  client: Anthropic,
+  client: ClaudeClient,
   request: Pick<ContextRequest, 'model' | 'system' | 'messages'>,
   signal: AbortSignal,
 ): Promise<number> {

@@ -3,7 +3,7 @@
  * message and, where one exists, the action that fixes it. Classifies by status, error type and
  * error_code, never by the API's wording.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
 import type { PaceError } from '../protocol';
 import { RedirectRefused } from './client';
 
