@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (or `npm run bench -- limiter admission cache dashboard`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
+ * `npm run bench` (or `npm run bench -- limiter admission cache dashboard firstword`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
  * on a slow machine; it says whether each target was met.
  */
 import 'fake-indexeddb/auto';
@@ -10,6 +10,7 @@ import { benchAdmission, type Timings } from './admission-core';
 import { benchCacheLookup, type LookupTimings } from './cache-core';
 import { benchDashboard, printDashboard } from './dashboard';
 import { CHROMIUM } from '../tests/e2e/support/chromium';
+import { benchFirstWord, printFirstWord } from './firstword';
 import { capacityUsed, PER_MINUTE, runBottleneck, runPace, runPQueue, trace, worstWindow } from './limiter-trace';
 
 const ms = (n: number) => `${n.toFixed(3)} ms`;
@@ -111,3 +112,4 @@ if (wanted('limiter')) await limiterTrace();
 if (wanted('admission')) await admissionCost();
 if (wanted('cache')) await cacheLookupCost();
 if (wanted('dashboard')) printDashboard(await benchDashboard());
+if (wanted('firstword')) printFirstWord(await benchFirstWord());
