@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (or `npm run bench -- limiter admission cache dashboard worker popup`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
+ * `npm run bench` (or `npm run bench -- limiter admission cache dashboard worker popup firstword`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
  * on a slow machine; it says whether each target was met.
  */
 import 'fake-indexeddb/auto';
@@ -11,6 +11,7 @@ import { benchCacheLookup, type LookupTimings } from './cache-core';
 import { benchDashboard, printDashboard } from './dashboard';
 import { benchPopupOpen, benchWorkerColdStart, printSizes } from './extension-speed';
 import { CHROMIUM } from '../tests/e2e/support/chromium';
+import { benchFirstWord, printFirstWord } from './firstword';
 import { capacityUsed, PER_MINUTE, runBottleneck, runPace, runPQueue, trace, worstWindow } from './limiter-trace';
 
 const ms = (n: number) => `${n.toFixed(3)} ms`;
@@ -115,3 +116,4 @@ if (wanted('dashboard')) printDashboard(await benchDashboard());
 if (wanted('worker') || wanted('popup')) printSizes();
 if (wanted('worker')) await benchWorkerColdStart();
 if (wanted('popup')) await benchPopupOpen();
+if (wanted('firstword')) printFirstWord(await benchFirstWord());

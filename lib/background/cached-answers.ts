@@ -37,11 +37,8 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
     const fresh = jobs.filter((j) => !j.skipCacheLookup);
     if (fresh.length === 0) return 0;
     // Read once for the batch: this runs on every pump while jobs wait.
-    const { cacheHours } = await deps.usagePrefs();
-    if (cacheHours <= 0) return 0;
-    const creds = await deps.credentials();
-    if (!creds) return 0;
-    const settings = await deps.settings();
+    const [{ cacheHours }, creds, settings] = await Promise.all([deps.usagePrefs(), deps.credentials(), deps.settings()]);
+    if (cacheHours <= 0 || !creds) return 0;
     let served = 0;
     for (const job of fresh) {
       try {

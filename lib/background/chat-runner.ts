@@ -78,17 +78,17 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   async function run(job: Job, controller: AbortController): Promise<void> {
     const id = job.id;
     const { signal } = controller;
-    const creds = await deps.credentials();
+    // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
+    const [creds, settings, messages] = await Promise.all([deps.credentials(), deps.settings(), conversationMessages(db, job.conversationId)]);
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
       return;
     }
-    const settings = await deps.settings();
-    const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), id));
-    const cacheMode = effectiveMode(settings.promptCache, await cacheModeFor(creds.baseURL));
+    const request = messageRequest(settings, buildContext(messages, id));
+    const [storedMode] = await Promise.all([cacheModeFor(creds.baseURL), markStreaming(db, id, settings.model, creds.demo)]);
+    const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
-    await markStreaming(db, id, settings.model, creds.demo);
     let answer = emptyAnswer();
     const sentAt = now();
     let firstTextAt: number | null = null;
@@ -109,6 +109,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }, cacheTtl);
     let savedAt = now();
     let publishedAt = 0;
+    // Only a change of text is pushed: the events before the first words (message_start, ping)
+    // must not use up the publish interval, so the first text delta shows at once.
+    let publishedText = answer.text;
     // A stream that goes quiet is cut, and retried like a dropped connection.
     let stalled = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -135,8 +138,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         const t = now();
         if (firstTextAt === null && answer.text !== '') firstTextAt = t;
         // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
-        if (t - publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))) {
+        if (answer.text !== publishedText && t - publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))) {
           publishedAt = t;
+          publishedText = answer.text;
           deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
         }
         if (t - savedAt >= checkpointMs) {

@@ -108,14 +108,20 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async 'chat.send'({ conversationId, text }) {
       const prompt = checkPrompt(text);
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
-      const creds = await deps.credentials();
+      // The reads are independent, so they are made at once (the user waits for them); the
+      // failures are still reported in this order: no key, no conversation, no room.
+      const [creds, conversation, room, settings, earlier] = await Promise.all([
+        deps.credentials(),
+        conversationId === null ? null : db.conversations.get(conversationId),
+        checkRoom().then(() => null, (err: unknown) => err),
+        deps.settings(),
+        conversationId === null ? [] : conversationMessages(db, conversationId),
+      ]);
       if (!creds) throw new PaceFailure(await missingKey());
-      if (conversationId !== null && !(await db.conversations.get(conversationId))) {
+      if (conversationId !== null && !conversation) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
-      await checkRoom();
-      const settings = await deps.settings();
-      const earlier = conversationId === null ? [] : await conversationMessages(db, conversationId);
+      if (room !== null) throw room;
       await checkSize('send', creds, settings, contextWithNewMessage(earlier, prompt.value));
       // Room is checked again with the insert, in one transaction, so sends racing each other cannot pass the caps.
       const exchange = await db.transaction('rw', [db.conversations, db.messages, db.jobs, db.counters, db.meta], async () => {

@@ -130,10 +130,10 @@ export async function currentCredentials(): Promise<(Credentials & { demo: boole
 
 /** Why nothing can be sent right now (no key, a key still locked, a gateway not confirmed), or null when a call can be made. */
 export async function keyBlocker(): Promise<PaceError | null> {
-  // One read of the key items (it runs on every pump with work to do), the same answer as currentCredentials.
-  const s = await current();
+  // One read of each item, at once (it runs on every pump with work to do), the same answer as currentCredentials.
+  const [s, settings, origins] = await Promise.all([current(), readSettings(), keyOrigins()]);
   if (s.kind === 'sealed' && s.key === null) return LOCKED_ERROR;
   if (s.kind === 'none') return DEMO_URL === '' ? NO_KEY_ERROR : null;
-  const origin = unconfirmedOrigin((await readSettings()).baseURL, await keyOrigins());
+  const origin = unconfirmedOrigin(settings.baseURL, origins);
   return origin === null ? null : unconfirmedOriginError(origin);
 }

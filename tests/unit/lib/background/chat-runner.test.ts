@@ -53,6 +53,16 @@ async function answer(r: ReturnType<typeof runner>, ex: { assistantMessageId: st
 }
 
 describe('chat runner against the local Claude server, with the real SDK', () => {
+  it('pushes the first text delta at once: the events before it do not use up the publish interval', async () => {
+    server.script({ kind: 'text', text: 'First words, then more.', chunkSize: 6, delayMs: 5 });
+    const ex = await ask('What comes first?');
+    await answer(runner({ publishMs: 60_000 }), ex);
+
+    const progress = events.filter((e) => e.messageId === ex.assistantMessageId).map((e) => e.text);
+    // No empty push for message_start; the first words go out as they arrive, the rest at the end.
+    expect(progress).toEqual(['First ', 'First words, then more.']);
+  });
+
   it('streams an answer into the database and pushes progress to pages', async () => {
     const text = 'Here is **bold** and a list:\n\n- one\n- two';
     server.script({ kind: 'text', text, chunkSize: 4, delayMs: 10 });

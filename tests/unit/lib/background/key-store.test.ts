@@ -125,7 +125,7 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
     // The worker starts with the key locked: the queued job fails as locked, and nothing is sent.
     await testBackground(db, DEFAULT_SETTINGS.baseURL, { keys: storedKeys }).app.start();
     expect(await db.jobs.get(queued.assistantMessageId)).toMatchObject({ state: 'failed' });
-    expect(await db.messages.get(queued.assistantMessageId)).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'locked' }) });
+    expect(await db.messages.get(queued.assistantMessageId)).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'locked' }) as unknown });
   });
 
   it('a wrong passphrase, any number of times, says so and keeps the sealed key; the right one unlocks', async () => {

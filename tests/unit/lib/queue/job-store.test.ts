@@ -28,7 +28,7 @@ describe('job store', () => {
     // Still refused once that retry has finished: it was not the job the second caller saw.
     await db.jobs.update(id, { state: 'done', attempts: 2 });
     expect(await jobStore.retry(db, id, 5, seen)).toBeNull();
-    expect(await jobStore.retry(db, id, 5, (await db.jobs.get(id))!)).toMatchObject({ status: 'pending' });
+    expect(await jobStore.retry(db, id, 5, await db.jobs.get(id))).toMatchObject({ status: 'pending' });
   });
 
   it('after a restart, sends a cut-off job again once, keeping its text, then fails it', async () => {

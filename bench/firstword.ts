@@ -1,0 +1,127 @@
+/**
+ * The first word: in real Chromium, from Enter to the request reaching the local server and to the
+ * first text on screen, Pace's popup beside a bench-only extension page that calls the SDK directly
+ * (entrypoints/bench-firstword), on the same server, alternating, in one run. Builds the bench
+ * build (.output/bench) first. Both pages are timed the same way: a capturing keydown listener
+ * notes Enter, a MutationObserver notes the first answer text in the DOM.
+ */
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { startClaudeServer, TEST_KEY } from '../tests/support/claude-server';
+import { launchChromiumWithExtension } from '../tests/e2e/support/chromium';
+import { OptionsPage } from '../tests/e2e/support/pages';
+import { percentiles } from './stats';
+
+const ROUNDS = 20;
+const WARM_UP = 3;
+const ANSWER = 'The first words of the answer arrive here, and the rest follow them a little later.';
+
+interface Sample {
+  /** Enter -> the POST /v1/messages arriving at the server */
+  toRequest: number;
+  /** Enter -> the first answer text in the page's DOM */
+  toText: number;
+}
+
+/**
+ * Notes Enter and the first text of a new answer (a new last match of `answers`, or the same one
+ * emptied and filled again) in `window.firstWord`. A string, so the page runs it as written (tsx would add helpers).
+ */
+const WATCH = `(selector) => {
+  const clock = () => performance.timeOrigin + performance.now();
+  const last = () => [...document.querySelectorAll(selector)].at(-1);
+  const old = last();
+  window.firstWord = new Promise((resolve) => {
+    let enter = null;
+    let emptied = !old?.textContent;
+    const onKey = (e) => {
+      if (e.key === 'Enter' && enter === null) enter = clock();
+    };
+    window.addEventListener('keydown', onKey, { capture: true });
+    const observer = new MutationObserver(() => {
+      const el = last();
+      if (enter === null || !el) return;
+      if (!el.textContent) emptied = true;
+      if (!el.textContent || (el === old && !emptied)) return;
+      observer.disconnect();
+      window.removeEventListener('keydown', onKey, { capture: true });
+      resolve({ enter, text: clock() });
+    });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}`;
+
+function watch(page: Page, answers: string): Promise<void> {
+  return page.evaluate(`(${WATCH})(${JSON.stringify(answers)})`);
+}
+
+async function measure(page: Page, composer: string, answers: string, finished: string, arrivals: () => number[], round: number): Promise<Sample> {
+  const seen = arrivals().length;
+  await page.locator(composer).fill(`Question ${round}: what comes first?`);
+  await watch(page, answers);
+  await page.locator(composer).press('Enter');
+  const { enter, text } = (await page.evaluate('window.firstWord')) as { enter: number; text: number };
+  await page.locator(finished).nth(round).waitFor();
+  const at = arrivals()[seen];
+  if (at === undefined) throw new Error('the request never reached the server');
+  return { toRequest: at - enter, toText: text - enter };
+}
+
+export interface FirstWord {
+  pace: Sample[];
+  sdk: Sample[];
+}
+
+export async function benchFirstWord(): Promise<FirstWord> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PACE_BENCH: '1' };
+  delete env.PACE_OUT_DIR;
+  // PACE_BENCH_BUILT=1 times the bench build already there.
+  if (process.env.PACE_BENCH_BUILT !== '1') execFileSync('npx', ['wxt', 'build'], { env, stdio: 'ignore' });
+  const server = await startClaudeServer({ defaultBehaviour: { kind: 'text', text: ANSWER, chunkSize: 8, delayMs: 15 } });
+  const browser = await launchChromiumWithExtension('.output/bench/chrome-mv3');
+  try {
+    const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
+    await options.connect(TEST_KEY, server.url);
+    await (await options.setLimits(10_000, 1_000_000)).filter({ hasText: /saved/i }).waitFor();
+    await options.page.close();
+    const query = new URLSearchParams({ key: TEST_KEY, base: server.url });
+    const sdkPage = await browser.open(`bench-firstword.html?${query}`);
+    const popup = await browser.open('popup.html');
+    await popup.getByLabel('Message').waitFor();
+    const arrivals = () => server.messageRequests().map((r) => r.at);
+    const result: FirstWord = { pace: [], sdk: [] };
+    for (let round = 0; round < WARM_UP + ROUNDS; round += 1) {
+      const sdk = await measure(sdkPage, '#prompt', '#answer', '#answer[data-done]', arrivals, 0);
+      const pace = await measure(popup, 'textarea[aria-label=Message]', '[data-testid=assistant-message] .md', '[data-testid=assistant-message][data-status=done]', arrivals, round);
+      process.stderr.write('.');
+      if (round < WARM_UP) continue;
+      result.sdk.push(sdk);
+      result.pace.push(pace);
+    }
+    return result;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+export function printFirstWord({ pace, sdk }: FirstWord): void {
+  const med = (xs: Sample[], f: (s: Sample) => number) => percentiles(xs.map(f)).median;
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  const paceRequest = med(pace, (s) => s.toRequest);
+  const extra = med(pace, (s) => s.toText) - med(sdk, (s) => s.toText);
+  console.log(`\n## The first word in real Chromium, ${pace.length} sends each (after ${WARM_UP} to warm up), local server, deltas every 15 ms\n`);
+  console.log('| from Enter to | Pace popup median | Pace p99 | SDK called directly median | SDK p99 |');
+  console.log('|---|---|---|---|---|');
+  for (const [label, f] of [
+    ['the request at the server', (s: Sample) => s.toRequest],
+    ['the first text on screen', (s: Sample) => s.toText],
+  ] as const) {
+    const p = percentiles(pace.map(f));
+    const b = percentiles(sdk.map(f));
+    console.log(`| ${label} | ${ms(p.median)} | ${ms(p.p99)} | ${ms(b.median)} | ${ms(b.p99)} |`);
+  }
+  console.log('\nBaseline: a bench-only extension page that streams with the SDK and writes each delta into the page.');
+  console.log(`Target (Pace's extra time to the first text at most 15 ms median): ${ms(extra)}, ${extra <= 15 ? 'met' : 'MISSED'}`);
+  console.log(`Target (Enter to request at the server at most 10 ms median): ${ms(paceRequest)}, ${paceRequest <= 10 ? 'met' : 'MISSED'}`);
+}
