@@ -60,7 +60,7 @@ async function measure(page: Page, composer: string, answers: string, finished: 
   await page.locator(composer).fill(`Question ${round}: what comes first?`);
   await watch(page, answers);
   await page.locator(composer).press('Enter');
-  const { enter, text } = (await page.evaluate('window.firstWord')) as { enter: number; text: number };
+  const { enter, text } = await page.evaluate<{ enter: number; text: number }>('window.firstWord');
   await page.locator(finished).nth(round).waitFor();
   const at = arrivals()[seen];
   if (at === undefined) throw new Error('the request never reached the server');

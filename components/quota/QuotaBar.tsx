@@ -8,6 +8,8 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
   const q = view.quota;
   const monthShare = limits.perMonth ? q.monthLeft / limits.perMonth : 0;
   const level = q.monthLeft === 0 ? 'none' : monthShare <= 0.2 ? 'low' : 'ok';
+  // A gateway's pause is named by its host: its word is not passed off as Anthropic's.
+  const pauseBy = view.serverPause?.by ?? 'Anthropic';
   return (
     <section className="quota" aria-label="Requests left" data-testid="quota">
       <div className="quota-row">
@@ -33,16 +35,16 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
       {view.serverPause && (
         <p className="quota-paused" role="status" data-testid="quota-pause">
           {view.serverPause.reason === 'rate_limited'
-            ? `Anthropic asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
+            ? `${pauseBy} asked us to wait: sending resumes in ${formatWait(view.serverPause.until - now)}.`
             : view.serverPause.message}{' '}
           {view.probe ? (
             <span data-testid="quota-probe">
               {view.probe === 'allowed' && view.waiting === 0
-                ? 'Your next message goes now, to ask Anthropic again.'
-                : 'One message goes now, to ask Anthropic again; the rest wait for its answer.'}
+                ? `Your next message goes now, to ask ${pauseBy} again.`
+                : `One message goes now, to ask ${pauseBy} again; the rest wait for its answer.`}
             </span>
           ) : (
-            <button type="button" className="link" onClick={onTryNow} title="Send the next message now to ask Anthropic again; the rest wait for its answer">
+            <button type="button" className="link" onClick={onTryNow} title={`Send the next message now to ask ${pauseBy} again; the rest wait for its answer`}>
               Try now
             </button>
           )}

@@ -5,7 +5,7 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
-import { isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
+import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
 import { afterFailedAttempt } from '../queue/after-attempt';
@@ -85,6 +85,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
       return;
     }
+    /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
+    const by = answeredBy(creds.baseURL);
     const request = messageRequest(settings, buildContext(messages, id));
     const [storedMode] = await Promise.all([cacheModeFor(creds.baseURL), markStreaming(db, id, settings.model, creds.demo)]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
@@ -208,7 +210,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
       if (offline && job.usageId !== undefined) await ledger('offline');
       if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
-      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline });
+      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline, by });
     }
 
     /**

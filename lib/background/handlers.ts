@@ -113,7 +113,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const [creds, conversation, room, settings, earlier] = await Promise.all([
         deps.credentials(),
         conversationId === null ? null : db.conversations.get(conversationId),
-        checkRoom().then(() => null, (err: unknown) => err),
+        checkRoom().then(
+          () => null,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        ),
         deps.settings(),
         conversationId === null ? [] : conversationMessages(db, conversationId),
       ]);

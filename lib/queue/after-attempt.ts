@@ -1,6 +1,7 @@
 /**
  * Applies the retry policy (./retry-policy.ts) after an attempt failed: the job waits and tries
- * again through the limiter, the whole queue pauses on Anthropic's word, or the job gives up. The
+ * again through the limiter, the whole queue pauses on the API's word (Anthropic's, or a gateway's,
+ * named as such), or the job gives up. The
  * runner (lib/background/chat-runner.ts) only runs the attempt and says how it failed.
  */
 import { retryAfterSeconds } from '../claude/errors';
@@ -29,12 +30,14 @@ export interface FailedAttempt {
   response: { status?: number; headers?: Headers | null } | null;
   /** The browser was offline: nothing left the machine, so it costs no try. */
   offline: boolean;
+  /** Who answered (lib/claude/errors.ts `answeredBy`): 'Anthropic', or a gateway's host, named in what the user reads. */
+  by: string;
 }
 
 /** After a failed attempt of `job` (in flight): wait and try again (through the limiter), pause everything, or give up. */
 export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, failed: FailedAttempt): Promise<void> {
   const { db } = deps;
-  const { text, error, response, offline } = failed;
+  const { text, error, response, offline, by } = failed;
   const t = deps.now();
   const status = response?.status;
   // Nothing left the machine while the browser is offline: that costs no try.
@@ -51,22 +54,22 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   if (step.action === 'fail') {
     const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
     const finalError: PaceError = gaveUp
-      ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on Anthropic's side or the network's, not your quota. Try again later.` }
+      ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on ${by}'s side or the network's, not your quota. Try again later.` }
       : error;
     await jobStore.fail(db, job.id, { status: 'error', text: text || undefined, error: finalError }, attempt);
     return;
   }
   if (step.action === 'pause') {
-    const message = `Your organization's spend limit is reached: Anthropic refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
-    await pauseAll(db, { until: step.until, reason: 'spend_limit', message }, job.id, t);
+    const message = `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
+    await pauseAll(db, { until: step.until, reason: 'spend_limit', message, by }, job.id, t);
     deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
     await jobStore.requeue(db, job.id, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
     return;
   }
   const waitMs = step.at - t;
   if (step.pauseAll) {
-    const message = `Anthropic asked us to wait ${formatWait(waitMs)}.`;
-    await pauseAll(db, { until: step.at, reason: 'rate_limited', message }, job.id, t);
+    const message = `${by} asked us to wait ${formatWait(waitMs)}.`;
+    await pauseAll(db, { until: step.at, reason: 'rate_limited', message, by }, job.id, t);
     deps.onRefused?.('rate_limited', formatWait(waitMs));
     await jobStore.requeue(db, job.id, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
     return;

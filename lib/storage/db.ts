@@ -89,6 +89,8 @@ export interface Pause {
   until: number;
   reason: 'rate_limited' | 'spend_limit';
   message: string;
+  /** Who asked for the pause: a gateway's host; absent for Anthropic (and pauses saved before this was kept). */
+  by?: string;
   /**
    * The popup's Try now lets one request through the pause to ask Anthropic again: 'allowed' until
    * admission lets it go, then 'used' by `probeJob` until its answer clears or replaces the pause.

@@ -35,13 +35,16 @@ async function ask(text: string) {
   await popup.questions().filter({ hasText: text }).waitFor();
 }
 
+/** The local server stands where a gateway would: its waits are named by its host, not as Anthropic's. */
+const host = () => new URL(server.url).host;
+
 describe('a good API citizen, in real Chromium', () => {
-  it('a 429 with retry-after: the popup says Anthropic asked to wait, counts down, then the answer comes', async () => {
+  it('a 429 with retry-after: the popup says who asked to wait (the gateway, by its host), counts down, then the answer comes', async () => {
     server.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 4 });
     await ask('Rate limited?');
     const status = popup.page.getByTestId('job-status');
-    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 }).toContain('Anthropic asked us to wait 4 s.');
-    await popup.page.getByTestId('quota-pause').filter({ hasText: 'Anthropic asked us to wait: sending resumes in' }).waitFor();
+    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 }).toContain(`${host()} asked us to wait 4 s.`);
+    await popup.page.getByTestId('quota-pause').filter({ hasText: `${host()} asked us to wait: sending resumes in` }).waitFor();
     await expect.poll(() => done().count(), { timeout: 15_000 }).toBe(1);
     expect(await done().last().textContent()).toContain('You said: "Rate limited?"');
     const [refused, retried] = server.messageRequests();

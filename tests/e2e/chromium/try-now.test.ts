@@ -26,16 +26,19 @@ const lastQuestion = (body: unknown) => {
   return typeof content === 'string' ? content : content.map((b) => b.text).join('');
 };
 
+/** The local server stands where a gateway would: its waits are named by its host, not as Anthropic's. */
+const host = () => new URL(server.url).host;
+
 describe('a long server pause, in real Chromium', () => {
   it('a 429 asking for 28 days pauses the queue for an hour at most; with two messages waiting, Try now sends one, and the other once its answer is in', async () => {
     server.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 28 * 24 * 60 * 60 });
     await popup.send('Still there?');
     // Capped: Anthropic's limits refill within a minute, so Pace believes an hour at most.
     const status = popup.page.getByTestId('job-status');
-    await status.filter({ hasText: 'Anthropic asked us to wait 1 h.' }).waitFor({ timeout: 15_000 });
+    await status.filter({ hasText: `${host()} asked us to wait 1 h.` }).waitFor({ timeout: 15_000 });
     expect(await status.textContent()).toMatch(/Trying again in (59 min|1 h)/);
     const pause = popup.page.getByTestId('quota-pause');
-    await pause.filter({ hasText: 'Anthropic asked us to wait: sending resumes in' }).waitFor();
+    await pause.filter({ hasText: `${host()} asked us to wait: sending resumes in` }).waitFor();
     expect(server.messageRequests().map((r) => r.status)).toEqual([429]);
 
     // A second message, in another conversation so that only the pause holds it back.
@@ -52,7 +55,7 @@ describe('a long server pause, in real Chromium', () => {
     });
 
     await pause.getByRole('button', { name: 'Try now' }).click();
-    await pause.getByTestId('quota-probe').filter({ hasText: 'One message goes now, to ask Anthropic again; the rest wait for its answer.' }).waitFor();
+    await pause.getByTestId('quota-probe').filter({ hasText: `One message goes now, to ask ${host()} again; the rest wait for its answer.` }).waitFor();
     const done = await popup.answerWith('done', 30_000);
     expect(await done.textContent()).toContain('Here too.');
     await pause.waitFor({ state: 'detached' });

@@ -135,6 +135,7 @@ async function live(actions: Action[]): Promise<void> {
           error: f.error,
           response: { status: f.status, headers: f.headers },
           offline: false,
+          by: 'Anthropic',
         });
         running.delete(id);
         break;
