@@ -5,7 +5,7 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
-import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError } from '../claude/errors';
+import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
 import { afterFailedAttempt } from '../queue/after-attempt';
@@ -125,9 +125,10 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }, stallMs);
     };
     feed();
+    const { headers } = parseHeaderLines(settings.extraHeaders);
     try {
       const { data: stream, response } = await deps
-        .createClient(creds, parseHeaderLines(settings.extraHeaders).headers)
+        .createClient(creds, headers)
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       await noteServerLimits(response.headers);
@@ -188,7 +189,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers);
-        const error = err instanceof BadStreamError ? err.error : toPaceError(err, 'chat', creds.baseURL);
+        const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
         if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
           await cacheControlRefused(apiError);

@@ -1,7 +1,7 @@
 /** One handler per request in lib/protocol.ts; the `Handlers` type makes a missing one a type error. */
 import { listModels, type ClaudeClient, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
-import { toPaceError } from '../claude/errors';
+import { toPaceError, withoutSecrets } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
 import { addExchange, conversationMessages } from '../chat/conversation-store';
 import * as jobStore from '../queue/job-store';
@@ -226,7 +226,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         await deps.rememberModels(models);
         return { models };
       } catch (err) {
-        throw new PaceFailure(toPaceError(err, 'key-test', url.value));
+        throw new PaceFailure(withoutSecrets(toPaceError(err, 'key-test', url.value), [apiKey]));
       }
     },
     async 'key.save'({ key, remember, passphrase }) {

@@ -97,6 +97,18 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
   };
 }
 
+/**
+ * The error with every secret the request carried (the key, a gateway header's value) taken out of
+ * its message: a gateway's error text is quoted to the user and kept with the message in
+ * IndexedDB, and a careless or hostile one may echo what it was sent.
+ */
+export function withoutSecrets(error: PaceError, secrets: readonly string[]): PaceError {
+  // Short values (a header set to "1") are no secret and would mangle the text.
+  const found = secrets.filter((s) => s.length >= 8 && error.message.includes(s));
+  if (found.length === 0) return error;
+  return { ...error, message: found.reduce((text, secret) => text.split(secret).join('[redacted]'), error.message) };
+}
+
 /** Who answered: Anthropic at its own API, otherwise the gateway, by its host, so a gateway's words are not passed off as Anthropic's. */
 export function answeredBy(baseURL: string): string {
   try {

@@ -53,6 +53,19 @@ async function answer(r: ReturnType<typeof runner>, ex: { assistantMessageId: st
 }
 
 describe('chat runner against the local Claude server, with the real SDK', () => {
+  it("a gateway's error that echoes the key or a gateway header keeps neither, in the message or IndexedDB", async () => {
+    const header = 'team-secret-0123456789';
+    server.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: `bad key ${TEST_KEY} for header ${header}` });
+    const ex = await ask('Will you echo it?');
+    await answer(runner({ settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', extraHeaders: `x-team: ${header}` }) }), ex);
+    const stored = JSON.stringify(await db.messages.get(ex.assistantMessageId));
+    expect(stored).toContain('bad key [redacted] for header [redacted]');
+    expect(stored).not.toContain(TEST_KEY);
+    expect(stored).not.toContain(header);
+    // The server did get the header: it is the request's own, not lost on the way.
+    expect(server.requests.at(-1)?.headers['x-team']).toBe(header);
+  });
+
   it('pushes the first text delta at once: the events before it do not use up the publish interval', async () => {
     server.script({ kind: 'text', text: 'First words, then more.', chunkSize: 6, delayMs: 5 });
     const ex = await ask('What comes first?');
