@@ -8,7 +8,9 @@
  */
 import type { ModelInfo } from './claude/models';
 import * as z from 'zod/mini';
-import type { Limits, LimitsErrors } from './limits/plans';
+import type { Limits } from './limits/plans';
+import type { Settings } from './settings/validate';
+import type { UsagePrefs } from './settings/usage-prefs';
 
 export const PORT_NAME = 'pace';
 
@@ -53,7 +55,7 @@ export interface PaceError {
   /** The field a validation error is about, so a form can show it in place. */
   field?: string;
   /** Every field's message, when a whole form was refused. */
-  fields?: LimitsErrors;
+  fields?: Partial<Record<string, string>>;
 }
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
@@ -119,6 +121,35 @@ const payloads = {
     smooth: bool('smooth must be true or false'),
     monthStart: text('monthStart must be a string'),
   }),
+  'settings.save': z.object({
+    settings: z.object(
+      {
+        model: typed('settings.model must be a string'),
+        maxTokens: typed('settings.maxTokens must be a string or a number'),
+        systemPrompt: typed('settings.systemPrompt must be a string'),
+        baseURL: typed('settings.baseURL must be a string'),
+        combineWaiting: bool('settings.combineWaiting must be true or false'),
+        extraHeaders: text('settings.extraHeaders must be a string'),
+        promptCache: text('settings.promptCache must be a string'),
+      },
+      { error: 'settings must be an object' },
+    ),
+    confirmOrigin: bool('confirmOrigin must be true or false'),
+  }),
+  'usagePrefs.save': z.object({
+    cacheHours: typed('cacheHours must be a string or a number'),
+    retentionDays: typed('retentionDays must be a string or a number'),
+    alerts: z.object(
+      {
+        at80: bool('alerts.at80 must be true or false'),
+        at95: bool('alerts.at95 must be true or false'),
+        at100: bool('alerts.at100 must be true or false'),
+        refused: bool('alerts.refused must be true or false'),
+      },
+      { error: 'alerts must be an object' },
+    ),
+  }),
+  'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
@@ -141,6 +172,14 @@ export interface Requests {
   'queue.tryNow': { req: Payload<'queue.tryNow'>; res: { allowed: boolean } };
   'cache.clear': { req: Payload<'cache.clear'>; res: { cleared: number } };
   'limits.save': { req: Payload<'limits.save'>; res: Limits };
+  /**
+   * The one way settings are written: checked in the background and saved. `confirmOrigin` is the
+   * user's yes to sending the key to the new base URL's origin, recorded with the save.
+   */
+  'settings.save': { req: Payload<'settings.save'>; res: Settings };
+  'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
+  /** Records the user's yes to sending the key to `origin` (a gateway's). */
+  'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
 }
 
 export type RequestType = keyof Requests;
