@@ -51,4 +51,29 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Pages do no storage work: they read through lib/ functions and write through the background.
+    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='setValue']",
+          message: 'Pages do not write storage items: send the background a request (lib/protocol.ts), which checks and saves.',
+        },
+        {
+          selector: "MemberExpression[object.type='CallExpression'][object.callee.name='getDb']",
+          message: 'Pages do not touch Dexie tables: pass getDb() to a lib/ function that reads them.',
+        },
+        {
+          selector: "VariableDeclarator[init.type='CallExpression'][init.callee.name='getDb']",
+          message: 'Pages do not touch Dexie tables: pass getDb() to a lib/ function that reads them.',
+        },
+        {
+          selector: "ImportSpecifier[imported.name=/^(confirmKeyOrigin|storedPrefs|storedPromptCacheModes)$/]",
+          message: 'Background-only storage write: send the background a request (lib/protocol.ts).',
+        },
+      ],
+    },
+  },
 );
