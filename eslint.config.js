@@ -3,6 +3,13 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Writes to the `jobs` table: only lib/queue/job-store.ts makes them. */
+const JOBS_WRITES = [
+  "CallExpression[callee.object.property.name='jobs'][callee.property.name=/^(add|put|update|delete|clear|bulk\\w*)$/]",
+  "CallExpression[callee.property.name=/^(modify|delete)$/]:has(CallExpression > MemberExpression.callee > MemberExpression.object[property.name='jobs'])",
+  "CallExpression[callee.property.name='table'][arguments.0.value='jobs']",
+].map((selector) => ({ selector, message: 'Only lib/queue/job-store.ts writes jobs: call one of its operations.' }));
+
 export default tseslint.config(
   { ignores: ['.output/**', '.wxt/**', 'node_modules/**', 'test-results/**', '.tmp/**'] },
   js.configs.recommended,
@@ -70,13 +77,33 @@ export default tseslint.config(
     files: ['lib/**', 'components/**', 'entrypoints/**'],
     ignores: ['lib/queue/job-store.ts'],
     rules: {
+      'no-restricted-syntax': ['error', ...JOBS_WRITES],
+    },
+  },
+  {
+    // Pages do no storage work: they read through lib/ functions and write through the background.
+    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    rules: {
+      // Both rules apply to pages: a later config replaces a rule's options, so this one repeats JOBS_WRITES.
       'no-restricted-syntax': [
         'error',
-        ...[
-          "CallExpression[callee.object.property.name='jobs'][callee.property.name=/^(add|put|update|delete|clear|bulk\\w*)$/]",
-          "CallExpression[callee.property.name=/^(modify|delete)$/]:has(CallExpression > MemberExpression.callee > MemberExpression.object[property.name='jobs'])",
-          "CallExpression[callee.property.name='table'][arguments.0.value='jobs']",
-        ].map((selector) => ({ selector, message: 'Only lib/queue/job-store.ts writes jobs: call one of its operations.' })),
+        ...JOBS_WRITES,
+        {
+          selector: "CallExpression[callee.property.name='setValue']",
+          message: 'Pages do not write storage items: send the background a request (lib/protocol.ts), which checks and saves.',
+        },
+        {
+          selector: "MemberExpression[object.type='CallExpression'][object.callee.name='getDb']",
+          message: 'Pages do not touch Dexie tables: pass getDb() to a lib/ function that reads them.',
+        },
+        {
+          selector: "VariableDeclarator[init.type='CallExpression'][init.callee.name='getDb']",
+          message: 'Pages do not touch Dexie tables: pass getDb() to a lib/ function that reads them.',
+        },
+        {
+          selector: "ImportSpecifier[imported.name=/^(confirmKeyOrigin|storedPrefs|storedPromptCacheModes)$/]",
+          message: 'Background-only storage write: send the background a request (lib/protocol.ts).',
+        },
       ],
     },
   },

@@ -7,7 +7,10 @@
  * parsed by `parseRequest` before a handler sees it.
  */
 import type { ModelInfo } from './claude/models';
-import type { Limits, LimitsErrors, LimitsInput } from './limits/plans';
+import * as z from 'zod/mini';
+import type { Limits } from './limits/plans';
+import type { Settings } from './settings/validate';
+import type { UsagePrefs } from './settings/usage-prefs';
 
 export const PORT_NAME = 'pace';
 
@@ -52,7 +55,7 @@ export interface PaceError {
   /** The field a validation error is about, so a form can show it in place. */
   field?: string;
   /** Every field's message, when a whole form was refused. */
-  fields?: LimitsErrors;
+  fields?: Partial<Record<string, string>>;
 }
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
@@ -83,24 +86,100 @@ export interface SendResult {
   assistantMessageId: string;
 }
 
+/**
+ * Each request's payload schema: the payload types below are inferred from these, and
+ * `parseRequest` checks every incoming payload against its type's schema, so the two cannot drift.
+ * Every check carries its own message ("key must be a string"); unknown fields are dropped.
+ */
+const text = (error: string) => z.string({ error });
+const id = (error: string) => z.string({ error }).check(z.minLength(1, { error }), z.maxLength(100, { error }));
+const bool = (error: string) => z.boolean({ error });
+/** A typed field as the form holds it; any JavaScript number, so the form's own check names a bad one. */
+const typed = (error: string) => z.union([z.string(), z.custom<number>((v) => typeof v === 'number')], { error });
+const empty = z.object({});
+
+const payloads = {
+  'chat.send': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')), text: text('text must be a string') }),
+  'chat.stop': z.object({ messageId: id('messageId must be an id') }),
+  'chat.retry': z.object({ messageId: id('messageId must be an id') }),
+  'key.status': empty,
+  'key.test': z.object({ key: z.nullable(text('key must be a string or null')), baseURL: text('baseURL must be a string') }),
+  'key.save': z.object({
+    key: text('key must be a string'),
+    remember: z.enum(['device', 'session'], { error: "remember must be 'device' or 'session'" }),
+    passphrase: z.nullable(text('passphrase must be a string or null')),
+  }),
+  'key.unlock': z.object({ passphrase: text('passphrase must be a string') }),
+  'key.remove': empty,
+  'queue.clear': empty,
+  'queue.tryNow': empty,
+  'cache.clear': empty,
+  'limits.save': z.object({
+    plan: text('plan must be a string'),
+    perMinute: typed('perMinute must be a string or a number'),
+    perMonth: typed('perMonth must be a string or a number'),
+    smooth: bool('smooth must be true or false'),
+    monthStart: text('monthStart must be a string'),
+  }),
+  'settings.save': z.object({
+    settings: z.object(
+      {
+        model: typed('settings.model must be a string'),
+        maxTokens: typed('settings.maxTokens must be a string or a number'),
+        systemPrompt: typed('settings.systemPrompt must be a string'),
+        baseURL: typed('settings.baseURL must be a string'),
+        combineWaiting: bool('settings.combineWaiting must be true or false'),
+        extraHeaders: text('settings.extraHeaders must be a string'),
+        promptCache: text('settings.promptCache must be a string'),
+      },
+      { error: 'settings must be an object' },
+    ),
+    confirmOrigin: bool('confirmOrigin must be true or false'),
+  }),
+  'usagePrefs.save': z.object({
+    cacheHours: typed('cacheHours must be a string or a number'),
+    retentionDays: typed('retentionDays must be a string or a number'),
+    alerts: z.object(
+      {
+        at80: bool('alerts.at80 must be true or false'),
+        at95: bool('alerts.at95 must be true or false'),
+        at100: bool('alerts.at100 must be true or false'),
+        refused: bool('alerts.refused must be true or false'),
+      },
+      { error: 'alerts must be an object' },
+    ),
+  }),
+  'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
+} satisfies Record<string, z.ZodMiniType>;
+
+type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
+
 /** Request name -> payload and reply data. */
 export interface Requests {
-  'chat.send': { req: { conversationId: string | null; text: string }; res: SendResult };
-  'chat.stop': { req: { messageId: string }; res: { stopped: boolean } };
-  'chat.retry': { req: { messageId: string }; res: { messageId: string } };
-  'key.status': { req: Record<string, never>; res: KeyStatus };
-  'key.test': { req: { key: string | null; baseURL: string }; res: KeyTestResult };
-  'key.save': { req: { key: string; remember: KeepKey; passphrase: string | null }; res: KeyStatus };
-  'key.unlock': { req: { passphrase: string }; res: KeyStatus };
-  'key.remove': { req: Record<string, never>; res: KeyStatus };
-  'queue.clear': { req: Record<string, never>; res: { cancelled: number } };
+  'chat.send': { req: Payload<'chat.send'>; res: SendResult };
+  'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
+  'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };
+  'key.status': { req: Payload<'key.status'>; res: KeyStatus };
+  'key.test': { req: Payload<'key.test'>; res: KeyTestResult };
+  'key.save': { req: Payload<'key.save'>; res: KeyStatus };
+  'key.unlock': { req: Payload<'key.unlock'>; res: KeyStatus };
+  'key.remove': { req: Payload<'key.remove'>; res: KeyStatus };
+  'queue.clear': { req: Payload<'queue.clear'>; res: { cancelled: number } };
   /**
    * Lets one request through Anthropic's pause (a 429's retry-after or the spend cap) to ask again;
    * the rest wait for its answer. `allowed` is false when there is no pause or one is already out.
    */
-  'queue.tryNow': { req: Record<string, never>; res: { allowed: boolean } };
-  'cache.clear': { req: Record<string, never>; res: { cleared: number } };
-  'limits.save': { req: LimitsInput; res: Limits };
+  'queue.tryNow': { req: Payload<'queue.tryNow'>; res: { allowed: boolean } };
+  'cache.clear': { req: Payload<'cache.clear'>; res: { cleared: number } };
+  'limits.save': { req: Payload<'limits.save'>; res: Limits };
+  /**
+   * The one way settings are written: checked in the background and saved. `confirmOrigin` is the
+   * user's yes to sending the key to the new base URL's origin, recorded with the save.
+   */
+  'settings.save': { req: Payload<'settings.save'>; res: Settings };
+  'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
+  /** Records the user's yes to sending the key to `origin` (a gateway's). */
+  'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
 }
 
 export type RequestType = keyof Requests;
@@ -130,47 +209,11 @@ export class PaceFailure extends Error {
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
 
-type Parser<K extends RequestType> = (p: Record<string, unknown>) => RequestOf<K> | string;
+// Every request type has a schema, and every schema a request type.
+const schemas: { [K in RequestType]: z.ZodMiniType<RequestOf<K>, unknown> } = payloads;
 
-const parsers: { [K in RequestType]: Parser<K> } = {
-  'chat.send': (p) => {
-    if (p.conversationId !== null && !isId(p.conversationId)) return 'conversationId must be an id or null';
-    if (typeof p.text !== 'string') return 'text must be a string';
-    return { conversationId: p.conversationId, text: p.text };
-  },
-  'chat.stop': (p) => (isId(p.messageId) ? { messageId: p.messageId } : 'messageId must be an id'),
-  'chat.retry': (p) => (isId(p.messageId) ? { messageId: p.messageId } : 'messageId must be an id'),
-  'key.status': () => ({}),
-  'key.test': (p) => {
-    if (p.key !== null && typeof p.key !== 'string') return 'key must be a string or null';
-    if (typeof p.baseURL !== 'string') return 'baseURL must be a string';
-    return { key: p.key, baseURL: p.baseURL };
-  },
-  'key.save': (p) => {
-    if (typeof p.key !== 'string') return 'key must be a string';
-    if (p.remember !== 'device' && p.remember !== 'session') return "remember must be 'device' or 'session'";
-    if (p.passphrase !== null && typeof p.passphrase !== 'string') return 'passphrase must be a string or null';
-    return { key: p.key, remember: p.remember, passphrase: p.passphrase };
-  },
-  'key.unlock': (p) => (typeof p.passphrase === 'string' ? { passphrase: p.passphrase } : 'passphrase must be a string'),
-  'key.remove': () => ({}),
-  'queue.clear': () => ({}),
-  'queue.tryNow': () => ({}),
-  'cache.clear': () => ({}),
-  'limits.save': (p) => {
-    if (typeof p.plan !== 'string') return 'plan must be a string';
-    for (const f of ['perMinute', 'perMonth'] as const) {
-      if (typeof p[f] !== 'string' && typeof p[f] !== 'number') return `${f} must be a string or a number`;
-    }
-    if (typeof p.smooth !== 'boolean') return 'smooth must be true or false';
-    if (typeof p.monthStart !== 'string') return 'monthStart must be a string';
-    return { plan: p.plan, perMinute: p.perMinute as string | number, perMonth: p.perMonth as string | number, smooth: p.smooth, monthStart: p.monthStart };
-  },
-};
-
-export const REQUEST_TYPES = Object.keys(parsers) as RequestType[];
+export const REQUEST_TYPES = Object.keys(schemas) as RequestType[];
 
 /** Checks a raw port message; never throws. */
 export function parseRequest(
@@ -184,7 +227,7 @@ export function parseRequest(
     return { ok: false, id: null, error: { code: 'bad_message', message: 'A request needs a numeric id.' } };
   }
   const type = raw.type;
-  if (typeof type !== 'string' || !Object.hasOwn(parsers, type)) {
+  if (typeof type !== 'string' || !Object.hasOwn(schemas, type)) {
     return {
       ok: false,
       id,
@@ -195,9 +238,10 @@ export function parseRequest(
   if (!isObject(payload)) {
     return { ok: false, id, error: { code: 'bad_message', message: `${type}: the payload must be an object.` } };
   }
-  const parsed = (parsers[type as RequestType] as Parser<RequestType>)(payload);
-  if (typeof parsed === 'string') {
-    return { ok: false, id, error: { code: 'bad_message', message: `${type}: ${parsed}.` } };
+  const parsed = schemas[type as RequestType].safeParse(payload);
+  if (!parsed.success) {
+    // The first problem, in the schema's field order: the message names the field.
+    return { ok: false, id, error: { code: 'bad_message', message: `${type}: ${parsed.error.issues[0]?.message ?? 'the payload is not valid'}.` } };
   }
-  return { ok: true, id, request: { type, payload: parsed } as AnyRequest };
+  return { ok: true, id, request: { type, payload: parsed.data } as AnyRequest };
 }

@@ -27,6 +27,9 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean
 
   useEffect(() => {
     // Saved on every change: a popup can close at any moment, taking pending timers with it.
+    // The one write a page makes itself: the unsent text is what the user typed, only for this
+    // popup, and has nothing for the background to check.
+    // eslint-disable-next-line no-restricted-syntax -- the draft is the popup's own UI state
     if (loaded) draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
   }, [text, loaded]);
 

@@ -5,7 +5,7 @@ import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';
 import { checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
 import { checkBaseURL, checkStoredSettings } from '@/lib/settings/validate';
-import { confirmKeyOrigin, keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { keyOriginsItem, settingsItem } from '@/lib/storage/settings';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { useStored } from './use-stored';
 
@@ -144,7 +144,11 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
   const allowOrigin = async (origin: string) => {
     const then = asking?.then;
     setAsking(null);
-    await confirmKeyOrigin(origin);
+    const r = await client.request('key.confirmOrigin', { origin });
+    if (!r.ok) {
+      setTest({ kind: 'failed', error: r.error });
+      return;
+    }
     await then?.();
   };
 

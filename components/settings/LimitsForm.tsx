@@ -15,12 +15,14 @@ const toDraft = (l: Limits): Draft => ({ ...l, perMinute: String(l.perMinute), p
 export function LimitsForm({ client }: { client: BackgroundClient }) {
   const saved = useLiveQuery(() => readLimits(getDb()), []);
   const [draft, setDraft] = useState<Draft | null>(null);
+  /** The user changed a field since the draft last matched the saved limits (which another page may change). */
+  const [edited, setEdited] = useState(false);
   const [errors, setErrors] = useState<LimitsErrors>({});
   const [message, setMessage] = useState<string | null>(null);
 
   useEffect(() => {
-    if (saved && !draft) setDraft(toDraft(saved));
-  }, [saved, draft]);
+    if (saved && !edited) setDraft(toDraft(saved));
+  }, [saved, edited]);
 
   if (!draft) return null;
   const change = (patch: Partial<Draft>) => {
@@ -30,6 +32,7 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
       next.perMonth = String(PLANS[patch.plan].perMonth);
     }
     setDraft(next);
+    setEdited(true);
     setErrors({});
     setMessage(null);
   };
@@ -38,6 +41,7 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
     const r = await client.request('limits.save', draft satisfies LimitsInput);
     if (r.ok) {
       setDraft(toDraft(r.data));
+      setEdited(false);
       setErrors({});
       setMessage('Saved: the new limits apply at once, to waiting messages too.');
     } else {

@@ -4,7 +4,8 @@ import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
 import { describeMode, type PromptCacheMode } from '@/lib/claude/prompt-cache';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
 import { checkBaseURL, checkPromptCache, checkSettings, DEFAULT_BASE_URL, maskHeaderLines, type Settings, type SettingsErrors } from '@/lib/settings/validate';
-import { confirmKeyOrigin, keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
+import type { BackgroundClient } from '@/lib/messaging/page-client';
+import { keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useStored } from './use-stored';
@@ -17,10 +18,19 @@ const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens),
 /**
  * Model, answer length, system prompt, base URL and gateway headers; every field checked before
  * anything is saved. Saved headers are shown masked; "Replace headers" empties the field for new
- * ones. A new gateway origin is saved only once the user confirms it may receive their key.
+ * ones. A new gateway origin is saved only once the user confirms it may receive their key. The
+ * background checks and writes the settings; the form follows the stored value until it is edited,
+ * so a save in another options page shows here.
  */
-export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[] | null; onBaseURL: (url: string) => void; hasKey: boolean }) {
+export function SettingsForm({ client, models, onBaseURL, hasKey }: {
+  client: BackgroundClient;
+  models: ModelInfo[] | null;
+  onBaseURL: (url: string) => void;
+  hasKey: boolean;
+}) {
   const [draft, setDraft] = useState<Draft | null>(null);
+  /** The user changed a field since the draft last matched the stored settings. */
+  const [edited, setEdited] = useState(false);
   const [errors, setErrors] = useState<SettingsErrors>({});
   const [message, setMessage] = useState<string | null>(null);
   const stored = useStored(settingsItem);
@@ -32,11 +42,10 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
   const [asking, setAsking] = useState<{ origin: string; value: Settings } | null>(null);
 
   useEffect(() => {
-    void settingsItem.getValue().then((s) => {
-      setDraft(toDraft(s));
-      onBaseURL(s.baseURL);
-    });
-  }, [onBaseURL]);
+    if (!stored || edited) return;
+    setDraft(toDraft(stored));
+    onBaseURL(stored.baseURL);
+  }, [stored, edited, onBaseURL]);
 
   if (!draft) return null;
   const options = withCurrent(models ?? [...FALLBACK_MODELS], draft.model);
@@ -46,6 +55,7 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
 
   const change = <K extends keyof Draft>(field: K, value: Draft[K]) => {
     setDraft({ ...draft, [field]: value });
+    setEdited(true);
     setErrors({ ...errors, [field]: undefined });
     setMessage(null);
     setAsking(null);
@@ -73,19 +83,19 @@ export function SettingsForm({ models, onBaseURL, hasKey }: { models: ModelInfo[
     // A new origin needs the user's permission, asked for from this click before any await.
     const origin = new URL(value.baseURL).origin;
     const asked = origin === ANTHROPIC_ORIGIN ? null : browser.permissions.request({ origins: [`${origin}/*`] });
-    const saving = (confirmedOrigin === null ? Promise.resolve() : confirmKeyOrigin(confirmedOrigin)).then(() => settingsItem.setValue(value)).then(
-      () => {
-        setDraft(toDraft(value));
-        setReplacingHeaders(false);
-        setErrors({});
-        setMessage('Saved.');
-        return true;
-      },
-      (err: unknown) => {
-        setMessage(notSaved(err instanceof Error ? err.message : String(err)));
+    const saving = client.request('settings.save', { settings: value, confirmOrigin: confirmedOrigin !== null }).then((r) => {
+      if (!r.ok) {
+        setErrors(r.error.fields ?? (r.error.field ? { [r.error.field]: r.error.message } : {}));
+        setMessage(notSaved(r.error.message));
         return false;
-      },
-    );
+      }
+      setDraft(toDraft(r.data));
+      setEdited(false);
+      setReplacingHeaders(false);
+      setErrors({});
+      setMessage('Saved.');
+      return true;
+    });
     // The permission's answer is told after the save's, so "Saved." never hides it. (Headless
     // Firefox never answers; the save is shown regardless.)
     asked?.then(

@@ -2,9 +2,11 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { checkUsagePrefs, type UsagePrefs, type UsagePrefsErrors } from '@/lib/settings/usage-prefs';
+import { cacheStats } from '@/lib/cache/response-cache';
 import { getDb } from '@/lib/storage/db';
 import { usagePrefsItem } from '@/lib/storage/settings';
 import { FieldError, notSaved, SaveRow } from './form-parts';
+import { useStored } from './use-stored';
 
 type Draft = { cacheHours: string; retentionDays: string; alerts: UsagePrefs['alerts'] };
 
@@ -17,36 +19,47 @@ const ALERTS: { key: keyof UsagePrefs['alerts']; label: string }[] = [
   { key: 'refused', label: 'Anthropic starts refusing requests (rate limited or spend cap)' },
 ];
 
-/** The response cache's lifetime, how long usage detail is kept, and which alerts to show. */
+/**
+ * The response cache's lifetime, how long usage detail is kept, and which alerts to show. The
+ * background checks and saves them; the form follows the stored value until it is edited.
+ */
 export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
   const [draft, setDraft] = useState<Draft | null>(null);
+  const [edited, setEdited] = useState(false);
+  const stored = useStored(usagePrefsItem);
   const [errors, setErrors] = useState<UsagePrefsErrors>({});
   const [message, setMessage] = useState<string | null>(null);
   const [cleared, setCleared] = useState<string | null>(null);
-  const entries = useLiveQuery(() => getDb().cache.count(), []);
+  const entries = useLiveQuery(async () => (await cacheStats(getDb())).entries, []);
 
   useEffect(() => {
-    void usagePrefsItem.getValue().then((p) => setDraft(toDraft(p)));
-  }, []);
+    if (stored && !edited) setDraft(toDraft(stored));
+  }, [stored, edited]);
 
   if (!draft) return null;
   const change = (patch: Partial<Draft>) => {
     setDraft({ ...draft, ...patch });
+    setEdited(true);
     setErrors({});
     setMessage(null);
   };
 
-  const save = () => {
+  const save = async () => {
     const checked = checkUsagePrefs(draft);
     if (!checked.ok) {
       setErrors(checked.errors);
       setMessage(notSaved('fix the fields marked below.'));
       return;
     }
-    usagePrefsItem.setValue(checked.value).then(() => {
-      setDraft(toDraft(checked.value));
-      setMessage(checked.value.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
-    }, (err: unknown) => setMessage(notSaved(err instanceof Error ? err.message : String(err))));
+    const r = await client.request('usagePrefs.save', draft);
+    if (!r.ok) {
+      setErrors(r.error.fields ?? {});
+      setMessage(notSaved(r.error.message));
+      return;
+    }
+    setDraft(toDraft(r.data));
+    setEdited(false);
+    setMessage(r.data.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
   };
 
   const clear = async () => {
@@ -84,7 +97,7 @@ export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
           </label>
         ))}
       </fieldset>
-      <SaveRow label="Save" onSave={save} message={message} testId="usage-prefs-message" />
+      <SaveRow label="Save" onSave={() => void save()} message={message} testId="usage-prefs-message" />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { getDb } from '@/lib/storage/db';
 import { FieldError } from '@/components/ui/FieldError';
 import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
+import { readUsageRows } from '@/lib/usage/read-usage-rows';
 
 function download(text: string, type: string, name: string) {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -24,7 +25,7 @@ export function ExportButtons() {
     setBusy(true);
     setError(null);
     try {
-      const rows = await getDb().usage.orderBy('at').toArray();
+      const rows = await readUsageRows(getDb());
       const text = kind === 'csv' ? usageToCsv(rows) : usageToJson(rows);
       download(text, kind === 'csv' ? 'text/csv;charset=utf-8' : 'application/json', exportFileName(Date.now(), kind));
     } catch (e) {

@@ -1,38 +1,15 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { readLimits } from '@/lib/limits/limiter-store';
-import { monthWindow } from '@/lib/limits/month-window';
 import type { Limits } from '@/lib/limits/plans';
-import { getDb, type PaceDB } from '@/lib/storage/db';
-import { SERIES_DAYS, summarize, withTitles, type UsageSummary } from '@/lib/usage/summary';
-import { dayKey } from '@/lib/usage/totals';
+import { getDb } from '@/lib/storage/db';
+import type { UsageSummary } from '@/lib/usage/summary';
+import { readUsageSummary } from '@/lib/usage/read-usage-summary';
 import { useNow } from '../ui/use-now';
 
 /** Re-read at least this often, so the series moves on at midnight without a write. */
 const REFRESH_MS = 10 * 60_000;
 
-/**
- * The dashboard's model, live: reads only the day and month totals (never the raw `usage` rows,
- * which may hold 100,000 rows) and the titles of the few conversations it names.
- */
-async function loadUsageSummary(db: PaceDB, now: number): Promise<{ summary: UsageSummary; limits: Limits }> {
-  return db.transaction('r', [db.meta, db.usageDays, db.usageMonths, db.conversations], async () => {
-    const limits = await readLimits(db);
-    const first = new Date(now);
-    const from = dayKey(new Date(first.getFullYear(), first.getMonth(), first.getDate() - (SERIES_DAYS - 1)).getTime());
-    const [days, month] = await Promise.all([
-      db.usageDays.where('day').between(from, dayKey(now), true, true).toArray(),
-      db.usageMonths.get(monthWindow(now, limits.monthStart).key),
-    ]);
-    const summary = summarize({ days, month, limits, now });
-    const ids = summary.topConversations.map((c) => c.id);
-    if (ids.length === 0) return { summary, limits };
-    const titles: Record<string, string> = {};
-    for (const c of await db.conversations.bulkGet(ids)) if (c) titles[c.id] = c.title;
-    return { summary: withTitles(summary, titles), limits };
-  });
-}
-
+/** The dashboard's model, live (see lib/usage/read-usage-summary.ts). */
 export function useUsageSummary(): { summary: UsageSummary; limits: Limits } | undefined {
   const tick = useNow(REFRESH_MS);
-  return useLiveQuery(() => loadUsageSummary(getDb(), Date.now()), [tick]);
+  return useLiveQuery(() => readUsageSummary(getDb(), Date.now()), [tick]);
 }

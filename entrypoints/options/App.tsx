@@ -27,7 +27,7 @@ export function App() {
       </p>
       <KeySection client={background} baseURL={baseURL} onModels={setModels} onHasKey={setHasKey} />
       <LimitsForm client={background} />
-      <SettingsForm models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
+      <SettingsForm client={background} models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
     </main>
   );

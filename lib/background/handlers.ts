@@ -11,12 +11,14 @@ import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limi
 import { checkLimits } from '../limits/plans';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
-import { unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
-import { checkApiKey, checkBaseURL, checkPrompt, parseHeaderLines, type Settings } from '../settings/validate';
+import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
+import { checkUsagePrefs } from '../settings/usage-prefs';
+import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
+import { storedPrefs, type StoredPrefs } from '../storage/settings';
 import type { ChatRunner } from './chat-runner';
 import type { UnlockResult } from './key-store';
 import { passphraseProblem } from './key-vault';
@@ -41,6 +43,8 @@ export interface HandlerDeps {
     origins: () => Promise<string[]>;
   };
   rememberModels: (models: ModelInfo[]) => Promise<void>;
+  /** Where checked settings, usage prefs and confirmed origins are written; extension storage by default. */
+  prefs?: StoredPrefs;
   now?: () => number;
   newId?: () => string;
   keyTestTimeoutMs?: number;
@@ -54,6 +58,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const { db } = deps;
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? (() => crypto.randomUUID());
+  const prefs = deps.prefs ?? storedPrefs;
 
   /** Why there are no credentials: no key at all, a key still locked with its passphrase, or a gateway not confirmed. */
   async function missingKey(): Promise<PaceError> {
@@ -190,6 +195,32 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       void deps.pump();
       return checked.value;
     },
+    async 'settings.save'({ settings, confirmOrigin }) {
+      const checked = checkSettings(settings);
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
+      const origin = unconfirmedOrigin(checked.value.baseURL, await deps.keys.origins());
+      if (origin !== null && confirmOrigin) {
+        await prefs.confirmOrigin(origin);
+      } else if (origin !== null && (await deps.keys.status()).hasKey) {
+        // The saved key would follow the base URL to a gateway the user has not said yes to.
+        throw new PaceFailure({ ...unconfirmedOriginError(origin), message: `Not saved: confirm first that your API key may go to ${origin}.`, field: 'baseURL' });
+      }
+      await prefs.saveSettings(checked.value);
+      return checked.value;
+    },
+    async 'usagePrefs.save'(input) {
+      const checked = checkUsagePrefs(input);
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These choices are not valid.'));
+      await prefs.saveUsagePrefs(checked.value);
+      return checked.value;
+    },
+    async 'key.confirmOrigin'({ origin }) {
+      if (checkOrigins([origin]).length === 0 || origin === ANTHROPIC_ORIGIN) {
+        throw new PaceFailure({ code: 'invalid_input', message: `"${origin.slice(0, 60)}" is not a gateway's origin (such as https://gateway.example).` });
+      }
+      await prefs.confirmOrigin(origin);
+      return { origins: await deps.keys.origins() };
+    },
     'key.status': () => deps.keys.status(),
     async 'key.test'({ key, baseURL }) {
       const url = checkBaseURL(baseURL);
@@ -260,6 +291,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return status;
     },
   };
+}
+
+/** A whole form refused: the first field's message, and every field's for the form to show in place. */
+function formRefused(errors: Partial<Record<string, string>>, fallback: string): PaceError {
+  return { code: 'invalid_input', message: Object.values(errors)[0] ?? fallback, fields: errors };
 }
 
 const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };

@@ -52,8 +52,16 @@ export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs',
 /** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
 export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
 
-/** Records the user's "yes" to sending the key to `origin`, from the options page. */
+/** Records the user's "yes" to sending the key to `origin`, asked on the options page; written by the background. */
 export async function confirmKeyOrigin(origin: string): Promise<void> {
   const confirmed = checkOrigins(await keyOriginsItem.getValue());
   if (!confirmed.includes(origin)) await keyOriginsItem.setValue([...confirmed, origin]);
 }
+
+/** The background's writes of what the options page saves (lib/background/handlers.ts checks them first). */
+export const storedPrefs = {
+  saveSettings: (value: Settings) => settingsItem.setValue(value),
+  saveUsagePrefs: (value: UsagePrefs) => usagePrefsItem.setValue(value),
+  confirmOrigin: confirmKeyOrigin,
+};
+export type StoredPrefs = typeof storedPrefs;

@@ -297,6 +297,12 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'queue.tryNow': {},
   'cache.clear': {},
   'limits.save': { plan: 'custom', perMinute: 5, perMonth: '100', smooth: false, monthStart: 'utc' },
+  'settings.save': {
+    settings: { model: 'claude-sonnet-4-5', maxTokens: '4096', systemPrompt: '', baseURL: '', combineWaiting: false, extraHeaders: '', promptCache: '5m' },
+    confirmOrigin: false,
+  },
+  'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
+  'key.confirmOrigin': { origin: 'https://gateway.example' },
 };
 
 const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));
@@ -346,8 +352,9 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (k === 'perMinute' || k === 'perMonth') expect(['string', 'number']).toContain(typeof out[k]);
-            else if (out[k] !== null) expect(got).toBe(want === 'object' ? 'string' : want);
+            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            // A field the sample leaves null may be a string; a nested object stays an object.
+            else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }
         }
       }),

@@ -62,6 +62,20 @@ describe('parseRequest', () => {
     });
   });
 
+  it('drops fields the schema does not declare, and lets any number through to the form check that names it', () => {
+    expect(parseRequest({ kind: 'request', id: 10, type: 'chat.stop', payload: { messageId: 'm1', extra: 'x', __proto__: { a: 1 } } })).toEqual({
+      ok: true,
+      id: 10,
+      request: { type: 'chat.stop', payload: { messageId: 'm1' } },
+    });
+    const limits = { plan: 'custom', perMinute: Infinity, perMonth: Number.NaN, smooth: false, monthStart: 'utc' };
+    expect(parseRequest({ kind: 'request', id: 11, type: 'limits.save', payload: limits })).toMatchObject({ ok: true, request: { payload: limits } });
+    expect(parseRequest({ kind: 'request', id: 12, type: 'limits.save', payload: { ...limits, perMonth: null } })).toMatchObject({
+      ok: false,
+      error: { message: 'limits.save: perMonth must be a string or a number.' },
+    });
+  });
+
   it('never throws, whatever arrives on the port', () => {
     fc.assert(
       fc.property(

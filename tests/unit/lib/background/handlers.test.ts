@@ -363,3 +363,64 @@ describe('a key locked with a passphrase', () => {
     expect(pumps).toBe(1);
   });
 });
+
+describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write path of the options page', () => {
+  function prefs() {
+    const written = { settings: [] as unknown[], usage: [] as unknown[], origins: [] as string[] };
+    return {
+      written,
+      prefs: {
+        saveSettings: async (v: unknown) => void written.settings.push(v),
+        saveUsagePrefs: async (v: unknown) => void written.usage.push(v),
+        confirmOrigin: async (o: string) => void written.origins.push(o),
+      } as unknown as NonNullable<HandlerDeps['prefs']>,
+    };
+  }
+  const form = { ...DEFAULT_SETTINGS, maxTokens: ' 2048 ', baseURL: 'https://api.anthropic.com/' };
+
+  it('checks the settings in the background and saves the cleaned value', async () => {
+    const { written, prefs: p } = prefs();
+    const saved = await make({ prefs: p })['settings.save']({ settings: form, confirmOrigin: false });
+    expect(saved).toMatchObject({ maxTokens: 2048, baseURL: 'https://api.anthropic.com' });
+    expect(written.settings).toEqual([saved]);
+  });
+
+  it('refuses invalid settings with every field named, and saves nothing', async () => {
+    const { written, prefs: p } = prefs();
+    const error = await failure(make({ prefs: p })['settings.save']({ settings: { ...form, maxTokens: 'lots', baseURL: 'ftp://x' }, confirmOrigin: false }));
+    expect(error).toMatchObject({ code: 'invalid_input', fields: { maxTokens: expect.any(String) as string, baseURL: expect.any(String) as string } });
+    expect(written.settings).toEqual([]);
+  });
+
+  it('saves a gateway base URL with a key saved only with the user yes, recording it first', async () => {
+    const { written, prefs: p } = prefs();
+    const gateway = { ...form, baseURL: 'https://gateway.example/v1' };
+    const refused = await failure(make({ prefs: p })['settings.save']({ settings: gateway, confirmOrigin: false }));
+    expect(refused).toMatchObject({ code: 'origin_unconfirmed', field: 'baseURL' });
+    expect(written).toEqual({ settings: [], usage: [], origins: [] });
+    await make({ prefs: p })['settings.save']({ settings: gateway, confirmOrigin: true });
+    expect(written.origins).toEqual(['https://gateway.example']);
+    expect(written.settings).toHaveLength(1);
+    // Without a key there is nothing to protect yet: the question is asked when a key is saved.
+    await make({ prefs: p }, null)['settings.save']({ settings: { ...form, baseURL: 'https://other.example' }, confirmOrigin: false });
+    expect(written.settings).toHaveLength(2);
+  });
+
+  it('checks and saves the usage prefs, refusing bad figures by field', async () => {
+    const { written, prefs: p } = prefs();
+    const alerts = { at80: true, at95: false, at100: true, refused: true };
+    expect(await make({ prefs: p })['usagePrefs.save']({ cacheHours: '0', retentionDays: 90, alerts })).toEqual({ cacheHours: 0, retentionDays: 90, alerts });
+    const error = await failure(make({ prefs: p })['usagePrefs.save']({ cacheHours: '-1', retentionDays: '5', alerts }));
+    expect(error).toMatchObject({ code: 'invalid_input', fields: { cacheHours: expect.any(String) as string, retentionDays: expect.any(String) as string } });
+    expect(written.usage).toHaveLength(1);
+  });
+
+  it('records a confirmed gateway origin, and refuses anything that is not one', async () => {
+    const { written, prefs: p } = prefs();
+    await make({ prefs: p })['key.confirmOrigin']({ origin: 'https://gateway.example' });
+    for (const origin of ['https://gateway.example/v1', 'javascript:alert(1)', '', 'https://api.anthropic.com']) {
+      expect(await failure(make({ prefs: p })['key.confirmOrigin']({ origin }))).toMatchObject({ code: 'invalid_input' });
+    }
+    expect(written.origins).toEqual(['https://gateway.example']);
+  });
+});

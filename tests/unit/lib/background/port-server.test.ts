@@ -26,6 +26,9 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'queue.tryNow': unused,
     'cache.clear': unused,
     'limits.save': unused,
+    'settings.save': unused,
+    'usagePrefs.save': unused,
+    'key.confirmOrigin': unused,
     ...overrides,
   };
 }
