@@ -3,7 +3,8 @@ import { ESLint } from 'eslint';
 import { expect, it } from 'vitest';
 
 const eslint = new ESLint();
-const problems = async (code: string, filePath = 'components/settings/Example.tsx') =>
+// Real files' paths: the type-aware parser only lints files of the project (the text given here stands in for theirs).
+const problems = async (code: string, filePath = 'components/settings/SettingsForm.tsx') =>
   (await eslint.lintText(code, { filePath })).flatMap((r) => r.messages.filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message));
 
 it('refuses storage writes, Dexie table access and background-only writes in components/ and the pages', async () => {
@@ -14,13 +15,13 @@ it('refuses storage writes, Dexie table access and background-only writes in com
     "import { confirmKeyOrigin } from '@/lib/storage/settings';\nexport const yes = confirmKeyOrigin;\n",
   ]) {
     expect(await problems(code), code).toHaveLength(1);
-    expect(await problems(code, 'entrypoints/options/Example.tsx'), code).toHaveLength(1);
+    expect(await problems(code, 'entrypoints/options/App.tsx'), code).toHaveLength(1);
   }
 }, 60_000);
 
 it('allows reading through lib/ functions, and the same code in lib/', async () => {
   expect(await problems("import { readQueue } from '@/lib/queue/read-queue';\nimport { getDb } from '@/lib/storage/db';\nexport const q = () => readQueue(getDb());\n")).toEqual([]);
-  expect(await problems("import { settingsItem } from './storage/settings';\nexport const save = () => settingsItem.setValue({} as never);\n", 'lib/example.ts')).toEqual([]);
+  expect(await problems("import { settingsItem } from './storage/settings';\nexport const save = () => settingsItem.setValue({} as never);\n", 'lib/storage/settings.ts')).toEqual([]);
 }, 60_000);
 
 it('finds no storage work in the components and pages as they are', async () => {
