@@ -198,6 +198,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async 'settings.save'({ settings, confirmOrigin }) {
       const checked = checkSettings(settings);
       if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
+      const saved = await deps.settings();
+      const [from, to] = [new URL(saved.baseURL).origin, new URL(checked.value.baseURL).origin];
+      if (from !== to && checked.value.extraHeaders !== '' && checked.value.extraHeaders === saved.extraHeaders) {
+        // The gateway headers are one gateway's secrets: they never follow the base URL to another origin unasked.
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: `Not saved: the gateway headers were saved for ${from} and would go to ${to}. Press "Replace headers" to enter the ones for ${to}, or leave them empty.`,
+          field: 'extraHeaders',
+        });
+      }
       const origin = unconfirmedOrigin(checked.value.baseURL, await deps.keys.origins());
       if (origin !== null && confirmOrigin) {
         await prefs.confirmOrigin(origin);

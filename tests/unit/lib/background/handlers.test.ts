@@ -406,6 +406,23 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
     expect(written.settings).toHaveLength(2);
   });
 
+  it("never sends one gateway's saved headers to another origin: the user replaces or removes them first", async () => {
+    const { written, prefs: p } = prefs();
+    const savedHeaders = 'x-team-token: secret-for-gateway-a';
+    const deps = handlerDeps(db, 'https://gateway-a.example/v1', { prefs: p, keys: keys(TEST_KEY), settings: { extraHeaders: savedHeaders } });
+    const save = createHandlers({ ...deps, keys: { ...deps.keys, origins: async () => ['https://gateway-a.example', 'https://gateway-b.example'] } })['settings.save'];
+    const moved = { ...form, baseURL: 'https://gateway-b.example/v1', extraHeaders: savedHeaders };
+    const refused = await failure(save({ settings: moved, confirmOrigin: false }));
+    expect(refused).toMatchObject({ code: 'invalid_input', field: 'extraHeaders' });
+    expect(refused.message).toContain('saved for https://gateway-a.example and would go to https://gateway-b.example');
+    expect(written.settings).toEqual([]);
+    // Replaced, removed, or the same gateway: saved.
+    await save({ settings: { ...moved, extraHeaders: 'x-team-token: for-gateway-b' }, confirmOrigin: false });
+    await save({ settings: { ...moved, extraHeaders: '' }, confirmOrigin: false });
+    await save({ settings: { ...moved, baseURL: 'https://gateway-a.example/v2' }, confirmOrigin: false });
+    expect(written.settings).toHaveLength(3);
+  });
+
   it('checks and saves the usage prefs, refusing bad figures by field', async () => {
     const { written, prefs: p } = prefs();
     const alerts = { at80: true, at95: false, at100: true, refused: true };
