@@ -88,7 +88,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     // `server` is declared below; the runner publishes only once requests arrive through it.
     publish: (event) => server.publish(event),
     usagePrefs,
-    onRefused: (reason, waitText) => void alerts.refused(reason, waitText),
+    onRefused: (reason, waitText, by) => void alerts.refused(reason, waitText, by),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
     now,
     online,

@@ -37,7 +37,7 @@ export interface RunnerDeps {
   promptCacheModes?: PromptCacheModes;
   publish: (event: PaceEvent) => void;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
-  onRefused?: (reason: Refusal, waitText: string | null) => void;
+  onRefused?: (reason: Refusal, waitText: string | null, by: string) => void;
   keepAlive: KeepAlive;
   now?: () => number;
   random?: () => number;

@@ -28,7 +28,7 @@ export interface UsageAlerts {
   /** Looks at this month's count and shows any threshold alert due; safe to call on every change. */
   checkUsage(): Promise<void>;
   /** Anthropic refused a request (429 or the spend cap); `waitText` says for how long, or until when. */
-  refused(reason: Refusal, waitText: string | null): Promise<void>;
+  refused(reason: Refusal, waitText: string | null, by?: string): Promise<void>;
 }
 
 async function readState(db: PaceDB): Promise<AlertState | null> {
@@ -72,7 +72,7 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
 
   return {
     checkUsage,
-    async refused(reason, waitText) {
+    async refused(reason, waitText, by) {
       try {
         if (!(await deps.prefs()).alerts.refused) return;
         const t = now();
@@ -83,7 +83,7 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
           return true;
         });
         if (!due) return;
-        const { title, body } = refusalAlertText(reason, waitText);
+        const { title, body } = refusalAlertText(reason, waitText, by);
         await deps.notify(`pace-refused-${t}`, title, body);
       } catch (err) {
         log('could not show the refusal alert', err);

@@ -103,8 +103,10 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
  * IndexedDB, and a careless or hostile one may echo what it was sent.
  */
 export function withoutSecrets(error: PaceError, secrets: readonly string[]): PaceError {
-  // Short values (a header set to "1") are no secret and would mangle the text.
-  const found = secrets.filter((s) => s.length >= 8 && error.message.includes(s));
+  // A value's words count too ("Bearer <token>": a gateway may echo the token alone); short ones
+  // (a header set to "1", the word "Bearer") are no secret and would mangle the text.
+  const words = secrets.flatMap((s) => [s, ...s.split(/\s+/)]);
+  const found = [...new Set(words)].filter((s) => s.length >= 8 && error.message.includes(s)).sort((a, b) => b.length - a.length);
   if (found.length === 0) return error;
   return { ...error, message: found.reduce((text, secret) => text.split(secret).join('[redacted]'), error.message) };
 }

@@ -64,7 +64,7 @@ export async function allowProbe(db: PaceDB, now: number): Promise<boolean> {
       const job = pause.probeJob === undefined ? undefined : await db.jobs.get(pause.probeJob);
       if (job && isInFlight(job.state)) return false;
     }
-    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { until: pause.until, reason: pause.reason, message: pause.message, probe: 'allowed' } });
+    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { ...withoutProbe(pause), probe: 'allowed' } });
     return true;
   });
 }
@@ -87,8 +87,13 @@ export async function probeLost(db: PaceDB, jobId: string): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const pause = await readPause(db);
     if (pause?.probe !== 'used' || pause.probeJob !== jobId) return;
-    await db.meta.put({ key: 'pause', value: { until: pause.until, reason: pause.reason, message: pause.message } });
+    await db.meta.put({ key: 'pause', value: withoutProbe(pause) });
   });
+}
+
+/** The pause as the server set it (who asked included), with no probe allowed or out. */
+function withoutProbe(pause: Pause): Pause {
+  return { until: pause.until, reason: pause.reason, message: pause.message, ...(pause.by === undefined ? {} : { by: pause.by }) };
 }
 
 /**

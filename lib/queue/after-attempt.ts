@@ -19,7 +19,7 @@ export interface AfterAttemptDeps {
   now: () => number;
   random: () => number;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
-  onRefused?: (reason: Refusal, waitText: string | null) => void;
+  onRefused?: (reason: Refusal, waitText: string | null, by: string) => void;
 }
 
 export interface FailedAttempt {
@@ -62,7 +62,7 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   if (step.action === 'pause') {
     const message = `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
     await pauseAll(db, { until: step.until, reason: 'spend_limit', message, by }, job.id, t);
-    deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'));
+    deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'), by);
     await jobStore.requeue(db, job.id, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
     return;
   }
@@ -70,7 +70,7 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   if (step.pauseAll) {
     const message = `${by} asked us to wait ${formatWait(waitMs)}.`;
     await pauseAll(db, { until: step.at, reason: 'rate_limited', message, by }, job.id, t);
-    deps.onRefused?.('rate_limited', formatWait(waitMs));
+    deps.onRefused?.('rate_limited', formatWait(waitMs), by);
     await jobStore.requeue(db, job.id, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
     return;
   }

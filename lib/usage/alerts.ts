@@ -67,18 +67,18 @@ export function alertText(threshold: Threshold, used: number, limit: number, res
 export type Refusal = 'rate_limited' | 'spend_limit';
 
 /**
- * The notification when Anthropic refuses requests. For a 429 `waitText` is how long it asked to
+ * The notification when Anthropic (or the gateway `by`, named by its host) refuses requests. For a 429 `waitText` is how long it asked to
  * wait ("23 s"); for the spend limit, when sending resumes ("1 Dec, 00:00 UTC").
  */
-export function refusalAlertText(reason: Refusal, waitText: string | null): { title: string; body: string } {
+export function refusalAlertText(reason: Refusal, waitText: string | null, by = 'Anthropic'): { title: string; body: string } {
   if (reason === 'spend_limit') {
     return {
       title: "Pace: your organization's spend limit is reached",
-      body: `Anthropic refuses requests until ${waitText ?? 'the limit resets'}. Pace has paused sending until then; an admin can raise the limit in the Anthropic Console.`,
+      body: `${by} refuses requests until ${waitText ?? 'the limit resets'}. Pace has paused sending until then; an admin can raise the limit in the Anthropic Console.`,
     };
   }
   return {
-    title: 'Pace: Anthropic is refusing requests',
-    body: `Anthropic answered "rate limited" (429)${waitText ? ` and asked to wait ${waitText}` : ''}. Queued questions are sent when it allows again.`,
+    title: `Pace: ${by} is refusing requests`,
+    body: `${by} answered "rate limited" (429)${waitText ? ` and asked to wait ${waitText}` : ''}. Queued questions are sent when it allows again.`,
   };
 }

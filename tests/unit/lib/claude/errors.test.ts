@@ -1,6 +1,6 @@
 import { APIError } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { toPaceError } from '@/lib/claude/errors';
+import { toPaceError, withoutSecrets } from '@/lib/claude/errors';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
 
 const GATEWAY = 'https://litellm.example.com/anthropic';
@@ -28,5 +28,18 @@ describe("who said it: Anthropic's API or the gateway", () => {
   it("still says Anthropic for Anthropic's own API", () => {
     expect(toPaceError(apiError(404, 'not_found_error', 'model: x'), 'chat', DEFAULT_BASE_URL).message).toContain('Anthropic says: "model: x"');
     expect(toPaceError(apiError(529, 'overloaded_error', 'Overloaded'), 'chat', DEFAULT_BASE_URL).message).toMatch(/^Anthropic is overloaded/);
+  });
+});
+
+describe('withoutSecrets', () => {
+  const error = (message: string) => ({ code: 'bad_request' as const, message });
+  it('takes out a whole value, and a token a gateway echoes without its scheme', () => {
+    const secrets = ['sk-ant-api03-abcdefgh', 'Bearer cf-token-0123456789'];
+    expect(withoutSecrets(error('key sk-ant-api03-abcdefgh refused'), secrets).message).toBe('key [redacted] refused');
+    expect(withoutSecrets(error('got Bearer cf-token-0123456789'), secrets).message).toBe('got [redacted]');
+    expect(withoutSecrets(error('invalid token cf-token-0123456789'), secrets).message).toBe('invalid token [redacted]');
+  });
+  it('leaves short values and plain words alone', () => {
+    expect(withoutSecrets(error('Bearer auth needs 1 header'), ['Bearer x', '1']).message).toBe('Bearer auth needs 1 header');
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { answeredBy } from '@/lib/claude/errors';
-import { admit, readPause } from '@/lib/limits/limiter-store';
+import { admit, allowProbe, probeLost, readPause } from '@/lib/limits/limiter-store';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
 import { PaceDB } from '@/lib/storage/db';
 
@@ -54,5 +54,19 @@ describe('after a failed attempt, who asked is named', () => {
     await afterFailedAttempt({ db, now: () => NOW, random: () => 0.5 }, job, { ...refused(529, {}, 'overloaded'), by: '127.0.0.1:4000' });
     expect(await db.jobs.get(job.id)).toMatchObject({ state: 'failed' });
     expect((await db.messages.get(job.id))?.error?.message).toContain("this is on 127.0.0.1:4000's side or the network's");
+  });
+
+  it("Try now keeps the gateway's name on its pause, while the probe is allowed and after it was lost", async () => {
+    const [job, next] = [await inFlight(), await inFlight()];
+    await afterFailedAttempt({ db, now: () => NOW, random: () => 0.5 }, job, { ...refused(429, { 'retry-after': '600' }, 'rate_limited'), by: 'gw.example.com' });
+    expect(await allowProbe(db, NOW)).toBe(true);
+    expect(await readPause(db)).toMatchObject({ by: 'gw.example.com', probe: 'allowed' });
+    // The probe goes (its job is the one the pause held), then ends with no word on the pause.
+    await db.jobs.update(next.id, { state: 'waiting' });
+    expect(await admit(db, NOW + 1, next.id)).toMatchObject({ ok: true });
+    await probeLost(db, next.id);
+    const after = await readPause(db);
+    expect(after).toMatchObject({ by: 'gw.example.com', message: 'gw.example.com asked us to wait 10 min.' });
+    expect(after?.probe).toBeUndefined();
   });
 });

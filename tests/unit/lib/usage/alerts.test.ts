@@ -116,4 +116,14 @@ describe('alertText', () => {
     expect(spend.body).toContain('refuses requests until 1 Dec, 00:00 UTC');
     expect(spend.body).not.toContain('429');
   });
+
+  it("names a gateway that refuses by its host, not as Anthropic", () => {
+    const limited = refusalAlertText('rate_limited', '23 s', 'litellm.example.com');
+    expect(limited).toEqual({
+      title: 'Pace: litellm.example.com is refusing requests',
+      body: 'litellm.example.com answered "rate limited" (429) and asked to wait 23 s. Queued questions are sent when it allows again.',
+    });
+    expect(refusalAlertText('spend_limit', '1 Dec, 00:00 UTC', 'litellm.example.com').body).toMatch(/^litellm\.example\.com refuses requests until 1 Dec/);
+    expect(refusalAlertText('rate_limited', '23 s').title).toBe('Pace: Anthropic is refusing requests');
+  });
 });
