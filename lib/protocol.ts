@@ -129,7 +129,8 @@ const payloads = {
         systemPrompt: typed('settings.systemPrompt must be a string'),
         baseURL: typed('settings.baseURL must be a string'),
         combineWaiting: bool('settings.combineWaiting must be true or false'),
-        extraHeaders: text('settings.extraHeaders must be a string'),
+        // null keeps the saved headers: their values, secrets like the key, need not come from a page.
+        extraHeaders: z.union([z.string(), z.null()], { error: 'settings.extraHeaders must be a string, or null to keep the saved headers' }),
         promptCache: text('settings.promptCache must be a string'),
       },
       { error: 'settings must be an object' },

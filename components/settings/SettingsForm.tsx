@@ -83,7 +83,7 @@ export function SettingsForm({ client, models, onBaseURL, hasKey }: {
     // A new origin needs the user's permission, asked for from this click before any await.
     const origin = new URL(value.baseURL).origin;
     const asked = origin === ANTHROPIC_ORIGIN ? null : browser.permissions.request({ origins: [`${origin}/*`] });
-    const saving = client.request('settings.save', { settings: value, confirmOrigin: confirmedOrigin !== null }).then((r) => {
+    const saving = client.request('settings.save', { settings: { ...value, extraHeaders: masked ? null : value.extraHeaders }, confirmOrigin: confirmedOrigin !== null }).then((r) => {
       if (!r.ok) {
         setErrors(r.error.fields ?? (r.error.field ? { [r.error.field]: r.error.message } : {}));
         setMessage(notSaved(r.error.message));

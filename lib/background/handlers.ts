@@ -13,7 +13,7 @@ import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceErro
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
-import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, parseHeaderLines, type Settings } from '../settings/validate';
+import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
@@ -196,11 +196,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return checked.value;
     },
     async 'settings.save'({ settings, confirmOrigin }) {
-      const checked = checkSettings(settings);
-      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
       const saved = await deps.settings();
+      const keep = settings.extraHeaders === null;
+      const checked = checkSettings({ ...settings, extraHeaders: settings.extraHeaders ?? saved.extraHeaders });
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
       const [from, to] = [new URL(saved.baseURL).origin, new URL(checked.value.baseURL).origin];
-      if (from !== to && checked.value.extraHeaders !== '' && checked.value.extraHeaders === saved.extraHeaders) {
+      if (from !== to && checked.value.extraHeaders !== '' && (keep || checked.value.extraHeaders === saved.extraHeaders)) {
         // The gateway headers are one gateway's secrets: they never follow the base URL to another origin unasked.
         throw new PaceFailure({
           code: 'invalid_input',
@@ -216,7 +217,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         throw new PaceFailure({ ...unconfirmedOriginError(origin), message: `Not saved: confirm first that your API key may go to ${origin}.`, field: 'baseURL' });
       }
       await prefs.saveSettings(checked.value);
-      return checked.value;
+      // The reply goes back to a page: the gateway headers' values, secrets like the key, go masked.
+      return { ...checked.value, extraHeaders: maskHeaderLines(checked.value.extraHeaders) };
     },
     async 'usagePrefs.save'(input) {
       const checked = checkUsagePrefs(input);

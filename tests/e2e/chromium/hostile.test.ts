@@ -125,6 +125,9 @@ async function answerFacts(page: Page, withText = true): Promise<AnswerFacts> {
 
 /** Length and SHA-256 of the plain answer's text, computed in the popup (no 2 MB copy over CDP). */
 async function plainDigest(page: Page): Promise<{ length: number; sha256: string }> {
+  // The Markdown module (which shows a long answer as plain text) loads lazily: until it has, the
+  // answer is on screen as a loading fallback.
+  await page.locator('[data-testid=assistant-message]').last().locator('[data-testid=plain-answer]').waitFor();
   return page.evaluate(async () => {
     const answer = [...document.querySelectorAll('[data-testid=assistant-message]')].at(-1)!;
     const text = answer.querySelector('[data-testid=plain-answer]')?.textContent ?? '';

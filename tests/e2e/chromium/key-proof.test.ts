@@ -4,7 +4,8 @@
  * the key: IndexedDB, every storage area other than the key's own item, the console of the
  * background and of every page, every message the background sent to a page, and the DOM (and
  * field values) of every page. Page-to-background requests may carry the key only in `key.save`
- * and `key.test`, the two requests that hand a typed key over.
+ * and `key.test`, the two requests that hand a typed key over, and a gateway header's value only in
+ * `settings.save`, which hands typed headers over.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,7 +168,14 @@ describe('the key never leaves the background (real Chromium)', () => {
     // The gateway header: sent to the gateway and kept in the settings item, nowhere else.
     expect(server.messageRequests().every((r) => r.headers['x-team-token'] === HEADER_SECRET)).toBe(true);
     expect(JSON.stringify(stored.settings)).toContain(HEADER_SECRET);
-    const headerPlaces = { ...places, 'storage.local (other items)': JSON.stringify(stored.otherThanSettings) };
+    // settings.save hands typed headers over, as key.save does the key (a save that keeps them sends null).
+    expect(fromPages.some((w) => w.json.includes('"settings.save"'))).toBe(true);
+    const headerPlaces = {
+      ...places,
+      'storage.local (other items)': JSON.stringify(stored.otherThanSettings),
+      'requests from pages other than key.save/key.test': '',
+      'requests from pages other than settings.save': fromPages.filter((w) => !/"type":"settings\.save"/.test(w.json)).map((w) => w.json).join('\n'),
+    };
     const headerLeaks = Object.entries(headerPlaces).filter(([, text]) => HEADER_NEEDLES.some((n) => text.includes(n))).map(([where]) => where);
     expect(headerLeaks).toEqual([]);
     expect(dom[0]).toContain('x-team-token: ••••••');

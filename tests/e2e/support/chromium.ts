@@ -54,7 +54,13 @@ export async function launchChromiumWithExtension(
     async open(path, size = { width: 400, height: 600 }) {
       const page = await context.newPage();
       await page.setViewportSize(size);
-      await page.goto(`chrome-extension://${extensionId}/${path}`);
+      const url = `chrome-extension://${extensionId}/${path}`;
+      await page.goto(url).catch(async (err: unknown) => {
+        // On a fresh profile the extension opens its options page on install, and Chromium may send
+        // a tab already loading options.html there again: the page still ends up where it was sent.
+        if (!(err instanceof Error) || !err.message.includes('interrupted by another navigation')) throw err;
+        await page.waitForURL(url);
+      });
       return page;
     },
     async close() {

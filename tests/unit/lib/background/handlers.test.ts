@@ -416,11 +416,18 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
     expect(refused).toMatchObject({ code: 'invalid_input', field: 'extraHeaders' });
     expect(refused.message).toContain('saved for https://gateway-a.example and would go to https://gateway-b.example');
     expect(written.settings).toEqual([]);
+    // Kept as saved (null: the page never handles their values): refused all the same.
+    expect(await failure(save({ settings: { ...moved, extraHeaders: null }, confirmOrigin: false }))).toMatchObject({ field: 'extraHeaders' });
     // Replaced, removed, or the same gateway: saved.
-    await save({ settings: { ...moved, extraHeaders: 'x-team-token: for-gateway-b' }, confirmOrigin: false });
+    const reply = await save({ settings: { ...moved, extraHeaders: 'x-team-token: for-gateway-b-0123' }, confirmOrigin: false });
+    // Saved as typed; the reply to the page carries the value masked, like the key.
+    expect(written.settings).toMatchObject([{ extraHeaders: 'x-team-token: for-gateway-b-0123' }]);
+    expect(reply.extraHeaders).toBe('x-team-token: ••••••0123');
     await save({ settings: { ...moved, extraHeaders: '' }, confirmOrigin: false });
-    await save({ settings: { ...moved, baseURL: 'https://gateway-a.example/v2' }, confirmOrigin: false });
+    await save({ settings: { ...moved, baseURL: 'https://gateway-a.example/v2', extraHeaders: null }, confirmOrigin: false });
     expect(written.settings).toHaveLength(3);
+    // null kept the saved headers for the same gateway.
+    expect(written.settings.at(-1)).toMatchObject({ extraHeaders: savedHeaders });
   });
 
   it('checks and saves the usage prefs, refusing bad figures by field', async () => {
