@@ -108,15 +108,18 @@ describe('createBackgroundApp through the fake browser', () => {
     await eventually(async () => expect((await fakeBrowser.alarms.get('pace-month'))?.scheduledTime).toBe(Date.UTC(2026, 4, 1) + 1000));
   });
 
-  it('the wake alarm sends a job held by the minute window once the minute has passed', async () => {
+  /** A job held by the minute window (this minute's one send went a second ago), with the background started and nothing else to pump the queue. */
+  async function heldByTheMinute() {
     vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
     await limits({ perMinute: 1, perMonth: 100 });
-    // This minute's one send went a second ago: the job waits, and nothing else is running to pump the queue.
     expect(await admit(db, Date.now() - 1000, null)).toMatchObject({ ok: true });
     const second = await ask('held');
-    const { app } = background();
-    await app.start();
-    const held = await until(second, (j) => j.state === 'waiting');
+    await background().app.start();
+    return { second, held: await until(second, (j) => j.state === 'waiting') };
+  }
+
+  it('the wake alarm sends a job held by the minute window once the minute has passed', async () => {
+    const { second, held } = await heldByTheMinute();
     expect(held.waitReason).toBe('minute');
     // A stopped worker is woken by the alarm at the end of the minute; the live one has a timer for it.
     const alarm = await fakeBrowser.alarms.get('pace-wake');
@@ -137,14 +140,7 @@ describe('createBackgroundApp through the fake browser', () => {
   });
 
   it('the wake timer, fired as if its delay had passed, sends the held job', async () => {
-    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
-    await limits({ perMinute: 1, perMonth: 100 });
-    // This minute's one send went a second ago: the job waits, and nothing else is running to pump the queue.
-    expect(await admit(db, Date.now() - 1000, null)).toMatchObject({ ok: true });
-    const second = await ask('held');
-    const { app } = background();
-    await app.start();
-    const held = await until(second, (j) => j.state === 'waiting');
+    const { second, held } = await heldByTheMinute();
 
     vi.setSystemTime(held.waitUntil!);
     expect(claude.messageRequests()).toHaveLength(0);
