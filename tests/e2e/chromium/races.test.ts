@@ -4,24 +4,17 @@
  * badge and the usage page agreeing with the number of requests the local server received; and a
  * connection dropped mid-answer is still recognised from what Chromium's fetch throws.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
-import { OptionsPage, Popup } from '../support/pages';
+import { describe, expect, it } from 'vitest';
+import { type ClaudeServer } from '../../support/claude-server';
+import type { ChromiumWithExtension } from '../support/chromium';
+import { useConnectedChromium } from '../support/use-connected-chromium';
+import { Popup } from '../support/pages';
 
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-  browser = await launchChromiumWithExtension();
-  const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
-  expect(await (await options.connect(TEST_KEY, server.url)).textContent()).toMatch(/^Saved\./);
-  await options.page.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+useConnectedChromium((s, b) => {
+  [server, browser] = [s, b];
 });
 
 const PER_MONTH = 5000;

@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
-import { OptionsPage, Popup } from '../support/pages';
+import { describe, expect, it } from 'vitest';
+import { type ClaudeServer } from '../../support/claude-server';
+import type { ChromiumWithExtension } from '../support/chromium';
+import { useConnectedChromium } from '../support/use-connected-chromium';
+import { Popup } from '../support/pages';
 
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 let popup: Popup;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-  browser = await launchChromiumWithExtension();
-  const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
-  await options.connect(TEST_KEY, server.url);
-  await options.page.close();
+useConnectedChromium(async (s, b) => {
+  [server, browser] = [s, b];
   popup = new Popup(await browser.open('popup.html'));
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 /** The text of the last user turn in a recorded request. */

@@ -4,24 +4,17 @@
  * move; the usage page's figures equal what the server received, and the export holds every row.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
-import { OptionsPage, Popup } from '../support/pages';
+import { describe, expect, it } from 'vitest';
+import { TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import type { ChromiumWithExtension } from '../support/chromium';
+import { useConnectedChromium } from '../support/use-connected-chromium';
+import { Popup } from '../support/pages';
 
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 
-beforeAll(async () => {
-  server = await startClaudeServer();
-  browser = await launchChromiumWithExtension();
-  const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 900 }));
-  expect(await (await options.connect(TEST_KEY, server.url)).textContent()).toMatch(/^Saved\./);
-  await options.page.close();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+useConnectedChromium((s, b) => {
+  [server, browser] = [s, b];
 });
 
 describe('response cache and usage in real Chromium', () => {
