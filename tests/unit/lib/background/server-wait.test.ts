@@ -148,8 +148,11 @@ describe('Try now through the queue, against the local Claude server', () => {
     const asked = [await ask('first'), await ask('second'), await ask('third')];
     await scheduler.pump();
     const ids = asked.map((ex) => ex.assistantMessageId);
-    // The oldest is held by the pause; the rest queue behind it (first in, first out).
-    expect((await db.jobs.bulkGet(ids)).map((j) => [j?.state, j?.waitReason])).toEqual([['waiting', 'server'], ['queued', undefined], ['queued', undefined]]);
+    // The oldest is held by the pause; the rest queue behind it (first in, first out). Waited for:
+    // the background's own queue run (set off by each send) may still be marking it.
+    await vi.waitFor(async () =>
+      expect((await db.jobs.bulkGet(ids)).map((j) => [j?.state, j?.waitReason])).toEqual([['waiting', 'server'], ['queued', undefined], ['queued', undefined]]),
+    );
     expect(claude.messageRequests()).toHaveLength(0);
     return ids;
   }
