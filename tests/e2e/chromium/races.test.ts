@@ -26,7 +26,8 @@ describe('one click, one request; one request, one count', () => {
     await popup.answerWith('done');
     expect(server.messageRequests()).toHaveLength(1);
 
-    server.script({ kind: 'text', text: 'The one and only retry.' });
+    // Slow enough that the second click always lands while the first retry is still on its way.
+    server.script({ kind: 'text', text: 'The one and only retry.', chunkSize: 4, delayMs: 100 });
     await popup.lastAnswer().getByRole('button', { name: 'Retry' }).dblclick();
     await popup.page.getByText('The one and only retry.').waitFor();
     await popup.answerWith('done');
