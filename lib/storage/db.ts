@@ -99,12 +99,29 @@ export interface Pause {
   probeJob?: string;
 }
 
-/** What Anthropic's rate-limit headers said last (`anthropic-ratelimit-requests-*`). */
+/** One of the server's per-minute limits as its headers gave it: the limit, what remains, and when it is full again. */
+export interface LimitFigure {
+  limit: number;
+  remaining: number;
+  reset: number;
+}
+
+/**
+ * What the server's rate-limit headers said last. The top-level figures are the requests'
+ * (`anthropic-ratelimit-requests-*`); the token figures are present when the response carried them
+ * (`anthropic-ratelimit-{tokens,input-tokens,output-tokens}-*`, or a gateway's `x-ratelimit-*`).
+ */
 export interface ServerLimits {
   limit: number;
   remaining: number;
   reset: number;
   observedAt: number;
+  /** Input and output together (`anthropic-ratelimit-tokens-*`, a gateway's `x-ratelimit-*-tokens`). */
+  tokens?: LimitFigure;
+  inputTokens?: LimitFigure;
+  outputTokens?: LimitFigure;
+  /** A gateway's host when a gateway's headers gave the figures; absent for Anthropic. */
+  by?: string;
 }
 
 /** Which usage alerts were shown this month, and when Anthropic's refusals were last announced. */
