@@ -4,29 +4,52 @@ export interface ModelInfo {
   displayName: string;
 }
 
-export const FALLBACK_MODELS_DATE = '2026-11-27';
+/** From Anthropic's model pages and the SDK's own `Model` list (../shared/claude-api.md, Oct-Nov 2026). */
+export const FALLBACK_MODELS_DATE = '2026-11-30';
 
 export const FALLBACK_MODELS: readonly ModelInfo[] = [
-  { id: 'claude-sonnet-4-6', displayName: 'Claude Sonnet 4.6' },
-  { id: 'claude-opus-4-7', displayName: 'Claude Opus 4.7' },
+  { id: 'claude-sonnet-5-5', displayName: 'Claude Sonnet 5.5' },
+  { id: 'claude-opus-5-5', displayName: 'Claude Opus 5.5' },
+  { id: 'claude-haiku-5-5', displayName: 'Claude Haiku 5.5' },
+  { id: 'claude-fable-5-1', displayName: 'Claude Fable 5.1' },
+  { id: 'claude-opus-5', displayName: 'Claude Opus 5' },
+  { id: 'claude-sonnet-5', displayName: 'Claude Sonnet 5 (legacy)' },
   { id: 'claude-haiku-4-5', displayName: 'Claude Haiku 4.5' },
 ];
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-6';
+/** The current Sonnet. */
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 
 /**
- * How many tokens each model reads at once: the prompt plus the answer's `max_tokens`. Every
- * current Claude model reads 200,000 (larger windows are a beta Pace does not turn on); a model
- * this table does not know, such as a gateway's own id, is assumed to read the same.
+ * How many tokens each model reads at once: the prompt plus the answer's `max_tokens`. The 5.x
+ * models read 1,000,000; the 4.x ones 200,000 (their larger windows are a beta Pace does not turn
+ * on). A model this table does not know, such as a gateway's own id, is assumed to read 200,000:
+ * refusing a prompt that would have fitted is recoverable, sending one that cannot is a wasted request.
  */
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
 
 export const CONTEXT_WINDOWS: Readonly<Record<string, number>> = {
-  'claude-sonnet-4-6': 200_000,
+  'claude-fable-5-1': 1_000_000,
+  'claude-opus-5-5': 1_000_000,
+  'claude-sonnet-5-5': 1_000_000,
+  'claude-haiku-5-5': 1_000_000,
+  'claude-opus-5': 1_000_000,
+  'claude-sonnet-5': 1_000_000,
+  // The rest of the 5.x family the SDK lists: the family reads 1,000,000 (shared/claude-api.md).
+  'claude-fable-5-2': 1_000_000,
+  'claude-fable-5': 1_000_000,
+  'claude-mythos-5-2': 1_000_000,
+  'claude-mythos-5-1': 1_000_000,
+  'claude-mythos-5': 1_000_000,
   'claude-opus-4-7': 200_000,
+  'claude-sonnet-4-6': 200_000,
   'claude-haiku-4-5': 200_000,
 };
 
+/** A dated snapshot of a listed model (`claude-haiku-4-5-20251001`) reads what the model reads. */
+const SNAPSHOT = /-(\d{8}|latest)$/;
+
 export function contextWindow(model: string): number {
-  return Object.hasOwn(CONTEXT_WINDOWS, model) ? CONTEXT_WINDOWS[model]! : DEFAULT_CONTEXT_WINDOW;
+  const id = Object.hasOwn(CONTEXT_WINDOWS, model) ? model : model.replace(SNAPSHOT, '');
+  return Object.hasOwn(CONTEXT_WINDOWS, id) ? CONTEXT_WINDOWS[id]! : DEFAULT_CONTEXT_WINDOW;
 }

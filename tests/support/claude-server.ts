@@ -150,6 +150,10 @@ export const DEFAULT_MODELS: readonly ModelEntry[] = [
   { id: 'claude-opus-4-7', display_name: 'Claude Opus 4.7' },
   { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6' },
   { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5' },
+  // The current models (Pace's default is the current Sonnet).
+  { id: 'claude-sonnet-5-5', display_name: 'Claude Sonnet 5.5' },
+  { id: 'claude-opus-5-5', display_name: 'Claude Opus 5.5' },
+  { id: 'claude-haiku-5-5', display_name: 'Claude Haiku 5.5' },
 ];
 
 const BROWSER_HEADER = 'anthropic-dangerous-direct-browser-access';

@@ -73,7 +73,7 @@ describe('Pace in real Chromium (MV3)', () => {
     await result.getByText('The key works').waitFor();
     expect(await result.textContent()).toContain('Claude Sonnet 4.6');
     // The model list now comes from the key's own list.
-    expect(await options.page.locator('#model option').allTextContents()).toEqual(['Claude Opus 4.7', 'Claude Sonnet 4.6', 'Claude Haiku 4.5']);
+    expect(await options.page.locator('#model option').allTextContents()).toEqual(['Claude Opus 4.7', 'Claude Sonnet 4.6', 'Claude Haiku 4.5', 'Claude Sonnet 5.5', 'Claude Opus 5.5', 'Claude Haiku 5.5']);
     // The page never holds the key: only its last four characters.
     expect(await options.page.content()).not.toContain(TEST_KEY);
     await options.page.close();
@@ -116,7 +116,7 @@ describe('Pace in real Chromium (MV3)', () => {
       'content-type': 'application/json',
     });
     expect(req!.body).toMatchObject({
-      model: 'claude-sonnet-4-6',
+      model: 'claude-sonnet-5-5',
       max_tokens: 1024,
       stream: true,
       messages: [{ role: 'user', content: 'Show me some Markdown' }],

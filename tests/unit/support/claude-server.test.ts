@@ -259,7 +259,7 @@ describe('claude test server, through the real SDK', () => {
 
   it('lists models and counts tokens', async () => {
     const page = await client().models.list();
-    expect(page.data.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5']);
+    expect(page.data.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5']);
     expect(page.data[0]).toMatchObject({ type: 'model', display_name: 'Claude Opus 4.7' });
     const count = await client().messages.countTokens({ model: MODEL, messages: [{ role: 'user', content: 'nine char' }] });
     expect(count.input_tokens).toBe(3);

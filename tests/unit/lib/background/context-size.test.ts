@@ -40,8 +40,11 @@ async function conversationOf(chars: number, parts = 4): Promise<string> {
 }
 
 describe('context windows', () => {
-  it('knows the current models and assumes 200,000 for any other', () => {
+  it('knows the current models (1,000,000 for the 5.x family) and assumes 200,000 for any other', () => {
+    expect(contextWindow('claude-sonnet-5-5')).toBe(1_000_000);
+    expect(contextWindow('claude-haiku-5-5')).toBe(1_000_000);
     expect(contextWindow('claude-sonnet-4-6')).toBe(200_000);
+    expect(contextWindow('claude-haiku-4-5-20251001')).toBe(200_000);
     expect(contextWindow('some-gateway/model')).toBe(DEFAULT_CONTEXT_WINDOW);
     expect(contextWindow('toString')).toBe(DEFAULT_CONTEXT_WINDOW);
   });

@@ -247,7 +247,7 @@ describe('chat.retry', () => {
 describe('key.test, with the real SDK against the local server', () => {
   it('lists the models a valid key can use and remembers them', async () => {
     const r = await make()['key.test']({ key: TEST_KEY, baseURL: server.url });
-    expect(r.models.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5']);
+    expect(r.models.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5']);
     expect(remembered).toEqual(r.models);
     const req = server.requests.find((q) => q.path.startsWith('/v1/models'));
     expect(req?.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
