@@ -11,6 +11,18 @@ export type CallKind = 'chat' | 'key-test';
 
 const SPEND_CAP_CODES = new Set(['enforced_spend_limit_reached', 'contract_spend_limit_reached']);
 
+/**
+ * Anthropic's answer when the organization's own spend limit (set in its Console, below the tier's
+ * cap) is reached: 400 invalid_request_error, "You have reached your specified API usage limits ...".
+ * It carries no error_code, so here alone the wording decides, narrowly: only a 400 of that type,
+ * with no error_code, whose message begins with that sentence.
+ */
+const OWN_SPEND_LIMIT = /^\s*you have reached your specified api usage limits?\b/i;
+
+export function isOwnSpendLimit(err: { status?: number; type?: string | null; errorCode?: string | null; apiMessage?: string | null }): boolean {
+  return err.status === 400 && err.type === 'invalid_request_error' && !err.errorCode && OWN_SPEND_LIMIT.test(err.apiMessage ?? '');
+}
+
 export function isAbort(err: unknown): boolean {
   return err instanceof APIUserAbortError || (err instanceof Error && err.name === 'AbortError');
 }
@@ -168,6 +180,12 @@ function fromApiError(err: APIError, kind: CallKind, baseURL: string): PaceError
       code: 'too_large',
       message: 'This conversation is too long for one request. Start a new chat.',
       action: 'new_chat',
+    };
+  }
+  if (isOwnSpendLimit(err)) {
+    return {
+      code: 'spend_limit',
+      message: `Your organization's own spend limit, set in the Anthropic Console, is reached: ${who} will refuse requests until it resets (00:00 UTC on the 1st) or an admin raises it.`,
     };
   }
   if (status === 429) {

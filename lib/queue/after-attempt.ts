@@ -60,7 +60,10 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
     return;
   }
   if (step.action === 'pause') {
-    const message = `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
+    // A 400 is the limit the organization set itself (lib/claude/errors.ts isOwnSpendLimit): an admin may raise it sooner.
+    const message = status === 400
+      ? `Your organization's own spend limit, set in the Anthropic Console, is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')} unless an admin raises it. Pace has paused sending until then.`
+      : `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
     await pauseAll(db, { until: step.until, reason: 'spend_limit', message, by }, job.id, t);
     deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'), by);
     await jobStore.requeue(db, job.id, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });

@@ -31,6 +31,26 @@ describe("who said it: Anthropic's API or the gateway", () => {
   });
 });
 
+describe("the organization's own spend limit (Anthropic's 400)", () => {
+  const own = 'You have reached your specified API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.';
+
+  it('is a spend limit, not a bad request, named for who said it', () => {
+    const error = toPaceError(apiError(400, 'invalid_request_error', own), 'chat', DEFAULT_BASE_URL);
+    expect(error.code).toBe('spend_limit');
+    expect(error.message).toMatch(/^Your organization's own spend limit, set in the Anthropic Console, is reached: Anthropic will refuse requests until it resets/);
+    expect(toPaceError(apiError(400, 'invalid_request_error', own), 'chat', GATEWAY).message).toContain('litellm.example.com will refuse');
+  });
+
+  it('is recognised only as that 400: any other 400, type or error_code stays what it was', () => {
+    expect(toPaceError(apiError(400, 'invalid_request_error', 'max_tokens: too large'), 'chat', DEFAULT_BASE_URL).code).toBe('bad_request');
+    expect(toPaceError(apiError(400, 'invalid_request_error', `Note: ${own}`), 'chat', DEFAULT_BASE_URL).code).toBe('bad_request');
+    expect(toPaceError(apiError(400, 'api_error', own), 'chat', DEFAULT_BASE_URL).code).toBe('bad_request');
+    expect(toPaceError(apiError(403, 'permission_error', own), 'chat', DEFAULT_BASE_URL).code).toBe('permission_denied');
+    const coded = APIError.generate(400, { type: 'error', error: { type: 'invalid_request_error', message: own, details: { error_code: 'invalid_metadata' } } }, undefined, new Headers());
+    expect(toPaceError(coded, 'chat', DEFAULT_BASE_URL).code).toBe('bad_request');
+  });
+});
+
 describe('withoutSecrets', () => {
   const error = (message: string) => ({ code: 'bad_request' as const, message });
   it('takes out a whole value, and a token a gateway echoes without its scheme', () => {
