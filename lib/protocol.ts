@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
+import type { GatewayBudgetRow } from './usage/gateway-budget';
 
 export const PORT_NAME = 'pace';
 
@@ -151,6 +152,7 @@ const payloads = {
     ),
   }),
   'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
+  'gateway.budget': empty,
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
@@ -181,6 +183,11 @@ export interface Requests {
   'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
   /** Records the user's yes to sending the key to `origin` (a gateway's). */
   'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
+  /**
+   * The saved team gateway's budget for the key (its `/key/info`), asked again when older than a
+   * minute; null when the base URL is Anthropic's or the gateway has none. The popup then reads it live.
+   */
+  'gateway.budget': { req: Payload<'gateway.budget'>; res: GatewayBudgetRow | null };
 }
 
 export type RequestType = keyof Requests;

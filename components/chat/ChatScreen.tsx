@@ -8,6 +8,7 @@ import { skippedNotice } from '@/lib/storage/row-guards';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
 import { QuotaBar } from '../quota/QuotaBar';
+import { GatewayBudgetLine } from '../quota/GatewayBudgetLine';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
@@ -100,6 +101,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
         </p>
       )}
       {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} onTryNow={() => void tryNow()} />}
+      {queue && key?.hasKey && <GatewayBudgetLine client={client} />}
       {view === 'history' ? (
         <HistoryList onOpen={open} currentId={conversationId} />
       ) : (

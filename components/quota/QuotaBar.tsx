@@ -28,7 +28,7 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
       {view.server && (
         <div className="quota-row" data-testid="quota-server">
           <span>
-            Anthropic: {formatCount(view.server.left)} of {formatCount(view.server.limit)} left this minute
+            {view.server.by ?? 'Anthropic'}: {formatCount(view.server.left)} of {formatCount(view.server.limit)} left this minute
           </span>
         </div>
       )}

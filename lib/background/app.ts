@@ -20,6 +20,7 @@ import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner } from './chat-runner';
+import { createGatewayBudget } from './gateway-budget';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
@@ -78,6 +79,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     },
   });
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
+  const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now });
 
   const runner = createChatRunner({
     db,
@@ -89,6 +91,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     publish: (event) => server.publish(event),
     usagePrefs,
     onRefused: (reason, waitText, by) => void alerts.refused(reason, waitText, by),
+    onGatewaySpend: () => void gatewayBudget.refresh('answered'),
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
     now,
     online,
@@ -133,6 +136,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       keys,
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
       now,
+      gatewayBudget,
     }),
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );

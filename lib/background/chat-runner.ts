@@ -7,6 +7,7 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
+import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
 import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
@@ -38,6 +39,8 @@ export interface RunnerDeps {
   publish: (event: PaceEvent) => void;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
   onRefused?: (reason: Refusal, waitText: string | null, by: string) => void;
+  /** A team gateway that reports the key's spend (`x-litellm-key-spend`) answered: its budget may have moved. */
+  onGatewaySpend?: () => void;
   keepAlive: KeepAlive;
   now?: () => number;
   random?: () => number;
@@ -94,6 +97,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let answer = emptyAnswer();
     const sentAt = now();
     let firstTextAt: number | null = null;
+    /** What the gateway says this request cost (`x-litellm-response-cost`), once it has answered. */
+    let gatewayCost: number | null = null;
     /** One ledger row for this attempt; a failure to write it never affects the answer. */
     const ledger = (outcome: string, extra: Pick<UsageRow, 'status' | 'errorType'> = {}) =>
       recordAttempt(job.usageId, {
@@ -108,7 +113,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         totalMs: now() - sentAt,
         attempt: job.attempts,
         fromCache: false,
-      }, cacheTtl);
+      }, cacheTtl, gatewayCost);
     let savedAt = now();
     let publishedAt = 0;
     // Only a change of text is pushed: the events before the first words (message_start, ping)
@@ -131,7 +136,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .createClient(creds, headers)
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
-      await noteServerLimits(response.headers);
+      await noteServerLimits(response.headers, by);
+      if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       await jobStore.start(db, id);
       for await (const event of stream) {
         feed();
@@ -173,6 +179,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
         await probeAnswered(db, id);
         await keepInCache(creds.baseURL, request, answer);
+        if (by !== 'Anthropic' && gatewayKeySpend(response.headers) !== null) deps.onGatewaySpend?.();
         await jobStore.finish(db, id, {
           status: 'done',
           text: answer.text,
@@ -188,7 +195,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await stoppedByUser(answer.text || undefined, {});
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
-        if (apiError?.headers) await noteServerLimits(apiError.headers);
+        if (apiError?.headers) await noteServerLimits(apiError.headers, by);
         const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
         if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
@@ -242,9 +249,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   /** Ends the ledger row written when the send was admitted, or adds one for a send admitted without it. */
-  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>, cacheTtl: CacheTtl): Promise<void> {
+  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>, cacheTtl: CacheTtl, gatewayCost: number | null = null): Promise<void> {
     const cost = costBreakdown(row.model, row.usage, { cacheTtl });
-    const ended = { ...row, costUsd: cost?.total ?? null, inputCostUsd: cost?.input ?? null, promptCacheSavedUsd: cost?.promptCacheSaved ?? null };
+    const ended = { ...row, costUsd: cost?.total ?? null, inputCostUsd: cost?.input ?? null, promptCacheSavedUsd: cost?.promptCacheSaved ?? null, ...gatewayPriced(gatewayCost, cost) };
     if (usageId === undefined) {
       await recordUsage(db, ended).catch((err: unknown) => log('could not record usage', err));
       return;
@@ -277,8 +284,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
   }
 
-  async function noteServerLimits(headers: Headers): Promise<void> {
-    const server = readRateLimitHeaders(headers, now());
+  /** `by` is who answered: a gateway's own `x-ratelimit-*` headers count when Anthropic's are absent. */
+  async function noteServerLimits(headers: Headers, by: string): Promise<void> {
+    const server = readRateLimitHeaders(headers, now()) ?? (by === 'Anthropic' ? null : readGatewayRateLimitHeaders(headers, now(), by));
     if (server) await saveServerLimits(db, server);
   }
 
@@ -319,6 +327,16 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 /** What Anthropic's prompt cache did for an answer, for its attempt details; nothing when it did nothing. */
 function promptCacheOf(a: ReturnType<typeof emptyAnswer>): Pick<Attempt, 'promptCache'> {
   return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0 ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } } : {};
+}
+
+/**
+ * The gateway's own figure for a request's cost, in place of Pace's estimate, marked as the
+ * gateway's; the prompt's part keeps the estimate's share of it (unknown when the estimate is).
+ */
+function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof costBreakdown>): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom'>> {
+  if (gatewayCost === null) return {};
+  const share = estimate && estimate.total > 0 ? estimate.input / estimate.total : null;
+  return { costUsd: gatewayCost, inputCostUsd: share === null ? null : gatewayCost * share, costFrom: 'gateway' };
 }
 
 function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {

@@ -16,6 +16,7 @@ import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import type { PaceDB } from '../storage/db';
+import { forgetGatewayBudget, type GatewayBudgetRow } from '../usage/gateway-budget';
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { storedPrefs, type StoredPrefs } from '../storage/settings';
@@ -52,6 +53,8 @@ export interface HandlerDeps {
   contextWindow?: (model: string) => number;
   /** How long to wait for the API's exact token count before deciding from the estimate. */
   countTimeoutMs?: number;
+  /** A team gateway's budget for the key (lib/background/gateway-budget.ts); none without it. */
+  gatewayBudget?: { refresh: (reason: 'asked') => Promise<GatewayBudgetRow | null> };
 }
 
 export function createHandlers(deps: HandlerDeps): Handlers {
@@ -234,6 +237,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { origins: await deps.keys.origins() };
     },
     'key.status': () => deps.keys.status(),
+    async 'gateway.budget'() {
+      return (await deps.gatewayBudget?.refresh('asked')) ?? null;
+    },
     async 'key.test'({ key, baseURL }) {
       const url = checkBaseURL(baseURL);
       if (!url.ok) throw new PaceFailure({ code: 'invalid_input', message: url.message, field: 'baseURL' });
@@ -285,8 +291,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const problem = passphrase === null ? null : passphraseProblem(passphrase);
       if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'passphrase' });
       const status = await deps.keys.save(checked.value, { remember, passphrase });
-      // Anthropic's pause was about the old key.
+      // Anthropic's pause was about the old key, and so was the gateway's budget.
       await clearServerWait(db);
+      await forgetGatewayBudget(db);
       void deps.pump();
       return status;
     },
@@ -300,6 +307,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async 'key.remove'() {
       const status = await deps.keys.remove();
       await clearServerWait(db);
+      await forgetGatewayBudget(db);
       return status;
     },
   };

@@ -39,8 +39,8 @@ export interface QueueView {
   serverPause: Pause | null;
   /** Try now's one request through that pause: allowed to go, or on its way (null: none, or it was cut off). */
   probe: 'allowed' | 'sending' | null;
-  /** Anthropic's own figures for the key, while its window lasts. */
-  server: { limit: number; left: number; reset: number } | null;
+  /** Anthropic's own figures for the key (or a gateway's, named by its host in `by`), while its window lasts. */
+  server: { limit: number; left: number; reset: number; by?: string } | null;
   jobs: Map<string, JobView>;
 }
 
@@ -77,7 +77,7 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     serverPause: records.pause && records.pause.until > now ? records.pause : null,
     probe: probeOf(now, records),
     server: srv
-      ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset }
+      ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset, ...(srv.by === undefined ? {} : { by: srv.by }) }
       : null,
     jobs,
   };

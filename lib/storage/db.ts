@@ -7,6 +7,7 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { Limits } from '../limits/plans';
 import type { PaceError } from '../protocol';
+import type { GatewayBudgetRow } from '../usage/gateway-budget';
 
 export interface Conversation {
   id: string;
@@ -137,7 +138,9 @@ export type Meta =
   | { key: 'server'; value: ServerLimits }
   /** Total size of the response cache's answers, kept with every write so eviction needs no scan. */
   | { key: 'cacheBytes'; value: number }
-  | { key: 'alerts'; value: AlertState };
+  | { key: 'alerts'; value: AlertState }
+  /** A team gateway's budget for the key, as lib/usage/gateway-budget.ts keeps it. */
+  | { key: 'gatewayBudget'; value: GatewayBudgetRow };
 
 export interface Attempt {
   at: number;
@@ -198,6 +201,8 @@ export interface UsageRow {
   fromCache: boolean;
   /** Estimated from lib/usage/prices.ts; null when the model's price is unknown. 0 from the cache. */
   costUsd: number | null;
+  /** 'gateway' when `costUsd` is the team gateway's own figure for the request (`x-litellm-response-cost`), not Pace's estimate. */
+  costFrom?: 'gateway';
   /** For a cache hit: what the original answer cost, i.e. what the cache saved. */
   savedUsd?: number | null;
   /** The prompt's part of `costUsd` (input, cache writes and reads); null when unknown, absent in older rows. */
