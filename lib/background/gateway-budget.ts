@@ -61,7 +61,7 @@ export function createGatewayBudget(deps: GatewayBudgetDeps) {
       const text = await response.text();
       return text.length > MAX_KEY_INFO_CHARS ? null : parseKeyInfo(JSON.parse(text));
     } catch (err) {
-      // Junk, a redirect, a refused connection: no budget to show; what was shown before stays until it is answered.
+      // Junk (no budget), or a redirect, a timeout, a refused connection (undefined: nothing new learned).
       log('no team budget from the gateway', err instanceof Error ? err.name : typeof err);
       return err instanceof SyntaxError ? null : undefined;
     }
@@ -76,8 +76,8 @@ export function createGatewayBudget(deps: GatewayBudgetDeps) {
     // After an answer the spend has moved: a gateway known to have a budget is asked again at once.
     if (fresh && !(reason === 'answered' && same.budget !== null)) return same;
     const budget = await ask(creds, (await deps.settings()).extraHeaders);
-    if (budget === undefined) return same;
-    const next = { baseURL: creds.baseURL, checkedAt: deps.now(), budget };
+    // Unreachable this time: what was known stays, and the gateway is not asked again for a minute either.
+    const next = { baseURL: creds.baseURL, checkedAt: deps.now(), budget: budget === undefined ? (same?.budget ?? null) : budget };
     await saveGatewayBudget(deps.db, next);
     return next;
   }

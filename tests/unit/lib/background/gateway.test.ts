@@ -134,7 +134,9 @@ describe('a team gateway through the background', () => {
     const moved = await startRedirectServer(gateway.url);
     try {
       const budget = createGatewayBudget({ db, credentials: creds(moved.url), settings, now: Date.now, log: () => undefined });
-      expect(await budget.refresh('asked')).toBeNull();
+      expect(await budget.refresh('asked')).toMatchObject({ baseURL: moved.url, budget: null });
+      // Nothing learned, and not asked again within the minute.
+      expect(await budget.refresh('asked')).toMatchObject({ budget: null });
       expect(moved.requests.map((r) => r.path)).toEqual(['/key/info']);
       expect(keyInfoRequests()).toHaveLength(0);
     } finally {
