@@ -137,6 +137,15 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
       now,
       gatewayBudget,
+      sendAtOnce: {
+        usagePrefs,
+        online,
+        start({ job, messages }, { creds, settings: read }) {
+          // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
+          const started = () => void scheduler.pump();
+          void runner.start(job, { creds, settings: read, messages, started }).finally(started);
+        },
+      },
     }),
     (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );

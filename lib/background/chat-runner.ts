@@ -20,7 +20,7 @@ import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, w
 import type { PaceError, PaceEvent } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
-import type { Attempt, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import type { Attempt, ChatMessage, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
 import * as jobStore from '../queue/job-store';
 import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
@@ -53,9 +53,18 @@ export interface RunnerDeps {
   log?: (message: string, detail?: unknown) => void;
 }
 
+/** What chat.send already read and wrote for a job it admitted at once (lib/queue/send-at-once.ts): the answer is marked streaming. */
+export interface ReadySend {
+  creds: Credentials & { demo: boolean };
+  settings: Settings;
+  messages: ChatMessage[];
+  /** Called when the answer starts (or never): work that can wait, kept off the request's way. */
+  started?: () => void;
+}
+
 export interface ChatRunner {
-  /** Runs an admitted job to its end; never rejects. */
-  start(job: Job): Promise<void>;
+  /** Runs an admitted job to its end; never rejects. `ready`: its reads are made, nothing is read again before the request. */
+  start(job: Job, ready?: ReadySend): Promise<void>;
   /** Aborts a job in flight; false if it is not running here. */
   stop(jobId: string): boolean;
   isActive(jobId: string): boolean;
@@ -78,11 +87,13 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     (await learned.get(baseURL)) ??
     (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
-  async function run(job: Job, controller: AbortController): Promise<void> {
+  async function run(job: Job, controller: AbortController, ready: ReadySend | undefined): Promise<void> {
     const id = job.id;
     const { signal } = controller;
     // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
-    const [creds, settings, messages] = await Promise.all([deps.credentials(), deps.settings(), conversationMessages(db, job.conversationId)]);
+    const [creds, settings, messages] = ready
+      ? [ready.creds, ready.settings, ready.messages]
+      : await Promise.all([deps.credentials(), deps.settings(), conversationMessages(db, job.conversationId)]);
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
@@ -91,7 +102,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
     const by = answeredBy(creds.baseURL);
     const request = messageRequest(settings, buildContext(messages, id));
-    const [storedMode] = await Promise.all([cacheModeFor(creds.baseURL), markStreaming(db, id, settings.model, creds.demo)]);
+    const [storedMode] = await Promise.all([cacheModeFor(creds.baseURL), ready ? null : markStreaming(db, id, settings.model, creds.demo)]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
     let answer = emptyAnswer();
@@ -139,6 +150,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await noteServerLimits(response.headers, by);
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       await jobStore.start(db, id);
+      ready?.started?.();
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
@@ -291,12 +303,12 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   return {
-    async start(job) {
+    async start(job, ready) {
       const controller = new AbortController();
       controllers.set(job.id, controller);
       deps.keepAlive.start();
       try {
-        await run(job, controller);
+        await run(job, controller, ready);
       } catch (err) {
         log('answer could not run', err);
         // Not an API failure (those end inside run): say what broke rather than blame the connection.

@@ -15,6 +15,10 @@ import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginErr
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
+import { cacheKey } from '../cache/cache-key';
+import { cacheableRequest, messageRequest } from '../claude/request';
+import { admitAtOnceInTx, type AdmittedAtOnce } from '../queue/send-at-once';
+import type { UsagePrefs } from '../settings/usage-prefs';
 import type { PaceDB } from '../storage/db';
 import { forgetGatewayBudget, type GatewayBudgetRow } from '../usage/gateway-budget';
 import { isJob } from '../storage/row-guards';
@@ -55,7 +59,18 @@ export interface HandlerDeps {
   countTimeoutMs?: number;
   /** A team gateway's budget for the key (lib/background/gateway-budget.ts); none without it. */
   gatewayBudget?: { refresh: (reason: 'asked') => Promise<GatewayBudgetRow | null> };
+  /**
+   * A new message the queue would send now is admitted in chat.send's own transaction and handed
+   * to `start` once it has committed (lib/queue/send-at-once.ts); without this, every message waits for the queue's next run.
+   */
+  sendAtOnce?: {
+    usagePrefs: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
+    online: () => boolean;
+    start: (admitted: AdmittedAtOnce, ready: { creds: Credentials & { demo: boolean }; settings: Settings }) => void;
+  };
 }
+
+const HOUR_MS = 60 * 60 * 1000;
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { db } = deps;
@@ -71,9 +86,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const { limits, state } = await readQuotaState(db, t);
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting').count()]);
     const q = quota(t, limits, state);
-    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').count();
     if (waiting >= MAX_QUEUE) {
       throw new PaceFailure({
         code: 'queue_full',
@@ -118,7 +132,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
       // The reads are independent, so they are made at once (the user waits for them); the
       // failures are still reported in this order: no key, no conversation, no room.
-      const [creds, conversation, room, settings, earlier] = await Promise.all([
+      const atOnce = deps.sendAtOnce;
+      const [creds, conversation, room, settings, earlier, cacheHours] = await Promise.all([
         deps.credentials(),
         conversationId === null ? null : db.conversations.get(conversationId),
         checkRoom().then(
@@ -127,19 +142,41 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         ),
         deps.settings(),
         conversationId === null ? [] : conversationMessages(db, conversationId),
+        atOnce ? atOnce.usagePrefs().then((p) => p.cacheHours) : 0,
       ]);
       if (!creds) throw new PaceFailure(await missingKey());
       if (conversationId !== null && !conversation) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
       if (room !== null) throw room;
-      await checkSize('send', creds, settings, contextWithNewMessage(earlier, prompt.value));
-      // Room is checked again with the insert, in one transaction, so sends racing each other cannot pass the caps.
-      const exchange = await db.transaction('rw', [db.conversations, db.messages, db.jobs, db.counters, db.meta], async () => {
+      const context = contextWithNewMessage(earlier, prompt.value);
+      const request = messageRequest(settings, context);
+      const [, key] = await Promise.all([
+        checkSize('send', creds, settings, context),
+        atOnce && cacheHours > 0 ? cacheKey(cacheableRequest(request, creds.baseURL)) : null,
+      ]);
+      // Room is checked again with the insert, in one transaction, so sends racing each other cannot
+      // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
+      const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
         await checkRoom();
-        return addExchange(db, { conversationId, text: prompt.value, now: now(), newId, model: settings.model });
+        const t = now();
+        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model });
+        const admitted = atOnce?.online()
+          ? await admitAtOnceInTx(db, {
+            jobId: exchange.assistantMessageId,
+            conversationId: exchange.conversationId,
+            now: t,
+            settings,
+            request,
+            cache: key === null ? null : { key, ttlMs: cacheHours * HOUR_MS },
+            demo: creds.demo,
+          })
+          : null;
+        return { exchange, admitted };
       });
-      void deps.pump();
+      // Only now, the admission committed: the request never leaves on a count that could still be undone.
+      if (admitted) atOnce?.start(admitted, { creds, settings });
+      else void deps.pump();
       return exchange;
     },
     async 'chat.stop'({ messageId }) {

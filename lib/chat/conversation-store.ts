@@ -29,27 +29,31 @@ export async function addExchange(
   db: PaceDB,
   input: { conversationId: string | null; text: string; now: number; newId: () => string; model: string },
 ): Promise<NewExchange> {
+  // The reads go out together and so do the writes: each await is a round trip, and the user waits for the first word.
   return db.transaction('rw', [db.conversations, db.messages, db.jobs], async () => {
     let conversationId = input.conversationId;
     let last = 0;
+    let written: Promise<unknown>;
     if (conversationId !== null) {
-      const existing = await db.conversations.get(conversationId);
+      const [existing, newest] = await Promise.all([
+        db.conversations.get(conversationId),
+        db.messages
+          .where('[conversationId+createdAt]')
+          .between([conversationId, -Infinity], [conversationId, Infinity])
+          .last(),
+      ]);
       if (!existing) throw new Error(`Conversation ${conversationId} does not exist.`);
-      const newest = await db.messages
-        .where('[conversationId+createdAt]')
-        .between([conversationId, -Infinity], [conversationId, Infinity])
-        .last();
       last = newest?.createdAt ?? 0;
-      await db.conversations.update(conversationId, { updatedAt: input.now });
+      written = db.conversations.update(conversationId, { updatedAt: input.now });
     } else {
       conversationId = input.newId();
-      await db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now });
+      written = db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now });
     }
     // Strictly increasing times keep the order of messages even within one millisecond.
     const userAt = Math.max(input.now, last + 1);
     const userMessageId = input.newId();
     const assistantMessageId = input.newId();
-    await db.messages.bulkAdd([
+    const added = db.messages.bulkAdd([
       { id: userMessageId, conversationId, role: 'user', text: input.text, createdAt: userAt, status: 'done' },
       {
         id: assistantMessageId,
@@ -61,7 +65,7 @@ export async function addExchange(
         model: input.model,
       },
     ]);
-    await enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 });
+    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 })]);
     return { conversationId, userMessageId, assistantMessageId };
   });
 }

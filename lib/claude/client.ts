@@ -1,17 +1,120 @@
 /** Builds the SDK client the background uses for every call. Background only: it holds the key. */
-import { BaseAnthropic } from '@anthropic-ai/sdk/client';
-import { Messages } from '@anthropic-ai/sdk/resources/messages/messages';
-import { Models } from '@anthropic-ai/sdk/resources/models';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
+import { Stream } from '@anthropic-ai/sdk/core/streaming';
+import type { MessageCountTokensParams, MessageCreateParamsStreaming, MessageTokensCount, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
+import { VERSION } from '@anthropic-ai/sdk/version';
 import type { ModelInfo } from './models';
 
+/** The API version the SDK installed here speaks (its client sends the same). */
+export const API_VERSION = '2026-10-21';
+
+interface CallOptions {
+  signal?: AbortSignal;
+}
+
+/** A streamed answer on its way: awaited, the stream; `withResponse()` gives the HTTP response (its headers) too. */
+export type StreamCall = Promise<Stream<RawMessageStreamEvent>> & {
+  withResponse(): Promise<{ data: Stream<RawMessageStreamEvent>; response: Response }>;
+};
+
 /**
- * The official SDK's client with only the resources Pace calls. The SDK's `Anthropic` composes every
- * resource (beta, organization, files, skills, ...), and a bundler cannot drop one that is built in
- * the constructor: that came to over half of the worker's script. `Anthropic` is assignable to it.
+ * The three calls Pace makes, on the official SDK's own wire code: its SSE `Stream` and its error
+ * classes (`APIError.generate` picks RateLimitError, OverloadedError... from the status). The SDK's
+ * client class is not used: it carries the credentials chain, OpenTelemetry, paginators, retries
+ * and every resource, well over a third of the worker's script, none of which Pace calls. It
+ * sends what the SDK sends (the key as a Bearer token, the API version, the browser-access header)
+ * and fails as it does: APIUserAbortError when the caller aborts, APIConnectionTimeoutError when
+ * `timeout` passes before the answer's headers, APIConnectionError with the cause for a failed
+ * fetch, the status's APIError for an error response.
  */
-export class ClaudeClient extends BaseAnthropic {
-  messages: Messages = new Messages(this);
-  models: Models = new Models(this);
+export class ClaudeClient {
+  readonly messages = {
+    create: (body: MessageCreateParamsStreaming, options: CallOptions = {}): StreamCall => {
+      const sent = this.call('POST', '/v1/messages', body, options).then(({ response, controller }) => ({
+        data: Stream.fromSSEResponse<RawMessageStreamEvent>(response, controller),
+        response,
+      }));
+      const stream = sent.then(({ data }) => data);
+      // Whichever of the two the caller awaits sees a failure; the other one must not be reported as unhandled.
+      stream.catch((err: unknown) => err);
+      return Object.assign(stream, { withResponse: () => sent });
+    },
+    countTokens: async (body: MessageCountTokensParams, options: CallOptions = {}): Promise<MessageTokensCount> =>
+      this.json<MessageTokensCount>('POST', '/v1/messages/count_tokens', body, options),
+  };
+
+  readonly models = {
+    list: async (query: { limit?: number } = {}, options: CallOptions = {}): Promise<{ data: ApiModel[] }> =>
+      this.json<{ data: ApiModel[] }>('GET', `/v1/models${query.limit === undefined ? '' : `?limit=${query.limit}`}`, undefined, options),
+  };
+
+  constructor(private readonly options: ClientOptions) {}
+
+  private async json<T>(method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions): Promise<T> {
+    const { response } = await this.call(method, path, body, options);
+    return (await response.json()) as T;
+  }
+
+  private async call(method: 'GET' | 'POST', path: string, body: unknown, { signal }: CallOptions): Promise<{ response: Response; controller: AbortController }> {
+    if (signal?.aborted) throw new APIUserAbortError();
+    const { apiKey, baseURL, defaultHeaders, fetch, timeout } = this.options;
+    const url = `${baseURL.replace(/\/+$/, '')}${path}`;
+    const headers = {
+      accept: 'application/json',
+      'user-agent': `Anthropic/JS ${VERSION}`,
+      'anthropic-dangerous-direct-browser-access': 'true',
+      'anthropic-version': API_VERSION,
+      authorization: `Bearer ${apiKey}`,
+      ...defaultHeaders,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    };
+    // The caller's signal aborts the request and, later, the stream's body; the timeout covers the wait for the headers.
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeout);
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, signal: controller.signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    } catch (err) {
+      if (signal?.aborted) throw new APIUserAbortError();
+      if (timedOut) throw new APIConnectionTimeoutError();
+      throw new APIConnectionError({ cause: err instanceof Error ? err : new Error(String(err)) });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) {
+      signal?.removeEventListener('abort', abort);
+      const text = await response.text().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+      const json = parseJSON(text);
+      throw APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
+    }
+    return { response, controller };
+  }
+}
+
+interface ClientOptions {
+  apiKey: string;
+  baseURL: string;
+  /** A team gateway's own headers (validated by parseHeaderLines: never the key's or the version's). */
+  defaultHeaders: Record<string, string>;
+  fetch: Fetch;
+  timeout: number;
+}
+
+function parseJSON(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    // Not JSON (a gateway's HTML error page, say): the text itself becomes the error's message.
+    return undefined;
+  }
 }
 
 export interface Credentials {
@@ -25,14 +128,10 @@ export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeader
   return new ClaudeClient({
     apiKey,
     baseURL,
-    // A team gateway's own headers (validated by parseHeaderLines: never the key's or the version's).
     defaultHeaders: extraHeaders,
     // Every request carries the key: it goes to the base URL and nowhere it redirects to.
     fetch: refuseRedirects(),
-    // An extension page or worker is a browser context; the key is the user's own, kept by the background.
-    dangerouslyAllowBrowser: true,
-    // Retries belong to Pace's own queue, which counts every request it sends.
-    maxRetries: 0,
+    // No retries here: they belong to Pace's own queue, which counts every request it sends.
     timeout: 10 * 60 * 1000,
   });
 }

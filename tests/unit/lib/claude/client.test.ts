@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createClaudeClient, listModels, RedirectRefused, refuseRedirects } from '@/lib/claude/client';
+import { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError, RateLimitError } from '@anthropic-ai/sdk/core/error';
+import { API_VERSION, ClaudeClient, createClaudeClient, listModels, RedirectRefused, refuseRedirects } from '@/lib/claude/client';
 import { toPaceError } from '@/lib/claude/errors';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { startRedirectServer, type RedirectServer } from '../../../support/redirect-server';
@@ -77,5 +78,49 @@ describe('a base URL that redirects elsewhere', () => {
     const inner = vi.fn<(input: string | URL | Request, init?: RequestInit) => Promise<Response>>().mockResolvedValueOnce(opaque).mockRejectedValueOnce(new TypeError('Failed to fetch'));
     const err = await refuseRedirects(inner)('https://gw.example.com/v1/models', {}).catch((e: unknown) => e);
     expect(toPaceError(err, 'key-test', 'https://gw.example.com').message).toContain('https://gw.example.com redirected the request to another address.');
+  });
+});
+
+describe('the thin client on the SDK\'s wire code', () => {
+  const body = { model: 'claude-haiku-4-5', max_tokens: 16, messages: [{ role: 'user' as const, content: 'hi' }], stream: true as const };
+  const clientWith = (fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>, timeout = 60_000) =>
+    new ClaudeClient({ apiKey: TEST_KEY, baseURL: 'https://gw.example.com/anthropic/', defaultHeaders: { 'x-team-token': TEAM_SECRET }, fetch, timeout });
+
+  it('sends what the SDK sends: the key as a Bearer token, the API version, the browser header, the gateway headers, the JSON body', async () => {
+    const fetch = vi.fn<(input: string | URL | Request, init?: RequestInit) => Promise<Response>>().mockResolvedValue(new Response('{"input_tokens":7}'));
+    expect(await clientWith(fetch).messages.countTokens({ model: 'claude-haiku-4-5', messages: body.messages })).toEqual({ input_tokens: 7 });
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(url).toBe('https://gw.example.com/anthropic/v1/messages/count_tokens');
+    expect(init).toMatchObject({
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${TEST_KEY}`,
+        'anthropic-version': API_VERSION,
+        'anthropic-dangerous-direct-browser-access': 'true',
+        'x-team-token': TEAM_SECRET,
+        'content-type': 'application/json',
+      },
+    });
+    expect(JSON.parse(init!.body as string)).toEqual({ model: 'claude-haiku-4-5', messages: body.messages });
+  });
+
+  it('fails as the SDK does: the status\'s error class with its headers, a timeout, an abort, a failed fetch with its cause', async () => {
+    const refused = new Response('{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}', { status: 429, headers: { 'retry-after': '3' } });
+    const limited = await clientWith(() => Promise.resolve(refused)).messages.create(body).withResponse().catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(RateLimitError);
+    expect((limited as RateLimitError).headers.get('retry-after')).toBe('3');
+
+    const never = (_: unknown, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    await expect(clientWith(never, 5).messages.create(body)).rejects.toBeInstanceOf(APIConnectionTimeoutError);
+    const controller = new AbortController();
+    const stopped = clientWith(never).messages.create(body, { signal: controller.signal });
+    controller.abort();
+    await expect(stopped).rejects.toBeInstanceOf(APIUserAbortError);
+
+    const cause = new TypeError('Failed to fetch');
+    const failed = await clientWith(() => Promise.reject(cause)).models.list({ limit: 100 }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(APIConnectionError);
+    expect((failed as APIConnectionError).cause).toBe(cause);
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * The short way for a new message: when nothing is ahead of it in the queue, it is admitted in the
+ * very transaction that stores it (chat.send's), so its request can leave as soon as that
+ * transaction commits, with no queue run, no second read of the conversation and no second
+ * transaction in between. It is the scheduler's own decision, taken on the same rows: the job must
+ * be the first the queue would offer (lib/queue/job-states.ts `nextCandidates`), the response
+ * cache must have no answer for it (the queue serves those, uncounted), and the limiter must admit
+ * it (`admit`, which counts it, opens its ledger row and makes it `sending`). Whenever any of these
+ * says no, nothing here is written and the job simply waits in the queue as before.
+ */
+import { lookupAnswer } from '../cache/response-cache';
+import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
+import { messageRequest } from '../claude/request';
+import { admit } from '../limits/limiter-store';
+import type { Settings } from '../settings/validate';
+import { ACTIVE_JOB_STATES, type ChatMessage, type Job, type PaceDB } from '../storage/db';
+import { jobProblem, readable } from '../storage/row-guards';
+import { MAX_ACTIVE, nextCandidates } from './job-states';
+
+export interface AtOnce {
+  jobId: string;
+  conversationId: string;
+  now: number;
+  settings: Settings;
+  /** The request as built from the conversation read before the transaction (`messageRequest`); the one looked up in the cache. */
+  request: ReturnType<typeof messageRequest>;
+  /** Its key in the response cache, and the cache's lifetime; null when the cache is off. */
+  cache: { key: string; ttlMs: number } | null;
+  demo: boolean;
+}
+
+/** An admitted job, `sending`, and the conversation its request is built from. */
+export interface AdmittedAtOnce {
+  job: Job;
+  messages: ChatMessage[];
+}
+
+/**
+ * Admits the new job `jobId` at once if the queue would send it now. Call inside a read-write
+ * transaction on every table (chat.send's, after the job was added): `admit` and the reads join it.
+ * Null, with nothing written, when the job must wait for the queue.
+ */
+export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<AdmittedAtOnce | null> {
+  const [rows, messages, cached] = await Promise.all([
+    db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+    conversationMessages(db, send.conversationId),
+    send.cache === null ? null : lookupAnswer(db, send.cache.key, send.now, send.cache.ttlMs),
+  ]);
+  if (cached) return null;
+  const jobs = readable<Job>('jobs', rows, jobProblem).rows;
+  const job = jobs.find((j) => j.id === send.jobId);
+  if (!job || nextCandidates(jobs, MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return null;
+  // Another send to this conversation may have landed between the reads and this transaction:
+  // then the request (and its cache key) would not be the one checked, and the queue takes it.
+  if (JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !== JSON.stringify(send.request)) return null;
+  const admission = await admit(db, send.now, send.jobId);
+  if (!admission.ok) return null;
+  await markStreaming(db, send.jobId, send.settings.model, send.demo);
+  return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages };
+}

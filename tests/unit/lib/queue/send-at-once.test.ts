@@ -1,0 +1,174 @@
+/**
+ * A new message the queue would send now is admitted in chat.send's own transaction and its request
+ * leaves only once that transaction has committed (lib/queue/send-at-once.ts).
+ */
+import Dexie from 'dexie';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createChatRunner } from '@/lib/background/chat-runner';
+import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
+import { createKeepAlive } from '@/lib/background/keep-alive';
+import { cacheKey } from '@/lib/cache/cache-key';
+import { storeAnswer } from '@/lib/cache/response-cache';
+import { createClaudeClient } from '@/lib/claude/client';
+import { cacheableRequest, messageRequest } from '@/lib/claude/request';
+import { admit, RECENT_KEY, saveLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import { wait } from '@/lib/queue/job-store';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB } from '@/lib/storage/db';
+import { IN_FLIGHT } from '@/lib/usage/totals';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
+import { failure, handlerDeps, snapshot } from '../background/handler-deps';
+
+let server: ClaudeServer;
+let db: PaceDB;
+useClaudeServer((s) => (server = s));
+beforeEach(() => {
+  db = new PaceDB(`send-at-once-${Math.random()}`);
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+type Start = NonNullable<HandlerDeps['sendAtOnce']>['start'];
+
+function handlers(start: Start, overrides: Omit<Partial<HandlerDeps>, 'settings'> = {}) {
+  const pump = vi.fn(async () => undefined);
+  const h = createHandlers(
+    handlerDeps(db, server.url, {
+      pump,
+      sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => true, start },
+      ...overrides,
+    }),
+  );
+  return { h, pump };
+}
+
+const recentSends = async () => (await db.counters.get(RECENT_KEY))?.times?.length ?? 0;
+
+describe('a new message with nothing ahead of it', () => {
+  it('is counted, claimed and marked streaming in the send\'s own transaction, and handed to the runner only after it committed', async () => {
+    const seen: unknown[] = [];
+    const inTransaction: unknown[] = [];
+    const { h, pump } = handlers(({ job }) => {
+      inTransaction.push(Dexie.currentTransaction);
+      // A read in a transaction of its own: it waits for the send's to end, and sees what it committed.
+      seen.push(db.transaction('r', [db.jobs, db.counters, db.usage, db.messages], async () => ({
+        job: await db.jobs.get(job.id),
+        sends: await recentSends(),
+        ledger: (await db.usage.toArray()).filter((row) => row.messageId === job.id),
+        message: await db.messages.get(job.id),
+      })));
+    });
+    const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
+    expect(seen).toHaveLength(1);
+    expect(inTransaction).toEqual([null]);
+    expect(await seen[0]).toMatchObject({
+      job: { state: 'sending', attempts: 1 },
+      sends: 1,
+      ledger: [{ outcome: IN_FLIGHT, attempt: 1 }],
+      message: { id: ex.assistantMessageId, status: 'streaming' },
+    });
+    // No queue run stands between the send and its request.
+    expect(pump).not.toHaveBeenCalled();
+  });
+
+  it('sends nothing and counts nothing when the transaction fails after the admission: the request never leaves first', async () => {
+    const start = vi.fn<Start>();
+    const { h } = handlers(start);
+    const update = db.messages.update.bind(db.messages);
+    vi.spyOn(db.messages, 'update').mockImplementation((key, changes) =>
+      (changes as { status?: string }).status === 'streaming' ? Dexie.Promise.reject(new Error('disk full')) : update(key, changes),
+    );
+    const before = await snapshot(db);
+    await expect(h['chat.send']({ conversationId: null, text: 'Lost?' })).rejects.toThrow('disk full');
+    expect(start).not.toHaveBeenCalled();
+    // Nothing half-done: no message, no job, no count, no ledger row; the text is still in the composer to send again.
+    expect(await snapshot(db)).toEqual(before);
+  });
+
+  it('goes to the server at once, exactly one request for one counted send, with no queue run', async () => {
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    let ran: Promise<void> = Promise.resolve();
+    const { h, pump } = handlers(({ job, messages }, ready) => {
+      ran = runner.start(job, { ...ready, messages });
+    });
+    const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
+    await ran;
+    expect(server.messageRequests()).toHaveLength(1);
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done' });
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
+    expect(await recentSends()).toBe(1);
+    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
+    expect(pump).not.toHaveBeenCalled();
+  });
+});
+
+describe('a new message the queue would not send now stays queued for it, uncounted', () => {
+  it('behind an older message the limiter holds back (first in, first out)', async () => {
+    const start = vi.fn<Start>();
+    const { h, pump } = handlers(start);
+    const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({ conversationId: null, text: 'First' });
+    await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
+    const second = await h['chat.send']({ conversationId: null, text: 'Second' });
+    expect(start).not.toHaveBeenCalled();
+    expect(pump).toHaveBeenCalled();
+    expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await recentSends()).toBe(0);
+  });
+
+  it('when the limiter says not yet', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
+    expect((await admit(db, Date.now(), null)).ok).toBe(true);
+    const start = vi.fn<Start>();
+    const { h } = handlers(start);
+    const ex = await h['chat.send']({ conversationId: null, text: 'Too soon' });
+    expect(start).not.toHaveBeenCalled();
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await recentSends()).toBe(1);
+    expect(await db.usage.count()).toBe(0);
+  });
+
+  it('when the response cache holds its answer (the queue serves it, uncounted)', async () => {
+    const settings = { ...DEFAULT_SETTINGS, baseURL: server.url };
+    const request = messageRequest(settings, [{ role: 'user', content: 'Asked before?' }]);
+    const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    await storeAnswer(db, { key: await cacheKey(cacheableRequest(request, server.url)), createdAt: Date.now(), model: settings.model, text: 'Yes.', stopReason: 'end_turn', usage });
+    const start = vi.fn<Start>();
+    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start } }));
+    // A question not in the cache goes at once...
+    await h['chat.send']({ conversationId: null, text: 'Something new?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    // ...one it holds waits for the queue, which answers it from the cache.
+    const ex = await h['chat.send']({ conversationId: null, text: 'Asked before?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued' });
+    expect(await recentSends()).toBe(1);
+  });
+
+  it('while the browser is offline', async () => {
+    const start = vi.fn<Start>();
+    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => false, start } }));
+    const ex = await h['chat.send']({ conversationId: null, text: 'Offline' });
+    expect(start).not.toHaveBeenCalled();
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued' });
+  });
+});
+
+it('a refusal is still a refusal: no key, nothing stored', async () => {
+  const start = vi.fn<Start>();
+  const { h } = handlers(start, { credentials: async () => null });
+  const before = await snapshot(db);
+  expect(await failure(h['chat.send']({ conversationId: null, text: 'Hi' }))).toMatchObject({ code: 'no_key' });
+  expect(start).not.toHaveBeenCalled();
+  expect(await snapshot(db)).toEqual(before);
+});
