@@ -8,6 +8,8 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
+import { addOutput, countInput } from '../limits/token-store';
+import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
@@ -125,6 +127,21 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }, stallMs);
     };
     feed();
+    // The token minute learns the real input count and the output as the stream reports them; the
+    // writes go one after another, off the path to the first word, and are awaited before the end.
+    let tokenWrites = Promise.resolve();
+    let outputCounted = 0;
+    let inputCounted: number | null = null;
+    const countTokens = (input: number | null) => {
+      const use = tokensPerMinuteUse(tokensOf(answer));
+      const output = Math.max(0, use.outputTokens - outputCounted);
+      outputCounted += output;
+      const at = now();
+      if (input !== null) inputCounted = input;
+      tokenWrites = tokenWrites
+        .then(() => Promise.all([input === null ? null : countInput(db, id, input), addOutput(db, id, output, at)]))
+        .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
+    };
     const { headers } = parseHeaderLines(settings.extraHeaders);
     try {
       const { data: stream, response } = await deps
@@ -136,6 +153,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
+        if (event.type === 'message_start' || event.type === 'message_delta') countTokens(tokensPerMinuteUse(tokensOf(answer)).inputTokens);
         // Past the size cap nothing more is read: leaving the loop closes the connection.
         if (answer.truncated) break;
         const t = now();
@@ -189,6 +207,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers);
+        // The API refused the request before reading it: its input did not count.
+        if (apiError && inputCounted === null) countTokens(0);
         const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
         if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
@@ -200,6 +220,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     } finally {
       clearTimeout(watchdog);
       deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
+      await tokenWrites;
     }
 
     /**

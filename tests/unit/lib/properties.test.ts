@@ -253,7 +253,7 @@ describe('checkLimits', () => {
     smooth: fc.boolean(),
     monthStart: fc.oneof(fc.constantFrom('utc', 'local', 'UTC', ''), hostileString),
   });
-  const about: Record<string, RegExp> = { plan: /Free, Paid or Custom/, monthStart: /month starts/, perMinute: /per minute/, perMonth: /per month|month's limit/ };
+  const about: Record<string, RegExp> = { plan: /Free, Paid, Start, Build, Scale or Custom/, monthStart: /month starts/, perMinute: /per minute/, perMonth: /per month|month's limit/ };
   it('returns limits that keep their rules and are accepted again unchanged, or a message for each bad field', () => {
     const seen = { accepted: 0, refused: 0 };
     fc.assert(
@@ -297,6 +297,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'queue.tryNow': {},
   'cache.clear': {},
   'limits.save': { plan: 'custom', perMinute: 5, perMonth: '100', smooth: false, monthStart: 'utc' },
+  'limits.useLearned': {},
   'settings.save': {
     settings: { model: 'claude-sonnet-4-5', maxTokens: '4096', systemPrompt: '', baseURL: '', combineWaiting: false, extraHeaders: '', promptCache: '5m' },
     confirmOrigin: false,
