@@ -7,8 +7,8 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
-import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
-import { addOutput, countInput } from '../limits/token-store';
+import { probeAnswered, probeLost } from '../limits/limiter-store';
+import { addOutput, countInput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
@@ -148,7 +148,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .createClient(creds, headers)
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
-      await noteServerLimits(response.headers);
+      await noteServerLimits(response.headers, id);
       await jobStore.start(db, id);
       for await (const event of stream) {
         feed();
@@ -206,7 +206,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await stoppedByUser(answer.text || undefined, {});
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
-        if (apiError?.headers) await noteServerLimits(apiError.headers);
+        if (apiError?.headers) await noteServerLimits(apiError.headers, id);
         // The API refused the request before reading it: its input did not count.
         if (apiError && inputCounted === null) countTokens(0);
         const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
@@ -298,9 +298,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
   }
 
-  async function noteServerLimits(headers: Headers): Promise<void> {
+  async function noteServerLimits(headers: Headers, jobId: string): Promise<void> {
     const server = readRateLimitHeaders(headers, now());
-    if (server) await saveServerLimits(db, server);
+    if (server) await saveServerLimitsFor(db, server, jobId);
   }
 
   return {

@@ -80,11 +80,24 @@ export function outputRoom(need: number, limit: number): number {
   return Math.max(1, Math.min(need, limit));
 }
 
-const spentSince = (spends: readonly TokenSpend[], since: number) => spends.reduce((sum, s) => (s.at >= since ? sum + s.tokens : sum), 0);
+/** What Anthropic's figure leaves for Pace at `now`, at the least, given `spent`: what Pace spent since the figure was read. */
+export function serverLeft(figure: LimitFigure, spent: number, now: number): number {
+  // Before the reset, the rounded remaining read at its least; after it, the bucket was full, less what Pace spent since.
+  return now < figure.reset ? Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING - spent : figure.limit - spent;
+}
 
-/** What is left of one of Anthropic's figures at `now`, at the least: its rounded remaining, less what Pace spent since it was read. */
-export function serverLeft(figure: LimitFigure, spent: number): number {
-  return Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING - spent;
+type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>;
+
+/**
+ * When `need` fits what one of Anthropic's figures leaves, given Pace's spends since it was read
+ * (`spends`, still inside the window): `now`, its reset while it holds too little, or after the
+ * reset when enough of Pace's own spends have left the minute.
+ */
+function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, now: number, windowMs: number): number {
+  const spent = tokensInWindow(spends, now, windowMs);
+  if (serverLeft(figure, spent, now) >= need) return now;
+  if (now < figure.reset) return figure.reset;
+  return fitsAt(spends, now, figure.limit, need, windowMs);
 }
 
 /**
@@ -96,7 +109,7 @@ export function tokenDecision(
   limits: { inputPerMinute?: number | null; outputPerMinute?: number | null },
   log: TokenLog,
   need: TokenNeed,
-  server: (Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>) | undefined,
+  server: ServerFigures | undefined,
   windowMs: number,
 ): TokenWait | null {
   if (limits.inputPerMinute) {
@@ -108,18 +121,17 @@ export function tokenDecision(
     if (at > now) return { ok: false, reason: 'outputTokens', retryAt: at };
   }
   if (!server) return null;
-  // Anthropic's word lasts until its reset: then the bucket is full again.
-  const live = (f: LimitFigure | undefined): f is LimitFigure => f !== undefined && now < f.reset;
-  const since = server.observedAt;
+  const since = (spends: TokenSpend[]) => spends.filter((s) => s.at >= server.observedAt);
   const { inputTokens: input, outputTokens: output, tokens: both } = server;
-  if (live(input) && serverLeft(input, spentSince(log.input, since)) < Math.min(need.inputTokens, input.limit)) {
-    return { ok: false, reason: 'inputTokens', retryAt: input.reset };
-  }
-  if (live(both) && serverLeft(both, spentSince(log.input, since) + spentSince(log.output, since)) < Math.min(need.inputTokens, both.limit)) {
-    return { ok: false, reason: 'inputTokens', retryAt: both.reset };
-  }
-  if (live(output) && serverLeft(output, spentSince(log.output, since)) < outputRoom(need.outputTokens, output.limit)) {
-    return { ok: false, reason: 'outputTokens', retryAt: output.reset };
+  const checks: [LimitFigure | undefined, TokenSpend[], number, TokenKind][] = [
+    [input, since(log.input), input ? Math.min(need.inputTokens, input.limit) : 0, 'inputTokens'],
+    [both, since([...log.input, ...log.output]), both ? Math.min(need.inputTokens, both.limit) : 0, 'inputTokens'],
+    [output, since(log.output), output ? outputRoom(need.outputTokens, output.limit) : 0, 'outputTokens'],
+  ];
+  for (const [figure, spends, wanted, reason] of checks) {
+    if (!figure) continue;
+    const at = serverFitsAt(figure, spends, wanted, now, windowMs);
+    if (at > now) return { ok: false, reason, retryAt: at };
   }
   return null;
 }
@@ -164,13 +176,13 @@ export function inputRoom(
   now: number,
   limits: { inputPerMinute?: number | null },
   log: TokenLog,
-  server: (Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens'>>) | null | undefined,
+  server: ServerFigures | null | undefined,
   windowMs: number,
 ): { room: number; limit: number; by: 'pace' | 'server' } | null {
   const options: { room: number; limit: number; by: 'pace' | 'server' }[] = [];
   if (limits.inputPerMinute) options.push({ room: limits.inputPerMinute - tokensInWindow(log.input, now, windowMs), limit: limits.inputPerMinute, by: 'pace' });
   for (const f of [server?.inputTokens, server?.tokens]) {
-    if (f && server && now < f.reset) options.push({ room: serverLeft(f, spentSince(log.input, server.observedAt)), limit: f.limit, by: 'server' });
+    if (f && server) options.push({ room: serverLeft(f, tokensInWindow(log.input.filter((s) => s.at >= server.observedAt), now, windowMs), now), limit: f.limit, by: 'server' });
   }
   if (options.length === 0) return null;
   const tightest = options.reduce((a, b) => (b.limit < a.limit ? b : a));

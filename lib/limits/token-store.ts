@@ -4,9 +4,9 @@
  * from the answer's usage (`countInput`) and adds the output as the stream reports it (`addOutput`).
  * Each is one read and one write in a transaction, so concurrent answers cannot lose each other's tokens.
  */
-import type { PaceDB } from '../storage/db';
+import type { PaceDB, ServerLimits } from '../storage/db';
 import { WINDOW_MS } from './admission';
-import { goodTokenLog } from './limiter-store';
+import { goodTokenLog, saveServerLimits } from './limiter-store';
 import { EMPTY_TOKEN_LOG, withInputCount, withSpend, type TokenLog } from './token-buckets';
 
 export async function readTokenLog(db: PaceDB): Promise<TokenLog> {
@@ -34,4 +34,16 @@ export async function addOutput(db: PaceDB, job: string, tokens: number, at: num
  */
 export async function countInput(db: PaceDB, job: string, tokens: number): Promise<void> {
   await update(db, (log) => withInputCount(log, job, tokens));
+}
+
+/**
+ * Saves the API's rate-limit figures that came with `job`'s answer, dated from just after that
+ * request was admitted rather than from when its answer arrived: what Pace sent in between may have
+ * reached the API after the figures were made, so it is taken off them (lib/limits/token-buckets.ts).
+ */
+export async function saveServerLimitsFor(db: PaceDB, server: ServerLimits, job: string): Promise<void> {
+  await db.transaction('rw', db.meta, async () => {
+    const own = (await readTokenLog(db)).input.findLast((s) => s.job === job);
+    await saveServerLimits(db, own ? { ...server, observedAt: Math.min(server.observedAt, own.at + 1) } : server);
+  });
 }

@@ -8,7 +8,7 @@ import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
 import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
-import { addOutput, countInput, readTokenLog } from '@/lib/limits/token-store';
+import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
@@ -64,6 +64,18 @@ describe('admission with token limits', () => {
     await addOutput(db, 'earlier', 800, T);
     expect(await admit(db, T + 1, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
     expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toMatchObject({ ok: true });
+  });
+
+  it("dates Anthropic's figures from just after the request that brought them, so what was sent meanwhile is taken off them", async () => {
+    const [a, b, c] = [await ask('a'), await ask('b'), await ask('c')];
+    await admit(db, T, a.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    // b goes while a's answer is on its way: the figures a's answer brings may not count it.
+    await admit(db, T + 100, b.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    await saveServerLimitsFor(db, { limit: 50, remaining: 48, reset: T + 20_000, observedAt: T + 500, inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 } }, a.assistantMessageId);
+    expect((await readServerLimits(db))?.observedAt).toBe(T + 1);
+    // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not.
+    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 4_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 20_000 });
+    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 })).toMatchObject({ ok: true });
   });
 
   it('ignores a damaged token row or rate-limit row instead of stopping the queue', async () => {

@@ -75,6 +75,13 @@ describe("Anthropic's token figures", () => {
     expect(tokenDecision(T + 30_000, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(0), WINDOW_MS)).toBe(null);
   });
 
+  it("after the reset, takes the bucket as full less what Pace spent since the figure was read, not as full", () => {
+    const spent = log([[T + 1_000, 9_000], [T + 40_000, 5_000]]);
+    // 20,000 less 14,000: 7,000 fit only once the first spend has left the minute; 6,000 fit now.
+    expect(tokenDecision(T + 45_000, tokenLimits(null, null), spent, { inputTokens: 7_000, outputTokens: 0 }, server(0), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 1_000 + WINDOW_MS });
+    expect(tokenDecision(T + 45_000, tokenLimits(null, null), spent, { inputTokens: 6_000, outputTokens: 0 }, server(0), WINDOW_MS)).toBe(null);
+  });
+
   it('reads the combined and the output figures too', () => {
     const both = { observedAt: T, tokens: { limit: 50_000, remaining: 3_000, reset: T + 9_000 } };
     expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 4_000, outputTokens: 0 }, both, WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 9_000 });
