@@ -1,5 +1,6 @@
 /** The token limits end to end inside the background: measuring, admitting, counting from the stream. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentBadge } from '@/lib/background/badge-updater';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { createTokenNeed } from '@/lib/background/token-need';
@@ -11,6 +12,7 @@ import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
+import { wait } from '@/lib/queue/job-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
@@ -181,5 +183,14 @@ describe('the runner counts tokens from the stream', () => {
     });
     await runner.start(await jobOf(ex.assistantMessageId));
     expect((await readTokenLog(db)).input.map((s) => s.tokens)).toEqual([0]);
+  });
+});
+
+describe('the badge', () => {
+  it('counts down while the next message waits for the token budget, as for the minute', async () => {
+    await saveLimits(db, limits(1_000));
+    const ex = await ask('waiting');
+    await wait(db, [ex.assistantMessageId], { waitReason: 'outputTokens', waitUntil: T + 20_000 });
+    expect((await currentBadge(db, T)).view.text).toBe('20s');
   });
 });
