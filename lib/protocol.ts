@@ -121,7 +121,10 @@ const payloads = {
     perMonth: typed('perMonth must be a string or a number'),
     smooth: bool('smooth must be true or false'),
     monthStart: text('monthStart must be a string'),
+    inputPerMinute: z.optional(z.nullable(typed('inputPerMinute must be a string, a number or null'))),
+    outputPerMinute: z.optional(z.nullable(typed('outputPerMinute must be a string, a number or null'))),
   }),
+  'limits.useLearned': empty,
   'settings.save': z.object({
     settings: z.object(
       {
@@ -175,6 +178,8 @@ export interface Requests {
   'queue.tryNow': { req: Payload<'queue.tryNow'>; res: { allowed: boolean } };
   'cache.clear': { req: Payload<'cache.clear'>; res: { cleared: number } };
   'limits.save': { req: Payload<'limits.save'>; res: Limits };
+  /** Makes the limits Anthropic's headers reported for this key (requests, input and output tokens a minute) Pace's own. */
+  'limits.useLearned': { req: Payload<'limits.useLearned'>; res: Limits };
   /**
    * The one way settings are written: checked in the background and saved. `confirmOrigin` is the
    * user's yes to sending the key to the new base URL's origin, recorded with the save.

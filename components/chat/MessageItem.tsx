@@ -121,6 +121,9 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
   else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;
   else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
+  else if ((job.waitReason === 'inputTokens' || job.waitReason === 'outputTokens') && (waitMs ?? 0) > 500) {
+    text = `Queued - ${ordinal(job.position)}: waits for the ${job.waitReason === 'inputTokens' ? 'input' : 'output'}-token budget, about ${wait}`;
+  }
   else text = (waitMs ?? 0) > 500 ? `Queued - ${ordinal(job.position)}, about ${wait}` : `Queued - ${ordinal(job.position)}, going now`;
   return (
     <p className="job-status" role="status" data-testid="job-status">

@@ -1,15 +1,22 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { formatCount } from '@/lib/limits/format';
 import { readLimits } from '@/lib/limits/limiter-store';
-import { PLANS, type Limits, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
+import { PLAN_IDS, PLANS, planLabel, TIERS_AS_OF, type Limits, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from './form-parts';
+import { LearnedLimits } from './LearnedLimits';
 
-type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string };
+type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string; inputPerMinute: string; outputPerMinute: string };
 
-const toDraft = (l: Limits): Draft => ({ ...l, perMinute: String(l.perMinute), perMonth: String(l.perMonth) });
+const optional = (n: number | null | undefined) => (n ? String(n) : '');
+const toDraft = (l: Limits): Draft => ({
+  ...l,
+  perMinute: String(l.perMinute),
+  perMonth: String(l.perMonth),
+  inputPerMinute: optional(l.inputPerMinute),
+  outputPerMinute: optional(l.outputPerMinute),
+});
 
 /** The plan picker and its figures; the background validates and applies them at once. */
 export function LimitsForm({ client }: { client: BackgroundClient }) {
@@ -27,9 +34,9 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
   if (!draft) return null;
   const change = (patch: Partial<Draft>) => {
     const next = { ...draft, ...patch };
-    if (patch.plan === 'free' || patch.plan === 'paid') {
-      next.perMinute = String(PLANS[patch.plan].perMinute);
-      next.perMonth = String(PLANS[patch.plan].perMonth);
+    if (patch.plan !== undefined && patch.plan !== 'custom') {
+      const p = PLANS[patch.plan as keyof typeof PLANS];
+      Object.assign(next, { perMinute: String(p.perMinute), perMonth: String(p.perMonth), inputPerMinute: optional(p.inputPerMinute), outputPerMinute: optional(p.outputPerMinute) });
     }
     setDraft(next);
     setEdited(true);
@@ -58,20 +65,33 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
         Pace sends at most this many requests in any rolling minute and in a calendar month, queuing the rest. Pick your
         Anthropic plan, or your own figures.
       </p>
+      <LearnedLimits client={client} />
       <div className="row" role="radiogroup" aria-label="Plan">
-        {(['free', 'paid', 'custom'] as const).map((plan) => (
+        {[...PLAN_IDS, 'custom' as const].map((plan) => (
           <label key={plan} className="check">
             <input type="radio" name="plan" value={plan} checked={draft.plan === plan} onChange={() => change({ plan })} />
-            {plan === 'custom' ? 'Custom' : `${PLANS[plan].label} (${PLANS[plan].perMinute}/min, ${formatCount(PLANS[plan].perMonth)}/month)`}
+            {plan === 'custom' ? 'Custom' : planLabel(plan)}
           </label>
         ))}
       </div>
+      <p className="hint">Anthropic&apos;s tiers as of {TIERS_AS_OF}, for the default model class; their spend cap is Anthropic&apos;s, not a Pace limit.</p>
       <label htmlFor="per-minute">Requests per minute</label>
       <input id="per-minute" inputMode="numeric" disabled={!custom} value={draft.perMinute} onChange={(e) => change({ perMinute: e.target.value })} />
       <FieldError error={errors.perMinute} />
       <label htmlFor="per-month">Requests per month</label>
       <input id="per-month" inputMode="numeric" disabled={!custom} value={draft.perMonth} onChange={(e) => change({ perMonth: e.target.value })} />
       <FieldError error={errors.perMonth} />
+      <label htmlFor="input-per-minute">Input tokens per minute (empty: no limit)</label>
+      <input id="input-per-minute" inputMode="numeric" disabled={!custom} value={draft.inputPerMinute} onChange={(e) => change({ inputPerMinute: e.target.value })} />
+      <FieldError error={errors.inputPerMinute} />
+      <label htmlFor="output-per-minute">Output tokens per minute (empty: no limit)</label>
+      <input id="output-per-minute" inputMode="numeric" disabled={!custom} value={draft.outputPerMinute} onChange={(e) => change({ outputPerMinute: e.target.value })} />
+      <FieldError error={errors.outputPerMinute} />
+      <p className="hint">
+        Token limits count in any rolling minute, as Anthropic does: input is the prompt and prompt-cache writes (cache reads are
+        free), estimated before sending; output counts as answers are written, and the next message waits while the minute has no
+        room for a whole answer.
+      </p>
       <label htmlFor="month-start">The month starts</label>
       <select id="month-start" value={draft.monthStart} onChange={(e) => change({ monthStart: e.target.value })}>
         <option value="utc">00:00 UTC on the 1st (when Anthropic resets)</option>

@@ -4,6 +4,7 @@ import type { Limits } from '@/lib/limits/plans';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { ExportButtons } from './ExportButtons';
+import { TokenPeaks } from './TokenPeaks';
 import { UsageChart, type ChartSeries, type ChartTable } from './UsageChart';
 import { useUsageSummary } from './use-usage-summary';
 
@@ -103,6 +104,7 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
       </div>
       <UsageChart title="Requests per day" testId="chart-requests" x={charts.x} series={charts.requests} table={charts.requestsTable} />
       <UsageChart title="Tokens per day" testId="chart-tokens" x={charts.x} series={charts.tokens} table={charts.tokensTable} />
+      <TokenPeaks />
       <UsageChart title="Errors and rate limits per day" testId="chart-errors" x={charts.x} series={charts.errors} table={charts.errorsTable} />
       <section className="usage-card" aria-labelledby="top-title" data-testid="usage-top">
         <h2 id="top-title">Costliest conversations this month</h2>

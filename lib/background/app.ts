@@ -23,6 +23,7 @@ import { createChatRunner } from './chat-runner';
 import { createGatewayBudget } from './gateway-budget';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
+import { createTokenNeed } from './token-need';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
@@ -122,6 +123,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       void alerts.checkUsage();
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    tokenNeed: createTokenNeed({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
     online,
   });
 

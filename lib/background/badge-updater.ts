@@ -33,7 +33,7 @@ export async function currentBadge(db: PaceDB, now: number): Promise<{ view: Bad
   const q = quota(now, limits, state);
   const waiting = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray()).filter(isJob);
   const minuteWaits = waiting
-    .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth') && j.waitUntil !== undefined && j.waitUntil > now)
+    .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth' || j.waitReason === 'inputTokens' || j.waitReason === 'outputTokens') && j.waitUntil !== undefined && j.waitUntil > now)
     .map((j) => j.waitUntil!);
   const minuteWaitUntil = minuteWaits.length ? Math.min(...minuteWaits) : null;
   const view = badgeFor(now, limits, q, { waiting: waiting.length, minuteWaitUntil });

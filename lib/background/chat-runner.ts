@@ -8,7 +8,9 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
-import { probeAnswered, probeLost, saveServerLimits } from '../limits/limiter-store';
+import { probeAnswered, probeLost } from '../limits/limiter-store';
+import { addOutput, countInput, saveServerLimitsFor } from '../limits/token-store';
+import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
@@ -141,19 +143,35 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }, stallMs);
     };
     feed();
+    // The token minute learns the real input count and the output as the stream reports them; the
+    // writes go one after another, off the path to the first word, and are awaited before the end.
+    let tokenWrites = Promise.resolve();
+    let outputCounted = 0;
+    let inputCounted: number | null = null;
+    const countTokens = (input: number | null) => {
+      const use = tokensPerMinuteUse(tokensOf(answer));
+      const output = Math.max(0, use.outputTokens - outputCounted);
+      outputCounted += output;
+      const at = now();
+      if (input !== null) inputCounted = input;
+      tokenWrites = tokenWrites
+        .then(() => Promise.all([input === null ? null : countInput(db, id, input), addOutput(db, id, output, at)]))
+        .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
+    };
     const { headers } = parseHeaderLines(settings.extraHeaders);
     try {
       const { data: stream, response } = await deps
         .createClient(creds, headers)
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
-      await noteServerLimits(response.headers, by);
+      await noteServerLimits(response.headers, by, id);
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       await jobStore.start(db, id);
       ready?.started?.();
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
+        if (event.type === 'message_start' || event.type === 'message_delta') countTokens(tokensPerMinuteUse(tokensOf(answer)).inputTokens);
         // Past the size cap nothing more is read: leaving the loop closes the connection.
         if (answer.truncated) break;
         const t = now();
@@ -207,7 +225,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await stoppedByUser(answer.text || undefined, {});
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
-        if (apiError?.headers) await noteServerLimits(apiError.headers, by);
+        if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
+        // The API refused the request before reading it: its input did not count.
+        if (apiError && inputCounted === null) countTokens(0);
         const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
         if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
@@ -219,6 +239,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     } finally {
       clearTimeout(watchdog);
       deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
+      await tokenWrites;
     }
 
     /**
@@ -296,10 +317,13 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
   }
 
-  /** `by` is who answered: a gateway's own `x-ratelimit-*` headers count when Anthropic's are absent. */
-  async function noteServerLimits(headers: Headers, by: string): Promise<void> {
+  /**
+   * `by` is who answered: a gateway's own `x-ratelimit-*` headers count when Anthropic's are absent.
+   * The figures are dated from just after `jobId`'s request was admitted (lib/limits/token-store.ts).
+   */
+  async function noteServerLimits(headers: Headers, by: string, jobId: string): Promise<void> {
     const server = readRateLimitHeaders(headers, now()) ?? (by === 'Anthropic' ? null : readGatewayRateLimitHeaders(headers, now(), by));
-    if (server) await saveServerLimits(db, server);
+    if (server) await saveServerLimitsFor(db, server, jobId);
   }
 
   return {

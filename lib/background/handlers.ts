@@ -7,8 +7,9 @@ import { addExchange, conversationMessages } from '../chat/conversation-store';
 import * as jobStore from '../queue/job-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { allowProbe, clearServerWait, readQuotaState, saveLimits } from '../limits/limiter-store';
+import { allowProbe, clearServerWait, readLimits, readQuotaState, readServerLimits, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
+import { learnedLimitsInput } from '../limits/learned-limits';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
@@ -232,6 +233,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       }
       await saveLimits(db, checked.value);
       // Waiting jobs see the new limits at once.
+      void deps.pump();
+      return checked.value;
+    },
+    async 'limits.useLearned'() {
+      const [current, server] = await Promise.all([readLimits(db), readServerLimits(db)]);
+      if (!server) throw new PaceFailure({ code: 'invalid_input', message: "Pace has not seen this key's limits yet: they come with Anthropic's answers. Send a message, then try again." });
+      const checked = checkLimits(learnedLimitsInput(current, server));
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These limits are not valid.'));
+      await saveLimits(db, checked.value);
       void deps.pump();
       return checked.value;
     },

@@ -1,5 +1,9 @@
-/** Reads Anthropic's request rate-limit headers (`anthropic-ratelimit-requests-*`) from a response. */
-import type { ServerLimits } from '../storage/db';
+/**
+ * Reads Anthropic's rate-limit headers from a response: `anthropic-ratelimit-requests-*` (the
+ * top-level figures) and, when present, the `tokens`, `input-tokens` and `output-tokens` trios.
+ * A trio that is missing or not believable (not digits, not a date) is left out; nothing throws.
+ */
+import type { LimitFigure, ServerLimits } from '../storage/db';
 
 /**
  * The furthest ahead a reset is believed. Anthropic's request limits refill within a minute; a
@@ -15,10 +19,23 @@ function count(value: string | null): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-export function readRateLimitHeaders(headers: Headers, now: number): ServerLimits | null {
-  const limit = count(headers.get('anthropic-ratelimit-requests-limit'));
-  const remaining = count(headers.get('anthropic-ratelimit-requests-remaining'));
-  const reset = Date.parse(headers.get('anthropic-ratelimit-requests-reset') ?? '');
+/** One trio, `anthropic-ratelimit-<kind>-{limit,remaining,reset}`, or null when it is missing or nonsense. */
+function figure(headers: Headers, kind: string, now: number): LimitFigure | null {
+  const limit = count(headers.get(`anthropic-ratelimit-${kind}-limit`));
+  const remaining = count(headers.get(`anthropic-ratelimit-${kind}-remaining`));
+  const reset = Date.parse(headers.get(`anthropic-ratelimit-${kind}-reset`) ?? '');
   if (limit === null || remaining === null || !Number.isFinite(reset)) return null;
-  return { limit, remaining, reset: Math.min(reset, now + MAX_RESET_AHEAD_MS), observedAt: now };
+  return { limit, remaining, reset: Math.min(reset, now + MAX_RESET_AHEAD_MS) };
+}
+
+export function readRateLimitHeaders(headers: Headers, now: number): ServerLimits | null {
+  const requests = figure(headers, 'requests', now);
+  if (!requests) return null;
+  const server: ServerLimits = { ...requests, observedAt: now };
+  // A token limit of nothing a minute is no limit a key has: such a trio is not believed.
+  for (const [kind, field] of [['tokens', 'tokens'], ['input-tokens', 'inputTokens'], ['output-tokens', 'outputTokens']] as const) {
+    const f = figure(headers, kind, now);
+    if (f && f.limit > 0) server[field] = f;
+  }
+  return server;
 }

@@ -5,6 +5,8 @@
  */
 import { monthWindow } from './month-window';
 import type { Limits } from './plans';
+import type { ServerLimits } from '../storage/db';
+import { EMPTY_TOKEN_LOG, NO_NEED, tokenDecision, type TokenLog, type TokenNeed } from './token-buckets';
 
 export const MINUTE_MS = 60_000;
 /**
@@ -25,10 +27,12 @@ export interface WindowState {
   /** The pause lets one request through to ask Anthropic again (the popup's Try now). */
   probeAllowed?: boolean;
   /** Anthropic's own count for the key, from its last response's headers. */
-  server?: { remaining: number; reset: number; observedAt: number };
+  server?: { remaining: number; reset: number; observedAt: number } & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>;
+  /** Input and output tokens spent inside the rolling minute (lib/limits/token-buckets.ts). */
+  tokens?: TokenLog;
 }
 
-export type Decision = { ok: true } | { ok: false; reason: 'minute' | 'smooth' | 'month' | 'server'; retryAt: number };
+export type Decision = { ok: true } | { ok: false; reason: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens'; retryAt: number };
 
 /**
  * A send time later than `now` means the clock went back: it is treated as if it happened now, so
@@ -49,7 +53,8 @@ export function isProbe(now: number, state: WindowState): boolean {
   return state.pauseUntil !== undefined && state.pauseUntil > now && state.probeAllowed === true;
 }
 
-export function decide(now: number, limits: Limits, state: WindowState): Decision {
+/** `need`: what the request asks of the token limits (its estimated input, its answer's max_tokens); none when not known. */
+export function decide(now: number, limits: Limits, state: WindowState, need: TokenNeed = NO_NEED): Decision {
   // The probe asks Anthropic again, so neither its pause nor its figures hold it; Pace's own limits do.
   const probe = isProbe(now, state);
   if (!probe && state.pauseUntil !== undefined && state.pauseUntil > now) return { ok: false, reason: 'server', retryAt: state.pauseUntil };
@@ -67,6 +72,8 @@ export function decide(now: number, limits: Limits, state: WindowState): Decisio
     const sentSince = state.recentSends.filter((t) => t >= server.observedAt).length;
     if (server.remaining - sentSince <= 0) return { ok: false, reason: 'server', retryAt: server.reset };
   }
+  const tokens = tokenDecision(now, limits, state.tokens ?? EMPTY_TOKEN_LOG, need, probe ? undefined : server, WINDOW_MS);
+  if (tokens) return tokens;
   if (limits.smooth && inMinute.length > 0) {
     const next = inMinute[inMinute.length - 1]! + WINDOW_MS / limits.perMinute;
     if (next > now) return { ok: false, reason: 'smooth', retryAt: Math.ceil(next) };

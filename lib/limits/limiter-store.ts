@@ -12,6 +12,8 @@ import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
 import { claimInTx } from '../queue/job-store';
+import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
+import { EMPTY_TOKEN_LOG, withSpend, type TokenLog, type TokenNeed } from './token-buckets';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -25,7 +27,7 @@ export async function readPause(db: PaceDB): Promise<Pause | null> {
 
 export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null> {
   const row = await db.meta.get('server');
-  return row?.key === 'server' ? row.value : null;
+  return row?.key === 'server' ? goodServerLimits(row.value) ?? null : null;
 }
 
 /**
@@ -124,14 +126,15 @@ export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
  */
 async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthStart']) {
   const keys = [RECENT_KEY, ...monthKeys(now)];
-  const [metaRows, counters] = await Promise.all([db.meta.bulkGet(['limits', 'pause', 'server']), db.counters.bulkGet(keys)]);
-  const { limits, pause, server } = fromMeta(metaRows);
+  const [metaRows, counters] = await Promise.all([db.meta.bulkGet(['limits', 'pause', 'server', 'tokens']), db.counters.bulkGet(keys)]);
+  const { limits, pause, server, tokens } = fromMeta(metaRows);
   const monthKey = monthWindow(now, monthStart ?? limits.monthStart).key;
   const state: WindowState = {
     recentSends: counters[0]?.times ?? [],
     monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0,
     pauseUntil: pause?.until,
     server,
+    ...(tokens ? { tokens } : {}),
     ...(pause?.probe === 'allowed' ? { probeAllowed: true } : {}),
   };
   return { keys, counters, limits, state, pause };
@@ -150,14 +153,31 @@ export async function readWindowState(db: PaceDB, now: number, limits: Limits): 
   return db.transaction('r', db.counters, db.meta, async () => (await loadWindow(db, now, limits.monthStart)).state);
 }
 
-function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; server?: ServerLimits } {
-  const out: { limits: Limits; pause?: Pause; server?: ServerLimits } = { limits: DEFAULT_LIMITS };
+function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; server?: ServerLimits; tokens?: TokenLog } {
+  const out: { limits: Limits; pause?: Pause; server?: ServerLimits; tokens?: TokenLog } = { limits: DEFAULT_LIMITS };
   for (const row of rows) {
     if (row?.key === 'limits') out.limits = row.value;
     else if (row?.key === 'pause') out.pause = row.value;
-    else if (row?.key === 'server') out.server = row.value;
+    else if (row?.key === 'server') out.server = goodServerLimits(row.value);
+    else if (row?.key === 'tokens') out.tokens = goodTokenLog(row.value);
   }
   return out;
+}
+
+/** A damaged `server` row (an older or broken build) is not believed: Pace goes by its own limits until the next response. */
+function goodServerLimits(value: ServerLimits): ServerLimits | undefined {
+  const problem = serverLimitsProblem(value);
+  if (problem === null) return value;
+  console.warn(`[pace] ignored the saved rate-limit figures: ${problem}`);
+  return undefined;
+}
+
+/** A damaged `tokens` row starts the token minute afresh rather than stop the queue. */
+export function goodTokenLog(value: TokenLog): TokenLog {
+  const problem = tokenLogProblem(value);
+  if (problem === null) return value;
+  console.warn(`[pace] ignored the saved token counts: ${problem}`);
+  return EMPTY_TOKEN_LOG;
 }
 
 /** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
@@ -174,14 +194,14 @@ export const RECENT_KEY = 'recent';
  * worker. The reads go out together and so do the writes: IndexedDB pipelines them within one
  * transaction.
  */
-export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
+export async function admit(db: PaceDB, now: number, jobId: string | null, need?: TokenNeed): Promise<Admission> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
     const [{ keys, counters, limits, state, pause }, job, message] = await Promise.all([
       loadWindow(db, now),
       jobId === null ? undefined : db.jobs.get(jobId),
       jobId === null ? undefined : db.messages.get(jobId),
     ]);
-    const decision = decide(now, limits, state);
+    const decision = decide(now, limits, state, need);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.
@@ -193,6 +213,8 @@ export async function admit(db: PaceDB, now: number, jobId: string | null): Prom
         ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
       ]),
       pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
+      // The request's input counts against the token minute now; the runner puts its real count in (lib/limits/token-store.ts).
+      need?.inputTokens ? db.meta.put({ key: 'tokens', value: withSpend(state.tokens ?? EMPTY_TOKEN_LOG, 'input', { at: now, tokens: need.inputTokens, ...(jobId === null ? {} : { job: jobId }) }, now, WINDOW_MS) }) : null,
     ]);
     if (!job) return decision;
     await claimInTx(db, job, usageId);

@@ -6,6 +6,8 @@ import { estimateStarts, quota, type Quota } from '../limits/admission';
 import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { Limits } from '../limits/plans';
+import { WINDOW_MS } from '../limits/admission';
+import { tokensInWindow, type TokenLog } from '../limits/token-buckets';
 import type { Counter, Job, Pause, ServerLimits } from '../storage/db';
 import { isInFlight, waitingOrder } from './job-states';
 
@@ -17,6 +19,14 @@ export interface QueueRecords {
   counters: Counter[];
   /** Jobs not yet ended. */
   jobs: Job[];
+  /** The tokens spent in the rolling minute (absent: none recorded). */
+  tokens?: TokenLog;
+}
+
+/** Tokens spent in the rolling minute against one of Pace's token limits. */
+export interface TokenMinute {
+  used: number;
+  limit: number;
 }
 
 export interface JobView {
@@ -41,6 +51,8 @@ export interface QueueView {
   probe: 'allowed' | 'sending' | null;
   /** Anthropic's own figures for the key (or a gateway's, named by its host in `by`), while its window lasts. */
   server: { limit: number; left: number; reset: number; by?: string } | null;
+  /** Input and output tokens this rolling minute, for each token limit that is set. */
+  tokens: { input: TokenMinute | null; output: TokenMinute | null };
   jobs: Map<string, JobView>;
 }
 
@@ -55,6 +67,7 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     pauseUntil: records.pause?.until,
     probeAllowed: records.pause?.probe === 'allowed',
     server: srv ?? undefined,
+    tokens: records.tokens,
   };
   const q = quota(now, limits, state);
   const order = waitingOrder(records.jobs);
@@ -79,6 +92,10 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     server: srv
       ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset, ...(srv.by === undefined ? {} : { by: srv.by }) }
       : null,
+    tokens: {
+      input: limits.inputPerMinute ? { used: tokensInWindow(records.tokens?.input ?? [], now, WINDOW_MS), limit: limits.inputPerMinute } : null,
+      output: limits.outputPerMinute ? { used: tokensInWindow(records.tokens?.output ?? [], now, WINDOW_MS), limit: limits.outputPerMinute } : null,
+    },
     jobs,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { coalesce } from '../coalesce';
 import { admit } from '../limits/limiter-store';
+import type { TokenNeed } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
@@ -32,6 +33,8 @@ export interface SchedulerDeps {
   changed: () => void;
   /** Answers what it can of these jobs from the response cache (nothing sent, nothing counted); how many it did. */
   answerFromCache?: (jobs: Job[]) => Promise<number>;
+  /** What the job's request asks of the token limits (lib/background/token-need.ts), or why it can never be sent under them. */
+  tokenNeed?: (job: Job) => Promise<{ ok: true; need: TokenNeed } | { ok: false; error: PaceError }>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -73,7 +76,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await deps.failJob(job, blocked);
           continue;
         }
-        const decision = await admit(db, deps.now(), job.id);
+        const measured = await deps.tokenNeed?.(job).catch((err: unknown) => (log('could not measure the request', err), undefined));
+        if (measured && !measured.ok) {
+          await deps.failJob(job, measured.error);
+          continue;
+        }
+        const decision = await admit(db, deps.now(), job.id, measured?.need);
         if (decision.ok) {
           deps
             .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId })

@@ -6,6 +6,7 @@
  */
 import Dexie, { type EntityTable } from 'dexie';
 import type { Limits } from '../limits/plans';
+import type { TokenLog } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
 import type { GatewayBudgetRow } from '../usage/gateway-budget';
 
@@ -60,7 +61,7 @@ export interface Job {
   attempts: number;
   /** While `waiting`: when the limiter expects to let it go, and why it waits. */
   waitUntil?: number;
-  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'backoff' | 'offline';
+  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens' | 'backoff' | 'offline';
   /** Transient failures so far (overloaded, dropped, stalled...): at most MAX_ATTEMPTS tries. */
   failures?: number;
   /** Every attempt, with its outcome and the wait after it. */
@@ -136,6 +137,8 @@ export type Meta =
   | { key: 'limits'; value: Limits }
   | { key: 'pause'; value: Pause }
   | { key: 'server'; value: ServerLimits }
+  /** Input and output tokens spent in the rolling minute (lib/limits/token-store.ts writes it). */
+  | { key: 'tokens'; value: TokenLog }
   /** Total size of the response cache's answers, kept with every write so eviction needs no scan. */
   | { key: 'cacheBytes'; value: number }
   | { key: 'alerts'; value: AlertState }

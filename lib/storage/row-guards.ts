@@ -55,6 +55,33 @@ export function jobProblem(row: unknown): string | null {
 
 export const isJob = (row: unknown): row is Job => jobProblem(row) === null;
 
+const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isFigure = (v: unknown) => v === undefined || firstProblem(v, [['limit', isCount, 'a count'], ['remaining', isCount, 'a count'], ['reset', isTime, 'a time']]) === null;
+
+/** The `server` row of `meta`: the rate-limit figures the last response gave (lib/claude/rate-limit-headers.ts). */
+export function serverLimitsProblem(row: unknown): string | null {
+  return firstProblem(row, [
+    ['limit', isCount, 'a count'],
+    ['remaining', isCount, 'a count'],
+    ['reset', isTime, 'a time'],
+    ['observedAt', isTime, 'a time'],
+    ['tokens', isFigure, 'a limit figure'],
+    ['inputTokens', isFigure, 'a limit figure'],
+    ['outputTokens', isFigure, 'a limit figure'],
+  ]);
+}
+
+const isSpends = (v: unknown) =>
+  Array.isArray(v) && v.every((s) => firstProblem(s, [['at', isTime, 'a time'], ['tokens', isCount, 'a count']]) === null);
+
+/** The `tokens` row of `meta`: the token spends of the rolling minute (lib/limits/token-store.ts). */
+export function tokenLogProblem(row: unknown): string | null {
+  return firstProblem(row, [
+    ['input', isSpends, 'a list of token spends'],
+    ['output', isSpends, 'a list of token spends'],
+  ]);
+}
+
 export type GuardedTable = 'conversations' | 'messages' | 'jobs';
 
 export interface SkippedRow {

@@ -215,6 +215,8 @@ function suggest(limits: Limits, projected: number, used: number, weekRateLimite
   const overWhat = limits.plan === 'custom' ? `your limit of ${limit}` : `${PLANS[limits.plan].label}'s ${limit}`;
   const candidates = (Object.keys(PLANS) as (keyof typeof PLANS)[])
     .map((id) => ({ id, ...PLANS[id] }))
+    // Anthropic's tiers cap spend, not requests a month: they are presets for the per-minute limits, not suggestions here.
+    .filter((p) => p.spendCapUsd === undefined)
     .sort((a, b) => a.perMonth - b.perMonth || a.perMinute - b.perMinute);
   const fit = candidates.find(
     (p) =>

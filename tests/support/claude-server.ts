@@ -141,6 +141,14 @@ export interface ClaudeServerOptions {
    * continuously. An empty bucket answers 429 with retry-after; the rate-limit headers report it.
    */
   bucket?: { perMinute: number };
+  /**
+   * Enforce an input-token limit as Anthropic does: a bucket of `limit` tokens that refills
+   * continuously, the whole of it in `refillMs` (a minute by default; less makes a test quicker).
+   * A request reads its prompt's tokens (four characters a token) from it; one that does not fit is
+   * answered 429 with retry-after. The `input-tokens` headers report it, `remaining` rounded to the
+   * nearest thousand as Anthropic's are.
+   */
+  inputTokenBucket?: { limit: number; refillMs?: number };
   defaultBehaviour?: DefaultBehaviour;
 }
 
@@ -468,7 +476,31 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     bucket.at = now;
   };
 
+  const tokenBucket = opts.inputTokenBucket
+    ? { limit: opts.inputTokenBucket.limit, refillMs: opts.inputTokenBucket.refillMs ?? 60_000, level: opts.inputTokenBucket.limit, at: Date.now() }
+    : null;
+  const refillTokens = (): void => {
+    if (!tokenBucket) return;
+    const now = Date.now();
+    tokenBucket.level = Math.min(tokenBucket.limit, tokenBucket.level + ((now - tokenBucket.at) * tokenBucket.limit) / tokenBucket.refillMs);
+    tokenBucket.at = now;
+  };
+  function tokenHeaders(): Record<string, string> {
+    if (!tokenBucket) return {};
+    refillTokens();
+    const full = Date.now() + Math.ceil(((tokenBucket.limit - tokenBucket.level) * tokenBucket.refillMs) / tokenBucket.limit);
+    return {
+      'anthropic-ratelimit-input-tokens-limit': String(tokenBucket.limit),
+      'anthropic-ratelimit-input-tokens-remaining': String(Math.round(tokenBucket.level / 1000) * 1000),
+      'anthropic-ratelimit-input-tokens-reset': rfc3339(full),
+    };
+  }
+
   function rateLimitHeaders(): Record<string, string> {
+    return { ...requestLimitHeaders(), ...tokenHeaders() };
+  }
+
+  function requestLimitHeaders(): Record<string, string> {
     const now = Date.now();
     if (bucket) {
       refill();
@@ -757,6 +789,16 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
               return;
             }
             bucket.tokens -= 1;
+          }
+          if (tokenBucket) {
+            refillTokens();
+            const need = tokensFor(inputChars(body));
+            if (need > tokenBucket.level) {
+              const retryAfter = Math.ceil(((need - tokenBucket.level) * tokenBucket.refillMs) / tokenBucket.limit / 1000);
+              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for input tokens per minute', retryAfter }, body, req, res, requestId, record);
+              return;
+            }
+            tokenBucket.level -= need;
           }
           used++;
           const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkLimits, MAX_PER_MINUTE, MAX_PER_MONTH, PLANS, type LimitsInput } from '@/lib/limits/plans';
+import { checkLimits, MAX_PER_MINUTE, MAX_PER_MONTH, MAX_TOKENS_PER_MINUTE, PLANS, type LimitsInput } from '@/lib/limits/plans';
 import { parseRequest, REQUEST_TYPES, type RequestOf, type RequestType } from '@/lib/protocol';
 import {
   checkApiKey,
@@ -252,8 +252,17 @@ describe('checkLimits', () => {
     perMonth: figure,
     smooth: fc.boolean(),
     monthStart: fc.oneof(fc.constantFrom('utc', 'local', 'UTC', ''), hostileString),
+    inputPerMinute: fc.oneof(figure, fc.constantFrom(null, undefined, '')),
+    outputPerMinute: fc.oneof(figure, fc.constantFrom(null, undefined, '')),
   });
-  const about: Record<string, RegExp> = { plan: /Free, Paid or Custom/, monthStart: /month starts/, perMinute: /per minute/, perMonth: /per month|month's limit/ };
+  const about: Record<string, RegExp> = {
+    plan: /Free, Paid, Start, Build, Scale or Custom/,
+    monthStart: /month starts/,
+    perMinute: /^Requests per minute|^Enter requests per minute/,
+    perMonth: /per month|month's limit/,
+    inputPerMinute: /^Input tokens per minute|^Enter input tokens per minute/,
+    outputPerMinute: /^Output tokens per minute|^Enter output tokens per minute/,
+  };
   it('returns limits that keep their rules and are accepted again unchanged, or a message for each bad field', () => {
     const seen = { accepted: 0, refused: 0 };
     fc.assert(
@@ -270,6 +279,9 @@ describe('checkLimits', () => {
           expect(v.perMonth).toBeGreaterThanOrEqual(v.perMinute);
           expect(v.perMonth).toBeLessThanOrEqual(MAX_PER_MONTH);
           if (v.plan !== 'custom') expect({ perMinute: v.perMinute, perMonth: v.perMonth }).toEqual({ perMinute: PLANS[v.plan].perMinute, perMonth: PLANS[v.plan].perMonth });
+          for (const tokens of [v.inputPerMinute, v.outputPerMinute]) {
+            if (tokens !== undefined) expect(Number.isSafeInteger(tokens) && tokens! >= 1 && tokens! <= MAX_TOKENS_PER_MINUTE).toBe(true);
+          }
           expect(checkLimits(v)).toEqual(r);
         } else {
           expect(Object.keys(r.errors).length).toBeGreaterThan(0);
@@ -297,6 +309,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'queue.tryNow': {},
   'cache.clear': {},
   'limits.save': { plan: 'custom', perMinute: 5, perMonth: '100', smooth: false, monthStart: 'utc' },
+  'limits.useLearned': {},
   'settings.save': {
     settings: { model: 'claude-sonnet-4-5', maxTokens: '4096', systemPrompt: '', baseURL: '', combineWaiting: false, extraHeaders: '', promptCache: '5m' },
     confirmOrigin: false,

@@ -301,6 +301,28 @@ describe('a server that enforces its own bucket', () => {
   });
 });
 
+describe('a server that enforces an input-token bucket', () => {
+  it('reports it in the input-tokens headers, rounded to the thousand, and answers 429 to a prompt that does not fit', async () => {
+    const limited = await startClaudeServer({ inputTokenBucket: { limit: 10_000, refillMs: 600_000 } });
+    try {
+      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const ask = (tokens: number) => client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(tokens * 4) }] }).withResponse();
+      const first = await ask(4_400);
+      expect(first.response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000');
+      expect(first.response.headers.get('anthropic-ratelimit-input-tokens-remaining')).toBe('6000');
+      expect(Date.parse(first.response.headers.get('anthropic-ratelimit-input-tokens-reset')!)).toBeGreaterThan(Date.now() + 200_000);
+      const refused = await ask(6_000).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+      expect((refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('anthropic-ratelimit-input-tokens-remaining')).toBe('6000');
+      await ask(5_000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(limited.messageRequests().map((r) => r.status)).toEqual([200, 429, 200]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("the server's model of Anthropic's prompt cache", () => {
   let clock = Date.UTC(2026, 10, 30, 10);
   let cached: ClaudeServer;

@@ -5,7 +5,7 @@ import type { ModelInfo } from '@/lib/claude/models';
 import { PaceFailure, REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
 import { MAX_QUEUE } from '@/lib/queue/job-states';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
-import { readLimits, saveLimits } from '@/lib/limits/limiter-store';
+import { readLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
@@ -149,6 +149,21 @@ describe('room in the month and the queue, under concurrent sends', () => {
     expect(stored).toBe(30);
     expect(refused).toEqual(Array.from({ length: 90 }, () => 'month_used_up'));
     expect([await db.jobs.count(), await db.conversations.count(), await db.messages.count()]).toEqual([30, 30, 60]);
+  });
+});
+
+describe('limits.useLearned', () => {
+  it("refuses before any answer brought the key's limits, then makes them Pace's own and runs the queue", async () => {
+    const refused = await failure(make()['limits.useLearned']({}));
+    expect(refused.code).toBe('invalid_input');
+    expect(refused.message).toMatch(/has not seen this key's limits yet/);
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 5, perMonth: 900, smooth: true });
+    const figure = { limit: 80_000, remaining: 79_000, reset: Date.now() + 1_000 };
+    await saveServerLimits(db, { limit: 50, remaining: 49, reset: Date.now() + 1_000, observedAt: Date.now(), inputTokens: figure, outputTokens: { ...figure, limit: 16_000 } });
+    const r = await make()['limits.useLearned']({});
+    expect(r).toEqual({ plan: 'custom', perMinute: 50, perMonth: 900, smooth: true, monthStart: 'utc', inputPerMinute: 80_000, outputPerMinute: 16_000 });
+    expect(await readLimits(db)).toEqual(r);
+    expect(pumps).toBe(1);
   });
 });
 

@@ -26,6 +26,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'queue.tryNow': unused,
     'cache.clear': unused,
     'limits.save': unused,
+    'limits.useLearned': unused,
     'settings.save': unused,
     'usagePrefs.save': unused,
     'key.confirmOrigin': unused,

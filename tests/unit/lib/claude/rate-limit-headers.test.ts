@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_RESET_AHEAD_MS, readRateLimitHeaders } from '@/lib/claude/rate-limit-headers';
 
@@ -27,5 +28,96 @@ describe('readRateLimitHeaders', () => {
     }
     expect(read('50', '1', 'tomorrow')).toBe(null);
     expect(readRateLimitHeaders(new Headers({ 'anthropic-ratelimit-requests-remaining': '3', 'anthropic-ratelimit-requests-reset': reset }), now)).toBe(null);
+  });
+});
+
+const KINDS = [
+  ['requests', null],
+  ['tokens', 'tokens'],
+  ['input-tokens', 'inputTokens'],
+  ['output-tokens', 'outputTokens'],
+] as const;
+
+describe('readRateLimitHeaders: the token figures', () => {
+  const trio = (kind: string, limit: string, remaining: string, reset: string) => ({
+    [`anthropic-ratelimit-${kind}-limit`]: limit,
+    [`anthropic-ratelimit-${kind}-remaining`]: remaining,
+    [`anthropic-ratelimit-${kind}-reset`]: reset,
+  });
+
+  it('reads all four trios of a full Anthropic response', () => {
+    const reset = (s: number) => new Date(now + s * 1000).toISOString().replace('.000Z', 'Z');
+    const headers = new Headers({
+      ...trio('requests', '1000', '999', reset(1)),
+      ...trio('tokens', '2400000', '2398000', reset(2)),
+      ...trio('input-tokens', '2000000', '1999000', reset(3)),
+      ...trio('output-tokens', '400000', '399000', reset(4)),
+    });
+    expect(readRateLimitHeaders(headers, now)).toEqual({
+      limit: 1000,
+      remaining: 999,
+      reset: now + 1000,
+      observedAt: now,
+      tokens: { limit: 2_400_000, remaining: 2_398_000, reset: now + 2000 },
+      inputTokens: { limit: 2_000_000, remaining: 1_999_000, reset: now + 3000 },
+      outputTokens: { limit: 400_000, remaining: 399_000, reset: now + 4000 },
+    });
+  });
+
+  it('parses any valid header set: each trio present is read exactly, each absent one is left out', () => {
+    const figure = fc.record({ limit: fc.integer({ min: 1, max: 1e9 }), remaining: fc.integer({ min: 0, max: 1e9 }), reset: fc.integer({ min: 0, max: MAX_RESET_AHEAD_MS / 1000 }) });
+    fc.assert(
+      fc.property(figure, fc.option(figure), fc.option(figure), fc.option(figure), (requests, tokens, input, output) => {
+        const headers = new Headers();
+        const expected: Record<string, unknown> = { observedAt: now };
+        [requests, tokens, input, output].forEach((f, i) => {
+          if (f === null) return;
+          const [kind, field] = KINDS[i]!;
+          const at = now + f.reset * 1000;
+          for (const [name, value] of Object.entries(trio(kind, String(f.limit), String(f.remaining), new Date(at).toISOString()))) headers.set(name, value);
+          const read = { limit: f.limit, remaining: f.remaining, reset: at };
+          if (field === null) Object.assign(expected, read);
+          else expected[field] = read;
+        });
+        expect(readRateLimitHeaders(headers, now)).toEqual(expected);
+      }),
+    );
+  });
+
+  it('refuses nonsense without throwing: a bad trio is left out, the rest is kept, and no figure is anything but believable', () => {
+    const value = fc.oneof(fc.string(), fc.constantFrom('', '-1', '1e9', '0x10', 'NaN', '12.5', ' 42 ', '99999999999999999999', 'tomorrow', '2026-13-45T99:99:99Z'), fc.integer().map(String), fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...KINDS.map(([k]) => k)), fc.constantFrom('limit', 'remaining', 'reset'), value)), (entries) => {
+        const headers = new Headers();
+        for (const [kind, part, v] of entries) {
+          try {
+            headers.set(`anthropic-ratelimit-${kind}-${part}`, v);
+          } catch {
+            // A value Headers itself refuses (a control character) never reaches Pace.
+            continue;
+          }
+        }
+        const server = readRateLimitHeaders(headers, now);
+        if (server === null) return;
+        for (const f of [server, server.tokens, server.inputTokens, server.outputTokens]) {
+          if (f === undefined) continue;
+          expect(Number.isSafeInteger(f.limit) && f.limit >= 0).toBe(true);
+          expect(Number.isSafeInteger(f.remaining) && f.remaining >= 0).toBe(true);
+          expect(Number.isFinite(f.reset) && f.reset <= now + MAX_RESET_AHEAD_MS).toBe(true);
+        }
+        for (const f of [server.tokens, server.inputTokens, server.outputTokens]) if (f) expect(f.limit).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('leaves out a token trio that is incomplete or says a key may use no tokens at all', () => {
+    const reset = new Date(now + 5_000).toISOString();
+    const headers = new Headers({
+      ...trio('requests', '50', '49', reset),
+      ...trio('input-tokens', '0', '0', reset),
+      'anthropic-ratelimit-output-tokens-limit': '8000',
+      'anthropic-ratelimit-output-tokens-remaining': '8000',
+    });
+    expect(readRateLimitHeaders(headers, now)).toEqual({ limit: 50, remaining: 49, reset: now + 5_000, observedAt: now });
   });
 });

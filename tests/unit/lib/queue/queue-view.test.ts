@@ -84,3 +84,20 @@ describe('queueView', () => {
     expect([400, 23_000, 61_000, 3_600_000, 3 * 86_400_000].map(formatWait)).toEqual(['1 s', '23 s', '1 min 1 s', '1 h', '3 days']);
   });
 });
+
+describe('queueView with token limits', () => {
+  it("shows the tokens left this minute and a job's wait for the token budget", () => {
+    const view = queueView(NOW, {
+      limits: { ...limits, inputPerMinute: 20_000, outputPerMinute: 8_000 },
+      pause: null,
+      server: null,
+      counters: [],
+      tokens: { input: [{ at: NOW - 70_000, tokens: 5_000 }, { at: NOW - 10_000, tokens: 12_000 }], output: [{ at: NOW - 1_000, tokens: 8_500 }] },
+      jobs: [job('a', 'waiting', 1, { waitUntil: NOW + 20_000, waitReason: 'outputTokens' })],
+    });
+    expect(view.tokens).toEqual({ input: { used: 12_000, limit: 20_000 }, output: { used: 8_500, limit: 8_000 } });
+    // The output over the limit holds the job until it leaves the minute: later than the wait it was marked with.
+    expect(view.jobs.get('a')).toMatchObject({ position: 1, eta: NOW - 1_000 + WINDOW_MS, waitReason: 'outputTokens' });
+    expect(queueView(NOW, { limits, pause: null, server: null, counters: [], jobs: [] }).tokens).toEqual({ input: null, output: null });
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * The token limits' arithmetic, pure: input and output tokens per rolling minute, Pace's own and
+ * what Anthropic's headers said. `tokenDecision` is the token part of admission (lib/limits/
+ * admission.ts `decide` calls it); the rest tells the screens what the minute holds.
+ *
+ * A bucket here refills as the minute rolls: every token spent comes back exactly one window
+ * (60 s and the safety margin) after it was spent. So no 60 s window ever holds more than the
+ * limit. Anthropic's bucket refills continuously at limit/60 s from a capacity of the limit, which
+ * admits anything this one does (and up to twice the limit in a 60 s window): Pace is never the
+ * one that collects a 429.
+ */
+import type { LimitFigure, ServerLimits } from '../storage/db';
+
+/** Tokens spent at `at`: a request's input (`job` names it, so its real count can replace the estimate) or output as produced. */
+export interface TokenSpend {
+  at: number;
+  tokens: number;
+  job?: string;
+}
+
+/** The spends that may still be inside the rolling minute. */
+export interface TokenLog {
+  input: TokenSpend[];
+  output: TokenSpend[];
+}
+
+/**
+ * What the next request asks of the buckets: its input tokens (estimated before sending) and the
+ * room its answer needs in the output bucket (its max_tokens; the whole limit when that is less).
+ */
+export interface TokenNeed {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export const EMPTY_TOKEN_LOG: TokenLog = { input: [], output: [] };
+export const NO_NEED: TokenNeed = { inputTokens: 0, outputTokens: 0 };
+
+/**
+ * Anthropic rounds every `*-tokens-remaining` to the nearest thousand: the true figure may be up
+ * to 500 less than it says. Pace believes the least it can be.
+ */
+export const REMAINING_ROUNDING = 500;
+
+export type TokenKind = 'inputTokens' | 'outputTokens';
+export type TokenWait = { ok: false; reason: TokenKind; retryAt: number };
+
+/** The spends inside the window ending at `now`, oldest first; a spend stamped later than `now` (the clock went back) counts as now. */
+function inWindow(spends: readonly TokenSpend[], now: number, windowMs: number): TokenSpend[] {
+  return spends
+    .map((s) => (s.at > now ? { ...s, at: now } : s))
+    .filter((s) => s.at > now - windowMs)
+    .sort((a, b) => a.at - b.at);
+}
+
+/** Tokens spent in the rolling window ending at `now`. */
+export function tokensInWindow(spends: readonly TokenSpend[], now: number, windowMs: number): number {
+  return inWindow(spends, now, windowMs).reduce((sum, s) => sum + s.tokens, 0);
+}
+
+/**
+ * The first moment from `now` at which `need` more tokens fit under `limit`: `now` if they fit
+ * already, else when enough of the window's spends have left it. A need above the whole limit is
+ * taken as the limit (it goes alone, once the window is empty), so the answer is always a time.
+ */
+export function fitsAt(spends: readonly TokenSpend[], now: number, limit: number, need: number, windowMs: number): number {
+  const want = Math.min(Math.max(0, need), limit);
+  const window = inWindow(spends, now, windowMs);
+  let used = window.reduce((sum, s) => sum + s.tokens, 0);
+  if (used + want <= limit) return now;
+  for (const s of window) {
+    used -= s.tokens;
+    if (used + want <= limit) return s.at + windowMs;
+  }
+  return now;
+}
+
+/** The output room a request needs: its answer's max_tokens, at most the whole limit, at least one token (the bucket is not empty). */
+export function outputRoom(need: number, limit: number): number {
+  return Math.max(1, Math.min(need, limit));
+}
+
+/** What Anthropic's figure leaves for Pace at `now`, at the least, given `spent`: what Pace spent since the figure was read. */
+export function serverLeft(figure: LimitFigure, spent: number, now: number): number {
+  // Before the reset, the rounded remaining read at its least; after it, the bucket was full, less what Pace spent since.
+  return now < figure.reset ? Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING - spent : figure.limit - spent;
+}
+
+type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>;
+
+/**
+ * When `need` fits what one of Anthropic's figures leaves, given Pace's spends since it was read
+ * (`spends`, still inside the window): `now`, its reset while it holds too little, or after the
+ * reset when enough of Pace's own spends have left the minute.
+ */
+function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, now: number, windowMs: number): number {
+  const spent = tokensInWindow(spends, now, windowMs);
+  if (serverLeft(figure, spent, now) >= need) return now;
+  if (now < figure.reset) return figure.reset;
+  return fitsAt(spends, now, figure.limit, need, windowMs);
+}
+
+/**
+ * The token part of admission: Pace's own input and output limits (`limits`), then Anthropic's
+ * figures (`server`, unless `probe`: Try now asks Anthropic again). Null when the request may go.
+ */
+export function tokenDecision(
+  now: number,
+  limits: { inputPerMinute?: number | null; outputPerMinute?: number | null },
+  log: TokenLog,
+  need: TokenNeed,
+  server: ServerFigures | undefined,
+  windowMs: number,
+): TokenWait | null {
+  if (limits.inputPerMinute) {
+    const at = fitsAt(log.input, now, limits.inputPerMinute, need.inputTokens, windowMs);
+    if (at > now) return { ok: false, reason: 'inputTokens', retryAt: at };
+  }
+  if (limits.outputPerMinute) {
+    const at = fitsAt(log.output, now, limits.outputPerMinute, outputRoom(need.outputTokens, limits.outputPerMinute), windowMs);
+    if (at > now) return { ok: false, reason: 'outputTokens', retryAt: at };
+  }
+  if (!server) return null;
+  const since = (spends: TokenSpend[]) => spends.filter((s) => s.at >= server.observedAt);
+  const { inputTokens: input, outputTokens: output, tokens: both } = server;
+  const checks: [LimitFigure | undefined, TokenSpend[], number, TokenKind][] = [
+    [input, since(log.input), input ? Math.min(need.inputTokens, input.limit) : 0, 'inputTokens'],
+    [both, since([...log.input, ...log.output]), both ? Math.min(need.inputTokens, both.limit) : 0, 'inputTokens'],
+    [output, since(log.output), output ? outputRoom(need.outputTokens, output.limit) : 0, 'outputTokens'],
+  ];
+  for (const [figure, spends, wanted, reason] of checks) {
+    if (!figure) continue;
+    const at = serverFitsAt(figure, spends, wanted, now, windowMs);
+    if (at > now) return { ok: false, reason, retryAt: at };
+  }
+  return null;
+}
+
+/** The log with `spend` added and what has left the window at `now` dropped (spends stamped in the future stay). */
+export function withSpend(log: TokenLog, kind: 'input' | 'output', spend: TokenSpend, now: number, windowMs: number): TokenLog {
+  const keep = (s: TokenSpend) => s.at > now - windowMs;
+  return { input: log.input.filter(keep), output: log.output.filter(keep), [kind]: [...log[kind].filter(keep), spend] };
+}
+
+/** The log with `job`'s latest input spend set to `tokens` (its real count, from the answer's usage); unchanged when it has none. */
+export function withInputCount(log: TokenLog, job: string, tokens: number): TokenLog {
+  const i = log.input.findLastIndex((s) => s.job === job);
+  if (i < 0 || log.input[i]!.tokens === tokens) return log;
+  return { ...log, input: log.input.map((s, j) => (j === i ? { ...s, tokens } : s)) };
+}
+
+/**
+ * The peak of a series of spends: the most tokens in any window of `windowMs`, for the usage page.
+ * Only window ends at a spend need checking: the sum inside changes only there.
+ */
+export function peakPerWindow(spends: readonly { at: number; tokens: number }[], windowMs: number): { tokens: number; at: number | null } {
+  const sorted = [...spends].sort((a, b) => a.at - b.at);
+  let best = { tokens: 0, at: null as number | null };
+  let sum = 0;
+  let start = 0;
+  for (const s of sorted) {
+    sum += s.tokens;
+    while (sorted[start]!.at <= s.at - windowMs) sum -= sorted[start++]!.tokens;
+    if (sum > best.tokens) best = { tokens: sum, at: s.at };
+  }
+  return best;
+}
+
+/**
+ * The least input room left at `now` under Pace's input limit and Anthropic's input figures, with
+ * the smallest of those limits; null when no input limit is in force. The runner's estimate is
+ * worth an exact count (count_tokens) when it is close to this room, and a request above `limit`
+ * can never be sent.
+ */
+export function inputRoom(
+  now: number,
+  limits: { inputPerMinute?: number | null },
+  log: TokenLog,
+  server: ServerFigures | null | undefined,
+  windowMs: number,
+): { room: number; limit: number; by: 'pace' | 'server' } | null {
+  const options: { room: number; limit: number; by: 'pace' | 'server' }[] = [];
+  if (limits.inputPerMinute) options.push({ room: limits.inputPerMinute - tokensInWindow(log.input, now, windowMs), limit: limits.inputPerMinute, by: 'pace' });
+  for (const f of [server?.inputTokens, server?.tokens]) {
+    if (f && server) options.push({ room: serverLeft(f, tokensInWindow(log.input.filter((s) => s.at >= server.observedAt), now, windowMs), now), limit: f.limit, by: 'server' });
+  }
+  if (options.length === 0) return null;
+  const tightest = options.reduce((a, b) => (b.limit < a.limit ? b : a));
+  return { room: Math.min(...options.map((o) => o.room)), limit: tightest.limit, by: tightest.by };
+}
+
+/** An estimate over half the room left is close enough to the limit to be worth the API's exact count. */
+export function needsExactInputCount(estimate: number, room: number): boolean {
+  return estimate > room / 2;
+}

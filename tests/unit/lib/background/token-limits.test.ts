@@ -1,0 +1,196 @@
+/** The token limits end to end inside the background: measuring, admitting, counting from the stream. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentBadge } from '@/lib/background/badge-updater';
+import { createChatRunner } from '@/lib/background/chat-runner';
+import { createKeepAlive } from '@/lib/background/keep-alive';
+import { createTokenNeed } from '@/lib/background/token-need';
+import { addExchange } from '@/lib/chat/conversation-store';
+import { createClaudeClient } from '@/lib/claude/client';
+import { WINDOW_MS } from '@/lib/limits/admission';
+import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
+import type { PaceError } from '@/lib/protocol';
+import { createScheduler } from '@/lib/queue/scheduler';
+import { wait } from '@/lib/queue/job-store';
+import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { PaceDB, type Job } from '@/lib/storage/db';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { useClaudeServer } from '../../../support/use-claude-server';
+
+let server: ClaudeServer;
+let db: PaceDB;
+useClaudeServer((s) => (server = s));
+beforeEach(() => {
+  db = new PaceDB(`tokens-${Math.random()}`);
+});
+afterEach(async () => {
+  await db.delete();
+});
+
+const T = Date.UTC(2026, 10, 30, 12);
+const limits = (input: number | null, output: number | null = null): Limits => ({ ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 10_000, inputPerMinute: input, outputPerMinute: output });
+const settings = async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 300, systemPrompt: '' });
+let ids = 0;
+const ask = (text: string, now = T) => addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
+const jobOf = async (id: string) => (await db.jobs.get(id))!;
+
+function need(overrides: Partial<Parameters<typeof createTokenNeed>[0]> = {}) {
+  return createTokenNeed({
+    db,
+    now: () => T,
+    settings,
+    credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+    createClient: createClaudeClient,
+    log: () => undefined,
+    ...overrides,
+  });
+}
+const counts = () => server.requests.filter((r) => r.path === '/v1/messages/count_tokens').length;
+
+describe('admission with token limits', () => {
+  it('records the input a request was admitted with, and holds the next one until enough has left the minute', async () => {
+    await saveLimits(db, limits(1_000));
+    const [a, b] = [await ask('a'), await ask('b')];
+    expect(await admit(db, T, a.assistantMessageId, { inputTokens: 700, outputTokens: 0 })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 5, b.assistantMessageId, { inputTokens: 400, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
+    expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 700, job: a.assistantMessageId }]);
+    // The answer's usage said 500 (a prompt-cache read does not count): 400 more fit now.
+    await countInput(db, a.assistantMessageId, 500);
+    expect(await admit(db, T + 6, b.assistantMessageId, { inputTokens: 400, outputTokens: 0 })).toMatchObject({ ok: true });
+  });
+
+  it('holds the next request while the output produced this minute leaves no room for its answer', async () => {
+    await saveLimits(db, limits(null, 1_000));
+    const a = await ask('a');
+    await addOutput(db, 'earlier', 800, T);
+    expect(await admit(db, T + 1, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toMatchObject({ ok: true });
+  });
+
+  it("dates Anthropic's figures from just after the request that brought them, so what was sent meanwhile is taken off them", async () => {
+    const [a, b, c] = [await ask('a'), await ask('b'), await ask('c')];
+    await admit(db, T, a.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    // b goes while a's answer is on its way: the figures a's answer brings may not count it.
+    await admit(db, T + 100, b.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    await saveServerLimitsFor(db, { limit: 50, remaining: 48, reset: T + 20_000, observedAt: T + 500, inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 } }, a.assistantMessageId);
+    expect((await readServerLimits(db))?.observedAt).toBe(T + 1);
+    // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not.
+    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 4_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 20_000 });
+    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 })).toMatchObject({ ok: true });
+  });
+
+  it('ignores a damaged token row or rate-limit row instead of stopping the queue', async () => {
+    await saveLimits(db, limits(1_000));
+    await db.meta.put({ key: 'tokens', value: { input: 'lots', output: [] } as never });
+    await db.meta.put({ key: 'server', value: { limit: 5, remaining: 5, reset: T + 9, observedAt: T, inputTokens: { limit: -1, remaining: 0, reset: T } } });
+    const a = await ask('a');
+    expect(await admit(db, T, a.assistantMessageId, { inputTokens: 900, outputTokens: 0 })).toMatchObject({ ok: true });
+    expect(await readServerLimits(db)).toBe(null);
+  });
+});
+
+describe('measuring a request before admission', () => {
+  it('estimates far from the limit, asks count_tokens close to it, and refuses one that can never fit', async () => {
+    const long = 'x'.repeat(4_000); // about 1,000 tokens
+    const ex = await ask(long);
+    await saveLimits(db, limits(100_000));
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(counts()).toBe(0);
+    await saveLimits(db, limits(1_500));
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(counts()).toBe(1);
+    await saveLimits(db, limits(900));
+    const refused = await need()(await jobOf(ex.assistantMessageId));
+    expect(refused).toEqual({
+      ok: false,
+      error: {
+        code: 'too_large',
+        message: 'This request is about 1,000 input tokens; your limit is 900 input tokens a minute, so it can never be sent. Start a new chat, or raise the input-token limit on the options page.',
+        action: 'new_chat',
+      },
+    });
+  });
+
+  it("measures nothing when no input limit is in force, and counts Anthropic's figure as one", async () => {
+    const ex = await ask('hello there');
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 0, outputTokens: 300 } });
+    await saveServerLimits(db, { limit: 50, remaining: 50, reset: T + 30_000, observedAt: T, inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 } });
+  });
+
+  it('the scheduler fails a request that can never fit, with the figures, and counts nothing', async () => {
+    await saveLimits(db, limits(10));
+    await ask('y'.repeat(400));
+    const failed: PaceError[] = [];
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async (job: Job) => void started.push(job.id),
+      failJob: async (_job, error) => void failed.push(error),
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      tokenNeed: need(),
+      log: () => undefined,
+    });
+    await scheduler.pump();
+    expect(started).toEqual([]);
+    expect(failed.map((e) => e.code)).toEqual(['too_large']);
+    expect((await readQuotaState(db, T)).state.monthCount).toBe(0);
+  });
+});
+
+describe('the runner counts tokens from the stream', () => {
+  it("puts the answer's real input in place of the estimate and adds its output", async () => {
+    server.script({ kind: 'text', text: 'z'.repeat(400) });
+    const ex = await ask('q'.repeat(2_000));
+    await saveLimits(db, limits(50_000, 50_000));
+    const now = Date.now();
+    expect(await admit(db, now, ex.assistantMessageId, { inputTokens: 9_999, outputTokens: 300 })).toMatchObject({ ok: true });
+    const job = await jobOf(ex.assistantMessageId);
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings,
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    await runner.start(job);
+    const log = await readTokenLog(db);
+    const reported = server.messageRequests().at(-1)!.usage!;
+    expect(log.input.map((s) => s.tokens)).toEqual([reported.input_tokens + reported.cache_creation_input_tokens]);
+    expect(log.input[0]!.tokens).toBe(500);
+    expect(log.output.reduce((sum, s) => sum + s.tokens, 0)).toBe(100);
+  });
+
+  it('gives back the input of a request the API refused before reading it', async () => {
+    server.script({ kind: 'error', status: 529, type: 'overloaded_error' });
+    const ex = await ask('refused');
+    const now = Date.now();
+    await admit(db, now, ex.assistantMessageId, { inputTokens: 2_000, outputTokens: 300 });
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings,
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    await runner.start(await jobOf(ex.assistantMessageId));
+    expect((await readTokenLog(db)).input.map((s) => s.tokens)).toEqual([0]);
+  });
+});
+
+describe('the badge', () => {
+  it('counts down while the next message waits for the token budget, as for the minute', async () => {
+    await saveLimits(db, limits(1_000));
+    const ex = await ask('waiting');
+    await wait(db, [ex.assistantMessageId], { waitReason: 'outputTokens', waitUntil: T + 20_000 });
+    expect((await currentBadge(db, T)).view.text).toBe('20s');
+  });
+});

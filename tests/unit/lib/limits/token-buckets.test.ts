@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decide, MINUTE_MS, WINDOW_MS } from '@/lib/limits/admission';
+import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import {
+  EMPTY_TOKEN_LOG,
+  fitsAt,
+  inputRoom,
+  peakPerWindow,
+  tokenDecision,
+  tokensInWindow,
+  withInputCount,
+  withSpend,
+  type TokenLog,
+  type TokenSpend,
+} from '@/lib/limits/token-buckets';
+
+const T = Date.UTC(2026, 10, 30, 12);
+const log = (input: [number, number][], output: [number, number][] = []): TokenLog => ({
+  input: input.map(([at, tokens]) => ({ at, tokens })),
+  output: output.map(([at, tokens]) => ({ at, tokens })),
+});
+const tokenLimits = (input: number | null, output: number | null): Limits => ({ ...DEFAULT_LIMITS, plan: 'custom', perMinute: 1_000, perMonth: 1_000_000, inputPerMinute: input, outputPerMinute: output });
+
+describe('the rolling token minute', () => {
+  it('lets a request in while its input fits, and names when it will fit when it does not', () => {
+    const spent = log([[T, 6_000], [T + 10_000, 3_000]]);
+    expect(tokenDecision(T + 20_000, tokenLimits(10_000, null), spent, { inputTokens: 1_000, outputTokens: 0 }, undefined, WINDOW_MS)).toBe(null);
+    // 9,000 spent: 2,000 more fit only once the first 6,000 leave the window.
+    expect(tokenDecision(T + 20_000, tokenLimits(10_000, null), spent, { inputTokens: 2_000, outputTokens: 0 }, undefined, WINDOW_MS)).toEqual({
+      ok: false,
+      reason: 'inputTokens',
+      retryAt: T + WINDOW_MS,
+    });
+    // 7,000 more need both spends gone.
+    expect(fitsAt(spent.input, T + 20_000, 10_000, 7_500, WINDOW_MS)).toBe(T + 10_000 + WINDOW_MS);
+  });
+
+  it('holds the next request while the output minute has no room for a whole answer (max_tokens, at most the limit)', () => {
+    const spent = log([], [[T, 7_000]]);
+    const need = { inputTokens: 0, outputTokens: 4_096 };
+    expect(tokenDecision(T + 1_000, tokenLimits(null, 8_000), spent, need, undefined, WINDOW_MS)).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    expect(tokenDecision(T + 1_000, tokenLimits(null, 12_000), spent, need, undefined, WINDOW_MS)).toBe(null);
+    // An answer bigger than the whole limit waits for an empty minute, not for ever.
+    expect(tokenDecision(T + 1_000, tokenLimits(null, 3_000), log([], [[T, 10]]), need, undefined, WINDOW_MS)).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    // Output produced past the limit (answers are not cut off) keeps the next one waiting until it has left.
+    expect(tokenDecision(T + 1_000, tokenLimits(null, 5_000), spent, { inputTokens: 0, outputTokens: 0 }, undefined, WINDOW_MS)?.retryAt).toBe(T + WINDOW_MS);
+  });
+
+  it('counts a send stamped in the future (the clock went back) as now, and drops only what has left the window', () => {
+    expect(tokensInWindow([{ at: T + 5_000, tokens: 9 }], T, WINDOW_MS)).toBe(9);
+    const next = withSpend(log([[T - WINDOW_MS, 1], [T - 1, 2], [T + 9_000, 3]]), 'input', { at: T, tokens: 4, job: 'j' }, T, WINDOW_MS);
+    expect(next.input.map((s) => s.tokens)).toEqual([2, 3, 4]);
+  });
+
+  it("puts a request's real input count in place of its estimate, and leaves the rest alone", () => {
+    const before: TokenLog = { input: [{ at: T, tokens: 500, job: 'a' }, { at: T + 1, tokens: 800, job: 'b' }], output: [] };
+    expect(withInputCount(before, 'b', 120).input).toEqual([{ at: T, tokens: 500, job: 'a' }, { at: T + 1, tokens: 120, job: 'b' }]);
+    expect(withInputCount(before, 'zzz', 5)).toBe(before);
+  });
+});
+
+describe("Anthropic's token figures", () => {
+  const server = (remaining: number, extra = {}) => ({ observedAt: T, inputTokens: { limit: 20_000, remaining, reset: T + 30_000 }, ...extra });
+
+  it('waits for the reset when fewer input tokens remain than the request needs, reading the rounded figure at its least', () => {
+    const need = { inputTokens: 6_000, outputTokens: 0 };
+    // "7,000" may be 6,500: 6,000 fits.
+    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(7_000), WINDOW_MS)).toBe(null);
+    // "6,000" may be 5,500: it does not.
+    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(6_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
+    // What Pace sent after the figure was read is taken off it.
+    expect(tokenDecision(T + 2, tokenLimits(null, null), log([[T + 1, 1_000]]), need, server(7_000), WINDOW_MS)?.reason).toBe('inputTokens');
+    // After the reset the figure is over: the bucket is full again.
+    expect(tokenDecision(T + 30_000, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(0), WINDOW_MS)).toBe(null);
+  });
+
+  it("after the reset, takes the bucket as full less what Pace spent since the figure was read, not as full", () => {
+    const spent = log([[T + 1_000, 9_000], [T + 40_000, 5_000]]);
+    // 20,000 less 14,000: 7,000 fit only once the first spend has left the minute; 6,000 fit now.
+    expect(tokenDecision(T + 45_000, tokenLimits(null, null), spent, { inputTokens: 7_000, outputTokens: 0 }, server(0), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 1_000 + WINDOW_MS });
+    expect(tokenDecision(T + 45_000, tokenLimits(null, null), spent, { inputTokens: 6_000, outputTokens: 0 }, server(0), WINDOW_MS)).toBe(null);
+  });
+
+  it('reads the combined and the output figures too', () => {
+    const both = { observedAt: T, tokens: { limit: 50_000, remaining: 3_000, reset: T + 9_000 } };
+    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 4_000, outputTokens: 0 }, both, WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 9_000 });
+    const output = { observedAt: T, outputTokens: { limit: 8_000, remaining: 1_000, reset: T + 7_000 } };
+    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 0, outputTokens: 1_024 }, output, WINDOW_MS)).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 7_000 });
+  });
+
+  it('decide holds a request for tokens only after the request limits, and Try now\'s probe passes the figures but not Pace\'s own limits', () => {
+    const state = { recentSends: [], monthCount: 0, server: { limit: 50, remaining: 40, reset: T + 30_000, ...server(1_000) }, tokens: log([[T, 9_500]]) };
+    expect(decide(T + 1, tokenLimits(null, null), state, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
+    const probing = { ...state, pauseUntil: T + 60_000, probeAllowed: true };
+    expect(decide(T + 1, tokenLimits(null, null), probing, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: true });
+    expect(decide(T + 1, tokenLimits(10_000, null), probing, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
+  });
+
+  it('inputRoom gives the least room left and the tightest limit, or null with no input limit in force', () => {
+    expect(inputRoom(T, tokenLimits(null, 9), EMPTY_TOKEN_LOG, null, WINDOW_MS)).toBe(null);
+    expect(inputRoom(T + 1, tokenLimits(30_000, null), log([[T, 1_000]]), server(10_000), WINDOW_MS)).toEqual({ room: 8_500, limit: 20_000, by: 'server' });
+    expect(inputRoom(T + 1, tokenLimits(5_000, null), EMPTY_TOKEN_LOG, server(10_000), WINDOW_MS)).toEqual({ room: 5_000, limit: 5_000, by: 'pace' });
+  });
+});
+
+/**
+ * Requests arrive with their input tokens and wait in FIFO order, as the queue runs them: whenever
+ * the limiter refuses, the next try is at its `retryAt` (or the next arrival).
+ */
+function simulate(arrivals: { at: number; tokens: number }[], limit: number) {
+  const pending = [...arrivals].sort((a, b) => a.at - b.at);
+  const queue: number[] = [];
+  let spends: TokenSpend[] = [];
+  const admitted: TokenSpend[] = [];
+  let t = 0;
+  let retryAt = Infinity;
+  for (let steps = 0; steps < 100_000; steps++) {
+    while (pending.length && pending[0]!.at <= t) queue.push(pending.shift()!.tokens);
+    while (queue.length) {
+      const d = tokenDecision(t, tokenLimits(limit, null), { input: spends, output: [] }, { inputTokens: queue[0]!, outputTokens: 0 }, undefined, WINDOW_MS);
+      if (d) {
+        expect(d.retryAt).toBeGreaterThan(t);
+        retryAt = d.retryAt;
+        break;
+      }
+      const spend = { at: t, tokens: queue.shift()! };
+      spends = withSpend({ input: spends, output: [] }, 'input', spend, t, WINDOW_MS).input;
+      admitted.push(spend);
+      retryAt = Infinity;
+    }
+    const next = Math.min(pending[0]?.at ?? Infinity, queue.length ? retryAt : Infinity);
+    if (next === Infinity) break;
+    t = next;
+  }
+  return { admitted, waiting: queue.length + pending.length };
+}
+
+describe('properties of the input bucket', () => {
+  const arrivals = (limit: number) =>
+    fc.array(fc.record({ at: fc.integer({ min: 0, max: 5 * MINUTE_MS }), tokens: fc.integer({ min: 0, max: limit }) }), { minLength: 1, maxLength: 60 });
+  const runs = fc.integer({ min: 1, max: 50_000 }).chain((limit) => fc.tuple(fc.constant(limit), arrivals(limit)));
+
+  it('never admits more than the limit in any 60 s window, and admits every request in the end', () => {
+    fc.assert(
+      fc.property(runs, ([limit, reqs]) => {
+        const { admitted, waiting } = simulate(reqs, limit);
+        expect(waiting).toBe(0);
+        expect(admitted).toHaveLength(reqs.length);
+        // Every 60 s window's sum is largest when it ends at a spend: check each such window.
+        for (const end of admitted) {
+          const inWindow = admitted.filter((s) => s.at > end.at - MINUTE_MS && s.at <= end.at).reduce((sum, s) => sum + s.tokens, 0);
+          expect(inWindow).toBeLessThanOrEqual(limit);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("never empties Anthropic's bucket of the same limit (capacity the limit, refilled continuously at the limit a minute): no 429", () => {
+    fc.assert(
+      fc.property(runs, ([limit, reqs]) => {
+        const { admitted } = simulate(reqs, limit);
+        // The server's bucket, exactly: full at the start, refilled at limit/60 s, capped at the limit.
+        let level = limit;
+        let at = 0;
+        for (const s of admitted) {
+          level = Math.min(limit, level + ((s.at - at) * limit) / MINUTE_MS);
+          at = s.at;
+          level -= s.tokens;
+          expect(level).toBeGreaterThanOrEqual(-1e-6);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a request above the whole limit goes alone, once the window is empty', () => {
+    const { admitted } = simulate([{ at: 0, tokens: 10 }, { at: 1, tokens: 500 }, { at: 2, tokens: 10 }], 100);
+    expect(admitted).toEqual([{ at: 0, tokens: 10 }, { at: WINDOW_MS, tokens: 500 }, { at: 2 * WINDOW_MS, tokens: 10 }]);
+  });
+});
+
+describe('peakPerWindow', () => {
+  it('finds the most tokens in any window, by brute force over every window that ends at a spend', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ at: fc.integer({ min: 0, max: 600_000 }), tokens: fc.integer({ min: 0, max: 10_000 }) }), { maxLength: 80 }), (spends) => {
+        const brute = Math.max(0, ...spends.map((e) => spends.filter((s) => s.at > e.at - MINUTE_MS && s.at <= e.at).reduce((sum, s) => sum + s.tokens, 0)));
+        expect(peakPerWindow(spends, MINUTE_MS).tokens).toBe(brute);
+      }),
+    );
+  });
+});
