@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'busy'
   | 'cancelled'
   | 'month_used_up'
+  | 'budget'
   | 'queue_full'
   | 'internal';
 

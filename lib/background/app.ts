@@ -20,6 +20,7 @@ import { createUsageAlerts } from './usage-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner } from './chat-runner';
+import { createRequestCost } from './request-cost';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
@@ -120,6 +121,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
     online,
+    requestCost: createRequestCost({ db, settings }),
   });
 
   const server = createPortServer(

@@ -12,6 +12,8 @@ import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
 import { claimInTx } from '../queue/job-store';
+import { decideBudget, type BudgetDecision, type RequestCost } from './budget';
+import { loadSpend, reserveInTx } from './budget-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -161,7 +163,7 @@ function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; 
 }
 
 /** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
-export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | { ok: false; reason: 'gone' };
+export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | Exclude<BudgetDecision, { ok: true }> | { ok: false; reason: 'gone' };
 
 /** The row that holds the times of the sends still inside the rolling window: one read, not a range scan. */
 export const RECENT_KEY = 'recent';
@@ -172,18 +174,22 @@ export const RECENT_KEY = 'recent';
  * pause's probe (only one request goes through it) and writes the send's row in the usage ledger (in
  * flight, ended by the runner): the count and the ledger cannot disagree, whatever happens to the
  * worker. The reads go out together and so do the writes: IndexedDB pipelines them within one
- * transaction.
+ * transaction. With a spend budget set, `cost` (the request's model, estimated input and max_tokens)
+ * is checked against it and its worst case reserved for the send's ledger row (lib/limits/budget.ts).
  */
-export async function admit(db: PaceDB, now: number, jobId: string | null): Promise<Admission> {
+export async function admit(db: PaceDB, now: number, jobId: string | null, cost: RequestCost | null = null): Promise<Admission> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
-    const [{ keys, counters, limits, state, pause }, job, message] = await Promise.all([
+    const [{ keys, counters, limits, state, pause }, job, message, spent] = await Promise.all([
       loadWindow(db, now),
       jobId === null ? undefined : db.jobs.get(jobId),
       jobId === null ? undefined : db.messages.get(jobId),
+      loadSpend(db, now),
     ]);
     const decision = decide(now, limits, state);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
+    const budget = decideBudget(now, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart), cost);
+    if (!budget.ok) return budget;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.
     const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
     const [usageId] = await Promise.all([
@@ -195,7 +201,7 @@ export async function admit(db: PaceDB, now: number, jobId: string | null): Prom
       pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
     ]);
     if (!job) return decision;
-    await claimInTx(db, job, usageId);
+    await Promise.all([claimInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
     return { ok: true, usageId };
   });
 }

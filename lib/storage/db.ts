@@ -5,6 +5,7 @@
  * the limiter's records; version 3 the response cache and the usage ledger with its totals.
  */
 import Dexie, { type EntityTable } from 'dexie';
+import type { Budget, SpendState } from '../limits/budget';
 import type { Limits } from '../limits/plans';
 import type { PaceError } from '../protocol';
 
@@ -59,7 +60,7 @@ export interface Job {
   attempts: number;
   /** While `waiting`: when the limiter expects to let it go, and why it waits. */
   waitUntil?: number;
-  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'backoff' | 'offline';
+  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'backoff' | 'offline' | 'budget';
   /** Transient failures so far (overloaded, dropped, stalled...): at most MAX_ATTEMPTS tries. */
   failures?: number;
   /** Every attempt, with its outcome and the wait after it. */
@@ -131,13 +132,24 @@ export interface AlertState {
   refusedAt: number | null;
 }
 
+/** The spend budget's alerts shown this month and today (thresholds in percent). */
+export interface BudgetAlertState {
+  month: { month: string; fired: number[] };
+  day: { month: string; fired: number[] };
+}
+
 export type Meta =
   | { key: 'limits'; value: Limits }
   | { key: 'pause'; value: Pause }
   | { key: 'server'; value: ServerLimits }
   /** Total size of the response cache's answers, kept with every write so eviction needs no scan. */
   | { key: 'cacheBytes'; value: number }
-  | { key: 'alerts'; value: AlertState };
+  | { key: 'alerts'; value: AlertState }
+  /** The spend budget (lib/limits/budget.ts), and what is spent and reserved against it. */
+  | { key: 'budget'; value: Budget }
+  | { key: 'spend'; value: SpendState }
+  /** Which spend budget alerts were shown, per period. */
+  | { key: 'budgetAlerts'; value: BudgetAlertState };
 
 export interface Attempt {
   at: number;
