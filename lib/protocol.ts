@@ -8,6 +8,7 @@
  */
 import type { ModelInfo } from './claude/models';
 import * as z from 'zod/mini';
+import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
@@ -152,6 +153,13 @@ const payloads = {
     ),
   }),
   'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
+  'budget.save': z.object({
+    monthlyUsd: typed('monthlyUsd must be a string or a number'),
+    dailyUsd: typed('dailyUsd must be a string or a number'),
+    whenReached: text('whenReached must be a string'),
+    unknownPriceUsd: typed('unknownPriceUsd must be a string or a number'),
+    badge: text('badge must be a string'),
+  }),
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
@@ -182,6 +190,8 @@ export interface Requests {
   'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
   /** Records the user's yes to sending the key to `origin` (a gateway's). */
   'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
+  /** The spend budget, checked and saved; waiting messages see it at once. */
+  'budget.save': { req: Payload<'budget.save'>; res: Budget };
 }
 
 export type RequestType = keyof Requests;

@@ -2,6 +2,7 @@ import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import type { Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
+import { BudgetLeft } from './BudgetLeft';
 
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
 export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
@@ -25,6 +26,7 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
           Usage
         </button>
       </div>
+      <BudgetLeft now={now} />
       {view.server && (
         <div className="quota-row" data-testid="quota-server">
           <span>

@@ -303,6 +303,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   },
   'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
   'key.confirmOrigin': { origin: 'https://gateway.example' },
+  'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
 };
 
 const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));

@@ -29,6 +29,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'settings.save': unused,
     'usagePrefs.save': unused,
     'key.confirmOrigin': unused,
+    'budget.save': unused,
     ...overrides,
   };
 }
