@@ -17,6 +17,7 @@ import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
 import { createUsageAlerts } from './usage-alerts';
+import { createBudgetAlerts } from './budget-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner } from './chat-runner';
@@ -71,13 +72,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const { browser, db, now, online, keys } = deps;
   const settings = () => readSettings();
   const usagePrefs = () => usagePrefsItem.getValue();
-  const alerts = createUsageAlerts({
-    db,
-    prefs: usagePrefs,
-    notify: async (id, title, message) => {
-      await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
-    },
-  });
+  const notify = async (id: string, title: string, message: string) => {
+    await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
+  };
+  const alerts = createUsageAlerts({ db, prefs: usagePrefs, notify });
+  const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, now });
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
 
   const runner = createChatRunner({
@@ -118,6 +117,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
+      void budgetAlerts.check();
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
     online,

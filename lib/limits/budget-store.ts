@@ -93,7 +93,7 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
   const id = String(before.id);
   const reservation = spend.reserved[id];
   if (!reservation) return;
-  const { [id]: _gone, ...reserved } = spend.reserved;
+  const reserved = Object.fromEntries(Object.entries(spend.reserved).filter(([k]) => k !== id));
   const add = settledExtraUsd(reservation, { model: after.model, interrupted: after.outcome === INTERRUPTED, costUsd: after.costUsd, usage: after.usage });
   const extra = { ...spend.extra };
   if (add > 0) for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;
