@@ -250,7 +250,8 @@ export function passedText(p: PeriodSpend): string {
 
 /** The badge's figure for dollars left: "$3.2", "$12", "$1.2k"; at most four characters where it can. */
 export function compactUsd(usd: number): string {
-  const n = Math.max(0, usd);
+  // Rounding noise (20 - 16.8 = 3.1999...) must not take a dime off.
+  const n = Math.max(0, usd) + EPSILON;
   if (n < 10) return `$${(Math.floor(n * 10) / 10).toString()}`;
   if (n < 1000) return `$${Math.floor(n)}`;
   if (n < 10_000) return `$${(Math.floor(n / 100) / 10).toString()}k`;
