@@ -58,16 +58,18 @@ export interface LoadedSpend {
   ledger: (monthStart: MonthStart) => LedgerCost;
 }
 
-/** The budget's reads, all at once: call inside a transaction on meta, usageMonths and usageDays. */
+/**
+ * The budget's reads: call inside a transaction on meta, usageMonths and usageDays. Without a
+ * budget that is one read, so admission with requests only pays next to nothing for it.
+ */
 export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
   const keys = monthKeys(now);
-  const [[budgetRow, spendRow], months, day] = await Promise.all([
-    db.meta.bulkGet(['budget', 'spend']),
-    db.usageMonths.bulkGet(keys),
-    db.usageDays.get(dayWindow(now).key),
-  ]);
+  const [budgetRow, spendRow] = await db.meta.bulkGet(['budget', 'spend']);
+  const budget = budgetOf(budgetRow);
+  if (!hasBudget(budget)) return { budget, spend: spendOf(spendRow), ledger: () => ({ month: 0, day: 0 }) };
+  const [months, day] = await Promise.all([db.usageMonths.bulkGet(keys), db.usageDays.get(dayWindow(now).key)]);
   return {
-    budget: budgetOf(budgetRow),
+    budget,
     spend: spendOf(spendRow),
     ledger: (monthStart) => ({
       month: months[keys.indexOf(monthWindow(now, monthStart).key)]?.costUsd ?? 0,
