@@ -59,15 +59,28 @@ export interface LoadedSpend {
 }
 
 /**
+ * Whether the last read in this context found a budget: only a hint for how to read, never trusted
+ * for what is decided (a stale hint costs one round trip, not a wrong answer).
+ */
+const budgetSeen = new WeakMap<PaceDB, boolean>();
+
+/**
  * The budget's reads: call inside a transaction on meta, usageMonths and usageDays. Without a
- * budget that is one read, so admission with requests only pays next to nothing for it.
+ * budget that is one read, so admission with requests only pays next to nothing for it; with one,
+ * the ledger's totals are asked for at the same time.
  */
 export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
   const keys = monthKeys(now);
+  const ledgerReads = () => Promise.all([db.usageMonths.bulkGet(keys), db.usageDays.get(dayWindow(now).key)]);
+  const early = budgetSeen.get(db) ? ledgerReads() : null;
   const [budgetRow, spendRow] = await db.meta.bulkGet(['budget', 'spend']);
   const budget = budgetOf(budgetRow);
-  if (!hasBudget(budget)) return { budget, spend: spendOf(spendRow), ledger: () => ({ month: 0, day: 0 }) };
-  const [months, day] = await Promise.all([db.usageMonths.bulkGet(keys), db.usageDays.get(dayWindow(now).key)]);
+  budgetSeen.set(db, hasBudget(budget));
+  if (!hasBudget(budget)) {
+    await early;
+    return { budget, spend: spendOf(spendRow), ledger: () => ({ month: 0, day: 0 }) };
+  }
+  const [months, day] = await (early ?? ledgerReads());
   return {
     budget,
     spend: spendOf(spendRow),
