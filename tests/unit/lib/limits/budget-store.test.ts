@@ -98,13 +98,16 @@ describe('admission with a spend budget', () => {
     expect((await readBudgetView(db, NOW))?.periods[0]).toMatchObject({ settled: worst(c), reserved: 0 });
   });
 
-  it('1,000 admissions at once leave the stored spend and reservations exact', async () => {
+  it('1,000 admissions at once, from four connections, leave the stored spend and reservations exact', async () => {
     const c = cost(1_000, 4_000);
     // Room for exactly 600 worst cases.
     await saveBudget(db, budget({ monthlyUsd: worst(c) * 600 + 1e-7 }));
     const ids = Array.from({ length: 1_000 }, (_, i) => `j${i}`);
     await db.jobs.bulkAdd(ids.map((id) => ({ id, conversationId: id, state: 'queued' as const, createdAt: NOW, attempts: 0 })));
-    const results = await Promise.all(ids.map((id, i) => admit(db, NOW + i, id, c)));
+    // Four connections, as the background, the popup and the options page each open their own.
+    const connections = [db, ...[1, 2, 3].map(() => new PaceDB(db.name))];
+    const results = await Promise.all(ids.map((id, i) => admit(connections[i % 4]!, NOW + i, id, c)));
+    for (const other of connections.slice(1)) other.close();
     const admitted = results.flatMap((r) => (r.ok ? [r.usageId!] : []));
     expect(admitted).toHaveLength(600);
     expect(results.filter((r) => !r.ok && r.reason === 'budget')).toHaveLength(400);
