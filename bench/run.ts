@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (or `npm run bench -- limiter admission cache dashboard worker popup firstword`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
+ * `npm run bench` (or `npm run bench -- limiter admission budget cache dashboard worker popup firstword`, any of them): prints figures, each beside a baseline measured in the same run. It never fails
  * on a slow machine; it says whether each target was met.
  */
 import 'fake-indexeddb/auto';
@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { benchAdmission, type Timings } from './admission-core';
+import { benchBudgetAdmission, type BudgetTimings } from './budget-admission';
 import { benchCacheLookup, type LookupTimings } from './cache-core';
 import { benchDashboard, printDashboard } from './dashboard';
 import { benchPopupOpen, benchWorkerColdStart, printSizes } from './extension-speed';
@@ -84,6 +85,23 @@ async function admissionCost() {
   console.log(`Chromium target (p99 under 2 ms): ${browser.admission.p99 < 2 ? 'met' : 'MISSED'}`);
 }
 
+async function budgetAdmissionCost() {
+  console.log('\n## Admission with a spend budget on, against requests-only admission in the same run, 3,000 admissions each, 3 requests on their way\n');
+  console.log('| where | requests only median | p99 | with the budget median | p99 | ratio of medians |');
+  console.log('|---|---|---|---|---|---|');
+  const row = (where: string, r: BudgetTimings) =>
+    console.log(`| ${where} | ${ms(r.requestsOnly.median)} | ${ms(r.requestsOnly.p99)} | ${ms(r.withBudget.median)} | ${ms(r.withBudget.p99)} | ${r.ratio.toFixed(2)}x |`);
+  const node = await benchBudgetAdmission();
+  row('Node, fake-indexeddb', node);
+  const browser = await inChromium((page) =>
+    page.evaluate(() => (globalThis as unknown as { runBudgetBench: (n: number, d: string) => Promise<BudgetTimings> }).runBudgetBench(3_000, 'relaxed')),
+  );
+  if (typeof browser === 'string') console.log(`| Chromium, IndexedDB | ${browser} | | | | |`);
+  else row('Chromium, IndexedDB', browser);
+  const ratio = typeof browser === 'string' ? node.ratio : browser.ratio;
+  console.log(`\nTarget (with the budget within 1.25x of requests only${typeof browser === 'string' ? ', Node' : ', Chromium'}): ${ratio <= 1.25 ? 'met' : 'MISSED'}`);
+}
+
 async function cacheLookupCost() {
   console.log('\n## Response cache lookup with 10,000 answers stored (hash the request, read the entry; its "used" mark is batched), 2,000 lookups, 90% hits\n');
   console.log('| where | lookup median | lookup p99 | hits | baseline median | baseline p99 |');
@@ -111,6 +129,7 @@ const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
 if (wanted('limiter')) await limiterTrace();
 if (wanted('admission')) await admissionCost();
+if (wanted('budget')) await budgetAdmissionCost();
 if (wanted('cache')) await cacheLookupCost();
 if (wanted('dashboard')) printDashboard(await benchDashboard());
 if (wanted('worker') || wanted('popup')) printSizes();

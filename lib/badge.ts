@@ -2,6 +2,8 @@
 import type { Quota } from './limits/admission';
 import { formatCount, formatReset } from './limits/format';
 import type { Limits } from './limits/plans';
+import { compactUsd, leftIn, type BadgeCount, type PeriodSpend } from './limits/budget';
+import { formatUsd } from './usage/summary';
 
 export interface BadgeView {
   text: string;
@@ -26,18 +28,36 @@ export interface QueueView {
   minuteWaitUntil: number | null;
 }
 
-export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView): BadgeView {
+/** The spend budget's periods (lib/limits/budget.ts) and what the badge counts down. */
+export interface BudgetBadge {
+  count: BadgeCount;
+  periods: PeriodSpend[];
+}
+
+export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView, budget: BudgetBadge | null = null): BadgeView {
   const share = limits.perMonth > 0 ? q.monthLeft / limits.perMonth : 0;
   const color = q.monthLeft === 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
   const parts = [
     `Pace: ${formatCount(q.monthLeft)} of ${formatCount(limits.perMonth)} requests left this month (resets ${formatReset(q.monthResetAt, limits.monthStart)})`,
     `${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} left this minute`,
   ];
+  for (const p of budget?.periods ?? []) parts.push(`${formatUsd(leftIn(p))} of the ${formatUsd(p.limit)} budget left ${p.period === 'month' ? 'this month' : 'today'}`);
   if (queue.waiting > 0) parts.push(`${formatCount(queue.waiting)} waiting to be sent`);
   const title = parts.join('\n');
   if (queue.minuteWaitUntil !== null && queue.minuteWaitUntil > now && q.monthLeft > 0) {
     const seconds = Math.ceil((queue.minuteWaitUntil - now) / 1000);
     return { text: `${Math.min(seconds, 999)}s`, color: BADGE_COLORS.wait, title };
   }
-  return { text: compactCount(q.monthLeft), color, title };
+  const spend = budget && budget.count !== 'requests' ? budgetBadge(budget.count, budget.periods) : null;
+  return spend ? { ...spend, title } : { text: compactCount(q.monthLeft), color, title };
+}
+
+/** The budget's tightest period as the badge: dollars ("$3.2") or percent ("64%") left, coloured as the requests are. */
+function budgetBadge(count: Exclude<BadgeCount, 'requests'>, periods: PeriodSpend[]): Omit<BadgeView, 'title'> | null {
+  const shareOf = (p: PeriodSpend) => (p.limit > 0 ? leftIn(p) / p.limit : 0);
+  const tightest = periods.reduce<PeriodSpend | null>((a, p) => (a === null || shareOf(p) < shareOf(a) ? p : a), null);
+  if (!tightest) return null;
+  const share = shareOf(tightest);
+  const color = leftIn(tightest) <= 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
+  return { text: count === 'dollars' ? compactUsd(leftIn(tightest)) : `${Math.floor(share * 100)}%`, color };
 }

@@ -8,6 +8,7 @@
  */
 import type { ModelInfo } from './claude/models';
 import * as z from 'zod/mini';
+import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
@@ -43,6 +44,7 @@ export type ErrorCode =
   | 'busy'
   | 'cancelled'
   | 'month_used_up'
+  | 'budget'
   | 'queue_full'
   | 'internal';
 
@@ -156,6 +158,13 @@ const payloads = {
   }),
   'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
   'gateway.budget': empty,
+  'budget.save': z.object({
+    monthlyUsd: typed('monthlyUsd must be a string or a number'),
+    dailyUsd: typed('dailyUsd must be a string or a number'),
+    whenReached: text('whenReached must be a string'),
+    unknownPriceUsd: typed('unknownPriceUsd must be a string or a number'),
+    badge: text('badge must be a string'),
+  }),
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
@@ -193,6 +202,8 @@ export interface Requests {
    * minute; null when the base URL is Anthropic's or the gateway has none. The popup then reads it live.
    */
   'gateway.budget': { req: Payload<'gateway.budget'>; res: GatewayBudgetRow | null };
+  /** The spend budget, checked and saved; waiting messages see it at once. */
+  'budget.save': { req: Payload<'budget.save'>; res: Budget };
 }
 
 export type RequestType = keyof Requests;

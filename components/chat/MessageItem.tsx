@@ -120,6 +120,7 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
   else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;
+  else if (job.waitReason === 'budget') text = `Queued - ${ordinal(job.position)}: waits for the spend budget, until the requests on their way say what they cost (at the latest, ${wait}).`;
   else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
   else if ((job.waitReason === 'inputTokens' || job.waitReason === 'outputTokens') && (waitMs ?? 0) > 500) {
     text = `Queued - ${ordinal(job.position)}: waits for the ${job.waitReason === 'inputTokens' ? 'input' : 'output'}-token budget, about ${wait}`;

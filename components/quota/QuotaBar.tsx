@@ -3,6 +3,7 @@ import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import type { Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
 import { TokenFigures } from './TokenFigures';
+import { BudgetLeft } from './BudgetLeft';
 
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
 export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
@@ -27,6 +28,7 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
         </button>
       </div>
       <TokenFigures tokens={view.tokens} />
+      <BudgetLeft now={now} />
       {view.server && (
         <div className="quota-row" data-testid="quota-server">
           <span>

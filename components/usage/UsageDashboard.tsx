@@ -3,6 +3,7 @@ import { formatCount, formatDay, formatReset } from '@/lib/limits/format';
 import type { Limits } from '@/lib/limits/plans';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
+import { BudgetSpend } from './BudgetSpend';
 import { ExportButtons } from './ExportButtons';
 import { TokenPeaks } from './TokenPeaks';
 import { UsageChart, type ChartSeries, type ChartTable } from './UsageChart';
@@ -102,6 +103,7 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
           </p>
         </section>
       </div>
+      <BudgetSpend />
       <UsageChart title="Requests per day" testId="chart-requests" x={charts.x} series={charts.requests} table={charts.requestsTable} />
       <UsageChart title="Tokens per day" testId="chart-tokens" x={charts.x} series={charts.tokens} table={charts.tokensTable} />
       <TokenPeaks />

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { background } from '@/components/background';
+import { BudgetForm } from '@/components/settings/BudgetForm';
 import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
 import { SettingsForm } from '@/components/settings/SettingsForm';
@@ -27,6 +28,7 @@ export function App() {
       </p>
       <KeySection client={background} baseURL={baseURL} onModels={setModels} onHasKey={setHasKey} />
       <LimitsForm client={background} />
+      <BudgetForm client={background} />
       <SettingsForm client={background} models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
     </main>

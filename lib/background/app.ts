@@ -17,10 +17,12 @@ import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
 import { createUsageAlerts } from './usage-alerts';
+import { createBudgetAlerts } from './budget-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner } from './chat-runner';
 import { createGatewayBudget } from './gateway-budget';
+import { createRequestCost } from './request-cost';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import { createTokenNeed } from './token-need';
@@ -72,13 +74,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const { browser, db, now, online, keys } = deps;
   const settings = () => readSettings();
   const usagePrefs = () => usagePrefsItem.getValue();
-  const alerts = createUsageAlerts({
-    db,
-    prefs: usagePrefs,
-    notify: async (id, title, message) => {
-      await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
-    },
-  });
+  const notify = async (id: string, title: string, message: string) => {
+    await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
+  };
+  const alerts = createUsageAlerts({ db, prefs: usagePrefs, notify });
+  const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, now });
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
   const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now });
 
@@ -121,10 +121,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
+      void budgetAlerts.check();
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
     tokenNeed: createTokenNeed({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
     online,
+    requestCost: createRequestCost({ db, settings }),
   });
 
   const server = createPortServer(

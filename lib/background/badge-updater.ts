@@ -7,6 +7,7 @@ import { badgeFor, type BadgeView } from '../badge';
 import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';
+import { readBudgetView } from '../limits/budget-store';
 import type { PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
 
@@ -36,8 +37,9 @@ export async function currentBadge(db: PaceDB, now: number): Promise<{ view: Bad
     .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth' || j.waitReason === 'inputTokens' || j.waitReason === 'outputTokens') && j.waitUntil !== undefined && j.waitUntil > now)
     .map((j) => j.waitUntil!);
   const minuteWaitUntil = minuteWaits.length ? Math.min(...minuteWaits) : null;
-  const view = badgeFor(now, limits, q, { waiting: waiting.length, minuteWaitUntil });
-  const boundaries = [q.monthResetAt, q.minuteResetAt ?? Infinity, minuteWaitUntil !== null ? now + 1000 - (now % 1000) : Infinity];
+  const budget = await readBudgetView(db, now);
+  const view = badgeFor(now, limits, q, { waiting: waiting.length, minuteWaitUntil }, budget && { count: budget.budget.badge, periods: budget.periods });
+  const boundaries = [q.monthResetAt, q.minuteResetAt ?? Infinity, minuteWaitUntil !== null ? now + 1000 - (now % 1000) : Infinity, ...(budget?.periods.map((p) => p.end) ?? [])];
   return { view, nextChangeAt: Math.min(...boundaries) };
 }
 

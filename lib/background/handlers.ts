@@ -10,6 +10,8 @@ import { formatCount, formatReset } from '../limits/format';
 import { allowProbe, clearServerWait, readLimits, readQuotaState, readServerLimits, saveLimits } from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { learnedLimitsInput } from '../limits/learned-limits';
+import { checkBudget } from '../limits/budget';
+import { saveBudget } from '../limits/budget-store';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
@@ -274,6 +276,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const checked = checkUsagePrefs(input);
       if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These choices are not valid.'));
       await prefs.saveUsagePrefs(checked.value);
+      return checked.value;
+    },
+    async 'budget.save'(input) {
+      const checked = checkBudget(input);
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'This budget is not valid.'));
+      await saveBudget(db, checked.value);
+      void deps.pump();
       return checked.value;
     },
     async 'key.confirmOrigin'({ origin }) {

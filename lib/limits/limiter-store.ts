@@ -14,6 +14,8 @@ import { openUsage } from '../usage/ledger-store';
 import { claimInTx } from '../queue/job-store';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
 import { EMPTY_TOKEN_LOG, withSpend, type TokenLog, type TokenNeed } from './token-buckets';
+import { decideBudget, type BudgetDecision, type RequestCost } from './budget';
+import { loadSpend, reserveInTx } from './budget-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -181,7 +183,17 @@ export function goodTokenLog(value: TokenLog): TokenLog {
 }
 
 /** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
-export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | { ok: false; reason: 'gone' };
+export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | Exclude<BudgetDecision, { ok: true }> | { ok: false; reason: 'gone' };
+
+/**
+ * What admission knows of the request: what it asks of the token limits (lib/limits/token-buckets.ts)
+ * and what it would be priced by for the spend budget (lib/limits/budget.ts). Either may be absent
+ * when no such limit is set.
+ */
+export interface AdmittedRequest {
+  need?: TokenNeed;
+  cost?: RequestCost | null;
+}
 
 /** The row that holds the times of the sends still inside the rolling window: one read, not a range scan. */
 export const RECENT_KEY = 'recent';
@@ -192,18 +204,23 @@ export const RECENT_KEY = 'recent';
  * pause's probe (only one request goes through it) and writes the send's row in the usage ledger (in
  * flight, ended by the runner): the count and the ledger cannot disagree, whatever happens to the
  * worker. The reads go out together and so do the writes: IndexedDB pipelines them within one
- * transaction.
+ * transaction. With a spend budget set, `cost` (the request's model, estimated input and max_tokens)
+ * is checked against it and its worst case reserved for the send's ledger row (lib/limits/budget.ts).
  */
-export async function admit(db: PaceDB, now: number, jobId: string | null, need?: TokenNeed): Promise<Admission> {
+export async function admit(db: PaceDB, now: number, jobId: string | null, request: AdmittedRequest = {}): Promise<Admission> {
+  const { need, cost = null } = request;
   return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
-    const [{ keys, counters, limits, state, pause }, job, message] = await Promise.all([
+    const [{ keys, counters, limits, state, pause }, job, message, spent] = await Promise.all([
       loadWindow(db, now),
       jobId === null ? undefined : db.jobs.get(jobId),
       jobId === null ? undefined : db.messages.get(jobId),
+      loadSpend(db, now),
     ]);
     const decision = decide(now, limits, state, need);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
+    const budget = decideBudget(now, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart), cost);
+    if (!budget.ok) return budget;
     // Sends stamped in the future (a clock that went back) stay until the clock passes them.
     const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
     const [usageId] = await Promise.all([
@@ -217,7 +234,7 @@ export async function admit(db: PaceDB, now: number, jobId: string | null, need?
       need?.inputTokens ? db.meta.put({ key: 'tokens', value: withSpend(state.tokens ?? EMPTY_TOKEN_LOG, 'input', { at: now, tokens: need.inputTokens, ...(jobId === null ? {} : { job: jobId }) }, now, WINDOW_MS) }) : null,
     ]);
     if (!job) return decision;
-    await claimInTx(db, job, usageId);
+    await Promise.all([claimInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
     return { ok: true, usageId };
   });
 }

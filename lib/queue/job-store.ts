@@ -210,7 +210,7 @@ export async function combine(db: PaceDB, job: Job): Promise<string[]> {
  * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
  */
 export async function recover(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths], async () => {
+  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta], async () => {
     const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
     const failed: string[] = [];

@@ -5,6 +5,7 @@
  * a job that ended, a change of limits): calls during a run are folded into one more run.
  */
 import { coalesce } from '../coalesce';
+import type { RequestCost } from '../limits/budget';
 import { admit } from '../limits/limiter-store';
 import type { TokenNeed } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
@@ -35,6 +36,8 @@ export interface SchedulerDeps {
   answerFromCache?: (jobs: Job[]) => Promise<number>;
   /** What the job's request asks of the token limits (lib/background/token-need.ts), or why it can never be sent under them. */
   tokenNeed?: (job: Job) => Promise<{ ok: true; need: TokenNeed } | { ok: false; error: PaceError }>;
+  /** What the job's request would be priced by, for the spend budget (lib/limits/budget.ts); null when it cannot be told. */
+  requestCost?: (job: Job) => Promise<RequestCost | null>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -81,7 +84,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await deps.failJob(job, measured.error);
           continue;
         }
-        const decision = await admit(db, deps.now(), job.id, measured?.need);
+        const cost = (await deps.requestCost?.(job)) ?? null;
+        const decision = await admit(db, deps.now(), job.id, { ...(measured ? { need: measured.need } : {}), cost });
         if (decision.ok) {
           deps
             .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId })
@@ -99,6 +103,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           continue;
         }
         if (decision.reason === 'gone') continue;
+        // The spend budget can never fit it (or cannot price it): it is not sent, and says why.
+        if (decision.reason === 'refused') {
+          await deps.failJob(job, decision.error);
+          continue;
+        }
         await wait(db, [job.id], { waitUntil: decision.retryAt, waitReason: decision.reason });
         wake = Math.min(decision.retryAt, wake ?? Infinity);
         // First in, first out: nobody overtakes the job the limiter just held back.

@@ -5,13 +5,21 @@
  * transaction in between. It is the scheduler's own decision, taken on the same rows: the job must
  * be the first the queue would offer (lib/queue/job-states.ts `nextCandidates`), the response
  * cache must have no answer for it (the queue serves those, uncounted), and the limiter must admit
- * it (`admit`, which counts it, opens its ledger row and makes it `sending`). Whenever any of these
- * says no, nothing here is written and the job simply waits in the queue as before.
+ * it (`admit`, which counts it, opens its ledger row and makes it `sending`), with what the
+ * request asks of the token limits and the spend budget, measured as the queue measures it
+ * (lib/background/token-need.ts, lib/background/request-cost.ts). A request close to the token
+ * limit wants the API's exact count, which cannot be asked inside a transaction: the queue takes it.
+ * Whenever any of these says no, nothing here is written and the job simply waits in the queue as before.
  */
 import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
-import { admit } from '../limits/limiter-store';
+import { estimateTokens } from '../claude/context-size';
+import { WINDOW_MS } from '../limits/admission';
+import { hasBudget } from '../limits/budget';
+import { readBudget } from '../limits/budget-store';
+import { admit, readQuotaState, type AdmittedRequest } from '../limits/limiter-store';
+import { EMPTY_TOKEN_LOG, inputRoom, needsExactInputCount } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';
 import { ACTIVE_JOB_STATES, type ChatMessage, type Job, type PaceDB } from '../storage/db';
 import { jobProblem, readable } from '../storage/row-guards';
@@ -41,10 +49,12 @@ export interface AdmittedAtOnce {
  * Null, with nothing written, when the job must wait for the queue.
  */
 export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<AdmittedAtOnce | null> {
-  const [rows, messages, cached] = await Promise.all([
+  const [rows, messages, cached, { limits, state }, budget] = await Promise.all([
     db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
     conversationMessages(db, send.conversationId),
     send.cache === null ? null : lookupAnswer(db, send.cache.key, send.now, send.cache.ttlMs),
+    readQuotaState(db, send.now),
+    readBudget(db),
   ]);
   if (cached) return null;
   const jobs = readable<Job>('jobs', rows, jobProblem).rows;
@@ -53,8 +63,29 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
   // Another send to this conversation may have landed between the reads and this transaction:
   // then the request (and its cache key) would not be the one checked, and the queue takes it.
   if (JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !== JSON.stringify(send.request)) return null;
-  const admission = await admit(db, send.now, send.jobId);
+  const measured = measure(send, limits, state, budget);
+  if (measured === null) return null;
+  const admission = await admit(db, send.now, send.jobId, measured);
   if (!admission.ok) return null;
   await markStreaming(db, send.jobId, send.settings.model, send.demo);
   return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages };
+}
+
+/** What the queue would pass to `admit` for this request; null when only the API's exact token count can tell. */
+function measure(
+  send: AtOnce,
+  limits: Awaited<ReturnType<typeof readQuotaState>>['limits'],
+  state: Awaited<ReturnType<typeof readQuotaState>>['state'],
+  budget: Awaited<ReturnType<typeof readBudget>>,
+): AdmittedRequest | null {
+  const estimate = estimateTokens({ system: send.request.system ?? '', messages: send.request.messages });
+  const room = inputRoom(send.now, limits, state.tokens ?? EMPTY_TOKEN_LOG, state.server, WINDOW_MS);
+  if (room !== null && (needsExactInputCount(estimate, room.room) || estimate > room.limit)) return null;
+  const promptCache = send.settings.promptCache;
+  return {
+    need: { inputTokens: room === null ? 0 : estimate, outputTokens: send.settings.maxTokens },
+    cost: hasBudget(budget)
+      ? { model: send.settings.model, inputTokens: estimate, maxTokens: send.settings.maxTokens, ...(promptCache === 'off' ? {} : { promptCache }) }
+      : null,
+  };
 }

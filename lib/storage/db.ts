@@ -5,6 +5,7 @@
  * the limiter's records; version 3 the response cache and the usage ledger with its totals.
  */
 import Dexie, { type EntityTable } from 'dexie';
+import type { Budget, SpendState } from '../limits/budget';
 import type { Limits } from '../limits/plans';
 import type { TokenLog } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
@@ -61,7 +62,7 @@ export interface Job {
   attempts: number;
   /** While `waiting`: when the limiter expects to let it go, and why it waits. */
   waitUntil?: number;
-  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens' | 'backoff' | 'offline';
+  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens' | 'backoff' | 'offline' | 'budget';
   /** Transient failures so far (overloaded, dropped, stalled...): at most MAX_ATTEMPTS tries. */
   failures?: number;
   /** Every attempt, with its outcome and the wait after it. */
@@ -133,6 +134,12 @@ export interface AlertState {
   refusedAt: number | null;
 }
 
+/** The spend budget's alerts shown this month and today (thresholds in percent). */
+export interface BudgetAlertState {
+  month: { month: string; fired: number[] };
+  day: { month: string; fired: number[] };
+}
+
 export type Meta =
   | { key: 'limits'; value: Limits }
   | { key: 'pause'; value: Pause }
@@ -143,7 +150,12 @@ export type Meta =
   | { key: 'cacheBytes'; value: number }
   | { key: 'alerts'; value: AlertState }
   /** A team gateway's budget for the key, as lib/usage/gateway-budget.ts keeps it. */
-  | { key: 'gatewayBudget'; value: GatewayBudgetRow };
+  | { key: 'gatewayBudget'; value: GatewayBudgetRow }
+  /** The spend budget (lib/limits/budget.ts), and what is spent and reserved against it. */
+  | { key: 'budget'; value: Budget }
+  | { key: 'spend'; value: SpendState }
+  /** Which spend budget alerts were shown, per period. */
+  | { key: 'budgetAlerts'; value: BudgetAlertState };
 
 export interface Attempt {
   at: number;

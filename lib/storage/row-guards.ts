@@ -131,3 +131,27 @@ export function skippedNotice(count: number, noun: 'message' | 'conversation'): 
     ? `1 saved ${noun} could not be read and was skipped.`
     : `${count.toLocaleString('en-US')} saved ${noun}s could not be read and were skipped.`;
 }
+
+const isUsdOrNone = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v) && v > 0);
+
+/** The spend budget's meta row (lib/limits/budget.ts `Budget`). */
+export function budgetProblem(row: unknown): string | null {
+  if (!isRow(row) || row.key !== 'budget') return 'not the budget row';
+  return firstProblem(row.value, [
+    ['monthlyUsd', isUsdOrNone, 'an amount or null'],
+    ['dailyUsd', isUsdOrNone, 'an amount or null'],
+    ['whenReached', (v) => v === 'pause' || v === 'warn', 'pause or warn'],
+    ['unknownPriceUsd', isUsdOrNone, 'an amount or null'],
+    ['badge', (v) => v === 'requests' || v === 'dollars' || v === 'percent', 'requests, dollars or percent'],
+  ]);
+}
+
+/** The spend meta row (lib/limits/budget.ts `SpendState`): reservations and extras hold finite amounts. */
+export function spendProblem(row: unknown): string | null {
+  if (!isRow(row) || row.key !== 'spend') return 'not the spend row';
+  const amount = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  return firstProblem(row.value, [
+    ['reserved', (v) => isRow(v) && Object.values(v).every((r) => isRow(r) && amount(r.usd) && isTime(r.at)), 'reservations'],
+    ['extra', (v) => isRow(v) && Object.values(v).every(amount), 'amounts by period'],
+  ]);
+}

@@ -9,6 +9,7 @@
  * `interrupted` at start-up when a stopped worker cut it off: whatever happens to the worker, every
  * counted send has exactly one row, counted once.
  */
+import { settleInTx } from '../limits/budget-store';
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
 import { estimateCost } from './prices';
@@ -36,14 +37,15 @@ export function openUsage(
 /**
  * Ends the row `id` of a send in flight with how its attempt ended: `ended` replaces its fields
  * (its time stays, so it stays in the day and month it was counted in) and the totals move with
- * it. False, with nothing written, when there is no such row or it has already ended.
+ * it. False, with nothing written, when there is no such row or it has already ended. The spend
+ * budget's reservation for the send is replaced by what it cost in the same transaction, so once.
  */
 export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<boolean> {
-  return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, async () => {
+  return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
     const before = await db.usage.get(id);
     if (!before || before.outcome !== IN_FLIGHT) return false;
     const after: UsageRow = { ...before, ...ended, id, at: before.at };
-    await Promise.all([db.usage.put(after), countIn(db, after, before)]);
+    await Promise.all([db.usage.put(after), countIn(db, after, before), settleInTx(db, before, after)]);
     return true;
   });
 }

@@ -317,6 +317,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
   'key.confirmOrigin': { origin: 'https://gateway.example' },
   'gateway.budget': {},
+  'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
 };
 
 const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));
@@ -366,7 +367,7 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
             // A field the sample leaves null may be a string; a nested object stays an object.
             else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }

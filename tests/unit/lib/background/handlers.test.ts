@@ -5,6 +5,7 @@ import type { ModelInfo } from '@/lib/claude/models';
 import { PaceFailure, REQUEST_TYPES, type KeyStatus } from '@/lib/protocol';
 import { MAX_QUEUE } from '@/lib/queue/job-states';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
+import { readBudget } from '@/lib/limits/budget-store';
 import { readLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
@@ -190,6 +191,31 @@ describe('limits.save', () => {
     expect(error.code).toBe('invalid_input');
     expect(error.fields?.[field as 'perMinute']).toContain(words);
     expect(await readLimits(db)).toEqual(DEFAULT_LIMITS);
+  });
+});
+
+describe('budget.save', () => {
+  const input = { monthlyUsd: '20', dailyUsd: '2.50', whenReached: 'warn', unknownPriceUsd: '', badge: 'dollars' };
+
+  it('saves a valid budget as its own row and runs the queue at once', async () => {
+    const r = await make()['budget.save'](input);
+    expect(r).toEqual({ monthlyUsd: 20, dailyUsd: 2.5, whenReached: 'warn', unknownPriceUsd: null, badge: 'dollars' });
+    expect(await readBudget(db)).toEqual(r);
+    expect(await readLimits(db)).toEqual(DEFAULT_LIMITS);
+    expect(pumps).toBe(1);
+  });
+
+  it.each([
+    ['monthlyUsd', '-3', 'cannot be negative'],
+    ['monthlyUsd', 'abc', 'must be an amount in US dollars'],
+    ['dailyUsd', '1e309', 'must be an amount in US dollars'],
+    ['unknownPriceUsd', '99999', 'can be at most $1,000.00'],
+  ])('refuses %s = %s with a message for that field and saves nothing', async (field, value, words) => {
+    const error = await failure(make()['budget.save']({ ...input, [field]: value }));
+    expect(error.code).toBe('invalid_input');
+    expect(error.fields?.[field]).toContain(words);
+    expect(await readBudget(db)).toBeNull();
+    expect(pumps).toBe(0);
   });
 });
 

@@ -31,6 +31,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'usagePrefs.save': unused,
     'key.confirmOrigin': unused,
     'gateway.budget': unused,
+    'budget.save': unused,
     ...overrides,
   };
 }

@@ -52,32 +52,32 @@ describe('admission with token limits', () => {
   it('records the input a request was admitted with, and holds the next one until enough has left the minute', async () => {
     await saveLimits(db, limits(1_000));
     const [a, b] = [await ask('a'), await ask('b')];
-    expect(await admit(db, T, a.assistantMessageId, { inputTokens: 700, outputTokens: 0 })).toMatchObject({ ok: true });
-    expect(await admit(db, T + 5, b.assistantMessageId, { inputTokens: 400, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 700, outputTokens: 0 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 5, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
     expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 700, job: a.assistantMessageId }]);
     // The answer's usage said 500 (a prompt-cache read does not count): 400 more fit now.
     await countInput(db, a.assistantMessageId, 500);
-    expect(await admit(db, T + 6, b.assistantMessageId, { inputTokens: 400, outputTokens: 0 })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 6, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toMatchObject({ ok: true });
   });
 
   it('holds the next request while the output produced this minute leaves no room for its answer', async () => {
     await saveLimits(db, limits(null, 1_000));
     const a = await ask('a');
     await addOutput(db, 'earlier', 800, T);
-    expect(await admit(db, T + 1, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
-    expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { inputTokens: 10, outputTokens: 300 })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 1, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toMatchObject({ ok: true });
   });
 
   it("dates Anthropic's figures from just after the request that brought them, so what was sent meanwhile is taken off them", async () => {
     const [a, b, c] = [await ask('a'), await ask('b'), await ask('c')];
-    await admit(db, T, a.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    await admit(db, T, a.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } });
     // b goes while a's answer is on its way: the figures a's answer brings may not count it.
-    await admit(db, T + 100, b.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 });
+    await admit(db, T + 100, b.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } });
     await saveServerLimitsFor(db, { limit: 50, remaining: 48, reset: T + 20_000, observedAt: T + 500, inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 } }, a.assistantMessageId);
     expect((await readServerLimits(db))?.observedAt).toBe(T + 1);
     // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not.
-    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 4_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 20_000 });
-    expect(await admit(db, T + 600, c.assistantMessageId, { inputTokens: 3_000, outputTokens: 0 })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 4_000, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 20_000 });
+    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } })).toMatchObject({ ok: true });
   });
 
   it('ignores a damaged token row or rate-limit row instead of stopping the queue', async () => {
@@ -85,7 +85,7 @@ describe('admission with token limits', () => {
     await db.meta.put({ key: 'tokens', value: { input: 'lots', output: [] } as never });
     await db.meta.put({ key: 'server', value: { limit: 5, remaining: 5, reset: T + 9, observedAt: T, inputTokens: { limit: -1, remaining: 0, reset: T } } });
     const a = await ask('a');
-    expect(await admit(db, T, a.assistantMessageId, { inputTokens: 900, outputTokens: 0 })).toMatchObject({ ok: true });
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 900, outputTokens: 0 } })).toMatchObject({ ok: true });
     expect(await readServerLimits(db)).toBe(null);
   });
 });
@@ -148,7 +148,7 @@ describe('the runner counts tokens from the stream', () => {
     const ex = await ask('q'.repeat(2_000));
     await saveLimits(db, limits(50_000, 50_000));
     const now = Date.now();
-    expect(await admit(db, now, ex.assistantMessageId, { inputTokens: 9_999, outputTokens: 300 })).toMatchObject({ ok: true });
+    expect(await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 9_999, outputTokens: 300 } })).toMatchObject({ ok: true });
     const job = await jobOf(ex.assistantMessageId);
     const runner = createChatRunner({
       db,
@@ -171,7 +171,7 @@ describe('the runner counts tokens from the stream', () => {
     server.script({ kind: 'error', status: 529, type: 'overloaded_error' });
     const ex = await ask('refused');
     const now = Date.now();
-    await admit(db, now, ex.assistantMessageId, { inputTokens: 2_000, outputTokens: 300 });
+    await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 2_000, outputTokens: 300 } });
     const runner = createChatRunner({
       db,
       credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),

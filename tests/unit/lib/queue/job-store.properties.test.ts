@@ -111,7 +111,7 @@ async function live(actions: Action[]): Promise<void> {
           await observe();
           // The runner takes the job at once and the request is accepted.
           await jobStore.start(db, id);
-        } else if (decision.reason !== 'gone') {
+        } else if (decision.reason !== 'gone' && decision.reason !== 'refused') {
           await jobStore.wait(db, [id], { waitUntil: decision.retryAt, waitReason: decision.reason });
         }
         break;

@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { WINDOW_MS } from '@/lib/limits/admission';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { saveBudget } from '@/lib/limits/budget-store';
 import { readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import type { PaceError } from '@/lib/protocol';
 import { nextCandidates, ordinal, waitingOrder } from '@/lib/queue/job-states';
 import { createScheduler, type SchedulerDeps } from '@/lib/queue/scheduler';
 import { PaceDB, type Job } from '@/lib/storage/db';
+import { settleUsage } from '@/lib/usage/ledger-store';
 
 let db: PaceDB;
 let clock: number;
@@ -175,5 +178,35 @@ describe('scheduler', () => {
     expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({ code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' });
     // It was counted: its ledger row is ended with it, not left in flight for good.
     await expect.poll(async () => (await db.usage.toArray()).map((r) => [r.messageId, r.outcome])).toEqual([[a.assistantMessageId, 'internal']]);
+  });
+});
+
+describe('scheduler with a spend budget', () => {
+  // Sonnet 5.5 at $2 / $10 a million: 1,000 tokens in and 4,000 out are $0.042 at most.
+  const requestCost = async () => ({ model: 'claude-sonnet-5-5', inputTokens: 1_000, maxTokens: 4_000 });
+
+  it('sends what fits, holds what fits once the requests on their way settle, and fails what never can, with the figures', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 1_000 });
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 0.05 });
+    const first = await ask('q1');
+    const second = await ask('q2');
+    const s = scheduler({ maxActive: 10, requestCost });
+    await s.pump();
+    expect(started).toEqual([first.assistantMessageId]);
+    expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'budget', waitUntil: Date.UTC(2026, 11, 1) });
+
+    // The first answer cost $0.03 in the end: $0.02 is left, less than the second's worst case.
+    const usageId = (await db.jobs.get(first.assistantMessageId))!.usageId!;
+    await settleUsage(db, usageId, { outcome: 'ok', model: 'claude-sonnet-5-5', usage: { inputTokens: 1_000, outputTokens: 2_800, cacheReadTokens: 0, cacheCreationTokens: 0 }, costUsd: 0.03 });
+    await finish(first.assistantMessageId);
+    expect(started).toEqual([first.assistantMessageId]);
+    expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'failed' });
+    expect((await db.messages.get(second.assistantMessageId))?.error).toEqual({
+      code: 'budget',
+      message: 'Not sent: this request could cost up to $0.04; $0.02 of your $0.05 monthly budget is left; it resets 1 Dec, 00:00 UTC.',
+      action: 'open_options',
+    });
+    // Refused, it was never counted.
+    expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(1);
   });
 });

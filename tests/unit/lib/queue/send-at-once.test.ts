@@ -12,6 +12,8 @@ import { storeAnswer } from '@/lib/cache/response-cache';
 import { createClaudeClient } from '@/lib/claude/client';
 import { cacheableRequest, messageRequest } from '@/lib/claude/request';
 import { admit, RECENT_KEY, saveLimits } from '@/lib/limits/limiter-store';
+import { saveBudget } from '@/lib/limits/budget-store';
+import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { wait } from '@/lib/queue/job-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
@@ -110,6 +112,31 @@ describe('a new message with nothing ahead of it', () => {
     expect(await recentSends()).toBe(1);
     expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
     expect(pump).not.toHaveBeenCalled();
+  });
+});
+
+describe('what the queue would measure, the short way measures too', () => {
+  it('reserves the worst case against a spend budget, as admission through the queue does', async () => {
+    await saveBudget(db, { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
+    const start = vi.fn<Start>();
+    const { h } = handlers(start);
+    await h['chat.send']({ conversationId: null, text: 'What does this cost?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    const usageId = start.mock.calls[0]![0].job.usageId!;
+    const spend = await db.meta.get('spend');
+    expect(spend?.key === 'spend' && spend.value.reserved[String(usageId)]?.usd).toBeGreaterThan(0);
+  });
+
+  it('counts its estimated input against an input-token limit, and leaves one close to the limit to the queue (which asks for the exact count)', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, inputPerMinute: 1_000 });
+    const start = vi.fn<Start>();
+    const { h } = handlers(start);
+    await h['chat.send']({ conversationId: null, text: 'Short question?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    expect((await readTokenLog(db)).input.map((s) => s.tokens)).toEqual([expect.any(Number)]);
+    const long = await h['chat.send']({ conversationId: null, text: 'x'.repeat(2_400) });
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(await db.jobs.get(long.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
   });
 });
 

@@ -1,0 +1,36 @@
+import { useLiveQuery } from 'dexie-react-hooks';
+import { leftIn, passedText, type PeriodSpend } from '@/lib/limits/budget';
+import { readBudgetView } from '@/lib/limits/budget-store';
+import { getDb } from '@/lib/storage/db';
+import { formatUsd } from '@/lib/usage/summary';
+
+const when = (p: PeriodSpend) => (p.period === 'month' ? 'this month' : 'today');
+
+/** Dollars left of the spend budget this month and today, beside the requests left; nothing when no budget is set. */
+export function BudgetLeft({ now }: { now: number }) {
+  // Read again each minute as well as on every write, so a period that turns shows without one.
+  const minute = Math.floor(now / 60_000);
+  const view = useLiveQuery(() => readBudgetView(getDb(), Date.now()), [minute]);
+  if (!view) return null;
+  const passed = view.budget.whenReached === 'warn' ? view.periods.filter((p) => p.settled >= p.limit) : [];
+  return (
+    <>
+      <div className="quota-row" data-testid="quota-budget">
+        {view.periods.map((p) => {
+          const share = p.limit > 0 ? leftIn(p) / p.limit : 0;
+          const level = leftIn(p) <= 0 ? 'none' : share <= 0.2 ? 'low' : 'ok';
+          return (
+            <span key={p.period} className={`level-${level}`} data-testid={`quota-budget-${p.period}`}>
+              <strong>{formatUsd(leftIn(p))}</strong> of {formatUsd(p.limit)} left {when(p)}
+            </span>
+          );
+        })}
+      </div>
+      {passed.length > 0 && (
+        <p className="quota-paused" role="status" data-testid="quota-budget-passed">
+          Budget passed: {passed.map(passedText).join('; ')}. Pace keeps sending (warn only).
+        </p>
+      )}
+    </>
+  );
+}

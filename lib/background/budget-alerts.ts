@@ -1,0 +1,48 @@
+/**
+ * Browser notifications for the spend budget (80%, 95%, 100% of each period, once each): decided
+ * and recorded in one transaction, so two checks at once never show the same alert twice.
+ */
+import { coalesce } from '../coalesce';
+import { formatReset } from '../limits/format';
+import { hasBudget, periodSpends } from '../limits/budget';
+import { loadSpend } from '../limits/budget-store';
+import { readLimits } from '../limits/limiter-store';
+import type { UsagePrefs } from '../settings/usage-prefs';
+import type { PaceDB } from '../storage/db';
+import { budgetAlertText, dueBudgetAlerts } from '../usage/budget-alerts';
+import type { Notify } from './usage-alerts';
+
+export interface BudgetAlertDeps {
+  db: PaceDB;
+  prefs: () => Promise<Pick<UsagePrefs, 'alerts'>>;
+  notify: Notify;
+  now?: () => number;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export function createBudgetAlerts(deps: BudgetAlertDeps): { check(): Promise<void> } {
+  const { db } = deps;
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+
+  async function checkOnce(): Promise<void> {
+    const { alerts } = await deps.prefs();
+    const t = now();
+    const decided = await db.transaction('rw', [db.meta, db.usageMonths, db.usageDays], async () => {
+      const [loaded, limits, row] = await Promise.all([loadSpend(db, t), readLimits(db), db.meta.get('budgetAlerts')]);
+      if (!hasBudget(loaded.budget)) return null;
+      const periods = periodSpends(t, limits.monthStart, loaded.budget, loaded.spend, loaded.ledger(limits.monthStart));
+      const due = dueBudgetAlerts(row?.key === 'budgetAlerts' ? row.value : null, loaded.budget, periods, alerts);
+      if (due.fire.length > 0) await db.meta.put({ key: 'budgetAlerts', value: due.state });
+      return { due, budget: loaded.budget, monthStart: limits.monthStart };
+    });
+    for (const alert of decided?.due.fire ?? []) {
+      const reset = formatReset(alert.period.end, alert.period.period === 'month' ? decided!.monthStart : 'local');
+      const { title, body } = budgetAlertText(alert, decided!.budget, reset);
+      await deps.notify(`pace-budget-${alert.period.key}-${alert.threshold}`, title, body);
+    }
+  }
+
+  const check = coalesce(checkOnce, (err) => log('could not check the budget alerts', err));
+  return { check };
+}

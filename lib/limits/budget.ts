@@ -1,0 +1,308 @@
+/**
+ * The spend budget in US dollars (pure): its settings and their check, and the decision admission
+ * makes with it. lib/limits/budget-store.ts reads and writes the records; this file only decides.
+ *
+ * How it holds: admission reserves each request's worst case (`worstCaseUsd`: the estimated input
+ * at the input price, or the prompt-cache write price when that is higher, plus `max_tokens` at the
+ * output price) beside what is already spent; when the attempt ends, the reservation is replaced by
+ * what the answer's `usage` cost (`settledExtraUsd` says what the ledger's totals do not already
+ * hold). In 'pause' mode a request that does not fit waits for the requests on their way to settle,
+ * or is refused when nothing could make room before the period turns.
+ */
+import type { PaceError } from '../protocol';
+import { priceFor, type CacheTtl, type Price } from '../usage/prices';
+import { formatUsd } from '../usage/summary';
+import { formatReset } from './format';
+import { monthWindow } from './month-window';
+import type { MonthStart } from './plans';
+import type { TokenUsage } from '../storage/db';
+
+export type WhenReached = 'pause' | 'warn';
+/** What the toolbar badge counts down. */
+export type BadgeCount = 'requests' | 'dollars' | 'percent';
+
+export interface Budget {
+  /** US dollars a month (the month of the request limits: UTC or local); null for none. */
+  monthlyUsd: number | null;
+  /** US dollars a local day; null for none. */
+  dailyUsd: number | null;
+  /** 'pause': nothing more is sent until the period turns; 'warn': send, and say the budget is passed. */
+  whenReached: WhenReached;
+  /** US dollars per million tokens for a model with no known price; null refuses such a model. */
+  unknownPriceUsd: number | null;
+  badge: BadgeCount;
+}
+
+export const NO_BUDGET: Budget = { monthlyUsd: null, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' };
+export const MAX_BUDGET_USD = 1_000_000;
+export const MAX_UNKNOWN_PRICE_USD = 1_000;
+
+export const hasBudget = (b: Budget | null): b is Budget => b !== null && (b.monthlyUsd !== null || b.dailyUsd !== null);
+
+/** One request's share of the budget held while it is on its way, by the ledger row of its send. */
+export interface Reservation {
+  usd: number;
+  /** When it was admitted: it counts in that month and that day. */
+  at: number;
+  /** The "count unknown prices as" figure it was priced with, when its model (or its cache) has no price. */
+  unknownPrice?: number;
+}
+
+/** The stored record: the open reservations, and the costs the ledger's totals cannot hold, per period key. */
+export interface SpendState {
+  reserved: Record<string, Reservation>;
+  /**
+   * By month key (`utc:2026-11`, `local:2026-11`) and day key (`2026-11-30`): the cost of answers
+   * the ledger prices as unknown, at the figure, and the worst case of sends cut off by a stopped
+   * worker (what they cost is never known).
+   */
+  extra: Record<string, number>;
+}
+
+export const NO_SPEND: SpendState = { reserved: {}, extra: {} };
+
+/** What admission needs to price a request: the model it will use, its estimated input, its `max_tokens`. */
+export interface RequestCost {
+  model: string;
+  inputTokens: number;
+  maxTokens: number;
+  /** The prompt cache's lifetime when it is on: the input may be written to it, at its price. */
+  promptCache?: CacheTtl;
+}
+
+/** The ledger's settled cost (`costUsd` of the day and month totals) of the periods `now` falls in. */
+export interface LedgerCost {
+  month: number;
+  day: number;
+}
+
+export type Period = 'month' | 'day';
+
+export interface PeriodSpend {
+  period: Period;
+  limit: number;
+  /** Spent and ended: the ledger's cost plus the extra. */
+  settled: number;
+  /** Held by requests on their way. */
+  reserved: number;
+  /** When the period turns. */
+  end: number;
+  key: string;
+}
+
+export type BudgetDecision =
+  | { ok: true; reserve: Reservation | null }
+  | { ok: false; reason: 'budget'; retryAt: number }
+  | { ok: false; reason: 'refused'; error: PaceError };
+
+/** Rounding noise in sums of dollars: never a reason to refuse or to pass. */
+const EPSILON = 1e-9;
+
+/** The local day `now` falls in: from midnight to midnight. */
+export function dayWindow(now: number): { start: number; end: number; key: string } {
+  const d = new Date(now);
+  const start = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const end = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
+  return { start, end, key: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The budget's periods at `now` (only those with a figure), with what is settled and reserved in each. */
+export function periodSpends(now: number, monthStart: MonthStart, budget: Budget | null, spend: SpendState, ledger: LedgerCost): PeriodSpend[] {
+  if (!hasBudget(budget)) return [];
+  const out: PeriodSpend[] = [];
+  const reservedIn = (w: { start: number; end: number }) =>
+    Object.values(spend.reserved).reduce((sum, r) => (r.at >= w.start && r.at < w.end ? sum + r.usd : sum), 0);
+  if (budget.monthlyUsd !== null) {
+    const w = monthWindow(now, monthStart);
+    out.push({ period: 'month', limit: budget.monthlyUsd, settled: ledger.month + (spend.extra[w.key] ?? 0), reserved: reservedIn(w), end: w.end, key: w.key });
+  }
+  if (budget.dailyUsd !== null) {
+    const w = dayWindow(now);
+    out.push({ period: 'day', limit: budget.dailyUsd, settled: ledger.day + (spend.extra[w.key] ?? 0), reserved: reservedIn(w), end: w.end, key: w.key });
+  }
+  return out;
+}
+
+/** Dollars still free in a period: the budget less what is spent and what requests on their way hold. */
+export const leftIn = (p: PeriodSpend) => Math.max(0, p.limit - p.settled - p.reserved);
+
+/**
+ * The price a budget counts a model at: its list price, with any price Anthropic has not published
+ * (the whole model, or its prompt cache) at the "count unknown prices as" figure; null when the model
+ * is not listed and there is no figure.
+ */
+export function budgetPrice(model: string, unknownPriceUsd: number | null): { price: Price; unknownPrice?: number } | null {
+  const listed = priceFor(model);
+  if (!listed) {
+    if (unknownPriceUsd === null) return null;
+    const x = unknownPriceUsd;
+    return { price: { input: x, output: x, cacheWrite: x, cacheWrite1h: x, cacheRead: x }, unknownPrice: x };
+  }
+  if (unknownPriceUsd === null) return { price: listed };
+  const fill = (p: Price): Price => ({
+    ...p,
+    cacheWrite: p.cacheWrite ?? unknownPriceUsd,
+    cacheWrite1h: p.cacheWrite1h ?? unknownPriceUsd,
+    cacheRead: p.cacheRead ?? unknownPriceUsd,
+    ...(p.longPrompt ? { longPrompt: { tokens: p.longPrompt.tokens, price: fill(p.longPrompt.price) } } : {}),
+  });
+  return { price: fill(listed), unknownPrice: unknownPriceUsd };
+}
+
+/** The prices that apply to a prompt of `promptTokens` (Haiku 5.5 costs more above 100,000). */
+const tierFor = (price: Price, promptTokens: number): Price => (price.longPrompt && promptTokens > price.longPrompt.tokens ? price.longPrompt.price : price);
+
+/**
+ * The most a request can cost: every input token at the higher of the input price and (prompt cache
+ * on) the cache write price, and all of `max_tokens` at the output price. Null when the cache is on
+ * and its write price is not known.
+ */
+export function worstCaseUsd(price: Price, request: RequestCost): number | null {
+  const p = tierFor(price, request.inputTokens);
+  let inputPrice = p.input;
+  if (request.promptCache) {
+    const write = request.promptCache === '1h' ? p.cacheWrite1h : p.cacheWrite;
+    if (write === null) return null;
+    inputPrice = Math.max(inputPrice, write);
+  }
+  return (request.inputTokens * inputPrice + request.maxTokens * p.output) / 1_000_000;
+}
+
+/** What `usage` costs at `price` (the tier by the whole prompt); null when it used a price that is not known. */
+export function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'): number | null {
+  const p = tierFor(price, usage.inputTokens + usage.cacheCreationTokens + usage.cacheReadTokens);
+  const write = ttl === '1h' ? p.cacheWrite1h : p.cacheWrite;
+  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null)) return null;
+  return (usage.inputTokens * p.input + usage.cacheCreationTokens * (write ?? 0) + usage.cacheReadTokens * (p.cacheRead ?? 0) + usage.outputTokens * p.output) / 1_000_000;
+}
+
+/**
+ * Admission's budget check for one request at `now`. No budget: nothing to check or reserve. The
+ * request's cost unknown to the caller (`request` null): nothing to reserve either.
+ */
+export function decideBudget(
+  now: number,
+  monthStart: MonthStart,
+  budget: Budget | null,
+  spend: SpendState,
+  ledger: LedgerCost,
+  request: RequestCost | null,
+): BudgetDecision {
+  if (!hasBudget(budget) || request === null) return { ok: true, reserve: null };
+  const priced = budgetPrice(request.model, budget.unknownPriceUsd);
+  const worst = priced && worstCaseUsd(priced.price, request);
+  if (!priced || worst === null) return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
+  const reserve: Reservation = { usd: worst, at: now, ...(priced.unknownPrice === undefined ? {} : { unknownPrice: priced.unknownPrice }) };
+  if (budget.whenReached === 'warn') return { ok: true, reserve };
+  let retryAt: number | null = null;
+  for (const p of periodSpends(now, monthStart, budget, spend, ledger)) {
+    // Only what is on its way can give room back before the period turns.
+    if (worst > p.limit - p.settled + EPSILON) return { ok: false, reason: 'refused', error: overBudgetError(worst, p, monthStart) };
+    if (worst > p.limit - p.settled - p.reserved + EPSILON) retryAt = Math.max(retryAt ?? 0, p.end);
+  }
+  return retryAt === null ? { ok: true, reserve } : { ok: false, reason: 'budget', retryAt };
+}
+
+/**
+ * When the attempt of a reserved send ends: what the budget counts beyond the ledger's own totals.
+ * A cut-off send (its usage never known) counts its worst case; an answer the ledger could not
+ * price counts at the budget's price; anything else is in the ledger's `costUsd` already.
+ */
+export function settledExtraUsd(
+  reservation: Reservation,
+  ended: { model: string; interrupted: boolean; costUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl },
+): number {
+  if (ended.interrupted) return reservation.usd;
+  if (ended.costUsd !== null) return 0;
+  const priced = reservation.unknownPrice === undefined ? null : budgetPrice(ended.model, reservation.unknownPrice);
+  return (priced && usageUsd(priced.price, ended.usage, ended.cacheTtl)) ?? reservation.usd;
+}
+
+export function unknownPriceError(model: string, cacheOnly: boolean): PaceError {
+  const what = cacheOnly ? `the prompt-cache price of ${model} is not published` : `${model} has no known price`;
+  return {
+    code: 'budget',
+    message: `Not sent: ${what}, and a spend budget is set, so Pace cannot tell what this request would cost. Pick a priced model, or set "Count unknown prices as" (US dollars per million tokens) under Spend budget in the options.`,
+    action: 'open_options',
+  };
+}
+
+function periodName(p: PeriodSpend): string {
+  return p.period === 'month' ? 'monthly' : 'daily';
+}
+
+export function overBudgetError(worst: number, p: PeriodSpend, monthStart: MonthStart): PaceError {
+  const left = Math.max(0, p.limit - p.settled);
+  const reset = p.period === 'month' ? formatReset(p.end, monthStart) : formatReset(p.end, 'local');
+  return {
+    code: 'budget',
+    message: `Not sent: this request could cost up to ${formatUsd(worst)}; ${formatUsd(left)} of your ${formatUsd(p.limit)} ${periodName(p)} budget is left; it resets ${reset}.`,
+    action: 'open_options',
+  };
+}
+
+/** The budget passed in warn-only mode, for the popup: "$5.40 spent of your $5.00 monthly budget". */
+export function passedText(p: PeriodSpend): string {
+  return `${formatUsd(p.settled)} spent of your ${formatUsd(p.limit)} ${periodName(p)} budget`;
+}
+
+/** The badge's figure for dollars left: "$3.2", "$12", "$1.2k"; at most four characters where it can. */
+export function compactUsd(usd: number): string {
+  // Rounding noise (20 - 16.8 = 3.1999...) must not take a dime off.
+  const n = Math.max(0, usd) + EPSILON;
+  if (n < 10) return `$${(Math.floor(n * 10) / 10).toString()}`;
+  if (n < 1000) return `$${Math.floor(n)}`;
+  if (n < 10_000) return `$${(Math.floor(n / 100) / 10).toString()}k`;
+  if (n < 1_000_000) return `$${Math.floor(n / 1000)}k`;
+  return `$${Math.floor(n / 1_000_000)}M`;
+}
+
+export type BudgetInput = { monthlyUsd: string | number; dailyUsd: string | number; whenReached: string; unknownPriceUsd: string | number; badge: string };
+export type BudgetErrors = Partial<Record<keyof BudgetInput, string>>;
+
+type Parsed = { ok: true; value: number | null } | { ok: false; message: string };
+
+/** An amount of dollars as typed ("20", "7.50", "$20"); empty is none. */
+export function parseUsd(raw: string | number, label: string, max: number): Parsed {
+  const text = String(raw).trim();
+  if (text === '') return { ok: true, value: null };
+  const shown = text.slice(0, 20);
+  const plain = text.replace(/^\$/, '').replace(/,/g, '');
+  if (/^-/.test(plain)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  if (!/^\d+(\.\d+)?$/.test(plain) && !/^\.\d+$/.test(plain)) {
+    return { ok: false, message: `${label} must be an amount in US dollars, such as 20 or 7.50 (got "${shown}").` };
+  }
+  const value = Number(plain);
+  if (!Number.isFinite(value) || value > max) return { ok: false, message: `${label} can be at most ${formatUsd(max)} (got ${shown}).` };
+  if (value <= 0) return { ok: false, message: `${label} must be more than $0 (got ${shown}). Leave it empty for none.` };
+  return { ok: true, value };
+}
+
+/** Checks the budget form; every problem is named by its field. */
+export function checkBudget(input: BudgetInput): { ok: true; value: Budget } | { ok: false; errors: BudgetErrors } {
+  const errors: BudgetErrors = {};
+  const monthly = parseUsd(input.monthlyUsd, 'The monthly budget', MAX_BUDGET_USD);
+  const daily = parseUsd(input.dailyUsd, 'The daily budget', MAX_BUDGET_USD);
+  const unknown = parseUsd(input.unknownPriceUsd, 'The price for unknown models', MAX_UNKNOWN_PRICE_USD);
+  if (!monthly.ok) errors.monthlyUsd = monthly.message;
+  if (!daily.ok) errors.dailyUsd = daily.message;
+  if (!unknown.ok) errors.unknownPriceUsd = unknown.message;
+  if (input.whenReached !== 'pause' && input.whenReached !== 'warn') errors.whenReached = 'Pick what happens at the budget: pause sending, or warn only.';
+  if (input.badge !== 'requests' && input.badge !== 'dollars' && input.badge !== 'percent') errors.badge = 'Pick what the badge counts: requests, dollars or percent of the budget.';
+  if (monthly.ok && daily.ok && monthly.value !== null && daily.value !== null && daily.value > monthly.value) {
+    errors.dailyUsd = `A daily budget (${formatUsd(daily.value)}) above the monthly one (${formatUsd(monthly.value)}) never applies: lower it or leave it empty.`;
+  }
+  if (!monthly.ok || !daily.ok || !unknown.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    value: {
+      monthlyUsd: monthly.value,
+      dailyUsd: daily.value,
+      whenReached: input.whenReached as WhenReached,
+      unknownPriceUsd: unknown.value,
+      badge: input.badge as BadgeCount,
+    },
+  };
+}
