@@ -1,7 +1,7 @@
 /** What the toolbar icon shows: quota -> badge text, colour and tooltip. Pure; applied in lib/background/badge-updater.ts. */
 import type { Quota } from './limits/admission';
 import { formatCount, formatReset } from './limits/format';
-import type { Limits } from './limits/plans';
+import { noMonthCap, type Limits } from './limits/plans';
 import { compactUsd, leftIn, type BadgeCount, type PeriodSpend } from './limits/budget';
 import { formatUsd } from './usage/summary';
 
@@ -35,11 +35,17 @@ export interface BudgetBadge {
 }
 
 export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView, budget: BudgetBadge | null = null): BadgeView {
-  const share = limits.perMonth > 0 ? q.monthLeft / limits.perMonth : 0;
-  const color = q.monthLeft === 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
+  // With no monthly cap (a tier preset), the badge counts down the minute instead.
+  const uncapped = noMonthCap(limits);
+  const left = uncapped ? q.minuteLeft : q.monthLeft;
+  const of = uncapped ? limits.perMinute : limits.perMonth;
+  const share = of > 0 ? left / of : 0;
+  const color = left === 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
   const parts = [
-    `Pace: ${formatCount(q.monthLeft)} of ${formatCount(limits.perMonth)} requests left this month (resets ${formatReset(q.monthResetAt, limits.monthStart)})`,
-    `${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} left this minute`,
+    uncapped
+      ? `Pace: ${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} requests left this minute (no monthly request cap)`
+      : `Pace: ${formatCount(q.monthLeft)} of ${formatCount(limits.perMonth)} requests left this month (resets ${formatReset(q.monthResetAt, limits.monthStart)})`,
+    ...(uncapped ? [] : [`${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} left this minute`]),
   ];
   for (const p of budget?.periods ?? []) parts.push(`${formatUsd(leftIn(p))} of the ${formatUsd(p.limit)} budget left ${p.period === 'month' ? 'this month' : 'today'}`);
   if (queue.waiting > 0) parts.push(`${formatCount(queue.waiting)} waiting to be sent`);
@@ -49,7 +55,7 @@ export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView
     return { text: `${Math.min(seconds, 999)}s`, color: BADGE_COLORS.wait, title };
   }
   const spend = budget && budget.count !== 'requests' ? budgetBadge(budget.count, budget.periods) : null;
-  return spend ? { ...spend, title } : { text: compactCount(q.monthLeft), color, title };
+  return spend ? { ...spend, title } : { text: compactCount(left), color, title };
 }
 
 /** The budget's tightest period as the badge: dollars ("$3.2") or percent ("64%") left, coloured as the requests are. */

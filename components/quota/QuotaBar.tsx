@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
-import type { Limits } from '@/lib/limits/plans';
+import { noMonthCap, type Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
 import { TokenFigures } from './TokenFigures';
 import { BudgetLeft } from './BudgetLeft';
@@ -19,10 +19,16 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
           <strong>{formatCount(q.minuteLeft)}</strong>/{formatCount(limits.perMinute)} this minute
           {q.minuteResetAt !== null && q.minuteLeft < limits.perMinute && <> · resets in {formatWait(q.minuteResetAt - now)}</>}
         </span>
-        <span className={`quota-month level-${level}`} data-testid="quota-month">
-          <strong>{formatCount(q.monthLeft)}</strong>/{formatCount(limits.perMonth)} this month · resets{' '}
-          {formatReset(q.monthResetAt, limits.monthStart)}
-        </span>
+        {noMonthCap(limits) ? (
+          <span className="quota-month level-ok" data-testid="quota-month">
+            <strong>{formatCount(q.monthUsed)}</strong> sent this month · no monthly request cap
+          </span>
+        ) : (
+          <span className={`quota-month level-${level}`} data-testid="quota-month">
+            <strong>{formatCount(q.monthLeft)}</strong>/{formatCount(limits.perMonth)} this month · resets{' '}
+            {formatReset(q.monthResetAt, limits.monthStart)}
+          </span>
+        )}
         <button type="button" className="link" data-testid="quota-usage" onClick={() => void browser.tabs.create({ url: browser.runtime.getURL('/usage.html') })}>
           Usage
         </button>

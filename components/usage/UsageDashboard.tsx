@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { formatCount, formatDay, formatReset } from '@/lib/limits/format';
-import type { Limits } from '@/lib/limits/plans';
+import { noMonthCap, type Limits } from '@/lib/limits/plans';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { BudgetSpend } from './BudgetSpend';
@@ -60,7 +60,7 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
         <section className="usage-card" aria-labelledby="month-title" data-testid="usage-month">
           <h2 id="month-title">This month</h2>
           <p className="usage-big">
-            {formatCount(s.month.requests)} <span className="hint">of {formatCount(s.month.perMonth)} requests</span>
+            {formatCount(s.month.requests)} <span className="hint">{noMonthCap(s.month) ? 'requests (no monthly cap)' : `of ${formatCount(s.month.perMonth)} requests`}</span>
           </p>
           <p data-testid="usage-spend">
             Estimated spend: <strong>{formatUsd(s.month.costUsd)}</strong>

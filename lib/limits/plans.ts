@@ -34,6 +34,15 @@ export const MAX_PER_MONTH = 1_000_000_000;
 export const MAX_TOKENS_PER_MINUTE = 1_000_000_000;
 
 /**
+ * Whether the month counts no requests: Anthropic's tiers (Start, Build, Scale) cap spend, not
+ * requests, so their month is set to the largest figure, which the screens say as "no monthly cap"
+ * instead of showing a billion.
+ */
+export function noMonthCap(limits: Pick<Limits, 'perMonth'>): boolean {
+  return limits.perMonth >= MAX_PER_MONTH;
+}
+
+/**
  * When Anthropic's tier figures below were read (docs, autumn 2026: Start, Build and Scale, for the
  * Sonnet 5 / Opus 5 / Haiku 4.5 classes). Data, not logic: update them together with this date.
  * Anthropic counts no requests per month; its tiers cap spend instead, so their month is unlimited here.

@@ -5,7 +5,7 @@
  */
 import { formatCount, formatDay } from '../limits/format';
 import { monthWindow } from '../limits/month-window';
-import { PLANS, type Limits, type MonthStart } from '../limits/plans';
+import { noMonthCap, PLANS, type Limits, type MonthStart } from '../limits/plans';
 import type { UsageDay, UsageMonth } from '../storage/db';
 import { dayKey, percentile } from './totals';
 
@@ -173,6 +173,11 @@ function lastDays(days: UsageDay[], now: number, pace: number): DayPoint[] {
  */
 export function project(used: number, perMonth: number, now: number, window: { start: number; end: number }, mode: MonthStart): Projection {
   const end = formatDay(window.end, mode);
+  if (noMonthCap({ perMonth })) {
+    const elapsedMs = Math.min(window.end - window.start, Math.max(now - window.start, DAY_MS));
+    const requests = used <= 0 ? 0 : Math.round(used + (used / elapsedMs) * Math.max(0, window.end - now));
+    return { requests, reachesLimitAt: null, sentence: `At this pace you will send about ${formatCount(requests)} requests by ${end}; this plan has no monthly request cap.` };
+  }
   if (used <= 0) return { requests: 0, reachesLimitAt: null, sentence: `Nothing sent yet this month; ${formatCount(perMonth)} requests are left until ${end}.` };
   if (used >= perMonth) {
     return { requests: used, reachesLimitAt: null, sentence: `You have used all ${formatCount(perMonth)} requests of this month; they reset on ${end}.` };

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BADGE_COLORS, badgeFor, compactCount } from '@/lib/badge';
 import { quota } from '@/lib/limits/admission';
-import { DEFAULT_LIMITS, MAX_PER_MONTH, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS, MAX_PER_MONTH, PLANS, type Limits } from '@/lib/limits/plans';
+import { project } from '@/lib/usage/summary';
+import { monthWindow } from '@/lib/limits/month-window';
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 const free: Limits = DEFAULT_LIMITS;
@@ -27,6 +29,16 @@ describe('badge', () => {
     expect(badgeFor(NOW, free, q(3999), { waiting: 0, minuteWaitUntil: null }).color).toBe(BADGE_COLORS.ok);
     expect(badgeFor(NOW, free, q(4000), { waiting: 0, minuteWaitUntil: null })).toMatchObject({ text: '1000', color: BADGE_COLORS.low });
     expect(badgeFor(NOW, free, q(5000), { waiting: 0, minuteWaitUntil: null })).toMatchObject({ text: '0', color: BADGE_COLORS.none });
+  });
+
+  it('counts down the minute, not a billion-request month, under a tier preset with no monthly request cap', () => {
+    const start: Limits = { ...DEFAULT_LIMITS, plan: 'start', perMinute: PLANS.start.perMinute, perMonth: PLANS.start.perMonth };
+    const view = badgeFor(NOW, start, q(12, Array<number>(900).fill(NOW - 1_000), start), { waiting: 0, minuteWaitUntil: null });
+    expect(view).toMatchObject({ text: '100', color: BADGE_COLORS.low });
+    expect(view.title).toBe('Pace: 100 of 1,000 requests left this minute (no monthly request cap)');
+    const p = project(3_000, start.perMonth, NOW, monthWindow(NOW, 'utc'), 'utc');
+    expect(p.sentence).toMatch(/^At this pace you will send about [\d,]+ requests by 1 Dec; this plan has no monthly request cap\.$/);
+    expect(p.reachesLimitAt).toBeNull();
   });
 
   it('counts down the seconds while jobs wait for the minute window', () => {
