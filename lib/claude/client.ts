@@ -1,6 +1,7 @@
 /** Builds the SDK client the background uses for every call. Background only: it holds the key. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
+import type { BatchCreateParams, MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { MessageCountTokensParams, MessageCreateParamsStreaming, MessageTokensCount, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
 import { VERSION } from '@anthropic-ai/sdk/version';
@@ -42,6 +43,18 @@ export class ClaudeClient {
     },
     countTokens: async (body: MessageCountTokensParams, options: CallOptions = {}): Promise<MessageTokensCount> =>
       this.json<MessageTokensCount>('POST', '/v1/messages/count_tokens', body, options),
+    /** Message Batches on the wire; lib/claude/batches.ts checks what goes in and parses the results. */
+    batches: {
+      create: async (body: BatchCreateParams, options: CallOptions = {}): Promise<MessageBatch> =>
+        this.json<MessageBatch>('POST', '/v1/messages/batches', body, options),
+      retrieve: async (id: string, options: CallOptions = {}): Promise<MessageBatch> =>
+        this.json<MessageBatch>('GET', `/v1/messages/batches/${encodeURIComponent(id)}`, undefined, options),
+      /** The results file as it comes (JSON Lines), read from the base URL, never from another origin's results_url. */
+      results: async (id: string, options: CallOptions = {}): Promise<string> => {
+        const { response } = await this.call('GET', `/v1/messages/batches/${encodeURIComponent(id)}/results`, undefined, options);
+        return response.text();
+      },
+    },
   };
 
   readonly models = {

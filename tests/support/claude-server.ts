@@ -150,6 +150,14 @@ export interface ClaudeServerOptions {
    */
   inputTokenBucket?: { limit: number; refillMs?: number };
   defaultBehaviour?: DefaultBehaviour;
+  /**
+   * A server that does not answer CORS preflights, on every route: each OPTIONS request is refused
+   * (405) and no answer carries any CORS header. Only a caller the browser exempts from CORS (an
+   * extension holding a host permission for this origin) can reach it.
+   */
+  noPreflight?: boolean;
+  /** The Message Batch endpoints (see BatchOptions). */
+  batches?: BatchOptions;
 }
 
 export const TEST_KEY = 'sk-ant-test-key';
@@ -467,6 +475,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   let closed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
   const promptCache = createPromptCache(opts.promptCache?.minTokens ?? 1024, opts.promptCache?.now ?? Date.now);
+  // The server's own URL is known once it listens; results_url is built from it.
+  let serverUrl = '';
+  const batchEndpoints = createBatchEndpoints(models, () => serverUrl, opts.batches);
 
   const bucket = opts.bucket ? { capacity: opts.bucket.perMinute, tokens: opts.bucket.perMinute, at: Date.now() } : null;
   const refill = (): void => {
@@ -728,9 +739,19 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     res.setHeader('access-control-allow-origin', '*');
     res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
     res.on('error', () => undefined);
+    if (opts.noPreflight) {
+      res.removeHeader('access-control-allow-origin');
+      res.removeHeader('access-control-expose-headers');
+    }
 
     const raw = await readBody(req);
     record.body = parseLoose(raw);
+
+    if (method === 'OPTIONS' && opts.noPreflight) {
+      res.writeHead(405, { allow: 'GET, POST' });
+      res.end();
+      return;
+    }
 
     if (method === 'OPTIONS') {
       const headers: Record<string, string> = {
@@ -744,6 +765,17 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       }
       res.writeHead(204, headers);
       res.end();
+      return;
+    }
+
+    if (batchEndpoints.handles(url.pathname)) {
+      try {
+        checkHeaders(req.headers);
+        batchEndpoints.answer(method, url, raw, res, rateLimitHeaders());
+      } catch (e) {
+        if (!(e instanceof ApiFailure)) throw e;
+        sendError(res, requestId, e.status, e.type, e.message);
+      }
       return;
     }
 
@@ -838,6 +870,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   if (address === null || typeof address === 'string') throw new Error('claude test server: no TCP address');
   const { port } = address;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  serverUrl = url;
 
   return {
     url,
@@ -857,6 +890,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       windowStart = Date.now();
       used = 0;
       promptCache.clear();
+      batchEndpoints.reset();
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
@@ -866,5 +900,209 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       });
       return closed;
     },
+  };
+}
+
+// ---- Message Batches -------------------------------------------------------------------------
+// POST /v1/messages/batches, GET /v1/messages/batches[/{id}[/results]], POST .../{id}/cancel, as
+// shared/claude-api.md ("Message Batches") describes them. A batch answers `in_progress` for a
+// while (a number of retrieves, or a time), then has ended: every request has its outcome, and the
+// results come as JSON Lines in the reverse of the order sent (the API promises no order).
+
+/** What one request of a batch comes to once its batch has ended. */
+export type BatchOutcome =
+  | { type: 'succeeded'; /** default: the echo answer */ text?: string }
+  | { type: 'errored'; errorType?: string; message?: string }
+  | { type: 'expired' };
+
+export interface BatchOptions {
+  /** A batch answers `in_progress` to this many retrieves, then has ended (default 1 unless inProgressMs is set). */
+  inProgressPolls?: number;
+  /** A batch has ended once this many ms have passed since it was created (with inProgressPolls: whichever comes first). */
+  inProgressMs?: number;
+  /**
+   * Each request's outcome. Default: its params are checked as a Messages body would be (a failure
+   * is an `errored` result, as the API checks them only once the batch runs), else `succeeded`.
+   */
+  outcome?: (request: { custom_id: string; params: unknown }) => BatchOutcome;
+}
+
+const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+const MAX_BATCH_REQUESTS = 100_000;
+const BATCH_LIFETIME_MS = 24 * 60 * 60_000;
+
+type BatchResult =
+  | { type: 'succeeded'; message: unknown }
+  | { type: 'errored'; error: { type: 'error'; error: { type: string; message: string }; request_id: string } }
+  | { type: 'expired' }
+  | { type: 'canceled' };
+
+interface StoredBatch {
+  id: string;
+  createdAt: number;
+  polls: number;
+  cancelAt: number | null;
+  /** The cancel's own answer said `canceling`; the next look finds the batch ended. */
+  cancelAnswered: boolean;
+  endedAt: number | null;
+  requests: { custom_id: string; result: BatchResult }[];
+}
+
+function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => string, opts: BatchOptions = {}) {
+  const batches = new Map<string, StoredBatch>();
+
+  const outcomeOf = (request: { custom_id: string; params: unknown }): BatchResult => {
+    let outcome: BatchOutcome;
+    let body: MessagesBody | undefined;
+    try {
+      body = checkMessages(JSON.stringify(request.params), models);
+      if (body.stream === true) throw invalid('stream: batch requests cannot be streamed');
+      outcome = opts.outcome?.(request) ?? { type: 'succeeded' };
+    } catch (e) {
+      if (!(e instanceof ApiFailure)) throw e;
+      outcome = { type: 'errored', errorType: e.type, message: e.message };
+    }
+    if (outcome.type === 'expired') return { type: 'expired' };
+    if (outcome.type === 'errored') {
+      const type = outcome.errorType ?? 'invalid_request_error';
+      const error = { type, message: outcome.message ?? DEFAULT_ERROR_MESSAGES[type] ?? 'Error' };
+      return { type: 'errored', error: { type: 'error', error, request_id: newId('req_') } };
+    }
+    const echo = body ? echoBehaviour(body) : undefined;
+    const text = outcome.text ?? (echo?.kind === 'text' ? echo.text : '');
+    const input = body ? tokensFor(inputChars(body)) : 0;
+    const message = {
+      id: newId('msg_'),
+      type: 'message',
+      role: 'assistant',
+      model: body?.model,
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: input, output_tokens: Math.max(1, tokensFor(text.length)), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    };
+    return { type: 'succeeded', message };
+  };
+
+  const hasEnded = (b: StoredBatch): boolean => {
+    if (b.endedAt !== null) return true;
+    const now = Date.now();
+    const byPolls = opts.inProgressPolls ?? (opts.inProgressMs === undefined ? 1 : undefined);
+    if (b.cancelAnswered) {
+      // What had not run when the cancel arrived is canceled.
+      for (const r of b.requests) r.result = { type: 'canceled' };
+    } else if (!((byPolls !== undefined && b.polls >= byPolls) || (opts.inProgressMs !== undefined && now - b.createdAt >= opts.inProgressMs))) {
+      return false;
+    }
+    b.endedAt = now;
+    return true;
+  };
+
+  const view = (b: StoredBatch) => {
+    const ended = hasEnded(b);
+    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    for (const r of b.requests) counts[ended ? r.result.type : 'processing']++;
+    return {
+      id: b.id,
+      type: 'message_batch',
+      processing_status: ended ? 'ended' : b.cancelAt !== null ? 'canceling' : 'in_progress',
+      request_counts: counts,
+      ended_at: b.endedAt === null ? null : new Date(b.endedAt).toISOString(),
+      created_at: new Date(b.createdAt).toISOString(),
+      expires_at: new Date(b.createdAt + BATCH_LIFETIME_MS).toISOString(),
+      cancel_initiated_at: b.cancelAt === null ? null : new Date(b.cancelAt).toISOString(),
+      archived_at: null,
+      results_url: ended ? `${baseUrl()}/v1/messages/batches/${b.id}/results` : null,
+    };
+  };
+
+  const find = (id: string): StoredBatch => {
+    const b = batches.get(id);
+    if (!b) throw new ApiFailure(404, 'not_found_error', `message_batch_id: no batch ${id}`);
+    return b;
+  };
+
+  const create = (raw: string): StoredBatch => {
+    const parsed = parseLoose(raw);
+    if (!isRecord(parsed)) throw invalid('Input should be a valid dictionary');
+    const { requests } = parsed;
+    if (requests === undefined) throw invalid('requests: Field required');
+    if (!Array.isArray(requests)) throw invalid('requests: Input should be a valid list');
+    if (requests.length === 0) throw invalid('requests: List should have at least 1 item after validation, not 0');
+    if (requests.length > MAX_BATCH_REQUESTS) throw invalid(`requests: List should have at most ${MAX_BATCH_REQUESTS} items after validation, not ${requests.length}`);
+    const seen = new Set<string>();
+    const checked = requests.map((r: unknown, i) => {
+      if (!isRecord(r)) throw invalid(`requests.${i}: Input should be a valid dictionary`);
+      if (typeof r.custom_id !== 'string') throw invalid(`requests.${i}.custom_id: Input should be a valid string`);
+      if (!CUSTOM_ID.test(r.custom_id)) throw invalid(`requests.${i}.custom_id: String should match pattern '${CUSTOM_ID.source}'`);
+      if (seen.has(r.custom_id)) throw invalid(`requests: custom_id values must be unique within a batch; '${r.custom_id}' appears more than once`);
+      seen.add(r.custom_id);
+      if (!isRecord(r.params)) throw invalid(`requests.${i}.params: Input should be a valid dictionary`);
+      return { custom_id: r.custom_id, params: r.params };
+    });
+    const batch: StoredBatch = {
+      id: newId('msgbatch_'),
+      createdAt: Date.now(),
+      polls: 0,
+      cancelAt: null,
+      cancelAnswered: false,
+      endedAt: null,
+      requests: checked.map((r) => ({ custom_id: r.custom_id, result: outcomeOf(r) })),
+    };
+    batches.set(batch.id, batch);
+    return batch;
+  };
+
+  const list = (url: URL) => {
+    const limitText = url.searchParams.get('limit') ?? '20';
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`limit: Input should be an integer from 1 to 1000, not ${limitText}`);
+    // Newest first; after_id pages towards older batches, before_id towards newer ones.
+    let all = [...batches.values()].reverse();
+    const afterId = url.searchParams.get('after_id');
+    const beforeId = url.searchParams.get('before_id');
+    if (afterId !== null) all = all.slice(all.indexOf(find(afterId)) + 1);
+    if (beforeId !== null) all = all.slice(0, all.indexOf(find(beforeId)));
+    const page = (beforeId !== null ? all.slice(-limit) : all.slice(0, limit)).map(view);
+    return { data: page, has_more: page.length < all.length, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
+  };
+
+  const send = (res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void => {
+    res.writeHead(status, { 'content-type': contentType, ...headers });
+    res.end(body);
+  };
+
+  return {
+    handles: (path: string): boolean => path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/'),
+    /** Answers one batch request (its headers already checked); throws ApiFailure for the API's errors. */
+    answer(method: string, url: URL, raw: string, res: ServerResponse, headers: Record<string, string>): void {
+      const json = (status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body), headers);
+      const m = /^\/v1\/messages\/batches(?:\/([^/]+)(?:\/(results|cancel))?)?$/.exec(url.pathname);
+      const id = m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+      const action = m?.[2];
+      if (m && id === undefined && method === 'POST') return json(200, view(create(raw)));
+      if (m && id === undefined && method === 'GET') return json(200, list(url));
+      if (m && id !== undefined && action === undefined && method === 'GET') {
+        const batch = find(id);
+        const answer = view(batch);
+        batch.polls++;
+        return json(200, answer);
+      }
+      if (m && id !== undefined && action === 'cancel' && method === 'POST') {
+        const batch = find(id);
+        if (!hasEnded(batch)) batch.cancelAt ??= Date.now();
+        json(200, view(batch));
+        batch.cancelAnswered = batch.cancelAt !== null;
+        return;
+      }
+      if (m && id !== undefined && action === 'results' && method === 'GET') {
+        const batch = find(id);
+        if (!hasEnded(batch)) throw invalid(`Batch ${id} is still ${view(batch).processing_status}: its results are available once it has ended`);
+        const lines = [...batch.requests].reverse().map((r) => JSON.stringify({ custom_id: r.custom_id, result: r.result }));
+        return send(res, 200, 'application/binary', lines.map((l) => `${l}\n`).join(''), headers);
+      }
+      throw new ApiFailure(404, 'not_found_error', `Not found: ${method} ${url.pathname}`);
+    },
+    reset: (): void => batches.clear(),
   };
 }
