@@ -13,6 +13,14 @@ export interface BadgeView {
 
 export const BADGE_COLORS = { ok: '#2e7d32', low: '#b26a00', none: '#c62828', wait: '#455a64' } as const;
 
+export type Level = 'ok' | 'low' | 'none';
+
+/** The one colour rule of the badge and the popup: none left, 20% or less left, or more. */
+export function levelFor(left: number, of: number): Level {
+  if (left <= 0) return 'none';
+  return of > 0 && left / of <= 0.2 ? 'low' : 'ok';
+}
+
 /** A count in at most four characters: 4812, 12k, 250k, 3M. */
 export function compactCount(n: number): string {
   if (n < 10_000) return String(n);
@@ -39,8 +47,7 @@ export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView
   const uncapped = noMonthCap(limits);
   const left = uncapped ? q.minuteLeft : q.monthLeft;
   const of = uncapped ? limits.perMinute : limits.perMonth;
-  const share = of > 0 ? left / of : 0;
-  const color = left === 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
+  const color = BADGE_COLORS[levelFor(left, of)];
   const parts = [
     uncapped
       ? `Pace: ${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} requests left this minute (no monthly request cap)`
@@ -63,7 +70,6 @@ function budgetBadge(count: Exclude<BadgeCount, 'requests'>, periods: PeriodSpen
   const shareOf = (p: PeriodSpend) => (p.limit > 0 ? leftIn(p) / p.limit : 0);
   const tightest = periods.reduce<PeriodSpend | null>((a, p) => (a === null || shareOf(p) < shareOf(a) ? p : a), null);
   if (!tightest) return null;
-  const share = shareOf(tightest);
-  const color = leftIn(tightest) <= 0 ? BADGE_COLORS.none : share <= 0.2 ? BADGE_COLORS.low : BADGE_COLORS.ok;
-  return { text: count === 'dollars' ? compactUsd(leftIn(tightest)) : `${Math.floor(share * 100)}%`, color };
+  const color = BADGE_COLORS[levelFor(leftIn(tightest), tightest.limit)];
+  return { text: count === 'dollars' ? compactUsd(leftIn(tightest)) : `${Math.floor(shareOf(tightest) * 100)}%`, color };
 }

@@ -1,3 +1,4 @@
+import { levelFor } from '@/lib/badge';
 import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import { noMonthCap, type Limits } from '@/lib/limits/plans';
@@ -8,8 +9,7 @@ import { BudgetLeft } from './BudgetLeft';
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
 export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
   const q = view.quota;
-  const monthShare = limits.perMonth ? q.monthLeft / limits.perMonth : 0;
-  const level = q.monthLeft === 0 ? 'none' : monthShare <= 0.2 ? 'low' : 'ok';
+  const level = levelFor(q.monthLeft, limits.perMonth);
   // A gateway's pause is named by its host: its word is not passed off as Anthropic's.
   const pauseBy = view.serverPause?.by ?? 'Anthropic';
   return (
