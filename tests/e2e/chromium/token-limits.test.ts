@@ -10,8 +10,8 @@ import { OptionsPage, Popup } from '../support/pages';
 
 /**
  * 10,000 input tokens a minute, refilled continuously as Anthropic's are: three of the 3,000-token
- * messages below fit, and a fourth sent within a few seconds of them must wait (at 167 tokens a
- * second, only a machine taking over 12 s to send three messages would not have to).
+ * messages below fit, and the fourth, of 6,000 tokens, sent within a few seconds of them must wait
+ * (at 167 tokens a second, only a machine taking over 30 s to send three messages would not have to).
  */
 const BUCKET = { limit: 10_000, refillMs: 60_000 };
 
@@ -30,8 +30,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** About 3,000 tokens (four characters a token, as the server counts). */
-const message = (i: number) => `Message ${i}: ${'word '.repeat(2_400)}`;
+/** About 3,000 tokens (four characters a token, as the server counts), or `thousands` thousand. */
+const message = (i: number, thousands = 3) => `Message ${i}: ${'word '.repeat(800 * thousands)}`;
 const numberOf = (r: RecordedRequest) => /^Message (\d+):/.exec((r.body as { messages: { content: string }[] }).messages.at(-1)!.content)?.[1];
 
 describe('a key with a small input-token bucket', () => {
@@ -41,10 +41,10 @@ describe('a key with a small input-token bucket', () => {
     await popup.send(message(1));
     await popup.answerWith('done', 30_000);
 
-    // Three more at once, each in its own chat so none carries another's tokens: two fit what is left, the third waits.
+    // Three more at once, each in its own chat so none carries another's tokens: two fit what is left, the third (twice their size) waits.
     for (const i of [2, 3, 4]) {
       await popup.page.getByRole('button', { name: 'New chat' }).click();
-      await popup.send(message(i));
+      await popup.send(message(i, i === 4 ? 6 : 3));
     }
     const status = popup.page.getByTestId('job-status');
     await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 15_000 }).toMatch(/^Queued - 1st: waits for the input-token budget, about \d+ s$/);
