@@ -9,7 +9,7 @@ import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
 import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
-import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
+import { countInput, countOutput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { wait } from '@/lib/queue/job-store';
@@ -63,7 +63,7 @@ describe('admission with token limits', () => {
   it('holds the next request while the output produced this minute leaves no room for its answer', async () => {
     await saveLimits(db, limits(null, 1_000));
     const a = await ask('a');
-    await addOutput(db, 'earlier', 800, T);
+    await countOutput(db, 'earlier', 800, T);
     expect(await admit(db, T + 1, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
     expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toMatchObject({ ok: true });
   });
