@@ -166,7 +166,8 @@ export function withOutputCount(log: TokenLog, job: string, tokens: number, at: 
 }
 
 /**
- * What admission adds to the log for a request admitted at `now`: its input `need`, and its
+ * What admission adds to the log for a request admitted at `now`: its input `need` (for a job, even
+ * 0, so the real count can replace it), and its
  * answer's output room, at most the smallest output limit in force (Pace's, Anthropic's figure),
  * so answers on their way count against the output minute before their tokens arrive.
  */
@@ -180,7 +181,8 @@ export function withAdmitted(
 ): TokenLog {
   const named = job === null ? {} : { job };
   let next = log;
-  if (need.inputTokens > 0) next = withSpend(next, 'input', { at: now, tokens: need.inputTokens, ...named }, now, windowMs);
+  // A job's input goes in even at 0 (nothing measured): its real count replaces it when the answer says.
+  if (need.inputTokens > 0 || job !== null) next = withSpend(next, 'input', { at: now, tokens: Math.max(0, need.inputTokens), ...named }, now, windowMs);
   if (need.outputTokens > 0) {
     const limit = Math.min(...outputLimits.filter((l): l is number => typeof l === 'number' && l > 0));
     next = withSpend(next, 'output', { at: now, tokens: Number.isFinite(limit) ? outputRoom(need.outputTokens, limit) : need.outputTokens, ...named }, now, windowMs);
