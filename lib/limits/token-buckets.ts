@@ -7,11 +7,12 @@
  * (60 s and the safety margin) after it was spent. A request is logged when it is admitted: its
  * estimated input, and its answer's whole output room (max_tokens, at most the limit), each later
  * replaced by the real count from the answer's usage; an answer cut off before its usage arrived
- * keeps the room until it leaves the window. So answers on their way count, and no 60 s window
- * ever holds more than the limit (an answer whose max_tokens exceeds the output limit goes alone,
- * once the window is empty). Anthropic's bucket refills continuously at limit/60 s from a capacity
- * of the limit, which admits anything this one does (and up to twice the limit in a 60 s window):
- * Pace is never the one that collects a 429.
+ * keeps the room until it leaves the window. So answers on their way count: no 60 s window ever
+ * holds more output than the limit (an answer whose max_tokens exceeds it goes alone, once the
+ * window is empty), nor more input than the limit plus what the answers on their way read beyond
+ * their estimates (none when count_tokens gave the figure). Anthropic's bucket refills continuously
+ * at limit/60 s from a capacity of the limit, which admits anything this one does (and up to twice
+ * the limit in a 60 s window): within those figures Pace is never the one that collects a 429.
  */
 import type { LimitFigure, ServerLimits } from '../storage/db';
 
