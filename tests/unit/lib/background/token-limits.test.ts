@@ -1,6 +1,8 @@
 /** The token limits end to end inside the background: measuring, admitting, counting from the stream. */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentBadge } from '@/lib/background/badge-updater';
 import { createChatRunner } from '@/lib/background/chat-runner';
@@ -84,9 +86,7 @@ describe('admission with token limits', () => {
     expect(await admit(db, T + WINDOW_MS + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 1 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 2 * WINDOW_MS });
   });
 
-  it('only lib/limits/token-store.ts writes the tokens row', async () => {
-    const { readFileSync, readdirSync } = await import('node:fs');
-    const { join } = await import('node:path');
+  it('only lib/limits/token-store.ts writes the tokens row', () => {
     const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
     const writers = files('lib').filter((f) => /\.put\(\{\s*key:\s*'tokens'/.test(readFileSync(f, 'utf8')));
     expect(writers).toEqual([join('lib', 'limits', 'token-store.ts')]);
