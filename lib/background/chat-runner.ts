@@ -9,7 +9,7 @@ import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
 import { probeAnswered, probeLost } from '../limits/limiter-store';
-import { addOutput, countInput, saveServerLimitsFor } from '../limits/token-store';
+import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
@@ -143,19 +143,17 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }, stallMs);
     };
     feed();
-    // The token minute learns the real input count and the output as the stream reports them; the
-    // writes go one after another, off the path to the first word, and are awaited before the end.
+    // The token minute learns the real input count as the stream reports it, and the real output in
+    // place of the room admission reserved once the answer is complete (or refused); an answer cut
+    // off keeps its room. The writes go one after another, off the path to the first word, and are
+    // awaited before the end.
     let tokenWrites = Promise.resolve();
-    let outputCounted = 0;
     let inputCounted: number | null = null;
-    const countTokens = (input: number | null) => {
-      const use = tokensPerMinuteUse(tokensOf(answer));
-      const output = Math.max(0, use.outputTokens - outputCounted);
-      outputCounted += output;
+    const countTokens = (input: number | null, output: number | null = null) => {
       const at = now();
       if (input !== null) inputCounted = input;
       tokenWrites = tokenWrites
-        .then(() => Promise.all([input === null ? null : countInput(db, id, input), addOutput(db, id, output, at)]))
+        .then(() => Promise.all([input === null ? null : countInput(db, id, input), output === null ? null : countOutput(db, id, output, at)]))
         .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
     };
     const { headers } = parseHeaderLines(settings.extraHeaders);
@@ -205,6 +203,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else if (!answer.done) {
         await attemptFailed({ code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
       } else {
+        countTokens(null, tokensPerMinuteUse(tokensOf(answer)).outputTokens);
         await ledger('ok', { status: response.status });
         // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
         await probeAnswered(db, id);
@@ -226,8 +225,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
-        // The API refused the request before reading it: its input did not count.
-        if (apiError && inputCounted === null) countTokens(0);
+        // The API refused the request before reading it: its input did not count, and it wrote nothing.
+        if (apiError && inputCounted === null) countTokens(0, 0);
         const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
         if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {

@@ -6,6 +6,7 @@
  */
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { countInputTokens, estimateTokens } from '../claude/context-size';
+import { errorLabel } from '../claude/errors';
 import { buildContext, conversationMessages } from '../chat/conversation-store';
 import { WINDOW_MS } from '../limits/admission';
 import { formatCount } from '../limits/format';
@@ -70,7 +71,7 @@ export function createTokenNeed(deps: TokenNeedDeps): (job: Job) => Promise<Need
       return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
     } catch (err) {
       // The estimate decides; the real count replaces it once the answer's usage arrives.
-      log('could not count tokens; deciding from the estimate', err instanceof Error ? err.message : err);
+      log('could not count tokens; deciding from the estimate', errorLabel(err));
       return null;
     }
   }

@@ -240,3 +240,13 @@ export const STALLED: PaceError = {
   message: 'The answer stopped arriving (nothing for 60 s).',
   action: 'retry',
 };
+
+/**
+ * What a console line may say of a failure: its kind and HTTP status, never its text. An API
+ * error's message holds the response body, and a gateway may echo the key or a header value in it.
+ */
+export function errorLabel(err: unknown): string {
+  if (err instanceof APIError) return err.status === undefined ? 'API error (no status)' : `API error ${err.status}`;
+  if (err instanceof Error) return err.name;
+  return typeof err;
+}

@@ -13,7 +13,8 @@ import { DEFAULT_LIMITS, type Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
 import { claimInTx } from '../queue/job-store';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
-import { EMPTY_TOKEN_LOG, withSpend, type TokenLog, type TokenNeed } from './token-buckets';
+import { EMPTY_TOKEN_LOG, type TokenLog, type TokenNeed } from './token-buckets';
+import { admitTokensInTx } from './token-store';
 import { decideBudget, type BudgetDecision, type RequestCost } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 
@@ -230,8 +231,8 @@ export async function admit(db: PaceDB, now: number, jobId: string | null, reque
         ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
       ]),
       pause && isProbe(now, state) ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } }) : null,
-      // The request's input counts against the token minute now; the runner puts its real count in (lib/limits/token-store.ts).
-      need?.inputTokens ? db.meta.put({ key: 'tokens', value: withSpend(state.tokens ?? EMPTY_TOKEN_LOG, 'input', { at: now, tokens: need.inputTokens, ...(jobId === null ? {} : { job: jobId }) }, now, WINDOW_MS) }) : null,
+      // The request's input and output room count against the token minute now; the runner puts the real counts in (lib/limits/token-store.ts).
+      need ? admitTokensInTx(db, state.tokens ?? EMPTY_TOKEN_LOG, need, [limits.outputPerMinute, state.server?.outputTokens?.limit], jobId, now) : null,
     ]);
     if (!job) return decision;
     await Promise.all([claimInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);

@@ -4,14 +4,19 @@
  * admission.ts `decide` calls it); the rest tells the screens what the minute holds.
  *
  * A bucket here refills as the minute rolls: every token spent comes back exactly one window
- * (60 s and the safety margin) after it was spent. So no 60 s window ever holds more than the
- * limit. Anthropic's bucket refills continuously at limit/60 s from a capacity of the limit, which
- * admits anything this one does (and up to twice the limit in a 60 s window): Pace is never the
- * one that collects a 429.
+ * (60 s and the safety margin) after it was spent. A request is logged when it is admitted: its
+ * estimated input, and its answer's whole output room (max_tokens, at most the limit), each later
+ * replaced by the real count from the answer's usage; an answer cut off before its usage arrived
+ * keeps the room until it leaves the window. So answers on their way count: no 60 s window ever
+ * holds more output than the limit (an answer whose max_tokens exceeds it goes alone, once the
+ * window is empty), nor more input than the limit plus what the answers on their way read beyond
+ * their estimates (none when count_tokens gave the figure). Anthropic's bucket refills continuously
+ * at limit/60 s from a capacity of the limit, which admits anything this one does (and up to twice
+ * the limit in a 60 s window): within those figures Pace is never the one that collects a 429.
  */
 import type { LimitFigure, ServerLimits } from '../storage/db';
 
-/** Tokens spent at `at`: a request's input (`job` names it, so its real count can replace the estimate) or output as produced. */
+/** Tokens spent at `at`, when the request was admitted: its input or its answer's output room (`job` names it, so the real count can replace either). */
 export interface TokenSpend {
   at: number;
   tokens: number;
@@ -147,6 +152,43 @@ export function withInputCount(log: TokenLog, job: string, tokens: number): Toke
   const i = log.input.findLastIndex((s) => s.job === job);
   if (i < 0 || log.input[i]!.tokens === tokens) return log;
   return { ...log, input: log.input.map((s, j) => (j === i ? { ...s, tokens } : s)) };
+}
+
+/**
+ * The log with `job`'s latest output spend (the room reserved at admission) set to `tokens`, its
+ * answer's real output, kept at the admission's time so the window it counts in does not move;
+ * added at `at` when admission reserved none.
+ */
+export function withOutputCount(log: TokenLog, job: string, tokens: number, at: number, windowMs: number): TokenLog {
+  const i = log.output.findLastIndex((s) => s.job === job);
+  if (i < 0) return tokens > 0 ? withSpend(log, 'output', { at, tokens, job }, at, windowMs) : log;
+  if (log.output[i]!.tokens === tokens) return log;
+  return { ...log, output: log.output.map((s, j) => (j === i ? { ...s, tokens } : s)) };
+}
+
+/**
+ * What admission adds to the log for a request admitted at `now`: its input `need` (for a job, even
+ * 0, so the real count can replace it), and its
+ * answer's output room, at most the smallest output limit in force (Pace's, Anthropic's figure),
+ * so answers on their way count against the output minute before their tokens arrive.
+ */
+export function withAdmitted(
+  log: TokenLog,
+  need: TokenNeed,
+  outputLimits: readonly (number | null | undefined)[],
+  job: string | null,
+  now: number,
+  windowMs: number,
+): TokenLog {
+  const named = job === null ? {} : { job };
+  let next = log;
+  // A job's input goes in even at 0 (nothing measured): its real count replaces it when the answer says.
+  if (need.inputTokens > 0 || job !== null) next = withSpend(next, 'input', { at: now, tokens: Math.max(0, need.inputTokens), ...named }, now, windowMs);
+  if (need.outputTokens > 0) {
+    const limit = Math.min(...outputLimits.filter((l): l is number => typeof l === 'number' && l > 0));
+    next = withSpend(next, 'output', { at: now, tokens: Number.isFinite(limit) ? outputRoom(need.outputTokens, limit) : need.outputTokens, ...named }, now, windowMs);
+  }
+  return next;
 }
 
 /**

@@ -1,13 +1,15 @@
 /**
- * The token minute's record in IndexedDB (the `tokens` row of `meta`): admission adds each request's
- * estimated input (lib/limits/limiter-store.ts `admit`); the runner then puts in the real input count
- * from the answer's usage (`countInput`) and adds the output as the stream reports it (`addOutput`).
- * Each is one read and one write in a transaction, so concurrent answers cannot lose each other's tokens.
+ * The token minute's record in IndexedDB (the `tokens` row of `meta`); only this module writes it.
+ * Admission adds each request's estimated input and its answer's output room (`admitTokensInTx`,
+ * inside lib/limits/limiter-store.ts `admit`'s transaction); the runner then puts in the real input
+ * count from the answer's usage (`countInput`) and, when the answer ends, its real output in place of
+ * the room (`countOutput`). Each is one read and one write in a transaction, so concurrent answers
+ * cannot lose each other's tokens.
  */
 import type { PaceDB, ServerLimits } from '../storage/db';
 import { WINDOW_MS } from './admission';
 import { goodTokenLog, saveServerLimits } from './limiter-store';
-import { EMPTY_TOKEN_LOG, withInputCount, withSpend, type TokenLog } from './token-buckets';
+import { EMPTY_TOKEN_LOG, withAdmitted, withInputCount, withOutputCount, type TokenLog, type TokenNeed } from './token-buckets';
 
 export async function readTokenLog(db: PaceDB): Promise<TokenLog> {
   const row = await db.meta.get('tokens');
@@ -22,10 +24,21 @@ async function update(db: PaceDB, change: (log: TokenLog) => TokenLog): Promise<
   });
 }
 
-/** `tokens` more output tokens of `job`'s answer, produced at `at`. */
-export async function addOutput(db: PaceDB, job: string, tokens: number, at: number): Promise<void> {
-  if (tokens <= 0) return;
-  await update(db, (log) => withSpend(log, 'output', { at, tokens, job }, at, WINDOW_MS));
+/**
+ * Admission's write, inside its transaction (lib/limits/limiter-store.ts `admit`), which has read
+ * `log` already: the request's input and output room count against the minute from `now`.
+ */
+export function admitTokensInTx(db: PaceDB, log: TokenLog, need: TokenNeed, outputLimits: readonly (number | null | undefined)[], job: string | null, now: number): Promise<unknown> | null {
+  const after = withAdmitted(log, need, outputLimits, job, now, WINDOW_MS);
+  return after === log ? null : db.meta.put({ key: 'tokens', value: after });
+}
+
+/**
+ * `job`'s answer ended having produced `tokens` output tokens: they replace the room admission
+ * reserved for it (or are added at `at` if it reserved none).
+ */
+export async function countOutput(db: PaceDB, job: string, tokens: number, at: number): Promise<void> {
+  await update(db, (log) => withOutputCount(log, job, tokens, at, WINDOW_MS));
 }
 
 /**

@@ -5,6 +5,7 @@
  * a job that ended, a change of limits): calls during a run are folded into one more run.
  */
 import { coalesce } from '../coalesce';
+import { errorLabel } from '../claude/errors';
 import type { RequestCost } from '../limits/budget';
 import { admit } from '../limits/limiter-store';
 import type { TokenNeed } from '../limits/token-buckets';
@@ -79,7 +80,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await deps.failJob(job, blocked);
           continue;
         }
-        const measured = await deps.tokenNeed?.(job).catch((err: unknown) => (log('could not measure the request', err), undefined));
+        const measured = await deps.tokenNeed?.(job).catch((err: unknown) => (log('could not measure the request', errorLabel(err)), undefined));
         if (measured && !measured.ok) {
           await deps.failJob(job, measured.error);
           continue;

@@ -1,4 +1,8 @@
 /** The token limits end to end inside the background: measuring, admitting, counting from the stream. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentBadge } from '@/lib/background/badge-updater';
 import { createChatRunner } from '@/lib/background/chat-runner';
@@ -9,7 +13,7 @@ import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
 import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
-import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
+import { countInput, countOutput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { wait } from '@/lib/queue/job-store';
@@ -63,9 +67,29 @@ describe('admission with token limits', () => {
   it('holds the next request while the output produced this minute leaves no room for its answer', async () => {
     await saveLimits(db, limits(null, 1_000));
     const a = await ask('a');
-    await addOutput(db, 'earlier', 800, T);
+    await countOutput(db, 'earlier', 800, T);
     expect(await admit(db, T + 1, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
     expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toMatchObject({ ok: true });
+  });
+
+  it('counts the output room of an answer on its way: a second answer at once waits, even when max_tokens is above the limit', async () => {
+    await saveLimits(db, limits(null, 8_000));
+    const [a, b] = [await ask('a'), await ask('b')];
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toMatchObject({ ok: true });
+    expect((await readTokenLog(db)).output).toEqual([{ at: T, tokens: 8_000, job: a.assistantMessageId }]);
+    expect(await admit(db, T + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    // A limit below max_tokens: the room is the whole limit, so the answer goes alone.
+    await saveLimits(db, limits(null, 5_000));
+    const c = await ask('c');
+    expect(await admit(db, T + WINDOW_MS, c.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toMatchObject({ ok: true });
+    expect((await readTokenLog(db)).output.at(-1)).toEqual({ at: T + WINDOW_MS, tokens: 5_000, job: c.assistantMessageId });
+    expect(await admit(db, T + WINDOW_MS + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 1 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 2 * WINDOW_MS });
+  });
+
+  it('only lib/limits/token-store.ts writes the tokens row', () => {
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const writers = files('lib').filter((f) => /\.put\(\{\s*key:\s*'tokens'/.test(readFileSync(f, 'utf8')));
+    expect(writers).toEqual([join('lib', 'limits', 'token-store.ts')]);
   });
 
   it("dates Anthropic's figures from just after the request that brought them, so what was sent meanwhile is taken off them", async () => {
@@ -142,6 +166,53 @@ describe('measuring a request before admission', () => {
   });
 });
 
+describe('the console when measuring fails', () => {
+  it("logs only the kind and status of a failed count_tokens, never a gateway's text echoing the key or a header", async () => {
+    const secretHeader = 'header-secret-value-12345';
+    const gateway = createServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `bad key ${String(req.headers['x-api-key'])} with ${String(req.headers['x-team'])}` } }));
+    });
+    await new Promise<void>((done) => gateway.listen(0, '127.0.0.1', done));
+    const { port } = gateway.address() as AddressInfo;
+    try {
+      await saveLimits(db, limits(1_500));
+      const ex = await ask('x'.repeat(4_000));
+      const lines: string[] = [];
+      const measured = await need({
+        credentials: async () => ({ apiKey: TEST_KEY, baseURL: `http://127.0.0.1:${port}`, demo: false }),
+        settings: async () => ({ ...(await settings()), extraHeaders: `x-team: ${secretHeader}` }),
+        log: (m, d) => void lines.push(`${m} ${typeof d === 'string' ? d : JSON.stringify(d)}`),
+      })(await jobOf(ex.assistantMessageId));
+      expect(measured).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+      expect(lines).toEqual(['could not count tokens; deciding from the estimate API error 401']);
+    } finally {
+      await new Promise((done) => gateway.close(done));
+    }
+  });
+
+  it('the scheduler logs only the kind of a measurement that threw, not its text', async () => {
+    await ask('hello');
+    const lines: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async () => undefined,
+      failJob: async () => undefined,
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      tokenNeed: async () => {
+        throw new TypeError(`failed with key ${TEST_KEY}`);
+      },
+      log: (m, d) => void lines.push(`${m} ${typeof d === 'string' ? d : JSON.stringify(d)}`),
+    });
+    await scheduler.pump();
+    expect(lines.some((l) => l.includes(TEST_KEY))).toBe(false);
+    expect(lines).toContain('could not measure the request TypeError');
+  });
+});
+
 describe('the runner counts tokens from the stream', () => {
   it("puts the answer's real input in place of the estimate and adds its output", async () => {
     server.script({ kind: 'text', text: 'z'.repeat(400) });
@@ -164,7 +235,28 @@ describe('the runner counts tokens from the stream', () => {
     const reported = server.messageRequests().at(-1)!.usage!;
     expect(log.input.map((s) => s.tokens)).toEqual([reported.input_tokens + reported.cache_creation_input_tokens]);
     expect(log.input[0]!.tokens).toBe(500);
-    expect(log.output.reduce((sum, s) => sum + s.tokens, 0)).toBe(100);
+    // The room reserved at admission (300) became the real output, still dated from admission.
+    expect(log.output).toEqual([{ at: now, tokens: 100, job: ex.assistantMessageId }]);
+  });
+
+  it('an answer cut off before its usage arrived keeps the output room admission reserved', async () => {
+    server.script({ kind: 'drop', textBefore: 'partial answer' });
+    const ex = await ask('cut off');
+    await saveLimits(db, limits(50_000, 50_000));
+    const now = Date.now();
+    await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 100, outputTokens: 300 } });
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings,
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    await runner.start(await jobOf(ex.assistantMessageId));
+    expect((await jobOf(ex.assistantMessageId)).log?.at(-1)?.outcome).toBe('unreachable');
+    expect((await readTokenLog(db)).output).toEqual([{ at: now, tokens: 300, job: ex.assistantMessageId }]);
   });
 
   it('gives back the input of a request the API refused before reading it', async () => {
@@ -183,6 +275,7 @@ describe('the runner counts tokens from the stream', () => {
     });
     await runner.start(await jobOf(ex.assistantMessageId));
     expect((await readTokenLog(db)).input.map((s) => s.tokens)).toEqual([0]);
+    expect((await readTokenLog(db)).output.map((s) => s.tokens)).toEqual([0]);
   });
 });
 

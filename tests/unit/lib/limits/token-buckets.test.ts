@@ -9,7 +9,9 @@ import {
   peakPerWindow,
   tokenDecision,
   tokensInWindow,
+  withAdmitted,
   withInputCount,
+  withOutputCount,
   withSpend,
   type TokenLog,
   type TokenSpend,
@@ -178,6 +180,131 @@ describe('properties of the input bucket', () => {
   it('a request above the whole limit goes alone, once the window is empty', () => {
     const { admitted } = simulate([{ at: 0, tokens: 10 }, { at: 1, tokens: 500 }, { at: 2, tokens: 10 }], 100);
     expect(admitted).toEqual([{ at: 0, tokens: 10 }, { at: WINDOW_MS, tokens: 500 }, { at: 2 * WINDOW_MS, tokens: 10 }]);
+  });
+});
+
+/** A request as the queue meets it: its estimate and max_tokens at admission, what its answer really read and wrote, and whether it was cut off before its usage arrived. */
+interface Answer {
+  at: number;
+  estimate: number;
+  realInput: number;
+  maxTokens: number;
+  realOutput: number;
+  takesMs: number;
+  cutOff: boolean;
+}
+
+/** One admitted answer, with the figures the token log ends with for it (stamped at its admission). */
+interface Admitted {
+  at: number;
+  endsAt: number;
+  estimate: number;
+  input: number;
+  output: number;
+}
+
+/**
+ * The queue with both token limits and up to `maxActive` answers on their way at once: admission
+ * logs the estimate and the output room (withAdmitted); when an answer ends, its real input replaces
+ * the estimate and, unless it was cut off, its real output replaces the room.
+ */
+function simulateAnswers(answers: Answer[], limits: { input: number; output: number }, maxActive = 2) {
+  const pending = answers.map((a, i) => ({ ...a, job: `j${i}` })).sort((a, b) => a.at - b.at);
+  const queue: typeof pending = [];
+  const active: { answer: (typeof pending)[number]; endsAt: number }[] = [];
+  const admitted: Admitted[] = [];
+  let tokenLog: TokenLog = EMPTY_TOKEN_LOG;
+  let t = 0;
+  let retryAt = Infinity;
+  for (let steps = 0; steps < 100_000; steps++) {
+    while (pending.length && pending[0]!.at <= t) queue.push(pending.shift()!);
+    retryAt = Infinity;
+    // Answers that have ended by now (even one admitted just now that took no time) say their real counts first.
+    for (;;) {
+      for (const done of active.filter((a) => a.endsAt <= t)) {
+        active.splice(active.indexOf(done), 1);
+        tokenLog = withInputCount(tokenLog, done.answer.job, done.answer.realInput);
+        if (!done.answer.cutOff) tokenLog = withOutputCount(tokenLog, done.answer.job, done.answer.realOutput, t, WINDOW_MS);
+      }
+      if (!queue.length || active.length >= maxActive) break;
+      const next = queue[0]!;
+      const need = { inputTokens: next.estimate, outputTokens: next.maxTokens };
+      const d = tokenDecision(t, tokenLimits(limits.input, limits.output), tokenLog, need, undefined, WINDOW_MS);
+      if (d) {
+        expect(d.retryAt).toBeGreaterThan(t);
+        retryAt = d.retryAt;
+        break;
+      }
+      queue.shift();
+      tokenLog = withAdmitted(tokenLog, need, [limits.output], next.job, t, WINDOW_MS);
+      active.push({ answer: next, endsAt: t + next.takesMs });
+      admitted.push({ at: t, endsAt: t + next.takesMs, estimate: next.estimate, input: next.realInput, output: next.cutOff ? next.maxTokens : next.realOutput });
+    }
+    const next = Math.min(pending[0]?.at ?? Infinity, ...active.map((a) => a.endsAt), queue.length && active.length < maxActive ? retryAt : Infinity);
+    if (next === Infinity) break;
+    t = next;
+  }
+  return { admitted, waiting: queue.length + pending.length + active.length };
+}
+
+describe('properties of both buckets, two answers at once', () => {
+  const runs = fc
+    .record({ input: fc.integer({ min: 1, max: 50_000 }), output: fc.integer({ min: 1, max: 16_000 }) })
+    .chain((limits) =>
+      fc.tuple(
+        fc.constant(limits),
+        fc.array(
+          fc
+            .record({
+              at: fc.integer({ min: 0, max: 5 * MINUTE_MS }),
+              estimate: fc.integer({ min: 0, max: limits.input }),
+              more: fc.integer({ min: 0, max: limits.input }),
+              maxTokens: fc.integer({ min: 1, max: limits.output }),
+              written: fc.double({ min: 0, max: 1, noNaN: true }),
+              takesMs: fc.integer({ min: 0, max: 90_000 }),
+              cutOff: fc.boolean(),
+            })
+            .map(({ estimate, more, maxTokens, written, ...rest }): Answer => ({ ...rest, estimate, realInput: estimate + more, maxTokens, realOutput: Math.floor(maxTokens * written) })),
+          { minLength: 1, maxLength: 40 },
+        ),
+      ),
+    );
+  const window = (admitted: Admitted[], k: number) => admitted.slice(0, k + 1).filter((s) => s.at > admitted[k]!.at - MINUTE_MS);
+
+  it('never lets the output in any 60 s window pass the limit, and admits every answer in the end', () => {
+    fc.assert(
+      fc.property(runs, ([limits, answers]) => {
+        const { admitted, waiting } = simulateAnswers(answers, limits);
+        expect(waiting).toBe(0);
+        expect(admitted).toHaveLength(answers.length);
+        // Spends are stamped at admission: every window's sum is largest when it ends at one.
+        admitted.forEach((_, k) => expect(window(admitted, k).reduce((sum, s) => sum + s.output, 0)).toBeLessThanOrEqual(limits.output));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lets input pass the limit only by what the answers on their way read beyond their estimates; a larger real count is respected once known', () => {
+    fc.assert(
+      fc.property(runs, ([limits, answers]) => {
+        const { admitted } = simulateAnswers(answers, limits);
+        admitted.forEach((s, k) => {
+          const inWindow = window(admitted, k);
+          // Unknown at this admission: its own real count, and those of the answers still on their way.
+          const onTheirWay = inWindow.filter((w) => w === s || w.endsAt > s.at);
+          expect(onTheirWay.length).toBeLessThanOrEqual(2);
+          const unknown = onTheirWay.reduce((sum, w) => sum + w.input - w.estimate, 0);
+          expect(inWindow.reduce((sum, w) => sum + w.input, 0)).toBeLessThanOrEqual(limits.input + unknown);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('two answers admitted at once with max_tokens the whole output limit: the second waits for the first to leave the window', () => {
+    const answer = { at: 0, estimate: 10, realInput: 10, maxTokens: 8_000, realOutput: 8_000, takesMs: 30_000, cutOff: false };
+    const { admitted } = simulateAnswers([answer, answer], { input: 100_000, output: 8_000 });
+    expect(admitted.map((s) => s.at)).toEqual([0, WINDOW_MS]);
   });
 });
 
