@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentBadge } from '@/lib/background/badge-updater';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { createTokenNeed } from '@/lib/background/token-need';
+import { createMeasureRequest } from '@/lib/background/measure-request';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
@@ -35,8 +35,8 @@ let ids = 0;
 const ask = (text: string, now = T) => addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
 const jobOf = async (id: string) => (await db.jobs.get(id))!;
 
-function need(overrides: Partial<Parameters<typeof createTokenNeed>[0]> = {}) {
-  return createTokenNeed({
+function need(overrides: Partial<Parameters<typeof createMeasureRequest>[0]> = {}) {
+  return createMeasureRequest({
     db,
     now: () => T,
     settings,
@@ -95,10 +95,10 @@ describe('measuring a request before admission', () => {
     const long = 'x'.repeat(4_000); // about 1,000 tokens
     const ex = await ask(long);
     await saveLimits(db, limits(100_000));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
     expect(counts()).toBe(0);
     await saveLimits(db, limits(1_500));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
     expect(counts()).toBe(1);
     await saveLimits(db, limits(900));
     const refused = await need()(await jobOf(ex.assistantMessageId));
@@ -112,11 +112,11 @@ describe('measuring a request before admission', () => {
     });
   });
 
-  it("measures nothing when no input limit is in force, and counts Anthropic's figure as one", async () => {
+  it("counts the estimate with no input limit in force too (the runner's real count replaces it), and Anthropic's figure as a limit", async () => {
     const ex = await ask('hello there');
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 0, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
     await saveServerLimits(db, { limit: 50, remaining: 50, reset: T + 30_000, observedAt: T, inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 } });
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
   });
 
   it('the scheduler fails a request that can never fit, with the figures, and counts nothing', async () => {
@@ -132,7 +132,7 @@ describe('measuring a request before admission', () => {
       failJob: async (_job, error) => void failed.push(error),
       wakeAt: () => undefined,
       changed: () => undefined,
-      tokenNeed: need(),
+      measure: need(),
       log: () => undefined,
     });
     await scheduler.pump();
