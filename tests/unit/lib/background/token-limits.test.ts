@@ -7,11 +7,13 @@ import { createMeasureRequest } from '@/lib/background/measure-request';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { saveBudget } from '@/lib/limits/budget-store';
 import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { addOutput, countInput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
-import { createScheduler } from '@/lib/queue/scheduler';
+import { createScheduler, MEASURE_RETRY_MS } from '@/lib/queue/scheduler';
 import { wait } from '@/lib/queue/job-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
@@ -117,6 +119,58 @@ describe('measuring a request before admission', () => {
     expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
     await saveServerLimits(db, { limit: 50, remaining: 50, reset: T + 30_000, observedAt: T, inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 } });
     expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
+  });
+
+  it('with a budget set, reserves for the same input figure the token minute counts: the exact count when it was asked', async () => {
+    await saveLimits(db, limits(1_500));
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 50 });
+    const ex = await ask('x'.repeat(4_000)); // 1,000 by the estimate
+    // The API counts 1,200.
+    const createClient: typeof createClaudeClient = (c, h) => {
+      const client = createClaudeClient(c, h);
+      client.messages.countTokens = (async () => ({ input_tokens: 1_200 })) as unknown as typeof client.messages.countTokens;
+      return client;
+    };
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async (job: Job) => void started.push(job.id),
+      failJob: async () => undefined,
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      measure: need({ createClient }),
+      log: () => undefined,
+    });
+    await scheduler.pump();
+    expect(started).toEqual([ex.assistantMessageId]);
+    expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 1_200, job: ex.assistantMessageId }]);
+    const spend = await db.meta.get('spend');
+    // Haiku 4.5, the prompt cache on: 1,200 in at the $1.25 write price, 300 out at $5 a million.
+    expect(spend?.key === 'spend' && Object.values(spend.value.reserved).map((r) => r.usd)).toEqual([(1_200 * 1.25 + 300 * 5) / 1e6]);
+  });
+
+  it('holds a job whose request could not be measured, and admits nothing unmeasured', async () => {
+    await saveLimits(db, limits(1_000));
+    const ex = await ask('hello');
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async (job: Job) => void started.push(job.id),
+      failJob: async () => undefined,
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      measure: async () => Promise.reject(new Error('the conversation could not be read')),
+      log: () => undefined,
+    });
+    await scheduler.pump();
+    expect(started).toEqual([]);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'backoff', waitUntil: T + MEASURE_RETRY_MS });
+    expect((await readQuotaState(db, T)).state.monthCount).toBe(0);
+    expect((await readTokenLog(db)).input).toEqual([]);
   });
 
   it('the scheduler fails a request that can never fit, with the figures, and counts nothing', async () => {
