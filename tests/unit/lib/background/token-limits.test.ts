@@ -128,7 +128,7 @@ describe('measuring a request before admission', () => {
     // The API counts 1,200.
     const createClient: typeof createClaudeClient = (c, h) => {
       const client = createClaudeClient(c, h);
-      client.messages.countTokens = (async () => ({ input_tokens: 1_200 })) as unknown as typeof client.messages.countTokens;
+      client.messages.countTokens = async () => ({ input_tokens: 1_200 });
       return client;
     };
     const started: string[] = [];
