@@ -22,11 +22,10 @@ import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
 import { createChatRunner } from './chat-runner';
 import { createGatewayBudget } from './gateway-budget';
-import { createRequestCost } from './request-cost';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
-import { createTokenNeed } from './token-need';
 import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
+import { createMeasureRequest } from './measure-request';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
 
@@ -104,9 +103,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     // A key still locked with its passphrase fails queued jobs as 'locked': they can be retried once it is unlocked.
     blocker: keys.blocker,
     failJob: (job, error) => jobStore.fail(db, job.id, { status: 'error', error }),
-    async startJob(job) {
+    async combine(job) {
       // Combining only saves quota: if it fails, the job goes as it is.
       if ((await settings()).combineWaiting) await jobStore.combine(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
+    },
+    async startJob(job) {
       void badge.refresh();
       await runner.start(job);
     },
@@ -124,9 +125,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       void budgetAlerts.check();
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
-    tokenNeed: createTokenNeed({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
+    measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
     online,
-    requestCost: createRequestCost({ db, settings }),
   });
 
   const server = createPortServer(

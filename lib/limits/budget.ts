@@ -68,6 +68,8 @@ export interface RequestCost {
   maxTokens: number;
   /** The prompt cache's lifetime when it is on: the input may be written to it, at its price. */
   promptCache?: CacheTtl;
+  /** `inputTokens` is not the API's count: a long-prompt price tier near it is taken to apply. */
+  estimated?: boolean;
 }
 
 /** The ledger's settled cost (`costUsd` of the day and month totals) of the periods `now` falls in. */
@@ -154,13 +156,19 @@ export function budgetPrice(model: string, unknownPriceUsd: number | null): { pr
 /** The prices that apply to a prompt of `promptTokens` (Haiku 5.5 costs more above 100,000). */
 const tierFor = (price: Price, promptTokens: number): Price => (price.longPrompt && promptTokens > price.longPrompt.tokens ? price.longPrompt.price : price);
 
+/** An input figure that is not the API's count is "near" a long-prompt tier from this share of its threshold on. */
+export const NEAR_LONG_PROMPT = 0.5;
+
 /**
  * The most a request can cost: every input token at the higher of the input price and (prompt cache
- * on) the cache write price, and all of `max_tokens` at the output price. Null when the cache is on
- * and its write price is not known.
+ * on) the cache write price, and all of `max_tokens` at the output price, at the long-prompt tier
+ * when the input is past its threshold (or, only estimated, near it). Null when the cache is on and
+ * its write price is not known.
  */
 export function worstCaseUsd(price: Price, request: RequestCost): number | null {
-  const p = tierFor(price, request.inputTokens);
+  // An estimate near the threshold may really be past it, and then the whole prompt costs the higher tier.
+  const near = request.estimated && price.longPrompt && request.inputTokens > price.longPrompt.tokens * NEAR_LONG_PROMPT;
+  const p = near ? price.longPrompt!.price : tierFor(price, request.inputTokens);
   let inputPrice = p.input;
   if (request.promptCache) {
     const write = request.promptCache === '1h' ? p.cacheWrite1h : p.cacheWrite;
@@ -178,9 +186,13 @@ export function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'):
   return (usage.inputTokens * p.input + usage.cacheCreationTokens * (write ?? 0) + usage.cacheReadTokens * (p.cacheRead ?? 0) + usage.outputTokens * p.output) / 1_000_000;
 }
 
+/** How soon a request held for want of its cost (a budget set after it was measured) is measured again. */
+export const UNMEASURED_RETRY_MS = 1000;
+
 /**
- * Admission's budget check for one request at `now`. No budget: nothing to check or reserve. The
- * request's cost unknown to the caller (`request` null): nothing to reserve either.
+ * Admission's budget check for one request at `now`. No budget: nothing to check or reserve. A
+ * budget but the request's cost unknown to the caller (`request` null: it was measured before the
+ * budget was saved): it waits to be measured again, never goes unreserved.
  */
 export function decideBudget(
   now: number,
@@ -190,7 +202,8 @@ export function decideBudget(
   ledger: LedgerCost,
   request: RequestCost | null,
 ): BudgetDecision {
-  if (!hasBudget(budget) || request === null) return { ok: true, reserve: null };
+  if (!hasBudget(budget)) return { ok: true, reserve: null };
+  if (request === null) return { ok: false, reason: 'budget', retryAt: now + UNMEASURED_RETRY_MS };
   const priced = budgetPrice(request.model, budget.unknownPriceUsd);
   const worst = priced && worstCaseUsd(priced.price, request);
   if (!priced || worst === null) return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };

@@ -17,6 +17,8 @@ import { heldUntil, nextCandidates } from './job-states';
 import { wait } from './job-store';
 
 const OFFLINE_RECHECK_MS = 2000;
+/** How long a job whose request could not be measured waits before it is measured again. */
+export const MEASURE_RETRY_MS = 5000;
 
 const START_FAILED: PaceError = { code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' };
 
@@ -35,10 +37,14 @@ export interface SchedulerDeps {
   changed: () => void;
   /** Answers what it can of these jobs from the response cache (nothing sent, nothing counted); how many it did. */
   answerFromCache?: (jobs: Job[]) => Promise<number>;
-  /** What the job's request asks of the token limits (lib/background/token-need.ts), or why it can never be sent under them. */
-  tokenNeed?: (job: Job) => Promise<{ ok: true; need: TokenNeed } | { ok: false; error: PaceError }>;
-  /** What the job's request would be priced by, for the spend budget (lib/limits/budget.ts); null when it cannot be told. */
-  requestCost?: (job: Job) => Promise<RequestCost | null>;
+  /** Folds later messages into the job's request before it is measured ("combine waiting messages"). */
+  combine?: (job: Job) => Promise<void>;
+  /**
+   * What the job's request asks of the token limits and what it is priced by for the spend budget,
+   * from one measurement (lib/background/measure-request.ts), or why it can never be sent. A
+   * rejection holds the job for a while: it is never admitted unmeasured.
+   */
+  measure?: (job: Job) => Promise<{ ok: true; need: TokenNeed; cost: RequestCost | null } | { ok: false; error: PaceError }>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -80,13 +86,23 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await deps.failJob(job, blocked);
           continue;
         }
-        const measured = await deps.tokenNeed?.(job).catch((err: unknown) => (log('could not measure the request', errorLabel(err)), undefined));
+        // The request that leaves is the combined one: it is the one measured and reserved for.
+        await deps.combine?.(job);
+        let measured: Awaited<ReturnType<NonNullable<SchedulerDeps['measure']>>> | undefined;
+        try {
+          measured = await deps.measure?.(job);
+        } catch (err) {
+          log('could not measure the request; it waits', errorLabel(err));
+          const retryAt = deps.now() + MEASURE_RETRY_MS;
+          await wait(db, [job.id], { waitUntil: retryAt, waitReason: 'backoff' });
+          wake = Math.min(retryAt, wake ?? Infinity);
+          continue;
+        }
         if (measured && !measured.ok) {
           await deps.failJob(job, measured.error);
           continue;
         }
-        const cost = (await deps.requestCost?.(job)) ?? null;
-        const decision = await admit(db, deps.now(), job.id, { ...(measured ? { need: measured.need } : {}), cost });
+        const decision = await admit(db, deps.now(), job.id, measured ? { need: measured.need, cost: measured.cost } : {});
         if (decision.ok) {
           deps
             .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId })

@@ -6,20 +6,20 @@
  * be the first the queue would offer (lib/queue/job-states.ts `nextCandidates`), the response
  * cache must have no answer for it (the queue serves those, uncounted), and the limiter must admit
  * it (`admit`, which counts it, opens its ledger row and makes it `sending`), with what the
- * request asks of the token limits and the spend budget, measured as the queue measures it
- * (lib/background/token-need.ts, lib/background/request-cost.ts). A request close to the token
- * limit wants the API's exact count, which cannot be asked inside a transaction: the queue takes it.
+ * request asks of the token limits and the spend budget, measured by the queue's own pure function
+ * (lib/limits/measure-request.ts). A request that wants the API's exact count (close to the token
+ * limit), which cannot be asked inside a transaction, is left to the queue; so is one whose safe
+ * figure the budget cannot fit (admission says no, and the queue may count it).
  * Whenever any of these says no, nothing here is written and the job simply waits in the queue as before.
  */
 import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
-import { estimateTokens } from '../claude/context-size';
 import { WINDOW_MS } from '../limits/admission';
-import { hasBudget } from '../limits/budget';
 import { readBudget } from '../limits/budget-store';
 import { admit, readQuotaState, type AdmittedRequest } from '../limits/limiter-store';
-import { EMPTY_TOKEN_LOG, inputRoom, needsExactInputCount } from '../limits/token-buckets';
+import { measureRequest } from '../limits/measure-request';
+import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';
 import { ACTIVE_JOB_STATES, type ChatMessage, type Job, type PaceDB } from '../storage/db';
 import { jobProblem, readable } from '../storage/row-guards';
@@ -78,14 +78,15 @@ function measure(
   state: Awaited<ReturnType<typeof readQuotaState>>['state'],
   budget: Awaited<ReturnType<typeof readBudget>>,
 ): AdmittedRequest | null {
-  const estimate = estimateTokens({ system: send.request.system ?? '', messages: send.request.messages });
-  const room = inputRoom(send.now, limits, state.tokens ?? EMPTY_TOKEN_LOG, state.server, WINDOW_MS);
-  if (room !== null && (needsExactInputCount(estimate, room.room) || estimate > room.limit)) return null;
-  const promptCache = send.settings.promptCache;
-  return {
-    need: { inputTokens: room === null ? 0 : estimate, outputTokens: send.settings.maxTokens },
-    cost: hasBudget(budget)
-      ? { model: send.settings.model, inputTokens: estimate, maxTokens: send.settings.maxTokens, ...(promptCache === 'off' ? {} : { promptCache }) }
-      : null,
-  };
+  const measured = measureRequest({
+    request: { system: send.request.system ?? '', messages: send.request.messages },
+    model: send.settings.model,
+    maxTokens: send.settings.maxTokens,
+    promptCache: send.settings.promptCache,
+    room: inputRoom(send.now, limits, state.tokens ?? EMPTY_TOKEN_LOG, state.server, WINDOW_MS),
+    budget,
+    // Admission checks the budget's room itself: when the safe figure does not fit, it says no and the queue takes the job.
+    budgetLeft: Infinity,
+  });
+  return measured.ok === true ? { need: measured.need, cost: measured.cost } : null;
 }

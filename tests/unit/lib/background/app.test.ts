@@ -6,9 +6,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { addExchange } from '@/lib/chat/conversation-store';
+import { addExchange, buildContext, conversationMessages } from '@/lib/chat/conversation-store';
+import { estimateTokens } from '@/lib/claude/context-size';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { saveBudget } from '@/lib/limits/budget-store';
 import { admit, saveLimits } from '@/lib/limits/limiter-store';
+import { inputBound } from '@/lib/limits/measure-request';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/storage/settings';
@@ -184,5 +189,37 @@ describe('createBackgroundApp through the fake browser', () => {
     page.dispatchEvent(new Event('online'));
     await done(id);
     expect(claude.messageRequests()).toHaveLength(1);
+  });
+});
+
+describe('combining waiting messages', () => {
+  it('measures and reserves for the combined request, the one that leaves', async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100, systemPrompt: '', combineWaiting: true });
+    await limits({ perMinute: 10, perMonth: 100, inputPerMinute: 1_000_000 });
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 100 });
+    // Two questions waiting in one conversation: 100 and 200 tokens by the estimate.
+    const first = await addExchange(db, { conversationId: null, text: 'a'.repeat(400), now: Date.now(), newId: () => `c${++n}`, model: 'm' });
+    await addExchange(db, { conversationId: first.conversationId, text: 'b'.repeat(800), now: Date.now() + 1, newId: () => `c${++n}`, model: 'm' });
+    claude.script({ kind: 'stall' });
+
+    const { app, client } = background();
+    await app.start();
+    await until(first.assistantMessageId, (j) => j.state === 'streaming');
+
+    const sent = JSON.stringify(claude.messageRequests()[0]?.body);
+    expect(sent).toContain('a'.repeat(400));
+    expect(sent).toContain('b'.repeat(800));
+    // The input counted against the token minute, and the budget's reservation, are those of both questions (one of them alone is 100).
+    const turns = buildContext(await conversationMessages(db, first.conversationId), first.assistantMessageId);
+    expect(estimateTokens({ system: '', messages: turns })).toBeGreaterThanOrEqual(300);
+    expect((await readTokenLog(db)).input).toEqual([{ at: Date.now(), tokens: estimateTokens({ system: '', messages: turns }), job: first.assistantMessageId }]);
+    const spend = await db.meta.get('spend');
+    const reserved = spend?.key === 'spend' ? Object.values(spend.value.reserved).map((r) => r.usd) : [];
+    // Haiku 4.5: the input at its hard upper bound at the prompt cache's write price ($1.25 a million), 100 out at $5.
+    expect(reserved).toEqual([(inputBound({ system: '', messages: turns }) * 1.25 + 100 * 5) / 1_000_000]);
+    expect(inputBound({ system: '', messages: turns })).toBeGreaterThanOrEqual(1_200);
+    await client.request('chat.stop', { messageId: first.assistantMessageId });
+    await until(first.assistantMessageId, (j) => j.state !== 'streaming');
   });
 });

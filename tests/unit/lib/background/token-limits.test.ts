@@ -7,15 +7,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentBadge } from '@/lib/background/badge-updater';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { createTokenNeed } from '@/lib/background/token-need';
+import { createMeasureRequest } from '@/lib/background/measure-request';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { WINDOW_MS } from '@/lib/limits/admission';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { saveBudget } from '@/lib/limits/budget-store';
 import { admit, readQuotaState, readServerLimits, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { countInput, countOutput, readTokenLog, saveServerLimitsFor } from '@/lib/limits/token-store';
 import type { PaceError } from '@/lib/protocol';
-import { createScheduler } from '@/lib/queue/scheduler';
+import { createScheduler, MEASURE_RETRY_MS } from '@/lib/queue/scheduler';
 import { wait } from '@/lib/queue/job-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
@@ -39,8 +41,8 @@ let ids = 0;
 const ask = (text: string, now = T) => addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
 const jobOf = async (id: string) => (await db.jobs.get(id))!;
 
-function need(overrides: Partial<Parameters<typeof createTokenNeed>[0]> = {}) {
-  return createTokenNeed({
+function need(overrides: Partial<Parameters<typeof createMeasureRequest>[0]> = {}) {
+  return createMeasureRequest({
     db,
     now: () => T,
     settings,
@@ -119,10 +121,10 @@ describe('measuring a request before admission', () => {
     const long = 'x'.repeat(4_000); // about 1,000 tokens
     const ex = await ask(long);
     await saveLimits(db, limits(100_000));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
     expect(counts()).toBe(0);
     await saveLimits(db, limits(1_500));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
     expect(counts()).toBe(1);
     await saveLimits(db, limits(900));
     const refused = await need()(await jobOf(ex.assistantMessageId));
@@ -136,11 +138,63 @@ describe('measuring a request before admission', () => {
     });
   });
 
-  it("measures nothing when no input limit is in force, and counts Anthropic's figure as one", async () => {
+  it("counts the estimate with no input limit in force too (the runner's real count replaces it), and Anthropic's figure as a limit", async () => {
     const ex = await ask('hello there');
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 0, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
     await saveServerLimits(db, { limit: 50, remaining: 50, reset: T + 30_000, observedAt: T, inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 } });
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 } });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
+  });
+
+  it('with a budget set, reserves for the same input figure the token minute counts: the exact count when it was asked', async () => {
+    await saveLimits(db, limits(1_500));
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 50 });
+    const ex = await ask('x'.repeat(4_000)); // 1,000 by the estimate
+    // The API counts 1,200.
+    const createClient: typeof createClaudeClient = (c, h) => {
+      const client = createClaudeClient(c, h);
+      client.messages.countTokens = async () => ({ input_tokens: 1_200 });
+      return client;
+    };
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async (job: Job) => void started.push(job.id),
+      failJob: async () => undefined,
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      measure: need({ createClient }),
+      log: () => undefined,
+    });
+    await scheduler.pump();
+    expect(started).toEqual([ex.assistantMessageId]);
+    expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 1_200, job: ex.assistantMessageId }]);
+    const spend = await db.meta.get('spend');
+    // Haiku 4.5, the prompt cache on: 1,200 in at the $1.25 write price, 300 out at $5 a million.
+    expect(spend?.key === 'spend' && Object.values(spend.value.reserved).map((r) => r.usd)).toEqual([(1_200 * 1.25 + 300 * 5) / 1e6]);
+  });
+
+  it('holds a job whose request could not be measured, and admits nothing unmeasured', async () => {
+    await saveLimits(db, limits(1_000));
+    const ex = await ask('hello');
+    const started: string[] = [];
+    const scheduler = createScheduler({
+      db,
+      now: () => T,
+      blocker: async () => null,
+      startJob: async (job: Job) => void started.push(job.id),
+      failJob: async () => undefined,
+      wakeAt: () => undefined,
+      changed: () => undefined,
+      measure: async () => Promise.reject(new Error('the conversation could not be read')),
+      log: () => undefined,
+    });
+    await scheduler.pump();
+    expect(started).toEqual([]);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'backoff', waitUntil: T + MEASURE_RETRY_MS });
+    expect((await readQuotaState(db, T)).state.monthCount).toBe(0);
+    expect((await readTokenLog(db)).input).toEqual([]);
   });
 
   it('the scheduler fails a request that can never fit, with the figures, and counts nothing', async () => {
@@ -156,7 +210,7 @@ describe('measuring a request before admission', () => {
       failJob: async (_job, error) => void failed.push(error),
       wakeAt: () => undefined,
       changed: () => undefined,
-      tokenNeed: need(),
+      measure: need(),
       log: () => undefined,
     });
     await scheduler.pump();
@@ -184,7 +238,7 @@ describe('the console when measuring fails', () => {
         settings: async () => ({ ...(await settings()), extraHeaders: `x-team: ${secretHeader}` }),
         log: (m, d) => void lines.push(`${m} ${typeof d === 'string' ? d : JSON.stringify(d)}`),
       })(await jobOf(ex.assistantMessageId));
-      expect(measured).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 } });
+      expect(measured).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
       expect(lines).toEqual(['could not count tokens; deciding from the estimate API error 401']);
     } finally {
       await new Promise((done) => gateway.close(done));
@@ -202,14 +256,14 @@ describe('the console when measuring fails', () => {
       failJob: async () => undefined,
       wakeAt: () => undefined,
       changed: () => undefined,
-      tokenNeed: async () => {
+      measure: async () => {
         throw new TypeError(`failed with key ${TEST_KEY}`);
       },
       log: (m, d) => void lines.push(`${m} ${typeof d === 'string' ? d : JSON.stringify(d)}`),
     });
     await scheduler.pump();
     expect(lines.some((l) => l.includes(TEST_KEY))).toBe(false);
-    expect(lines).toContain('could not measure the request TypeError');
+    expect(lines).toContain('could not measure the request; it waits TypeError');
   });
 });
 

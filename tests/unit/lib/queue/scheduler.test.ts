@@ -183,14 +183,14 @@ describe('scheduler', () => {
 
 describe('scheduler with a spend budget', () => {
   // Sonnet 5.5 at $2 / $10 a million: 1,000 tokens in and 4,000 out are $0.042 at most.
-  const requestCost = async () => ({ model: 'claude-sonnet-5-5', inputTokens: 1_000, maxTokens: 4_000 });
+  const measure = async () => ({ ok: true as const, need: { inputTokens: 1_000, outputTokens: 4_000 }, cost: { model: 'claude-sonnet-5-5', inputTokens: 1_000, maxTokens: 4_000 } });
 
   it('sends what fits, holds what fits once the requests on their way settle, and fails what never can, with the figures', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 1_000 });
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 0.05 });
     const first = await ask('q1');
     const second = await ask('q2');
-    const s = scheduler({ maxActive: 10, requestCost });
+    const s = scheduler({ maxActive: 10, measure });
     await s.pump();
     expect(started).toEqual([first.assistantMessageId]);
     expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'budget', waitUntil: Date.UTC(2026, 11, 1) });

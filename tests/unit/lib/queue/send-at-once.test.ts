@@ -7,17 +7,22 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
+import { createMeasureRequest } from '@/lib/background/measure-request';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
 import { createClaudeClient } from '@/lib/claude/client';
 import { cacheableRequest, messageRequest } from '@/lib/claude/request';
 import { admit, RECENT_KEY, saveLimits } from '@/lib/limits/limiter-store';
+import { worstCaseUsd } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
+import { inputBound } from '@/lib/limits/measure-request';
 import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { wait } from '@/lib/queue/job-store';
+import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
+import { priceFor } from '@/lib/usage/prices';
 import { IN_FLIGHT } from '@/lib/usage/totals';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
@@ -116,15 +121,46 @@ describe('a new message with nothing ahead of it', () => {
 });
 
 describe('what the queue would measure, the short way measures too', () => {
-  it('reserves the worst case against a spend budget, as admission through the queue does', async () => {
-    await saveBudget(db, { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
+  it('reserves the worst case against a spend budget, exactly what admission through the queue reserves for the same job', async () => {
+    const budget = { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' } as const;
+    const text = 'What does this cost? Ünïcödé 日本語 makes the estimate and the safe figure differ.';
+    const reserved = async (d: PaceDB) => {
+      const spend = await d.meta.get('spend');
+      return spend?.key === 'spend' ? Object.values(spend.value.reserved).map((r) => r.usd) : [];
+    };
+    await saveBudget(db, budget);
     const start = vi.fn<Start>();
     const { h } = handlers(start);
-    await h['chat.send']({ conversationId: null, text: 'What does this cost?' });
+    await h['chat.send']({ conversationId: null, text });
     expect(start).toHaveBeenCalledTimes(1);
-    const usageId = start.mock.calls[0]![0].job.usageId!;
-    const spend = await db.meta.get('spend');
-    expect(spend?.key === 'spend' && spend.value.reserved[String(usageId)]?.usd).toBeGreaterThan(0);
+    const atOnce = await reserved(db);
+
+    // The same message in a second profile, sent through the queue (no short way), measured as the background measures it.
+    const queued = new PaceDB(`send-at-once-queue-${Math.random()}`);
+    try {
+      await saveBudget(queued, budget);
+      const deps = handlerDeps(queued, server.url, { sendAtOnce: undefined });
+      await createHandlers(deps)['chat.send']({ conversationId: null, text });
+      const started: string[] = [];
+      await createScheduler({
+        db: queued,
+        now: Date.now,
+        blocker: async () => null,
+        startJob: async (job) => void started.push(job.id),
+        failJob: async () => undefined,
+        wakeAt: () => undefined,
+        changed: () => undefined,
+        measure: createMeasureRequest({ db: queued, now: Date.now, settings: deps.settings, credentials: deps.credentials, createClient: deps.createClient }),
+      }).pump();
+      expect(started).toHaveLength(1);
+      expect(await reserved(queued)).toEqual(atOnce);
+      // Both at the input's hard upper bound, never at the four-characters-a-token estimate.
+      const { model, maxTokens, promptCache } = DEFAULT_SETTINGS;
+      const bound = inputBound({ system: '', messages: [{ role: 'user', content: text }] });
+      expect(atOnce).toEqual([worstCaseUsd(priceFor(model)!, { model, inputTokens: bound, maxTokens, promptCache: promptCache === 'off' ? undefined : promptCache, estimated: true })]);
+    } finally {
+      await queued.delete();
+    }
   });
 
   it('counts its estimated input against an input-token limit, and leaves one close to the limit to the queue (which asks for the exact count)', async () => {

@@ -1,0 +1,84 @@
+/**
+ * Measures a queued job's request just before admission (lib/limits/measure-request.ts): its token
+ * need and its budget cost from one input figure, asking the API's exact count (count_tokens) when
+ * the estimate is close to the room left in the token minute or when the budget's safe figure does
+ * not fit what is left of the budget. A request larger than a whole minute's input limit can never
+ * go: it is refused with the figures. A failed read rejects: the scheduler holds the job and tries again.
+ */
+import type { ClaudeClient, Credentials } from '../claude/client';
+import { errorLabel } from '../claude/errors';
+import { countInputTokens, type ContextTurn } from '../claude/context-size';
+import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { WINDOW_MS } from '../limits/admission';
+import { leftIn, periodSpends } from '../limits/budget';
+import { loadSpend } from '../limits/budget-store';
+import { readQuotaState } from '../limits/limiter-store';
+import { measureRequest, type MeasureInput } from '../limits/measure-request';
+import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
+import { parseHeaderLines, type Settings } from '../settings/validate';
+import type { Job, PaceDB } from '../storage/db';
+
+export type Measured = Exclude<ReturnType<typeof measureRequest>, { ok: 'count' }>;
+
+export interface MeasureDeps {
+  db: PaceDB;
+  now: () => number;
+  settings: () => Promise<Settings>;
+  credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
+  /** How long to wait for the exact count before deciding on the estimate. */
+  countTimeoutMs?: number;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<Measured> {
+  const { db } = deps;
+  const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
+  return async (job) => {
+    const t = deps.now();
+    const [settings, messages, { limits, state }, spent] = await Promise.all([
+      deps.settings(),
+      conversationMessages(db, job.conversationId),
+      readQuotaState(db, t),
+      db.transaction('r', [db.meta, db.usageMonths, db.usageDays], () => loadSpend(db, t)),
+    ]);
+    let turns: ContextTurn[];
+    try {
+      turns = buildContext(messages, job.id);
+    } catch (err) {
+      // No question to send: the runner fails the answer with its own message.
+      log('nothing to measure for this answer', err instanceof Error ? err.name : 'error');
+      turns = [];
+    }
+    const periods = periodSpends(t, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart));
+    const input: MeasureInput = {
+      request: { system: settings.systemPrompt, messages: turns },
+      model: settings.model,
+      maxTokens: settings.maxTokens,
+      promptCache: settings.promptCache,
+      room: inputRoom(t, limits, state.tokens ?? EMPTY_TOKEN_LOG, state.server, WINDOW_MS),
+      budget: spent.budget,
+      budgetLeft: Math.min(Infinity, ...periods.map(leftIn)),
+    };
+    const first = measureRequest(input);
+    if (first.ok !== 'count') return first;
+    const exact = await exactCount({ model: settings.model, ...input.request }, settings);
+    const second = measureRequest({ ...input, exact });
+    // Measured with a figure, it never asks again.
+    if (second.ok === 'count') throw new Error('measureRequest asked for a count it was given');
+    return second;
+  };
+
+  async function exactCount(request: Parameters<typeof countInputTokens>[1], settings: Settings): Promise<number | null> {
+    try {
+      const creds = await deps.credentials();
+      if (!creds) return null;
+      const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders).headers);
+      return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
+    } catch (err) {
+      // Only the error's kind and status: an API error's message can echo the request's headers.
+      log('could not count tokens; deciding from the estimate', errorLabel(err));
+      return null;
+    }
+  }
+}
