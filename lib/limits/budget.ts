@@ -264,13 +264,18 @@ export type BudgetErrors = Partial<Record<keyof BudgetInput, string>>;
 
 type Parsed = { ok: true; value: number | null } | { ok: false; message: string };
 
-/** An amount of dollars as typed ("20", "7.50", "$20"); empty is none. */
+/** An amount of dollars as typed ("20", "7.50", "$20", "1,000"); empty is none. */
 export function parseUsd(raw: string | number, label: string, max: number): Parsed {
   const text = String(raw).trim();
   if (text === '') return { ok: true, value: null };
   const shown = text.slice(0, 20);
-  const plain = text.replace(/^\$/, '').replace(/,/g, '');
-  if (/^-/.test(plain)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  const typed = text.replace(/^\$/, '');
+  if (/^-/.test(typed)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  // A comma only groups thousands ("1,000.50"): "7,50" is a European 7.50, never 750.
+  if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(typed)) {
+    return { ok: false, message: `${label}: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${shown}").` };
+  }
+  const plain = typed.replace(/,/g, '');
   if (!/^\d+(\.\d+)?$/.test(plain) && !/^\.\d+$/.test(plain)) {
     return { ok: false, message: `${label} must be an amount in US dollars, such as 20 or 7.50 (got "${shown}").` };
   }

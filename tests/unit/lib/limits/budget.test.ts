@@ -28,7 +28,7 @@ const zero = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreatio
 
 describe('checkBudget', () => {
   it('takes amounts as typed, empty as none', () => {
-    expect(checkBudget(form({ monthlyUsd: '$7.50', dailyUsd: ' 1,5 '.replace(',', '.'), unknownPriceUsd: '' }))).toEqual({
+    expect(checkBudget(form({ monthlyUsd: '$7.50', dailyUsd: ' 1.5 ', unknownPriceUsd: '' }))).toEqual({
       ok: true,
       value: { monthlyUsd: 7.5, dailyUsd: 1.5, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' },
     });
@@ -48,6 +48,26 @@ describe('checkBudget', () => {
     ['0', 'The monthly budget must be more than $0 (got 0). Leave it empty for none.'],
   ])('refuses a monthly budget of %s with a clear message', (raw, message) => {
     expect(checkBudget(form({ monthlyUsd: raw }))).toEqual({ ok: false, errors: { monthlyUsd: message } });
+  });
+
+  it('takes commas only as thousands groups', () => {
+    expect(checkBudget(form({ monthlyUsd: '1,234,567.89', dailyUsd: '1,000' }))).toEqual({
+      ok: false,
+      errors: { monthlyUsd: 'The monthly budget can be at most $1,000,000.00 (got 1,234,567.89).' },
+    });
+    expect(checkBudget(form({ monthlyUsd: '$1,000.50', dailyUsd: '1,000' }))).toEqual({
+      ok: true,
+      value: { monthlyUsd: 1000.5, dailyUsd: 1000, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' },
+    });
+  });
+
+  it.each(['7,50', '1,5', ' 1,5 ', '$20,00', '1,00,000', '1,0000', ',50', '1,000,5'])('refuses %s: a comma for cents is not 100 times the amount', (raw) => {
+    expect(checkBudget(form({ monthlyUsd: raw }))).toEqual({
+      ok: false,
+      errors: {
+        monthlyUsd: `The monthly budget: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${raw.trim()}").`,
+      },
+    });
   });
 
   it('names each bad field', () => {
