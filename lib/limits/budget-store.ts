@@ -109,7 +109,14 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
   const reservation = spend.reserved[id];
   if (!reservation) return;
   const reserved = Object.fromEntries(Object.entries(spend.reserved).filter(([k]) => k !== id));
-  const add = settledExtraUsd(reservation, { model: after.model, interrupted: after.outcome === INTERRUPTED, costUsd: after.costUsd, usage: after.usage });
+  const gateway = after.costFrom === 'gateway';
+  const add = settledExtraUsd(reservation, {
+    model: after.model,
+    interrupted: after.outcome === INTERRUPTED,
+    listUsd: gateway ? (after.listCostUsd ?? null) : after.costUsd,
+    gatewayUsd: gateway ? after.costUsd : null,
+    usage: after.usage,
+  });
   const extra = { ...spend.extra };
   if (add > 0) for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;
   await db.meta.put({ key: 'spend', value: { reserved, extra } });

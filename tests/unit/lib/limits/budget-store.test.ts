@@ -66,6 +66,22 @@ describe('admission with a spend budget', () => {
     expect((await readBudgetView(db, NOW))?.periods[0]).toMatchObject({ settled: expect.closeTo(spent, 12) as number, reserved: 0 });
   });
 
+  it("counts an answer a gateway priced below list prices at list prices, and keeps the gateway's figure in the ledger", async () => {
+    await saveBudget(db, budget({ monthlyUsd: 0.05 }));
+    await queue('j1');
+    await queue('j2');
+    const c = cost(1_000, 4_000);
+    const first = await admit(db, NOW, 'j1', { cost: c });
+    const id = first.ok ? first.usageId! : -1;
+    const u = usage(900, 4_000);
+    const list = estimateCost(MODEL, u)!;
+    await settleUsage(db, id, { outcome: 'ok', model: MODEL, usage: u, costUsd: 0, costFrom: 'gateway', listCostUsd: list });
+    expect(await db.usage.get(id)).toMatchObject({ costUsd: 0, costFrom: 'gateway' });
+    expect((await readBudgetView(db, NOW))?.periods[0]).toMatchObject({ settled: expect.closeTo(list, 12) as number, reserved: 0 });
+    // $0.0418 is spent at list prices: the next worst case ($0.042) no longer fits in $0.05.
+    expect(await admit(db, NOW + 1, 'j2', { cost: c })).toMatchObject({ ok: false, reason: 'refused' });
+  });
+
   it('refuses a request that cannot fit, counting and sending nothing', async () => {
     await saveBudget(db, budget({ monthlyUsd: 0.01 }));
     await queue('j1');

@@ -181,15 +181,29 @@ describe('periodSpends', () => {
 
 describe('settledExtraUsd', () => {
   const reservation = { usd: 0.042, at: NOW };
+  const ended = { model: 'claude-sonnet-5-5', interrupted: false, listUsd: 0.01, gatewayUsd: null, usage: zero };
   it('adds nothing when the ledger priced the answer', () => {
-    expect(settledExtraUsd(reservation, { model: 'claude-sonnet-5-5', interrupted: false, costUsd: 0.01, usage: zero })).toBe(0);
+    expect(settledExtraUsd(reservation, ended)).toBe(0);
   });
   it('counts the worst case of a send cut off by a stopped worker', () => {
-    expect(settledExtraUsd(reservation, { model: 'claude-sonnet-5-5', interrupted: true, costUsd: 0, usage: zero })).toBe(0.042);
+    expect(settledExtraUsd(reservation, { ...ended, interrupted: true, listUsd: 0 })).toBe(0.042);
   });
   it("prices an unknown model's answer at the budget's figure", () => {
     const usage = { ...zero, inputTokens: 1_000, outputTokens: 500 };
-    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { model: 'claude-nova-9', interrupted: false, costUsd: null, usage })).toBeCloseTo(0.003, 12);
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...ended, model: 'claude-nova-9', listUsd: null, usage })).toBeCloseTo(0.003, 12);
+  });
+  it("never counts less than list price when a gateway's figure is lower: the ledger holds the gateway's, the budget adds the rest", () => {
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0 })).toBeCloseTo(0.01, 12);
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0.004 })).toBeCloseTo(0.006, 12);
+    // A gateway dearer than list prices: its figure, already in the ledger, is what counts.
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0.03 })).toBe(0);
+  });
+  it("with no list price, a gateway's figure against the unknown-price rule, or alone", () => {
+    const usage = { ...zero, inputTokens: 1_000, outputTokens: 500 };
+    const nova = { ...ended, model: 'claude-nova-9', listUsd: null, usage };
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...nova, gatewayUsd: 0.001 })).toBeCloseTo(0.002, 12);
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...nova, gatewayUsd: 0.005 })).toBe(0);
+    expect(settledExtraUsd(reservation, { ...nova, gatewayUsd: 0.001 })).toBe(0);
   });
 });
 
