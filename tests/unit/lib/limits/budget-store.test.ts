@@ -114,6 +114,45 @@ describe('admission with a spend budget', () => {
     expect((await readBudgetView(db, NOW))?.periods[0]).toMatchObject({ settled: worst(c), reserved: 0 });
   });
 
+  it('at start-up, ends a row left in flight whose job is not (its end failed to write) and drops reservations with no row in flight', async () => {
+    await saveBudget(db, budget({ monthlyUsd: 0.1 }));
+    for (const id of ['j1', 'j2', 'j3']) await queue(id);
+    const c = cost(1_000, 4_000);
+    const lost = await admit(db, NOW, 'j1', { cost: c });
+    const lostId = lost.ok ? lost.usageId! : -1;
+    // The answer came and the job finished, but ending its ledger row failed (a storage error): row and reservation stay.
+    await jobStore.start(db, 'j1');
+    await jobStore.finish(db, 'j1', { status: 'done', text: 'ok', stopReason: 'end_turn', error: undefined }, { at: NOW, outcome: 'ok' });
+    expect((await db.jobs.get('j1'))?.state).toBe('done');
+    const second = await admit(db, NOW + 1, 'j2', { cost: c });
+    // A third worst case does not fit until the stranded one goes.
+    expect(await admit(db, NOW + 2, 'j3', { cost: c })).toMatchObject({ ok: false, reason: 'budget' });
+    const secondId = second.ok ? second.usageId! : -1;
+    await answer(secondId, usage(100, 100));
+    // A reservation whose row is gone (pruned, or damaged storage) can never be replaced either.
+    const spend = await spendRow();
+    await db.meta.put({ key: 'spend', value: { ...spend, reserved: { ...spend.reserved, 999: { usd: 0.05, at: NOW } } } });
+
+    await jobStore.recover(db, NOW + 10);
+    expect(await db.usage.get(lostId)).toMatchObject({ outcome: INTERRUPTED });
+    expect((await spendRow()).reserved).toEqual({});
+    // The stranded send counts its worst case, as any send cut off; the answered one its usage.
+    expect((await readBudgetView(db, NOW + 10))?.periods[0]).toMatchObject({ settled: expect.closeTo(worst(c) + (100 * 2 + 100 * 10) / 1e6, 12) as number, reserved: 0 });
+    expect(await admit(db, NOW + 11, 'j3', { cost: c })).toMatchObject({ ok: true });
+  });
+
+  it('at start-up, ends a row left in flight with no budget set', async () => {
+    await queue('j1');
+    const r = await admit(db, NOW, 'j1');
+    const id = r.ok ? r.usageId! : -1;
+    await jobStore.start(db, 'j1');
+    await jobStore.finish(db, 'j1', { status: 'done', text: 'ok', stopReason: 'end_turn', error: undefined }, { at: NOW, outcome: 'ok' });
+    expect((await db.jobs.get('j1'))?.state).toBe('done');
+    await jobStore.recover(db, NOW + 60_000);
+    expect(await db.usage.get(id)).toMatchObject({ outcome: INTERRUPTED });
+    expect((await db.usageMonths.toArray())[0]).toMatchObject({ requests: 1, errors: 1 });
+  });
+
   it('1,000 admissions at once, from four connections, leave the stored spend and reservations exact', async () => {
     const c = cost(1_000, 4_000);
     // Room for exactly 600 worst cases.
