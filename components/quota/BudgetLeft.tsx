@@ -1,22 +1,38 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { leftIn, passedText, type PeriodSpend } from '@/lib/limits/budget';
+import { budgetReached, leastNextUsd } from '@/lib/limits/budget-reached';
 import { readBudgetView } from '@/lib/limits/budget-store';
 import { getDb } from '@/lib/storage/db';
+import { settingsItem } from '@/lib/storage/settings';
 import { formatUsd } from '@/lib/usage/summary';
+import { useStored } from '../settings/use-stored';
 
 const when = (p: PeriodSpend) => (p.period === 'month' ? 'this month' : 'today');
 
-/** Dollars left of the spend budget this month and today, beside the requests left; nothing when no budget is set. */
+/**
+ * Dollars left of the spend budget this month and today, beside the requests left; nothing when no
+ * budget is set. In pause mode, a period with too little left for the next request says the budget
+ * is reached rather than show dollars no message can use.
+ */
 export function BudgetLeft({ now }: { now: number }) {
   // Read again each minute as well as on every write, so a period that turns shows without one.
   const minute = Math.floor(now / 60_000);
   const view = useLiveQuery(() => readBudgetView(getDb(), Date.now()), [minute]);
+  const settings = useStored(settingsItem);
   if (!view) return null;
+  const leastNext = settings && leastNextUsd(view.budget, settings);
   const passed = view.budget.whenReached === 'warn' ? view.periods.filter((p) => p.settled >= p.limit) : [];
   return (
     <>
       <div className="quota-row" data-testid="quota-budget">
         {view.periods.map((p) => {
+          if (view.budget.whenReached === 'pause' && budgetReached(p, view.budget, leastNext)) {
+            return (
+              <span key={p.period} className="level-none" data-testid={`quota-budget-${p.period}`}>
+                <strong>Budget reached</strong> {when(p)}: {formatUsd(p.settled)} of {formatUsd(p.limit)} spent
+              </span>
+            );
+          }
           const share = p.limit > 0 ? leftIn(p) / p.limit : 0;
           const level = leftIn(p) <= 0 ? 'none' : share <= 0.2 ? 'low' : 'ok';
           return (

@@ -77,7 +77,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
   };
   const alerts = createUsageAlerts({ db, prefs: usagePrefs, notify });
-  const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, now });
+  const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, settings, now });
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
   const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now });
 

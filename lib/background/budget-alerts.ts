@@ -5,6 +5,7 @@
 import { coalesce } from '../coalesce';
 import { formatReset } from '../limits/format';
 import { hasBudget, periodSpends } from '../limits/budget';
+import { leastNextUsd } from '../limits/budget-reached';
 import { loadSpend } from '../limits/budget-store';
 import { readLimits } from '../limits/limiter-store';
 import type { UsagePrefs } from '../settings/usage-prefs';
@@ -16,6 +17,8 @@ export interface BudgetAlertDeps {
   db: PaceDB;
   prefs: () => Promise<Pick<UsagePrefs, 'alerts'>>;
   notify: Notify;
+  /** The model and answer length the next request is sent with: too little left for it is the budget reached. */
+  settings: () => Promise<{ model: string; maxTokens: number }>;
   now?: () => number;
   log?: (message: string, detail?: unknown) => void;
 }
@@ -26,13 +29,13 @@ export function createBudgetAlerts(deps: BudgetAlertDeps): { check(): Promise<vo
   const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
 
   async function checkOnce(): Promise<void> {
-    const { alerts } = await deps.prefs();
+    const [{ alerts }, settings] = await Promise.all([deps.prefs(), deps.settings()]);
     const t = now();
     const decided = await db.transaction('rw', [db.meta, db.usageMonths, db.usageDays], async () => {
       const [loaded, limits, row] = await Promise.all([loadSpend(db, t), readLimits(db), db.meta.get('budgetAlerts')]);
       if (!hasBudget(loaded.budget)) return null;
       const periods = periodSpends(t, limits.monthStart, loaded.budget, loaded.spend, loaded.ledger(limits.monthStart));
-      const due = dueBudgetAlerts(row?.key === 'budgetAlerts' ? row.value : null, loaded.budget, periods, alerts);
+      const due = dueBudgetAlerts(row?.key === 'budgetAlerts' ? row.value : null, loaded.budget, periods, alerts, leastNextUsd(loaded.budget, settings));
       if (due.fire.length > 0) await db.meta.put({ key: 'budgetAlerts', value: due.state });
       return { due, budget: loaded.budget, monthStart: limits.monthStart };
     });

@@ -367,11 +367,12 @@ function promptCacheOf(a: ReturnType<typeof emptyAnswer>): Pick<Attempt, 'prompt
 /**
  * The gateway's own figure for a request's cost, in place of Pace's estimate, marked as the
  * gateway's; the prompt's part keeps the estimate's share of it (unknown when the estimate is).
+ * The estimate stays beside it: the spend budget counts the higher of the two.
  */
-function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof costBreakdown>): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom'>> {
+function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof costBreakdown>): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom' | 'listCostUsd'>> {
   if (gatewayCost === null) return {};
   const share = estimate && estimate.total > 0 ? estimate.input / estimate.total : null;
-  return { costUsd: gatewayCost, inputCostUsd: share === null ? null : gatewayCost * share, costFrom: 'gateway' };
+  return { costUsd: gatewayCost, inputCostUsd: share === null ? null : gatewayCost * share, costFrom: 'gateway', listCostUsd: estimate?.total ?? null };
 }
 
 function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {

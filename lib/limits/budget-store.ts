@@ -109,10 +109,36 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
   const reservation = spend.reserved[id];
   if (!reservation) return;
   const reserved = Object.fromEntries(Object.entries(spend.reserved).filter(([k]) => k !== id));
-  const add = settledExtraUsd(reservation, { model: after.model, interrupted: after.outcome === INTERRUPTED, costUsd: after.costUsd, usage: after.usage });
+  const gateway = after.costFrom === 'gateway';
+  const add = settledExtraUsd(reservation, {
+    model: after.model,
+    interrupted: after.outcome === INTERRUPTED,
+    listUsd: gateway ? (after.listCostUsd ?? null) : after.costUsd,
+    gatewayUsd: gateway ? after.costUsd : null,
+    usage: after.usage,
+  });
   const extra = { ...spend.extra };
   if (add > 0) for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;
   await db.meta.put({ key: 'spend', value: { reserved, extra } });
+}
+
+/** The ledger row ids of the open reservations. */
+export async function reservedIds(db: PaceDB): Promise<number[]> {
+  return Object.keys(spendOf(await db.meta.get('spend')).reserved).map(Number);
+}
+
+/**
+ * Drops every reservation whose ledger row `inFlight` says is not in flight (gone, or ended without
+ * its settle): nothing can replace it any more. Call inside a transaction on meta and the ledger.
+ */
+export async function dropReservationsWithout(db: PaceDB, inFlight: (ids: number[]) => Promise<boolean[]>): Promise<void> {
+  const spend = spendOf(await db.meta.get('spend'));
+  const ids = Object.keys(spend.reserved);
+  if (ids.length === 0) return;
+  const open = await inFlight(ids.map(Number));
+  if (open.every(Boolean)) return;
+  const reserved = Object.fromEntries(ids.filter((_, i) => open[i]).map((id) => [id, spend.reserved[id]!]));
+  await db.meta.put({ key: 'spend', value: { ...spend, reserved } });
 }
 
 export interface BudgetView {

@@ -219,18 +219,22 @@ export function decideBudget(
 }
 
 /**
- * When the attempt of a reserved send ends: what the budget counts beyond the ledger's own totals.
- * A cut-off send (its usage never known) counts its worst case; an answer the ledger could not
- * price counts at the budget's price; anything else is in the ledger's `costUsd` already.
+ * When the attempt of a reserved send ends: what the budget counts beyond the ledger's own totals
+ * (which hold `gatewayUsd` when a gateway priced the answer, `listUsd` otherwise). A cut-off send
+ * (its usage never known) counts its worst case. An answer counts at list prices (`listUsd`), or,
+ * with no list price, at the budget's "count unknown prices as" figure (its worst case without
+ * one); a gateway's own figure never lowers that (a gateway charging $0 or a discount cannot let
+ * the budget run past), and stands alone only where no price is known.
  */
 export function settledExtraUsd(
   reservation: Reservation,
-  ended: { model: string; interrupted: boolean; costUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl },
+  ended: { model: string; interrupted: boolean; listUsd: number | null; gatewayUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl },
 ): number {
   if (ended.interrupted) return reservation.usd;
-  if (ended.costUsd !== null) return 0;
-  const priced = reservation.unknownPrice === undefined ? null : budgetPrice(ended.model, reservation.unknownPrice);
-  return (priced && usageUsd(priced.price, ended.usage, ended.cacheTtl)) ?? reservation.usd;
+  const priced = ended.listUsd === null && reservation.unknownPrice !== undefined ? budgetPrice(ended.model, reservation.unknownPrice) : null;
+  const own = ended.listUsd ?? (priced && usageUsd(priced.price, ended.usage, ended.cacheTtl));
+  if (ended.gatewayUsd === null) return ended.listUsd === null ? (own ?? reservation.usd) : 0;
+  return Math.max(0, (own ?? ended.gatewayUsd) - ended.gatewayUsd);
 }
 
 export function unknownPriceError(model: string, cacheOnly: boolean): PaceError {
@@ -277,13 +281,18 @@ export type BudgetErrors = Partial<Record<keyof BudgetInput, string>>;
 
 type Parsed = { ok: true; value: number | null } | { ok: false; message: string };
 
-/** An amount of dollars as typed ("20", "7.50", "$20"); empty is none. */
+/** An amount of dollars as typed ("20", "7.50", "$20", "1,000"); empty is none. */
 export function parseUsd(raw: string | number, label: string, max: number): Parsed {
   const text = String(raw).trim();
   if (text === '') return { ok: true, value: null };
   const shown = text.slice(0, 20);
-  const plain = text.replace(/^\$/, '').replace(/,/g, '');
-  if (/^-/.test(plain)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  const typed = text.replace(/^\$/, '');
+  if (/^-/.test(typed)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  // A comma only groups thousands ("1,000.50"): "7,50" is a European 7.50, never 750.
+  if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(typed)) {
+    return { ok: false, message: `${label}: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${shown}").` };
+  }
+  const plain = typed.replace(/,/g, '');
   if (!/^\d+(\.\d+)?$/.test(plain) && !/^\.\d+$/.test(plain)) {
     return { ok: false, message: `${label} must be an amount in US dollars, such as 20 or 7.50 (got "${shown}").` };
   }

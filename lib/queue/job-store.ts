@@ -8,7 +8,7 @@
 import type { PaceError } from '../protocol';
 import type { Attempt, ChatMessage, Job, JobState, MessageStatus, PaceDB } from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
-import { settleUsage } from '../usage/ledger-store';
+import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
 import { canMove, isFinished, isInFlight, isWaiting } from './job-states';
 
@@ -204,12 +204,16 @@ export async function combine(db: PaceDB, job: Job): Promise<string[]> {
   });
 }
 
+/** How far back start-up looks for ledger rows left in flight without a reservation: a month and a day. */
+const STRANDED_SCAN_MS = 32 * 24 * 60 * 60 * 1000;
+
 /**
  * After the background restarts: a job cut off while sending or streaming is sent again once
  * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
- * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted'.
+ * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted';
+ * so does any other row left in flight (lib/usage/ledger-store.ts `endStrandedUsage`).
  */
-export async function recover(db: PaceDB): Promise<{ resumed: string[]; failed: string[] }> {
+export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: string[]; failed: string[] }> {
   return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta], async () => {
     const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
@@ -233,6 +237,8 @@ export async function recover(db: PaceDB): Promise<{ resumed: string[]; failed: 
         failed.push(job.id);
       }
     }
+    // Rows of the periods a budget counts (a month and a day) and any that hold a reservation.
+    await endStrandedUsage(db, now - STRANDED_SCAN_MS);
     return { resumed, failed };
   });
 }

@@ -218,6 +218,8 @@ export interface UsageRow {
   costUsd: number | null;
   /** 'gateway' when `costUsd` is the team gateway's own figure for the request (`x-litellm-response-cost`), not Pace's estimate. */
   costFrom?: 'gateway';
+  /** With `costFrom: 'gateway'`: Pace's own figure at list prices (null when unknown), which the spend budget never counts below. */
+  listCostUsd?: number | null;
   /** For a cache hit: what the original answer cost, i.e. what the cache saved. */
   savedUsd?: number | null;
   /** The prompt's part of `costUsd` (input, cache writes and reads); null when unknown, absent in older rows. */

@@ -1,10 +1,12 @@
 /**
  * The spend budget's alerts (pure): at 80%, 95% and 100% of each period's budget, once each per
  * period, by the same rules as the request alerts (lib/usage/alerts.ts `dueAlerts`). Only what is
- * spent counts, not what requests on their way hold. In warn-only mode the 100% alert always shows:
- * it is how that mode warns.
+ * spent counts, not what requests on their way hold; a budget reached (lib/limits/budget-reached.ts:
+ * in pause mode, too little left for the next request) counts as 100%. In warn-only mode the 100%
+ * alert always shows: it is how that mode warns.
  */
 import type { Budget, PeriodSpend } from '../limits/budget';
+import { budgetReached } from '../limits/budget-reached';
 import type { BudgetAlertState } from '../storage/db';
 import { dueAlerts, type AlertToggles, type Threshold } from './alerts';
 import { formatUsd } from './summary';
@@ -19,12 +21,15 @@ export function dueBudgetAlerts(
   budget: Budget,
   periods: PeriodSpend[],
   enabled: AlertToggles,
+  /** The least the next request reserves (lib/limits/budget-reached.ts `leastNextUsd`); null when unknown. */
+  leastNext: number | null = null,
 ): { fire: DueBudgetAlert[]; state: BudgetAlertState } {
   const toggles = budget.whenReached === 'warn' ? { ...enabled, at100: true } : enabled;
   const next: BudgetAlertState = { month: state?.month ?? { month: '', fired: [] }, day: state?.day ?? { month: '', fired: [] } };
   const fire: DueBudgetAlert[] = [];
   for (const p of periods) {
-    const due = dueAlerts(next[p.period], p.key, p.settled, p.limit, toggles);
+    const used = budgetReached(p, budget, leastNext) ? Math.max(p.settled, p.limit) : p.settled;
+    const due = dueAlerts(next[p.period], p.key, used, p.limit, toggles);
     next[p.period] = due.state;
     for (const threshold of due.fire) fire.push({ period: p, threshold });
   }

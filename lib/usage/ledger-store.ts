@@ -9,11 +9,11 @@
  * `interrupted` at start-up when a stopped worker cut it off: whatever happens to the worker, every
  * counted send has exactly one row, counted once.
  */
-import { settleInTx } from '../limits/budget-store';
+import { dropReservationsWithout, reservedIds, settleInTx } from '../limits/budget-store';
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
 import { estimateCost } from './prices';
-import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, removeMonthRow, removeRow } from './totals';
+import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, INTERRUPTED, removeMonthRow, removeRow } from './totals';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -48,6 +48,25 @@ export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<Us
     await Promise.all([db.usage.put(after), countIn(db, after, before), settleInTx(db, before, after)]);
     return true;
   });
+}
+
+/**
+ * At start-up, once the jobs cut off have ended their rows, no send is on its way: a row still in
+ * flight lost its end (a failed write, say), and would hold its budget reservation until the period
+ * turns. Each such row, admitted since `since` or holding a reservation, ends as interrupted (its
+ * reservation counts its worst case, as for any cut-off send), and a reservation with no row in
+ * flight is dropped. Call inside the recovering transaction; resolves to the ids ended.
+ */
+export async function endStrandedUsage(db: PaceDB, since: number): Promise<number[]> {
+  const [recent, reserved] = await Promise.all([
+    db.usage.where('at').aboveOrEqual(since).filter((r) => r.outcome === IN_FLIGHT).primaryKeys(),
+    reservedIds(db),
+  ]);
+  const reservedRows = await db.usage.bulkGet(reserved);
+  const stranded = [...new Set([...recent, ...reserved.filter((_, i) => reservedRows[i]?.outcome === IN_FLIGHT)])].filter((id): id is number => id !== undefined);
+  for (const id of stranded) await settleUsage(db, id, { outcome: INTERRUPTED });
+  await dropReservationsWithout(db, (ids) => db.usage.bulkGet(ids).then((rows) => rows.map((r) => r?.outcome === IN_FLIGHT)));
+  return stranded;
 }
 
 /** Counts `row` in the totals of its day and months, in place of `replacing` (the same send, before). */

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { ClaudeServer } from '../../support/claude-server';
 import { formatUsd } from '../../../lib/usage/summary';
 import { estimateCost } from '../../../lib/usage/prices';
+import { NO_BUDGET } from '../../../lib/limits/budget';
+import { leastNextUsd } from '../../../lib/limits/budget-reached';
 import type { ChromiumWithExtension } from '../support/chromium';
 import { OptionsPage, Popup } from '../support/pages';
 import { useConnectedChromium } from '../support/use-connected-chromium';
@@ -61,8 +63,12 @@ describe('spend budget in real Chromium', () => {
       await expect.poll(() => ended.count()).toBe(i);
       if ((await popup.lastAnswer().getAttribute('data-status')) === 'error') break;
       sent = i;
-      // What is left follows each answer's real cost.
-      await expect.poll(() => popup.page.getByTestId('quota-budget-month').textContent()).toBe(`${formatUsd(BUDGET - spentOnServer())} of $0.01 left this month`);
+      // What is left follows each answer's real cost; too little for the next answer of 200 tokens is the budget reached.
+      const model = (server.messageRequests().at(-1)!.body as { model: string }).model;
+      const reached = BUDGET - spentOnServer() < leastNextUsd({ ...NO_BUDGET, monthlyUsd: BUDGET }, { model, maxTokens: 200 })!;
+      await expect
+        .poll(() => popup.page.getByTestId('quota-budget-month').textContent())
+        .toBe(reached ? `Budget reached this month: ${formatUsd(spentOnServer())} of $0.01 spent` : `${formatUsd(BUDGET - spentOnServer())} of $0.01 left this month`);
     }
     expect(sent).toBeGreaterThan(1);
     expect(sent).toBeLessThan(12);

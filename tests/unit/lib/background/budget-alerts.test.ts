@@ -4,11 +4,16 @@ import { NO_BUDGET, type Budget } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { DEFAULT_USAGE_PREFS } from '@/lib/settings/usage-prefs';
 import { PaceDB } from '@/lib/storage/db';
-import { recordUsage } from '@/lib/usage/ledger-store';
+import { admit, saveLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import { recordUsage, settleUsage } from '@/lib/usage/ledger-store';
+import { estimateCost } from '@/lib/usage/prices';
 
 let db: PaceDB;
 let shown: { id: string; title: string; body: string }[];
 const NOW = Date.UTC(2026, 10, 10, 12);
+/** Sonnet 5.5 ($2 / $10 per million): with max_tokens 4,000 the next request reserves at least $0.04. */
+const MODEL = 'claude-sonnet-5-5';
 
 beforeEach(() => {
   db = new PaceDB(`budget-alerts-${Math.random()}`);
@@ -19,7 +24,14 @@ afterEach(async () => {
 });
 
 const alerts = () =>
-  createBudgetAlerts({ db, prefs: async () => DEFAULT_USAGE_PREFS, notify: async (id, title, body) => void shown.push({ id, title, body }), now: () => NOW, log: () => undefined });
+  createBudgetAlerts({
+    db,
+    prefs: async () => DEFAULT_USAGE_PREFS,
+    notify: async (id, title, body) => void shown.push({ id, title, body }),
+    settings: async () => ({ model: MODEL, maxTokens: 4_000 }),
+    now: () => NOW,
+    log: () => undefined,
+  });
 
 /** An answer that cost `usd`, in the ledger as the runner leaves it. */
 const spend = (usd: number) =>
@@ -60,6 +72,37 @@ describe('spend budget alerts', () => {
       "Pace: 95% of this month's spend budget used",
       "Pace: this month's spend budget is used",
     ]);
+  });
+
+  it('in pause mode, says the budget is used once admission can send nothing more, though what is spent stays under it', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 1_000 });
+    await saveBudget(db, budget({ monthlyUsd: 0.1 }));
+    const a = alerts();
+    const cost = { model: MODEL, inputTokens: 1_000, maxTokens: 4_000 };
+    const usage = { inputTokens: 1_000, outputTokens: 4_000, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    const sendAndAnswer = async (id: string) => {
+      await db.jobs.add({ id, conversationId: 'c', state: 'queued', createdAt: NOW, attempts: 0 });
+      const r = await admit(db, NOW, id, { cost });
+      if (!r.ok) return r;
+      await settleUsage(db, r.usageId!, { outcome: 'ok', model: MODEL, usage, costUsd: estimateCost(MODEL, usage) });
+      return r;
+    };
+    expect(await sendAndAnswer('j1')).toMatchObject({ ok: true });
+    await a.check();
+    expect(shown).toEqual([]);
+    expect(await sendAndAnswer('j2')).toMatchObject({ ok: true });
+    await a.check();
+    // $0.084 spent: $0.016 left, less than any next request's $0.04 of answer. Nothing more goes.
+    expect(await sendAndAnswer('j3')).toMatchObject({ ok: false, reason: 'refused' });
+    expect(shown).toEqual([
+      {
+        id: expect.stringContaining('-100') as string,
+        title: "Pace: this month's spend budget is used",
+        body: '$0.08 of your $0.10 monthly budget spent. Pace sends nothing more until 1 Dec, 00:00 UTC.',
+      },
+    ]);
+    await a.check();
+    expect(shown).toHaveLength(1);
   });
 
   it('says nothing without a budget', async () => {

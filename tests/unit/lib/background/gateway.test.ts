@@ -7,6 +7,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGatewayBudget, keyInfoURL } from '@/lib/background/gateway-budget';
 import { readServerLimits, saveLimits } from '@/lib/limits/limiter-store';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { readBudgetView, saveBudget } from '@/lib/limits/budget-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
@@ -92,6 +94,29 @@ describe('a team gateway through the background', () => {
     }
     // The stored row holds neither the key nor the gateway's header.
     expect(JSON.stringify(await db.meta.toArray())).not.toMatch(new RegExp(`${VIRTUAL_KEY}|team-secret-value-42`));
+  });
+
+  it("counts an answer in the spend budget at list prices even when the gateway says it cost nothing", async () => {
+    const free = await startLiteLLMStandIn({ price: { input: 0, output: 0 } });
+    try {
+      await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: free.url, model: 'claude-sonnet-5-5', maxTokens: 100, extraHeaders: HEADERS });
+      await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 5 });
+      const { keys } = handlerDeps(db, free.url);
+      const { client } = testBackground(db, free.url, { keys: { ...keys, credentials: creds(free.url) } });
+      free.upstream.script({ kind: 'text', text: 'Free, says the gateway.' });
+      const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
+      if (!sent.ok) throw new Error(sent.error.message);
+      await until(sent.data.assistantMessageId, (j) => j.state === 'done');
+
+      const [row] = await db.usage.toArray();
+      const list = estimateCost('claude-sonnet-5-5', row!.usage)!;
+      expect(list).toBeGreaterThan(0);
+      // The ledger shows the gateway's figure; the budget counts the list price.
+      expect(row).toMatchObject({ outcome: 'ok', costUsd: 0, costFrom: 'gateway', listCostUsd: list });
+      expect((await readBudgetView(db, Date.now()))?.periods[0]).toMatchObject({ settled: expect.closeTo(list, 12) as number, reserved: 0 });
+    } finally {
+      await free.close();
+    }
   });
 
   it('asks /key/info at most once a minute when the popup opens', async () => {

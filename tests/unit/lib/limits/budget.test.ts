@@ -28,7 +28,7 @@ const zero = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreatio
 
 describe('checkBudget', () => {
   it('takes amounts as typed, empty as none', () => {
-    expect(checkBudget(form({ monthlyUsd: '$7.50', dailyUsd: ' 1,5 '.replace(',', '.'), unknownPriceUsd: '' }))).toEqual({
+    expect(checkBudget(form({ monthlyUsd: '$7.50', dailyUsd: ' 1.5 ', unknownPriceUsd: '' }))).toEqual({
       ok: true,
       value: { monthlyUsd: 7.5, dailyUsd: 1.5, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' },
     });
@@ -48,6 +48,26 @@ describe('checkBudget', () => {
     ['0', 'The monthly budget must be more than $0 (got 0). Leave it empty for none.'],
   ])('refuses a monthly budget of %s with a clear message', (raw, message) => {
     expect(checkBudget(form({ monthlyUsd: raw }))).toEqual({ ok: false, errors: { monthlyUsd: message } });
+  });
+
+  it('takes commas only as thousands groups', () => {
+    expect(checkBudget(form({ monthlyUsd: '1,234,567.89', dailyUsd: '1,000' }))).toEqual({
+      ok: false,
+      errors: { monthlyUsd: 'The monthly budget can be at most $1,000,000.00 (got 1,234,567.89).' },
+    });
+    expect(checkBudget(form({ monthlyUsd: '$1,000.50', dailyUsd: '1,000' }))).toEqual({
+      ok: true,
+      value: { monthlyUsd: 1000.5, dailyUsd: 1000, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' },
+    });
+  });
+
+  it.each(['7,50', '1,5', ' 1,5 ', '$20,00', '1,00,000', '1,0000', ',50', '1,000,5'])('refuses %s: a comma for cents is not 100 times the amount', (raw) => {
+    expect(checkBudget(form({ monthlyUsd: raw }))).toEqual({
+      ok: false,
+      errors: {
+        monthlyUsd: `The monthly budget: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${raw.trim()}").`,
+      },
+    });
   });
 
   it('names each bad field', () => {
@@ -161,15 +181,29 @@ describe('periodSpends', () => {
 
 describe('settledExtraUsd', () => {
   const reservation = { usd: 0.042, at: NOW };
+  const ended = { model: 'claude-sonnet-5-5', interrupted: false, listUsd: 0.01, gatewayUsd: null, usage: zero };
   it('adds nothing when the ledger priced the answer', () => {
-    expect(settledExtraUsd(reservation, { model: 'claude-sonnet-5-5', interrupted: false, costUsd: 0.01, usage: zero })).toBe(0);
+    expect(settledExtraUsd(reservation, ended)).toBe(0);
   });
   it('counts the worst case of a send cut off by a stopped worker', () => {
-    expect(settledExtraUsd(reservation, { model: 'claude-sonnet-5-5', interrupted: true, costUsd: 0, usage: zero })).toBe(0.042);
+    expect(settledExtraUsd(reservation, { ...ended, interrupted: true, listUsd: 0 })).toBe(0.042);
   });
   it("prices an unknown model's answer at the budget's figure", () => {
     const usage = { ...zero, inputTokens: 1_000, outputTokens: 500 };
-    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { model: 'claude-nova-9', interrupted: false, costUsd: null, usage })).toBeCloseTo(0.003, 12);
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...ended, model: 'claude-nova-9', listUsd: null, usage })).toBeCloseTo(0.003, 12);
+  });
+  it("never counts less than list price when a gateway's figure is lower: the ledger holds the gateway's, the budget adds the rest", () => {
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0 })).toBeCloseTo(0.01, 12);
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0.004 })).toBeCloseTo(0.006, 12);
+    // A gateway dearer than list prices: its figure, already in the ledger, is what counts.
+    expect(settledExtraUsd(reservation, { ...ended, gatewayUsd: 0.03 })).toBe(0);
+  });
+  it("with no list price, a gateway's figure against the unknown-price rule, or alone", () => {
+    const usage = { ...zero, inputTokens: 1_000, outputTokens: 500 };
+    const nova = { ...ended, model: 'claude-nova-9', listUsd: null, usage };
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...nova, gatewayUsd: 0.001 })).toBeCloseTo(0.002, 12);
+    expect(settledExtraUsd({ ...reservation, unknownPrice: 2 }, { ...nova, gatewayUsd: 0.005 })).toBe(0);
+    expect(settledExtraUsd(reservation, { ...nova, gatewayUsd: 0.001 })).toBe(0);
   });
 });
 
