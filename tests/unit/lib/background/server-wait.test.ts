@@ -152,6 +152,7 @@ describe('Try now through the queue, against the local Claude server', () => {
     // the background's own queue run (set off by each send) may still be marking it.
     await vi.waitFor(async () =>
       expect((await db.jobs.bulkGet(ids)).map((j) => [j?.state, j?.waitReason])).toEqual([['waiting', 'server'], ['queued', undefined], ['queued', undefined]]),
+      { timeout: 10_000, interval: 20 },
     );
     expect(claude.messageRequests()).toHaveLength(0);
     return ids;
