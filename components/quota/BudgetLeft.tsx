@@ -1,4 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
+import { levelFor } from '@/lib/badge';
 import { leftIn, passedText, type PeriodSpend } from '@/lib/limits/budget';
 import { budgetReached, leastNextUsd } from '@/lib/limits/budget-reached';
 import { readBudgetView } from '@/lib/limits/budget-store';
@@ -33,8 +34,7 @@ export function BudgetLeft({ now }: { now: number }) {
               </span>
             );
           }
-          const share = p.limit > 0 ? leftIn(p) / p.limit : 0;
-          const level = leftIn(p) <= 0 ? 'none' : share <= 0.2 ? 'low' : 'ok';
+          const level = levelFor(leftIn(p), p.limit);
           return (
             <span key={p.period} className={`level-${level}`} data-testid={`quota-budget-${p.period}`}>
               <strong>{formatUsd(leftIn(p))}</strong> of {formatUsd(p.limit)} left {when(p)}

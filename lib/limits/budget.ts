@@ -12,6 +12,7 @@
 import type { PaceError } from '../protocol';
 import { priceFor, type CacheTtl, type Price } from '../usage/prices';
 import { formatUsd } from '../usage/summary';
+import { dayKey } from '../usage/totals';
 import { formatReset } from './format';
 import { monthWindow } from './month-window';
 import type { MonthStart } from './plans';
@@ -105,10 +106,8 @@ export function dayWindow(now: number): { start: number; end: number; key: strin
   const d = new Date(now);
   const start = new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
   const end = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime();
-  return { start, end, key: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` };
+  return { start, end, key: dayKey(now) };
 }
-
-const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The budget's periods at `now` (only those with a figure), with what is settled and reserved in each. */
 export function periodSpends(now: number, monthStart: MonthStart, budget: Budget | null, spend: SpendState, ledger: LedgerCost): PeriodSpend[] {
