@@ -2,7 +2,9 @@
  * The IndexedDB schema: conversations and their messages. Opened by the background (which writes)
  * and by pages (which read with useLiveQuery; Dexie refreshes them when the background writes).
  * Only queried fields are indexed; message text never is. Version 2 adds the request queue and
- * the limiter's records; version 3 the response cache and the usage ledger with its totals.
+ * the limiter's records; version 3 the response cache and the usage ledger with its totals;
+ * version 4 indexes the ledger's outcome, so start-up finds the rows left in flight without reading
+ * the month's rows.
  */
 import Dexie, { type EntityTable } from 'dexie';
 import type { Budget, SpendState } from '../limits/budget';
@@ -288,6 +290,9 @@ export class PaceDB extends Dexie {
       usage: '++id, at',
       usageDays: 'day',
       usageMonths: 'month',
+    });
+    this.version(4).stores({
+      usage: '++id, at, outcome',
     });
   }
 }

@@ -59,7 +59,8 @@ export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<Us
  */
 export async function endStrandedUsage(db: PaceDB, since: number): Promise<number[]> {
   const [recent, reserved] = await Promise.all([
-    db.usage.where('at').aboveOrEqual(since).filter((r) => r.outcome === IN_FLIGHT).primaryKeys(),
+    // By the outcome's index: only the rows in flight are read (usually none), not the month's rows.
+    db.usage.where('outcome').equals(IN_FLIGHT).filter((r) => r.at >= since).primaryKeys(),
     reservedIds(db),
   ]);
   const reservedRows = await db.usage.bulkGet(reserved);

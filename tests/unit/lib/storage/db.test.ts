@@ -4,6 +4,7 @@ import { conversationMessages } from '@/lib/chat/conversation-store';
 import { admit, readWindowState } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
+import { IN_FLIGHT } from '@/lib/usage/totals';
 
 const names: string[] = [];
 afterEach(async () => {
@@ -57,7 +58,7 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(4);
     expect((await conversationMessages(db, 'c1')).map((m) => m.text)).toEqual(['Waiting question', '']);
     expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t + 5000 });
     const limits = { ...DEFAULT_LIMITS, perMonth: 9000, plan: 'custom' as const };
@@ -67,6 +68,24 @@ describe('the database schema', () => {
     expect(state.recentSends).toEqual([t - 1000, t - 500]);
     // The tables version 3 adds are there and empty.
     expect([await db.cache.count(), await db.usage.count(), await db.usageDays.count(), await db.usageMonths.count()]).toEqual([0, 0, 0, 0]);
+    db.close();
+  });
+
+  it('upgrades a version 3 ledger and indexes its outcomes: the rows in flight are found by the index', async () => {
+    const name = `upgrade3-${Math.random()}`;
+    names.push(name);
+    const old = new Dexie(name);
+    old.version(1).stores({ conversations: 'id, updatedAt', messages: 'id, [conversationId+createdAt], status' });
+    old.version(2).stores({ jobs: 'id, state, createdAt', counters: 'key', meta: 'key' });
+    old.version(3).stores({ cache: 'key, lastUsedAt', usage: '++id, at', usageDays: 'day', usageMonths: 'month' });
+    const row = (at: number, outcome: string) => ({ at, model: 'm', conversationId: 'c', messageId: `m${at}`, outcome, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+    await old.table('usage').bulkAdd([row(1, 'ok'), row(2, IN_FLIGHT), row(3, 'ok')]);
+    old.close();
+
+    const db = new PaceDB(name);
+    expect(db.verno).toBe(4);
+    expect(await db.usage.count()).toBe(3);
+    expect((await db.usage.where('outcome').equals(IN_FLIGHT).toArray()).map((r) => r.at)).toEqual([2]);
     db.close();
   });
 });
