@@ -6,7 +6,7 @@ import { coalesce } from '../coalesce';
 import { formatReset } from '../limits/format';
 import { hasBudget, periodSpends } from '../limits/budget';
 import { leastNextUsd } from '../limits/budget-reached';
-import { loadSpend } from '../limits/budget-store';
+import { loadSpend, readBudget } from '../limits/budget-store';
 import { readLimits } from '../limits/limiter-store';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { PaceDB } from '../storage/db';
@@ -29,6 +29,8 @@ export function createBudgetAlerts(deps: BudgetAlertDeps): { check(): Promise<vo
   const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
 
   async function checkOnce(): Promise<void> {
+    // Asked after every queue run: with no budget set (the usual case) one read is all it costs.
+    if (!hasBudget(await readBudget(db))) return;
     const [{ alerts }, settings] = await Promise.all([deps.prefs(), deps.settings()]);
     const t = now();
     const decided = await db.transaction('rw', [db.meta, db.usageMonths, db.usageDays], async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBudgetAlerts } from '@/lib/background/budget-alerts';
 import { NO_BUDGET, type Budget } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
@@ -32,6 +32,17 @@ const alerts = () =>
     now: () => NOW,
     log: () => undefined,
   });
+
+it('asked after every queue run, reads nothing else when no budget is set', async () => {
+  const prefs = vi.fn(async () => DEFAULT_USAGE_PREFS);
+  const settings = vi.fn(async () => ({ model: MODEL, maxTokens: 4_000 }));
+  const budgetAlerts = createBudgetAlerts({ db, prefs, notify: async () => undefined, settings, now: () => NOW, log: () => undefined });
+  await budgetAlerts.check();
+  expect([prefs.mock.calls.length, settings.mock.calls.length]).toEqual([0, 0]);
+  await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 5 });
+  await budgetAlerts.check();
+  expect([prefs.mock.calls.length, settings.mock.calls.length]).toEqual([1, 1]);
+});
 
 /** An answer that cost `usd`, in the ledger as the runner leaves it. */
 const spend = (usd: number) =>
