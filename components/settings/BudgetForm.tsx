@@ -1,10 +1,10 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useState } from 'react';
 import { NO_BUDGET, type Budget, type BudgetErrors, type BudgetInput } from '@/lib/limits/budget';
 import { readBudget } from '@/lib/limits/budget-store';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from './form-parts';
+import { useDraft } from './use-draft';
 
 type Draft = { monthlyUsd: string; dailyUsd: string; whenReached: string; unknownPriceUsd: string; badge: string };
 
@@ -15,33 +15,16 @@ const toDraft = (b: Budget): Draft => ({ ...b, monthlyUsd: amount(b.monthlyUsd),
 export function BudgetForm({ client }: { client: BackgroundClient }) {
   // useLiveQuery gives undefined while loading: null (no budget saved) is a loaded value.
   const saved = useLiveQuery(async () => (await readBudget(getDb())) ?? NO_BUDGET, []);
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [edited, setEdited] = useState(false);
-  const [errors, setErrors] = useState<BudgetErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (saved && !edited) setDraft(toDraft(saved));
-  }, [saved, edited]);
+  const form = useDraft<Budget, Draft, keyof BudgetErrors>(saved, toDraft);
+  const { draft, errors, message } = form;
 
   if (!draft) return null;
-  const change = (patch: Partial<Draft>) => {
-    setDraft({ ...draft, ...patch });
-    setEdited(true);
-    setErrors({});
-    setMessage(null);
-  };
+  const change = (patch: Partial<Draft>) => form.edit({ ...draft, ...patch });
 
   const save = async () => {
     const r = await client.request('budget.save', draft satisfies BudgetInput);
-    if (r.ok) {
-      setDraft(toDraft(r.data));
-      setEdited(false);
-      setMessage(r.data.monthlyUsd === null && r.data.dailyUsd === null ? 'Saved: no spend budget.' : 'Saved: the budget applies at once, to waiting messages too.');
-    } else {
-      setErrors(r.error.fields ?? {});
-      setMessage(notSaved(r.error.message));
-    }
+    if (r.ok) form.saved(r.data, r.data.monthlyUsd === null && r.data.dailyUsd === null ? 'Saved: no spend budget.' : 'Saved: the budget applies at once, to waiting messages too.');
+    else form.failed(r.error.fields ?? {}, notSaved(r.error.message));
   };
 
   return (

@@ -1,11 +1,11 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useState } from 'react';
 import { readLimits } from '@/lib/limits/limiter-store';
 import { PLAN_IDS, PLANS, planLabel, TIERS_AS_OF, type Limits, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { LearnedLimits } from './LearnedLimits';
+import { useDraft } from './use-draft';
 
 type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string; inputPerMinute: string; outputPerMinute: string };
 
@@ -21,15 +21,8 @@ const toDraft = (l: Limits): Draft => ({
 /** The plan picker and its figures; the background validates and applies them at once. */
 export function LimitsForm({ client }: { client: BackgroundClient }) {
   const saved = useLiveQuery(() => readLimits(getDb()), []);
-  const [draft, setDraft] = useState<Draft | null>(null);
-  /** The user changed a field since the draft last matched the saved limits (which another page may change). */
-  const [edited, setEdited] = useState(false);
-  const [errors, setErrors] = useState<LimitsErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
-
-  useEffect(() => {
-    if (saved && !edited) setDraft(toDraft(saved));
-  }, [saved, edited]);
+  const form = useDraft<Limits, Draft, keyof LimitsErrors>(saved, toDraft);
+  const { draft, errors, message } = form;
 
   if (!draft) return null;
   const change = (patch: Partial<Draft>) => {
@@ -38,23 +31,13 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
       const p = PLANS[patch.plan as keyof typeof PLANS];
       Object.assign(next, { perMinute: String(p.perMinute), perMonth: String(p.perMonth), inputPerMinute: optional(p.inputPerMinute), outputPerMinute: optional(p.outputPerMinute) });
     }
-    setDraft(next);
-    setEdited(true);
-    setErrors({});
-    setMessage(null);
+    form.edit(next);
   };
 
   const save = async () => {
     const r = await client.request('limits.save', draft satisfies LimitsInput);
-    if (r.ok) {
-      setDraft(toDraft(r.data));
-      setEdited(false);
-      setErrors({});
-      setMessage('Saved: the new limits apply at once, to waiting messages too.');
-    } else {
-      setErrors(r.error.fields ?? {});
-      setMessage(notSaved(r.error.message));
-    }
+    if (r.ok) form.saved(r.data, 'Saved: the new limits apply at once, to waiting messages too.');
+    else form.failed(r.error.fields ?? {}, notSaved(r.error.message));
   };
 
   const custom = draft.plan === 'custom';

@@ -1,11 +1,12 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { checkUsagePrefs, type UsagePrefs, type UsagePrefsErrors } from '@/lib/settings/usage-prefs';
 import { cacheStats } from '@/lib/cache/response-cache';
 import { getDb } from '@/lib/storage/db';
 import { usagePrefsItem } from '@/lib/storage/settings';
 import { FieldError, notSaved, SaveRow } from './form-parts';
+import { useDraft } from './use-draft';
 import { useStored } from './use-stored';
 
 type Draft = { cacheHours: string; retentionDays: string; alerts: UsagePrefs['alerts'] };
@@ -24,42 +25,27 @@ const ALERTS: { key: keyof UsagePrefs['alerts']; label: string }[] = [
  * background checks and saves them; the form follows the stored value until it is edited.
  */
 export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [edited, setEdited] = useState(false);
   const stored = useStored(usagePrefsItem);
-  const [errors, setErrors] = useState<UsagePrefsErrors>({});
-  const [message, setMessage] = useState<string | null>(null);
+  const form = useDraft<UsagePrefs, Draft, keyof UsagePrefsErrors>(stored, toDraft);
+  const { draft, errors, message } = form;
   const [cleared, setCleared] = useState<string | null>(null);
   const entries = useLiveQuery(async () => (await cacheStats(getDb())).entries, []);
 
-  useEffect(() => {
-    if (stored && !edited) setDraft(toDraft(stored));
-  }, [stored, edited]);
-
   if (!draft) return null;
-  const change = (patch: Partial<Draft>) => {
-    setDraft({ ...draft, ...patch });
-    setEdited(true);
-    setErrors({});
-    setMessage(null);
-  };
+  const change = (patch: Partial<Draft>) => form.edit({ ...draft, ...patch });
 
   const save = async () => {
     const checked = checkUsagePrefs(draft);
     if (!checked.ok) {
-      setErrors(checked.errors);
-      setMessage(notSaved('fix the fields marked below.'));
+      form.failed(checked.errors, notSaved('fix the fields marked below.'));
       return;
     }
     const r = await client.request('usagePrefs.save', draft);
     if (!r.ok) {
-      setErrors(r.error.fields ?? {});
-      setMessage(notSaved(r.error.message));
+      form.failed(r.error.fields ?? {}, notSaved(r.error.message));
       return;
     }
-    setDraft(toDraft(r.data));
-    setEdited(false);
-    setMessage(r.data.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
+    form.saved(r.data, r.data.cacheHours === 0 ? 'Saved. The cache is off and its answers were removed.' : 'Saved.');
   };
 
   const clear = async () => {
