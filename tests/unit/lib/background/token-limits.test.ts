@@ -267,6 +267,18 @@ describe('the console when measuring fails', () => {
   });
 });
 
+/** The runner as the background wires it, against the local Claude server. */
+const localRunner = () =>
+  createChatRunner({
+    db,
+    credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+    settings,
+    createClient: createClaudeClient,
+    publish: () => undefined,
+    keepAlive: createKeepAlive(async () => undefined, 5),
+    log: () => undefined,
+  });
+
 describe('the runner counts tokens from the stream', () => {
   it("puts the answer's real input in place of the estimate and adds its output", async () => {
     server.script({ kind: 'text', text: 'z'.repeat(400) });
@@ -275,15 +287,7 @@ describe('the runner counts tokens from the stream', () => {
     const now = Date.now();
     expect(await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 9_999, outputTokens: 300 } })).toMatchObject({ ok: true });
     const job = await jobOf(ex.assistantMessageId);
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings,
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
+    const runner = localRunner();
     await runner.start(job);
     const log = await readTokenLog(db);
     const reported = server.messageRequests().at(-1)!.usage!;
@@ -299,15 +303,7 @@ describe('the runner counts tokens from the stream', () => {
     await saveLimits(db, limits(50_000, 50_000));
     const now = Date.now();
     await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 100, outputTokens: 300 } });
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings,
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
+    const runner = localRunner();
     await runner.start(await jobOf(ex.assistantMessageId));
     expect((await jobOf(ex.assistantMessageId)).log?.at(-1)?.outcome).toBe('unreachable');
     expect((await readTokenLog(db)).output).toEqual([{ at: now, tokens: 300, job: ex.assistantMessageId }]);
@@ -318,15 +314,7 @@ describe('the runner counts tokens from the stream', () => {
     const ex = await ask('refused');
     const now = Date.now();
     await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 2_000, outputTokens: 300 } });
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings,
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
+    const runner = localRunner();
     await runner.start(await jobOf(ex.assistantMessageId));
     expect((await readTokenLog(db)).input.map((s) => s.tokens)).toEqual([0]);
     expect((await readTokenLog(db)).output.map((s) => s.tokens)).toEqual([0]);
