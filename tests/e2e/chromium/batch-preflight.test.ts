@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { buildDir, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
+import { buildDir, expectRoundTripWithoutPreflight, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 
 let server: ClaudeServer;
@@ -42,22 +42,7 @@ describe('Message Batches from the service worker, against a server that answers
     expect(holds).toBe(true);
 
     const outcome = await probeInWorker(server.url);
-    expect(outcome).toMatchObject({ ok: true, polls: 3, statuses: ['in_progress', 'in_progress', 'in_progress', 'ended'] });
-    expect(outcome.ok && [...outcome.results].sort()).toEqual([
-      ['probe-first', 'succeeded'],
-      ['probe-second', 'succeeded'],
-    ]);
-    const id = outcome.ok ? outcome.id : '';
-    expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
-      'POST /v1/messages/batches 200',
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id}/results 200`,
-    ]);
-    expect(server.requests.filter((r) => r.method === 'OPTIONS')).toEqual([]);
-    // It came from the extension, with the key and the browser-access header the thin client sends.
-    expect(server.requests[0]!.headers).toMatchObject({ origin: `chrome-extension://${browser.extensionId}`, authorization: `Bearer ${TEST_KEY}`, 'anthropic-dangerous-direct-browser-access': 'true' });
+    expectRoundTripWithoutPreflight(outcome, server, `chrome-extension://${browser.extensionId}`);
   });
 
   it('control: to an origin without a host permission the same call is preflighted, refused, and fails', async () => {

@@ -11,7 +11,7 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { buildDir, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
+import { buildDir, expectRoundTripWithoutPreflight, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
 import { EXTENSION_ORIGIN, launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
 
 let server: ClaudeServer;
@@ -64,21 +64,7 @@ describe.each(['firefox-mv2', 'firefox-mv3'] as const)('Message Batches from the
 
     const { from, outcome } = await probeThroughBackground(page, server.url);
     expect(from).toBe(`${EXTENSION_ORIGIN}/_generated_background_page.html`);
-    expect(outcome).toMatchObject({ ok: true, polls: 3, statuses: ['in_progress', 'in_progress', 'in_progress', 'ended'] });
-    expect(outcome.ok && [...outcome.results].sort()).toEqual([
-      ['probe-first', 'succeeded'],
-      ['probe-second', 'succeeded'],
-    ]);
-    const id = outcome.ok ? outcome.id : '';
-    expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
-      'POST /v1/messages/batches 200',
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id} 200`,
-      `GET /v1/messages/batches/${id}/results 200`,
-    ]);
-    expect(server.requests.filter((r) => r.method === 'OPTIONS')).toEqual([]);
-    expect(server.requests[0]!.headers).toMatchObject({ origin: EXTENSION_ORIGIN, authorization: `Bearer ${TEST_KEY}`, 'anthropic-dangerous-direct-browser-access': 'true' });
+    expectRoundTripWithoutPreflight(outcome, server, EXTENSION_ORIGIN);
   });
 
   it('control: to an origin without a host permission the same call is preflighted, refused, and fails', async () => {

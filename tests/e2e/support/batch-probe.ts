@@ -10,7 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
+import { expect } from 'vitest';
 import type { BatchRequest } from '@/lib/claude/batches';
+import { TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import type { ProbeOutcome } from './batch-probe-entry';
 export type { ProbeInput, ProbeOutcome } from './batch-probe-entry';
 
 /** The origin pattern the copy grants. Match patterns carry no port: it covers the server wherever it listens. */
@@ -59,4 +62,27 @@ export function probeRequests(): BatchRequest[] {
     custom_id: `probe-${word}`,
     params: { model: 'claude-haiku-4-5', max_tokens: 32, messages: [{ role: 'user', content: `The ${word} question` }] },
   }));
+}
+
+/**
+ * The probe's whole round trip as the server saw it: one create, three polls (the batch ends after
+ * the third), the results, every one answered, no OPTIONS request; sent from `origin` (the
+ * extension) with the key and the browser-access header the thin client sends.
+ */
+export function expectRoundTripWithoutPreflight(outcome: ProbeOutcome, server: ClaudeServer, origin: string): void {
+  expect(outcome).toMatchObject({ ok: true, polls: 3, statuses: ['in_progress', 'in_progress', 'in_progress', 'ended'] });
+  expect(outcome.ok && [...outcome.results].sort()).toEqual([
+    ['probe-first', 'succeeded'],
+    ['probe-second', 'succeeded'],
+  ]);
+  const id = outcome.ok ? outcome.id : '';
+  expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+    'POST /v1/messages/batches 200',
+    `GET /v1/messages/batches/${id} 200`,
+    `GET /v1/messages/batches/${id} 200`,
+    `GET /v1/messages/batches/${id} 200`,
+    `GET /v1/messages/batches/${id}/results 200`,
+  ]);
+  expect(server.requests.filter((r) => r.method === 'OPTIONS')).toEqual([]);
+  expect(server.requests[0]!.headers).toMatchObject({ origin, authorization: `Bearer ${TEST_KEY}`, 'anthropic-dangerous-direct-browser-access': 'true' });
 }
