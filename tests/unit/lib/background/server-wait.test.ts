@@ -30,7 +30,10 @@ afterEach(async () => {
   await db.delete();
 });
 
-const ask = (text: string) => addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+// Each message 10 ms after the one before: two asked in the same millisecond would have no order
+// but their random ids', and the tests below rely on which is the oldest.
+let clock = Date.now();
+const ask = (text: string) => addExchange(db, { conversationId: null, text, now: (clock = Math.max(clock + 10, Date.now())), newId: () => crypto.randomUUID(), model: 'm' });
 
 describe('clearServerWait', () => {
   it("drops the pause and Anthropic's figures, and says whether there were any", async () => {
