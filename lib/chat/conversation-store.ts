@@ -258,3 +258,9 @@ export async function loadAllConversations(db: PaceDB): Promise<{ conversation: 
     return Promise.all(conversations.map(async (conversation) => ({ conversation, messages: (await loadMessages(db, conversation.id)).messages })));
   });
 }
+
+/** One conversation's row (its title and chosen model); null when it is gone or unreadable. */
+export async function readConversation(db: PaceDB, id: string): Promise<Conversation | null> {
+  const row = await db.conversations.get(id);
+  return row && conversationProblem(row) === null ? row : null;
+}
