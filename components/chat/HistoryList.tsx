@@ -25,6 +25,8 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
   const [error, setError] = useState<string | null>(null);
   const defaultModel = useStored(settingsItem)?.model;
   const search = useRef<HTMLInputElement>(null);
+  // What opened the list (the History button) gets the focus back when Escape closes it.
+  const opener = useRef(document.activeElement instanceof HTMLElement ? document.activeElement : null);
   const loaded = useLiveQuery(() => searchConversations(getDb(), query), [query]);
 
   useEffect(() => search.current?.focus(), []);
@@ -36,8 +38,12 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key !== 'Escape') return;
     e.preventDefault();
-    if (asking) cancel();
-    else closeHistory();
+    if (asking) {
+      cancel();
+    } else {
+      closeHistory();
+      opener.current?.focus();
+    }
   };
 
   const exportOne = async (c: Conversation) => {

@@ -10,14 +10,20 @@ import type { ChatMessage } from '@/lib/storage/db';
 export function StatusAnnouncer({ messages, jobs }: { messages: ChatMessage[] | undefined; jobs: Map<string, JobView> | undefined }) {
   const last = messages?.findLast((m) => m.role === 'assistant');
   const phrase = last ? phraseFor(last, jobs?.get(last.id)) : null;
-  const key = last && phrase ? `${last.id}:${phrase}` : null;
-  const seen = useRef<string | null | undefined>(undefined);
+  const openedAt = useRef(Date.now());
+  /** The last phrase seen for each answer: only a change is announced. */
+  const seen = useRef(new Map<string, string>());
   const [said, setSaid] = useState('');
+  const id = last?.id;
+  const createdAt = last?.createdAt ?? 0;
   useEffect(() => {
-    if (messages === undefined) return;
-    if (seen.current !== undefined && key !== null && key !== seen.current) setSaid(phrase ?? '');
-    seen.current = key;
-  }, [messages, key, phrase]);
+    if (id === undefined || phrase === null) return;
+    const before = seen.current.get(id);
+    seen.current.set(id, phrase);
+    // An answer from before the screen opened, seen for the first time, has not changed: it was opened.
+    if (before === phrase || (before === undefined && createdAt < openedAt.current)) return;
+    setSaid(phrase);
+  }, [id, createdAt, phrase]);
   return (
     <p className="sr-only" role="status" aria-live="polite" data-testid="announcer">
       {said}

@@ -24,7 +24,7 @@ function everyTable(page: Page): Promise<string> {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('pace');
       req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
+      req.onerror = () => reject(new Error(`IndexedDB: ${req.error?.message ?? 'read failed'}`));
     });
     const names = [...db.objectStoreNames];
     const tx = db.transaction(names, 'readonly');
@@ -34,7 +34,7 @@ function everyTable(page: Page): Promise<string> {
           new Promise<string>((resolve, reject) => {
             const req = tx.objectStore(name).getAll();
             req.onsuccess = () => resolve(`${name}: ${JSON.stringify(req.result)}`);
-            req.onerror = () => reject(req.error);
+            req.onerror = () => reject(new Error(`IndexedDB: ${req.error?.message ?? 'read failed'}`));
           }),
       ),
     );
