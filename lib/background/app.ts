@@ -174,6 +174,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     await pruneConversations(db, now(), (await chatPrefsItem.getValue()).keepDays);
   }
 
+  // Firefox's alarms.create returns nothing, Chrome's a promise: awaited inside an async function, both are handled.
+  async function scheduleRetention() {
+    await browser.alarms.create(RETENTION_ALARM, { periodInMinutes: 24 * 60 });
+  }
+
   forgetWaitOnNewBaseURL({ settings: settingsItem, db, pump: () => void scheduler.pump() });
 
   async function scheduleMonthTurn() {
@@ -200,7 +205,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
       await pruneChats().catch(warn('delete old chats'));
-      await browser.alarms.create(RETENTION_ALARM, { periodInMinutes: 24 * 60 }).catch(warn("set the chat retention's alarm"));
+      await scheduleRetention().catch(warn("set the chat retention's alarm"));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();
     },
