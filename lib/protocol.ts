@@ -116,7 +116,8 @@ const payloads = {
   'conversation.deleteAll': empty,
   'conversation.chooseModel': z.object({ conversationId: id('conversationId must be an id'), model: text('model must be a string') }),
   'chatPrefs.save': z.object({
-    keepDays: z.nullable(typed('keepDays must be a string, a number or null')),
+    // Days, or 'forever'.
+    keepDays: typed('keepDays must be a string or a number'),
     theme: text('theme must be a string'),
   }),
   'key.status': empty,

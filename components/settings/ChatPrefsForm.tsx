@@ -20,18 +20,18 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
   if (!stored) return null;
   const keepDraft = keepDays ?? String(stored.keepDays ?? 'forever');
 
-  const save = async (prefs: { keepDays: string | number | null; theme: string }): Promise<ChatPrefs | string> => {
+  const save = async (prefs: { keepDays: string | number; theme: string }): Promise<ChatPrefs | string> => {
     const r = await client.request('chatPrefs.save', prefs);
     return r.ok ? r.data : r.error.message;
   };
 
   const pickTheme = async (theme: Theme) => {
-    const r = await save({ keepDays: stored.keepDays, theme });
+    const r = await save({ keepDays: stored.keepDays ?? 'forever', theme });
     setThemeError(typeof r === 'string' ? notSaved(r) : null);
   };
 
   const saveKeep = async () => {
-    const r = await save({ keepDays: keepDraft === 'forever' ? null : keepDraft, theme: stored.theme });
+    const r = await save({ keepDays: keepDraft, theme: stored.theme });
     if (typeof r === 'string') {
       setMessage(notSaved(r));
       return;

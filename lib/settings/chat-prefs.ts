@@ -17,7 +17,8 @@ export interface ChatPrefs {
 export const DEFAULT_CHAT_PREFS: ChatPrefs = { keepDays: null, theme: 'system' };
 
 export interface ChatPrefsInput {
-  keepDays: string | number | null;
+  /** 7, 30 or 90 (days), or 'forever'. */
+  keepDays: string | number;
   theme: string;
 }
 
@@ -26,7 +27,7 @@ export type ChatPrefsErrors = Partial<Record<'keepDays' | 'theme', string>>;
 export function checkChatPrefs(input: ChatPrefsInput): { ok: true; value: ChatPrefs } | { ok: false; errors: ChatPrefsErrors } {
   const errors: ChatPrefsErrors = {};
   const raw = input.keepDays;
-  const days = raw === null || raw === '' || raw === 'forever' ? null : Number(raw);
+  const days = raw === 'forever' ? null : raw === '' ? NaN : Number(raw);
   const keepDays = KEEP_DAYS.find((d) => d === days);
   if (keepDays === undefined) {
     errors.keepDays = `Keep chats for 7, 30 or 90 days, or forever (got ${String(raw).slice(0, 20)}).`;
