@@ -12,6 +12,7 @@ import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
+import type { ChatPrefs } from './settings/chat-prefs';
 import type { GatewayBudgetRow } from './usage/gateway-budget';
 
 export const PORT_NAME = 'pace';
@@ -102,9 +103,23 @@ const typed = (error: string) => z.union([z.string(), z.custom<number>((v) => ty
 const empty = z.object({});
 
 const payloads = {
-  'chat.send': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')), text: text('text must be a string') }),
+  'chat.send': z.object({
+    conversationId: z.nullable(id('conversationId must be an id or null')),
+    text: text('text must be a string'),
+    // The model chosen in the popup for a new conversation; absent or null: the conversation's, else the options' model.
+    model: z.optional(z.nullable(text('model must be a string or null'))),
+  }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
   'chat.retry': z.object({ messageId: id('messageId must be an id') }),
+  'conversation.rename': z.object({ conversationId: id('conversationId must be an id'), title: text('title must be a string') }),
+  'conversation.delete': z.object({ conversationId: id('conversationId must be an id') }),
+  'conversation.deleteAll': empty,
+  'conversation.chooseModel': z.object({ conversationId: id('conversationId must be an id'), model: text('model must be a string') }),
+  'chatPrefs.save': z.object({
+    // Days, or 'forever'.
+    keepDays: typed('keepDays must be a string or a number'),
+    theme: text('theme must be a string'),
+  }),
   'key.status': empty,
   'key.test': z.object({ key: z.nullable(text('key must be a string or null')), baseURL: text('baseURL must be a string') }),
   'key.save': z.object({
@@ -174,6 +189,14 @@ export interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: SendResult };
   'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
   'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };
+  'conversation.rename': { req: Payload<'conversation.rename'>; res: { title: string } };
+  /** Deletes the conversation with its messages, jobs and cached answers; the usage ledger keeps its counts (no text). */
+  'conversation.delete': { req: Payload<'conversation.delete'>; res: { deleted: number } };
+  'conversation.deleteAll': { req: Payload<'conversation.deleteAll'>; res: { deleted: number } };
+  /** The model the conversation's next messages go with (the options' model until one is chosen). */
+  'conversation.chooseModel': { req: Payload<'conversation.chooseModel'>; res: { model: string } };
+  /** How long chats are kept, and the pages' theme; old chats go at once when the retention is shortened. */
+  'chatPrefs.save': { req: Payload<'chatPrefs.save'>; res: ChatPrefs };
   'key.status': { req: Payload<'key.status'>; res: KeyStatus };
   'key.test': { req: Payload<'key.test'>; res: KeyTestResult };
   'key.save': { req: Payload<'key.save'>; res: KeyStatus };

@@ -12,6 +12,9 @@ import { GatewayBudgetLine } from '../quota/GatewayBudgetLine';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
+import { ModelPicker } from './ModelPicker';
+import { StatusAnnouncer } from './StatusAnnouncer';
+import { useTheme } from '../ui/use-theme';
 import { MessageItem, type MessageActions } from './MessageItem';
 import { UnlockForm } from './UnlockForm';
 
@@ -32,6 +35,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
   // Actions never change, so they are read once rather than subscribed to.
   const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue, tryNow } = useChat.getState();
   const queue = useQueue();
+  useTheme();
   const unlocked = (status: KeyStatus) => {
     onKeyStatus(status);
     if (useChat.getState().notice?.code === 'locked') dismissNotice();
@@ -103,9 +107,9 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
       {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} onTryNow={() => void tryNow()} />}
       {queue && key?.hasKey && <GatewayBudgetLine client={client} />}
       {view === 'history' ? (
-        <HistoryList onOpen={open} currentId={conversationId} />
+        <HistoryList useChat={useChat} />
       ) : (
-        <div className="messages" ref={list} aria-live="polite">
+        <div className="messages" ref={list}>
           {unreadable && (
             <p className="banner banner-warn" data-testid="skipped-notice">
               {unreadable}
@@ -132,6 +136,8 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           </button>
         </div>
       )}
+      <StatusAnnouncer messages={messages} jobs={queue?.view.jobs} />
+      <ModelPicker useChat={useChat} />
       <Composer onSend={send} />
     </div>
   );

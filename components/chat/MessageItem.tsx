@@ -127,7 +127,7 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   }
   else text = (waitMs ?? 0) > 500 ? `Queued - ${ordinal(job.position)}, about ${wait}` : `Queued - ${ordinal(job.position)}, going now`;
   return (
-    <p className="job-status" role="status" data-testid="job-status">
+    <p className="job-status" data-testid="job-status">
       {text}
     </p>
   );
@@ -136,9 +136,9 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
 function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boolean }) {
   switch (message.status) {
     case 'pending':
-      return <p className="status" role="status">Waiting to send…</p>;
+      return <p className="status">Waiting to send…</p>;
     case 'streaming':
-      return hasText ? <span className="cursor" aria-hidden="true" /> : <p className="status" role="status">Claude is writing…</p>;
+      return hasText ? <span className="cursor" aria-hidden="true" /> : <p className="status">Claude is writing…</p>;
     case 'stopped':
       return <p className="status">{message.error?.message ?? 'Stopped.'}</p>;
     case 'interrupted':

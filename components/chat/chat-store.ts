@@ -10,6 +10,8 @@ export interface ChatState {
   /** Text of answers being streamed, as pushed by the background (ahead of the database). */
   live: Record<string, string>;
   notice: PaceError | null;
+  /** The model picked for the new chat before its first message; null: the options' model. */
+  model: string | null;
   send: (text: string) => Promise<boolean>;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
@@ -21,6 +23,12 @@ export interface ChatState {
   showHistory: () => void;
   closeHistory: () => void;
   dismissNotice: () => void;
+  /** The model for the open conversation's next messages (or the new chat's first). */
+  chooseModel: (model: string) => Promise<void>;
+  /** Resolves to null when renamed, else what was wrong (shown next to the name). */
+  rename: (conversationId: string, title: string) => Promise<PaceError | null>;
+  deleteChat: (conversationId: string) => Promise<boolean>;
+  deleteAllChats: () => Promise<boolean>;
   receive(event: PaceEvent): void;
 }
 
@@ -31,12 +39,14 @@ export function createChatStore(client: BackgroundClient) {
     view: 'chat',
     live: {},
     notice: null,
+    model: null,
     send(text) {
       // Sends go one after another, so a second message typed quickly joins the conversation the
       // first one created, in order, and none is dropped while another is on its way.
       const result = sendChain.then(async () => {
         set({ notice: null });
-        const r = await client.request('chat.send', { conversationId: get().conversationId, text });
+        const { conversationId, model } = get();
+        const r = await client.request('chat.send', { conversationId, text, ...(conversationId === null && model !== null ? { model } : {}) });
         if (r.ok) set({ conversationId: r.data.conversationId });
         else set({ notice: r.error });
         return r.ok;
@@ -62,7 +72,7 @@ export function createChatStore(client: BackgroundClient) {
       if (!result.ok) set({ notice: result.error });
     },
     newChat() {
-      set({ conversationId: null, view: 'chat', notice: null });
+      set({ conversationId: null, view: 'chat', notice: null, model: null });
     },
     open(conversationId) {
       set({ conversationId, view: 'chat', notice: null });
@@ -75,6 +85,32 @@ export function createChatStore(client: BackgroundClient) {
     },
     dismissNotice() {
       set({ notice: null });
+    },
+    async chooseModel(model) {
+      const conversationId = get().conversationId;
+      if (conversationId === null) {
+        set({ model });
+        return;
+      }
+      const result = await client.request('conversation.chooseModel', { conversationId, model });
+      if (!result.ok) set({ notice: result.error });
+    },
+    async rename(conversationId, title) {
+      const result = await client.request('conversation.rename', { conversationId, title });
+      return result.ok ? null : result.error;
+    },
+    async deleteChat(conversationId) {
+      const result = await client.request('conversation.delete', { conversationId });
+      if (!result.ok) set({ notice: result.error });
+      // The open chat is gone: the screen starts a new one.
+      else if (get().conversationId === conversationId) set({ conversationId: null, model: null });
+      return result.ok;
+    },
+    async deleteAllChats() {
+      const result = await client.request('conversation.deleteAll', {});
+      if (!result.ok) set({ notice: result.error });
+      else set({ conversationId: null, model: null, live: {} });
+      return result.ok;
     },
     receive(event) {
       if (event.type === 'answer.progress') {

@@ -1,20 +1,9 @@
 import { useState } from 'react';
 import { getDb } from '@/lib/storage/db';
 import { FieldError } from '@/components/ui/FieldError';
+import { download } from '@/components/ui/download';
 import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
 import { readUsageRows } from '@/lib/usage/read-usage-rows';
-
-function download(text: string, type: string, name: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // The download has its own copy once started; give it a moment before letting the blob go.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 /** Every ledger row (not only the totals) as a CSV or JSON file. */
 export function ExportButtons() {

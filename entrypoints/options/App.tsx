@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { background } from '@/components/background';
 import { BudgetForm } from '@/components/settings/BudgetForm';
+import { ChatPrefsForm } from '@/components/settings/ChatPrefsForm';
+import { useTheme } from '@/components/ui/use-theme';
 import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
 import { SettingsForm } from '@/components/settings/SettingsForm';
@@ -13,6 +15,7 @@ export function App() {
   const [models, setModels] = useState<ModelInfo[] | null>(null);
   const [baseURL, setBaseURL] = useState(DEFAULT_BASE_URL);
   const [hasKey, setHasKey] = useState(false);
+  useTheme();
   useEffect(() => {
     void modelsItem.getValue().then((saved) => saved && setModels(saved.models));
   }, []);
@@ -31,6 +34,7 @@ export function App() {
       <BudgetForm client={background} />
       <SettingsForm client={background} models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
+      <ChatPrefsForm client={background} />
     </main>
   );
 }

@@ -1,4 +1,5 @@
 import { UsageDashboard } from '@/components/usage/UsageDashboard';
+import { useTheme } from '@/components/ui/use-theme';
 
 /** Marks the first paint with data, for the page-load benchmark and the end-to-end tests. */
 function painted() {
@@ -7,5 +8,6 @@ function painted() {
 }
 
 export function App() {
+  useTheme();
   return <UsageDashboard onPainted={painted} />;
 }

@@ -12,7 +12,8 @@ import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import type { PaceDB } from '../storage/db';
-import { modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import { chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import { pruneConversations } from '../chat/conversation-store';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -31,6 +32,8 @@ import { readSettings } from './stored-settings';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
+/** Deletes chats older than the retention once a day, while the browser runs (and at every start). */
+const RETENTION_ALARM = 'pace-retention';
 
 /** Where the key is kept and whether it may be used: key-store.ts's functions in the extension. */
 export type BackgroundKeys = HandlerDeps['keys'] & { credentials: HandlerDeps['credentials'] };
@@ -166,6 +169,16 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     void pruneStorage().catch((err: unknown) => console.warn('[pace] could not prune', err));
   });
 
+  /** Conversations untouched for longer than the chat retention go, with their messages, jobs and cached answers. */
+  async function pruneChats() {
+    await pruneConversations(db, now(), (await chatPrefsItem.getValue()).keepDays);
+  }
+
+  // Firefox's alarms.create returns nothing, Chrome's a promise: awaited inside an async function, both are handled.
+  async function scheduleRetention() {
+    await browser.alarms.create(RETENTION_ALARM, { periodInMinutes: 24 * 60 });
+  }
+
   forgetWaitOnNewBaseURL({ settings: settingsItem, db, pump: () => void scheduler.pump() });
 
   async function scheduleMonthTurn() {
@@ -182,6 +195,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
       if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
+      if (alarm.name === RETENTION_ALARM) void pruneChats().catch((err: unknown) => console.warn('[pace] could not delete old chats', err));
       void scheduler.pump();
     },
     /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
@@ -190,6 +204,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
+      await pruneChats().catch(warn('delete old chats'));
+      await scheduleRetention().catch(warn("set the chat retention's alarm"));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();
     },

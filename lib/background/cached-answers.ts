@@ -4,7 +4,7 @@
  * marked "from cache". Tried by the scheduler before the limiter, once per job: a miss marks the
  * job so it is not looked up again while it waits.
  */
-import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { lookupAnswer } from '../cache/response-cache';
 import type { Credentials } from '../claude/client';
@@ -53,7 +53,7 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
   };
 
   async function lookUp(job: Job, cacheHours: number, creds: Credentials & { demo: boolean }, settings: Settings): Promise<boolean> {
-    const request = messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), job.id));
+    const request = messageRequest(await settingsFor(db, settings, job.conversationId), buildContext(await conversationMessages(db, job.conversationId), job.id));
     const key = await cacheKey(cacheableRequest(request, creds.baseURL));
     const t = now();
     const hit = await lookupAnswer(db, key, t, cacheHours * HOUR_MS);

@@ -14,7 +14,7 @@ import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
-import { buildContext, checkpoint, conversationMessages, markStreaming } from '../chat/conversation-store';
+import { buildContext, checkpoint, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
@@ -95,7 +95,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
     const [creds, settings, messages] = ready
       ? [ready.creds, ready.settings, ready.messages]
-      : await Promise.all([deps.credentials(), deps.settings(), conversationMessages(db, job.conversationId)]);
+      : await Promise.all([
+        deps.credentials(),
+        deps.settings().then((read) => settingsFor(db, read, job.conversationId)),
+        conversationMessages(db, job.conversationId),
+      ]);
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });

@@ -3,7 +3,19 @@ import { listModels, type ClaudeClient, type Credentials } from '../claude/clien
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError, withoutSecrets } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
-import { addExchange, conversationMessages } from '../chat/conversation-store';
+import {
+  activeJobsOf,
+  addExchange,
+  allConversationIds,
+  checkTitle,
+  chooseModel,
+  conversationMessages,
+  deleteConversations,
+  pruneConversations,
+  renameConversation,
+  settingsFor,
+} from '../chat/conversation-store';
+import { checkChatPrefs } from '../settings/chat-prefs';
 import * as jobStore from '../queue/job-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
@@ -16,7 +28,7 @@ import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceErro
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
-import { checkApiKey, checkBaseURL, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
+import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
 import { cacheableRequest, messageRequest } from '../claude/request';
@@ -129,10 +141,21 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     if (error) throw new PaceFailure(error);
   }
 
+  /** Stops the conversations' answers in flight, then deletes them with everything holding their text. */
+  async function deleteStopped(conversationIds: string[]): Promise<number> {
+    for (const job of await activeJobsOf(db, conversationIds)) deps.runner.stop(job.id);
+    const deleted = await deleteConversations(db, conversationIds);
+    // Their queued messages are gone: the queue's figures change.
+    void deps.pump();
+    return deleted;
+  }
+
   return {
-    async 'chat.send'({ conversationId, text }) {
+    async 'chat.send'({ conversationId, text, model: chosen }) {
       const prompt = checkPrompt(text);
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
+      const chosenModel = chosen == null ? undefined : checkModel(chosen);
+      if (chosenModel && !chosenModel.ok) throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
       // The reads are independent, so they are made at once (the user waits for them); the
       // failures are still reported in this order: no key, no conversation, no room.
       const atOnce = deps.sendAtOnce;
@@ -143,7 +166,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           () => null,
           (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
         ),
-        deps.settings(),
+        deps.settings().then((read) =>
+          chosenModel ? { ...read, model: chosenModel.value } : conversationId === null ? read : settingsFor(db, read, conversationId),
+        ),
         conversationId === null ? [] : conversationMessages(db, conversationId),
         atOnce ? atOnce.usagePrefs().then((p) => p.cacheHours) : 0,
       ]);
@@ -163,7 +188,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
         await checkRoom();
         const t = now();
-        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model });
+        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value });
         const admitted = atOnce?.online()
           ? await admitAtOnceInTx(db, {
             jobId: exchange.assistantMessageId,
@@ -202,7 +227,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!creds) throw new PaceFailure(await missingKey());
       await checkRoom();
       const context = contextForRetry(await conversationMessages(db, message.conversationId), messageId);
-      if (context) await checkSize('retry', creds, await deps.settings(), context);
+      if (context) await checkSize('retry', creds, await settingsFor(db, await deps.settings(), message.conversationId), context);
       // In the transaction that queues it: the job must still be the finished one read above (a
       // double click's other retry may have queued it since), and the room is checked again.
       const requeued = await db.transaction('rw', [db.messages, db.jobs, db.counters, db.meta], async () => {
@@ -213,6 +238,33 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!requeued) throw new PaceFailure(BUSY);
       void deps.pump();
       return { messageId };
+    },
+    async 'conversation.rename'({ conversationId, title }) {
+      const checked = checkTitle(title);
+      if (!checked.ok) throw new PaceFailure({ code: 'invalid_input', message: checked.message, field: 'title' });
+      if (!(await renameConversation(db, conversationId, checked.value))) throw new PaceFailure(NO_CONVERSATION);
+      return { title: checked.value };
+    },
+    async 'conversation.chooseModel'({ conversationId, model }) {
+      const checked = checkModel(model);
+      if (!checked.ok) throw new PaceFailure({ code: 'invalid_input', message: checked.message, field: 'model' });
+      if (!(await chooseModel(db, conversationId, checked.value))) throw new PaceFailure(NO_CONVERSATION);
+      return { model: checked.value };
+    },
+    async 'conversation.delete'({ conversationId }) {
+      const deleted = await deleteStopped([conversationId]);
+      if (deleted === 0) throw new PaceFailure(NO_CONVERSATION);
+      return { deleted };
+    },
+    async 'conversation.deleteAll'() {
+      return { deleted: await deleteStopped(await allConversationIds(db)) };
+    },
+    async 'chatPrefs.save'(input) {
+      const checked = checkChatPrefs(input);
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These choices are not valid.'));
+      await prefs.saveChatPrefs(checked.value);
+      await pruneConversations(db, now(), checked.value.keepDays);
+      return checked.value;
     },
     async 'cache.clear'() {
       return { cleared: await clearCache(db) };
@@ -373,6 +425,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 function formRefused(errors: Partial<Record<string, string>>, fallback: string): PaceError {
   return { code: 'invalid_input', message: Object.values(errors)[0] ?? fallback, fields: errors };
 }
+
+const NO_CONVERSATION: PaceError = { code: 'invalid_input', message: 'That conversation no longer exists.', action: 'new_chat' };
 
 const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };
 

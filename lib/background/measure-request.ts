@@ -8,7 +8,7 @@
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
-import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { WINDOW_MS } from '../limits/admission';
 import { leftIn, periodSpends } from '../limits/budget';
 import { loadSpend } from '../limits/budget-store';
@@ -37,7 +37,7 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
   return async (job) => {
     const t = deps.now();
     const [settings, messages, { limits, state }, spent] = await Promise.all([
-      deps.settings(),
+      deps.settings().then((read) => settingsFor(db, read, job.conversationId)),
       conversationMessages(db, job.conversationId),
       readQuotaState(db, t),
       db.transaction('r', [db.meta, db.usageMonths, db.usageDays], () => loadSpend(db, t)),

@@ -135,3 +135,16 @@ export async function clearCache(db: PaceDB): Promise<number> {
 export async function cacheStats(db: PaceDB): Promise<{ entries: number; bytes: number }> {
   return db.transaction('r', db.cache, db.meta, async () => ({ entries: await db.cache.count(), bytes: await readBytes(db) }));
 }
+
+/**
+ * Deletes the cached answers whose text is one of `texts` (the answers of conversations being
+ * deleted): a cache row holds only a hash of its request, so its answer's text is what ties it to
+ * a conversation. Call inside a read-write transaction on `cache` and `meta`.
+ */
+export async function forgetAnswersInTx(db: PaceDB, texts: ReadonlySet<string>): Promise<number> {
+  if (texts.size === 0) return 0;
+  await flushMarks(db);
+  const rows = await db.cache.filter((row) => texts.has(row.text) || texts.has(row.text.trimEnd())).toArray();
+  if (rows.length > 0) await dropEntries(db, rows);
+  return rows.length;
+}

@@ -4,7 +4,10 @@
  * background passes its own.
  */
 import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
-import { enqueueInTx } from '../queue/job-store';
+import { ACTIVE_JOB_STATES } from '../storage/db';
+import { forgetAnswersInTx } from '../cache/response-cache';
+import { enqueueInTx, removeForConversationsInTx } from '../queue/job-store';
+import type { Settings } from '../settings/validate';
 import { conversationProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
 export const TITLE_CHARS = 60;
@@ -27,7 +30,15 @@ export interface NewExchange {
  */
 export async function addExchange(
   db: PaceDB,
-  input: { conversationId: string | null; text: string; now: number; newId: () => string; model: string },
+  input: {
+    conversationId: string | null;
+    text: string;
+    now: number;
+    newId: () => string;
+    model: string;
+    /** A model the user chose for this conversation, kept on it for its later messages. */
+    chosenModel?: string;
+  },
 ): Promise<NewExchange> {
   // The reads go out together and so do the writes: each await is a round trip, and the user waits for the first word.
   return db.transaction('rw', [db.conversations, db.messages, db.jobs], async () => {
@@ -44,10 +55,12 @@ export async function addExchange(
       ]);
       if (!existing) throw new Error(`Conversation ${conversationId} does not exist.`);
       last = newest?.createdAt ?? 0;
-      written = db.conversations.update(conversationId, { updatedAt: input.now });
+      const chosen = input.chosenModel === undefined ? {} : { model: input.chosenModel };
+      written = db.conversations.update(conversationId, { updatedAt: input.now, ...chosen });
     } else {
       conversationId = input.newId();
-      written = db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now });
+      const chosen = input.chosenModel === undefined ? {} : { model: input.chosenModel };
+      written = db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now, ...chosen });
     }
     // Strictly increasing times keep the order of messages even within one millisecond.
     const userAt = Math.max(input.now, last + 1);
@@ -130,4 +143,124 @@ export function buildContext(messages: ChatMessage[], answerId: string): { role:
   if (asked.length === 0) throw new Error('The answer has no question before it.');
   turns.push({ role: 'user', content: asked.join('\n\n') });
   return turns;
+}
+
+/** The settings a conversation's requests go with: the options' settings, with the model chosen for it if one was. */
+export async function settingsFor(db: PaceDB, settings: Settings, conversationId: string): Promise<Settings> {
+  const conversation = await db.conversations.get(conversationId);
+  return typeof conversation?.model === 'string' && conversation.model !== '' ? { ...settings, model: conversation.model } : settings;
+}
+
+export const MAX_TITLE_CHARS = 200;
+
+/** A title as typed: one line, trimmed, 1 to MAX_TITLE_CHARS characters. */
+export function checkTitle(input: string): { ok: true; value: string } | { ok: false; message: string } {
+  const title = input.replace(/\s+/g, ' ').trim();
+  if (title === '') return { ok: false, message: 'Type a name for the chat.' };
+  if (title.length > MAX_TITLE_CHARS) {
+    return { ok: false, message: `A chat's name can be at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).` };
+  }
+  return { ok: true, value: title };
+}
+
+/** Renames a conversation; false when there is none with that id. The title must have passed `checkTitle`. */
+export async function renameConversation(db: PaceDB, id: string, title: string): Promise<boolean> {
+  return (await db.conversations.update(id, { title })) === 1;
+}
+
+/** Keeps `model` for the conversation's next messages; false when there is none with that id. */
+export async function chooseModel(db: PaceDB, id: string, model: string): Promise<boolean> {
+  return (await db.conversations.update(id, { model })) === 1;
+}
+
+/** The ids of jobs of these conversations that are queued, waiting or in flight. */
+export async function activeJobsOf(db: PaceDB, conversationIds: readonly string[]): Promise<{ id: string; state: string }[]> {
+  const ids = new Set(conversationIds);
+  const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray();
+  return jobs.filter((j) => ids.has(j.conversationId)).map((j) => ({ id: j.id, state: j.state }));
+}
+
+/**
+ * Deletes conversations with everything that holds their text: their messages, their jobs and the
+ * cached answers they got. The usage ledger keeps its rows and totals, which hold ids, counts and
+ * costs but no text. Stop the answers in flight first (the runner's later writes to a deleted row
+ * change nothing). Returns how many conversations went.
+ */
+export async function deleteConversations(db: PaceDB, conversationIds: readonly string[]): Promise<number> {
+  const ids = new Set(conversationIds);
+  if (ids.size === 0) return 0;
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
+    const messages = (
+      await Promise.all(
+        [...ids].map((id) => db.messages.where('[conversationId+createdAt]').between([id, -Infinity], [id, Infinity]).toArray()),
+      )
+    ).flat();
+    const answers = new Set(messages.filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text));
+    const existing = (await db.conversations.bulkGet([...ids])).filter((c) => c !== undefined).length;
+    await forgetAnswersInTx(db, answers);
+    await db.messages.bulkDelete(messages.map((m) => m.id));
+    await removeForConversationsInTx(db, ids);
+    await db.conversations.bulkDelete([...ids]);
+    return existing;
+  });
+}
+
+/** Every conversation's id, for "Delete all". */
+export async function allConversationIds(db: PaceDB): Promise<string[]> {
+  return db.conversations.toCollection().primaryKeys();
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The chat retention: deletes conversations untouched for `keepDays` days (null keeps them
+ * forever), except one with a message still queued or in flight. Returns how many went.
+ */
+export async function pruneConversations(db: PaceDB, now: number, keepDays: number | null): Promise<number> {
+  if (keepDays === null) return 0;
+  const old = await db.conversations.where('updatedAt').below(now - keepDays * DAY_MS).primaryKeys();
+  if (old.length === 0) return 0;
+  const busy = new Set((await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray()).map((j) => j.conversationId));
+  return deleteConversations(db, old.filter((id) => !busy.has(id)));
+}
+
+/**
+ * Conversations whose title or any message contains `query` (case and accents aside), most
+ * recently updated first; an empty query gives the most recent ones. Unreadable rows are left out
+ * and reported.
+ */
+export async function searchConversations(db: PaceDB, query: string, limit = 50): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
+  const needle = fold(query.trim());
+  if (needle === '') return loadConversations(db, limit);
+  const rows = await db.conversations.orderBy('updatedAt').reverse().toArray();
+  const { rows: conversations, skipped } = readable<Conversation>('conversations', rows, conversationProblem);
+  const matching = new Set<string>();
+  await db.messages.each((m) => {
+    if (typeof m.text === 'string' && fold(m.text).includes(needle)) matching.add(m.conversationId);
+  });
+  const found = conversations.filter((c) => matching.has(c.id) || fold(c.title).includes(needle));
+  return { conversations: found.slice(0, limit), skipped };
+}
+
+const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/** One conversation and its messages, for an export; null when it is gone. */
+export async function loadConversation(db: PaceDB, id: string): Promise<{ conversation: Conversation; messages: ChatMessage[] } | null> {
+  const [conversation, { messages }] = await Promise.all([db.conversations.get(id), loadMessages(db, id)]);
+  return conversation && conversationProblem(conversation) === null ? { conversation, messages } : null;
+}
+
+/** Every conversation with its messages, most recent first, for "Export all". */
+export async function loadAllConversations(db: PaceDB): Promise<{ conversation: Conversation; messages: ChatMessage[] }[]> {
+  return db.transaction('r', db.conversations, db.messages, async () => {
+    const rows = await db.conversations.orderBy('updatedAt').reverse().toArray();
+    const { rows: conversations } = readable<Conversation>('conversations', rows, conversationProblem);
+    return Promise.all(conversations.map(async (conversation) => ({ conversation, messages: (await loadMessages(db, conversation.id)).messages })));
+  });
+}
+
+/** One conversation's row (its title and chosen model); null when it is gone or unreadable. */
+export async function readConversation(db: PaceDB, id: string): Promise<Conversation | null> {
+  const row = await db.conversations.get(id);
+  return row && conversationProblem(row) === null ? row : null;
 }

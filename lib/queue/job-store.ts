@@ -242,3 +242,14 @@ export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: 
     return { resumed, failed };
   });
 }
+
+/**
+ * Deletes the jobs of these conversations, whatever their state (the conversations are being
+ * deleted: lib/chat/conversation-store.ts). Call inside the caller's transaction on `jobs`; stop
+ * the ones in flight first. Returns the ids deleted.
+ */
+export async function removeForConversationsInTx(db: PaceDB, conversationIds: ReadonlySet<string>): Promise<string[]> {
+  const ids = await db.jobs.filter((j) => conversationIds.has(j.conversationId)).primaryKeys();
+  await db.jobs.bulkDelete(ids);
+  return ids;
+}

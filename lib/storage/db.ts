@@ -18,6 +18,8 @@ export interface Conversation {
   title: string;
   createdAt: number;
   updatedAt: number;
+  /** The model chosen for this conversation in the popup; absent: the options' model. */
+  model?: string;
 }
 
 /**

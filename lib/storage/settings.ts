@@ -5,6 +5,7 @@ import { checkOrigins } from '../settings/key-origins';
 import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
+import { DEFAULT_CHAT_PREFS, type ChatPrefs } from '../settings/chat-prefs';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -49,6 +50,9 @@ export const draftItem = storage.defineItem<string>('local:draft', { fallback: '
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
 export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
 
+/** How long chats are kept and the pages' theme (see lib/settings/chat-prefs.ts). */
+export const chatPrefsItem = storage.defineItem<ChatPrefs>('local:chatPrefs', { fallback: DEFAULT_CHAT_PREFS, version: 1 });
+
 /** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
 export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
 
@@ -62,6 +66,7 @@ export async function confirmKeyOrigin(origin: string): Promise<void> {
 export const storedPrefs = {
   saveSettings: (value: Settings) => settingsItem.setValue(value),
   saveUsagePrefs: (value: UsagePrefs) => usagePrefsItem.setValue(value),
+  saveChatPrefs: (value: ChatPrefs) => chatPrefsItem.setValue(value),
   confirmOrigin: confirmKeyOrigin,
 };
 export type StoredPrefs = typeof storedPrefs;

@@ -300,6 +300,11 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'chat.send': { conversationId: null, text: 'hello' },
   'chat.stop': { messageId: 'm1' },
   'chat.retry': { messageId: 'm1' },
+  'conversation.rename': { conversationId: 'c1', title: 'A new name' },
+  'conversation.delete': { conversationId: 'c1' },
+  'conversation.deleteAll': {},
+  'conversation.chooseModel': { conversationId: 'c1', model: 'claude-haiku-4-5' },
+  'chatPrefs.save': { keepDays: 30, theme: 'dark' },
   'key.status': {},
   'key.test': { key: 'sk-ant-test-key', baseURL: 'http://127.0.0.1:1' },
   'key.save': { key: 'sk-ant-test-key', remember: 'device', passphrase: null },
@@ -367,7 +372,7 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd', 'keepDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
             // A field the sample leaves null may be a string; a nested object stays an object.
             else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }

@@ -239,3 +239,13 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     expect(msgs[0]).toMatchObject({ role: 'user', text: 'hello', status: 'done' });
   });
 });
+
+describe('the model chosen for a conversation', () => {
+  it('the queue sends with the conversation model, not the options model, and records it on the answer', async () => {
+    server.script({ kind: 'text', text: 'From the chosen model.' });
+    const ex = await addExchange(db, { conversationId: null, text: 'Which model?', now: Date.now(), newId: () => `m${++ids}`, model: 'claude-opus-4-1', chosenModel: 'claude-opus-4-1' });
+    await answer(runner(), ex);
+    expect(server.messageRequests().map((r) => (r.body as { model: string }).model)).toEqual(['claude-opus-4-1']);
+    expect((await db.messages.get(ex.assistantMessageId))?.model).toBe('claude-opus-4-1');
+  });
+});

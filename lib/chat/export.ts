@@ -1,0 +1,69 @@
+/**
+ * A conversation as a Markdown file, and every conversation as one JSON file (pure: the page reads
+ * the rows with lib/chat/conversation-store.ts and downloads the text).
+ */
+import type { ChatMessage, Conversation } from '../storage/db';
+
+export interface ExportedConversation {
+  conversation: Conversation;
+  messages: ChatMessage[];
+}
+
+/** The title as a heading, then each question under "You" and each answer under "Claude", oldest first. */
+export function conversationToMarkdown({ conversation, messages }: ExportedConversation, defaultModel?: string): string {
+  const model = conversation.model ?? defaultModel;
+  const lines = [
+    `# ${oneLine(conversation.title)}`,
+    '',
+    `_Exported from Pace. Started ${new Date(conversation.createdAt).toISOString()}${model ? `; model ${model}` : ''}._`,
+  ];
+  for (const m of [...messages].sort((a, b) => a.createdAt - b.createdAt)) {
+    if (m.role === 'assistant' && m.text === '') continue;
+    lines.push('', m.role === 'user' ? '## You' : '## Claude', '', m.text.trimEnd());
+    if (m.role === 'assistant' && m.status !== 'done') lines.push('', `_(${m.status === 'streaming' || m.status === 'pending' ? 'still being written' : 'unfinished'})_`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every conversation with its messages (text, role, time, model), as JSON. */
+export function conversationsToJson(all: ExportedConversation[]): string {
+  return JSON.stringify(
+    {
+      exportedBy: 'Pace',
+      conversations: all.map(({ conversation, messages }) => ({
+        id: conversation.id,
+        title: conversation.title,
+        createdAt: new Date(conversation.createdAt).toISOString(),
+        updatedAt: new Date(conversation.updatedAt).toISOString(),
+        ...(conversation.model ? { model: conversation.model } : {}),
+        messages: [...messages]
+          .sort((a, b) => a.createdAt - b.createdAt)
+          .map((m) => ({
+            role: m.role,
+            text: m.text,
+            at: new Date(m.createdAt).toISOString(),
+            status: m.status,
+            ...(m.model ? { model: m.model } : {}),
+          })),
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+/** `pace-chat-<title words>.md`, or `pace-chats-<date>.json` for all of them. */
+export function exportName(kind: 'md' | 'json', at: number, title = ''): string {
+  if (kind === 'json') return `pace-chats-${new Date(at).toISOString().slice(0, 10)}.json`;
+  const slug = title
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return `pace-chat-${slug || new Date(at).toISOString().slice(0, 10)}.md`;
+}
+
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim() || 'Chat';
