@@ -12,7 +12,7 @@ import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';
 import { PaceFailure, type PaceError, type PaceEvent, type SendResult } from '../protocol';
 import { openPanel, PANEL_NAME, type PanelBrowser } from '../reach/open-panel';
-import { DEFAULT_PAGE_QUESTION, fitPage, pagePreview, pagePrompt, unreadablePage, type PageAttachment } from '../reach/page-text';
+import { DEFAULT_PAGE_QUESTION, fitPage, pagePreview, pagePrompt, unreadableFromError, unreadablePage, type PageAttachment } from '../reach/page-text';
 import { readTemplates, saveTemplates } from '../reach/template-store';
 import { checkTemplates, selectionPrompt, type PromptTemplate, type Source } from '../reach/templates';
 import type { Settings } from '../settings/validate';
@@ -165,6 +165,8 @@ export function createReach(deps: ReachDeps) {
         });
         found = result?.result;
       } catch (err) {
+        const refused = unreadableFromError(errorText(err));
+        if (refused) throw new PaceFailure({ code: 'permission_denied', message: refused });
         throw new PaceFailure({
           code: 'permission_denied',
           message: `Pace may not read this page (${errorText(err)}). Pace reads a page only right after you open it on that page: click Pace's toolbar button there (or press its shortcut), then Ask about this page.`,

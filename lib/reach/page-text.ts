@@ -48,6 +48,17 @@ export function unreadablePage(url: string | undefined): string | null {
   return null;
 }
 
+/**
+ * The clear message for a browser's refusal to inject into a tab whose address Pace could not see
+ * (no permission yet): Chrome names the scheme ("Cannot access a chrome:// URL") or the store.
+ */
+export function unreadableFromError(message: string): string | null {
+  const scheme = /Cannot access (?:a |contents of )?(?:url ")?([a-z][\w+.-]*):/i.exec(message)?.[1];
+  if (scheme && scheme !== 'http' && scheme !== 'https') return unreadablePage(`${scheme.toLowerCase()}://page`);
+  if (/gallery cannot be scripted/i.test(message)) return unreadablePage('https://chromewebstore.google.com/');
+  return null;
+}
+
 /** Collapses the runs of blank lines and spaces that a page's layout leaves in its text. */
 export function tidyText(text: string): string {
   return text
@@ -103,7 +114,8 @@ export interface PagePreview {
   blocker: string | null;
 }
 
-const usd = (x: number) => (x < 0.001 ? 'under $0.001' : `$${x.toFixed(x < 1 ? 3 : 2)}`);
+const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
+const aboutUsd = (x: number) => (x < 0.001 ? 'under $0.001' : `about ${usd(x)}`);
 
 export function pagePreview(input: PagePreviewInput): PagePreview {
   const tokens = Math.ceil(input.chars / CHARS_PER_TOKEN);
@@ -116,7 +128,7 @@ export function pagePreview(input: PagePreviewInput): PagePreview {
   lines.push(
     inputUsd === null || maxUsd === null
       ? `Cost: unknown, ${input.model} is not in Pace's price table.`
-      : `Cost: about ${usd(inputUsd)} to read it, up to ${usd(maxUsd)} with the longest answer (${formatCount(input.maxTokens)} tokens).`,
+      : `Cost: ${aboutUsd(inputUsd)} to read it, up to ${usd(maxUsd)} with the longest answer (${formatCount(input.maxTokens)} tokens).`,
   );
   if (inputShare !== null && perMinute !== null) {
     lines.push(`Takes ${Math.round(inputShare * 100)}% of your ${formatCount(perMinute)} input tokens a minute.`);

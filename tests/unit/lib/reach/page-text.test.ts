@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitPage, PAGE_CUT_NOTE, pagePreview, pagePrompt, tidyText, unreadablePage } from '@/lib/reach/page-text';
+import { fitPage, PAGE_CUT_NOTE, pagePreview, pagePrompt, tidyText, unreadableFromError, unreadablePage } from '@/lib/reach/page-text';
 import { PLANS } from '@/lib/limits/plans';
 import { checkPrompt, MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 
@@ -17,6 +17,14 @@ describe('unreadablePage', () => {
     ['not a url', 'not a web page'],
   ])('%s gets a clear message', (url, part) => {
     expect(unreadablePage(url)).toContain(part);
+  });
+
+  it("a browser's refusal to inject names the page kind, when the address was hidden", () => {
+    expect(unreadableFromError('Cannot access a chrome:// URL')).toContain('its own pages (chrome:)');
+    expect(unreadableFromError('Cannot access contents of url "about:blank". Extension manifest must request permission')).toContain('its own pages (about:)');
+    expect(unreadableFromError('The extensions gallery cannot be scripted.')).toContain('its add-on store');
+    expect(unreadableFromError('Cannot access contents of the page. Extension manifest must request permission to access the respective host.')).toBeNull();
+    expect(unreadableFromError('Missing host permission for the tab')).toBeNull();
   });
 
   it('web pages may be read', () => {
