@@ -122,6 +122,37 @@ describe('Claude where people read, in real Chromium', () => {
     await article.close();
   });
 
+  it('options: templates are edited and checked with clear messages, and the menu sends with the new one', async () => {
+    const options = await browser.open('options.html', { width: 900, height: 1600 });
+    const section = options.getByTestId('templates');
+    await section.getByRole('button', { name: 'Add a template' }).click();
+    await options.locator('#template-title-4').fill('Critique');
+    await section.getByRole('button', { name: 'Save templates' }).click();
+    await section.getByText('Template 5: write the instruction Claude gets with the selection.').first().waitFor();
+    await options.locator('#template-prompt-4').fill('Find the weak points of this text.');
+    await section.getByRole('button', { name: 'Save templates' }).click();
+    await options.getByTestId('templates-message').filter({ hasText: 'Saved.' }).waitFor();
+    const id = await options.evaluate(
+      () =>
+        new Promise<string>((resolve, reject) => {
+          const open = indexedDB.open('pace');
+          open.onerror = () => reject(new Error('could not open the database'));
+          open.onsuccess = () => {
+            const row = open.result.transaction('meta').objectStore('meta').get('templates');
+            row.onsuccess = () => resolve((row.result as { value: { id: string; title: string }[] }).value.find((t) => t.title === 'Critique')!.id);
+          };
+        }),
+    );
+    await options.close();
+
+    const before = server.messageRequests().length;
+    const { page: article, tab } = await openArticle();
+    await clickMenu(await browser.worker(), `pace-template:${id}`, 'A weak claim', tab);
+    await expect.poll(() => server.messageRequests().length, { timeout: 15_000 }).toBe(before + 1);
+    expect(lastUserText().startsWith('Find the weak points of this text.\n\nFrom "Bread that keeps"')).toBe(true);
+    await article.close();
+  });
+
   it('"Ask Claude about the selection" puts the quote in the open chat\'s message box and sends nothing', async () => {
     const popup = new Popup(await browser.open('popup.html'));
     await popup.composer().waitFor();
