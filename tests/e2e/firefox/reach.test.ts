@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, type ClaudeServer } from '../../support/claude-server';
 import { withLoopbackGranted } from '../support/batch-probe';
 import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
-import { buildPath, sendFromPopup, setUpKeyAndBaseURL, waitForAnswer, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
+import { buildPath, clickButton, sendFromPopup, setUpKeyAndBaseURL, waitForAnswer, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
 import { ARTICLE_WORDS, NOT_ARTICLE_WORDS, startArticleSite } from '../support/reach-site';
 
 interface Tab {
@@ -116,6 +116,7 @@ describe('Claude where people read, in real Firefox (MV2)', () => {
   it('"Ask about this page" sends the article, not its navigation or scripts; the sidebar shows the same chat and chats', async () => {
     await withConsoleOnFailure(ff, async () => {
       const sidebar = await ff!.openExtensionPage('sidepanel.html');
+      await clickButton(sidebar, 'New chat');
       await sidebar.$eval('[data-testid=ask-page]', (el) => (el as HTMLButtonElement).click());
       // The sidebar's own tab is the active one here: not a page Pace may read, and it says so.
       await waitForText(sidebar, '[data-testid=notice]', 'The browser does not let extensions read its own pages (moz-extension:)');
