@@ -170,6 +170,27 @@ describe('Claude where people read, in real Chromium', () => {
     await article.close();
   });
 
+  it('the "ask about the selection" shortcut reads the selection in the tab and puts it, quoted, in the message box', async () => {
+    const popup = new Popup(await browser.open('popup.html'));
+    await popup.composer().waitFor();
+    const before = server.messageRequests().length;
+    const { page: article, tab } = await openArticle();
+    await article.evaluate(() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.getElementById('pick')!);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+    });
+    await (await browser.worker()).evaluate((tab) => {
+      (globalThis as unknown as { paceReach: { onCommand(command: string, tab: object): void } }).paceReach.onCommand('ask-selection', tab);
+    }, tab);
+    await expect.poll(() => popup.composer().inputValue()).toBe(`\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`);
+    expect(server.messageRequests()).toHaveLength(before);
+    await popup.composer().fill('');
+    await popup.page.close();
+    await article.close();
+  });
+
   it('"Ask about this page" shows the size and cost first, then sends the main text, not the navigation or scripts', async () => {
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();
