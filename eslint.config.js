@@ -59,7 +59,7 @@ export default tseslint.config(
   },
   {
     // Pages never touch background-only modules: the key, the runner, the SDK client.
-    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/sidepanel/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -82,7 +82,7 @@ export default tseslint.config(
   },
   {
     // Pages do no storage work: they read through lib/ functions and write through the background.
-    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/sidepanel/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
     rules: {
       // Both rules apply to pages: a later config replaces a rule's options, so this one repeats JOBS_WRITES.
       'no-restricted-syntax': [

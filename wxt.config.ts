@@ -29,7 +29,9 @@ export default defineConfig({
       short_name: 'Pace',
       description:
         'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
-      permissions: ['storage', 'alarms', 'notifications'],
+      // activeTab + scripting: "Ask about this page" and the selection shortcut read the tab the user
+      // acted on, and no other; contextMenus: the menu on selected text (README: Permissions).
+      permissions: ['storage', 'alarms', 'notifications', 'activeTab', 'scripting', 'contextMenus'],
       // The default API origin is granted at install; any other base URL is asked for from the
       // user's click on the options page.
       ...(manifestVersion === 3
@@ -38,10 +40,24 @@ export default defineConfig({
             optional_host_permissions: anyOrigin,
           }
         : {
-            permissions: ['storage', 'alarms', 'notifications', 'https://api.anthropic.com/*'],
+            permissions: ['storage', 'alarms', 'notifications', 'activeTab', 'scripting', 'contextMenus', 'https://api.anthropic.com/*'],
             optional_permissions: anyOrigin,
           }),
       action: { default_title: 'Pace' },
+      commands: {
+        // Taken, so not used: Alt+Shift+A (Chrome's "jump to an unfocused dialog", Dark Reader's site
+        // toggle), Alt+Shift+S / Alt+Shift+D (ChromeOS, Dark Reader), and Alt+Shift+P, C and W, which
+        // Chromium 156 refuses to assign to an extension. It assigns U, K and Y (checked in
+        // tests/e2e/chromium/reach.test.ts); Firefox uses none of them.
+        [manifestVersion === 3 ? '_execute_action' : '_execute_browser_action']: {
+          suggested_key: { default: 'Alt+Shift+U' },
+          description: 'Open Pace',
+        },
+        ...(browser === 'firefox'
+          ? { _execute_sidebar_action: { suggested_key: { default: 'Alt+Shift+K' }, description: 'Open Pace in the sidebar' } }
+          : { 'open-side-panel': { suggested_key: { default: 'Alt+Shift+K' }, description: 'Open Pace in the side panel' } }),
+        'ask-selection': { suggested_key: { default: 'Alt+Shift+Y' }, description: 'Ask Claude about the selected text' },
+      },
       ...(browser === 'firefox'
         ? {
             browser_specific_settings: {

@@ -6,6 +6,9 @@ import { getDb } from '@/lib/storage/db';
 export default defineBackground(() => {
   const app = createBackgroundApp(browserEdges(browser, getDb()));
   app.listen(globalThis);
+  app.reach.listen();
+  // The real-browser tests fire the menu and the shortcuts as the browser does, through these.
+  Object.assign(globalThis, { paceReach: { onMenuClicked: app.reach.onMenuClicked, onCommand: app.reach.onCommand } });
   app.start().then(markQueueRunning, (err: unknown) => console.error('[pace] could not start the queue', err));
 });
 

@@ -14,6 +14,8 @@ import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
 import type { ChatPrefs } from './settings/chat-prefs';
 import type { GatewayBudgetRow } from './usage/gateway-budget';
+import type { PageAttachment } from './reach/page-text';
+import type { PromptTemplate } from './reach/templates';
 
 export const PORT_NAME = 'pace';
 
@@ -180,6 +182,20 @@ const payloads = {
     unknownPriceUsd: typed('unknownPriceUsd must be a string or a number'),
     badge: text('badge must be a string'),
   }),
+  'templates.save': z.object({
+    templates: z.array(
+      z.object(
+        {
+          id: z.optional(z.nullable(text('each template id must be a string or null'))),
+          title: text('each template title must be a string'),
+          prompt: text('each template prompt must be a string'),
+        },
+        { error: 'each template must be an object' },
+      ),
+      { error: 'templates must be a list' },
+    ).check(z.maxLength(100, { error: 'templates: at most 100 rows' })),
+  }),
+  'page.read': empty,
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
@@ -227,6 +243,13 @@ export interface Requests {
   'gateway.budget': { req: Payload<'gateway.budget'>; res: GatewayBudgetRow | null };
   /** The spend budget, checked and saved; waiting messages see it at once. */
   'budget.save': { req: Payload<'budget.save'>; res: Budget };
+  /** The context menu's prompt templates, checked (lib/reach/templates.ts) and saved; the menu is rebuilt. */
+  'templates.save': { req: Payload<'templates.save'>; res: PromptTemplate[] };
+  /**
+   * Reads the active tab's main text (on the user's click: activeTab) and measures it against the
+   * limits; the page then attaches it to the next message.
+   */
+  'page.read': { req: Payload<'page.read'>; res: PageAttachment };
 }
 
 export type RequestType = keyof Requests;
@@ -236,7 +259,16 @@ export type ReplyOf<K extends RequestType> = Requests[K]['res'];
 export type AnyRequest = { [K in RequestType]: { type: K; payload: RequestOf<K> } }[RequestType];
 
 /** Background -> page pushes. */
-export type PaceEvent = { type: 'answer.progress'; messageId: string; text: string };
+export type PaceEvent =
+  | { type: 'answer.progress'; messageId: string; text: string }
+  /** A message sent from the context menu: the pages show its conversation. */
+  | { type: 'chat.open'; conversationId: string }
+  /** Text for the message box (the quoted selection), for the user to finish and send. */
+  | { type: 'composer.fill'; text: string }
+  /** A refusal of something started outside the pages (the context menu, a shortcut). */
+  | { type: 'notice'; error: PaceError };
+
+export type AnswerProgress = Extract<PaceEvent, { type: 'answer.progress' }>;
 
 /** What travels on the port. */
 export type PageToBackground = { kind: 'request'; id: number; type: RequestType; payload: unknown };

@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import { loadMessages, recentConversations } from '@/lib/chat/conversation-store';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { ErrorAction, KeyStatus } from '@/lib/protocol';
@@ -25,13 +25,16 @@ export interface ChatScreenProps {
   /** The key status changed here (unlocked): the popup, which holds it, takes the new one. */
   onKeyStatus: (status: KeyStatus) => void;
   openOptions: () => void;
+  /** Shown above the message box: "Ask about this page" and the side panel's button (components/reach/). */
+  tools?: ReactNode;
 }
 
-export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openOptions }: ChatScreenProps) {
+export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openOptions, tools }: ChatScreenProps) {
   const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
   const notice = useChat((s) => s.notice);
+  const fill = useChat((s) => s.fill);
   // Actions never change, so they are read once rather than subscribed to.
   const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue, tryNow } = useChat.getState();
   const queue = useQueue();
@@ -137,8 +140,9 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
         </div>
       )}
       <StatusAnnouncer messages={messages} jobs={queue?.view.jobs} />
+      {tools}
       <ModelPicker useChat={useChat} />
-      <Composer onSend={send} />
+      <Composer onSend={send} fill={fill} />
     </div>
   );
 }

@@ -6,7 +6,7 @@ import { draftItem } from '@/lib/storage/settings';
  * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
  * changes, and cleared only when the background has accepted the message.
  */
-export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean> }) {
+export function Composer({ onSend, fill }: { onSend: (text: string) => Promise<boolean>; fill?: { text: string; at: number } | null }) {
   const [text, setText] = useState('');
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
@@ -24,6 +24,16 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean
     );
     box.current?.focus();
   }, []);
+
+  // A quoted selection from the context menu or shortcut: the question goes on the first line, above it.
+  useEffect(() => {
+    if (!fill) return;
+    setText(`\n\n${fill.text}`);
+    requestAnimationFrame(() => {
+      box.current?.focus();
+      box.current?.setSelectionRange(0, 0);
+    });
+  }, [fill]);
 
   useEffect(() => {
     // Saved on every change: a popup can close at any moment, taking pending timers with it.

@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { PaceError, PaceEvent } from '@/lib/protocol';
+import { pagePrompt, type PageAttachment } from '@/lib/reach/page-text';
 
 export interface ChatState {
   /** The open conversation; null for a new, empty chat. */
@@ -12,6 +13,14 @@ export interface ChatState {
   notice: PaceError | null;
   /** The model picked for the new chat before its first message; null: the options' model. */
   model: string | null;
+  /** The page read by "Ask about this page", sent with the next message; `reading` while it is read. */
+  page: PageAttachment | null;
+  reading: boolean;
+  /** Text the background put in the message box (a quoted selection); `at` tells one fill from the next. */
+  fill: { text: string; at: number } | null;
+  /** Reads the open tab's main text and shows what it would cost; the next message takes it along. */
+  askAboutPage: () => Promise<void>;
+  dropPage: () => void;
   send: (text: string) => Promise<boolean>;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
@@ -40,14 +49,29 @@ export function createChatStore(client: BackgroundClient) {
     live: {},
     notice: null,
     model: null,
+    page: null,
+    reading: false,
+    fill: null,
+    async askAboutPage() {
+      set({ reading: true, notice: null });
+      const r = await client.request('page.read', {});
+      set(r.ok ? { page: r.data, reading: false } : { notice: r.error, reading: false });
+    },
+    dropPage() {
+      set({ page: null });
+    },
     send(text) {
       // Sends go one after another, so a second message typed quickly joins the conversation the
       // first one created, in order, and none is dropped while another is on its way.
       const result = sendChain.then(async () => {
         set({ notice: null });
-        const { conversationId, model } = get();
-        const r = await client.request('chat.send', { conversationId, text, ...(conversationId === null && model !== null ? { model } : {}) });
-        if (r.ok) set({ conversationId: r.data.conversationId });
+        const { conversationId, model, page } = get();
+        const r = await client.request('chat.send', {
+          conversationId,
+          text: page ? pagePrompt(page, text) : text,
+          ...(conversationId === null && model !== null ? { model } : {}),
+        });
+        if (r.ok) set({ conversationId: r.data.conversationId, page: get().page === page ? null : get().page });
         else set({ notice: r.error });
         return r.ok;
       });
@@ -115,6 +139,10 @@ export function createChatStore(client: BackgroundClient) {
     receive(event) {
       if (event.type === 'answer.progress') {
         set((s) => ({ live: { ...s.live, [event.messageId]: event.text } }));
+      } else if (event.type === 'composer.fill') {
+        set({ fill: { text: event.text, at: Date.now() }, view: 'chat' });
+      } else if (event.type === 'notice') {
+        set({ notice: event.error });
       }
     },
   }));

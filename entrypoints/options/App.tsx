@@ -7,6 +7,9 @@ import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
 import { SettingsForm } from '@/components/settings/SettingsForm';
 import { UsagePrefsForm } from '@/components/settings/UsagePrefsForm';
+import { ShortcutsSection } from '@/components/reach/ShortcutsSection';
+import { TemplatesForm } from '@/components/reach/TemplatesForm';
+import { browser } from 'wxt/browser';
 import type { ModelInfo } from '@/lib/claude/models';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
 import { modelsItem } from '@/lib/storage/settings';
@@ -35,6 +38,8 @@ export function App() {
       <SettingsForm client={background} models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
       <ChatPrefsForm client={background} />
+      <TemplatesForm client={background} />
+      <ShortcutsSection browser={browser} />
     </main>
   );
 }

@@ -3,11 +3,13 @@ import { browser } from 'wxt/browser';
 import { background } from '@/components/background';
 import { ChatScreen } from '@/components/chat/ChatScreen';
 import { createChatStore } from '@/components/chat/chat-store';
+import { ReachBar } from '@/components/reach/ReachBar';
 import type { KeyStatus } from '@/lib/protocol';
 
 const useChat = createChatStore(background);
 
-export function App() {
+/** The chat: in the toolbar's popup, and in the side panel (entrypoints/sidepanel/), which mounts it too. */
+export function App({ surface = 'popup' }: { surface?: 'popup' | 'panel' }) {
   const [keyStatus, setKeyStatus] = useState<KeyStatus | null>(null);
   useEffect(() => {
     void background.request('key.status', {}).then((r) => r.ok && setKeyStatus(r.data));
@@ -20,6 +22,7 @@ export function App() {
       keyStatus={keyStatus}
       onKeyStatus={setKeyStatus}
       openOptions={() => void browser.runtime.openOptionsPage().catch((err: unknown) => console.warn('[pace] could not open the options', err))}
+      tools={<ReachBar useChat={useChat} surface={surface} browser={browser} />}
     />
   );
 }

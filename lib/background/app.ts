@@ -29,6 +29,7 @@ import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveK
 import { createMeasureRequest } from './measure-request';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
+import { createReach, type ReachBrowser } from './reach';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
@@ -51,7 +52,7 @@ export const storedKeys: BackgroundKeys = {
 };
 
 /** The parts of `browser` (wxt/browser) the background uses; WXT's fakeBrowser in tests. */
-export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'>;
+export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'> & Partial<ReachBrowser>;
 
 export interface BackgroundDeps {
   browser: BackgroundBrowser;
@@ -132,8 +133,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     online,
   });
 
-  const server = createPortServer(
-    createHandlers({
+  const handlers = createHandlers({
       db,
       runner,
       pump: () => scheduler.pump(),
@@ -153,9 +153,18 @@ export function createBackgroundApp(deps: BackgroundDeps) {
           void runner.start(job, { creds, settings: read, messages, started }).finally(started);
         },
       },
-    }),
-    (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
-  );
+      reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: () => reach.readPage() },
+    });
+  const server = createPortServer(handlers, (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')));
+  // The menu, the shortcuts and "Ask about this page" (absent from a test's fake browser).
+  const reach = createReach({
+    browser: browser as ReachBrowser,
+    db,
+    send: (text) => handlers['chat.send']({ conversationId: null, text }),
+    publish: (event) => server.publish(event),
+    settings,
+    now,
+  });
 
   /** Old ledger rows and stale cache entries go, per the user's settings (at start-up and when those change). */
   async function pruneStorage() {
@@ -207,6 +216,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       await pruneChats().catch(warn('delete old chats'));
       await scheduleRetention().catch(warn("set the chat retention's alarm"));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
+      if (browser.contextMenus) await reach.buildMenus().catch(warn('make the context menu'));
       await scheduler.pump();
     },
     /**
@@ -219,6 +229,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       browser.alarms.onAlarm.addListener(app.onAlarm);
       page.addEventListener('online', app.onOnline);
     },
+    reach,
   };
   return app;
 }

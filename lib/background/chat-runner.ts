@@ -19,7 +19,7 @@ import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
 import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, withPromptCache, type PromptCacheModes } from '../claude/prompt-cache';
-import type { PaceError, PaceEvent } from '../protocol';
+import type { PaceError, AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, ChatMessage, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
@@ -38,7 +38,7 @@ export interface RunnerDeps {
   createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
   /** Per base URL, how Anthropic's prompt cache is asked for (a gateway may refuse automatic caching); in memory if not given. */
   promptCacheModes?: PromptCacheModes;
-  publish: (event: PaceEvent) => void;
+  publish: (event: AnswerProgress) => void;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
   onRefused?: (reason: Refusal, waitText: string | null, by: string) => void;
   /** A team gateway that reports the key's spend (`x-litellm-key-spend`) answered: its budget may have moved. */

@@ -40,6 +40,7 @@ import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { storedPrefs, type StoredPrefs } from '../storage/settings';
 import type { ChatRunner } from './chat-runner';
+import type { Reach } from './reach';
 import type { UnlockResult } from './key-store';
 import { passphraseProblem } from './key-vault';
 
@@ -83,6 +84,8 @@ export interface HandlerDeps {
     online: () => boolean;
     start: (admitted: AdmittedAtOnce, ready: { creds: Credentials & { demo: boolean }; settings: Settings }) => void;
   };
+  /** The context menu's templates and "Ask about this page" (lib/background/reach.ts); refused without it. */
+  reach?: Pick<Reach, 'saveTemplates' | 'readPage'>;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -345,6 +348,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { origins: await deps.keys.origins() };
     },
     'key.status': () => deps.keys.status(),
+    async 'templates.save'({ templates }) {
+      if (!deps.reach) throw new PaceFailure(NO_REACH);
+      return deps.reach.saveTemplates(templates);
+    },
+    async 'page.read'() {
+      if (!deps.reach) throw new PaceFailure(NO_REACH);
+      return deps.reach.readPage();
+    },
     async 'gateway.budget'() {
       return (await deps.gatewayBudget?.refresh('asked')) ?? null;
     },
@@ -427,6 +438,7 @@ function formRefused(errors: Partial<Record<string, string>>, fallback: string):
 }
 
 const NO_CONVERSATION: PaceError = { code: 'invalid_input', message: 'That conversation no longer exists.', action: 'new_chat' };
+const NO_REACH: PaceError = { code: 'internal', message: 'This part of Pace is not running; reload the extension.' };
 
 const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };
 

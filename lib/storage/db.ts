@@ -11,6 +11,7 @@ import type { Budget, SpendState } from '../limits/budget';
 import type { Limits } from '../limits/plans';
 import type { TokenLog } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
+import type { PromptTemplate } from '../reach/templates';
 import type { GatewayBudgetRow } from '../usage/gateway-budget';
 
 export interface Conversation {
@@ -159,7 +160,9 @@ export type Meta =
   | { key: 'budget'; value: Budget }
   | { key: 'spend'; value: SpendState }
   /** Which spend budget alerts were shown, per period. */
-  | { key: 'budgetAlerts'; value: BudgetAlertState };
+  | { key: 'budgetAlerts'; value: BudgetAlertState }
+  /** The context menu's prompt templates (lib/reach/template-store.ts); absent: the defaults. */
+  | { key: 'templates'; value: PromptTemplate[] };
 
 export interface Attempt {
   at: number;

@@ -323,6 +323,8 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'key.confirmOrigin': { origin: 'https://gateway.example' },
   'gateway.budget': {},
   'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
+  'templates.save': { templates: [{ id: 'summarize', title: 'Summarize', prompt: 'Summarize this.' }] },
+  'page.read': {},
 };
 
 const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));

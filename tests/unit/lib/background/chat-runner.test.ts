@@ -5,7 +5,7 @@ import { addExchange, conversationMessages } from '@/lib/chat/conversation-store
 import { createClaudeClient } from '@/lib/claude/client';
 import { admit } from '@/lib/limits/limiter-store';
 import { monthWindow } from '@/lib/limits/month-window';
-import type { PaceEvent } from '@/lib/protocol';
+import type { AnswerProgress } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
@@ -13,7 +13,7 @@ import { useClaudeServer } from '../../../support/use-claude-server';
 
 let server: ClaudeServer;
 let db: PaceDB;
-let events: PaceEvent[];
+let events: AnswerProgress[];
 let pings: number;
 
 useClaudeServer((s) => (server = s));

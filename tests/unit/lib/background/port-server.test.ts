@@ -37,6 +37,8 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'key.confirmOrigin': unused,
     'gateway.budget': unused,
     'budget.save': unused,
+    'templates.save': unused,
+    'page.read': unused,
     ...overrides,
   };
 }
@@ -124,7 +126,7 @@ describe('port server and page client', () => {
   it('pushes events to every open page and forgets closed ones', async () => {
     const { server, client } = setup();
     const seen: string[] = [];
-    const unsubscribe = client.subscribe((e) => seen.push(e.text));
+    const unsubscribe = client.subscribe((e) => seen.push(e.type === 'answer.progress' ? e.text : e.type));
     await client.request('key.status', {});
     // A second page, straight on a port.
     const other = portPair(PORT_NAME, ownPage);
