@@ -12,6 +12,7 @@ import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
+import type { BatchPrefs } from './settings/batch-prefs';
 import type { GatewayBudgetRow } from './usage/gateway-budget';
 
 export const PORT_NAME = 'pace';
@@ -102,7 +103,11 @@ const typed = (error: string) => z.union([z.string(), z.custom<number>((v) => ty
 const empty = z.object({});
 
 const payloads = {
-  'chat.send': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')), text: text('text must be a string') }),
+  'chat.send': z.object({
+    conversationId: z.nullable(id('conversationId must be an id or null')),
+    text: text('text must be a string'),
+    later: z.optional(bool('later must be true or false')),
+  }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
   'chat.retry': z.object({ messageId: id('messageId must be an id') }),
   'key.status': empty,
@@ -157,6 +162,12 @@ const payloads = {
     ),
   }),
   'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
+  'batchPrefs.save': z.object({
+    sendLater: bool('sendLater must be true or false'),
+    gatherSeconds: typed('gatherSeconds must be a string or a number'),
+    firstPollSeconds: typed('firstPollSeconds must be a string or a number'),
+    maxPollSeconds: typed('maxPollSeconds must be a string or a number'),
+  }),
   'gateway.budget': empty,
   'budget.save': z.object({
     monthlyUsd: typed('monthlyUsd must be a string or a number'),
@@ -172,6 +183,7 @@ type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 /** Request name -> payload and reply data. */
 export interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: SendResult };
+  /** Stops an answer, cancels a queued or gathered one, or cancels the Message Batch a batched one is in. */
   'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
   'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };
   'key.status': { req: Payload<'key.status'>; res: KeyStatus };
@@ -195,6 +207,8 @@ export interface Requests {
    */
   'settings.save': { req: Payload<'settings.save'>; res: Settings };
   'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
+  /** "Later, half price": the composer's default, the gathering window and the polls. */
+  'batchPrefs.save': { req: Payload<'batchPrefs.save'>; res: BatchPrefs };
   /** Records the user's yes to sending the key to `origin` (a gateway's). */
   'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
   /**

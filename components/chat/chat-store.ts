@@ -10,7 +10,8 @@ export interface ChatState {
   /** Text of answers being streamed, as pushed by the background (ahead of the database). */
   live: Record<string, string>;
   notice: PaceError | null;
-  send: (text: string) => Promise<boolean>;
+  /** `later`: as part of a Message Batch, at half price. */
+  send: (text: string, later?: boolean) => Promise<boolean>;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
   clearQueue: () => Promise<void>;
@@ -31,12 +32,12 @@ export function createChatStore(client: BackgroundClient) {
     view: 'chat',
     live: {},
     notice: null,
-    send(text) {
+    send(text, later = false) {
       // Sends go one after another, so a second message typed quickly joins the conversation the
       // first one created, in order, and none is dropped while another is on its way.
       const result = sendChain.then(async () => {
         set({ notice: null });
-        const r = await client.request('chat.send', { conversationId: get().conversationId, text });
+        const r = await client.request('chat.send', { conversationId: get().conversationId, text, ...(later ? { later } : {}) });
         if (r.ok) set({ conversationId: r.data.conversationId });
         else set({ notice: r.error });
         return r.ok;

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { background } from '@/components/background';
+import { BatchPrefsForm } from '@/components/settings/BatchPrefsForm';
 import { BudgetForm } from '@/components/settings/BudgetForm';
 import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
@@ -31,6 +32,7 @@ export function App() {
       <BudgetForm client={background} />
       <SettingsForm client={background} models={models} onBaseURL={setBaseURL} hasKey={hasKey} />
       <UsagePrefsForm client={background} />
+      <BatchPrefsForm client={background} />
     </main>
   );
 }

@@ -12,7 +12,9 @@ import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import type { PaceDB } from '../storage/db';
-import { modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import { batchPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import { recoverBatches } from '../batch/batch-store';
+import { createBatchRunner } from './batch-runner';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -31,6 +33,7 @@ import { readSettings } from './stored-settings';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
+const BATCH_ALARM = 'pace-batch';
 
 /** Where the key is kept and whether it may be used: key-store.ts's functions in the extension. */
 export type BackgroundKeys = HandlerDeps['keys'] & { credentials: HandlerDeps['credentials'] };
@@ -129,6 +132,26 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     online,
   });
 
+  const batches = createBatchRunner({
+    db,
+    now,
+    credentials: keys.credentials,
+    settings,
+    prefs: () => batchPrefsItem.getValue(),
+    createClient: deps.createClient,
+    answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    notify,
+    // Gathering, polls and retries survive a stopped worker and a browser restart: the alarm wakes it.
+    wakeAt: createWake({
+      now,
+      pump: () => void batches.tick(),
+      alarm: (at) => void (at === null ? browser.alarms.clear(BATCH_ALARM) : browser.alarms.create(BATCH_ALARM, { when: at })),
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
+    }),
+    changed: () => void scheduler.pump(),
+  });
+
   const server = createPortServer(
     createHandlers({
       db,
@@ -141,6 +164,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
       now,
       gatewayBudget,
+      batches,
       sendAtOnce: {
         usagePrefs,
         online,
@@ -182,6 +206,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
       if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
+      if (alarm.name === BATCH_ALARM) void batches.tick();
       void scheduler.pump();
     },
     /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
@@ -189,9 +214,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
+      await recoverBatches(db).catch(warn('gather again the questions of a batch whose create was cut off'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       await scheduler.pump();
+      await batches.tick();
     },
     /**
      * Registers every listener at once, synchronously: an event that wakes a stopped worker is

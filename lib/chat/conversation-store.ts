@@ -27,7 +27,7 @@ export interface NewExchange {
  */
 export async function addExchange(
   db: PaceDB,
-  input: { conversationId: string | null; text: string; now: number; newId: () => string; model: string },
+  input: { conversationId: string | null; text: string; now: number; newId: () => string; model: string; later?: boolean },
 ): Promise<NewExchange> {
   // The reads go out together and so do the writes: each await is a round trip, and the user waits for the first word.
   return db.transaction('rw', [db.conversations, db.messages, db.jobs], async () => {
@@ -65,7 +65,7 @@ export async function addExchange(
         model: input.model,
       },
     ]);
-    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 })]);
+    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 }, input.later)]);
     return { conversationId, userMessageId, assistantMessageId };
   });
 }

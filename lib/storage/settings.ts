@@ -5,6 +5,7 @@ import { checkOrigins } from '../settings/key-origins';
 import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
+import { DEFAULT_BATCH_PREFS, type BatchPrefs } from '../settings/batch-prefs';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -49,6 +50,9 @@ export const draftItem = storage.defineItem<string>('local:draft', { fallback: '
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
 export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
 
+/** "Later, half price": the composer's default, the gathering window and the polls (see lib/settings/batch-prefs.ts). */
+export const batchPrefsItem = storage.defineItem<BatchPrefs>('local:batchPrefs', { fallback: DEFAULT_BATCH_PREFS, version: 1 });
+
 /** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
 export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
 
@@ -62,6 +66,7 @@ export async function confirmKeyOrigin(origin: string): Promise<void> {
 export const storedPrefs = {
   saveSettings: (value: Settings) => settingsItem.setValue(value),
   saveUsagePrefs: (value: UsagePrefs) => usagePrefsItem.setValue(value),
+  saveBatchPrefs: (value: BatchPrefs) => batchPrefsItem.setValue(value),
   confirmOrigin: confirmKeyOrigin,
 };
 export type StoredPrefs = typeof storedPrefs;

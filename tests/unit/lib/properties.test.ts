@@ -316,6 +316,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   },
   'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
   'key.confirmOrigin': { origin: 'https://gateway.example' },
+  'batchPrefs.save': { sendLater: true, gatherSeconds: '120', firstPollSeconds: 60, maxPollSeconds: '600' },
   'gateway.budget': {},
   'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
 };
