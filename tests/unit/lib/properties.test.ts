@@ -368,7 +368,7 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd', 'gatherSeconds', 'firstPollSeconds', 'maxPollSeconds'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
             // A field the sample leaves null may be a string; a nested object stays an object.
             else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }
