@@ -92,7 +92,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting').count()]);
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').count()]);
     const q = quota(t, limits, state);
     if (waiting >= MAX_QUEUE) {
       throw new PaceFailure({
@@ -151,6 +151,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         atOnce ? atOnce.usagePrefs().then((p) => p.cacheHours) : 0,
       ]);
       if (!creds) throw new PaceFailure(await missingKey());
+      if (later && creds.demo) {
+        throw new PaceFailure({ code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' });
+      }
       if (conversationId !== null && !conversation) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }

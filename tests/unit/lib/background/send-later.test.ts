@@ -5,6 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
+import { saveLimits } from '@/lib/limits/limiter-store';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_BATCH_PREFS } from '@/lib/settings/batch-prefs';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
@@ -12,6 +14,7 @@ import { batchPrefsItem, settingsItem } from '@/lib/storage/settings';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground, type WakeTimer } from './background-app';
+import { handlerDeps } from './handler-deps';
 
 let claude: ClaudeServer;
 let db: PaceDB;
@@ -67,6 +70,23 @@ describe('send later through the protocol', () => {
     expect(await db.counters.count()).toBe(0);
     expect(claude.messageRequests()).toEqual([]);
     expect(claude.requests.filter((r) => r.path.startsWith('/v1/messages/batches'))).toEqual([]);
+  });
+
+  it("a gathered question takes its room in the month like a queued one: the month cannot be promised twice", async () => {
+    await batchPrefsItem.setValue({ ...DEFAULT_BATCH_PREFS, gatherSeconds: 600 });
+    await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMonth: 1 });
+    const { client } = testBackground(db, claude.url);
+    expect((await client.request('chat.send', { conversationId: null, text: 'first, later', later: true })).ok).toBe(true);
+    const second = await client.request('chat.send', { conversationId: null, text: 'second, later', later: true });
+    expect(second).toMatchObject({ ok: false, error: { code: 'month_used_up' } });
+  });
+
+  it('the demo backend has no batches: a later message is refused, saying why, and nothing is stored', async () => {
+    const { keys } = handlerDeps(db, claude.url);
+    const { client } = testBackground(db, claude.url, { keys: { ...keys, credentials: async () => ({ apiKey: 'demo', baseURL: claude.url, demo: true }) } });
+    const sent = await client.request('chat.send', { conversationId: null, text: 'demo, later', later: true });
+    expect(sent).toEqual({ ok: false, error: { code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' } });
+    expect(await db.jobs.count()).toBe(0);
   });
 
   it('batchPrefs.save refuses a wrong field by name, and saves good ones', async () => {
