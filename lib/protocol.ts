@@ -13,6 +13,7 @@ import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
 import type { UsagePrefs } from './settings/usage-prefs';
 import type { ChatPrefs } from './settings/chat-prefs';
+import type { BatchPrefs } from './settings/batch-prefs';
 import type { GatewayBudgetRow } from './usage/gateway-budget';
 import type { PageAttachment } from './reach/page-text';
 import type { PromptTemplate } from './reach/templates';
@@ -110,6 +111,7 @@ const payloads = {
     text: text('text must be a string'),
     // The model chosen in the popup for a new conversation; absent or null: the conversation's, else the options' model.
     model: z.optional(z.nullable(text('model must be a string or null'))),
+    later: z.optional(bool('later must be true or false')),
   }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
   'chat.retry': z.object({ messageId: id('messageId must be an id') }),
@@ -174,6 +176,12 @@ const payloads = {
     ),
   }),
   'key.confirmOrigin': z.object({ origin: text('origin must be a string') }),
+  'batchPrefs.save': z.object({
+    sendLater: bool('sendLater must be true or false'),
+    gatherSeconds: typed('gatherSeconds must be a string or a number'),
+    firstPollSeconds: typed('firstPollSeconds must be a string or a number'),
+    maxPollSeconds: typed('maxPollSeconds must be a string or a number'),
+  }),
   'gateway.budget': empty,
   'budget.save': z.object({
     monthlyUsd: typed('monthlyUsd must be a string or a number'),
@@ -203,6 +211,7 @@ type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 /** Request name -> payload and reply data. */
 export interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: SendResult };
+  /** Stops an answer, cancels a queued or gathered one, or cancels the Message Batch a batched one is in. */
   'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
   'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };
   'conversation.rename': { req: Payload<'conversation.rename'>; res: { title: string } };
@@ -234,6 +243,8 @@ export interface Requests {
    */
   'settings.save': { req: Payload<'settings.save'>; res: Settings };
   'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
+  /** "Later, half price": the composer's default, the gathering window and the polls. */
+  'batchPrefs.save': { req: Payload<'batchPrefs.save'>; res: BatchPrefs };
   /** Records the user's yes to sending the key to `origin` (a gateway's). */
   'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
   /**

@@ -1,13 +1,18 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
-import { draftItem } from '@/lib/storage/settings';
+import { batchPrefsItem, draftItem } from '@/lib/storage/settings';
+import { useStored } from '../settings/use-stored';
 
 /**
  * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
- * changes, and cleared only when the background has accepted the message.
+ * changes, and cleared only when the background has accepted the message. "Later, half price"
+ * sends it as part of a Message Batch; its default is the options page's.
  */
-export function Composer({ onSend, fill }: { onSend: (text: string) => Promise<boolean>; fill?: { text: string; at: number } | null }) {
+export function Composer({ onSend, fill }: { onSend: (text: string, later: boolean) => Promise<boolean>; fill?: { text: string; at: number } | null }) {
   const [text, setText] = useState('');
+  const prefs = useStored(batchPrefsItem);
+  const [laterChoice, setLater] = useState<boolean | null>(null);
+  const later = laterChoice ?? prefs?.sendLater ?? false;
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
 
@@ -45,7 +50,7 @@ export function Composer({ onSend, fill }: { onSend: (text: string) => Promise<b
 
   const submit = async () => {
     const sent = text;
-    if (await onSend(sent)) {
+    if (await onSend(sent, later)) {
       // The effect above saves the emptied box; what was typed meanwhile stays, here and in the draft.
       setText((current) => (current === sent ? '' : current));
     }
@@ -80,8 +85,12 @@ export function Composer({ onSend, fill }: { onSend: (text: string) => Promise<b
         <span className={over ? 'count over' : 'count'}>
           {text.length > 1000 ? `${text.length.toLocaleString('en-US')} / ${MAX_PROMPT_CHARS.toLocaleString('en-US')}` : ''}
         </span>
+        <label className="check later" title="Sent with others as one Message Batch: half the price, the answer usually within an hour.">
+          <input type="checkbox" checked={later} onChange={(e) => setLater(e.target.checked)} data-testid="send-later" />
+          Later, half price
+        </label>
         <button type="submit" className="primary">
-          Send
+          {later ? 'Send later' : 'Send'}
         </button>
       </div>
     </form>

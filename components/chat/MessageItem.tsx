@@ -50,6 +50,11 @@ export const MessageItem = memo(function MessageItem({
           from cache - free
         </span>
       )}
+      {message.batch && message.status === 'done' && (
+        <span className="tag tag-batch" data-testid="from-batch" title="Sent later as part of a Message Batch: every token at half price.">
+          batch - half price
+        </span>
+      )}
       {message.resumed && (
         <span className="tag tag-resumed" title="Pace was stopped by the browser mid-answer and sent the request again.">
           resumed after an interruption
@@ -65,7 +70,7 @@ export const MessageItem = memo(function MessageItem({
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
-            {message.status === 'pending' && job?.position ? 'Cancel' : 'Stop'}
+            {job?.state === 'batched' ? 'Cancel batch' : message.status === 'pending' && (job?.position || job?.state === 'gathering') ? 'Cancel' : 'Stop'}
           </button>
         )}
         {text !== '' && message.status !== 'streaming' && <CopyButton text={text} />}
@@ -76,7 +81,7 @@ export const MessageItem = memo(function MessageItem({
             onClick={() => actions.retry(message.id)}
             title={message.fromCache ? 'Send the question to Claude for a new answer (counts against your limits)' : undefined}
           >
-            {message.fromCache ? 'Ask again' : 'Retry'}
+            {message.fromCache ? 'Ask again' : message.batch && message.status !== 'done' ? 'Send now' : 'Retry'}
           </button>
         )}
         {message.status === 'error' && message.error?.action && message.error.action !== 'retry' && (
@@ -116,7 +121,8 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   let text: string;
   const waitMs = job.eta !== null ? job.eta - now : null;
   const wait = waitMs !== null ? formatWait(waitMs) : '';
-  if (job.position === null) text = 'Sending…';
+  if (job.state === 'gathering' || job.state === 'batched') text = 'Batched - answer usually within an hour';
+  else if (job.position === null) text = 'Sending…';
   else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
   else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;

@@ -21,7 +21,8 @@ export interface ChatState {
   /** Reads the open tab's main text and shows what it would cost; the next message takes it along. */
   askAboutPage: () => Promise<void>;
   dropPage: () => void;
-  send: (text: string) => Promise<boolean>;
+  /** `later`: as part of a Message Batch, at half price. */
+  send: (text: string, later?: boolean) => Promise<boolean>;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
   clearQueue: () => Promise<void>;
@@ -60,7 +61,7 @@ export function createChatStore(client: BackgroundClient) {
     dropPage() {
       set({ page: null });
     },
-    send(text) {
+    send(text, later = false) {
       // Sends go one after another, so a second message typed quickly joins the conversation the
       // first one created, in order, and none is dropped while another is on its way.
       const result = sendChain.then(async () => {
@@ -70,6 +71,7 @@ export function createChatStore(client: BackgroundClient) {
           conversationId,
           text: page ? pagePrompt(page, text) : text,
           ...(conversationId === null && model !== null ? { model } : {}),
+          ...(later ? { later } : {}),
         });
         if (r.ok) set({ conversationId: r.data.conversationId, page: get().page === page ? null : get().page });
         else set({ notice: r.error });

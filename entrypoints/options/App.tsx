@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { background } from '@/components/background';
+import { BatchPrefsForm } from '@/components/settings/BatchPrefsForm';
 import { BudgetForm } from '@/components/settings/BudgetForm';
 import { ChatPrefsForm } from '@/components/settings/ChatPrefsForm';
 import { useTheme } from '@/components/ui/use-theme';
@@ -40,6 +41,7 @@ export function App() {
       <ChatPrefsForm client={background} />
       <TemplatesForm client={background} />
       <ShortcutsSection browser={browser} />
+      <BatchPrefsForm client={background} />
     </main>
   );
 }

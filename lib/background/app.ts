@@ -12,8 +12,10 @@ import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import type { PaceDB } from '../storage/db';
-import { chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import { batchPrefsItem, chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneConversations } from '../chat/conversation-store';
+import { recoverBatches } from '../batch/batch-store';
+import { createBatchRunner } from './batch-runner';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
 import { createCachedAnswers } from './cached-answers';
@@ -35,6 +37,7 @@ const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
 /** Deletes chats older than the retention once a day, while the browser runs (and at every start). */
 const RETENTION_ALARM = 'pace-retention';
+const BATCH_ALARM = 'pace-batch';
 
 /** Where the key is kept and whether it may be used: key-store.ts's functions in the extension. */
 export type BackgroundKeys = HandlerDeps['keys'] & { credentials: HandlerDeps['credentials'] };
@@ -133,6 +136,26 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     online,
   });
 
+  const batches = createBatchRunner({
+    db,
+    now,
+    credentials: keys.credentials,
+    settings,
+    prefs: () => batchPrefsItem.getValue(),
+    createClient: deps.createClient,
+    answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    notify,
+    // Gathering, polls and retries survive a stopped worker and a browser restart: the alarm wakes it.
+    wakeAt: createWake({
+      now,
+      pump: () => void batches.tick(),
+      alarm: (at) => void (at === null ? browser.alarms.clear(BATCH_ALARM) : browser.alarms.create(BATCH_ALARM, { when: at })),
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
+    }),
+    changed: () => void scheduler.pump(),
+  });
+
   const handlers = createHandlers({
       db,
       runner,
@@ -144,6 +167,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
       now,
       gatewayBudget,
+      batches,
       sendAtOnce: {
         usagePrefs,
         online,
@@ -205,6 +229,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     onAlarm: (alarm: Browser.alarms.Alarm) => {
       if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
       if (alarm.name === RETENTION_ALARM) void pruneChats().catch((err: unknown) => console.warn('[pace] could not delete old chats', err));
+      if (alarm.name === BATCH_ALARM) void batches.tick();
       void scheduler.pump();
     },
     /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
@@ -212,12 +237,14 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
+      await recoverBatches(db).catch(warn('gather again the questions of a batch whose create was cut off'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
       await pruneChats().catch(warn('delete old chats'));
       await scheduleRetention().catch(warn("set the chat retention's alarm"));
       await scheduleMonthTurn().catch(warn("set the month's alarm"));
       if (browser.contextMenus) await reach.buildMenus().catch(warn('make the context menu'));
       await scheduler.pump();
+      await batches.tick();
     },
     /**
      * Registers every listener at once, synchronously: an event that wakes a stopped worker is

@@ -28,6 +28,7 @@ import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceErro
 import { isFinished, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
+import { checkBatchPrefs } from '../settings/batch-prefs';
 import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
@@ -73,6 +74,8 @@ export interface HandlerDeps {
   contextWindow?: (model: string) => number;
   /** How long to wait for the API's exact token count before deciding from the estimate. */
   countTimeoutMs?: number;
+  /** "Later, half price" (lib/background/batch-runner.ts): gathered questions wake it; a batched answer's Stop cancels its batch. */
+  batches?: { tick: () => Promise<void>; cancel: (jobId: string) => Promise<boolean> };
   /** A team gateway's budget for the key (lib/background/gateway-budget.ts); none without it. */
   gatewayBudget?: { refresh: (reason: 'asked') => Promise<GatewayBudgetRow | null> };
   /**
@@ -104,7 +107,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting').count()]);
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').count()]);
     const q = quota(t, limits, state);
     if (waiting >= MAX_QUEUE) {
       throw new PaceFailure({
@@ -154,7 +157,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   }
 
   return {
-    async 'chat.send'({ conversationId, text, model: chosen }) {
+    async 'chat.send'({ conversationId, text, model: chosen, later = false }) {
       const prompt = checkPrompt(text);
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
       const chosenModel = chosen == null ? undefined : checkModel(chosen);
@@ -176,6 +179,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         atOnce ? atOnce.usagePrefs().then((p) => p.cacheHours) : 0,
       ]);
       if (!creds) throw new PaceFailure(await missingKey());
+      if (later && creds.demo) {
+        throw new PaceFailure({ code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' });
+      }
       if (conversationId !== null && !conversation) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
@@ -191,8 +197,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
         await checkRoom();
         const t = now();
-        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value });
-        const admitted = atOnce?.online()
+        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
+        const admitted = !later && atOnce?.online()
           ? await admitAtOnceInTx(db, {
             jobId: exchange.assistantMessageId,
             conversationId: exchange.conversationId,
@@ -207,14 +213,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       });
       // Only now, the admission committed: the request never leaves on a count that could still be undone.
       if (admitted) atOnce?.start(admitted, { creds, settings });
+      else if (later) void deps.batches?.tick();
       else void deps.pump();
       return exchange;
     },
     async 'chat.stop'({ messageId }) {
       if (await jobStore.cancel(db, messageId)) {
         void deps.pump();
+        void deps.batches?.tick();
         return { stopped: true };
       }
+      if (await deps.batches?.cancel(messageId)) return { stopped: true };
       return { stopped: deps.runner.stop(messageId) };
     },
     async 'chat.retry'({ messageId }) {
@@ -331,6 +340,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const checked = checkUsagePrefs(input);
       if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These choices are not valid.'));
       await prefs.saveUsagePrefs(checked.value);
+      return checked.value;
+    },
+    async 'batchPrefs.save'(input) {
+      const checked = checkBatchPrefs(input);
+      if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These choices are not valid.'));
+      await prefs.saveBatchPrefs(checked.value);
+      // A shorter window or poll applies at once.
+      void deps.batches?.tick();
       return checked.value;
     },
     async 'budget.save'(input) {

@@ -38,6 +38,8 @@ export async function addExchange(
     model: string;
     /** A model the user chose for this conversation, kept on it for its later messages. */
     chosenModel?: string;
+    /** Gathered for a Message Batch ("later, half price") rather than queued to go at once. */
+    later?: boolean;
   },
 ): Promise<NewExchange> {
   // The reads go out together and so do the writes: each await is a round trip, and the user waits for the first word.
@@ -78,7 +80,7 @@ export async function addExchange(
         model: input.model,
       },
     ]);
-    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 })]);
+    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 }, input.later)]);
     return { conversationId, userMessageId, assistantMessageId };
   });
 }

@@ -54,6 +54,11 @@ export async function retrieveBatch(client: ClaudeClient, id: string, signal?: A
   return client.messages.batches.retrieve(checkId(id), { signal });
 }
 
+/** Asks the API to cancel a running batch: what has not run comes back as `canceled` in its results. */
+export async function cancelBatch(client: ClaudeClient, id: string, signal?: AbortSignal): Promise<MessageBatch> {
+  return client.messages.batches.cancel(checkId(id), { signal });
+}
+
 /** The results of a batch that has ended (pass the batch as last retrieved: one still running is refused before any call). */
 export async function batchResults(client: ClaudeClient, batch: Pick<MessageBatch, 'id' | 'processing_status'>, signal?: AbortSignal): Promise<MessageBatchIndividualResponse[]> {
   if (batch.processing_status !== 'ended') {

@@ -54,6 +54,8 @@ export class ClaudeClient {
         const { response } = await this.call('GET', `/v1/messages/batches/${encodeURIComponent(id)}/results`, undefined, options);
         return response.text();
       },
+      cancel: async (id: string, options: CallOptions = {}): Promise<MessageBatch> =>
+        this.json<MessageBatch>('POST', `/v1/messages/batches/${encodeURIComponent(id)}/cancel`, undefined, options),
     },
   };
 

@@ -122,6 +122,14 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
   await db.meta.put({ key: 'spend', value: { reserved, extra } });
 }
 
+/** The reservation of ledger row `usageId` goes with nothing in its place (a batched request Anthropic will not bill). Call inside the releasing transaction. */
+export async function dropReservationInTx(db: PaceDB, usageId: number): Promise<void> {
+  const spend = spendOf(await db.meta.get('spend'));
+  if (!spend.reserved[String(usageId)]) return;
+  const reserved = Object.fromEntries(Object.entries(spend.reserved).filter(([k]) => k !== String(usageId)));
+  await db.meta.put({ key: 'spend', value: { ...spend, reserved } });
+}
+
 /** The ledger row ids of the open reservations. */
 export async function reservedIds(db: PaceDB): Promise<number[]> {
   return Object.keys(spendOf(await db.meta.get('spend')).reserved).map(Number);

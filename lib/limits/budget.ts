@@ -10,7 +10,7 @@
  * or is refused when nothing could make room before the period turns.
  */
 import type { PaceError } from '../protocol';
-import { priceFor, type CacheTtl, type Price } from '../usage/prices';
+import { BATCH_PRICE_FACTOR, priceFor, type CacheTtl, type Price } from '../usage/prices';
 import { formatUsd } from '../usage/summary';
 import { dayKey } from '../usage/totals';
 import { formatReset } from './format';
@@ -71,6 +71,8 @@ export interface RequestCost {
   promptCache?: CacheTtl;
   /** `inputTokens` is not the API's count: a long-prompt price tier near it is taken to apply. */
   estimated?: boolean;
+  /** A request of a Message Batch: every token at the batch price (lib/usage/prices.ts BATCH_PRICE_FACTOR). */
+  batch?: boolean;
 }
 
 /** The ledger's settled cost (`costUsd` of the day and month totals) of the periods `now` falls in. */
@@ -204,7 +206,8 @@ export function decideBudget(
   if (!hasBudget(budget)) return { ok: true, reserve: null };
   if (request === null) return { ok: false, reason: 'budget', retryAt: now + UNMEASURED_RETRY_MS };
   const priced = budgetPrice(request.model, budget.unknownPriceUsd);
-  const worst = priced && worstCaseUsd(priced.price, request);
+  const full = priced && worstCaseUsd(priced.price, request);
+  const worst = full === null ? null : full * (request.batch ? BATCH_PRICE_FACTOR : 1);
   if (!priced || worst === null) return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
   const reserve: Reservation = { usd: worst, at: now, ...(priced.unknownPrice === undefined ? {} : { unknownPrice: priced.unknownPrice }) };
   if (budget.whenReached === 'warn') return { ok: true, reserve };

@@ -239,3 +239,33 @@ export async function admit(db: PaceDB, now: number, jobId: string | null, reque
     return { ok: true, usageId };
   });
 }
+
+/**
+ * One call to the Message Batch endpoints at `now` (create, poll, results, cancel): it counts in
+ * the rolling minute as any request does. A create also counts its `requests` against the month,
+ * each once, as many as the month has room for: resolves to how many it took (0 for other calls).
+ * The month does not hold back a call that counts none (a poll of a batch already counted).
+ * Call inside the transaction that records what was counted, or let it open one.
+ */
+export async function admitBatchCall(db: PaceDB, now: number, requests = 0): Promise<{ ok: true; taken: number } | Exclude<Decision, { ok: true }>> {
+  return db.transaction('rw', db.counters, db.meta, async () => {
+    const { keys, counters, limits, state } = await loadWindow(db, now);
+    const decision = decide(now, limits, requests > 0 ? state : { ...state, monthCount: 0 });
+    if (!decision.ok) return decision;
+    const taken = Math.min(requests, Math.max(0, limits.perMonth - state.monthCount));
+    const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
+    await db.counters.bulkPut([
+      { key: RECENT_KEY, count: times.length, times },
+      ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + taken })),
+    ]);
+    return { ok: true, taken };
+  });
+}
+
+/** Gives back `n` requests counted against the month at `at` (batched requests Anthropic did not run). */
+export async function releaseMonthInTx(db: PaceDB, at: number, n: number): Promise<void> {
+  if (n <= 0) return;
+  const keys = monthKeys(at);
+  const rows = await db.counters.bulkGet(keys);
+  await db.counters.bulkPut(keys.map((key, i) => ({ ...rows[i], key, count: Math.max(0, (rows[i]?.count ?? 0) - n) })));
+}

@@ -6,12 +6,17 @@ export const MAX_ACTIVE = 2;
 
 export const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
 export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
+/** Sent "later, half price": gathered for the next Message Batch, or in one (lib/batch/). */
+export const isBatchJob = (s: JobState) => s === 'gathering' || s === 'batched';
+/** Not sent and not counted: the cache may answer it, the user may cancel it. */
+export const isUnsent = (s: JobState) => isWaiting(s) || s === 'gathering';
 /** Ended one way or another: only such a job may be retried. */
 export const isFinished = (s: JobState) => s === 'done' || s === 'failed' || s === 'cancelled';
 
 /**
  * Which state may follow which: the only moves lib/queue/job-store.ts makes. A new job starts
- * `queued`. `waiting` may follow itself (the limiter or the network names a new reason or time).
+ * `queued`, or `gathering` when sent "later, half price". `waiting` may follow itself (the limiter
+ * or the network names a new reason or time).
  */
 export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   // Held back, admitted, cancelled, answered from the cache or folded into an earlier job, or failed unsent (no key).
@@ -24,6 +29,10 @@ export const TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
   done: ['queued'],
   failed: ['queued'],
   cancelled: ['queued'],
+  // Counted into a batch, answered from the cache, cancelled unsent, or failed (the batch could not be made).
+  gathering: ['batched', 'done', 'cancelled', 'failed'],
+  // Its answer arrives; it errored or expired; the batch was cancelled before it ran; or its create never answered (gathered again).
+  batched: ['done', 'failed', 'cancelled', 'gathering'],
 };
 
 /** Whether a job in state `from` may move to `to`. */

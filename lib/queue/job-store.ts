@@ -10,11 +10,47 @@ import type { Attempt, ChatMessage, Job, JobState, MessageStatus, PaceDB } from 
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
-import { canMove, isFinished, isInFlight, isWaiting } from './job-states';
+import { canMove, isFinished, isInFlight, isUnsent, isWaiting } from './job-states';
 
-/** The job of a new answer, at the back of the queue. Call inside the caller's transaction on `jobs` (see addExchange). */
-export async function enqueueInTx(db: PaceDB, job: Pick<Job, 'id' | 'conversationId' | 'createdAt'>): Promise<void> {
-  await db.jobs.add({ id: job.id, conversationId: job.conversationId, state: 'queued', createdAt: job.createdAt, attempts: 0 });
+/**
+ * The job of a new answer, at the back of the queue, or (`later`) gathered for the next Message
+ * Batch. Call inside the caller's transaction on `jobs` (see addExchange).
+ */
+export async function enqueueInTx(db: PaceDB, job: Pick<Job, 'id' | 'conversationId' | 'createdAt'>, later = false): Promise<void> {
+  await db.jobs.add({ id: job.id, conversationId: job.conversationId, state: later ? 'gathering' : 'queued', createdAt: job.createdAt, attempts: 0, ...(later ? { later: true } : {}) });
+}
+
+/**
+ * A gathered job goes into the batch `batchId`, counted with the ledger row `usageId`. Call inside
+ * the transaction that counts it (lib/batch/batch-store.ts `openBatch`), which read `job` in it.
+ */
+export async function batchInTx(db: PaceDB, job: Job, batchId: string, usageId: number): Promise<void> {
+  if (!canMove(job.state, 'batched')) throw new Error(`A ${job.state} job cannot go into a batch.`);
+  await db.jobs.update(job.id, { state: 'batched', batchId, usageId, attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined });
+}
+
+/**
+ * Batched jobs whose batch was never created (the create failed, or a restart cut it off) are
+ * gathered again, held until `until` when the retry rules say to wait. Call inside the
+ * transaction that releases their count.
+ */
+export async function regatherInTx(db: PaceDB, ids: string[], until?: number): Promise<void> {
+  await db.jobs
+    .where('id')
+    .anyOf(ids)
+    .and((j) => j.state === 'batched')
+    .modify((j) => {
+      j.state = 'gathering';
+      delete j.batchId;
+      delete j.usageId;
+      if (until === undefined) {
+        delete j.waitUntil;
+        delete j.waitReason;
+      } else {
+        j.waitUntil = until;
+        j.waitReason = 'backoff';
+      }
+    });
 }
 
 /**
@@ -40,7 +76,7 @@ export async function skipCacheLookup(db: PaceDB, id: string): Promise<void> {
   await db.jobs
     .where('id')
     .equals(id)
-    .and((j) => isWaiting(j.state))
+    .and((j) => isUnsent(j.state))
     .modify({ skipCacheLookup: true });
 }
 
@@ -60,7 +96,7 @@ export async function start(db: PaceDB, id: string): Promise<void> {
 export async function serveFromCache(db: PaceDB, id: string, at: number, answer: Partial<ChatMessage>): Promise<boolean> {
   return db.transaction('rw', db.jobs, db.messages, async () => {
     const current = await db.jobs.get(id);
-    if (!current || !isWaiting(current.state)) return false;
+    if (!current || !isUnsent(current.state)) return false;
     const log = [...(current.log ?? []), { at, outcome: 'cache' }];
     await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined, log });
     await db.messages.update(id, { ...answer, attempts: log });
@@ -75,6 +111,9 @@ export interface EndedAnswer {
   error?: PaceError;
   stopReason?: string | null;
   usage?: { inputTokens: number; outputTokens: number };
+  model?: string;
+  /** The answer came (or failed) through a Message Batch. */
+  batch?: boolean;
 }
 
 /**
@@ -137,7 +176,7 @@ export async function retry(db: PaceDB, id: string, now: number, seen?: Pick<Job
     if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
     if (!(await canRetry(db, id, seen))) return null;
     const job = await db.jobs.get(id);
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined });
+    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined, batch: undefined });
     await db.jobs.put({
       id,
       conversationId: message.conversationId,
@@ -151,11 +190,11 @@ export async function retry(db: PaceDB, id: string, now: number, seen?: Pick<Job
   });
 }
 
-/** Cancels a job that has not been sent: it is not counted. False if it was already on its way. */
+/** Cancels a job that has not been sent (queued, or gathered for a batch): it is not counted. False if it was already on its way. */
 export async function cancel(db: PaceDB, id: string): Promise<boolean> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const job = await db.jobs.get(id);
-    if (!job || !isWaiting(job.state)) return false;
+    if (!job || !isUnsent(job.state)) return false;
     await db.jobs.update(id, { state: 'cancelled', waitUntil: undefined, waitReason: undefined });
     await db.messages.update(id, {
       status: 'stopped',
@@ -169,7 +208,7 @@ export async function cancel(db: PaceDB, id: string): Promise<boolean> {
 export async function clear(db: PaceDB): Promise<number> {
   // One transaction for the lot: open pages see the queue empty at once, not job by job.
   return db.transaction('rw', db.messages, db.jobs, async () => {
-    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting').primaryKeys();
+    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').primaryKeys();
     let cancelled = 0;
     for (const id of waiting) if (await cancel(db, id)) cancelled += 1;
     return cancelled;

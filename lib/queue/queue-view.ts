@@ -85,7 +85,7 @@ export function queueView(now: number, records: QueueRecords): QueueView {
   return {
     quota: q,
     waiting: order.length,
-    inFlight: records.jobs.length - order.length,
+    inFlight: records.jobs.filter((j) => isInFlight(j.state)).length,
     pausedUntil: q.monthLeft === 0 ? q.monthResetAt : null,
     serverPause: records.pause && records.pause.until > now ? records.pause : null,
     probe: probeOf(now, records),

@@ -4,7 +4,7 @@
  * Only queried fields are indexed; message text never is. Version 2 adds the request queue and
  * the limiter's records; version 3 the response cache and the usage ledger with its totals;
  * version 4 indexes the ledger's outcome, so start-up finds the rows left in flight without reading
- * the month's rows.
+ * the month's rows; version 5 adds the Message Batches Pace sent (lib/batch/batch-store.ts).
  */
 import Dexie, { type EntityTable } from 'dexie';
 import type { Budget, SpendState } from '../limits/budget';
@@ -48,15 +48,17 @@ export interface ChatMessage {
   attempts?: Attempt[];
   /** Answered from the response cache: nothing was sent and nothing counted. */
   fromCache?: boolean;
+  /** Sent "later, half price" as part of a Message Batch (lib/batch/). */
+  batch?: boolean;
 }
 
 /**
  * A request waiting for, or going through, the limiter. Its id is the id of the answer message it
  * produces. FIFO by `createdAt`; within a conversation one at a time.
  */
-export type JobState = 'queued' | 'waiting' | 'sending' | 'streaming' | 'done' | 'failed' | 'cancelled';
+export type JobState = 'queued' | 'waiting' | 'sending' | 'streaming' | 'done' | 'failed' | 'cancelled' | 'gathering' | 'batched';
 
-export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming'];
+export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'gathering', 'batched'];
 
 export interface Job {
   id: string;
@@ -80,6 +82,9 @@ export interface Job {
   skipCacheLookup?: boolean;
   /** The usage ledger's row of the latest admitted send, written in flight when it was admitted. */
   usageId?: number;
+  /** Sent "later, half price": `gathering` for the next batch, then `batched` in the batch `batchId`. */
+  later?: boolean;
+  batchId?: string;
 }
 
 /**
@@ -233,6 +238,31 @@ export interface UsageRow {
   inputCostUsd?: number | null;
   /** What Anthropic's prompt cache saved on this request (lib/usage/prices.ts costBreakdown); null when unknown. */
   promptCacheSavedUsd?: number | null;
+  /** A request of a Message Batch: its cost is at the batch price (half). */
+  batch?: boolean;
+}
+
+/**
+ * A Message Batch Pace sent (lib/batch/batch-lifecycle.ts names its states): `creating` from the
+ * moment its requests are counted until the API has answered the create, `running` while Pace
+ * polls it, `cancelling` after the user cancelled it, `ended` once every answer is placed.
+ */
+export interface BatchRow {
+  id: string;
+  state: 'creating' | 'running' | 'cancelling' | 'ended';
+  createdAt: number;
+  /** The API's id, once the create has answered. */
+  apiId?: string;
+  /** Its requests: `custom_id` is the job's (and answer's) id. */
+  requests: { jobId: string; conversationId: string; model: string; usageId: number }[];
+  /** Polls made so far, and when the next one is due. */
+  polls: number;
+  nextPollAt?: number;
+  /** Calls that failed in a row (the retry rules of lib/queue/retry-policy.ts). */
+  failures?: number;
+  /** Why the last call failed, for the popup. */
+  lastError?: string;
+  endedAt?: number;
 }
 
 /** Sums over a set of usage rows: a local day (`2026-11-27`) or a month (`utc:2026-11`, `local:2026-11`). */
@@ -278,6 +308,7 @@ export class PaceDB extends Dexie {
   usage!: EntityTable<UsageRow, 'id'>;
   usageDays!: EntityTable<UsageDay, 'day'>;
   usageMonths!: EntityTable<UsageMonth, 'month'>;
+  batches!: EntityTable<BatchRow, 'id'>;
 
   constructor(name = 'pace', options: { durability?: 'default' | 'strict' | 'relaxed' } = {}) {
     super(name, options.durability ? { chromeTransactionDurability: options.durability } : {});
@@ -298,6 +329,9 @@ export class PaceDB extends Dexie {
     });
     this.version(4).stores({
       usage: '++id, at, outcome',
+    });
+    this.version(5).stores({
+      batches: 'id, state',
     });
   }
 }

@@ -9,7 +9,7 @@ import type { Job, JobState, MessageStatus } from './db';
 type Row = Record<string, unknown>;
 
 const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'streaming', 'done', 'error', 'stopped', 'interrupted'];
-const JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'done', 'failed', 'cancelled'];
+const JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'done', 'failed', 'cancelled', 'gathering', 'batched'];
 
 const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown) => typeof v === 'string' && v.length > 0;

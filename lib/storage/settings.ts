@@ -6,6 +6,7 @@ import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
 import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 import { DEFAULT_CHAT_PREFS, type ChatPrefs } from '../settings/chat-prefs';
+import { DEFAULT_BATCH_PREFS, type BatchPrefs } from '../settings/batch-prefs';
 
 export const settingsItem = storage.defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -52,6 +53,8 @@ export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs',
 
 /** How long chats are kept and the pages' theme (see lib/settings/chat-prefs.ts). */
 export const chatPrefsItem = storage.defineItem<ChatPrefs>('local:chatPrefs', { fallback: DEFAULT_CHAT_PREFS, version: 1 });
+/** "Later, half price": the composer's default, the gathering window and the polls (see lib/settings/batch-prefs.ts). */
+export const batchPrefsItem = storage.defineItem<BatchPrefs>('local:batchPrefs', { fallback: DEFAULT_BATCH_PREFS, version: 1 });
 
 /** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
 export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
@@ -67,6 +70,7 @@ export const storedPrefs = {
   saveSettings: (value: Settings) => settingsItem.setValue(value),
   saveUsagePrefs: (value: UsagePrefs) => usagePrefsItem.setValue(value),
   saveChatPrefs: (value: ChatPrefs) => chatPrefsItem.setValue(value),
+  saveBatchPrefs: (value: BatchPrefs) => batchPrefsItem.setValue(value),
   confirmOrigin: confirmKeyOrigin,
 };
 export type StoredPrefs = typeof storedPrefs;

@@ -9,11 +9,14 @@
  * `interrupted` at start-up when a stopped worker cut it off: whatever happens to the worker, every
  * counted send has exactly one row, counted once.
  */
-import { dropReservationsWithout, reservedIds, settleInTx } from '../limits/budget-store';
+import { dropReservationInTx, dropReservationsWithout, reservedIds, settleInTx } from '../limits/budget-store';
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
 import { estimateCost } from './prices';
-import { addMonthRow, addRow, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, INTERRUPTED, removeMonthRow, removeRow } from './totals';
+import { addMonthRow, addRow, BATCHED, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, INTERRUPTED, removeMonthRow, removeRow } from './totals';
+
+/** On its way: sent and not ended, or counted into a Message Batch whose answer has not arrived. */
+const onItsWay = (outcome: string | undefined) => outcome === IN_FLIGHT || outcome === BATCHED;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -35,6 +38,38 @@ export function openUsage(
 }
 
 /**
+ * The row of a request counted into a Message Batch (lib/batch/batch-store.ts): on its way until
+ * its answer arrives, which may be hours, so start-up does not take it for one cut off. Call inside
+ * the transaction that counts the batch.
+ */
+export function openBatchedUsage(db: PaceDB, request: Pick<UsageRow, 'at' | 'model' | 'conversationId' | 'messageId' | 'attempt'>): Promise<number> {
+  const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+  return recordUsage(db, { ...request, outcome: BATCHED, usage, ttftMs: null, totalMs: 0, fromCache: false, costUsd: 0, batch: true });
+}
+
+/**
+ * A batched request Anthropic will not bill (it expired, was cancelled before it ran, or its batch
+ * was never created): its row goes, out of the totals, and so does its budget reservation. False
+ * when the row is not on its way (already ended or released). Call inside the releasing transaction.
+ */
+export async function releaseUsage(db: PaceDB, id: number): Promise<boolean> {
+  return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
+    const row = await db.usage.get(id);
+    if (!row || row.outcome !== BATCHED) return false;
+    const day = dayKey(row.at);
+    const months = monthKeys(row.at);
+    const [dayRow, monthRows] = await Promise.all([db.usageDays.get(day), db.usageMonths.bulkGet(months)]);
+    await Promise.all([
+      db.usage.delete(id),
+      dayRow ? db.usageDays.put(removeRow(dayRow, row)) : null,
+      db.usageMonths.bulkPut(monthRows.filter((m) => m !== undefined).map((m) => removeMonthRow(m, row))),
+      dropReservationInTx(db, id),
+    ]);
+    return true;
+  });
+}
+
+/**
  * Ends the row `id` of a send in flight with how its attempt ended: `ended` replaces its fields
  * (its time stays, so it stays in the day and month it was counted in) and the totals move with
  * it. False, with nothing written, when there is no such row or it has already ended. The spend
@@ -43,7 +78,7 @@ export function openUsage(
 export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<boolean> {
   return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
     const before = await db.usage.get(id);
-    if (!before || before.outcome !== IN_FLIGHT) return false;
+    if (!before || !onItsWay(before.outcome)) return false;
     const after: UsageRow = { ...before, ...ended, id, at: before.at };
     await Promise.all([db.usage.put(after), countIn(db, after, before), settleInTx(db, before, after)]);
     return true;
@@ -66,7 +101,7 @@ export async function endStrandedUsage(db: PaceDB, since: number): Promise<numbe
   const reservedRows = await db.usage.bulkGet(reserved);
   const stranded = [...new Set([...recent, ...reserved.filter((_, i) => reservedRows[i]?.outcome === IN_FLIGHT)])].filter((id): id is number => id !== undefined);
   for (const id of stranded) await settleUsage(db, id, { outcome: INTERRUPTED });
-  await dropReservationsWithout(db, (ids) => db.usage.bulkGet(ids).then((rows) => rows.map((r) => r?.outcome === IN_FLIGHT)));
+  await dropReservationsWithout(db, (ids) => db.usage.bulkGet(ids).then((rows) => rows.map((r) => onItsWay(r?.outcome))));
   return stranded;
 }
 

@@ -164,6 +164,17 @@ export function costBreakdown(model: string, usage: TokenUsage, { cacheTtl = '5m
   return { input, output, total: input + output, promptCacheSaved: asPlainInput - (writes + reads) / 1_000_000 };
 }
 
+/** Message Batches cost half of every token's price (shared/claude-api.md, "Message Batches"). */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+/** `costBreakdown` at the batch price: each part halved. */
+export function batchCostBreakdown(model: string, usage: TokenUsage): CostBreakdown | null {
+  const full = costBreakdown(model, usage);
+  if (!full) return null;
+  const f = BATCH_PRICE_FACTOR;
+  return { input: full.input * f, output: full.output * f, total: full.total * f, promptCacheSaved: full.promptCacheSaved * f };
+}
+
 /** Estimated USD for one request's tokens; null when the model's price is unknown. */
 export function estimateCost(model: string, usage: TokenUsage, options: { cacheTtl?: CacheTtl } = {}): number | null {
   return costBreakdown(model, usage, options)?.total ?? null;

@@ -35,6 +35,8 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
 export const IN_FLIGHT = 'sending';
 /** The outcome of a send whose attempt never ended: the worker was stopped in the middle of it. */
 export const INTERRUPTED = 'interrupted';
+/** The outcome of a request counted into a Message Batch whose answer has not arrived: on its way, like IN_FLIGHT, but for hours. */
+export const BATCHED = 'batched';
 
 /** Buckets in a histogram: one per bound, plus the overflow bucket. */
 export const HISTOGRAM_SIZE = LATENCY_BUCKETS_MS.length + 1;
@@ -93,7 +95,7 @@ function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
     return { ...t, cacheHits: t.cacheHits + sign, savedUsd: t.savedUsd + sign * (row.savedUsd ?? 0) };
   }
   const ok = row.outcome === 'ok';
-  const ended = row.outcome !== IN_FLIGHT;
+  const ended = row.outcome !== IN_FLIGHT && row.outcome !== BATCHED;
   const timed = ended && row.outcome !== INTERRUPTED;
   return {
     ...t,

@@ -321,6 +321,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   },
   'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
   'key.confirmOrigin': { origin: 'https://gateway.example' },
+  'batchPrefs.save': { sendLater: true, gatherSeconds: '120', firstPollSeconds: 60, maxPollSeconds: '600' },
   'gateway.budget': {},
   'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
   'templates.save': { templates: [{ id: 'summarize', title: 'Summarize', prompt: 'Summarize this.' }] },
@@ -374,7 +375,7 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd', 'keepDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd', 'gatherSeconds', 'firstPollSeconds', 'maxPollSeconds', 'keepDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
             // A field the sample leaves null may be a string; a nested object stays an object.
             else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }

@@ -43,3 +43,26 @@ describe('MessageItem attempt details', () => {
     expect(html([{ at: 0, outcome: 'ok', status: 200, promptCache: { readTokens: 0, writtenTokens: 20_000 } }])).not.toContain('data-testid="attempts"');
   });
 });
+
+describe('MessageItem for a question sent later, half price', () => {
+  const pending = reply({ text: '', status: 'pending' });
+  const view = (state: 'gathering' | 'batched') => ({ state, position: null, eta: null, resumed: false });
+
+  it('a gathered question says it is batched and can be cancelled; a batched one cancels its batch', () => {
+    const gathering = renderToStaticMarkup(<MessageItem message={pending} job={view('gathering')} now={0} actions={actions} />);
+    expect(gathering).toContain('Batched - answer usually within an hour');
+    expect(gathering).toContain('>Cancel<');
+    const batched = renderToStaticMarkup(<MessageItem message={pending} job={view('batched')} now={0} actions={actions} />);
+    expect(batched).toContain('Batched - answer usually within an hour');
+    expect(batched).toContain('>Cancel batch<');
+    expect(batched).not.toContain('Sending…');
+  });
+
+  it('its answer is marked batch - half price; an expired one offers Send now', () => {
+    expect(renderToStaticMarkup(<MessageItem message={reply({ batch: true })} now={0} actions={actions} />)).toContain('batch - half price');
+    const expired = renderToStaticMarkup(<MessageItem message={reply({ text: '', status: 'error', batch: true, error: { code: 'cancelled', message: 'The batch expired.', action: 'retry' } })} now={0} actions={actions} />);
+    expect(expired).toContain('The batch expired.');
+    expect(expired).toContain('>Send now<');
+    expect(expired).not.toContain('batch - half price');
+  });
+});

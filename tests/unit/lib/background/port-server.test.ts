@@ -28,6 +28,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'key.unlock': unused,
     'key.remove': unused,
     'queue.clear': unused,
+    'batchPrefs.save': unused,
     'queue.tryNow': unused,
     'cache.clear': unused,
     'limits.save': unused,

@@ -58,7 +58,7 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(4);
+    expect(db.verno).toBe(5);
     expect((await conversationMessages(db, 'c1')).map((m) => m.text)).toEqual(['Waiting question', '']);
     expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t + 5000 });
     const limits = { ...DEFAULT_LIMITS, perMonth: 9000, plan: 'custom' as const };
@@ -83,9 +83,31 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(4);
+    expect(db.verno).toBe(5);
     expect(await db.usage.count()).toBe(3);
     expect((await db.usage.where('outcome').equals(IN_FLIGHT).toArray()).map((r) => r.at)).toEqual([2]);
+    db.close();
+  });
+
+  it('upgrades a version 4 database with a job waiting and a ledger row in flight: both kept, and the batches table is new and empty', async () => {
+    const name = `upgrade4-${Math.random()}`;
+    names.push(name);
+    const old = new Dexie(name);
+    old.version(1).stores({ conversations: 'id, updatedAt', messages: 'id, [conversationId+createdAt], status' });
+    old.version(2).stores({ jobs: 'id, state, createdAt', counters: 'key', meta: 'key' });
+    old.version(3).stores({ cache: 'key, lastUsedAt', usage: '++id, at', usageDays: 'day', usageMonths: 'month' });
+    old.version(4).stores({ usage: '++id, at, outcome' });
+    await old.table('jobs').add({ id: 'a1', conversationId: 'c1', state: 'waiting', createdAt: 5, attempts: 0 });
+    await old.table('usage').add({ at: 1, model: 'm', conversationId: 'c1', messageId: 'a0', outcome: IN_FLIGHT, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+    old.close();
+
+    const db = new PaceDB(name);
+    expect(db.verno).toBe(5);
+    expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting' });
+    expect(await db.usage.where('outcome').equals(IN_FLIGHT).count()).toBe(1);
+    expect(await db.batches.count()).toBe(0);
+    await db.batches.add({ id: 'b1', state: 'running', createdAt: 9, requests: [], polls: 0, nextPollAt: 10 });
+    expect((await db.batches.where('state').equals('running').toArray()).map((b) => b.id)).toEqual(['b1']);
     db.close();
   });
 });

@@ -1,0 +1,221 @@
+/**
+ * Runs "later, half price" on the clock: `tick` answers gathered questions from the response cache
+ * when it can, sends the rest as one Message Batch once the gathering window has passed, polls the
+ * running batches, and places their answers. Everything it needs to go on is in IndexedDB
+ * (lib/batch/batch-store.ts), and it asks to be woken (`wakeAt`: a timer while the worker lives, an
+ * alarm that wakes a stopped one), so a stopped worker or a browser restart loses nothing. `tick`
+ * is safe to call at any time: calls during a run fold into one more run.
+ */
+import { APIError } from '@anthropic-ai/sdk/core/error';
+import { batchResults, cancelBatch, createBatch, retrieveBatch, type BatchRequest } from '../claude/batches';
+import type { ClaudeClient, Credentials } from '../claude/client';
+import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
+import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { messageRequest } from '../claude/request';
+import { coalesce } from '../coalesce';
+import { gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
+import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, type Candidate } from '../batch/batch-store';
+import { admitBatchCall } from '../limits/limiter-store';
+import { inputBound } from '../limits/measure-request';
+import { monthWindow } from '../limits/month-window';
+import { PaceFailure, type PaceError } from '../protocol';
+import { nextStep } from '../queue/retry-policy';
+import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';
+import { parseHeaderLines, type Settings } from '../settings/validate';
+import { ACTIVE_JOB_STATES, type BatchRow, type Job, type PaceDB } from '../storage/db';
+import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
+
+export interface BatchRunnerDeps {
+  db: PaceDB;
+  now: () => number;
+  credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
+  settings: () => Promise<Settings>;
+  prefs: () => Promise<BatchPrefs>;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
+  /** Answers what it can of these jobs from the response cache (lib/background/cached-answers.ts); how many. */
+  answerFromCache: (jobs: Job[]) => Promise<number>;
+  notify: (id: string, title: string, message: string) => Promise<void>;
+  /** Asks for the next tick at `at` (null: nothing to wait for). */
+  wakeAt: (at: number | null) => void;
+  /** Questions were answered, failed or released: the queue may send what waited behind them. */
+  changed: () => void;
+  newId?: () => string;
+  random?: () => number;
+  log?: (message: string, detail?: unknown) => void;
+}
+
+export interface BatchRunner {
+  tick(): Promise<void>;
+  /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
+  cancel(jobId: string): Promise<boolean>;
+}
+
+/** How soon gathered questions are looked at again when no key can send them. */
+const NO_KEY_RECHECK_MS = 60_000;
+
+export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
+  const { db, now } = deps;
+  const newId = deps.newId ?? (() => crypto.randomUUID());
+  const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
+
+  async function runOnce(): Promise<void> {
+    const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
+    const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
+    const timing = batchTiming(prefs);
+    const wakes: (number | null)[] = [];
+    // Cache first: a question the cache can answer is answered at once and never batched.
+    const heads = gatheredHeads(jobs);
+    if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
+      deps.changed();
+      void tick();
+      return;
+    }
+    const gathered = gatherDecision(jobs, now(), timing);
+    wakes.push(gathered.wakeAt);
+    if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing));
+    for (const batch of batches) wakes.push(await look(batch, timing));
+    const due = wakes.filter((t): t is number => t !== null);
+    deps.wakeAt(due.length ? Math.min(...due) : null);
+  }
+
+  /** Sends `due` as one batch; resolves to when to look at it (or at the questions again). */
+  async function send(due: Job[], timing: BatchTiming): Promise<number | null> {
+    const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
+    if (!creds) return now() + NO_KEY_RECHECK_MS;
+    // Each request carries its conversation's context as it is now.
+    const built = await Promise.all(due.map(async (job) => ({ job, request: messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), job.id)) })));
+    const candidates: Candidate[] = built.map(({ job, request }) => ({
+      job,
+      model: request.model,
+      cost: { model: request.model, inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }), maxTokens: request.max_tokens, estimated: true },
+    }));
+    const id = newId().replace(/[^A-Za-z0-9_-]/g, '');
+    const opened = await openBatch(db, id, now(), candidates);
+    if (opened.refused.length > 0) deps.changed();
+    if (!opened.ok) return opened.retryAt;
+    deps.changed();
+    const requests: BatchRequest[] = opened.batch.requests.map((r) => ({ custom_id: r.jobId, params: built.find((b) => b.job.id === r.jobId)!.request }));
+    const { headers } = parseHeaderLines(settings.extraHeaders);
+    try {
+      const created = await createBatch(deps.createClient(creds, headers), requests);
+      const at = nextPollAt(now(), 0, timing);
+      await batchCreated(db, id, created.id, at);
+      log(`batch of ${requests.length} sent`, created.id);
+      return at;
+    } catch (err) {
+      const attempts = Math.max(...opened.batch.requests.map((r) => due.find((j) => j.id === r.jobId)?.attempts ?? 0)) + 1;
+      const { error, step } = afterFailedCall(err, attempts, creds, headers);
+      log(`the batch could not be created: ${error.code}`, errorLabel(err));
+      if (step.action === 'retry') {
+        await createFailed(db, id, { until: step.at, failures: attempts });
+        return step.at;
+      }
+      await createFailed(db, id, { error: { ...error, message: `The batch could not be sent: ${error.message} Press Send now to send this question normally.`, action: 'retry' } });
+      deps.changed();
+      return null;
+    }
+  }
+
+  /** Polls `batch` if it is due, and places its results once it has ended; resolves to when to look again. */
+  async function look(batch: BatchRow, timing: BatchTiming): Promise<number | null> {
+    if (batch.state === 'creating' || batch.apiId === undefined) return null;
+    const t = now();
+    if ((batch.nextPollAt ?? 0) > t) return batch.nextPollAt!;
+    const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
+    if (!creds) return t + NO_KEY_RECHECK_MS;
+    const { headers } = parseHeaderLines(settings.extraHeaders);
+    const client = deps.createClient(creds, headers);
+    const call = await admitBatchCall(db, t);
+    if (!call.ok) {
+      await pollScheduled(db, batch.id, { nextPollAt: call.retryAt, polls: batch.polls, failures: batch.failures ?? 0 });
+      return call.retryAt;
+    }
+    try {
+      const found = await retrieveBatch(client, batch.apiId);
+      if (found.processing_status !== 'ended') {
+        const at = nextPollAt(now(), batch.polls + 1, timing);
+        await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls + 1 });
+        return at;
+      }
+      const read = await admitBatchCall(db, now());
+      if (!read.ok) {
+        await pollScheduled(db, batch.id, { nextPollAt: read.retryAt, polls: batch.polls + 1 });
+        return read.retryAt;
+      }
+      await place(batch, await batchResults(client, found));
+      return null;
+    } catch (err) {
+      const failures = (batch.failures ?? 0) + 1;
+      const { error, step } = afterFailedCall(err, failures, creds, headers);
+      log(`could not look at the batch: ${error.code}`, errorLabel(err));
+      // A batch is never given up: it holds counted questions. What the rules would fail waits the longest interval.
+      const at = step.action === 'retry' ? step.at : now() + timing.maxPollMs;
+      await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls, failures, lastError: error.message });
+      return at;
+    }
+  }
+
+  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>): Promise<void> {
+    const cancelled = batch.state === 'cancelling';
+    let answers = 0;
+    let others = 0;
+    let saved: number | null = 0;
+    const seen = new Set<string>();
+    for (const entry of results) {
+      seen.add(entry.custom_id);
+      const placed = await placeResult(db, batch, entry.custom_id, placementOf(entry, cancelled), now());
+      if (!placed) continue;
+      if (placed.kind === 'answer') answers += 1;
+      else if (!(cancelled && placed.kind === 'released')) others += 1;
+      saved = saved === null || placed.savedUsd === null ? null : saved + placed.savedUsd;
+    }
+    // A question the results leave out has no answer coming: it fails, and may be sent normally.
+    const missing: PaceError = { code: 'bad_answer', message: 'The batch ended without a result for this question. Press Send now to send it normally.', action: 'retry' };
+    for (const r of batch.requests) {
+      if (seen.has(r.jobId)) continue;
+      if (await placeResult(db, batch, r.jobId, { kind: 'failed', error: missing }, now())) others += 1;
+    }
+    await endBatch(db, batch.id, now());
+    deps.changed();
+    if (answers + others > 0) {
+      const notice = resultsNotice(answers, others, saved);
+      await deps.notify(`pace-batch-${batch.id}`, notice.title, notice.message).catch((err: unknown) => log('could not show the notification', err));
+    }
+  }
+
+  /** The retry rules of messages (lib/queue/retry-policy.ts) for a failed batch call. */
+  function afterFailedCall(err: unknown, attempt: number, creds: Credentials, headers: Record<string, string>) {
+    const error = withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
+    const t = now();
+    const apiError: APIError | null = err instanceof APIError ? err : null;
+    const retryAfter = apiError ? retryAfterSeconds(apiError.headers, t) : null;
+    const step = nextStep(attempt, { code: error.code, retryAfterMs: retryAfter === null ? null : retryAfter * 1000, resetAt: monthWindow(t, 'utc').end }, t, deps.random);
+    return { error, step: step.action === 'pause' ? ({ action: 'retry', at: step.until, pauseAll: false } as const) : step };
+  }
+
+  const tick = coalesce(runOnce, (err) => log('the batches could not run', err));
+
+  return {
+    tick,
+    async cancel(jobId) {
+      const job = await db.jobs.get(jobId);
+      if (job?.state !== 'batched' || job.batchId === undefined) return false;
+      const batch = await db.batches.get(job.batchId);
+      if (!batch || batch.state !== 'running' || batch.apiId === undefined) return false;
+      const creds = await deps.credentials();
+      if (!creds) return false;
+      const t = now();
+      const call = await admitBatchCall(db, t);
+      if (!call.ok) throw new PaceFailure({ code: 'rate_limited', message: 'The limits allow no call to Anthropic right now: try cancelling again in a minute.' });
+      const { headers } = parseHeaderLines((await deps.settings()).extraHeaders);
+      try {
+        await cancelBatch(deps.createClient(creds, headers), batch.apiId);
+      } catch (err) {
+        throw new PaceFailure(withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]));
+      }
+      await markCancelling(db, batch.id, t);
+      void tick();
+      return true;
+    },
+  };
+}

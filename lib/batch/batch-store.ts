@@ -1,0 +1,201 @@
+/**
+ * The one writer of the `batches` table: each move of a Message Batch is a named operation here,
+ * checked against lib/batch/batch-lifecycle.ts's table, and written with what it does to the
+ * questions' jobs (through lib/queue/job-store.ts), the month's count (lib/limits/limiter-store.ts)
+ * and the ledger (lib/usage/ledger-store.ts) in one transaction, so a stopped worker leaves nothing
+ * half counted:
+ *
+ * - `openBatch`: the gathered questions are counted (month, minute, budget at half price, one ledger
+ *   row each) and become `batched` in a `creating` batch, before the create call goes;
+ * - `batchCreated` / `createFailed`: the create answered, or it did not (all given back, gathered again
+ *   or failed); `recoverBatches` treats a `creating` batch found at start-up as not created;
+ * - `pollScheduled`, `markCancelling`, then `placeResult` per answer and `endBatch`.
+ */
+import type { PaceError } from '../protocol';
+import type { RequestCost } from '../limits/budget';
+import { decideBudget } from '../limits/budget';
+import { loadSpend, reserveInTx } from '../limits/budget-store';
+import { admitBatchCall, readLimits, releaseMonthInTx } from '../limits/limiter-store';
+import * as jobStore from '../queue/job-store';
+import type { BatchRow, Job, PaceDB } from '../storage/db';
+import { openBatchedUsage, releaseUsage, settleUsage } from '../usage/ledger-store';
+import { batchCostBreakdown, costBreakdown } from '../usage/prices';
+import { canMoveBatch, type Placement } from './batch-lifecycle';
+
+const tablesOf = (db: PaceDB) => [db.batches, db.jobs, db.messages, db.counters, db.meta, db.usage, db.usageDays, db.usageMonths];
+
+export interface Candidate {
+  job: Job;
+  model: string;
+  /** What the budget prices it by (at the batch price); null when no budget is set. */
+  cost: RequestCost | null;
+}
+
+export type Opened =
+  | { ok: true; batch: BatchRow; refused: { jobId: string; error: PaceError }[] }
+  | { ok: false; retryAt: number; reason: string; refused: { jobId: string; error: PaceError }[] };
+
+/**
+ * Counts the candidates still gathered into a new batch `id` at `now`, oldest first, as many as
+ * the month and the spend budget have room for (the rest keep gathering). A candidate the budget
+ * can never fit is failed with why. Not ok (nothing counted) when the minute, the month or
+ * Anthropic's pause holds the create call back, or no candidate fits: look again at `retryAt`.
+ */
+export async function openBatch(db: PaceDB, id: string, now: number, candidates: readonly Candidate[]): Promise<Opened> {
+  return db.transaction('rw', tablesOf(db), async () => {
+    const [jobs, limits, spent] = await Promise.all([Promise.all(candidates.map((c) => db.jobs.get(c.job.id))), readLimits(db), loadSpend(db, now)]);
+    const refused: { jobId: string; error: PaceError }[] = [];
+    const fits: { candidate: Candidate; job: Job; reserve: Awaited<ReturnType<typeof decideBudget>> }[] = [];
+    let spend = spent.spend;
+    let retryAt: number | null = null;
+    for (const [i, candidate] of candidates.entries()) {
+      const job = jobs[i];
+      if (!job || job.state !== 'gathering') continue;
+      const decision = decideBudget(now, limits.monthStart, spent.budget, spend, spent.ledger(limits.monthStart), candidate.cost && { ...candidate.cost, batch: true });
+      if (!decision.ok && decision.reason === 'refused') {
+        refused.push({ jobId: job.id, error: decision.error });
+        continue;
+      }
+      if (!decision.ok) {
+        retryAt = decision.retryAt;
+        break;
+      }
+      // The next candidate sees this one's reservation (the key is a placeholder until its row exists).
+      if (decision.reserve) spend = { ...spend, reserved: { ...spend.reserved, [`pending-${i}`]: decision.reserve } };
+      fits.push({ candidate, job, reserve: decision });
+    }
+    for (const r of refused) await jobStore.fail(db, r.jobId, { status: 'error', error: r.error, batch: true });
+    if (fits.length === 0) return { ok: false, retryAt: retryAt ?? now + 60_000, reason: 'budget', refused };
+    const counted = await admitBatchCall(db, now, fits.length);
+    if (!counted.ok) return { ok: false, retryAt: counted.retryAt, reason: counted.reason, refused };
+    if (counted.taken === 0) return { ok: false, retryAt: now + 60_000, reason: 'month', refused };
+    const taken = fits.slice(0, counted.taken);
+    const requests: BatchRow['requests'] = [];
+    let reserved = spent.spend;
+    for (const { candidate, job, reserve } of taken) {
+      const usageId = await openBatchedUsage(db, { at: now, model: candidate.model, conversationId: job.conversationId, messageId: job.id, attempt: job.attempts + 1 });
+      if (reserve.ok && reserve.reserve) {
+        await reserveInTx(db, reserved, usageId, reserve.reserve, now);
+        reserved = { ...reserved, reserved: { ...reserved.reserved, [usageId]: reserve.reserve } };
+      }
+      await jobStore.batchInTx(db, job, id, usageId);
+      requests.push({ jobId: job.id, conversationId: job.conversationId, model: candidate.model, usageId });
+    }
+    const batch: BatchRow = { id, state: 'creating', createdAt: now, requests, polls: 0 };
+    await db.batches.add(batch);
+    return { ok: true, batch, refused };
+  });
+}
+
+async function move(db: PaceDB, id: string, to: BatchRow['state'], patch: Partial<BatchRow>): Promise<BatchRow | null> {
+  return db.transaction('rw', db.batches, async () => {
+    const batch = await db.batches.get(id);
+    if (!batch || !canMoveBatch(batch.state, to)) return null;
+    const next = { ...batch, ...patch, state: to };
+    await db.batches.put(next);
+    return next;
+  });
+}
+
+/** The create call answered: the API's id, and the first poll. */
+export const batchCreated = (db: PaceDB, id: string, apiId: string, nextPollAt: number) => move(db, id, 'running', { apiId, nextPollAt, failures: 0, lastError: undefined });
+
+/**
+ * The create call did not make the batch: every request is given back (month, ledger row,
+ * reservation). Its questions are gathered again, held until `retry.until` (the retry rules'
+ * time), or fail with `retry.error` when they say to give up.
+ */
+export async function createFailed(db: PaceDB, id: string, retry: { until?: number; failures: number } | { error: PaceError }): Promise<void> {
+  await db.transaction('rw', tablesOf(db), async () => {
+    const batch = await db.batches.get(id);
+    if (!batch || batch.state !== 'creating') return;
+    let released = 0;
+    for (const r of batch.requests) if (await releaseUsage(db, r.usageId)) released += 1;
+    await releaseMonthInTx(db, batch.createdAt, released);
+    const ids = batch.requests.map((r) => r.jobId);
+    await jobStore.regatherInTx(db, ids, 'until' in retry ? retry.until : undefined);
+    if ('error' in retry) for (const jobId of ids) await jobStore.fail(db, jobId, { status: 'error', error: retry.error, batch: true });
+    await db.batches.put({ ...batch, state: 'ended', endedAt: batch.createdAt, lastError: 'error' in retry ? retry.error.message : 'not created' });
+  });
+}
+
+/**
+ * At start-up: a batch still `creating` lost its create call with the worker that made it (its
+ * answer, and so the batch's id, never arrived): it is taken as not created, and its questions
+ * gathered again. Resolves to the batches so released.
+ */
+export async function recoverBatches(db: PaceDB): Promise<string[]> {
+  const creating = await db.batches.where('state').equals('creating').primaryKeys();
+  for (const id of creating) await createFailed(db, id, { failures: 0 });
+  return creating;
+}
+
+/** The batch still runs: look again at `nextPollAt` (after `polls` polls; `failures` calls failed in a row, the last for `lastError`). */
+export async function pollScheduled(db: PaceDB, id: string, patch: Pick<BatchRow, 'nextPollAt' | 'polls'> & Partial<Pick<BatchRow, 'failures' | 'lastError'>>): Promise<void> {
+  const batch = await db.batches.get(id);
+  if (!batch) return;
+  await move(db, id, batch.state === 'cancelling' ? 'cancelling' : 'running', { failures: 0, lastError: undefined, ...patch });
+}
+
+/** The user cancelled the batch; its results (what ran, and cancelled entries for the rest) come as usual. */
+export const markCancelling = (db: PaceDB, id: string, nextPollAt: number) => move(db, id, 'cancelling', { nextPollAt });
+
+/** The running batches, for the runner and the popup. */
+export async function openBatches(db: PaceDB): Promise<BatchRow[]> {
+  return db.batches.where('state').anyOf('creating', 'running', 'cancelling').toArray();
+}
+
+/** What placing one result did, for the notification: null when it was placed before (a repeated read of the results). */
+export type Placed = { kind: Placement['kind']; savedUsd: number | null } | null;
+
+/**
+ * Places one result of `batch` for the question `jobId` at `now`: its answer (marked batch, the
+ * ledger row ended with the real tokens at half price), its failure, or its release (expired or
+ * cancelled: the month's count, the ledger row and the reservation are given back). Each question
+ * is placed once whatever the retries: a question no longer batched in this batch is left alone.
+ */
+export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, placement: Placement, now: number): Promise<Placed> {
+  const request = batch.requests.find((r) => r.jobId === jobId);
+  if (!request) return null;
+  return db.transaction('rw', tablesOf(db), async () => {
+    const job = await db.jobs.get(jobId);
+    if (!job || job.state !== 'batched' || job.batchId !== batch.id) return null;
+    const attempt = { at: now, outcome: placement.kind === 'answer' ? 'batch' : placement.kind === 'released' ? `batch_${placement.why}` : 'batch_errored' };
+    if (placement.kind === 'answer') {
+      const cost = batchCostBreakdown(placement.model, placement.usage);
+      const full = costBreakdown(placement.model, placement.usage);
+      await settleUsage(db, request.usageId, {
+        model: placement.model,
+        outcome: 'ok',
+        usage: placement.usage,
+        totalMs: now - batch.createdAt,
+        costUsd: cost?.total ?? null,
+        inputCostUsd: cost?.input ?? null,
+        promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
+      });
+      await jobStore.finish(db, jobId, {
+        status: 'done',
+        text: placement.text,
+        stopReason: placement.stopReason,
+        model: placement.model,
+        usage: { inputTokens: placement.usage.inputTokens, outputTokens: placement.usage.outputTokens },
+        error: undefined,
+        batch: true,
+      }, attempt);
+      return { kind: 'answer', savedUsd: full && cost ? full.total - cost.total : null };
+    }
+    if (placement.kind === 'failed') {
+      await settleUsage(db, request.usageId, { outcome: 'batch_errored', totalMs: now - batch.createdAt, costUsd: 0, inputCostUsd: 0 });
+      await jobStore.fail(db, jobId, { status: 'error', error: placement.error, batch: true }, attempt);
+      return { kind: 'failed', savedUsd: 0 };
+    }
+    if (await releaseUsage(db, request.usageId)) await releaseMonthInTx(db, batch.createdAt, 1);
+    const byUser = batch.state === 'cancelling' && placement.why === 'canceled';
+    const ended = { status: byUser ? ('stopped' as const) : ('error' as const), error: placement.error, batch: true };
+    await (byUser ? jobStore.stop(db, jobId, ended, attempt) : jobStore.fail(db, jobId, ended, attempt));
+    return { kind: 'released', savedUsd: 0 };
+  });
+}
+
+/** Every result is placed: the batch has ended. */
+export const endBatch = (db: PaceDB, id: string, now: number) => move(db, id, 'ended', { endedAt: now, nextPollAt: undefined });
