@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { draftItem } from '@/lib/storage/settings';
 
@@ -11,6 +11,11 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
 
+  // In the commit itself: a passive effect would wait behind whatever the page loads next (the rest of the popup).
+  useLayoutEffect(() => {
+    box.current?.focus();
+  }, []);
+
   useEffect(() => {
     draftItem.getValue().then(
       (draft) => {
@@ -22,7 +27,6 @@ export function Composer({ onSend }: { onSend: (text: string) => Promise<boolean
         setLoaded(true);
       },
     );
-    box.current?.focus();
   }, []);
 
   useEffect(() => {
