@@ -1,22 +1,13 @@
-import { useLiveQuery } from 'dexie-react-hooks';
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
-import { loadMessages, recentConversations } from '@/lib/chat/conversation-store';
+import { useEffect, useMemo, useState, type ComponentType, type ReactNode } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { ErrorAction, KeyStatus } from '@/lib/protocol';
-import { getDb } from '@/lib/storage/db';
-import { skippedNotice } from '@/lib/storage/row-guards';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
-import { QuotaBar } from '../quota/QuotaBar';
-import { GatewayBudgetLine } from '../quota/GatewayBudgetLine';
-import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { useQueue } from '../quota/use-queue';
-import { HistoryList } from './HistoryList';
-import { ModelPicker } from './ModelPicker';
-import { StatusAnnouncer } from './StatusAnnouncer';
+import type { MessageActions } from './MessageItem';
 import { useTheme } from '../ui/use-theme';
-import { MessageItem, type MessageActions } from './MessageItem';
 import { UnlockForm } from './UnlockForm';
+
+type ChatBodyProps = Parameters<typeof import('./ChatBody').default>[0];
 
 export interface ChatScreenProps {
   useChat: ChatStore;
@@ -30,40 +21,25 @@ export interface ChatScreenProps {
 }
 
 export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openOptions, tools }: ChatScreenProps) {
-  const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
-  const live = useChat((s) => s.live);
   const notice = useChat((s) => s.notice);
   const fill = useChat((s) => s.fill);
   // Actions never change, so they are read once rather than subscribed to.
-  const { send, stop, retry, newChat, open, showHistory, closeHistory, dismissNotice, clearQueue, tryNow } = useChat.getState();
-  const queue = useQueue();
+  const { send, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
+  // The database and what reads it (Dexie is a third of the popup's script) load once the first
+  // frame is up: the message box takes typing without them.
+  const [lazy, setLazy] = useState<{ Body: ComponentType<ChatBodyProps>; Picker: ComponentType<{ useChat: ChatStore }> } | null>(null);
+  useEffect(() => {
+    import('./ChatBody').then(
+      (m) => setLazy({ Body: m.default, Picker: m.ModelPicker }),
+      (err: unknown) => console.warn('[pace] could not load the conversation', err),
+    );
+  }, []);
   useTheme();
   const unlocked = (status: KeyStatus) => {
     onKeyStatus(status);
     if (useChat.getState().notice?.code === 'locked') dismissNotice();
   };
-
-  // Reopening the popup shows the most recent conversation.
-  const opened = useRef(false);
-  useEffect(() => {
-    if (opened.current) return;
-    opened.current = true;
-    recentConversations(getDb(), 1).then(
-      ([latest]) => latest && open(latest.id),
-      (err: unknown) => console.warn('[pace] could not read conversations', err),
-    );
-  }, [open]);
-
-  const loaded = useLiveQuery(() => (conversationId ? loadMessages(getDb(), conversationId) : null), [conversationId]);
-  const messages = conversationId ? loaded?.messages : [];
-  const unreadable = conversationId ? skippedNotice(loaded?.skipped.length ?? 0, 'message') : null;
-
-  const list = useRef<HTMLDivElement>(null);
-  const lastText = messages?.at(-1)?.id ? (live[messages.at(-1)!.id] ?? messages.at(-1)!.text).length : 0;
-  useEffect(() => {
-    list.current?.scrollTo({ top: list.current.scrollHeight });
-  }, [messages?.length, lastText]);
 
   // One object for the popup's life, so a message that did not change is not drawn again.
   const actions: MessageActions = useMemo(
@@ -107,25 +83,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           chatting.
         </p>
       )}
-      {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} onTryNow={() => void tryNow()} />}
-      {queue && key?.hasKey && <GatewayBudgetLine client={client} />}
-      {view === 'history' ? (
-        <HistoryList useChat={useChat} />
-      ) : (
-        <div className="messages" ref={list}>
-          {unreadable && (
-            <p className="banner banner-warn" data-testid="skipped-notice">
-              {unreadable}
-            </p>
-          )}
-          {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
-          {messages?.map((m) => (
-            <ErrorBoundary key={m.id} fallback={<p className="error">This message could not be shown.</p>}>
-              <MessageItem message={m} live={live[m.id]} job={queue?.view.jobs.get(m.id)} now={queue?.view.jobs.has(m.id) ? queue.now : 0} actions={actions} />
-            </ErrorBoundary>
-          ))}
-        </div>
-      )}
+      {lazy ? <lazy.Body useChat={useChat} client={client} hasKey={key?.hasKey ?? false} actions={actions} /> : <div className="messages" />}
       {notice && (
         <div className="notice" role="alert" data-testid="notice" data-code={notice.code}>
           <span>{notice.message}</span>
@@ -139,9 +97,8 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           </button>
         </div>
       )}
-      <StatusAnnouncer messages={messages} jobs={queue?.view.jobs} />
       {tools}
-      <ModelPicker useChat={useChat} />
+      {lazy && <lazy.Picker useChat={useChat} />}
       <Composer onSend={send} fill={fill} />
     </div>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { batchPrefsItem, draftItem } from '@/lib/storage/settings';
 import { useStored } from '../settings/use-stored';
@@ -16,6 +16,11 @@ export function Composer({ onSend, fill }: { onSend: (text: string, later: boole
   const [loaded, setLoaded] = useState(false);
   const box = useRef<HTMLTextAreaElement>(null);
 
+  // In the commit itself: a passive effect would wait behind whatever the page loads next (the rest of the popup).
+  useLayoutEffect(() => {
+    box.current?.focus();
+  }, []);
+
   useEffect(() => {
     draftItem.getValue().then(
       (draft) => {
@@ -27,7 +32,6 @@ export function Composer({ onSend, fill }: { onSend: (text: string, later: boole
         setLoaded(true);
       },
     );
-    box.current?.focus();
   }, []);
 
   // A quoted selection from the context menu or shortcut: the question goes on the first line, above it.

@@ -1,8 +1,5 @@
-import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { recentConversations } from '@/lib/chat/conversation-store';
 import { openPanel, PANEL_NAME, type PanelBrowser } from '@/lib/reach/open-panel';
-import { getDb } from '@/lib/storage/db';
 import type { ChatStore } from '../chat/chat-store';
 
 export interface ReachBarProps {
@@ -30,7 +27,6 @@ export function ReachBar({ useChat, surface, browser }: ReachBarProps) {
       (err: unknown) => console.warn('[pace] could not find this window', err),
     );
   }, [surface, browser]);
-  useFollowLatest(useChat);
 
   const toPanel = () => {
     openPanel(browser, windowId).then(
@@ -75,20 +71,4 @@ export function ReachBar({ useChat, surface, browser }: ReachBarProps) {
       )}
     </div>
   );
-}
-
-/**
- * The popup, the side panel and the usage page show one conversation: when a message starts or
- * continues another one anywhere (the context menu, the other surface), this page follows it.
- */
-function useFollowLatest(useChat: ChatStore): void {
-  const [since] = useState(() => Date.now());
-  const latest = useLiveQuery(() => recentConversations(getDb(), 1), []);
-  const [id, updatedAt] = [latest?.[0]?.id, latest?.[0]?.updatedAt ?? 0];
-  // Only a change of the latest conversation moves this page: one opened from the history stays.
-  useEffect(() => {
-    if (!id || updatedAt < since) return;
-    const { conversationId, view, open } = useChat.getState();
-    if (view === 'chat' && conversationId !== id) open(id);
-  }, [id, updatedAt, since, useChat]);
 }

@@ -171,11 +171,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       sendAtOnce: {
         usagePrefs,
         online,
-        start({ job, messages }, { creds, settings: read }) {
+        start({ job, messages }, { creds, settings: read, storedMode }) {
           // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
           const started = () => void scheduler.pump();
-          void runner.start(job, { creds, settings: read, messages, started }).finally(started);
+          void runner.start(job, { creds, settings: read, messages, storedMode, started }).finally(started);
         },
+        promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
       },
       reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: () => reach.readPage() },
     });

@@ -10,7 +10,7 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import { batchResults, cancelBatch, createBatch, retrieveBatch, type BatchRequest } from '../claude/batches';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
-import { buildContext, conversationMessages } from '../chat/conversation-store';
+import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
 import { gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
@@ -83,7 +83,13 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
     if (!creds) return now() + NO_KEY_RECHECK_MS;
     // Each request carries its conversation's context as it is now.
-    const built = await Promise.all(due.map(async (job) => ({ job, request: messageRequest(settings, buildContext(await conversationMessages(db, job.conversationId), job.id)) })));
+    // Each goes with its conversation's model (the one chosen in the popup, else the options').
+    const built = await Promise.all(
+      due.map(async (job) => {
+        const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
+        return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+      }),
+    );
     const candidates: Candidate[] = built.map(({ job, request }) => ({
       job,
       model: request.model,

@@ -18,7 +18,7 @@ import { buildContext, checkpoint, conversationMessages, markStreaming, settings
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
-import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, withPromptCache, type PromptCacheModes } from '../claude/prompt-cache';
+import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, withPromptCache, type PromptCacheMode, type PromptCacheModes } from '../claude/prompt-cache';
 import type { PaceError, AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
@@ -60,6 +60,8 @@ export interface ReadySend {
   creds: Credentials & { demo: boolean };
   settings: Settings;
   messages: ChatMessage[];
+  /** The base URL's prompt cache mode, its read started with chat.send's (`ChatRunner.promptCacheMode`). */
+  storedMode?: Promise<PromptCacheMode | undefined>;
   /** Called when the answer starts (or never): work that can wait, kept off the request's way. */
   started?: () => void;
 }
@@ -70,6 +72,8 @@ export interface ChatRunner {
   /** Aborts a job in flight; false if it is not running here. */
   stop(jobId: string): boolean;
   isActive(jobId: string): boolean;
+  /** How the base URL takes Anthropic's prompt cache, as remembered: read ahead for a `ReadySend`. */
+  promptCacheMode(baseURL: string): Promise<PromptCacheMode | undefined>;
 }
 
 export function createChatRunner(deps: RunnerDeps): ChatRunner {
@@ -108,7 +112,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
     const by = answeredBy(creds.baseURL);
     const request = messageRequest(settings, buildContext(messages, id));
-    const [storedMode] = await Promise.all([cacheModeFor(creds.baseURL), ready ? null : markStreaming(db, id, settings.model, creds.demo)]);
+    const [storedMode] = await Promise.all([ready?.storedMode ?? cacheModeFor(creds.baseURL), ready ? null : markStreaming(db, id, settings.model, creds.demo)]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
     let answer = emptyAnswer();
@@ -360,6 +364,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     isActive(jobId) {
       return controllers.has(jobId);
     },
+    promptCacheMode: cacheModeFor,
   };
 }
 

@@ -33,6 +33,7 @@ import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, mask
 import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
 import { cacheableRequest, messageRequest } from '../claude/request';
+import type { PromptCacheMode } from '../claude/prompt-cache';
 import { admitAtOnceInTx, type AdmittedAtOnce } from '../queue/send-at-once';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { PaceDB } from '../storage/db';
@@ -85,7 +86,9 @@ export interface HandlerDeps {
   sendAtOnce?: {
     usagePrefs: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
     online: () => boolean;
-    start: (admitted: AdmittedAtOnce, ready: { creds: Credentials & { demo: boolean }; settings: Settings }) => void;
+    start: (admitted: AdmittedAtOnce, ready: { creds: Credentials & { demo: boolean }; settings: Settings; storedMode?: Promise<PromptCacheMode | undefined> }) => void;
+    /** The base URL's remembered prompt cache mode, read while the send's transaction runs rather than after it. */
+    promptCacheMode?: (baseURL: string) => Promise<PromptCacheMode | undefined>;
   };
   /** The context menu's templates and "Ask about this page" (lib/background/reach.ts); refused without it. */
   reach?: Pick<Reach, 'saveTemplates' | 'readPage'>;
@@ -186,6 +189,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
       if (room !== null) throw room;
+      // Never rejects (a failed read is logged and taken as none): read ahead for the request.
+      const storedMode = atOnce?.promptCacheMode?.(creds.baseURL);
       const context = contextWithNewMessage(earlier, prompt.value);
       const request = messageRequest(settings, context);
       const [, key] = await Promise.all([
@@ -212,7 +217,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         return { exchange, admitted };
       });
       // Only now, the admission committed: the request never leaves on a count that could still be undone.
-      if (admitted) atOnce?.start(admitted, { creds, settings });
+      if (admitted) atOnce?.start(admitted, { creds, settings, storedMode });
       else if (later) void deps.batches?.tick();
       else void deps.pump();
       return exchange;

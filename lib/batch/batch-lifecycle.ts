@@ -12,7 +12,8 @@
  */
 import type { MessageBatchIndividualResponse } from '../claude/batches';
 import type { PaceError } from '../protocol';
-import { ACTIVE_JOB_STATES, type BatchRow, type Job, type TokenUsage } from '../storage/db';
+import type { BatchRow, Job, TokenUsage } from '../storage/db';
+import { isFinished } from '../queue/job-states';
 
 export interface BatchTiming {
   /** How long gathered questions wait for others before they go as one batch. */
@@ -39,7 +40,7 @@ const byAge = (a: Job, b: Job) => a.createdAt - b.createdAt || (a.id < b.id ? -1
 
 /** The gathered questions with nothing older in their conversation still on its way but other gathered ones, oldest first. */
 export function gatheredHeads(jobs: readonly Job[]): Job[] {
-  const active = jobs.filter((j) => ACTIVE_JOB_STATES.includes(j.state)).sort(byAge);
+  const active = jobs.filter((j) => !isFinished(j.state)).sort(byAge);
   const blocked = new Set<string>();
   const heads: Job[] = [];
   for (const job of active) {

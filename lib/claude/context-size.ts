@@ -10,6 +10,7 @@ import type { ClaudeClient } from './client';
 import { buildContext } from '../chat/conversation-store';
 import type { PaceError } from '../protocol';
 import type { ChatMessage } from '../storage/db';
+import { estimateTokens } from './token-estimate';
 
 export interface ContextTurn {
   role: 'user' | 'assistant';
@@ -28,14 +29,6 @@ export interface ContextRequest {
   kind: 'send' | 'retry';
 }
 
-export const CHARS_PER_TOKEN = 4;
-
-/** The usual rule of thumb for English text; code and other scripts can differ. */
-export function estimateTokens(request: Pick<ContextRequest, 'system' | 'messages'>): number {
-  let chars = request.system.length;
-  for (const m of request.messages) chars += m.content.length;
-  return Math.ceil(chars / CHARS_PER_TOKEN);
-}
 
 /** When an exact count is worth a request: the estimate is over half the window, or does not fit. */
 export function needsExactCount(estimate: number, maxTokens: number, window: number): boolean {

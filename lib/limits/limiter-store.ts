@@ -15,7 +15,7 @@ import { claimInTx } from '../queue/job-store';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
 import { EMPTY_TOKEN_LOG, type TokenLog, type TokenNeed } from './token-buckets';
 import { admitTokensInTx } from './token-store';
-import { decideBudget, type BudgetDecision, type RequestCost } from './budget';
+import { decideBudget, type Budget, type BudgetDecision, type RequestCost } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
@@ -209,14 +209,41 @@ export const RECENT_KEY = 'recent';
  * is checked against it and its worst case reserved for the send's ledger row (lib/limits/budget.ts).
  */
 export async function admit(db: PaceDB, now: number, jobId: string | null, request: AdmittedRequest = {}): Promise<Admission> {
-  const { need, cost = null } = request;
+  return (await admitMeasured(db, now, jobId, () => null, () => request))!;
+}
+
+/** What admission has read of the limits, the windows and the budget, for `admitMeasured`'s `measure`. */
+export interface AdmissionReads {
+  limits: Limits;
+  state: WindowState;
+  budget: Budget | null;
+}
+
+/**
+ * `admit`, for a request measured against what admission reads itself (the limits, the windows,
+ * the budget), so nothing is read twice: `read` starts the caller's own reads in the same round
+ * trip as admission's (call it inside the caller's read-write transaction), and `measure` gets
+ * both and returns the request's figures, or null to admit nothing (then nothing is written and
+ * the result is null).
+ */
+export async function admitMeasured<T>(
+  db: PaceDB,
+  now: number,
+  jobId: string | null,
+  read: () => Promise<T> | T,
+  measure: (reads: AdmissionReads, own: T) => AdmittedRequest | null,
+): Promise<Admission | null> {
   return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
-    const [{ keys, counters, limits, state, pause }, job, message, spent] = await Promise.all([
+    const [{ keys, counters, limits, state, pause }, job, message, spent, own] = await Promise.all([
       loadWindow(db, now),
       jobId === null ? undefined : db.jobs.get(jobId),
       jobId === null ? undefined : db.messages.get(jobId),
       loadSpend(db, now),
+      read(),
     ]);
+    const request = measure({ limits, state, budget: spent.budget }, own);
+    if (request === null) return null;
+    const { need, cost = null } = request;
     const decision = decide(now, limits, state, need);
     if (!decision.ok) return decision;
     if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;

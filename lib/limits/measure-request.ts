@@ -10,7 +10,8 @@
  * (count_tokens) and measure again with the figure. Without an exact count the budget reserves
  * against `inputBound`, a hard upper bound of the input, never against the estimate.
  */
-import { estimateTokens, type ContextTurn } from '../claude/context-size';
+import type { ContextTurn } from '../claude/context-size';
+import { estimateTokens } from '../claude/token-estimate';
 import type { PaceError } from '../protocol';
 import type { CacheTtl } from '../usage/prices';
 import { budgetPrice, hasBudget, worstCaseUsd, type Budget, type RequestCost } from './budget';

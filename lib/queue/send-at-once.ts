@@ -5,7 +5,8 @@
  * transaction in between. It is the scheduler's own decision, taken on the same rows: the job must
  * be the first the queue would offer (lib/queue/job-states.ts `nextCandidates`), the response
  * cache must have no answer for it (the queue serves those, uncounted), and the limiter must admit
- * it (`admit`, which counts it, opens its ledger row and makes it `sending`), with what the
+ * it (`admitMeasured`: one read of the limits, the windows and the budget for this check and the
+ * count; it counts it, opens its ledger row and makes it `sending`), with what the
  * request asks of the token limits and the spend budget, measured by the queue's own pure function
  * (lib/limits/measure-request.ts). A request that wants the API's exact count (close to the token
  * limit), which cannot be asked inside a transaction, is left to the queue; so is one whose safe
@@ -16,8 +17,7 @@ import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { WINDOW_MS } from '../limits/admission';
-import { readBudget } from '../limits/budget-store';
-import { admit, readQuotaState, type AdmittedRequest } from '../limits/limiter-store';
+import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../limits/limiter-store';
 import { measureRequest } from '../limits/measure-request';
 import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';
@@ -49,24 +49,33 @@ export interface AdmittedAtOnce {
  * Null, with nothing written, when the job must wait for the queue.
  */
 export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<AdmittedAtOnce | null> {
-  const [rows, messages, cached, { limits, state }, budget] = await Promise.all([
-    db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
-    conversationMessages(db, send.conversationId),
-    send.cache === null ? null : lookupAnswer(db, send.cache.key, send.now, send.cache.ttlMs),
-    readQuotaState(db, send.now),
-    readBudget(db),
-  ]);
-  if (cached) return null;
-  const jobs = readable<Job>('jobs', rows, jobProblem).rows;
-  const job = jobs.find((j) => j.id === send.jobId);
-  if (!job || nextCandidates(jobs, MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return null;
-  // Another send to this conversation may have landed between the reads and this transaction:
-  // then the request (and its cache key) would not be the one checked, and the queue takes it.
-  if (JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !== JSON.stringify(send.request)) return null;
-  const measured = measure(send, limits, state, budget);
-  if (measured === null) return null;
-  const admission = await admit(db, send.now, send.jobId, measured);
-  if (!admission.ok) return null;
+  // One round trip of reads: the queue's, the conversation and the cache go with admission's own
+  // (the limits, the windows, the budget), which are read once for the check and the count.
+  let seen: { job: Job; messages: ChatMessage[] } | null = null;
+  const admission = await admitMeasured(
+    db,
+    send.now,
+    send.jobId,
+    () =>
+      Promise.all([
+        db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+        conversationMessages(db, send.conversationId),
+        send.cache === null ? null : lookupAnswer(db, send.cache.key, send.now, send.cache.ttlMs),
+      ]),
+    ({ limits, state, budget }, [rows, messages, cached]) => {
+      if (cached) return null;
+      const jobs = readable<Job>('jobs', rows, jobProblem).rows;
+      const job = jobs.find((j) => j.id === send.jobId);
+      if (!job || nextCandidates(jobs, MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return null;
+      // Another send to this conversation may have landed between the reads and this transaction:
+      // then the request (and its cache key) would not be the one checked, and the queue takes it.
+      if (JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !== JSON.stringify(send.request)) return null;
+      seen = { job, messages };
+      return measure(send, limits, state, budget);
+    },
+  );
+  if (!admission?.ok || seen === null) return null;
+  const { job, messages } = seen as { job: Job; messages: ChatMessage[] };
   await markStreaming(db, send.jobId, send.settings.model, send.demo);
   return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages };
 }
@@ -74,9 +83,9 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
 /** What the queue would pass to `admit` for this request; null when only the API's exact token count can tell. */
 function measure(
   send: AtOnce,
-  limits: Awaited<ReturnType<typeof readQuotaState>>['limits'],
-  state: Awaited<ReturnType<typeof readQuotaState>>['state'],
-  budget: Awaited<ReturnType<typeof readBudget>>,
+  limits: AdmissionReads['limits'],
+  state: AdmissionReads['state'],
+  budget: AdmissionReads['budget'],
 ): AdmittedRequest | null {
   const measured = measureRequest({
     request: { system: send.request.system ?? '', messages: send.request.messages },

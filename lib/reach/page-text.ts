@@ -3,7 +3,7 @@
  * becomes, and what that message will cost against the user's limits before it is sent. Pure; the
  * background reads the page (lib/background/read-page.ts) and the popup shows the preview.
  */
-import { CHARS_PER_TOKEN } from '../claude/context-size';
+import { CHARS_PER_TOKEN } from '../claude/token-estimate';
 import { formatCount } from '../limits/format';
 import { noMonthCap, type Limits } from '../limits/plans';
 import { MAX_PROMPT_CHARS } from '../settings/validate';

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { addExchange, buildContext, conversationMessages } from '@/lib/chat/conversation-store';
-import { estimateTokens } from '@/lib/claude/context-size';
+import { estimateTokens } from '@/lib/claude/token-estimate';
 import { NO_BUDGET } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { admit, saveLimits } from '@/lib/limits/limiter-store';

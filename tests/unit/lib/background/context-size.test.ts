@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
-import { checkContextSize, estimateTokens } from '@/lib/claude/context-size';
+import { checkContextSize } from '@/lib/claude/context-size';
+import { estimateTokens } from '@/lib/claude/token-estimate';
 import { contextWindow, DEFAULT_CONTEXT_WINDOW } from '@/lib/claude/models';
 import type { Settings } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';

@@ -120,6 +120,61 @@ describe('a new message with nothing ahead of it', () => {
   });
 });
 
+describe('the send\'s reads, made once', () => {
+  it('reads the limits, the windows and the budget once for both the check and the count', async () => {
+    await saveBudget(db, { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
+    const start = vi.fn<Start>();
+    const { h } = handlers(start);
+    // A first send, so the second finds a conversation, an answer and a ledger to read.
+    await h['chat.send']({ conversationId: null, text: 'First?' });
+    const keysRead: string[] = [];
+    const bulkGet = db.meta.bulkGet.bind(db.meta);
+    const get = db.meta.get.bind(db.meta);
+    type Key = Parameters<typeof bulkGet>[0][number];
+    vi.spyOn(db.meta, 'bulkGet').mockImplementation((keys: Key[]) => (keysRead.push(...keys), bulkGet(keys)));
+    vi.spyOn(db.meta, 'get').mockImplementation(((key: Key) => (keysRead.push(key), get(key))) as typeof db.meta.get);
+    await h['chat.send']({ conversationId: null, text: 'Second?' });
+    expect(start).toHaveBeenCalledTimes(2);
+    // The room check before the transaction and again in it, then one read for the at-once check and admission together.
+    expect(keysRead.filter((k) => k === 'limits')).toHaveLength(3);
+    expect(keysRead.filter((k) => k === 'budget')).toHaveLength(1);
+  });
+
+  it('hands the runner the prompt cache mode read while the transaction ran: nothing is read between the commit and the request', async () => {
+    const modes = { get: vi.fn(async () => 'explicit' as const), set: vi.fn(async () => undefined) };
+    const runner = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
+      createClient: createClaudeClient,
+      promptCacheModes: modes,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    let readsAtStart = -1;
+    let ran: Promise<void> = Promise.resolve();
+    const { h } = handlers(vi.fn<Start>(), {
+      sendAtOnce: {
+        usagePrefs: async () => ({ cacheHours: 0 }),
+        online: () => true,
+        start({ job, messages }, ready) {
+          readsAtStart = modes.get.mock.calls.length;
+          ran = runner.start(job, { ...ready, messages });
+        },
+        promptCacheMode: (url) => runner.promptCacheMode(url),
+      },
+    });
+    await h['chat.send']({ conversationId: null, text: 'Hello?' });
+    await ran;
+    // Read once, before the commit; the request went with what it said (one explicit breakpoint, not the automatic one).
+    expect(readsAtStart).toBe(1);
+    expect(modes.get).toHaveBeenCalledTimes(1);
+    const body = server.messageRequests()[0]!.body as { cache_control?: unknown };
+    expect(body.cache_control).toBeUndefined();
+  });
+});
+
 describe('what the queue would measure, the short way measures too', () => {
   it('reserves the worst case against a spend budget, exactly what admission through the queue reserves for the same job', async () => {
     const budget = { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' } as const;
