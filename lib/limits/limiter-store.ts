@@ -233,7 +233,8 @@ export async function admitMeasured<T>(
   read: () => Promise<T> | T,
   measure: (reads: AdmissionReads, own: T) => AdmittedRequest | null,
 ): Promise<Admission | null> {
-  return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths], async () => {
+  // `cache` too: the send-at-once path looks its answer up in the same round trip, and an expired entry is dropped there.
+  return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths, db.cache], async () => {
     const [{ keys, counters, limits, state, pause }, job, message, spent, own] = await Promise.all([
       loadWindow(db, now),
       jobId === null ? undefined : db.jobs.get(jobId),

@@ -273,6 +273,21 @@ describe('a new message the queue would not send now stays queued for it, uncoun
     expect(await recentSends()).toBe(1);
   });
 
+  it('goes at once when the cache holds only an expired copy of it, which is dropped', async () => {
+    const settings = { ...DEFAULT_SETTINGS, baseURL: server.url };
+    const request = messageRequest(settings, [{ role: 'user', content: 'Asked long ago?' }]);
+    const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    const key = await cacheKey(cacheableRequest(request, server.url));
+    await storeAnswer(db, { key, createdAt: Date.now() - 2 * 3600_000, model: settings.model, text: 'Stale.', stopReason: 'end_turn', usage });
+    const start = vi.fn<Start>();
+    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start } }));
+    const ex = await h['chat.send']({ conversationId: null, text: 'Asked long ago?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending' });
+    expect(await db.cache.get(key)).toBeUndefined();
+    expect(await recentSends()).toBe(1);
+  });
+
   it('while the browser is offline', async () => {
     const start = vi.fn<Start>();
     const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => false, start } }));
