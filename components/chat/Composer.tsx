@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
+import { withQuote } from '@/lib/reach/templates';
 import { batchPrefsItem, draftItem } from '@/lib/storage/settings';
 import { useStored } from '../settings/use-stored';
 
@@ -34,13 +35,18 @@ export function Composer({ onSend, fill }: { onSend: (text: string, later: boole
     );
   }, []);
 
-  // A quoted selection from the context menu or shortcut: the question goes on the first line, above it.
+  // A quoted selection from the context menu or shortcut goes after what is typed (never over it);
+  // in an empty box the question goes on the first line, above it.
   useEffect(() => {
     if (!fill) return;
-    setText(`\n\n${fill.text}`);
+    let empty = false;
+    setText((current) => {
+      empty = current.trim() === '';
+      return empty ? `\n\n${fill.text}` : withQuote(current, fill.text);
+    });
     requestAnimationFrame(() => {
       box.current?.focus();
-      box.current?.setSelectionRange(0, 0);
+      if (empty) box.current?.setSelectionRange(0, 0);
     });
   }, [fill]);
 

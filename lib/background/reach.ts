@@ -14,7 +14,7 @@ import { PaceFailure, type PaceError, type PaceEvent, type SendResult } from '..
 import { openPanel, PANEL_NAME, type PanelBrowser } from '../reach/open-panel';
 import { DEFAULT_PAGE_QUESTION, fitPage, pagePreview, pagePrompt, unreadableFromError, unreadablePage, type PageAttachment } from '../reach/page-text';
 import { readTemplates, saveTemplates } from '../reach/template-store';
-import { checkTemplates, selectionPrompt, type PromptTemplate, type Source } from '../reach/templates';
+import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type Source } from '../reach/templates';
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
 import { draftItem } from '../storage/settings';
@@ -63,9 +63,10 @@ export function createReach(deps: ReachDeps) {
     deps.publish({ type: 'notice', error });
   }
 
-  /** The quote goes into the message box, for the user's own question. */
+  /** The quote goes into the message box, after what is already typed there, for the user's own question. */
   async function fill(text: string): Promise<void> {
-    await draftItem.setValue(text);
+    const draft = await draftItem.getValue();
+    await draftItem.setValue(withQuote(draft, text));
     deps.publish({ type: 'composer.fill', text });
   }
 

@@ -112,3 +112,13 @@ function sourceLine({ title, url }: Source): string {
 export function selectionPrompt(selection: string, template: Pick<PromptTemplate, 'prompt'> | null, source: Source = {}): string {
   return [template?.prompt.trim(), sourceLine(source), quoteText(selection)].filter((part) => part).join('\n\n');
 }
+
+/**
+ * The message box's text with a quoted selection added after what is typed there (what the user
+ * typed is never replaced); the same quote twice in a row is added once.
+ */
+export function withQuote(typed: string, quote: string): string {
+  if (typed.trim() === '') return quote;
+  if (typed.endsWith(quote)) return typed;
+  return `${typed.trimEnd()}\n\n${quote}`;
+}

@@ -108,6 +108,13 @@ describe('the context menu', () => {
     expect(sent).toEqual([]);
   });
 
+  it('the quote goes after a draft already typed, which is kept', async () => {
+    await draftItem.setValue('My own question, half typed');
+    reach().onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Some words', pageUrl: tab.url }, tab);
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    expect(await draftItem.getValue()).toBe('My own question, half typed\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words');
+  });
+
   it('an empty selection, a removed template and a refused send are said to the pages', async () => {
     const refusing = reach({
       send: async () => {

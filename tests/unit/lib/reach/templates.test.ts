@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplates, CUT_NOTE, DEFAULT_TEMPLATES, MAX_TEMPLATES, quoteText, selectionPrompt } from '@/lib/reach/templates';
+import { checkTemplates, CUT_NOTE, DEFAULT_TEMPLATES, MAX_TEMPLATES, quoteText, selectionPrompt, withQuote } from '@/lib/reach/templates';
 import { checkPrompt, MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 
 let n = 0;
@@ -77,5 +77,14 @@ describe('selectionPrompt', () => {
     expect(text).toContain(CUT_NOTE);
     expect(checkPrompt(text).ok).toBe(true);
     expect(quoteText('short')).toBe('> short');
+  });
+});
+
+describe('withQuote', () => {
+  it('adds the quote after what is typed, never over it, and only once', () => {
+    expect(withQuote('', '> quote')).toBe('> quote');
+    expect(withQuote('  \n', '> quote')).toBe('> quote');
+    expect(withQuote('Why is this?  \n', '> quote')).toBe('Why is this?\n\n> quote');
+    expect(withQuote('Why is this?\n\n> quote', '> quote')).toBe('Why is this?\n\n> quote');
   });
 });
