@@ -209,7 +209,9 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   }
 
   // Firefox's alarms.create returns nothing, Chrome's a promise: awaited inside an async function, both are handled.
+  /** Set once: creating it again on every worker start would push its first run a day ahead each time. */
   async function scheduleRetention() {
+    if (await browser.alarms.get(RETENTION_ALARM)) return;
     await browser.alarms.create(RETENTION_ALARM, { periodInMinutes: 24 * 60 });
   }
 

@@ -41,3 +41,13 @@ it('keeps every chat when chats are kept forever (the default)', async () => {
   await app.start();
   expect(await db.conversations.count()).toBe(1);
 });
+
+it("a worker starting again keeps the daily alarm's time: it is not pushed a day ahead on every start", async () => {
+  const { app } = testBackground(db, claude.url);
+  await app.start();
+  const first = await fakeBrowser.alarms.get('pace-retention');
+  expect(first).toBeDefined();
+  await new Promise((r) => setTimeout(r, 5));
+  await testBackground(db, claude.url).app.start();
+  expect((await fakeBrowser.alarms.get('pace-retention'))?.scheduledTime).toBe(first!.scheduledTime);
+});
