@@ -203,7 +203,11 @@ const payloads = {
       { error: 'templates must be a list' },
     ).check(z.maxLength(100, { error: 'templates: at most 100 rows' })),
   }),
-  'page.read': empty,
+  // The chat the page would go to: its model prices the page (a new chat's model chosen in the popup, else the options').
+  'page.read': z.object({
+    conversationId: z.optional(z.nullable(id('conversationId must be an id or null'))),
+    model: z.optional(z.nullable(text('model must be a string or null'))),
+  }),
 } satisfies Record<string, z.ZodMiniType>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;

@@ -55,7 +55,8 @@ export function createChatStore(client: BackgroundClient) {
     fill: null,
     async askAboutPage() {
       set({ reading: true, notice: null });
-      const r = await client.request('page.read', {});
+      const { conversationId, model } = get();
+      const r = await client.request('page.read', conversationId === null ? { conversationId, model } : { conversationId });
       set(r.ok ? { page: r.data, reading: false } : { notice: r.error, reading: false });
     },
     dropPage() {

@@ -178,7 +178,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
         },
         promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
       },
-      reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: () => reach.readPage() },
+      reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: (chat) => reach.readPage(chat) },
     });
   const server = createPortServer(handlers, (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')));
   // The menu, the shortcuts and "Ask about this page" (absent from a test's fake browser).

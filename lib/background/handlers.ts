@@ -374,9 +374,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!deps.reach) throw new PaceFailure(NO_REACH);
       return deps.reach.saveTemplates(templates);
     },
-    async 'page.read'() {
+    async 'page.read'({ conversationId = null, model = null }) {
       if (!deps.reach) throw new PaceFailure(NO_REACH);
-      return deps.reach.readPage();
+      const chosen = model === null ? null : checkModel(model);
+      if (chosen && !chosen.ok) throw new PaceFailure({ code: 'invalid_input', message: chosen.message, field: 'model' });
+      return deps.reach.readPage({ conversationId, model: chosen?.value ?? null });
     },
     async 'gateway.budget'() {
       return (await deps.gatewayBudget?.refresh('asked')) ?? null;

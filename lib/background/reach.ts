@@ -18,6 +18,7 @@ import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type S
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
 import { draftItem } from '../storage/settings';
+import { settingsFor } from '../chat/conversation-store';
 
 export const MENU = {
   ask: 'pace-ask',
@@ -151,7 +152,7 @@ export function createReach(deps: ReachDeps) {
     },
 
     /** Reads the active tab's main text and measures it against the limits ("Ask about this page"). */
-    async readPage(): Promise<PageAttachment> {
+    async readPage(chat: { conversationId: string | null; model: string | null } = { conversationId: null, model: null }): Promise<PageAttachment> {
       const [tab] = await browser.tabs.query({ active: true, lastFocusedWindow: true });
       if (tab?.id === undefined) throw new PaceFailure({ code: 'invalid_input', message: 'Pace found no open tab to read.' });
       // The address is visible only with the permission; without it the injection below says no.
@@ -179,7 +180,11 @@ export function createReach(deps: ReachDeps) {
       }
       const title = typeof read.title === 'string' && read.title ? read.title : (tab.title ?? '');
       const { page, cut } = fitPage({ title, url: tab.url ?? '', text: read.text });
-      const [settings, { limits, state }] = await Promise.all([deps.settings(), readQuotaState(db, deps.now())]);
+      // Priced with the model the page would go with: the chat's own, or the one chosen for a new chat.
+      const [settings, { limits, state }] = await Promise.all([
+        deps.settings().then((read) => (chat.model !== null ? { ...read, model: chat.model } : chat.conversationId !== null ? settingsFor(db, read, chat.conversationId) : read)),
+        readQuotaState(db, deps.now()),
+      ]);
       const preview = pagePreview({
         chars: pagePrompt(page, DEFAULT_PAGE_QUESTION).length + settings.systemPrompt.length,
         model: settings.model,

@@ -166,6 +166,16 @@ describe('Ask about this page', () => {
     expect(page.preview.lines[0]).toMatch(/^About \d+ tokens\.$/);
   });
 
+  it("prices the page with the chat's model: a conversation's own, or the one chosen for a new chat", async () => {
+    const costLine = async (chat: Parameters<ReturnType<typeof reach>['readPage']>[0]) => (await reach().readPage(chat)).preview.lines[1];
+    const options = await costLine({ conversationId: null, model: null });
+    const chosen = await costLine({ conversationId: null, model: 'claude-opus-4-1' });
+    expect(chosen).not.toBe(options);
+    await db.conversations.add({ id: 'c-opus', title: 't', createdAt: 0, updatedAt: 0, model: 'claude-opus-4-1' });
+    expect(await costLine({ conversationId: 'c-opus', model: null })).toBe(chosen);
+    expect(await costLine({ conversationId: null, model: 'no-such-model' })).toBe('Cost: unknown, no-such-model is not in Pace\'s price table.');
+  });
+
   it("the browser's own pages, pages it would not let Pace into, and pages with no text each get a clear message", async () => {
     const message = (p: Promise<unknown>) => p.then(() => 'read', (e: unknown) => (e as PaceFailure).error.message);
     pageTab = { ...pageTab, url: 'about:addons' };
