@@ -325,7 +325,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'gateway.budget': {},
   'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
   'templates.save': { templates: [{ id: 'summarize', title: 'Summarize', prompt: 'Summarize this.' }] },
-  'page.read': { conversationId: null, model: 'claude-sonnet-5-5' },
+  'page.read': {},
 };
 
 const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));
