@@ -220,10 +220,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export async function pruneConversations(db: PaceDB, now: number, keepDays: number | null): Promise<number> {
   if (keepDays === null) return 0;
-  const old = await db.conversations.where('updatedAt').below(now - keepDays * DAY_MS).primaryKeys();
-  if (old.length === 0) return 0;
-  const busy = new Set((await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray()).map((j) => j.conversationId));
-  return deleteConversations(db, old.filter((id) => !busy.has(id)));
+  // One transaction from the reads to the delete: a message sent meanwhile into an old chat keeps it.
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
+    const old = await db.conversations.where('updatedAt').below(now - keepDays * DAY_MS).primaryKeys();
+    if (old.length === 0) return 0;
+    const busy = new Set((await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray()).map((j) => j.conversationId));
+    return deleteConversations(db, old.filter((id) => !busy.has(id)));
+  });
 }
 
 /**
