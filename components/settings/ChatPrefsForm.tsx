@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { KEEP_DAYS, THEMES, type ChatPrefs, type KeepDays, type Theme } from '@/lib/settings/chat-prefs';
 import { chatPrefsItem } from '@/lib/storage/settings';
@@ -17,6 +17,9 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
   const [keepDays, setKeepDays] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [themeError, setThemeError] = useState<string | null>(null);
+  // The theme picked here shows at once; the stored value (this page's save, or another page's) takes over when it changes.
+  const [picked, setPicked] = useState<Theme | null>(null);
+  useEffect(() => setPicked(null), [stored?.theme]);
   if (!stored) return null;
   const keepDraft = keepDays ?? String(stored.keepDays ?? 'forever');
 
@@ -26,8 +29,10 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
   };
 
   const pickTheme = async (theme: Theme) => {
+    setPicked(theme);
     const r = await save({ keepDays: stored.keepDays ?? 'forever', theme });
     setThemeError(typeof r === 'string' ? notSaved(r) : null);
+    if (typeof r === 'string') setPicked(null);
   };
 
   const saveKeep = async () => {
@@ -47,7 +52,7 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
         <legend>Theme</legend>
         {THEMES.map((t) => (
           <label key={t} className="check">
-            <input type="radio" name="theme" value={t} checked={stored.theme === t} onChange={() => void pickTheme(t)} />
+            <input type="radio" name="theme" value={t} checked={(picked ?? stored.theme) === t} onChange={() => void pickTheme(t)} />
             {THEME_LABELS[t]}
           </label>
         ))}

@@ -101,7 +101,7 @@ describe('later, half price', () => {
     await third.getByText('You said: "Third question, another chat"').waitFor();
     await third.getByTestId('from-batch').filter({ hasText: 'batch - half price' }).waitFor();
     await again.page.getByRole('button', { name: 'History' }).click();
-    await again.page.getByRole('button', { name: 'First question, no hurry' }).click();
+    await again.page.getByRole('button', { name: 'First question, no hurry' }).and(again.page.locator('.history-open')).click();
     await again.answers().nth(1).getByText('You said: "Second question, same chat"').waitFor();
     expect(await again.answers().allTextContents()).toEqual([
       expect.stringContaining('You said: "First question, no hurry"') as string,

@@ -133,7 +133,7 @@ describe('the key never leaves the background (real Chromium)', () => {
       return { tables, local, otherThanSettings, settings, session, sync, keyItemSaved: keyItem !== undefined };
     });
     expect(stored.keyItemSaved).toBe(true);
-    expect(Object.keys(stored.tables).sort()).toEqual(['cache', 'conversations', 'counters', 'jobs', 'messages', 'meta', 'usage', 'usageDays', 'usageMonths']);
+    expect(Object.keys(stored.tables).sort()).toEqual(['batches', 'cache', 'conversations', 'counters', 'jobs', 'messages', 'meta', 'usage', 'usageDays', 'usageMonths']);
     const storedJson = JSON.stringify(stored);
     // The search covers real data: the conversation, the ledger, the settings.
     for (const expected of ['Hello there', 'Third answer.', 'overloaded', 'baseURL']) expect(storedJson).toContain(expected);

@@ -34,7 +34,7 @@ it('a save in one options page shows in the other, for the settings, the limits 
   expect(await b.page.locator('#per-month').inputValue()).toBe('700');
 
   await a.page.locator('#cache-hours').fill('12');
-  await a.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await a.page.locator('section[aria-labelledby="usage-heading"]').getByRole('button', { name: 'Save', exact: true }).click();
   await a.page.getByTestId('usage-prefs-message').filter({ hasText: /^Saved\.$/ }).waitFor();
   await expect.poll(() => b.page.locator('#cache-hours').inputValue()).toBe('12');
 
