@@ -13,7 +13,7 @@ import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../c
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
-import { gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
+import { DEFAULT_BATCH_TIMING, gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
 import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, type Candidate } from '../batch/batch-store';
 import { admitBatchCall } from '../limits/limiter-store';
 import { inputBound } from '../limits/measure-request';
@@ -59,23 +59,37 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
 
   async function runOnce(): Promise<void> {
-    const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
-    const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
-    const timing = batchTiming(prefs);
     const wakes: (number | null)[] = [];
-    // Cache first: a question the cache can answer is answered at once and never batched.
-    const heads = gatheredHeads(jobs);
-    if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
-      deps.changed();
-      void tick();
-      return;
+    // Whatever fails below, the runner looks again while anything may still need it: one failed run never stops the polls.
+    let fallback: number | null = now() + DEFAULT_BATCH_TIMING.maxPollMs;
+    try {
+      const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
+      const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
+      const timing = batchTiming(prefs);
+      // A question held behind a message on its way has no time of its own to go: it is looked at again at the latest then.
+      fallback = batches.length > 0 || jobs.some((j) => j.state === 'gathering') ? now() + timing.maxPollMs : null;
+      // Cache first: a question the cache can answer is answered at once and never batched.
+      const heads = gatheredHeads(jobs);
+      if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
+        deps.changed();
+        void tick();
+        return;
+      }
+      const gathered = gatherDecision(jobs, now(), timing);
+      wakes.push(gathered.wakeAt);
+      if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing).catch((err: unknown) => (log('the gathered questions could not be sent', err), null)));
+      let placed = false;
+      for (const batch of batches) {
+        const looked = await look(batch, timing).catch((err: unknown) => (log('could not look at a batch', err), { at: null, placed: false }));
+        wakes.push(looked.at);
+        placed ||= looked.placed;
+      }
+      // A question held behind one of the placed answers may go now: the gathering is decided again.
+      if (placed) void tick();
+    } finally {
+      const due = [...wakes, fallback].filter((t): t is number => t !== null);
+      deps.wakeAt(due.length ? Math.min(...due) : null);
     }
-    const gathered = gatherDecision(jobs, now(), timing);
-    wakes.push(gathered.wakeAt);
-    if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing));
-    for (const batch of batches) wakes.push(await look(batch, timing));
-    const due = wakes.filter((t): t is number => t !== null);
-    deps.wakeAt(due.length ? Math.min(...due) : null);
   }
 
   /** Sends `due` as one batch; resolves to when to look at it (or at the questions again). */
@@ -123,33 +137,33 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   }
 
   /** Polls `batch` if it is due, and places its results once it has ended; resolves to when to look again. */
-  async function look(batch: BatchRow, timing: BatchTiming): Promise<number | null> {
-    if (batch.state === 'creating' || batch.apiId === undefined) return null;
+  async function look(batch: BatchRow, timing: BatchTiming): Promise<{ at: number | null; placed: boolean }> {
+    if (batch.state === 'creating' || batch.apiId === undefined) return { at: null, placed: false };
     const t = now();
-    if ((batch.nextPollAt ?? 0) > t) return batch.nextPollAt!;
+    if ((batch.nextPollAt ?? 0) > t) return { at: batch.nextPollAt!, placed: false };
     const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
-    if (!creds) return t + NO_KEY_RECHECK_MS;
+    if (!creds) return { at: t + NO_KEY_RECHECK_MS, placed: false };
     const { headers } = parseHeaderLines(settings.extraHeaders);
     const client = deps.createClient(creds, headers);
     const call = await admitBatchCall(db, t);
     if (!call.ok) {
       await pollScheduled(db, batch.id, { nextPollAt: call.retryAt, polls: batch.polls, failures: batch.failures ?? 0 });
-      return call.retryAt;
+      return { at: call.retryAt, placed: false };
     }
     try {
       const found = await retrieveBatch(client, batch.apiId);
       if (found.processing_status !== 'ended') {
         const at = nextPollAt(now(), batch.polls + 1, timing);
         await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls + 1 });
-        return at;
+        return { at, placed: false };
       }
       const read = await admitBatchCall(db, now());
       if (!read.ok) {
         await pollScheduled(db, batch.id, { nextPollAt: read.retryAt, polls: batch.polls + 1 });
-        return read.retryAt;
+        return { at: read.retryAt, placed: false };
       }
       await place(batch, await batchResults(client, found));
-      return null;
+      return { at: null, placed: true };
     } catch (err) {
       const failures = (batch.failures ?? 0) + 1;
       const { error, step } = afterFailedCall(err, failures, creds, headers);
@@ -157,7 +171,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       // A batch is never given up: it holds counted questions. What the rules would fail waits the longest interval.
       const at = step.action === 'retry' ? step.at : now() + timing.maxPollMs;
       await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls, failures, lastError: error.message });
-      return at;
+      return { at, placed: false };
     }
   }
 

@@ -286,3 +286,46 @@ describe('a restart in every state', () => {
     expect(batchCalls().length).toBe(calls);
   });
 });
+
+describe('a question held behind another message of its conversation', () => {
+  it('goes once the batch ahead of it has placed its answer: the gathering is decided again after the results', async () => {
+    const h = runner();
+    const a = await askLater(null, 'first');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(a.answer)).toBe('batched');
+    const b = await askLater(a.conversation, 'second');
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('gathering');
+    await runUntil(h, async () => (await stateOf(b.answer)) === 'batched', 20);
+    expect(await stateOf(a.answer)).toBe('done');
+  });
+
+  it('is looked at again while a normal message ahead of it is on its way (nothing else would wake the runner)', async () => {
+    const h = runner();
+    const first = await addExchange(db, { conversationId: null, text: 'now', now: clock, newId: () => `id${++ids}`, model: SETTINGS.model });
+    const b = await askLater(first.conversationId, 'later');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('gathering');
+    const at = h.wakes.at(-1);
+    expect(at).toBeGreaterThan(clock);
+    await db.jobs.update(first.assistantMessageId, { state: 'done' });
+    clock = at!;
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('batched');
+  });
+
+  it('a run that throws still asks to be woken', async () => {
+    let fail = true;
+    const h = runner({ prefs: async () => (fail ? Promise.reject(new Error('storage broke')) : PREFS), log: () => undefined });
+    const q = await askLater(null, 'resilient');
+    clock = GO;
+    await h.runner.tick();
+    expect(h.wakes.at(-1)).toBeGreaterThan(clock);
+    fail = false;
+    clock = h.wakes.at(-1)!;
+    await h.runner.tick();
+    expect(await stateOf(q.answer)).toBe('batched');
+  });
+});
