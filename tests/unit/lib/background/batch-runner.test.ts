@@ -9,9 +9,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBatchRunner, type BatchRunnerDeps } from '@/lib/background/batch-runner';
 import { createCachedAnswers } from '@/lib/background/cached-answers';
 import { openBatch, recoverBatches } from '@/lib/batch/batch-store';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { reservedIds, saveBudget } from '@/lib/limits/budget-store';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
-import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
+import { addExchange, conversationMessages, deleteConversations } from '@/lib/chat/conversation-store';
 import { createClaudeClient, type ClaudeClient } from '@/lib/claude/client';
 import { cacheableRequest, messageRequest } from '@/lib/claude/request';
 import { monthWindow } from '@/lib/limits/month-window';
@@ -327,5 +329,24 @@ describe('a question held behind another message of its conversation', () => {
     clock = h.wakes.at(-1)!;
     await h.runner.tick();
     expect(await stateOf(q.answer)).toBe('batched');
+  });
+});
+
+describe('a chat deleted while its question is in a batch', () => {
+  it("still ends the question's ledger row at the batch price when its answer arrives (Anthropic bills it), and drops its reservation", async () => {
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 100 });
+    const h = runner();
+    const q = await askLater(null, 'gone soon');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(q.answer)).toBe('batched');
+    expect(await reservedIds(db)).toHaveLength(1);
+    await deleteConversations(db, [q.conversation]);
+    await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended');
+    const [row] = await db.usage.toArray();
+    expect(row).toMatchObject({ messageId: q.answer, outcome: 'ok' });
+    expect(row!.costUsd).toBeGreaterThan(0);
+    expect(await reservedIds(db)).toEqual([]);
+    expect(await monthCount()).toBe(1);
   });
 });
