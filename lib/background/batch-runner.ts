@@ -162,7 +162,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         await pollScheduled(db, batch.id, { nextPollAt: read.retryAt, polls: batch.polls + 1 });
         return { at: read.retryAt, placed: false };
       }
-      await place(batch, await batchResults(client, found));
+      await place(batch, await batchResults(client, found), [creds.apiKey, ...Object.values(headers)]);
       return { at: null, placed: true };
     } catch (err) {
       const failures = (batch.failures ?? 0) + 1;
@@ -175,7 +175,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     }
   }
 
-  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>): Promise<void> {
+  /** Places each result; `secrets` (the key, the extra headers) are taken out of what an errored one says, as a gateway may echo them. */
+  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>, secrets: readonly string[]): Promise<void> {
     const cancelled = batch.state === 'cancelling';
     let answers = 0;
     let others = 0;
@@ -183,7 +184,9 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const seen = new Set<string>();
     for (const entry of results) {
       seen.add(entry.custom_id);
-      const placed = await placeResult(db, batch, entry.custom_id, placementOf(entry, cancelled), now());
+      const placement = placementOf(entry, cancelled);
+      const safe = placement.kind === 'answer' ? placement : { ...placement, error: withoutSecrets(placement.error, secrets) };
+      const placed = await placeResult(db, batch, entry.custom_id, safe, now());
       if (!placed) continue;
       if (placed.kind === 'answer') answers += 1;
       else if (!(cancelled && placed.kind === 'released')) others += 1;

@@ -32,6 +32,8 @@ useClaudeServer((s) => (server = s), {
     outcome: ({ params }) => {
       const text = JSON.stringify(params);
       if (text.includes('EXPIRE')) return { type: 'expired' };
+      // A gateway that echoes the key in a result's error.
+      if (text.includes('LEAK')) return { type: 'errored', errorType: 'authentication_error', message: `bad key ${TEST_KEY}` };
       if (text.includes('FAIL')) return { type: 'errored', errorType: 'invalid_request_error', message: 'messages: bad' };
       return { type: 'succeeded' };
     },
@@ -348,5 +350,18 @@ describe('a chat deleted while its question is in a batch', () => {
     expect(row!.costUsd).toBeGreaterThan(0);
     expect(await reservedIds(db)).toEqual([]);
     expect(await monthCount()).toBe(1);
+  });
+});
+
+describe("an errored result's message", () => {
+  it('is stored with the key taken out, as a gateway may echo it', async () => {
+    const h = runner();
+    const q = await askLater(null, 'please LEAK');
+    clock = GO;
+    await h.runner.tick();
+    await runUntil(h, async () => (await db.messages.get(q.answer))?.status === 'error');
+    const message = (await db.messages.get(q.answer))!.error!.message;
+    expect(message).toContain('bad key [redacted]');
+    expect(message).not.toContain(TEST_KEY);
   });
 });
