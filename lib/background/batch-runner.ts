@@ -14,7 +14,7 @@ import { buildContext, conversationMessages, settingsFor } from '../chat/convers
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
 import { DEFAULT_BATCH_TIMING, gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
-import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, type Candidate } from '../batch/batch-store';
+import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, type Candidate } from '../batch/batch-store';
 import { admitBatchCall } from '../limits/limiter-store';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
@@ -46,6 +46,8 @@ export interface BatchRunnerDeps {
 
 export interface BatchRunner {
   tick(): Promise<void>;
+  /** At start-up: a batch left `creating` by a stopped worker is taken as not made (not one this runner is creating). */
+  recover(): Promise<string[]>;
   /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
   cancel(jobId: string): Promise<boolean>;
 }
@@ -57,6 +59,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const { db, now } = deps;
   const newId = deps.newId ?? (() => crypto.randomUUID());
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
+  /** The batches whose create call this runner has made and not yet heard back from. */
+  const creating = new Set<string>();
 
   async function runOnce(): Promise<void> {
     const wakes: (number | null)[] = [];
@@ -116,10 +120,17 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     deps.changed();
     const requests: BatchRequest[] = opened.batch.requests.map((r) => ({ custom_id: r.jobId, params: built.find((b) => b.job.id === r.jobId)!.request }));
     const { headers } = parseHeaderLines(settings.extraHeaders);
+    creating.add(id);
     try {
-      const created = await createBatch(deps.createClient(creds, headers), requests);
+      const client = deps.createClient(creds, headers);
+      const created = await createBatch(client, requests);
       const at = nextPollAt(now(), 0, timing);
-      await batchCreated(db, id, created.id, at);
+      if (!(await batchCreated(db, id, created.id, at))) {
+        // Its questions were given back meanwhile: the batch made at Anthropic has nobody waiting for it.
+        log('a batch was made after its questions were given back; cancelling it', created.id);
+        await cancelBatch(client, created.id).catch((err: unknown) => log('could not cancel it', errorLabel(err)));
+        return null;
+      }
       log(`batch of ${requests.length} sent`, created.id);
       return at;
     } catch (err) {
@@ -133,6 +144,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       await createFailed(db, id, { error: { ...error, message: `The batch could not be sent: ${error.message} Press Send now to send this question normally.`, action: 'retry' } });
       deps.changed();
       return null;
+    } finally {
+      creating.delete(id);
     }
   }
 
@@ -220,6 +233,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
 
   return {
     tick,
+    recover: () => recoverBatches(db, creating),
     async cancel(jobId) {
       const job = await db.jobs.get(jobId);
       if (job?.state !== 'batched' || job.batchId === undefined) return false;

@@ -122,10 +122,11 @@ export async function createFailed(db: PaceDB, id: string, retry: { until?: numb
 /**
  * At start-up: a batch still `creating` lost its create call with the worker that made it (its
  * answer, and so the batch's id, never arrived): it is taken as not created, and its questions
- * gathered again. Resolves to the batches so released.
+ * gathered again (except those in `inFlight`). Resolves to the batches so released.
  */
-export async function recoverBatches(db: PaceDB): Promise<string[]> {
-  const creating = await db.batches.where('state').equals('creating').primaryKeys();
+export async function recoverBatches(db: PaceDB, inFlight: ReadonlySet<string> = new Set()): Promise<string[]> {
+  // `inFlight`: the batches this worker is creating now (their create call may still answer).
+  const creating = (await db.batches.where('state').equals('creating').primaryKeys()).filter((id) => !inFlight.has(id));
   for (const id of creating) await createFailed(db, id, { failures: 0 });
   return creating;
 }

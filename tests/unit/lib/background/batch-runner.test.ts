@@ -365,3 +365,34 @@ describe("an errored result's message", () => {
     expect(message).not.toContain(TEST_KEY);
   });
 });
+
+describe('start-up while this worker is creating a batch', () => {
+  it('recovery leaves the batch being created alone, and the create that answers is kept', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let asked!: () => void;
+    const called = new Promise<void>((resolve) => (asked = resolve));
+    const h = runner({
+      createClient: (c, headers) => {
+        const client: ClaudeClient = createClaudeClient(c, headers);
+        const create = client.messages.batches.create;
+        client.messages.batches.create = (async (...args: Parameters<typeof create>) => {
+          asked();
+          await gate;
+          return create(...args);
+        });
+        return client;
+      },
+    });
+    const q = await askLater(null, 'racing');
+    clock = GO;
+    const ticking = h.runner.tick();
+    await called;
+    expect(await h.runner.recover()).toEqual([]);
+    open();
+    await ticking;
+    expect(await db.batches.toArray()).toMatchObject([{ state: 'running' }]);
+    expect(await stateOf(q.answer)).toBe('batched');
+    expect(await monthCount()).toBe(1);
+  });
+});
