@@ -52,6 +52,11 @@ export interface BatchRunner {
   cancel(jobId: string): Promise<boolean>;
 }
 
+/** A batch still unread this long after its create is given up (Anthropic expires a batch at 24 hours; an hour of margin). */
+const GIVE_UP_AFTER_MS = 25 * 60 * 60_000;
+/** A batch whose polls failed, for good, this many times in a row is given up. */
+const GIVE_UP_FAILURES = 5;
+
 /** How soon gathered questions are looked at again when no key can send them. */
 const NO_KEY_RECHECK_MS = 60_000;
 
@@ -181,11 +186,29 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       const failures = (batch.failures ?? 0) + 1;
       const { error, step } = afterFailedCall(err, failures, creds, headers);
       log(`could not look at the batch: ${error.code}`, errorLabel(err));
-      // A batch is never given up: it holds counted questions. What the rules would fail waits the longest interval.
+      // Past Anthropic's 24 hours (and a margin), or failing for good, the batch is given up: its questions are given back.
+      if (now() - batch.createdAt > GIVE_UP_AFTER_MS || (step.action === 'fail' && failures >= GIVE_UP_FAILURES)) {
+        await giveUp(batch, error.message);
+        return { at: null, placed: true };
+      }
+      // Until then it holds counted questions: what the rules would fail waits the longest interval.
       const at = step.action === 'retry' ? step.at : now() + timing.maxPollMs;
       await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls, failures, lastError: error.message });
       return { at, placed: false };
     }
+  }
+
+  /** Ends `batch` without its results: each question still in it is given back (month, ledger row, reservation) and fails with why. */
+  async function giveUp(batch: BatchRow, why: string): Promise<void> {
+    const error: PaceError = {
+      code: 'cancelled',
+      message: `Pace could not get this question's batch from Anthropic (${why}), so it was given up: not counted. Press Send now to send it normally.`,
+      action: 'retry',
+    };
+    for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'released', why: 'expired', error }, now());
+    await endBatch(db, batch.id, now());
+    log('gave up a batch that could not be read', batch.apiId);
+    deps.changed();
   }
 
   /** Places each result; `secrets` (the key, the extra headers) are taken out of what an errored one says, as a gateway may echo them. */

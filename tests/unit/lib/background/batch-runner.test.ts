@@ -4,7 +4,7 @@
  * ticks it at that time, as the alarm would). A new runner on the same database stands for a
  * restarted worker.
  */
-import { RateLimitError } from '@anthropic-ai/sdk/core/error';
+import { NotFoundError, RateLimitError } from '@anthropic-ai/sdk/core/error';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBatchRunner, type BatchRunnerDeps } from '@/lib/background/batch-runner';
 import { createCachedAnswers } from '@/lib/background/cached-answers';
@@ -394,5 +394,28 @@ describe('start-up while this worker is creating a batch', () => {
     expect(await db.batches.toArray()).toMatchObject([{ state: 'running' }]);
     expect(await stateOf(q.answer)).toBe('batched');
     expect(await monthCount()).toBe(1);
+  });
+});
+
+describe('a batch that can no longer be read', () => {
+  it('is given up after failing for good 5 times in a row: its questions are given back and offer Send now', async () => {
+    const h = runner({
+      log: () => undefined,
+      createClient: (c, headers) => {
+        const client: ClaudeClient = createClaudeClient(c, headers);
+        client.messages.batches.retrieve = async () => {
+          throw new NotFoundError(404, { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } }, 'no such batch', new Headers());
+        };
+        return client;
+      },
+    });
+    const q = await askLater(null, 'lost');
+    clock = GO;
+    await h.runner.tick();
+    expect(await monthCount()).toBe(1);
+    await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended', 10);
+    expect(await db.messages.get(q.answer)).toMatchObject({ status: 'error', error: { action: 'retry', message: expect.stringContaining('Send now') as string } });
+    expect(await monthCount()).toBe(0);
+    expect(await db.usage.count()).toBe(0);
   });
 });
