@@ -261,6 +261,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       const job = await db.jobs.get(jobId);
       if (job?.state !== 'batched' || job.batchId === undefined) return false;
       const batch = await db.batches.get(job.batchId);
+      // Its create call has not answered yet: there is nothing at Anthropic to cancel until it does.
+      if (batch?.state === 'creating') throw new PaceFailure({ code: 'busy', message: 'Its batch is being sent to Anthropic right now: try cancelling again in a few seconds.' });
       if (!batch || batch.state !== 'running' || batch.apiId === undefined) return false;
       const creds = await deps.credentials();
       if (!creds) return false;

@@ -419,3 +419,13 @@ describe('a batch that can no longer be read', () => {
     expect(await db.usage.count()).toBe(0);
   });
 });
+
+describe('cancelling a batch still being created', () => {
+  it('says it is busy, instead of answering that nothing was stopped', async () => {
+    const h = runner();
+    const q = await askLater(null, 'too soon');
+    const opened = await openBatch(db, 'b-creating', clock, [{ job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null }]);
+    expect(opened.ok).toBe(true);
+    await expect(h.runner.cancel(q.answer)).rejects.toMatchObject({ error: { code: 'busy', message: expect.stringContaining('try cancelling again') as string } });
+  });
+});
