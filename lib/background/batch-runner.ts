@@ -19,6 +19,7 @@ import { admitBatchCall } from '../limits/limiter-store';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
 import { PaceFailure, type PaceError } from '../protocol';
+import * as jobStore from '../queue/job-store';
 import { nextStep } from '../queue/retry-policy';
 import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';
 import { parseHeaderLines, type Settings } from '../settings/validate';
@@ -107,12 +108,23 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     if (!creds) return now() + NO_KEY_RECHECK_MS;
     // Each request carries its conversation's context as it is now.
     // Each goes with its conversation's model (the one chosen in the popup, else the options').
-    const built = await Promise.all(
+    // A question that cannot be read (its conversation broken) fails alone, saying why; the others go.
+    const read = await Promise.all(
       due.map(async (job) => {
-        const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
-        return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+        try {
+          const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
+          return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+        } catch (err) {
+          log('a gathered question could not be read', err);
+          const why = err instanceof Error ? err.message : String(err);
+          await jobStore.fail(db, job.id, { status: 'error', error: { code: 'bad_request', message: `This question could not be put in a batch: ${why}` }, batch: true });
+          deps.changed();
+          return null;
+        }
       }),
     );
+    const built = read.filter((b) => b !== null);
+    if (built.length === 0) return null;
     const candidates: Candidate[] = built.map(({ job, request }) => ({
       job,
       model: request.model,

@@ -429,3 +429,17 @@ describe('cancelling a batch still being created', () => {
     await expect(h.runner.cancel(q.answer)).rejects.toMatchObject({ error: { code: 'busy', message: expect.stringContaining('try cancelling again') as string } });
   });
 });
+
+describe('a gathered question that cannot be read', () => {
+  it('fails alone, saying why, and the others go in the batch', async () => {
+    const h = runner({ log: () => undefined });
+    const broken = await askLater(null, 'orphan');
+    const fine = await askLater(null, 'fine');
+    // Its question is gone: its context cannot be built.
+    await db.messages.where('conversationId').equals(broken.conversation).filter((m) => m.role === 'user').delete();
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(fine.answer)).toBe('batched');
+    expect(await db.messages.get(broken.answer)).toMatchObject({ status: 'error', error: { message: expect.stringContaining('could not be put in a batch') as string } });
+  });
+});
