@@ -31,9 +31,11 @@ export function StatusAnnouncer({ messages, jobs }: { messages: ChatMessage[] | 
   );
 }
 
-function phraseFor(message: ChatMessage, job: JobView | undefined): string | null {
+/** What the announcer says of `message` (its job, `job`), in a few words; null: nothing. */
+export function phraseFor(message: ChatMessage, job: JobView | undefined): string | null {
   switch (message.status) {
     case 'pending':
+      if (job?.state === 'gathering' || job?.state === 'batched') return 'Your message will go later, in a batch at half price.';
       if (job?.position == null) return 'Sending your message.';
       return job.waitReason && job.waitReason !== 'smooth' ? 'Your message is waiting for the limits.' : 'Your message is queued.';
     case 'streaming':

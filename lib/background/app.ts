@@ -14,7 +14,6 @@ import { createWake } from '../queue/wake';
 import type { PaceDB } from '../storage/db';
 import { batchPrefsItem, chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneConversations } from '../chat/conversation-store';
-import { recoverBatches } from '../batch/batch-store';
 import { createBatchRunner } from './batch-runner';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
@@ -130,6 +129,9 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       void badge.refresh();
       void alerts.checkUsage();
       void budgetAlerts.check();
+      // A question sent later may have waited for the message that just went or ended. (The batch runner pumps the queue
+      // only when it changed something, so the two do not wake each other for ever.)
+      void batches.tick();
     },
     answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
     measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
@@ -240,7 +242,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
-      await recoverBatches(db).catch(warn('gather again the questions of a batch whose create was cut off'));
+      await batches.recover().catch(warn('gather again the questions of a batch whose create was cut off'));
       await pruneStorage().catch(warn('prune old usage and cache entries'));
       await pruneChats().catch(warn('delete old chats'));
       await scheduleRetention().catch(warn("set the chat retention's alarm"));

@@ -13,12 +13,13 @@ import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../c
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
-import { gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
-import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, type Candidate } from '../batch/batch-store';
+import { DEFAULT_BATCH_TIMING, gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
+import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, type Candidate } from '../batch/batch-store';
 import { admitBatchCall } from '../limits/limiter-store';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
 import { PaceFailure, type PaceError } from '../protocol';
+import * as jobStore from '../queue/job-store';
 import { nextStep } from '../queue/retry-policy';
 import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';
 import { parseHeaderLines, type Settings } from '../settings/validate';
@@ -46,9 +47,16 @@ export interface BatchRunnerDeps {
 
 export interface BatchRunner {
   tick(): Promise<void>;
+  /** At start-up: a batch left `creating` by a stopped worker is taken as not made (not one this runner is creating). */
+  recover(): Promise<string[]>;
   /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
   cancel(jobId: string): Promise<boolean>;
 }
+
+/** A batch still unread this long after its create is given up (Anthropic expires a batch at 24 hours; an hour of margin). */
+const GIVE_UP_AFTER_MS = 25 * 60 * 60_000;
+/** A batch whose polls failed, for good, this many times in a row is given up. */
+const GIVE_UP_FAILURES = 5;
 
 /** How soon gathered questions are looked at again when no key can send them. */
 const NO_KEY_RECHECK_MS = 60_000;
@@ -57,25 +65,41 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const { db, now } = deps;
   const newId = deps.newId ?? (() => crypto.randomUUID());
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
+  /** The batches whose create call this runner has made and not yet heard back from. */
+  const creating = new Set<string>();
 
   async function runOnce(): Promise<void> {
-    const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
-    const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
-    const timing = batchTiming(prefs);
     const wakes: (number | null)[] = [];
-    // Cache first: a question the cache can answer is answered at once and never batched.
-    const heads = gatheredHeads(jobs);
-    if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
-      deps.changed();
-      void tick();
-      return;
+    // Whatever fails below, the runner looks again while anything may still need it: one failed run never stops the polls.
+    let fallback: number | null = now() + DEFAULT_BATCH_TIMING.maxPollMs;
+    try {
+      const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
+      const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
+      const timing = batchTiming(prefs);
+      // A question held behind a message on its way has no time of its own to go: it is looked at again at the latest then.
+      fallback = batches.length > 0 || jobs.some((j) => j.state === 'gathering') ? now() + timing.maxPollMs : null;
+      // Cache first: a question the cache can answer is answered at once and never batched.
+      const heads = gatheredHeads(jobs);
+      if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
+        deps.changed();
+        void tick();
+        return;
+      }
+      const gathered = gatherDecision(jobs, now(), timing);
+      wakes.push(gathered.wakeAt);
+      if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing).catch((err: unknown) => (log('the gathered questions could not be sent', err), null)));
+      let placed = false;
+      for (const batch of batches) {
+        const looked = await look(batch, timing).catch((err: unknown) => (log('could not look at a batch', err), { at: null, placed: false }));
+        wakes.push(looked.at);
+        placed ||= looked.placed;
+      }
+      // A question held behind one of the placed answers may go now: the gathering is decided again.
+      if (placed) void tick();
+    } finally {
+      const due = [...wakes, fallback].filter((t): t is number => t !== null);
+      deps.wakeAt(due.length ? Math.min(...due) : null);
     }
-    const gathered = gatherDecision(jobs, now(), timing);
-    wakes.push(gathered.wakeAt);
-    if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing));
-    for (const batch of batches) wakes.push(await look(batch, timing));
-    const due = wakes.filter((t): t is number => t !== null);
-    deps.wakeAt(due.length ? Math.min(...due) : null);
   }
 
   /** Sends `due` as one batch; resolves to when to look at it (or at the questions again). */
@@ -84,12 +108,23 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     if (!creds) return now() + NO_KEY_RECHECK_MS;
     // Each request carries its conversation's context as it is now.
     // Each goes with its conversation's model (the one chosen in the popup, else the options').
-    const built = await Promise.all(
+    // A question that cannot be read (its conversation broken) fails alone, saying why; the others go.
+    const read = await Promise.all(
       due.map(async (job) => {
-        const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
-        return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+        try {
+          const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
+          return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+        } catch (err) {
+          log('a gathered question could not be read', err);
+          const why = err instanceof Error ? err.message : String(err);
+          await jobStore.fail(db, job.id, { status: 'error', error: { code: 'bad_request', message: `This question could not be put in a batch: ${why}` }, batch: true });
+          deps.changed();
+          return null;
+        }
       }),
     );
+    const built = read.filter((b) => b !== null);
+    if (built.length === 0) return null;
     const candidates: Candidate[] = built.map(({ job, request }) => ({
       job,
       model: request.model,
@@ -102,10 +137,17 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     deps.changed();
     const requests: BatchRequest[] = opened.batch.requests.map((r) => ({ custom_id: r.jobId, params: built.find((b) => b.job.id === r.jobId)!.request }));
     const { headers } = parseHeaderLines(settings.extraHeaders);
+    creating.add(id);
     try {
-      const created = await createBatch(deps.createClient(creds, headers), requests);
+      const client = deps.createClient(creds, headers);
+      const created = await createBatch(client, requests);
       const at = nextPollAt(now(), 0, timing);
-      await batchCreated(db, id, created.id, at);
+      if (!(await batchCreated(db, id, created.id, at))) {
+        // Its questions were given back meanwhile: the batch made at Anthropic has nobody waiting for it.
+        log('a batch was made after its questions were given back; cancelling it', created.id);
+        await cancelBatch(client, created.id).catch((err: unknown) => log('could not cancel it', errorLabel(err)));
+        return null;
+      }
       log(`batch of ${requests.length} sent`, created.id);
       return at;
     } catch (err) {
@@ -119,49 +161,70 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       await createFailed(db, id, { error: { ...error, message: `The batch could not be sent: ${error.message} Press Send now to send this question normally.`, action: 'retry' } });
       deps.changed();
       return null;
+    } finally {
+      creating.delete(id);
     }
   }
 
   /** Polls `batch` if it is due, and places its results once it has ended; resolves to when to look again. */
-  async function look(batch: BatchRow, timing: BatchTiming): Promise<number | null> {
-    if (batch.state === 'creating' || batch.apiId === undefined) return null;
+  async function look(batch: BatchRow, timing: BatchTiming): Promise<{ at: number | null; placed: boolean }> {
+    if (batch.state === 'creating' || batch.apiId === undefined) return { at: null, placed: false };
     const t = now();
-    if ((batch.nextPollAt ?? 0) > t) return batch.nextPollAt!;
+    if ((batch.nextPollAt ?? 0) > t) return { at: batch.nextPollAt!, placed: false };
     const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
-    if (!creds) return t + NO_KEY_RECHECK_MS;
+    if (!creds) return { at: t + NO_KEY_RECHECK_MS, placed: false };
     const { headers } = parseHeaderLines(settings.extraHeaders);
     const client = deps.createClient(creds, headers);
     const call = await admitBatchCall(db, t);
     if (!call.ok) {
       await pollScheduled(db, batch.id, { nextPollAt: call.retryAt, polls: batch.polls, failures: batch.failures ?? 0 });
-      return call.retryAt;
+      return { at: call.retryAt, placed: false };
     }
     try {
       const found = await retrieveBatch(client, batch.apiId);
       if (found.processing_status !== 'ended') {
         const at = nextPollAt(now(), batch.polls + 1, timing);
         await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls + 1 });
-        return at;
+        return { at, placed: false };
       }
       const read = await admitBatchCall(db, now());
       if (!read.ok) {
         await pollScheduled(db, batch.id, { nextPollAt: read.retryAt, polls: batch.polls + 1 });
-        return read.retryAt;
+        return { at: read.retryAt, placed: false };
       }
-      await place(batch, await batchResults(client, found));
-      return null;
+      await place(batch, await batchResults(client, found), [creds.apiKey, ...Object.values(headers)]);
+      return { at: null, placed: true };
     } catch (err) {
       const failures = (batch.failures ?? 0) + 1;
       const { error, step } = afterFailedCall(err, failures, creds, headers);
       log(`could not look at the batch: ${error.code}`, errorLabel(err));
-      // A batch is never given up: it holds counted questions. What the rules would fail waits the longest interval.
+      // Past Anthropic's 24 hours (and a margin), or failing for good, the batch is given up: its questions are given back.
+      if (now() - batch.createdAt > GIVE_UP_AFTER_MS || (step.action === 'fail' && failures >= GIVE_UP_FAILURES)) {
+        await giveUp(batch, error.message);
+        return { at: null, placed: true };
+      }
+      // Until then it holds counted questions: what the rules would fail waits the longest interval.
       const at = step.action === 'retry' ? step.at : now() + timing.maxPollMs;
       await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls, failures, lastError: error.message });
-      return at;
+      return { at, placed: false };
     }
   }
 
-  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>): Promise<void> {
+  /** Ends `batch` without its results: each question still in it is given back (month, ledger row, reservation) and fails with why. */
+  async function giveUp(batch: BatchRow, why: string): Promise<void> {
+    const error: PaceError = {
+      code: 'cancelled',
+      message: `Pace could not get this question's batch from Anthropic (${why}), so it was given up: not counted. Press Send now to send it normally.`,
+      action: 'retry',
+    };
+    for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'released', why: 'expired', error }, now());
+    await endBatch(db, batch.id, now());
+    log('gave up a batch that could not be read', batch.apiId);
+    deps.changed();
+  }
+
+  /** Places each result; `secrets` (the key, the extra headers) are taken out of what an errored one says, as a gateway may echo them. */
+  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>, secrets: readonly string[]): Promise<void> {
     const cancelled = batch.state === 'cancelling';
     let answers = 0;
     let others = 0;
@@ -169,7 +232,9 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const seen = new Set<string>();
     for (const entry of results) {
       seen.add(entry.custom_id);
-      const placed = await placeResult(db, batch, entry.custom_id, placementOf(entry, cancelled), now());
+      const placement = placementOf(entry, cancelled);
+      const safe = placement.kind === 'answer' ? placement : { ...placement, error: withoutSecrets(placement.error, secrets) };
+      const placed = await placeResult(db, batch, entry.custom_id, safe, now());
       if (!placed) continue;
       if (placed.kind === 'answer') answers += 1;
       else if (!(cancelled && placed.kind === 'released')) others += 1;
@@ -203,10 +268,13 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
 
   return {
     tick,
+    recover: () => recoverBatches(db, creating),
     async cancel(jobId) {
       const job = await db.jobs.get(jobId);
       if (job?.state !== 'batched' || job.batchId === undefined) return false;
       const batch = await db.batches.get(job.batchId);
+      // Its create call has not answered yet: there is nothing at Anthropic to cancel until it does.
+      if (batch?.state === 'creating') throw new PaceFailure({ code: 'busy', message: 'Its batch is being sent to Anthropic right now: try cancelling again in a few seconds.' });
       if (!batch || batch.state !== 'running' || batch.apiId === undefined) return false;
       const creds = await deps.credentials();
       if (!creds) return false;

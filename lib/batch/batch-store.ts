@@ -122,10 +122,11 @@ export async function createFailed(db: PaceDB, id: string, retry: { until?: numb
 /**
  * At start-up: a batch still `creating` lost its create call with the worker that made it (its
  * answer, and so the batch's id, never arrived): it is taken as not created, and its questions
- * gathered again. Resolves to the batches so released.
+ * gathered again (except those in `inFlight`). Resolves to the batches so released.
  */
-export async function recoverBatches(db: PaceDB): Promise<string[]> {
-  const creating = await db.batches.where('state').equals('creating').primaryKeys();
+export async function recoverBatches(db: PaceDB, inFlight: ReadonlySet<string> = new Set()): Promise<string[]> {
+  // `inFlight`: the batches this worker is creating now (their create call may still answer).
+  const creating = (await db.batches.where('state').equals('creating').primaryKeys()).filter((id) => !inFlight.has(id));
   for (const id of creating) await createFailed(db, id, { failures: 0 });
   return creating;
 }
@@ -159,20 +160,14 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
   if (!request) return null;
   return db.transaction('rw', tablesOf(db), async () => {
     const job = await db.jobs.get(jobId);
-    if (!job || job.state !== 'batched' || job.batchId !== batch.id) return null;
+    // Its chat was deleted while the batch ran: what ran is still billed, so its ledger row ends all the same.
+    if (!job) return settleDeleted(db, batch, request.usageId, placement, now);
+    if (job.state !== 'batched' || job.batchId !== batch.id) return null;
     const attempt = { at: now, outcome: placement.kind === 'answer' ? 'batch' : placement.kind === 'released' ? `batch_${placement.why}` : 'batch_errored' };
     if (placement.kind === 'answer') {
       const cost = batchCostBreakdown(placement.model, placement.usage);
       const full = costBreakdown(placement.model, placement.usage);
-      await settleUsage(db, request.usageId, {
-        model: placement.model,
-        outcome: 'ok',
-        usage: placement.usage,
-        totalMs: now - batch.createdAt,
-        costUsd: cost?.total ?? null,
-        inputCostUsd: cost?.input ?? null,
-        promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
-      });
+      await settleAnswered(db, batch, request.usageId, placement, now);
       await jobStore.finish(db, jobId, {
         status: 'done',
         text: placement.text,
@@ -195,6 +190,32 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
     await (byUser ? jobStore.stop(db, jobId, ended, attempt) : jobStore.fail(db, jobId, ended, attempt));
     return { kind: 'released', savedUsd: 0 };
   });
+}
+
+/** Ends the ledger row `usageId` of an answered question with its real tokens at the batch price (and so its reservation). */
+async function settleAnswered(db: PaceDB, batch: BatchRow, usageId: number, answer: Extract<Placement, { kind: 'answer' }>, now: number): Promise<void> {
+  const cost = batchCostBreakdown(answer.model, answer.usage);
+  await settleUsage(db, usageId, {
+    model: answer.model,
+    outcome: 'ok',
+    usage: answer.usage,
+    totalMs: now - batch.createdAt,
+    costUsd: cost?.total ?? null,
+    inputCostUsd: cost?.input ?? null,
+    promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
+  });
+}
+
+/**
+ * The result of a question whose chat was deleted: an answer is billed (its row ends at the batch
+ * price), a failure costs nothing, and what did not run is given back (month, row, reservation).
+ * Nobody is told (null): the chat is gone.
+ */
+async function settleDeleted(db: PaceDB, batch: BatchRow, usageId: number, placement: Placement, now: number): Promise<Placed> {
+  if (placement.kind === 'answer') await settleAnswered(db, batch, usageId, placement, now);
+  else if (placement.kind === 'failed') await settleUsage(db, usageId, { outcome: 'batch_errored', totalMs: now - batch.createdAt, costUsd: 0, inputCostUsd: 0 });
+  else if (await releaseUsage(db, usageId)) await releaseMonthInTx(db, batch.createdAt, 1);
+  return null;
 }
 
 /** Every result is placed: the batch has ended. */

@@ -4,14 +4,16 @@
  * ticks it at that time, as the alarm would). A new runner on the same database stands for a
  * restarted worker.
  */
-import { RateLimitError } from '@anthropic-ai/sdk/core/error';
+import { NotFoundError, RateLimitError } from '@anthropic-ai/sdk/core/error';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBatchRunner, type BatchRunnerDeps } from '@/lib/background/batch-runner';
 import { createCachedAnswers } from '@/lib/background/cached-answers';
 import { openBatch, recoverBatches } from '@/lib/batch/batch-store';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { reservedIds, saveBudget } from '@/lib/limits/budget-store';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
-import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
+import { addExchange, conversationMessages, deleteConversations } from '@/lib/chat/conversation-store';
 import { createClaudeClient, type ClaudeClient } from '@/lib/claude/client';
 import { cacheableRequest, messageRequest } from '@/lib/claude/request';
 import { monthWindow } from '@/lib/limits/month-window';
@@ -30,6 +32,8 @@ useClaudeServer((s) => (server = s), {
     outcome: ({ params }) => {
       const text = JSON.stringify(params);
       if (text.includes('EXPIRE')) return { type: 'expired' };
+      // A gateway that echoes the key in a result's error.
+      if (text.includes('LEAK')) return { type: 'errored', errorType: 'authentication_error', message: `bad key ${TEST_KEY}` };
       if (text.includes('FAIL')) return { type: 'errored', errorType: 'invalid_request_error', message: 'messages: bad' };
       return { type: 'succeeded' };
     },
@@ -284,5 +288,158 @@ describe('a restart in every state', () => {
     const calls = batchCalls().length;
     await runner().runner.tick();
     expect(batchCalls().length).toBe(calls);
+  });
+});
+
+describe('a question held behind another message of its conversation', () => {
+  it('goes once the batch ahead of it has placed its answer: the gathering is decided again after the results', async () => {
+    const h = runner();
+    const a = await askLater(null, 'first');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(a.answer)).toBe('batched');
+    const b = await askLater(a.conversation, 'second');
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('gathering');
+    await runUntil(h, async () => (await stateOf(b.answer)) === 'batched', 20);
+    expect(await stateOf(a.answer)).toBe('done');
+  });
+
+  it('is looked at again while a normal message ahead of it is on its way (nothing else would wake the runner)', async () => {
+    const h = runner();
+    const first = await addExchange(db, { conversationId: null, text: 'now', now: clock, newId: () => `id${++ids}`, model: SETTINGS.model });
+    const b = await askLater(first.conversationId, 'later');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('gathering');
+    const at = h.wakes.at(-1);
+    expect(at).toBeGreaterThan(clock);
+    await db.jobs.update(first.assistantMessageId, { state: 'done' });
+    clock = at!;
+    await h.runner.tick();
+    expect(await stateOf(b.answer)).toBe('batched');
+  });
+
+  it('a run that throws still asks to be woken', async () => {
+    let fail = true;
+    const h = runner({ prefs: async () => (fail ? Promise.reject(new Error('storage broke')) : PREFS), log: () => undefined });
+    const q = await askLater(null, 'resilient');
+    clock = GO;
+    await h.runner.tick();
+    expect(h.wakes.at(-1)).toBeGreaterThan(clock);
+    fail = false;
+    clock = h.wakes.at(-1)!;
+    await h.runner.tick();
+    expect(await stateOf(q.answer)).toBe('batched');
+  });
+});
+
+describe('a chat deleted while its question is in a batch', () => {
+  it("still ends the question's ledger row at the batch price when its answer arrives (Anthropic bills it), and drops its reservation", async () => {
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 100 });
+    const h = runner();
+    const q = await askLater(null, 'gone soon');
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(q.answer)).toBe('batched');
+    expect(await reservedIds(db)).toHaveLength(1);
+    await deleteConversations(db, [q.conversation]);
+    await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended');
+    const [row] = await db.usage.toArray();
+    expect(row).toMatchObject({ messageId: q.answer, outcome: 'ok' });
+    expect(row!.costUsd).toBeGreaterThan(0);
+    expect(await reservedIds(db)).toEqual([]);
+    expect(await monthCount()).toBe(1);
+  });
+});
+
+describe("an errored result's message", () => {
+  it('is stored with the key taken out, as a gateway may echo it', async () => {
+    const h = runner();
+    const q = await askLater(null, 'please LEAK');
+    clock = GO;
+    await h.runner.tick();
+    await runUntil(h, async () => (await db.messages.get(q.answer))?.status === 'error');
+    const message = (await db.messages.get(q.answer))!.error!.message;
+    expect(message).toContain('bad key [redacted]');
+    expect(message).not.toContain(TEST_KEY);
+  });
+});
+
+describe('start-up while this worker is creating a batch', () => {
+  it('recovery leaves the batch being created alone, and the create that answers is kept', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let asked!: () => void;
+    const called = new Promise<void>((resolve) => (asked = resolve));
+    const h = runner({
+      createClient: (c, headers) => {
+        const client: ClaudeClient = createClaudeClient(c, headers);
+        const create = client.messages.batches.create;
+        client.messages.batches.create = (async (...args: Parameters<typeof create>) => {
+          asked();
+          await gate;
+          return create(...args);
+        });
+        return client;
+      },
+    });
+    const q = await askLater(null, 'racing');
+    clock = GO;
+    const ticking = h.runner.tick();
+    await called;
+    expect(await h.runner.recover()).toEqual([]);
+    open();
+    await ticking;
+    expect(await db.batches.toArray()).toMatchObject([{ state: 'running' }]);
+    expect(await stateOf(q.answer)).toBe('batched');
+    expect(await monthCount()).toBe(1);
+  });
+});
+
+describe('a batch that can no longer be read', () => {
+  it('is given up after failing for good 5 times in a row: its questions are given back and offer Send now', async () => {
+    const h = runner({
+      log: () => undefined,
+      createClient: (c, headers) => {
+        const client: ClaudeClient = createClaudeClient(c, headers);
+        client.messages.batches.retrieve = async () => {
+          throw new NotFoundError(404, { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } }, 'no such batch', new Headers());
+        };
+        return client;
+      },
+    });
+    const q = await askLater(null, 'lost');
+    clock = GO;
+    await h.runner.tick();
+    expect(await monthCount()).toBe(1);
+    await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended', 10);
+    expect(await db.messages.get(q.answer)).toMatchObject({ status: 'error', error: { action: 'retry', message: expect.stringContaining('Send now') as string } });
+    expect(await monthCount()).toBe(0);
+    expect(await db.usage.count()).toBe(0);
+  });
+});
+
+describe('cancelling a batch still being created', () => {
+  it('says it is busy, instead of answering that nothing was stopped', async () => {
+    const h = runner();
+    const q = await askLater(null, 'too soon');
+    const opened = await openBatch(db, 'b-creating', clock, [{ job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null }]);
+    expect(opened.ok).toBe(true);
+    await expect(h.runner.cancel(q.answer)).rejects.toMatchObject({ error: { code: 'busy', message: expect.stringContaining('try cancelling again') as string } });
+  });
+});
+
+describe('a gathered question that cannot be read', () => {
+  it('fails alone, saying why, and the others go in the batch', async () => {
+    const h = runner({ log: () => undefined });
+    const broken = await askLater(null, 'orphan');
+    const fine = await askLater(null, 'fine');
+    // Its question is gone: its context cannot be built.
+    await db.messages.where('conversationId').equals(broken.conversation).filter((m) => m.role === 'user').delete();
+    clock = GO;
+    await h.runner.tick();
+    expect(await stateOf(fine.answer)).toBe('batched');
+    expect(await db.messages.get(broken.answer)).toMatchObject({ status: 'error', error: { message: expect.stringContaining('could not be put in a batch') as string } });
   });
 });
