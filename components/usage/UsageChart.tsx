@@ -20,9 +20,15 @@ export interface ChartTable {
 const HEIGHT = 180;
 const COMPACT = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
+/** A palette colour as the canvas takes it: the page's colours are light-dark() pairs, resolved by the browser for the theme in force. */
 function cssColor(color: string): string {
   if (!color.startsWith('--')) return color;
-  return getComputedStyle(document.documentElement).getPropertyValue(color).trim() || '#888';
+  const probe = document.createElement('span');
+  probe.style.color = `var(${color}, #888)`;
+  document.body.append(probe);
+  const resolved = getComputedStyle(probe).color;
+  probe.remove();
+  return resolved || '#888';
 }
 
 /**
