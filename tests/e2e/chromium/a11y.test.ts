@@ -136,6 +136,8 @@ describe('look and access in real Chromium', () => {
     await popup.page.keyboard.press('Enter');
     // The search box takes the focus; Tab reaches the first chat.
     await expect.poll(async () => (await focused()).label).toBe('Search chats');
+    // The list is read from the database after the search box shows: Tab once the chats are there.
+    await popup.page.getByTestId('history-item').first().waitFor();
     await popup.page.keyboard.press('Tab');
     expect(await popup.page.evaluate(() => document.activeElement?.classList.contains('history-open'))).toBe(true);
     // Delete asks; Escape says no and keeps the chat; Escape again goes back to the chat.
