@@ -103,6 +103,18 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     online,
   });
 
+  /** A timer while the worker lives (capped: see lib/queue/wake.ts); the named alarm wakes a stopped worker (Chrome: 30 s at the least). */
+  const wakeBy = (alarm: string, pump: () => void) =>
+    createWake({
+      now,
+      pump,
+      alarm: (at) => void (at === null ? browser.alarms.clear(alarm) : browser.alarms.create(alarm, { when: at })),
+      setTimer: deps.setTimer,
+      clearTimer: deps.clearTimer,
+    });
+  // One for the queue and the batches: a question either of them holds may be answered from the cache.
+  const answerFromCache = createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs });
+
   const scheduler = createScheduler({
     db,
     now,
@@ -117,14 +129,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       void badge.refresh();
       await runner.start(job);
     },
-    // A timer while the worker lives (capped: see lib/queue/wake.ts); the alarm wakes a stopped worker (Chrome: 30 s at the least).
-    wakeAt: createWake({
-      now,
-      pump: () => void scheduler.pump(),
-      alarm: (at) => void (at === null ? browser.alarms.clear(WAKE_ALARM) : browser.alarms.create(WAKE_ALARM, { when: at })),
-      setTimer: deps.setTimer,
-      clearTimer: deps.clearTimer,
-    }),
+    wakeAt: wakeBy(WAKE_ALARM, () => void scheduler.pump()),
     changed: () => {
       void badge.refresh();
       void alerts.checkUsage();
@@ -133,7 +138,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       // only when it changed something, so the two do not wake each other for ever.)
       void batches.tick();
     },
-    answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    answerFromCache,
     measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
     online,
   });
@@ -145,16 +150,10 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     settings,
     prefs: () => batchPrefsItem.getValue(),
     createClient: deps.createClient,
-    answerFromCache: createCachedAnswers({ db, credentials: keys.credentials, settings, usagePrefs }),
+    answerFromCache,
     notify,
     // Gathering, polls and retries survive a stopped worker and a browser restart: the alarm wakes it.
-    wakeAt: createWake({
-      now,
-      pump: () => void batches.tick(),
-      alarm: (at) => void (at === null ? browser.alarms.clear(BATCH_ALARM) : browser.alarms.create(BATCH_ALARM, { when: at })),
-      setTimer: deps.setTimer,
-      clearTimer: deps.clearTimer,
-    }),
+    wakeAt: wakeBy(BATCH_ALARM, () => void batches.tick()),
     changed: () => void scheduler.pump(),
   });
 
