@@ -136,7 +136,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       void budgetAlerts.check();
       // A question sent later may have waited for the message that just went or ended. (The batch runner pumps the queue
       // only when it changed something, so the two do not wake each other for ever.)
-      void batches.tick();
+      batches.nudge();
     },
     answerFromCache,
     measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),

@@ -47,6 +47,11 @@ export interface BatchRunnerDeps {
 
 export interface BatchRunner {
   tick(): Promise<void>;
+  /**
+   * A tick only when the last run left something to do (questions gathering, batches open): the
+   * queue calls it after each of its runs, which would otherwise read the jobs and batches each time.
+   */
+  nudge(): void;
   /** At start-up: a batch left `creating` by a stopped worker is taken as not made (not one this runner is creating). */
   recover(): Promise<string[]>;
   /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
@@ -67,6 +72,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   /** The batches whose create call this runner has made and not yet heard back from. */
   const creating = new Set<string>();
+  /** The last run found questions gathering or batches open (true until a run has looked). */
+  let busy = true;
 
   async function runOnce(): Promise<void> {
     const wakes: (number | null)[] = [];
@@ -77,7 +84,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
       const timing = batchTiming(prefs);
       // A question held behind a message on its way has no time of its own to go: it is looked at again at the latest then.
-      fallback = batches.length > 0 || jobs.some((j) => j.state === 'gathering') ? now() + timing.maxPollMs : null;
+      busy = batches.length > 0 || jobs.some((j) => j.state === 'gathering');
+      fallback = busy ? now() + timing.maxPollMs : null;
       // Cache first: a question the cache can answer is answered at once and never batched.
       const heads = gatheredHeads(jobs);
       if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
@@ -268,6 +276,9 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
 
   return {
     tick,
+    nudge: () => {
+      if (busy) void tick();
+    },
     recover: () => recoverBatches(db, creating),
     async cancel(jobId) {
       const job = await db.jobs.get(jobId);

@@ -110,6 +110,26 @@ async function runUntil(h: Harness, done: () => Promise<boolean>, max = 10): Pro
 }
 
 describe('gathering, creation, polling and results', () => {
+  it("the queue's nudge runs it only while the last run found questions gathering or batches open", async () => {
+    // A run reads the prefs in its first step, synchronously: `reads` tells at once whether one started.
+    let reads = 0;
+    const { runner: r } = runner({ prefs: async () => (reads++, PREFS) });
+    // Before any run it does not know: the nudge looks.
+    r.nudge();
+    expect(reads).toBe(1);
+    await r.tick();
+    const afterFirst = reads;
+    // Nothing gathering, nothing open: a nudge starts no run.
+    r.nudge();
+    expect(reads).toBe(afterFirst);
+    // A question sent later: the send's own tick finds it, and a nudge runs again.
+    await askLater(null, 'Later, please');
+    await r.tick();
+    r.nudge();
+    expect(reads).toBe(afterFirst + 2);
+    await r.tick();
+  });
+
   it('gathers for the window, sends every question as one batch, backs off its polls, and places each answer at half price with one notification', async () => {
     const h = runner();
     const a = await askLater(null, 'alpha');
