@@ -67,7 +67,8 @@ describe('a key with a small input-token bucket', () => {
       .toMatch(/^Anthropic allows this key 50 requests and 10,000 input tokens a minute - seen (just now|\d+ s ago)\./);
     await learned.getByRole('button', { name: 'Use these limits' }).click();
     await expect.poll(async () => (await options.page.getByTestId('learned-message').textContent()) ?? '').toMatch(/^Saved/);
-    expect(await options.page.getByRole('radio', { name: 'Custom' }).isChecked()).toBe(true);
+    // The form follows the stored limits, which reach the page a moment after the save's reply.
+    await expect.poll(() => options.page.getByRole('radio', { name: 'Custom' }).isChecked()).toBe(true);
     expect(await options.page.locator('#per-minute').inputValue()).toBe('50');
     expect(await options.page.locator('#input-per-minute').inputValue()).toBe('10000');
     expect(await options.page.locator('#output-per-minute').inputValue()).toBe('');
