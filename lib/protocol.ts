@@ -113,6 +113,7 @@ const payloads = {
     model: z.optional(z.nullable(text('model must be a string or null'))),
     later: z.optional(bool('later must be true or false')),
   }),
+  'chat.prepare': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')) }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
   'chat.retry': z.object({ messageId: id('messageId must be an id') }),
   'conversation.rename': z.object({ conversationId: id('conversationId must be an id'), title: text('title must be a string') }),
@@ -215,6 +216,8 @@ type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 /** Request name -> payload and reply data. */
 export interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: SendResult };
+  /** The user is typing a message to this conversation (null: a new chat): what its send needs is read ahead. */
+  'chat.prepare': { req: Payload<'chat.prepare'>; res: { ready: boolean } };
   /** Stops an answer, cancels a queued or gathered one, or cancels the Message Batch a batched one is in. */
   'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
   'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };

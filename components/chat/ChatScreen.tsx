@@ -25,7 +25,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
   const notice = useChat((s) => s.notice);
   const fill = useChat((s) => s.fill);
   // Actions never change, so they are read once rather than subscribed to.
-  const { send, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
+  const { send, prepare, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
   // The database and what reads it (Dexie is a third of the popup's script) load once the first
   // frame is up: the message box takes typing without them.
   const [lazy, setLazy] = useState<{ Body: ComponentType<ChatBodyProps>; Picker: ComponentType<{ useChat: ChatStore }> } | null>(null);
@@ -99,7 +99,7 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
       )}
       {tools}
       {lazy && <lazy.Picker useChat={useChat} />}
-      <Composer onSend={send} fill={fill} />
+      <Composer onSend={send} onTyping={prepare} fill={fill} />
     </div>
   );
 }

@@ -9,7 +9,16 @@ import { useStored } from '../settings/use-stored';
  * changes, and cleared only when the background has accepted the message. "Later, half price"
  * sends it as part of a Message Batch; its default is the options page's.
  */
-export function Composer({ onSend, fill }: { onSend: (text: string, later: boolean) => Promise<boolean>; fill?: { text: string; at: number } | null }) {
+export function Composer({
+  onSend,
+  onTyping,
+  fill,
+}: {
+  onSend: (text: string, later: boolean) => Promise<boolean>;
+  /** The user typed: the background reads ahead what the send will need. */
+  onTyping?: () => void;
+  fill?: { text: string; at: number } | null;
+}) {
   const [text, setText] = useState('');
   const prefs = useStored(batchPrefsItem);
   const [laterChoice, setLater] = useState<boolean | null>(null);
@@ -87,7 +96,10 @@ export function Composer({ onSend, fill }: { onSend: (text: string, later: boole
         aria-label="Message"
         placeholder="Message Claude (Enter to send, Shift+Enter for a new line)"
         value={text}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          onTyping?.();
+        }}
         onKeyDown={onKeyDown}
         rows={3}
       />

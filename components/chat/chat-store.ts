@@ -23,6 +23,8 @@ export interface ChatState {
   dropPage: () => void;
   /** `later`: as part of a Message Batch, at half price. */
   send: (text: string, later?: boolean) => Promise<boolean>;
+  /** The user is typing: the background reads ahead what sending to this conversation needs (at most every PREPARE_MS). */
+  prepare: () => void;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
   clearQueue: () => Promise<void>;
@@ -42,8 +44,12 @@ export interface ChatState {
   receive(event: PaceEvent): void;
 }
 
+/** How often typing asks the background to read ahead for the send; it keeps what it read current by itself. */
+const PREPARE_MS = 250;
+
 export function createChatStore(client: BackgroundClient) {
   let sendChain: Promise<void> = Promise.resolve();
+  let prepared: { conversationId: string | null; at: number } | null = null;
   return create<ChatState>()((set, get) => ({
     conversationId: null,
     view: 'chat',
@@ -61,6 +67,14 @@ export function createChatStore(client: BackgroundClient) {
     },
     dropPage() {
       set({ page: null });
+    },
+    prepare() {
+      const { conversationId } = get();
+      const at = Date.now();
+      if (prepared?.conversationId === conversationId && at - prepared.at < PREPARE_MS) return;
+      prepared = { conversationId, at };
+      // Only a head start: a send that finds nothing read ahead reads for itself.
+      void client.request('chat.prepare', { conversationId });
     },
     send(text, later = false) {
       // Sends go one after another, so a second message typed quickly joins the conversation the

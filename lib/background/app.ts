@@ -31,6 +31,8 @@ import { createMeasureRequest } from './measure-request';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
 import { createReach, type ReachBrowser } from './reach';
+import { createReadAhead } from './read-ahead';
+import { DRAFT_KEY } from '../storage/settings';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
@@ -54,7 +56,7 @@ export const storedKeys: BackgroundKeys = {
 };
 
 /** The parts of `browser` (wxt/browser) the background uses; WXT's fakeBrowser in tests. */
-export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'> & Partial<ReachBrowser>;
+export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'> & Partial<ReachBrowser> & Partial<Pick<WxtBrowser, 'storage'>>;
 
 export interface BackgroundDeps {
   browser: BackgroundBrowser;
@@ -157,6 +159,22 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     changed: () => void scheduler.pump(),
   });
 
+  // What a send needs, read while the user types; the key, the settings and the prefs live in the extension's storage.
+  const readAhead = createReadAhead({
+    db,
+    now,
+    credentials: keys.credentials,
+    settings,
+    usagePrefs,
+    promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
+    setTimer: deps.setTimer,
+    clearTimer: deps.clearTimer,
+  });
+  browser.storage?.onChanged.addListener((changes) => {
+    // The draft changes as the user types, and nothing a send reads comes from it.
+    if (Object.keys(changes).some((key) => key !== DRAFT_KEY && key !== `${DRAFT_KEY}$`)) readAhead.changed();
+  });
+
   const handlers = createHandlers({
       db,
       runner,
@@ -172,12 +190,13 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       sendAtOnce: {
         usagePrefs,
         online,
-        start({ job, messages }, { creds, settings: read, storedMode }) {
+        start({ job, messages }, ready) {
           // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
           const started = () => void scheduler.pump();
-          void runner.start(job, { creds, settings: read, messages, storedMode, started }).finally(started);
+          void runner.start(job, { ...ready, messages, started }).finally(started);
         },
         promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
+        readAhead,
       },
       reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: (chat) => reach.readPage(chat) },
     });

@@ -64,6 +64,14 @@ export interface ReadySend {
   storedMode?: Promise<PromptCacheMode | undefined>;
   /** Called when the answer starts (or never): work that can wait, kept off the request's way. */
   started?: () => void;
+  /**
+   * The request leaves before the send's transaction has committed (lib/queue/send-at-once.ts
+   * `goesAtOnce`): it resolves to the job as admitted, or to null when the transaction did not
+   * admit it, and then the request is called back and nothing is written here. `job` is then the
+   * job as it will be stored, and `request` the request the transaction checks.
+   */
+  admission?: Promise<Job | null>;
+  request?: ReturnType<typeof messageRequest>;
 }
 
 export interface ChatRunner {
@@ -93,7 +101,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     (await learned.get(baseURL)) ??
     (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
-  async function run(job: Job, controller: AbortController, ready: ReadySend | undefined): Promise<void> {
+  async function run(given: Job, controller: AbortController, ready: ReadySend | undefined): Promise<void> {
+    let job = given;
     const id = job.id;
     const { signal } = controller;
     // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
@@ -111,7 +120,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
     /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
     const by = answeredBy(creds.baseURL);
-    const request = messageRequest(settings, buildContext(messages, id));
+    const request = ready?.request ?? messageRequest(settings, buildContext(messages, id));
     const [storedMode] = await Promise.all([ready?.storedMode ?? cacheModeFor(creds.baseURL), ready ? null : markStreaming(db, id, settings.model, creds.demo)]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
@@ -165,11 +174,23 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
     };
     const { headers } = parseHeaderLines(settings.extraHeaders);
+    const call = deps
+      .createClient(creds, headers)
+      .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
+      .withResponse();
+    if (ready?.admission) {
+      // Awaited below, once the send's transaction has said whether it counts this request.
+      call.catch(() => undefined);
+      const admitted = await ready.admission.catch(() => null);
+      if (admitted === null) {
+        controller.abort();
+        log('the request was called back: the send was not admitted at once', id);
+        return;
+      }
+      job = admitted;
+    }
     try {
-      const { data: stream, response } = await deps
-        .createClient(creds, headers)
-        .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
-        .withResponse();
+      const { data: stream, response } = await call;
       await noteServerLimits(response.headers, by, id);
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       await jobStore.start(db, id);
@@ -342,9 +363,12 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await run(job, controller, ready);
       } catch (err) {
         log('answer could not run', err);
+        // A request that left ahead of its admission: only an admitted job has anything to record.
+        const admitted = ready?.admission ? await ready.admission.catch(() => null) : job;
+        if (admitted === null) return;
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
-        if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: error.code });
+        if (admitted.usageId !== undefined) await endUsage(admitted.usageId, { outcome: error.code });
         await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );

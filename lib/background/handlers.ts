@@ -34,14 +34,17 @@ import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
 import { cacheableRequest, messageRequest } from '../claude/request';
 import type { PromptCacheMode } from '../claude/prompt-cache';
-import { admitAtOnceInTx, type AdmittedAtOnce } from '../queue/send-at-once';
+import { admitAtOnceInTx, goesAtOnce, type AdmittedAtOnce } from '../queue/send-at-once';
 import type { UsagePrefs } from '../settings/usage-prefs';
-import type { PaceDB } from '../storage/db';
+import type { Job, PaceDB } from '../storage/db';
 import { forgetGatewayBudget, type GatewayBudgetRow } from '../usage/gateway-budget';
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { storedPrefs, type StoredPrefs } from '../storage/settings';
-import type { ChatRunner } from './chat-runner';
+import type { ChatRunner, ReadySend } from './chat-runner';
+import { readForSend, type ReadAhead, type SendReadDeps } from './read-ahead';
+import type { WindowState } from '../limits/admission';
+import type { Limits } from '../limits/plans';
 import type { Reach } from './reach';
 import type { UnlockResult } from './key-store';
 import { passphraseProblem } from './key-vault';
@@ -86,15 +89,36 @@ export interface HandlerDeps {
   sendAtOnce?: {
     usagePrefs: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
     online: () => boolean;
-    start: (admitted: AdmittedAtOnce, ready: { creds: Credentials & { demo: boolean }; settings: Settings; storedMode?: Promise<PromptCacheMode | undefined> }) => void;
+    start: (admitted: AdmittedAtOnce, ready: Pick<ReadySend, 'creds' | 'settings' | 'storedMode' | 'request' | 'admission'>) => void;
     /** The base URL's remembered prompt cache mode, read while the send's transaction runs rather than after it. */
     promptCacheMode?: (baseURL: string) => Promise<PromptCacheMode | undefined>;
+    /** What a send needs, read while the user types (chat.prepare); without it, each send reads it. */
+    readAhead?: Pick<ReadAhead, 'prepare' | 'take'>;
   };
   /** The context menu's templates and "Ask about this page" (lib/background/reach.ts); refused without it. */
   reach?: Pick<Reach, 'saveTemplates' | 'readPage'>;
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+
+/** The jobs that take a place in the queue and a request of the month's before they are sent. */
+const WAITING_STATES: ReadonlySet<string> = new Set(['queued', 'waiting', 'gathering']);
+
+/** Why the month or the queue cannot take a new request, with `waiting` jobs ahead of it; null when they can. */
+function roomProblem(t: number, limits: Limits, state: WindowState, waiting: number): PaceError | null {
+  const q = quota(t, limits, state);
+  if (waiting >= MAX_QUEUE) {
+    return { code: 'queue_full', message: `${MAX_QUEUE} messages are already waiting to be sent. Wait for some to go, or clear the queue.` };
+  }
+  if (q.monthLeft - waiting <= 0) {
+    const waitingNote = waiting > 0 && q.monthLeft > 0 ? ` (the ${formatCount(waiting)} waiting take what is left)` : '';
+    return {
+      code: 'month_used_up',
+      message: `This month's ${formatCount(limits.perMonth)} requests are used${waitingNote}. Sending resumes ${formatReset(q.monthResetAt, limits.monthStart)}.`,
+    };
+  }
+  return null;
+}
 
 export function createHandlers(deps: HandlerDeps): Handlers {
   const { db } = deps;
@@ -110,22 +134,19 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').count()]);
-    const q = quota(t, limits, state);
-    if (waiting >= MAX_QUEUE) {
-      throw new PaceFailure({
-        code: 'queue_full',
-        message: `${MAX_QUEUE} messages are already waiting to be sent. Wait for some to go, or clear the queue.`,
-      });
-    }
-    if (q.monthLeft - waiting <= 0) {
-      const waitingNote = waiting > 0 && q.monthLeft > 0 ? ` (the ${formatCount(waiting)} waiting take what is left)` : '';
-      throw new PaceFailure({
-        code: 'month_used_up',
-        message: `This month's ${formatCount(limits.perMonth)} requests are used${waitingNote}. Sending resumes ${formatReset(q.monthResetAt, limits.monthStart)}.`,
-      });
-    }
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf([...WAITING_STATES]).count()]);
+    const problem = roomProblem(t, limits, state, waiting);
+    if (problem) throw new PaceFailure(problem);
   }
+
+  const readDeps: SendReadDeps = {
+    db,
+    now,
+    credentials: deps.credentials,
+    settings: deps.settings,
+    usagePrefs: deps.sendAtOnce?.usagePrefs,
+    promptCacheMode: deps.sendAtOnce?.promptCacheMode,
+  };
 
   /** Refuses a request over the model's context window, before anything is stored or sent. */
   async function checkSize(kind: 'send' | 'retry', creds: Credentials, settings: Settings, messages: ContextTurn[]): Promise<void> {
@@ -165,62 +186,87 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
       const chosenModel = chosen == null ? undefined : checkModel(chosen);
       if (chosenModel && !chosenModel.ok) throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
-      // The reads are independent, so they are made at once (the user waits for them); the
-      // failures are still reported in this order: no key, no conversation, no room.
       const atOnce = deps.sendAtOnce;
-      const [creds, conversation, room, settings, earlier, cacheHours] = await Promise.all([
-        deps.credentials(),
-        conversationId === null ? null : db.conversations.get(conversationId),
-        checkRoom().then(
-          () => null,
-          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-        ),
-        deps.settings().then((read) =>
-          chosenModel ? { ...read, model: chosenModel.value } : conversationId === null ? read : settingsFor(db, read, conversationId),
-        ),
-        conversationId === null ? [] : conversationMessages(db, conversationId),
-        atOnce ? atOnce.usagePrefs().then((p) => p.cacheHours) : 0,
-      ]);
+      // What the send needs, read while the user typed when that is still current (read-ahead.ts), else now.
+      const taken = atOnce?.readAhead?.take(conversationId) ?? { reads: readForSend(readDeps, conversationId), current: () => false };
+      const reads = await taken.reads;
+      const { creds } = reads;
+      // The failures are reported in this order: no key, no conversation, no room.
       if (!creds) throw new PaceFailure(await missingKey());
       if (later && creds.demo) {
         throw new PaceFailure({ code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' });
       }
-      if (conversationId !== null && !conversation) {
+      if (!reads.conversationFound) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
-      if (room !== null) throw room;
-      // Never rejects (a failed read is logged and taken as none): read ahead for the request.
-      const storedMode = atOnce?.promptCacheMode?.(creds.baseURL);
-      const context = contextWithNewMessage(earlier, prompt.value);
+      const room = roomProblem(now(), reads.limits, reads.state, reads.active.filter((j) => WAITING_STATES.has(j.state)).length);
+      if (room !== null) throw new PaceFailure(room);
+      const settings = chosenModel ? { ...reads.settings, model: chosenModel.value } : reads.chatSettings;
+      const cacheHours = atOnce ? reads.cacheHours : 0;
+      const context = contextWithNewMessage(reads.earlier, prompt.value);
       const request = messageRequest(settings, context);
       const [, key] = await Promise.all([
         checkSize('send', creds, settings, context),
-        atOnce && cacheHours > 0 ? cacheKey(cacheableRequest(request, creds.baseURL)) : null,
+        cacheHours > 0 ? cacheKey(cacheableRequest(request, creds.baseURL)) : null,
       ]);
-      // Room is checked again with the insert, in one transaction, so sends racing each other cannot
-      // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
-      const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
-        await checkRoom();
-        const t = now();
-        const exchange = await addExchange(db, { conversationId, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
-        const admitted = !later && atOnce?.online()
-          ? await admitAtOnceInTx(db, {
-            jobId: exchange.assistantMessageId,
-            conversationId: exchange.conversationId,
-            now: t,
-            settings,
-            request,
-            cache: key === null ? null : { key, ttlMs: cacheHours * HOUR_MS },
-            demo: creds.demo,
-          })
-          : null;
-        return { exchange, admitted };
-      });
-      // Only now, the admission committed: the request never leaves on a count that could still be undone.
-      if (admitted) atOnce?.start(admitted, { creds, settings, storedMode });
-      else if (later) void deps.batches?.tick();
+      const t = now();
+      const ids = { conversationId: conversationId ?? newId(), userMessageId: newId(), assistantMessageId: newId() };
+      const send = {
+        jobId: ids.assistantMessageId,
+        conversationId: ids.conversationId,
+        now: t,
+        settings,
+        request,
+        cache: key === null ? null : { key, ttlMs: cacheHours * HOUR_MS },
+        demo: creds.demo,
+      };
+      const storedMode = Promise.resolve(reads.storedMode);
+      // When the reads are still current and say the queue would send it now, the request leaves at
+      // once, while the transaction below stores the message and counts it; it is called back if
+      // that transaction does not admit it (send-at-once.ts `goesAtOnce`).
+      let admission: ((job: Job | null) => void) | null = null;
+      if (!later && atOnce?.online() && taken.current() && goesAtOnce(send, reads)) {
+        const provisional: Job = { id: send.jobId, conversationId: send.conversationId, state: 'sending', createdAt: t, attempts: 1 };
+        atOnce.start({ job: provisional, messages: [] }, {
+          creds,
+          settings,
+          storedMode,
+          request,
+          admission: new Promise<Job | null>((resolve) => (admission = resolve)),
+        });
+      }
+      let result: { exchange: Awaited<ReturnType<typeof addExchange>>; admitted: AdmittedAtOnce | null };
+      try {
+        // Room is checked again with the insert, in one transaction, so sends racing each other cannot
+        // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
+        result = await db.transaction('rw', db.tables, async () => {
+          await checkRoom();
+          const exchange = await addExchange(db, { conversationId, ids, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
+          const admitted = !later && atOnce?.online() ? await admitAtOnceInTx(db, send) : null;
+          return { exchange, admitted };
+        });
+      } catch (err) {
+        (admission as ((job: Job | null) => void) | null)?.(null);
+        throw err;
+      }
+      const { exchange, admitted } = result;
+      const admit = admission as ((job: Job | null) => void) | null;
+      admit?.(admitted?.job ?? null);
+      // Only now, the admission committed: a request not yet on its way never leaves on a count that could still be undone.
+      if (admitted) {
+        if (admit === null) atOnce?.start(admitted, { creds, settings, storedMode });
+        return exchange;
+      }
+      if (later) void deps.batches?.tick();
       else void deps.pump();
       return exchange;
+    },
+    // eslint-disable-next-line @typescript-eslint/require-await -- every handler answers with a promise
+    async 'chat.prepare'({ conversationId }) {
+      const readAhead = deps.sendAtOnce?.readAhead;
+      // Answered at once: the reads go on in the background.
+      void readAhead?.prepare(conversationId);
+      return { ready: readAhead !== undefined };
     },
     async 'chat.stop'({ messageId }) {
       if (await jobStore.cancel(db, messageId)) {

@@ -35,6 +35,8 @@ export async function addExchange(
     text: string;
     now: number;
     newId: () => string;
+    /** The new rows' ids, when the caller chose them (a request on its way already names the job); else from `newId`. */
+    ids?: { conversationId: string; userMessageId: string; assistantMessageId: string };
     model: string;
     /** A model the user chose for this conversation, kept on it for its later messages. */
     chosenModel?: string;
@@ -60,14 +62,14 @@ export async function addExchange(
       const chosen = input.chosenModel === undefined ? {} : { model: input.chosenModel };
       written = db.conversations.update(conversationId, { updatedAt: input.now, ...chosen });
     } else {
-      conversationId = input.newId();
+      conversationId = input.ids?.conversationId ?? input.newId();
       const chosen = input.chosenModel === undefined ? {} : { model: input.chosenModel };
       written = db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now, ...chosen });
     }
     // Strictly increasing times keep the order of messages even within one millisecond.
     const userAt = Math.max(input.now, last + 1);
-    const userMessageId = input.newId();
-    const assistantMessageId = input.newId();
+    const userMessageId = input.ids?.userMessageId ?? input.newId();
+    const assistantMessageId = input.ids?.assistantMessageId ?? input.newId();
     const added = db.messages.bulkAdd([
       { id: userMessageId, conversationId, role: 'user', text: input.text, createdAt: userAt, status: 'done' },
       {

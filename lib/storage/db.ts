@@ -310,8 +310,31 @@ export class PaceDB extends Dexie {
   usageMonths!: EntityTable<UsageMonth, 'month'>;
   batches!: EntityTable<BatchRow, 'id'>;
 
+  /**
+   * Told the table's name as each write is made in this context, before it is carried out: what
+   * was read ahead of a send (lib/background/read-ahead.ts) knows at once that it may be out of date.
+   */
+  readonly writeWatchers = new Set<(table: string) => void>();
+
   constructor(name = 'pace', options: { durability?: 'default' | 'strict' | 'relaxed' } = {}) {
     super(name, options.durability ? { chromeTransactionDurability: options.durability } : {});
+    this.use({
+      stack: 'dbcore',
+      name: 'write-watch',
+      create: (down) => ({
+        ...down,
+        table: (tableName) => {
+          const table = down.table(tableName);
+          return {
+            ...table,
+            mutate: (req) => {
+              for (const watcher of this.writeWatchers) watcher(tableName);
+              return table.mutate(req);
+            },
+          };
+        },
+      }),
+    });
     this.version(1).stores({
       conversations: 'id, updatedAt',
       messages: 'id, [conversationId+createdAt], status',

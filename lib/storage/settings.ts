@@ -46,7 +46,9 @@ export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: n
 });
 
 /** What the user was typing, kept when the popup closes or a send is refused. */
-export const draftItem = storage.defineItem<string>('local:draft', { fallback: '', version: 1 });
+/** The draft's key in the extension's local storage. */
+export const DRAFT_KEY = 'draft';
+export const draftItem = storage.defineItem<string>(`local:${DRAFT_KEY}`, { fallback: '', version: 1 });
 
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
 export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });

@@ -298,6 +298,7 @@ describe('checkLimits', () => {
 /** One well-formed payload per request type; a new request type without one is a type error here. */
 const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'chat.send': { conversationId: null, text: 'hello' },
+  'chat.prepare': { conversationId: null },
   'chat.stop': { messageId: 'm1' },
   'chat.retry': { messageId: 'm1' },
   'conversation.rename': { conversationId: 'c1', title: 'A new name' },

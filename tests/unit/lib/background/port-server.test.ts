@@ -15,6 +15,7 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
   };
   return {
     'chat.send': unused,
+    'chat.prepare': unused,
     'chat.stop': async ({ messageId }) => ({ stopped: messageId === 'running' }),
     'chat.retry': unused,
     'conversation.rename': unused,

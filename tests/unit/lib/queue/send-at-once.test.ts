@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
+import { createReadAhead, readForSend, type ReadAhead } from '@/lib/background/read-ahead';
 import { createMeasureRequest } from '@/lib/background/measure-request';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
@@ -135,9 +136,10 @@ describe('the send\'s reads, made once', () => {
     vi.spyOn(db.meta, 'get').mockImplementation(((key: Key) => (keysRead.push(key), get(key))) as typeof db.meta.get);
     await h['chat.send']({ conversationId: null, text: 'Second?' });
     expect(start).toHaveBeenCalledTimes(2);
-    // The room check before the transaction and again in it, then one read for the at-once check and admission together.
+    // Read once before the transaction (the room and the at-once decision, read-ahead.ts), then in it
+    // the room check again and one read for the at-once check and admission together.
     expect(keysRead.filter((k) => k === 'limits')).toHaveLength(3);
-    expect(keysRead.filter((k) => k === 'budget')).toHaveLength(1);
+    expect(keysRead.filter((k) => k === 'budget')).toHaveLength(2);
   });
 
   it('hands the runner the prompt cache mode read while the transaction ran: nothing is read between the commit and the request', async () => {
@@ -304,4 +306,170 @@ it('a refusal is still a refusal: no key, nothing stored', async () => {
   expect(await failure(h['chat.send']({ conversationId: null, text: 'Hi' }))).toMatchObject({ code: 'no_key' });
   expect(start).not.toHaveBeenCalled();
   expect(await snapshot(db)).toEqual(before);
+});
+
+describe('a request that leaves while its transaction stores and counts it (reads made ahead, read-ahead.ts)', () => {
+  /** The real runner and read-ahead; `events` notes each request's fetch and each write, in order. */
+  function early(overrides: { cacheHours?: number; readAhead?: ReadAhead } = {}) {
+    const events: string[] = [];
+    db.writeWatchers.add((table) => events.push(`write ${table}`));
+    const credentials = async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false });
+    const settings = async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url });
+    const usagePrefs = async () => ({ cacheHours: overrides.cacheHours ?? 0 });
+    const fetches = { aborted: 0 };
+    const createClient: typeof createClaudeClient = (creds, headers) => {
+      const client = createClaudeClient(creds, headers);
+      const inner = (client as unknown as { options: { fetch: typeof fetch } }).options;
+      const real = inner.fetch;
+      inner.fetch = (input, init) => {
+        events.push('fetch');
+        init?.signal?.addEventListener('abort', () => (fetches.aborted += 1));
+        return real(input, init);
+      };
+      return client;
+    };
+    const runner = createChatRunner({ db, credentials, settings, createClient, publish: () => undefined, keepAlive: createKeepAlive(async () => undefined, 5), log: () => undefined });
+    const readAhead = overrides.readAhead ?? createReadAhead({ db, now: Date.now, credentials, settings, usagePrefs });
+    const runs: Promise<void>[] = [];
+    const pump = vi.fn(async () => undefined);
+    const h = createHandlers(
+      handlerDeps(db, server.url, {
+        pump,
+        createClient,
+        sendAtOnce: {
+          usagePrefs,
+          online: () => true,
+          start: ({ job, messages }, ready) => void runs.push(runner.start(job, { ...ready, messages })),
+          readAhead,
+        },
+      }),
+    );
+    return { h, pump, events, fetches, readAhead, runs, done: () => Promise.all(runs) };
+  }
+
+  it('reaches the server before anything is written, and is then counted once, as at once', async () => {
+    const { h, pump, events, readAhead, done } = early();
+    await readAhead.prepare(null);
+    const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
+    await done();
+    expect(events[0]).toBe('fetch');
+    expect(events.filter((e) => e === 'fetch')).toHaveLength(1);
+    expect(server.messageRequests()).toHaveLength(1);
+    expect(server.messageRequests()[0]!.body).toMatchObject({ messages: [{ role: 'user', content: 'Hello?' }] });
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done' });
+    expect(await recentSends()).toBe(1);
+    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok', attempt: 1 })]);
+    expect(pump).not.toHaveBeenCalled();
+  });
+
+  it('goes with the conversation so far, and the reads of a conversation are current again by its next message', async () => {
+    const { h, events, readAhead, done } = early();
+    await readAhead.prepare(null);
+    const first = await h['chat.send']({ conversationId: null, text: 'One?' });
+    await done();
+    await readAhead.prepare(first.conversationId);
+    events.length = 0;
+    await h['chat.send']({ conversationId: first.conversationId, text: 'Two?' });
+    await done();
+    expect(events[0]).toBe('fetch');
+    expect(server.messageRequests()[1]!.body).toMatchObject({
+      messages: [{ role: 'user', content: 'One?' }, { role: 'assistant' }, { role: 'user', content: 'Two?' }],
+    });
+    expect(await recentSends()).toBe(2);
+  });
+
+  it('is called back when the transaction fails: nothing is stored or counted, and the text stays with the page', async () => {
+    const { h, events, fetches, readAhead, done } = early();
+    await readAhead.prepare(null);
+    const update = db.messages.update.bind(db.messages);
+    vi.spyOn(db.messages, 'update').mockImplementation((key, changes) =>
+      (changes as { status?: string }).status === 'streaming' ? Dexie.Promise.reject(new Error('disk full')) : update(key, changes),
+    );
+    const before = await snapshot(db);
+    await expect(h['chat.send']({ conversationId: null, text: 'Lost?' })).rejects.toThrow('disk full');
+    await done();
+    expect(events[0]).toBe('fetch');
+    expect(fetches.aborted).toBe(1);
+    expect(await snapshot(db)).toEqual(before);
+  });
+
+  it('is called back when the transaction does not admit it (reads another context made stale), and the message waits in the queue', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
+    const credentials = async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false });
+    const settings = async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url });
+    const stale = await readForSend({ db, now: Date.now, credentials, settings }, null);
+    // Another context takes the minute's one request after these reads, unseen by them.
+    expect((await admit(db, Date.now(), null)).ok).toBe(true);
+    const { h, pump, events, fetches, done } = early({ readAhead: { prepare: async () => undefined, take: () => ({ reads: Promise.resolve(stale), current: () => true }), changed: () => undefined } });
+    const ex = await h['chat.send']({ conversationId: null, text: 'One too many?' });
+    await done();
+    expect(events[0]).toBe('fetch');
+    expect(fetches.aborted).toBe(1);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await recentSends()).toBe(1);
+    expect(await db.usage.count()).toBe(0);
+    expect(pump).toHaveBeenCalled();
+  });
+
+  it('does not go by reads a write in this worker made out of date: the send reads again', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
+    const { h, events, fetches, readAhead, done } = early();
+    await readAhead.prepare(null);
+    // The minute's one request goes after the reads were made: on them, the send would leave ahead.
+    expect((await admit(db, Date.now(), null)).ok).toBe(true);
+    const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
+    await done();
+    expect(events).not.toContain('fetch');
+    expect(fetches.aborted).toBe(0);
+    expect(server.messageRequests()).toHaveLength(0);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  it.each([
+    ['the limiter says not yet', async () => {
+      await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
+      expect((await admit(db, Date.now(), null)).ok).toBe(true);
+    }],
+    ['an older message waits', async () => {
+      const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({ conversationId: null, text: 'First' });
+      await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
+    }],
+    ['the month is used up but for the waiting', async () => {
+      await saveLimits(db, { ...DEFAULT_LIMITS, perMonth: 1 });
+      expect((await admit(db, Date.now(), null)).ok).toBe(true);
+    }],
+    ['a spend budget is reached', async () => {
+      await saveBudget(db, { monthlyUsd: 0.000001, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
+    }],
+  ])('sends nothing ahead when %s', async (_, given) => {
+    await given();
+    const { h, readAhead, events, done } = early();
+    await readAhead.prepare(null);
+    await h['chat.send']({ conversationId: null, text: 'Now?' }).catch(() => undefined);
+    await done();
+    expect(events).not.toContain('fetch');
+    expect(server.messageRequests()).toHaveLength(0);
+  });
+
+  it('sends nothing ahead when the response cache holds its answer', async () => {
+    const settings = { ...DEFAULT_SETTINGS, baseURL: server.url };
+    const request = messageRequest(settings, [{ role: 'user', content: 'Asked before?' }]);
+    const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    await storeAnswer(db, { key: await cacheKey(cacheableRequest(request, server.url)), createdAt: Date.now(), model: settings.model, text: 'Yes.', stopReason: 'end_turn', usage });
+    const { h, readAhead, events, done } = early({ cacheHours: 1 });
+    // One not in the cache leaves ahead...
+    await readAhead.prepare(null);
+    await h['chat.send']({ conversationId: null, text: 'Something new?' });
+    await done();
+    expect(events[0]).toBe('fetch');
+    // ...one it holds waits for the queue, which answers it from the cache.
+    await readAhead.prepare(null);
+    events.length = 0;
+    const ex = await h['chat.send']({ conversationId: null, text: 'Asked before?' });
+    await done();
+    expect(events).not.toContain('fetch');
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued' });
+    expect(server.messageRequests()).toHaveLength(1);
+  });
 });
