@@ -2,7 +2,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { FORMAT_MAX_CHARS, formatDelay, nestingTooDeep, remarkCapNesting, splitForDisplay, wellFormed } from './answer-text';
+import { FORMAT_MAX_CHARS, formatDelay, nestingTooDeep, remarkCapNesting, splitForDisplay, textToFormat, wellFormed } from './answer-text';
 
 const SAFE_SCHEMES = ['http:', 'https:', 'mailto:'];
 
@@ -60,7 +60,7 @@ function plainReason(text: string): string | null {
 
 /**
  * The text to format now. While `live`, a new text waits until `formatDelay` after the last
- * formatting (reported through the returned callback); otherwise it shows at once.
+ * formatting (reported through the returned callback); otherwise it shows at once (`textToFormat`).
  */
 function usePacedText(text: string, live: boolean): [string, (costMs: number) => void] {
   const [paced, setPaced] = useState(text);
@@ -73,7 +73,7 @@ function usePacedText(text: string, live: boolean): [string, (costMs: number) =>
   const rendered = useCallback((costMs: number) => {
     nextAt.current = performance.now() + formatDelay(costMs);
   }, []);
-  return [live ? paced : text, rendered];
+  return [textToFormat(text, paced, live), rendered];
 }
 
 const Formatted = memo(function Formatted({ text, onRendered }: { text: string; onRendered: (costMs: number) => void }) {

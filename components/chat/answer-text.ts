@@ -157,3 +157,12 @@ export function flatText(root: MdNode): string {
 export function remarkCapNesting() {
   return (tree: MdNode) => capNesting(tree);
 }
+
+/**
+ * Of an answer's `text`, what to format now, when `paced` is what pacing last let through: while
+ * `live` (streaming), the paced text; the first words always at once (nothing was formatted yet,
+ * and they are what the user waits for); once the answer has ended, all of it.
+ */
+export function textToFormat(text: string, paced: string, live: boolean): string {
+  return live && paced !== '' ? paced : text;
+}

@@ -6,6 +6,7 @@ import {
   formatDelay,
   MAX_FORMAT_DELAY_MS,
   nestingTooDeep,
+  textToFormat,
   splitForDisplay,
   wellFormed,
   type MdNode,
@@ -141,5 +142,13 @@ describe('capNesting', () => {
     const before = JSON.stringify(tree);
     capNesting(tree, 8);
     expect(JSON.stringify(tree)).toBe(before);
+  });
+});
+
+describe('textToFormat', () => {
+  it('shows the first words of a streaming answer at once, then what pacing lets through, then all of it', () => {
+    expect(textToFormat('The first', '', true)).toBe('The first');
+    expect(textToFormat('The first words and more', 'The first', true)).toBe('The first');
+    expect(textToFormat('The first words and more', 'The first', false)).toBe('The first words and more');
   });
 });
