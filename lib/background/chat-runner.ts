@@ -189,12 +189,16 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       }
       job = admitted;
     }
+    /** The rate-limit figures and the job's start, written while the first words are read and shown: the user waits for those. */
+    let startWrites: Promise<void> | null = null;
     try {
       const { data: stream, response } = await call;
-      await noteServerLimits(response.headers, by, id);
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
-      await jobStore.start(db, id);
-      ready?.started?.();
+      const written = noteServerLimits(response.headers, by, id).then(() => jobStore.start(db, id));
+      startWrites = written;
+      written.then(() => ready?.started?.(), () => undefined);
+      // The token counts go after them, as they did when these were awaited first.
+      tokenWrites = written.then(() => undefined, () => undefined);
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
@@ -211,9 +215,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         }
         if (t - savedAt >= checkpointMs) {
           savedAt = t;
+          await written;
           await checkpoint(db, id, answer.text);
         }
       }
+      await written;
       if (stalled) {
         await attemptFailed(STALLED, null);
       } else if (answer.truncated) {
@@ -247,6 +253,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         }, { at: now(), outcome: 'ok', status: response.status, ...promptCacheOf(answer) });
       }
     } catch (err) {
+      // Whatever ended the answer, the job's start is written before its end.
+      await startWrites?.catch(() => undefined);
       if (stalled) {
         await attemptFailed(STALLED, null);
       } else if (isAbort(err) || signal.aborted) {

@@ -1,3 +1,4 @@
+import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
@@ -74,6 +75,21 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     const progress = events.filter((e) => e.messageId === ex.assistantMessageId).map((e) => e.text);
     // No empty push for message_start; the first words go out as they arrive, the rest at the end.
     expect(progress).toEqual(['First ', 'First words, then more.']);
+  });
+
+  it("shows the first words without waiting for the job's start to be written", async () => {
+    server.script({ kind: 'text', text: 'First words, then more.', chunkSize: 6, delayMs: 5 });
+    const ex = await ask('What comes first?');
+    // Another transaction holds the jobs table until the first words have been pushed.
+    let firstWords!: () => void;
+    const pushed = new Promise<void>((resolve) => (firstWords = resolve));
+    const held = db.transaction('rw', db.jobs, () => Dexie.waitFor(pushed));
+    const job = await db.jobs.get(ex.assistantMessageId);
+    const run = runner({ publish: (e) => (events.push(e), e.text !== '' && firstWords()) }).start({ ...job!, state: 'sending', attempts: 1 });
+    await held;
+    expect(events[0]?.text).toBe('First ');
+    await run;
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done' });
   });
 
   it('streams an answer into the database and pushes progress to pages', async () => {
