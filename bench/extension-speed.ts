@@ -111,7 +111,7 @@ export async function benchWorkerColdStart(): Promise<void> {
   const empty = median(await coldStarts(true));
   console.log('| worker | cold start median |');
   console.log('|---|---|');
-  console.log(`| Pace (recover, prune, month alarm, pump) | ${pace.toFixed(1)} ms |`);
+  console.log(`| Pace (recover cut-off jobs and batches, run the queue) | ${pace.toFixed(1)} ms |`);
   console.log(`| baseline: an empty worker | ${empty.toFixed(1)} ms |`);
   console.log(`\nPace's worker starts ${(pace - empty).toFixed(1)} ms after an empty one.`);
 }

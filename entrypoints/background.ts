@@ -9,7 +9,7 @@ export default defineBackground(() => {
   app.reach.listen();
   // The real-browser tests fire the menu and the shortcuts as the browser does, through these.
   Object.assign(globalThis, { paceReach: { onMenuClicked: app.reach.onMenuClicked, onCommand: app.reach.onCommand } });
-  app.start().then(markQueueRunning, (err: unknown) => console.error('[pace] could not start the queue', err));
+  app.start(markQueueRunning).catch((err: unknown) => console.error('[pace] could not start the queue', err));
 });
 
 /** When this worker's queue first ran, for the bench's cold-start figure (`npm run bench -- worker`). */

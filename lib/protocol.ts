@@ -7,7 +7,7 @@
  * parsed by `parseRequest` before a handler sees it.
  */
 import type { ModelInfo } from './claude/models';
-import * as z from 'zod/mini';
+import * as z from './schema';
 import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
@@ -209,7 +209,7 @@ const payloads = {
     conversationId: z.optional(z.nullable(id('conversationId must be an id or null'))),
     model: z.optional(z.nullable(text('model must be a string or null'))),
   }),
-} satisfies Record<string, z.ZodMiniType>;
+} satisfies Record<string, z.Schema<unknown>>;
 
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 
@@ -308,7 +308,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // Every request type has a schema, and every schema a request type.
-const schemas: { [K in RequestType]: z.ZodMiniType<RequestOf<K>, unknown> } = payloads;
+const schemas: { [K in RequestType]: z.Schema<RequestOf<K>> } = payloads;
 
 export const REQUEST_TYPES = Object.keys(schemas) as RequestType[];
 

@@ -255,19 +255,26 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       if (alarm.name === BATCH_ALARM) void batches.tick();
       void scheduler.pump();
     },
-    /** Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge. */
-    async start() {
+    /**
+     * Recovers jobs cut off by a stopped worker, then runs the queue and shows the badge; the
+     * housekeeping (pruning, alarms, the menu) comes after, together: nothing the queue does waits
+     * for it. `queueRunning` is called once the queue has run (the bench's cold-start mark).
+     */
+    async start(queueRunning: () => void = () => {}) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
       await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
       await batches.recover().catch(warn('gather again the questions of a batch whose create was cut off'));
-      await pruneStorage().catch(warn('prune old usage and cache entries'));
-      await pruneChats().catch(warn('delete old chats'));
-      await scheduleRetention().catch(warn("set the chat retention's alarm"));
-      await scheduleMonthTurn().catch(warn("set the month's alarm"));
-      if (browser.contextMenus) await reach.buildMenus().catch(warn('make the context menu'));
       await scheduler.pump();
-      await batches.tick();
+      queueRunning();
+      await Promise.all([
+        pruneStorage().catch(warn('prune old usage and cache entries')),
+        pruneChats().catch(warn('delete old chats')),
+        scheduleRetention().catch(warn("set the chat retention's alarm")),
+        scheduleMonthTurn().catch(warn("set the month's alarm")),
+        browser.contextMenus ? reach.buildMenus().catch(warn('make the context menu')) : null,
+        batches.tick(),
+      ]);
     },
     /**
      * Registers every listener at once, synchronously: an event that wakes a stopped worker is

@@ -94,6 +94,23 @@ describe('createBackgroundApp through the fake browser', () => {
     expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'The whole answer.', resumed: true });
   });
 
+  it('start() runs the queue before its housekeeping: an alarm lookup that never answers does not hold a cut-off job', async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    const id = await ask('cut off');
+    await db.jobs.update(id, { state: 'streaming', attempts: 1 });
+    claude.script({ kind: 'text', text: 'Sent at once.' });
+    // The retention alarm's lookup, one of the housekeeping steps, hangs.
+    vi.spyOn(fakeBrowser.alarms, 'get').mockReturnValue(new Promise(() => {}));
+    const queueRunning = vi.fn();
+
+    void background().app.start(queueRunning);
+    await done(id);
+
+    expect(queueRunning).toHaveBeenCalledOnce();
+    expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'Sent at once.' });
+  });
+
   it("the month alarm: at the month's turn the alarm moves to the next month and the job held for the month goes", async () => {
     vi.setSystemTime(Date.UTC(2026, 2, 31, 23, 50));
     await limits({ perMinute: 10, perMonth: 1, monthStart: 'utc' });
