@@ -145,6 +145,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         fromCache: false,
       }, cacheTtl, gatewayCost);
     let savedAt = now();
+    let savedText = answer.text;
     let publishedAt = 0;
     // Only a change of text is pushed: the events before the first words (message_start, ping)
     // must not use up the publish interval, so the first text delta shows at once.
@@ -213,8 +214,10 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           publishedText = answer.text;
           deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
         }
-        if (t - savedAt >= checkpointMs) {
+        // Only new text is saved: the events before the first words have nothing to keep.
+        if (t - savedAt >= checkpointMs && answer.text !== savedText) {
           savedAt = t;
+          savedText = answer.text;
           await written;
           await checkpoint(db, id, answer.text);
         }

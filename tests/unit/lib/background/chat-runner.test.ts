@@ -80,11 +80,11 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
   it("shows the first words without waiting for the job's start to be written", async () => {
     server.script({ kind: 'text', text: 'First words, then more.', chunkSize: 6, delayMs: 5 });
     const ex = await ask('What comes first?');
+    const job = await db.jobs.get(ex.assistantMessageId);
     // Another transaction holds the jobs table until the first words have been pushed.
     let firstWords!: () => void;
     const pushed = new Promise<void>((resolve) => (firstWords = resolve));
     const held = db.transaction('rw', db.jobs, () => Dexie.waitFor(pushed));
-    const job = await db.jobs.get(ex.assistantMessageId);
     const run = runner({ publish: (e) => (events.push(e), e.text !== '' && firstWords()) }).start({ ...job!, state: 'sending', attempts: 1 });
     await held;
     expect(events[0]?.text).toBe('First ');
