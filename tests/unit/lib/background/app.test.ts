@@ -183,6 +183,21 @@ describe('createBackgroundApp through the fake browser', () => {
     expect(await db.messages.get(sent.data.assistantMessageId)).toMatchObject({ status: 'done', text: 'Hello from the queue.' });
   });
 
+  it("reads made ahead while the user types are read again when the settings change: the send goes with the new model", async () => {
+    vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
+    await limits({ perMinute: 10, perMonth: 100 });
+    claude.script({ kind: 'text', text: 'Hello.' });
+    const { client } = background();
+    const prepared = await client.request('chat.prepare', { conversationId: null });
+    expect(prepared).toEqual({ ok: true, data: { ready: true } });
+    // The model changed on the options page after the popup's reads were made.
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-sonnet-4-6', maxTokens: 100 });
+    const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
+    if (!sent.ok) throw new Error(sent.error.message);
+    await done(sent.data.assistantMessageId);
+    expect(claude.messageRequests().map((r) => (r.body as { model: string }).model)).toEqual(['claude-sonnet-4-6']);
+  });
+
   it('opens the options page on install, not on update', async () => {
     const open = vi.spyOn(fakeBrowser.runtime, 'openOptionsPage').mockResolvedValue(undefined);
     background();
