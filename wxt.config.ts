@@ -1,4 +1,5 @@
 import { defineConfig } from 'wxt';
+import { startModulesAfterComposer } from './scripts/popup-html';
 
 // The demo backend (tests/support/demo-server.ts) is compiled in only by `npm start`, which sets
 // PACE_DEMO_URL and builds into .output/demo; store builds never contain it.
@@ -28,6 +29,16 @@ export default defineConfig({
   vite: () => ({
     define: { __PACE_DEMO_URL__: JSON.stringify(demoUrl) },
     resolve: { alias: DEXIE_MODERN },
+    plugins: [
+      {
+        name: 'pace:popup-modules-after-composer',
+        apply: 'build',
+        transformIndexHtml: {
+          order: 'post',
+          handler: (html, ctx) => (/[\\/]popup[\\/]index\.html$/.test(ctx.filename) ? startModulesAfterComposer(html) : html),
+        },
+      },
+    ],
   }),
   manifest: ({ browser, manifestVersion }) => {
     const anyOrigin = ['http://*/*', 'https://*/*'];

@@ -34,10 +34,15 @@ function copyOfBuild(emptyWorker: boolean): string {
   return dir;
 }
 
-/** The popup's scripts: its entry and every chunk popup.html preloads, not those loaded later. */
+/**
+ * The popup's scripts: its entry and every chunk popup.html preloads, not those loaded later; the
+ * entry and preloads may be named on the early script (data-main, data-preload), which starts them
+ * once the message box has focus, and that script counts too.
+ */
 function popupScripts(): string[] {
   const html = readFileSync(join(BUILD, 'popup.html'), 'utf8');
-  return [...html.matchAll(/(?:src|href)="\/(chunks\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  const named = [...html.matchAll(/(?:src|href|data-main|data-preload)="([^"]+)"/g)].flatMap((m) => m[1]!.split(' '));
+  return named.filter((f) => f.endsWith('.js')).map((f) => f.replace(/^\//, ''));
 }
 
 export function printSizes(): void {
@@ -116,8 +121,16 @@ export async function benchWorkerColdStart(): Promise<void> {
   console.log(`\nPace's worker starts ${(pace - empty).toFixed(1)} ms after an empty one.`);
 }
 
-/** Marks when the composer takes typing (the box has focus), in the page's own clock. */
+/**
+ * Marks when the composer takes typing (the box has focus), in the page's own clock; and, so that
+ * the figure is read with what surrounds it, when React has drawn the chat (its top bar is there).
+ */
 const MARK_USABLE = () => {
+  new MutationObserver((_, observer) => {
+    if (!document.querySelector('header.topbar')) return;
+    (window as { paceDrawnAt?: number }).paceDrawnAt = performance.now();
+    observer.disconnect();
+  }).observe(document, { childList: true, subtree: true });
   document.addEventListener(
     'focusin',
     (e) => {
@@ -136,10 +149,20 @@ export async function benchPopupOpen(): Promise<void> {
   try {
     await browser.context.addInitScript(MARK_USABLE);
     const popup: number[] = [];
+    const painted: number[] = [];
+    const drawn: number[] = [];
     const blank: number[] = [];
     for (let i = 0; i < RUNS + 1; i++) {
       const page = await browser.open('popup.html');
       const usable = (await page.waitForFunction(() => (window as { paceUsableAt?: number }).paceUsableAt)).jsonValue() as Promise<number>;
+      const later = page
+        .waitForFunction(() => {
+          const w = window as { paceDrawnAt?: number };
+          const paint = performance.getEntriesByName('first-contentful-paint')[0];
+          return w.paceDrawnAt !== undefined && paint && { drawn: w.paceDrawnAt, paint: paint.startTime };
+        })
+        .then((handle) => handle.jsonValue() as Promise<{ drawn: number; paint: number }>);
+      const { paint, drawn: at } = await later;
       const empty = await browser.open('blank.html');
       const loaded = await empty.evaluate(async () => {
         if (document.readyState !== 'complete') await new Promise((r) => addEventListener('load', r, { once: true }));
@@ -148,6 +171,8 @@ export async function benchPopupOpen(): Promise<void> {
       // The first popup also opens the database for the first time.
       if (i > 0) {
         popup.push(await usable);
+        painted.push(paint);
+        drawn.push(at);
         blank.push(loaded);
       }
       await page.close();
@@ -157,6 +182,8 @@ export async function benchPopupOpen(): Promise<void> {
     console.log('| page | open to usable median |');
     console.log('|---|---|');
     console.log(`| popup.html | ${p.toFixed(1)} ms |`);
+    console.log(`| popup.html, its first contentful paint | ${median(painted).toFixed(1)} ms |`);
+    console.log(`| popup.html, the chat drawn by React (top bar, history, sends) | ${median(drawn).toFixed(1)} ms |`);
     console.log(`| baseline: an empty extension page, to its load event | ${median(blank).toFixed(1)} ms |`);
     console.log(`\nPopup target (median under ${POPUP_MS} ms): ${verdict(p < POPUP_MS)}`);
   } finally {

@@ -3,11 +3,14 @@ import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { withQuote } from '@/lib/reach/templates';
 import { batchPrefsItem, draftItem } from '@/lib/storage/settings';
 import { useStored } from '../settings/use-stored';
+import { adoptEarlyComposer } from './early-composer';
 
 /**
  * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
  * changes, and cleared only when the background has accepted the message. "Later, half price"
- * sends it as part of a Message Batch; its default is the options page's.
+ * sends it as part of a Message Batch; its default is the options page's. In the popup it takes over
+ * the plain box popup.html showed before React (./early-composer.ts): the text, the caret, and an
+ * Enter pressed there, sent once the send options are known.
  */
 export function Composer({
   onSend,
@@ -19,17 +22,22 @@ export function Composer({
   onTyping?: () => void;
   fill?: { text: string; at: number } | null;
 }) {
-  const [text, setText] = useState('');
+  // Read while the early box is still in the page: React's first render and the commit that
+  // replaces the box run in one task, so no keystroke falls between them.
+  const [early] = useState(adoptEarlyComposer);
+  const [text, setText] = useState(early?.text ?? '');
   const prefs = useStored(batchPrefsItem);
-  const [laterChoice, setLater] = useState<boolean | null>(null);
+  const [laterChoice, setLater] = useState<boolean | null>(early?.later ? true : null);
   const later = laterChoice ?? prefs?.sendLater ?? false;
   const [loaded, setLoaded] = useState(false);
+  const [sendWhenReady, setSendWhenReady] = useState(early?.send ?? false);
   const box = useRef<HTMLTextAreaElement>(null);
 
   // In the commit itself: a passive effect would wait behind whatever the page loads next (the rest of the popup).
   useLayoutEffect(() => {
     box.current?.focus();
-  }, []);
+    if (early) box.current?.setSelectionRange(early.selectionStart, early.selectionEnd, early.selectionDirection);
+  }, [early]);
 
   useEffect(() => {
     draftItem.getValue().then(
@@ -74,6 +82,15 @@ export function Composer({
       setText((current) => (current === sent ? '' : current));
     }
   };
+
+  // An Enter pressed in the early box: sent once the default for "Later" is known, as if pressed
+  // now, and the saved draft is read (so the draft, once read, cannot bring the sent text back).
+  useEffect(() => {
+    if (!sendWhenReady || prefs === null || !loaded) return;
+    setSendWhenReady(false);
+    void submit();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- sends once, with the text of this render
+  }, [sendWhenReady, prefs, loaded]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {

@@ -42,7 +42,8 @@ export async function typeInto(page: Page, selector: string, text: string): Prom
     (el as HTMLInputElement | HTMLTextAreaElement).select();
   });
   await field!.type(text);
-  expect(await field!.evaluate((el) => (el as HTMLInputElement | HTMLTextAreaElement).value)).toBe(text);
+  // Found again: the popup's early message box may have been taken over by React's while typing.
+  expect(await page.$eval(selector, (el) => (el as HTMLInputElement | HTMLTextAreaElement).value)).toBe(text);
 }
 
 export async function textOf(page: Page, selector: string): Promise<string> {
