@@ -73,7 +73,12 @@ export function startEarlyComposer(doc: Document, draft: Promise<string>): void 
 export function startApp(doc: Document, script: HTMLOrSVGScriptElement | null): void {
   const main = script?.dataset.main;
   if (!main) return;
-  for (const href of script.dataset.preload?.split(' ').filter(Boolean) ?? []) {
+  // After the box is on screen: fetching and running the app in this frame would hold its first paint back.
+  requestAnimationFrame(() => setTimeout(() => loadApp(doc, main, script?.dataset.preload), 0));
+}
+
+function loadApp(doc: Document, main: string, preload: string | undefined): void {
+  for (const href of preload?.split(' ').filter(Boolean) ?? []) {
     const link = doc.createElement('link');
     link.rel = 'modulepreload';
     link.href = href;
