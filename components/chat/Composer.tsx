@@ -27,7 +27,8 @@ export function Composer({
   const [early] = useState(adoptEarlyComposer);
   const [text, setText] = useState(early?.text ?? '');
   const prefs = useStored(batchPrefsItem);
-  const [laterChoice, setLater] = useState<boolean | null>(early?.later ? true : null);
+  // An Enter pressed in the early box sends as that box showed "Later"; otherwise only a tick there counts.
+  const [laterChoice, setLater] = useState<boolean | null>(early?.send ? early.later : early?.later ? true : null);
   const later = laterChoice ?? prefs?.sendLater ?? false;
   const [loaded, setLoaded] = useState(false);
   const [sendWhenReady, setSendWhenReady] = useState(early?.send ?? false);
@@ -75,11 +76,20 @@ export function Composer({
     if (loaded) draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
   }, [text, loaded]);
 
+  /** The text on its way to the background: the same text sent again meanwhile (a second Enter) is not sent twice. */
+  const inFlight = useRef<string | null>(null);
   const submit = async () => {
     const sent = text;
-    if (await onSend(sent, later)) {
-      // The effect above saves the emptied box; what was typed meanwhile stays, here and in the draft.
-      setText((current) => (current === sent ? '' : current));
+    setSendWhenReady(false);
+    if (inFlight.current === sent) return;
+    inFlight.current = sent;
+    try {
+      if (await onSend(sent, later)) {
+        // The effect above saves the emptied box; what was typed meanwhile stays, here and in the draft.
+        setText((current) => (current === sent ? '' : current));
+      }
+    } finally {
+      inFlight.current = null;
     }
   };
 

@@ -67,6 +67,11 @@ function usePacedText(text: string, live: boolean): [string, (costMs: number) =>
   const nextAt = useRef(0);
   useEffect(() => {
     if (!live || paced === text) return;
+    // The first words were shown as they came (`textToFormat`): pacing starts from them.
+    if (paced === '') {
+      setPaced(text);
+      return;
+    }
     const timer = setTimeout(() => setPaced(text), Math.max(0, nextAt.current - performance.now()));
     return () => clearTimeout(timer);
   }, [live, paced, text]);

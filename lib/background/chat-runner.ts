@@ -185,6 +185,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const admitted = await ready.admission.catch(() => null);
       if (admitted === null) {
         controller.abort();
+        clearTimeout(watchdog);
         log('the request was called back: the send was not admitted at once', id);
         return;
       }
@@ -385,9 +386,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         );
       } finally {
         // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
-        await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
+        // A request called back before its admission was never the probe, and its job is the queue's again.
+        const admitted = ready?.admission ? (await ready.admission.catch(() => null)) !== null : true;
+        if (admitted) await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
         deps.keepAlive.stop();
-        controllers.delete(job.id);
+        if (controllers.get(job.id) === controller) controllers.delete(job.id);
       }
     },
     stop(jobId) {

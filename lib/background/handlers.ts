@@ -42,7 +42,7 @@ import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { storedPrefs, type StoredPrefs } from '../storage/settings';
 import type { ChatRunner, ReadySend } from './chat-runner';
-import { readForSend, type ReadAhead, type SendReadDeps } from './read-ahead';
+import { readForSend, sameDay, type ReadAhead, type SendReadDeps } from './read-ahead';
 import type { WindowState } from '../limits/admission';
 import type { Limits } from '../limits/plans';
 import type { Reach } from './reach';
@@ -188,8 +188,13 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (chosenModel && !chosenModel.ok) throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
       const atOnce = deps.sendAtOnce;
       // What the send needs, read while the user typed when that is still current (read-ahead.ts), else now.
-      const taken = atOnce?.readAhead?.take(conversationId) ?? { reads: readForSend(readDeps, conversationId), current: () => false };
-      const reads = await taken.reads;
+      let taken = atOnce?.readAhead?.take(conversationId) ?? { reads: readForSend(readDeps, conversationId), current: () => false };
+      let reads = await taken.reads;
+      // Made before a day or a month turned: what they counted no longer holds.
+      if (!sameDay(reads, now())) {
+        taken = { reads: readForSend(readDeps, conversationId), current: () => false };
+        reads = await taken.reads;
+      }
       const { creds } = reads;
       // The failures are reported in this order: no key, no conversation, no room.
       if (!creds) throw new PaceFailure(await missingKey());

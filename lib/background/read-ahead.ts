@@ -15,7 +15,9 @@ import { conversationMessages } from '../chat/conversation-store';
 import type { Credentials } from '../claude/client';
 import type { PromptCacheMode } from '../claude/prompt-cache';
 import type { WindowState } from '../limits/admission';
+import { dayWindow } from '../limits/budget';
 import { loadSpend, type LoadedSpend } from '../limits/budget-store';
+import { monthWindow } from '../limits/month-window';
 import { readQuotaState } from '../limits/limiter-store';
 import type { Limits } from '../limits/plans';
 import type { Settings } from '../settings/validate';
@@ -43,6 +45,13 @@ export interface SendReads {
   active: Job[];
   /** The keys of the answers in the response cache; null when the cache is off. */
   cacheKeys: Set<string> | null;
+  /** When they were read: the month's count and the day's and month's spend are those of that day. */
+  at: number;
+}
+
+/** Whether reads made at `reads.at` still hold at `now`: a day or month turned since resets what they counted. */
+export function sameDay(reads: Pick<SendReads, 'at' | 'limits'>, now: number): boolean {
+  return dayWindow(reads.at).key === dayWindow(now).key && monthWindow(reads.at, reads.limits.monthStart).key === monthWindow(now, reads.limits.monthStart).key;
 }
 
 export interface SendReadDeps {
@@ -93,6 +102,7 @@ export async function readForSend(deps: SendReadDeps, conversationId: string | n
     spent,
     active: readable<Job>('jobs', jobs, jobProblem).rows,
     cacheKeys: cacheHours <= 0 ? null : (cacheKeys ?? (keys ? new Set(keys) : null)),
+    at: t,
   };
 }
 
@@ -137,13 +147,22 @@ export function createReadAhead(deps: SendReadDeps & { setTimer?: (run: () => vo
   let timer: unknown = null;
 
   const read = (conversationId: string | null) => {
-    const known = cacheKeys?.generation === cacheGeneration ? cacheKeys.keys : null;
-    const reads = (known ?? Promise.resolve(null)).then((keys) => readForSend(deps, conversationId, keys));
-    if (!known) cacheKeys = { generation: cacheGeneration, keys: reads.then((r) => r.cacheKeys) };
-    // A failed read ahead is only a lost head start: the send reads again and reports what fails.
-    reads.catch(() => undefined);
-    cacheKeys?.keys.catch(() => undefined);
+    const known = cacheKeys?.generation === cacheGeneration ? cacheKeys : null;
+    const reads = (known?.keys ?? Promise.resolve(null)).then((keys) => readForSend(deps, conversationId, keys));
+    if (!known) {
+      const entry = { generation: cacheGeneration, keys: reads.then((r) => r.cacheKeys) };
+      cacheKeys = entry;
+      // A failed read keeps nothing: the next one reads the keys again.
+      entry.keys.catch(() => cacheKeys === entry && (cacheKeys = null));
+    }
     return reads;
+  };
+  /** Reads for `conversationId`, held for the next send; a failed read ahead is only a lost head start, and is not kept. */
+  const hold = (conversationId: string | null) => {
+    const entry = { conversationId, generation, reads: read(conversationId) };
+    held = entry;
+    entry.reads.catch(() => held === entry && (held = null));
+    return entry;
   };
   const current = (at: number) => () => generation === at;
 
@@ -155,7 +174,7 @@ export function createReadAhead(deps: SendReadDeps & { setTimer?: (run: () => vo
     const conversationId = held.conversationId;
     timer = setTimer(() => {
       timer = null;
-      if (held?.conversationId === conversationId && held.generation !== generation) held = { conversationId, generation, reads: read(conversationId) };
+      if (held?.conversationId === conversationId && held.generation !== generation) hold(conversationId);
     }, SETTLE_MS);
   }
 
@@ -168,14 +187,15 @@ export function createReadAhead(deps: SendReadDeps & { setTimer?: (run: () => vo
   return {
     prepare(conversationId) {
       wantedAt = deps.now();
-      if (!held || held.conversationId !== conversationId || held.generation !== generation) held = { conversationId, generation, reads: read(conversationId) };
-      return held.reads.catch(() => undefined);
+      const entry = held && held.conversationId === conversationId && held.generation === generation ? held : hold(conversationId);
+      return entry.reads.catch(() => undefined);
     },
     take(conversationId) {
       const found = held && held.conversationId === conversationId && held.generation === generation ? held : null;
       // The send writes what was read: the next one reads again.
       held = found === null ? held : { ...found, generation: -1 };
-      if (found) return { reads: found.reads, current: current(found.generation) };
+      // A read ahead that failed is made again, by the send, which reports what fails.
+      if (found) return { reads: found.reads.catch(() => read(conversationId)), current: current(found.generation) };
       const at = generation;
       return { reads: read(conversationId), current: current(at) };
     },

@@ -4,7 +4,8 @@
  */
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createReadAhead, type SendReadDeps } from '@/lib/background/read-ahead';
+import { createReadAhead, sameDay, type SendReadDeps } from '@/lib/background/read-ahead';
+import { dayWindow } from '@/lib/limits/budget';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { storeAnswer } from '@/lib/cache/response-cache';
 import { saveLimits } from '@/lib/limits/limiter-store';
@@ -86,6 +87,34 @@ describe('reads made ahead of a send', () => {
     await readAhead.prepare(null);
     const taken = readAhead.take(ex.conversationId);
     expect((await taken.reads).earlier.map((m) => m.text)).toEqual(['Hi', '']);
+  });
+
+  it('that failed are not kept: the send reads again, and so does the next page that asks', async () => {
+    let fail = true;
+    const { readAhead } = deps({
+      credentials: vi.fn(async () => {
+        if (fail) throw new Error('storage hiccup');
+        return { apiKey: 'sk-ant-test', baseURL: 'https://api.anthropic.com', demo: false };
+      }),
+    });
+    await readAhead.prepare(null);
+    fail = false;
+    expect((await readAhead.take(null).reads).creds).not.toBeNull();
+    fail = true;
+    await readAhead.prepare(null);
+    fail = false;
+    await readAhead.prepare(null);
+    const taken = readAhead.take(null);
+    expect(taken.current()).toBe(true);
+    expect((await taken.reads).creds).not.toBeNull();
+  });
+
+  it('say when a day or a month turned since they were read', async () => {
+    const { readAhead } = deps();
+    await readAhead.prepare(null);
+    const reads = await readAhead.take(null).reads;
+    expect(sameDay(reads, reads.at)).toBe(true);
+    expect(sameDay(reads, dayWindow(reads.at).end)).toBe(false);
   });
 
   it('say when a conversation is gone', async () => {

@@ -435,10 +435,6 @@ describe('a request that leaves while its transaction stores and counts it (read
       const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({ conversationId: null, text: 'First' });
       await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
     }],
-    ['the month is used up but for the waiting', async () => {
-      await saveLimits(db, { ...DEFAULT_LIMITS, perMonth: 1 });
-      expect((await admit(db, Date.now(), null)).ok).toBe(true);
-    }],
     ['a spend budget is reached', async () => {
       await saveBudget(db, { monthlyUsd: 0.000001, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
     }],
@@ -450,6 +446,25 @@ describe('a request that leaves while its transaction stores and counts it (read
     await done();
     expect(events).not.toContain('fetch');
     expect(server.messageRequests()).toHaveLength(0);
+  });
+
+  it('is not refused by a month that turned after its reads were made', async () => {
+    await saveLimits(db, { ...DEFAULT_LIMITS, perMonth: 1 });
+    const lastMinute = Date.UTC(2026, 0, 31, 23, 59);
+    expect((await admit(db, lastMinute, null)).ok).toBe(true);
+    const credentials = async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false });
+    const settings = async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url });
+    const january = await readForSend({ db, now: () => lastMinute, credentials, settings }, null);
+    const start = vi.fn<Start>();
+    const h = createHandlers(
+      handlerDeps(db, server.url, {
+        now: () => Date.UTC(2026, 1, 1, 0, 1),
+        sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => true, start, readAhead: { prepare: async () => undefined, take: () => ({ reads: Promise.resolve(january), current: () => true }) } },
+      }),
+    );
+    const ex = await h['chat.send']({ conversationId: null, text: 'A new month?' });
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending' });
   });
 
   it('sends nothing ahead when the response cache holds its answer', async () => {
