@@ -17,8 +17,6 @@ const WORKER_PACKAGES = {
   '@anthropic-ai/sdk/version': 'the user-agent version',
   'wxt/browser': 'the browser API',
   'wxt/utils/define-background': 'the entrypoint',
-  // @wxt-dev/storage, 9 KB.
-  'wxt/utils/storage': 'settings items',
 };
 
 it('imports in the worker only the packages listed, each for what it brings', () => {
