@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MODEL } from '../claude/models';
 import { formatCount } from '../limits/format';
+import { isObject } from '../is-object';
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export const MAX_TOKENS_LIMIT = 128_000;
@@ -221,7 +222,7 @@ export function checkSettings(
  * the gateway, never for the default API.
  */
 export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (keyof Settings)[] } {
-  const stored: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const stored: Record<string, unknown> = isObject(raw) ? raw : {};
   const invalid: (keyof Settings)[] = [];
   /** The stored field if it has the right type and passes `check`, else its default. */
   const field = <K extends keyof Settings>(name: K, type: 'string' | 'number' | 'boolean', check: (v: never) => Checked<Settings[K]>): Settings[K] => {

@@ -7,6 +7,7 @@
  * part of that package Pace uses, without the other 9 KB the worker would load at every start.
  */
 import { browser } from 'wxt/browser';
+import { isObject } from '../is-object';
 
 type Area = 'local' | 'session';
 
@@ -28,7 +29,7 @@ interface ItemOptions<T> {
 }
 
 type Meta = Record<string, unknown>;
-const asMeta = (meta: unknown): Meta => (typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? (meta as Meta) : {});
+const asMeta = (meta: unknown): Meta => (isObject(meta) ? meta : {});
 
 /** Deep equality of stored (JSON-like) values, as @wxt-dev/storage's watch compares them. */
 export function sameStored(a: unknown, b: unknown): boolean {
