@@ -13,6 +13,7 @@ import {
   type PaceEvent,
   type Result,
 } from '../protocol';
+import { errorText } from '../error-text';
 
 type Port = Browser.runtime.Port;
 type Sender = Browser.runtime.MessageSender;
@@ -63,7 +64,7 @@ export function createPortServer(
         log(`${request.type} failed`, err);
         result = {
           ok: false,
-          error: { code: 'internal', message: `Pace could not do that: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) },
+          error: { code: 'internal', message: `Pace could not do that: ${errorText(err)}`.slice(0, 300) },
         };
       }
     }

@@ -6,6 +6,7 @@ import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
 import { VERSION } from '@anthropic-ai/sdk/version';
 import type { ModelInfo } from './models';
 import { eventStream, type EventStream } from './sse';
+import { errorText } from '../error-text';
 
 /** The API version the SDK installed here speaks (its client sends the same). */
 export const API_VERSION = '2026-10-21';
@@ -105,7 +106,7 @@ export class ClaudeClient {
     }
     if (!response.ok) {
       signal?.removeEventListener('abort', abort);
-      const text = await response.text().catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+      const text = await response.text().catch(errorText);
       const json = parseJSON(text);
       throw APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
     }
