@@ -14,6 +14,7 @@ import {
   type Result,
 } from '../protocol';
 import { errorText } from '../error-text';
+import { warn } from '../warn';
 
 type Port = Browser.runtime.Port;
 type Sender = Browser.runtime.MessageSender;
@@ -31,7 +32,7 @@ export function isOwnPage(sender: Sender | undefined, extensionId: string, exten
 export function createPortServer(
   handlers: Handlers,
   isTrusted: (sender: Sender | undefined) => boolean,
-  log: (message: string, detail?: unknown) => void = (m, d) => console.warn(`[pace] ${m}`, d ?? ''),
+  log: (message: string, detail?: unknown) => void = warn,
 ): PortServer {
   const ports = new Set<Port>();
 
