@@ -8,6 +8,7 @@
  */
 import type { ModelInfo } from './claude/models';
 import * as z from './schema';
+import { isObject } from './is-object';
 import type { Budget } from './limits/budget';
 import type { Limits } from './limits/plans';
 import type { Settings } from './settings/validate';
@@ -304,8 +305,6 @@ export class PaceFailure extends Error {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // Every request type has a schema, and every schema a request type.
 const schemas: { [K in RequestType]: z.Schema<RequestOf<K>> } = payloads;

@@ -6,6 +6,7 @@
  * Each schema fails with the one message it was given (`{ error }`); an object drops the keys it
  * does not declare and fails with its first failing field's message, in declaration order.
  */
+import { isObject } from './is-object';
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
 type Params = { error: string };
@@ -77,8 +78,6 @@ export const nullable = <T>(inner: Schema<T>): Schema<T | null> => schema((input
 
 export const optional = <T>(inner: Schema<T>): Optional<T> =>
   schema<T | undefined>((input) => (input === undefined ? pass(undefined) : inner.run(input)), true) as Optional<T>;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];

@@ -6,6 +6,7 @@
 import { clearServerWait } from '../limits/limiter-store';
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
+import { warn } from '../warn';
 
 export interface WatchedSettings {
   watch(cb: (next: Settings, before: Settings | null) => void): () => void;
@@ -13,7 +14,7 @@ export interface WatchedSettings {
 
 /** Returns the function that stops watching. */
 export function forgetWaitOnNewBaseURL(deps: { settings: WatchedSettings; db: PaceDB; pump: () => void; log?: (m: string, d?: unknown) => void }): () => void {
-  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+  const log = deps.log ?? warn;
   return deps.settings.watch((next, before) => {
     if (next.baseURL === before?.baseURL) return;
     clearServerWait(deps.db).then(

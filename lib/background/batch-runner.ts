@@ -25,6 +25,7 @@ import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';
 import { parseHeaderLines, type Settings } from '../settings/validate';
 import { ACTIVE_JOB_STATES, type BatchRow, type Job, type PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
+import { errorText } from '../error-text';
 
 export interface BatchRunnerDeps {
   db: PaceDB;
@@ -124,7 +125,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
           return { job, request: messageRequest(own, buildContext(messages, job.id)) };
         } catch (err) {
           log('a gathered question could not be read', err);
-          const why = err instanceof Error ? err.message : String(err);
+          const why = errorText(err);
           await jobStore.fail(db, job.id, { status: 'error', error: { code: 'bad_request', message: `This question could not be put in a batch: ${why}` }, batch: true });
           deps.changed();
           return null;

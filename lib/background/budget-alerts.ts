@@ -12,6 +12,7 @@ import type { UsagePrefs } from '../settings/usage-prefs';
 import type { PaceDB } from '../storage/db';
 import { budgetAlertText, dueBudgetAlerts } from '../usage/budget-alerts';
 import type { Notify } from './usage-alerts';
+import { warn } from '../warn';
 
 export interface BudgetAlertDeps {
   db: PaceDB;
@@ -26,7 +27,7 @@ export interface BudgetAlertDeps {
 export function createBudgetAlerts(deps: BudgetAlertDeps): { check(): Promise<void> } {
   const { db } = deps;
   const now = deps.now ?? Date.now;
-  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+  const log = deps.log ?? warn;
 
   async function checkOnce(): Promise<void> {
     // Asked after every queue run: with no budget set (the usual case) one read is all it costs.

@@ -9,7 +9,7 @@
  *   four characters. Once unlocked, the opened key is kept in `session:openedApiKey`, so a
  *   restarted service worker does not ask again; the browser closing locks it.
  */
-import { storage } from 'wxt/utils/storage';
+import { defineItem } from '../storage/item';
 import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
 import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
@@ -24,10 +24,10 @@ interface SealedRecord {
   last4: string;
 }
 
-const apiKeyItem = storage.defineItem<string | null>('local:apiKey', { fallback: null, version: 1 });
-const sessionKeyItem = storage.defineItem<string | null>('session:apiKey', { fallback: null });
-const sealedKeyItem = storage.defineItem<SealedRecord | null>('local:sealedApiKey', { fallback: null, version: 1 });
-const openedKeyItem = storage.defineItem<string | null>('session:openedApiKey', { fallback: null });
+const apiKeyItem = defineItem<string | null>('local:apiKey', { fallback: null, version: 1 });
+const sessionKeyItem = defineItem<string | null>('session:apiKey', { fallback: null });
+const sealedKeyItem = defineItem<SealedRecord | null>('local:sealedApiKey', { fallback: null, version: 1 });
+const openedKeyItem = defineItem<string | null>('session:openedApiKey', { fallback: null });
 
 export type UnlockResult = { ok: true; status: KeyStatus } | { ok: false; reason: OpenFailure | 'not_sealed' };
 

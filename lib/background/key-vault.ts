@@ -10,6 +10,7 @@
  * The iteration count travels with each sealed key, so a later version can raise it and still open
  * what was sealed before.
  */
+import { formatCount } from '../limits/format';
 
 export const PBKDF2_ITERATIONS = 600_000;
 export const MIN_PASSPHRASE_LENGTH = 8;
@@ -45,7 +46,7 @@ export function passphraseProblem(passphrase: string): string | null {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
     return `Use at least ${MIN_PASSPHRASE_LENGTH} characters for the passphrase (this one has ${passphrase.length}).`;
   }
-  if (passphrase.length > MAX_PASSPHRASE_LENGTH) return `Use at most ${MAX_PASSPHRASE_LENGTH.toLocaleString('en-US')} characters for the passphrase.`;
+  if (passphrase.length > MAX_PASSPHRASE_LENGTH) return `Use at most ${formatCount(MAX_PASSPHRASE_LENGTH)} characters for the passphrase.`;
   return null;
 }
 

@@ -13,6 +13,8 @@ import {
   type PaceEvent,
   type Result,
 } from '../protocol';
+import { errorText } from '../error-text';
+import { warn } from '../warn';
 
 type Port = Browser.runtime.Port;
 type Sender = Browser.runtime.MessageSender;
@@ -30,7 +32,7 @@ export function isOwnPage(sender: Sender | undefined, extensionId: string, exten
 export function createPortServer(
   handlers: Handlers,
   isTrusted: (sender: Sender | undefined) => boolean,
-  log: (message: string, detail?: unknown) => void = (m, d) => console.warn(`[pace] ${m}`, d ?? ''),
+  log: (message: string, detail?: unknown) => void = warn,
 ): PortServer {
   const ports = new Set<Port>();
 
@@ -63,7 +65,7 @@ export function createPortServer(
         log(`${request.type} failed`, err);
         result = {
           ok: false,
-          error: { code: 'internal', message: `Pace could not do that: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) },
+          error: { code: 'internal', message: `Pace could not do that: ${errorText(err)}`.slice(0, 300) },
         };
       }
     }

@@ -11,6 +11,7 @@ import { monthWindow } from '../limits/month-window';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { AlertState, PaceDB } from '../storage/db';
 import { alertText, dueAlerts, refusalAlertDue, refusalAlertText, type Refusal } from '../usage/alerts';
+import { warn } from '../warn';
 
 export interface Notify {
   (id: string, title: string, message: string): Promise<void>;
@@ -39,7 +40,7 @@ async function readState(db: PaceDB): Promise<AlertState | null> {
 export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
   const { db } = deps;
   const now = deps.now ?? Date.now;
-  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+  const log = deps.log ?? warn;
 
   async function checkOnce(): Promise<void> {
     const { alerts } = await deps.prefs();

@@ -4,7 +4,7 @@
  * background passes its own.
  */
 import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
-import { ACTIVE_JOB_STATES } from '../storage/db';
+import { ACTIVE_JOB_STATES, messagesOf } from '../storage/db';
 import { forgetAnswersInTx } from '../cache/response-cache';
 import { enqueueInTx, removeForConversationsInTx } from '../queue/job-store';
 import type { Settings } from '../settings/validate';
@@ -52,10 +52,7 @@ export async function addExchange(
     if (conversationId !== null) {
       const [existing, newest] = await Promise.all([
         db.conversations.get(conversationId),
-        db.messages
-          .where('[conversationId+createdAt]')
-          .between([conversationId, -Infinity], [conversationId, Infinity])
-          .last(),
+        messagesOf(db, conversationId).last(),
       ]);
       if (!existing) throw new Error(`Conversation ${conversationId} does not exist.`);
       last = newest?.createdAt ?? 0;
@@ -89,10 +86,7 @@ export async function addExchange(
 
 /** A conversation's messages, oldest first; unreadable rows are left out and reported (see row-guards). */
 export async function loadMessages(db: PaceDB, conversationId: string): Promise<{ messages: ChatMessage[]; skipped: SkippedRow[] }> {
-  const rows = await db.messages
-    .where('[conversationId+createdAt]')
-    .between([conversationId, -Infinity], [conversationId, Infinity])
-    .toArray();
+  const rows = await messagesOf(db, conversationId).toArray();
   const { rows: messages, skipped } = readable<ChatMessage>('messages', rows, messageProblem);
   return { messages, skipped };
 }
@@ -196,7 +190,7 @@ export async function deleteConversations(db: PaceDB, conversationIds: readonly 
   return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
     const messages = (
       await Promise.all(
-        [...ids].map((id) => db.messages.where('[conversationId+createdAt]').between([id, -Infinity], [id, Infinity]).toArray()),
+        [...ids].map((id) => messagesOf(db, id).toArray()),
       )
     ).flat();
     const answers = new Set(messages.filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text));

@@ -9,6 +9,7 @@
 import type { MessageBatch, MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import type { ClaudeClient } from './client';
+import { errorText } from '../error-text';
 
 export type { MessageBatch, MessageBatchIndividualResponse };
 
@@ -78,7 +79,7 @@ export function parseBatchResults(text: string): MessageBatchIndividualResponse[
     try {
       entry = JSON.parse(line);
     } catch (err) {
-      throw new BatchInputError(`batch results, line ${i + 1}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw new BatchInputError(`batch results, line ${i + 1}: not JSON (${errorText(err)})`);
     }
     if (!isResult(entry)) throw new BatchInputError(`batch results, line ${i + 1}: not a result (expected custom_id and result.type succeeded, errored, canceled or expired)`);
     out.push(entry);

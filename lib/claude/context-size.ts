@@ -11,6 +11,7 @@ import { buildContext } from '../chat/conversation-store';
 import type { PaceError } from '../protocol';
 import type { ChatMessage } from '../storage/db';
 import { estimateTokens } from './token-estimate';
+import { formatCount } from '../limits/format';
 
 export interface ContextTurn {
   role: 'user' | 'assistant';
@@ -35,13 +36,11 @@ export function needsExactCount(estimate: number, maxTokens: number, window: num
   return estimate > window / 2 || estimate + maxTokens > window;
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
-
 export function tooLargeError(tokens: number, request: Pick<ContextRequest, 'model' | 'maxTokens' | 'window' | 'kind'>): PaceError {
   const fix = request.kind === 'send' ? 'Start a new chat or shorten the message.' : 'Start a new chat to ask it again.';
   return {
     code: 'too_large',
-    message: `This conversation is about ${n(tokens)} tokens; ${request.model} reads at most ${n(request.window)} (including the ${n(request.maxTokens)} reserved for the answer). ${fix}`,
+    message: `This conversation is about ${formatCount(tokens)} tokens; ${request.model} reads at most ${formatCount(request.window)} (including the ${formatCount(request.maxTokens)} reserved for the answer). ${fix}`,
     action: 'new_chat',
   };
 }

@@ -6,6 +6,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
 import type { PaceError } from '../protocol';
 import { RedirectRefused } from './client';
+import { errorText } from '../error-text';
 
 export type CallKind = 'chat' | 'key-test';
 
@@ -104,7 +105,7 @@ export function toPaceError(err: unknown, kind: CallKind, baseURL: string): Pace
   }
   return {
     code: 'internal',
-    message: `Something went wrong inside Pace: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+    message: `Something went wrong inside Pace: ${errorText(err)}`.slice(0, 300),
     action: 'retry',
   };
 }

@@ -2,7 +2,8 @@
 import type { MonthStart } from './plans';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const pad = (n: number) => String(n).padStart(2, '0');
+/** A day, month, hour or minute in two digits. */
+export const pad = (n: number) => String(n).padStart(2, '0');
 
 /** "19 Dec", on the calendar the month window uses. */
 export function formatDay(at: number, mode: MonthStart): string {

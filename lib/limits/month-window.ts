@@ -1,5 +1,6 @@
 /** The calendar month a moment falls in: from 00:00 on the 1st, in UTC or in local time. */
 import type { MonthStart } from './plans';
+import { pad } from './format';
 
 export interface MonthWindow {
   start: number;
@@ -25,5 +26,3 @@ export function monthWindow(now: number, mode: MonthStart): MonthWindow {
 export function monthKeys(now: number): string[] {
   return [monthWindow(now, 'utc').key, monthWindow(now, 'local').key];
 }
-
-const pad = (n: number) => String(n).padStart(2, '0');

@@ -121,7 +121,7 @@ export function checkLimits(input: LimitsInput): { ok: true; value: Limits } | {
   if (typeof inputPerMinute === 'string') errors.inputPerMinute = inputPerMinute;
   if (typeof outputPerMinute === 'string') errors.outputPerMinute = outputPerMinute;
   if (typeof perMinute === 'number' && typeof perMonth === 'number' && perMonth < perMinute) {
-    errors.perMonth = `A month's limit (${perMonth.toLocaleString('en-US')}) below the per-minute one (${perMinute.toLocaleString('en-US')}) makes no sense: raise it to at least ${perMinute.toLocaleString('en-US')}.`;
+    errors.perMonth = `A month's limit (${formatCount(perMonth)}) below the per-minute one (${formatCount(perMinute)}) makes no sense: raise it to at least ${formatCount(perMinute)}.`;
   }
   if (Object.keys(errors).length > 0 || typeof perMinute !== 'number' || typeof perMonth !== 'number' || typeof inputPerMinute === 'string' || typeof outputPerMinute === 'string') {
     return { ok: false, errors };

@@ -6,11 +6,14 @@
  * An ESLint rule (eslint.config.js) keeps every other module from writing `jobs`.
  */
 import type { PaceError } from '../protocol';
-import type { Attempt, ChatMessage, Job, JobState, MessageStatus, PaceDB } from '../storage/db';
+import { messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
 import { canMove, isFinished, isInFlight, isUnsent, isWaiting } from './job-states';
+
+/** Clears a job's wait (its time and reason) in a `jobs.update`, as every move out of waiting does. */
+const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
 
 /**
  * The job of a new answer, at the back of the queue, or (`later`) gathered for the next Message
@@ -26,7 +29,7 @@ export async function enqueueInTx(db: PaceDB, job: Pick<Job, 'id' | 'conversatio
  */
 export async function batchInTx(db: PaceDB, job: Job, batchId: string, usageId: number): Promise<void> {
   if (!canMove(job.state, 'batched')) throw new Error(`A ${job.state} job cannot go into a batch.`);
-  await db.jobs.update(job.id, { state: 'batched', batchId, usageId, attempts: job.attempts + 1, waitUntil: undefined, waitReason: undefined });
+  await db.jobs.update(job.id, { state: 'batched', batchId, usageId, attempts: job.attempts + 1, ...NOT_WAITING });
 }
 
 /**
@@ -59,7 +62,7 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
  */
 export async function claimInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {
   if (!canMove(job.state, 'sending')) throw new Error(`A ${job.state} job cannot be sent.`);
-  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, waitUntil: undefined, waitReason: undefined });
+  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, ...NOT_WAITING });
 }
 
 /** The limiter or the network holds these jobs back: each one still waiting is marked with why, and until when. */
@@ -98,7 +101,7 @@ export async function serveFromCache(db: PaceDB, id: string, at: number, answer:
     const current = await db.jobs.get(id);
     if (!current || !isUnsent(current.state)) return false;
     const log = [...(current.log ?? []), { at, outcome: 'cache' }];
-    await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined, log });
+    await db.jobs.update(id, { state: 'done', ...NOT_WAITING, log });
     await db.messages.update(id, { ...answer, attempts: log });
     return true;
   });
@@ -129,7 +132,7 @@ export async function end(db: PaceDB, id: string, state: EndState, message: Ende
     const job = await db.jobs.get(id);
     if (isJob(job) && !canMove(job.state, state)) return;
     const log = attempt ? [...(job?.log ?? []), attempt] : job?.log;
-    await db.jobs.update(id, { state, waitUntil: undefined, waitReason: undefined, log });
+    await db.jobs.update(id, { state, ...NOT_WAITING, log });
     await db.messages.update(id, { ...patch, attempts: log });
   });
 }
@@ -195,7 +198,7 @@ export async function cancel(db: PaceDB, id: string): Promise<boolean> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const job = await db.jobs.get(id);
     if (!job || !isUnsent(job.state)) return false;
-    await db.jobs.update(id, { state: 'cancelled', waitUntil: undefined, waitReason: undefined });
+    await db.jobs.update(id, { state: 'cancelled', ...NOT_WAITING });
     await db.messages.update(id, {
       status: 'stopped',
       error: { code: 'cancelled', message: 'Cancelled before it was sent: not counted against your limits.', action: 'retry' },
@@ -227,14 +230,11 @@ export async function combine(db: PaceDB, job: Job): Promise<string[]> {
       .sort((a, b) => a.createdAt - b.createdAt);
     if (later.length === 0) return [];
     const ids = later.map((j) => j.id);
-    const rows = await db.messages
-      .where('[conversationId+createdAt]')
-      .between([job.conversationId, -Infinity], [job.conversationId, Infinity])
-      .toArray();
+    const rows = await messagesOf(db, job.conversationId).toArray();
     const messages = readable<ChatMessage>('messages', rows, messageProblem).rows;
     const lastQuestion = messages.filter((m) => m.role === 'user' && m.createdAt < later.at(-1)!.createdAt).at(-1)!;
     for (const id of ids) {
-      await db.jobs.update(id, { state: 'done', waitUntil: undefined, waitReason: undefined });
+      await db.jobs.update(id, { state: 'done', ...NOT_WAITING });
       await db.messages.delete(id);
     }
     await db.messages.update(job.id, { createdAt: lastQuestion.createdAt + 0.5 });

@@ -15,6 +15,7 @@ import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { settleUsage } from '../usage/ledger-store';
 import { heldUntil, nextCandidates } from './job-states';
 import { wait } from './job-store';
+import { warn } from '../warn';
 
 const OFFLINE_RECHECK_MS = 2000;
 /** How long a job whose request could not be measured waits before it is measured again. */
@@ -57,7 +58,7 @@ export interface Scheduler {
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { db } = deps;
-  const log = deps.log ?? ((m: string, d?: unknown) => console.warn(`[pace] ${m}`, d ?? ''));
+  const log = deps.log ?? warn;
   async function runOnce(): Promise<void> {
     // A damaged job row is left where it is and reported; the rest of the queue goes on.
     const rows = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();

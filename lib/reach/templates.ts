@@ -4,6 +4,7 @@
  * (lib/reach/template-store.ts) and builds the menu from it.
  */
 import { MAX_PROMPT_CHARS } from '../settings/validate';
+import { formatCount } from '../limits/format';
 
 export interface PromptTemplate {
   id: string;
@@ -64,7 +65,7 @@ export function checkTemplates(input: readonly unknown[], newId: () => string): 
     if (prompt === null) errors.prompt = `Template ${n}: the instruction must be text.`;
     else if (prompt === '') errors.prompt = `Template ${n}: write the instruction Claude gets with the selection.`;
     else if (prompt.length > MAX_TEMPLATE_PROMPT_CHARS) {
-      errors.prompt = `Template ${n}: the instruction is ${prompt.length.toLocaleString('en-US')} characters; at most ${MAX_TEMPLATE_PROMPT_CHARS.toLocaleString('en-US')}.`;
+      errors.prompt = `Template ${n}: the instruction is ${formatCount(prompt.length)} characters; at most ${formatCount(MAX_TEMPLATE_PROMPT_CHARS)}.`;
     }
     rows.push(errors);
     if (title && prompt && !errors.title && !errors.prompt) {

@@ -3,6 +3,8 @@
  * Each function returns the cleaned value or a specific message saying what is wrong.
  */
 import { DEFAULT_MODEL } from '../claude/models';
+import { formatCount } from '../limits/format';
+import { isObject } from '../is-object';
 
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export const MAX_TOKENS_LIMIT = 128_000;
@@ -86,7 +88,7 @@ export function checkMaxTokens(input: string | number): Checked<number> {
   const n = Number(text);
   if (n < 1) return bad(`Maximum answer length must be at least 1 token (got ${text.slice(0, 20)}).`);
   if (n > MAX_TOKENS_LIMIT) {
-    return bad(`Maximum answer length can be at most ${MAX_TOKENS_LIMIT.toLocaleString('en-US')} tokens.`);
+    return bad(`Maximum answer length can be at most ${formatCount(MAX_TOKENS_LIMIT)} tokens.`);
   }
   return good(n);
 }
@@ -103,7 +105,7 @@ export function checkModel(input: string): Checked<string> {
 export function checkSystemPrompt(input: string): Checked<string> {
   if (input.length > MAX_SYSTEM_PROMPT_CHARS) {
     return bad(
-      `The system prompt is ${input.length.toLocaleString('en-US')} characters; the limit is ${MAX_SYSTEM_PROMPT_CHARS.toLocaleString('en-US')}.`,
+      `The system prompt is ${formatCount(input.length)} characters; the limit is ${formatCount(MAX_SYSTEM_PROMPT_CHARS)}.`,
     );
   }
   return good(input.trim());
@@ -123,7 +125,7 @@ export function checkPrompt(input: string): Checked<string> {
   if (input.trim() === '') return bad('Type a message first.');
   if (input.length > MAX_PROMPT_CHARS) {
     return bad(
-      `This message is ${input.length.toLocaleString('en-US')} characters; Pace sends at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')}. Shorten it or split it in parts.`,
+      `This message is ${formatCount(input.length)} characters; Pace sends at most ${formatCount(MAX_PROMPT_CHARS)}. Shorten it or split it in parts.`,
     );
   }
   return good(input.trim());
@@ -220,7 +222,7 @@ export function checkSettings(
  * the gateway, never for the default API.
  */
 export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (keyof Settings)[] } {
-  const stored: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const stored: Record<string, unknown> = isObject(raw) ? raw : {};
   const invalid: (keyof Settings)[] = [];
   /** The stored field if it has the right type and passes `check`, else its default. */
   const field = <K extends keyof Settings>(name: K, type: 'string' | 'number' | 'boolean', check: (v: never) => Checked<Settings[K]>): Settings[K] => {

@@ -359,6 +359,11 @@ export class PaceDB extends Dexie {
   }
 }
 
+/** A conversation's messages in the order they were written (the compound index's range). */
+export function messagesOf(db: PaceDB, conversationId: string) {
+  return db.messages.where('[conversationId+createdAt]').between([conversationId, -Infinity], [conversationId, Infinity]);
+}
+
 let shared: PaceDB | null = null;
 
 /** The database of this extension context, opened on first use. */

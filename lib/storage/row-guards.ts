@@ -5,13 +5,14 @@
  * (never the row's text). Each `*Problem` function returns null for a good row, else the reason.
  */
 import type { Job, JobState, MessageStatus } from './db';
+import { isObject } from '../is-object';
 
 type Row = Record<string, unknown>;
 
 const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'streaming', 'done', 'error', 'stopped', 'interrupted'];
 const JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'done', 'failed', 'cancelled', 'gathering', 'batched'];
 
-const isRow = (v: unknown): v is Row => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRow: (v: unknown) => v is Row = isObject;
 const isId = (v: unknown) => typeof v === 'string' && v.length > 0;
 const isTime = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 

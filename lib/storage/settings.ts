@@ -1,5 +1,5 @@
 /** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/background/key-store.ts). */
-import { storage } from 'wxt/utils/storage';
+import { defineItem } from './item';
 import type { ModelInfo } from '../claude/models';
 import { checkOrigins } from '../settings/key-origins';
 import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
@@ -8,7 +8,7 @@ import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 import { DEFAULT_CHAT_PREFS, type ChatPrefs } from '../settings/chat-prefs';
 import { DEFAULT_BATCH_PREFS, type BatchPrefs } from '../settings/batch-prefs';
 
-export const settingsItem = storage.defineItem<Settings>('local:settings', {
+export const settingsItem = defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
   version: 4,
   migrations: {
@@ -26,7 +26,7 @@ export const settingsItem = storage.defineItem<Settings>('local:settings', {
  * (lib/claude/prompt-cache.ts); a base URL not listed takes automatic caching. Written by the
  * background, shown in the options.
  */
-export const promptCacheModesItem = storage.defineItem<Record<string, PromptCacheMode>>('local:promptCacheModes', { fallback: {}, version: 1 });
+export const promptCacheModesItem = defineItem<Record<string, PromptCacheMode>>('local:promptCacheModes', { fallback: {}, version: 1 });
 
 export const storedPromptCacheModes: PromptCacheModes = {
   get: async (baseURL) => {
@@ -40,7 +40,7 @@ export const storedPromptCacheModes: PromptCacheModes = {
 };
 
 /** The last model list fetched with the user's key, so the picker works without a new call. */
-export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: number } | null>('local:models', {
+export const modelsItem = defineItem<{ models: ModelInfo[]; fetchedAt: number } | null>('local:models', {
   fallback: null,
   version: 1,
 });
@@ -48,18 +48,18 @@ export const modelsItem = storage.defineItem<{ models: ModelInfo[]; fetchedAt: n
 /** What the user was typing, kept when the popup closes or a send is refused. */
 /** The draft's key in the extension's local storage. */
 export const DRAFT_KEY = 'draft';
-export const draftItem = storage.defineItem<string>(`local:${DRAFT_KEY}`, { fallback: '', version: 1 });
+export const draftItem = defineItem<string>(`local:${DRAFT_KEY}`, { fallback: '', version: 1 });
 
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
-export const usagePrefsItem = storage.defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
+export const usagePrefsItem = defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
 
 /** How long chats are kept and the pages' theme (see lib/settings/chat-prefs.ts). */
-export const chatPrefsItem = storage.defineItem<ChatPrefs>('local:chatPrefs', { fallback: DEFAULT_CHAT_PREFS, version: 1 });
+export const chatPrefsItem = defineItem<ChatPrefs>('local:chatPrefs', { fallback: DEFAULT_CHAT_PREFS, version: 1 });
 /** "Later, half price": the composer's default, the gathering window and the polls (see lib/settings/batch-prefs.ts). */
-export const batchPrefsItem = storage.defineItem<BatchPrefs>('local:batchPrefs', { fallback: DEFAULT_BATCH_PREFS, version: 1 });
+export const batchPrefsItem = defineItem<BatchPrefs>('local:batchPrefs', { fallback: DEFAULT_BATCH_PREFS, version: 1 });
 
 /** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
-export const keyOriginsItem = storage.defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
+export const keyOriginsItem = defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
 
 /** Records the user's "yes" to sending the key to `origin`, asked on the options page; written by the background. */
 export async function confirmKeyOrigin(origin: string): Promise<void> {

@@ -4,6 +4,7 @@
  * the popup live. `parseKeyInfo` turns the gateway's JSON into it; anything else is "no budget".
  */
 import type { PaceDB } from '../storage/db';
+import { isObject } from '../is-object';
 
 export interface GatewayBudget {
   /** USD the key has spent at the gateway in the current budget period. */
@@ -23,7 +24,6 @@ export interface GatewayBudgetRow {
 
 const KEY = 'gatewayBudget';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const amount = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : null);
 
 /**

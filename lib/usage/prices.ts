@@ -30,9 +30,9 @@ export interface Price {
 /** The prompt cache's lifetime for what a request wrote to it. */
 export type CacheTtl = '5m' | '1h';
 
+/** A model id (or the prefix of its dated snapshots) and its price; the id names the model. */
 export interface PriceEntry {
   prefix: string;
-  label: string;
   price: Price;
 }
 
@@ -67,32 +67,31 @@ const OPUS_4 = list(15, 75);
 const SONNET = list(3, 15);
 
 export const PRICES: readonly PriceEntry[] = [
-  { prefix: 'claude-fable-5-1', label: 'Claude Fable 5.1', price: listed(10, 50) },
+  { prefix: 'claude-fable-5-1', price: listed(10, 50) },
   // The cache read is as reported, not yet on the model's page; its cache writes are not published.
-  { prefix: 'claude-opus-5-5', label: 'Claude Opus 5.5', price: listed(4, 20, { cacheRead: 0.2 }) },
-  { prefix: 'claude-sonnet-5-5', label: 'Claude Sonnet 5.5', price: SONNET_5 },
-  { prefix: 'claude-sonnet-5', label: 'Claude Sonnet 5', price: SONNET_5 },
-  { prefix: 'claude-opus-5', label: 'Claude Opus 5', price: listed(5, 25) },
+  { prefix: 'claude-opus-5-5', price: listed(4, 20, { cacheRead: 0.2 }) },
+  { prefix: 'claude-sonnet-5-5', price: SONNET_5 },
+  { prefix: 'claude-sonnet-5', price: SONNET_5 },
+  { prefix: 'claude-opus-5', price: listed(5, 25) },
   {
     prefix: 'claude-haiku-5-5',
-    label: 'Claude Haiku 5.5',
     price: { ...listed(0.1, 0.5, { cacheWrite: 0.125 }), longPrompt: { tokens: 100_000, price: listed(0.5, 2.5) } },
   },
-  { prefix: 'claude-opus-4-7', label: 'Claude Opus 4.7', price: OPUS_45 },
-  { prefix: 'claude-opus-4-6', label: 'Claude Opus 4.6', price: OPUS_45 },
-  { prefix: 'claude-opus-4-5', label: 'Claude Opus 4.5', price: OPUS_45 },
-  { prefix: 'claude-opus-4-1', label: 'Claude Opus 4.1', price: OPUS_4 },
-  { prefix: 'claude-opus-4-0', label: 'Claude Opus 4', price: OPUS_4 },
-  { prefix: 'claude-opus-4', label: 'Claude Opus 4', price: OPUS_4 },
-  { prefix: 'claude-3-opus', label: 'Claude Opus 3', price: OPUS_4 },
-  { prefix: 'claude-sonnet-4-6', label: 'Claude Sonnet 4.6', price: SONNET },
-  { prefix: 'claude-sonnet-4-5', label: 'Claude Sonnet 4.5', price: SONNET },
-  { prefix: 'claude-sonnet-4-0', label: 'Claude Sonnet 4', price: SONNET },
-  { prefix: 'claude-sonnet-4', label: 'Claude Sonnet 4', price: SONNET },
-  { prefix: 'claude-3-7-sonnet', label: 'Claude Sonnet 3.7', price: SONNET },
-  { prefix: 'claude-haiku-4-5', label: 'Claude Haiku 4.5', price: list(1, 5) },
-  { prefix: 'claude-3-5-haiku', label: 'Claude Haiku 3.5', price: list(0.8, 4) },
-  { prefix: 'claude-3-haiku', label: 'Claude Haiku 3', price: list(0.25, 1.25) },
+  { prefix: 'claude-opus-4-7', price: OPUS_45 },
+  { prefix: 'claude-opus-4-6', price: OPUS_45 },
+  { prefix: 'claude-opus-4-5', price: OPUS_45 },
+  { prefix: 'claude-opus-4-1', price: OPUS_4 },
+  { prefix: 'claude-opus-4-0', price: OPUS_4 },
+  { prefix: 'claude-opus-4', price: OPUS_4 },
+  { prefix: 'claude-3-opus', price: OPUS_4 },
+  { prefix: 'claude-sonnet-4-6', price: SONNET },
+  { prefix: 'claude-sonnet-4-5', price: SONNET },
+  { prefix: 'claude-sonnet-4-0', price: SONNET },
+  { prefix: 'claude-sonnet-4', price: SONNET },
+  { prefix: 'claude-3-7-sonnet', price: SONNET },
+  { prefix: 'claude-haiku-4-5', price: list(1, 5) },
+  { prefix: 'claude-3-5-haiku', price: list(0.8, 4) },
+  { prefix: 'claude-3-haiku', price: list(0.25, 1.25) },
 ];
 
 /**

@@ -18,6 +18,7 @@
  * puts the new one in, so each send is counted once.
  */
 import type { UsageMonth, UsageRow, UsageTotals } from '../storage/db';
+import { pad } from '../limits/format';
 
 /**
  * Upper bounds (ms) of the latency histogram's buckets: log-spaced from 50 ms to 10 min, rounded to
@@ -155,8 +156,6 @@ export function percentile(hist: readonly number[], p: number): number | null {
   }
   return LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.length - 1]!;
 }
-
-const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The local date of a moment, 'YYYY-MM-DD': the key of its UsageDay. */
 export function dayKey(t: number): string {

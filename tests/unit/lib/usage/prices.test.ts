@@ -40,8 +40,8 @@ describe('priceFor', () => {
     expect(priceFor('claude-opus-5')).toMatchObject({ input: 5, output: 25, cacheRead: null });
     expect(priceFor('claude-fable-5-1')).toMatchObject({ input: 10, output: 50, cacheWrite: null });
     expect(priceFor('claude-haiku-5-5')).toMatchObject({ input: 0.1, output: 0.5, cacheWrite: 0.125, cacheRead: null });
-    expect(priceEntryFor('claude-opus-5-5')?.label).toBe('Claude Opus 5.5');
-    expect(priceEntryFor('claude-opus-5')?.label).toBe('Claude Opus 5');
+    expect(priceEntryFor('claude-opus-5-5')?.prefix).toBe('claude-opus-5-5');
+    expect(priceEntryFor('claude-opus-5')?.prefix).toBe('claude-opus-5');
   });
 
   it('matches a dated snapshot by its prefix, the longest prefix winning', () => {
