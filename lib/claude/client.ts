@@ -1,11 +1,11 @@
 /** Builds the SDK client the background uses for every call. Background only: it holds the key. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
+import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import type { BatchCreateParams, MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
 import type { MessageCountTokensParams, MessageCreateParamsStreaming, MessageTokensCount, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
 import { VERSION } from '@anthropic-ai/sdk/version';
 import type { ModelInfo } from './models';
-import { eventStream, type EventStream } from './sse';
 import { errorText } from '../error-text';
 
 /** The API version the SDK installed here speaks (its client sends the same). */
@@ -16,12 +16,12 @@ interface CallOptions {
 }
 
 /** A streamed answer on its way: awaited, the stream; `withResponse()` gives the HTTP response (its headers) too. */
-export type StreamCall = Promise<EventStream<RawMessageStreamEvent>> & {
-  withResponse(): Promise<{ data: EventStream<RawMessageStreamEvent>; response: Response }>;
+export type StreamCall = Promise<Stream<RawMessageStreamEvent>> & {
+  withResponse(): Promise<{ data: Stream<RawMessageStreamEvent>; response: Response }>;
 };
 
 /**
- * The three calls Pace makes, on the official SDK's own wire code: its SSE reading (./sse.ts) and its error
+ * The three calls Pace makes, on the official SDK's own wire code: its SSE `Stream` and its error
  * classes (`APIError.generate` picks RateLimitError, OverloadedError... from the status). The SDK's
  * client class is not used: it carries the credentials chain, OpenTelemetry, paginators, retries
  * and every resource, well over a third of the worker's script, none of which Pace calls. It
@@ -34,7 +34,7 @@ export class ClaudeClient {
   readonly messages = {
     create: (body: MessageCreateParamsStreaming, options: CallOptions = {}): StreamCall => {
       const sent = this.call('POST', '/v1/messages', body, options).then(({ response, controller }) => ({
-        data: eventStream<RawMessageStreamEvent>(response, controller),
+        data: Stream.fromSSEResponse<RawMessageStreamEvent>(response, controller),
         response,
       }));
       const stream = sent.then(({ data }) => data);

@@ -11,8 +11,9 @@ import { ROOT, staticImports } from '../../support/module-graph';
 const WORKER_PACKAGES = {
   // Dexie's ES2021 build (wxt.config.ts DEXIE_MODERN): 87 KB, the largest part of the worker.
   dexie: 'the database',
-  // The SDK's error classes and version only (lib/claude/client.ts; its SSE reading is copied in lib/claude/sse.ts), 4 KB: its client class would bring over 100 KB.
+  // The SDK's wire code only (lib/claude/client.ts), 10 KB: its client class would bring over 100 KB.
   '@anthropic-ai/sdk/core/error': "the API's error classes",
+  '@anthropic-ai/sdk/core/streaming': 'the SSE stream',
   '@anthropic-ai/sdk/version': 'the user-agent version',
   'wxt/browser': 'the browser API',
   'wxt/utils/define-background': 'the entrypoint',
