@@ -60,7 +60,8 @@ export function startEarlyComposer(doc: Document, draft: Promise<string>): void 
   });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    if (box.value.trim() !== '') form.dataset.send = box.value;
+    // Even an empty box: the Composer sends it as React's would, and the refusal says what is missing.
+    form.dataset.send = box.value;
   });
 }
 

@@ -106,6 +106,16 @@ describe('the message box before React', () => {
     await popup.page.close();
   });
 
+  it('refuses an empty box whose Enter was pressed before React, as React\'s box would', async () => {
+    const sent = server.messageRequests().length;
+    const popup = await openBeforeReact();
+    await popup.page.keyboard.press('Enter');
+    await startReact(popup.page);
+    await popup.notice().filter({ hasText: 'Type a message first.' }).waitFor();
+    expect(server.messageRequests()).toHaveLength(sent);
+    await popup.page.close();
+  });
+
   it('shows the saved draft before React, and keeps text typed after an early Enter unsent', async () => {
     const first = await openBeforeReact();
     await startReact(first.page);

@@ -100,5 +100,6 @@ describe('Firefox MV2: the limits hold', () => {
       expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(60_000);
       expect(await waitForText(popup, '[data-testid=quota]', '47/50 this month')).toMatch(/47\/50 this month · resets 1 \w{3}, 00:00 UTC/);
     });
-  }, 150_000);
+    // The third message waits a minute by design; Firefox's start and typing took 64-130 s more on CI, once over 150.
+  }, 240_000);
 });
