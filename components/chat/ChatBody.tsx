@@ -26,7 +26,7 @@ export default function ChatBody({ useChat, client, hasKey, actions }: { useChat
   const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
-  const { open, clearQueue, tryNow } = useChat.getState();
+  const { reopen, clearQueue, tryNow } = useChat.getState();
   const queue = useQueue();
   useFollowLatest(useChat);
 
@@ -36,11 +36,10 @@ export default function ChatBody({ useChat, client, hasKey, actions }: { useChat
     if (opened.current) return;
     opened.current = true;
     recentConversations(getDb(), 1).then(
-      // A chat the user started meanwhile (a message sent before this read) is kept.
-      ([latest]) => latest && useChat.getState().conversationId === null && open(latest.id),
+      ([latest]) => latest && reopen(latest.id),
       (err: unknown) => console.warn('[pace] could not read conversations', err),
     );
-  }, [open, useChat]);
+  }, [reopen, useChat]);
 
   const loaded = useLiveQuery(() => (conversationId ? loadMessages(getDb(), conversationId) : null), [conversationId]);
   const messages = conversationId ? loaded?.messages : [];

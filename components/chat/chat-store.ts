@@ -25,6 +25,8 @@ export interface ChatState {
   send: (text: string, later?: boolean) => Promise<boolean>;
   /** The user is typing: the background reads ahead what sending to this conversation needs (at most every PREPARE_MS). */
   prepare: () => void;
+  /** The popup opened: shows the most recent chat, unless one was started meanwhile; the view stays as it is. */
+  reopen: (conversationId: string) => void;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
   clearQueue: () => Promise<void>;
@@ -117,6 +119,11 @@ export function createChatStore(client: BackgroundClient) {
     },
     open(conversationId) {
       set({ conversationId, view: 'chat', notice: null });
+    },
+    reopen(conversationId) {
+      // A chat the user started meanwhile (a message sent before this read) is kept, and a history
+      // opened meanwhile stays open (Escape then comes back to this chat).
+      set((s) => (s.conversationId === null ? { conversationId } : {}));
     },
     showHistory() {
       set({ view: 'history' });
