@@ -25,7 +25,7 @@ import { learnedLimitsInput } from '../limits/learned-limits';
 import { checkBudget } from '../limits/budget';
 import { saveBudget } from '../limits/budget-store';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
-import { isFinished, MAX_QUEUE } from '../queue/job-states';
+import { isFinished, isUnsent, MAX_QUEUE } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkBatchPrefs } from '../settings/batch-prefs';
@@ -101,9 +101,6 @@ export interface HandlerDeps {
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** The jobs that take a place in the queue and a request of the month's before they are sent. */
-const WAITING_STATES: ReadonlySet<string> = new Set(['queued', 'waiting', 'gathering']);
-
 /** Why the month or the queue cannot take a new request, with `waiting` jobs ahead of it; null when they can. */
 function roomProblem(t: number, limits: Limits, state: WindowState, waiting: number): PaceError | null {
   const q = quota(t, limits, state);
@@ -134,7 +131,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf([...WAITING_STATES]).count()]);
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').count()]);
     const problem = roomProblem(t, limits, state, waiting);
     if (problem) throw new PaceFailure(problem);
   }
@@ -204,7 +201,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!reads.conversationFound) {
         throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
       }
-      const room = roomProblem(now(), reads.limits, reads.state, reads.active.filter((j) => WAITING_STATES.has(j.state)).length);
+      const room = roomProblem(now(), reads.limits, reads.state, reads.active.filter((j) => isUnsent(j.state)).length);
       if (room !== null) throw new PaceFailure(room);
       const settings = chosenModel ? { ...reads.settings, model: chosenModel.value } : reads.chatSettings;
       const cacheHours = atOnce ? reads.cacheHours : 0;
