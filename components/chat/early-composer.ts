@@ -7,9 +7,9 @@
  * is ready. No React here: this runs before React is loaded.
  */
 
+import { DRAFT_KEY } from '@/lib/storage/draft-key';
+
 export const EARLY_COMPOSER_ID = 'early-composer';
-/** Where the draft lives in storage.local: the key behind `draftItem` ('local:draft', lib/storage/settings.ts). */
-const DRAFT_KEY = 'draft';
 
 /** What the early box holds when the Composer takes over. */
 export interface EarlyInput {

@@ -32,7 +32,7 @@ import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
 import { createReach, type ReachBrowser } from './reach';
 import { createReadAhead } from './read-ahead';
-import { DRAFT_KEY } from '../storage/settings';
+import { DRAFT_KEY } from '../storage/draft-key';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';

@@ -7,6 +7,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
 import { DEFAULT_CHAT_PREFS, type ChatPrefs } from '../settings/chat-prefs';
 import { DEFAULT_BATCH_PREFS, type BatchPrefs } from '../settings/batch-prefs';
+import { DRAFT_KEY } from './draft-key';
 
 export const settingsItem = defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -46,8 +47,6 @@ export const modelsItem = defineItem<{ models: ModelInfo[]; fetchedAt: number } 
 });
 
 /** What the user was typing, kept when the popup closes or a send is refused. */
-/** The draft's key in the extension's local storage. */
-export const DRAFT_KEY = 'draft';
 export const draftItem = defineItem<string>(`local:${DRAFT_KEY}`, { fallback: '', version: 1 });
 
 /** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
