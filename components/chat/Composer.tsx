@@ -97,7 +97,6 @@ export function Composer({
   // now, and the saved draft is read (so the draft, once read, cannot bring the sent text back).
   useEffect(() => {
     if (!sendWhenReady || prefs === null || !loaded) return;
-    setSendWhenReady(false);
     void submit();
     // eslint-disable-next-line react-hooks/exhaustive-deps -- sends once, with the text of this render
   }, [sendWhenReady, prefs, loaded]);
