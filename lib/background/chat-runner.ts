@@ -24,6 +24,7 @@ import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, ChatMessage, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
 import * as jobStore from '../queue/job-store';
+import { errorText } from '../error-text';
 import { recordUsage, settleUsage } from '../usage/ledger-store';
 import type { Refusal } from '../usage/alerts';
 import { costBreakdown, type CacheTtl } from '../usage/prices';
@@ -370,25 +371,26 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     async start(job, ready) {
       const controller = new AbortController();
       controllers.set(job.id, controller);
+      /** The job as admitted: given, or (a request that left ahead) as its send's transaction said; null if it did not admit it. */
+      const admitted: Promise<Job | null> = ready?.admission ? ready.admission.catch(() => null) : Promise.resolve(job);
       deps.keepAlive.start();
       try {
         await run(job, controller, ready);
       } catch (err) {
         log('answer could not run', err);
         // A request that left ahead of its admission: only an admitted job has anything to record.
-        const admitted = ready?.admission ? await ready.admission.catch(() => null) : job;
-        if (admitted === null) return;
+        const ran = await admitted;
+        if (ran === null) return;
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
-        const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${err instanceof Error ? err.message : String(err)}`, action: 'retry' };
-        if (admitted.usageId !== undefined) await endUsage(admitted.usageId, { outcome: error.code });
+        const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${errorText(err)}`, action: 'retry' };
+        if (ran.usageId !== undefined) await endUsage(ran.usageId, { outcome: error.code });
         await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
       } finally {
         // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
         // A request called back before its admission was never the probe, and its job is the queue's again.
-        const admitted = ready?.admission ? (await ready.admission.catch(() => null)) !== null : true;
-        if (admitted) await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
+        if ((await admitted) !== null) await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
         deps.keepAlive.stop();
         if (controllers.get(job.id) === controller) controllers.delete(job.id);
       }
