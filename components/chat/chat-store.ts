@@ -25,7 +25,7 @@ export interface ChatState {
   send: (text: string, later?: boolean) => Promise<boolean>;
   /** The user is typing: the background reads ahead what sending to this conversation needs (at most every PREPARE_MS). */
   prepare: () => void;
-  /** The popup opened: shows the most recent chat, unless one was started meanwhile; the view stays as it is. */
+  /** The popup opened: shows the most recent chat, unless the user chose what to show meanwhile. */
   reopen: (conversationId: string) => void;
   stop: (messageId: string) => Promise<void>;
   retry: (messageId: string) => Promise<void>;
@@ -52,6 +52,8 @@ const PREPARE_MS = 250;
 export function createChatStore(client: BackgroundClient) {
   let sendChain: Promise<void> = Promise.resolve();
   let prepared: { conversationId: string | null; at: number } | null = null;
+  /** The user chose what to show (a new chat, a chat, the history): the popup's reopening of its latest chat then leaves it. */
+  let chosen = false;
   return create<ChatState>()((set, get) => ({
     conversationId: null,
     view: 'chat',
@@ -115,17 +117,21 @@ export function createChatStore(client: BackgroundClient) {
       if (!result.ok) set({ notice: result.error });
     },
     newChat() {
+      chosen = true;
       set({ conversationId: null, view: 'chat', notice: null, model: null });
     },
     open(conversationId) {
+      chosen = true;
       set({ conversationId, view: 'chat', notice: null });
     },
     reopen(conversationId) {
-      // A chat the user started meanwhile (a message sent before this read) is kept, and a history
-      // opened meanwhile stays open (Escape then comes back to this chat).
+      // Whatever the user chose meanwhile stays: a new chat, a chat opened or started (a message
+      // sent before this read), the history.
+      if (chosen) return;
       set((s) => (s.conversationId === null ? { conversationId } : {}));
     },
     showHistory() {
+      chosen = true;
       set({ view: 'history' });
     },
     closeHistory() {

@@ -5,13 +5,24 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 const client = { request: async () => ({ ok: true, data: {} }) } as unknown as BackgroundClient;
 
 describe('the popup reopening its most recent chat', () => {
-  it('leaves a history the user opened meanwhile open, and Escape comes back to that chat', () => {
+  it('shows the latest chat when the user chose nothing meanwhile', () => {
+    const store = createChatStore(client);
+    store.getState().reopen('latest');
+    expect(store.getState()).toMatchObject({ view: 'chat', conversationId: 'latest' });
+  });
+
+  it('leaves a history the user opened meanwhile open', () => {
     const store = createChatStore(client);
     store.getState().showHistory();
     store.getState().reopen('latest');
-    expect(store.getState()).toMatchObject({ view: 'history', conversationId: 'latest' });
-    store.getState().closeHistory();
-    expect(store.getState()).toMatchObject({ view: 'chat', conversationId: 'latest' });
+    expect(store.getState()).toMatchObject({ view: 'history', conversationId: null });
+  });
+
+  it('leaves a new chat the user asked for meanwhile new', () => {
+    const store = createChatStore(client);
+    store.getState().newChat();
+    store.getState().reopen('latest');
+    expect(store.getState().conversationId).toBeNull();
   });
 
   it('keeps a chat the user started meanwhile', () => {
