@@ -13,6 +13,11 @@
  * their estimates (none when count_tokens gave the figure). Anthropic's bucket refills continuously
  * at limit/60 s from a capacity of the limit, which admits anything this one does (and up to twice
  * the limit in a 60 s window): within those figures Pace is never the one that collects a 429.
+ *
+ * Anthropic's figures (remaining, rounded, and when the bucket is full again) are read the same way:
+ * between the read and the reset the bucket is believed to refill in a straight line from the least
+ * the rounded remaining can be to the limit, so a request waits only until enough has come back,
+ * not for the whole bucket. A gateway's figures are believed only at their reset.
  */
 import type { LimitFigure, ServerLimits } from '../storage/db';
 
@@ -85,24 +90,56 @@ export function outputRoom(need: number, limit: number): number {
   return Math.max(1, Math.min(need, limit));
 }
 
-/** What Anthropic's figure leaves for Pace at `now`, at the least, given `spent`: what Pace spent since the figure was read. */
-export function serverLeft(figure: LimitFigure, spent: number, now: number): number {
-  // Before the reset, the rounded remaining read at its least; after it, the bucket was full, less what Pace spent since.
-  return now < figure.reset ? Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING - spent : figure.limit - spent;
+/**
+ * A reset is given to the second: the bucket may be full up to a second after it says. Refill is
+ * reckoned to one second past it, so that rounding never makes Pace believe in tokens not yet there.
+ */
+export const RESET_ROUNDING_MS = 1_000;
+
+/**
+ * Where a figure's refill starts: the moment its response was read (`readAt`), the latest moment
+ * its bucket could have been measured; null for a gateway's figures (`by`), which may reset
+ * all at once rather than refill, so only their reset is believed.
+ */
+export function refillFrom(server: Pick<ServerLimits, 'observedAt' | 'readAt' | 'by'>): number | null {
+  return server.by === undefined ? (server.readAt ?? server.observedAt) : null;
 }
 
-type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>;
+/** The least the figure's bucket held at `now` before Pace's spends since: its rounded remaining read at its least, refilled towards its reset. */
+function bucketAt(figure: LimitFigure, now: number, from: number | null): number {
+  const least = Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING;
+  if (from === null || now <= from) return least;
+  // Anthropic's buckets refill continuously: from at least `least` when read to the limit at the reset.
+  return least + ((figure.limit - least) * (now - from)) / (figure.reset + RESET_ROUNDING_MS - from);
+}
+
+/**
+ * What Anthropic's figure leaves for Pace at `now`, at the least, given `spent`: what Pace spent
+ * since the figure was read. `from` is where the bucket's refill is reckoned from (`refillFrom`);
+ * null believes nothing between the read and the reset.
+ */
+export function serverLeft(figure: LimitFigure, spent: number, now: number, from: number | null = null): number {
+  // After the reset the bucket was full, less what Pace spent since.
+  return now < figure.reset ? bucketAt(figure, now, from) - spent : figure.limit - spent;
+}
+
+type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'readAt' | 'by' | 'tokens' | 'inputTokens' | 'outputTokens'>>;
 
 /**
  * When `need` fits what one of Anthropic's figures leaves, given Pace's spends since it was read
- * (`spends`, still inside the window): `now`, its reset while it holds too little, or after the
- * reset when enough of Pace's own spends have left the minute.
+ * (`spends`, still inside the window): `now`; before the reset, once the bucket has refilled enough
+ * (or at the reset, for a figure that is not refilled); after the reset, when enough of Pace's own
+ * spends have left the minute.
  */
-function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, now: number, windowMs: number): number {
+function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, now: number, windowMs: number, from: number | null): number {
   const spent = tokensInWindow(spends, now, windowMs);
-  if (serverLeft(figure, spent, now) >= need) return now;
-  if (now < figure.reset) return figure.reset;
-  return fitsAt(spends, now, figure.limit, need, windowMs);
+  if (serverLeft(figure, spent, now, from) >= need) return now;
+  if (now >= figure.reset) return fitsAt(spends, now, figure.limit, need, windowMs);
+  if (from === null) return figure.reset;
+  // The moment the refill covers the need and what Pace spent since: before the reset, or the reset.
+  const least = Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING;
+  const at = from + ((need + spent - least) * (figure.reset + RESET_ROUNDING_MS - from)) / (figure.limit - least);
+  return at < figure.reset ? Math.max(now + 1, Math.ceil(at)) : figure.reset;
 }
 
 /**
@@ -135,7 +172,7 @@ export function tokenDecision(
   ];
   for (const [figure, spends, wanted, reason] of checks) {
     if (!figure) continue;
-    const at = serverFitsAt(figure, spends, wanted, now, windowMs);
+    const at = serverFitsAt(figure, spends, wanted, now, windowMs, refillFrom(server));
     if (at > now) return { ok: false, reason, retryAt: at };
   }
   return null;
@@ -224,7 +261,7 @@ export function inputRoom(
   const options: { room: number; limit: number; by: 'pace' | 'server' }[] = [];
   if (limits.inputPerMinute) options.push({ room: limits.inputPerMinute - tokensInWindow(log.input, now, windowMs), limit: limits.inputPerMinute, by: 'pace' });
   for (const f of [server?.inputTokens, server?.tokens]) {
-    if (f && server) options.push({ room: serverLeft(f, tokensInWindow(log.input.filter((s) => s.at >= server.observedAt), now, windowMs), now), limit: f.limit, by: 'server' });
+    if (f && server) options.push({ room: serverLeft(f, tokensInWindow(log.input.filter((s) => s.at >= server.observedAt), now, windowMs), now, refillFrom(server)), limit: f.limit, by: 'server' });
   }
   if (options.length === 0) return null;
   const tightest = options.reduce((a, b) => (b.limit < a.limit ? b : a));

@@ -57,6 +57,7 @@ export async function countInput(db: PaceDB, job: string, tokens: number): Promi
 export async function saveServerLimitsFor(db: PaceDB, server: ServerLimits, job: string): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const own = (await readTokenLog(db)).input.findLast((s) => s.job === job);
-    await saveServerLimits(db, own ? { ...server, observedAt: Math.min(server.observedAt, own.at + 1) } : server);
+    const observedAt = own ? Math.min(server.observedAt, own.at + 1) : server.observedAt;
+    await saveServerLimits(db, observedAt < server.observedAt ? { ...server, observedAt, readAt: server.observedAt } : server);
   });
 }

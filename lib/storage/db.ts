@@ -129,6 +129,11 @@ export interface ServerLimits {
   remaining: number;
   reset: number;
   observedAt: number;
+  /**
+   * When the response bringing them was read, if later than `observedAt` (which is dated from the
+   * request's admission: lib/limits/token-store.ts): the latest moment the buckets were measured.
+   */
+  readAt?: number;
   /** Input and output together (`anthropic-ratelimit-tokens-*`, a gateway's `x-ratelimit-*-tokens`). */
   tokens?: LimitFigure;
   inputTokens?: LimitFigure;

@@ -66,6 +66,7 @@ export function serverLimitsProblem(row: unknown): string | null {
     ['remaining', isCount, 'a count'],
     ['reset', isTime, 'a time'],
     ['observedAt', isTime, 'a time'],
+    ['readAt', (v) => v === undefined || isTime(v), 'a time'],
     ['tokens', isFigure, 'a limit figure'],
     ['inputTokens', isFigure, 'a limit figure'],
     ['outputTokens', isFigure, 'a limit figure'],

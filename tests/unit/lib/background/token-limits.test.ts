@@ -100,9 +100,11 @@ describe('admission with token limits', () => {
     // b goes while a's answer is on its way: the figures a's answer brings may not count it.
     await admit(db, T + 100, b.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } });
     await saveServerLimitsFor(db, { limit: 50, remaining: 48, reset: T + 20_000, observedAt: T + 500, inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 } }, a.assistantMessageId);
-    expect((await readServerLimits(db))?.observedAt).toBe(T + 1);
-    // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not.
-    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 4_000, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 20_000 });
+    expect(await readServerLimits(db)).toMatchObject({ observedAt: T + 1, readAt: T + 500 });
+    // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not until the bucket,
+    // refilling from the read towards 10,000 a second past the reset, has 500 more.
+    const refilledBy = (tokens: number) => Math.ceil(T + 500 + (tokens * 20_500) / 3_500);
+    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 4_000, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: refilledBy(500) });
     expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } })).toMatchObject({ ok: true });
   });
 

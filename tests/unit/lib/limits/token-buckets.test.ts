@@ -65,16 +65,35 @@ describe('the rolling token minute', () => {
 describe("Anthropic's token figures", () => {
   const server = (remaining: number, extra = {}) => ({ observedAt: T, inputTokens: { limit: 20_000, remaining, reset: T + 30_000 }, ...extra });
 
-  it('waits for the reset when fewer input tokens remain than the request needs, reading the rounded figure at its least', () => {
+  it('waits until the bucket has refilled enough, reading the rounded figure at its least', () => {
     const need = { inputTokens: 6_000, outputTokens: 0 };
-    // "7,000" may be 6,500: 6,000 fits.
-    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(7_000), WINDOW_MS)).toBe(null);
-    // "6,000" may be 5,500: it does not.
-    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(6_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
-    // What Pace sent after the figure was read is taken off it.
-    expect(tokenDecision(T + 2, tokenLimits(null, null), log([[T + 1, 1_000]]), need, server(7_000), WINDOW_MS)?.reason).toBe('inputTokens');
+    // "7,000" may be 6,500: 6,000 fit.
+    expect(tokenDecision(T, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(7_000), WINDOW_MS)).toBe(null);
+    // "6,000" may be 5,500: they do not yet. The bucket refills from 5,500 when read (T) to 20,000
+    // a second past its reset (T + 31 s): 500 more take 500 / 14,500 of those 31 s.
+    const refilled = (from: number, more: number) => Math.ceil(T + (more * 31_000) / (20_000 - from));
+    expect(tokenDecision(T, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(6_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: refilled(5_500, 500) });
+    // And at that moment they do.
+    expect(tokenDecision(refilled(5_500, 500), tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(6_000), WINDOW_MS)).toBe(null);
+    // What Pace sent after the figure was read is taken off it, and waited for too.
+    const spent = log([[T + 1, 1_000]]);
+    expect(tokenDecision(T + 2, tokenLimits(null, null), spent, need, server(7_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: refilled(6_500, 500) });
+    // A figure read after it was dated (readAt) refills only from the read.
+    const read = { ...server(6_000), readAt: T + 10_000 };
+    expect(tokenDecision(T + 5_000, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, read, WINDOW_MS)).toEqual({
+      ok: false,
+      reason: 'inputTokens',
+      retryAt: Math.ceil(T + 10_000 + (500 * 21_000) / 14_500),
+    });
     // After the reset the figure is over: the bucket is full again.
     expect(tokenDecision(T + 30_000, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, server(0), WINDOW_MS)).toBe(null);
+  });
+
+  it("believes a gateway's figures only at their reset: its limit may come back all at once", () => {
+    const gateway = { ...server(6_000), by: 'gateway.example' };
+    const need = { inputTokens: 6_000, outputTokens: 0 };
+    expect(tokenDecision(T + 29_999, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, gateway, WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
+    expect(tokenDecision(T + 30_000, tokenLimits(null, null), EMPTY_TOKEN_LOG, need, gateway, WINDOW_MS)).toBe(null);
   });
 
   it("after the reset, takes the bucket as full less what Pace spent since the figure was read, not as full", () => {
@@ -84,16 +103,34 @@ describe("Anthropic's token figures", () => {
     expect(tokenDecision(T + 45_000, tokenLimits(null, null), spent, { inputTokens: 6_000, outputTokens: 0 }, server(0), WINDOW_MS)).toBe(null);
   });
 
-  it('reads the combined and the output figures too', () => {
+  it('reads the combined and the output figures too, refilled the same way', () => {
+    // 3,000 may be 2,500 of 50,000, full 10 s later: 1,500 more come back in 1,500 / 47,500 of them.
     const both = { observedAt: T, tokens: { limit: 50_000, remaining: 3_000, reset: T + 9_000 } };
-    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 4_000, outputTokens: 0 }, both, WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 9_000 });
+    expect(tokenDecision(T, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 4_000, outputTokens: 0 }, both, WINDOW_MS)).toEqual({
+      ok: false,
+      reason: 'inputTokens',
+      retryAt: Math.ceil(T + (1_500 * 10_000) / 47_500),
+    });
     const output = { observedAt: T, outputTokens: { limit: 8_000, remaining: 1_000, reset: T + 7_000 } };
-    expect(tokenDecision(T + 1, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 0, outputTokens: 1_024 }, output, WINDOW_MS)).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 7_000 });
+    expect(tokenDecision(T, tokenLimits(null, null), EMPTY_TOKEN_LOG, { inputTokens: 0, outputTokens: 1_024 }, output, WINDOW_MS)).toEqual({
+      ok: false,
+      reason: 'outputTokens',
+      retryAt: Math.ceil(T + (524 * 8_000) / 7_500),
+    });
+  });
+
+  it('a need the refill cannot meet before the reset waits for the reset, and then for what Pace spent to leave the minute', () => {
+    // 1,000 may be 500 of 20,000; Pace spent 15,000 since: 6,000 more cannot fit before the reset (at most 20,000 - 15,000 there).
+    const spent = log([[T + 1, 15_000]]);
+    const need = { inputTokens: 6_000, outputTokens: 0 };
+    expect(tokenDecision(T + 2, tokenLimits(null, null), spent, need, server(1_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
+    expect(tokenDecision(T + 30_000, tokenLimits(null, null), spent, need, server(1_000), WINDOW_MS)).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 1 + WINDOW_MS });
   });
 
   it('decide holds a request for tokens only after the request limits, and Try now\'s probe passes the figures but not Pace\'s own limits', () => {
     const state = { recentSends: [], monthCount: 0, server: { limit: 50, remaining: 40, reset: T + 30_000, ...server(1_000) }, tokens: log([[T, 9_500]]) };
-    expect(decide(T + 1, tokenLimits(null, null), state, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + 30_000 });
+    // 500 at the least, less Pace's 9,500 since: 2,000 fit once 11,000 have come back, of the 19,500 due by T + 31 s.
+    expect(decide(T + 1, tokenLimits(null, null), state, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: Math.ceil(T + (11_000 * 31_000) / 19_500) });
     const probing = { ...state, pauseUntil: T + 60_000, probeAllowed: true };
     expect(decide(T + 1, tokenLimits(null, null), probing, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: true });
     expect(decide(T + 1, tokenLimits(10_000, null), probing, { inputTokens: 2_000, outputTokens: 0 })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
@@ -101,7 +138,9 @@ describe("Anthropic's token figures", () => {
 
   it('inputRoom gives the least room left and the tightest limit, or null with no input limit in force', () => {
     expect(inputRoom(T, tokenLimits(null, 9), EMPTY_TOKEN_LOG, null, WINDOW_MS)).toBe(null);
-    expect(inputRoom(T + 1, tokenLimits(30_000, null), log([[T, 1_000]]), server(10_000), WINDOW_MS)).toEqual({ room: 8_500, limit: 20_000, by: 'server' });
+    expect(inputRoom(T, tokenLimits(30_000, null), log([[T, 1_000]]), server(10_000), WINDOW_MS)).toEqual({ room: 8_500, limit: 20_000, by: 'server' });
+    // A second on, a second's refill (10,500 of the 31 s to 20,000) has come back.
+    expect(inputRoom(T + 1_000, tokenLimits(30_000, null), log([[T, 1_000]]), server(10_000), WINDOW_MS)?.room).toBeCloseTo(8_500 + 10_500 / 31, 6);
     expect(inputRoom(T + 1, tokenLimits(5_000, null), EMPTY_TOKEN_LOG, server(10_000), WINDOW_MS)).toEqual({ room: 5_000, limit: 5_000, by: 'pace' });
   });
 });
