@@ -1,5 +1,5 @@
 import { defineConfig } from 'wxt';
-import { startModulesAfterComposer } from './scripts/popup-html';
+import { inlineStylesheets, startModulesAfterComposer } from './scripts/popup-html';
 
 // The demo backend (tests/support/demo-server.ts) is compiled in only by `npm start`, which sets
 // PACE_DEMO_URL and builds into .output/demo; store builds never contain it.
@@ -35,7 +35,15 @@ export default defineConfig({
         apply: 'build',
         transformIndexHtml: {
           order: 'post',
-          handler: (html, ctx) => (/[\\/]popup[\\/]index\.html$/.test(ctx.filename) ? startModulesAfterComposer(html) : html),
+          handler: (html, ctx) => {
+            if (!/[\\/]popup[\\/]index\.html$/.test(ctx.filename)) return html;
+            const asset = (href: string) => {
+              const file = ctx.bundle?.[href.replace(/^\//, '')];
+              if (file?.type !== 'asset') return undefined;
+              return typeof file.source === 'string' ? file.source : new TextDecoder().decode(file.source);
+            };
+            return inlineStylesheets(startModulesAfterComposer(html), asset);
+          },
         },
       },
     ],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startModulesAfterComposer } from '@/scripts/popup-html';
+import { inlineStylesheets, startModulesAfterComposer } from '@/scripts/popup-html';
 
 const BUILT = `<head>
     <script type="module" crossorigin src="/chunks/popup-A.js"></script>
@@ -25,5 +25,20 @@ describe('startModulesAfterComposer', () => {
       'popup.html has no <script async src="/early-composer.js"></script>, which starts its module',
     );
     expect(() => startModulesAfterComposer(BUILT.replace(/<script type="module"[^>]*><\/script>/, ''))).toThrow('popup.html should load one module, found 0');
+  });
+});
+
+describe('inlineStylesheets', () => {
+  it('writes each linked stylesheet into the page, so the first paint (and autofocus) waits for no fetch', () => {
+    const css: Record<string, string> = { '/assets/style-D.css': '.composer{display:flex}' };
+    const html = inlineStylesheets(BUILT, (href) => css[href]);
+    expect(html).toContain('<style>.composer{display:flex}</style>');
+    expect(html).not.toContain('rel="stylesheet"');
+    // A stylesheet cannot end the element early.
+    expect(inlineStylesheets(BUILT, () => 'a::after{content:"</style><script>"}')).toContain('<style>a::after{content:"<\\/style><script>"}</style>');
+  });
+
+  it('refuses a stylesheet the build does not hold', () => {
+    expect(() => inlineStylesheets(BUILT, () => undefined)).toThrow('popup.html links /assets/style-D.css, which the build does not hold');
   });
 });
