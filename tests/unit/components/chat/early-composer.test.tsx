@@ -9,11 +9,15 @@ import { draftItem } from '@/lib/storage/settings';
 
 const POPUP_HTML = readFileSync(resolve(__dirname, '../../../../entrypoints/popup/index.html'), 'utf8');
 
-/** Tag names and attributes, in order: what the eye sees of a form's markup (text and whitespace left out). */
+/**
+ * Tag names and attributes, in order: what the eye sees of a form's markup (text and whitespace left
+ * out). `autofocus` too is left out: the early box takes focus by itself at the first paint, React's
+ * in the Composer's layout effect.
+ */
 function shape(html: string): string[] {
   return [...html.matchAll(/<(\/?[a-z]+)([^>]*?)\s*\/?>/g)].map(([, tag, attrs]) => {
     const sorted = [...attrs!.matchAll(/([a-z-]+)(?:="([^"]*)")?/g)]
-      .filter(([, name]) => name !== 'id' && name !== 'value')
+      .filter(([, name]) => name !== 'id' && name !== 'value' && name !== 'autofocus')
       .map(([, name, value]) => `${name}=${value ?? ''}`)
       .sort();
     return [tag, ...sorted].join(' ');
@@ -30,6 +34,8 @@ describe('the early message box', () => {
   it("is in popup.html as the Composer's form first draws, so React's takeover moves nothing", () => {
     const early = /<form class="composer" id="early-composer">[\s\S]*?<\/form>/.exec(POPUP_HTML)?.[0];
     expect(early).toBeDefined();
+    // Focused before any script runs.
+    expect(early).toMatch(/<textarea [^>]*\bautofocus\b/);
     const composer = renderToStaticMarkup(<Composer onSend={() => Promise.resolve(true)} />);
     expect(shape(early!)).toEqual(shape(composer));
   });
