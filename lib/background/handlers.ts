@@ -25,7 +25,7 @@ import { learnedLimitsInput } from '../limits/learned-limits';
 import { checkBudget } from '../limits/budget';
 import { saveBudget } from '../limits/budget-store';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
-import { isFinished, isUnsent, MAX_QUEUE } from '../queue/job-states';
+import { isFinished, isUnsent, MAX_QUEUE, UNSENT_STATES } from '../queue/job-states';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkBatchPrefs } from '../settings/batch-prefs';
@@ -131,7 +131,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').count()]);
+    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf(UNSENT_STATES).count()]);
     const problem = roomProblem(t, limits, state, waiting);
     if (problem) throw new PaceFailure(problem);
   }

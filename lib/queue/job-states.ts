@@ -8,8 +8,9 @@ export const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
 export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
 /** Sent "later, half price": gathered for the next Message Batch, or in one (lib/batch/). */
 export const isBatchJob = (s: JobState) => s === 'gathering' || s === 'batched';
-/** Not sent and not counted: the cache may answer it, the user may cancel it. */
-export const isUnsent = (s: JobState) => isWaiting(s) || s === 'gathering';
+/** Not sent and not counted: the cache may answer it, the user may cancel it. As a list for the `state` index. */
+export const UNSENT_STATES: readonly JobState[] = ['queued', 'waiting', 'gathering'];
+export const isUnsent = (s: JobState) => UNSENT_STATES.includes(s);
 /** Ended one way or another: only such a job may be retried. */
 export const isFinished = (s: JobState) => s === 'done' || s === 'failed' || s === 'cancelled';
 

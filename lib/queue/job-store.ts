@@ -10,7 +10,7 @@ import { messagesOf, type Attempt, type ChatMessage, type Job, type JobState, ty
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
-import { canMove, isFinished, isInFlight, isUnsent, isWaiting } from './job-states';
+import { canMove, isFinished, isInFlight, isUnsent, isWaiting, UNSENT_STATES } from './job-states';
 
 /** Clears a job's wait (its time and reason) in a `jobs.update`, as every move out of waiting does. */
 const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
@@ -211,7 +211,7 @@ export async function cancel(db: PaceDB, id: string): Promise<boolean> {
 export async function clear(db: PaceDB): Promise<number> {
   // One transaction for the lot: open pages see the queue empty at once, not job by job.
   return db.transaction('rw', db.messages, db.jobs, async () => {
-    const waiting = await db.jobs.where('state').anyOf('queued', 'waiting', 'gathering').primaryKeys();
+    const waiting = await db.jobs.where('state').anyOf(UNSENT_STATES).primaryKeys();
     let cancelled = 0;
     for (const id of waiting) if (await cancel(db, id)) cancelled += 1;
     return cancelled;
