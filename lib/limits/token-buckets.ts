@@ -94,20 +94,23 @@ export function outputRoom(need: number, limit: number): number {
  * A reset is given to the second: the bucket may be full up to a second after it says. Refill is
  * reckoned to one second past it, so that rounding never makes Pace believe in tokens not yet there.
  */
-export const RESET_ROUNDING_MS = 1_000;
+const RESET_ROUNDING_MS = 1_000;
 
 /**
  * Where a figure's refill starts: the moment its response was read (`readAt`), the latest moment
  * its bucket could have been measured; null for a gateway's figures (`by`), which may reset
  * all at once rather than refill, so only their reset is believed.
  */
-export function refillFrom(server: Pick<ServerLimits, 'observedAt' | 'readAt' | 'by'>): number | null {
+function refillFrom(server: Pick<ServerLimits, 'observedAt' | 'readAt' | 'by'>): number | null {
   return server.by === undefined ? (server.readAt ?? server.observedAt) : null;
 }
 
-/** The least the figure's bucket held at `now` before Pace's spends since: its rounded remaining read at its least, refilled towards its reset. */
+/** The least the figure's bucket held when read: its rounded remaining at its least. */
+const leastRemaining = (figure: LimitFigure) => Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING;
+
+/** The least the figure's bucket held at `now` before Pace's spends since: what it held when read, refilled towards its reset. */
 function bucketAt(figure: LimitFigure, now: number, from: number | null): number {
-  const least = Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING;
+  const least = leastRemaining(figure);
   if (from === null || now <= from) return least;
   // Anthropic's buckets refill continuously: from at least `least` when read to the limit at the reset.
   return least + ((figure.limit - least) * (now - from)) / (figure.reset + RESET_ROUNDING_MS - from);
@@ -136,8 +139,8 @@ function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, n
   if (serverLeft(figure, spent, now, from) >= need) return now;
   if (now >= figure.reset) return fitsAt(spends, now, figure.limit, need, windowMs);
   if (from === null) return figure.reset;
-  // The moment the refill covers the need and what Pace spent since: before the reset, or the reset.
-  const least = Math.min(figure.remaining, figure.limit) - REMAINING_ROUNDING;
+  // The moment the refill covers the need and what Pace spent since (bucketAt solved for the time): before the reset, or the reset.
+  const least = leastRemaining(figure);
   const at = from + ((need + spent - least) * (figure.reset + RESET_ROUNDING_MS - from)) / (figure.limit - least);
   return at < figure.reset ? Math.max(now + 1, Math.ceil(at)) : figure.reset;
 }
