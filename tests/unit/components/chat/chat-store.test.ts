@@ -25,9 +25,17 @@ describe('the popup reopening its most recent chat', () => {
     expect(store.getState().conversationId).toBeNull();
   });
 
-  it('keeps a chat the user started meanwhile', () => {
+  it('keeps a chat the user opened meanwhile', () => {
     const store = createChatStore(client);
-    store.getState().open('started');
+    store.getState().open('opened');
+    store.getState().reopen('latest');
+    expect(store.getState().conversationId).toBe('opened');
+  });
+
+  it('keeps a chat the user started meanwhile, by sending a message before the latest was read', async () => {
+    const sending = { request: async () => ({ ok: true, data: { conversationId: 'started' } }) } as unknown as BackgroundClient;
+    const store = createChatStore(sending);
+    expect(await store.getState().send('Hello')).toBe(true);
     store.getState().reopen('latest');
     expect(store.getState().conversationId).toBe('started');
   });
