@@ -54,6 +54,8 @@ export function createChatStore(client: BackgroundClient) {
   let prepared: { conversationId: string | null; at: number } | null = null;
   /** The user chose what to show (a new chat, a chat, the history): the popup's reopening of its latest chat then leaves it. */
   let chosen = false;
+  /** Counts the user's moves to another chat (New chat, a chat opened): a send's reply shows its chat only if none came meanwhile. */
+  let moves = 0;
   return create<ChatState>()((set, get) => ({
     conversationId: null,
     view: 'chat',
@@ -86,13 +88,15 @@ export function createChatStore(client: BackgroundClient) {
       const result = sendChain.then(async () => {
         set({ notice: null });
         const { conversationId, model, page } = get();
+        const movesBefore = moves;
         const r = await client.request('chat.send', {
           conversationId,
           text: page ? pagePrompt(page, text) : text,
           ...(conversationId === null && model !== null ? { model } : {}),
           ...(later ? { later } : {}),
         });
-        if (r.ok) set({ conversationId: r.data.conversationId, page: get().page === page ? null : get().page });
+        // A New chat or another chat chosen while this was on its way stays on screen, and the next message goes there.
+        if (r.ok) set({ ...(moves === movesBefore ? { conversationId: r.data.conversationId } : {}), page: get().page === page ? null : get().page });
         else set({ notice: r.error });
         return r.ok;
       });
@@ -118,10 +122,12 @@ export function createChatStore(client: BackgroundClient) {
     },
     newChat() {
       chosen = true;
+      moves += 1;
       set({ conversationId: null, view: 'chat', notice: null, model: null });
     },
     open(conversationId) {
       chosen = true;
+      moves += 1;
       set({ conversationId, view: 'chat', notice: null });
     },
     reopen(conversationId) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createChatStore } from '@/components/chat/chat-store';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 
@@ -38,5 +38,45 @@ describe('the popup reopening its most recent chat', () => {
     expect(await store.getState().send('Hello')).toBe(true);
     store.getState().reopen('latest');
     expect(store.getState().conversationId).toBe('started');
+  });
+});
+
+describe('a New chat chosen while a message is on its way', () => {
+  it('stays on screen when the reply comes, and the next message starts a chat of its own', async () => {
+    const sends: (string | null)[] = [];
+    let reply: () => void = () => undefined;
+    const slow = {
+      request: (_type: string, payload: { conversationId: string | null }) => {
+        sends.push(payload.conversationId);
+        const id = `chat-${sends.length}`;
+        return sends.length === 1
+          ? new Promise((resolve) => (reply = () => resolve({ ok: true, data: { conversationId: id } })))
+          : Promise.resolve({ ok: true, data: { conversationId: id } });
+      },
+    } as unknown as BackgroundClient;
+    const store = createChatStore(slow);
+    const first = store.getState().send('First');
+    await vi.waitFor(() => expect(sends).toHaveLength(1));
+    store.getState().newChat();
+    const second = store.getState().send('Second');
+    reply();
+    expect(await first).toBe(true);
+    expect(await second).toBe(true);
+    // The second went to a new chat, not the first's, and it is the one on screen.
+    expect(sends).toEqual([null, null]);
+    expect(store.getState().conversationId).toBe('chat-2');
+  });
+
+  it('a second message typed without changing chats still joins the chat the first created', async () => {
+    const sends: (string | null)[] = [];
+    const quick = {
+      request: (_type: string, payload: { conversationId: string | null }) => {
+        sends.push(payload.conversationId);
+        return Promise.resolve({ ok: true, data: { conversationId: 'chat-1' } });
+      },
+    } as unknown as BackgroundClient;
+    const store = createChatStore(quick);
+    await Promise.all([store.getState().send('First'), store.getState().send('Second')]);
+    expect(sends).toEqual([null, 'chat-1']);
   });
 });
