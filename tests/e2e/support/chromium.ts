@@ -22,6 +22,22 @@ export interface LaunchOptions {
   profileDir?: string;
 }
 
+/** Chromium's flags for a headless run with the extension at `ext` (an absolute path) loaded. */
+export function chromiumArgs(ext: string): string[] {
+  return [
+    '--headless=new',
+    `--disable-extensions-except=${ext}`,
+    `--load-extension=${ext}`,
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
+}
+
 export async function launchChromiumWithExtension(
   extPath = `${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`,
   { profileDir }: LaunchOptions = {},
@@ -32,18 +48,7 @@ export async function launchChromiumWithExtension(
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless=new',
-      `--disable-extensions-except=${ext}`,
-      `--load-extension=${ext}`,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: chromiumArgs(ext),
   });
   const worker = async () => context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const extensionId = new URL((await worker()).url()).host;
