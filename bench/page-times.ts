@@ -3,7 +3,7 @@
  * measured two ways: with the page opened by Playwright, and with it opened by Chromium alone.
  *
  * Playwright attaches to every new page and sets it up before letting it run; the page's clock
- * counts that time, which a user clicking the toolbar button never waits for (here it added 12-61
+ * counts that time, which a user clicking the toolbar button never waits for (here it added 5-61
  * ms to the popup, 6-39 ms to a page holding only a message box). So the popup is also opened with no driver attached:
  * Chromium is started by itself on a copy of the build, in which a runner page
  * (bench-runner.html, opened by a line added to the copy's worker when it is installed) opens each
