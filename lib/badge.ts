@@ -29,7 +29,8 @@ export function compactCount(n: number): string {
   return `${Math.floor(n / 1_000_000_000)}B`;
 }
 
-export interface QueueView {
+/** What of the queue the badge shows (the popup's whole view is lib/queue/queue-view.ts's QueueView). */
+export interface QueueWait {
   /** Jobs waiting to be sent. */
   waiting: number;
   /** When the job at the head of the queue may go, if it waits for the minute window. */
@@ -42,12 +43,15 @@ export interface BudgetBadge {
   periods: PeriodSpend[];
 }
 
-export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView, budget: BudgetBadge | null = null): BadgeView {
-  // With no monthly cap (a tier preset), the badge counts down the minute instead.
-  const uncapped = noMonthCap(limits);
-  const left = uncapped ? q.minuteLeft : q.monthLeft;
-  const of = uncapped ? limits.perMinute : limits.perMonth;
-  const color = BADGE_COLORS[levelFor(left, of)];
+/** The request count the badge counts down and the popup colours: the month's, or with no monthly cap (a tier preset) the minute's. */
+export function countedFigure(limits: Limits, q: Quota): { per: 'minute' | 'month'; left: number; level: Level } {
+  if (noMonthCap(limits)) return { per: 'minute', left: q.minuteLeft, level: levelFor(q.minuteLeft, limits.perMinute) };
+  return { per: 'month', left: q.monthLeft, level: levelFor(q.monthLeft, limits.perMonth) };
+}
+
+export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueWait, budget: BudgetBadge | null = null): BadgeView {
+  const counted = countedFigure(limits, q);
+  const uncapped = counted.per === 'minute';
   const parts = [
     uncapped
       ? `Pace: ${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} requests left this minute (no monthly request cap)`
@@ -62,7 +66,7 @@ export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueView
     return { text: `${Math.min(seconds, 999)}s`, color: BADGE_COLORS.wait, title };
   }
   const spend = budget && budget.count !== 'requests' ? budgetBadge(budget.count, budget.periods) : null;
-  return spend ? { ...spend, title } : { text: compactCount(left), color, title };
+  return spend ? { ...spend, title } : { text: compactCount(counted.left), color: BADGE_COLORS[counted.level], title };
 }
 
 /** The budget's tightest period as the badge: dollars ("$3.2") or percent ("64%") left, coloured as the requests are. */

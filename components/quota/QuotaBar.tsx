@@ -1,4 +1,4 @@
-import { levelFor } from '@/lib/badge';
+import { countedFigure } from '@/lib/badge';
 import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import { noMonthCap, type Limits } from '@/lib/limits/plans';
@@ -9,13 +9,15 @@ import { BudgetLeft } from './BudgetLeft';
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
 export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
   const q = view.quota;
-  const level = levelFor(q.monthLeft, limits.perMonth);
+  // The figure the badge counts down is coloured as the badge is; the other stays plain.
+  const counted = countedFigure(limits, q);
+  const levelOf = (per: 'minute' | 'month') => `level-${counted.per === per ? counted.level : 'ok'}`;
   // A gateway's pause is named by its host: its word is not passed off as Anthropic's.
   const pauseBy = view.serverPause?.by ?? 'Anthropic';
   return (
     <section className="quota" aria-label="Requests left" data-testid="quota">
       <div className="quota-row">
-        <span data-testid="quota-minute">
+        <span className={`quota-minute ${levelOf('minute')}`} data-testid="quota-minute">
           <strong>{formatCount(q.minuteLeft)}</strong>/{formatCount(limits.perMinute)} this minute
           {q.minuteResetAt !== null && q.minuteLeft < limits.perMinute && <> · resets in {formatWait(q.minuteResetAt - now)}</>}
         </span>
@@ -24,7 +26,7 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
             <strong>{formatCount(q.monthUsed)}</strong> sent this month · no monthly request cap
           </span>
         ) : (
-          <span className={`quota-month level-${level}`} data-testid="quota-month">
+          <span className={`quota-month ${levelOf('month')}`} data-testid="quota-month">
             <strong>{formatCount(q.monthLeft)}</strong>/{formatCount(limits.perMonth)} this month · resets{' '}
             {formatReset(q.monthResetAt, limits.monthStart)}
           </span>

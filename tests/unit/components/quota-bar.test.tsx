@@ -1,0 +1,50 @@
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { QuotaBar } from '@/components/quota/QuotaBar';
+import { BADGE_COLORS, badgeFor, countedFigure } from '@/lib/badge';
+import { quota } from '@/lib/limits/admission';
+import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
+import type { QueueView } from '@/lib/queue/queue-view';
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+const start: Limits = { ...DEFAULT_LIMITS, plan: 'start', perMinute: PLANS.start.perMinute, perMonth: PLANS.start.perMonth };
+
+function view(limits: Limits, monthCount: number, sentThisMinute: number): QueueView {
+  return {
+    quota: quota(NOW, limits, { recentSends: Array<number>(sentThisMinute).fill(NOW - 1_000), monthCount }),
+    waiting: 0,
+    inFlight: 0,
+    pausedUntil: null,
+    serverPause: null,
+    probe: null,
+    server: null,
+    tokens: { input: null, output: null },
+    jobs: new Map(),
+  };
+}
+
+/** The class of the quota bar's element with this test id. */
+function classOf(html: string, testId: string): string {
+  return new RegExp(`class="([^"]*)" data-testid="${testId}"`).exec(html)?.[1] ?? '';
+}
+
+const render = (limits: Limits, v: QueueView) => renderToStaticMarkup(<QuotaBar view={v} limits={limits} now={NOW} onClear={() => undefined} onTryNow={() => undefined} />);
+
+describe('QuotaBar', () => {
+  it('colours the figure the badge counts down, as the badge colours it: the minute under a tier preset with no monthly cap', () => {
+    const v = view(start, 12, 900);
+    expect(countedFigure(start, v.quota)).toEqual({ per: 'minute', left: 100, level: 'low' });
+    expect(badgeFor(NOW, start, v.quota, { waiting: 0, minuteWaitUntil: null }).color).toBe(BADGE_COLORS.low);
+    const html = render(start, v);
+    expect(classOf(html, 'quota-minute')).toContain('level-low');
+    expect(classOf(html, 'quota-month')).toContain('level-ok');
+  });
+
+  it('colours the month, and leaves the minute plain, where there is a monthly cap', () => {
+    const v = view(DEFAULT_LIMITS, 4_000, 9);
+    expect(countedFigure(DEFAULT_LIMITS, v.quota)).toEqual({ per: 'month', left: 1_000, level: 'low' });
+    const html = render(DEFAULT_LIMITS, v);
+    expect(classOf(html, 'quota-month')).toContain('level-low');
+    expect(classOf(html, 'quota-minute')).toContain('level-ok');
+  });
+});
