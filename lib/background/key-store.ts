@@ -14,7 +14,7 @@ import type { Credentials } from '../claude/client';
 import { DEMO_KEY, DEMO_URL } from '../demo';
 import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import type { KeepKey, KeyStatus, PaceError } from '../protocol';
-import { keyOriginsItem, settingsItem } from '../storage/settings';
+import { keyOriginsItem, storedPrefs } from '../storage/settings';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 import { readSettings } from './stored-settings';
@@ -95,7 +95,8 @@ export async function unlockKey(passphrase: string): Promise<UnlockResult> {
 /** Removes the key and the gateway headers with it: the user asked to forget both secrets. */
 export async function removeKey(): Promise<KeyStatus> {
   await wipe();
-  await settingsItem.setValue({ ...(await readSettings()), extraHeaders: '' });
+  // Through the settings' one write path, with the stored settings as read (and checked) by the background.
+  await storedPrefs.saveSettings({ ...(await readSettings()), extraHeaders: '' });
   return keyStatus();
 }
 
