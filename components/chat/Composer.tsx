@@ -1,7 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { withQuote } from '@/lib/reach/templates';
-import { batchPrefsItem, draftItem } from '@/lib/storage/settings';
+import { readDraft, saveDraft } from '@/lib/storage/draft';
+import { batchPrefsItem } from '@/lib/storage/settings';
 import { useStored } from '../settings/use-stored';
 import { adoptEarlyComposer } from './early-composer';
 
@@ -41,7 +42,7 @@ export function Composer({
   }, [early]);
 
   useEffect(() => {
-    draftItem.getValue().then(
+    readDraft().then(
       (draft) => {
         setText((current) => current || draft);
         setLoaded(true);
@@ -70,10 +71,7 @@ export function Composer({
 
   useEffect(() => {
     // Saved on every change: a popup can close at any moment, taking pending timers with it.
-    // The one write a page makes itself: the unsent text is what the user typed, only for this
-    // popup, and has nothing for the background to check.
-    // eslint-disable-next-line no-restricted-syntax -- the draft is the popup's own UI state
-    if (loaded) draftItem.setValue(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
+    if (loaded) saveDraft(text).catch((err: unknown) => console.warn('[pace] could not save the draft', err));
   }, [text, loaded]);
 
   /** The text on its way to the background: the same text sent again meanwhile (a second Enter) is not sent twice. */
