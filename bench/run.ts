@@ -132,7 +132,7 @@ if (wanted('admission')) await admissionCost();
 if (wanted('budget')) await budgetAdmissionCost();
 if (wanted('cache')) await cacheLookupCost();
 if (wanted('dashboard')) printDashboard(await benchDashboard());
-if (wanted('worker') || wanted('popup')) printSizes();
+if (wanted('worker') || wanted('popup')) await printSizes();
 if (wanted('worker')) await benchWorkerColdStart();
 if (wanted('popup')) await benchPopupOpen();
 if (wanted('firstword')) printFirstWord(await benchFirstWord());
