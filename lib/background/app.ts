@@ -263,7 +263,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     async start(queueRunning: () => void = () => {}) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
-      await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
+      await jobStore.recover(db, now()).catch(warn('recover jobs cut off by a restart'));
       await batches.recover().catch(warn('gather again the questions of a batch whose create was cut off'));
       await scheduler.pump();
       queueRunning();
