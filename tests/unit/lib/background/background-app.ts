@@ -39,6 +39,29 @@ export function stubFakeBrowserGaps(): void {
   vi.spyOn(fakeBrowser.runtime.onConnect, 'addListener').mockImplementation(() => undefined);
 }
 
+/** Wake timers that run once their delay has passed, for a test whose queue must wake on its own (backoff, pauses); `clear` ends those pending. */
+export function realWakeTimers(): Required<Pick<BackgroundDeps, 'setTimer' | 'clearTimer'>> & { clear: () => void } {
+  const pending = new Set<ReturnType<typeof setTimeout>>();
+  return {
+    setTimer: (run, ms) => {
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        run();
+      }, ms);
+      pending.add(timer);
+      return timer;
+    },
+    clearTimer: (timer) => {
+      clearTimeout(timer as ReturnType<typeof setTimeout>);
+      pending.delete(timer as ReturnType<typeof setTimeout>);
+    },
+    clear: () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+    },
+  };
+}
+
 /** Builds the app with the key for `baseURL` already saved and confirmed, and registers its listeners. */
 export function testBackground(db: PaceDB, baseURL: string, overrides: Partial<BackgroundDeps> = {}): TestBackground {
   stubFakeBrowserGaps();
