@@ -1,7 +1,8 @@
 /**
  * The background as entrypoints/background.ts wires it (createBackgroundApp), for tests: WXT's
  * fakeBrowser, the test's database, the local Claude server's key and URL, a wake timer the test
- * fires, and a page connected to it through a fake port (the fake browser has none).
+ * fires (or real ones: `realWakeTimers`), and a page connected to it through a fake port (the fake
+ * browser has none). Any edge can be replaced through `overrides`; `app.pump()` runs the queue.
  */
 import { vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
