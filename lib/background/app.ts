@@ -22,7 +22,7 @@ import { createUsageAlerts } from './usage-alerts';
 import { createBudgetAlerts } from './budget-alerts';
 import { createBadgeUpdater, toolbarBadge } from './badge-updater';
 import { forgetWaitOnNewBaseURL } from './base-url-watch';
-import { createChatRunner } from './chat-runner';
+import { createChatRunner, type RunnerDeps } from './chat-runner';
 import { createGatewayBudget } from './gateway-budget';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
@@ -70,6 +70,9 @@ export interface BackgroundDeps {
   /** The wake timer's clock (setTimeout and clearTimeout by default). */
   setTimer?: (run: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
+  /** The runner's backoff jitter and stall limit (Math.random and 60 s by default): tests shorten the waits. */
+  random?: RunnerDeps['random'];
+  stallMs?: RunnerDeps['stallMs'];
 }
 
 /** The real edges, for entrypoints/background.ts. */
@@ -103,6 +106,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     keepAlive: createKeepAlive(() => browser.runtime.getPlatformInfo()),
     now,
     online,
+    random: deps.random,
+    stallMs: deps.stallMs,
   });
 
   /** A timer while the worker lives (capped: see lib/queue/wake.ts); the named alarm wakes a stopped worker (Chrome: 30 s at the least). */
@@ -247,6 +252,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     onInstalled: ({ reason }: Browser.runtime.InstalledDetails) => {
       if (reason === 'install') void browser.runtime.openOptionsPage();
     },
+    /** Runs the queue now, as each event above does, and resolves once that run is done. */
+    pump: () => scheduler.pump(),
     /** The browser is back online: what waited for the network goes now. */
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
@@ -263,7 +270,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     async start(queueRunning: () => void = () => {}) {
       // Each step may fail on its own; the queue runs whatever happened before it.
       const warn = (what: string) => (err: unknown) => console.warn(`[pace] could not ${what}`, err);
-      await jobStore.recover(db).catch(warn('recover jobs cut off by a restart'));
+      await jobStore.recover(db, now()).catch(warn('recover jobs cut off by a restart'));
       await batches.recover().catch(warn('gather again the questions of a batch whose create was cut off'));
       await scheduler.pump();
       queueRunning();

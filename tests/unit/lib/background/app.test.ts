@@ -17,6 +17,7 @@ import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/storage/settings';
+import { IN_FLIGHT, INTERRUPTED } from '@/lib/usage/totals';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground, type WakeTimer } from './background-app';
@@ -92,6 +93,18 @@ describe('createBackgroundApp through the fake browser', () => {
 
     expect(claude.messageRequests()).toHaveLength(1);
     expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'The whole answer.', resumed: true });
+  });
+
+  it("start() recovers by the app's clock: a send left in flight within the month and a day it looks back is ended", async () => {
+    // The app's clock and Date disagree: recovery must go by the clock it was given.
+    const clock = Date.UTC(2026, 5, 10, 12);
+    vi.setSystemTime(Date.UTC(2026, 8, 1));
+    const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    const row = await db.usage.add({ at: clock - 24 * 60 * 60 * 1000, model: 'm', conversationId: 'c1', messageId: 'a0', outcome: IN_FLIGHT, usage, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+
+    await testBackground(db, claude.url, { now: () => clock, online: () => online }).app.start();
+
+    expect((await db.usage.get(row))?.outcome).toBe(INTERRUPTED);
   });
 
   it('start() runs the queue before its housekeeping: an alarm lookup that never answers does not hold a cut-off job', async () => {

@@ -1,7 +1,8 @@
 /**
  * The background as entrypoints/background.ts wires it (createBackgroundApp), for tests: WXT's
  * fakeBrowser, the test's database, the local Claude server's key and URL, a wake timer the test
- * fires, and a page connected to it through a fake port (the fake browser has none).
+ * fires (or real ones: `realWakeTimers`), and a page connected to it through a fake port (the fake
+ * browser has none). Any edge can be replaced through `overrides`; `app.pump()` runs the queue.
  */
 import { vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
@@ -37,6 +38,29 @@ export function stubFakeBrowserGaps(): void {
   vi.spyOn(fakeBrowser.runtime, 'getPlatformInfo').mockResolvedValue({ os: 'linux', arch: 'x86-64' } as never);
   // Pages connect through fake ports handed to app.onConnect (see `client`).
   vi.spyOn(fakeBrowser.runtime.onConnect, 'addListener').mockImplementation(() => undefined);
+}
+
+/** Wake timers that run once their delay has passed, for a test whose queue must wake on its own (backoff, pauses); `clear` ends those pending. */
+export function realWakeTimers(): Required<Pick<BackgroundDeps, 'setTimer' | 'clearTimer'>> & { clear: () => void } {
+  const pending = new Set<ReturnType<typeof setTimeout>>();
+  return {
+    setTimer: (run, ms) => {
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        run();
+      }, ms);
+      pending.add(timer);
+      return timer;
+    },
+    clearTimer: (timer) => {
+      clearTimeout(timer as ReturnType<typeof setTimeout>);
+      pending.delete(timer as ReturnType<typeof setTimeout>);
+    },
+    clear: () => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+    },
+  };
 }
 
 /** Builds the app with the key for `baseURL` already saved and confirmed, and registers its listeners. */

@@ -1,21 +1,19 @@
 /**
- * Anthropic's prompt cache through the real queue (scheduler, limiter, runner, the real SDK) and
- * the local Claude server's model of the cache: what goes on the wire, what the ledger and the
- * attempt details say, and the fallback for a gateway that refuses the top-level field.
+ * Anthropic's prompt cache through the real queue as the background wires it (createBackgroundApp:
+ * scheduler, limiter, runner, the real SDK) and the local Claude server's model of the cache: what
+ * goes on the wire, what the ledger and the attempt details say, and the fallback for a gateway
+ * that refuses the top-level field.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChatRunner } from '@/lib/background/chat-runner';
-import { createKeepAlive } from '@/lib/background/keep-alive';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { createClaudeClient } from '@/lib/claude/client';
-import { memoryModes, type PromptCacheModes } from '@/lib/claude/prompt-cache';
 import { readLimits, readWindowState } from '@/lib/limits/limiter-store';
-import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS, type PromptCacheSetting } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
+import { settingsItem, storedPromptCacheModes } from '@/lib/storage/settings';
 import { costBreakdown } from '@/lib/usage/prices';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
+import { startClaudeServer, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { testBackground } from './background-app';
 
 const MODEL = 'claude-sonnet-4-6';
 const DOCUMENT = 'A paragraph of a long report about rate limits and token buckets. '.repeat(1200).trim(); // ~80,000 chars
@@ -31,34 +29,19 @@ afterEach(async () => {
   await db.delete();
 });
 
-function queue(baseURL: string, promptCache: PromptCacheSetting, modes: PromptCacheModes = memoryModes()) {
-  const runner = createChatRunner({
-    db,
-    credentials: async () => ({ apiKey: TEST_KEY, baseURL, demo: false }),
-    settings: async () => ({ ...DEFAULT_SETTINGS, model: MODEL, maxTokens: 300, promptCache }),
-    createClient: createClaudeClient,
-    promptCacheModes: modes,
-    publish: () => undefined,
-    keepAlive: createKeepAlive(async () => undefined, 1000),
-    log: () => undefined,
-  });
-  const scheduler = createScheduler({
-    db,
-    now: Date.now,
-    blocker: async () => null,
-    startJob: (job) => runner.start(job),
-    failJob: async () => undefined,
-    wakeAt: () => undefined,
-    changed: () => undefined,
-    log: () => undefined,
-  });
-  return { scheduler, modes };
+/**
+ * The background as the entrypoint wires it (createBackgroundApp), its key for `baseURL` and the prompt cache setting
+ * saved; the modes a base URL is found to take are remembered where the extension keeps them (storedPromptCacheModes).
+ */
+async function queue(baseURL: string, promptCache: PromptCacheSetting) {
+  await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL, model: MODEL, maxTokens: 300, promptCache });
+  return { app: testBackground(db, baseURL).app, modes: storedPromptCacheModes };
 }
 
 let ids = 0;
-async function turn(q: ReturnType<typeof queue>, text: string, conversationId: string | null = null) {
+async function turn(q: Awaited<ReturnType<typeof queue>>, text: string, conversationId: string | null = null) {
   const ex = await addExchange(db, { conversationId, text, now: Date.now(), newId: () => `p${++ids}`, model: MODEL });
-  void q.scheduler.pump();
+  void q.app.pump();
   for (let i = 0; i < 300; i++) {
     const job = await db.jobs.get(ex.assistantMessageId);
     if (job && (job.state === 'done' || job.state === 'failed')) return { ...ex, message: (await db.messages.get(ex.assistantMessageId))! };
@@ -76,7 +59,7 @@ async function monthUsed() {
 
 describe("Anthropic's prompt cache through the queue", () => {
   it('asks for it on every request, reads the prefix from the second turn, and prices and shows it', async () => {
-    const q = queue(server.url, '5m');
+    const q = await queue(server.url, '5m');
     const first = await turn(q, DOCUMENT);
     const second = await turn(q, 'What does it say about buckets?', first.conversationId);
 
@@ -104,7 +87,7 @@ describe("Anthropic's prompt cache through the queue", () => {
   });
 
   it('prices a 1-hour write at 2x input', async () => {
-    const q = queue(server.url, '1h');
+    const q = await queue(server.url, '1h');
     await turn(q, DOCUMENT);
     expect(bodies(server)[0]!.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
     const [row] = await db.usage.toArray();
@@ -113,7 +96,7 @@ describe("Anthropic's prompt cache through the queue", () => {
   });
 
   it('sends no cache_control when turned off, and nothing is cached', async () => {
-    const q = queue(server.url, 'off');
+    const q = await queue(server.url, 'off');
     const first = await turn(q, DOCUMENT);
     const second = await turn(q, 'And the buckets?', first.conversationId);
     expect(JSON.stringify(bodies(server))).not.toContain('cache_control');
@@ -131,7 +114,7 @@ describe('a gateway that refuses the top-level cache_control', () => {
 
   it('is sent again once with one explicit breakpoint on the last user block, and the base URL remembers it', async () => {
     gateway = await startClaudeServer({ refuseCacheControl: 'top-level' });
-    const q = queue(gateway.url, '5m');
+    const q = await queue(gateway.url, '5m');
     const first = await turn(q, DOCUMENT);
 
     expect(first.message).toMatchObject({ status: 'done' });
@@ -161,13 +144,10 @@ describe('a gateway that refuses the top-level cache_control', () => {
 
   it('does not send the refused mode again when storage cannot remember it', async () => {
     gateway = await startClaudeServer({ refuseCacheControl: 'top-level' });
-    const broken: PromptCacheModes = {
-      get: async () => undefined,
-      set: async () => {
-        throw new Error('QUOTA_BYTES quota exceeded');
-      },
-    };
-    const q = queue(gateway.url, '5m', broken);
+    // Storage reads nothing back and refuses every write.
+    vi.spyOn(storedPromptCacheModes, 'get').mockResolvedValue(undefined);
+    vi.spyOn(storedPromptCacheModes, 'set').mockRejectedValue(new Error('QUOTA_BYTES quota exceeded'));
+    const q = await queue(gateway.url, '5m');
     const first = await turn(q, DOCUMENT);
     await turn(q, 'And the buckets?', first.conversationId);
     expect(gateway.messageRequests().map((r) => r.status)).toEqual([400, 200, 200]);
@@ -175,7 +155,7 @@ describe('a gateway that refuses the top-level cache_control', () => {
 
   it('goes without the cache when the gateway refuses breakpoints on blocks too', async () => {
     gateway = await startClaudeServer({ refuseCacheControl: 'all' });
-    const q = queue(gateway.url, '5m');
+    const q = await queue(gateway.url, '5m');
     const first = await turn(q, DOCUMENT);
     expect(first.message.status).toBe('done');
     expect(gateway.messageRequests().map((r) => r.status)).toEqual([400, 400, 200]);
@@ -185,7 +165,7 @@ describe('a gateway that refuses the top-level cache_control', () => {
 
   it('fails a 400 that is not about cache_control as before, without sending it again', async () => {
     server.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' });
-    const q = queue(server.url, '5m');
+    const q = await queue(server.url, '5m');
     const first = await turn(q, 'Hello');
     expect(first.message.status).toBe('error');
     expect(server.messageRequests()).toHaveLength(1);

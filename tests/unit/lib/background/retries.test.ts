@@ -1,64 +1,44 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChatRunner } from '@/lib/background/chat-runner';
-import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { createClaudeClient } from '@/lib/claude/client';
 import { readPause, readServerLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { MAX_ATTEMPTS } from '@/lib/queue/retry-policy';
-import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { TEST_KEY, type Behaviour, type ClaudeServer } from '../../../support/claude-server';
+import { settingsItem } from '@/lib/storage/settings';
+import type { Behaviour, ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { realWakeTimers, testBackground } from './background-app';
 
 let server: ClaudeServer;
 let db: PaceDB;
 let online: boolean;
-let timers: ReturnType<typeof setTimeout>[];
+let wake: ReturnType<typeof realWakeTimers>;
 
 useClaudeServer((s) => (server = s));
 beforeEach(async () => {
   db = new PaceDB(`retries-${Math.random()}`);
   online = true;
-  timers = [];
+  wake = realWakeTimers();
+  await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: server.url, model: 'claude-haiku-4-5', maxTokens: 100 });
   await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 1000 });
 });
 afterEach(async () => {
-  for (const t of timers) clearTimeout(t);
+  wake.clear();
   await db.delete();
 });
 
-/** The background's queue, wired as in lib/background/app.ts, with fast backoff and a short stall limit. */
+/** The background as the entrypoint wires it (createBackgroundApp), with fast backoff, a short stall limit and real wake timers. */
 function queue() {
-  const runner = createChatRunner({
-    db,
-    credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-    settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 100 }),
-    createClient: createClaudeClient,
-    publish: () => undefined,
-    keepAlive: createKeepAlive(async () => undefined),
+  const { setTimer, clearTimer } = wake;
+  return testBackground(db, server.url, {
+    online: () => online,
     // Backoff waits 30% of its ceiling: 300 ms, 600 ms, 1.2 s...
     random: () => 0.3,
-    online: () => online,
     stallMs: 300,
-    log: () => undefined,
-  });
-  const scheduler = createScheduler({
-    db,
-    now: Date.now,
-    blocker: async () => null,
-    startJob: (job) => runner.start(job),
-    failJob: async () => undefined,
-    wakeAt: (at) => {
-      if (at !== null) timers.push(setTimeout(() => void scheduler.pump(), Math.max(0, at - Date.now())));
-    },
-    changed: () => undefined,
-    online: () => online,
-    maxActive: 4,
-    log: () => undefined,
-  });
-  return scheduler;
+    setTimer,
+    clearTimer,
+  }).app;
 }
 
 let n = 0;

@@ -269,7 +269,7 @@ describe('the console when measuring fails', () => {
   });
 });
 
-/** The runner as the background wires it, against the local Claude server. */
+/** The runner alone, against the local Claude server: each test admits its job itself and starts it, with no queue. */
 const localRunner = () =>
   createChatRunner({
     db,

@@ -4,11 +4,11 @@
  */
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { createReadAhead, readForSend, type ReadAhead } from '@/lib/background/read-ahead';
-import { createMeasureRequest } from '@/lib/background/measure-request';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
 import { createClaudeClient } from '@/lib/claude/client';
@@ -20,13 +20,14 @@ import { inputBound } from '@/lib/limits/measure-request';
 import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { wait } from '@/lib/queue/job-store';
-import { createScheduler } from '@/lib/queue/scheduler';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
+import { settingsItem, storedPromptCacheModes } from '@/lib/storage/settings';
 import { priceFor } from '@/lib/usage/prices';
 import { IN_FLIGHT } from '@/lib/usage/totals';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { testBackground } from '../background/background-app';
 import { failure, handlerDeps, snapshot } from '../background/handler-deps';
 
 let server: ClaudeServer;
@@ -54,6 +55,41 @@ function handlers(start: Start, overrides: Omit<Partial<HandlerDeps>, 'settings'
 }
 
 const recentSends = async () => (await db.counters.get(RECENT_KEY))?.times?.length ?? 0;
+
+/**
+ * The background as the entrypoint wires it (createBackgroundApp), its settings saved where the options page saves them.
+ * `queueRunsAtFetch` holds, for each request that left, how many queue runs had ended before it (each run ends by
+ * setting or clearing the wake alarm); `onFetch` is called as each request leaves.
+ */
+async function background(on: PaceDB = db, onFetch: () => void = () => undefined) {
+  await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: server.url });
+  let queueRuns = 0;
+  for (const method of ['clear', 'create'] as const) {
+    const real = (fakeBrowser.alarms[method] as (...args: unknown[]) => Promise<unknown>).bind(fakeBrowser.alarms);
+    vi.spyOn(fakeBrowser.alarms, method).mockImplementation(((...args: unknown[]) => {
+      if (args[0] === 'pace-wake') queueRuns += 1;
+      return real(...args);
+    }) as never);
+  }
+  const queueRunsAtFetch: number[] = [];
+  const createClient: typeof createClaudeClient = (creds, headers) => {
+    const client = createClaudeClient(creds, headers);
+    const inner = (client as unknown as { options: { fetch: typeof fetch } }).options;
+    const real = inner.fetch;
+    inner.fetch = (input, init) => {
+      queueRunsAtFetch.push(queueRuns);
+      onFetch();
+      return real(input, init);
+    };
+    return client;
+  };
+  return { ...testBackground(on, server.url, { createClient }), queueRunsAtFetch };
+}
+
+/** Polls until the job is in one of `states` (the runner goes on after chat.send has answered). */
+async function jobIn(on: PaceDB, id: string, states: string[]) {
+  await expect.poll(async () => (await on.jobs.get(id))?.state, { timeout: 10_000, interval: 10 }).toSatisfy((state: string) => states.includes(state));
+}
 
 describe('a new message with nothing ahead of it', () => {
   it('is counted, claimed and marked streaming in the send\'s own transaction, and handed to the runner only after it committed', async () => {
@@ -97,27 +133,18 @@ describe('a new message with nothing ahead of it', () => {
   });
 
   it('goes to the server at once, exactly one request for one counted send, with no queue run', async () => {
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
-    let ran: Promise<void> = Promise.resolve();
-    const { h, pump } = handlers(({ job, messages }, ready) => {
-      ran = runner.start(job, { ...ready, messages });
-    });
-    const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
-    await ran;
+    const { client, queueRunsAtFetch } = await background();
+    const sent = await client.request('chat.send', { conversationId: null, text: 'Hello?' });
+    if (!sent.ok) throw new Error(sent.error.message);
+    const ex = sent.data;
+    await jobIn(db, ex.assistantMessageId, ['done', 'failed']);
     expect(server.messageRequests()).toHaveLength(1);
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done' });
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
     expect(await recentSends()).toBe(1);
     expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
-    expect(pump).not.toHaveBeenCalled();
+    // No queue run stood between the send and its request.
+    expect(queueRunsAtFetch).toEqual([0]);
   });
 });
 
@@ -143,35 +170,15 @@ describe('the send\'s reads, made once', () => {
   });
 
   it('hands the runner the prompt cache mode read while the transaction ran: nothing is read between the commit and the request', async () => {
-    const modes = { get: vi.fn(async () => 'explicit' as const), set: vi.fn(async () => undefined) };
-    const runner = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url }),
-      createClient: createClaudeClient,
-      promptCacheModes: modes,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
-    let readsAtStart = -1;
-    let ran: Promise<void> = Promise.resolve();
-    const { h } = handlers(vi.fn<Start>(), {
-      sendAtOnce: {
-        usagePrefs: async () => ({ cacheHours: 0 }),
-        online: () => true,
-        start({ job, messages }, ready) {
-          readsAtStart = modes.get.mock.calls.length;
-          ran = runner.start(job, { ...ready, messages });
-        },
-        promptCacheMode: (url) => runner.promptCacheMode(url),
-      },
-    });
-    await h['chat.send']({ conversationId: null, text: 'Hello?' });
-    await ran;
+    const modes = vi.spyOn(storedPromptCacheModes, 'get').mockResolvedValue('explicit');
+    let readsAtRequest = -1;
+    const { client } = await background(db, () => (readsAtRequest = modes.mock.calls.length));
+    const sent = await client.request('chat.send', { conversationId: null, text: 'Hello?' });
+    if (!sent.ok) throw new Error(sent.error.message);
+    await jobIn(db, sent.data.assistantMessageId, ['done', 'failed']);
     // Read once, before the commit; the request went with what it said (one explicit breakpoint, not the automatic one).
-    expect(readsAtStart).toBe(1);
-    expect(modes.get).toHaveBeenCalledTimes(1);
+    expect(readsAtRequest).toBe(1);
+    expect(modes).toHaveBeenCalledTimes(1);
     const body = server.messageRequests()[0]!.body as { cache_control?: unknown };
     expect(body.cache_control).toBeUndefined();
   });
@@ -196,21 +203,16 @@ describe('what the queue would measure, the short way measures too', () => {
     const queued = new PaceDB(`send-at-once-queue-${Math.random()}`);
     try {
       await saveBudget(queued, budget);
-      const deps = handlerDeps(queued, server.url, { sendAtOnce: undefined });
-      await createHandlers(deps)['chat.send']({ conversationId: null, text });
-      const started: string[] = [];
-      await createScheduler({
-        db: queued,
-        now: Date.now,
-        blocker: async () => null,
-        startJob: async (job) => void started.push(job.id),
-        failJob: async () => undefined,
-        wakeAt: () => undefined,
-        changed: () => undefined,
-        measure: createMeasureRequest({ db: queued, now: Date.now, settings: deps.settings, credentials: deps.credentials, createClient: deps.createClient }),
-      }).pump();
-      expect(started).toHaveLength(1);
+      const ex = await createHandlers(handlerDeps(queued, server.url, { sendAtOnce: undefined }))['chat.send']({ conversationId: null, text });
+      // The request stalls, so its reservation is still held when it is read.
+      server.script({ kind: 'stall' });
+      const { app, client } = await background(queued);
+      await app.pump();
+      await jobIn(queued, ex.assistantMessageId, ['streaming']);
+      expect(await queued.jobs.get(ex.assistantMessageId)).toMatchObject({ attempts: 1 });
       expect(await reserved(queued)).toEqual(atOnce);
+      await client.request('chat.stop', { messageId: ex.assistantMessageId });
+      await jobIn(queued, ex.assistantMessageId, ['done', 'failed', 'cancelled']);
       // Both at the input's hard upper bound, never at the four-characters-a-token estimate.
       const { model, maxTokens, promptCache } = DEFAULT_SETTINGS;
       const bound = inputBound({ system: '', messages: [{ role: 'user', content: text }] });
