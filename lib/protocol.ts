@@ -4,95 +4,33 @@
  * Pages talk over one `runtime.connect` port (see lib/messaging/): a request carries an id and
  * gets exactly one reply `{ ok: true, data } | { ok: false, error }`; the background also pushes
  * events (the answer being streamed) to every connected page. Anything arriving on the port is
- * parsed by `parseRequest` before a handler sees it.
+ * parsed by `parseRequest` before a handler sees it; every reply and event is parsed by the page
+ * client with its schema in lib/messaging/replies.ts, from which the reply, error and event types
+ * here are inferred.
  */
-import type { ModelInfo } from './claude/models';
 import * as z from './schema';
 import { isObject } from './is-object';
-import type { Budget } from './limits/budget';
-import type { Limits } from './limits/plans';
-import type { Settings } from './settings/validate';
-import type { UsagePrefs } from './settings/usage-prefs';
-import type { ChatPrefs } from './settings/chat-prefs';
-import type { BatchPrefs } from './settings/batch-prefs';
-import type { GatewayBudgetRow } from './usage/gateway-budget';
-import type { PageAttachment } from './reach/page-text';
-import type { PromptTemplate } from './reach/templates';
+// Types only: the worker never loads the pages' parsers of what it sends.
+import type { paceError, paceEvent, replies } from './messaging/replies';
 
 export const PORT_NAME = 'pace';
 
-export type ErrorCode =
-  | 'bad_message'
-  | 'no_key'
-  | 'locked'
-  | 'origin_unconfirmed'
-  | 'invalid_input'
-  | 'wrong_key'
-  | 'browser_access_off'
-  | 'permission_denied'
-  | 'not_found'
-  | 'bad_request'
-  | 'too_large'
-  | 'billing'
-  | 'rate_limited'
-  | 'spend_limit'
-  | 'overloaded'
-  | 'server_error'
-  | 'timeout'
-  | 'stalled'
-  | 'offline'
-  | 'unreachable'
-  | 'redirected'
-  | 'bad_answer'
-  | 'interrupted'
-  | 'unknown_message'
-  | 'busy'
-  | 'cancelled'
-  | 'month_used_up'
-  | 'budget'
-  | 'queue_full'
-  | 'internal';
+/** Where the key is kept: in extension storage on this device, or only until the browser closes. */
+export const KEEP_KEYS = ['device', 'session'] as const;
+export type KeepKey = (typeof KEEP_KEYS)[number];
 
+/** A refusal; its schema, like every reply's and event's, is in ./messaging/replies.ts. */
+export type PaceError = z.infer<typeof paceError>;
+export type ErrorCode = PaceError['code'];
 /** What the user can do about an error; the page turns it into a button. */
-export type ErrorAction = 'open_options' | 'retry' | 'new_chat';
-
-export interface PaceError {
-  code: ErrorCode;
-  message: string;
-  action?: ErrorAction;
-  /** The field a validation error is about, so a form can show it in place. */
-  field?: string;
-  /** Every field's message, when a whole form was refused. */
-  fields?: Partial<Record<string, string>>;
-}
+export type ErrorAction = NonNullable<PaceError['action']>;
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
 
-export interface KeyStatus {
-  hasKey: boolean;
-  /** Last four characters of the saved key, for a masked display. Never the key. */
-  last4: string | null;
-  /** True when no key is saved and this build talks to the local demo backend instead. */
-  demo: boolean;
-  /** Where the key is kept: in extension storage on this device, or only until the browser closes. */
-  remember: KeepKey | null;
-  /** The saved key is sealed with a passphrase. */
-  sealed: boolean;
-  /** A sealed key exists and has not been unlocked in this browser session: nothing can be sent. */
-  locked: boolean;
-}
-
-export type KeepKey = 'device' | 'session';
-
-export interface KeyTestResult {
-  models: ModelInfo[];
-}
-
-export interface SendResult {
-  conversationId: string;
-  userMessageId: string;
-  assistantMessageId: string;
-}
+type Reply<K extends keyof typeof replies> = z.infer<(typeof replies)[K]>;
+export type SendResult = Reply<'chat.send'>;
+export type KeyStatus = Reply<'key.status'>;
+export type KeyTestResult = Reply<'key.test'>;
 
 /**
  * Each request's payload schema: the payload types below are inferred from these, and
@@ -130,7 +68,7 @@ const payloads = {
   'key.test': z.object({ key: z.nullable(text('key must be a string or null')), baseURL: text('baseURL must be a string') }),
   'key.save': z.object({
     key: text('key must be a string'),
-    remember: z.enum(['device', 'session'], { error: "remember must be 'device' or 'session'" }),
+    remember: z.enum(KEEP_KEYS, { error: "remember must be 'device' or 'session'" }),
     passphrase: z.nullable(text('passphrase must be a string or null')),
   }),
   'key.unlock': z.object({ passphrase: text('passphrase must be a string') }),
@@ -216,59 +154,59 @@ type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 
 /** Request name -> payload and reply data. */
 export interface Requests {
-  'chat.send': { req: Payload<'chat.send'>; res: SendResult };
+  'chat.send': { req: Payload<'chat.send'>; res: Reply<'chat.send'> };
   /** The user is typing a message to this conversation (null: a new chat): what its send needs is read ahead. */
-  'chat.prepare': { req: Payload<'chat.prepare'>; res: { ready: boolean } };
+  'chat.prepare': { req: Payload<'chat.prepare'>; res: Reply<'chat.prepare'> };
   /** Stops an answer, cancels a queued or gathered one, or cancels the Message Batch a batched one is in. */
-  'chat.stop': { req: Payload<'chat.stop'>; res: { stopped: boolean } };
-  'chat.retry': { req: Payload<'chat.retry'>; res: { messageId: string } };
-  'conversation.rename': { req: Payload<'conversation.rename'>; res: { title: string } };
+  'chat.stop': { req: Payload<'chat.stop'>; res: Reply<'chat.stop'> };
+  'chat.retry': { req: Payload<'chat.retry'>; res: Reply<'chat.retry'> };
+  'conversation.rename': { req: Payload<'conversation.rename'>; res: Reply<'conversation.rename'> };
   /** Deletes the conversation with its messages, jobs and cached answers; the usage ledger keeps its counts (no text). */
-  'conversation.delete': { req: Payload<'conversation.delete'>; res: { deleted: number } };
-  'conversation.deleteAll': { req: Payload<'conversation.deleteAll'>; res: { deleted: number } };
+  'conversation.delete': { req: Payload<'conversation.delete'>; res: Reply<'conversation.delete'> };
+  'conversation.deleteAll': { req: Payload<'conversation.deleteAll'>; res: Reply<'conversation.deleteAll'> };
   /** The model the conversation's next messages go with (the options' model until one is chosen). */
-  'conversation.chooseModel': { req: Payload<'conversation.chooseModel'>; res: { model: string } };
+  'conversation.chooseModel': { req: Payload<'conversation.chooseModel'>; res: Reply<'conversation.chooseModel'> };
   /** How long chats are kept, and the pages' theme; old chats go at once when the retention is shortened. */
-  'chatPrefs.save': { req: Payload<'chatPrefs.save'>; res: ChatPrefs };
-  'key.status': { req: Payload<'key.status'>; res: KeyStatus };
-  'key.test': { req: Payload<'key.test'>; res: KeyTestResult };
-  'key.save': { req: Payload<'key.save'>; res: KeyStatus };
-  'key.unlock': { req: Payload<'key.unlock'>; res: KeyStatus };
-  'key.remove': { req: Payload<'key.remove'>; res: KeyStatus };
-  'queue.clear': { req: Payload<'queue.clear'>; res: { cancelled: number } };
+  'chatPrefs.save': { req: Payload<'chatPrefs.save'>; res: Reply<'chatPrefs.save'> };
+  'key.status': { req: Payload<'key.status'>; res: Reply<'key.status'> };
+  'key.test': { req: Payload<'key.test'>; res: Reply<'key.test'> };
+  'key.save': { req: Payload<'key.save'>; res: Reply<'key.save'> };
+  'key.unlock': { req: Payload<'key.unlock'>; res: Reply<'key.unlock'> };
+  'key.remove': { req: Payload<'key.remove'>; res: Reply<'key.remove'> };
+  'queue.clear': { req: Payload<'queue.clear'>; res: Reply<'queue.clear'> };
   /**
    * Lets one request through Anthropic's pause (a 429's retry-after or the spend cap) to ask again;
    * the rest wait for its answer. `allowed` is false when there is no pause or one is already out.
    */
-  'queue.tryNow': { req: Payload<'queue.tryNow'>; res: { allowed: boolean } };
-  'cache.clear': { req: Payload<'cache.clear'>; res: { cleared: number } };
-  'limits.save': { req: Payload<'limits.save'>; res: Limits };
+  'queue.tryNow': { req: Payload<'queue.tryNow'>; res: Reply<'queue.tryNow'> };
+  'cache.clear': { req: Payload<'cache.clear'>; res: Reply<'cache.clear'> };
+  'limits.save': { req: Payload<'limits.save'>; res: Reply<'limits.save'> };
   /** Makes the limits Anthropic's headers reported for this key (requests, input and output tokens a minute) Pace's own. */
-  'limits.useLearned': { req: Payload<'limits.useLearned'>; res: Limits };
+  'limits.useLearned': { req: Payload<'limits.useLearned'>; res: Reply<'limits.useLearned'> };
   /**
    * The one way settings are written: checked in the background and saved. `confirmOrigin` is the
    * user's yes to sending the key to the new base URL's origin, recorded with the save.
    */
-  'settings.save': { req: Payload<'settings.save'>; res: Settings };
-  'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: UsagePrefs };
+  'settings.save': { req: Payload<'settings.save'>; res: Reply<'settings.save'> };
+  'usagePrefs.save': { req: Payload<'usagePrefs.save'>; res: Reply<'usagePrefs.save'> };
   /** "Later, half price": the composer's default, the gathering window and the polls. */
-  'batchPrefs.save': { req: Payload<'batchPrefs.save'>; res: BatchPrefs };
+  'batchPrefs.save': { req: Payload<'batchPrefs.save'>; res: Reply<'batchPrefs.save'> };
   /** Records the user's yes to sending the key to `origin` (a gateway's). */
-  'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: { origins: string[] } };
+  'key.confirmOrigin': { req: Payload<'key.confirmOrigin'>; res: Reply<'key.confirmOrigin'> };
   /**
    * The saved team gateway's budget for the key (its `/key/info`), asked again when older than a
    * minute; null when the base URL is Anthropic's or the gateway has none. The popup then reads it live.
    */
-  'gateway.budget': { req: Payload<'gateway.budget'>; res: GatewayBudgetRow | null };
+  'gateway.budget': { req: Payload<'gateway.budget'>; res: Reply<'gateway.budget'> };
   /** The spend budget, checked and saved; waiting messages see it at once. */
-  'budget.save': { req: Payload<'budget.save'>; res: Budget };
+  'budget.save': { req: Payload<'budget.save'>; res: Reply<'budget.save'> };
   /** The context menu's prompt templates, checked (lib/reach/templates.ts) and saved; the menu is rebuilt. */
-  'templates.save': { req: Payload<'templates.save'>; res: PromptTemplate[] };
+  'templates.save': { req: Payload<'templates.save'>; res: Reply<'templates.save'> };
   /**
    * Reads the active tab's main text (on the user's click: activeTab) and measures it against the
    * limits; the page then attaches it to the next message.
    */
-  'page.read': { req: Payload<'page.read'>; res: PageAttachment };
+  'page.read': { req: Payload<'page.read'>; res: Reply<'page.read'> };
 }
 
 export type RequestType = keyof Requests;
@@ -278,14 +216,7 @@ export type ReplyOf<K extends RequestType> = Requests[K]['res'];
 export type AnyRequest = { [K in RequestType]: { type: K; payload: RequestOf<K> } }[RequestType];
 
 /** Background -> page pushes. */
-export type PaceEvent =
-  | { type: 'answer.progress'; messageId: string; text: string }
-  /** A message sent from the context menu: the pages show its conversation. */
-  | { type: 'chat.open'; conversationId: string }
-  /** Text for the message box (the quoted selection), for the user to finish and send. */
-  | { type: 'composer.fill'; text: string }
-  /** A refusal of something started outside the pages (the context menu, a shortcut). */
-  | { type: 'notice'; error: PaceError };
+export type PaceEvent = z.infer<typeof paceEvent>;
 
 export type AnswerProgress = Extract<PaceEvent, { type: 'answer.progress' }>;
 

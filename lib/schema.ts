@@ -1,14 +1,15 @@
 /**
  * Runtime checks whose TypeScript type is inferred from them, for the port's payloads
- * (lib/protocol.ts): the part of zod/mini's API Pace uses, with the same names, so the protocol
+ * (lib/protocol.ts) and replies (lib/messaging/replies.ts): the part of zod/mini's API Pace uses, with the same names, so the protocol
  * reads as it did. zod/mini was 20 KB of the worker's script for these checks; this is 1 KB.
  *
  * Each schema fails with the one message it was given (`{ error }`); an object drops the keys it
- * does not declare and fails with its first failing field's message, in declaration order.
+ * does not declare and fails with its first failing field's message, in declaration order, and the
+ * issue's `path` names that field (and the list index) from the top.
  */
 import { isObject } from './is-object';
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; message: string };
+type Outcome<T> = { ok: true; value: T } | { ok: false; message: string; path?: PropertyKey[] };
 type Params = { error: string };
 
 export interface Check<T> {
@@ -20,7 +21,7 @@ export interface Schema<T> {
   readonly run: (input: unknown) => Outcome<T>;
   /** Set by `optional`: an object may leave the key out. */
   readonly optional: boolean;
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string }[] } };
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } };
   /** The same schema, which also fails with a check's message when its value does not pass it. */
   check(...checks: Check<T>[]): Schema<T>;
 }
@@ -35,7 +36,7 @@ function schema<T>(run: (input: unknown) => Outcome<T>, optional = false): Schem
     optional,
     safeParse(input) {
       const r = run(input);
-      return r.ok ? { success: true, data: r.value } : { success: false, error: { issues: [{ message: r.message }] } };
+      return r.ok ? { success: true, data: r.value } : { success: false, error: { issues: [{ message: r.message, path: r.path ?? [] }] } };
     },
     check: (...checks) =>
       schema((input) => {
@@ -52,6 +53,7 @@ const when = <T>(test: (input: unknown) => boolean, message: string): Schema<T> 
 
 export const string = (params?: Params): Schema<string> => when((v) => typeof v === 'string', params?.error ?? 'expected a string');
 export const boolean = (params?: Params): Schema<boolean> => when((v) => typeof v === 'boolean', params?.error ?? 'expected true or false');
+export const number = (params?: Params): Schema<number> => when((v) => typeof v === 'number', params?.error ?? 'expected a number');
 const nullValue = (params?: Params): Schema<null> => when((v) => v === null, params?.error ?? 'expected null');
 export { nullValue as null };
 
@@ -62,6 +64,12 @@ function oneOf<const V extends readonly string[]>(values: V, params?: Params): S
   return when((v) => values.includes(v as string), params?.error ?? `expected one of ${values.join(', ')}`);
 }
 export { oneOf as enum };
+
+/** The value, or one of the values, given (compared with ===). */
+export function literal<const V extends string | number | boolean | null>(values: V | readonly V[], params?: Params): Schema<V> {
+  const list: readonly unknown[] = Array.isArray(values) ? values : [values];
+  return when((v) => list.includes(v), params?.error ?? `expected ${list.map((v) => JSON.stringify(v)).join(' or ')}`);
+}
 
 /** The first of `options` that accepts the value. */
 export function union<const S extends readonly Schema<unknown>[]>(options: S, params?: Params): Schema<Infer<S[number]>> {
@@ -92,7 +100,7 @@ export function object<S extends Shape>(shape: S, params?: Params): Schema<Flat<
       // Own keys only: what a prototype carries was not sent.
       const present = Object.hasOwn(input, key);
       const r = field.run(present ? input[key] : undefined);
-      if (!r.ok) return r;
+      if (!r.ok) return { ...r, path: [key, ...(r.path ?? [])] };
       if (present || r.value !== undefined) out[key] = r.value;
     }
     return pass(out as Flat<ObjectOf<S>>);
@@ -103,9 +111,9 @@ export function array<T>(item: Schema<T>, params?: Params): Schema<T[]> {
   return schema((input) => {
     if (!Array.isArray(input)) return { ok: false, message: params?.error ?? 'expected a list' };
     const out: T[] = [];
-    for (const element of input) {
+    for (const [index, element] of input.entries()) {
       const r = item.run(element);
-      if (!r.ok) return r;
+      if (!r.ok) return { ...r, path: [index, ...(r.path ?? [])] };
       out.push(r.value);
     }
     return pass(out);

@@ -1,11 +1,14 @@
 /**
  * The pages' end of the protocol (lib/protocol.ts): one port to the background, opened lazily and
  * reopened when the background restarts. `request` always resolves to a Result; it never throws.
+ * Each reply is parsed with its request's schema (./replies.ts): a malformed one resolves as an
+ * `internal` error; a malformed event is dropped with a warning.
  */
 import { browser, type Browser } from 'wxt/browser';
+import { isObject } from '../is-object';
+import { warn } from '../warn';
 import {
   PORT_NAME,
-  type BackgroundToPage,
   type PaceEvent,
   type PageToBackground,
   type ReplyOf,
@@ -13,6 +16,7 @@ import {
   type RequestType,
   type Result,
 } from '../protocol';
+import { paceEvent, parseReply } from './replies';
 
 type Port = Browser.runtime.Port;
 
@@ -25,18 +29,24 @@ export interface BackgroundClient {
 export function createBackgroundClient(
   connect: () => Port = () => browser.runtime.connect({ name: PORT_NAME }),
   reconnectDelayMs = 500,
+  log: (message: string, detail?: unknown) => void = warn,
 ): BackgroundClient {
   let port: Port | null = null;
   let nextId = 1;
-  const pending = new Map<number, (result: Result<unknown>) => void>();
+  const pending = new Map<number, { type: RequestType; resolve: (result: Result<unknown>) => void }>();
   const listeners = new Set<(event: PaceEvent) => void>();
 
-  function onMessage(message: BackgroundToPage): void {
-    if (message.kind === 'reply') {
-      pending.get(message.id)?.(message.result);
+  function onMessage(message: unknown): void {
+    if (isObject(message) && message.kind === 'reply' && typeof message.id === 'number') {
+      const waiting = pending.get(message.id);
       pending.delete(message.id);
-    } else if (message.kind === 'event') {
-      for (const listener of listeners) listener(message.event);
+      waiting?.resolve(parseReply(waiting.type, message.result));
+    } else if (isObject(message) && message.kind === 'event') {
+      const parsed = paceEvent.safeParse(message.event);
+      if (parsed.success) for (const listener of listeners) listener(parsed.data);
+      else log('dropped an event this page cannot read', parsed.error.issues[0]);
+    } else {
+      log('dropped a message this page cannot read', message);
     }
   }
 
@@ -47,7 +57,7 @@ export function createBackgroundClient(
     opened.onMessage.addListener(onMessage);
     opened.onDisconnect.addListener(() => {
       if (port === opened) port = null;
-      for (const resolve of pending.values()) {
+      for (const { resolve } of pending.values()) {
         resolve({
           ok: false,
           error: { code: 'internal', message: 'Pace restarted in the background before it could answer. Try again.' },
@@ -64,7 +74,7 @@ export function createBackgroundClient(
       const id = nextId++;
       const message: PageToBackground = { kind: 'request', id, type, payload };
       return new Promise((resolve) => {
-        pending.set(id, resolve as (r: Result<unknown>) => void);
+        pending.set(id, { type, resolve: resolve as (r: Result<unknown>) => void });
         try {
           open().postMessage(message);
         } catch (err) {

@@ -43,6 +43,25 @@ describe('schema', () => {
     expect(s.safeParse({ a: 'x', b: undefined })).toEqual({ success: true, data: { a: 'x', b: undefined } });
   });
 
+  it('checks numbers and literals, one value or a list', () => {
+    expect(fails(z.number(), '1')).toBe('expected a number');
+    expect(z.number().safeParse(0)).toEqual({ success: true, data: 0 });
+    expect(fails(z.literal('a'), 'b')).toBe('expected "a"');
+    expect(fails(z.literal([7, null]), 8)).toBe('expected 7 or null');
+    expect(fails(z.literal(true, { error: 'yes only' }), false)).toBe('yes only');
+    expect(z.literal([7, null]).safeParse(null)).toEqual({ success: true, data: null });
+    expectTypeOf(z.literal([7, 30, null]).safeParse(7)).toEqualTypeOf<
+      { success: true; data: 7 | 30 | null } | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } }
+    >();
+  });
+
+  it('names where a nested failure is, through objects and lists', () => {
+    const s = z.object({ a: z.object({ rows: z.array(z.object({ n: z.number() })) }) });
+    const r = s.safeParse({ a: { rows: [{ n: 1 }, { n: 'x' }] } });
+    expect(r).toEqual({ success: false, error: { issues: [{ message: 'expected a number', path: ['a', 'rows', 1, 'n'] }] } });
+    expect(z.string().safeParse(1)).toEqual({ success: false, error: { issues: [{ message: 'expected a string', path: [] }] } });
+  });
+
   it('infers the payload types, optional keys included', () => {
     expectTypeOf<RequestOf<'chat.send'>>().toEqualTypeOf<{
       conversationId: string | null;

@@ -1,0 +1,179 @@
+/**
+ * What the background sends the pages, as schemas (lib/schema.ts): each request's reply, the error
+ * of a refused request, and the events it pushes. lib/protocol.ts infers its reply, error and event
+ * types from these, and the page client (./page-client.ts) parses every reply and event with them,
+ * so the types and the checks cannot drift.
+ *
+ * Only the pages load this module: the worker sends these values and never parses them, and its
+ * handlers are checked against the inferred types at compile time (lib/protocol.ts imports this
+ * file for types only). A reply that is another module's record (Limits, Settings, ...) is mirrored
+ * here; tests/unit/lib/protocol.test.ts holds each mirror equal to its record's type.
+ */
+import * as z from '../schema';
+import { isObject } from '../is-object';
+import { KEEP_KEYS, type ReplyOf, type RequestType, type Result } from '../protocol';
+import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
+import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
+
+export const ERROR_CODES = [
+  'bad_message',
+  'no_key',
+  'locked',
+  'origin_unconfirmed',
+  'invalid_input',
+  'wrong_key',
+  'browser_access_off',
+  'permission_denied',
+  'not_found',
+  'bad_request',
+  'too_large',
+  'billing',
+  'rate_limited',
+  'spend_limit',
+  'overloaded',
+  'server_error',
+  'timeout',
+  'stalled',
+  'offline',
+  'unreachable',
+  'redirected',
+  'bad_answer',
+  'interrupted',
+  'unknown_message',
+  'busy',
+  'cancelled',
+  'month_used_up',
+  'budget',
+  'queue_full',
+  'internal',
+] as const;
+
+const str = z.string();
+const num = z.number();
+const bool = z.boolean();
+const numOrNull = z.nullable(num);
+
+export const paceError = z.object({
+  code: z.enum(ERROR_CODES),
+  message: str,
+  /** What the user can do about it; the page turns it into a button. */
+  action: z.optional(z.enum(['open_options', 'retry', 'new_chat'])),
+  /** The field a validation error is about, so a form can show it in place. */
+  field: z.optional(str),
+  /** Every field's message, when a whole form was refused. */
+  fields: z.optional(
+    z.custom<Partial<Record<string, string>>>((v) => isObject(v) && Object.values(v).every((m) => m === undefined || typeof m === 'string')),
+  ),
+});
+
+const keyStatus = z.object({
+  hasKey: bool,
+  /** Last four characters of the saved key, for a masked display. Never the key. */
+  last4: z.nullable(str),
+  /** True when no key is saved and this build talks to the local demo backend instead. */
+  demo: bool,
+  /** Where the key is kept: in extension storage on this device, or only until the browser closes. */
+  remember: z.nullable(z.enum(KEEP_KEYS)),
+  /** The saved key is sealed with a passphrase. */
+  sealed: bool,
+  /** A sealed key exists and has not been unlocked in this browser session: nothing can be sent. */
+  locked: bool,
+});
+
+// Mirrors of lib/limits/plans.ts Limits, lib/settings/* and the other records a reply carries.
+const limits = z.object({
+  plan: z.enum(['free', 'paid', 'start', 'build', 'scale', 'custom']),
+  perMinute: num,
+  perMonth: num,
+  smooth: bool,
+  monthStart: z.enum(['utc', 'local']),
+  inputPerMinute: z.optional(numOrNull),
+  outputPerMinute: z.optional(numOrNull),
+});
+
+export const replies = {
+  'chat.send': z.object({ conversationId: str, userMessageId: str, assistantMessageId: str }),
+  'chat.prepare': z.object({ ready: bool }),
+  'chat.stop': z.object({ stopped: bool }),
+  'chat.retry': z.object({ messageId: str }),
+  'conversation.rename': z.object({ title: str }),
+  'conversation.delete': z.object({ deleted: num }),
+  'conversation.deleteAll': z.object({ deleted: num }),
+  'conversation.chooseModel': z.object({ model: str }),
+  'chatPrefs.save': z.object({ keepDays: z.literal(KEEP_DAYS), theme: z.enum(THEMES) }),
+  'key.status': keyStatus,
+  'key.test': z.object({ models: z.array(z.object({ id: str, displayName: str })) }),
+  'key.save': keyStatus,
+  'key.unlock': keyStatus,
+  'key.remove': keyStatus,
+  'queue.clear': z.object({ cancelled: num }),
+  'queue.tryNow': z.object({ allowed: bool }),
+  'cache.clear': z.object({ cleared: num }),
+  'limits.save': limits,
+  'limits.useLearned': limits,
+  'settings.save': z.object({
+    model: str,
+    maxTokens: num,
+    systemPrompt: str,
+    baseURL: str,
+    combineWaiting: bool,
+    extraHeaders: str,
+    promptCache: z.enum(PROMPT_CACHE_SETTINGS),
+  }),
+  'usagePrefs.save': z.object({
+    cacheHours: num,
+    retentionDays: num,
+    alerts: z.object({ at80: bool, at95: bool, at100: bool, refused: bool }),
+  }),
+  'batchPrefs.save': z.object({ sendLater: bool, gatherSeconds: num, firstPollSeconds: num, maxPollSeconds: num }),
+  'key.confirmOrigin': z.object({ origins: z.array(str) }),
+  'gateway.budget': z.nullable(
+    z.object({ baseURL: str, checkedAt: num, budget: z.nullable(z.object({ spend: num, maxBudget: numOrNull, resetAt: numOrNull })) }),
+  ),
+  'budget.save': z.object({
+    monthlyUsd: numOrNull,
+    dailyUsd: numOrNull,
+    whenReached: z.enum(['pause', 'warn']),
+    unknownPriceUsd: numOrNull,
+    badge: z.enum(['requests', 'dollars', 'percent']),
+  }),
+  'templates.save': z.array(z.object({ id: str, title: str, prompt: str })),
+  'page.read': z.object({
+    title: str,
+    url: str,
+    text: str,
+    cut: bool,
+    preview: z.object({ tokens: num, inputUsd: numOrNull, maxUsd: numOrNull, inputShare: numOrNull, lines: z.array(str), blocker: z.nullable(str) }),
+  }),
+};
+
+export const paceEvent = z.union([
+  z.object({ type: z.literal('answer.progress'), messageId: str, text: str }),
+  /** A message sent from the context menu: the pages show its conversation. */
+  z.object({ type: z.literal('chat.open'), conversationId: str }),
+  /** Text for the message box (the quoted selection), for the user to finish and send. */
+  z.object({ type: z.literal('composer.fill'), text: str }),
+  /** A refusal of something started outside the pages (the context menu, a shortcut). */
+  z.object({ type: z.literal('notice'), error: paceError }),
+]);
+
+const refusal = z.object({ ok: z.literal(false), error: paceError });
+
+/**
+ * A reply's `result` as the page may use it: the request's reply data or the error it was refused
+ * with; anything else becomes an `internal` error that names the reply and the field that is wrong.
+ */
+export function parseReply<K extends RequestType>(type: K, result: unknown): Result<ReplyOf<K>> {
+  const schema = isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
+  const parsed = schema.safeParse(result);
+  if (parsed.success) return parsed.data as Result<ReplyOf<K>>;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return {
+    ok: false,
+    error: {
+      code: 'internal',
+      message: `Pace's background sent a reply to ${type} that this page cannot read (${where}${issue?.message ?? 'not valid'}). Reload the page and try again.`,
+    },
+  };
+}
