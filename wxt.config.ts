@@ -27,6 +27,9 @@ export default defineConfig({
     },
   },
   vite: () => ({
+    // Terser, two passes, instead of Vite's default esbuild minifier: the worker is 2.8 KB smaller
+    // (249,788 -> 246,938 bytes, under issue 10's 250 KB with room), for about 25 s more per build.
+    build: { minify: 'terser', terserOptions: { compress: { passes: 2 } } },
     define: { __PACE_DEMO_URL__: JSON.stringify(demoUrl) },
     resolve: { alias: DEXIE_MODERN },
     plugins: [
