@@ -1,15 +1,15 @@
 /**
  * The one writer of the `jobs` table: every move of a job from one state to the next is a named
- * operation here (admit, start, finish, fail, stop, wait, requeue, cancel, clear,
+ * operation here (admit, start, checkpoint, finish, fail, stop, wait, requeue, cancel, clear,
  * retry, combine, recover, ...), and each checks its move against the table in ./job-states.ts: a
  * move the table does not allow writes nothing. An operation's own test (only an unsent job is
  * cancelled) narrows the table, never widens it. Where an answer's message must change with its
- * job, both are written in one transaction.
+ * job, both are written in one transaction. Other modules read jobs through the readers here.
  * Every function takes the database, so tests pass a fresh one (fake-indexeddb). An ESLint rule
  * (eslint.config.js) keeps every other module from writing `jobs`.
  */
 import type { PaceError } from '../protocol';
-import { messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
+import { ACTIVE_JOB_STATES, messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
@@ -17,6 +17,18 @@ import { canMove, isFinished, isInFlight, isUnsent, isWaiting, UNSENT_STATES } f
 
 /** Whether a job in state `s`, one `among` those the operation acts on, may make its move to `to`. */
 const may = (s: JobState, to: JobState, among: (s: JobState) => boolean) => among(s) && canMove(s, to);
+
+/** Every job not yet ended (unsent, gathered, batched or in flight), as stored: check each with isJob or readable. */
+export const activeJobs = (db: PaceDB): Promise<Job[]> => db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+
+/** The ids and states of the jobs of these conversations that are not yet ended. */
+export async function activeJobsOf(db: PaceDB, conversationIds: readonly string[]): Promise<{ id: string; state: string }[]> {
+  const ids = new Set(conversationIds);
+  return (await activeJobs(db)).filter((j) => ids.has(j.conversationId)).map((j) => ({ id: j.id, state: j.state }));
+}
+
+/** The conversations with a job not yet ended. */
+export const busyConversations = async (db: PaceDB): Promise<Set<string>> => new Set((await activeJobs(db)).map((j) => j.conversationId));
 
 /** Clears a job's wait (its time and reason) in a `jobs.update`, as every move out of waiting does. */
 const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
@@ -97,6 +109,16 @@ export async function start(db: PaceDB, id: string): Promise<void> {
     .equals(id)
     .and((j) => canMove(j.state, 'streaming'))
     .modify({ state: 'streaming' });
+}
+
+/**
+ * The answer streaming so far is kept, as the runner saves it every so often: its text, written
+ * only while its job streams (a job stopped, ended or deleted meanwhile keeps what it has).
+ */
+export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    if ((await db.jobs.get(id))?.state === 'streaming') await db.messages.update(id, { text });
+  });
 }
 
 /**

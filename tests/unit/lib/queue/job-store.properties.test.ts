@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addExchange, checkpoint } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
 import { admit } from '@/lib/limits/limiter-store';
 import type { PaceError } from '@/lib/protocol';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
@@ -117,7 +117,7 @@ async function live(actions: Action[]): Promise<void> {
         break;
       }
       case 'chunk':
-        if (runnerHas(id)) await checkpoint(db, id, `text at ${clock}`);
+        if (runnerHas(id)) await jobStore.checkpoint(db, id, `text at ${clock}`);
         break;
       case 'finish':
         if (!runnerHas(id)) break;
