@@ -5,9 +5,12 @@ import tseslint from 'typescript-eslint';
 
 /** Writes to the `jobs` table: only lib/queue/job-store.ts makes them. */
 const JOBS_WRITES = [
-  "CallExpression[callee.object.property.name='jobs'][callee.property.name=/^(add|put|update|delete|clear|bulk\\w*)$/]",
+  "CallExpression[callee.object.property.name='jobs'][callee.property.name=/^(add|put|upsert|update|delete|clear|bulk\\w*)$/]",
   "CallExpression[callee.property.name=/^(modify|delete)$/]:has(CallExpression > MemberExpression.callee > MemberExpression.object[property.name='jobs'])",
+  // The table by another name, whose writes the selectors above would not see.
   "CallExpression[callee.property.name='table'][arguments.0.value='jobs']",
+  "MemberExpression[computed=true][property.value='jobs']",
+  "VariableDeclarator:matches([init.name=/db$/i], [init.callee.name='getDb']) > ObjectPattern > Property[key.name='jobs']",
 ].map((selector) => ({ selector, message: 'Only lib/queue/job-store.ts writes jobs: call one of its operations.' }));
 
 export default tseslint.config(

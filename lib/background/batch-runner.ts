@@ -23,7 +23,7 @@ import * as jobStore from '../queue/job-store';
 import { nextStep } from '../queue/retry-policy';
 import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';
 import { parseHeaderLines, type Settings } from '../settings/validate';
-import { ACTIVE_JOB_STATES, type BatchRow, type Job, type PaceDB } from '../storage/db';
+import type { BatchRow, Job, PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { errorText } from '../error-text';
 
@@ -81,7 +81,7 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     // Whatever fails below, the runner looks again while anything may still need it: one failed run never stops the polls.
     let fallback: number | null = now() + DEFAULT_BATCH_TIMING.maxPollMs;
     try {
-      const [prefs, rows, batches] = await Promise.all([deps.prefs(), db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(), openBatches(db)]);
+      const [prefs, rows, batches] = await Promise.all([deps.prefs(), jobStore.activeJobs(db), openBatches(db)]);
       const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
       const timing = batchTiming(prefs);
       // A question held behind a message on its way has no time of its own to go: it is looked at again at the latest then.

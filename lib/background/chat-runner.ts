@@ -14,7 +14,7 @@ import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
-import { buildContext, checkpoint, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
+import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
@@ -221,7 +221,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
           savedAt = t;
           savedText = answer.text;
           await written;
-          await checkpoint(db, id, answer.text);
+          await jobStore.checkpoint(db, id, answer.text);
         }
       }
       await written;

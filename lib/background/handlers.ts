@@ -4,7 +4,6 @@ import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTok
 import { toPaceError, withoutSecrets } from '../claude/errors';
 import { contextWindow, type ModelInfo } from '../claude/models';
 import {
-  activeJobsOf,
   addExchange,
   allConversationIds,
   checkTitle,
@@ -170,7 +169,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
 
   /** Stops the conversations' answers in flight, then deletes them with everything holding their text. */
   async function deleteStopped(conversationIds: string[]): Promise<number> {
-    for (const job of await activeJobsOf(db, conversationIds)) deps.runner.stop(job.id);
+    for (const job of await jobStore.activeJobsOf(db, conversationIds)) deps.runner.stop(job.id);
     const deleted = await deleteConversations(db, conversationIds);
     // Their queued messages are gone: the queue's figures change.
     void deps.pump();

@@ -21,7 +21,8 @@ import { monthWindow } from '../limits/month-window';
 import { readQuotaState } from '../limits/limiter-store';
 import type { Limits } from '../limits/plans';
 import type { Settings } from '../settings/validate';
-import { ACTIVE_JOB_STATES, type ChatMessage, type Job, type PaceDB } from '../storage/db';
+import type { ChatMessage, Job, PaceDB } from '../storage/db';
+import { activeJobs } from '../queue/job-store';
 import { jobProblem, readable } from '../storage/row-guards';
 
 export interface SendReads {
@@ -80,7 +81,7 @@ export async function readForSend(deps: SendReadDeps, conversationId: string | n
       Promise.all([
         readQuotaState(db, t),
         loadSpend(db, t),
-        db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+        activeJobs(db),
         conversationId === null ? null : db.conversations.get(conversationId),
         conversationId === null ? [] : conversationMessages(db, conversationId),
         deps.usagePrefs && !cacheKeys ? db.cache.toCollection().primaryKeys() : null,

@@ -1,12 +1,12 @@
 /**
- * Reads and writes conversations and messages; their jobs are written by lib/queue/job-store.ts
- * only. Every function takes the database, so tests pass a fresh one (fake-indexeddb) and the
+ * Reads and writes conversations and messages; their jobs are read and written through
+ * lib/queue/job-store.ts only (a streaming answer's text too: its `checkpoint`). Every function takes the database, so tests pass a fresh one (fake-indexeddb) and the
  * background passes its own.
  */
 import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
-import { ACTIVE_JOB_STATES, messagesOf } from '../storage/db';
+import { messagesOf } from '../storage/db';
 import { forgetAnswersInTx } from '../cache/response-cache';
-import { enqueueInTx, removeForConversationsInTx } from '../queue/job-store';
+import { busyConversations, enqueueInTx, removeForConversationsInTx } from '../queue/job-store';
 import type { Settings } from '../settings/validate';
 import { conversationProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
@@ -111,10 +111,6 @@ export async function markStreaming(db: PaceDB, id: string, model: string, demo:
   await db.messages.update(id, { status: 'streaming', error: undefined, stopReason: null, model, demo });
 }
 
-export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
-  await db.messages.update(id, { text });
-}
-
 /**
  * The message list sent to the API for the answer `answerId`: every earlier exchange that got an
  * answer, then the question it answers. Consecutive questions (combined into one request, or
@@ -171,13 +167,6 @@ export async function chooseModel(db: PaceDB, id: string, model: string): Promis
   return (await db.conversations.update(id, { model })) === 1;
 }
 
-/** The ids of jobs of these conversations that are queued, waiting or in flight. */
-export async function activeJobsOf(db: PaceDB, conversationIds: readonly string[]): Promise<{ id: string; state: string }[]> {
-  const ids = new Set(conversationIds);
-  const jobs = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray();
-  return jobs.filter((j) => ids.has(j.conversationId)).map((j) => ({ id: j.id, state: j.state }));
-}
-
 /**
  * Deletes conversations with everything that holds their text: their messages, their jobs and the
  * cached answers they got. The usage ledger keeps its rows and totals, which hold ids, counts and
@@ -220,7 +209,7 @@ export async function pruneConversations(db: PaceDB, now: number, keepDays: numb
   return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
     const old = await db.conversations.where('updatedAt').below(now - keepDays * DAY_MS).primaryKeys();
     if (old.length === 0) return 0;
-    const busy = new Set((await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES).toArray()).map((j) => j.conversationId));
+    const busy = await busyConversations(db);
     return deleteConversations(db, old.filter((id) => !busy.has(id)));
   });
 }

@@ -2,8 +2,8 @@
  * The limiter's records in IndexedDB: a counter per month (under both its UTC and its local key,
  * so switching the mode keeps exact counts) and one row with the times of the sends still in the
  * rolling window. `admit` is the one place a request is counted: it checks both windows and
- * records the send (and claims the job) in a single transaction, so no interleaving of contexts
- * can overshoot.
+ * records the send (and admits the job: job-store `admitInTx`) in a single transaction, so no
+ * interleaving of contexts can overshoot.
  */
 import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
 import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
@@ -11,7 +11,7 @@ import { monthKeys, monthWindow } from './month-window';
 import { isInFlight, isWaiting } from '../queue/job-states';
 import { DEFAULT_LIMITS, type Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
-import { claimInTx } from '../queue/job-store';
+import { admitInTx } from '../queue/job-store';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
 import { EMPTY_TOKEN_LOG, type TokenLog, type TokenNeed } from './token-buckets';
 import { admitTokensInTx } from './token-store';
@@ -263,7 +263,7 @@ export async function admitMeasured<T>(
       need ? admitTokensInTx(db, state.tokens ?? EMPTY_TOKEN_LOG, need, [limits.outputPerMinute, state.server?.outputTokens?.limit], jobId, now) : null,
     ]);
     if (!job) return decision;
-    await Promise.all([claimInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
+    await Promise.all([admitInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
     return { ok: true, usageId };
   });
 }

@@ -1,16 +1,34 @@
 /**
  * The one writer of the `jobs` table: every move of a job from one state to the next is a named
- * operation here, checked against the table in ./job-states.ts (a move the table does not allow
- * writes nothing). Where an answer's message must change with its job, both are written in one
- * transaction. Every function takes the database, so tests pass a fresh one (fake-indexeddb).
- * An ESLint rule (eslint.config.js) keeps every other module from writing `jobs`.
+ * operation here (admit, start, checkpoint, finish, fail, stop, wait, requeue, cancel, clear,
+ * retry, combine, recover, ...), and each checks its move against the table in ./job-states.ts: a
+ * move the table does not allow writes nothing. An operation's own test (only an unsent job is
+ * cancelled) narrows the table, never widens it. Where an answer's message must change with its
+ * job, both are written in one transaction. Other modules read jobs through the readers here.
+ * Every function takes the database, so tests pass a fresh one (fake-indexeddb). An ESLint rule
+ * (eslint.config.js) keeps every other module from writing `jobs`.
  */
 import type { PaceError } from '../protocol';
-import { messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
+import { ACTIVE_JOB_STATES, messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
 import { canMove, isFinished, isInFlight, isUnsent, isWaiting, UNSENT_STATES } from './job-states';
+
+/** Whether a job in state `s`, one `among` those the operation acts on, may make its move to `to`. */
+const may = (s: JobState, to: JobState, among: (s: JobState) => boolean) => among(s) && canMove(s, to);
+
+/** Every job not yet ended (unsent, gathered, batched or in flight), as stored: check each with isJob or readable. */
+export const activeJobs = (db: PaceDB): Promise<Job[]> => db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+
+/** The ids and states of the jobs of these conversations that are not yet ended. */
+export async function activeJobsOf(db: PaceDB, conversationIds: readonly string[]): Promise<{ id: string; state: string }[]> {
+  const ids = new Set(conversationIds);
+  return (await activeJobs(db)).filter((j) => ids.has(j.conversationId)).map((j) => ({ id: j.id, state: j.state }));
+}
+
+/** The conversations with a job not yet ended. */
+export const busyConversations = async (db: PaceDB): Promise<Set<string>> => new Set((await activeJobs(db)).map((j) => j.conversationId));
 
 /** Clears a job's wait (its time and reason) in a `jobs.update`, as every move out of waiting does. */
 const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
@@ -41,7 +59,7 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
   await db.jobs
     .where('id')
     .anyOf(ids)
-    .and((j) => j.state === 'batched')
+    .and((j) => may(j.state, 'gathering', (s) => s === 'batched'))
     .modify((j) => {
       j.state = 'gathering';
       delete j.batchId;
@@ -58,9 +76,10 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
 
 /**
  * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
- * Call inside the admitting transaction (lib/limits/limiter-store.ts `admit`), which read `job` in it.
+ * Call inside the admitting transaction (lib/limits/limiter-store.ts `admit`, and the send at once
+ * through `admitMeasured`), which read `job` in it.
  */
-export async function claimInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {
+export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {
   if (!canMove(job.state, 'sending')) throw new Error(`A ${job.state} job cannot be sent.`);
   await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, ...NOT_WAITING });
 }
@@ -70,7 +89,7 @@ export async function wait(db: PaceDB, ids: string[], why: Pick<Job, 'waitReason
   await db.jobs
     .where('id')
     .anyOf(ids)
-    .and((j) => isWaiting(j.state))
+    .and((j) => may(j.state, 'waiting', isWaiting))
     .modify({ state: 'waiting', waitReason: why.waitReason, waitUntil: why.waitUntil });
 }
 
@@ -93,13 +112,23 @@ export async function start(db: PaceDB, id: string): Promise<void> {
 }
 
 /**
+ * The answer streaming so far is kept, as the runner saves it every so often: its text, written
+ * only while its job streams (a job stopped, ended or deleted meanwhile keeps what it has).
+ */
+export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    if ((await db.jobs.get(id))?.state === 'streaming') await db.messages.update(id, { text });
+  });
+}
+
+/**
  * Answers a waiting job from the response cache: done, nothing sent. False, with nothing written,
  * if it no longer waits (cancelled, or taken meanwhile).
  */
 export async function serveFromCache(db: PaceDB, id: string, at: number, answer: Partial<ChatMessage>): Promise<boolean> {
   return db.transaction('rw', db.jobs, db.messages, async () => {
     const current = await db.jobs.get(id);
-    if (!current || !isUnsent(current.state)) return false;
+    if (!current || !may(current.state, 'done', isUnsent)) return false;
     const log = [...(current.log ?? []), { at, outcome: 'cache' }];
     await db.jobs.update(id, { state: 'done', ...NOT_WAITING, log });
     await db.messages.update(id, { ...answer, attempts: log });
@@ -149,7 +178,7 @@ export const stop = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Att
 export async function requeue(db: PaceDB, id: string, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
   await db.transaction('rw', db.jobs, db.messages, async () => {
     const current = await db.jobs.get(id);
-    if (!current || !isInFlight(current.state)) return;
+    if (!current || !may(current.state, 'waiting', isInFlight)) return;
     const log = [...(current.log ?? []), attempt];
     await db.jobs.update(id, { state: 'waiting', waitUntil: undefined, log, ...patch });
     await db.messages.update(id, { status: 'pending', error, attempts: log, ...(text ? { text } : {}) });
@@ -164,7 +193,7 @@ export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'created
   const found = await db.jobs.get(id);
   // A damaged job row is no obstacle: the retry writes a fresh one.
   const job = isJob(found) ? found : undefined;
-  if (job && !isFinished(job.state)) return false;
+  if (job && !may(job.state, 'queued', isFinished)) return false;
   return seen === undefined || (job?.createdAt === seen?.createdAt && job?.attempts === seen?.attempts);
 }
 
@@ -197,7 +226,7 @@ export async function retry(db: PaceDB, id: string, now: number, seen?: Pick<Job
 export async function cancel(db: PaceDB, id: string): Promise<boolean> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const job = await db.jobs.get(id);
-    if (!job || !isUnsent(job.state)) return false;
+    if (!job || !may(job.state, 'cancelled', isUnsent)) return false;
     await db.jobs.update(id, { state: 'cancelled', ...NOT_WAITING });
     await db.messages.update(id, {
       status: 'stopped',
@@ -226,7 +255,7 @@ export async function clear(db: PaceDB): Promise<number> {
 export async function combine(db: PaceDB, job: Job): Promise<string[]> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const later = readable<Job>('jobs', await db.jobs.where('state').anyOf('queued', 'waiting').toArray(), jobProblem)
-      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt)
+      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt && may(j.state, 'done', isWaiting))
       .sort((a, b) => a.createdAt - b.createdAt);
     if (later.length === 0) return [];
     const ids = later.map((j) => j.id);
@@ -258,6 +287,7 @@ export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: 
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {
+      if (!canMove(job.state, job.resumed ? 'failed' : 'queued')) continue;
       if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
       if (!job.resumed) {
         await db.jobs.update(job.id, { state: 'queued', resumed: true });

@@ -10,11 +10,11 @@ import type { RequestCost } from '../limits/budget';
 import { admit } from '../limits/limiter-store';
 import type { TokenNeed } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
-import { ACTIVE_JOB_STATES, type Job, type PaceDB } from '../storage/db';
+import type { Job, PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { settleUsage } from '../usage/ledger-store';
 import { heldUntil, nextCandidates } from './job-states';
-import { wait } from './job-store';
+import { activeJobs, wait } from './job-store';
 import { warn } from '../warn';
 
 const OFFLINE_RECHECK_MS = 2000;
@@ -61,7 +61,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const log = deps.log ?? warn;
   async function runOnce(): Promise<void> {
     // A damaged job row is left where it is and reported; the rest of the queue goes on.
-    const rows = await db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+    const rows = await activeJobs(db);
     const jobs = readable<Job>('jobs', rows, jobProblem, (s) => log(describeSkipped(s))).rows;
     const now = deps.now();
     // A cached answer needs no slot and no quota: every conversation's next job may take one,

@@ -24,7 +24,8 @@ import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../lim
 import { measureRequest } from '../limits/measure-request';
 import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';
-import { ACTIVE_JOB_STATES, type ChatMessage, type Job, type PaceDB } from '../storage/db';
+import type { ChatMessage, Job, PaceDB } from '../storage/db';
+import { activeJobs } from './job-store';
 import { jobProblem, readable } from '../storage/row-guards';
 import { MAX_ACTIVE, nextCandidates } from './job-states';
 
@@ -61,7 +62,7 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
     send.jobId,
     () =>
       Promise.all([
-        db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+        activeJobs(db),
         conversationMessages(db, send.conversationId),
         send.cache === null ? null : lookupAnswer(db, send.cache.key, send.now, send.cache.ttlMs),
       ]),

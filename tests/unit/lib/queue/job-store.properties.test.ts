@@ -1,24 +1,27 @@
 /**
  * Random lives of the queue, driven through the job store as the background drives it: sends,
- * admissions, chunks and checkpoints, faults (retryable, fatal, 429), cancels, retries and
- * worker stops. Whatever the order: every move of a job is one the table allows, no job is left
- * sending or streaming after a restart, and every counted send's ledger row ends exactly once.
+ * admissions, starts, chunks (the job store's checkpoint), faults (retryable, fatal, 429), cancels,
+ * retries and worker stops, which may come between an admission and its start. Whatever the order:
+ * every move of a job is one the table allows, no job is left sending or streaming after a restart,
+ * and every counted send's ledger row ends exactly once (each write that ends a row, or touches one
+ * already ended, is counted as it is made).
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addExchange, checkpoint } from '@/lib/chat/conversation-store';
+import { addExchange } from '@/lib/chat/conversation-store';
 import { admit } from '@/lib/limits/limiter-store';
 import type { PaceError } from '@/lib/protocol';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
 import { canMove, isFinished, isInFlight, isWaiting } from '@/lib/queue/job-states';
 import * as jobStore from '@/lib/queue/job-store';
-import { PaceDB, type Job, type JobState } from '@/lib/storage/db';
+import { PaceDB, type Job, type JobState, type UsageRow } from '@/lib/storage/db';
 import { settleUsage } from '@/lib/usage/ledger-store';
 import { IN_FLIGHT } from '@/lib/usage/totals';
 
 type Action =
   | { kind: 'send'; conversation: number }
-  | { kind: 'admit'; job: number }
+  | { kind: 'admit'; job: number; start: boolean }
+  | { kind: 'start'; job: number }
   | { kind: 'chunk'; job: number }
   | { kind: 'finish'; job: number }
   | { kind: 'fault'; job: number; fault: 'retryable' | 'fatal' | '429' }
@@ -30,7 +33,8 @@ type Action =
 const pick = fc.nat({ max: 9 });
 const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant('send' as const), conversation: fc.nat({ max: 3 }) }),
-  fc.record({ kind: fc.constant('admit' as const), job: pick }),
+  fc.record({ kind: fc.constant('admit' as const), job: pick, start: fc.boolean() }),
+  fc.record({ kind: fc.constant('start' as const), job: pick }),
   fc.record({ kind: fc.constant('chunk' as const), job: pick }),
   fc.record({ kind: fc.constant('finish' as const), job: pick }),
   fc.record({ kind: fc.constant('fault' as const), job: pick, fault: fc.constantFrom('retryable' as const, 'fatal' as const, '429' as const) }),
@@ -54,7 +58,7 @@ afterEach(async () => {
   await db.delete();
 });
 
-/** One life of the queue: the runner of this worker holds the jobs it started, with their ledger rows. */
+/** One life of the queue: the runner of this worker holds the jobs admitted for it, with their ledger rows, and knows which it started. */
 async function live(actions: Action[]): Promise<void> {
   let clock = Date.UTC(2026, 10, 30, 12);
   let n = 0;
@@ -62,9 +66,15 @@ async function live(actions: Action[]): Promise<void> {
   const conversations: string[] = [];
   const jobIds: string[] = [];
   const running = new Map<string, number | undefined>();
+  const started = new Set<string>();
   const admitted = new Set<number>();
-  const endedByRunner = new Map<number, number>();
   let seen = new Map<string, JobState>();
+  // Every write that takes a ledger row out of flight, or writes one already out of it, ends it (again).
+  const ends = new Map<number, number>();
+  db.usage.hook('updating', (change, id, row) => {
+    const outcome = (change as Partial<UsageRow>).outcome ?? row.outcome;
+    if (row.outcome !== IN_FLIGHT || outcome !== IN_FLIGHT) ends.set(id!, (ends.get(id!) ?? 0) + 1);
+  });
 
   /** Every job's state now; each change since the last look must be a move the table allows. */
   async function observe(): Promise<Job[]> {
@@ -80,11 +90,15 @@ async function live(actions: Action[]): Promise<void> {
     return jobs;
   }
 
-  /** The runner ends its attempt's ledger row: once, and only a row still in flight. */
+  /** The runner ends its attempt's ledger row, as lib/background/chat-runner.ts does. */
   async function endRow(usageId: number | undefined, outcome: string): Promise<void> {
-    if (usageId === undefined) return;
-    expect(await settleUsage(db, usageId, { outcome }), `ledger row ${usageId} ended twice`).toBe(true);
-    endedByRunner.set(usageId, (endedByRunner.get(usageId) ?? 0) + 1);
+    if (usageId !== undefined) await settleUsage(db, usageId, { outcome });
+  }
+
+  /** The runner lets go of a job, done with it one way or another. */
+  function drop(id: string): void {
+    running.delete(id);
+    started.delete(id);
   }
 
   const runnerHas = (id: string | undefined): id is string => id !== undefined && running.has(id);
@@ -108,22 +122,34 @@ async function live(actions: Action[]): Promise<void> {
         if (decision.ok) {
           if (decision.usageId !== undefined) admitted.add(decision.usageId);
           running.set(id, decision.usageId);
+          if (!a.start) break;
           await observe();
-          // The runner takes the job at once and the request is accepted.
+          // The request is accepted at once; otherwise a later 'start' (or a fault, a stop, a restart) comes first.
           await jobStore.start(db, id);
+          started.add(id);
         } else if (decision.reason !== 'gone' && decision.reason !== 'refused') {
           await jobStore.wait(db, [id], { waitUntil: decision.retryAt, waitReason: decision.reason });
         }
         break;
       }
-      case 'chunk':
-        if (runnerHas(id)) await checkpoint(db, id, `text at ${clock}`);
+      case 'start':
+        if (!runnerHas(id) || started.has(id)) break;
+        await jobStore.start(db, id);
+        started.add(id);
         break;
+      case 'chunk': {
+        // The runner saves only what it streams; a late save of any other job writes nothing.
+        if (id === undefined) break;
+        const before = (await db.messages.get(id))?.text;
+        await jobStore.checkpoint(db, id, `text at ${clock}`);
+        expect((await db.messages.get(id))?.text).toBe(started.has(id) ? `text at ${clock}` : before);
+        break;
+      }
       case 'finish':
-        if (!runnerHas(id)) break;
+        if (id === undefined || !started.has(id)) break;
         await endRow(running.get(id), 'ok');
         await jobStore.finish(db, id, { status: 'done', text: 'answer', error: undefined }, { at: clock, outcome: 'ok', status: 200 });
-        running.delete(id);
+        drop(id);
         break;
       case 'fault': {
         if (!runnerHas(id)) break;
@@ -137,7 +163,7 @@ async function live(actions: Action[]): Promise<void> {
           offline: false,
           by: 'Anthropic',
         });
-        running.delete(id);
+        drop(id);
         break;
       }
       case 'cancel':
@@ -146,7 +172,7 @@ async function live(actions: Action[]): Promise<void> {
           // Stop in flight: the runner ends its attempt as stopped.
           await endRow(running.get(id), 'stopped');
           await jobStore.stop(db, id, { status: 'stopped', text: 'part' });
-          running.delete(id);
+          drop(id);
         } else {
           await jobStore.cancel(db, id);
         }
@@ -160,6 +186,7 @@ async function live(actions: Action[]): Promise<void> {
       case 'restart':
         // The worker stops: its runner and everything it held are gone.
         running.clear();
+        started.clear();
         await observe();
         await jobStore.recover(db);
         expect((await observe()).filter((j) => isInFlight(j.state))).toEqual([]);
@@ -171,18 +198,20 @@ async function live(actions: Action[]): Promise<void> {
     const jobs = await observe();
     // Only this worker's runner holds jobs in flight.
     for (const j of jobs) expect(isInFlight(j.state) === running.has(j.id), `${j.id} is ${j.state}`).toBe(true);
+    for (const j of jobs) expect(j.state === 'streaming', `${j.id} is ${j.state}`).toBe(started.has(j.id));
     for (const j of jobs) if (isFinished(j.state) || isWaiting(j.state)) expect(running.has(j.id)).toBe(false);
   }
 
   // A last stop of the worker: nothing in flight, and every counted send has ended, once.
   running.clear();
+  started.clear();
   await jobStore.recover(db);
   const jobs = await observe();
   expect(jobs.filter((j) => isInFlight(j.state))).toEqual([]);
   const rows = await db.usage.toArray();
   expect(new Set(rows.map((r) => r.id))).toEqual(admitted);
+  expect(new Map([...admitted].map((usageId) => [usageId, ends.get(usageId) ?? 0])), 'ends per counted send').toEqual(new Map([...admitted].map((usageId) => [usageId, 1])));
   expect(rows.filter((r) => r.outcome === IN_FLIGHT)).toEqual([]);
-  for (const count of endedByRunner.values()) expect(count).toBe(1);
 }
 
 describe('the job store under random lives of the queue', () => {

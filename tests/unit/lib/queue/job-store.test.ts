@@ -90,7 +90,7 @@ describe('job store', () => {
     // Not sent yet: it cannot start streaming.
     await jobStore.start(db, id);
     expect((await db.jobs.get(id))?.state).toBe('queued');
-    await jobStore.claimInTx(db, (await db.jobs.get(id))!, undefined);
+    await jobStore.admitInTx(db, (await db.jobs.get(id))!, undefined);
     await jobStore.start(db, id);
     expect(await db.jobs.get(id)).toMatchObject({ state: 'streaming', attempts: 1 });
     await jobStore.finish(db, id, { status: 'done', text: 'answer', error: undefined }, { at: 2, outcome: 'ok' });
@@ -98,6 +98,6 @@ describe('job store', () => {
     expect(await db.jobs.get(id)).toMatchObject({ state: 'done', log: [{ outcome: 'ok' }] });
     expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'answer' });
     expect(await db.messages.get(id)).not.toHaveProperty('error');
-    await expect(jobStore.claimInTx(db, (await db.jobs.get(id))!, undefined)).rejects.toThrow('A done job cannot be sent.');
+    await expect(jobStore.admitInTx(db, (await db.jobs.get(id))!, undefined)).rejects.toThrow('A done job cannot be sent.');
   });
 });
