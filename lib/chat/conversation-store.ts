@@ -1,7 +1,7 @@
 /**
  * Reads and writes conversations and messages; their jobs are read and written through
- * lib/queue/job-store.ts only (a streaming answer's text too: its `checkpoint`). Every function takes the database, so tests pass a fresh one (fake-indexeddb) and the
- * background passes its own.
+ * lib/queue/job-store.ts only (a streaming answer's text too: its `checkpoint`). Every function
+ * takes the database, so tests pass a fresh one (fake-indexeddb) and the background passes its own.
  */
 import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
 import { messagesOf } from '../storage/db';
