@@ -1,7 +1,8 @@
 /**
  * Runtime checks whose TypeScript type is inferred from them, for the port's payloads
  * (lib/protocol.ts) and replies (lib/messaging/replies.ts): the part of zod/mini's API Pace uses,
- * with the same names, so the protocol reads as it did. zod/mini was 20 KB of the worker's script for these checks; this is 1 KB.
+ * with the same names, so the protocol reads as it did. zod/mini was 20 KB of the worker's script
+ * for these checks; this is 1 KB.
  *
  * Each schema fails with the one message it was given (`{ error }`); an object drops the keys it
  * does not declare and fails with its first failing field's message, in declaration order, and the
