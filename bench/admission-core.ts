@@ -1,5 +1,6 @@
 /** 10,000 admissions through the real transaction, timed one by one, with a bare transaction as baseline. Runs in Node (fake-indexeddb) and in Chromium. */
-import { admit, saveLimits } from '../lib/limits/limiter-store';
+import { saveLimits } from '../lib/limits/limiter-store';
+import { admit } from '../lib/limits/admit';
 import { DEFAULT_LIMITS } from '../lib/limits/plans';
 import { PaceDB } from '../lib/storage/db';
 import { percentiles, type Percentiles } from './stats';

@@ -8,7 +8,8 @@
 import type { RequestCost } from '../lib/limits/budget';
 import { NO_BUDGET } from '../lib/limits/budget';
 import { saveBudget } from '../lib/limits/budget-store';
-import { admit, saveLimits } from '../lib/limits/limiter-store';
+import { saveLimits } from '../lib/limits/limiter-store';
+import { admit } from '../lib/limits/admit';
 import { DEFAULT_LIMITS, PLANS } from '../lib/limits/plans';
 import type { TokenNeed } from '../lib/limits/token-buckets';
 import { PaceDB } from '../lib/storage/db';

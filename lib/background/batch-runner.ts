@@ -15,7 +15,7 @@ import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
 import { DEFAULT_BATCH_TIMING, gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
 import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, type Candidate } from '../batch/batch-store';
-import { admitBatchCall } from '../limits/limiter-store';
+import { admitBatchCall } from '../limits/admit';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
 import { PaceFailure, type PaceError } from '../protocol';

@@ -1,7 +1,7 @@
 /**
  * The one writer of the `batches` table: each move of a Message Batch is a named operation here,
  * checked against lib/batch/batch-lifecycle.ts's table, and written with what it does to the
- * questions' jobs (through lib/queue/job-store.ts), the month's count (lib/limits/limiter-store.ts)
+ * questions' jobs (through lib/queue/job-store.ts), the month's count (lib/limits/admit.ts)
  * and the ledger (lib/usage/ledger-store.ts) in one transaction, so a stopped worker leaves nothing
  * half counted:
  *
@@ -15,7 +15,8 @@ import type { PaceError } from '../protocol';
 import type { RequestCost } from '../limits/budget';
 import { decideBudget } from '../limits/budget';
 import { loadSpend, reserveInTx } from '../limits/budget-store';
-import { admitBatchCall, readLimits, releaseMonthInTx } from '../limits/limiter-store';
+import { readLimits } from '../limits/limiter-store';
+import { admitBatchCall, releaseMonthInTx } from '../limits/admit';
 import * as jobStore from '../queue/job-store';
 import type { BatchRow, Job, PaceDB } from '../storage/db';
 import { openBatchedUsage, releaseUsage, settleUsage } from '../usage/ledger-store';

@@ -3,7 +3,7 @@
  * against it (meta row 'spend': the open reservations by ledger row id, and the costs the ledger's
  * totals cannot hold). The settled cost itself is the ledger's day and month totals (`costUsd`).
  *
- * - `loadSpend` reads what admission needs, inside admission's transaction (lib/limits/limiter-store.ts);
+ * - `loadSpend` reads what admission needs, inside admission's transaction (lib/limits/admit.ts);
  * - `reserveInTx` records the admitted request's worst case there;
  * - `settleInTx` replaces it when the send's ledger row ends (lib/usage/ledger-store.ts `settleUsage`,
  *   which ends each row once: so each reservation goes exactly once);

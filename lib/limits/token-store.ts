@@ -1,7 +1,7 @@
 /**
  * The token minute's record in IndexedDB (the `tokens` row of `meta`); only this module writes it.
  * Admission adds each request's estimated input and its answer's output room (`admitTokensInTx`,
- * inside lib/limits/limiter-store.ts `admit`'s transaction); the runner then puts in the real input
+ * inside lib/limits/admit.ts `admit`'s transaction); the runner then puts in the real input
  * count from the answer's usage (`countInput`) and, when the answer ends, its real output in place of
  * the room (`countOutput`). Each is one read and one write in a transaction, so concurrent answers
  * cannot lose each other's tokens.
@@ -25,7 +25,7 @@ async function update(db: PaceDB, change: (log: TokenLog) => TokenLog): Promise<
 }
 
 /**
- * Admission's write, inside its transaction (lib/limits/limiter-store.ts `admit`), which has read
+ * Admission's write, inside its transaction (lib/limits/admit.ts `admit`), which has read
  * `log` already: the request's input and output room count against the minute from `now`.
  */
 export function admitTokensInTx(db: PaceDB, log: TokenLog, need: TokenNeed, outputLimits: readonly (number | null | undefined)[], job: string | null, now: number): Promise<unknown> | null {

@@ -76,7 +76,7 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
 
 /**
  * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
- * Call inside the admitting transaction (lib/limits/limiter-store.ts `admit`, and the send at once
+ * Call inside the admitting transaction (lib/limits/admit.ts `admit`, and the send at once
  * through `admitMeasured`), which read `job` in it.
  */
 export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {

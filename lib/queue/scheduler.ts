@@ -7,7 +7,7 @@
 import { coalesce } from '../coalesce';
 import { errorLabel } from '../claude/errors';
 import type { RequestCost } from '../limits/budget';
-import { admit } from '../limits/limiter-store';
+import { admit } from '../limits/admit';
 import type { TokenNeed } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
 import type { Job, PaceDB } from '../storage/db';

@@ -20,7 +20,7 @@ import { decide, WINDOW_MS, type WindowState } from '../limits/admission';
 import { decideBudget } from '../limits/budget';
 import type { LoadedSpend } from '../limits/budget-store';
 import type { Limits } from '../limits/plans';
-import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../limits/limiter-store';
+import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../limits/admit';
 import { measureRequest } from '../limits/measure-request';
 import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';

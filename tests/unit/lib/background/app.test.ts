@@ -10,7 +10,8 @@ import { addExchange, buildContext, conversationMessages } from '@/lib/chat/conv
 import { estimateTokens } from '@/lib/claude/token-estimate';
 import { NO_BUDGET } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
-import { admit, saveLimits } from '@/lib/limits/limiter-store';
+import { saveLimits } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { inputBound } from '@/lib/limits/measure-request';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { readTokenLog } from '@/lib/limits/token-store';

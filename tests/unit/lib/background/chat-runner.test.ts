@@ -4,7 +4,7 @@ import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner'
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
-import { admit } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { monthWindow } from '@/lib/limits/month-window';
 import type { AnswerProgress } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createUsageAlerts } from '@/lib/background/usage-alerts';
-import { admit, saveLimits } from '@/lib/limits/limiter-store';
+import { saveLimits } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '@/lib/settings/usage-prefs';
 import { PaceDB } from '@/lib/storage/db';

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WINDOW_MS } from '@/lib/limits/admission';
-import { admit, readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';

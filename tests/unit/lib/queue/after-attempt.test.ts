@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { answeredBy } from '@/lib/claude/errors';
-import { admit, allowProbe, probeLost, readPause } from '@/lib/limits/limiter-store';
+import { allowProbe, probeLost, readPause } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
 import { PaceDB } from '@/lib/storage/db';
 

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
-import { admit } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import type { PaceError } from '@/lib/protocol';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
 import { canMove, isFinished, isInFlight, isWaiting } from '@/lib/queue/job-states';

@@ -1,7 +1,8 @@
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversationMessages } from '@/lib/chat/conversation-store';
-import { admit, readWindowState } from '@/lib/limits/limiter-store';
+import { readWindowState } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
 import { IN_FLIGHT } from '@/lib/usage/totals';

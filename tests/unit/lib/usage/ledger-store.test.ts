@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
 import * as jobStore from '@/lib/queue/job-store';
-import { admit, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { admit } from '@/lib/limits/admit';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { PaceDB } from '@/lib/storage/db';
