@@ -5,13 +5,13 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
-import { answeredBy, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
+import { answeredBy, CUT_OFF, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
 import { probeAnswered, probeLost } from '../limits/limiter-store';
 import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
-import { afterFailedAttempt } from '../queue/after-attempt';
+import { afterCacheControlRefused, afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
 import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
@@ -22,12 +22,11 @@ import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, w
 import type { PaceError, AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
-import type { Attempt, ChatMessage, Job, PaceDB, TokenUsage, UsageRow } from '../storage/db';
+import type { Attempt, ChatMessage, Job, PaceDB, UsageRow } from '../storage/db';
 import * as jobStore from '../queue/job-store';
 import { errorText } from '../error-text';
-import { recordUsage, settleUsage } from '../usage/ledger-store';
+import { endUsage, recordAttempt, tokensOf } from '../usage/attempt-ledger';
 import type { Refusal } from '../usage/alerts';
-import { costBreakdown, type CacheTtl } from '../usage/prices';
 import type { KeepAlive } from './keep-alive';
 
 export interface RunnerDeps {
@@ -115,7 +114,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         conversationMessages(db, job.conversationId),
       ]);
     if (!creds) {
-      if (job.usageId !== undefined) await endUsage(job.usageId, { outcome: NO_KEY_ERROR.code });
+      if (job.usageId !== undefined) await endUsage(db, job.usageId, { outcome: NO_KEY_ERROR.code }, log);
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
       return;
     }
@@ -132,7 +131,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let gatewayCost: number | null = null;
     /** One ledger row for this attempt; a failure to write it never affects the answer. */
     const ledger = (outcome: string, extra: Pick<UsageRow, 'status' | 'errorType'> = {}) =>
-      recordAttempt(job.usageId, {
+      recordAttempt(db, job.usageId, {
         at: sentAt,
         model: answer.model ?? settings.model,
         conversationId: job.conversationId,
@@ -144,7 +143,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         totalMs: now() - sentAt,
         attempt: job.attempts,
         fromCache: false,
-      }, cacheTtl, gatewayCost);
+      }, { cacheTtl, gatewayCost }, log);
     let savedAt = now();
     let savedText = answer.text;
     let publishedAt = 0;
@@ -241,7 +240,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else if (signal.aborted) {
         await stoppedByUser(answer.text, { status: response.status });
       } else if (!answer.done) {
-        await attemptFailed({ code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' }, null);
+        await attemptFailed(CUT_OFF, null);
       } else {
         countTokens(null, tokensPerMinuteUse(tokensOf(answer)).outputTokens);
         await ledger('ok', { status: response.status });
@@ -295,24 +294,14 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline, by });
     }
 
-    /**
-     * The base URL (a gateway) refused `cache_control`: remember the next mode down for it and send
-     * again at once, through the limiter (it is one more request) but without using up a try.
-     */
+    /** The base URL (a gateway) refused `cache_control`: the next mode down is remembered for it, and the job goes again. */
     async function cacheControlRefused(apiError: APIError): Promise<void> {
       await ledger('cache_control_refused', { status: apiError.status, errorType: apiErrorType(apiError) });
       const next = fallbackMode(cacheMode);
       await learned.set(creds!.baseURL, next);
       await promptCacheModes.set(creds!.baseURL, next).catch((err: unknown) => log('could not remember the prompt cache mode', err));
       log(`the base URL refused cache_control (${cacheMode}); next: ${next}`, id);
-      const t = now();
-      const message = next === 'explicit'
-        ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
-        : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
-      await jobStore.requeue(db, id, answer.text, { code: 'bad_request', message }, { at: t, outcome: 'cache_control_refused', status: apiError.status }, {
-        waitUntil: t,
-        waitReason: 'backoff',
-      });
+      await afterCacheControlRefused(db, id, answer.text, next, apiError.status, now());
     }
 
     async function stoppedByUser(text: string | undefined, extra: Pick<UsageRow, 'status'>): Promise<void> {
@@ -320,22 +309,6 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await ledger('stopped', extra);
       await jobStore.stop(db, id, { status: 'stopped', text });
     }
-  }
-
-  /** Ends the ledger row written when the send was admitted, or adds one for a send admitted without it. */
-  async function recordAttempt(usageId: number | undefined, row: Omit<UsageRow, 'id' | 'costUsd'>, cacheTtl: CacheTtl, gatewayCost: number | null = null): Promise<void> {
-    const cost = costBreakdown(row.model, row.usage, { cacheTtl });
-    const ended = { ...row, costUsd: cost?.total ?? null, inputCostUsd: cost?.input ?? null, promptCacheSavedUsd: cost?.promptCacheSaved ?? null, ...gatewayPriced(gatewayCost, cost) };
-    if (usageId === undefined) {
-      await recordUsage(db, ended).catch((err: unknown) => log('could not record usage', err));
-      return;
-    }
-    await endUsage(usageId, ended);
-  }
-
-  /** Ends a send's ledger row if it is still in flight; a failure to write it never affects the answer. */
-  async function endUsage(usageId: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<void> {
-    await settleUsage(db, usageId, ended).catch((err: unknown) => log('could not record usage', err));
   }
 
   /** Keeps a complete, successful answer for identical requests, when the cache is on. */
@@ -383,7 +356,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         if (ran === null) return;
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${errorText(err)}`, action: 'retry' };
-        if (ran.usageId !== undefined) await endUsage(ran.usageId, { outcome: error.code });
+        if (ran.usageId !== undefined) await endUsage(db, ran.usageId, { outcome: error.code }, log);
         await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
@@ -411,21 +384,6 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 /** What Anthropic's prompt cache did for an answer, for its attempt details; nothing when it did nothing. */
 function promptCacheOf(a: ReturnType<typeof emptyAnswer>): Pick<Attempt, 'promptCache'> {
   return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0 ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } } : {};
-}
-
-/**
- * The gateway's own figure for a request's cost, in place of Pace's estimate, marked as the
- * gateway's; the prompt's part keeps the estimate's share of it (unknown when the estimate is).
- * The estimate stays beside it: the spend budget counts the higher of the two.
- */
-function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof costBreakdown>): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom' | 'listCostUsd'>> {
-  if (gatewayCost === null) return {};
-  const share = estimate && estimate.total > 0 ? estimate.input / estimate.total : null;
-  return { costUsd: gatewayCost, inputCostUsd: share === null ? null : gatewayCost * share, costFrom: 'gateway', listCostUsd: estimate?.total ?? null };
-}
-
-function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {
-  return { inputTokens: a.inputTokens, outputTokens: a.outputTokens, cacheReadTokens: a.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens };
 }
 
 /** The API's error type (`overloaded_error`...) from an error response's body, when it has one. */

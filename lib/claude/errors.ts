@@ -242,6 +242,9 @@ export const STALLED: PaceError = {
   action: 'retry',
 };
 
+/** The stream closed before the answer's end: retried like a dropped connection. */
+export const CUT_OFF: PaceError = { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' };
+
 /**
  * What a console line may say of a failure: its kind and HTTP status, never its text. An API
  * error's message holds the response body, and a gateway may echo the key or a header value in it.

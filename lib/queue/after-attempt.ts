@@ -1,10 +1,12 @@
 /**
  * Applies the retry policy (./retry-policy.ts) after an attempt failed: the job waits and tries
  * again through the limiter, the whole queue pauses on the API's word (Anthropic's, or a gateway's,
- * named as such), or the job gives up. The
- * runner (lib/background/chat-runner.ts) only runs the attempt and says how it failed.
+ * named as such), or the job gives up; a gateway that refused the prompt cache's breakpoints gets
+ * the job again at once. The runner (lib/background/chat-runner.ts) only runs the attempt and says
+ * how it failed.
  */
 import { retryAfterSeconds } from '../claude/errors';
+import type { PromptCacheMode } from '../claude/prompt-cache';
 import { formatReset, formatWait } from '../limits/format';
 import { pauseAll } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
@@ -79,4 +81,15 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   }
   const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
   await jobStore.requeue(db, job.id, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
+}
+
+/**
+ * The base URL (a gateway) refused `cache_control`: the job goes again at once with the prompt
+ * cache asked for as `next`, through the limiter (it is one more request) but without using up a try.
+ */
+export async function afterCacheControlRefused(db: PaceDB, jobId: string, text: string, next: PromptCacheMode, status: number | undefined, at: number): Promise<void> {
+  const message = next === 'explicit'
+    ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
+    : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
+  await jobStore.requeue(db, jobId, text, { code: 'bad_request', message }, { at, outcome: 'cache_control_refused', status }, { waitUntil: at, waitReason: 'backoff' });
 }
