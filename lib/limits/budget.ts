@@ -18,9 +18,11 @@ import { monthWindow } from './month-window';
 import type { MonthStart } from './plans';
 import type { TokenUsage } from '../storage/db';
 
-export type WhenReached = 'pause' | 'warn';
+export const WHEN_REACHED = ['pause', 'warn'] as const;
+export type WhenReached = (typeof WHEN_REACHED)[number];
 /** What the toolbar badge counts down. */
-export type BadgeCount = 'requests' | 'dollars' | 'percent';
+export const BADGE_COUNTS = ['requests', 'dollars', 'percent'] as const;
+export type BadgeCount = (typeof BADGE_COUNTS)[number];
 
 export interface Budget {
   /** US dollars a month (the month of the request limits: UTC or local); null for none. */
@@ -313,8 +315,8 @@ export function checkBudget(input: BudgetInput): { ok: true; value: Budget } | {
   if (!monthly.ok) errors.monthlyUsd = monthly.message;
   if (!daily.ok) errors.dailyUsd = daily.message;
   if (!unknown.ok) errors.unknownPriceUsd = unknown.message;
-  if (input.whenReached !== 'pause' && input.whenReached !== 'warn') errors.whenReached = 'Pick what happens at the budget: pause sending, or warn only.';
-  if (input.badge !== 'requests' && input.badge !== 'dollars' && input.badge !== 'percent') errors.badge = 'Pick what the badge counts: requests, dollars or percent of the budget.';
+  if (!(WHEN_REACHED as readonly unknown[]).includes(input.whenReached)) errors.whenReached = 'Pick what happens at the budget: pause sending, or warn only.';
+  if (!(BADGE_COUNTS as readonly unknown[]).includes(input.badge)) errors.badge = 'Pick what the badge counts: requests, dollars or percent of the budget.';
   if (monthly.ok && daily.ok && monthly.value !== null && daily.value !== null && daily.value > monthly.value) {
     errors.dailyUsd = `A daily budget (${formatUsd(daily.value)}) above the monthly one (${formatUsd(monthly.value)}) never applies: lower it or leave it empty.`;
   }

@@ -3,7 +3,8 @@ import { capital, parseWholeNumber } from '../settings/validate';
 import { formatCount } from './format';
 
 export type PlanId = 'free' | 'paid' | 'start' | 'build' | 'scale' | 'custom';
-export type MonthStart = 'utc' | 'local';
+export const MONTH_STARTS = ['utc', 'local'] as const;
+export type MonthStart = (typeof MONTH_STARTS)[number];
 
 export interface Limits {
   plan: PlanId;
@@ -103,7 +104,7 @@ function optionalTokens(label: string, raw: string | number | null | undefined):
 export function checkLimits(input: LimitsInput): { ok: true; value: Limits } | { ok: false; errors: LimitsErrors } {
   const errors: LimitsErrors = {};
   if (!isNamedPlan(input.plan) && input.plan !== 'custom') errors.plan = 'Pick Free, Paid, Start, Build, Scale or Custom.';
-  if (input.monthStart !== 'utc' && input.monthStart !== 'local') errors.monthStart = 'Pick when the month starts: UTC or local time.';
+  if (!(MONTH_STARTS as readonly string[]).includes(input.monthStart)) errors.monthStart = 'Pick when the month starts: UTC or local time.';
   let perMinute: number | string;
   let perMonth: number | string;
   let inputPerMinute: number | null | string;

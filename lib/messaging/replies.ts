@@ -14,6 +14,8 @@ import { isObject } from '../is-object';
 import { KEEP_KEYS, type ReplyOf, type RequestType, type Result } from '../protocol';
 import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
 import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
+import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
+import { MONTH_STARTS, PLAN_IDS, type PlanId } from '../limits/plans';
 
 export const ERROR_CODES = [
   'bad_message',
@@ -82,11 +84,11 @@ const keyStatus = z.object({
 
 // Mirrors of lib/limits/plans.ts Limits, lib/settings/* and the other records a reply carries.
 const limits = z.object({
-  plan: z.enum(['free', 'paid', 'start', 'build', 'scale', 'custom']),
+  plan: z.enum<readonly PlanId[]>([...PLAN_IDS, 'custom']),
   perMinute: num,
   perMonth: num,
   smooth: bool,
-  monthStart: z.enum(['utc', 'local']),
+  monthStart: z.enum(MONTH_STARTS),
   inputPerMinute: z.optional(numOrNull),
   outputPerMinute: z.optional(numOrNull),
 });
@@ -133,9 +135,9 @@ export const replies = {
   'budget.save': z.object({
     monthlyUsd: numOrNull,
     dailyUsd: numOrNull,
-    whenReached: z.enum(['pause', 'warn']),
+    whenReached: z.enum(WHEN_REACHED),
     unknownPriceUsd: numOrNull,
-    badge: z.enum(['requests', 'dollars', 'percent']),
+    badge: z.enum(BADGE_COUNTS),
   }),
   'templates.save': z.array(z.object({ id: str, title: str, prompt: str })),
   'page.read': z.object({

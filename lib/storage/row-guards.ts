@@ -6,6 +6,7 @@
  */
 import type { Job, JobState, MessageStatus } from './db';
 import { isObject } from '../is-object';
+import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
 
 type Row = Record<string, unknown>;
 
@@ -142,9 +143,9 @@ export function budgetProblem(row: unknown): string | null {
   return firstProblem(row.value, [
     ['monthlyUsd', isUsdOrNone, 'an amount or null'],
     ['dailyUsd', isUsdOrNone, 'an amount or null'],
-    ['whenReached', (v) => v === 'pause' || v === 'warn', 'pause or warn'],
+    ['whenReached', (v) => (WHEN_REACHED as readonly unknown[]).includes(v), 'pause or warn'],
     ['unknownPriceUsd', isUsdOrNone, 'an amount or null'],
-    ['badge', (v) => v === 'requests' || v === 'dollars' || v === 'percent', 'requests, dollars or percent'],
+    ['badge', (v) => (BADGE_COUNTS as readonly unknown[]).includes(v), 'requests, dollars or percent'],
   ]);
 }
 
