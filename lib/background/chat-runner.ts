@@ -13,7 +13,7 @@ import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-st
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterCacheControlRefused, afterFailedAttempt } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
-import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP } from '../claude/stream';
+import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP, type AssembledAnswer } from '../claude/stream';
 import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
@@ -312,7 +312,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   /** Keeps a complete, successful answer for identical requests, when the cache is on. */
-  async function keepInCache(baseURL: string, request: ReturnType<typeof messageRequest>, answer: ReturnType<typeof emptyAnswer>): Promise<void> {
+  async function keepInCache(baseURL: string, request: ReturnType<typeof messageRequest>, answer: AssembledAnswer): Promise<void> {
     if (answer.stopReason !== 'end_turn' && answer.stopReason !== 'stop_sequence') return;
     try {
       const prefs = await deps.usagePrefs?.();
@@ -382,7 +382,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 }
 
 /** What Anthropic's prompt cache did for an answer, for its attempt details; nothing when it did nothing. */
-function promptCacheOf(a: ReturnType<typeof emptyAnswer>): Pick<Attempt, 'promptCache'> {
+function promptCacheOf(a: AssembledAnswer): Pick<Attempt, 'promptCache'> {
   return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0 ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } } : {};
 }
 

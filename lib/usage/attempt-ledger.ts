@@ -4,7 +4,7 @@
  * it is logged and never affects the answer.
  */
 import type { PaceDB, TokenUsage, UsageRow } from '../storage/db';
-import type { emptyAnswer } from '../claude/stream';
+import type { AssembledAnswer } from '../claude/stream';
 import { recordUsage, settleUsage } from './ledger-store';
 import { costBreakdown, type CacheTtl } from './prices';
 
@@ -50,6 +50,6 @@ function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof c
 }
 
 /** An answer's token counts, as the ledger and the cache keep them. */
-export function tokensOf(a: ReturnType<typeof emptyAnswer>): TokenUsage {
+export function tokensOf(a: AssembledAnswer): TokenUsage {
   return { inputTokens: a.inputTokens, outputTokens: a.outputTokens, cacheReadTokens: a.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens };
 }
