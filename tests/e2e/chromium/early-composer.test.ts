@@ -21,7 +21,7 @@ let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 let dir: string;
 
-/** A copy of the build whose popup starts React only when the page receives START_EVENT. */
+/** A copy of the build whose popup starts React only when the page receives START_EVENT (it sets `paceGateWaiting` once it listens). */
 function gatedBuild(): string {
   const copy = mkdtempSync(join(tmpdir(), 'pace-gated-'));
   cpSync(BUILD, copy, { recursive: true });
@@ -30,7 +30,7 @@ function gatedBuild(): string {
   if (!main || !readdirSync(join(copy, 'chunks')).includes(main)) throw new Error('popup.html names no module on data-main: is the build current?');
   writeFileSync(
     join(copy, 'chunks', 'gate.js'),
-    `await new Promise((go) => addEventListener(${JSON.stringify(START_EVENT)}, go, { once: true }));\nawait import('./${main}');\n`,
+    `const started = new Promise((go) => addEventListener(${JSON.stringify(START_EVENT)}, go, { once: true }));\nglobalThis.paceGateWaiting = true;\nawait started;\nawait import('./${main}');\n`,
   );
   writeFileSync(join(copy, 'popup.html'), html.replace(`data-main="/chunks/${main}"`, 'data-main="/chunks/gate.js"'));
   return copy;
@@ -47,6 +47,8 @@ async function openBeforeReact(): Promise<Popup> {
 
 async function startReact(page: Page): Promise<void> {
   expect(await page.locator('header.topbar').count()).toBe(0);
+  // The early script loads the gate a frame after the box has focus: an event sent before it listens would be lost.
+  await page.waitForFunction(() => (globalThis as { paceGateWaiting?: boolean }).paceGateWaiting === true);
   await page.evaluate((name) => dispatchEvent(new Event(name)), START_EVENT);
   await page.locator('header.topbar').waitFor();
 }
