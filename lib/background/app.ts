@@ -11,6 +11,7 @@ import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
+import { createWireGate } from '../queue/wire-gate';
 import type { PaceDB } from '../storage/db';
 import { batchPrefsItem, chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
 import { pruneConversations } from '../chat/conversation-store';
@@ -92,8 +93,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
   const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now });
 
+  // One door to the wire for every answer this worker sends: a 429 closes it for all of them.
+  const gate = createWireGate({ now });
   const runner = createChatRunner({
     db,
+    gate,
     credentials: keys.credentials,
     settings,
     createClient: deps.createClient,
@@ -132,10 +136,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       // Combining only saves quota: if it fails, the job goes as it is.
       if ((await settings()).combineWaiting) await jobStore.combine(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
     },
-    async startJob(job) {
+    async startJob(job, options) {
       void badge.refresh();
-      await runner.start(job);
+      await runner.start(job, undefined, options);
     },
+    settled: () => gate.settled(),
     wakeAt: wakeBy(WAKE_ALARM, () => void scheduler.pump()),
     changed: () => {
       void badge.refresh();
@@ -195,11 +200,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       sendAtOnce: {
         usagePrefs,
         online,
-        start({ job, messages }, ready) {
+        start({ job, messages, probe }, ready) {
           // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
           const started = () => void scheduler.pump();
-          void runner.start(job, { ...ready, messages, started }).finally(started);
+          void runner.start(job, { ...ready, messages, started }, { probe }).finally(started);
         },
+        settled: () => gate.settled(),
         promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
         readAhead,
       },

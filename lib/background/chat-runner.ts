@@ -5,7 +5,7 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
-import { answeredBy, CUT_OFF, isAbort, NO_KEY_ERROR, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
+import { answeredBy, CUT_OFF, isAbort, NO_KEY_ERROR, retryAfterSeconds, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
 import { probeAnswered, probeLost } from '../limits/limiter-store';
@@ -28,6 +28,7 @@ import { errorText } from '../error-text';
 import { endUsage, recordAttempt, tokensOf } from '../usage/attempt-ledger';
 import type { Refusal } from '../usage/alerts';
 import type { KeepAlive } from './keep-alive';
+import { createWireGate, type WireGate } from '../queue/wire-gate';
 
 export interface RunnerDeps {
   db: PaceDB;
@@ -48,6 +49,8 @@ export interface RunnerDeps {
   random?: () => number;
   /** Whether the browser believes it is online (navigator.onLine). */
   online?: () => boolean;
+  /** The door every request passes just before the wire (lib/queue/wire-gate.ts); one per worker (the runner's own if not given). */
+  gate?: WireGate;
   checkpointMs?: number;
   publishMs?: number;
   /** An answer with no event for this long is treated as a dropped connection. */
@@ -64,19 +67,22 @@ export interface ReadySend {
   storedMode?: Promise<PromptCacheMode | undefined>;
   /** Called when the answer starts (or never): work that can wait, kept off the request's way. */
   started?: () => void;
-  /**
-   * The request leaves before the send's transaction has committed (lib/queue/send-at-once.ts
-   * `goesAtOnce`): it resolves to the job as admitted, or to null when the transaction did not
-   * admit it, and then the request is called back and nothing is written here. `job` is then the
-   * job as it will be stored, and `request` the request the transaction checks.
-   */
-  admission?: Promise<Job | null>;
+  /** The request as chat.send built and its transaction checked it. */
   request?: ReturnType<typeof messageRequest>;
 }
 
+/** How an admitted job is started. */
+export interface StartOptions {
+  /** Its admission used the pause's one probe (Try now): it passes the wire gate, which the pause closed. */
+  probe?: boolean;
+}
+
 export interface ChatRunner {
-  /** Runs an admitted job to its end; never rejects. `ready`: its reads are made, nothing is read again before the request. */
-  start(job: Job, ready?: ReadySend): Promise<void>;
+  /**
+   * Runs a job whose admission has committed to its end; never rejects. `ready`: its reads are
+   * made, nothing is read again before the request.
+   */
+  start(job: Job, ready?: ReadySend, options?: StartOptions): Promise<void>;
   /** Aborts a job in flight; false if it is not running here. */
   stop(jobId: string): boolean;
   isActive(jobId: string): boolean;
@@ -94,6 +100,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const online = deps.online ?? (() => true);
   const log = deps.log ?? ((m: string, d?: unknown) => console.info(`[pace] ${m}`, d ?? ''));
   const controllers = new Map<string, AbortController>();
+  const gate = deps.gate ?? createWireGate({ now });
   const promptCacheModes = deps.promptCacheModes ?? memoryModes();
   // What this worker learned, kept here too: a refused mode is never sent again because storage failed.
   const learned = memoryModes();
@@ -101,8 +108,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     (await learned.get(baseURL)) ??
     (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
-  async function run(given: Job, controller: AbortController, ready: ReadySend | undefined): Promise<void> {
-    let job = given;
+  async function run(job: Job, controller: AbortController, ready: ReadySend | undefined, options: StartOptions): Promise<void> {
     const id = job.id;
     const { signal } = controller;
     // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
@@ -160,7 +166,6 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         controller.abort();
       }, stallMs);
     };
-    feed();
     // The token minute learns the real input count as the stream reports it, and the real output in
     // place of the room admission reserved once the answer is complete (or refused); an answer cut
     // off keeps its room. The writes go one after another, off the path to the first word, and are
@@ -175,26 +180,19 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
     };
     const { headers } = parseHeaderLines(settings.extraHeaders);
-    const call = deps
-      .createClient(creds, headers)
-      .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
-      .withResponse();
-    if (ready?.admission) {
-      // Awaited below, once the send's transaction has said whether it counts this request.
-      call.catch(() => undefined);
-      const admitted = await ready.admission.catch(() => null);
-      if (admitted === null) {
-        controller.abort();
-        clearTimeout(watchdog);
-        log('the request was called back: the send was not admitted at once', id);
-        return;
-      }
-      job = admitted;
-    }
     /** The rate-limit figures and the job's start, written while the first words are read and shown: the user waits for those. */
     let startWrites: Promise<void> | null = null;
     try {
-      const { data: stream, response } = await call;
+      // Admitted and counted already; a 429 or 529 that came since holds it here until its retry-after has passed.
+      await gate.pass({ probe: options.probe === true, signal });
+      // The watchdog starts with the request: a wait at the gate is no stall.
+      feed();
+      const call = deps
+        .createClient(creds, headers)
+        .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
+        .withResponse();
+      gate.sent(id);
+      const { data: stream, response } = await call.finally(() => gate.answered(id));
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       const written = noteServerLimits(response.headers, by, id).then(() => jobStore.start(db, id));
       startWrites = written;
@@ -245,7 +243,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         countTokens(null, tokensPerMinuteUse(tokensOf(answer)).outputTokens);
         await ledger('ok', { status: response.status });
         // If this was Try now's probe, Anthropic accepts requests again: the rest of the queue goes.
-        await probeAnswered(db, id);
+        if (await probeAnswered(db, id)) gate.open();
         await keepInCache(creds.baseURL, request, answer);
         if (by !== 'Anthropic' && gatewayKeySpend(response.headers) !== null) deps.onGatewaySpend?.();
         await jobStore.finish(db, id, {
@@ -265,6 +263,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         await stoppedByUser(answer.text || undefined, {});
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
+        // Nothing more goes on the wire before the retry-after has passed, whoever admitted it: said before anything is written.
+        holdTheWire(apiError);
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
         // The API refused the request before reading it: its input did not count, and it wrote nothing.
         if (apiError && inputCounted === null) countTokens(0, 0);
@@ -291,7 +291,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
       if (offline && job.usageId !== undefined) await ledger('offline');
       if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
-      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused }, job, { text: answer.text, error, response: apiError, offline, by });
+      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused, hold: (until) => gate.close(until) }, job, { text: answer.text, error, response: apiError, offline, by });
     }
 
     /** The base URL (a gateway) refused `cache_control`: the next mode down is remembered for it, and the job goes again. */
@@ -337,33 +337,38 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
    */
   async function noteServerLimits(headers: Headers, by: string, jobId: string): Promise<void> {
     const server = readRateLimitHeaders(headers, now()) ?? (by === 'Anthropic' ? null : readGatewayRateLimitHeaders(headers, now(), by));
-    if (server) await saveServerLimitsFor(db, server, jobId);
+    if (!server) return;
+    // The queue's next admission waits for this write: it must not decide on the figures before these.
+    const write = saveServerLimitsFor(db, server, jobId, gate.onTheWire());
+    gate.track(write);
+    await write;
+  }
+
+  /** A 429, or a 529 that says how long to wait: the wire is closed to every request until then. */
+  function holdTheWire(err: APIError | null): void {
+    if (err?.status !== 429 && err?.status !== 529) return;
+    const seconds = retryAfterSeconds(err.headers, now());
+    if (seconds !== null) gate.close(now() + seconds * 1000);
   }
 
   return {
-    async start(job, ready) {
+    async start(job, ready, options = {}) {
       const controller = new AbortController();
       controllers.set(job.id, controller);
-      /** The job as admitted: given, or (a request that left ahead) as its send's transaction said; null if it did not admit it. */
-      const admitted: Promise<Job | null> = ready?.admission ? ready.admission.catch(() => null) : Promise.resolve(job);
       deps.keepAlive.start();
       try {
-        await run(job, controller, ready);
+        await run(job, controller, ready, options);
       } catch (err) {
         log('answer could not run', err);
-        // A request that left ahead of its admission: only an admitted job has anything to record.
-        const ran = await admitted;
-        if (ran === null) return;
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
         const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${errorText(err)}`, action: 'retry' };
-        if (ran.usageId !== undefined) await endUsage(db, ran.usageId, { outcome: error.code }, log);
+        if (job.usageId !== undefined) await endUsage(db, job.usageId, { outcome: error.code }, log);
         await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
           log('could not record the failure', e),
         );
       } finally {
         // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
-        // A request called back before its admission was never the probe, and its job is the queue's again.
-        if ((await admitted) !== null) await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
+        await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
         deps.keepAlive.stop();
         if (controllers.get(job.id) === controller) controllers.delete(job.id);
       }

@@ -18,7 +18,8 @@ import { loadSpend, reserveInTx } from './budget-store';
 import { loadWindow, RECENT_KEY } from './limiter-store';
 
 /** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
-export type Admission = { ok: true; usageId?: number } | Exclude<Decision, { ok: true }> | Exclude<BudgetDecision, { ok: true }> | { ok: false; reason: 'gone' };
+/** `probe`: it went as the pause's one probe (Try now), past Anthropic's word. */
+export type Admission = { ok: true; usageId?: number; probe?: true } | Exclude<Decision, { ok: true }> | Exclude<BudgetDecision, { ok: true }> | { ok: false; reason: 'gone' };
 
 /**
  * What admission knows of the request: what it asks of the token limits (lib/limits/token-buckets.ts)
@@ -95,7 +96,7 @@ export async function admitMeasured<T>(
     ]);
     if (!job) return decision;
     await Promise.all([admitInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
-    return { ok: true, usageId };
+    return isProbe(now, state) ? { ok: true, usageId, probe: true } : { ok: true, usageId };
   });
 }
 

@@ -22,6 +22,8 @@ export interface AfterAttemptDeps {
   random: () => number;
   /** Anthropic refused a request (429 or the spend cap): for the alert. `waitText` says how long. */
   onRefused?: (reason: Refusal, waitText: string | null, by: string) => void;
+  /** Closes the wire until `until` (lib/queue/wire-gate.ts): requests admitted before the pause wait too. */
+  hold?: (until: number) => void;
 }
 
 export interface FailedAttempt {
@@ -74,6 +76,7 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   const waitMs = step.at - t;
   if (step.pauseAll) {
     const message = `${by} asked us to wait ${formatWait(waitMs)}.`;
+    deps.hold?.(step.at);
     await pauseAll(db, { until: step.at, reason: 'rate_limited', message, by }, job.id, t);
     deps.onRefused?.('rate_limited', formatWait(waitMs), by);
     await jobStore.requeue(db, job.id, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });

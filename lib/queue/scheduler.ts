@@ -28,8 +28,13 @@ export interface SchedulerDeps {
   now: () => number;
   /** Why nothing can be sent at all right now (no key), checked before anything is counted. */
   blocker: () => Promise<PaceError | null>;
-  /** Called right after admission, with the job already `sending`; resolves when it has ended, rejects only if it never started. */
-  startJob: (job: Job) => Promise<void>;
+  /**
+   * Called right after admission has committed, with the job already `sending` (`probe`: it goes as
+   * Try now's probe); resolves when it has ended, rejects only if it never started.
+   */
+  startJob: (job: Job, options: { probe?: boolean }) => Promise<void>;
+  /** Resolves once the rate-limit figures that have arrived are written (lib/queue/wire-gate.ts `settled`): admission decides on them. */
+  settled?: () => Promise<void>;
   /** Fails a job that could not be offered (blocker), without counting it. */
   failJob: (job: Job, error: PaceError) => Promise<void>;
   /** Asks to be woken at `at` (a timer while alive, an alarm otherwise); null cancels. */
@@ -103,10 +108,12 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           await deps.failJob(job, measured.error);
           continue;
         }
+        // The figures the last response brought are written before admission reads them.
+        await deps.settled?.();
         const decision = await admit(db, deps.now(), job.id, measured ? { need: measured.need, cost: measured.cost } : {});
         if (decision.ok) {
           deps
-            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId })
+            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId }, { probe: decision.probe === true })
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {
               log('a job could not start', err);
