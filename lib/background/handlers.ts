@@ -33,9 +33,9 @@ import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
 import { cacheableRequest, messageRequest } from '../claude/request';
 import type { PromptCacheMode } from '../claude/prompt-cache';
-import { admitAtOnceInTx, goesAtOnce, type AdmittedAtOnce } from '../queue/send-at-once';
+import { admitAtOnceInTx, type AdmittedAtOnce } from '../queue/send-at-once';
 import type { UsagePrefs } from '../settings/usage-prefs';
-import type { Job, PaceDB } from '../storage/db';
+import type { PaceDB } from '../storage/db';
 import { forgetGatewayBudget, type GatewayBudgetRow } from '../usage/gateway-budget';
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
@@ -88,7 +88,9 @@ export interface HandlerDeps {
   sendAtOnce?: {
     usagePrefs: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
     online: () => boolean;
-    start: (admitted: AdmittedAtOnce, ready: Pick<ReadySend, 'creds' | 'settings' | 'storedMode' | 'request' | 'admission'>) => void;
+    start: (admitted: AdmittedAtOnce, ready: Pick<ReadySend, 'creds' | 'settings' | 'storedMode' | 'request'>) => void;
+    /** Resolves once the rate-limit figures that have arrived are written (lib/queue/wire-gate.ts): admission decides on them. */
+    settled?: () => Promise<void>;
     /** The base URL's remembered prompt cache mode, read while the send's transaction runs rather than after it. */
     promptCacheMode?: (baseURL: string) => Promise<PromptCacheMode | undefined>;
     /** What a send needs, read while the user types (chat.prepare); without it, each send reads it. */
@@ -210,6 +212,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         checkSize('send', creds, settings, context),
         cacheHours > 0 ? cacheKey(cacheableRequest(request, creds.baseURL)) : null,
       ]);
+      // The figures the last response brought are written before this send's admission reads them.
+      if (!later) await atOnce?.settled?.();
       const t = now();
       const ids = { conversationId: conversationId ?? newId(), userMessageId: newId(), assistantMessageId: newId() };
       const send = {
@@ -222,40 +226,17 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         demo: creds.demo,
       };
       const storedMode = Promise.resolve(reads.storedMode);
-      // When the reads are still current and say the queue would send it now, the request leaves at
-      // once, while the transaction below stores the message and counts it; it is called back if
-      // that transaction does not admit it (send-at-once.ts `goesAtOnce`).
-      let admission: ((job: Job | null) => void) | null = null;
-      if (!later && atOnce?.online() && taken.current() && goesAtOnce(send, reads)) {
-        const provisional: Job = { id: send.jobId, conversationId: send.conversationId, state: 'sending', createdAt: t, attempts: 1 };
-        atOnce.start({ job: provisional, messages: [] }, {
-          creds,
-          settings,
-          storedMode,
-          request,
-          admission: new Promise<Job | null>((resolve) => (admission = resolve)),
-        });
-      }
-      let result: { exchange: Awaited<ReturnType<typeof addExchange>>; admitted: AdmittedAtOnce | null };
-      try {
-        // Room is checked again with the insert, in one transaction, so sends racing each other cannot
-        // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
-        result = await db.transaction('rw', db.tables, async () => {
-          await checkRoom();
-          const exchange = await addExchange(db, { conversationId, ids, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
-          const admitted = !later && atOnce?.online() ? await admitAtOnceInTx(db, send) : null;
-          return { exchange, admitted };
-        });
-      } catch (err) {
-        (admission as ((job: Job | null) => void) | null)?.(null);
-        throw err;
-      }
-      const { exchange, admitted } = result;
-      const admit = admission as ((job: Job | null) => void) | null;
-      admit?.(admitted?.job ?? null);
-      // Only now, the admission committed: a request not yet on its way never leaves on a count that could still be undone.
+      // Room is checked again with the insert, in one transaction, so sends racing each other cannot
+      // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
+      const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
+        await checkRoom();
+        const exchange = await addExchange(db, { conversationId, ids, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
+        const admitted = !later && atOnce?.online() ? await admitAtOnceInTx(db, send) : null;
+        return { exchange, admitted };
+      });
+      // Only now, the admission committed, does its request leave: nothing reaches the network uncounted.
       if (admitted) {
-        if (admit === null) atOnce?.start(admitted, { creds, settings, storedMode });
+        atOnce?.start(admitted, { creds, settings, storedMode, request });
         return exchange;
       }
       if (later) void deps.batches?.tick();

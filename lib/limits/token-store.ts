@@ -53,11 +53,16 @@ export async function countInput(db: PaceDB, job: string, tokens: number): Promi
  * Saves the API's rate-limit figures that came with `job`'s answer, dated from just after that
  * request was admitted rather than from when its answer arrived: what Pace sent in between may have
  * reached the API after the figures were made, so it is taken off them (lib/limits/token-buckets.ts).
+ * `onTheWire` names the other requests sent and not yet answered: the API may not have counted them
+ * when it made these figures, whenever they were admitted, so the figures are dated from the earliest
+ * of them too (what was sent since is taken off, at worst twice, never forgotten).
  */
-export async function saveServerLimitsFor(db: PaceDB, server: ServerLimits, job: string): Promise<void> {
+export async function saveServerLimitsFor(db: PaceDB, server: ServerLimits, job: string, onTheWire: readonly string[] = []): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
-    const own = (await readTokenLog(db)).input.findLast((s) => s.job === job);
-    const observedAt = own ? Math.min(server.observedAt, own.at + 1) : server.observedAt;
+    const input = (await readTokenLog(db)).input;
+    const own = input.findLast((s) => s.job === job);
+    const others = onTheWire.filter((j) => j !== job).map((j) => input.findLast((s) => s.job === j)?.at ?? Infinity);
+    const observedAt = Math.min(server.observedAt, own ? own.at + 1 : Infinity, ...others);
     await saveServerLimits(db, observedAt < server.observedAt ? { ...server, observedAt, readAt: server.observedAt } : server);
   });
 }

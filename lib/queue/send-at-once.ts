@@ -16,10 +16,7 @@
 import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
-import { decide, WINDOW_MS, type WindowState } from '../limits/admission';
-import { decideBudget } from '../limits/budget';
-import type { LoadedSpend } from '../limits/budget-store';
-import type { Limits } from '../limits/plans';
+import { WINDOW_MS } from '../limits/admission';
 import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../limits/admit';
 import { measureRequest } from '../limits/measure-request';
 import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
@@ -41,10 +38,11 @@ export interface AtOnce {
   demo: boolean;
 }
 
-/** An admitted job, `sending`, and the conversation its request is built from. */
+/** An admitted job, `sending`, and the conversation its request is built from; `probe`: it went as Try now's probe. */
 export interface AdmittedAtOnce {
   job: Job;
   messages: ChatMessage[];
+  probe: boolean;
 }
 
 /**
@@ -81,35 +79,7 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
   if (!admission?.ok || seen === null) return null;
   const { job, messages } = seen as { job: Job; messages: ChatMessage[] };
   await markStreaming(db, send.jobId, send.settings.model, send.demo);
-  return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages };
-}
-
-/** What a send has read ahead (lib/background/read-ahead.ts) that admission would read again. */
-export interface ReadAdmission {
-  limits: Limits;
-  state: WindowState;
-  spent: LoadedSpend;
-  /** Every job not yet ended. */
-  active: Job[];
-  /** The keys of the answers in the response cache; null when it is off. */
-  cacheKeys: Set<string> | null;
-}
-
-/**
- * Whether the send `send` would be admitted at once by `admitAtOnceInTx`, decided on reads made
- * before its transaction: the same checks (first in the queue, no cached answer, the limits, the
- * token limits, the budget), taken on the same figures. True lets its request leave while the
- * transaction stores and counts it; that transaction still decides, and the request is called
- * back if it does not admit it.
- */
-export function goesAtOnce(send: AtOnce, reads: ReadAdmission): boolean {
-  const { limits, state, spent } = reads;
-  if (send.cache !== null && (reads.cacheKeys === null || reads.cacheKeys.has(send.cache.key))) return false;
-  const job: Job = { id: send.jobId, conversationId: send.conversationId, state: 'queued', createdAt: send.now + 1, attempts: 0 };
-  if (nextCandidates([...reads.active, job], MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return false;
-  const request = measure(send, limits, state, spent.budget);
-  if (request === null || !decide(send.now, limits, state, request.need).ok) return false;
-  return decideBudget(send.now, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart), request.cost ?? null).ok;
+  return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages, probe: admission.probe === true };
 }
 
 /** What the queue would pass to `admit` for this request; null when only the API's exact token count can tell. */

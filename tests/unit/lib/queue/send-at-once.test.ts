@@ -311,7 +311,7 @@ it('a refusal is still a refusal: no key, nothing stored', async () => {
   expect(await snapshot(db)).toEqual(before);
 });
 
-describe('a request that leaves while its transaction stores and counts it (reads made ahead, read-ahead.ts)', () => {
+describe('a send whose reads were made ahead (read-ahead.ts): its request leaves only once its transaction has committed', () => {
   /** The real runner and read-ahead; `events` notes each request's fetch and each write, in order. */
   function early(overrides: { cacheHours?: number; readAhead?: ReadAhead } = {}) {
     const events: string[] = [];
@@ -350,12 +350,19 @@ describe('a request that leaves while its transaction stores and counts it (read
     return { h, pump, events, fetches, readAhead, runs, done: () => Promise.all(runs) };
   }
 
-  it('reaches the server before anything is written, and is then counted once, as at once', async () => {
+  /** Where the request left among the writes: after the send's transaction wrote the count and the job. */
+  const leftAfterCommit = (events: string[]) => {
+    const fetchAt = events.indexOf('fetch');
+    expect(fetchAt).toBeGreaterThan(-1);
+    expect(events.slice(0, fetchAt)).toEqual(expect.arrayContaining(['write counters', 'write jobs', 'write usage']));
+  };
+
+  it('reaches the server only after the count, the job and the ledger row are written, and is counted once', async () => {
     const { h, pump, events, readAhead, done } = early();
     await readAhead.prepare(null);
     const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
     await done();
-    expect(events[0]).toBe('fetch');
+    leftAfterCommit(events);
     expect(events.filter((e) => e === 'fetch')).toHaveLength(1);
     expect(server.messageRequests()).toHaveLength(1);
     expect(server.messageRequests()[0]!.body).toMatchObject({ messages: [{ role: 'user', content: 'Hello?' }] });
@@ -375,14 +382,14 @@ describe('a request that leaves while its transaction stores and counts it (read
     events.length = 0;
     await h['chat.send']({ conversationId: first.conversationId, text: 'Two?' });
     await done();
-    expect(events[0]).toBe('fetch');
+    leftAfterCommit(events);
     expect(server.messageRequests()[1]!.body).toMatchObject({
       messages: [{ role: 'user', content: 'One?' }, { role: 'assistant' }, { role: 'user', content: 'Two?' }],
     });
     expect(await recentSends()).toBe(2);
   });
 
-  it('is called back when the transaction fails: nothing is stored or counted, and the text stays with the page', async () => {
+  it('never reaches fetch when the transaction that admits it fails: nothing is stored or counted, and the text stays with the page', async () => {
     const { h, events, fetches, readAhead, done } = early();
     await readAhead.prepare(null);
     const update = db.messages.update.bind(db.messages);
@@ -392,12 +399,13 @@ describe('a request that leaves while its transaction stores and counts it (read
     const before = await snapshot(db);
     await expect(h['chat.send']({ conversationId: null, text: 'Lost?' })).rejects.toThrow('disk full');
     await done();
-    expect(events[0]).toBe('fetch');
-    expect(fetches.aborted).toBe(1);
+    expect(events).not.toContain('fetch');
+    expect(fetches.aborted).toBe(0);
+    expect(server.messageRequests()).toHaveLength(0);
     expect(await snapshot(db)).toEqual(before);
   });
 
-  it('is called back when the transaction does not admit it (reads another context made stale), and the message waits in the queue', async () => {
+  it('never reaches fetch when the transaction does not admit it (reads another context made stale), and the message waits in the queue', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
     const credentials = async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false });
     const settings = async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url });
@@ -407,8 +415,9 @@ describe('a request that leaves while its transaction stores and counts it (read
     const { h, pump, events, fetches, done } = early({ readAhead: { prepare: async () => undefined, take: () => ({ reads: Promise.resolve(stale), current: () => true }), changed: () => undefined } });
     const ex = await h['chat.send']({ conversationId: null, text: 'One too many?' });
     await done();
-    expect(events[0]).toBe('fetch');
-    expect(fetches.aborted).toBe(1);
+    expect(events).not.toContain('fetch');
+    expect(fetches.aborted).toBe(0);
+    expect(server.messageRequests()).toHaveLength(0);
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
     expect(await recentSends()).toBe(1);
     expect(await db.usage.count()).toBe(0);
@@ -476,11 +485,11 @@ describe('a request that leaves while its transaction stores and counts it (read
     const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
     await storeAnswer(db, { key: await cacheKey(cacheableRequest(request, server.url)), createdAt: Date.now(), model: settings.model, text: 'Yes.', stopReason: 'end_turn', usage });
     const { h, readAhead, events, done } = early({ cacheHours: 1 });
-    // One not in the cache leaves ahead...
+    // One not in the cache leaves once it is counted...
     await readAhead.prepare(null);
     await h['chat.send']({ conversationId: null, text: 'Something new?' });
     await done();
-    expect(events[0]).toBe('fetch');
+    leftAfterCommit(events);
     // ...one it holds waits for the queue, which answers it from the cache.
     await readAhead.prepare(null);
     events.length = 0;
