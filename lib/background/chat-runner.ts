@@ -184,7 +184,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let startWrites: Promise<void> | null = null;
     try {
       // Admitted and counted already; a 429 or 529 that came since holds it here until its retry-after has passed.
-      await gate.pass({ probe: options.probe === true, signal });
+      await passTheGate(id, options.probe === true, signal);
       // The watchdog starts with the request: a wait at the gate is no stall.
       feed();
       const call = deps
@@ -342,6 +342,21 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const write = saveServerLimitsFor(db, server, jobId, gate.onTheWire());
     gate.track(write);
     await write;
+  }
+
+  /**
+   * Waits at the gate while it is closed. A job held there is marked so (its request has not left):
+   * a worker that stops meanwhile gives its count back at start-up (lib/queue/job-store.ts `recover`).
+   * The mark goes before the request does.
+   */
+  async function passTheGate(id: string, probe: boolean, signal: AbortSignal): Promise<void> {
+    if (probe || gate.closedUntil(now()) === null) return gate.pass({ probe, signal });
+    await jobStore.holdAtGate(db, id, true);
+    try {
+      await gate.pass({ signal });
+    } finally {
+      await jobStore.holdAtGate(db, id, false);
+    }
   }
 
   /** A 429, or a 529 that says how long to wait: the wire is closed to every request until then. */

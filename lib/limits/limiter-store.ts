@@ -112,6 +112,22 @@ export async function saveServerLimits(db: PaceDB, server: ServerLimits): Promis
   await db.meta.put({ key: 'server', value: server });
 }
 
+/**
+ * A send counted at `at` never left (its worker stopped while the wire gate held it): it leaves the
+ * rolling minute and the month. Call inside a transaction on `counters`.
+ */
+export async function releaseSendInTx(db: PaceDB, at: number): Promise<void> {
+  const keys = [RECENT_KEY, ...monthKeys(at)];
+  const [recent, ...months] = await db.counters.bulkGet(keys);
+  const times = recent?.times ?? [];
+  const i = times.indexOf(at);
+  const kept = times.filter((_, j) => j !== i);
+  await db.counters.bulkPut([
+    ...(i >= 0 ? [{ key: RECENT_KEY, count: kept.length, times: kept }] : []),
+    ...months.flatMap((row, k) => (row ? [{ ...row, key: keys[k + 1]!, count: Math.max(0, row.count - 1) }] : [])),
+  ]);
+}
+
 export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
   await db.meta.put({ key: 'limits', value: limits });
 }

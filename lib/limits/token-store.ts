@@ -33,6 +33,14 @@ export function admitTokensInTx(db: PaceDB, log: TokenLog, need: TokenNeed, outp
   return after === log ? null : db.meta.put({ key: 'tokens', value: after });
 }
 
+/** `job`'s request never left: its input and output room leave the minute. Call inside a transaction on `meta`. */
+export async function dropJobTokensInTx(db: PaceDB, job: string): Promise<void> {
+  const log = await readTokenLog(db);
+  const mine = (s: { job?: string }) => s.job === job;
+  if (!log.input.some(mine) && !log.output.some(mine)) return;
+  await db.meta.put({ key: 'tokens', value: { input: log.input.filter((s) => !mine(s)), output: log.output.filter((s) => !mine(s)) } });
+}
+
 /**
  * `job`'s answer ended having produced `tokens` output tokens: they replace the room admission
  * reserved for it (or are added at `at` if it reserved none).

@@ -11,7 +11,9 @@
 import type { PaceError } from '../protocol';
 import { ACTIVE_JOB_STATES, messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
-import { endStrandedUsage, settleUsage } from '../usage/ledger-store';
+import { releaseSendInTx } from '../limits/limiter-store';
+import { dropJobTokensInTx } from '../limits/token-store';
+import { endStrandedUsage, releaseUnsentUsage, settleUsage } from '../usage/ledger-store';
 import { INTERRUPTED } from '../usage/totals';
 import { canMove, isFinished, isInFlight, isUnsent, isWaiting, UNSENT_STATES } from './job-states';
 
@@ -100,6 +102,21 @@ export async function skipCacheLookup(db: PaceDB, id: string): Promise<void> {
     .equals(id)
     .and((j) => isUnsent(j.state))
     .modify({ skipCacheLookup: true });
+}
+
+/**
+ * The admitted job waits at the wire gate (a 429's retry-after) with its request not sent (`held`),
+ * or leaves it for the wire (not held). Written only while it is `sending`.
+ */
+export async function holdAtGate(db: PaceDB, id: string, held: boolean): Promise<void> {
+  await db.jobs
+    .where('id')
+    .equals(id)
+    .and((j) => j.state === 'sending')
+    .modify((j: Job) => {
+      if (held) j.heldAtGate = true;
+      else delete j.heldAtGate;
+    });
 }
 
 /** The request was accepted and the answer starts arriving. */
@@ -279,14 +296,17 @@ const STRANDED_SCAN_MS = 32 * 24 * 60 * 60 * 1000;
  * After the background restarts: a job cut off while sending or streaming is sent again once
  * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
  * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted';
- * so does any other row left in flight (lib/usage/ledger-store.ts `endStrandedUsage`).
+ * so does any other row left in flight (lib/usage/ledger-store.ts `endStrandedUsage`). A job cut
+ * off while the wire gate held it never sent its request: its count, its ledger row and its tokens
+ * are given back and it is queued again as it was, so the send counted is the one that leaves.
  */
 export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta], async () => {
+  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta, db.counters], async () => {
     const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {
+      if (job.state === 'sending' && job.heldAtGate && (await giveBackUnsent(db, job))) continue;
       if (!canMove(job.state, job.resumed ? 'failed' : 'queued')) continue;
       if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
       if (!job.resumed) {
@@ -310,6 +330,19 @@ export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: 
     await endStrandedUsage(db, now - STRANDED_SCAN_MS);
     return { resumed, failed };
   });
+}
+
+/** `job` was counted and never sent (held at the wire gate when its worker stopped): the count goes, and the job waits in the queue again. */
+async function giveBackUnsent(db: PaceDB, job: Job): Promise<boolean> {
+  const row = job.usageId === undefined ? null : await releaseUnsentUsage(db, job.usageId);
+  if (!row) return false;
+  await Promise.all([
+    releaseSendInTx(db, row.at),
+    dropJobTokensInTx(db, job.id),
+    db.jobs.update(job.id, { state: 'queued', attempts: Math.max(0, job.attempts - 1), usageId: undefined, heldAtGate: undefined }),
+    db.messages.update(job.id, { status: 'pending' }),
+  ]);
+  return true;
 }
 
 /**

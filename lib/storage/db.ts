@@ -82,6 +82,11 @@ export interface Job {
   skipCacheLookup?: boolean;
   /** The usage ledger's row of the latest admitted send, written in flight when it was admitted. */
   usageId?: number;
+  /**
+   * Admitted and counted, and held at the wire gate (lib/queue/wire-gate.ts) by a 429's retry-after:
+   * its request has not left. A worker that stops meanwhile gives its count back at start-up.
+   */
+  heldAtGate?: boolean;
   /** Sent "later, half price": `gathering` for the next batch, then `batched` in the batch `batchId`. */
   later?: boolean;
   batchId?: string;

@@ -53,9 +53,23 @@ export function openBatchedUsage(db: PaceDB, request: Pick<UsageRow, 'at' | 'mod
  * when the row is not on its way (already ended or released). Call inside the releasing transaction.
  */
 export async function releaseUsage(db: PaceDB, id: number): Promise<boolean> {
+  return release(db, id, BATCHED);
+}
+
+/**
+ * A send that was counted but never left (its worker stopped while the wire gate held it,
+ * lib/queue/job-store.ts `recover`): its row goes, out of the totals, with its budget reservation.
+ * False when the row is not in flight. Call inside the releasing transaction.
+ */
+export async function releaseUnsentUsage(db: PaceDB, id: number): Promise<UsageRow | null> {
+  const row = await db.usage.get(id);
+  return row && (await release(db, id, IN_FLIGHT)) ? row : null;
+}
+
+async function release(db: PaceDB, id: number, outcome: string): Promise<boolean> {
   return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
     const row = await db.usage.get(id);
-    if (!row || row.outcome !== BATCHED) return false;
+    if (!row || row.outcome !== outcome) return false;
     const day = dayKey(row.at);
     const months = monthKeys(row.at);
     const [dayRow, monthRows] = await Promise.all([db.usageDays.get(day), db.usageMonths.bulkGet(months)]);

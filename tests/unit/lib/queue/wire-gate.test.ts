@@ -11,6 +11,9 @@ import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { admit } from '@/lib/limits/admit';
 import { readPause } from '@/lib/limits/limiter-store';
+import { readTokenLog } from '@/lib/limits/token-store';
+import { monthKeys } from '@/lib/limits/month-window';
+import * as jobStore from '@/lib/queue/job-store';
 import { createWireGate } from '@/lib/queue/wire-gate';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
@@ -177,5 +180,60 @@ describe('with the runner and the local server', () => {
     // The first waits for the queue, behind the pause the 429 left.
     expect(await readPause(db)).toMatchObject({ reason: 'rate_limited' });
     expect(await db.jobs.get(first.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'server' });
+  });
+
+  it('gives back the count of a request held at the gate when its worker stops, so the one that leaves later is counted once', async () => {
+    const ex = await ask('Held, then the worker stops', Date.now());
+    const admitted = await admit(db, Date.now(), ex.assistantMessageId, { need: { inputTokens: 40, outputTokens: 50 } });
+    expect(admitted.ok).toBe(true);
+    const usageId = admitted.ok ? admitted.usageId : undefined;
+    // The worker's gate is closed by a 429 it received, and never opens: this worker stops while it waits.
+    const gate = createWireGate({ now: Date.now, sleep: () => new Promise<void>(() => undefined) });
+    gate.close(Date.now() + 60_000);
+    const runner = createChatRunner({
+      db,
+      gate,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 50 }),
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    void runner.start({ id: ex.assistantMessageId, conversationId: ex.conversationId, state: 'sending', createdAt: Date.now(), attempts: 1, usageId });
+    await vi.waitFor(async () => expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', heldAtGate: true }));
+    const month = monthKeys(Date.now())[0]!;
+    expect((await db.counters.get(month))?.count).toBe(1);
+
+    // Start-up after the stop: nothing left the machine, so nothing stays counted.
+    await jobStore.recover(db, Date.now());
+    const job = await db.jobs.get(ex.assistantMessageId);
+    expect(job).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(job?.heldAtGate).toBeUndefined();
+    expect(job?.usageId).toBeUndefined();
+    expect((await db.counters.get(month))?.count).toBe(0);
+    expect((await db.counters.get('recent'))?.times).toEqual([]);
+    expect(await db.usage.count()).toBe(0);
+    const tokens = await readTokenLog(db);
+    expect([...tokens.input, ...tokens.output].filter((s) => s.job === ex.assistantMessageId)).toEqual([]);
+    expect(server.messageRequests()).toHaveLength(0);
+
+    // Admitted again, it leaves and is the one send counted.
+    const again = await admit(db, Date.now(), ex.assistantMessageId);
+    expect(again.ok).toBe(true);
+    const fresh = createChatRunner({
+      db,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 50 }),
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+    await fresh.start({ ...job!, state: 'sending', attempts: 1, usageId: again.ok ? again.usageId : undefined });
+    expect(server.messageRequests()).toHaveLength(1);
+    expect((await db.counters.get(month))?.count).toBe(1);
+    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
   });
 });
