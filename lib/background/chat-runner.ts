@@ -36,7 +36,8 @@ export interface RunnerDeps {
   settings: () => Promise<Settings>;
   /** The response cache's lifetime; answers are kept only when it is on. */
   usagePrefs?: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
+  /** `watch` sees each response as its status arrives (lib/claude/client.ts): a 429 closes the wire gate then. */
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>, watch?: (response: Response) => void) => ClaudeClient;
   /** Per base URL, how Anthropic's prompt cache is asked for (a gateway may refuse automatic caching); in memory if not given. */
   promptCacheModes?: PromptCacheModes;
   publish: (event: AnswerProgress) => void;
@@ -188,7 +189,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       // The watchdog starts with the request: a wait at the gate is no stall.
       feed();
       const call = deps
-        .createClient(creds, headers)
+        .createClient(creds, headers, (response) => holdTheWire(response))
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       gate.sent(id);
@@ -264,7 +265,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         // Nothing more goes on the wire before the retry-after has passed, whoever admitted it: said before anything is written.
-        holdTheWire(apiError);
+        if (apiError) holdTheWire(apiError);
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
         // The API refused the request before reading it: its input did not count, and it wrote nothing.
         if (apiError && inputCounted === null) countTokens(0, 0);
@@ -359,10 +360,14 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     }
   }
 
-  /** A 429, or a 529 that says how long to wait: the wire is closed to every request until then. */
-  function holdTheWire(err: APIError | null): void {
-    if (err?.status !== 429 && err?.status !== 529) return;
-    const seconds = retryAfterSeconds(err.headers, now());
+  /**
+   * A 429, or a 529 that says how long to wait: the wire is closed to every request until then.
+   * Called as the response's status arrives (the client's `watch`) and again with its error, in
+   * case the client was made without the watch; closing twice changes nothing.
+   */
+  function holdTheWire(refusal: { status?: number; headers?: Headers | null }): void {
+    if (refusal.status !== 429 && refusal.status !== 529) return;
+    const seconds = retryAfterSeconds(refusal.headers, now());
     if (seconds !== null) gate.close(now() + seconds * 1000);
   }
 

@@ -55,7 +55,7 @@ export interface HandlerDeps {
   pump: () => Promise<void>;
   settings: () => Promise<Settings>;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
+  createClient: (c: Credentials, extraHeaders?: Record<string, string>, watch?: (response: Response) => void) => ClaudeClient;
   keys: {
     status: () => Promise<KeyStatus>;
     save: (key: string, where: { remember: KeepKey; passphrase: string | null }) => Promise<KeyStatus>;

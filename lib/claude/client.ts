@@ -104,6 +104,8 @@ export class ClaudeClient {
     } finally {
       clearTimeout(timer);
     }
+    // Before anything is read of it: a 429's retry-after counts from here (lib/queue/wire-gate.ts).
+    this.options.watch?.(response);
     if (!response.ok) {
       signal?.removeEventListener('abort', abort);
       const text = await response.text().catch(errorText);
@@ -121,6 +123,8 @@ interface ClientOptions {
   defaultHeaders: Record<string, string>;
   fetch: Fetch;
   timeout: number;
+  /** Sees each response the moment its status and headers arrive, before its body is read. */
+  watch?: (response: Response) => void;
 }
 
 function parseJSON(text: string): object | undefined {
@@ -140,11 +144,12 @@ export interface Credentials {
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}): ClaudeClient {
+export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}, watch?: (response: Response) => void): ClaudeClient {
   return new ClaudeClient({
     apiKey,
     baseURL,
     defaultHeaders: extraHeaders,
+    watch,
     // Every request carries the key: it goes to the base URL and nowhere it redirects to.
     fetch: refuseRedirects(),
     // No retries here: they belong to Pace's own queue, which counts every request it sends.

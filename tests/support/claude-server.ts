@@ -29,6 +29,8 @@ export type Behaviour =
       errorCode?: string;
       retryAfter?: number;
       headers?: Record<string, string>;
+      /** Answer only after this many ms, as a server that took its time to refuse. */
+      delayMs?: number;
     }
   | { kind: 'midStreamError'; textBefore?: string; /** default overloaded_error */ type?: string }
   /** 200, message_start, the text deltas, then nothing more until the client goes away */
@@ -592,6 +594,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     const limits = rateLimitHeaders();
 
     if (behaviour.kind === 'error') {
+      if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
       const headers: Record<string, string> = behaviour.status === 429 ? { ...limits } : {};
       if (behaviour.retryAfter !== undefined) headers['retry-after'] = String(behaviour.retryAfter);
       const message = behaviour.message ?? DEFAULT_ERROR_MESSAGES[behaviour.type] ?? 'Error';
