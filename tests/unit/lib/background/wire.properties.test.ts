@@ -99,7 +99,7 @@ async function live(l: Life): Promise<void> {
         options.fetch = async (input, init) => {
           // A stopped worker sends nothing more, and what it had on the wire never reaches it.
           if (!alive()) return new Promise<Response>(() => undefined);
-          const isMessage = String(input).endsWith('/v1/messages');
+          const isMessage = (input instanceof Request ? input.url : input.toString()).endsWith('/v1/messages');
           if (isMessage) sent.push(Date.now());
           const response = await real(input, { ...init, signal: AbortSignal.any([cut.signal, ...(init?.signal ? [init.signal] : [])]) });
           if (!alive()) return new Promise<Response>(() => undefined);
