@@ -29,7 +29,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function believableRow<T extends Partial<UsageRow>>(row: T): T {
   const out: T = { ...row };
   const usd = (k: 'costUsd' | 'inputCostUsd' | 'listCostUsd' | 'savedUsd') => {
-    if (k in out && out[k] !== null && out[k] !== undefined && !isUsd(out[k])) out[k] = null as T[typeof k];
+    if (k in out && out[k] !== null && out[k] !== undefined && !isUsd(out[k])) out[k] = null;
   };
   usd('costUsd');
   usd('inputCostUsd');
