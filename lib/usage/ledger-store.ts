@@ -38,7 +38,7 @@ export function believableRow<T extends Partial<UsageRow>>(row: T): T {
   const saved = out.promptCacheSavedUsd;
   if (saved !== null && saved !== undefined && !Number.isFinite(saved)) out.promptCacheSavedUsd = null;
   const u = out.usage;
-  if (u && !Object.values(u).every((n) => Number.isInteger(n) && n >= 0)) {
+  if (u && ![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every((n) => Number.isInteger(n) && n >= 0)) {
     Object.assign(out, { usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, usageUnknown: true, costUsd: null, inputCostUsd: null, promptCacheSavedUsd: null });
   }
   return out;
