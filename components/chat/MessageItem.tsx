@@ -121,7 +121,9 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   let text: string;
   const waitMs = job.eta !== null ? job.eta - now : null;
   const wait = waitMs !== null ? formatWait(waitMs) : '';
-  if (job.state === 'gathering' || job.state === 'batched') text = 'Batched - answer usually within an hour';
+  // A batched question's note says why its batch waits (sent with another key or address).
+  if (job.state === 'batched' && note) text = note;
+  else if (job.state === 'gathering' || job.state === 'batched') text = 'Batched - answer usually within an hour';
   else if (job.position === null) text = 'Sending…';
   else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;

@@ -7,14 +7,27 @@
  * is safe to call at any time: calls during a run fold into one more run.
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
-import { batchResults, cancelBatch, createBatch, retrieveBatch, type BatchRequest } from '../claude/batches';
+import { batchResults, BatchResultsTooLargeError, cancelBatch, createBatch, retrieveBatch, type BatchRequest } from '../claude/batches';
+import { keyFingerprint } from '../claude/key-fingerprint';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
-import { DEFAULT_BATCH_TIMING, gatherDecision, gatheredHeads, nextPollAt, placementOf, resultsNotice, type BatchTiming } from '../batch/batch-lifecycle';
-import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, type Candidate } from '../batch/batch-store';
+import {
+  batchGone,
+  DEFAULT_BATCH_TIMING,
+  ELSEWHERE_NOTE,
+  gatherDecision,
+  gatheredHeads,
+  nextPollAfterFailure,
+  nextPollAt,
+  placementOf,
+  resultsNotice,
+  sentElsewhere,
+  type BatchTiming,
+} from '../batch/batch-lifecycle';
+import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, senderChanged, type Candidate } from '../batch/batch-store';
 import { admitBatchCall } from '../limits/admit';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
@@ -58,11 +71,6 @@ export interface BatchRunner {
   /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
   cancel(jobId: string): Promise<boolean>;
 }
-
-/** A batch still unread this long after its create is given up (Anthropic expires a batch at 24 hours; an hour of margin). */
-const GIVE_UP_AFTER_MS = 25 * 60 * 60_000;
-/** A batch whose polls failed, for good, this many times in a row is given up. */
-const GIVE_UP_FAILURES = 5;
 
 /** How soon gathered questions are looked at again when no key can send them. */
 const NO_KEY_RECHECK_MS = 60_000;
@@ -140,7 +148,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       cost: { model: request.model, inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }), maxTokens: request.max_tokens, estimated: true },
     }));
     const id = newId().replace(/[^A-Za-z0-9_-]/g, '');
-    const opened = await openBatch(db, id, now(), candidates);
+    // It is polled and read only with the key and at the address it is sent with (the key's fingerprint is kept, never the key).
+    const opened = await openBatch(db, id, now(), candidates, { baseURL: creds.baseURL, keyId: await keyFingerprint(creds.apiKey) });
     if (opened.refused.length > 0) deps.changed();
     if (!opened.ok) return opened.retryAt;
     deps.changed();
@@ -182,6 +191,12 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     if ((batch.nextPollAt ?? 0) > t) return { at: batch.nextPollAt!, placed: false };
     const [creds, settings] = await Promise.all([deps.credentials(), deps.settings()]);
     if (!creds) return { at: t + NO_KEY_RECHECK_MS, placed: false };
+    // Sent with another key or address: Anthropic holds its results there, and the one saved now is never asked for them.
+    if (sentElsewhere(batch, { baseURL: creds.baseURL, keyId: await keyFingerprint(creds.apiKey) })) {
+      await senderChanged(db, batch.id, ELSEWHERE_NOTE);
+      return { at: t + timing.maxPollMs, placed: false };
+    }
+    if (batch.elsewhere) await senderChanged(db, batch.id, undefined);
     const { headers } = parseHeaderLines(settings.extraHeaders);
     const client = deps.createClient(creds, headers);
     const call = await admitBatchCall(db, t);
@@ -191,6 +206,11 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     }
     try {
       const found = await retrieveBatch(client, batch.apiId);
+      // Not a status the API names today, but if Anthropic says so the batch is gone.
+      if ((found.processing_status as string) === 'expired') {
+        await giveUp(batch, 'Anthropic says the batch expired');
+        return { at: null, placed: true };
+      }
       if (found.processing_status !== 'ended') {
         const at = nextPollAt(now(), batch.polls + 1, timing);
         await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls + 1 });
@@ -201,19 +221,25 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         await pollScheduled(db, batch.id, { nextPollAt: read.retryAt, polls: batch.polls + 1 });
         return { at: read.retryAt, placed: false };
       }
-      await place(batch, await batchResults(client, found), [creds.apiKey, ...Object.values(headers)]);
+      const results = await batchResults(client, found, { onSkip: (why) => log(`${why}: skipped`) });
+      await place(batch, results, [creds.apiKey, ...Object.values(headers)]);
       return { at: null, placed: true };
     } catch (err) {
+      if (err instanceof BatchResultsTooLargeError) {
+        await tooLarge(batch, err.message);
+        return { at: null, placed: true };
+      }
       const failures = (batch.failures ?? 0) + 1;
       const { error, step } = afterFailedCall(err, failures, creds, headers);
       log(`could not look at the batch: ${error.code}`, errorLabel(err));
-      // Past Anthropic's 24 hours (and a margin), or failing for good, the batch is given up: its questions are given back.
-      if (now() - batch.createdAt > GIVE_UP_AFTER_MS || (step.action === 'fail' && failures >= GIVE_UP_FAILURES)) {
+      // Only a 404, or Anthropic's 29 days, ends the batch: until then it may hold answers already billed.
+      const status: unknown = err instanceof APIError ? err.status : null;
+      if (batchGone(batch, typeof status === 'number' ? status : null, now())) {
         await giveUp(batch, error.message);
         return { at: null, placed: true };
       }
-      // Until then it holds counted questions: what the rules would fail waits the longest interval.
-      const at = step.action === 'retry' ? step.at : now() + timing.maxPollMs;
+      // Until then the polls back off, doubling up to an hour, never sooner than the server asked.
+      const at = Math.max(nextPollAfterFailure(now(), failures, timing), step.action === 'retry' ? step.at : 0);
       await pollScheduled(db, batch.id, { nextPollAt: at, polls: batch.polls, failures, lastError: error.message });
       return { at, placed: false };
     }
@@ -229,6 +255,18 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'released', why: 'expired', error }, now());
     await endBatch(db, batch.id, now());
     log('gave up a batch that could not be read', batch.apiId);
+    deps.changed();
+  }
+
+  /**
+   * The results file is larger than Pace reads: each question still in the batch fails saying so.
+   * Anthropic may have billed its answers, and what is not known: the budget keeps each one's worst case.
+   */
+  async function tooLarge(batch: BatchRow, why: string): Promise<void> {
+    const error: PaceError = { code: 'bad_answer', message: `${why}: what this question cost is not known, and the spend budget counts its most. Press Send now to send it normally.`, action: 'retry' };
+    for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'failed', error, unknownCost: true }, now());
+    await endBatch(db, batch.id, now());
+    log('a batch\'s results were too large to read', batch.apiId);
     deps.changed();
   }
 
@@ -290,6 +328,9 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       if (!batch || batch.state !== 'running' || batch.apiId === undefined) return false;
       const creds = await deps.credentials();
       if (!creds) return false;
+      if (sentElsewhere(batch, { baseURL: creds.baseURL, keyId: await keyFingerprint(creds.apiKey) })) {
+        throw new PaceFailure({ code: 'wrong_key', message: 'Its batch was sent with another key or address: switch back to cancel it.' });
+      }
       const t = now();
       const call = await admitBatchCall(db, t);
       if (!call.ok) throw new PaceFailure({ code: 'rate_limited', message: 'The limits allow no call to Anthropic right now: try cancelling again in a minute.' });

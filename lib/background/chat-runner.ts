@@ -150,7 +150,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         totalMs: now() - sentAt,
         attempt: job.attempts,
         fromCache: false,
-      }, { cacheTtl, gatewayCost }, log);
+      }, { cacheTtl, gatewayCost, requested: request.model }, log);
     let savedAt = now();
     let savedText = answer.text;
     let publishedAt = 0;

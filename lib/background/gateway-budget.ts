@@ -8,6 +8,7 @@
  * junk, shows nothing and makes no noise.
  */
 import { refuseRedirects, type Credentials } from '../claude/client';
+import { MAX_KEY_INFO_BYTES, readCapped } from '../claude/read-capped';
 import { ANTHROPIC_ORIGIN } from '../settings/key-origins';
 import { parseHeaderLines, type Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
@@ -15,8 +16,6 @@ import { parseKeyInfo, readGatewayBudget, saveGatewayBudget, type GatewayBudgetR
 
 export const KEY_INFO_EVERY_MS = 60_000;
 const KEY_INFO_TIMEOUT_MS = 5000;
-/** A `/key/info` answer is a few hundred bytes; more is not read. */
-const MAX_KEY_INFO_CHARS = 100_000;
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -58,8 +57,9 @@ export function createGatewayBudget(deps: GatewayBudgetDeps) {
         await response.body?.cancel();
         return null;
       }
-      const text = await response.text();
-      return text.length > MAX_KEY_INFO_CHARS ? null : parseKeyInfo(JSON.parse(text));
+      // A `/key/info` answer is a few hundred bytes: past the cap the rest is not downloaded, and there is no budget to show.
+      const { text, cut } = await readCapped(response, MAX_KEY_INFO_BYTES);
+      return cut ? null : parseKeyInfo(JSON.parse(text));
     } catch (err) {
       // Junk (no budget), or a redirect, a timeout, a refused connection (undefined: nothing new learned).
       log('no team budget from the gateway', err instanceof Error ? err.name : typeof err);

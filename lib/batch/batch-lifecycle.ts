@@ -10,7 +10,8 @@
  * has no answer yet, so it is not in the later one's context); one that follows a message still
  * on its way (queued, sending, or in an earlier batch) waits for that answer.
  */
-import type { MessageBatchIndividualResponse } from '../claude/batches';
+import type { BatchResultEntry } from '../claude/batches';
+import { capAnswerText, SIZE_CAP_STOP } from '../claude/stream';
 import type { PaceError } from '../protocol';
 import type { BatchRow, Job, TokenUsage } from '../storage/db';
 import { isFinished } from '../queue/job-states';
@@ -75,6 +76,39 @@ export function nextPollAt(at: number, polls: number, timing: Pick<BatchTiming, 
   return at + Math.max(interval, 0);
 }
 
+/** Anthropic keeps a batch's results this long after its create: until then a batch is never given up on a failed call alone. */
+export const RESULTS_KEPT_MS = 29 * 24 * 60 * 60_000;
+
+/** The longest wait between polls that failed: they back off, doubling, up to an hour. */
+export const MAX_FAILED_POLL_MS = 60 * 60_000;
+
+/** When to poll again after `failures` failed polls in a row at `now`: the first interval, doubling, up to an hour. */
+export function nextPollAfterFailure(now: number, failures: number, timing: Pick<BatchTiming, 'firstPollMs'>): number {
+  return now + Math.min(MAX_FAILED_POLL_MS, Math.max(timing.firstPollMs, 1000) * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+}
+
+/**
+ * Whether a poll that failed with `status` (null: no HTTP answer) at `now` ends the batch: only a
+ * 404 (Anthropic no longer has it) or 29 days after its create (its results are gone). Anything
+ * else (a 5xx, a 401 after a key change, a dropped connection) is waited out: the batch holds
+ * answers that may already be billed.
+ */
+export function batchGone(batch: Pick<BatchRow, 'createdAt'>, status: number | null, now: number): boolean {
+  return status === 404 || now - batch.createdAt >= RESULTS_KEPT_MS;
+}
+
+/** The batch was sent with another key or base URL than the ones saved now (a batch from before they were kept is read with any). */
+export function sentElsewhere(batch: Pick<BatchRow, 'baseURL' | 'keyId'>, now: { baseURL: string; keyId: string }): boolean {
+  if (batch.baseURL === undefined || batch.keyId === undefined) return false;
+  return batch.baseURL.replace(/\/+$/, '') !== now.baseURL.replace(/\/+$/, '') || batch.keyId !== now.keyId;
+}
+
+/** What the questions of a batch sent with another key or address say while it waits. */
+export const ELSEWHERE_NOTE: PaceError = {
+  code: 'wrong_key',
+  message: 'Waiting: this batch was sent with another key/address; switch back to read its results.',
+};
+
 /** The earliest time any batch needs a call. */
 export function nextBatchWake(batches: readonly BatchRow[]): number | null {
   const due = batches.filter((b) => (b.state === 'running' || b.state === 'cancelling') && b.nextPollAt !== undefined).map((b) => b.nextPollAt!);
@@ -84,22 +118,29 @@ export function nextBatchWake(batches: readonly BatchRow[]): number | null {
 /** What one result does to its question. */
 export type Placement =
   | { kind: 'answer'; text: string; model: string; stopReason: string | null; usage: TokenUsage }
-  | { kind: 'failed'; error: PaceError }
+  /** `unknownCost`: Anthropic may have billed it, and what is not known: its budget reservation stays as its spend. */
+  | { kind: 'failed'; error: PaceError; unknownCost?: boolean }
   /** Anthropic did not run it and does not bill it: its count is given back. */
   | { kind: 'released'; why: 'expired' | 'canceled'; error: PaceError };
 
-export function placementOf(entry: MessageBatchIndividualResponse, cancelledByUser: boolean): Placement {
+export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): Placement {
   const r = entry.result;
   switch (r.type) {
+    case 'malformed':
+      return {
+        kind: 'failed',
+        error: { code: 'bad_answer', message: `Anthropic's batch result for this question was malformed (${r.problem}); nothing was counted. Send now to ask again.`, action: 'retry' },
+      };
     case 'succeeded': {
       const m = r.message;
-      const text = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+      // Checked by lib/claude/batches.ts as the stream is; the text is cut at the stream's cap.
+      const { text, truncated } = capAnswerText(m.content.map((b) => (b.type === 'text' ? b.text : '')).join(''));
       const u = m.usage;
       return {
         kind: 'answer',
         text,
         model: m.model,
-        stopReason: m.stop_reason ?? null,
+        stopReason: truncated ? SIZE_CAP_STOP : (m.stop_reason ?? null),
         usage: { inputTokens: u.input_tokens, outputTokens: u.output_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheCreationTokens: u.cache_creation_input_tokens ?? 0 },
       };
     }

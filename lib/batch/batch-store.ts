@@ -20,7 +20,7 @@ import { admitBatchCall, releaseMonthInTx } from '../limits/admit';
 import * as jobStore from '../queue/job-store';
 import type { BatchRow, Job, PaceDB } from '../storage/db';
 import { openBatchedUsage, releaseUsage, settleUsage } from '../usage/ledger-store';
-import { batchCostBreakdown, costBreakdown } from '../usage/prices';
+import { batchCostBreakdown, costBreakdown, pricedModel } from '../usage/prices';
 import { canMoveBatch, type Placement } from './batch-lifecycle';
 
 const tablesOf = (db: PaceDB) => [db.batches, db.jobs, db.messages, db.counters, db.meta, db.usage, db.usageDays, db.usageMonths];
@@ -42,7 +42,7 @@ export type Opened =
  * can never fit is failed with why. Not ok (nothing counted) when the minute, the month or
  * Anthropic's pause holds the create call back, or no candidate fits: look again at `retryAt`.
  */
-export async function openBatch(db: PaceDB, id: string, now: number, candidates: readonly Candidate[]): Promise<Opened> {
+export async function openBatch(db: PaceDB, id: string, now: number, candidates: readonly Candidate[], sentWith?: Pick<BatchRow, 'baseURL' | 'keyId'>): Promise<Opened> {
   return db.transaction('rw', tablesOf(db), async () => {
     const [jobs, limits, spent] = await Promise.all([Promise.all(candidates.map((c) => db.jobs.get(c.job.id))), readLimits(db), loadSpend(db, now)]);
     const refused: { jobId: string; error: PaceError }[] = [];
@@ -82,7 +82,7 @@ export async function openBatch(db: PaceDB, id: string, now: number, candidates:
       await jobStore.batchInTx(db, job, id, usageId);
       requests.push({ jobId: job.id, conversationId: job.conversationId, model: candidate.model, usageId });
     }
-    const batch: BatchRow = { id, state: 'creating', createdAt: now, requests, polls: 0 };
+    const batch: BatchRow = { id, state: 'creating', createdAt: now, requests, polls: 0, ...sentWith };
     await db.batches.add(batch);
     return { ok: true, batch, refused };
   });
@@ -139,6 +139,20 @@ export async function pollScheduled(db: PaceDB, id: string, patch: Pick<BatchRow
   await move(db, id, batch.state === 'cancelling' ? 'cancelling' : 'running', { failures: 0, lastError: undefined, ...patch });
 }
 
+/**
+ * The key or the base URL saved now is not the one `batch` was sent with (`note`: what its questions
+ * say while it waits), or it is again (`note` undefined: they say "Batched" again). Its polls are
+ * held meanwhile, and nothing else about it changes.
+ */
+export async function senderChanged(db: PaceDB, id: string, note: PaceError | undefined): Promise<void> {
+  await db.transaction('rw', db.batches, db.jobs, db.messages, async () => {
+    const batch = await db.batches.get(id);
+    if (!batch || batch.state === 'ended' || batch.state === 'creating' || (batch.elsewhere === true) === (note !== undefined)) return;
+    await db.batches.put({ ...batch, elsewhere: note !== undefined, ...(note ? { lastError: note.message } : { lastError: undefined }) });
+    await jobStore.noteBatchedInTx(db, batch.requests.map((r) => r.jobId), note);
+  });
+}
+
 /** The user cancelled the batch; its results (what ran, and cancelled entries for the rest) come as usual. */
 export const markCancelling = (db: PaceDB, id: string, nextPollAt: number) => move(db, id, 'cancelling', { nextPollAt });
 
@@ -162,13 +176,14 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
   return db.transaction('rw', tablesOf(db), async () => {
     const job = await db.jobs.get(jobId);
     // Its chat was deleted while the batch ran: what ran is still billed, so its ledger row ends all the same.
-    if (!job) return settleDeleted(db, batch, request.usageId, placement, now);
+    if (!job) return settleDeleted(db, batch, request, placement, now);
     if (job.state !== 'batched' || job.batchId !== batch.id) return null;
     const attempt = { at: now, outcome: placement.kind === 'answer' ? 'batch' : placement.kind === 'released' ? `batch_${placement.why}` : 'batch_errored' };
     if (placement.kind === 'answer') {
-      const cost = batchCostBreakdown(placement.model, placement.usage);
-      const full = costBreakdown(placement.model, placement.usage);
-      await settleAnswered(db, batch, request.usageId, placement, now);
+      const model = pricedModel(request.model, placement.model, placement.usage);
+      const cost = batchCostBreakdown(model, placement.usage);
+      const full = costBreakdown(model, placement.usage);
+      await settleAnswered(db, batch, request, placement, now);
       await jobStore.finish(db, jobId, {
         status: 'done',
         text: placement.text,
@@ -181,7 +196,7 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
       return { kind: 'answer', savedUsd: full && cost ? full.total - cost.total : null };
     }
     if (placement.kind === 'failed') {
-      await settleUsage(db, request.usageId, { outcome: 'batch_errored', totalMs: now - batch.createdAt, costUsd: 0, inputCostUsd: 0 });
+      await settleFailed(db, batch, request.usageId, placement, now);
       await jobStore.fail(db, jobId, { status: 'error', error: placement.error, batch: true }, attempt);
       return { kind: 'failed', savedUsd: 0 };
     }
@@ -193,11 +208,15 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
   });
 }
 
-/** Ends the ledger row `usageId` of an answered question with its real tokens at the batch price (and so its reservation). */
-async function settleAnswered(db: PaceDB, batch: BatchRow, usageId: number, answer: Extract<Placement, { kind: 'answer' }>, now: number): Promise<void> {
-  const cost = batchCostBreakdown(answer.model, answer.usage);
-  await settleUsage(db, usageId, {
-    model: answer.model,
+/**
+ * Ends the ledger row of an answered question with its real tokens at the batch price (and so its
+ * reservation), at the dearer of the model asked for and the one the result names.
+ */
+async function settleAnswered(db: PaceDB, batch: BatchRow, request: BatchRow['requests'][number], answer: Extract<Placement, { kind: 'answer' }>, now: number): Promise<void> {
+  const model = pricedModel(request.model, answer.model, answer.usage);
+  const cost = batchCostBreakdown(model, answer.usage);
+  await settleUsage(db, request.usageId, {
+    model,
     outcome: 'ok',
     usage: answer.usage,
     totalMs: now - batch.createdAt,
@@ -208,14 +227,26 @@ async function settleAnswered(db: PaceDB, batch: BatchRow, usageId: number, answ
 }
 
 /**
+ * Ends the ledger row of a question that got no answer: it costs nothing, or, when Anthropic may
+ * have billed it and what is not known (`unknownCost`), its cost is unknown and the budget keeps
+ * its worst case.
+ */
+async function settleFailed(db: PaceDB, batch: BatchRow, usageId: number, placement: Extract<Placement, { kind: 'failed' }>, now: number): Promise<void> {
+  const totalMs = now - batch.createdAt;
+  await settleUsage(db, usageId, placement.unknownCost
+    ? { outcome: 'batch_errored', totalMs, costUsd: null, inputCostUsd: null, usageUnknown: true }
+    : { outcome: 'batch_errored', totalMs, costUsd: 0, inputCostUsd: 0 });
+}
+
+/**
  * The result of a question whose chat was deleted: an answer is billed (its row ends at the batch
  * price), a failure costs nothing, and what did not run is given back (month, row, reservation).
  * Nobody is told (null): the chat is gone.
  */
-async function settleDeleted(db: PaceDB, batch: BatchRow, usageId: number, placement: Placement, now: number): Promise<Placed> {
-  if (placement.kind === 'answer') await settleAnswered(db, batch, usageId, placement, now);
-  else if (placement.kind === 'failed') await settleUsage(db, usageId, { outcome: 'batch_errored', totalMs: now - batch.createdAt, costUsd: 0, inputCostUsd: 0 });
-  else if (await releaseUsage(db, usageId)) await releaseMonthInTx(db, batch.createdAt, 1);
+async function settleDeleted(db: PaceDB, batch: BatchRow, request: BatchRow['requests'][number], placement: Placement, now: number): Promise<Placed> {
+  if (placement.kind === 'answer') await settleAnswered(db, batch, request, placement, now);
+  else if (placement.kind === 'failed') await settleFailed(db, batch, request.usageId, placement, now);
+  else if (await releaseUsage(db, request.usageId)) await releaseMonthInTx(db, batch.createdAt, 1);
   return null;
 }
 

@@ -2,7 +2,8 @@
  * The Message Batch calls Pace makes (shared/claude-api.md, "Message Batches"), over the thin
  * client: `createBatch` checks the requests before they go, `retrieveBatch` polls, and
  * `batchResults` reads an ended batch's JSON Lines into one entry per request (in the order the
- * API sent them, which is none in particular: match them by `custom_id`). Failures are the
+ * API sent them, which is none in particular: match them by `custom_id`), each checked as a
+ * streamed answer is (a broken line is a MalformedResult for its question alone). Failures are the
  * client's (APIError by status, APIConnectionError...), or BatchInputError for what Pace itself
  * refuses to send or cannot read.
  */
@@ -10,6 +11,9 @@ import type { MessageBatch, MessageBatchIndividualResponse } from '@anthropic-ai
 import type { MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import type { ClaudeClient } from './client';
 import { errorText } from '../error-text';
+import { isObject } from '../is-object';
+import { MAX_BATCH_RESULTS_BYTES } from './read-capped';
+import { MAX_TOKEN_COUNT } from './stream';
 
 export type { MessageBatch, MessageBatchIndividualResponse };
 
@@ -61,41 +65,114 @@ export async function cancelBatch(client: ClaudeClient, id: string, signal?: Abo
 }
 
 /** The results of a batch that has ended (pass the batch as last retrieved: one still running is refused before any call). */
-export async function batchResults(client: ClaudeClient, batch: Pick<MessageBatch, 'id' | 'processing_status'>, signal?: AbortSignal): Promise<MessageBatchIndividualResponse[]> {
+export async function batchResults(
+  client: ClaudeClient,
+  batch: Pick<MessageBatch, 'id' | 'processing_status'>,
+  { signal, onSkip }: { signal?: AbortSignal; onSkip?: (why: string) => void } = {},
+): Promise<BatchResultEntry[]> {
   if (batch.processing_status !== 'ended') {
     throw new BatchInputError(`batch ${batch.id} is still ${batch.processing_status.replace('_', ' ')}: its results can be read once it has ended`);
   }
-  return parseBatchResults(await client.messages.batches.results(checkId(batch.id), { signal }));
+  const { text, cut } = await client.messages.batches.results(checkId(batch.id), { signal });
+  if (cut) throw new BatchResultsTooLargeError();
+  return parseBatchResults(text, onSkip);
 }
 
-const RESULT_TYPES = new Set(['succeeded', 'errored', 'canceled', 'expired']);
+/** The results file is larger than Pace reads (MAX_BATCH_RESULTS_BYTES): the rest was not downloaded. */
+export class BatchResultsTooLargeError extends BatchInputError {
+  constructor() {
+    super(`Anthropic's results for this batch are larger than Pace reads (${MAX_BATCH_RESULTS_BYTES / 1024 / 1024} MB), so they were not read`);
+    this.name = 'BatchResultsTooLargeError';
+  }
+}
 
-/** One entry per non-empty line; a line that is not a result is an error naming its line number. */
-export function parseBatchResults(text: string): MessageBatchIndividualResponse[] {
-  const out: MessageBatchIndividualResponse[] = [];
+/**
+ * A result line Pace will not believe: its question fails alone, saying why (`problem`), and nothing
+ * of it is counted. The other lines of the batch are placed as usual.
+ */
+export interface MalformedResult {
+  custom_id: string;
+  result: { type: 'malformed'; problem: string };
+}
+
+export type BatchResultEntry = MessageBatchIndividualResponse | MalformedResult;
+
+/**
+ * One entry per non-empty line that names its request (`custom_id`). A line naming its request but
+ * broken (a succeeded message without whole token counts, content that is not a list, no model...)
+ * is a MalformedResult for that request alone; a line naming none (not JSON, no custom_id) cannot
+ * be given to any question and is skipped (`onSkip` says which and why): its question ends as
+ * having no result.
+ */
+export function parseBatchResults(text: string, onSkip: (why: string) => void = () => undefined): BatchResultEntry[] {
+  const out: BatchResultEntry[] = [];
   for (const [i, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
     let entry: unknown;
     try {
       entry = JSON.parse(line);
     } catch (err) {
-      throw new BatchInputError(`batch results, line ${i + 1}: not JSON (${errorText(err)})`);
+      onSkip(`batch results, line ${i + 1}: not JSON (${errorText(err)})`);
+      continue;
     }
-    if (!isResult(entry)) throw new BatchInputError(`batch results, line ${i + 1}: not a result (expected custom_id and result.type succeeded, errored, canceled or expired)`);
-    out.push(entry);
+    const id = typeof entry === 'object' && entry !== null ? (entry as { custom_id?: unknown }).custom_id : undefined;
+    if (typeof id !== 'string') {
+      onSkip(`batch results, line ${i + 1}: no custom_id`);
+      continue;
+    }
+    const problem = resultProblem((entry as { result?: unknown }).result);
+    out.push(problem === null ? (entry as MessageBatchIndividualResponse) : { custom_id: id, result: { type: 'malformed', problem } });
   }
   return out;
 }
 
-function isResult(v: unknown): v is MessageBatchIndividualResponse {
-  if (typeof v !== 'object' || v === null) return false;
-  const { custom_id: id, result } = v as { custom_id?: unknown; result?: unknown };
-  if (typeof id !== 'string' || typeof result !== 'object' || result === null) return false;
-  const { type, message, error } = result as { type?: unknown; message?: unknown; error?: unknown };
-  if (typeof type !== 'string' || !RESULT_TYPES.has(type)) return false;
-  if (type === 'succeeded') return typeof message === 'object' && message !== null;
-  if (type === 'errored') return typeof error === 'object' && error !== null;
-  return true;
+/** Why a line's `result` is not one Pace believes, or null when it is. */
+function resultProblem(result: unknown): string | null {
+  if (!isObject(result)) return 'no result';
+  const { type, message, error } = result;
+  if (type === 'succeeded') return messageProblem(message);
+  if (type === 'errored') return isObject(error) ? null : 'an errored result without its error';
+  if (type === 'canceled' || type === 'expired') return null;
+  return `result.type ${JSON.stringify(String(type)).slice(0, 40)} is not succeeded, errored, canceled or expired`;
+}
+
+/** Why a succeeded result's message is not one Pace believes: the same rules as a streamed answer's (lib/claude/stream.ts). */
+function messageProblem(message: unknown): string | null {
+  if (!isObject(message)) return 'no message';
+  if (typeof message.model !== 'string') return 'model is not a string';
+  if (!Array.isArray(message.content)) return 'content is not a list';
+  for (const [i, block] of (message.content as unknown[]).entries()) {
+    if (!isObject(block) || typeof block.type !== 'string') return `content[${i}] is not a content block`;
+    if (block.type === 'text' && typeof block.text !== 'string') return `content[${i}] is a text block without text`;
+  }
+  if (message.stop_reason !== undefined && message.stop_reason !== null && typeof message.stop_reason !== 'string') return 'stop_reason is not a string';
+  const usage = message.usage;
+  if (!isObject(usage)) return 'usage is missing';
+  for (const field of ['input_tokens', 'output_tokens'] as const) {
+    const problem = countProblem(usage[field]);
+    if (problem) return `usage.${field} ${problem}`;
+  }
+  for (const field of ['cache_creation_input_tokens', 'cache_read_input_tokens'] as const) {
+    const problem = usage[field] === null || usage[field] === undefined ? null : countProblem(usage[field]);
+    if (problem) return `usage.${field} ${problem}`;
+  }
+  const tools = usage.server_tool_use;
+  if (tools !== undefined && tools !== null) {
+    if (!isObject(tools)) return 'usage.server_tool_use is not an object';
+    for (const [field, value] of Object.entries(tools)) {
+      const problem = value === null ? null : countProblem(value);
+      if (problem) return `usage.server_tool_use.${field} ${problem}`;
+    }
+  }
+  return null;
+}
+
+/** What is wrong with a token count (whole, from 0 to MAX_TOKEN_COUNT, as the stream believes), or null. */
+function countProblem(value: unknown): string | null {
+  if (typeof value !== 'number' || !Number.isInteger(value)) return 'is not a whole number';
+  if (value < 0) return 'is negative';
+  if (value > MAX_TOKEN_COUNT) return `is more than ${MAX_TOKEN_COUNT}`;
+  return null;
 }
 
 function checkId(id: string): string {

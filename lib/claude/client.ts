@@ -7,6 +7,7 @@ import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
 import { VERSION } from '@anthropic-ai/sdk/version';
 import type { ModelInfo } from './models';
 import { errorText } from '../error-text';
+import { MAX_BATCH_RESULTS_BYTES, MAX_ERROR_BODY_BYTES, readCapped, type CappedText } from './read-capped';
 
 /** The API version the SDK installed here speaks (its client sends the same). */
 export const API_VERSION = '2026-10-21';
@@ -51,9 +52,9 @@ export class ClaudeClient {
       retrieve: async (id: string, options: CallOptions = {}): Promise<MessageBatch> =>
         this.json<MessageBatch>('GET', `/v1/messages/batches/${encodeURIComponent(id)}`, undefined, options),
       /** The results file as it comes (JSON Lines), read from the base URL, never from another origin's results_url. */
-      results: async (id: string, options: CallOptions = {}): Promise<string> => {
+      results: async (id: string, options: CallOptions = {}): Promise<CappedText> => {
         const { response } = await this.call('GET', `/v1/messages/batches/${encodeURIComponent(id)}/results`, undefined, options);
-        return response.text();
+        return readCapped(response, MAX_BATCH_RESULTS_BYTES);
       },
       cancel: async (id: string, options: CallOptions = {}): Promise<MessageBatch> =>
         this.json<MessageBatch>('POST', `/v1/messages/batches/${encodeURIComponent(id)}/cancel`, undefined, options),
@@ -108,7 +109,7 @@ export class ClaudeClient {
     this.options.watch?.(response);
     if (!response.ok) {
       signal?.removeEventListener('abort', abort);
-      const text = await response.text().catch(errorText);
+      const text = await readCapped(response, MAX_ERROR_BODY_BYTES).then((read) => read.text, errorText);
       const json = parseJSON(text);
       throw APIError.generate(response.status, json, json === undefined ? text : undefined, response.headers);
     }

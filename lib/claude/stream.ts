@@ -130,6 +130,12 @@ function startText(state: AssembledAnswer, index: number, text: string): Assembl
   return append(next, state.textBlocks > 0 ? `\n\n${text}` : text);
 }
 
+/** An answer's whole text (a batch result's) cut at MAX_ANSWER_CHARS as a streamed one is; `truncated` when it was. */
+export function capAnswerText(text: string): { text: string; truncated: boolean } {
+  const capped = append(emptyAnswer(), text);
+  return { text: capped.text, truncated: capped.truncated };
+}
+
 /** Adds text at the end, up to MAX_ANSWER_CHARS (never cutting a character in two). */
 function append(state: AssembledAnswer, piece: string): AssembledAnswer {
   if (state.truncated || piece === '') return state;

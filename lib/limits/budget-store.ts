@@ -11,6 +11,7 @@
  */
 import type { PaceDB, UsageRow } from '../storage/db';
 import { budgetProblem, spendProblem } from '../storage/row-guards';
+import { isUsd } from '../usage/prices';
 import { INTERRUPTED } from '../usage/totals';
 import { dayWindow, hasBudget, NO_SPEND, periodSpends, settledExtraUsd, type Budget, type LedgerCost, type PeriodSpend, type Reservation, type SpendState } from './budget';
 import { monthKeys, monthWindow } from './month-window';
@@ -93,6 +94,8 @@ export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
 
 /** Holds `reservation` for the send whose ledger row is `usageId`; extras of past periods are dropped. */
 export async function reserveInTx(db: PaceDB, spend: SpendState, usageId: number, reservation: Reservation, now: number): Promise<void> {
+  // decideBudget never reserves such a figure; were one to come, the admitting transaction fails rather than store it.
+  if (!isUsd(reservation.usd)) throw new Error(`a budget reservation of ${String(reservation.usd)} dollars is not a cost`);
   const current = new Set([...monthKeys(now), dayWindow(now).key]);
   const extra = Object.fromEntries(Object.entries(spend.extra).filter(([k]) => current.has(k)));
   await db.meta.put({ key: 'spend', value: { reserved: { ...spend.reserved, [usageId]: reservation }, extra } });
@@ -116,6 +119,7 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
     listUsd: gateway ? (after.listCostUsd ?? null) : after.costUsd,
     gatewayUsd: gateway ? after.costUsd : null,
     usage: after.usage,
+    usageUnknown: after.usageUnknown === true,
   });
   const extra = { ...spend.extra };
   if (add > 0) for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;

@@ -10,7 +10,7 @@
  * or is refused when nothing could make room before the period turns.
  */
 import type { PaceError } from '../protocol';
-import { BATCH_PRICE_FACTOR, priceFor, type CacheTtl, type Price } from '../usage/prices';
+import { BATCH_PRICE_FACTOR, isUsd, priceFor, type CacheTtl, type Price } from '../usage/prices';
 import { formatUsd } from '../usage/summary';
 import { dayKey } from '../usage/totals';
 import { formatReset } from './format';
@@ -117,15 +117,17 @@ export function dayWindow(now: number): { start: number; end: number; key: strin
 export function periodSpends(now: number, monthStart: MonthStart, budget: Budget | null, spend: SpendState, ledger: LedgerCost): PeriodSpend[] {
   if (!hasBudget(budget)) return [];
   const out: PeriodSpend[] = [];
+  // A damaged figure (NaN, negative) is none here: never a NaN spend, which every comparison would pass.
+  const usd = (v: number | undefined) => (isUsd(v) ? v : 0);
   const reservedIn = (w: { start: number; end: number }) =>
-    Object.values(spend.reserved).reduce((sum, r) => (r.at >= w.start && r.at < w.end ? sum + r.usd : sum), 0);
+    Object.values(spend.reserved).reduce((sum, r) => (r.at >= w.start && r.at < w.end ? sum + usd(r.usd) : sum), 0);
   if (budget.monthlyUsd !== null) {
     const w = monthWindow(now, monthStart);
-    out.push({ period: 'month', limit: budget.monthlyUsd, settled: ledger.month + (spend.extra[w.key] ?? 0), reserved: reservedIn(w), end: w.end, key: w.key });
+    out.push({ period: 'month', limit: budget.monthlyUsd, settled: usd(ledger.month) + usd(spend.extra[w.key]), reserved: reservedIn(w), end: w.end, key: w.key });
   }
   if (budget.dailyUsd !== null) {
     const w = dayWindow(now);
-    out.push({ period: 'day', limit: budget.dailyUsd, settled: ledger.day + (spend.extra[w.key] ?? 0), reserved: reservedIn(w), end: w.end, key: w.key });
+    out.push({ period: 'day', limit: budget.dailyUsd, settled: usd(ledger.day) + usd(spend.extra[w.key]), reserved: reservedIn(w), end: w.end, key: w.key });
   }
   return out;
 }
@@ -211,6 +213,8 @@ export function decideBudget(
   const full = priced && worstCaseUsd(priced.price, request);
   const worst = full === null ? null : full * (request.batch ? BATCH_PRICE_FACTOR : 1);
   if (!priced || worst === null) return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
+  // A worst case that is not a number of dollars (a request measured from damaged figures) is never reserved or let through.
+  if (!isUsd(worst)) return { ok: false, reason: 'refused', error: { code: 'budget', message: 'Not sent: Pace could not work out what this request could cost, and a spend budget is set.', action: 'open_options' } };
   const reserve: Reservation = { usd: worst, at: now, ...(priced.unknownPrice === undefined ? {} : { unknownPrice: priced.unknownPrice }) };
   if (budget.whenReached === 'warn') return { ok: true, reserve };
   let retryAt: number | null = null;
@@ -232,9 +236,19 @@ export function decideBudget(
  */
 export function settledExtraUsd(
   reservation: Reservation,
-  ended: { model: string; interrupted: boolean; listUsd: number | null; gatewayUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl },
+  ended: { model: string; interrupted: boolean; listUsd: number | null; gatewayUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl; usageUnknown?: boolean },
 ): number {
+  // A figure that is not a cost is no figure: the ledger stores it as unknown (lib/usage/ledger-store.ts).
+  const known = (v: number | null) => (isUsd(v) ? v : null);
+  const extra = extraOf(reservation, { ...ended, listUsd: known(ended.listUsd), gatewayUsd: known(ended.gatewayUsd) });
+  // Whatever a server sent, what is added to a period is a finite number >= 0 (a damaged figure: the worst case).
+  return isUsd(extra) ? extra : isUsd(reservation.usd) ? reservation.usd : 0;
+}
+
+function extraOf(reservation: Reservation, ended: Parameters<typeof settledExtraUsd>[1]): number {
   if (ended.interrupted) return reservation.usd;
+  // The API billed an answer whose usage is unknown: its worst case stays, less what a gateway already put in the ledger.
+  if (ended.usageUnknown) return Math.max(0, reservation.usd - (ended.gatewayUsd ?? 0));
   const priced = ended.listUsd === null && reservation.unknownPrice !== undefined ? budgetPrice(ended.model, reservation.unknownPrice) : null;
   const own = ended.listUsd ?? (priced && usageUsd(priced.price, ended.usage, ended.cacheTtl));
   if (ended.gatewayUsd === null) return ended.listUsd === null ? (own ?? reservation.usd) : 0;

@@ -77,6 +77,15 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
 }
 
 /**
+ * A note on the questions still batched among `ids`, shown in place of "Batched" (why their batch
+ * waits), or taken off (`note` undefined). Call inside the transaction that moves their batch.
+ */
+export async function noteBatchedInTx(db: PaceDB, ids: string[], note: PaceError | undefined): Promise<void> {
+  const batched = (await db.jobs.where('id').anyOf(ids).toArray()).filter((j) => j.state === 'batched').map((j) => j.id);
+  await db.messages.where('id').anyOf(batched).modify({ error: note });
+}
+
+/**
  * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
  * Call inside the admitting transaction (lib/limits/admit.ts `admit`, and the send at once
  * through `admitMeasured`), which read `job` in it.

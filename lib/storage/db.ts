@@ -250,6 +250,11 @@ export interface UsageRow {
   promptCacheSavedUsd?: number | null;
   /** A request of a Message Batch: its cost is at the batch price (half). */
   batch?: boolean;
+  /**
+   * The answer came without usage Pace could believe (none at all, or a results file too large to
+   * read): what it cost is unknown, and the spend budget counts its worst case, as for a send cut off.
+   */
+  usageUnknown?: boolean;
 }
 
 /**
@@ -273,6 +278,14 @@ export interface BatchRow {
   /** Why the last call failed, for the popup. */
   lastError?: string;
   endedAt?: number;
+  /**
+   * The base URL and the key (lib/claude/key-fingerprint.ts: a fingerprint, never the key) it was
+   * created with: it is polled and read only there. Absent in batches made before they were kept.
+   */
+  baseURL?: string;
+  keyId?: string;
+  /** Pace holds its polls: the key or the base URL saved now is not the one it was sent with. */
+  elsewhere?: boolean;
 }
 
 /** Sums over a set of usage rows: a local day (`2026-11-27`) or a month (`utc:2026-11`, `local:2026-11`). */

@@ -4,26 +4,39 @@
  * it is logged and never affects the answer.
  */
 import type { PaceDB, TokenUsage, UsageRow } from '../storage/db';
-import type { AssembledAnswer } from '../claude/stream';
+import { SIZE_CAP_STOP, type AssembledAnswer } from '../claude/stream';
 import { recordUsage, settleUsage } from './ledger-store';
-import { costBreakdown, type CacheTtl } from './prices';
+import { costBreakdown, pricedModel, type CacheTtl } from './prices';
 
 type Log = (message: string, detail?: unknown) => void;
 
-/** Ends the ledger row written when the send was admitted (`usageId`), or adds one for a send admitted without it. */
+/**
+ * Ends the ledger row written when the send was admitted (`usageId`), or adds one for a send
+ * admitted without it. `row.model` is the model the response named (or the one asked for); the
+ * row is priced, and named, by the dearer of it and `priced.requested` (lib/usage/prices.ts
+ * `pricedModel`). An answer that brought no usage at all (no prompt tokens: the API counts at
+ * least one) was billed for something unknown: its cost is unknown and its budget reservation
+ * stays as its spend.
+ */
 export async function recordAttempt(
   db: PaceDB,
   usageId: number | undefined,
   row: Omit<UsageRow, 'id' | 'costUsd'>,
-  priced: { cacheTtl: CacheTtl; gatewayCost: number | null },
+  priced: { cacheTtl: CacheTtl; gatewayCost: number | null; requested?: string },
   log: Log,
 ): Promise<void> {
-  const cost = costBreakdown(row.model, row.usage, { cacheTtl: priced.cacheTtl });
+  const model = priced.requested === undefined ? row.model : pricedModel(priced.requested, row.model, row.usage, { cacheTtl: priced.cacheTtl });
+  const answered = row.outcome === 'ok' || row.outcome === SIZE_CAP_STOP;
+  const u = row.usage;
+  const usageUnknown = answered && u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens === 0;
+  const cost = usageUnknown ? null : costBreakdown(model, row.usage, { cacheTtl: priced.cacheTtl });
   const ended = {
     ...row,
+    model,
     costUsd: cost?.total ?? null,
     inputCostUsd: cost?.input ?? null,
     promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
+    ...(usageUnknown ? { usageUnknown: true } : {}),
     ...gatewayPriced(priced.gatewayCost, cost),
   };
   if (usageId === undefined) {

@@ -12,7 +12,7 @@
 import { dropReservationInTx, dropReservationsWithout, reservedIds, settleInTx } from '../limits/budget-store';
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
-import { estimateCost } from './prices';
+import { estimateCost, isUsd } from './prices';
 import { addMonthRow, addRow, BATCHED, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, INTERRUPTED, removeMonthRow, removeRow } from './totals';
 
 /** On its way: sent and not ended, or counted into a Message Batch whose answer has not arrived. */
@@ -20,8 +20,33 @@ const onItsWay = (outcome: string | undefined) => outcome === IN_FLIGHT || outco
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * `row` as the ledger may hold it: a cost that is not a finite number >= 0 (NaN, Infinity, -1) is
+ * unknown (null), and token counts that are not whole numbers >= 0 are none, with the usage marked
+ * unknown and its cost with it, so the budget counts the send's worst case. Every write goes
+ * through here: no figure a server sent can make a month's totals NaN or lower them.
+ */
+export function believableRow<T extends Partial<UsageRow>>(row: T): T {
+  const out: T = { ...row };
+  const usd = (k: 'costUsd' | 'inputCostUsd' | 'listCostUsd' | 'savedUsd') => {
+    if (k in out && out[k] !== null && out[k] !== undefined && !isUsd(out[k])) out[k] = null;
+  };
+  usd('costUsd');
+  usd('inputCostUsd');
+  usd('listCostUsd');
+  usd('savedUsd');
+  const saved = out.promptCacheSavedUsd;
+  if (saved !== null && saved !== undefined && !Number.isFinite(saved)) out.promptCacheSavedUsd = null;
+  const u = out.usage;
+  if (u && ![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every((n) => Number.isInteger(n) && n >= 0)) {
+    Object.assign(out, { usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, usageUnknown: true, costUsd: null, inputCostUsd: null, promptCacheSavedUsd: null });
+  }
+  return out;
+}
+
 /** Adds a row and counts it in its day's and months' totals; resolves to its id. */
-export async function recordUsage(db: PaceDB, row: Omit<UsageRow, 'id'>): Promise<number> {
+export async function recordUsage(db: PaceDB, given: Omit<UsageRow, 'id'>): Promise<number> {
+  const row = believableRow(given);
   return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, async () => {
     const [id] = await Promise.all([db.usage.add(row), countIn(db, row, null)]);
     return id!;
@@ -93,7 +118,7 @@ export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<Us
   return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
     const before = await db.usage.get(id);
     if (!before || !onItsWay(before.outcome)) return false;
-    const after: UsageRow = { ...before, ...ended, id, at: before.at };
+    const after: UsageRow = believableRow({ ...before, ...ended, id, at: before.at });
     await Promise.all([db.usage.put(after), countIn(db, after, before), settleInTx(db, before, after)]);
     return true;
   });

@@ -179,6 +179,21 @@ export function estimateCost(model: string, usage: TokenUsage, options: { cacheT
   return costBreakdown(model, usage, options)?.total ?? null;
 }
 
+/** A figure the ledger and the budget may hold as dollars: a finite number, never negative. NaN, Infinity or -1 is not a cost. */
+export const isUsd = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/**
+ * The model an answer is priced at: the one asked for, unless the one the response names costs
+ * more for these tokens. A response naming a cheaper model (or one without a known price) is
+ * settled at the requested model's price: what a server says it ran never lowers the cost.
+ */
+export function pricedModel(requested: string, answered: string | null | undefined, usage: TokenUsage, options: { cacheTtl?: CacheTtl } = {}): string {
+  if (!answered || answered === requested) return requested;
+  const asked = estimateCost(requested, usage, options);
+  const named = estimateCost(answered, usage, options);
+  return asked !== null && named !== null && named > asked ? answered : requested;
+}
+
 /** Keeps derived prices exact (0.8 x 0.1 is 0.08, not 0.08000000000000002). */
 function round6(n: number): number {
   return Math.round(n * 1_000_000) / 1_000_000;

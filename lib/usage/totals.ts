@@ -91,9 +91,16 @@ export function removeRow<T extends UsageTotals>(t: T, row: UsageRow): T {
   return countRow(t, row, -1);
 }
 
+/** Dollars as a sum may take them: a damaged figure (NaN, Infinity, negative) counts as none, so it never makes a total NaN. */
+const usd = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+/** A token count as a sum may take it: a damaged one counts as none. */
+const count = (v: number): number => (Number.isInteger(v) && v >= 0 ? v : 0);
+/** What the prompt cache saved may be negative (a request that only wrote), never NaN. */
+const finite = (v: number | null | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
 function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
   if (row.fromCache) {
-    return { ...t, cacheHits: t.cacheHits + sign, savedUsd: t.savedUsd + sign * (row.savedUsd ?? 0) };
+    return { ...t, cacheHits: t.cacheHits + sign, savedUsd: t.savedUsd + sign * usd(row.savedUsd) };
   }
   const ok = row.outcome === 'ok';
   const ended = row.outcome !== IN_FLIGHT && row.outcome !== BATCHED;
@@ -104,12 +111,12 @@ function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
     ok: t.ok + (ok ? sign : 0),
     errors: t.errors + (ok || !ended || row.outcome === 'cache' ? 0 : sign),
     rateLimited: t.rateLimited + (row.outcome === 'rate_limited' || row.status === 429 ? sign : 0),
-    inputTokens: t.inputTokens + sign * row.usage.inputTokens,
-    outputTokens: t.outputTokens + sign * row.usage.outputTokens,
-    cacheTokens: t.cacheTokens + sign * (row.usage.cacheReadTokens + row.usage.cacheCreationTokens),
-    costUsd: t.costUsd + sign * (row.costUsd ?? 0),
-    unknownCost: t.unknownCost + (row.costUsd === null ? sign : 0),
-    promptCacheSavedUsd: (t.promptCacheSavedUsd ?? 0) + sign * (row.promptCacheSavedUsd ?? 0),
+    inputTokens: t.inputTokens + sign * count(row.usage.inputTokens),
+    outputTokens: t.outputTokens + sign * count(row.usage.outputTokens),
+    cacheTokens: t.cacheTokens + sign * (count(row.usage.cacheReadTokens) + count(row.usage.cacheCreationTokens)),
+    costUsd: t.costUsd + sign * usd(row.costUsd),
+    unknownCost: t.unknownCost + (costUnknown(row) ? sign : 0),
+    promptCacheSavedUsd: (t.promptCacheSavedUsd ?? 0) + sign * finite(row.promptCacheSavedUsd),
     latency: timed ? addTo(t.latency, row.totalMs, sign) : t.latency,
     ttft: !timed || row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs, sign),
   };
@@ -129,15 +136,18 @@ export function removeMonthRow(m: UsageMonth, row: UsageRow): UsageMonth {
   return countMonthRow(m, row, -1);
 }
 
+/** A row whose cost is not known: null, or a damaged figure taken as none. */
+const costUnknown = (row: UsageRow) => row.costUsd === null || (row.costUsd !== undefined && usd(row.costUsd) !== row.costUsd);
+
 function countMonthRow(m: UsageMonth, row: UsageRow, sign: 1 | -1): UsageMonth {
   const next = countRow(m, row, sign);
-  if (row.fromCache || row.costUsd === null) return next;
+  if (row.fromCache || costUnknown(row)) return next;
   const id = row.conversationId;
-  const conversations = { ...m.conversations, [id]: (m.conversations[id] ?? 0) + sign * row.costUsd };
+  const conversations = { ...m.conversations, [id]: (m.conversations[id] ?? 0) + sign * usd(row.costUsd) };
   // A row from before the prompt's part was recorded leaves it as it was (unknown, if nothing else added to it).
   if (row.inputCostUsd === undefined || row.inputCostUsd === null) return { ...next, conversations };
   const input = m.conversationsInput ?? {};
-  return { ...next, conversations, conversationsInput: { ...input, [id]: (input[id] ?? 0) + sign * row.inputCostUsd } };
+  return { ...next, conversations, conversationsInput: { ...input, [id]: (input[id] ?? 0) + sign * usd(row.inputCostUsd) } };
 }
 
 /**

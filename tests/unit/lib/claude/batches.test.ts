@@ -72,7 +72,7 @@ describe('parseBatchResults', () => {
     const text = [
       '{"custom_id":"b","result":{"type":"errored","error":{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}}}',
       '',
-      '{"custom_id":"a","result":{"type":"succeeded","message":{"id":"msg_1","type":"message","role":"assistant","content":[]}}}',
+      '{"custom_id":"a","result":{"type":"succeeded","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[],"usage":{"input_tokens":3,"output_tokens":0}}}}',
       '{"custom_id":"c","result":{"type":"canceled"}}',
       '{"custom_id":"d","result":{"type":"expired"}}',
       '',
@@ -85,9 +85,33 @@ describe('parseBatchResults', () => {
     ]);
   });
 
-  it('names the line that is not a result', () => {
-    expect(() => parseBatchResults('{"custom_id":"a","result":{"type":"canceled"}}\n<html>')).toThrow(/^batch results, line 2: not JSON/);
-    expect(() => parseBatchResults('{"custom_id":"a","result":{"type":"done"}}')).toThrow('batch results, line 1: not a result');
-    expect(() => parseBatchResults('{"custom_id":"a","result":{"type":"succeeded"}}')).toThrow('batch results, line 1: not a result');
+  it('skips, naming it, a line that names no request; a line naming its request but broken is malformed for that request alone', () => {
+    const skipped: string[] = [];
+    const entries = parseBatchResults('{"custom_id":"a","result":{"type":"canceled"}}\n<html>\n{"result":{"type":"canceled"}}\n{"custom_id":"b","result":{"type":"done"}}\n{"custom_id":"c","result":{"type":"succeeded"}}', (why) => skipped.push(why));
+    expect(skipped).toEqual([expect.stringMatching(/^batch results, line 2: not JSON/), 'batch results, line 3: no custom_id']);
+    expect(entries.map((e) => [e.custom_id, e.result.type])).toEqual([['a', 'canceled'], ['b', 'malformed'], ['c', 'malformed']]);
+  });
+
+  it('checks a succeeded message as the stream is checked: whole token counts >= 0, content a list, model a string', () => {
+    const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: 3, output_tokens: 2 } };
+    const line = (m: unknown) => JSON.stringify({ custom_id: 'q', result: { type: 'succeeded', message: m } });
+    const problem = (m: unknown) => {
+      const [entry] = parseBatchResults(line(m));
+      return entry?.result.type === 'malformed' ? entry.result.problem : null;
+    };
+    expect(problem(message)).toBeNull();
+    expect(problem({ ...message, usage: { ...message.usage, cache_read_input_tokens: null, server_tool_use: { web_search_requests: 1 } } })).toBeNull();
+    expect(problem({ ...message, usage: {} })).toBe('usage.input_tokens is not a whole number');
+    expect(problem({ ...message, usage: { input_tokens: -4, output_tokens: 2 } })).toBe('usage.input_tokens is negative');
+    expect(problem({ ...message, usage: { input_tokens: 4, output_tokens: 2.5 } })).toBe('usage.output_tokens is not a whole number');
+    expect(problem({ ...message, usage: { input_tokens: 4, output_tokens: 1e12 } })).toBe('usage.output_tokens is more than 100000000');
+    expect(problem({ ...message, usage: { input_tokens: 4, output_tokens: 2, cache_creation_input_tokens: '9' } })).toBe('usage.cache_creation_input_tokens is not a whole number');
+    expect(problem({ ...message, usage: { input_tokens: 4, output_tokens: 2, cache_read_input_tokens: -1 } })).toBe('usage.cache_read_input_tokens is negative');
+    expect(problem({ ...message, usage: { input_tokens: 4, output_tokens: 2, server_tool_use: { web_search_requests: -2 } } })).toBe('usage.server_tool_use.web_search_requests is negative');
+    expect(problem({ ...message, usage: undefined })).toBe('usage is missing');
+    expect(problem({ ...message, content: 'x' })).toBe('content is not a list');
+    expect(problem({ ...message, content: [{ type: 'text', text: 7 }] })).toBe('content[0] is a text block without text');
+    expect(problem({ ...message, model: undefined })).toBe('model is not a string');
+    expect(problem('x')).toBe('no message');
   });
 });
