@@ -5,6 +5,7 @@
  */
 import { MAX_PROMPT_CHARS } from '../settings/validate';
 import { formatCount } from '../limits/format';
+import { pageAddress } from './page-text';
 
 export interface PromptTemplate {
   id: string;
@@ -99,8 +100,10 @@ export function quoteText(selection: string): string {
     .join('\n');
 }
 
-function sourceLine({ title, url }: Source): string {
+function sourceLine({ title, url: given }: Source): string {
   const name = title?.trim().replace(/\s+/g, ' ').slice(0, 200);
+  // Without query or fragment: a token or session in the address stays in the browser.
+  const url = pageAddress(given);
   if (!url) return name ? `From "${name}":` : '';
   return name ? `From "${name}" (${url}):` : `From ${url}:`;
 }
