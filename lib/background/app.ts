@@ -210,7 +210,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const reach = createReach({
     browser: browser as ReachBrowser,
     db,
-    send: (text) => handlers['chat.send']({ conversationId: null, text }),
+    send: (text, { later }) => handlers['chat.send']({ conversationId: null, text, later }),
+    sendsLater: async () => (await batchPrefsItem.getValue()).sendLater,
     publish: (event) => server.publish(event),
     settings,
     now,
