@@ -3,23 +3,28 @@
  * the rows with lib/chat/conversation-store.ts and downloads the text).
  */
 import type { ChatMessage, Conversation } from '../storage/db';
+import { inertMarkdown, inertProse, quoteLines } from './inert-markdown';
 
 export interface ExportedConversation {
   conversation: Conversation;
   messages: ChatMessage[];
 }
 
-/** The title as a heading, then each question under "You" and each answer under "Claude", oldest first. */
+/**
+ * The title as a heading, then each question under "You" and each answer under "Claude", oldest
+ * first, each quoted so nothing in it can pose as a heading of its own. The file is inert
+ * (lib/chat/inert-markdown.ts): a preview shows images as text, and loads and runs nothing.
+ */
 export function conversationToMarkdown({ conversation, messages }: ExportedConversation, defaultModel?: string): string {
   const model = conversation.model ?? defaultModel;
   const lines = [
-    `# ${oneLine(conversation.title)}`,
+    `# ${inertProse(oneLine(conversation.title))}`,
     '',
     `_Exported from Pace. Started ${new Date(conversation.createdAt).toISOString()}${model ? `; model ${model}` : ''}._`,
   ];
   for (const m of [...messages].sort((a, b) => a.createdAt - b.createdAt)) {
     if (m.role === 'assistant' && m.text === '') continue;
-    lines.push('', m.role === 'user' ? '## You' : '## Claude', '', m.text.trimEnd());
+    lines.push('', m.role === 'user' ? '## You' : '## Claude', '', quoteLines(inertMarkdown(m.text.trimEnd())));
     if (m.role === 'assistant' && m.status !== 'done') lines.push('', `_(${m.status === 'streaming' || m.status === 'pending' ? 'still being written' : 'unfinished'})_`);
   }
   return `${lines.join('\n')}\n`;
