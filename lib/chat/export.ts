@@ -4,6 +4,7 @@
  */
 import type { ChatMessage, Conversation } from '../storage/db';
 import { inertMarkdown, inertProse, quoteLines } from './inert-markdown';
+import { safeFileName } from '../safe-file-name';
 
 export interface ExportedConversation {
   conversation: Conversation;
@@ -59,7 +60,7 @@ export function conversationsToJson(all: ExportedConversation[]): string {
 
 /** `pace-chat-<title words>.md`, or `pace-chats-<date>.json` for all of them. */
 export function exportName(kind: 'md' | 'json', at: number, title = ''): string {
-  if (kind === 'json') return `pace-chats-${new Date(at).toISOString().slice(0, 10)}.json`;
+  if (kind === 'json') return safeFileName(`pace-chats-${isoDay(at)}.json`);
   const slug = title
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
@@ -68,7 +69,10 @@ export function exportName(kind: 'md' | 'json', at: number, title = ''): string 
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `pace-chat-${slug || new Date(at).toISOString().slice(0, 10)}.md`;
+  return safeFileName(`pace-chat-${slug || isoDay(at)}.md`);
 }
+
+/** The UTC day of `at`, or nothing for a time that is not one (the name then goes without it). */
+const isoDay = (at: number) => (Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? new Date(at).toISOString().slice(0, 10) : '');
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim() || 'Chat';

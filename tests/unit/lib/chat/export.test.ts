@@ -4,7 +4,7 @@ import type { ChatMessage, Conversation } from '@/lib/storage/db';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
-import type { Nodes, Root } from 'mdast';
+import type { Nodes } from 'mdast';
 
 const conversation: Conversation = { id: 'c1', title: 'Zebras  and\nsleep', createdAt: Date.UTC(2026, 10, 30), updatedAt: Date.UTC(2026, 10, 30, 1), model: 'claude-opus-4-1' };
 const msg = (id: string, role: 'user' | 'assistant', text: string, createdAt: number, status: ChatMessage['status'] = 'done'): ChatMessage => ({ id, conversationId: 'c1', role, text, createdAt, status });
@@ -81,7 +81,7 @@ describe('Markdown export', () => {
     walk(tree);
     for (const live of ['image', 'imageReference', 'html']) expect(kinds).not.toContain(live);
     // The headings are the title's and one per message, all at the top; the messages are quoted.
-    const top = (tree as Root).children;
+    const top = tree.children;
     expect(top.filter((n) => n.type === 'heading').map((n) => `${n.depth} ${md.slice(n.position!.start.offset, n.position!.end.offset)}`)).toEqual([
       `1 # T &lt;img src=http://127.0.0.1:9/title> \\[image: t\\](http://127.0.0.1:9/t)`,
       '2 ## You',
