@@ -2,6 +2,7 @@
 import { listModels, type ClaudeClient, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError, withoutSecrets } from '../claude/errors';
+import { redactedDetail } from './redacting-log';
 import { contextWindow, type ModelInfo } from '../claude/models';
 import {
   addExchange,
@@ -155,12 +156,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       window: (deps.contextWindow ?? contextWindow)(settings.model),
     };
     const error = await checkContextSize(request, async () => {
+      const { headers } = parseHeaderLines(settings.extraHeaders);
       try {
-        const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders).headers);
+        const client = deps.createClient(creds, headers);
         return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
       } catch (err) {
-        // The estimate decides; a wrong one is caught by the API when the request is sent.
-        console.info('[pace] could not count tokens; deciding from the estimate', err instanceof Error ? err.message : err);
+        // The estimate decides; a wrong one is caught by the API when the request is sent. The
+        // error's text is the server's body, which may echo the key: it is logged redacted.
+        console.info('[pace] could not count tokens; deciding from the estimate', redactedDetail(err, [creds.apiKey, ...Object.values(headers)]));
         return null;
       }
     });
