@@ -26,7 +26,7 @@ import { checkBudget } from '../limits/budget';
 import { saveBudget } from '../limits/budget-store';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { isFinished, isUnsent, MAX_QUEUE, UNSENT_STATES } from '../queue/job-states';
-import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
+import { isGatewayOrigin, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkBatchPrefs } from '../settings/batch-prefs';
 import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
@@ -413,8 +413,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return checked.value;
     },
     async 'key.confirmOrigin'({ origin }) {
-      if (checkOrigins([origin]).length === 0 || origin === ANTHROPIC_ORIGIN) {
-        throw new PaceFailure({ code: 'invalid_input', message: `"${origin.slice(0, 60)}" is not a gateway's origin (such as https://gateway.example).` });
+      if (!isGatewayOrigin(origin)) {
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: `"${origin.slice(0, 60)}" is not a gateway's origin: use https (such as https://gateway.example), or plain http only for this computer (localhost, 127.0.0.1, [::1]).`,
+        });
       }
       await prefs.confirmOrigin(origin);
       return { origins: await deps.keys.origins() };
