@@ -33,6 +33,8 @@ import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
 import { createReach, type ReachBrowser } from './reach';
 import { createReadAhead } from './read-ahead';
+import { createRedactingLog } from './redacting-log';
+import { parseHeaderLines } from '../settings/validate';
 import { DRAFT_KEY } from '../storage/draft-key';
 
 const WAKE_ALARM = 'pace-wake';
@@ -91,7 +93,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const alerts = createUsageAlerts({ db, prefs: usagePrefs, notify });
   const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, settings, now });
   const badge = createBadgeUpdater(db, toolbarBadge(browser), now);
-  const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now });
+  // What the runners log of a server's answer passes the same redaction as what the user is shown.
+  const log = createRedactingLog(async () => {
+    const [key, read] = await Promise.all([keys.saved(), settings()]);
+    return [...(key === null ? [] : [key]), ...Object.values(parseHeaderLines(read.extraHeaders).headers)];
+  });
+  const gatewayBudget = createGatewayBudget({ db, credentials: keys.credentials, settings, now, log });
 
   // One door to the wire for every answer this worker sends: a 429 closes it for all of them.
   const gate = createWireGate({ now });
@@ -112,6 +119,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     online,
     random: deps.random,
     stallMs: deps.stallMs,
+    log,
   });
 
   /** A timer while the worker lives (capped: see lib/queue/wake.ts); the named alarm wakes a stopped worker (Chrome: 30 s at the least). */
@@ -151,7 +159,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       batches.nudge();
     },
     answerFromCache,
-    measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient }),
+    measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient, log }),
     online,
   });
 
@@ -167,6 +175,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     // Gathering, polls and retries survive a stopped worker and a browser restart: the alarm wakes it.
     wakeAt: wakeBy(BATCH_ALARM, () => void batches.tick()),
     changed: () => void scheduler.pump(),
+    log,
   });
 
   // What a send needs, read while the user types; the key, the settings and the prefs live in the extension's storage.
@@ -216,7 +225,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const reach = createReach({
     browser: browser as ReachBrowser,
     db,
-    send: (text) => handlers['chat.send']({ conversationId: null, text }),
+    send: (text, { later }) => handlers['chat.send']({ conversationId: null, text, later }),
+    sendsLater: async () => (await batchPrefsItem.getValue()).sendLater,
     publish: (event) => server.publish(event),
     settings,
     now,

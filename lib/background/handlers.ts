@@ -2,6 +2,7 @@
 import { listModels, type ClaudeClient, type Credentials } from '../claude/client';
 import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
 import { toPaceError, withoutSecrets } from '../claude/errors';
+import { redactedDetail } from './redacting-log';
 import { contextWindow, type ModelInfo } from '../claude/models';
 import {
   addExchange,
@@ -25,7 +26,7 @@ import { checkBudget } from '../limits/budget';
 import { saveBudget } from '../limits/budget-store';
 import { PaceFailure, type Handlers, type KeepKey, type KeyStatus, type PaceError } from '../protocol';
 import { isFinished, isUnsent, MAX_QUEUE, UNSENT_STATES } from '../queue/job-states';
-import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
+import { isGatewayOrigin, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkBatchPrefs } from '../settings/batch-prefs';
 import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
@@ -157,12 +158,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       window: (deps.contextWindow ?? contextWindow)(settings.model),
     };
     const error = await checkContextSize(request, async () => {
+      const { headers } = parseHeaderLines(settings.extraHeaders);
       try {
-        const client = deps.createClient(creds, parseHeaderLines(settings.extraHeaders).headers);
+        const client = deps.createClient(creds, headers);
         return await countInputTokens(client, request, AbortSignal.timeout(deps.countTimeoutMs ?? 5000));
       } catch (err) {
-        // The estimate decides; a wrong one is caught by the API when the request is sent.
-        console.info('[pace] could not count tokens; deciding from the estimate', err instanceof Error ? err.message : err);
+        // The estimate decides; a wrong one is caught by the API when the request is sent. The
+        // error's text is the server's body, which may echo the key: it is logged redacted.
+        console.info('[pace] could not count tokens; deciding from the estimate', redactedDetail(err, [creds.apiKey, ...Object.values(headers)]));
         return null;
       }
     });
@@ -391,8 +394,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return checked.value;
     },
     async 'key.confirmOrigin'({ origin }) {
-      if (checkOrigins([origin]).length === 0 || origin === ANTHROPIC_ORIGIN) {
-        throw new PaceFailure({ code: 'invalid_input', message: `"${origin.slice(0, 60)}" is not a gateway's origin (such as https://gateway.example).` });
+      if (!isGatewayOrigin(origin)) {
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: `"${origin.slice(0, 60)}" is not a gateway's origin: use https (such as https://gateway.example), or plain http only for this computer (localhost, 127.0.0.1, [::1]).`,
+        });
       }
       await prefs.confirmOrigin(origin);
       return { origins: await deps.keys.origins() };

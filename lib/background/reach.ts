@@ -35,8 +35,10 @@ export type ReachBrowser = Pick<WxtBrowser, 'contextMenus' | 'commands' | 'tabs'
 export interface ReachDeps {
   browser: ReachBrowser;
   db: PaceDB;
-  /** Queues a new conversation's first message: the chat.send handler. */
-  send: (text: string) => Promise<SendResult>;
+  /** Queues a new conversation's first message: the chat.send handler (`later`: gathered for a batch). */
+  send: (text: string, options: { later: boolean }) => Promise<SendResult>;
+  /** The user's "send later by default" (the batch prefs), which a template's message follows as a typed one does. */
+  sendsLater: () => Promise<boolean>;
   /** Pushes an event to every open Pace page. */
   publish: (event: PaceEvent) => void;
   settings: () => Promise<Settings>;
@@ -45,7 +47,7 @@ export interface ReachDeps {
   contextWindow?: (model: string) => number;
 }
 
-type ClickInfo = Pick<Browser.contextMenus.OnClickData, 'menuItemId' | 'selectionText' | 'pageUrl'>;
+type ClickInfo = Pick<Browser.contextMenus.OnClickData, 'menuItemId' | 'selectionText' | 'pageUrl' | 'frameUrl'>;
 type TabInfo = Pick<Browser.tabs.Tab, 'id' | 'windowId' | 'title' | 'url'>;
 
 const NO_SELECTION: PaceError = { code: 'invalid_input', message: 'Select some text on the page first, then ask Claude about it.' };
@@ -73,7 +75,7 @@ export function createReach(deps: ReachDeps) {
 
   async function sendNew(text: string): Promise<void> {
     try {
-      const sent = await deps.send(text);
+      const sent = await deps.send(text, { later: await deps.sendsLater() });
       deps.publish({ type: 'chat.open', conversationId: sent.conversationId });
     } catch (err) {
       notice(err instanceof PaceFailure ? err.error : { code: 'internal', message: `Pace could not send it: ${err instanceof Error ? err.message : String(err)}` });
@@ -102,7 +104,9 @@ export function createReach(deps: ReachDeps) {
       if (!id.startsWith('pace-')) return;
       openChat(tab?.windowId);
       if (id === MENU.panel) return;
-      const source = { title: tab?.title, url: info.pageUrl ?? tab?.url };
+      // A selection inside a frame is credited to the frame's address; the tab's title names another document.
+      const top = info.pageUrl ?? tab?.url;
+      const source = info.frameUrl && info.frameUrl !== top ? { url: info.frameUrl } : { title: tab?.title, url: top };
       fromMenu(id, info.selectionText ?? '', source).catch((err: unknown) => console.warn('[pace] the menu item failed', err));
     },
 

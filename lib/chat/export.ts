@@ -3,23 +3,29 @@
  * the rows with lib/chat/conversation-store.ts and downloads the text).
  */
 import type { ChatMessage, Conversation } from '../storage/db';
+import { inertMarkdown, inertProse, quoteLines } from './inert-markdown';
+import { safeFileName } from '../safe-file-name';
 
 export interface ExportedConversation {
   conversation: Conversation;
   messages: ChatMessage[];
 }
 
-/** The title as a heading, then each question under "You" and each answer under "Claude", oldest first. */
+/**
+ * The title as a heading, then each question under "You" and each answer under "Claude", oldest
+ * first, each quoted so nothing in it can pose as a heading of its own. The file is inert
+ * (lib/chat/inert-markdown.ts): a preview shows images as text, and loads and runs nothing.
+ */
 export function conversationToMarkdown({ conversation, messages }: ExportedConversation, defaultModel?: string): string {
   const model = conversation.model ?? defaultModel;
   const lines = [
-    `# ${oneLine(conversation.title)}`,
+    `# ${inertProse(oneLine(conversation.title))}`,
     '',
     `_Exported from Pace. Started ${new Date(conversation.createdAt).toISOString()}${model ? `; model ${model}` : ''}._`,
   ];
   for (const m of [...messages].sort((a, b) => a.createdAt - b.createdAt)) {
     if (m.role === 'assistant' && m.text === '') continue;
-    lines.push('', m.role === 'user' ? '## You' : '## Claude', '', m.text.trimEnd());
+    lines.push('', m.role === 'user' ? '## You' : '## Claude', '', quoteLines(inertMarkdown(m.text.trimEnd())));
     if (m.role === 'assistant' && m.status !== 'done') lines.push('', `_(${m.status === 'streaming' || m.status === 'pending' ? 'still being written' : 'unfinished'})_`);
   }
   return `${lines.join('\n')}\n`;
@@ -54,7 +60,7 @@ export function conversationsToJson(all: ExportedConversation[]): string {
 
 /** `pace-chat-<title words>.md`, or `pace-chats-<date>.json` for all of them. */
 export function exportName(kind: 'md' | 'json', at: number, title = ''): string {
-  if (kind === 'json') return `pace-chats-${new Date(at).toISOString().slice(0, 10)}.json`;
+  if (kind === 'json') return safeFileName(`pace-chats-${isoDay(at)}.json`);
   const slug = title
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
@@ -63,7 +69,10 @@ export function exportName(kind: 'md' | 'json', at: number, title = ''): string 
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `pace-chat-${slug || new Date(at).toISOString().slice(0, 10)}.md`;
+  return safeFileName(`pace-chat-${slug || isoDay(at)}.md`);
 }
+
+/** The UTC day of `at`, or nothing for a time that is not one (the name then goes without it). */
+const isoDay = (at: number) => (Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? new Date(at).toISOString().slice(0, 10) : '');
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim() || 'Chat';

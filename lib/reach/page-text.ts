@@ -74,18 +74,48 @@ export const DEFAULT_PAGE_QUESTION = 'Summarize this page.';
 const PAGE_ROOM = MAX_PROMPT_CHARS - 4_000;
 export const PAGE_CUT_NOTE = '[…the rest of the page was cut: it is longer than one message holds]';
 
-/** The page's text, cut to what one message holds; `cut` says whether anything was left out. */
-export function fitPage(page: PageText): { page: PageText; cut: boolean } {
-  const text = tidyText(page.text);
-  if (text.length <= PAGE_ROOM) return { page: { ...page, text }, cut: false };
-  return { page: { ...page, text: `${text.slice(0, PAGE_ROOM)}\n${PAGE_CUT_NOTE}` }, cut: true };
+/**
+ * The address sent with a page or a selection: scheme, host and path. The query and the fragment
+ * can hold a session or a token (`?session=…`, `#access_token=…`) and the part before the host a
+ * user name and password: none of them goes to Claude or into the history. '' for an address that
+ * is not http(s) or file, or not an address.
+ */
+export function pageAddress(url: string | undefined): string {
+  if (!url) return '';
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'file:' ? `${u.protocol}//${u.host}${u.pathname}` : '';
+  } catch {
+    // Not an address: nothing to name.
+    return '';
+  }
 }
 
-/** The message sent: the user's question (or "Summarize this page."), then the page, marked as such. */
+/** A `<page` or `</page` tag, in any case and spacing: the page's own text may not open or close the wrapper. */
+const PAGE_TAG = /<(\s*\/?\s*page)(?![\w-])/gi;
+
+/** The page's words with every page tag in them made harmless (`&lt;/page>`); running it twice changes nothing more. */
+export function inertPageText(text: string): string {
+  return text.replace(PAGE_TAG, '&lt;$1');
+}
+
+/** The page's text, cut to what one message holds; `cut` says whether anything was left out. */
+export function fitPage(page: PageText): { page: PageText; cut: boolean } {
+  const text = inertPageText(tidyText(page.text));
+  const fitted = { ...page, url: pageAddress(page.url) };
+  if (text.length <= PAGE_ROOM) return { page: { ...fitted, text }, cut: false };
+  return { page: { ...fitted, text: `${text.slice(0, PAGE_ROOM)}\n${PAGE_CUT_NOTE}` }, cut: true };
+}
+
+/**
+ * The message sent: the user's question (or "Summarize this page."), then the page, marked as such.
+ * Nothing the page chose (its title, its text) can close the `<page>` wrapper, so no part of the page
+ * reads as the user's own words; its address goes without query or fragment (`pageAddress`).
+ */
 export function pagePrompt(page: PageText, question: string): string {
   const asked = question.trim() || DEFAULT_PAGE_QUESTION;
-  const title = page.title.trim().replace(/\s+/g, ' ').slice(0, 200);
-  return `${asked}\n\n<page title="${title.replace(/"/g, "'")}" url="${page.url}">\n${page.text}\n</page>`;
+  const title = page.title.trim().replace(/\s+/g, ' ').slice(0, 200).replace(/"/g, "'").replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `${asked}\n\n<page title="${title}" url="${pageAddress(page.url)}">\n${inertPageText(page.text)}\n</page>`;
 }
 
 export interface PagePreviewInput {

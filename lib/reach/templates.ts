@@ -5,6 +5,7 @@
  */
 import { MAX_PROMPT_CHARS } from '../settings/validate';
 import { formatCount } from '../limits/format';
+import { pageAddress } from './page-text';
 
 export interface PromptTemplate {
   id: string;
@@ -89,29 +90,41 @@ export interface Source {
 const QUOTE_ROOM = MAX_PROMPT_CHARS - MAX_TEMPLATE_PROMPT_CHARS - 2_000;
 export const CUT_NOTE = '[…cut: the selection was longer than one message holds]';
 
-/** The selection as a Markdown quote, cut to fit one message (MAX_PROMPT_CHARS) when longer. */
-export function quoteText(selection: string): string {
+/**
+ * The most of a selection a template sends. It goes at once, unseen before it leaves, and the page
+ * may have changed the selection in its own context-menu handler: what it can slip in is capped,
+ * and the chat opens on the message as it was sent.
+ */
+export const TEMPLATE_SELECTION_CHARS = 20_000;
+
+/** The selection as a Markdown quote, cut to `room` characters (what one message holds, MAX_PROMPT_CHARS, by default) when longer. */
+export function quoteText(selection: string, room = QUOTE_ROOM): string {
   const text = selection.replace(/\r\n?/g, '\n').trim();
-  const fits = text.length <= QUOTE_ROOM ? text : `${text.slice(0, QUOTE_ROOM)}\n${CUT_NOTE}`;
+  const cap = Math.min(room, QUOTE_ROOM);
+  const fits = text.length <= cap ? text : `${text.slice(0, cap)}\n${CUT_NOTE}`;
   return fits
     .split('\n')
     .map((line) => (line.trim() === '' ? '>' : `> ${line}`))
     .join('\n');
 }
 
-function sourceLine({ title, url }: Source): string {
+function sourceLine({ title, url: given }: Source): string {
   const name = title?.trim().replace(/\s+/g, ' ').slice(0, 200);
+  // Without query or fragment: a token or session in the address stays in the browser.
+  const url = pageAddress(given);
   if (!url) return name ? `From "${name}":` : '';
   return name ? `From "${name}" (${url}):` : `From ${url}:`;
 }
 
 /**
- * The message for a selection: the template's instruction, where it came from, and the quote.
- * With no template (the plain "Ask Claude about the selection") it is the quote alone, for the
- * user to add a question to.
+ * The message for a selection: the template's instruction, where it came from, and the quote (at
+ * most TEMPLATE_SELECTION_CHARS of it with a template, as that message is sent at once). With no
+ * template (the plain "Ask Claude about the selection") it is the quote alone, for the user to add
+ * a question to.
  */
 export function selectionPrompt(selection: string, template: Pick<PromptTemplate, 'prompt'> | null, source: Source = {}): string {
-  return [template?.prompt.trim(), sourceLine(source), quoteText(selection)].filter((part) => part).join('\n\n');
+  const quote = template ? quoteText(selection, TEMPLATE_SELECTION_CHARS) : quoteText(selection);
+  return [template?.prompt.trim(), sourceLine(source), quote].filter((part) => part).join('\n\n');
 }
 
 /**

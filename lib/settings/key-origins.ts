@@ -4,7 +4,7 @@
  * (lib/storage/settings.ts `confirmKeyOrigin`); the background sends the saved key nowhere else.
  */
 import type { PaceError } from '../protocol';
-import { DEFAULT_BASE_URL } from './validate';
+import { checkBaseURL, DEFAULT_BASE_URL } from './validate';
 
 export const ANTHROPIC_ORIGIN = new URL(DEFAULT_BASE_URL).origin;
 
@@ -14,19 +14,20 @@ export function unconfirmedOrigin(baseURL: string, confirmed: readonly string[])
   return origin === ANTHROPIC_ORIGIN || confirmed.includes(origin) ? null : origin;
 }
 
-/** The confirmed origins as stored, keeping only well-formed http(s) origins: storage is not trusted. */
+/**
+ * Whether the key may be confirmed for `origin`: written as an origin, and one the settings
+ * validator accepts as a base URL (https, or plain http on this computer only), so no "yes" can
+ * send the key in clear text over the network. Anthropic's own needs no confirming.
+ */
+export function isGatewayOrigin(origin: string): boolean {
+  const checked = checkBaseURL(origin);
+  return origin !== '' && checked.ok && checked.value === origin && new URL(origin).origin === origin && origin !== ANTHROPIC_ORIGIN;
+}
+
+/** The confirmed origins as stored, keeping only those `isGatewayOrigin` accepts: storage is not trusted. */
 export function checkOrigins(raw: unknown): string[] {
   if (!Array.isArray(raw)) return [];
-  return raw.filter((o): o is string => {
-    if (typeof o !== 'string') return false;
-    try {
-      const url = new URL(o);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === o;
-    } catch {
-      // Not a URL at all: not an origin the user confirmed.
-      return false;
-    }
-  });
+  return raw.filter((o): o is string => typeof o === 'string' && isGatewayOrigin(o));
 }
 
 export const confirmQuestion = (origin: string) => `Send your API key to ${origin}? Only do this for a gateway you trust.`;

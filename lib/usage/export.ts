@@ -4,6 +4,7 @@
  * (or a tab or carriage return) gets a leading apostrophe, so opening the file runs nothing.
  */
 import type { UsageRow } from '../storage/db';
+import { safeFileName } from '../safe-file-name';
 import { dayKey } from './totals';
 
 type Cell = string | number | boolean | null | undefined;
@@ -62,5 +63,5 @@ export function usageToJson(rows: readonly UsageRow[]): string {
 
 /** `pace-usage-2026-11-27.csv`, dated by the local day of `now`. */
 export function exportFileName(now: number, ext: 'csv' | 'json'): string {
-  return `pace-usage-${dayKey(now)}.${ext}`;
+  return safeFileName(`pace-usage-${dayKey(now)}.${ext}`);
 }

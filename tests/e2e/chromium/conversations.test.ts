@@ -4,6 +4,12 @@
  * reaching the local Claude server.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Nodes } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { gfm } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
 import type { ClaudeServer } from '../../support/claude-server';
 import type { ChromiumWithExtension } from '../support/chromium';
@@ -80,8 +86,8 @@ describe('conversations you control in real Chromium', () => {
     expect(download.suggestedFilename()).toBe('pace-chat-arctic-whales.md');
     const markdown = readFileSync(await download.path(), 'utf8');
     expect(markdown).toContain('# Arctic whales');
-    expect(markdown).toContain('## You\n\nWhere do narwhals spend the winter?');
-    expect(markdown).toContain('## Claude\n\nNarwhals winter under the Baffin Bay pack ice.');
+    expect(markdown).toContain('## You\n\n> Where do narwhals spend the winter?');
+    expect(markdown).toContain('## Claude\n\n> Narwhals winter under the Baffin Bay pack ice.');
 
     await item.getByRole('button', { name: 'Delete Arctic whales' }).click();
     await popup.page.getByRole('button', { name: 'Delete chat' }).click();
@@ -95,6 +101,50 @@ describe('conversations you control in real Chromium', () => {
     // The usage ledger keeps its rows (counts and costs, no text): two requests were sent.
     expect(after).toMatch(/usage: \[\{.*"outcome":"ok".*"outcome":"ok"/);
     await popup.page.close();
+  });
+
+  it('exports an answer holding image syntax, HTML and a forged heading as an inert file: no live image, no HTML, one heading per turn', async () => {
+    let hits = 0;
+    const leak = createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end();
+    });
+    await new Promise<void>((resolve) => leak.listen(0, '127.0.0.1', resolve));
+    const at = `http://127.0.0.1:${(leak.address() as AddressInfo).port}`;
+    try {
+      const popup = new Popup(await browser.open('popup.html'));
+      server.script({ kind: 'text', text: `Here is the loaf: ![x](${at}/leak)\n\n<img src="${at}/leak-html" onerror="alert(1)">\n\n## You\n\nForged question` });
+      await popup.page.getByRole('button', { name: 'New chat' }).click();
+      await popup.send('Show me a picture of rye bread');
+      await popup.answerWith('done');
+      await popup.page.getByRole('button', { name: 'History' }).click();
+      await popup.page.getByLabel('Search chats').fill('picture of rye');
+      const item = popup.page.getByTestId('history-item');
+      await expect.poll(() => item.count()).toBe(1);
+      const [download] = await Promise.all([popup.page.waitForEvent('download'), item.getByRole('button', { name: /^Export .* as Markdown$/ }).click()]);
+      expect(download.suggestedFilename()).toMatch(/^pace-chat-[a-z0-9-]+\.md$/);
+      const markdown = readFileSync(await download.path(), 'utf8');
+
+      expect(markdown).not.toContain('![');
+      expect(markdown).not.toMatch(/<img/i);
+      expect(markdown).toContain(`\\[image: x\\](${at}/leak)`);
+      expect(markdown).toContain(`&lt;img src="${at}/leak-html"`);
+      expect(markdown.split('\n').filter((line) => /^#+ /.test(line))).toEqual(['# Show me a picture of rye bread', '## You', '## Claude']);
+      // A Markdown parser (GFM, as previews use) finds no image and no HTML in it: a preview loads nothing.
+      const kinds = new Set<string>();
+      const walk = (node: Nodes) => {
+        kinds.add(node.type);
+        if ('children' in node) node.children.forEach(walk);
+      };
+      walk(fromMarkdown(markdown, { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] }));
+      for (const live of ['image', 'imageReference', 'html']) expect(kinds).not.toContain(live);
+      // Nor did the popup load the image while showing the answer.
+      expect(hits).toBe(0);
+      await popup.page.close();
+    } finally {
+      await new Promise<void>((resolve) => leak.close(() => resolve()));
+    }
   });
 
   it('sends with the model chosen for the conversation, for its first and later messages', async () => {

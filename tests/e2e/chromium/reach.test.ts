@@ -14,7 +14,7 @@ import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/cl
 import { buildDir, withLoopbackGranted } from '../support/batch-probe';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 import { OptionsPage, Popup } from '../support/pages';
-import { ARTICLE_WORDS, NOT_ARTICLE_WORDS, startArticleSite } from '../support/reach-site';
+import { ARTICLE_WORDS, HIDDEN_WORDS, HOSTILE_VISIBLE_WORDS, NOT_ARTICLE_WORDS, startArticleSite } from '../support/reach-site';
 
 // What the functions evaluated in the service worker use of its `chrome`.
 declare const chrome: {
@@ -216,6 +216,36 @@ describe('Claude where people read, in real Chromium', () => {
     for (const words of NOT_ARTICLE_WORDS) expect(sent).not.toContain(words);
     // The page went with that message only.
     await popup.page.getByTestId('page-card').waitFor({ state: 'detached' });
+    await popup.page.close();
+    await article.close();
+  });
+
+  it('"Ask about this page" on a hostile page: no token from its address, none of its hidden text, and its wrapper intact', async () => {
+    const popup = new Popup(await browser.open('popup.html'));
+    await popup.page.getByRole('button', { name: 'New chat' }).click();
+    const article = await browser.context.newPage();
+    await article.goto(`${site.hostileUrl}#access_token=SECRET&x=1`);
+    await article.bringToFront();
+    await popup.page.getByTestId('ask-page').click();
+    await popup.page.getByTestId('page-preview').waitFor();
+    const before = server.messageRequests().length;
+    await popup.send('What does it say?');
+    await popup.answerWith('done');
+    expect(server.messageRequests()).toHaveLength(before + 1);
+
+    // The whole request, not only the message: the token and the hidden words are nowhere in it.
+    const request = JSON.stringify(server.messageRequests().at(-1)!.body);
+    for (const left of ['SECRET', 'access_token', ...HIDDEN_WORDS]) expect(request).not.toContain(left);
+    const sent = lastUserText();
+    expect(sent.startsWith(`What does it say?\n\n<page title="Rye that keeps" url="${site.hostileUrl}">\n`)).toBe(true);
+    expect(sent.endsWith('\n</page>')).toBe(true);
+    // The page's own "</page>" is still there, as harmless text: the only page tags are Pace's two.
+    expect(sent).toContain(`&lt;/page> ${HOSTILE_VISIBLE_WORDS}`);
+    expect(sent.match(/<\s*\/?\s*page(?![\w-])/gi)).toEqual(['<page', '</page']);
+    expect(sent).toContain(ARTICLE_WORDS[0]);
+    expect(sent).toContain('Rye loaves are best sliced thin');
+    // The history holds what was sent: no token there either.
+    expect(await popup.questions().last().textContent()).not.toContain('SECRET');
     await popup.page.close();
     await article.close();
   });

@@ -1,11 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { checkContextSize } from '@/lib/claude/context-size';
 import { estimateTokens } from '@/lib/claude/token-estimate';
 import { contextWindow, DEFAULT_CONTEXT_WINDOW } from '@/lib/claude/models';
 import type { Settings } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import type { ClaudeServer } from '../../../support/claude-server';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { failure, handlerDeps, snapshot } from './handler-deps';
 
@@ -107,6 +109,29 @@ describe('chat.send refuses a conversation over the context window', () => {
     expect((await failure(h['chat.send']({ conversationId, text: 'more' }))).code).toBe('too_large');
     expect(await snapshot(db)).toEqual(before);
     expect(countRequests()).toHaveLength(0);
+  });
+
+  it("logs a failed count's error redacted: a gateway that echoes the Authorization header and its own header puts neither in the console", async () => {
+    const conversationId = await conversationOf(3200);
+    const echo = createServer((req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `you sent authorization=${req.headers.authorization} x-team-token=${String(req.headers['x-team-token'])}` } }));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+    const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    try {
+      const h = make({ settings: { maxTokens: 100, baseURL: url, extraHeaders: 'x-team-token: team-secret-0123' }, credentials: async () => ({ apiKey: TEST_KEY, baseURL: url, demo: false }) });
+      await h['chat.send']({ conversationId, text: 'one more question' });
+    } finally {
+      await new Promise<void>((resolve) => echo.close(() => resolve()));
+    }
+    const logged = info.mock.calls.map((args) => args.map(String).join(' ')).join('\n');
+    expect(logged).toContain('could not count tokens');
+    expect(logged).toContain('API error 500');
+    expect(logged).toContain('[redacted]');
+    expect(logged).not.toContain(TEST_KEY);
+    expect(logged).not.toContain('team-secret-0123');
   });
 
   it('refuses a first message over a small window, and sends small ones without counting', async () => {

@@ -483,7 +483,7 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
   it('records a confirmed gateway origin, and refuses anything that is not one', async () => {
     const { written, prefs: p } = prefs();
     await make({ prefs: p })['key.confirmOrigin']({ origin: 'https://gateway.example' });
-    for (const origin of ['https://gateway.example/v1', 'javascript:alert(1)', '', 'https://api.anthropic.com']) {
+    for (const origin of ['https://gateway.example/v1', 'javascript:alert(1)', '', 'https://api.anthropic.com', 'http://gateway.example', 'http://10.0.0.5:4000']) {
       expect(await failure(make({ prefs: p })['key.confirmOrigin']({ origin }))).toMatchObject({ code: 'invalid_input' });
     }
     expect(written.origins).toEqual(['https://gateway.example']);

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createReach, MENU, type ReachBrowser, type ReachDeps } from '@/lib/background/reach';
 import { PaceFailure, type PaceEvent } from '@/lib/protocol';
 import { readTemplates } from '@/lib/reach/template-store';
+import { CUT_NOTE, TEMPLATE_SELECTION_CHARS } from '@/lib/reach/templates';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { draftItem } from '@/lib/storage/settings';
@@ -13,6 +14,7 @@ import { draftItem } from '@/lib/storage/settings';
 let db: PaceDB;
 let events: PaceEvent[];
 let sent: string[];
+let sentLater: boolean[];
 let menus: { id?: string; parentId?: string | number; title?: string }[];
 let opened: number[];
 let pageTab: { id: number; windowId: number; url?: string; title: string };
@@ -49,11 +51,13 @@ function reach(overrides: Partial<ReachDeps> = {}) {
   return createReach({
     browser,
     db,
-    send: async (text) => {
+    send: async (text, { later }) => {
       sent.push(text);
+      sentLater.push(later);
       return { conversationId: 'c1', userMessageId: 'u1', assistantMessageId: 'a1' };
     },
     publish: (e) => events.push(e),
+    sendsLater: async () => false,
     settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-sonnet-4-5', maxTokens: 1000 }),
     now: () => Date.now(),
     newId: () => `id-${menus.length}-${Math.random().toString(36).slice(2, 6)}`,
@@ -67,6 +71,7 @@ beforeEach(() => {
   db = new PaceDB(`reach-${Math.random()}`);
   events = [];
   sent = [];
+  sentLater = [];
   menus = [];
   opened = [];
   pageTab = { id: 7, windowId: 3, title: 'Bread', url: 'https://example.org/bread' };
@@ -99,6 +104,38 @@ describe('the context menu', () => {
     expect(opened).toEqual([3]);
     await vi.waitFor(() => expect(sent).toHaveLength(1));
     expect(sent[0]).toBe('Summarize this text in a few sentences.\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words');
+  });
+
+  it('a template follows "send later by default", and the chat opens on what was sent', async () => {
+    reach({ sendsLater: async () => true }).onMenuClicked({ menuItemId: 'pace-template:explain', selectionText: 'Some words', pageUrl: tab.url }, tab);
+    reach().onMenuClicked({ menuItemId: 'pace-template:explain', selectionText: 'Other words', pageUrl: tab.url }, tab);
+    await vi.waitFor(() => expect(sent).toHaveLength(2));
+    expect(Object.fromEntries(sent.map((text, i) => [text.split('\n').at(-1), sentLater[i]]))).toEqual({ '> Some words': true, '> Other words': false });
+    await vi.waitFor(() => expect(events).toEqual([{ type: 'chat.open', conversationId: 'c1' }, { type: 'chat.open', conversationId: 'c1' }]));
+  });
+
+  it("a template sends at most TEMPLATE_SELECTION_CHARS of the selection, however much the page put in it, and says it was cut", async () => {
+    const swapped = `${'hidden instructions '.repeat(5_000)}`;
+    reach().onMenuClicked({ menuItemId: 'pace-template:summarize', selectionText: swapped, pageUrl: tab.url }, tab);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    const quoted = sent[0]!.split('\n\n').at(-1)!;
+    expect(quoted.endsWith(CUT_NOTE)).toBe(true);
+    expect(quoted.length).toBeLessThan(TEMPLATE_SELECTION_CHARS + CUT_NOTE.length + 10);
+    expect(TEMPLATE_SELECTION_CHARS).toBeLessThan(swapped.length);
+  });
+
+  it("a selection inside a frame is credited to the frame's address, not the top page's", async () => {
+    const r = reach();
+    const frameUrl = 'https://ads.example/frame.html?id=9';
+    r.onMenuClicked({ menuItemId: 'pace-template:summarize', selectionText: 'Framed words', pageUrl: tab.url, frameUrl }, tab);
+    r.onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Framed words', pageUrl: tab.url, frameUrl }, tab);
+    // The top page's own frame is the page.
+    r.onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Top words', pageUrl: tab.url, frameUrl: tab.url }, tab);
+    await vi.waitFor(() => expect(sent).toHaveLength(1));
+    await vi.waitFor(() => expect(events.filter((e) => e.type === 'composer.fill')).toHaveLength(2));
+    expect(sent[0]).toBe('Summarize this text in a few sentences.\n\nFrom https://ads.example/frame.html:\n\n> Framed words');
+    const fills = events.flatMap((e) => (e.type === 'composer.fill' ? [e.text] : [])).sort();
+    expect(fills).toEqual(['From "Bread" (https://example.org/bread):\n\n> Top words', 'From https://ads.example/frame.html:\n\n> Framed words']);
   });
 
   it('"Ask Claude about the selection" fills the message box and the draft, and sends nothing', async () => {

@@ -67,6 +67,11 @@ describe('selectionPrompt', () => {
     );
   });
 
+  it('names its source without query, fragment or user name', () => {
+    const text = selectionPrompt('Hello', { prompt: 'Explain.' }, { title: 'Inbox', url: 'https://u:p@mail.example/inbox?session=S3SSION#access_token=T0KEN' });
+    expect(text).toBe('Explain.\n\nFrom "Inbox" (https://mail.example/inbox):\n\n> Hello');
+  });
+
   it('without a template is the quote alone, with its source', () => {
     expect(selectionPrompt('  Hello  ', null, { url: 'https://example.org/' })).toBe('From https://example.org/:\n\n> Hello');
     expect(selectionPrompt('Hello', null)).toBe('> Hello');

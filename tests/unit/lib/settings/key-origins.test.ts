@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkOrigins, confirmQuestion, unconfirmedOrigin } from '@/lib/settings/key-origins';
+import { checkOrigins, confirmQuestion, isGatewayOrigin, unconfirmedOrigin } from '@/lib/settings/key-origins';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
 
 describe('where the key may go', () => {
@@ -20,6 +20,15 @@ describe('where the key may go', () => {
     ]);
     expect(checkOrigins('https://gw.example.com')).toEqual([]);
     expect(checkOrigins(null)).toEqual([]);
+  });
+
+  it('a gateway origin is one the settings accept as a base URL: https, or plain http on this computer only', () => {
+    for (const ok of ['https://gw.example.com', 'https://gw.example.com:8443', 'http://127.0.0.1:1234', 'http://localhost:4000', 'http://[::1]:8080']) expect(isGatewayOrigin(ok)).toBe(true);
+    for (const no of ['http://gw.example.com', 'http://192.168.1.10:4000', 'http://127.0.0.1.nip.io', 'https://gw.example.com/v1', 'https://u:p@gw.example.com', 'ftp://gw.example.com', '', 'https://api.anthropic.com']) {
+      expect(isGatewayOrigin(no)).toBe(false);
+    }
+    // Nor does storage bring one back.
+    expect(checkOrigins(['http://gw.example.com', 'https://gw.example.com'])).toEqual(['https://gw.example.com']);
   });
 
   it('asks in words that name the origin', () => {
