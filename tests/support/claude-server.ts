@@ -165,6 +165,12 @@ export interface ClaudeServerOptions {
    * thousand.
    */
   outputTokenBucket?: { limit: number; refillMs?: number };
+  /**
+   * false: the answers carry no `anthropic-ratelimit-requests-*` trio, only the token buckets' (a
+   * stand-in or gateway that reports just what it enforces, as issue 21's did). Default true, as
+   * Anthropic sends it on every answer.
+   */
+  requestLimitHeaders?: boolean;
   defaultBehaviour?: DefaultBehaviour;
   /**
    * A server that does not answer CORS preflights, on every route: each OPTIONS request is refused
@@ -550,7 +556,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   }
 
   function rateLimitHeaders(): Record<string, string> {
-    return { ...requestLimitHeaders(), ...tokenHeaders(), ...outputTokenHeaders() };
+    return { ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()), ...tokenHeaders(), ...outputTokenHeaders() };
   }
 
   function requestLimitHeaders(): Record<string, string> {

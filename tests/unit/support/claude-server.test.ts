@@ -356,6 +356,20 @@ describe('a server that enforces an output-token bucket', () => {
   });
 });
 
+describe('a server that reports only its token buckets', () => {
+  it('sends no requests trio when told, and the input-tokens trio still', async () => {
+    const limited = await startClaudeServer({ inputTokenBucket: { limit: 10_000 }, requestLimitHeaders: false });
+    try {
+      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const { response } = await client.messages.create(ask('hello')).withResponse();
+      expect(response.headers.get('anthropic-ratelimit-requests-limit')).toBeNull();
+      expect(response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("the server's model of Anthropic's prompt cache", () => {
   let clock = Date.UTC(2026, 10, 30, 10);
   let cached: ClaudeServer;
