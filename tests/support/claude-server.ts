@@ -51,6 +51,11 @@ export interface RecordedRequest {
   status?: number;
   /** The retry-after it was answered with, in seconds, if any. */
   retryAfter?: number;
+  /**
+   * Date.now() when a POST /v1/messages answer's status line and headers (rate-limit figures
+   * included, on a 200 and on a rate-limit 429 alike) were sent; unset for other answers.
+   */
+  answeredAt?: number;
   /** The token counts its answer reported (POST /v1/messages answered 200). */
   usage?: ReportedUsage;
 }
@@ -151,6 +156,23 @@ export interface ClaudeServerOptions {
    * nearest thousand as Anthropic's are.
    */
   inputTokenBucket?: { limit: number; refillMs?: number };
+  /**
+   * Enforce an output-token limit as shared/claude-api.md says Anthropic does: a bucket of `limit`
+   * tokens that refills continuously, the whole of it in `refillMs` (a minute by default). Output
+   * tokens are counted as they are produced, not estimated from max_tokens: each answer takes its
+   * tokens from the bucket as it streams them (a whole answer at once when not streamed), so the
+   * bucket can go below zero. A request that arrives while the bucket holds less than one token
+   * is answered 429 with a retry-after of the time until it holds one again. The `output-tokens`
+   * headers report it on every Messages answer, `remaining` (never below 0) rounded to the nearest
+   * thousand.
+   */
+  outputTokenBucket?: { limit: number; refillMs?: number };
+  /**
+   * false: the answers carry no `anthropic-ratelimit-requests-*` trio, only the token buckets' (a
+   * stand-in or gateway that reports just what it enforces, as issue 21's did). Default true, as
+   * Anthropic sends it on every answer.
+   */
+  requestLimitHeaders?: boolean;
   defaultBehaviour?: DefaultBehaviour;
   /**
    * A server that does not answer CORS preflights, on every route: each OPTIONS request is refused
@@ -509,8 +531,34 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     };
   }
 
+  const outputBucket = opts.outputTokenBucket
+    ? { limit: opts.outputTokenBucket.limit, refillMs: opts.outputTokenBucket.refillMs ?? 60_000, level: opts.outputTokenBucket.limit, at: Date.now() }
+    : null;
+  const refillOutput = (): void => {
+    if (!outputBucket) return;
+    const now = Date.now();
+    outputBucket.level = Math.min(outputBucket.limit, outputBucket.level + ((now - outputBucket.at) * outputBucket.limit) / outputBucket.refillMs);
+    outputBucket.at = now;
+  };
+  /** Takes output tokens from the bucket as an answer produces them. */
+  const spendOutput = (tokens: number): void => {
+    if (!outputBucket || tokens <= 0) return;
+    refillOutput();
+    outputBucket.level -= tokens;
+  };
+  function outputTokenHeaders(): Record<string, string> {
+    if (!outputBucket) return {};
+    refillOutput();
+    const full = Date.now() + Math.ceil(((outputBucket.limit - outputBucket.level) * outputBucket.refillMs) / outputBucket.limit);
+    return {
+      'anthropic-ratelimit-output-tokens-limit': String(outputBucket.limit),
+      'anthropic-ratelimit-output-tokens-remaining': String(Math.round(Math.max(0, outputBucket.level) / 1000) * 1000),
+      'anthropic-ratelimit-output-tokens-reset': rfc3339(full),
+    };
+  }
+
   function rateLimitHeaders(): Record<string, string> {
-    return { ...requestLimitHeaders(), ...tokenHeaders() };
+    return { ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()), ...tokenHeaders(), ...outputTokenHeaders() };
   }
 
   function requestLimitHeaders(): Record<string, string> {
@@ -592,6 +640,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     record: RecordedRequest,
   ): Promise<void> {
     const limits = rateLimitHeaders();
+    record.answeredAt = Date.now();
 
     if (behaviour.kind === 'error') {
       if (behaviour.delayMs) await new Promise((r) => setTimeout(r, behaviour.delayMs));
@@ -617,6 +666,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
 
     if (body.stream !== true) {
       if (behaviour.kind === 'text') {
+        spendOutput(Math.max(1, tokensFor(behaviour.text.length)));
         sendJson(
           res,
           200,
@@ -667,7 +717,16 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     });
     res.flushHeaders();
 
+    // Output tokens leave the bucket as they are produced: the one message_start reports, then the
+    // running total after each delta, then whatever the final count adds.
+    let spent = 0;
+    let sentChars = 0;
+    const produced = (total: number): void => {
+      spendOutput(total - spent);
+      spent = Math.max(spent, total);
+    };
     const messageId = newId('msg_');
+    produced(1);
     await send('message_start', {
       type: 'message_start',
       message: {
@@ -688,6 +747,8 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     for (const [i, piece] of pieces.entries()) {
       if (i > 0 && delayMs > 0) await sleep(delayMs);
       if (gone || closing) return;
+      sentChars += piece.length;
+      produced(Math.max(1, tokensFor(sentChars)));
       await send('content_block_delta', {
         type: 'content_block_delta',
         index: 0,
@@ -698,6 +759,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
 
     switch (behaviour.kind) {
       case 'text':
+        produced(Math.max(1, tokensFor(text.length)));
         await send('content_block_stop', { type: 'content_block_stop', index: 0 });
         await send('message_delta', {
           type: 'message_delta',
@@ -824,6 +886,14 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
               return;
             }
             bucket.tokens -= 1;
+          }
+          if (outputBucket) {
+            refillOutput();
+            if (outputBucket.level < 1) {
+              const retryAfter = Math.ceil(((1 - outputBucket.level) * outputBucket.refillMs) / outputBucket.limit / 1000);
+              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for output tokens per minute', retryAfter }, body, req, res, requestId, record);
+              return;
+            }
           }
           if (tokenBucket) {
             refillTokens();

@@ -323,6 +323,53 @@ describe('a server that enforces an input-token bucket', () => {
   });
 });
 
+describe('a server that enforces an output-token bucket', () => {
+  it('takes the tokens answers produce (not max_tokens) from the bucket, reports it in the output-tokens headers and answers 429 once it is empty', async () => {
+    // 4,800 characters: 1,200 output tokens an answer, against a bucket of 2,000 that refills in ten minutes.
+    const text = 'y'.repeat(4_800);
+    const limited = await startClaudeServer({ outputTokenBucket: { limit: 2_000, refillMs: 600_000 }, defaultBehaviour: { kind: 'text', text, chunkSize: 1_000, delayMs: 0 } });
+    try {
+      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const params = { model: MODEL, max_tokens: 8_000, messages: [{ role: 'user' as const, content: 'hello' }] };
+      const first = await client.messages.create(params).withResponse();
+      // Counted as produced: the headers, sent before the answer, still show the whole bucket.
+      expect(first.response.headers.get('anthropic-ratelimit-output-tokens-limit')).toBe('2000');
+      expect(first.response.headers.get('anthropic-ratelimit-output-tokens-remaining')).toBe('2000');
+      expect(first.data.usage.output_tokens).toBe(1_200);
+      // 800 left: a max_tokens of 8,000 is still let in, and its streamed answer takes the bucket below zero.
+      const streamed = await client.messages.stream(params).withResponse();
+      expect(streamed.response.headers.get('anthropic-ratelimit-output-tokens-remaining')).toBe('1000');
+      expect((await streamed.data.finalMessage()).usage.output_tokens).toBe(1_200);
+      const refused = await client.messages.create(params).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+      const headers = (refused as InstanceType<typeof Anthropic.RateLimitError>).headers;
+      expect(headers.get('anthropic-ratelimit-output-tokens-remaining')).toBe('0');
+      // 401 tokens short of one at 2,000 per ten minutes: about 120 s.
+      expect(Number(headers.get('retry-after'))).toBe(121);
+      await new Promise((r) => setTimeout(r, 50));
+      const recorded = limited.messageRequests();
+      expect(recorded.map((r) => [r.status, r.retryAfter])).toEqual([[200, undefined], [200, undefined], [429, 121]]);
+      for (const r of recorded) expect(r.answeredAt).toBeGreaterThanOrEqual(r.at);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('a server that reports only its token buckets', () => {
+  it('sends no requests trio when told, and the input-tokens trio still', async () => {
+    const limited = await startClaudeServer({ inputTokenBucket: { limit: 10_000 }, requestLimitHeaders: false });
+    try {
+      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const { response } = await client.messages.create(ask('hello')).withResponse();
+      expect(response.headers.get('anthropic-ratelimit-requests-limit')).toBeNull();
+      expect(response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("the server's model of Anthropic's prompt cache", () => {
   let clock = Date.UTC(2026, 10, 30, 10);
   let cached: ClaudeServer;
