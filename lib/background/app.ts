@@ -270,6 +270,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     },
     /** Runs the queue now, as each event above does, and resolves once that run is done. */
     pump: () => scheduler.pump(),
+    /** Resolves once what the last responses said (rate-limit figures, a refusal's pause) is written. */
+    settled: () => gate.settled(),
     /** The browser is back online: what waited for the network goes now. */
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {

@@ -8,7 +8,8 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, CUT_OFF, isAbort, NO_KEY_ERROR, retryAfterSeconds, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
-import { probeAnswered, probeLost } from '../limits/limiter-store';
+import { pauseAll, probeAnswered, probeLost } from '../limits/limiter-store';
+import { formatWait } from '../limits/format';
 import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import { afterCacheControlRefused, afterFailedAttempt } from '../queue/after-attempt';
@@ -128,7 +129,13 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
     const by = answeredBy(creds.baseURL);
     const request = ready?.request ?? messageRequest(settings, buildContext(messages, id));
-    const [storedMode] = await Promise.all([ready?.storedMode ?? cacheModeFor(creds.baseURL), ready ? null : markStreaming(db, id, settings.model, creds.demo)]);
+    // The queue's last writes before the request: the answer is streaming, and the job no longer unsent
+    // (chat.send's at-once admission made both in its own transaction).
+    const [storedMode] = await Promise.all([
+      ready?.storedMode ?? cacheModeFor(creds.baseURL),
+      ready ? null : markStreaming(db, id, settings.model, creds.demo),
+      job.unsent ? jobStore.markUnsent(db, id, false) : null,
+    ]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
     let answer = emptyAnswer();
@@ -189,7 +196,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       // The watchdog starts with the request: a wait at the gate is no stall.
       feed();
       const call = deps
-        .createClient(creds, headers, (response) => holdTheWire(response))
+        .createClient(creds, headers, (response) => holdTheWire(response, id, by))
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       gate.sent(id);
@@ -265,7 +272,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         // Nothing more goes on the wire before the retry-after has passed, whoever admitted it: said before anything is written.
-        if (apiError) holdTheWire(apiError);
+        if (apiError) holdTheWire(apiError, id, by);
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
         // The API refused the request before reading it: its input did not count, and it wrote nothing.
         if (apiError && inputCounted === null) countTokens(0, 0);
@@ -352,23 +359,32 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
    */
   async function passTheGate(id: string, probe: boolean, signal: AbortSignal): Promise<void> {
     if (probe || gate.closedUntil(now()) === null) return gate.pass({ probe, signal });
-    await jobStore.holdAtGate(db, id, true);
+    await jobStore.markUnsent(db, id, true);
     try {
       await gate.pass({ signal });
     } finally {
-      await jobStore.holdAtGate(db, id, false);
+      await jobStore.markUnsent(db, id, false);
     }
   }
 
   /**
-   * A 429, or a 529 that says how long to wait: the wire is closed to every request until then.
-   * Called as the response's status arrives (the client's `watch`) and again with its error, in
-   * case the client was made without the watch; closing twice changes nothing.
+   * A 429, or a 529 that says how long to wait: the wire is closed to every request until then,
+   * and the pause is written at once (the queue's admissions wait for that write), so a worker
+   * restarted a moment later holds the queue too. Called as the response's status arrives (the
+   * client's `watch`) and again with its error, in case the client was made without the watch;
+   * a second close or pause that ends no later changes nothing.
    */
-  function holdTheWire(refusal: { status?: number; headers?: Headers | null }): void {
+  function holdTheWire(refusal: { status?: number; headers?: Headers | null }, jobId: string, by: string): void {
     if (refusal.status !== 429 && refusal.status !== 529) return;
-    const seconds = retryAfterSeconds(refusal.headers, now());
-    if (seconds !== null) gate.close(now() + seconds * 1000);
+    const t = now();
+    const seconds = retryAfterSeconds(refusal.headers, t);
+    if (seconds === null) return;
+    const until = t + seconds * 1000;
+    gate.close(until);
+    const message = refusal.status === 429 ? `${by} asked us to wait ${formatWait(until - t)}.` : `${by} is overloaded and asked us to wait ${formatWait(until - t)}.`;
+    const write = pauseAll(db, { until, reason: 'rate_limited', message, by }, jobId, t);
+    gate.track(write);
+    write.catch((err: unknown) => log('could not write the pause', err));
   }
 
   return {

@@ -28,14 +28,17 @@ function figure(headers: Headers, kind: string, now: number): LimitFigure | null
   return { limit, remaining, reset: Math.min(reset, now + MAX_RESET_AHEAD_MS) };
 }
 
+/**
+ * Every trio the response carries counts: a response with token figures and no request figures (a
+ * proxy that passes only some headers on, say) still holds the queue to its tokens.
+ */
 export function readRateLimitHeaders(headers: Headers, now: number): ServerLimits | null {
   const requests = figure(headers, 'requests', now);
-  if (!requests) return null;
-  const server: ServerLimits = { ...requests, observedAt: now };
+  const server: ServerLimits = requests ? { ...requests, observedAt: now } : { limit: 0, remaining: 0, reset: now, observedAt: now, noRequests: true };
   // A token limit of nothing a minute is no limit a key has: such a trio is not believed.
   for (const [kind, field] of [['tokens', 'tokens'], ['input-tokens', 'inputTokens'], ['output-tokens', 'outputTokens']] as const) {
     const f = figure(headers, kind, now);
     if (f && f.limit > 0) server[field] = f;
   }
-  return server;
+  return requests || server.tokens || server.inputTokens || server.outputTokens ? server : null;
 }

@@ -27,7 +27,7 @@ export interface WindowState {
   /** The pause lets one request through to ask Anthropic again (the popup's Try now). */
   probeAllowed?: boolean;
   /** Anthropic's own count for the key, from its last response's headers. */
-  server?: { remaining: number; reset: number; observedAt: number } & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens'>>;
+  server?: { remaining: number; reset: number; observedAt: number } & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens' | 'noRequests'>>;
   /** Input and output tokens spent inside the rolling minute (lib/limits/token-buckets.ts). */
   tokens?: TokenLog;
 }
@@ -68,7 +68,7 @@ export function decide(now: number, limits: Limits, state: WindowState, need: To
   }
   // The server's figures can only make Pace stricter: another browser or app may share the key.
   const server = state.server;
-  if (!probe && server && now < server.reset) {
+  if (!probe && server && !server.noRequests && now < server.reset) {
     const sentSince = state.recentSends.filter((t) => t >= server.observedAt).length;
     if (server.remaining - sentSince <= 0) return { ok: false, reason: 'server', retryAt: server.reset };
   }

@@ -44,6 +44,15 @@ export async function admit(db: PaceDB, now: number, jobId: string | null, reque
   return (await admitMeasured(db, now, jobId, () => null, () => request))!;
 }
 
+/**
+ * `admit`, for the queue (lib/queue/scheduler.ts): its job's request leaves only after its runner's
+ * reads and writes, and is marked unsent until then, so a worker that stops meanwhile gives the
+ * count back at start-up (lib/queue/job-store.ts `recover`).
+ */
+export async function admitQueued(db: PaceDB, now: number, jobId: string, request: AdmittedRequest = {}): Promise<Admission> {
+  return (await admitMeasured(db, now, jobId, () => null, () => request, { unsent: true }))!;
+}
+
 /** What admission has read of the limits, the windows and the budget, for `admitMeasured`'s `measure`. */
 export interface AdmissionReads {
   limits: Limits;
@@ -64,6 +73,8 @@ export async function admitMeasured<T>(
   jobId: string | null,
   read: () => Promise<T> | T,
   measure: (reads: AdmissionReads, own: T) => AdmittedRequest | null,
+  /** `unsent`: the job's request leaves only after more reads and writes, and is marked so (job-store.ts `admitInTx`). */
+  options: { unsent?: boolean } = {},
 ): Promise<Admission | null> {
   // `cache` too: the send-at-once path looks its answer up in the same round trip, and an expired entry is dropped there.
   return db.transaction('rw', [db.counters, db.meta, db.jobs, db.messages, db.usage, db.usageDays, db.usageMonths, db.cache], async () => {
@@ -95,7 +106,7 @@ export async function admitMeasured<T>(
       need ? admitTokensInTx(db, state.tokens ?? EMPTY_TOKEN_LOG, need, [limits.outputPerMinute, state.server?.outputTokens?.limit], jobId, now) : null,
     ]);
     if (!job) return decision;
-    await Promise.all([admitInTx(db, job, usageId), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
+    await Promise.all([admitInTx(db, job, usageId, options.unsent === true), budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null]);
     return isProbe(now, state) ? { ok: true, usageId, probe: true } : { ok: true, usageId };
   });
 }

@@ -28,7 +28,7 @@ function listed(parts: string[]): string {
  * figure is named only when the key reported no separate input and output figures.
  */
 export function describeLearned(server: ServerLimits, now: number): string {
-  const parts = [`${formatCount(server.limit)} requests`];
+  const parts = server.noRequests ? [] : [`${formatCount(server.limit)} requests`];
   if (server.inputTokens) parts.push(`${formatCount(server.inputTokens.limit)} input tokens`);
   if (server.outputTokens) parts.push(`${formatCount(server.outputTokens.limit)} output tokens`);
   if (server.tokens && !server.inputTokens && !server.outputTokens) parts.push(`${formatCount(server.tokens.limit)} tokens`);
@@ -43,8 +43,8 @@ export function describeLearned(server: ServerLimits, now: number): string {
 export function learnedLimitsInput(current: Limits, server: ServerLimits): LimitsInput {
   return {
     plan: 'custom',
-    perMinute: server.limit,
-    perMonth: Math.max(current.perMonth, server.limit),
+    perMinute: server.noRequests ? current.perMinute : server.limit,
+    perMonth: server.noRequests ? current.perMonth : Math.max(current.perMonth, server.limit),
     smooth: current.smooth,
     monthStart: current.monthStart,
     inputPerMinute: server.inputTokens?.limit ?? current.inputPerMinute ?? null,

@@ -88,11 +88,12 @@ export async function noteBatchedInTx(db: PaceDB, ids: string[], note: PaceError
 /**
  * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
  * Call inside the admitting transaction (lib/limits/admit.ts `admit`, and the send at once
- * through `admitMeasured`), which read `job` in it.
+ * through `admitMeasured`), which read `job` in it. `unsent`: its request does not leave on this
+ * commit but after the runner's reads and writes (the queue's way), and is marked so until then.
  */
-export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined): Promise<void> {
+export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined, unsent = false): Promise<void> {
   if (!canMove(job.state, 'sending')) throw new Error(`A ${job.state} job cannot be sent.`);
-  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, ...NOT_WAITING });
+  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, ...NOT_WAITING, ...(unsent ? { unsent: true } : {}) });
 }
 
 /** The limiter or the network holds these jobs back: each one still waiting is marked with why, and until when. */
@@ -114,17 +115,18 @@ export async function skipCacheLookup(db: PaceDB, id: string): Promise<void> {
 }
 
 /**
- * The admitted job waits at the wire gate (a 429's retry-after) with its request not sent (`held`),
- * or leaves it for the wire (not held). Written only while it is `sending`.
+ * The admitted job's request has not left (`unsent`: it waits at the wire gate for a 429's
+ * retry-after), or is about to, with nothing else written before it (not unsent). Written only
+ * while it is `sending`.
  */
-export async function holdAtGate(db: PaceDB, id: string, held: boolean): Promise<void> {
+export async function markUnsent(db: PaceDB, id: string, unsent: boolean): Promise<void> {
   await db.jobs
     .where('id')
     .equals(id)
     .and((j) => j.state === 'sending')
     .modify((j: Job) => {
-      if (held) j.heldAtGate = true;
-      else delete j.heldAtGate;
+      if (unsent) j.unsent = true;
+      else delete j.unsent;
     });
 }
 
@@ -306,7 +308,8 @@ const STRANDED_SCAN_MS = 32 * 24 * 60 * 60 * 1000;
  * (its answer keeps the text received, marked resumed); a second cut-off fails it, text kept.
  * Either way the ledger row of the send that was cut off, still in flight, becomes 'interrupted';
  * so does any other row left in flight (lib/usage/ledger-store.ts `endStrandedUsage`). A job cut
- * off while the wire gate held it never sent its request: its count, its ledger row and its tokens
+ * off before its request left (marked `unsent`: between the queue's admission and the runner's
+ * last write, or held at the wire gate) never sent it: its count, its ledger row and its tokens
  * are given back and it is queued again as it was, so the send counted is the one that leaves.
  */
 export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: string[]; failed: string[] }> {
@@ -315,7 +318,7 @@ export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: 
     const resumed: string[] = [];
     const failed: string[] = [];
     for (const job of cut) {
-      if (job.state === 'sending' && job.heldAtGate && (await giveBackUnsent(db, job))) continue;
+      if (job.state === 'sending' && job.unsent && (await giveBackUnsent(db, job))) continue;
       if (!canMove(job.state, job.resumed ? 'failed' : 'queued')) continue;
       if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
       if (!job.resumed) {
@@ -341,14 +344,14 @@ export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: 
   });
 }
 
-/** `job` was counted and never sent (held at the wire gate when its worker stopped): the count goes, and the job waits in the queue again. */
+/** `job` was counted and never sent (its worker stopped before its request left): the count goes, and the job waits in the queue again. */
 async function giveBackUnsent(db: PaceDB, job: Job): Promise<boolean> {
   const row = job.usageId === undefined ? null : await releaseUnsentUsage(db, job.usageId);
   if (!row) return false;
   await Promise.all([
     releaseSendInTx(db, row.at),
     dropJobTokensInTx(db, job.id),
-    db.jobs.update(job.id, { state: 'queued', attempts: Math.max(0, job.attempts - 1), usageId: undefined, heldAtGate: undefined }),
+    db.jobs.update(job.id, { state: 'queued', attempts: Math.max(0, job.attempts - 1), usageId: undefined, unsent: undefined }),
     db.messages.update(job.id, { status: 'pending' }),
   ]);
   return true;

@@ -7,7 +7,7 @@
 import { coalesce } from '../coalesce';
 import { errorLabel } from '../claude/errors';
 import type { RequestCost } from '../limits/budget';
-import { admit } from '../limits/admit';
+import { admitQueued } from '../limits/admit';
 import type { TokenNeed } from '../limits/token-buckets';
 import type { PaceError } from '../protocol';
 import type { Job, PaceDB } from '../storage/db';
@@ -110,10 +110,10 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         }
         // The figures the last response brought are written before admission reads them.
         await deps.settled?.();
-        const decision = await admit(db, deps.now(), job.id, measured ? { need: measured.need, cost: measured.cost } : {});
+        const decision = await admitQueued(db, deps.now(), job.id, measured ? { need: measured.need, cost: measured.cost } : {});
         if (decision.ok) {
           deps
-            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId }, { probe: decision.probe === true })
+            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId, unsent: true }, { probe: decision.probe === true })
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {
               log('a job could not start', err);

@@ -83,10 +83,11 @@ export interface Job {
   /** The usage ledger's row of the latest admitted send, written in flight when it was admitted. */
   usageId?: number;
   /**
-   * Admitted and counted, and held at the wire gate (lib/queue/wire-gate.ts) by a 429's retry-after:
-   * its request has not left. A worker that stops meanwhile gives its count back at start-up.
+   * Admitted and counted, its request not yet on the wire: set by the queue's admission until the
+   * runner's last write before the request, and again while the wire gate (lib/queue/wire-gate.ts)
+   * holds it for a 429's retry-after. A worker that stops meanwhile gives its count back at start-up.
    */
-  heldAtGate?: boolean;
+  unsent?: boolean;
   /** Sent "later, half price": `gathering` for the next batch, then `batched` in the batch `batchId`. */
   later?: boolean;
   batchId?: string;
@@ -145,6 +146,11 @@ export interface ServerLimits {
   outputTokens?: LimitFigure;
   /** A gateway's host when a gateway's headers gave the figures; absent for Anthropic. */
   by?: string;
+  /**
+   * The response said nothing of requests, only of tokens: `limit`, `remaining` and `reset` hold
+   * nothing (0, 0, the read's time) and no request figure is believed or shown.
+   */
+  noRequests?: true;
 }
 
 /** Which usage alerts were shown this month, and when Anthropic's refusals were last announced. */

@@ -111,6 +111,10 @@ async function live(l: Life): Promise<void> {
       },
     });
     const stop = async () => {
+      // A stop comes between writes, not in the middle of writing what a refusal said (its pause,
+      // begun the moment its status arrived): a stop there would lose the pause, as any IndexedDB
+      // transaction unfinished when a worker dies is lost. That window is a write long.
+      await bg.app.settled();
       generation += 1;
       wake.clear();
       cut.abort();
@@ -168,5 +172,5 @@ describe('the wire, whatever the server says and whenever the worker stops', () 
         [{ messages: [0, 1], replies: [{ kind: 'refuse', status: 429, waitMs: 400, slowMs: 100 }], stops: [{ afterRequest: 0, delayMs: 200 }] }],
       ],
     });
-  }, 240_000);
+  }, 600_000);
 });

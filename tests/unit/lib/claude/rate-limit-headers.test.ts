@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_RESET_AHEAD_MS, readRateLimitHeaders } from '@/lib/claude/rate-limit-headers';
+import { decide } from '@/lib/limits/admission';
+import { describeLearned, learnedLimitsInput } from '@/lib/limits/learned-limits';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 
 const now = Date.UTC(2026, 10, 3, 12);
 const read = (limit: string, remaining: string, reset: string) =>
@@ -62,6 +65,21 @@ describe('readRateLimitHeaders: the token figures', () => {
       inputTokens: { limit: 2_000_000, remaining: 1_999_000, reset: now + 3000 },
       outputTokens: { limit: 400_000, remaining: 399_000, reset: now + 4000 },
     });
+  });
+
+  it('reads the token trios of a response that carries no request figures, and believes no request figure then', () => {
+    const reset = new Date(now + 19_500).toISOString();
+    const server = readRateLimitHeaders(new Headers(trio('input-tokens', '30000', '20000', reset)), now);
+    expect(server).toEqual({ limit: 0, remaining: 0, reset: now, observedAt: now, noRequests: true, inputTokens: { limit: 30_000, remaining: 20_000, reset: now + 19_500 } });
+    // Admission holds a message the figure cannot fit, and lets through one it can; the empty request figure holds nothing.
+    const limits = { ...DEFAULT_LIMITS, perMinute: 1000, perMonth: 100_000 };
+    const state = { recentSends: [], monthCount: 0, server: server! };
+    expect(decide(now + 1, limits, state, { inputTokens: 19_000, outputTokens: 0 })).toEqual({ ok: true });
+    expect(decide(now + 1, limits, state, { inputTokens: 25_000, outputTokens: 0 })).toMatchObject({ ok: false, reason: 'inputTokens' });
+    expect(describeLearned(server!, now)).toBe('Anthropic allows this key 30,000 input tokens a minute - seen just now');
+    expect(learnedLimitsInput(limits, server!)).toMatchObject({ perMinute: 1000, perMonth: 100_000, inputPerMinute: 30_000 });
+    // Nothing at all said: nothing read.
+    expect(readRateLimitHeaders(new Headers(), now)).toBe(null);
   });
 
   it('parses any valid header set: each trio present is read exactly, each absent one is left out', () => {

@@ -201,7 +201,7 @@ describe('with the runner and the local server', () => {
       log: () => undefined,
     });
     void runner.start({ id: ex.assistantMessageId, conversationId: ex.conversationId, state: 'sending', createdAt: Date.now(), attempts: 1, usageId });
-    await vi.waitFor(async () => expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', heldAtGate: true }));
+    await vi.waitFor(async () => expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', unsent: true }));
     const month = monthKeys(Date.now())[0]!;
     expect((await db.counters.get(month))?.count).toBe(1);
 
@@ -209,7 +209,7 @@ describe('with the runner and the local server', () => {
     await jobStore.recover(db, Date.now());
     const job = await db.jobs.get(ex.assistantMessageId);
     expect(job).toMatchObject({ state: 'queued', attempts: 0 });
-    expect(job?.heldAtGate).toBeUndefined();
+    expect(job?.unsent).toBeUndefined();
     expect(job?.usageId).toBeUndefined();
     expect((await db.counters.get(month))?.count).toBe(0);
     expect((await db.counters.get('recent'))?.times).toEqual([]);
