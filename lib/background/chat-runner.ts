@@ -139,7 +139,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
     let answer = emptyAnswer();
-    const sentAt = now();
+    /** When the request left: reset once the gate has let it through, so a wait there is not taken for the answer's time. */
+    let sentAt = now();
     let firstTextAt: number | null = null;
     /** What the gateway says this request cost (`x-litellm-response-cost`), once it has answered. */
     let gatewayCost: number | null = null;
@@ -193,7 +194,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     try {
       // Admitted and counted already; a 429 or 529 that came since holds it here until its retry-after has passed.
       await passTheGate(id, options.probe === true, signal);
-      // The watchdog starts with the request: a wait at the gate is no stall.
+      // The watchdog and the answer's times start with the request: a wait at the gate is neither a stall nor slowness.
+      sentAt = now();
       feed();
       const call = deps
         .createClient(creds, headers, (response) => holdTheWire(response, id, by))
