@@ -129,12 +129,12 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     /** Who answers: named in waits and give-ups, so a gateway's word is not passed off as Anthropic's. */
     const by = answeredBy(creds.baseURL);
     const request = ready?.request ?? messageRequest(settings, buildContext(messages, id));
-    // The queue's last writes before the request: the answer is streaming, and the job no longer unsent
-    // (chat.send's at-once admission made both in its own transaction).
+    // The queue's last write before the request: the answer is streaming, and the job no longer
+    // unsent, together (chat.send's at-once admission made both in its own transaction).
+    const answerAs = { model: settings.model, demo: creds.demo };
     const [storedMode] = await Promise.all([
       ready?.storedMode ?? cacheModeFor(creds.baseURL),
-      ready ? null : markStreaming(db, id, settings.model, creds.demo),
-      job.unsent ? jobStore.markUnsent(db, id, false) : null,
+      ready ? null : job.unsent ? jobStore.readyForTheWire(db, id, answerAs) : markStreaming(db, id, answerAs.model, answerAs.demo),
     ]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);

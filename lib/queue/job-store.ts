@@ -130,6 +130,20 @@ export async function markUnsent(db: PaceDB, id: string, unsent: boolean): Promi
     });
 }
 
+/**
+ * A queued job's runner is done reading and its request goes next: its answer shows as streaming
+ * (for `model`, from the demo backend or not) and the job is no longer unsent, in one transaction,
+ * so a worker that stops here leaves both or neither (lib/queue/job-store.ts `recover`).
+ */
+export async function readyForTheWire(db: PaceDB, id: string, answer: { model: string; demo: boolean }): Promise<void> {
+  await db.transaction('rw', db.jobs, db.messages, async () => {
+    await Promise.all([
+      db.messages.update(id, { status: 'streaming', error: undefined, stopReason: null, model: answer.model, demo: answer.demo }),
+      markUnsent(db, id, false),
+    ]);
+  });
+}
+
 /** The request was accepted and the answer starts arriving. */
 export async function start(db: PaceDB, id: string): Promise<void> {
   await db.jobs
