@@ -9,7 +9,7 @@ import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
-import { admit } from '@/lib/limits/admit';
+import { admit, admitQueued } from '@/lib/limits/admit';
 import { readPause } from '@/lib/limits/limiter-store';
 import { readTokenLog } from '@/lib/limits/token-store';
 import { monthKeys } from '@/lib/limits/month-window';
@@ -235,5 +235,27 @@ describe('with the runner and the local server', () => {
     expect((await db.counters.get(month))?.count).toBe(1);
     expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
+  });
+
+  it("gives back the count of a job the queue admitted when its worker stops before the runner's last write, and keeps it once that write is made", async () => {
+    const month = () => db.counters.get(monthKeys(Date.now())[0]!).then((r) => r?.count ?? 0);
+    const cut = await ask('Admitted, then the worker stops', Date.now());
+    expect(await admitQueued(db, Date.now(), cut.assistantMessageId)).toMatchObject({ ok: true });
+    expect(await db.jobs.get(cut.assistantMessageId)).toMatchObject({ state: 'sending', unsent: true });
+    expect(await month()).toBe(1);
+    await jobStore.recover(db, Date.now());
+    expect(await db.jobs.get(cut.assistantMessageId)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await month()).toBe(0);
+    expect(await db.usage.count()).toBe(0);
+
+    // Once the runner's last write before the request is made, the request is on its way: a stop then keeps the count.
+    expect(await admitQueued(db, Date.now(), cut.assistantMessageId)).toMatchObject({ ok: true });
+    await jobStore.readyForTheWire(db, cut.assistantMessageId, { model: 'claude-haiku-4-5', demo: false });
+    expect((await db.jobs.get(cut.assistantMessageId))?.unsent).toBeUndefined();
+    expect(await db.messages.get(cut.assistantMessageId)).toMatchObject({ status: 'streaming' });
+    await jobStore.recover(db, Date.now());
+    expect(await db.jobs.get(cut.assistantMessageId)).toMatchObject({ state: 'queued', resumed: true });
+    expect(await month()).toBe(1);
+    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ outcome: 'interrupted' })]);
   });
 });
