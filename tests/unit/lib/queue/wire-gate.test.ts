@@ -14,7 +14,7 @@ import { readPause } from '@/lib/limits/limiter-store';
 import { readTokenLog } from '@/lib/limits/token-store';
 import { monthKeys } from '@/lib/limits/month-window';
 import * as jobStore from '@/lib/queue/job-store';
-import { createWireGate } from '@/lib/queue/wire-gate';
+import { createWireGate, type WireGate } from '@/lib/queue/wire-gate';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
@@ -135,6 +135,19 @@ describe('with the runner and the local server', () => {
     await db.delete();
   });
 
+  /** The real runner on the local server, with `gate` (its own if none). */
+  const plainRunner = (gate?: WireGate) =>
+    createChatRunner({
+      db,
+      gate,
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 50 }),
+      createClient: createClaudeClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
+
   const ask = (text: string, at: number) => addExchange(db, { conversationId: null, text, now: at, newId: () => crypto.randomUUID(), model: 'claude-haiku-4-5' });
 
   it("holds another conversation's admitted request, about to go when a 429 arrives, until the 429's retry-after has passed; it is then sent and counted once", async () => {
@@ -190,16 +203,7 @@ describe('with the runner and the local server', () => {
     // The worker's gate is closed by a 429 it received, and never opens: this worker stops while it waits.
     const gate = createWireGate({ now: Date.now, sleep: () => new Promise<void>(() => undefined) });
     gate.close(Date.now() + 60_000);
-    const runner = createChatRunner({
-      db,
-      gate,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 50 }),
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
+    const runner = plainRunner(gate);
     void runner.start({ id: ex.assistantMessageId, conversationId: ex.conversationId, state: 'sending', createdAt: Date.now(), attempts: 1, usageId });
     await vi.waitFor(async () => expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', unsent: true }));
     const month = monthKeys(Date.now())[0]!;
@@ -221,15 +225,7 @@ describe('with the runner and the local server', () => {
     // Admitted again, it leaves and is the one send counted.
     const again = await admit(db, Date.now(), ex.assistantMessageId);
     expect(again.ok).toBe(true);
-    const fresh = createChatRunner({
-      db,
-      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-      settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 50 }),
-      createClient: createClaudeClient,
-      publish: () => undefined,
-      keepAlive: createKeepAlive(async () => undefined, 5),
-      log: () => undefined,
-    });
+    const fresh = plainRunner();
     await fresh.start({ ...job!, state: 'sending', attempts: 1, usageId: again.ok ? again.usageId : undefined });
     expect(server.messageRequests()).toHaveLength(1);
     expect((await db.counters.get(month))?.count).toBe(1);
