@@ -56,6 +56,8 @@ export function createChatStore(client: BackgroundClient) {
   let chosen = false;
   /** Counts the user's moves to another chat (New chat, a chat opened): a send's reply shows its chat only if none came meanwhile. */
   let moves = 0;
+  /** The chat a message typed in a new chat started, by the count of moves when it was typed. */
+  const started = new Map<number, string>();
   return create<ChatState>()((set, get) => ({
     conversationId: null,
     view: 'chat',
@@ -84,20 +86,26 @@ export function createChatStore(client: BackgroundClient) {
     },
     send(text, later = false) {
       // Sends go one after another, so a second message typed quickly joins the conversation the
-      // first one created, in order, and none is dropped while another is on its way.
+      // first one created, in order, and none is dropped while another is on its way. Each goes to
+      // the chat it was typed in, read at Enter: a New chat (or another chat) chosen while earlier
+      // messages wait their turn takes the messages typed after it, not those typed before.
+      const { conversationId: typedIn, model, page } = get();
+      const at = moves;
       const result = sendChain.then(async () => {
         set({ notice: null });
-        const { conversationId, model, page } = get();
-        const movesBefore = moves;
+        // Typed in a new chat: the chat an earlier message typed there has started, if one has.
+        const conversationId = typedIn ?? started.get(at) ?? null;
         const r = await client.request('chat.send', {
           conversationId,
           text: page ? pagePrompt(page, text) : text,
           ...(conversationId === null && model !== null ? { model } : {}),
           ...(later ? { later } : {}),
         });
-        // A New chat or another chat chosen while this was on its way stays on screen, and the next message goes there.
-        if (r.ok) set({ ...(moves === movesBefore ? { conversationId: r.data.conversationId } : {}), page: get().page === page ? null : get().page });
-        else set({ notice: r.error });
+        if (r.ok) {
+          if (typedIn === null) started.set(at, r.data.conversationId);
+          // A New chat or another chat chosen since Enter stays on screen, and the next message goes there.
+          set({ ...(moves === at ? { conversationId: r.data.conversationId } : {}), page: get().page === page ? null : get().page });
+        } else set({ notice: r.error });
         return r.ok;
       });
       sendChain = result.then(() => undefined);

@@ -80,3 +80,34 @@ describe('a New chat chosen while a message is on its way', () => {
     expect(sends).toEqual([null, 'chat-1']);
   });
 });
+
+describe('messages typed while earlier ones wait their turn', () => {
+  it('each goes to the chat it was typed in, whatever the user chose before its turn came', async () => {
+    const sends: (string | null)[] = [];
+    const replies: (() => void)[] = [];
+    const slow = {
+      request: (_type: string, payload: { conversationId: string | null }) => {
+        sends.push(payload.conversationId);
+        const id = payload.conversationId ?? `chat-${sends.length}`;
+        return new Promise((resolve) => replies.push(() => resolve({ ok: true, data: { conversationId: id } })));
+      },
+    } as unknown as BackgroundClient;
+    const store = createChatStore(slow);
+    // The first starts a chat; the second is typed in that same new chat before the first's reply.
+    const first = store.getState().send('First');
+    const second = store.getState().send('Second, same chat');
+    // Then a New chat, and a third typed there, while both still wait.
+    store.getState().newChat();
+    const third = store.getState().send('Third, in the new chat');
+    await vi.waitFor(() => expect(sends).toHaveLength(1));
+    replies.shift()!();
+    await vi.waitFor(() => expect(sends).toHaveLength(2));
+    replies.shift()!();
+    await vi.waitFor(() => expect(sends).toHaveLength(3));
+    replies.shift()!();
+    expect(await Promise.all([first, second, third])).toEqual([true, true, true]);
+    // The second joined the first's chat; the third started one of its own, and that one is on screen.
+    expect(sends).toEqual([null, 'chat-1', null]);
+    expect(store.getState().conversationId).toBe('chat-3');
+  });
+});
