@@ -6,7 +6,6 @@
  */
 import type { PaceDB } from '../storage/db';
 import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
-import { monthKeys } from './month-window';
 import { isWaiting } from '../queue/job-states';
 import type { Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
@@ -131,12 +130,4 @@ export async function admitBatchCall(db: PaceDB, now: number, requests = 0): Pro
     ]);
     return { ok: true, taken };
   });
-}
-
-/** Gives back `n` requests counted against the month at `at` (batched requests Anthropic did not run). */
-export async function releaseMonthInTx(db: PaceDB, at: number, n: number): Promise<void> {
-  if (n <= 0) return;
-  const keys = monthKeys(at);
-  const rows = await db.counters.bulkGet(keys);
-  await db.counters.bulkPut(keys.map((key, i) => ({ ...rows[i], key, count: Math.max(0, (rows[i]?.count ?? 0) - n) })));
 }

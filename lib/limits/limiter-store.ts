@@ -117,16 +117,21 @@ export async function saveServerLimits(db: PaceDB, server: ServerLimits): Promis
  * rolling minute and the month. Call inside a transaction on `counters`.
  */
 export async function releaseSendInTx(db: PaceDB, at: number): Promise<void> {
-  const keys = [RECENT_KEY, ...monthKeys(at)];
-  const [recent, ...months] = await db.counters.bulkGet(keys);
+  const recent = await db.counters.get(RECENT_KEY);
   const times = recent?.times ?? [];
   const i = times.indexOf(at);
   const kept = times.filter((_, j) => j !== i);
-  await db.counters.bulkPut([
-    ...(i >= 0 ? [{ key: RECENT_KEY, count: kept.length, times: kept }] : []),
-    ...months.flatMap((row, k) => (row ? [{ ...row, key: keys[k + 1]!, count: Math.max(0, row.count - 1) }] : [])),
-  ]);
+  await Promise.all([i >= 0 ? db.counters.put({ key: RECENT_KEY, count: kept.length, times: kept }) : null, releaseMonthInTx(db, at, 1)]);
 }
+
+/** Gives back `n` requests counted against the month at `at` (batched requests Anthropic did not run). */
+export async function releaseMonthInTx(db: PaceDB, at: number, n: number): Promise<void> {
+  if (n <= 0) return;
+  const keys = monthKeys(at);
+  const rows = await db.counters.bulkGet(keys);
+  await db.counters.bulkPut(keys.map((key, i) => ({ ...rows[i], key, count: Math.max(0, (rows[i]?.count ?? 0) - n) })));
+}
+
 
 export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
   await db.meta.put({ key: 'limits', value: limits });
