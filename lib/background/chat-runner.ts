@@ -12,7 +12,7 @@ import { pauseAll, probeAnswered, probeLost } from '../limits/limiter-store';
 import { formatWait } from '../limits/format';
 import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
-import { afterCacheControlRefused, afterFailedAttempt } from '../queue/after-attempt';
+import { afterCacheControlRefused, afterFailedAttempt, askedToWait } from '../queue/after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP, type AssembledAnswer } from '../claude/stream';
 import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
@@ -131,10 +131,10 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const request = ready?.request ?? messageRequest(settings, buildContext(messages, id));
     // The queue's last write before the request: the answer is streaming, and the job no longer
     // unsent, together (chat.send's at-once admission made both in its own transaction).
-    const answerAs = { model: settings.model, demo: creds.demo };
+    const streaming = () => markStreaming(db, id, settings.model, creds.demo);
     const [storedMode] = await Promise.all([
       ready?.storedMode ?? cacheModeFor(creds.baseURL),
-      ready ? null : job.unsent ? jobStore.readyForTheWire(db, id, answerAs) : markStreaming(db, id, answerAs.model, answerAs.demo),
+      ready ? null : job.unsent ? jobStore.readyForTheWire(db, id, streaming) : streaming(),
     ]);
     const cacheMode = effectiveMode(settings.promptCache, storedMode);
     const cacheTtl = ttlOf(settings.promptCache);
@@ -191,6 +191,8 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     const { headers } = parseHeaderLines(settings.extraHeaders);
     /** The rate-limit figures and the job's start, written while the first words are read and shown: the user waits for those. */
     let startWrites: Promise<void> | null = null;
+    /** The client's watch saw a refusal and closed the wire: its error need not again. */
+    let refused = false;
     try {
       // Admitted and counted already; a 429 or 529 that came since holds it here until its retry-after has passed.
       await passTheGate(id, options.probe === true, signal);
@@ -198,7 +200,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       sentAt = now();
       feed();
       const call = deps
-        .createClient(creds, headers, (response) => holdTheWire(response, id, by))
+        .createClient(creds, headers, (response) => (refused = holdTheWire(response, id, by)))
         .messages.create({ ...withPromptCache(request, cacheMode, cacheTtl), stream: true }, { signal })
         .withResponse();
       gate.sent(id);
@@ -274,7 +276,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } else {
         const apiError: APIError | null = err instanceof APIError ? err : null;
         // Nothing more goes on the wire before the retry-after has passed, whoever admitted it: said before anything is written.
-        if (apiError) holdTheWire(apiError, id, by);
+        if (apiError && !refused) holdTheWire(apiError, id, by);
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
         // The API refused the request before reading it: its input did not count, and it wrote nothing.
         if (apiError && inputCounted === null) countTokens(0, 0);
@@ -373,20 +375,21 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
    * A 429, or a 529 that says how long to wait: the wire is closed to every request until then,
    * and the pause is written at once (the queue's admissions wait for that write), so a worker
    * restarted a moment later holds the queue too. Called as the response's status arrives (the
-   * client's `watch`) and again with its error, in case the client was made without the watch;
-   * a second close or pause that ends no later changes nothing.
+   * client's `watch`), or with its error when the client was made without the watch. True when it
+   * closed the wire.
    */
-  function holdTheWire(refusal: { status?: number; headers?: Headers | null }, jobId: string, by: string): void {
-    if (refusal.status !== 429 && refusal.status !== 529) return;
+  function holdTheWire(refusal: { status?: number; headers?: Headers | null }, jobId: string, by: string): boolean {
+    if (refusal.status !== 429 && refusal.status !== 529) return false;
     const t = now();
     const seconds = retryAfterSeconds(refusal.headers, t);
-    if (seconds === null) return;
+    if (seconds === null) return false;
     const until = t + seconds * 1000;
     gate.close(until);
-    const message = refusal.status === 429 ? `${by} asked us to wait ${formatWait(until - t)}.` : `${by} is overloaded and asked us to wait ${formatWait(until - t)}.`;
+    const message = refusal.status === 429 ? askedToWait(by, until - t) : `${by} is overloaded and asked us to wait ${formatWait(until - t)}.`;
     const write = pauseAll(db, { until, reason: 'rate_limited', message, by }, jobId, t);
     gate.track(write);
     write.catch((err: unknown) => log('could not write the pause', err));
+    return true;
   }
 
   return {

@@ -38,6 +38,9 @@ export interface FailedAttempt {
   by: string;
 }
 
+/** What the popup says of a pause that `by` asked for, `ms` long. */
+export const askedToWait = (by: string, ms: number): string => `${by} asked us to wait ${formatWait(ms)}.`;
+
 /** After a failed attempt of `job` (in flight): wait and try again (through the limiter), pause everything, or give up. */
 export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, failed: FailedAttempt): Promise<void> {
   const { db } = deps;
@@ -75,7 +78,7 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   }
   const waitMs = step.at - t;
   if (step.pauseAll) {
-    const message = `${by} asked us to wait ${formatWait(waitMs)}.`;
+    const message = askedToWait(by, waitMs);
     deps.hold?.(step.at);
     await pauseAll(db, { until: step.at, reason: 'rate_limited', message, by }, job.id, t);
     deps.onRefused?.('rate_limited', formatWait(waitMs), by);

@@ -131,16 +131,13 @@ export async function markUnsent(db: PaceDB, id: string, unsent: boolean): Promi
 }
 
 /**
- * A queued job's runner is done reading and its request goes next: its answer shows as streaming
- * (for `model`, from the demo backend or not) and the job is no longer unsent, in one transaction,
- * so a worker that stops here leaves both or neither (lib/queue/job-store.ts `recover`).
+ * A queued job's runner is done reading and its request goes next: `markAnswer` (its answer shows
+ * as streaming: lib/chat/conversation-store.ts `markStreaming`) and the job's unsent mark going are
+ * one transaction, so a worker that stops here leaves both or neither (`recover`).
  */
-export async function readyForTheWire(db: PaceDB, id: string, answer: { model: string; demo: boolean }): Promise<void> {
+export async function readyForTheWire(db: PaceDB, id: string, markAnswer: () => Promise<unknown>): Promise<void> {
   await db.transaction('rw', db.jobs, db.messages, async () => {
-    await Promise.all([
-      db.messages.update(id, { status: 'streaming', error: undefined, stopReason: null, model: answer.model, demo: answer.demo }),
-      markUnsent(db, id, false),
-    ]);
+    await Promise.all([markAnswer(), markUnsent(db, id, false)]);
   });
 }
 

@@ -53,14 +53,10 @@ export function createWireGate(deps: WireGateDeps): WireGate {
   const pending = new Set<Promise<unknown>>();
   const wire = new Set<string>();
 
-  function aborted(signal: AbortSignal | undefined): Promise<never> | null {
-    if (!signal) return null;
-    return new Promise<never>((_, reject) => {
-      const fail = () => reject(signal.reason instanceof Error ? signal.reason : new DOMException('Aborted', 'AbortError'));
-      if (signal.aborted) fail();
-      else signal.addEventListener('abort', fail, { once: true });
-    });
-  }
+  const abortError = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason : new DOMException('Aborted', 'AbortError'));
+  /** Rejects when `signal` aborts: raced against each wait at a closed door. */
+  const aborted = (signal: AbortSignal) =>
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(abortError(signal)), { once: true }));
 
   return {
     close(at) {
@@ -73,9 +69,9 @@ export function createWireGate(deps: WireGateDeps): WireGate {
       return until > now ? until : null;
     },
     async pass({ probe = false, signal }) {
-      if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('Aborted', 'AbortError');
-      if (probe) return;
-      const stop = aborted(signal);
+      if (signal?.aborted) throw abortError(signal);
+      if (probe || until <= deps.now()) return;
+      const stop = signal ? aborted(signal) : null;
       stop?.catch(() => undefined);
       // A close that comes while it waits moves the time on: it looks again after each wait.
       for (let t = deps.now(); until > t; t = deps.now()) {

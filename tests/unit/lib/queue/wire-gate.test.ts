@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createChatRunner } from '@/lib/background/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { addExchange } from '@/lib/chat/conversation-store';
+import { addExchange, markStreaming } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';
 import { admit, admitQueued } from '@/lib/limits/admit';
 import { readPause } from '@/lib/limits/limiter-store';
@@ -246,7 +246,7 @@ describe('with the runner and the local server', () => {
 
     // Once the runner's last write before the request is made, the request is on its way: a stop then keeps the count.
     expect(await admitQueued(db, Date.now(), cut.assistantMessageId)).toMatchObject({ ok: true });
-    await jobStore.readyForTheWire(db, cut.assistantMessageId, { model: 'claude-haiku-4-5', demo: false });
+    await jobStore.readyForTheWire(db, cut.assistantMessageId, () => markStreaming(db, cut.assistantMessageId, 'claude-haiku-4-5', false));
     expect((await db.jobs.get(cut.assistantMessageId))?.unsent).toBeUndefined();
     expect(await db.messages.get(cut.assistantMessageId)).toMatchObject({ status: 'streaming' });
     await jobStore.recover(db, Date.now());
