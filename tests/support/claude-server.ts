@@ -478,6 +478,40 @@ function chunk(text: string, size: number): string[] {
   return out;
 }
 
+/**
+ * A token bucket as Anthropic's: `limit` tokens, refilled continuously, the whole of it in `refillMs`
+ * (a minute by default), advertised in the `anthropic-ratelimit-<kind>-*` trio with `remaining`
+ * rounded to the nearest thousand (never below 0, though the level may go there).
+ */
+function refillingBucket(kind: string, { limit, refillMs = 60_000 }: { limit: number; refillMs?: number }) {
+  let level = limit;
+  let at = Date.now();
+  const refill = () => {
+    const now = Date.now();
+    level = Math.min(limit, level + ((now - at) * limit) / refillMs);
+    at = now;
+  };
+  return {
+    /** 0 when `need` fits now; else the whole seconds until it does (a 429's retry-after). */
+    secondsUntil(need: number): number {
+      refill();
+      return need > level ? Math.ceil(((need - level) * refillMs) / limit / 1000) : 0;
+    },
+    take(tokens: number): void {
+      refill();
+      level -= tokens;
+    },
+    headers(): Record<string, string> {
+      refill();
+      return {
+        [`anthropic-ratelimit-${kind}-limit`]: String(limit),
+        [`anthropic-ratelimit-${kind}-remaining`]: String(Math.round(Math.max(0, level) / 1000) * 1000),
+        [`anthropic-ratelimit-${kind}-reset`]: rfc3339(Date.now() + Math.ceil(((limit - level) * refillMs) / limit)),
+      };
+    },
+  };
+}
+
 export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise<ClaudeServer> {
   const host = opts.host ?? '127.0.0.1';
   const keys = new Set(opts.keys ?? [TEST_KEY]);
@@ -511,54 +545,15 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     bucket.at = now;
   };
 
-  const tokenBucket = opts.inputTokenBucket
-    ? { limit: opts.inputTokenBucket.limit, refillMs: opts.inputTokenBucket.refillMs ?? 60_000, level: opts.inputTokenBucket.limit, at: Date.now() }
-    : null;
-  const refillTokens = (): void => {
-    if (!tokenBucket) return;
-    const now = Date.now();
-    tokenBucket.level = Math.min(tokenBucket.limit, tokenBucket.level + ((now - tokenBucket.at) * tokenBucket.limit) / tokenBucket.refillMs);
-    tokenBucket.at = now;
-  };
-  function tokenHeaders(): Record<string, string> {
-    if (!tokenBucket) return {};
-    refillTokens();
-    const full = Date.now() + Math.ceil(((tokenBucket.limit - tokenBucket.level) * tokenBucket.refillMs) / tokenBucket.limit);
-    return {
-      'anthropic-ratelimit-input-tokens-limit': String(tokenBucket.limit),
-      'anthropic-ratelimit-input-tokens-remaining': String(Math.round(tokenBucket.level / 1000) * 1000),
-      'anthropic-ratelimit-input-tokens-reset': rfc3339(full),
-    };
-  }
-
-  const outputBucket = opts.outputTokenBucket
-    ? { limit: opts.outputTokenBucket.limit, refillMs: opts.outputTokenBucket.refillMs ?? 60_000, level: opts.outputTokenBucket.limit, at: Date.now() }
-    : null;
-  const refillOutput = (): void => {
-    if (!outputBucket) return;
-    const now = Date.now();
-    outputBucket.level = Math.min(outputBucket.limit, outputBucket.level + ((now - outputBucket.at) * outputBucket.limit) / outputBucket.refillMs);
-    outputBucket.at = now;
-  };
+  const tokenBucket = opts.inputTokenBucket ? refillingBucket('input-tokens', opts.inputTokenBucket) : null;
+  const outputBucket = opts.outputTokenBucket ? refillingBucket('output-tokens', opts.outputTokenBucket) : null;
   /** Takes output tokens from the bucket as an answer produces them. */
   const spendOutput = (tokens: number): void => {
-    if (!outputBucket || tokens <= 0) return;
-    refillOutput();
-    outputBucket.level -= tokens;
+    if (outputBucket && tokens > 0) outputBucket.take(tokens);
   };
-  function outputTokenHeaders(): Record<string, string> {
-    if (!outputBucket) return {};
-    refillOutput();
-    const full = Date.now() + Math.ceil(((outputBucket.limit - outputBucket.level) * outputBucket.refillMs) / outputBucket.limit);
-    return {
-      'anthropic-ratelimit-output-tokens-limit': String(outputBucket.limit),
-      'anthropic-ratelimit-output-tokens-remaining': String(Math.round(Math.max(0, outputBucket.level) / 1000) * 1000),
-      'anthropic-ratelimit-output-tokens-reset': rfc3339(full),
-    };
-  }
 
   function rateLimitHeaders(): Record<string, string> {
-    return { ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()), ...tokenHeaders(), ...outputTokenHeaders() };
+    return { ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()), ...tokenBucket?.headers(), ...outputBucket?.headers() };
   }
 
   function requestLimitHeaders(): Record<string, string> {
@@ -887,23 +882,20 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
             }
             bucket.tokens -= 1;
           }
-          if (outputBucket) {
-            refillOutput();
-            if (outputBucket.level < 1) {
-              const retryAfter = Math.ceil(((1 - outputBucket.level) * outputBucket.refillMs) / outputBucket.limit / 1000);
-              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for output tokens per minute', retryAfter }, body, req, res, requestId, record);
-              return;
-            }
+          // Output tokens are counted as they are produced: a request goes while the bucket holds one.
+          const outputWait = outputBucket?.secondsUntil(1);
+          if (outputWait) {
+            await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for output tokens per minute', retryAfter: outputWait }, body, req, res, requestId, record);
+            return;
           }
           if (tokenBucket) {
-            refillTokens();
             const need = tokensFor(inputChars(body));
-            if (need > tokenBucket.level) {
-              const retryAfter = Math.ceil(((need - tokenBucket.level) * tokenBucket.refillMs) / tokenBucket.limit / 1000);
-              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for input tokens per minute', retryAfter }, body, req, res, requestId, record);
+            const inputWait = tokenBucket.secondsUntil(need);
+            if (inputWait) {
+              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for input tokens per minute', retryAfter: inputWait }, body, req, res, requestId, record);
               return;
             }
-            tokenBucket.level -= need;
+            tokenBucket.take(need);
           }
           used++;
           const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
