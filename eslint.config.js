@@ -52,8 +52,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@/entrypoints/*', '~/entrypoints/*', '**/entrypoints/*', '../entrypoints/*'], message: 'lib/ must not import entrypoints/.' },
-            { group: ['@/components/*', '~/components/*', '**/components/*', '../components/*'], message: 'lib/ must not import components/.' },
+            {
+              group: ['@/entrypoints/*', '~/entrypoints/*', '**/entrypoints/*', '../entrypoints/*'],
+              message: 'lib/ must not import entrypoints/.',
+            },
+            {
+              group: ['@/components/*', '~/components/*', '**/components/*', '../components/*'],
+              message: 'lib/ must not import components/.',
+            },
             { group: ['react', 'react-dom', 'react/*', 'zustand'], message: 'lib/ is free of React and UI state.' },
           ],
         },
@@ -62,14 +68,33 @@ export default tseslint.config(
   },
   {
     // Pages never touch background-only modules: the key, the runner, the SDK client.
-    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/sidepanel/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    files: [
+      'components/**',
+      'entrypoints/popup/**',
+      'entrypoints/sidepanel/**',
+      'entrypoints/options/**',
+      'entrypoints/usage/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            { group: ['@/lib/background/*', '**/lib/background/*'], message: 'Background-only module: talk to it through lib/protocol.ts.' },
-            { group: ['@/lib/claude/client', '@/lib/claude/errors', '**/lib/claude/client', '**/lib/claude/errors', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*'], message: 'Only the background calls the API.' },
+            {
+              group: ['@/lib/background/*', '**/lib/background/*'],
+              message: 'Background-only module: talk to it through lib/protocol.ts.',
+            },
+            {
+              group: [
+                '@/lib/claude/client',
+                '@/lib/claude/errors',
+                '**/lib/claude/client',
+                '**/lib/claude/errors',
+                '@anthropic-ai/sdk',
+                '@anthropic-ai/sdk/*',
+              ],
+              message: 'Only the background calls the API.',
+            },
           ],
         },
       ],
@@ -85,7 +110,13 @@ export default tseslint.config(
   },
   {
     // Pages do no storage work: they read through lib/ functions and write through the background.
-    files: ['components/**', 'entrypoints/popup/**', 'entrypoints/sidepanel/**', 'entrypoints/options/**', 'entrypoints/usage/**'],
+    files: [
+      'components/**',
+      'entrypoints/popup/**',
+      'entrypoints/sidepanel/**',
+      'entrypoints/options/**',
+      'entrypoints/usage/**',
+    ],
     rules: {
       // Both rules apply to pages: a later config replaces a rule's options, so this one repeats JOBS_WRITES.
       'no-restricted-syntax': [
@@ -93,7 +124,8 @@ export default tseslint.config(
         ...JOBS_WRITES,
         {
           selector: "CallExpression[callee.property.name='setValue']",
-          message: 'Pages do not write storage items: send the background a request (lib/protocol.ts), which checks and saves.',
+          message:
+            'Pages do not write storage items: send the background a request (lib/protocol.ts), which checks and saves.',
         },
         {
           selector: "MemberExpression[object.type='CallExpression'][object.callee.name='getDb']",
@@ -104,7 +136,7 @@ export default tseslint.config(
           message: 'Pages do not touch Dexie tables: pass getDb() to a lib/ function that reads them.',
         },
         {
-          selector: "ImportSpecifier[imported.name=/^(confirmKeyOrigin|storedPrefs|storedPromptCacheModes)$/]",
+          selector: 'ImportSpecifier[imported.name=/^(confirmKeyOrigin|storedPrefs|storedPromptCacheModes)$/]',
           message: 'Background-only storage write: send the background a request (lib/protocol.ts).',
         },
       ],

@@ -60,8 +60,7 @@ export default defineConfig({
     return {
       name: 'Pace - Claude within your limits',
       short_name: 'Pace',
-      description:
-        'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
+      description: 'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
       // activeTab + scripting: "Ask about this page" and the selection shortcut read the tab the user
       // acted on, and no other; contextMenus: the menu on selected text (README: Permissions).
       permissions: ['storage', 'alarms', 'notifications', 'activeTab', 'scripting', 'contextMenus'],
@@ -73,7 +72,15 @@ export default defineConfig({
             optional_host_permissions: anyOrigin,
           }
         : {
-            permissions: ['storage', 'alarms', 'notifications', 'activeTab', 'scripting', 'contextMenus', 'https://api.anthropic.com/*'],
+            permissions: [
+              'storage',
+              'alarms',
+              'notifications',
+              'activeTab',
+              'scripting',
+              'contextMenus',
+              'https://api.anthropic.com/*',
+            ],
             optional_permissions: anyOrigin,
           }),
       action: { default_title: 'Pace' },
@@ -87,9 +94,22 @@ export default defineConfig({
           description: 'Open Pace',
         },
         ...(browser === 'firefox'
-          ? { _execute_sidebar_action: { suggested_key: { default: 'Alt+Shift+K' }, description: 'Open Pace in the sidebar' } }
-          : { 'open-side-panel': { suggested_key: { default: 'Alt+Shift+K' }, description: 'Open Pace in the side panel' } }),
-        'ask-selection': { suggested_key: { default: 'Alt+Shift+Y' }, description: 'Ask Claude about the selected text' },
+          ? {
+              _execute_sidebar_action: {
+                suggested_key: { default: 'Alt+Shift+K' },
+                description: 'Open Pace in the sidebar',
+              },
+            }
+          : {
+              'open-side-panel': {
+                suggested_key: { default: 'Alt+Shift+K' },
+                description: 'Open Pace in the side panel',
+              },
+            }),
+        'ask-selection': {
+          suggested_key: { default: 'Alt+Shift+Y' },
+          description: 'Ask Claude about the selected text',
+        },
       },
       ...(browser === 'firefox'
         ? {

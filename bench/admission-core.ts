@@ -11,7 +11,10 @@ export interface Timings extends Percentiles {
 
 const summary = (samples: number[], admitted: number): Timings => ({ ...percentiles(samples), admitted });
 
-export async function benchAdmission(count = 10_000, durability?: 'default' | 'relaxed'): Promise<{ admission: Timings; baseline: Timings }> {
+export async function benchAdmission(
+  count = 10_000,
+  durability?: 'default' | 'relaxed',
+): Promise<{ admission: Timings; baseline: Timings }> {
   const db = new PaceDB(`bench-${Date.now()}-${Math.random()}`, { durability });
   // The Paid plan, one request a second: the rolling minute always holds about 60 sends, as in real use.
   await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'paid', perMinute: 60, perMonth: 250_000 });

@@ -3,4 +3,8 @@ import { benchAdmission } from './admission-core';
 import { benchBudgetAdmission } from './budget-admission';
 import { benchCacheLookup } from './cache-core';
 
-Object.assign(globalThis, { runAdmissionBench: benchAdmission, runCacheBench: benchCacheLookup, runBudgetBench: benchBudgetAdmission });
+Object.assign(globalThis, {
+  runAdmissionBench: benchAdmission,
+  runCacheBench: benchCacheLookup,
+  runBudgetBench: benchBudgetAdmission,
+});

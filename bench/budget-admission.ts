@@ -33,17 +33,36 @@ export async function benchBudgetAdmission(count = 3_000, durability?: 'default'
   const start = Date.UTC(2026, 10, 2, 9);
   const setUp = async (budget: boolean) => {
     const db = new PaceDB(`bench-budget-${budget}-${Date.now()}-${Math.random()}`, { durability });
-    const tokens = budget ? { inputPerMinute: PLANS.start.inputPerMinute, outputPerMinute: PLANS.start.outputPerMinute } : {};
+    const tokens = budget
+      ? { inputPerMinute: PLANS.start.inputPerMinute, outputPerMinute: PLANS.start.outputPerMinute }
+      : {};
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'paid', perMinute: 60, perMonth: 250_000, ...tokens });
     if (budget) await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 100_000, dailyUsd: 10_000 });
-    await db.jobs.bulkAdd(Array.from({ length: count }, (_, i) => ({ id: `j${i}`, conversationId: `c${i % 50}`, state: 'queued' as const, createdAt: i, attempts: 0 })));
-    return { db, open: [] as number[], samples: [] as number[], cost: budget ? COST : null, need: budget ? NEED : undefined };
+    await db.jobs.bulkAdd(
+      Array.from({ length: count }, (_, i) => ({
+        id: `j${i}`,
+        conversationId: `c${i % 50}`,
+        state: 'queued' as const,
+        createdAt: i,
+        attempts: 0,
+      })),
+    );
+    return {
+      db,
+      open: [] as number[],
+      samples: [] as number[],
+      cost: budget ? COST : null,
+      need: budget ? NEED : undefined,
+    };
   };
   const runs = [await setUp(false), await setUp(true)];
   for (let i = 0; i < count; i++) {
     for (const run of runs) {
       const t0 = performance.now();
-      const r = await admit(run.db, start + i * 1000, `j${i}`, { cost: run.cost, ...(run.need ? { need: run.need } : {}) });
+      const r = await admit(run.db, start + i * 1000, `j${i}`, {
+        cost: run.cost,
+        ...(run.need ? { need: run.need } : {}),
+      });
       run.samples.push(performance.now() - t0);
       if (r.ok && r.usageId !== undefined) run.open.push(r.usageId);
       if (run.open.length > IN_FLIGHT) {

@@ -31,7 +31,10 @@ function request(i: number): CacheableRequest {
   };
 }
 
-export async function benchCacheLookup(entries = 10_000, lookups = 2_000): Promise<{ lookup: LookupTimings; baseline: LookupTimings }> {
+export async function benchCacheLookup(
+  entries = 10_000,
+  lookups = 2_000,
+): Promise<{ lookup: LookupTimings; baseline: LookupTimings }> {
   const db = new PaceDB(`bench-cache-${Date.now()}-${Math.random()}`);
   const t0 = Date.UTC(2026, 10, 27, 9);
   const answer = 'A token bucket holds up to N tokens and refills one every 60/N seconds. '.repeat(20); // ~1.4 KB
@@ -39,7 +42,16 @@ export async function benchCacheLookup(entries = 10_000, lookups = 2_000): Promi
   for (let i = 0; i < entries; i++) keys.push(await cacheKey(request(i)));
   // Filled in large transactions (as years of use would leave it), then through storeAnswer for the last ones.
   const usage = { inputTokens: 120, outputTokens: 300, cacheReadTokens: 0, cacheCreationTokens: 0 };
-  const rows = keys.map((key, i) => ({ key, createdAt: t0 + i, lastUsedAt: t0 + i, model: 'claude-sonnet-4-6', text: `${answer}${i}`, stopReason: 'end_turn', usage, bytes: answerBytes(`${answer}${i}`) }));
+  const rows = keys.map((key, i) => ({
+    key,
+    createdAt: t0 + i,
+    lastUsedAt: t0 + i,
+    model: 'claude-sonnet-4-6',
+    text: `${answer}${i}`,
+    stopReason: 'end_turn',
+    usage,
+    bytes: answerBytes(`${answer}${i}`),
+  }));
   await db.transaction('rw', db.cache, db.meta, async () => {
     await db.cache.bulkPut(rows.slice(0, -100));
     await db.meta.put({ key: 'cacheBytes', value: rows.slice(0, -100).reduce((n, r) => n + r.bytes, 0) });

@@ -23,10 +23,15 @@ async function paintTimes(page: Page, loads: number): Promise<number[]> {
 
 const median = (xs: number[]) => percentiles(xs).median;
 
-export async function benchDashboard(rows = 100_000, loads = 7): Promise<{ empty: number[]; full: number[]; seeded: { rows: number; days: number; months: number } } | string> {
+export async function benchDashboard(
+  rows = 100_000,
+  loads = 7,
+): Promise<{ empty: number[]; full: number[]; seeded: { rows: number; days: number; months: number } } | string> {
   const built = spawnSync('npx', ['wxt', 'build'], { env: { ...process.env, PACE_OUT_DIR: OUT }, encoding: 'utf8' });
   if (built.status !== 0) return `the extension did not build: ${built.stderr.slice(-300)}`;
-  const seedJs = (await build({ entryPoints: ['bench/usage-seed.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' })).outputFiles[0]!.text;
+  const seedJs = (
+    await build({ entryPoints: ['bench/usage-seed.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' })
+  ).outputFiles[0]!.text;
   const browser = await launchChromiumWithExtension(`${OUT}/chrome-mv3`);
   try {
     const page = await browser.open('usage.html', { width: 1100, height: 1400 });
@@ -35,7 +40,12 @@ export async function benchDashboard(rows = 100_000, loads = 7): Promise<{ empty
     // Evaluated through the DevTools protocol: the page's own CSP allows no inline script.
     await page.evaluate(seedJs);
     const seeded = await page.evaluate(
-      ([n, now]) => (globalThis as unknown as { seedUsage: (n: number, now: number) => Promise<{ rows: number; days: number; months: number }> }).seedUsage(n, now),
+      ([n, now]) =>
+        (
+          globalThis as unknown as {
+            seedUsage: (n: number, now: number) => Promise<{ rows: number; days: number; months: number }>;
+          }
+        ).seedUsage(n, now),
       [rows, Date.now()] as const,
     );
     const full = await paintTimes(page, loads);
@@ -57,6 +67,8 @@ export function printDashboard(r: Awaited<ReturnType<typeof benchDashboard>>) {
   console.log('| ledger | rows | median | slowest |');
   console.log('|---|---|---|---|');
   console.log(`| empty (baseline) | 0 | ${f(median(r.empty))} | ${f(Math.max(...r.empty))} |`);
-  console.log(`| a year of use | ${r.seeded.rows.toLocaleString('en-US')} (${r.seeded.days} day and ${r.seeded.months} month totals) | ${f(median(r.full))} | ${f(Math.max(...r.full))} |`);
+  console.log(
+    `| a year of use | ${r.seeded.rows.toLocaleString('en-US')} (${r.seeded.days} day and ${r.seeded.months} month totals) | ${f(median(r.full))} | ${f(Math.max(...r.full))} |`,
+  );
   console.log(`\nTarget (painted in under 500 ms with a year of rows): ${median(r.full) < 500 ? 'met' : 'MISSED'}`);
 }

@@ -10,7 +10,14 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import type { BrowserContext } from 'playwright-core';
 import { launchChromiumWithExtension } from '../tests/e2e/support/chromium';
-import { MARK_TIMES, timesOnceIn, timesOpenedByChromiumAlone, type BenchPage, type PageTimes, type TimeName } from './page-times';
+import {
+  MARK_TIMES,
+  timesOnceIn,
+  timesOpenedByChromiumAlone,
+  type BenchPage,
+  type PageTimes,
+  type TimeName,
+} from './page-times';
 
 const BUILD = resolve(`${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`);
 const RUNS = 15;
@@ -48,7 +55,16 @@ function popupScripts(): string[] {
 
 /** Bytes of `code` bundled for the browser and minified, as the build does; with the gzip of it. */
 async function bundledSize(code: string): Promise<{ bytes: number; gzip: number }> {
-  const out = await build({ stdin: { contents: code, resolveDir: process.cwd(), loader: 'ts' }, bundle: true, minify: true, write: false, format: 'esm', platform: 'browser', target: 'es2022', logLevel: 'silent' });
+  const out = await build({
+    stdin: { contents: code, resolveDir: process.cwd(), loader: 'ts' },
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
   const text = out.outputFiles[0]!.contents;
   return { bytes: text.length, gzip: gzipSync(text).length };
 }
@@ -56,18 +72,27 @@ async function bundledSize(code: string): Promise<{ bytes: number; gzip: number 
 /** Sizes, each beside a baseline bundled in the same run: what the SDK's own client alone weighs, and React DOM alone. */
 export async function printSizes(): Promise<void> {
   console.log('\n## What the worker and the popup load\n');
-  if (!existsSync(join(BUILD, 'manifest.json'))) return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
+  if (!existsSync(join(BUILD, 'manifest.json')))
+    return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
   const worker = statSync(join(BUILD, 'background.js')).size;
   const scripts = popupScripts();
   const gz = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, f))).length, 0);
   const later = readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js') && !scripts.includes(`chunks/${f}`));
-  const sdk = await bundledSize("import Anthropic from '@anthropic-ai/sdk';\nexport const stream = (apiKey: string) => new Anthropic({ apiKey }).messages.stream;\n");
-  const react = await bundledSize("import { createRoot } from 'react-dom/client';\nexport const mount = (el: HTMLElement) => createRoot(el).render(null);\n");
+  const sdk = await bundledSize(
+    "import Anthropic from '@anthropic-ai/sdk';\nexport const stream = (apiKey: string) => new Anthropic({ apiKey }).messages.stream;\n",
+  );
+  const react = await bundledSize(
+    "import { createRoot } from 'react-dom/client';\nexport const mount = (el: HTMLElement) => createRoot(el).render(null);\n",
+  );
   const bytes = (n: number) => `${n.toLocaleString('en')} bytes`;
   console.log('| what | size | baseline, bundled in this run | target |');
   console.log('|---|---|---|---|');
-  console.log(`| background.js | ${bytes(worker)} | the SDK's client alone (\`new Anthropic().messages.stream\`): ${bytes(sdk.bytes)} | under ${bytes(WORKER_BYTES)}: ${verdict(worker < WORKER_BYTES)} |`);
-  console.log(`| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | under ${bytes(POPUP_GZIP_BYTES)}: ${verdict(gz < POPUP_GZIP_BYTES)} |`);
+  console.log(
+    `| background.js | ${bytes(worker)} | the SDK's client alone (\`new Anthropic().messages.stream\`): ${bytes(sdk.bytes)} | under ${bytes(WORKER_BYTES)}: ${verdict(worker < WORKER_BYTES)} |`,
+  );
+  console.log(
+    `| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | under ${bytes(POPUP_GZIP_BYTES)}: ${verdict(gz < POPUP_GZIP_BYTES)} |`,
+  );
   console.log(`\nChunks not loaded at open: ${later.join(', ')}`);
 }
 
@@ -95,7 +120,9 @@ async function coldStarts(emptyWorker: boolean): Promise<number[]> {
       await stopped;
       const wokenAt = await page.evaluate(() => {
         const at = performance.timeOrigin + performance.now();
-        (globalThis as unknown as { chrome: { runtime: { connect(info: { name: string }): unknown } } }).chrome.runtime.connect({ name: 'bench-wake' });
+        (
+          globalThis as unknown as { chrome: { runtime: { connect(info: { name: string }): unknown } } }
+        ).chrome.runtime.connect({ name: 'bench-wake' });
         return at;
       });
       const ranAt = await pollRunning(browser.context, last);
@@ -125,8 +152,11 @@ async function pollRunning(context: BrowserContext, previous: number | undefined
 }
 
 export async function benchWorkerColdStart(): Promise<void> {
-  console.log(`\n## Worker cold start: from a stopped worker, woken by a page connecting, to its queue running; median of ${RUNS}\n`);
-  if (!existsSync(join(BUILD, 'manifest.json'))) return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
+  console.log(
+    `\n## Worker cold start: from a stopped worker, woken by a page connecting, to its queue running; median of ${RUNS}\n`,
+  );
+  if (!existsSync(join(BUILD, 'manifest.json')))
+    return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
   const pace = median(await coldStarts(false));
   const empty = median(await coldStarts(true));
   console.log('| worker | cold start median |');
@@ -137,7 +167,8 @@ export async function benchWorkerColdStart(): Promise<void> {
 }
 
 /** A page holding only the message box, with autofocus: the least an extension page takes to be usable. */
-const BOX_PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>box</title></head><body><textarea aria-label="Message" autofocus></textarea></body></html>';
+const BOX_PAGE =
+  '<!doctype html><html><head><meta charset="utf-8"><title>box</title></head><body><textarea aria-label="Message" autofocus></textarea></body></html>';
 
 /** What the bench opens, alternating: the popup, and its two baselines. */
 const PAGES: BenchPage[] = [
@@ -171,12 +202,18 @@ async function timesOpenedByPlaywright(): Promise<Map<string, PageTimes[]>> {
 }
 
 export async function benchPopupOpen(): Promise<void> {
-  console.log(`\n## Popup open to usable (the message box has focus), median of ${RUNS}, ms from the start of the page's navigation\n`);
-  if (!existsSync(join(BUILD, 'manifest.json'))) return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
-  console.log(`(load average as it starts: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores; the figures slow with it)\n`);
+  console.log(
+    `\n## Popup open to usable (the message box has focus), median of ${RUNS}, ms from the start of the page's navigation\n`,
+  );
+  if (!existsSync(join(BUILD, 'manifest.json')))
+    return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
+  console.log(
+    `(load average as it starts: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores; the figures slow with it)\n`,
+  );
   const alone = await timesOpenedByChromiumAlone(BUILD, PAGES, RUNS);
   const driven = await timesOpenedByPlaywright();
-  const at = (times: Map<string, PageTimes[]>, path: string, name: TimeName) => median(times.get(path)!.map((t) => t[name]!));
+  const at = (times: Map<string, PageTimes[]>, path: string, name: TimeName) =>
+    median(times.get(path)!.map((t) => t[name]!));
   const row = (what: string, path: string, name: TimeName) =>
     console.log(`| ${what} | ${at(alone, path, name).toFixed(1)} ms | ${at(driven, path, name).toFixed(1)} ms |`);
   console.log('| page | opened by Chromium alone | opened by Playwright |');
@@ -188,8 +225,10 @@ export async function benchPopupOpen(): Promise<void> {
   row('baseline: an empty extension page, to its load event', 'blank.html', 'loaded');
   console.log(
     '\nChromium alone opens each page as a click on the toolbar does, with no driver attached (each page loads one small script first, to report its times);' +
-      ' Playwright attaches to each new page and sets it up before it runs, which the page\'s clock counts.',
+      " Playwright attaches to each new page and sets it up before it runs, which the page's clock counts.",
   );
   const p = at(alone, 'popup.html', 'usable');
-  console.log(`Popup target (median under ${POPUP_MS} ms, opened by Chromium alone): ${verdict(p < POPUP_MS)}; opened by Playwright: ${verdict(at(driven, 'popup.html', 'usable') < POPUP_MS)}`);
+  console.log(
+    `Popup target (median under ${POPUP_MS} ms, opened by Chromium alone): ${verdict(p < POPUP_MS)}; opened by Playwright: ${verdict(at(driven, 'popup.html', 'usable') < POPUP_MS)}`,
+  );
 }

@@ -22,7 +22,8 @@ export function trace(): number[] {
   const bursts = 40;
   for (let b = 0; b < bursts; b++) {
     const at = START + Math.floor((b * 30 * MINUTE) / bursts + random() * 20_000);
-    const size = b === bursts - 1 ? 1000 - arrivals.length : Math.min(1000 - arrivals.length, 5 + Math.floor(random() * 40));
+    const size =
+      b === bursts - 1 ? 1000 - arrivals.length : Math.min(1000 - arrivals.length, 5 + Math.floor(random() * 40));
     for (let i = 0; i < size; i++) arrivals.push(at + i * 10);
   }
   return arrivals.slice(0, 1000);
@@ -70,7 +71,10 @@ export function runPace(arrivals: number[]): number[] {
 }
 
 async function runOnFakeClock(arrivals: number[], submit: (record: () => void) => void): Promise<number[]> {
-  const clock = FakeTimers.install({ now: START - 1000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] });
+  const clock = FakeTimers.install({
+    now: START - 1000,
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
   try {
     const sends: number[] = [];
     const sorted = [...arrivals].sort((a, b) => a - b);
@@ -88,7 +92,11 @@ async function runOnFakeClock(arrivals: number[], submit: (record: () => void) =
 export function runBottleneck(arrivals: number[]): Promise<number[]> {
   let limiter: Bottleneck | undefined;
   return runOnFakeClock(arrivals, (record) => {
-    limiter ??= new Bottleneck({ reservoir: PER_MINUTE, reservoirRefreshAmount: PER_MINUTE, reservoirRefreshInterval: MINUTE });
+    limiter ??= new Bottleneck({
+      reservoir: PER_MINUTE,
+      reservoirRefreshAmount: PER_MINUTE,
+      reservoirRefreshInterval: MINUTE,
+    });
     void limiter.schedule(() => Promise.resolve(record()));
   });
 }

@@ -59,7 +59,11 @@ export function timesOnceIn(want: TimeName[]): PageTimes | null {
   const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
   if (!nav || nav.loadEventStart === 0) return null;
   const paint = performance.getEntriesByName('first-contentful-paint')[0];
-  const times: PageTimes = { ...(window as unknown as { paceTimes: object }).paceTimes, loaded: nav.loadEventStart, painted: paint?.startTime };
+  const times: PageTimes = {
+    ...(window as unknown as { paceTimes: object }).paceTimes,
+    loaded: nav.loadEventStart,
+    painted: paint?.startTime,
+  };
   return want.every((name) => times[name] !== undefined) ? times : null;
 }
 
@@ -111,15 +115,26 @@ function withTimesScript(html: string): string {
  * `build`; the times of each page by path. The bench-times script is each page's first and is
  * fetched before the page goes on, so the figures are a little slower than the page alone.
  */
-export async function timesOpenedByChromiumAlone(build: string, pages: BenchPage[], runs: number): Promise<Map<string, PageTimes[]>> {
+export async function timesOpenedByChromiumAlone(
+  build: string,
+  pages: BenchPage[],
+  runs: number,
+): Promise<Map<string, PageTimes[]>> {
   const dir = mkdtempSync(join(tmpdir(), 'pace-bench-alone-'));
   const profile = mkdtempSync(join(tmpdir(), 'pace-bench-profile-'));
   cpSync(build, dir, { recursive: true });
   writeFileSync(join(dir, 'bench-times.js'), TIMES_SCRIPT);
-  for (const page of pages) writeFileSync(join(dir, page.path), withTimesScript(page.html ?? readFileSync(join(dir, page.path), 'utf8')));
+  for (const page of pages)
+    writeFileSync(join(dir, page.path), withTimesScript(page.html ?? readFileSync(join(dir, page.path), 'utf8')));
   const worker = readFileSync(join(dir, 'background.js'), 'utf8');
-  writeFileSync(join(dir, 'background.js'), `${worker}\n;chrome.runtime.onInstalled.addListener(() => chrome.tabs.create({ url: 'bench-runner.html' }));\n`);
-  writeFileSync(join(dir, 'bench-runner.html'), '<!doctype html><meta charset="utf-8"><title>bench</title><script src="/bench-runner.js"></script>');
+  writeFileSync(
+    join(dir, 'background.js'),
+    `${worker}\n;chrome.runtime.onInstalled.addListener(() => chrome.tabs.create({ url: 'bench-runner.html' }));\n`,
+  );
+  writeFileSync(
+    join(dir, 'bench-runner.html'),
+    '<!doctype html><meta charset="utf-8"><title>bench</title><script src="/bench-runner.js"></script>',
+  );
 
   let received: (body: string) => void = () => {};
   const body = new Promise<string>((done) => (received = done));
@@ -140,8 +155,13 @@ export async function timesOpenedByChromiumAlone(build: string, pages: BenchPage
   const exited = new Promise<void>((done) => chromium.once('exit', () => done()));
   let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error('Chromium alone reported nothing within 5 minutes')), 300_000)));
-    const result = JSON.parse(await Promise.race([body, timeout, exited.then(() => Promise.reject(new Error('Chromium exited')))])) as {
+    const timeout = new Promise<never>(
+      (_, fail) =>
+        (timer = setTimeout(() => fail(new Error('Chromium alone reported nothing within 5 minutes')), 300_000)),
+    );
+    const result = JSON.parse(
+      await Promise.race([body, timeout, exited.then(() => Promise.reject(new Error('Chromium exited')))]),
+    ) as {
       reports?: { path: string; times: PageTimes }[];
       error?: string;
     };

@@ -20,7 +20,9 @@ const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 
 async function limiterTrace() {
   const arrivals = trace();
-  console.log(`\n## Limiter on one trace: ${arrivals.length} prompts in bursts over 30 simulated minutes, ${PER_MINUTE} a minute\n`);
+  console.log(
+    `\n## Limiter on one trace: ${arrivals.length} prompts in bursts over 30 simulated minutes, ${PER_MINUTE} a minute\n`,
+  );
   console.log('| limiter | sent | worst rolling 60 s | windows over N | capacity used |');
   console.log('|---|---|---|---|---|');
   const rows: [string, number[]][] = [
@@ -30,7 +32,9 @@ async function limiterTrace() {
   ];
   for (const [name, sends] of rows) {
     const sorted = [...sends].sort((a, b) => a - b);
-    const over = sorted.filter((t, i) => sorted.slice(0, i + 1).filter((u) => u > t - 60_000).length > PER_MINUTE).length;
+    const over = sorted.filter(
+      (t, i) => sorted.slice(0, i + 1).filter((u) => u > t - 60_000).length > PER_MINUTE,
+    ).length;
     console.log(`| ${name} | ${sends.length} | ${worstWindow(sends)} | ${over} | ${pct(capacityUsed(sends))} |`);
   }
   const pace = rows[0]![1];
@@ -40,7 +44,13 @@ async function limiterTrace() {
 
 /** Runs `call` in a Chromium page on 127.0.0.1 that loaded the benchmarks' bundle: real IndexedDB. */
 async function inChromium<T>(call: (page: import('playwright-core').Page) => Promise<T>): Promise<T | string> {
-  const bundle = await build({ entryPoints: ['bench/browser-entry.ts'], bundle: true, write: false, format: 'iife', target: 'es2022' });
+  const bundle = await build({
+    entryPoints: ['bench/browser-entry.ts'],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2022',
+  });
   const js = bundle.outputFiles[0]!.text;
   const server = createServer((req, res) => {
     if (req.url === '/bench.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
@@ -66,53 +76,80 @@ async function inChromium<T>(call: (page: import('playwright-core').Page) => Pro
 }
 
 async function admissionCost() {
-  console.log('\n## Cost of one admission (the whole IndexedDB transaction), 10,000 admissions, Paid plan at one a second\n');
+  console.log(
+    '\n## Cost of one admission (the whole IndexedDB transaction), 10,000 admissions, Paid plan at one a second\n',
+  );
   console.log('| where | admission median | admission p99 | baseline median | baseline p99 |');
   console.log('|---|---|---|---|---|');
   const node = await benchAdmission(10_000);
-  console.log(`| Node, fake-indexeddb | ${ms(node.admission.median)} | ${ms(node.admission.p99)} | ${ms(node.baseline.median)} | ${ms(node.baseline.p99)} |`);
+  console.log(
+    `| Node, fake-indexeddb | ${ms(node.admission.median)} | ${ms(node.admission.p99)} | ${ms(node.baseline.median)} | ${ms(node.baseline.p99)} |`,
+  );
   const browser = await inChromium((page) =>
     page.evaluate(() =>
-      (globalThis as unknown as { runAdmissionBench: (n: number, d: string) => Promise<{ admission: Timings; baseline: Timings }> }).runAdmissionBench(10_000, 'relaxed'),
+      (
+        globalThis as unknown as {
+          runAdmissionBench: (n: number, d: string) => Promise<{ admission: Timings; baseline: Timings }>;
+        }
+      ).runAdmissionBench(10_000, 'relaxed'),
     ),
   );
   if (typeof browser === 'string') {
     console.log(`| Chromium, IndexedDB | ${browser} | | | |`);
     return;
   }
-  console.log(`| Chromium, IndexedDB | ${ms(browser.admission.median)} | ${ms(browser.admission.p99)} | ${ms(browser.baseline.median)} | ${ms(browser.baseline.p99)} |`);
+  console.log(
+    `| Chromium, IndexedDB | ${ms(browser.admission.median)} | ${ms(browser.admission.p99)} | ${ms(browser.baseline.median)} | ${ms(browser.baseline.p99)} |`,
+  );
   console.log('\nBaseline: a bare read-write transaction that puts one row, on the same database.');
   console.log(`Chromium target (p99 under 2 ms): ${browser.admission.p99 < 2 ? 'met' : 'MISSED'}`);
 }
 
 async function budgetAdmissionCost() {
-  console.log('\n## Admission with a spend budget and token limits on, against requests-only admission in the same run, 3,000 admissions each, 3 requests on their way\n');
+  console.log(
+    '\n## Admission with a spend budget and token limits on, against requests-only admission in the same run, 3,000 admissions each, 3 requests on their way\n',
+  );
   console.log('| where | requests only median | p99 | with budget and token limits median | p99 | ratio of medians |');
   console.log('|---|---|---|---|---|---|');
   const row = (where: string, r: BudgetTimings) =>
-    console.log(`| ${where} | ${ms(r.requestsOnly.median)} | ${ms(r.requestsOnly.p99)} | ${ms(r.withBudget.median)} | ${ms(r.withBudget.p99)} | ${r.ratio.toFixed(2)}x |`);
+    console.log(
+      `| ${where} | ${ms(r.requestsOnly.median)} | ${ms(r.requestsOnly.p99)} | ${ms(r.withBudget.median)} | ${ms(r.withBudget.p99)} | ${r.ratio.toFixed(2)}x |`,
+    );
   const node = await benchBudgetAdmission();
   row('Node, fake-indexeddb', node);
   const browser = await inChromium((page) =>
-    page.evaluate(() => (globalThis as unknown as { runBudgetBench: (n: number, d: string) => Promise<BudgetTimings> }).runBudgetBench(3_000, 'relaxed')),
+    page.evaluate(() =>
+      (globalThis as unknown as { runBudgetBench: (n: number, d: string) => Promise<BudgetTimings> }).runBudgetBench(
+        3_000,
+        'relaxed',
+      ),
+    ),
   );
   if (typeof browser === 'string') console.log(`| Chromium, IndexedDB | ${browser} | | | | |`);
   else row('Chromium, IndexedDB', browser);
   const ratio = typeof browser === 'string' ? node.ratio : browser.ratio;
-  console.log(`\nTarget (with budget and token limits within 1.25x of requests only${typeof browser === 'string' ? ', Node' : ', Chromium'}): ${ratio <= 1.25 ? 'met' : 'MISSED'}`);
+  console.log(
+    `\nTarget (with budget and token limits within 1.25x of requests only${typeof browser === 'string' ? ', Node' : ', Chromium'}): ${ratio <= 1.25 ? 'met' : 'MISSED'}`,
+  );
 }
 
 async function cacheLookupCost() {
-  console.log('\n## Response cache lookup with 10,000 answers stored (hash the request, read the entry; its "used" mark is batched), 2,000 lookups, 90% hits\n');
+  console.log(
+    '\n## Response cache lookup with 10,000 answers stored (hash the request, read the entry; its "used" mark is batched), 2,000 lookups, 90% hits\n',
+  );
   console.log('| where | lookup median | lookup p99 | hits | baseline median | baseline p99 |');
   console.log('|---|---|---|---|---|---|');
   const node = await benchCacheLookup();
   const row = (where: string, r: { lookup: LookupTimings; baseline: LookupTimings }) =>
-    console.log(`| ${where} | ${ms(r.lookup.median)} | ${ms(r.lookup.p99)} | ${r.lookup.hits} | ${ms(r.baseline.median)} | ${ms(r.baseline.p99)} |`);
+    console.log(
+      `| ${where} | ${ms(r.lookup.median)} | ${ms(r.lookup.p99)} | ${r.lookup.hits} | ${ms(r.baseline.median)} | ${ms(r.baseline.p99)} |`,
+    );
   row('Node, fake-indexeddb', node);
   const browser = await inChromium((page) =>
     page.evaluate(() =>
-      (globalThis as unknown as { runCacheBench: () => Promise<{ lookup: LookupTimings; baseline: LookupTimings }> }).runCacheBench(),
+      (
+        globalThis as unknown as { runCacheBench: () => Promise<{ lookup: LookupTimings; baseline: LookupTimings }> }
+      ).runCacheBench(),
     ),
   );
   if (typeof browser === 'string') {

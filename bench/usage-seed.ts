@@ -19,7 +19,15 @@ async function seedUsage(count: number, now: number): Promise<{ rows: number; da
     const r = random();
     const outcome = r < 0.94 ? 'ok' : r < 0.97 ? 'overloaded' : r < 0.99 ? 'rate_limited' : 'cache';
     const model = models[i % models.length]!;
-    const usage = outcome === 'ok' || outcome === 'cache' ? { inputTokens: 200 + Math.floor(random() * 4000), outputTokens: 50 + Math.floor(random() * 900), cacheReadTokens: 0, cacheCreationTokens: 0 } : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
+    const usage =
+      outcome === 'ok' || outcome === 'cache'
+        ? {
+            inputTokens: 200 + Math.floor(random() * 4000),
+            outputTokens: 50 + Math.floor(random() * 900),
+            cacheReadTokens: 0,
+            cacheCreationTokens: 0,
+          }
+        : { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
     const fromCache = outcome === 'cache';
     const row: UsageRow = {
       at,
@@ -27,7 +35,13 @@ async function seedUsage(count: number, now: number): Promise<{ rows: number; da
       conversationId: `c${i % 2000}`,
       messageId: `m${i}`,
       outcome,
-      ...(outcome === 'overloaded' ? { status: 529, errorType: 'overloaded_error' } : outcome === 'rate_limited' ? { status: 429, errorType: 'rate_limit_error' } : outcome === 'ok' ? { status: 200 } : {}),
+      ...(outcome === 'overloaded'
+        ? { status: 529, errorType: 'overloaded_error' }
+        : outcome === 'rate_limited'
+          ? { status: 429, errorType: 'rate_limit_error' }
+          : outcome === 'ok'
+            ? { status: 200 }
+            : {}),
       usage,
       ttftMs: outcome === 'ok' ? 300 + Math.floor(random() * 1500) : null,
       totalMs: fromCache ? 2 : 500 + Math.floor(random() * 20_000),
@@ -41,14 +55,23 @@ async function seedUsage(count: number, now: number): Promise<{ rows: number; da
     days.set(d, addRow(days.get(d) ?? { ...emptyTotals(), day: d }, row));
     for (const m of monthKeys(at)) months.set(m, addMonthRow(months.get(m) ?? emptyMonth(m), row));
   }
-  const conversations = Array.from({ length: 2000 }, (_, i) => ({ id: `c${i}`, title: `Conversation ${i}`, createdAt: now - year, updatedAt: now }));
+  const conversations = Array.from({ length: 2000 }, (_, i) => ({
+    id: `c${i}`,
+    title: `Conversation ${i}`,
+    createdAt: now - year,
+    updatedAt: now,
+  }));
   for (let i = 0; i < rows.length; i += 10_000) await db.usage.bulkAdd(rows.slice(i, i + 10_000));
   await db.transaction('rw', db.usageDays, db.usageMonths, db.conversations, async () => {
     await db.usageDays.bulkPut([...days.values()]);
     await db.usageMonths.bulkPut([...months.values()]);
     await db.conversations.bulkPut(conversations);
   });
-  const result = { rows: await db.usage.count(), days: await db.usageDays.count(), months: await db.usageMonths.count() };
+  const result = {
+    rows: await db.usage.count(),
+    days: await db.usageDays.count(),
+    months: await db.usageMonths.count(),
+  };
   db.close();
   return result;
 }

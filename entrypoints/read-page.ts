@@ -13,7 +13,8 @@ export default defineUnlistedScript(() => {
     paceReadPage(): { title: string; text: string } | null {
       // Readability changes the document it reads: it gets a copy, without what the page hides.
       const copy = document.cloneNode(true) as Document;
-      if (document.body && copy.body) dropHidden<Element, Element>(document.body, copy.body, (el) => getComputedStyle(el));
+      if (document.body && copy.body)
+        dropHidden<Element, Element>(document.body, copy.body, (el) => getComputedStyle(el));
       const article = new Readability(copy).parse();
       const text = article?.textContent?.trim() ?? '';
       return text ? { title: article?.title?.trim() || document.title, text } : null;

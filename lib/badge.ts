@@ -49,7 +49,13 @@ export function countedFigure(limits: Limits, q: Quota): { per: 'minute' | 'mont
   return { per: 'month', left: q.monthLeft, level: levelFor(q.monthLeft, limits.perMonth) };
 }
 
-export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueWait, budget: BudgetBadge | null = null): BadgeView {
+export function badgeFor(
+  now: number,
+  limits: Limits,
+  q: Quota,
+  queue: QueueWait,
+  budget: BudgetBadge | null = null,
+): BadgeView {
   const counted = countedFigure(limits, q);
   const uncapped = counted.per === 'minute';
   const parts = [
@@ -58,7 +64,10 @@ export function badgeFor(now: number, limits: Limits, q: Quota, queue: QueueWait
       : `Pace: ${formatCount(q.monthLeft)} of ${formatCount(limits.perMonth)} requests left this month (resets ${formatReset(q.monthResetAt, limits.monthStart)})`,
     ...(uncapped ? [] : [`${formatCount(q.minuteLeft)} of ${formatCount(limits.perMinute)} left this minute`]),
   ];
-  for (const p of budget?.periods ?? []) parts.push(`${formatUsd(leftIn(p))} of the ${formatUsd(p.limit)} budget left ${p.period === 'month' ? 'this month' : 'today'}`);
+  for (const p of budget?.periods ?? [])
+    parts.push(
+      `${formatUsd(leftIn(p))} of the ${formatUsd(p.limit)} budget left ${p.period === 'month' ? 'this month' : 'today'}`,
+    );
   if (queue.waiting > 0) parts.push(`${formatCount(queue.waiting)} waiting to be sent`);
   const title = parts.join('\n');
   if (queue.minuteWaitUntil !== null && queue.minuteWaitUntil > now && q.monthLeft > 0) {
@@ -75,5 +84,8 @@ function budgetBadge(count: Exclude<BadgeCount, 'requests'>, periods: PeriodSpen
   const tightest = periods.reduce<PeriodSpend | null>((a, p) => (a === null || shareOf(p) < shareOf(a) ? p : a), null);
   if (!tightest) return null;
   const color = BADGE_COLORS[levelFor(leftIn(tightest), tightest.limit)];
-  return { text: count === 'dollars' ? compactUsd(leftIn(tightest)) : `${Math.floor(shareOf(tightest) * 100)}%`, color };
+  return {
+    text: count === 'dollars' ? compactUsd(leftIn(tightest)) : `${Math.floor(shareOf(tightest) * 100)}%`,
+    color,
+  };
 }

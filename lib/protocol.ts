@@ -55,17 +55,26 @@ const payloads = {
   'chat.prepare': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')) }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
   'chat.retry': z.object({ messageId: id('messageId must be an id') }),
-  'conversation.rename': z.object({ conversationId: id('conversationId must be an id'), title: text('title must be a string') }),
+  'conversation.rename': z.object({
+    conversationId: id('conversationId must be an id'),
+    title: text('title must be a string'),
+  }),
   'conversation.delete': z.object({ conversationId: id('conversationId must be an id') }),
   'conversation.deleteAll': empty,
-  'conversation.chooseModel': z.object({ conversationId: id('conversationId must be an id'), model: text('model must be a string') }),
+  'conversation.chooseModel': z.object({
+    conversationId: id('conversationId must be an id'),
+    model: text('model must be a string'),
+  }),
   'chatPrefs.save': z.object({
     // Days, or 'forever'.
     keepDays: typed('keepDays must be a string or a number'),
     theme: text('theme must be a string'),
   }),
   'key.status': empty,
-  'key.test': z.object({ key: z.nullable(text('key must be a string or null')), baseURL: text('baseURL must be a string') }),
+  'key.test': z.object({
+    key: z.nullable(text('key must be a string or null')),
+    baseURL: text('baseURL must be a string'),
+  }),
   'key.save': z.object({
     key: text('key must be a string'),
     remember: z.enum(KEEP_KEYS, { error: "remember must be 'device' or 'session'" }),
@@ -95,7 +104,9 @@ const payloads = {
         baseURL: typed('settings.baseURL must be a string'),
         combineWaiting: bool('settings.combineWaiting must be true or false'),
         // null keeps the saved headers: their values, secrets like the key, need not come from a page.
-        extraHeaders: z.union([z.string(), z.null()], { error: 'settings.extraHeaders must be a string, or null to keep the saved headers' }),
+        extraHeaders: z.union([z.string(), z.null()], {
+          error: 'settings.extraHeaders must be a string, or null to keep the saved headers',
+        }),
         promptCache: text('settings.promptCache must be a string'),
       },
       { error: 'settings must be an object' },
@@ -131,17 +142,19 @@ const payloads = {
     badge: text('badge must be a string'),
   }),
   'templates.save': z.object({
-    templates: z.array(
-      z.object(
-        {
-          id: z.optional(z.nullable(text('each template id must be a string or null'))),
-          title: text('each template title must be a string'),
-          prompt: text('each template prompt must be a string'),
-        },
-        { error: 'each template must be an object' },
-      ),
-      { error: 'templates must be a list' },
-    ).check(z.maxLength(100, { error: 'templates: at most 100 rows' })),
+    templates: z
+      .array(
+        z.object(
+          {
+            id: z.optional(z.nullable(text('each template id must be a string or null'))),
+            title: text('each template title must be a string'),
+            prompt: text('each template prompt must be a string'),
+          },
+          { error: 'each template must be an object' },
+        ),
+        { error: 'templates must be a list' },
+      )
+      .check(z.maxLength(100, { error: 'templates: at most 100 rows' })),
   }),
   // The chat the page would go to: its model prices the page (a new chat's model chosen in the popup, else the options').
   'page.read': z.object({
@@ -223,8 +236,7 @@ export type AnswerProgress = Extract<PaceEvent, { type: 'answer.progress' }>;
 /** What travels on the port. */
 export type PageToBackground = { kind: 'request'; id: number; type: RequestType; payload: unknown };
 export type BackgroundToPage =
-  | { kind: 'reply'; id: number; result: Result<unknown> }
-  | { kind: 'event'; event: PaceEvent };
+  { kind: 'reply'; id: number; result: Result<unknown> } | { kind: 'event'; event: PaceEvent };
 
 export type Handlers = { [K in RequestType]: (payload: RequestOf<K>) => Promise<ReplyOf<K>> };
 
@@ -235,7 +247,6 @@ export class PaceFailure extends Error {
     this.name = 'PaceFailure';
   }
 }
-
 
 // Every request type has a schema, and every schema a request type.
 const schemas: { [K in RequestType]: z.Schema<RequestOf<K>> } = payloads;
@@ -268,7 +279,14 @@ export function parseRequest(
   const parsed = schemas[type as RequestType].safeParse(payload);
   if (!parsed.success) {
     // The first problem, in the schema's field order: the message names the field.
-    return { ok: false, id, error: { code: 'bad_message', message: `${type}: ${parsed.error.issues[0]?.message ?? 'the payload is not valid'}.` } };
+    return {
+      ok: false,
+      id,
+      error: {
+        code: 'bad_message',
+        message: `${type}: ${parsed.error.issues[0]?.message ?? 'the payload is not valid'}.`,
+      },
+    };
   }
   return { ok: true, id, request: { type, payload: parsed.data } as AnyRequest };
 }

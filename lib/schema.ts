@@ -22,7 +22,9 @@ export interface Schema<T> {
   readonly run: (input: unknown) => Outcome<T>;
   /** Set by `optional`: an object may leave the key out. */
   readonly optional: boolean;
-  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } };
+  safeParse(
+    input: unknown,
+  ): { success: true; data: T } | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } };
   /** The same schema, which also fails with a check's message when its value does not pass it. */
   check(...checks: Check<T>[]): Schema<T>;
 }
@@ -37,7 +39,9 @@ function schema<T>(run: (input: unknown) => Outcome<T>, optional = false): Schem
     optional,
     safeParse(input) {
       const r = run(input);
-      return r.ok ? { success: true, data: r.value } : { success: false, error: { issues: [{ message: r.message, path: r.path ?? [] }] } };
+      return r.ok
+        ? { success: true, data: r.value }
+        : { success: false, error: { issues: [{ message: r.message, path: r.path ?? [] }] } };
     },
     check: (...checks) =>
       schema((input) => {
@@ -52,14 +56,18 @@ const pass = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const when = <T>(test: (input: unknown) => boolean, message: string): Schema<T> =>
   schema((input) => (test(input) ? pass(input as T) : { ok: false, message }));
 
-export const string = (params?: Params): Schema<string> => when((v) => typeof v === 'string', params?.error ?? 'expected a string');
-export const boolean = (params?: Params): Schema<boolean> => when((v) => typeof v === 'boolean', params?.error ?? 'expected true or false');
-export const number = (params?: Params): Schema<number> => when((v) => typeof v === 'number', params?.error ?? 'expected a number');
+export const string = (params?: Params): Schema<string> =>
+  when((v) => typeof v === 'string', params?.error ?? 'expected a string');
+export const boolean = (params?: Params): Schema<boolean> =>
+  when((v) => typeof v === 'boolean', params?.error ?? 'expected true or false');
+export const number = (params?: Params): Schema<number> =>
+  when((v) => typeof v === 'number', params?.error ?? 'expected a number');
 const nullValue = (params?: Params): Schema<null> => when((v) => v === null, params?.error ?? 'expected null');
 export { nullValue as null };
 
 /** Any value `test` accepts, typed as T. */
-export const custom = <T>(test: (input: unknown) => boolean, params?: Params): Schema<T> => when(test, params?.error ?? 'not valid');
+export const custom = <T>(test: (input: unknown) => boolean, params?: Params): Schema<T> =>
+  when(test, params?.error ?? 'not valid');
 
 function oneOf<const V extends readonly string[]>(values: V, params?: Params): Schema<V[number]> {
   return when((v) => values.includes(v as string), params?.error ?? `expected one of ${values.join(', ')}`);
@@ -67,13 +75,19 @@ function oneOf<const V extends readonly string[]>(values: V, params?: Params): S
 export { oneOf as enum };
 
 /** The value, or one of the values, given (compared with ===). */
-export function literal<const V extends string | number | boolean | null>(values: V | readonly V[], params?: Params): Schema<V> {
+export function literal<const V extends string | number | boolean | null>(
+  values: V | readonly V[],
+  params?: Params,
+): Schema<V> {
   const list: readonly unknown[] = Array.isArray(values) ? values : [values];
   return when((v) => list.includes(v), params?.error ?? `expected ${list.map((v) => JSON.stringify(v)).join(' or ')}`);
 }
 
 /** The first of `options` that accepts the value. */
-export function union<const S extends readonly Schema<unknown>[]>(options: S, params?: Params): Schema<Infer<S[number]>> {
+export function union<const S extends readonly Schema<unknown>[]>(
+  options: S,
+  params?: Params,
+): Schema<Infer<S[number]>> {
   return schema((input) => {
     for (const option of options) {
       const r = option.run(input);
@@ -83,14 +97,17 @@ export function union<const S extends readonly Schema<unknown>[]>(options: S, pa
   });
 }
 
-export const nullable = <T>(inner: Schema<T>): Schema<T | null> => schema((input) => (input === null ? pass(null) : inner.run(input)));
+export const nullable = <T>(inner: Schema<T>): Schema<T | null> =>
+  schema((input) => (input === null ? pass(null) : inner.run(input)));
 
 export const optional = <T>(inner: Schema<T>): Optional<T> =>
   schema<T | undefined>((input) => (input === undefined ? pass(undefined) : inner.run(input)), true) as Optional<T>;
 
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
-type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> };
+type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Infer<S[K]>;
+};
 type Flat<T> = { [K in keyof T]: T[K] } & {};
 
 export function object<S extends Shape>(shape: S, params?: Params): Schema<Flat<ObjectOf<S>>> {
@@ -121,5 +138,11 @@ export function array<T>(item: Schema<T>, params?: Params): Schema<T[]> {
   });
 }
 
-export const minLength = (min: number, params: Params): Check<{ length: number }> => ({ test: (v) => v.length >= min, message: params.error });
-export const maxLength = (max: number, params: Params): Check<{ length: number }> => ({ test: (v) => v.length <= max, message: params.error });
+export const minLength = (min: number, params: Params): Check<{ length: number }> => ({
+  test: (v) => v.length >= min,
+  message: params.error,
+});
+export const maxLength = (max: number, params: Params): Check<{ length: number }> => ({
+  test: (v) => v.length <= max,
+  message: params.error,
+});

@@ -27,7 +27,8 @@ function icon(size) {
   for (let y = 0; y < size; y++) {
     const row = [0];
     for (let x = 0; x < size; x++) {
-      const dx = x - c, dy = y - c;
+      const dx = x - c,
+        dy = y - c;
       const r = Math.hypot(dx, dy) / (size / 2);
       let px = [0, 0, 0, 0];
       if (r <= 0.98) px = [193, 95, 60, 255];

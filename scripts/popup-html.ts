@@ -18,7 +18,10 @@ export function startModulesAfterComposer(html: string): string {
   return html
     .replace(MODULE, '')
     .replace(PRELOAD, '')
-    .replace(EARLY, `<script async src="/early-composer.js" data-main="${main[0]}" data-preload="${preload.join(' ')}"></script>`);
+    .replace(
+      EARLY,
+      `<script async src="/early-composer.js" data-main="${main[0]}" data-preload="${preload.join(' ')}"></script>`,
+    );
 }
 
 const STYLESHEET = /<link rel="stylesheet"[^>]*\bhref="([^"]+)"[^>]*>/g;

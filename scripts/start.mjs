@@ -21,13 +21,17 @@ for (const args of [['build'], ['build', '-b', 'firefox']]) {
 const chromeExt = resolve('.output/demo/chrome-mv3');
 const firefoxExt = resolve('.output/demo/firefox-mv2');
 
-const server = spawn('npx', ['tsx', 'tests/support/demo-server.ts', '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn('npx', ['tsx', 'tests/support/demo-server.ts', '--port', String(port)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise((ready, fail) => {
   server.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
     if (String(chunk).includes('demo backend on')) ready();
   });
-  server.on('exit', (code) => fail(new Error(`The demo backend exited (${code}); is port ${port} in use? Set PACE_DEMO_PORT.`)));
+  server.on('exit', (code) =>
+    fail(new Error(`The demo backend exited (${code}); is port ${port} in use? Set PACE_DEMO_PORT.`)),
+  );
 });
 // Once it is up, a backend that stops says so (a rejection above is no longer heard).
 server.on('exit', (code) => {
@@ -66,12 +70,20 @@ async function openChromium() {
     executablePath: chromiumPath,
     headless: false,
     viewport: null,
-    args: [`--disable-extensions-except=${chromeExt}`, `--load-extension=${chromeExt}`, '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      `--disable-extensions-except=${chromeExt}`,
+      `--load-extension=${chromeExt}`,
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+    ],
   });
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
   const id = new URL(worker.url()).host;
   const page = await context.newPage();
   await page.goto(`chrome-extension://${id}/popup.html`);
-  console.log(`\nPace is open in Chromium (popup: chrome-extension://${id}/popup.html; pin it from the puzzle icon).${howTo}`);
+  console.log(
+    `\nPace is open in Chromium (popup: chrome-extension://${id}/popup.html; pin it from the puzzle icon).${howTo}`,
+  );
   context.on('close', stop);
 }

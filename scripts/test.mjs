@@ -28,7 +28,14 @@ function check(label, command, args, env) {
 
 function vitest(label, args) {
   const report = `${REPORTS}/${label.replace(/\W+/g, '-')}.json`;
-  const ok = run(label, 'npx', ['vitest', 'run', ...args, '--reporter=default', '--reporter=json', `--outputFile=${report}`]);
+  const ok = run(label, 'npx', [
+    'vitest',
+    'run',
+    ...args,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile=${report}`,
+  ]);
   if (!existsSync(report)) {
     failed += 1;
     failures.push(`${label} (no report: the runner did not start)`);

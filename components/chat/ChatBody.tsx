@@ -22,7 +22,17 @@ export { ModelPicker } from './ModelPicker';
  * read live from the database, with the announcer of the latest answer's state. Loaded after the first paint (ChatScreen lazy-loads it, and Dexie
  * with it), so the message box takes typing before any of it is read.
  */
-export default function ChatBody({ useChat, client, hasKey, actions }: { useChat: ChatStore; client: BackgroundClient; hasKey: boolean; actions: MessageActions }) {
+export default function ChatBody({
+  useChat,
+  client,
+  hasKey,
+  actions,
+}: {
+  useChat: ChatStore;
+  client: BackgroundClient;
+  hasKey: boolean;
+  actions: MessageActions;
+}) {
   const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
@@ -53,7 +63,15 @@ export default function ChatBody({ useChat, client, hasKey, actions }: { useChat
 
   return (
     <>
-      {queue && <QuotaBar view={queue.view} limits={queue.limits} now={queue.now} onClear={() => void clearQueue()} onTryNow={() => void tryNow()} />}
+      {queue && (
+        <QuotaBar
+          view={queue.view}
+          limits={queue.limits}
+          now={queue.now}
+          onClear={() => void clearQueue()}
+          onTryNow={() => void tryNow()}
+        />
+      )}
       {queue && hasKey && <GatewayBudgetLine client={client} />}
       {view === 'history' ? (
         <HistoryList useChat={useChat} />
@@ -67,7 +85,13 @@ export default function ChatBody({ useChat, client, hasKey, actions }: { useChat
           {messages && messages.length === 0 && <p className="empty">Ask Claude anything.</p>}
           {messages?.map((m) => (
             <ErrorBoundary key={m.id} fallback={<p className="error">This message could not be shown.</p>}>
-              <MessageItem message={m} live={live[m.id]} job={queue?.view.jobs.get(m.id)} now={queue?.view.jobs.has(m.id) ? queue.now : 0} actions={actions} />
+              <MessageItem
+                message={m}
+                live={live[m.id]}
+                job={queue?.view.jobs.get(m.id)}
+                now={queue?.view.jobs.has(m.id) ? queue.now : 0}
+                actions={actions}
+              />
             </ErrorBoundary>
           ))}
         </div>

@@ -28,7 +28,10 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
   const { send, prepare, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
   // The database and what reads it (Dexie is a third of the popup's script) load once the first
   // frame is up: the message box takes typing without them.
-  const [lazy, setLazy] = useState<{ Body: ComponentType<ChatBodyProps>; Picker: ComponentType<{ useChat: ChatStore }> } | null>(null);
+  const [lazy, setLazy] = useState<{
+    Body: ComponentType<ChatBodyProps>;
+    Picker: ComponentType<{ useChat: ChatStore }>;
+  } | null>(null);
   useEffect(() => {
     import('./ChatBody').then(
       (m) => setLazy({ Body: m.default, Picker: m.ModelPicker }),
@@ -63,7 +66,11 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
           <button type="button" onClick={newChat} title="Start a new chat">
             New chat
           </button>
-          <button type="button" onClick={view === 'history' ? closeHistory : showHistory} aria-pressed={view === 'history'}>
+          <button
+            type="button"
+            onClick={view === 'history' ? closeHistory : showHistory}
+            aria-pressed={view === 'history'}
+          >
             History
           </button>
           <button type="button" onClick={openOptions} title="Options" aria-label="Options">
@@ -73,17 +80,25 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
       </header>
       {key?.demo && (
         <p className="banner banner-demo" data-testid="demo-banner">
-          Demo mode: answers come from Pace&apos;s local demo backend, not from Claude. Add your API key in options to chat for real.
+          Demo mode: answers come from Pace&apos;s local demo backend, not from Claude. Add your API key in options to
+          chat for real.
         </p>
       )}
       {key?.locked && <UnlockForm client={client} last4={key.last4} onUnlocked={unlocked} />}
       {key && !key.hasKey && !key.demo && (
         <p className="banner banner-warn" data-testid="no-key-banner">
-          No API key yet. <button type="button" className="link" onClick={openOptions}>Add your key in options</button> to start
-          chatting.
+          No API key yet.{' '}
+          <button type="button" className="link" onClick={openOptions}>
+            Add your key in options
+          </button>{' '}
+          to start chatting.
         </p>
       )}
-      {lazy ? <lazy.Body useChat={useChat} client={client} hasKey={key?.hasKey ?? false} actions={actions} /> : <div className="messages" />}
+      {lazy ? (
+        <lazy.Body useChat={useChat} client={client} hasKey={key?.hasKey ?? false} actions={actions} />
+      ) : (
+        <div className="messages" />
+      )}
       {notice && (
         <div className="notice" role="alert" data-testid="notice" data-code={notice.code}>
           <span>{notice.message}</span>

@@ -129,10 +129,20 @@ export function Composer({
       />
       <div className="composer-bar">
         <span className={over ? 'count over' : 'count'}>
-          {text.length > 1000 ? `${text.length.toLocaleString('en-US')} / ${MAX_PROMPT_CHARS.toLocaleString('en-US')}` : ''}
+          {text.length > 1000
+            ? `${text.length.toLocaleString('en-US')} / ${MAX_PROMPT_CHARS.toLocaleString('en-US')}`
+            : ''}
         </span>
-        <label className="check later" title="Sent with others as one Message Batch: half the price, the answer usually within an hour.">
-          <input type="checkbox" checked={later} onChange={(e) => setLater(e.target.checked)} data-testid="send-later" />
+        <label
+          className="check later"
+          title="Sent with others as one Message Batch: half the price, the answer usually within an hour."
+        >
+          <input
+            type="checkbox"
+            checked={later}
+            onChange={(e) => setLater(e.target.checked)}
+            data-testid="send-later"
+          />
           Later, half price
         </label>
         <button type="submit" className="primary">

@@ -52,11 +52,19 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
       setError('That chat could not be read for the export.');
       return;
     }
-    download(conversationToMarkdown(found, defaultModel), 'text/markdown;charset=utf-8', exportName('md', Date.now(), c.title));
+    download(
+      conversationToMarkdown(found, defaultModel),
+      'text/markdown;charset=utf-8',
+      exportName('md', Date.now(), c.title),
+    );
   };
   const exportAll = async () => {
     try {
-      download(conversationsToJson(await loadAllConversations(getDb())), 'application/json', exportName('json', Date.now()));
+      download(
+        conversationsToJson(await loadAllConversations(getDb())),
+        'application/json',
+        exportName('json', Date.now()),
+      );
     } catch (e) {
       setError(`Could not export the chats: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -102,18 +110,38 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
                 />
               ) : (
                 <div className="history-row">
-                  <button type="button" className={c.id === currentId ? 'history-open current' : 'history-open'} onClick={() => open(c.id)} aria-current={c.id === currentId ? 'true' : undefined}>
+                  <button
+                    type="button"
+                    className={c.id === currentId ? 'history-open current' : 'history-open'}
+                    onClick={() => open(c.id)}
+                    aria-current={c.id === currentId ? 'true' : undefined}
+                  >
                     <span className="title">{c.title}</span>
                     <time dateTime={new Date(c.updatedAt).toISOString()}>{formatWhen(c.updatedAt)}</time>
                   </button>
                   <span className="history-actions">
-                    <button type="button" className="link" onClick={() => setAsking({ kind: 'rename', id: c.id })} aria-label={`Rename ${c.title}`}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => setAsking({ kind: 'rename', id: c.id })}
+                      aria-label={`Rename ${c.title}`}
+                    >
                       Rename
                     </button>
-                    <button type="button" className="link" onClick={() => void exportOne(c)} aria-label={`Export ${c.title} as Markdown`}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => void exportOne(c)}
+                      aria-label={`Export ${c.title} as Markdown`}
+                    >
                       Export
                     </button>
-                    <button type="button" className="link danger" onClick={() => setAsking({ kind: 'delete', id: c.id })} aria-label={`Delete ${c.title}`}>
+                    <button
+                      type="button"
+                      className="link danger"
+                      onClick={() => setAsking({ kind: 'delete', id: c.id })}
+                      aria-label={`Delete ${c.title}`}
+                    >
                       Delete
                     </button>
                   </span>
@@ -137,7 +165,12 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
         <button type="button" onClick={() => void exportAll()} disabled={!loaded || conversations.length === 0}>
           Export all (JSON)
         </button>
-        <button type="button" className="danger" onClick={() => setAsking({ kind: 'deleteAll' })} disabled={!loaded || conversations.length === 0}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => setAsking({ kind: 'deleteAll' })}
+          disabled={!loaded || conversations.length === 0}
+        >
           Delete all chats
         </button>
       </div>
@@ -156,7 +189,17 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
 }
 
 /** A yes/no question in place; the yes button takes the focus, Escape (in HistoryList) says no. */
-function Confirm({ question, yes, onYes, onNo }: { question: string; yes: string; onYes: () => Promise<void>; onNo: () => void }) {
+function Confirm({
+  question,
+  yes,
+  onYes,
+  onNo,
+}: {
+  question: string;
+  yes: string;
+  onYes: () => Promise<void>;
+  onNo: () => void;
+}) {
   const yesButton = useRef<HTMLButtonElement>(null);
   useEffect(() => yesButton.current?.focus(), []);
   return (
@@ -172,7 +215,15 @@ function Confirm({ question, yes, onYes, onNo }: { question: string; yes: string
   );
 }
 
-function RenameForm({ title, onSave, onCancel }: { title: string; onSave: (title: string) => Promise<string | null>; onCancel: () => void }) {
+function RenameForm({
+  title,
+  onSave,
+  onCancel,
+}: {
+  title: string;
+  onSave: (title: string) => Promise<string | null>;
+  onCancel: () => void;
+}) {
   const [value, setValue] = useState(title);
   const [error, setError] = useState<string | null>(null);
   const box = useRef<HTMLInputElement>(null);

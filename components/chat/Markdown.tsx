@@ -2,7 +2,15 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
-import { FORMAT_MAX_CHARS, formatDelay, nestingTooDeep, remarkCapNesting, splitForDisplay, textToFormat, wellFormed } from './answer-text';
+import {
+  FORMAT_MAX_CHARS,
+  formatDelay,
+  nestingTooDeep,
+  remarkCapNesting,
+  splitForDisplay,
+  textToFormat,
+  wellFormed,
+} from './answer-text';
 
 const SAFE_SCHEMES = ['http:', 'https:', 'mailto:'];
 
@@ -44,7 +52,9 @@ export function Markdown({ text, streaming = false }: { text: string; streaming?
   const [shown, rendered] = usePacedText(safe, streaming && plain === null);
   if (plain !== null) return <PlainText text={safe} note={plain} />;
   return (
-    <ErrorBoundary fallback={<PlainText text={shown} note="This answer could not be formatted, so it is shown as plain text." />}>
+    <ErrorBoundary
+      fallback={<PlainText text={shown} note="This answer could not be formatted, so it is shown as plain text." />}
+    >
       <Formatted text={shown} onRendered={rendered} />
     </ErrorBoundary>
   );
@@ -81,7 +91,13 @@ function usePacedText(text: string, live: boolean): [string, (costMs: number) =>
   return [textToFormat(text, paced, live), rendered];
 }
 
-const Formatted = memo(function Formatted({ text, onRendered }: { text: string; onRendered: (costMs: number) => void }) {
+const Formatted = memo(function Formatted({
+  text,
+  onRendered,
+}: {
+  text: string;
+  onRendered: (costMs: number) => void;
+}) {
   const started = performance.now();
   // Parsing happens in this render; the layout effect runs once it is on the page.
   useLayoutEffect(() => onRendered(performance.now() - started));

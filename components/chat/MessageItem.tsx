@@ -41,22 +41,38 @@ export const MessageItem = memo(function MessageItem({
     );
   }
   // While streaming the page may be ahead of the last checkpoint; take the longer text.
-  const text = message.status === 'streaming' && live !== undefined && live.length >= message.text.length ? live : message.text;
+  const text =
+    message.status === 'streaming' && live !== undefined && live.length >= message.text.length ? live : message.text;
   return (
-    <div className={`msg msg-assistant status-${message.status}`} data-testid="assistant-message" data-status={message.status}>
+    <div
+      className={`msg msg-assistant status-${message.status}`}
+      data-testid="assistant-message"
+      data-status={message.status}
+    >
       {message.demo && <span className="tag tag-demo">demo answer</span>}
       {message.fromCache && message.status === 'done' && (
-        <span className="tag tag-cache" data-testid="from-cache" title="The same question was answered recently: nothing was sent and nothing counted against your limits.">
+        <span
+          className="tag tag-cache"
+          data-testid="from-cache"
+          title="The same question was answered recently: nothing was sent and nothing counted against your limits."
+        >
           from cache - free
         </span>
       )}
       {message.batch && message.status === 'done' && (
-        <span className="tag tag-batch" data-testid="from-batch" title="Sent later as part of a Message Batch: every token at half price.">
+        <span
+          className="tag tag-batch"
+          data-testid="from-batch"
+          title="Sent later as part of a Message Batch: every token at half price."
+        >
           batch - half price
         </span>
       )}
       {message.resumed && (
-        <span className="tag tag-resumed" title="Pace was stopped by the browser mid-answer and sent the request again.">
+        <span
+          className="tag tag-resumed"
+          title="Pace was stopped by the browser mid-answer and sent the request again."
+        >
           resumed after an interruption
         </span>
       )}
@@ -66,11 +82,17 @@ export const MessageItem = memo(function MessageItem({
       ) : (
         <AnswerStatus message={message} hasText={text !== ''} />
       )}
-      {message.attempts && (message.attempts.length > 1 || message.attempts.some((a) => a.promptCache?.readTokens)) && <AttemptLog attempts={message.attempts} />}
+      {message.attempts && (message.attempts.length > 1 || message.attempts.some((a) => a.promptCache?.readTokens)) && (
+        <AttemptLog attempts={message.attempts} />
+      )}
       <div className="msg-actions">
         {(message.status === 'streaming' || message.status === 'pending') && (
           <button type="button" className="link" onClick={() => actions.stop(message.id)}>
-            {job?.state === 'batched' ? 'Cancel batch' : message.status === 'pending' && (job?.position || job?.state === 'gathering') ? 'Cancel' : 'Stop'}
+            {job?.state === 'batched'
+              ? 'Cancel batch'
+              : message.status === 'pending' && (job?.position || job?.state === 'gathering')
+                ? 'Cancel'
+                : 'Stop'}
           </button>
         )}
         {text !== '' && message.status !== 'streaming' && <CopyButton text={text} />}
@@ -79,7 +101,11 @@ export const MessageItem = memo(function MessageItem({
             type="button"
             className="link"
             onClick={() => actions.retry(message.id)}
-            title={message.fromCache ? 'Send the question to Claude for a new answer (counts against your limits)' : undefined}
+            title={
+              message.fromCache
+                ? 'Send the question to Claude for a new answer (counts against your limits)'
+                : undefined
+            }
           >
             {message.fromCache ? 'Ask again' : message.batch && message.status !== 'done' ? 'Send now' : 'Retry'}
           </button>
@@ -107,7 +133,9 @@ function AttemptLog({ attempts }: { attempts: Attempt[] }) {
           <li key={i}>
             {new Date(a.at).toLocaleTimeString()}: {a.outcome === 'ok' ? 'answered' : a.outcome.replace(/_/g, ' ')}
             {a.status ? ` (${a.status})` : ''}
-            {a.promptCache?.readTokens ? `, prefix from Anthropic's cache (${a.promptCache.readTokens.toLocaleString('en-US')} tokens)` : ''}
+            {a.promptCache?.readTokens
+              ? `, prefix from Anthropic's cache (${a.promptCache.readTokens.toLocaleString('en-US')} tokens)`
+              : ''}
             {a.waitMs !== undefined ? `, then waited ${formatWait(a.waitMs)}` : ''}
           </li>
         ))}
@@ -125,15 +153,21 @@ function JobStatus({ job, now, note }: { job: JobView; now: number; note?: strin
   if (job.state === 'batched' && note) text = note;
   else if (job.state === 'gathering' || job.state === 'batched') text = 'Batched - answer usually within an hour';
   else if (job.position === null) text = 'Sending…';
-  else if (job.waitReason === 'offline') text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
+  else if (job.waitReason === 'offline')
+    text = `Queued - ${ordinal(job.position)}: waiting for the network to come back.`;
   else if (job.waitReason === 'server' && note) text = `${note} Trying again in ${wait}.`;
   else if (job.waitReason === 'backoff' && note) text = `${note} Next try in ${wait}.`;
-  else if (job.waitReason === 'budget') text = `Queued - ${ordinal(job.position)}: waits for the spend budget, until the requests on their way say what they cost (at the latest, ${wait}).`;
-  else if (job.waitReason === 'month') text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
+  else if (job.waitReason === 'budget')
+    text = `Queued - ${ordinal(job.position)}: waits for the spend budget, until the requests on their way say what they cost (at the latest, ${wait}).`;
+  else if (job.waitReason === 'month')
+    text = `Queued - ${ordinal(job.position)}: this month's limit is used; it goes when the month turns.`;
   else if ((job.waitReason === 'inputTokens' || job.waitReason === 'outputTokens') && (waitMs ?? 0) > 500) {
     text = `Queued - ${ordinal(job.position)}: waits for the ${job.waitReason === 'inputTokens' ? 'input' : 'output'}-token budget, about ${wait}`;
-  }
-  else text = (waitMs ?? 0) > 500 ? `Queued - ${ordinal(job.position)}, about ${wait}` : `Queued - ${ordinal(job.position)}, going now`;
+  } else
+    text =
+      (waitMs ?? 0) > 500
+        ? `Queued - ${ordinal(job.position)}, about ${wait}`
+        : `Queued - ${ordinal(job.position)}, going now`;
   return (
     <p className="job-status" data-testid="job-status">
       {text}
@@ -160,7 +194,8 @@ function AnswerStatus({ message, hasText }: { message: ChatMessage; hasText: boo
       if (message.stopReason === SIZE_CAP_STOP) {
         return (
           <p className="status" data-testid="size-cap-note">
-            Pace stopped reading this answer at {formatCount(MAX_ANSWER_CHARS)} characters, far past any real answer: the API or gateway may be broken. The text so far is kept.
+            Pace stopped reading this answer at {formatCount(MAX_ANSWER_CHARS)} characters, far past any real answer:
+            the API or gateway may be broken. The text so far is kept.
           </p>
         );
       }

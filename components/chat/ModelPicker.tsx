@@ -15,7 +15,10 @@ export function ModelPicker({ useChat }: { useChat: ChatStore }) {
   const picked = useChat((s) => s.model);
   const settings = useStored(settingsItem);
   const known = useStored(modelsItem);
-  const conversation = useLiveQuery(() => (conversationId ? readConversation(getDb(), conversationId) : null), [conversationId]);
+  const conversation = useLiveQuery(
+    () => (conversationId ? readConversation(getDb(), conversationId) : null),
+    [conversationId],
+  );
   if (!settings) return null;
   const current = (conversationId ? conversation?.model : picked) ?? settings.model;
   const models = known?.models ?? [...FALLBACK_MODELS];
@@ -23,7 +26,12 @@ export function ModelPicker({ useChat }: { useChat: ChatStore }) {
   return (
     <div className="model-picker">
       <label htmlFor="chat-model">Model</label>
-      <select id="chat-model" value={current} onChange={(e) => void useChat.getState().chooseModel(e.target.value)} data-testid="chat-model">
+      <select
+        id="chat-model"
+        value={current}
+        onChange={(e) => void useChat.getState().chooseModel(e.target.value)}
+        data-testid="chat-model"
+      >
         {options.map((m) => (
           <option key={m.id} value={m.id}>
             {m.displayName}

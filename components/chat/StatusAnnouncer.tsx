@@ -7,7 +7,13 @@ import type { ChatMessage } from '@/lib/storage/db';
  * written, answered, failed), in a few words: never the streamed text, and never the countdowns.
  * Opening a conversation announces nothing; only a change after that does.
  */
-export function StatusAnnouncer({ messages, jobs }: { messages: ChatMessage[] | undefined; jobs: Map<string, JobView> | undefined }) {
+export function StatusAnnouncer({
+  messages,
+  jobs,
+}: {
+  messages: ChatMessage[] | undefined;
+  jobs: Map<string, JobView> | undefined;
+}) {
   const last = messages?.findLast((m) => m.role === 'assistant');
   const phrase = last ? phraseFor(last, jobs?.get(last.id)) : null;
   const openedAt = useRef(Date.now());
@@ -35,9 +41,12 @@ export function StatusAnnouncer({ messages, jobs }: { messages: ChatMessage[] | 
 export function phraseFor(message: ChatMessage, job: JobView | undefined): string | null {
   switch (message.status) {
     case 'pending':
-      if (job?.state === 'gathering' || job?.state === 'batched') return 'Your message will go later, in a batch at half price.';
+      if (job?.state === 'gathering' || job?.state === 'batched')
+        return 'Your message will go later, in a batch at half price.';
       if (job?.position == null) return 'Sending your message.';
-      return job.waitReason && job.waitReason !== 'smooth' ? 'Your message is waiting for the limits.' : 'Your message is queued.';
+      return job.waitReason && job.waitReason !== 'smooth'
+        ? 'Your message is waiting for the limits.'
+        : 'Your message is queued.';
     case 'streaming':
       return 'Claude is answering.';
     case 'done':

@@ -8,7 +8,15 @@ import type { KeyStatus } from '@/lib/protocol';
  * the background once and is cleared from the field whatever the answer; a wrong one can be tried
  * again as often as needed.
  */
-export function UnlockForm({ client, last4, onUnlocked }: { client: BackgroundClient; last4: string | null; onUnlocked: (s: KeyStatus) => void }) {
+export function UnlockForm({
+  client,
+  last4,
+  onUnlocked,
+}: {
+  client: BackgroundClient;
+  last4: string | null;
+  onUnlocked: (s: KeyStatus) => void;
+}) {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -36,7 +44,9 @@ export function UnlockForm({ client, last4, onUnlocked }: { client: BackgroundCl
         void unlock();
       }}
     >
-      <p className="unlock-title">Your API key{last4 ? ` (…${last4})` : ''} is locked. Enter your passphrase to chat.</p>
+      <p className="unlock-title">
+        Your API key{last4 ? ` (…${last4})` : ''} is locked. Enter your passphrase to chat.
+      </p>
       <div className="row">
         <input
           aria-label="Passphrase"

@@ -55,7 +55,8 @@ export function nestingTooDeep(text: string, maxMarkers = 48, maxIndent = 160): 
       }
       let end = -1;
       if (c === 62 /* > */) end = j + 1;
-      else if ((c === 45 /* - */ || c === 42 /* * */ || c === 43) /* + */ && isBlank(text.charCodeAt(j + 1))) end = j + 1;
+      else if ((c === 45 /* - */ || c === 42 /* * */ || c === 43) /* + */ && isBlank(text.charCodeAt(j + 1)))
+        end = j + 1;
       else if (c >= 48 && c <= 57) {
         let k = j;
         while (k < n && k - j < 9 && text.charCodeAt(k) >= 48 && text.charCodeAt(k) <= 57) k++;
@@ -115,7 +116,17 @@ export interface MdNode {
 }
 
 const NESTING = new Set(['list', 'blockquote']);
-const BLOCK = new Set(['paragraph', 'heading', 'listItem', 'code', 'blockquote', 'list', 'tableCell', 'tableRow', 'table']);
+const BLOCK = new Set([
+  'paragraph',
+  'heading',
+  'listItem',
+  'code',
+  'blockquote',
+  'list',
+  'tableCell',
+  'tableRow',
+  'table',
+]);
 
 /**
  * Replaces every list or quote nested deeper than `max` by a paragraph of its text, so the page

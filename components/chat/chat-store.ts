@@ -70,7 +70,10 @@ export function createChatStore(client: BackgroundClient) {
     async askAboutPage() {
       set({ reading: true, notice: null });
       const { conversationId, model } = get();
-      const r = await client.request('page.read', conversationId === null ? { conversationId, model } : { conversationId });
+      const r = await client.request(
+        'page.read',
+        conversationId === null ? { conversationId, model } : { conversationId },
+      );
       set(r.ok ? { page: r.data, reading: false } : { notice: r.error, reading: false });
     },
     dropPage() {
@@ -104,7 +107,10 @@ export function createChatStore(client: BackgroundClient) {
         if (r.ok) {
           if (typedIn === null) started.set(at, r.data.conversationId);
           // A New chat or another chat chosen since Enter stays on screen, and the next message goes there.
-          set({ ...(moves === at ? { conversationId: r.data.conversationId } : {}), page: get().page === page ? null : get().page });
+          set({
+            ...(moves === at ? { conversationId: r.data.conversationId } : {}),
+            page: get().page === page ? null : get().page,
+          });
         } else set({ notice: r.error });
         return r.ok;
       });

@@ -7,7 +7,19 @@ import { TokenFigures } from './TokenFigures';
 import { BudgetLeft } from './BudgetLeft';
 
 /** Always on screen in the popup: what is left this minute and this month, and what waits. */
-export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: QueueView; limits: Limits; now: number; onClear: () => void; onTryNow: () => void }) {
+export function QuotaBar({
+  view,
+  limits,
+  now,
+  onClear,
+  onTryNow,
+}: {
+  view: QueueView;
+  limits: Limits;
+  now: number;
+  onClear: () => void;
+  onTryNow: () => void;
+}) {
   const q = view.quota;
   // The figure the badge counts down is coloured as the badge is; the other stays plain.
   const counted = countedFigure(limits, q);
@@ -19,7 +31,9 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
       <div className="quota-row">
         <span className={`quota-minute ${levelOf('minute')}`} data-testid="quota-minute">
           <strong>{formatCount(q.minuteLeft)}</strong>/{formatCount(limits.perMinute)} this minute
-          {q.minuteResetAt !== null && q.minuteLeft < limits.perMinute && <> · resets in {formatWait(q.minuteResetAt - now)}</>}
+          {q.minuteResetAt !== null && q.minuteLeft < limits.perMinute && (
+            <> · resets in {formatWait(q.minuteResetAt - now)}</>
+          )}
         </span>
         {noMonthCap(limits) ? (
           <span className="quota-month level-ok" data-testid="quota-month">
@@ -31,7 +45,12 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
             {formatReset(q.monthResetAt, limits.monthStart)}
           </span>
         )}
-        <button type="button" className="link" data-testid="quota-usage" onClick={() => void browser.tabs.create({ url: browser.runtime.getURL('/usage.html') })}>
+        <button
+          type="button"
+          className="link"
+          data-testid="quota-usage"
+          onClick={() => void browser.tabs.create({ url: browser.runtime.getURL('/usage.html') })}
+        >
           Usage
         </button>
       </div>
@@ -40,7 +59,8 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
       {view.server && (
         <div className="quota-row" data-testid="quota-server">
           <span>
-            {view.server.by ?? 'Anthropic'}: {formatCount(view.server.left)} of {formatCount(view.server.limit)} left this minute
+            {view.server.by ?? 'Anthropic'}: {formatCount(view.server.left)} of {formatCount(view.server.limit)} left
+            this minute
           </span>
         </div>
       )}
@@ -56,7 +76,12 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
                 : `One message goes now, to ask ${pauseBy} again; the rest wait for its answer.`}
             </span>
           ) : (
-            <button type="button" className="link" onClick={onTryNow} title={`Send the next message now to ask ${pauseBy} again; the rest wait for its answer`}>
+            <button
+              type="button"
+              className="link"
+              onClick={onTryNow}
+              title={`Send the next message now to ask ${pauseBy} again; the rest wait for its answer`}
+            >
               Try now
             </button>
           )}
@@ -69,9 +94,7 @@ export function QuotaBar({ view, limits, now, onClear, onTryNow }: { view: Queue
       )}
       {view.waiting > 0 && (
         <div className="quota-row" data-testid="quota-waiting">
-          <span>
-            {formatCount(view.waiting)} waiting to be sent
-          </span>
+          <span>{formatCount(view.waiting)} waiting to be sent</span>
           <button type="button" className="link" onClick={onClear}>
             Clear queue
           </button>

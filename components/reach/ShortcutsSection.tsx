@@ -16,10 +16,16 @@ const NAMES: Record<string, string> = {
  * The keyboard shortcuts as the browser has them now (the user may have changed them), and where
  * to change them: Chrome's shortcut page, or Firefox's add-ons manager.
  */
-export function ShortcutsSection({ browser }: { browser: { commands: { getAll(): Promise<Command[]> }; tabs: { create(p: { url: string }): Promise<unknown> } } }) {
+export function ShortcutsSection({
+  browser,
+}: {
+  browser: { commands: { getAll(): Promise<Command[]> }; tabs: { create(p: { url: string }): Promise<unknown> } };
+}) {
   const [commands, setCommands] = useState<Command[] | null>(null);
   useEffect(() => {
-    browser.commands.getAll().then(setCommands, (err: unknown) => console.warn('[pace] could not read the shortcuts', err));
+    browser.commands
+      .getAll()
+      .then(setCommands, (err: unknown) => console.warn('[pace] could not read the shortcuts', err));
   }, [browser]);
   const firefox = import.meta.env.BROWSER === 'firefox';
   return (
@@ -37,7 +43,8 @@ export function ShortcutsSection({ browser }: { browser: { commands: { getAll():
       </table>
       {firefox ? (
         <p className="hint">
-          To change them, open <code>about:addons</code>, click the gear button, and choose <em>Manage Extension Shortcuts</em>.
+          To change them, open <code>about:addons</code>, click the gear button, and choose{' '}
+          <em>Manage Extension Shortcuts</em>.
         </p>
       ) : (
         <p className="hint">
@@ -45,7 +52,11 @@ export function ShortcutsSection({ browser }: { browser: { commands: { getAll():
           <button
             type="button"
             className="link"
-            onClick={() => void browser.tabs.create({ url: 'chrome://extensions/shortcuts' }).catch((err: unknown) => console.warn('[pace] could not open the shortcut settings', err))}
+            onClick={() =>
+              void browser.tabs
+                .create({ url: 'chrome://extensions/shortcuts' })
+                .catch((err: unknown) => console.warn('[pace] could not open the shortcut settings', err))
+            }
           >
             chrome://extensions/shortcuts
           </button>

@@ -18,7 +18,8 @@ export function TemplatesForm({ client }: { client: BackgroundClient }) {
   const form = useDraft<PromptTemplate[], Row[], string>(stored, toDraft);
   const { draft, errors, message } = form;
   if (!draft) return null;
-  const change = (i: number, patch: Partial<Row>) => form.edit(draft.map((row, j) => (j === i ? { ...row, ...patch } : row)));
+  const change = (i: number, patch: Partial<Row>) =>
+    form.edit(draft.map((row, j) => (j === i ? { ...row, ...patch } : row)));
 
   const save = async () => {
     const checked = checkTemplates(draft, () => 'new');
@@ -43,8 +44,8 @@ export function TemplatesForm({ client }: { client: BackgroundClient }) {
     <section aria-labelledby="templates-heading" data-testid="templates">
       <h2 id="templates-heading">Prompt templates</h2>
       <p className="hint">
-        Select text on a page, right-click, and pick <em>Ask Claude with a template</em>: the selection is sent quoted, after the
-        template&apos;s instruction, through the same queue and limits as a typed message.
+        Select text on a page, right-click, and pick <em>Ask Claude with a template</em>: the selection is sent quoted,
+        after the template&apos;s instruction, through the same queue and limits as a typed message.
       </p>
       {draft.map((row, i) => (
         <fieldset key={row.id ?? `new-${i}`} className="template-row">
@@ -53,7 +54,12 @@ export function TemplatesForm({ client }: { client: BackgroundClient }) {
           <input id={`template-title-${i}`} value={row.title} onChange={(e) => change(i, { title: e.target.value })} />
           <FieldError error={errors[`${i}.title`]} />
           <label htmlFor={`template-prompt-${i}`}>Instruction sent before the selection</label>
-          <textarea id={`template-prompt-${i}`} rows={2} value={row.prompt} onChange={(e) => change(i, { prompt: e.target.value })} />
+          <textarea
+            id={`template-prompt-${i}`}
+            rows={2}
+            value={row.prompt}
+            onChange={(e) => change(i, { prompt: e.target.value })}
+          />
           <FieldError error={errors[`${i}.prompt`]} />
           <button type="button" className="danger" onClick={() => form.edit(draft.filter((_, j) => j !== i))}>
             Remove template {i + 1}
@@ -61,7 +67,11 @@ export function TemplatesForm({ client }: { client: BackgroundClient }) {
         </fieldset>
       ))}
       <div className="row">
-        <button type="button" onClick={() => form.edit([...draft, { id: null, title: '', prompt: '' }])} disabled={draft.length >= MAX_TEMPLATES}>
+        <button
+          type="button"
+          onClick={() => form.edit([...draft, { id: null, title: '', prompt: '' }])}
+          disabled={draft.length >= MAX_TEMPLATES}
+        >
           Add a template
         </button>
       </div>

@@ -43,21 +43,42 @@ export function BatchPrefsForm({ client }: { client: BackgroundClient }) {
     <section aria-labelledby="batch-heading">
       <h2 id="batch-heading">Later, half price</h2>
       <p className="hint">
-        A message sent &quot;later&quot; goes with others as one Message Batch: every token costs half, and the answer usually
-        arrives within an hour (always within 24 hours). Each question counts once against the month when its batch is sent.
+        A message sent &quot;later&quot; goes with others as one Message Batch: every token costs half, and the answer
+        usually arrives within an hour (always within 24 hours). Each question counts once against the month when its
+        batch is sent.
       </p>
       <label className="check">
-        <input type="checkbox" checked={draft.sendLater} onChange={(e) => change({ sendLater: e.target.checked })} data-testid="send-later-default" />
+        <input
+          type="checkbox"
+          checked={draft.sendLater}
+          onChange={(e) => change({ sendLater: e.target.checked })}
+          data-testid="send-later-default"
+        />
         Send new messages later, at half price, by default
       </label>
       <label htmlFor="batch-gather">Gather questions for (seconds) before sending them as one batch</label>
-      <input id="batch-gather" inputMode="numeric" value={draft.gatherSeconds} onChange={(e) => change({ gatherSeconds: e.target.value })} />
+      <input
+        id="batch-gather"
+        inputMode="numeric"
+        value={draft.gatherSeconds}
+        onChange={(e) => change({ gatherSeconds: e.target.value })}
+      />
       <FieldError error={errors.gatherSeconds} />
       <label htmlFor="batch-first-poll">First look at a batch after (seconds)</label>
-      <input id="batch-first-poll" inputMode="numeric" value={draft.firstPollSeconds} onChange={(e) => change({ firstPollSeconds: e.target.value })} />
+      <input
+        id="batch-first-poll"
+        inputMode="numeric"
+        value={draft.firstPollSeconds}
+        onChange={(e) => change({ firstPollSeconds: e.target.value })}
+      />
       <FieldError error={errors.firstPollSeconds} />
       <label htmlFor="batch-max-poll">Then look at most every (seconds)</label>
-      <input id="batch-max-poll" inputMode="numeric" value={draft.maxPollSeconds} onChange={(e) => change({ maxPollSeconds: e.target.value })} />
+      <input
+        id="batch-max-poll"
+        inputMode="numeric"
+        value={draft.maxPollSeconds}
+        onChange={(e) => change({ maxPollSeconds: e.target.value })}
+      />
       <FieldError error={errors.maxPollSeconds} />
       <SaveRow label="Save" onSave={() => void save()} message={message} testId="batch-prefs-message" />
     </section>

@@ -9,7 +9,12 @@ import { useDraft } from './use-draft';
 type Draft = { monthlyUsd: string; dailyUsd: string; whenReached: string; unknownPriceUsd: string; badge: string };
 
 const amount = (n: number | null) => (n === null ? '' : String(n));
-const toDraft = (b: Budget): Draft => ({ ...b, monthlyUsd: amount(b.monthlyUsd), dailyUsd: amount(b.dailyUsd), unknownPriceUsd: amount(b.unknownPriceUsd) });
+const toDraft = (b: Budget): Draft => ({
+  ...b,
+  monthlyUsd: amount(b.monthlyUsd),
+  dailyUsd: amount(b.dailyUsd),
+  unknownPriceUsd: amount(b.unknownPriceUsd),
+});
 
 /** The spend budget in US dollars; the background checks it and applies it at once. */
 export function BudgetForm({ client }: { client: BackgroundClient }) {
@@ -23,7 +28,13 @@ export function BudgetForm({ client }: { client: BackgroundClient }) {
 
   const save = async () => {
     const r = await client.request('budget.save', draft satisfies BudgetInput);
-    if (r.ok) form.saved(r.data, r.data.monthlyUsd === null && r.data.dailyUsd === null ? 'Saved: no spend budget.' : 'Saved: the budget applies at once, to waiting messages too.');
+    if (r.ok)
+      form.saved(
+        r.data,
+        r.data.monthlyUsd === null && r.data.dailyUsd === null
+          ? 'Saved: no spend budget.'
+          : 'Saved: the budget applies at once, to waiting messages too.',
+      );
     else form.failed(r.error.fields ?? {}, notSaved(r.error.message));
   };
 
@@ -31,22 +42,47 @@ export function BudgetForm({ client }: { client: BackgroundClient }) {
     <section aria-labelledby="budget-heading">
       <h2 id="budget-heading">Spend budget</h2>
       <p className="hint">
-        The most Pace may spend, in US dollars at Anthropic&apos;s list prices. Each request holds its worst case (its prompt and the
-        whole answer length) until its answer says what it cost, so several at once cannot pass the budget. Leave empty for none.
+        The most Pace may spend, in US dollars at Anthropic&apos;s list prices. Each request holds its worst case (its
+        prompt and the whole answer length) until its answer says what it cost, so several at once cannot pass the
+        budget. Leave empty for none.
       </p>
       <label htmlFor="budget-monthly">Monthly budget (US$)</label>
-      <input id="budget-monthly" inputMode="decimal" placeholder="none" value={draft.monthlyUsd} onChange={(e) => change({ monthlyUsd: e.target.value })} />
+      <input
+        id="budget-monthly"
+        inputMode="decimal"
+        placeholder="none"
+        value={draft.monthlyUsd}
+        onChange={(e) => change({ monthlyUsd: e.target.value })}
+      />
       <FieldError error={errors.monthlyUsd} />
       <label htmlFor="budget-daily">Daily budget (US$)</label>
-      <input id="budget-daily" inputMode="decimal" placeholder="none" value={draft.dailyUsd} onChange={(e) => change({ dailyUsd: e.target.value })} />
+      <input
+        id="budget-daily"
+        inputMode="decimal"
+        placeholder="none"
+        value={draft.dailyUsd}
+        onChange={(e) => change({ dailyUsd: e.target.value })}
+      />
       <FieldError error={errors.dailyUsd} />
       <div className="row" role="radiogroup" aria-label="When the budget is reached">
         <label className="check">
-          <input type="radio" name="when-reached" value="pause" checked={draft.whenReached === 'pause'} onChange={() => change({ whenReached: 'pause' })} />
+          <input
+            type="radio"
+            name="when-reached"
+            value="pause"
+            checked={draft.whenReached === 'pause'}
+            onChange={() => change({ whenReached: 'pause' })}
+          />
           Pause: send nothing more until the month (or day) turns
         </label>
         <label className="check">
-          <input type="radio" name="when-reached" value="warn" checked={draft.whenReached === 'warn'} onChange={() => change({ whenReached: 'warn' })} />
+          <input
+            type="radio"
+            name="when-reached"
+            value="warn"
+            checked={draft.whenReached === 'warn'}
+            onChange={() => change({ whenReached: 'warn' })}
+          />
           Warn only: keep sending, and say the budget is passed
         </label>
       </div>

@@ -42,7 +42,11 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
       return;
     }
     setKeepDays(null);
-    setMessage(r.keepDays === null ? 'Saved. Chats are kept until you delete them.' : `Saved. Chats untouched for ${r.keepDays} days are deleted.`);
+    setMessage(
+      r.keepDays === null
+        ? 'Saved. Chats are kept until you delete them.'
+        : `Saved. Chats untouched for ${r.keepDays} days are deleted.`,
+    );
   };
 
   return (
@@ -52,7 +56,13 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
         <legend>Theme</legend>
         {THEMES.map((t) => (
           <label key={t} className="check">
-            <input type="radio" name="theme" value={t} checked={(picked ?? stored.theme) === t} onChange={() => void pickTheme(t)} />
+            <input
+              type="radio"
+              name="theme"
+              value={t}
+              checked={(picked ?? stored.theme) === t}
+              onChange={() => void pickTheme(t)}
+            />
             {THEME_LABELS[t]}
           </label>
         ))}
@@ -67,7 +77,9 @@ export function ChatPrefsForm({ client }: { client: BackgroundClient }) {
           </option>
         ))}
       </select>
-      <p className="hint">Chats not used for this long are deleted with their messages, each day and when you save. Usage counts stay.</p>
+      <p className="hint">
+        Chats not used for this long are deleted with their messages, each day and when you save. Usage counts stay.
+      </p>
       <SaveRow label="Save" onSave={() => void saveKeep()} message={message} testId="chat-prefs-message" />
     </section>
   );

@@ -4,7 +4,13 @@ import { confirmQuestion } from '@/lib/settings/key-origins';
  * Asks before the API key first goes to an origin other than Anthropic's, naming it, in the words
  * the user answers with. The answer is recorded by the caller (`confirmKeyOrigin`).
  */
-export function ConfirmOrigin({ origin, onConfirm, onCancel, cancelLabel = 'Cancel', testId }: {
+export function ConfirmOrigin({
+  origin,
+  onConfirm,
+  onCancel,
+  cancelLabel = 'Cancel',
+  testId,
+}: {
   origin: string;
   onConfirm: () => void;
   onCancel: () => void;

@@ -31,7 +31,12 @@ function describeKey(status: KeyStatus): string {
  * key and is not kept by this page. Before the key first goes to an origin other than Anthropic's
  * (the saved base URL, or the one typed for a test), the user is asked, with the origin named.
  */
-export function KeySection({ client, baseURL, onModels, onHasKey }: {
+export function KeySection({
+  client,
+  baseURL,
+  onModels,
+  onHasKey,
+}: {
   client: BackgroundClient;
   /** The base URL typed in the form, saved or not. */
   baseURL: string;
@@ -90,7 +95,8 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
   /** A typed key is tested at the typed base URL; the saved key only at the saved one (the background refuses any other). */
   const runTest = async () => {
     const url = checkBaseURL(baseURL);
-    const goesTo = url.ok && (key.trim() !== '' || url.value === savedBaseURL) ? unconfirmedOrigin(url.value, origins ?? []) : null;
+    const goesTo =
+      url.ok && (key.trim() !== '' || url.value === savedBaseURL) ? unconfirmedOrigin(url.value, origins ?? []) : null;
     if (goesTo !== null) {
       setAsking({ origin: goesTo, then: testNow });
       return;
@@ -154,7 +160,10 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
 
   const declineTest = (origin: string) => {
     setAsking(null);
-    setTest({ kind: 'failed', error: { code: 'origin_unconfirmed', message: `Not tested: nothing was sent to ${origin}.` } });
+    setTest({
+      kind: 'failed',
+      error: { code: 'origin_unconfirmed', message: `Not tested: nothing was sent to ${origin}.` },
+    });
   };
 
   const question = asking?.origin ?? (pending !== notNow ? pending : null);
@@ -163,8 +172,8 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
     <section aria-labelledby="key-heading">
       <h2 id="key-heading">Anthropic API key</h2>
       <p className="hint">
-        Kept in this browser&apos;s extension storage and used only by Pace&apos;s background to call the API. Pages never
-        see it. To change how it is kept, paste it again and save.
+        Kept in this browser&apos;s extension storage and used only by Pace&apos;s background to call the API. Pages
+        never see it. To change how it is kept, paste it again and save.
       </p>
       <p data-testid="key-status">{ready ? describeKey(status) : ''}</p>
       <div className="row">
@@ -218,7 +227,9 @@ export function KeySection({ client, baseURL, onModels, onHasKey }: {
         />
         Protect with a passphrase
       </label>
-      {remember === 'session' && <p className="hint">A key kept until the browser closes is never written to disk, so it needs no passphrase.</p>}
+      {remember === 'session' && (
+        <p className="hint">A key kept until the browser closes is never written to disk, so it needs no passphrase.</p>
+      )}
       {sealing && (
         <>
           <p className="hint">

@@ -1,13 +1,29 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { readLimits } from '@/lib/limits/limiter-store';
-import { PLAN_IDS, PLANS, planLabel, TIERS_AS_OF, type Limits, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
+import {
+  PLAN_IDS,
+  PLANS,
+  planLabel,
+  TIERS_AS_OF,
+  type Limits,
+  type LimitsErrors,
+  type LimitsInput,
+} from '@/lib/limits/plans';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { LearnedLimits } from './LearnedLimits';
 import { useDraft } from './use-draft';
 
-type Draft = { plan: string; perMinute: string; perMonth: string; smooth: boolean; monthStart: string; inputPerMinute: string; outputPerMinute: string };
+type Draft = {
+  plan: string;
+  perMinute: string;
+  perMonth: string;
+  smooth: boolean;
+  monthStart: string;
+  inputPerMinute: string;
+  outputPerMinute: string;
+};
 
 const optional = (n: number | null | undefined) => (n ? String(n) : '');
 const toDraft = (l: Limits): Draft => ({
@@ -29,7 +45,12 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
     const next = { ...draft, ...patch };
     if (patch.plan !== undefined && patch.plan !== 'custom') {
       const p = PLANS[patch.plan as keyof typeof PLANS];
-      Object.assign(next, { perMinute: String(p.perMinute), perMonth: String(p.perMonth), inputPerMinute: optional(p.inputPerMinute), outputPerMinute: optional(p.outputPerMinute) });
+      Object.assign(next, {
+        perMinute: String(p.perMinute),
+        perMonth: String(p.perMonth),
+        inputPerMinute: optional(p.inputPerMinute),
+        outputPerMinute: optional(p.outputPerMinute),
+      });
     }
     form.edit(next);
   };
@@ -52,28 +73,61 @@ export function LimitsForm({ client }: { client: BackgroundClient }) {
       <div className="row" role="radiogroup" aria-label="Plan">
         {[...PLAN_IDS, 'custom' as const].map((plan) => (
           <label key={plan} className="check">
-            <input type="radio" name="plan" value={plan} checked={draft.plan === plan} onChange={() => change({ plan })} />
+            <input
+              type="radio"
+              name="plan"
+              value={plan}
+              checked={draft.plan === plan}
+              onChange={() => change({ plan })}
+            />
             {plan === 'custom' ? 'Custom' : planLabel(plan)}
           </label>
         ))}
       </div>
-      <p className="hint">Anthropic&apos;s tiers as of {TIERS_AS_OF}, for the default model class; their spend cap is Anthropic&apos;s, not a Pace limit.</p>
+      <p className="hint">
+        Anthropic&apos;s tiers as of {TIERS_AS_OF}, for the default model class; their spend cap is Anthropic&apos;s,
+        not a Pace limit.
+      </p>
       <label htmlFor="per-minute">Requests per minute</label>
-      <input id="per-minute" inputMode="numeric" disabled={!custom} value={draft.perMinute} onChange={(e) => change({ perMinute: e.target.value })} />
+      <input
+        id="per-minute"
+        inputMode="numeric"
+        disabled={!custom}
+        value={draft.perMinute}
+        onChange={(e) => change({ perMinute: e.target.value })}
+      />
       <FieldError error={errors.perMinute} />
       <label htmlFor="per-month">Requests per month</label>
-      <input id="per-month" inputMode="numeric" disabled={!custom} value={draft.perMonth} onChange={(e) => change({ perMonth: e.target.value })} />
+      <input
+        id="per-month"
+        inputMode="numeric"
+        disabled={!custom}
+        value={draft.perMonth}
+        onChange={(e) => change({ perMonth: e.target.value })}
+      />
       <FieldError error={errors.perMonth} />
       <label htmlFor="input-per-minute">Input tokens per minute (empty: no limit)</label>
-      <input id="input-per-minute" inputMode="numeric" disabled={!custom} value={draft.inputPerMinute} onChange={(e) => change({ inputPerMinute: e.target.value })} />
+      <input
+        id="input-per-minute"
+        inputMode="numeric"
+        disabled={!custom}
+        value={draft.inputPerMinute}
+        onChange={(e) => change({ inputPerMinute: e.target.value })}
+      />
       <FieldError error={errors.inputPerMinute} />
       <label htmlFor="output-per-minute">Output tokens per minute (empty: no limit)</label>
-      <input id="output-per-minute" inputMode="numeric" disabled={!custom} value={draft.outputPerMinute} onChange={(e) => change({ outputPerMinute: e.target.value })} />
+      <input
+        id="output-per-minute"
+        inputMode="numeric"
+        disabled={!custom}
+        value={draft.outputPerMinute}
+        onChange={(e) => change({ outputPerMinute: e.target.value })}
+      />
       <FieldError error={errors.outputPerMinute} />
       <p className="hint">
-        Token limits count in any rolling minute, as Anthropic does: input is the prompt and prompt-cache writes (cache reads are
-        free), estimated before sending; output counts as answers are written, and the next message waits while the minute has no
-        room for a whole answer.
+        Token limits count in any rolling minute, as Anthropic does: input is the prompt and prompt-cache writes (cache
+        reads are free), estimated before sending; output counts as answers are written, and the next message waits
+        while the minute has no room for a whole answer.
       </p>
       <label htmlFor="month-start">The month starts</label>
       <select id="month-start" value={draft.monthStart} onChange={(e) => change({ monthStart: e.target.value })}>

@@ -3,7 +3,15 @@ import { browser } from 'wxt/browser';
 import { FALLBACK_MODELS, type ModelInfo } from '@/lib/claude/models';
 import { describeMode, type PromptCacheMode } from '@/lib/claude/prompt-cache';
 import { ANTHROPIC_ORIGIN, checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
-import { checkBaseURL, checkPromptCache, checkSettings, DEFAULT_BASE_URL, maskHeaderLines, type Settings, type SettingsErrors } from '@/lib/settings/validate';
+import {
+  checkBaseURL,
+  checkPromptCache,
+  checkSettings,
+  DEFAULT_BASE_URL,
+  maskHeaderLines,
+  type Settings,
+  type SettingsErrors,
+} from '@/lib/settings/validate';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
 import { ConfirmOrigin } from './ConfirmOrigin';
@@ -22,7 +30,12 @@ const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens),
  * background checks and writes the settings; the form follows the stored value until it is edited,
  * so a save in another options page shows here.
  */
-export function SettingsForm({ client, models, onBaseURL, hasKey }: {
+export function SettingsForm({
+  client,
+  models,
+  onBaseURL,
+  hasKey,
+}: {
   client: BackgroundClient;
   models: ModelInfo[] | null;
   onBaseURL: (url: string) => void;
@@ -83,25 +96,32 @@ export function SettingsForm({ client, models, onBaseURL, hasKey }: {
     // A new origin needs the user's permission, asked for from this click before any await.
     const origin = new URL(value.baseURL).origin;
     const asked = origin === ANTHROPIC_ORIGIN ? null : browser.permissions.request({ origins: [`${origin}/*`] });
-    const saving = client.request('settings.save', { settings: { ...value, extraHeaders: masked ? null : value.extraHeaders }, confirmOrigin: confirmedOrigin !== null }).then((r) => {
-      if (!r.ok) {
-        setErrors(r.error.fields ?? (r.error.field ? { [r.error.field]: r.error.message } : {}));
-        setMessage(notSaved(r.error.message));
-        return false;
-      }
-      setDraft(toDraft(r.data));
-      setEdited(false);
-      setReplacingHeaders(false);
-      setErrors({});
-      setMessage('Saved.');
-      return true;
-    });
+    const saving = client
+      .request('settings.save', {
+        settings: { ...value, extraHeaders: masked ? null : value.extraHeaders },
+        confirmOrigin: confirmedOrigin !== null,
+      })
+      .then((r) => {
+        if (!r.ok) {
+          setErrors(r.error.fields ?? (r.error.field ? { [r.error.field]: r.error.message } : {}));
+          setMessage(notSaved(r.error.message));
+          return false;
+        }
+        setDraft(toDraft(r.data));
+        setEdited(false);
+        setReplacingHeaders(false);
+        setErrors({});
+        setMessage('Saved.');
+        return true;
+      });
     // The permission's answer is told after the save's, so "Saved." never hides it. (Headless
     // Firefox never answers; the save is shown regardless.)
     asked?.then(
       async (granted) => {
         if (!granted && (await saving)) {
-          setMessage(`Saved. Access to ${origin} was not granted: Pace can reach it only if that server allows cross-origin requests.`);
+          setMessage(
+            `Saved. Access to ${origin} was not granted: Pace can reach it only if that server allows cross-origin requests.`,
+          );
         }
       },
       (err: unknown) => console.warn('[pace] permission request failed', err),
@@ -119,19 +139,35 @@ export function SettingsForm({ client, models, onBaseURL, hasKey }: {
           </option>
         ))}
       </select>
-      <p className="hint">{models ? 'Models your key can use.' : 'Built-in list; press "Test key" to load the models your key can use.'}</p>
+      <p className="hint">
+        {models ? 'Models your key can use.' : 'Built-in list; press "Test key" to load the models your key can use.'}
+      </p>
       <FieldError error={errors.model} />
 
       <label htmlFor="max-tokens">Maximum answer length (tokens)</label>
-      <input id="max-tokens" inputMode="numeric" value={draft.maxTokens} onChange={(e) => change('maxTokens', e.target.value)} />
+      <input
+        id="max-tokens"
+        inputMode="numeric"
+        value={draft.maxTokens}
+        onChange={(e) => change('maxTokens', e.target.value)}
+      />
       <FieldError error={errors.maxTokens} />
 
       <label htmlFor="system-prompt">System prompt (optional)</label>
-      <textarea id="system-prompt" rows={4} value={draft.systemPrompt} onChange={(e) => change('systemPrompt', e.target.value)} />
+      <textarea
+        id="system-prompt"
+        rows={4}
+        value={draft.systemPrompt}
+        onChange={(e) => change('systemPrompt', e.target.value)}
+      />
       <FieldError error={errors.systemPrompt} />
 
       <label className="check">
-        <input type="checkbox" checked={draft.combineWaiting} onChange={(e) => change('combineWaiting', e.target.checked)} />
+        <input
+          type="checkbox"
+          checked={draft.combineWaiting}
+          onChange={(e) => change('combineWaiting', e.target.checked)}
+        />
         Combine a chat&apos;s messages that are still waiting into one request (saves quota)
       </label>
 
@@ -142,15 +178,24 @@ export function SettingsForm({ client, models, onBaseURL, hasKey }: {
         <option value="off">Off</option>
       </select>
       <p className="hint" data-testid="prompt-cache-mode">
-        {cacheModeLine(draft, cacheModes)}. Each message re-sends the conversation before it; with the cache on, that part is re-read at a tenth of the input price.
+        {cacheModeLine(draft, cacheModes)}. Each message re-sends the conversation before it; with the cache on, that
+        part is re-read at a tenth of the input price.
       </p>
       <FieldError error={errors.promptCache} />
 
       <details open={draft.baseURL !== DEFAULT_BASE_URL || headers !== ''}>
         <summary>Advanced</summary>
         <label htmlFor="base-url">API base URL</label>
-        <input id="base-url" type="url" spellCheck={false} value={draft.baseURL} onChange={(e) => change('baseURL', e.target.value)} />
-        <p className="hint">Default {DEFAULT_BASE_URL}. Use another only for a gateway or proxy you trust with your key.</p>
+        <input
+          id="base-url"
+          type="url"
+          spellCheck={false}
+          value={draft.baseURL}
+          onChange={(e) => change('baseURL', e.target.value)}
+        />
+        <p className="hint">
+          Default {DEFAULT_BASE_URL}. Use another only for a gateway or proxy you trust with your key.
+        </p>
         <FieldError error={errors.baseURL} />
         <label htmlFor="extra-headers">Extra request headers (for a gateway)</label>
         <textarea

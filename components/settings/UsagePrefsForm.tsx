@@ -11,7 +11,11 @@ import { useStored } from './use-stored';
 
 type Draft = { cacheHours: string; retentionDays: string; alerts: UsagePrefs['alerts'] };
 
-const toDraft = (p: UsagePrefs): Draft => ({ ...p, cacheHours: String(p.cacheHours), retentionDays: String(p.retentionDays) });
+const toDraft = (p: UsagePrefs): Draft => ({
+  ...p,
+  cacheHours: String(p.cacheHours),
+  retentionDays: String(p.retentionDays),
+});
 
 const ALERTS: { key: keyof UsagePrefs['alerts']; label: string }[] = [
   { key: 'at80', label: "This month's use passes 80% of the monthly limit" },
@@ -50,18 +54,27 @@ export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
 
   const clear = async () => {
     const r = await client.request('cache.clear', {});
-    setCleared(r.ok ? `Cleared ${r.data.cleared.toLocaleString('en-US')} cached answer${r.data.cleared === 1 ? '' : 's'}.` : r.error.message);
+    setCleared(
+      r.ok
+        ? `Cleared ${r.data.cleared.toLocaleString('en-US')} cached answer${r.data.cleared === 1 ? '' : 's'}.`
+        : r.error.message,
+    );
   };
 
   return (
     <section aria-labelledby="usage-heading">
       <h2 id="usage-heading">Cache, usage and alerts</h2>
       <p className="hint">
-        The same question asked again within the cache's lifetime is answered from this browser at once, free: nothing is
-        sent and nothing counts against your limits. &quot;Ask again&quot; on an answer always goes to Claude.
+        The same question asked again within the cache's lifetime is answered from this browser at once, free: nothing
+        is sent and nothing counts against your limits. &quot;Ask again&quot; on an answer always goes to Claude.
       </p>
       <label htmlFor="cache-hours">Keep cached answers for (hours, 0 turns the cache off)</label>
-      <input id="cache-hours" inputMode="numeric" value={draft.cacheHours} onChange={(e) => change({ cacheHours: e.target.value })} />
+      <input
+        id="cache-hours"
+        inputMode="numeric"
+        value={draft.cacheHours}
+        onChange={(e) => change({ cacheHours: e.target.value })}
+      />
       <FieldError error={errors.cacheHours} />
       <div className="row">
         <button type="button" onClick={() => void clear()} data-testid="clear-cache">
@@ -72,13 +85,22 @@ export function UsagePrefsForm({ client }: { client: BackgroundClient }) {
         </span>
       </div>
       <label htmlFor="retention-days">Keep usage detail for (days; monthly totals are always kept)</label>
-      <input id="retention-days" inputMode="numeric" value={draft.retentionDays} onChange={(e) => change({ retentionDays: e.target.value })} />
+      <input
+        id="retention-days"
+        inputMode="numeric"
+        value={draft.retentionDays}
+        onChange={(e) => change({ retentionDays: e.target.value })}
+      />
       <FieldError error={errors.retentionDays} />
       <fieldset>
         <legend>Notify me when</legend>
         {ALERTS.map(({ key, label }) => (
           <label key={key} className="check">
-            <input type="checkbox" checked={draft.alerts[key]} onChange={(e) => change({ alerts: { ...draft.alerts, [key]: e.target.checked } })} />
+            <input
+              type="checkbox"
+              checked={draft.alerts[key]}
+              onChange={(e) => change({ alerts: { ...draft.alerts, [key]: e.target.checked } })}
+            />
             {label}
           </label>
         ))}

@@ -7,7 +7,17 @@ const NOT_SAVED = 'Nothing was saved: ';
 export const notSaved = (why: string) => `${NOT_SAVED}${why}`;
 
 /** The form's save button, and what the save said (a failure, from `notSaved`, in red). */
-export function SaveRow({ label, onSave, message, testId }: { label: string; onSave: () => void; message: string | null; testId: string }) {
+export function SaveRow({
+  label,
+  onSave,
+  message,
+  testId,
+}: {
+  label: string;
+  onSave: () => void;
+  message: string | null;
+  testId: string;
+}) {
   return (
     <div className="row">
       <button type="button" className="primary" onClick={onSave}>

@@ -21,7 +21,13 @@ export function BudgetSpend() {
         </p>
         <p data-testid="usage-budget-projection">{data.sentence}</p>
       </section>
-      <UsageChart title="Spend against the budget" testId="chart-budget" x={chart.x} series={chart.series} table={chart.table} />
+      <UsageChart
+        title="Spend against the budget"
+        testId="chart-budget"
+        x={chart.x}
+        series={chart.series}
+        table={chart.table}
+      />
     </>
   );
 }

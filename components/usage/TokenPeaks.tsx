@@ -18,7 +18,10 @@ export function TokenPeaks() {
     <section className="usage-card" aria-labelledby="token-peaks-title" data-testid="usage-token-peaks">
       <h2 id="token-peaks-title">Tokens per minute at their peak</h2>
       <table className="usage-table">
-        <caption className="sr-only">The most input and output tokens sent or received in any minute of the last {peaks.days} days, against the limits</caption>
+        <caption className="sr-only">
+          The most input and output tokens sent or received in any minute of the last {peaks.days} days, against the
+          limits
+        </caption>
         <thead>
           <tr>
             <th scope="col">Tokens</th>
@@ -31,14 +34,25 @@ export function TokenPeaks() {
           {rows.map(([label, p]) => (
             <tr key={label}>
               <th scope="row">{label}</th>
-              <td>{formatCount(p.peak)}{p.at !== null && <span className="hint"> ({new Date(p.at).toLocaleString()})</span>}</td>
-              <td>{figure(p.limit)}{share(p, p.limit)}</td>
-              <td>{figure(p.keyLimit)}{share(p, p.keyLimit)}</td>
+              <td>
+                {formatCount(p.peak)}
+                {p.at !== null && <span className="hint"> ({new Date(p.at).toLocaleString()})</span>}
+              </td>
+              <td>
+                {figure(p.limit)}
+                {share(p, p.limit)}
+              </td>
+              <td>
+                {figure(p.keyLimit)}
+                {share(p, p.keyLimit)}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="hint">The last {peaks.days} days; input counts the prompt and prompt-cache writes, not cache reads.</p>
+      <p className="hint">
+        The last {peaks.days} days; input counts the prompt and prompt-cache writes, not cache reads.
+      </p>
     </section>
   );
 }

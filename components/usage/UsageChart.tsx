@@ -35,7 +35,19 @@ function cssColor(color: string): string {
  * One uPlot chart over days (x in ms since the epoch), with its figures also as a table: always
  * in the page for screen readers, shown on screen on request. The canvas is hidden from them.
  */
-export function UsageChart({ title, x, series, table, testId }: { title: string; x: number[]; series: ChartSeries[]; table: ChartTable; testId: string }) {
+export function UsageChart({
+  title,
+  x,
+  series,
+  table,
+  testId,
+}: {
+  title: string;
+  x: number[];
+  series: ChartSeries[];
+  table: ChartTable;
+  testId: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const [showTable, setShowTable] = useState(false);
 
@@ -62,7 +74,13 @@ export function UsageChart({ title, x, series, table, testId }: { title: string;
             const stroke = cssColor(s.color);
             return s.kind === 'bars'
               ? { label: s.label, stroke, fill: stroke, alpha: 0.75, width: 0, paths: bars, points: { show: false } }
-              : { label: s.label, stroke, width: 2, dash: s.kind === 'dashed' ? [6, 4] : undefined, points: { show: false } };
+              : {
+                  label: s.label,
+                  stroke,
+                  width: 2,
+                  dash: s.kind === 'dashed' ? [6, 4] : undefined,
+                  points: { show: false },
+                };
           }),
         ],
       },

@@ -26,7 +26,8 @@ export function UsageDashboard({ onPainted }: { onPainted?: () => void }) {
         <div>
           <h1>Usage</h1>
           <p className="hint">
-            Requests, tokens and estimated spend from this browser. Costs are estimates from Anthropic&apos;s list prices as of {PRICES_AS_OF}.
+            Requests, tokens and estimated spend from this browser. Costs are estimates from Anthropic&apos;s list
+            prices as of {PRICES_AS_OF}.
           </p>
         </div>
         {data && !data.summary.empty && <ExportButtons />}
@@ -60,14 +61,18 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
         <section className="usage-card" aria-labelledby="month-title" data-testid="usage-month">
           <h2 id="month-title">This month</h2>
           <p className="usage-big">
-            {formatCount(s.month.requests)} <span className="hint">{noMonthCap(s.month) ? 'requests (no monthly cap)' : `of ${formatCount(s.month.perMonth)} requests`}</span>
+            {formatCount(s.month.requests)}{' '}
+            <span className="hint">
+              {noMonthCap(s.month) ? 'requests (no monthly cap)' : `of ${formatCount(s.month.perMonth)} requests`}
+            </span>
           </p>
           <p data-testid="usage-spend">
             Estimated spend: <strong>{formatUsd(s.month.costUsd)}</strong>
             {s.month.unknownCost > 0 && (
               <span className="hint">
                 {' '}
-                + {formatCount(s.month.unknownCost)} request{s.month.unknownCost === 1 ? '' : 's'} with cost unknown (model not in the price list)
+                + {formatCount(s.month.unknownCost)} request{s.month.unknownCost === 1 ? '' : 's'} with cost unknown
+                (model not in the price list)
               </span>
             )}
           </p>
@@ -104,17 +109,38 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
         </section>
       </div>
       <BudgetSpend />
-      <UsageChart title="Requests per day" testId="chart-requests" x={charts.x} series={charts.requests} table={charts.requestsTable} />
-      <UsageChart title="Tokens per day" testId="chart-tokens" x={charts.x} series={charts.tokens} table={charts.tokensTable} />
+      <UsageChart
+        title="Requests per day"
+        testId="chart-requests"
+        x={charts.x}
+        series={charts.requests}
+        table={charts.requestsTable}
+      />
+      <UsageChart
+        title="Tokens per day"
+        testId="chart-tokens"
+        x={charts.x}
+        series={charts.tokens}
+        table={charts.tokensTable}
+      />
       <TokenPeaks />
-      <UsageChart title="Errors and rate limits per day" testId="chart-errors" x={charts.x} series={charts.errors} table={charts.errorsTable} />
+      <UsageChart
+        title="Errors and rate limits per day"
+        testId="chart-errors"
+        x={charts.x}
+        series={charts.errors}
+        table={charts.errorsTable}
+      />
       <section className="usage-card" aria-labelledby="top-title" data-testid="usage-top">
         <h2 id="top-title">Costliest conversations this month</h2>
         {s.topConversations.length === 0 ? (
           <p className="hint">No priced requests yet this month.</p>
         ) : (
           <table className="usage-table">
-            <caption className="sr-only">The five conversations with the highest estimated cost this month, and the part of it spent on input (the prompt, prompt-cache writes and reads)</caption>
+            <caption className="sr-only">
+              The five conversations with the highest estimated cost this month, and the part of it spent on input (the
+              prompt, prompt-cache writes and reads)
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Conversation</th>
@@ -157,7 +183,13 @@ function chartData(s: UsageSummary) {
   const requestsTable: ChartTable = {
     caption: `Requests per day over the last 30 days, against the plan's daily pace of ${formatCount(Math.round(s.dailyPace))}`,
     rows,
-    columns: [col('Requests', requests[0]!.values), col('Answered from the cache', s.days.map((d) => d.cacheHits))],
+    columns: [
+      col('Requests', requests[0]!.values),
+      col(
+        'Answered from the cache',
+        s.days.map((d) => d.cacheHits),
+      ),
+    ],
   };
   const tokensTable: ChartTable = {
     caption: 'Input and output tokens per day over the last 30 days',
@@ -165,7 +197,8 @@ function chartData(s: UsageSummary) {
     columns: [col('Input tokens', tokens[0]!.values), col('Output tokens', tokens[1]!.values)],
   };
   const errorsTable: ChartTable = {
-    caption: 'Failed requests per day over the last 30 days, and how many of them Anthropic refused as rate limited (429)',
+    caption:
+      'Failed requests per day over the last 30 days, and how many of them Anthropic refused as rate limited (429)',
     rows,
     columns: [col('Failed requests', errors[0]!.values), col('Rate limited (429)', errors[1]!.values)],
   };

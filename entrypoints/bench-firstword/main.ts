@@ -7,7 +7,12 @@
 import Anthropic from '@anthropic-ai/sdk';
 
 const query = new URLSearchParams(location.search);
-const client = new Anthropic({ apiKey: query.get('key') ?? '', baseURL: query.get('base') ?? '', dangerouslyAllowBrowser: true, maxRetries: 0 });
+const client = new Anthropic({
+  apiKey: query.get('key') ?? '',
+  baseURL: query.get('base') ?? '',
+  dangerouslyAllowBrowser: true,
+  maxRetries: 0,
+});
 const prompt = document.getElementById('prompt') as HTMLTextAreaElement;
 const answer = document.getElementById('answer')!;
 
@@ -21,9 +26,15 @@ prompt.addEventListener('keydown', (event) => {
 });
 
 async function send(text: string): Promise<void> {
-  const stream = await client.messages.create({ model: query.get('model') ?? 'claude-sonnet-4-6', max_tokens: 1024, messages: [{ role: 'user', content: text }], stream: true });
+  const stream = await client.messages.create({
+    model: query.get('model') ?? 'claude-sonnet-4-6',
+    max_tokens: 1024,
+    messages: [{ role: 'user', content: text }],
+    stream: true,
+  });
   for await (const event of stream) {
-    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') answer.textContent += event.delta.text;
+    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+      answer.textContent += event.delta.text;
   }
   answer.dataset.done = 'true';
 }

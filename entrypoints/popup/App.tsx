@@ -21,7 +21,11 @@ export function App({ surface = 'popup' }: { surface?: 'popup' | 'panel' }) {
       client={background}
       keyStatus={keyStatus}
       onKeyStatus={setKeyStatus}
-      openOptions={() => void browser.runtime.openOptionsPage().catch((err: unknown) => console.warn('[pace] could not open the options', err))}
+      openOptions={() =>
+        void browser.runtime
+          .openOptionsPage()
+          .catch((err: unknown) => console.warn('[pace] could not open the options', err))
+      }
       tools={<ReachBar useChat={useChat} surface={surface} browser={browser} />}
     />
   );

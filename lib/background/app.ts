@@ -13,7 +13,14 @@ import { createScheduler } from '../queue/scheduler';
 import { createWake } from '../queue/wake';
 import { createWireGate } from '../queue/wire-gate';
 import type { PaceDB } from '../storage/db';
-import { batchPrefsItem, chatPrefsItem, modelsItem, settingsItem, storedPromptCacheModes, usagePrefsItem } from '../storage/settings';
+import {
+  batchPrefsItem,
+  chatPrefsItem,
+  modelsItem,
+  settingsItem,
+  storedPromptCacheModes,
+  usagePrefsItem,
+} from '../storage/settings';
 import { pruneConversations } from '../chat/conversation-store';
 import { createBatchRunner } from './batch-runner';
 import { pruneCache } from '../cache/response-cache';
@@ -27,7 +34,16 @@ import { createChatRunner, type RunnerDeps } from './chat-runner';
 import { createGatewayBudget } from './gateway-budget';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
-import { currentCredentials, keyBlocker, keyOrigins, keyStatus, removeKey, saveKey, savedKey, unlockKey } from './key-store';
+import {
+  currentCredentials,
+  keyBlocker,
+  keyOrigins,
+  keyStatus,
+  removeKey,
+  saveKey,
+  savedKey,
+  unlockKey,
+} from './key-store';
 import { createMeasureRequest } from './measure-request';
 import { createPortServer, isOwnPage } from './port-server';
 import { readSettings } from './stored-settings';
@@ -59,7 +75,9 @@ export const storedKeys: BackgroundKeys = {
 };
 
 /** The parts of `browser` (wxt/browser) the background uses; WXT's fakeBrowser in tests. */
-export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'> & Partial<ReachBrowser> & Partial<Pick<WxtBrowser, 'storage'>>;
+export type BackgroundBrowser = Pick<WxtBrowser, 'alarms' | 'runtime' | 'notifications' | 'action' | 'browserAction'> &
+  Partial<ReachBrowser> &
+  Partial<Pick<WxtBrowser, 'storage'>>;
 
 export interface BackgroundDeps {
   browser: BackgroundBrowser;
@@ -80,7 +98,14 @@ export interface BackgroundDeps {
 
 /** The real edges, for entrypoints/background.ts. */
 export function browserEdges(browser: BackgroundBrowser, db: PaceDB): BackgroundDeps {
-  return { browser, db, now: Date.now, online: () => navigator.onLine, keys: storedKeys, createClient: createClaudeClient };
+  return {
+    browser,
+    db,
+    now: Date.now,
+    online: () => navigator.onLine,
+    keys: storedKeys,
+    createClient: createClaudeClient,
+  };
 }
 
 export function createBackgroundApp(deps: BackgroundDeps) {
@@ -88,7 +113,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   const settings = () => readSettings();
   const usagePrefs = () => usagePrefsItem.getValue();
   const notify = async (id: string, title: string, message: string) => {
-    await browser.notifications.create(id, { type: 'basic', iconUrl: browser.runtime.getURL('/icon/128.png'), title, message });
+    await browser.notifications.create(id, {
+      type: 'basic',
+      iconUrl: browser.runtime.getURL('/icon/128.png'),
+      title,
+      message,
+    });
   };
   const alerts = createUsageAlerts({ db, prefs: usagePrefs, notify });
   const budgetAlerts = createBudgetAlerts({ db, prefs: usagePrefs, notify, settings, now });
@@ -142,7 +172,10 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     failJob: (job, error) => jobStore.fail(db, job.id, { status: 'error', error }),
     async combine(job) {
       // Combining only saves quota: if it fails, the job goes as it is.
-      if ((await settings()).combineWaiting) await jobStore.combine(db, job).catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
+      if ((await settings()).combineWaiting)
+        await jobStore
+          .combine(db, job)
+          .catch((err: unknown) => console.warn('[pace] could not combine waiting messages', err));
     },
     async startJob(job, options) {
       void badge.refresh();
@@ -159,7 +192,14 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       batches.nudge();
     },
     answerFromCache,
-    measure: createMeasureRequest({ db, now, settings, credentials: keys.credentials, createClient: deps.createClient, log }),
+    measure: createMeasureRequest({
+      db,
+      now,
+      settings,
+      credentials: keys.credentials,
+      createClient: deps.createClient,
+      log,
+    }),
     online,
   });
 
@@ -195,32 +235,34 @@ export function createBackgroundApp(deps: BackgroundDeps) {
   });
 
   const handlers = createHandlers({
-      db,
-      runner,
-      pump: () => scheduler.pump(),
-      settings,
-      credentials: keys.credentials,
-      createClient: deps.createClient,
-      keys,
-      rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
-      now,
-      gatewayBudget,
-      batches,
-      sendAtOnce: {
-        usagePrefs,
-        online,
-        start({ job, messages, probe }, ready) {
-          // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
-          const started = () => void scheduler.pump();
-          void runner.start(job, { ...ready, messages, started }, { probe }).finally(started);
-        },
-        settled: () => gate.settled(),
-        promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
-        readAhead,
+    db,
+    runner,
+    pump: () => scheduler.pump(),
+    settings,
+    credentials: keys.credentials,
+    createClient: deps.createClient,
+    keys,
+    rememberModels: (models) => modelsItem.setValue({ models, fetchedAt: now() }),
+    now,
+    gatewayBudget,
+    batches,
+    sendAtOnce: {
+      usagePrefs,
+      online,
+      start({ job, messages, probe }, ready) {
+        // The queue's run (the badge, the alerts) waits for the answer to start: it would compete with the request.
+        const started = () => void scheduler.pump();
+        void runner.start(job, { ...ready, messages, started }, { probe }).finally(started);
       },
-      reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: (chat) => reach.readPage(chat) },
-    });
-  const server = createPortServer(handlers, (sender) => isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')));
+      settled: () => gate.settled(),
+      promptCacheMode: (baseURL) => runner.promptCacheMode(baseURL),
+      readAhead,
+    },
+    reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: (chat) => reach.readPage(chat) },
+  });
+  const server = createPortServer(handlers, (sender) =>
+    isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
+  );
   // The menu, the shortcuts and "Ask about this page" (absent from a test's fake browser).
   const reach = createReach({
     browser: browser as ReachBrowser,
@@ -276,7 +318,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
       if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
-      if (alarm.name === RETENTION_ALARM) void pruneChats().catch((err: unknown) => console.warn('[pace] could not delete old chats', err));
+      if (alarm.name === RETENTION_ALARM)
+        void pruneChats().catch((err: unknown) => console.warn('[pace] could not delete old chats', err));
       if (alarm.name === BATCH_ALARM) void batches.tick();
       void scheduler.pump();
     },

@@ -34,12 +34,31 @@ export async function currentBadge(db: PaceDB, now: number): Promise<{ view: Bad
   const q = quota(now, limits, state);
   const waiting = (await db.jobs.where('state').anyOf('queued', 'waiting').toArray()).filter(isJob);
   const minuteWaits = waiting
-    .filter((j) => (j.waitReason === 'minute' || j.waitReason === 'smooth' || j.waitReason === 'inputTokens' || j.waitReason === 'outputTokens') && j.waitUntil !== undefined && j.waitUntil > now)
+    .filter(
+      (j) =>
+        (j.waitReason === 'minute' ||
+          j.waitReason === 'smooth' ||
+          j.waitReason === 'inputTokens' ||
+          j.waitReason === 'outputTokens') &&
+        j.waitUntil !== undefined &&
+        j.waitUntil > now,
+    )
     .map((j) => j.waitUntil!);
   const minuteWaitUntil = minuteWaits.length ? Math.min(...minuteWaits) : null;
   const budget = await readBudgetView(db, now);
-  const view = badgeFor(now, limits, q, { waiting: waiting.length, minuteWaitUntil }, budget && { count: budget.budget.badge, periods: budget.periods });
-  const boundaries = [q.monthResetAt, q.minuteResetAt ?? Infinity, minuteWaitUntil !== null ? now + 1000 - (now % 1000) : Infinity, ...(budget?.periods.map((p) => p.end) ?? [])];
+  const view = badgeFor(
+    now,
+    limits,
+    q,
+    { waiting: waiting.length, minuteWaitUntil },
+    budget && { count: budget.budget.badge, periods: budget.periods },
+  );
+  const boundaries = [
+    q.monthResetAt,
+    q.minuteResetAt ?? Infinity,
+    minuteWaitUntil !== null ? now + 1000 - (now % 1000) : Infinity,
+    ...(budget?.periods.map((p) => p.end) ?? []),
+  ];
   return { view, nextChangeAt: Math.min(...boundaries) };
 }
 

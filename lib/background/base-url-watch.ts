@@ -13,7 +13,12 @@ export interface WatchedSettings {
 }
 
 /** Returns the function that stops watching. */
-export function forgetWaitOnNewBaseURL(deps: { settings: WatchedSettings; db: PaceDB; pump: () => void; log?: (m: string, d?: unknown) => void }): () => void {
+export function forgetWaitOnNewBaseURL(deps: {
+  settings: WatchedSettings;
+  db: PaceDB;
+  pump: () => void;
+  log?: (m: string, d?: unknown) => void;
+}): () => void {
   const log = deps.log ?? warn;
   return deps.settings.watch((next, before) => {
     if (next.baseURL === before?.baseURL) return;

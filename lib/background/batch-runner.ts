@@ -7,7 +7,14 @@
  * is safe to call at any time: calls during a run fold into one more run.
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
-import { batchResults, BatchResultsTooLargeError, cancelBatch, createBatch, retrieveBatch, type BatchRequest } from '../claude/batches';
+import {
+  batchResults,
+  BatchResultsTooLargeError,
+  cancelBatch,
+  createBatch,
+  retrieveBatch,
+  type BatchRequest,
+} from '../claude/batches';
 import { keyFingerprint } from '../claude/key-fingerprint';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
@@ -27,7 +34,19 @@ import {
   sentElsewhere,
   type BatchTiming,
 } from '../batch/batch-lifecycle';
-import { batchCreated, createFailed, endBatch, markCancelling, openBatch, openBatches, placeResult, pollScheduled, recoverBatches, senderChanged, type Candidate } from '../batch/batch-store';
+import {
+  batchCreated,
+  createFailed,
+  endBatch,
+  markCancelling,
+  openBatch,
+  openBatches,
+  placeResult,
+  pollScheduled,
+  recoverBatches,
+  senderChanged,
+  type Candidate,
+} from '../batch/batch-store';
 import { admitBatchCall } from '../limits/admit';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
@@ -97,17 +116,27 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       fallback = busy ? now() + timing.maxPollMs : null;
       // Cache first: a question the cache can answer is answered at once and never batched.
       const heads = gatheredHeads(jobs);
-      if (heads.length > 0 && (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0) {
+      if (
+        heads.length > 0 &&
+        (await deps.answerFromCache(heads).catch((err: unknown) => (log('the cache could not be read', err), 0))) > 0
+      ) {
         deps.changed();
         void tick();
         return;
       }
       const gathered = gatherDecision(jobs, now(), timing);
       wakes.push(gathered.wakeAt);
-      if (gathered.due.length > 0) wakes.push(await send(gathered.due, timing).catch((err: unknown) => (log('the gathered questions could not be sent', err), null)));
+      if (gathered.due.length > 0)
+        wakes.push(
+          await send(gathered.due, timing).catch(
+            (err: unknown) => (log('the gathered questions could not be sent', err), null),
+          ),
+        );
       let placed = false;
       for (const batch of batches) {
-        const looked = await look(batch, timing).catch((err: unknown) => (log('could not look at a batch', err), { at: null, placed: false }));
+        const looked = await look(batch, timing).catch(
+          (err: unknown) => (log('could not look at a batch', err), { at: null, placed: false }),
+        );
         wakes.push(looked.at);
         placed ||= looked.placed;
       }
@@ -129,12 +158,19 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const read = await Promise.all(
       due.map(async (job) => {
         try {
-          const [own, messages] = await Promise.all([settingsFor(db, settings, job.conversationId), conversationMessages(db, job.conversationId)]);
+          const [own, messages] = await Promise.all([
+            settingsFor(db, settings, job.conversationId),
+            conversationMessages(db, job.conversationId),
+          ]);
           return { job, request: messageRequest(own, buildContext(messages, job.id)) };
         } catch (err) {
           log('a gathered question could not be read', err);
           const why = errorText(err);
-          await jobStore.fail(db, job.id, { status: 'error', error: { code: 'bad_request', message: `This question could not be put in a batch: ${why}` }, batch: true });
+          await jobStore.fail(db, job.id, {
+            status: 'error',
+            error: { code: 'bad_request', message: `This question could not be put in a batch: ${why}` },
+            batch: true,
+          });
           deps.changed();
           return null;
         }
@@ -145,15 +181,26 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const candidates: Candidate[] = built.map(({ job, request }) => ({
       job,
       model: request.model,
-      cost: { model: request.model, inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }), maxTokens: request.max_tokens, estimated: true },
+      cost: {
+        model: request.model,
+        inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }),
+        maxTokens: request.max_tokens,
+        estimated: true,
+      },
     }));
     const id = newId().replace(/[^A-Za-z0-9_-]/g, '');
     // It is polled and read only with the key and at the address it is sent with (the key's fingerprint is kept, never the key).
-    const opened = await openBatch(db, id, now(), candidates, { baseURL: creds.baseURL, keyId: await keyFingerprint(creds.apiKey) });
+    const opened = await openBatch(db, id, now(), candidates, {
+      baseURL: creds.baseURL,
+      keyId: await keyFingerprint(creds.apiKey),
+    });
     if (opened.refused.length > 0) deps.changed();
     if (!opened.ok) return opened.retryAt;
     deps.changed();
-    const requests: BatchRequest[] = opened.batch.requests.map((r) => ({ custom_id: r.jobId, params: built.find((b) => b.job.id === r.jobId)!.request }));
+    const requests: BatchRequest[] = opened.batch.requests.map((r) => ({
+      custom_id: r.jobId,
+      params: built.find((b) => b.job.id === r.jobId)!.request,
+    }));
     const { headers } = parseHeaderLines(settings.extraHeaders);
     creating.add(id);
     try {
@@ -169,14 +216,21 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       log(`batch of ${requests.length} sent`, created.id);
       return at;
     } catch (err) {
-      const attempts = Math.max(...opened.batch.requests.map((r) => due.find((j) => j.id === r.jobId)?.attempts ?? 0)) + 1;
+      const attempts =
+        Math.max(...opened.batch.requests.map((r) => due.find((j) => j.id === r.jobId)?.attempts ?? 0)) + 1;
       const { error, step } = afterFailedCall(err, attempts, creds, headers);
       log(`the batch could not be created: ${error.code}`, errorLabel(err));
       if (step.action === 'retry') {
         await createFailed(db, id, { until: step.at, failures: attempts });
         return step.at;
       }
-      await createFailed(db, id, { error: { ...error, message: `The batch could not be sent: ${error.message} Press Send now to send this question normally.`, action: 'retry' } });
+      await createFailed(db, id, {
+        error: {
+          ...error,
+          message: `The batch could not be sent: ${error.message} Press Send now to send this question normally.`,
+          action: 'retry',
+        },
+      });
       deps.changed();
       return null;
     } finally {
@@ -201,7 +255,11 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const client = deps.createClient(creds, headers);
     const call = await admitBatchCall(db, t);
     if (!call.ok) {
-      await pollScheduled(db, batch.id, { nextPollAt: call.retryAt, polls: batch.polls, failures: batch.failures ?? 0 });
+      await pollScheduled(db, batch.id, {
+        nextPollAt: call.retryAt,
+        polls: batch.polls,
+        failures: batch.failures ?? 0,
+      });
       return { at: call.retryAt, placed: false };
     }
     try {
@@ -252,7 +310,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       message: `Pace could not get this question's batch from Anthropic (${why}), so it was given up: not counted. Press Send now to send it normally.`,
       action: 'retry',
     };
-    for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'released', why: 'expired', error }, now());
+    for (const r of batch.requests)
+      await placeResult(db, batch, r.jobId, { kind: 'released', why: 'expired', error }, now());
     await endBatch(db, batch.id, now());
     log('gave up a batch that could not be read', batch.apiId);
     deps.changed();
@@ -263,15 +322,24 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
    * Anthropic may have billed its answers, and what is not known: the budget keeps each one's worst case.
    */
   async function tooLarge(batch: BatchRow, why: string): Promise<void> {
-    const error: PaceError = { code: 'bad_answer', message: `${why}: what this question cost is not known, and the spend budget counts its most. Press Send now to send it normally.`, action: 'retry' };
-    for (const r of batch.requests) await placeResult(db, batch, r.jobId, { kind: 'failed', error, unknownCost: true }, now());
+    const error: PaceError = {
+      code: 'bad_answer',
+      message: `${why}: what this question cost is not known, and the spend budget counts its most. Press Send now to send it normally.`,
+      action: 'retry',
+    };
+    for (const r of batch.requests)
+      await placeResult(db, batch, r.jobId, { kind: 'failed', error, unknownCost: true }, now());
     await endBatch(db, batch.id, now());
-    log('a batch\'s results were too large to read', batch.apiId);
+    log("a batch's results were too large to read", batch.apiId);
     deps.changed();
   }
 
   /** Places each result; `secrets` (the key, the extra headers) are taken out of what an errored one says, as a gateway may echo them. */
-  async function place(batch: BatchRow, results: Awaited<ReturnType<typeof batchResults>>, secrets: readonly string[]): Promise<void> {
+  async function place(
+    batch: BatchRow,
+    results: Awaited<ReturnType<typeof batchResults>>,
+    secrets: readonly string[],
+  ): Promise<void> {
     const cancelled = batch.state === 'cancelling';
     let answers = 0;
     let others = 0;
@@ -280,7 +348,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     for (const entry of results) {
       seen.add(entry.custom_id);
       const placement = placementOf(entry, cancelled);
-      const safe = placement.kind === 'answer' ? placement : { ...placement, error: withoutSecrets(placement.error, secrets) };
+      const safe =
+        placement.kind === 'answer' ? placement : { ...placement, error: withoutSecrets(placement.error, secrets) };
       const placed = await placeResult(db, batch, entry.custom_id, safe, now());
       if (!placed) continue;
       if (placed.kind === 'answer') answers += 1;
@@ -288,7 +357,11 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       saved = saved === null || placed.savedUsd === null ? null : saved + placed.savedUsd;
     }
     // A question the results leave out has no answer coming: it fails, and may be sent normally.
-    const missing: PaceError = { code: 'bad_answer', message: 'The batch ended without a result for this question. Press Send now to send it normally.', action: 'retry' };
+    const missing: PaceError = {
+      code: 'bad_answer',
+      message: 'The batch ended without a result for this question. Press Send now to send it normally.',
+      action: 'retry',
+    };
     for (const r of batch.requests) {
       if (seen.has(r.jobId)) continue;
       if (await placeResult(db, batch, r.jobId, { kind: 'failed', error: missing }, now())) others += 1;
@@ -297,7 +370,9 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     deps.changed();
     if (answers + others > 0) {
       const notice = resultsNotice(answers, others, saved);
-      await deps.notify(`pace-batch-${batch.id}`, notice.title, notice.message).catch((err: unknown) => log('could not show the notification', err));
+      await deps
+        .notify(`pace-batch-${batch.id}`, notice.title, notice.message)
+        .catch((err: unknown) => log('could not show the notification', err));
     }
   }
 
@@ -307,8 +382,20 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     const t = now();
     const apiError: APIError | null = err instanceof APIError ? err : null;
     const retryAfter = apiError ? retryAfterSeconds(apiError.headers, t) : null;
-    const step = nextStep(attempt, { code: error.code, retryAfterMs: retryAfter === null ? null : retryAfter * 1000, resetAt: monthWindow(t, 'utc').end }, t, deps.random);
-    return { error, step: step.action === 'pause' ? ({ action: 'retry', at: step.until, pauseAll: false } as const) : step };
+    const step = nextStep(
+      attempt,
+      {
+        code: error.code,
+        retryAfterMs: retryAfter === null ? null : retryAfter * 1000,
+        resetAt: monthWindow(t, 'utc').end,
+      },
+      t,
+      deps.random,
+    );
+    return {
+      error,
+      step: step.action === 'pause' ? ({ action: 'retry', at: step.until, pauseAll: false } as const) : step,
+    };
   }
 
   const tick = coalesce(runOnce, (err) => log('the batches could not run', err));
@@ -324,21 +411,34 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
       if (job?.state !== 'batched' || job.batchId === undefined) return false;
       const batch = await db.batches.get(job.batchId);
       // Its create call has not answered yet: there is nothing at Anthropic to cancel until it does.
-      if (batch?.state === 'creating') throw new PaceFailure({ code: 'busy', message: 'Its batch is being sent to Anthropic right now: try cancelling again in a few seconds.' });
+      if (batch?.state === 'creating')
+        throw new PaceFailure({
+          code: 'busy',
+          message: 'Its batch is being sent to Anthropic right now: try cancelling again in a few seconds.',
+        });
       if (!batch || batch.state !== 'running' || batch.apiId === undefined) return false;
       const creds = await deps.credentials();
       if (!creds) return false;
       if (sentElsewhere(batch, { baseURL: creds.baseURL, keyId: await keyFingerprint(creds.apiKey) })) {
-        throw new PaceFailure({ code: 'wrong_key', message: 'Its batch was sent with another key or address: switch back to cancel it.' });
+        throw new PaceFailure({
+          code: 'wrong_key',
+          message: 'Its batch was sent with another key or address: switch back to cancel it.',
+        });
       }
       const t = now();
       const call = await admitBatchCall(db, t);
-      if (!call.ok) throw new PaceFailure({ code: 'rate_limited', message: 'The limits allow no call to Anthropic right now: try cancelling again in a minute.' });
+      if (!call.ok)
+        throw new PaceFailure({
+          code: 'rate_limited',
+          message: 'The limits allow no call to Anthropic right now: try cancelling again in a minute.',
+        });
       const { headers } = parseHeaderLines((await deps.settings()).extraHeaders);
       try {
         await cancelBatch(deps.createClient(creds, headers), batch.apiId);
       } catch (err) {
-        throw new PaceFailure(withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]));
+        throw new PaceFailure(
+          withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]),
+        );
       }
       await markCancelling(db, batch.id, t);
       void tick();

@@ -38,7 +38,13 @@ export function createBudgetAlerts(deps: BudgetAlertDeps): { check(): Promise<vo
       const [loaded, limits, row] = await Promise.all([loadSpend(db, t), readLimits(db), db.meta.get('budgetAlerts')]);
       if (!hasBudget(loaded.budget)) return null;
       const periods = periodSpends(t, limits.monthStart, loaded.budget, loaded.spend, loaded.ledger(limits.monthStart));
-      const due = dueBudgetAlerts(row?.key === 'budgetAlerts' ? row.value : null, loaded.budget, periods, alerts, leastNextUsd(loaded.budget, settings));
+      const due = dueBudgetAlerts(
+        row?.key === 'budgetAlerts' ? row.value : null,
+        loaded.budget,
+        periods,
+        alerts,
+        leastNextUsd(loaded.budget, settings),
+      );
       if (due.fire.length > 0) await db.meta.put({ key: 'budgetAlerts', value: due.state });
       return { due, budget: loaded.budget, monthStart: limits.monthStart };
     });

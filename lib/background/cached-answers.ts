@@ -37,7 +37,11 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
     const fresh = jobs.filter((j) => !j.skipCacheLookup);
     if (fresh.length === 0) return 0;
     // Read once for the batch: this runs on every pump while jobs wait.
-    const [{ cacheHours }, creds, settings] = await Promise.all([deps.usagePrefs(), deps.credentials(), deps.settings()]);
+    const [{ cacheHours }, creds, settings] = await Promise.all([
+      deps.usagePrefs(),
+      deps.credentials(),
+      deps.settings(),
+    ]);
     if (cacheHours <= 0 || !creds) return 0;
     let served = 0;
     for (const job of fresh) {
@@ -52,8 +56,16 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
     return served;
   };
 
-  async function lookUp(job: Job, cacheHours: number, creds: Credentials & { demo: boolean }, settings: Settings): Promise<boolean> {
-    const request = messageRequest(await settingsFor(db, settings, job.conversationId), buildContext(await conversationMessages(db, job.conversationId), job.id));
+  async function lookUp(
+    job: Job,
+    cacheHours: number,
+    creds: Credentials & { demo: boolean },
+    settings: Settings,
+  ): Promise<boolean> {
+    const request = messageRequest(
+      await settingsFor(db, settings, job.conversationId),
+      buildContext(await conversationMessages(db, job.conversationId), job.id),
+    );
     const key = await cacheKey(cacheableRequest(request, creds.baseURL));
     const t = now();
     const hit = await lookupAnswer(db, key, t, cacheHours * HOUR_MS);

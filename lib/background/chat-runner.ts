@@ -5,7 +5,16 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import type { ClaudeClient, Credentials } from '../claude/client';
-import { answeredBy, CUT_OFF, isAbort, NO_KEY_ERROR, retryAfterSeconds, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
+import {
+  answeredBy,
+  CUT_OFF,
+  isAbort,
+  NO_KEY_ERROR,
+  retryAfterSeconds,
+  STALLED,
+  toPaceError,
+  withoutSecrets,
+} from '../claude/errors';
 import { readRateLimitHeaders } from '../claude/rate-limit-headers';
 import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders } from '../claude/gateway-headers';
 import { pauseAll, probeAnswered, probeLost } from '../limits/limiter-store';
@@ -19,7 +28,16 @@ import { buildContext, conversationMessages, markStreaming, settingsFor } from '
 import { cacheKey } from '../cache/cache-key';
 import { storeAnswer } from '../cache/response-cache';
 import { cacheableRequest, messageRequest } from '../claude/request';
-import { effectiveMode, fallbackMode, memoryModes, refusesCacheControl, ttlOf, withPromptCache, type PromptCacheMode, type PromptCacheModes } from '../claude/prompt-cache';
+import {
+  effectiveMode,
+  fallbackMode,
+  memoryModes,
+  refusesCacheControl,
+  ttlOf,
+  withPromptCache,
+  type PromptCacheMode,
+  type PromptCacheModes,
+} from '../claude/prompt-cache';
 import type { PaceError, AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
@@ -38,7 +56,11 @@ export interface RunnerDeps {
   /** The response cache's lifetime; answers are kept only when it is on. */
   usagePrefs?: () => Promise<Pick<UsagePrefs, 'cacheHours'>>;
   /** `watch` sees each response as its status arrives (lib/claude/client.ts): a 429 closes the wire gate then. */
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>, watch?: (response: Response) => void) => ClaudeClient;
+  createClient: (
+    c: Credentials,
+    extraHeaders?: Record<string, string>,
+    watch?: (response: Response) => void,
+  ) => ClaudeClient;
   /** Per base URL, how Anthropic's prompt cache is asked for (a gateway may refuse automatic caching); in memory if not given. */
   promptCacheModes?: PromptCacheModes;
   publish: (event: AnswerProgress) => void;
@@ -108,19 +130,26 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   const learned = memoryModes();
   const cacheModeFor = async (baseURL: string) =>
     (await learned.get(baseURL)) ??
-    (await promptCacheModes.get(baseURL).catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
+    (await promptCacheModes
+      .get(baseURL)
+      .catch((err: unknown) => (log('could not read the prompt cache mode', err), undefined)));
 
-  async function run(job: Job, controller: AbortController, ready: ReadySend | undefined, options: StartOptions): Promise<void> {
+  async function run(
+    job: Job,
+    controller: AbortController,
+    ready: ReadySend | undefined,
+    options: StartOptions,
+  ): Promise<void> {
     const id = job.id;
     const { signal } = controller;
     // Independent reads, made at once: each is a round trip to storage, and the user waits for the first word.
     const [creds, settings, messages] = ready
       ? [ready.creds, ready.settings, ready.messages]
       : await Promise.all([
-        deps.credentials(),
-        deps.settings().then((read) => settingsFor(db, read, job.conversationId)),
-        conversationMessages(db, job.conversationId),
-      ]);
+          deps.credentials(),
+          deps.settings().then((read) => settingsFor(db, read, job.conversationId)),
+          conversationMessages(db, job.conversationId),
+        ]);
     if (!creds) {
       if (job.usageId !== undefined) await endUsage(db, job.usageId, { outcome: NO_KEY_ERROR.code }, log);
       await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
@@ -146,19 +175,25 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     let gatewayCost: number | null = null;
     /** One ledger row for this attempt; a failure to write it never affects the answer. */
     const ledger = (outcome: string, extra: Pick<UsageRow, 'status' | 'errorType'> = {}) =>
-      recordAttempt(db, job.usageId, {
-        at: sentAt,
-        model: answer.model ?? settings.model,
-        conversationId: job.conversationId,
-        messageId: id,
-        outcome,
-        ...extra,
-        usage: tokensOf(answer),
-        ttftMs: firstTextAt === null ? null : firstTextAt - sentAt,
-        totalMs: now() - sentAt,
-        attempt: job.attempts,
-        fromCache: false,
-      }, { cacheTtl, gatewayCost, requested: request.model }, log);
+      recordAttempt(
+        db,
+        job.usageId,
+        {
+          at: sentAt,
+          model: answer.model ?? settings.model,
+          conversationId: job.conversationId,
+          messageId: id,
+          outcome,
+          ...extra,
+          usage: tokensOf(answer),
+          ttftMs: firstTextAt === null ? null : firstTextAt - sentAt,
+          totalMs: now() - sentAt,
+          attempt: job.attempts,
+          fromCache: false,
+        },
+        { cacheTtl, gatewayCost, requested: request.model },
+        log,
+      );
     let savedAt = now();
     let savedText = answer.text;
     let publishedAt = 0;
@@ -185,8 +220,16 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       const at = now();
       if (input !== null) inputCounted = input;
       tokenWrites = tokenWrites
-        .then(() => Promise.all([input === null ? null : countInput(db, id, input), output === null ? null : countOutput(db, id, output, at)]))
-        .then(() => undefined, (err: unknown) => log('could not count the tokens', err));
+        .then(() =>
+          Promise.all([
+            input === null ? null : countInput(db, id, input),
+            output === null ? null : countOutput(db, id, output, at),
+          ]),
+        )
+        .then(
+          () => undefined,
+          (err: unknown) => log('could not count the tokens', err),
+        );
     };
     const { headers } = parseHeaderLines(settings.extraHeaders);
     /** The rate-limit figures and the job's start, written while the first words are read and shown: the user waits for those. */
@@ -208,19 +251,29 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       if (by !== 'Anthropic') gatewayCost = gatewayResponseCost(response.headers);
       const written = noteServerLimits(response.headers, by, id).then(() => jobStore.start(db, id));
       startWrites = written;
-      written.then(() => ready?.started?.(), () => undefined);
+      written.then(
+        () => ready?.started?.(),
+        () => undefined,
+      );
       // The token counts go after them, as they did when these were awaited first.
-      tokenWrites = written.then(() => undefined, () => undefined);
+      tokenWrites = written.then(
+        () => undefined,
+        () => undefined,
+      );
       for await (const event of stream) {
         feed();
         answer = applyStreamEvent(answer, event);
-        if (event.type === 'message_start' || event.type === 'message_delta') countTokens(tokensPerMinuteUse(tokensOf(answer)).inputTokens);
+        if (event.type === 'message_start' || event.type === 'message_delta')
+          countTokens(tokensPerMinuteUse(tokensOf(answer)).inputTokens);
         // Past the size cap nothing more is read: leaving the loop closes the connection.
         if (answer.truncated) break;
         const t = now();
         if (firstTextAt === null && answer.text !== '') firstTextAt = t;
         // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
-        if (answer.text !== publishedText && t - publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))) {
+        if (
+          answer.text !== publishedText &&
+          t - publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))
+        ) {
           publishedAt = t;
           publishedText = answer.text;
           deps.publish({ type: 'answer.progress', messageId: id, text: answer.text });
@@ -240,13 +293,18 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         log('answer cut at the size cap', id);
         await ledger(SIZE_CAP_STOP, { status: response.status });
         await probeAnswered(db, id);
-        await jobStore.finish(db, id, {
-          status: 'done',
-          text: answer.text,
-          stopReason: SIZE_CAP_STOP,
-          usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
-          error: undefined,
-        }, { at: now(), outcome: SIZE_CAP_STOP, status: response.status });
+        await jobStore.finish(
+          db,
+          id,
+          {
+            status: 'done',
+            text: answer.text,
+            stopReason: SIZE_CAP_STOP,
+            usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
+            error: undefined,
+          },
+          { at: now(), outcome: SIZE_CAP_STOP, status: response.status },
+        );
       } else if (signal.aborted) {
         await stoppedByUser(answer.text, { status: response.status });
       } else if (!answer.done) {
@@ -258,13 +316,18 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         if (await probeAnswered(db, id)) gate.open();
         await keepInCache(creds.baseURL, request, answer);
         if (by !== 'Anthropic' && gatewayKeySpend(response.headers) !== null) deps.onGatewaySpend?.();
-        await jobStore.finish(db, id, {
-          status: 'done',
-          text: answer.text,
-          stopReason: answer.stopReason,
-          usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
-          error: undefined,
-        }, { at: now(), outcome: 'ok', status: response.status, ...promptCacheOf(answer) });
+        await jobStore.finish(
+          db,
+          id,
+          {
+            status: 'done',
+            text: answer.text,
+            stopReason: answer.stopReason,
+            usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
+            error: undefined,
+          },
+          { at: now(), outcome: 'ok', status: response.status, ...promptCacheOf(answer) },
+        );
       }
     } catch (err) {
       // Whatever ended the answer, the job's start is written before its end.
@@ -280,9 +343,18 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
         if (apiError?.headers) await noteServerLimits(apiError.headers, by, id);
         // The API refused the request before reading it: its input did not count, and it wrote nothing.
         if (apiError && inputCounted === null) countTokens(0, 0);
-        const error = err instanceof BadStreamError ? err.error : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
+        const error =
+          err instanceof BadStreamError
+            ? err.error
+            : withoutSecrets(toPaceError(err, 'chat', creds.baseURL), [creds.apiKey, ...Object.values(headers)]);
         log(`attempt failed: ${error.code}`, id);
-        if (apiError && refusesCacheControl({ status: apiError.status, type: apiErrorType(apiError), message: apiError.message }, cacheMode)) {
+        if (
+          apiError &&
+          refusesCacheControl(
+            { status: apiError.status, type: apiErrorType(apiError), message: apiError.message },
+            cacheMode,
+          )
+        ) {
           await cacheControlRefused(apiError);
         } else {
           await attemptFailed(error, apiError);
@@ -302,8 +374,13 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     async function attemptFailed(error: PaceError, apiError: APIError | null): Promise<void> {
       const offline = !online() && (error.code === 'unreachable' || error.code === 'stalled');
       if (offline && job.usageId !== undefined) await ledger('offline');
-      if (!offline) await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
-      await afterFailedAttempt({ db, now, random, onRefused: deps.onRefused, hold: (until) => gate.close(until) }, job, { text: answer.text, error, response: apiError, offline, by });
+      if (!offline)
+        await ledger(error.code, apiError ? { status: apiError.status, errorType: apiErrorType(apiError) } : {});
+      await afterFailedAttempt(
+        { db, now, random, onRefused: deps.onRefused, hold: (until) => gate.close(until) },
+        job,
+        { text: answer.text, error, response: apiError, offline, by },
+      );
     }
 
     /** The base URL (a gateway) refused `cache_control`: the next mode down is remembered for it, and the job goes again. */
@@ -311,7 +388,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await ledger('cache_control_refused', { status: apiError.status, errorType: apiErrorType(apiError) });
       const next = fallbackMode(cacheMode);
       await learned.set(creds!.baseURL, next);
-      await promptCacheModes.set(creds!.baseURL, next).catch((err: unknown) => log('could not remember the prompt cache mode', err));
+      await promptCacheModes
+        .set(creds!.baseURL, next)
+        .catch((err: unknown) => log('could not remember the prompt cache mode', err));
       log(`the base URL refused cache_control (${cacheMode}); next: ${next}`, id);
       await afterCacheControlRefused(db, id, answer.text, next, apiError.status, now());
     }
@@ -324,7 +403,11 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
   }
 
   /** Keeps a complete, successful answer for identical requests, when the cache is on. */
-  async function keepInCache(baseURL: string, request: ReturnType<typeof messageRequest>, answer: AssembledAnswer): Promise<void> {
+  async function keepInCache(
+    baseURL: string,
+    request: ReturnType<typeof messageRequest>,
+    answer: AssembledAnswer,
+  ): Promise<void> {
     if (answer.stopReason !== 'end_turn' && answer.stopReason !== 'stop_sequence') return;
     try {
       const prefs = await deps.usagePrefs?.();
@@ -348,7 +431,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
    * The figures are dated from just after `jobId`'s request was admitted (lib/limits/token-store.ts).
    */
   async function noteServerLimits(headers: Headers, by: string, jobId: string): Promise<void> {
-    const server = readRateLimitHeaders(headers, now()) ?? (by === 'Anthropic' ? null : readGatewayRateLimitHeaders(headers, now(), by));
+    const server =
+      readRateLimitHeaders(headers, now()) ??
+      (by === 'Anthropic' ? null : readGatewayRateLimitHeaders(headers, now(), by));
     if (!server) return;
     // The queue's next admission waits for this write: it must not decide on the figures before these.
     const write = saveServerLimitsFor(db, server, jobId, gate.onTheWire());
@@ -385,7 +470,10 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
     if (seconds === null) return false;
     const until = t + seconds * 1000;
     gate.close(until);
-    const message = refusal.status === 429 ? askedToWait(by, until - t) : `${by} is overloaded and asked us to wait ${formatWait(until - t)}.`;
+    const message =
+      refusal.status === 429
+        ? askedToWait(by, until - t)
+        : `${by} is overloaded and asked us to wait ${formatWait(until - t)}.`;
     const write = pauseAll(db, { until, reason: 'rate_limited', message, by }, jobId, t);
     gate.track(write);
     write.catch((err: unknown) => log('could not write the pause', err));
@@ -402,11 +490,15 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       } catch (err) {
         log('answer could not run', err);
         // Not an API failure (those end inside run): say what broke rather than blame the connection.
-        const error: PaceError = { code: 'internal', message: `Pace could not send this answer: ${errorText(err)}`, action: 'retry' };
+        const error: PaceError = {
+          code: 'internal',
+          message: `Pace could not send this answer: ${errorText(err)}`,
+          action: 'retry',
+        };
         if (job.usageId !== undefined) await endUsage(db, job.usageId, { outcome: error.code }, log);
-        await jobStore.fail(db, job.id, { status: 'error', error }).catch((e: unknown) =>
-          log('could not record the failure', e),
-        );
+        await jobStore
+          .fail(db, job.id, { status: 'error', error })
+          .catch((e: unknown) => log('could not record the failure', e));
       } finally {
         // A probe that got no answer on the pause (stopped, a fault) leaves it, and Try now may go again.
         await probeLost(db, job.id).catch((err: unknown) => log('could not give back the probe', err));
@@ -429,7 +521,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 
 /** What Anthropic's prompt cache did for an answer, for its attempt details; nothing when it did nothing. */
 function promptCacheOf(a: AssembledAnswer): Pick<Attempt, 'promptCache'> {
-  return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0 ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } } : {};
+  return a.cacheReadTokens > 0 || a.cacheCreationTokens > 0
+    ? { promptCache: { readTokens: a.cacheReadTokens, writtenTokens: a.cacheCreationTokens } }
+    : {};
 }
 
 /** The API's error type (`overloaded_error`...) from an error response's body, when it has one. */

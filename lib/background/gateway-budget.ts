@@ -48,7 +48,11 @@ export function createGatewayBudget(deps: GatewayBudgetDeps) {
     try {
       const response = await send(keyInfoURL(creds.baseURL), {
         method: 'GET',
-        headers: { ...parseHeaderLines(extraHeaders).headers, authorization: `Bearer ${creds.apiKey}`, accept: 'application/json' },
+        headers: {
+          ...parseHeaderLines(extraHeaders).headers,
+          authorization: `Bearer ${creds.apiKey}`,
+          accept: 'application/json',
+        },
         credentials: 'omit',
         cache: 'no-store',
         signal: AbortSignal.timeout(KEY_INFO_TIMEOUT_MS),
@@ -77,7 +81,11 @@ export function createGatewayBudget(deps: GatewayBudgetDeps) {
     if (fresh && !(reason === 'answered' && same.budget !== null)) return same;
     const budget = await ask(creds, (await deps.settings()).extraHeaders);
     // Unreachable this time: what was known stays, and the gateway is not asked again for a minute either.
-    const next = { baseURL: creds.baseURL, checkedAt: deps.now(), budget: budget === undefined ? (same?.budget ?? null) : budget };
+    const next = {
+      baseURL: creds.baseURL,
+      checkedAt: deps.now(),
+      budget: budget === undefined ? (same?.budget ?? null) : budget,
+    };
     await saveGatewayBudget(deps.db, next);
     return next;
   }

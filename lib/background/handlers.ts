@@ -1,6 +1,12 @@
 /** One handler per request in lib/protocol.ts; the `Handlers` type makes a missing one a type error. */
 import { listModels, type ClaudeClient, type Credentials } from '../claude/client';
-import { checkContextSize, contextForRetry, contextWithNewMessage, countInputTokens, type ContextTurn } from '../claude/context-size';
+import {
+  checkContextSize,
+  contextForRetry,
+  contextWithNewMessage,
+  countInputTokens,
+  type ContextTurn,
+} from '../claude/context-size';
 import { toPaceError, withoutSecrets } from '../claude/errors';
 import { redactedDetail } from './redacting-log';
 import { contextWindow, type ModelInfo } from '../claude/models';
@@ -19,7 +25,14 @@ import { checkChatPrefs } from '../settings/chat-prefs';
 import * as jobStore from '../queue/job-store';
 import { quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { allowProbe, clearServerWait, readLimits, readQuotaState, readServerLimits, saveLimits } from '../limits/limiter-store';
+import {
+  allowProbe,
+  clearServerWait,
+  readLimits,
+  readQuotaState,
+  readServerLimits,
+  saveLimits,
+} from '../limits/limiter-store';
 import { checkLimits } from '../limits/plans';
 import { learnedLimitsInput } from '../limits/learned-limits';
 import { checkBudget } from '../limits/budget';
@@ -29,7 +42,16 @@ import { isFinished, isUnsent, MAX_QUEUE, UNSENT_STATES } from '../queue/job-sta
 import { isGatewayOrigin, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import { checkUsagePrefs } from '../settings/usage-prefs';
 import { checkBatchPrefs } from '../settings/batch-prefs';
-import { checkApiKey, checkBaseURL, checkModel, checkPrompt, checkSettings, maskHeaderLines, parseHeaderLines, type Settings } from '../settings/validate';
+import {
+  checkApiKey,
+  checkBaseURL,
+  checkModel,
+  checkPrompt,
+  checkSettings,
+  maskHeaderLines,
+  parseHeaderLines,
+  type Settings,
+} from '../settings/validate';
 import { clearCache } from '../cache/response-cache';
 import { cacheKey } from '../cache/cache-key';
 import { cacheableRequest, messageRequest } from '../claude/request';
@@ -56,7 +78,11 @@ export interface HandlerDeps {
   pump: () => Promise<void>;
   settings: () => Promise<Settings>;
   credentials: () => Promise<(Credentials & { demo: boolean }) | null>;
-  createClient: (c: Credentials, extraHeaders?: Record<string, string>, watch?: (response: Response) => void) => ClaudeClient;
+  createClient: (
+    c: Credentials,
+    extraHeaders?: Record<string, string>,
+    watch?: (response: Response) => void,
+  ) => ClaudeClient;
   keys: {
     status: () => Promise<KeyStatus>;
     save: (key: string, where: { remember: KeepKey; passphrase: string | null }) => Promise<KeyStatus>;
@@ -107,10 +133,14 @@ const HOUR_MS = 60 * 60 * 1000;
 function roomProblem(t: number, limits: Limits, state: WindowState, waiting: number): PaceError | null {
   const q = quota(t, limits, state);
   if (waiting >= MAX_QUEUE) {
-    return { code: 'queue_full', message: `${MAX_QUEUE} messages are already waiting to be sent. Wait for some to go, or clear the queue.` };
+    return {
+      code: 'queue_full',
+      message: `${MAX_QUEUE} messages are already waiting to be sent. Wait for some to go, or clear the queue.`,
+    };
   }
   if (q.monthLeft - waiting <= 0) {
-    const waitingNote = waiting > 0 && q.monthLeft > 0 ? ` (the ${formatCount(waiting)} waiting take what is left)` : '';
+    const waitingNote =
+      waiting > 0 && q.monthLeft > 0 ? ` (the ${formatCount(waiting)} waiting take what is left)` : '';
     return {
       code: 'month_used_up',
       message: `This month's ${formatCount(limits.perMonth)} requests are used${waitingNote}. Sending resumes ${formatReset(q.monthResetAt, limits.monthStart)}.`,
@@ -133,7 +163,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   /** Refuses a new request the month or the queue cannot take, before anything is stored. */
   async function checkRoom(): Promise<void> {
     const t = now();
-    const [{ limits, state }, waiting] = await Promise.all([readQuotaState(db, t), db.jobs.where('state').anyOf(UNSENT_STATES).count()]);
+    const [{ limits, state }, waiting] = await Promise.all([
+      readQuotaState(db, t),
+      db.jobs.where('state').anyOf(UNSENT_STATES).count(),
+    ]);
     const problem = roomProblem(t, limits, state, waiting);
     if (problem) throw new PaceFailure(problem);
   }
@@ -148,7 +181,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   };
 
   /** Refuses a request over the model's context window, before anything is stored or sent. */
-  async function checkSize(kind: 'send' | 'retry', creds: Credentials, settings: Settings, messages: ContextTurn[]): Promise<void> {
+  async function checkSize(
+    kind: 'send' | 'retry',
+    creds: Credentials,
+    settings: Settings,
+    messages: ContextTurn[],
+  ): Promise<void> {
     const request = {
       kind,
       model: settings.model,
@@ -165,7 +203,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       } catch (err) {
         // The estimate decides; a wrong one is caught by the API when the request is sent. The
         // error's text is the server's body, which may echo the key: it is logged redacted.
-        console.info('[pace] could not count tokens; deciding from the estimate', redactedDetail(err, [creds.apiKey, ...Object.values(headers)]));
+        console.info(
+          '[pace] could not count tokens; deciding from the estimate',
+          redactedDetail(err, [creds.apiKey, ...Object.values(headers)]),
+        );
         return null;
       }
     });
@@ -186,10 +227,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const prompt = checkPrompt(text);
       if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
       const chosenModel = chosen == null ? undefined : checkModel(chosen);
-      if (chosenModel && !chosenModel.ok) throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
+      if (chosenModel && !chosenModel.ok)
+        throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
       const atOnce = deps.sendAtOnce;
       // What the send needs, read while the user typed when that is still current (read-ahead.ts), else now.
-      let taken = atOnce?.readAhead?.take(conversationId) ?? { reads: readForSend(readDeps, conversationId), current: () => false };
+      let taken = atOnce?.readAhead?.take(conversationId) ?? {
+        reads: readForSend(readDeps, conversationId),
+        current: () => false,
+      };
       let reads = await taken.reads;
       // Made before a day or a month turned: what they counted no longer holds.
       if (!sameDay(reads, now())) {
@@ -200,10 +245,18 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // The failures are reported in this order: no key, no conversation, no room.
       if (!creds) throw new PaceFailure(await missingKey());
       if (later && creds.demo) {
-        throw new PaceFailure({ code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' });
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.',
+          action: 'open_options',
+        });
       }
       if (!reads.conversationFound) {
-        throw new PaceFailure({ code: 'invalid_input', message: 'That conversation no longer exists. Start a new chat.', action: 'new_chat' });
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message: 'That conversation no longer exists. Start a new chat.',
+          action: 'new_chat',
+        });
       }
       const room = roomProblem(now(), reads.limits, reads.state, reads.active.filter((j) => isUnsent(j.state)).length);
       if (room !== null) throw new PaceFailure(room);
@@ -233,7 +286,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       // pass the caps; a message the queue would send now is admitted in it too (send-at-once.ts).
       const { exchange, admitted } = await db.transaction('rw', db.tables, async () => {
         await checkRoom();
-        const exchange = await addExchange(db, { conversationId, ids, text: prompt.value, now: t, newId, model: settings.model, chosenModel: chosenModel?.value, later });
+        const exchange = await addExchange(db, {
+          conversationId,
+          ids,
+          text: prompt.value,
+          now: t,
+          newId,
+          model: settings.model,
+          chosenModel: chosenModel?.value,
+          later,
+        });
         const admitted = !later && atOnce?.online() ? await admitAtOnceInTx(db, send) : null;
         return { exchange, admitted };
       });
@@ -275,7 +337,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (!creds) throw new PaceFailure(await missingKey());
       await checkRoom();
       const context = contextForRetry(await conversationMessages(db, message.conversationId), messageId);
-      if (context) await checkSize('retry', creds, await settingsFor(db, await deps.settings(), message.conversationId), context);
+      if (context)
+        await checkSize('retry', creds, await settingsFor(db, await deps.settings(), message.conversationId), context);
       // In the transaction that queues it: the job must still be the finished one read above (a
       // double click's other retry may have queued it since), and the room is checked again.
       const requeued = await db.transaction('rw', [db.messages, db.jobs, db.counters, db.meta], async () => {
@@ -340,7 +403,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async 'limits.useLearned'() {
       const [current, server] = await Promise.all([readLimits(db), readServerLimits(db)]);
-      if (!server) throw new PaceFailure({ code: 'invalid_input', message: "Pace has not seen this key's limits yet: they come with Anthropic's answers. Send a message, then try again." });
+      if (!server)
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message:
+            "Pace has not seen this key's limits yet: they come with Anthropic's answers. Send a message, then try again.",
+        });
       const checked = checkLimits(learnedLimitsInput(current, server));
       if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These limits are not valid.'));
       await saveLimits(db, checked.value);
@@ -353,7 +421,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const checked = checkSettings({ ...settings, extraHeaders: settings.extraHeaders ?? saved.extraHeaders });
       if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
       const [from, to] = [new URL(saved.baseURL).origin, new URL(checked.value.baseURL).origin];
-      if (from !== to && checked.value.extraHeaders !== '' && (keep || checked.value.extraHeaders === saved.extraHeaders)) {
+      if (
+        from !== to &&
+        checked.value.extraHeaders !== '' &&
+        (keep || checked.value.extraHeaders === saved.extraHeaders)
+      ) {
         // The gateway headers are one gateway's secrets: they never follow the base URL to another origin unasked.
         throw new PaceFailure({
           code: 'invalid_input',
@@ -366,7 +438,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         await prefs.confirmOrigin(origin);
       } else if (origin !== null && (await deps.keys.status()).hasKey) {
         // The saved key would follow the base URL to a gateway the user has not said yes to.
-        throw new PaceFailure({ ...unconfirmedOriginError(origin), message: `Not saved: confirm first that your API key may go to ${origin}.`, field: 'baseURL' });
+        throw new PaceFailure({
+          ...unconfirmedOriginError(origin),
+          message: `Not saved: confirm first that your API key may go to ${origin}.`,
+          field: 'baseURL',
+        });
       }
       await prefs.saveSettings(checked.value);
       // The reply goes back to a page: the gateway headers' values, secrets like the key, go masked.
@@ -411,7 +487,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async 'page.read'({ conversationId = null, model = null }) {
       if (!deps.reach) throw new PaceFailure(NO_REACH);
       const chosen = model === null ? null : checkModel(model);
-      if (chosen && !chosen.ok) throw new PaceFailure({ code: 'invalid_input', message: chosen.message, field: 'model' });
+      if (chosen && !chosen.ok)
+        throw new PaceFailure({ code: 'invalid_input', message: chosen.message, field: 'model' });
       return deps.reach.readPage({ conversationId, model: chosen?.value ?? null });
     },
     async 'gateway.budget'() {
@@ -428,9 +505,14 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       } else {
         const saved = await deps.keys.saved();
         if (saved === null && (await deps.keys.status()).locked) {
-          throw new PaceFailure({ ...LOCKED_ERROR, message: 'The saved key is locked. Unlock it in the popup, or paste the key here to test it.', field: 'key' });
+          throw new PaceFailure({
+            ...LOCKED_ERROR,
+            message: 'The saved key is locked. Unlock it in the popup, or paste the key here to test it.',
+            field: 'key',
+          });
         }
-        if (saved === null) throw new PaceFailure({ ...NO_KEY_ERROR, message: 'Paste a key to test: none is saved yet.', field: 'key' });
+        if (saved === null)
+          throw new PaceFailure({ ...NO_KEY_ERROR, message: 'Paste a key to test: none is saved yet.', field: 'key' });
         // The saved key goes only to the saved base URL, never to one typed in the form and not saved.
         const savedURL = (await deps.settings()).baseURL;
         if (url.value !== savedURL) {
@@ -461,7 +543,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       if (passphrase !== null && remember === 'session') {
         throw new PaceFailure({
           code: 'invalid_input',
-          message: 'A key kept only until the browser closes is never written to disk, so it takes no passphrase. Keep it on this device to protect it with one.',
+          message:
+            'A key kept only until the browser closes is never written to disk, so it takes no passphrase. Keep it on this device to protect it with one.',
           field: 'passphrase',
         });
       }
@@ -475,7 +558,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return status;
     },
     async 'key.unlock'({ passphrase }) {
-      if (passphrase === '') throw new PaceFailure({ code: 'invalid_input', message: 'Type your passphrase first.', field: 'passphrase' });
+      if (passphrase === '')
+        throw new PaceFailure({ code: 'invalid_input', message: 'Type your passphrase first.', field: 'passphrase' });
       const result = await deps.keys.unlock(passphrase);
       if (!result.ok) throw new PaceFailure(UNLOCK_ERRORS[result.reason]);
       void deps.pump();
@@ -495,7 +579,11 @@ function formRefused(errors: Partial<Record<string, string>>, fallback: string):
   return { code: 'invalid_input', message: Object.values(errors)[0] ?? fallback, fields: errors };
 }
 
-const NO_CONVERSATION: PaceError = { code: 'invalid_input', message: 'That conversation no longer exists.', action: 'new_chat' };
+const NO_CONVERSATION: PaceError = {
+  code: 'invalid_input',
+  message: 'That conversation no longer exists.',
+  action: 'new_chat',
+};
 const NO_REACH: PaceError = { code: 'internal', message: 'This part of Pace is not running; reload the extension.' };
 
 const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };
@@ -503,7 +591,8 @@ const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or
 const UNLOCK_ERRORS: Record<Exclude<UnlockResult, { ok: true }>['reason'], PaceError> = {
   wrong_passphrase: {
     code: 'invalid_input',
-    message: 'That passphrase does not unlock the saved key. Check it and try again, or remove the key on the options page and paste it again.',
+    message:
+      'That passphrase does not unlock the saved key. Check it and try again, or remove the key on the options page and paste it again.',
     field: 'passphrase',
   },
   damaged: {

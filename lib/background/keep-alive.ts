@@ -9,7 +9,11 @@ export interface KeepAlive {
   readonly active: number;
 }
 
-export function createKeepAlive(ping: () => Promise<unknown>, everyMs = 20_000, onError: (e: unknown) => void = console.warn): KeepAlive {
+export function createKeepAlive(
+  ping: () => Promise<unknown>,
+  everyMs = 20_000,
+  onError: (e: unknown) => void = console.warn,
+): KeepAlive {
   let active = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
   return {

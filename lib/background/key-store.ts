@@ -51,7 +51,8 @@ async function current(): Promise<KeyState> {
 
 export async function keyStatus(): Promise<KeyStatus> {
   const s = await current();
-  if (s.kind === 'none') return { hasKey: false, last4: null, demo: DEMO_URL !== '', remember: null, sealed: false, locked: false };
+  if (s.kind === 'none')
+    return { hasKey: false, last4: null, demo: DEMO_URL !== '', remember: null, sealed: false, locked: false };
   return {
     hasKey: true,
     last4: s.kind === 'sealed' ? s.last4 : s.key.slice(-4),
@@ -66,8 +67,12 @@ export async function keyStatus(): Promise<KeyStatus> {
  * Saves a checked key where the user asked, replacing any other. A passphrase seals it on this
  * device (and it counts as unlocked for this session: the user just typed both).
  */
-export async function saveKey(key: string, { remember, passphrase }: { remember: KeepKey; passphrase: string | null }): Promise<KeyStatus> {
-  if (passphrase !== null && remember !== 'device') throw new Error('Only a key kept on this device is sealed with a passphrase.');
+export async function saveKey(
+  key: string,
+  { remember, passphrase }: { remember: KeepKey; passphrase: string | null },
+): Promise<KeyStatus> {
+  if (passphrase !== null && remember !== 'device')
+    throw new Error('Only a key kept on this device is sealed with a passphrase.');
   const sealed = passphrase === null ? null : await sealKey(key, passphrase);
   await wipe();
   if (sealed) {
@@ -101,7 +106,12 @@ export async function removeKey(): Promise<KeyStatus> {
 }
 
 async function wipe(): Promise<void> {
-  await Promise.all([apiKeyItem.removeValue(), sessionKeyItem.removeValue(), sealedKeyItem.removeValue(), openedKeyItem.removeValue()]);
+  await Promise.all([
+    apiKeyItem.removeValue(),
+    sessionKeyItem.removeValue(),
+    sealedKeyItem.removeValue(),
+    openedKeyItem.removeValue(),
+  ]);
 }
 
 /** The key itself, or null when none is saved or it is locked. */

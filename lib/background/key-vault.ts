@@ -46,7 +46,8 @@ export function passphraseProblem(passphrase: string): string | null {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
     return `Use at least ${MIN_PASSPHRASE_LENGTH} characters for the passphrase (this one has ${passphrase.length}).`;
   }
-  if (passphrase.length > MAX_PASSPHRASE_LENGTH) return `Use at most ${formatCount(MAX_PASSPHRASE_LENGTH)} characters for the passphrase.`;
+  if (passphrase.length > MAX_PASSPHRASE_LENGTH)
+    return `Use at most ${formatCount(MAX_PASSPHRASE_LENGTH)} characters for the passphrase.`;
   return null;
 }
 
@@ -76,7 +77,8 @@ export async function openKey(sealed: SealedKey, passphrase: string): Promise<Op
     return { ok: true, key: new TextDecoder('utf-8', { fatal: true }).decode(plain) };
   } catch (err) {
     // The passphrase is right, so a failed tag check means the stored bytes were changed.
-    if (err instanceof Error && (err.name === 'OperationError' || err instanceof TypeError)) return { ok: false, reason: 'damaged' };
+    if (err instanceof Error && (err.name === 'OperationError' || err instanceof TypeError))
+      return { ok: false, reason: 'damaged' };
     throw err;
   }
 }
@@ -94,7 +96,12 @@ export function isSealedKey(v: unknown): v is SealedKey {
 }
 
 function readSealed(sealed: SealedKey) {
-  if (!isSealedKey(sealed) || !Number.isSafeInteger(sealed.iterations) || sealed.iterations < 1 || sealed.iterations > MAX_ITERATIONS) {
+  if (
+    !isSealedKey(sealed) ||
+    !Number.isSafeInteger(sealed.iterations) ||
+    sealed.iterations < 1 ||
+    sealed.iterations > MAX_ITERATIONS
+  ) {
     return null;
   }
   const salt = fromBase64(sealed.salt);
@@ -102,20 +109,31 @@ function readSealed(sealed: SealedKey) {
   const check = fromBase64(sealed.check);
   const ciphertext = fromBase64(sealed.ciphertext);
   if (!salt || !iv || !check || !ciphertext) return null;
-  if (salt.length !== SALT_BYTES || iv.length !== IV_BYTES || check.length !== CHECK_BYTES || ciphertext.length <= 16) return null;
+  if (salt.length !== SALT_BYTES || iv.length !== IV_BYTES || check.length !== CHECK_BYTES || ciphertext.length <= 16)
+    return null;
   return { salt, iv, check, ciphertext };
 }
 
 /** PBKDF2 stretches the passphrase once; HKDF splits the result into the AES key and the check. */
 async function derive(passphrase: string, salt: Uint8Array<ArrayBuffer>, iterations: number) {
-  const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveBits']);
+  const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, [
+    'deriveBits',
+  ]);
   const stretched = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 256);
   const hkdf = await crypto.subtle.importKey('raw', stretched, 'HKDF', false, ['deriveKey', 'deriveBits']);
-  const info = (label: string) => ({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: new TextEncoder().encode(label) });
-  const aesKey = await crypto.subtle.deriveKey(info('pace key-vault v1 aes-gcm'), hkdf, { name: 'AES-GCM', length: 256 }, false, [
-    'encrypt',
-    'decrypt',
-  ]);
+  const info = (label: string) => ({
+    name: 'HKDF',
+    hash: 'SHA-256',
+    salt: new Uint8Array(0),
+    info: new TextEncoder().encode(label),
+  });
+  const aesKey = await crypto.subtle.deriveKey(
+    info('pace key-vault v1 aes-gcm'),
+    hkdf,
+    { name: 'AES-GCM', length: 256 },
+    false,
+    ['encrypt', 'decrypt'],
+  );
   const check = new Uint8Array(await crypto.subtle.deriveBits(info('pace key-vault v1 check'), hkdf, CHECK_BYTES * 8));
   return { aesKey, check };
 }

@@ -69,7 +69,10 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
     return second;
   };
 
-  async function exactCount(request: Parameters<typeof countInputTokens>[1], settings: Settings): Promise<number | null> {
+  async function exactCount(
+    request: Parameters<typeof countInputTokens>[1],
+    settings: Settings,
+  ): Promise<number | null> {
     try {
       const creds = await deps.credentials();
       if (!creds) return null;

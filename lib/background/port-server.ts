@@ -26,7 +26,9 @@ export interface PortServer {
 }
 
 export function isOwnPage(sender: Sender | undefined, extensionId: string, extensionOrigin: string): boolean {
-  return !!sender && sender.id === extensionId && typeof sender.url === 'string' && sender.url.startsWith(extensionOrigin);
+  return (
+    !!sender && sender.id === extensionId && typeof sender.url === 'string' && sender.url.startsWith(extensionOrigin)
+  );
 }
 
 export function createPortServer(

@@ -12,7 +12,15 @@ import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';
 import { PaceFailure, type PaceError, type PaceEvent, type SendResult } from '../protocol';
 import { openPanel, PANEL_NAME, type PanelBrowser } from '../reach/open-panel';
-import { DEFAULT_PAGE_QUESTION, fitPage, pagePreview, pagePrompt, unreadableFromError, unreadablePage, type PageAttachment } from '../reach/page-text';
+import {
+  DEFAULT_PAGE_QUESTION,
+  fitPage,
+  pagePreview,
+  pagePrompt,
+  unreadableFromError,
+  unreadablePage,
+  type PageAttachment,
+} from '../reach/page-text';
 import { readTemplates, saveTemplates } from '../reach/template-store';
 import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type Source } from '../reach/templates';
 import type { Settings } from '../settings/validate';
@@ -30,7 +38,8 @@ export const MENU = {
 export const COMMANDS = { panel: 'open-side-panel', ask: 'ask-selection' } as const;
 
 /** The parts of `browser` this module uses (Firefox's `menus` answers to `contextMenus` too). */
-export type ReachBrowser = Pick<WxtBrowser, 'contextMenus' | 'commands' | 'tabs' | 'scripting' | 'runtime'> & PanelBrowser;
+export type ReachBrowser = Pick<WxtBrowser, 'contextMenus' | 'commands' | 'tabs' | 'scripting' | 'runtime'> &
+  PanelBrowser;
 
 export interface ReachDeps {
   browser: ReachBrowser;
@@ -50,7 +59,10 @@ export interface ReachDeps {
 type ClickInfo = Pick<Browser.contextMenus.OnClickData, 'menuItemId' | 'selectionText' | 'pageUrl' | 'frameUrl'>;
 type TabInfo = Pick<Browser.tabs.Tab, 'id' | 'windowId' | 'title' | 'url'>;
 
-const NO_SELECTION: PaceError = { code: 'invalid_input', message: 'Select some text on the page first, then ask Claude about it.' };
+const NO_SELECTION: PaceError = {
+  code: 'invalid_input',
+  message: 'Select some text on the page first, then ask Claude about it.',
+};
 
 export function createReach(deps: ReachDeps) {
   const { browser, db } = deps;
@@ -58,7 +70,9 @@ export function createReach(deps: ReachDeps) {
 
   /** Opens the chat beside the page; called in the gesture's own turn, before anything is awaited. */
   function openChat(windowId: number | undefined): void {
-    openPanel(browser, windowId).catch((err: unknown) => console.warn(`[pace] could not open the ${PANEL_NAME}`, err instanceof Error ? err.message : err));
+    openPanel(browser, windowId).catch((err: unknown) =>
+      console.warn(`[pace] could not open the ${PANEL_NAME}`, err instanceof Error ? err.message : err),
+    );
   }
 
   function notice(error: PaceError): void {
@@ -78,7 +92,14 @@ export function createReach(deps: ReachDeps) {
       const sent = await deps.send(text, { later: await deps.sendsLater() });
       deps.publish({ type: 'chat.open', conversationId: sent.conversationId });
     } catch (err) {
-      notice(err instanceof PaceFailure ? err.error : { code: 'internal', message: `Pace could not send it: ${err instanceof Error ? err.message : String(err)}` });
+      notice(
+        err instanceof PaceFailure
+          ? err.error
+          : {
+              code: 'internal',
+              message: `Pace could not send it: ${err instanceof Error ? err.message : String(err)}`,
+            },
+      );
     }
   }
 
@@ -87,13 +108,20 @@ export function createReach(deps: ReachDeps) {
     if (id === MENU.ask) return fill(selectionPrompt(selection, null, source));
     const templates = await readTemplates(db);
     const template = templates.find((t) => MENU.template + t.id === id);
-    if (!template) return notice({ code: 'not_found', message: 'That template was changed or removed. Right-click the selection again.' });
+    if (!template)
+      return notice({
+        code: 'not_found',
+        message: 'That template was changed or removed. Right-click the selection again.',
+      });
     return sendNew(selectionPrompt(selection, template, source));
   }
 
   async function selectionIn(tab: TabInfo): Promise<string> {
     if (tab.id === undefined) return '';
-    const [result] = await browser.scripting.executeScript({ target: { tabId: tab.id }, func: () => globalThis.getSelection()?.toString() ?? '' });
+    const [result] = await browser.scripting.executeScript({
+      target: { tabId: tab.id },
+      func: () => globalThis.getSelection()?.toString() ?? '',
+    });
     return typeof result?.result === 'string' ? result.result : '';
   }
 
@@ -107,17 +135,28 @@ export function createReach(deps: ReachDeps) {
       // A selection inside a frame is credited to the frame's address; the tab's title names another document.
       const top = info.pageUrl ?? tab?.url;
       const source = info.frameUrl && info.frameUrl !== top ? { url: info.frameUrl } : { title: tab?.title, url: top };
-      fromMenu(id, info.selectionText ?? '', source).catch((err: unknown) => console.warn('[pace] the menu item failed', err));
+      fromMenu(id, info.selectionText ?? '', source).catch((err: unknown) =>
+        console.warn('[pace] the menu item failed', err),
+      );
     },
 
     onCommand: (command: string, tab?: TabInfo): void => {
       if (command !== COMMANDS.panel && command !== COMMANDS.ask) return;
       openChat(tab?.windowId);
       if (command !== COMMANDS.ask || !tab) return;
-      selectionIn(tab).then(
-        (selection) => (selection.trim() === '' ? notice(NO_SELECTION) : fill(selectionPrompt(selection, null, { title: tab.title, url: tab.url }))),
-        (err: unknown) => notice({ code: 'permission_denied', message: unreadablePage(tab.url) ?? `Pace could not read the selection on this page: ${errorText(err)}` }),
-      ).catch((err: unknown) => console.warn('[pace] the shortcut failed', err));
+      selectionIn(tab)
+        .then(
+          (selection) =>
+            selection.trim() === ''
+              ? notice(NO_SELECTION)
+              : fill(selectionPrompt(selection, null, { title: tab.title, url: tab.url })),
+          (err: unknown) =>
+            notice({
+              code: 'permission_denied',
+              message: unreadablePage(tab.url) ?? `Pace could not read the selection on this page: ${errorText(err)}`,
+            }),
+        )
+        .catch((err: unknown) => console.warn('[pace] the shortcut failed', err));
     },
 
     /** Makes the menu from the saved templates, replacing what was there. */
@@ -134,7 +173,8 @@ export function createReach(deps: ReachDeps) {
         });
       create({ id: MENU.ask, title: 'Ask Claude about the selection', contexts: ['selection'] });
       create({ id: MENU.templates, title: 'Ask Claude with a template', contexts: ['selection'] });
-      for (const t of templates) create({ id: MENU.template + t.id, parentId: MENU.templates, title: label(t.title), contexts: ['selection'] });
+      for (const t of templates)
+        create({ id: MENU.template + t.id, parentId: MENU.templates, title: label(t.title), contexts: ['selection'] });
       create({ id: MENU.panel, title: `Open Pace in the ${PANEL_NAME}`, contexts: ['page', 'selection'] });
     },
 
@@ -156,9 +196,12 @@ export function createReach(deps: ReachDeps) {
     },
 
     /** Reads the active tab's main text and measures it against the limits ("Ask about this page"). */
-    async readPage(chat: { conversationId: string | null; model: string | null } = { conversationId: null, model: null }): Promise<PageAttachment> {
+    async readPage(
+      chat: { conversationId: string | null; model: string | null } = { conversationId: null, model: null },
+    ): Promise<PageAttachment> {
       const [tab] = await browser.tabs.query({ active: true, lastFocusedWindow: true });
-      if (tab?.id === undefined) throw new PaceFailure({ code: 'invalid_input', message: 'Pace found no open tab to read.' });
+      if (tab?.id === undefined)
+        throw new PaceFailure({ code: 'invalid_input', message: 'Pace found no open tab to read.' });
       // The address is visible only with the permission; without it the injection below says no.
       const blocked = tab.url === undefined ? null : unreadablePage(tab.url);
       if (blocked) throw new PaceFailure({ code: 'permission_denied', message: blocked });
@@ -180,13 +223,25 @@ export function createReach(deps: ReachDeps) {
       }
       const read = found as { title?: unknown; text?: unknown } | null;
       if (!read || typeof read.text !== 'string') {
-        throw new PaceFailure({ code: 'invalid_input', message: 'Pace found no main text on this page. Select the part you want and use "Ask Claude about the selection" instead.' });
+        throw new PaceFailure({
+          code: 'invalid_input',
+          message:
+            'Pace found no main text on this page. Select the part you want and use "Ask Claude about the selection" instead.',
+        });
       }
       const title = typeof read.title === 'string' && read.title ? read.title : (tab.title ?? '');
       const { page, cut } = fitPage({ title, url: tab.url ?? '', text: read.text });
       // Priced with the model the page would go with: the chat's own, or the one chosen for a new chat.
       const [settings, { limits, state }] = await Promise.all([
-        deps.settings().then((read) => (chat.model !== null ? { ...read, model: chat.model } : chat.conversationId !== null ? settingsFor(db, read, chat.conversationId) : read)),
+        deps
+          .settings()
+          .then((read) =>
+            chat.model !== null
+              ? { ...read, model: chat.model }
+              : chat.conversationId !== null
+                ? settingsFor(db, read, chat.conversationId)
+                : read,
+          ),
         readQuotaState(db, deps.now()),
       ]);
       const preview = pagePreview({

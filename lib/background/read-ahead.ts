@@ -52,7 +52,10 @@ export interface SendReads {
 
 /** Whether reads made at `reads.at` still hold at `now`: a day or month turned since resets what they counted. */
 export function sameDay(reads: Pick<SendReads, 'at' | 'limits'>, now: number): boolean {
-  return dayWindow(reads.at).key === dayWindow(now).key && monthWindow(reads.at, reads.limits.monthStart).key === monthWindow(now, reads.limits.monthStart).key;
+  return (
+    dayWindow(reads.at).key === dayWindow(now).key &&
+    monthWindow(reads.at, reads.limits.monthStart).key === monthWindow(now, reads.limits.monthStart).key
+  );
 }
 
 export interface SendReadDeps {
@@ -68,7 +71,11 @@ export interface SendReadDeps {
  * Reads what a send needs: the storage items together, the database in one read-only transaction.
  * `cacheKeys`: the response cache's keys as read before, when the cache was not written since.
  */
-export async function readForSend(deps: SendReadDeps, conversationId: string | null, cacheKeys?: Set<string> | null): Promise<SendReads> {
+export async function readForSend(
+  deps: SendReadDeps,
+  conversationId: string | null,
+  cacheKeys?: Set<string> | null,
+): Promise<SendReads> {
   const { db } = deps;
   const t = deps.now();
   const creds = deps.credentials();
@@ -77,15 +84,18 @@ export async function readForSend(deps: SendReadDeps, conversationId: string | n
     deps.settings(),
     deps.usagePrefs ? deps.usagePrefs().then((p) => p.cacheHours) : 0,
     creds.then((c) => (c && deps.promptCacheMode ? deps.promptCacheMode(c.baseURL) : undefined)),
-    db.transaction('r', [db.counters, db.meta, db.jobs, db.conversations, db.messages, db.usageMonths, db.usageDays, db.cache], () =>
-      Promise.all([
-        readQuotaState(db, t),
-        loadSpend(db, t),
-        activeJobs(db),
-        conversationId === null ? null : db.conversations.get(conversationId),
-        conversationId === null ? [] : conversationMessages(db, conversationId),
-        deps.usagePrefs && !cacheKeys ? db.cache.toCollection().primaryKeys() : null,
-      ]),
+    db.transaction(
+      'r',
+      [db.counters, db.meta, db.jobs, db.conversations, db.messages, db.usageMonths, db.usageDays, db.cache],
+      () =>
+        Promise.all([
+          readQuotaState(db, t),
+          loadSpend(db, t),
+          activeJobs(db),
+          conversationId === null ? null : db.conversations.get(conversationId),
+          conversationId === null ? [] : conversationMessages(db, conversationId),
+          deps.usagePrefs && !cacheKeys ? db.cache.toCollection().primaryKeys() : null,
+        ]),
     ),
   ]);
   const [{ limits, state }, spent, jobs, conversation, earlier, keys] = rows;
@@ -135,7 +145,9 @@ function mutatedTables(parts: Record<string, unknown>, database: string): string
   });
 }
 
-export function createReadAhead(deps: SendReadDeps & { setTimer?: (run: () => void, ms: number) => unknown; clearTimer?: (timer: unknown) => void }): ReadAhead {
+export function createReadAhead(
+  deps: SendReadDeps & { setTimer?: (run: () => void, ms: number) => unknown; clearTimer?: (timer: unknown) => void },
+): ReadAhead {
   const setTimer = deps.setTimer ?? ((run, ms) => setTimeout(run, ms));
   const clearTimer = deps.clearTimer ?? ((timer) => clearTimeout(timer as ReturnType<typeof setTimeout>));
   /** Counts the changes: reads are current while it has not moved since they started. */
@@ -188,7 +200,8 @@ export function createReadAhead(deps: SendReadDeps & { setTimer?: (run: () => vo
   return {
     prepare(conversationId) {
       wantedAt = deps.now();
-      const entry = held && held.conversationId === conversationId && held.generation === generation ? held : hold(conversationId);
+      const entry =
+        held && held.conversationId === conversationId && held.generation === generation ? held : hold(conversationId);
       return entry.reads.catch(() => undefined);
     },
     take(conversationId) {

@@ -36,7 +36,10 @@ export function redactedDetail(detail: unknown, secrets: readonly string[]): str
  * A log that reads the current secrets (the saved key, the gateway headers' values) before each line
  * and writes the detail redacted; when they cannot be read it writes the detail's kind alone.
  */
-export function createRedactingLog(secrets: () => Promise<readonly string[]>, write: (line: string, detail: string) => void = (line, detail) => console.info(line, detail)): Log {
+export function createRedactingLog(
+  secrets: () => Promise<readonly string[]>,
+  write: (line: string, detail: string) => void = (line, detail) => console.info(line, detail),
+): Log {
   return (message, detail) => {
     void secrets().then(
       (found) => write(`[pace] ${redactedDetail(message, found)}`, redactedDetail(detail, found)),

@@ -57,7 +57,8 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
     if ((await db.transaction('r', db.counters, db.meta, decide)).due.fire.length === 0) return;
     const decided = await db.transaction('rw', db.counters, db.meta, async () => {
       const d = await decide();
-      if (d.due.fire.length > 0) await db.meta.put({ key: 'alerts', value: { ...d.due.state, refusedAt: d.state?.refusedAt ?? null } });
+      if (d.due.fire.length > 0)
+        await db.meta.put({ key: 'alerts', value: { ...d.due.state, refusedAt: d.state?.refusedAt ?? null } });
       return d;
     });
     // Passing 80% and 95% in one step shows only the higher alert.
@@ -80,7 +81,10 @@ export function createUsageAlerts(deps: UsageAlertDeps): UsageAlerts {
         const due = await db.transaction('rw', db.meta, async () => {
           const state = await readState(db);
           if (!refusalAlertDue(state?.refusedAt ?? null, t)) return false;
-          await db.meta.put({ key: 'alerts', value: { month: state?.month ?? '', fired: state?.fired ?? [], refusedAt: t } });
+          await db.meta.put({
+            key: 'alerts',
+            value: { month: state?.month ?? '', fired: state?.fired ?? [], refusedAt: t },
+          });
           return true;
         });
         if (!due) return;

@@ -53,13 +53,18 @@ export function gatheredHeads(jobs: readonly Job[]): Job[] {
 }
 
 /** When a gathered question may go: when its gathering window ends, or (held back after a failed create) when the retry rules say. */
-const dueAt = (job: Job, gatherMs: number) => (job.waitReason === 'backoff' && job.waitUntil !== undefined ? job.waitUntil : job.createdAt + gatherMs);
+const dueAt = (job: Job, gatherMs: number) =>
+  job.waitReason === 'backoff' && job.waitUntil !== undefined ? job.waitUntil : job.createdAt + gatherMs;
 
 /**
  * What to do with the gathered questions at `now`: send `due` as one batch now (the oldest has
  * waited the gathering window; every head not held back joins it), or look again at `wakeAt`.
  */
-export function gatherDecision(jobs: readonly Job[], now: number, timing: Pick<BatchTiming, 'gatherMs'>): { due: Job[]; wakeAt: number | null } {
+export function gatherDecision(
+  jobs: readonly Job[],
+  now: number,
+  timing: Pick<BatchTiming, 'gatherMs'>,
+): { due: Job[]; wakeAt: number | null } {
   const heads = gatheredHeads(jobs);
   if (heads.length === 0) return { due: [], wakeAt: null };
   const goAt = Math.min(...heads.map((j) => dueAt(j, timing.gatherMs)));
@@ -84,7 +89,10 @@ export const MAX_FAILED_POLL_MS = 60 * 60_000;
 
 /** When to poll again after `failures` failed polls in a row at `now`: the first interval, doubling, up to an hour. */
 export function nextPollAfterFailure(now: number, failures: number, timing: Pick<BatchTiming, 'firstPollMs'>): number {
-  return now + Math.min(MAX_FAILED_POLL_MS, Math.max(timing.firstPollMs, 1000) * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+  return (
+    now +
+    Math.min(MAX_FAILED_POLL_MS, Math.max(timing.firstPollMs, 1000) * 2 ** Math.min(Math.max(failures - 1, 0), 30))
+  );
 }
 
 /**
@@ -98,7 +106,10 @@ export function batchGone(batch: Pick<BatchRow, 'createdAt'>, status: number | n
 }
 
 /** The batch was sent with another key or base URL than the ones saved now (a batch from before they were kept is read with any). */
-export function sentElsewhere(batch: Pick<BatchRow, 'baseURL' | 'keyId'>, now: { baseURL: string; keyId: string }): boolean {
+export function sentElsewhere(
+  batch: Pick<BatchRow, 'baseURL' | 'keyId'>,
+  now: { baseURL: string; keyId: string },
+): boolean {
   if (batch.baseURL === undefined || batch.keyId === undefined) return false;
   return batch.baseURL.replace(/\/+$/, '') !== now.baseURL.replace(/\/+$/, '') || batch.keyId !== now.keyId;
 }
@@ -111,7 +122,9 @@ export const ELSEWHERE_NOTE: PaceError = {
 
 /** The earliest time any batch needs a call. */
 export function nextBatchWake(batches: readonly BatchRow[]): number | null {
-  const due = batches.filter((b) => (b.state === 'running' || b.state === 'cancelling') && b.nextPollAt !== undefined).map((b) => b.nextPollAt!);
+  const due = batches
+    .filter((b) => (b.state === 'running' || b.state === 'cancelling') && b.nextPollAt !== undefined)
+    .map((b) => b.nextPollAt!);
   return due.length ? Math.min(...due) : null;
 }
 
@@ -129,7 +142,11 @@ export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): 
     case 'malformed':
       return {
         kind: 'failed',
-        error: { code: 'bad_answer', message: `Anthropic's batch result for this question was malformed (${r.problem}); nothing was counted. Send now to ask again.`, action: 'retry' },
+        error: {
+          code: 'bad_answer',
+          message: `Anthropic's batch result for this question was malformed (${r.problem}); nothing was counted. Send now to ask again.`,
+          action: 'retry',
+        },
       };
     case 'succeeded': {
       const m = r.message;
@@ -141,36 +158,69 @@ export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): 
         text,
         model: m.model,
         stopReason: truncated ? SIZE_CAP_STOP : (m.stop_reason ?? null),
-        usage: { inputTokens: u.input_tokens, outputTokens: u.output_tokens, cacheReadTokens: u.cache_read_input_tokens ?? 0, cacheCreationTokens: u.cache_creation_input_tokens ?? 0 },
+        usage: {
+          inputTokens: u.input_tokens,
+          outputTokens: u.output_tokens,
+          cacheReadTokens: u.cache_read_input_tokens ?? 0,
+          cacheCreationTokens: u.cache_creation_input_tokens ?? 0,
+        },
       };
     }
     case 'errored': {
       const detail = (r.error as { error?: { type?: string; message?: string } }).error;
       const why = detail?.message ? `${detail.type ?? 'error'}: ${detail.message}` : 'no reason given';
-      return { kind: 'failed', error: { code: 'bad_request', message: `The batch could not answer this question (${why}). Press Send now to send it normally.`, action: 'retry' } };
+      return {
+        kind: 'failed',
+        error: {
+          code: 'bad_request',
+          message: `The batch could not answer this question (${why}). Press Send now to send it normally.`,
+          action: 'retry',
+        },
+      };
     }
     case 'expired':
       return {
         kind: 'released',
         why: 'expired',
-        error: { code: 'cancelled', message: 'The batch expired before this question ran (Anthropic gives a batch 24 hours): not billed, and not counted. Press Send now to send it normally.', action: 'retry' },
+        error: {
+          code: 'cancelled',
+          message:
+            'The batch expired before this question ran (Anthropic gives a batch 24 hours): not billed, and not counted. Press Send now to send it normally.',
+          action: 'retry',
+        },
       };
     case 'canceled':
       return {
         kind: 'released',
         why: 'canceled',
         error: cancelledByUser
-          ? { code: 'cancelled', message: 'Cancelled with its batch before it ran: not billed, and not counted.', action: 'retry' }
-          : { code: 'cancelled', message: 'Its batch was cancelled before this question ran: not billed, and not counted. Press Send now to send it normally.', action: 'retry' },
+          ? {
+              code: 'cancelled',
+              message: 'Cancelled with its batch before it ran: not billed, and not counted.',
+              action: 'retry',
+            }
+          : {
+              code: 'cancelled',
+              message:
+                'Its batch was cancelled before this question ran: not billed, and not counted. Press Send now to send it normally.',
+              action: 'retry',
+            },
       };
   }
 }
 
 /** The one notification for a batch's results: how many answers arrived and what the batch price saved. */
-export function resultsNotice(answers: number, others: number, savedUsd: number | null): { title: string; message: string } {
+export function resultsNotice(
+  answers: number,
+  others: number,
+  savedUsd: number | null,
+): { title: string; message: string } {
   const title = answers === 1 ? '1 answer arrived from your batch' : `${answers} answers arrived from your batch`;
   const saved = savedUsd === null ? 'half price' : `half price: saved ${formatSaved(savedUsd)}`;
-  const rest = others === 0 ? '' : ` ${others} ${others === 1 ? 'question' : 'questions'} did not get an answer: open Pace to see why.`;
+  const rest =
+    others === 0
+      ? ''
+      : ` ${others} ${others === 1 ? 'question' : 'questions'} did not get an answer: open Pace to see why.`;
   return { title, message: `Sent later at ${saved}.${rest}` };
 }
 

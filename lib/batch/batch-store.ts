@@ -23,7 +23,16 @@ import { openBatchedUsage, releaseUsage, settleUsage } from '../usage/ledger-sto
 import { batchCostBreakdown, costBreakdown, pricedModel } from '../usage/prices';
 import { canMoveBatch, type Placement } from './batch-lifecycle';
 
-const tablesOf = (db: PaceDB) => [db.batches, db.jobs, db.messages, db.counters, db.meta, db.usage, db.usageDays, db.usageMonths];
+const tablesOf = (db: PaceDB) => [
+  db.batches,
+  db.jobs,
+  db.messages,
+  db.counters,
+  db.meta,
+  db.usage,
+  db.usageDays,
+  db.usageMonths,
+];
 
 export interface Candidate {
   job: Job;
@@ -42,9 +51,19 @@ export type Opened =
  * can never fit is failed with why. Not ok (nothing counted) when the minute, the month or
  * Anthropic's pause holds the create call back, or no candidate fits: look again at `retryAt`.
  */
-export async function openBatch(db: PaceDB, id: string, now: number, candidates: readonly Candidate[], sentWith?: Pick<BatchRow, 'baseURL' | 'keyId'>): Promise<Opened> {
+export async function openBatch(
+  db: PaceDB,
+  id: string,
+  now: number,
+  candidates: readonly Candidate[],
+  sentWith?: Pick<BatchRow, 'baseURL' | 'keyId'>,
+): Promise<Opened> {
   return db.transaction('rw', tablesOf(db), async () => {
-    const [jobs, limits, spent] = await Promise.all([Promise.all(candidates.map((c) => db.jobs.get(c.job.id))), readLimits(db), loadSpend(db, now)]);
+    const [jobs, limits, spent] = await Promise.all([
+      Promise.all(candidates.map((c) => db.jobs.get(c.job.id))),
+      readLimits(db),
+      loadSpend(db, now),
+    ]);
     const refused: { jobId: string; error: PaceError }[] = [];
     const fits: { candidate: Candidate; job: Job; reserve: Awaited<ReturnType<typeof decideBudget>> }[] = [];
     let spend = spent.spend;
@@ -52,7 +71,14 @@ export async function openBatch(db: PaceDB, id: string, now: number, candidates:
     for (const [i, candidate] of candidates.entries()) {
       const job = jobs[i];
       if (!job || job.state !== 'gathering') continue;
-      const decision = decideBudget(now, limits.monthStart, spent.budget, spend, spent.ledger(limits.monthStart), candidate.cost && { ...candidate.cost, batch: true });
+      const decision = decideBudget(
+        now,
+        limits.monthStart,
+        spent.budget,
+        spend,
+        spent.ledger(limits.monthStart),
+        candidate.cost && { ...candidate.cost, batch: true },
+      );
       if (!decision.ok && decision.reason === 'refused') {
         refused.push({ jobId: job.id, error: decision.error });
         continue;
@@ -74,7 +100,13 @@ export async function openBatch(db: PaceDB, id: string, now: number, candidates:
     const requests: BatchRow['requests'] = [];
     let reserved = spent.spend;
     for (const { candidate, job, reserve } of taken) {
-      const usageId = await openBatchedUsage(db, { at: now, model: candidate.model, conversationId: job.conversationId, messageId: job.id, attempt: job.attempts + 1 });
+      const usageId = await openBatchedUsage(db, {
+        at: now,
+        model: candidate.model,
+        conversationId: job.conversationId,
+        messageId: job.id,
+        attempt: job.attempts + 1,
+      });
       if (reserve.ok && reserve.reserve) {
         await reserveInTx(db, reserved, usageId, reserve.reserve, now);
         reserved = { ...reserved, reserved: { ...reserved.reserved, [usageId]: reserve.reserve } };
@@ -99,14 +131,19 @@ async function move(db: PaceDB, id: string, to: BatchRow['state'], patch: Partia
 }
 
 /** The create call answered: the API's id, and the first poll. */
-export const batchCreated = (db: PaceDB, id: string, apiId: string, nextPollAt: number) => move(db, id, 'running', { apiId, nextPollAt, failures: 0, lastError: undefined });
+export const batchCreated = (db: PaceDB, id: string, apiId: string, nextPollAt: number) =>
+  move(db, id, 'running', { apiId, nextPollAt, failures: 0, lastError: undefined });
 
 /**
  * The create call did not make the batch: every request is given back (month, ledger row,
  * reservation). Its questions are gathered again, held until `retry.until` (the retry rules'
  * time), or fail with `retry.error` when they say to give up.
  */
-export async function createFailed(db: PaceDB, id: string, retry: { until?: number; failures: number } | { error: PaceError }): Promise<void> {
+export async function createFailed(
+  db: PaceDB,
+  id: string,
+  retry: { until?: number; failures: number } | { error: PaceError },
+): Promise<void> {
   await db.transaction('rw', tablesOf(db), async () => {
     const batch = await db.batches.get(id);
     if (!batch || batch.state !== 'creating') return;
@@ -115,8 +152,14 @@ export async function createFailed(db: PaceDB, id: string, retry: { until?: numb
     await releaseMonthInTx(db, batch.createdAt, released);
     const ids = batch.requests.map((r) => r.jobId);
     await jobStore.regatherInTx(db, ids, 'until' in retry ? retry.until : undefined);
-    if ('error' in retry) for (const jobId of ids) await jobStore.fail(db, jobId, { status: 'error', error: retry.error, batch: true });
-    await db.batches.put({ ...batch, state: 'ended', endedAt: batch.createdAt, lastError: 'error' in retry ? retry.error.message : 'not created' });
+    if ('error' in retry)
+      for (const jobId of ids) await jobStore.fail(db, jobId, { status: 'error', error: retry.error, batch: true });
+    await db.batches.put({
+      ...batch,
+      state: 'ended',
+      endedAt: batch.createdAt,
+      lastError: 'error' in retry ? retry.error.message : 'not created',
+    });
   });
 }
 
@@ -133,10 +176,18 @@ export async function recoverBatches(db: PaceDB, inFlight: ReadonlySet<string> =
 }
 
 /** The batch still runs: look again at `nextPollAt` (after `polls` polls; `failures` calls failed in a row, the last for `lastError`). */
-export async function pollScheduled(db: PaceDB, id: string, patch: Pick<BatchRow, 'nextPollAt' | 'polls'> & Partial<Pick<BatchRow, 'failures' | 'lastError'>>): Promise<void> {
+export async function pollScheduled(
+  db: PaceDB,
+  id: string,
+  patch: Pick<BatchRow, 'nextPollAt' | 'polls'> & Partial<Pick<BatchRow, 'failures' | 'lastError'>>,
+): Promise<void> {
   const batch = await db.batches.get(id);
   if (!batch) return;
-  await move(db, id, batch.state === 'cancelling' ? 'cancelling' : 'running', { failures: 0, lastError: undefined, ...patch });
+  await move(db, id, batch.state === 'cancelling' ? 'cancelling' : 'running', {
+    failures: 0,
+    lastError: undefined,
+    ...patch,
+  });
 }
 
 /**
@@ -147,14 +198,29 @@ export async function pollScheduled(db: PaceDB, id: string, patch: Pick<BatchRow
 export async function senderChanged(db: PaceDB, id: string, note: PaceError | undefined): Promise<void> {
   await db.transaction('rw', db.batches, db.jobs, db.messages, async () => {
     const batch = await db.batches.get(id);
-    if (!batch || batch.state === 'ended' || batch.state === 'creating' || (batch.elsewhere === true) === (note !== undefined)) return;
-    await db.batches.put({ ...batch, elsewhere: note !== undefined, ...(note ? { lastError: note.message } : { lastError: undefined }) });
-    await jobStore.noteBatchedInTx(db, batch.requests.map((r) => r.jobId), note);
+    if (
+      !batch ||
+      batch.state === 'ended' ||
+      batch.state === 'creating' ||
+      (batch.elsewhere === true) === (note !== undefined)
+    )
+      return;
+    await db.batches.put({
+      ...batch,
+      elsewhere: note !== undefined,
+      ...(note ? { lastError: note.message } : { lastError: undefined }),
+    });
+    await jobStore.noteBatchedInTx(
+      db,
+      batch.requests.map((r) => r.jobId),
+      note,
+    );
   });
 }
 
 /** The user cancelled the batch; its results (what ran, and cancelled entries for the rest) come as usual. */
-export const markCancelling = (db: PaceDB, id: string, nextPollAt: number) => move(db, id, 'cancelling', { nextPollAt });
+export const markCancelling = (db: PaceDB, id: string, nextPollAt: number) =>
+  move(db, id, 'cancelling', { nextPollAt });
 
 /** The running batches, for the runner and the popup. */
 export async function openBatches(db: PaceDB): Promise<BatchRow[]> {
@@ -170,7 +236,13 @@ export type Placed = { kind: Placement['kind']; savedUsd: number | null } | null
  * cancelled: the month's count, the ledger row and the reservation are given back). Each question
  * is placed once whatever the retries: a question no longer batched in this batch is left alone.
  */
-export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, placement: Placement, now: number): Promise<Placed> {
+export async function placeResult(
+  db: PaceDB,
+  batch: BatchRow,
+  jobId: string,
+  placement: Placement,
+  now: number,
+): Promise<Placed> {
   const request = batch.requests.find((r) => r.jobId === jobId);
   if (!request) return null;
   return db.transaction('rw', tablesOf(db), async () => {
@@ -178,21 +250,34 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
     // Its chat was deleted while the batch ran: what ran is still billed, so its ledger row ends all the same.
     if (!job) return settleDeleted(db, batch, request, placement, now);
     if (job.state !== 'batched' || job.batchId !== batch.id) return null;
-    const attempt = { at: now, outcome: placement.kind === 'answer' ? 'batch' : placement.kind === 'released' ? `batch_${placement.why}` : 'batch_errored' };
+    const attempt = {
+      at: now,
+      outcome:
+        placement.kind === 'answer'
+          ? 'batch'
+          : placement.kind === 'released'
+            ? `batch_${placement.why}`
+            : 'batch_errored',
+    };
     if (placement.kind === 'answer') {
       const model = pricedModel(request.model, placement.model, placement.usage);
       const cost = batchCostBreakdown(model, placement.usage);
       const full = costBreakdown(model, placement.usage);
       await settleAnswered(db, batch, request, placement, now);
-      await jobStore.finish(db, jobId, {
-        status: 'done',
-        text: placement.text,
-        stopReason: placement.stopReason,
-        model: placement.model,
-        usage: { inputTokens: placement.usage.inputTokens, outputTokens: placement.usage.outputTokens },
-        error: undefined,
-        batch: true,
-      }, attempt);
+      await jobStore.finish(
+        db,
+        jobId,
+        {
+          status: 'done',
+          text: placement.text,
+          stopReason: placement.stopReason,
+          model: placement.model,
+          usage: { inputTokens: placement.usage.inputTokens, outputTokens: placement.usage.outputTokens },
+          error: undefined,
+          batch: true,
+        },
+        attempt,
+      );
       return { kind: 'answer', savedUsd: full && cost ? full.total - cost.total : null };
     }
     if (placement.kind === 'failed') {
@@ -212,7 +297,13 @@ export async function placeResult(db: PaceDB, batch: BatchRow, jobId: string, pl
  * Ends the ledger row of an answered question with its real tokens at the batch price (and so its
  * reservation), at the dearer of the model asked for and the one the result names.
  */
-async function settleAnswered(db: PaceDB, batch: BatchRow, request: BatchRow['requests'][number], answer: Extract<Placement, { kind: 'answer' }>, now: number): Promise<void> {
+async function settleAnswered(
+  db: PaceDB,
+  batch: BatchRow,
+  request: BatchRow['requests'][number],
+  answer: Extract<Placement, { kind: 'answer' }>,
+  now: number,
+): Promise<void> {
   const model = pricedModel(request.model, answer.model, answer.usage);
   const cost = batchCostBreakdown(model, answer.usage);
   await settleUsage(db, request.usageId, {
@@ -231,11 +322,21 @@ async function settleAnswered(db: PaceDB, batch: BatchRow, request: BatchRow['re
  * have billed it and what is not known (`unknownCost`), its cost is unknown and the budget keeps
  * its worst case.
  */
-async function settleFailed(db: PaceDB, batch: BatchRow, usageId: number, placement: Extract<Placement, { kind: 'failed' }>, now: number): Promise<void> {
+async function settleFailed(
+  db: PaceDB,
+  batch: BatchRow,
+  usageId: number,
+  placement: Extract<Placement, { kind: 'failed' }>,
+  now: number,
+): Promise<void> {
   const totalMs = now - batch.createdAt;
-  await settleUsage(db, usageId, placement.unknownCost
-    ? { outcome: 'batch_errored', totalMs, costUsd: null, inputCostUsd: null, usageUnknown: true }
-    : { outcome: 'batch_errored', totalMs, costUsd: 0, inputCostUsd: 0 });
+  await settleUsage(
+    db,
+    usageId,
+    placement.unknownCost
+      ? { outcome: 'batch_errored', totalMs, costUsd: null, inputCostUsd: null, usageUnknown: true }
+      : { outcome: 'batch_errored', totalMs, costUsd: 0, inputCostUsd: 0 },
+  );
 }
 
 /**
@@ -243,7 +344,13 @@ async function settleFailed(db: PaceDB, batch: BatchRow, usageId: number, placem
  * price), a failure costs nothing, and what did not run is given back (month, row, reservation).
  * Nobody is told (null): the chat is gone.
  */
-async function settleDeleted(db: PaceDB, batch: BatchRow, request: BatchRow['requests'][number], placement: Placement, now: number): Promise<Placed> {
+async function settleDeleted(
+  db: PaceDB,
+  batch: BatchRow,
+  request: BatchRow['requests'][number],
+  placement: Placement,
+  now: number,
+): Promise<Placed> {
   if (placement.kind === 'answer') await settleAnswered(db, batch, request, placement, now);
   else if (placement.kind === 'failed') await settleFailed(db, batch, request.usageId, placement, now);
   else if (await releaseUsage(db, request.usageId)) await releaseMonthInTx(db, batch.createdAt, 1);
@@ -251,4 +358,5 @@ async function settleDeleted(db: PaceDB, batch: BatchRow, request: BatchRow['req
 }
 
 /** Every result is placed: the batch has ended. */
-export const endBatch = (db: PaceDB, id: string, now: number) => move(db, id, 'ended', { endedAt: now, nextPollAt: undefined });
+export const endBatch = (db: PaceDB, id: string, now: number) =>
+  move(db, id, 'ended', { endedAt: now, nextPollAt: undefined });

@@ -29,7 +29,12 @@ export function canonicalRequest(req: CacheableRequest): unknown {
     // A string and a single text block are the same content to the API.
     messages: req.messages.map((m) => ({
       role: m.role,
-      content: typeof m.content === 'string' ? m.content : m.content.length === 1 ? m.content[0]!.text : m.content.map((b) => ({ type: b.type, text: b.text })),
+      content:
+        typeof m.content === 'string'
+          ? m.content
+          : m.content.length === 1
+            ? m.content[0]!.text
+            : m.content.map((b) => ({ type: b.type, text: b.text })),
     })),
     params: sortKeys(req.params ?? {}),
   };

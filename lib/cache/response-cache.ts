@@ -39,7 +39,8 @@ function markUsed(db: PaceDB, key: string, at: number): void {
     setTimeout(() => {
       db.transaction('rw', db.cache, () => flushMarks(db)).catch((err: unknown) => {
         // A database closed meanwhile (deleted, or the page went away) has nothing left to mark.
-        if ((err as { name?: string }).name !== 'DatabaseClosedError') console.warn('[pace] could not mark cached answers as used', err);
+        if ((err as { name?: string }).name !== 'DatabaseClosedError')
+          console.warn('[pace] could not mark cached answers as used', err);
       });
     }, MARK_FLUSH_MS);
   }
@@ -53,7 +54,9 @@ async function flushMarks(db: PaceDB): Promise<void> {
   pendingMarks.delete(db);
   const keys = [...marks.keys()];
   const rows = await db.cache.bulkGet(keys);
-  const updated = rows.flatMap((row) => (row && marks.get(row.key)! > row.lastUsedAt ? [{ ...row, lastUsedAt: marks.get(row.key)! }] : []));
+  const updated = rows.flatMap((row) =>
+    row && marks.get(row.key)! > row.lastUsedAt ? [{ ...row, lastUsedAt: marks.get(row.key)! }] : [],
+  );
   if (updated.length) await db.cache.bulkPut(updated);
 }
 
@@ -116,7 +119,10 @@ export async function storeAnswer(
 export async function pruneCache(db: PaceDB, now: number, ttlMs: number): Promise<number> {
   return db.transaction('rw', db.cache, db.meta, async () => {
     await flushMarks(db);
-    const old = await db.cache.where('lastUsedAt').below(now - Math.max(0, ttlMs)).toArray();
+    const old = await db.cache
+      .where('lastUsedAt')
+      .below(now - Math.max(0, ttlMs))
+      .toArray();
     if (old.length > 0) await dropEntries(db, old);
     return old.length;
   });
@@ -133,7 +139,10 @@ export async function clearCache(db: PaceDB): Promise<number> {
 }
 
 export async function cacheStats(db: PaceDB): Promise<{ entries: number; bytes: number }> {
-  return db.transaction('r', db.cache, db.meta, async () => ({ entries: await db.cache.count(), bytes: await readBytes(db) }));
+  return db.transaction('r', db.cache, db.meta, async () => ({
+    entries: await db.cache.count(),
+    bytes: await readBytes(db),
+  }));
 }
 
 /**

@@ -61,7 +61,13 @@ export async function addExchange(
     } else {
       conversationId = input.ids?.conversationId ?? input.newId();
       const chosen = input.chosenModel === undefined ? {} : { model: input.chosenModel };
-      written = db.conversations.add({ id: conversationId, title: titleFrom(input.text), createdAt: input.now, updatedAt: input.now, ...chosen });
+      written = db.conversations.add({
+        id: conversationId,
+        title: titleFrom(input.text),
+        createdAt: input.now,
+        updatedAt: input.now,
+        ...chosen,
+      });
     }
     // Strictly increasing times keep the order of messages even within one millisecond.
     const userAt = Math.max(input.now, last + 1);
@@ -79,13 +85,20 @@ export async function addExchange(
         model: input.model,
       },
     ]);
-    await Promise.all([written, added, enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 }, input.later)]);
+    await Promise.all([
+      written,
+      added,
+      enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 }, input.later),
+    ]);
     return { conversationId, userMessageId, assistantMessageId };
   });
 }
 
 /** A conversation's messages, oldest first; unreadable rows are left out and reported (see row-guards). */
-export async function loadMessages(db: PaceDB, conversationId: string): Promise<{ messages: ChatMessage[]; skipped: SkippedRow[] }> {
+export async function loadMessages(
+  db: PaceDB,
+  conversationId: string,
+): Promise<{ messages: ChatMessage[]; skipped: SkippedRow[] }> {
   const rows = await messagesOf(db, conversationId).toArray();
   const { rows: messages, skipped } = readable<ChatMessage>('messages', rows, messageProblem);
   return { messages, skipped };
@@ -96,7 +109,10 @@ export async function conversationMessages(db: PaceDB, conversationId: string): 
 }
 
 /** The most recently updated conversations; unreadable rows are left out and reported. */
-export async function loadConversations(db: PaceDB, limit = 50): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
+export async function loadConversations(
+  db: PaceDB,
+  limit = 50,
+): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
   const rows = await db.conversations.orderBy('updatedAt').reverse().limit(limit).toArray();
   const { rows: conversations, skipped } = readable<Conversation>('conversations', rows, conversationProblem);
   return { conversations, skipped };
@@ -117,7 +133,10 @@ export async function markStreaming(db: PaceDB, id: string, model: string, demo:
  * left unanswered) form one user turn; exchanges whose answer failed empty are left out, so roles
  * always alternate and start with the user.
  */
-export function buildContext(messages: ChatMessage[], answerId: string): { role: 'user' | 'assistant'; content: string }[] {
+export function buildContext(
+  messages: ChatMessage[],
+  answerId: string,
+): { role: 'user' | 'assistant'; content: string }[] {
   const ordered = [...messages].sort((a, b) => a.createdAt - b.createdAt);
   const at = ordered.findIndex((m) => m.id === answerId);
   if (at < 0 || ordered[at]!.role !== 'assistant') throw new Error('There is no such answer.');
@@ -142,7 +161,9 @@ export function buildContext(messages: ChatMessage[], answerId: string): { role:
 /** The settings a conversation's requests go with: the options' settings, with the model chosen for it if one was. */
 export async function settingsFor(db: PaceDB, settings: Settings, conversationId: string): Promise<Settings> {
   const conversation = await db.conversations.get(conversationId);
-  return typeof conversation?.model === 'string' && conversation.model !== '' ? { ...settings, model: conversation.model } : settings;
+  return typeof conversation?.model === 'string' && conversation.model !== ''
+    ? { ...settings, model: conversation.model }
+    : settings;
 }
 
 export const MAX_TITLE_CHARS = 200;
@@ -152,7 +173,10 @@ export function checkTitle(input: string): { ok: true; value: string } | { ok: f
   const title = input.replace(/\s+/g, ' ').trim();
   if (title === '') return { ok: false, message: 'Type a name for the chat.' };
   if (title.length > MAX_TITLE_CHARS) {
-    return { ok: false, message: `A chat's name can be at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).` };
+    return {
+      ok: false,
+      message: `A chat's name can be at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).`,
+    };
   }
   return { ok: true, value: title };
 }
@@ -177,11 +201,7 @@ export async function deleteConversations(db: PaceDB, conversationIds: readonly 
   const ids = new Set(conversationIds);
   if (ids.size === 0) return 0;
   return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
-    const messages = (
-      await Promise.all(
-        [...ids].map((id) => messagesOf(db, id).toArray()),
-      )
-    ).flat();
+    const messages = (await Promise.all([...ids].map((id) => messagesOf(db, id).toArray()))).flat();
     const answers = new Set(messages.filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text));
     const existing = (await db.conversations.bulkGet([...ids])).filter((c) => c !== undefined).length;
     await forgetAnswersInTx(db, answers);
@@ -207,10 +227,16 @@ export async function pruneConversations(db: PaceDB, now: number, keepDays: numb
   if (keepDays === null) return 0;
   // One transaction from the reads to the delete: a message sent meanwhile into an old chat keeps it.
   return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
-    const old = await db.conversations.where('updatedAt').below(now - keepDays * DAY_MS).primaryKeys();
+    const old = await db.conversations
+      .where('updatedAt')
+      .below(now - keepDays * DAY_MS)
+      .primaryKeys();
     if (old.length === 0) return 0;
     const busy = await busyConversations(db);
-    return deleteConversations(db, old.filter((id) => !busy.has(id)));
+    return deleteConversations(
+      db,
+      old.filter((id) => !busy.has(id)),
+    );
   });
 }
 
@@ -219,7 +245,11 @@ export async function pruneConversations(db: PaceDB, now: number, keepDays: numb
  * recently updated first; an empty query gives the most recent ones. Unreadable rows are left out
  * and reported.
  */
-export async function searchConversations(db: PaceDB, query: string, limit = 50): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
+export async function searchConversations(
+  db: PaceDB,
+  query: string,
+  limit = 50,
+): Promise<{ conversations: Conversation[]; skipped: SkippedRow[] }> {
   const needle = fold(query.trim());
   if (needle === '') return loadConversations(db, limit);
   const rows = await db.conversations.orderBy('updatedAt').reverse().toArray();
@@ -235,17 +265,27 @@ export async function searchConversations(db: PaceDB, query: string, limit = 50)
 const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
 /** One conversation and its messages, for an export; null when it is gone. */
-export async function loadConversation(db: PaceDB, id: string): Promise<{ conversation: Conversation; messages: ChatMessage[] } | null> {
+export async function loadConversation(
+  db: PaceDB,
+  id: string,
+): Promise<{ conversation: Conversation; messages: ChatMessage[] } | null> {
   const [conversation, { messages }] = await Promise.all([db.conversations.get(id), loadMessages(db, id)]);
   return conversation && conversationProblem(conversation) === null ? { conversation, messages } : null;
 }
 
 /** Every conversation with its messages, most recent first, for "Export all". */
-export async function loadAllConversations(db: PaceDB): Promise<{ conversation: Conversation; messages: ChatMessage[] }[]> {
+export async function loadAllConversations(
+  db: PaceDB,
+): Promise<{ conversation: Conversation; messages: ChatMessage[] }[]> {
   return db.transaction('r', db.conversations, db.messages, async () => {
     const rows = await db.conversations.orderBy('updatedAt').reverse().toArray();
     const { rows: conversations } = readable<Conversation>('conversations', rows, conversationProblem);
-    return Promise.all(conversations.map(async (conversation) => ({ conversation, messages: (await loadMessages(db, conversation.id)).messages })));
+    return Promise.all(
+      conversations.map(async (conversation) => ({
+        conversation,
+        messages: (await loadMessages(db, conversation.id)).messages,
+      })),
+    );
   });
 }
 

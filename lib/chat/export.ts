@@ -16,7 +16,10 @@ export interface ExportedConversation {
  * first, each quoted so nothing in it can pose as a heading of its own. The file is inert
  * (lib/chat/inert-markdown.ts): a preview shows images as text, and loads and runs nothing.
  */
-export function conversationToMarkdown({ conversation, messages }: ExportedConversation, defaultModel?: string): string {
+export function conversationToMarkdown(
+  { conversation, messages }: ExportedConversation,
+  defaultModel?: string,
+): string {
   const model = conversation.model ?? defaultModel;
   const lines = [
     `# ${inertProse(oneLine(conversation.title))}`,
@@ -26,7 +29,11 @@ export function conversationToMarkdown({ conversation, messages }: ExportedConve
   for (const m of [...messages].sort((a, b) => a.createdAt - b.createdAt)) {
     if (m.role === 'assistant' && m.text === '') continue;
     lines.push('', m.role === 'user' ? '## You' : '## Claude', '', quoteLines(inertMarkdown(m.text.trimEnd())));
-    if (m.role === 'assistant' && m.status !== 'done') lines.push('', `_(${m.status === 'streaming' || m.status === 'pending' ? 'still being written' : 'unfinished'})_`);
+    if (m.role === 'assistant' && m.status !== 'done')
+      lines.push(
+        '',
+        `_(${m.status === 'streaming' || m.status === 'pending' ? 'still being written' : 'unfinished'})_`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -73,6 +80,7 @@ export function exportName(kind: 'md' | 'json', at: number, title = ''): string 
 }
 
 /** The UTC day of `at`, or nothing for a time that is not one (the name then goes without it). */
-const isoDay = (at: number) => (Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? new Date(at).toISOString().slice(0, 10) : '');
+const isoDay = (at: number) =>
+  Number.isFinite(at) && Math.abs(at) <= 8.64e15 ? new Date(at).toISOString().slice(0, 10) : '';
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim() || 'Chat';

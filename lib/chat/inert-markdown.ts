@@ -16,7 +16,20 @@
  */
 
 /** Fence kinds some previews render through a map or diagram service: they lose their info string. */
-const DRAWN = new Set(['mermaid', 'geojson', 'topojson', 'stl', 'plantuml', 'puml', 'kroki', 'graphviz', 'dot', 'vega', 'vega-lite', 'd2']);
+const DRAWN = new Set([
+  'mermaid',
+  'geojson',
+  'topojson',
+  'stl',
+  'plantuml',
+  'puml',
+  'kroki',
+  'graphviz',
+  'dot',
+  'vega',
+  'vega-lite',
+  'd2',
+]);
 
 const FENCE_OPEN = /^( {0,3})(`{3,}|~{3,})(.*)$/;
 const FENCE_CLOSE = /^( *)(`{3,}|~{3,}) *$/;
@@ -42,7 +55,8 @@ export function inertProse(line: string): string {
 }
 
 /** A line inside a fenced code block: shown as it is, but an image's syntax still reads as text. */
-const inertCode = (line: string) => line.replace(IMAGE, (_, alt: string, url: string) => `[image: ${alt}](${url.trim()})`);
+const inertCode = (line: string) =>
+  line.replace(IMAGE, (_, alt: string, url: string) => `[image: ${alt}](${url.trim()})`);
 
 function fenceLine(indent: string, fence: string, info: string): string {
   const lang = info.trim().split(/\s+/)[0] ?? '';
@@ -57,7 +71,12 @@ export function inertMarkdown(text: string): string {
     const line = expandIndent(raw);
     if (fence) {
       const close = FENCE_CLOSE.exec(line);
-      if (close && close[2]![0] === fence.char && close[2]!.length >= fence.length && indentOf(line) <= fence.indent + 3) {
+      if (
+        close &&
+        close[2]![0] === fence.char &&
+        close[2]!.length >= fence.length &&
+        indentOf(line) <= fence.indent + 3
+      ) {
         out.push(line);
         fence = null;
         continue;

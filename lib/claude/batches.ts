@@ -37,7 +37,8 @@ export class BatchInputError extends Error {
 /** The reason these requests cannot go as one batch, or null when they can. */
 export function checkBatchRequests(requests: readonly BatchRequest[]): string | null {
   if (requests.length === 0) return 'a batch needs at least one request';
-  if (requests.length > MAX_BATCH_REQUESTS) return `a batch holds at most ${MAX_BATCH_REQUESTS} requests, not ${requests.length}`;
+  if (requests.length > MAX_BATCH_REQUESTS)
+    return `a batch holds at most ${MAX_BATCH_REQUESTS} requests, not ${requests.length}`;
   const seen = new Set<string>();
   for (const [i, { custom_id: id }] of requests.entries()) {
     if (!CUSTOM_ID_PATTERN.test(id)) {
@@ -49,7 +50,11 @@ export function checkBatchRequests(requests: readonly BatchRequest[]): string | 
   return null;
 }
 
-export async function createBatch(client: ClaudeClient, requests: readonly BatchRequest[], signal?: AbortSignal): Promise<MessageBatch> {
+export async function createBatch(
+  client: ClaudeClient,
+  requests: readonly BatchRequest[],
+  signal?: AbortSignal,
+): Promise<MessageBatch> {
   const problem = checkBatchRequests(requests);
   if (problem !== null) throw new BatchInputError(problem);
   return client.messages.batches.create({ requests: [...requests] }, { signal });
@@ -71,7 +76,9 @@ export async function batchResults(
   { signal, onSkip }: { signal?: AbortSignal; onSkip?: (why: string) => void } = {},
 ): Promise<BatchResultEntry[]> {
   if (batch.processing_status !== 'ended') {
-    throw new BatchInputError(`batch ${batch.id} is still ${batch.processing_status.replace('_', ' ')}: its results can be read once it has ended`);
+    throw new BatchInputError(
+      `batch ${batch.id} is still ${batch.processing_status.replace('_', ' ')}: its results can be read once it has ended`,
+    );
   }
   const { text, cut } = await client.messages.batches.results(checkId(batch.id), { signal });
   if (cut) throw new BatchResultsTooLargeError();
@@ -81,7 +88,9 @@ export async function batchResults(
 /** The results file is larger than Pace reads (MAX_BATCH_RESULTS_BYTES): the rest was not downloaded. */
 export class BatchResultsTooLargeError extends BatchInputError {
   constructor() {
-    super(`Anthropic's results for this batch are larger than Pace reads (${MAX_BATCH_RESULTS_BYTES / 1024 / 1024} MB), so they were not read`);
+    super(
+      `Anthropic's results for this batch are larger than Pace reads (${MAX_BATCH_RESULTS_BYTES / 1024 / 1024} MB), so they were not read`,
+    );
     this.name = 'BatchResultsTooLargeError';
   }
 }
@@ -121,7 +130,11 @@ export function parseBatchResults(text: string, onSkip: (why: string) => void = 
       continue;
     }
     const problem = resultProblem((entry as { result?: unknown }).result);
-    out.push(problem === null ? (entry as MessageBatchIndividualResponse) : { custom_id: id, result: { type: 'malformed', problem } });
+    out.push(
+      problem === null
+        ? (entry as MessageBatchIndividualResponse)
+        : { custom_id: id, result: { type: 'malformed', problem } },
+    );
   }
   return out;
 }
@@ -145,7 +158,8 @@ function messageProblem(message: unknown): string | null {
     if (!isObject(block) || typeof block.type !== 'string') return `content[${i}] is not a content block`;
     if (block.type === 'text' && typeof block.text !== 'string') return `content[${i}] is a text block without text`;
   }
-  if (message.stop_reason !== undefined && message.stop_reason !== null && typeof message.stop_reason !== 'string') return 'stop_reason is not a string';
+  if (message.stop_reason !== undefined && message.stop_reason !== null && typeof message.stop_reason !== 'string')
+    return 'stop_reason is not a string';
   const usage = message.usage;
   if (!isObject(usage)) return 'usage is missing';
   for (const field of ['input_tokens', 'output_tokens'] as const) {
@@ -176,6 +190,7 @@ function countProblem(value: unknown): string | null {
 }
 
 function checkId(id: string): string {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(id)) throw new BatchInputError(`${JSON.stringify(id.slice(0, 80))} is not a batch id`);
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(id))
+    throw new BatchInputError(`${JSON.stringify(id.slice(0, 80))} is not a batch id`);
   return id;
 }

@@ -1,8 +1,18 @@
 /** Builds the SDK client the background uses for every call. Background only: it holds the key. */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk/core/error';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import type { BatchCreateParams, MessageBatch } from '@anthropic-ai/sdk/resources/messages/batches';
-import type { MessageCountTokensParams, MessageCreateParamsStreaming, MessageTokensCount, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  MessageCountTokensParams,
+  MessageCreateParamsStreaming,
+  MessageTokensCount,
+  RawMessageStreamEvent,
+} from '@anthropic-ai/sdk/resources/messages';
 import type { ModelInfo as ApiModel } from '@anthropic-ai/sdk/resources/models';
 import { VERSION } from '@anthropic-ai/sdk/version';
 import type { ModelInfo } from './models';
@@ -53,7 +63,12 @@ export class ClaudeClient {
         this.json<MessageBatch>('GET', `/v1/messages/batches/${encodeURIComponent(id)}`, undefined, options),
       /** The results file as it comes (JSON Lines), read from the base URL, never from another origin's results_url. */
       results: async (id: string, options: CallOptions = {}): Promise<CappedText> => {
-        const { response } = await this.call('GET', `/v1/messages/batches/${encodeURIComponent(id)}/results`, undefined, options);
+        const { response } = await this.call(
+          'GET',
+          `/v1/messages/batches/${encodeURIComponent(id)}/results`,
+          undefined,
+          options,
+        );
         return readCapped(response, MAX_BATCH_RESULTS_BYTES);
       },
       cancel: async (id: string, options: CallOptions = {}): Promise<MessageBatch> =>
@@ -63,7 +78,12 @@ export class ClaudeClient {
 
   readonly models = {
     list: async (query: { limit?: number } = {}, options: CallOptions = {}): Promise<{ data: ApiModel[] }> =>
-      this.json<{ data: ApiModel[] }>('GET', `/v1/models${query.limit === undefined ? '' : `?limit=${query.limit}`}`, undefined, options),
+      this.json<{ data: ApiModel[] }>(
+        'GET',
+        `/v1/models${query.limit === undefined ? '' : `?limit=${query.limit}`}`,
+        undefined,
+        options,
+      ),
   };
 
   constructor(private readonly options: ClientOptions) {}
@@ -73,7 +93,12 @@ export class ClaudeClient {
     return (await response.json()) as T;
   }
 
-  private async call(method: 'GET' | 'POST', path: string, body: unknown, { signal }: CallOptions): Promise<{ response: Response; controller: AbortController }> {
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    { signal }: CallOptions,
+  ): Promise<{ response: Response; controller: AbortController }> {
     if (signal?.aborted) throw new APIUserAbortError();
     const { apiKey, baseURL, defaultHeaders, fetch, timeout } = this.options;
     const url = `${baseURL.replace(/\/+$/, '')}${path}`;
@@ -97,7 +122,12 @@ export class ClaudeClient {
     }, timeout);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, signal: controller.signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      response = await fetch(url, {
+        method,
+        headers,
+        signal: controller.signal,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (err) {
       if (signal?.aborted) throw new APIUserAbortError();
       if (timedOut) throw new APIConnectionTimeoutError();
@@ -145,7 +175,11 @@ export interface Credentials {
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-export function createClaudeClient({ apiKey, baseURL }: Credentials, extraHeaders: Record<string, string> = {}, watch?: (response: Response) => void): ClaudeClient {
+export function createClaudeClient(
+  { apiKey, baseURL }: Credentials,
+  extraHeaders: Record<string, string> = {},
+  watch?: (response: Response) => void,
+): ClaudeClient {
   return new ClaudeClient({
     apiKey,
     baseURL,

@@ -30,14 +30,17 @@ export interface ContextRequest {
   kind: 'send' | 'retry';
 }
 
-
 /** When an exact count is worth a request: the estimate is over half the window, or does not fit. */
 export function needsExactCount(estimate: number, maxTokens: number, window: number): boolean {
   return estimate > window / 2 || estimate + maxTokens > window;
 }
 
-export function tooLargeError(tokens: number, request: Pick<ContextRequest, 'model' | 'maxTokens' | 'window' | 'kind'>): PaceError {
-  const fix = request.kind === 'send' ? 'Start a new chat or shorten the message.' : 'Start a new chat to ask it again.';
+export function tooLargeError(
+  tokens: number,
+  request: Pick<ContextRequest, 'model' | 'maxTokens' | 'window' | 'kind'>,
+): PaceError {
+  const fix =
+    request.kind === 'send' ? 'Start a new chat or shorten the message.' : 'Start a new chat to ask it again.';
   return {
     code: 'too_large',
     message: `This conversation is about ${formatCount(tokens)} tokens; ${request.model} reads at most ${formatCount(request.window)} (including the ${formatCount(request.maxTokens)} reserved for the answer). ${fix}`,
@@ -72,8 +75,22 @@ export async function countInputTokens(
 /** What the API would read if `text` were sent now in a conversation holding `messages`. */
 export function contextWithNewMessage(messages: ChatMessage[], text: string): ContextTurn[] {
   const after = messages.reduce((t, m) => Math.max(t, m.createdAt), 0) + 1;
-  const question: ChatMessage = { id: '\u0000question', conversationId: '', role: 'user', text, createdAt: after, status: 'done' };
-  const answer: ChatMessage = { ...question, id: '\u0000answer', role: 'assistant', text: '', createdAt: after + 1, status: 'pending' };
+  const question: ChatMessage = {
+    id: '\u0000question',
+    conversationId: '',
+    role: 'user',
+    text,
+    createdAt: after,
+    status: 'done',
+  };
+  const answer: ChatMessage = {
+    ...question,
+    id: '\u0000answer',
+    role: 'assistant',
+    text: '',
+    createdAt: after + 1,
+    status: 'pending',
+  };
   return buildContext([...messages, question, answer], answer.id);
 }
 

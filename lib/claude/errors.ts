@@ -3,7 +3,12 @@
  * message and, where one exists, the action that fixes it. Classifies by status, error type and
  * error_code, never by the API's wording.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk/core/error';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+} from '@anthropic-ai/sdk/core/error';
 import type { PaceError } from '../protocol';
 import { RedirectRefused } from './client';
 import { errorText } from '../error-text';
@@ -20,8 +25,18 @@ const SPEND_CAP_CODES = new Set(['enforced_spend_limit_reached', 'contract_spend
  */
 const OWN_SPEND_LIMIT = /^\s*you have reached your specified api usage limits?\b/i;
 
-export function isOwnSpendLimit(err: { status?: number; type?: string | null; errorCode?: string | null; apiMessage?: string | null }): boolean {
-  return err.status === 400 && err.type === 'invalid_request_error' && !err.errorCode && OWN_SPEND_LIMIT.test(err.apiMessage ?? '');
+export function isOwnSpendLimit(err: {
+  status?: number;
+  type?: string | null;
+  errorCode?: string | null;
+  apiMessage?: string | null;
+}): boolean {
+  return (
+    err.status === 400 &&
+    err.type === 'invalid_request_error' &&
+    !err.errorCode &&
+    OWN_SPEND_LIMIT.test(err.apiMessage ?? '')
+  );
 }
 
 export function isAbort(err: unknown): boolean {
@@ -75,7 +90,12 @@ function isNetworkFailure(err: unknown): boolean {
 
 export function toPaceError(err: unknown, kind: CallKind, baseURL: string): PaceError {
   // Before the connection errors: the SDK wraps what its fetch threw in one.
-  const redirect = err instanceof RedirectRefused ? err : err instanceof Error && err.cause instanceof RedirectRefused ? err.cause : null;
+  const redirect =
+    err instanceof RedirectRefused
+      ? err
+      : err instanceof Error && err.cause instanceof RedirectRefused
+        ? err.cause
+        : null;
   if (redirect) {
     return {
       code: 'redirected',
@@ -119,7 +139,9 @@ export function withoutSecrets(error: PaceError, secrets: readonly string[]): Pa
   // A value's words count too ("Bearer <token>": a gateway may echo the token alone); short ones
   // (a header set to "1", the word "Bearer") are no secret and would mangle the text.
   const words = secrets.flatMap((s) => [s, ...s.split(/\s+/)]);
-  const found = [...new Set(words)].filter((s) => s.length >= 8 && error.message.includes(s)).sort((a, b) => b.length - a.length);
+  const found = [...new Set(words)]
+    .filter((s) => s.length >= 8 && error.message.includes(s))
+    .sort((a, b) => b.length - a.length);
   if (found.length === 0) return error;
   return { ...error, message: found.reduce((text, secret) => text.split(secret).join('[redacted]'), error.message) };
 }
@@ -193,7 +215,8 @@ function fromApiError(err: APIError, kind: CallKind, baseURL: string): PaceError
     if (err.errorCode && SPEND_CAP_CODES.has(err.errorCode)) {
       return {
         code: 'spend_limit',
-        message: "Your organization's spend limit is reached: Anthropic will refuse requests until the limit resets (00:00 UTC on the 1st for the monthly cap).",
+        message:
+          "Your organization's spend limit is reached: Anthropic will refuse requests until the limit resets (00:00 UTC on the 1st for the monthly cap).",
       };
     }
     const wait = retryAfterSeconds(err.headers);
@@ -204,7 +227,11 @@ function fromApiError(err: APIError, kind: CallKind, baseURL: string): PaceError
     };
   }
   if (status === 529) {
-    return { code: 'overloaded', message: `${who} is overloaded right now; it is their side, not your quota.${requestId}`, action: 'retry' };
+    return {
+      code: 'overloaded',
+      message: `${who} is overloaded right now; it is their side, not your quota.${requestId}`,
+      action: 'retry',
+    };
   }
   if (status === 408 || status === 504) {
     return { code: 'timeout', message: `The request timed out at ${who}.${requestId}`, action: 'retry' };
@@ -243,7 +270,11 @@ export const STALLED: PaceError = {
 };
 
 /** The stream closed before the answer's end: retried like a dropped connection. */
-export const CUT_OFF: PaceError = { code: 'unreachable', message: 'The connection ended before the answer was complete.', action: 'retry' };
+export const CUT_OFF: PaceError = {
+  code: 'unreachable',
+  message: 'The connection ended before the answer was complete.',
+  action: 'retry',
+};
 
 /**
  * What a console line may say of a failure: its kind and HTTP status, never its text. An API

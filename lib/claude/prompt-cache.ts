@@ -50,7 +50,9 @@ export function withPromptCache(request: MessageRequest, mode: PromptCacheMode, 
   const last = request.messages.findLastIndex((m) => m.role === 'user');
   return {
     ...request,
-    messages: request.messages.map((m, i) => (i === last ? { role: m.role, content: [{ type: 'text', text: m.content, cache_control: control }] } : m)),
+    messages: request.messages.map((m, i) =>
+      i === last ? { role: m.role, content: [{ type: 'text', text: m.content, cache_control: control }] } : m,
+    ),
   };
 }
 
@@ -60,8 +62,16 @@ export function withPromptCache(request: MessageRequest, mode: PromptCacheMode, 
  * Extra inputs are not permitted"). Status, type and the field's presence decide first; the
  * message only tells this 400 from the others (an empty message, too many tokens).
  */
-export function refusesCacheControl(error: { status?: number; type?: string; message?: string }, sent: PromptCacheMode): boolean {
-  return sent !== 'off' && error.status === 400 && error.type === 'invalid_request_error' && /cache_control/i.test(error.message ?? '');
+export function refusesCacheControl(
+  error: { status?: number; type?: string; message?: string },
+  sent: PromptCacheMode,
+): boolean {
+  return (
+    sent !== 'off' &&
+    error.status === 400 &&
+    error.type === 'invalid_request_error' &&
+    /cache_control/i.test(error.message ?? '')
+  );
 }
 
 /** What to try after a refusal: an explicit breakpoint after automatic caching, nothing after that. */

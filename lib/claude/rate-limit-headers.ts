@@ -34,9 +34,15 @@ function figure(headers: Headers, kind: string, now: number): LimitFigure | null
  */
 export function readRateLimitHeaders(headers: Headers, now: number): ServerLimits | null {
   const requests = figure(headers, 'requests', now);
-  const server: ServerLimits = requests ? { ...requests, observedAt: now } : { limit: 0, remaining: 0, reset: now, observedAt: now, noRequests: true };
+  const server: ServerLimits = requests
+    ? { ...requests, observedAt: now }
+    : { limit: 0, remaining: 0, reset: now, observedAt: now, noRequests: true };
   // A token limit of nothing a minute is no limit a key has: such a trio is not believed.
-  for (const [kind, field] of [['tokens', 'tokens'], ['input-tokens', 'inputTokens'], ['output-tokens', 'outputTokens']] as const) {
+  for (const [kind, field] of [
+    ['tokens', 'tokens'],
+    ['input-tokens', 'inputTokens'],
+    ['output-tokens', 'outputTokens'],
+  ] as const) {
     const f = figure(headers, kind, now);
     if (f && f.limit > 0) server[field] = f;
   }

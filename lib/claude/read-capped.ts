@@ -23,7 +23,9 @@ export async function readCapped(response: Response, maxBytes: number): Promise<
       const room = maxBytes - read;
       if (value.byteLength > room) {
         text += decoder.decode(value.subarray(0, room), { stream: true });
-        await reader.cancel().catch((err: unknown) => console.info('[pace] could not cancel the rest of a response', err));
+        await reader
+          .cancel()
+          .catch((err: unknown) => console.info('[pace] could not cancel the rest of a response', err));
         return { text, cut: true };
       }
       read += value.byteLength;

@@ -10,7 +10,10 @@ export interface MessageRequest {
   system?: string;
 }
 
-export function messageRequest(settings: Pick<Settings, 'model' | 'maxTokens' | 'systemPrompt'>, context: MessageRequest['messages']): MessageRequest {
+export function messageRequest(
+  settings: Pick<Settings, 'model' | 'maxTokens' | 'systemPrompt'>,
+  context: MessageRequest['messages'],
+): MessageRequest {
   return {
     model: settings.model,
     max_tokens: settings.maxTokens,
@@ -25,5 +28,11 @@ export function messageRequest(settings: Pick<Settings, 'model' | 'maxTokens' | 
  * of reading the prompt, not the answer: it is left out.
  */
 export function cacheableRequest(request: MessageRequest | WireRequest, baseURL: string): CacheableRequest {
-  return { baseURL, model: request.model, system: request.system, maxTokens: request.max_tokens, messages: request.messages };
+  return {
+    baseURL,
+    model: request.model,
+    system: request.system,
+    maxTokens: request.max_tokens,
+    messages: request.messages,
+  };
 }

@@ -148,10 +148,14 @@ function append(state: AssembledAnswer, piece: string): AssembledAnswer {
 
 function blockIndex(value: unknown): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_BLOCK_INDEX) return value;
-  throw new BadStreamError(`content block index ${String(value).slice(0, 40)} is not a whole number from 0 to ${MAX_BLOCK_INDEX}`);
+  throw new BadStreamError(
+    `content block index ${String(value).slice(0, 40)} is not a whole number from 0 to ${MAX_BLOCK_INDEX}`,
+  );
 }
 
 /** A token count as the API gives it; anything else (text, negative, fractional, absurd) keeps `fallback`. */
 function tokens(value: unknown, fallback: number): number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT ? value : fallback;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT
+    ? value
+    : fallback;
 }

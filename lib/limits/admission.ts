@@ -27,12 +27,16 @@ export interface WindowState {
   /** The pause lets one request through to ask Anthropic again (the popup's Try now). */
   probeAllowed?: boolean;
   /** Anthropic's own count for the key, from its last response's headers. */
-  server?: { remaining: number; reset: number; observedAt: number } & Partial<Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens' | 'noRequests'>>;
+  server?: { remaining: number; reset: number; observedAt: number } & Partial<
+    Pick<ServerLimits, 'tokens' | 'inputTokens' | 'outputTokens' | 'noRequests'>
+  >;
   /** Input and output tokens spent inside the rolling minute (lib/limits/token-buckets.ts). */
   tokens?: TokenLog;
 }
 
-export type Decision = { ok: true } | { ok: false; reason: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens'; retryAt: number };
+export type Decision =
+  | { ok: true }
+  | { ok: false; reason: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens'; retryAt: number };
 
 /**
  * A send time later than `now` means the clock went back: it is treated as if it happened now, so
@@ -57,7 +61,8 @@ export function isProbe(now: number, state: WindowState): boolean {
 export function decide(now: number, limits: Limits, state: WindowState, need: TokenNeed = NO_NEED): Decision {
   // The probe asks Anthropic again, so neither its pause nor its figures hold it; Pace's own limits do.
   const probe = isProbe(now, state);
-  if (!probe && state.pauseUntil !== undefined && state.pauseUntil > now) return { ok: false, reason: 'server', retryAt: state.pauseUntil };
+  if (!probe && state.pauseUntil !== undefined && state.pauseUntil > now)
+    return { ok: false, reason: 'server', retryAt: state.pauseUntil };
   const month = monthWindow(now, limits.monthStart);
   if (state.monthCount >= limits.perMonth) return { ok: false, reason: 'month', retryAt: month.end };
   const inMinute = minuteUsage(state.recentSends, now);
@@ -72,7 +77,14 @@ export function decide(now: number, limits: Limits, state: WindowState, need: To
     const sentSince = state.recentSends.filter((t) => t >= server.observedAt).length;
     if (server.remaining - sentSince <= 0) return { ok: false, reason: 'server', retryAt: server.reset };
   }
-  const tokens = tokenDecision(now, limits, state.tokens ?? EMPTY_TOKEN_LOG, need, probe ? undefined : server, WINDOW_MS);
+  const tokens = tokenDecision(
+    now,
+    limits,
+    state.tokens ?? EMPTY_TOKEN_LOG,
+    need,
+    probe ? undefined : server,
+    WINDOW_MS,
+  );
   if (tokens) return tokens;
   if (limits.smooth && inMinute.length > 0) {
     const next = inMinute[inMinute.length - 1]! + WINDOW_MS / limits.perMinute;

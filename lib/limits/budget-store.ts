@@ -13,7 +13,18 @@ import type { PaceDB, UsageRow } from '../storage/db';
 import { budgetProblem, spendProblem } from '../storage/row-guards';
 import { isUsd } from '../usage/prices';
 import { INTERRUPTED } from '../usage/totals';
-import { dayWindow, hasBudget, NO_SPEND, periodSpends, settledExtraUsd, type Budget, type LedgerCost, type PeriodSpend, type Reservation, type SpendState } from './budget';
+import {
+  dayWindow,
+  hasBudget,
+  NO_SPEND,
+  periodSpends,
+  settledExtraUsd,
+  type Budget,
+  type LedgerCost,
+  type PeriodSpend,
+  type Reservation,
+  type SpendState,
+} from './budget';
 import { monthKeys, monthWindow } from './month-window';
 import { DEFAULT_LIMITS, type MonthStart } from './plans';
 
@@ -93,9 +104,16 @@ export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
 }
 
 /** Holds `reservation` for the send whose ledger row is `usageId`; extras of past periods are dropped. */
-export async function reserveInTx(db: PaceDB, spend: SpendState, usageId: number, reservation: Reservation, now: number): Promise<void> {
+export async function reserveInTx(
+  db: PaceDB,
+  spend: SpendState,
+  usageId: number,
+  reservation: Reservation,
+  now: number,
+): Promise<void> {
   // decideBudget never reserves such a figure; were one to come, the admitting transaction fails rather than store it.
-  if (!isUsd(reservation.usd)) throw new Error(`a budget reservation of ${String(reservation.usd)} dollars is not a cost`);
+  if (!isUsd(reservation.usd))
+    throw new Error(`a budget reservation of ${String(reservation.usd)} dollars is not a cost`);
   const current = new Set([...monthKeys(now), dayWindow(now).key]);
   const extra = Object.fromEntries(Object.entries(spend.extra).filter(([k]) => current.has(k)));
   await db.meta.put({ key: 'spend', value: { reserved: { ...spend.reserved, [usageId]: reservation }, extra } });
@@ -122,7 +140,8 @@ export async function settleInTx(db: PaceDB, before: UsageRow, after: UsageRow):
     usageUnknown: after.usageUnknown === true,
   });
   const extra = { ...spend.extra };
-  if (add > 0) for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;
+  if (add > 0)
+    for (const key of [...monthKeys(before.at), dayWindow(before.at).key]) extra[key] = (extra[key] ?? 0) + add;
   await db.meta.put({ key: 'spend', value: { reserved, extra } });
 }
 
@@ -143,7 +162,10 @@ export async function reservedIds(db: PaceDB): Promise<number[]> {
  * Drops every reservation whose ledger row `inFlight` says is not in flight (gone, or ended without
  * its settle): nothing can replace it any more. Call inside a transaction on meta and the ledger.
  */
-export async function dropReservationsWithout(db: PaceDB, inFlight: (ids: number[]) => Promise<boolean[]>): Promise<void> {
+export async function dropReservationsWithout(
+  db: PaceDB,
+  inFlight: (ids: number[]) => Promise<boolean[]>,
+): Promise<void> {
   const spend = spendOf(await db.meta.get('spend'));
   const ids = Object.keys(spend.reserved);
   if (ids.length === 0) return;
@@ -165,6 +187,10 @@ export async function readBudgetView(db: PaceDB, now: number): Promise<BudgetVie
     const [loaded, limitsRow] = await Promise.all([loadSpend(db, now), db.meta.get('limits')]);
     if (!hasBudget(loaded.budget)) return null;
     const monthStart = limitsRow?.key === 'limits' ? limitsRow.value.monthStart : DEFAULT_LIMITS.monthStart;
-    return { budget: loaded.budget, monthStart, periods: periodSpends(now, monthStart, loaded.budget, loaded.spend, loaded.ledger(monthStart)) };
+    return {
+      budget: loaded.budget,
+      monthStart,
+      periods: periodSpends(now, monthStart, loaded.budget, loaded.spend, loaded.ledger(monthStart)),
+    };
   });
 }

@@ -36,11 +36,18 @@ export interface Budget {
   badge: BadgeCount;
 }
 
-export const NO_BUDGET: Budget = { monthlyUsd: null, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' };
+export const NO_BUDGET: Budget = {
+  monthlyUsd: null,
+  dailyUsd: null,
+  whenReached: 'pause',
+  unknownPriceUsd: null,
+  badge: 'requests',
+};
 export const MAX_BUDGET_USD = 1_000_000;
 export const MAX_UNKNOWN_PRICE_USD = 1_000;
 
-export const hasBudget = (b: Budget | null): b is Budget => b !== null && (b.monthlyUsd !== null || b.dailyUsd !== null);
+export const hasBudget = (b: Budget | null): b is Budget =>
+  b !== null && (b.monthlyUsd !== null || b.dailyUsd !== null);
 
 /** One request's share of the budget held while it is on its way, by the ledger row of its send. */
 export interface Reservation {
@@ -114,7 +121,13 @@ export function dayWindow(now: number): { start: number; end: number; key: strin
 }
 
 /** The budget's periods at `now` (only those with a figure), with what is settled and reserved in each. */
-export function periodSpends(now: number, monthStart: MonthStart, budget: Budget | null, spend: SpendState, ledger: LedgerCost): PeriodSpend[] {
+export function periodSpends(
+  now: number,
+  monthStart: MonthStart,
+  budget: Budget | null,
+  spend: SpendState,
+  ledger: LedgerCost,
+): PeriodSpend[] {
   if (!hasBudget(budget)) return [];
   const out: PeriodSpend[] = [];
   // A damaged figure (NaN, negative) is none here: never a NaN spend, which every comparison would pass.
@@ -123,11 +136,25 @@ export function periodSpends(now: number, monthStart: MonthStart, budget: Budget
     Object.values(spend.reserved).reduce((sum, r) => (r.at >= w.start && r.at < w.end ? sum + usd(r.usd) : sum), 0);
   if (budget.monthlyUsd !== null) {
     const w = monthWindow(now, monthStart);
-    out.push({ period: 'month', limit: budget.monthlyUsd, settled: usd(ledger.month) + usd(spend.extra[w.key]), reserved: reservedIn(w), end: w.end, key: w.key });
+    out.push({
+      period: 'month',
+      limit: budget.monthlyUsd,
+      settled: usd(ledger.month) + usd(spend.extra[w.key]),
+      reserved: reservedIn(w),
+      end: w.end,
+      key: w.key,
+    });
   }
   if (budget.dailyUsd !== null) {
     const w = dayWindow(now);
-    out.push({ period: 'day', limit: budget.dailyUsd, settled: usd(ledger.day) + usd(spend.extra[w.key]), reserved: reservedIn(w), end: w.end, key: w.key });
+    out.push({
+      period: 'day',
+      limit: budget.dailyUsd,
+      settled: usd(ledger.day) + usd(spend.extra[w.key]),
+      reserved: reservedIn(w),
+      end: w.end,
+      key: w.key,
+    });
   }
   return out;
 }
@@ -140,7 +167,10 @@ export const leftIn = (p: PeriodSpend) => Math.max(0, p.limit - p.settled - p.re
  * (the whole model, or its prompt cache) at the "count unknown prices as" figure; null when the model
  * is not listed and there is no figure.
  */
-export function budgetPrice(model: string, unknownPriceUsd: number | null): { price: Price; unknownPrice?: number } | null {
+export function budgetPrice(
+  model: string,
+  unknownPriceUsd: number | null,
+): { price: Price; unknownPrice?: number } | null {
   const listed = priceFor(model);
   if (!listed) {
     if (unknownPriceUsd === null) return null;
@@ -159,7 +189,8 @@ export function budgetPrice(model: string, unknownPriceUsd: number | null): { pr
 }
 
 /** The prices that apply to a prompt of `promptTokens` (Haiku 5.5 costs more above 100,000). */
-const tierFor = (price: Price, promptTokens: number): Price => (price.longPrompt && promptTokens > price.longPrompt.tokens ? price.longPrompt.price : price);
+const tierFor = (price: Price, promptTokens: number): Price =>
+  price.longPrompt && promptTokens > price.longPrompt.tokens ? price.longPrompt.price : price;
 
 /** An input figure that is not the API's count is "near" a long-prompt tier from this share of its threshold on. */
 export const NEAR_LONG_PROMPT = 0.5;
@@ -172,7 +203,8 @@ export const NEAR_LONG_PROMPT = 0.5;
  */
 export function worstCaseUsd(price: Price, request: RequestCost): number | null {
   // An estimate near the threshold may really be past it, and then the whole prompt costs the higher tier.
-  const near = request.estimated && price.longPrompt && request.inputTokens > price.longPrompt.tokens * NEAR_LONG_PROMPT;
+  const near =
+    request.estimated && price.longPrompt && request.inputTokens > price.longPrompt.tokens * NEAR_LONG_PROMPT;
   const p = near ? price.longPrompt!.price : tierFor(price, request.inputTokens);
   let inputPrice = p.input;
   if (request.promptCache) {
@@ -187,8 +219,15 @@ export function worstCaseUsd(price: Price, request: RequestCost): number | null 
 export function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'): number | null {
   const p = tierFor(price, usage.inputTokens + usage.cacheCreationTokens + usage.cacheReadTokens);
   const write = ttl === '1h' ? p.cacheWrite1h : p.cacheWrite;
-  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null)) return null;
-  return (usage.inputTokens * p.input + usage.cacheCreationTokens * (write ?? 0) + usage.cacheReadTokens * (p.cacheRead ?? 0) + usage.outputTokens * p.output) / 1_000_000;
+  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null))
+    return null;
+  return (
+    (usage.inputTokens * p.input +
+      usage.cacheCreationTokens * (write ?? 0) +
+      usage.cacheReadTokens * (p.cacheRead ?? 0) +
+      usage.outputTokens * p.output) /
+    1_000_000
+  );
 }
 
 /** How soon a request held for want of its cost (a budget set after it was measured) is measured again. */
@@ -212,15 +251,30 @@ export function decideBudget(
   const priced = budgetPrice(request.model, budget.unknownPriceUsd);
   const full = priced && worstCaseUsd(priced.price, request);
   const worst = full === null ? null : full * (request.batch ? BATCH_PRICE_FACTOR : 1);
-  if (!priced || worst === null) return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
+  if (!priced || worst === null)
+    return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
   // A worst case that is not a number of dollars (a request measured from damaged figures) is never reserved or let through.
-  if (!isUsd(worst)) return { ok: false, reason: 'refused', error: { code: 'budget', message: 'Not sent: Pace could not work out what this request could cost, and a spend budget is set.', action: 'open_options' } };
-  const reserve: Reservation = { usd: worst, at: now, ...(priced.unknownPrice === undefined ? {} : { unknownPrice: priced.unknownPrice }) };
+  if (!isUsd(worst))
+    return {
+      ok: false,
+      reason: 'refused',
+      error: {
+        code: 'budget',
+        message: 'Not sent: Pace could not work out what this request could cost, and a spend budget is set.',
+        action: 'open_options',
+      },
+    };
+  const reserve: Reservation = {
+    usd: worst,
+    at: now,
+    ...(priced.unknownPrice === undefined ? {} : { unknownPrice: priced.unknownPrice }),
+  };
   if (budget.whenReached === 'warn') return { ok: true, reserve };
   let retryAt: number | null = null;
   for (const p of periodSpends(now, monthStart, budget, spend, ledger)) {
     // Only what is on its way can give room back before the period turns.
-    if (worst > p.limit - p.settled + EPSILON) return { ok: false, reason: 'refused', error: overBudgetError(worst, p, monthStart) };
+    if (worst > p.limit - p.settled + EPSILON)
+      return { ok: false, reason: 'refused', error: overBudgetError(worst, p, monthStart) };
     if (worst > p.limit - p.settled - p.reserved + EPSILON) retryAt = Math.max(retryAt ?? 0, p.end);
   }
   return retryAt === null ? { ok: true, reserve } : { ok: false, reason: 'budget', retryAt };
@@ -236,7 +290,15 @@ export function decideBudget(
  */
 export function settledExtraUsd(
   reservation: Reservation,
-  ended: { model: string; interrupted: boolean; listUsd: number | null; gatewayUsd: number | null; usage: TokenUsage; cacheTtl?: CacheTtl; usageUnknown?: boolean },
+  ended: {
+    model: string;
+    interrupted: boolean;
+    listUsd: number | null;
+    gatewayUsd: number | null;
+    usage: TokenUsage;
+    cacheTtl?: CacheTtl;
+    usageUnknown?: boolean;
+  },
 ): number {
   // A figure that is not a cost is no figure: the ledger stores it as unknown (lib/usage/ledger-store.ts).
   const known = (v: number | null) => (isUsd(v) ? v : null);
@@ -249,7 +311,10 @@ function extraOf(reservation: Reservation, ended: Parameters<typeof settledExtra
   if (ended.interrupted) return reservation.usd;
   // The API billed an answer whose usage is unknown: its worst case stays, less what a gateway already put in the ledger.
   if (ended.usageUnknown) return Math.max(0, reservation.usd - (ended.gatewayUsd ?? 0));
-  const priced = ended.listUsd === null && reservation.unknownPrice !== undefined ? budgetPrice(ended.model, reservation.unknownPrice) : null;
+  const priced =
+    ended.listUsd === null && reservation.unknownPrice !== undefined
+      ? budgetPrice(ended.model, reservation.unknownPrice)
+      : null;
   const own = ended.listUsd ?? (priced && usageUsd(priced.price, ended.usage, ended.cacheTtl));
   if (ended.gatewayUsd === null) return ended.listUsd === null ? (own ?? reservation.usd) : 0;
   return Math.max(0, (own ?? ended.gatewayUsd) - ended.gatewayUsd);
@@ -294,7 +359,13 @@ export function compactUsd(usd: number): string {
   return `$${Math.floor(n / 1_000_000)}M`;
 }
 
-export type BudgetInput = { monthlyUsd: string | number; dailyUsd: string | number; whenReached: string; unknownPriceUsd: string | number; badge: string };
+export type BudgetInput = {
+  monthlyUsd: string | number;
+  dailyUsd: string | number;
+  whenReached: string;
+  unknownPriceUsd: string | number;
+  badge: string;
+};
 export type BudgetErrors = Partial<Record<keyof BudgetInput, string>>;
 
 type Parsed = { ok: true; value: number | null } | { ok: false; message: string };
@@ -305,18 +376,24 @@ export function parseUsd(raw: string | number, label: string, max: number): Pars
   if (text === '') return { ok: true, value: null };
   const shown = text.slice(0, 20);
   const typed = text.replace(/^\$/, '');
-  if (/^-/.test(typed)) return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
+  if (/^-/.test(typed))
+    return { ok: false, message: `${label} cannot be negative (got ${shown}). Leave it empty for none.` };
   // A comma only groups thousands ("1,000.50"): "7,50" is a European 7.50, never 750.
   if (typed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(typed)) {
-    return { ok: false, message: `${label}: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${shown}").` };
+    return {
+      ok: false,
+      message: `${label}: use a dot for cents, such as 7.50; a comma may only group thousands, as in 1,000 (got "${shown}").`,
+    };
   }
   const plain = typed.replace(/,/g, '');
   if (!/^\d+(\.\d+)?$/.test(plain) && !/^\.\d+$/.test(plain)) {
     return { ok: false, message: `${label} must be an amount in US dollars, such as 20 or 7.50 (got "${shown}").` };
   }
   const value = Number(plain);
-  if (!Number.isFinite(value) || value > max) return { ok: false, message: `${label} can be at most ${formatUsd(max)} (got ${shown}).` };
-  if (value <= 0) return { ok: false, message: `${label} must be more than $0 (got ${shown}). Leave it empty for none.` };
+  if (!Number.isFinite(value) || value > max)
+    return { ok: false, message: `${label} can be at most ${formatUsd(max)} (got ${shown}).` };
+  if (value <= 0)
+    return { ok: false, message: `${label} must be more than $0 (got ${shown}). Leave it empty for none.` };
   return { ok: true, value };
 }
 
@@ -329,8 +406,10 @@ export function checkBudget(input: BudgetInput): { ok: true; value: Budget } | {
   if (!monthly.ok) errors.monthlyUsd = monthly.message;
   if (!daily.ok) errors.dailyUsd = daily.message;
   if (!unknown.ok) errors.unknownPriceUsd = unknown.message;
-  if (!(WHEN_REACHED as readonly unknown[]).includes(input.whenReached)) errors.whenReached = 'Pick what happens at the budget: pause sending, or warn only.';
-  if (!(BADGE_COUNTS as readonly unknown[]).includes(input.badge)) errors.badge = 'Pick what the badge counts: requests, dollars or percent of the budget.';
+  if (!(WHEN_REACHED as readonly unknown[]).includes(input.whenReached))
+    errors.whenReached = 'Pick what happens at the budget: pause sending, or warn only.';
+  if (!(BADGE_COUNTS as readonly unknown[]).includes(input.badge))
+    errors.badge = 'Pick what the badge counts: requests, dollars or percent of the budget.';
   if (monthly.ok && daily.ok && monthly.value !== null && daily.value !== null && daily.value > monthly.value) {
     errors.dailyUsd = `A daily budget (${formatUsd(daily.value)}) above the monthly one (${formatUsd(monthly.value)}) never applies: lower it or leave it empty.`;
   }

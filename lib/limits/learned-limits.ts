@@ -31,7 +31,8 @@ export function describeLearned(server: ServerLimits, now: number): string {
   const parts = server.noRequests ? [] : [`${formatCount(server.limit)} requests`];
   if (server.inputTokens) parts.push(`${formatCount(server.inputTokens.limit)} input tokens`);
   if (server.outputTokens) parts.push(`${formatCount(server.outputTokens.limit)} output tokens`);
-  if (server.tokens && !server.inputTokens && !server.outputTokens) parts.push(`${formatCount(server.tokens.limit)} tokens`);
+  if (server.tokens && !server.inputTokens && !server.outputTokens)
+    parts.push(`${formatCount(server.tokens.limit)} tokens`);
   return `${server.by ?? 'Anthropic'} allows this key ${listed(parts)} a minute - seen ${formatAgo(now - server.observedAt)}`;
 }
 

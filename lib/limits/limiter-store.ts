@@ -24,7 +24,7 @@ export async function readPause(db: PaceDB): Promise<Pause | null> {
 
 export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null> {
   const row = await db.meta.get('server');
-  return row?.key === 'server' ? goodServerLimits(row.value) ?? null : null;
+  return row?.key === 'server' ? (goodServerLimits(row.value) ?? null) : null;
 }
 
 /**
@@ -37,8 +37,13 @@ export async function readServerLimits(db: PaceDB): Promise<ServerLimits | null>
 export async function pauseAll(db: PaceDB, pause: Pause, jobId?: string, now = Date.now()): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const current = await readPause(db);
-    if (current?.probe === 'used' && jobId !== undefined && current.probeJob === jobId) await db.meta.put({ key: 'pause', value: pause });
-    else if (!current || current.until < pause.until) await db.meta.put({ key: 'pause', value: { ...pause, ...(current && current.until > now ? probeOf(current) : {}) } });
+    if (current?.probe === 'used' && jobId !== undefined && current.probeJob === jobId)
+      await db.meta.put({ key: 'pause', value: pause });
+    else if (!current || current.until < pause.until)
+      await db.meta.put({
+        key: 'pause',
+        value: { ...pause, ...(current && current.until > now ? probeOf(current) : {}) },
+      });
   });
 }
 
@@ -63,7 +68,8 @@ export async function allowProbe(db: PaceDB, now: number): Promise<boolean> {
       const job = pause.probeJob === undefined ? undefined : await db.jobs.get(pause.probeJob);
       if (job && isInFlight(job.state)) return false;
     }
-    if (pause.probe !== 'allowed') await db.meta.put({ key: 'pause', value: { ...withoutProbe(pause), probe: 'allowed' } });
+    if (pause.probe !== 'allowed')
+      await db.meta.put({ key: 'pause', value: { ...withoutProbe(pause), probe: 'allowed' } });
     return true;
   });
 }
@@ -92,7 +98,12 @@ export async function probeLost(db: PaceDB, jobId: string): Promise<void> {
 
 /** The pause as the server set it (who asked included), with no probe allowed or out. */
 function withoutProbe(pause: Pause): Pause {
-  return { until: pause.until, reason: pause.reason, message: pause.message, ...(pause.by === undefined ? {} : { by: pause.by }) };
+  return {
+    until: pause.until,
+    reason: pause.reason,
+    message: pause.message,
+    ...(pause.by === undefined ? {} : { by: pause.by }),
+  };
 }
 
 /**
@@ -121,7 +132,10 @@ export async function releaseSendInTx(db: PaceDB, at: number): Promise<void> {
   const times = recent?.times ?? [];
   const i = times.indexOf(at);
   const kept = times.filter((_, j) => j !== i);
-  await Promise.all([i >= 0 ? db.counters.put({ key: RECENT_KEY, count: kept.length, times: kept }) : null, releaseMonthInTx(db, at, 1)]);
+  await Promise.all([
+    i >= 0 ? db.counters.put({ key: RECENT_KEY, count: kept.length, times: kept }) : null,
+    releaseMonthInTx(db, at, 1),
+  ]);
 }
 
 /** Gives back `n` requests counted against the month at `at` (batched requests Anthropic did not run). */
@@ -131,7 +145,6 @@ export async function releaseMonthInTx(db: PaceDB, at: number, n: number): Promi
   const rows = await db.counters.bulkGet(keys);
   await db.counters.bulkPut(keys.map((key, i) => ({ ...rows[i], key, count: Math.max(0, (rows[i]?.count ?? 0) - n) })));
 }
-
 
 export async function saveLimits(db: PaceDB, limits: Limits): Promise<void> {
   await db.meta.put({ key: 'limits', value: limits });
@@ -148,7 +161,10 @@ export const RECENT_KEY = 'recent';
 /** The limits, the windows' rows and the pause, read inside the caller's transaction (over counters and meta). */
 export async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthStart']) {
   const keys = [RECENT_KEY, ...monthKeys(now)];
-  const [metaRows, counters] = await Promise.all([db.meta.bulkGet(['limits', 'pause', 'server', 'tokens']), db.counters.bulkGet(keys)]);
+  const [metaRows, counters] = await Promise.all([
+    db.meta.bulkGet(['limits', 'pause', 'server', 'tokens']),
+    db.counters.bulkGet(keys),
+  ]);
   const { limits, pause, server, tokens } = fromMeta(metaRows);
   const monthKey = monthWindow(now, monthStart ?? limits.monthStart).key;
   const state: WindowState = {
@@ -175,7 +191,12 @@ export async function readWindowState(db: PaceDB, now: number, limits: Limits): 
   return db.transaction('r', db.counters, db.meta, async () => (await loadWindow(db, now, limits.monthStart)).state);
 }
 
-function fromMeta(rows: (Meta | undefined)[]): { limits: Limits; pause?: Pause; server?: ServerLimits; tokens?: TokenLog } {
+function fromMeta(rows: (Meta | undefined)[]): {
+  limits: Limits;
+  pause?: Pause;
+  server?: ServerLimits;
+  tokens?: TokenLog;
+} {
   const out: { limits: Limits; pause?: Pause; server?: ServerLimits; tokens?: TokenLog } = { limits: DEFAULT_LIMITS };
   for (const row of rows) {
     if (row?.key === 'limits') out.limits = row.value;

@@ -33,9 +33,7 @@ export interface MeasureInput {
 }
 
 export type Measurement =
-  | { ok: true; need: TokenNeed; cost: RequestCost | null }
-  | { ok: false; error: PaceError }
-  | { ok: 'count' };
+  { ok: true; need: TokenNeed; cost: RequestCost | null } | { ok: false; error: PaceError } | { ok: 'count' };
 
 /** Tokens of framing the API adds per turn and per request (role markers and the like), generously. */
 const TURN_OVERHEAD = 8;

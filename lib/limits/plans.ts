@@ -53,22 +53,52 @@ export const TIERS_AS_OF = '2026-11';
 export const PLANS: Record<Exclude<PlanId, 'custom'>, Plan> = {
   free: { label: 'Free', perMinute: 10, perMonth: 5_000, inputPerMinute: null, outputPerMinute: null },
   paid: { label: 'Paid', perMinute: 60, perMonth: 250_000, inputPerMinute: null, outputPerMinute: null },
-  start: { label: 'Start', perMinute: 1_000, perMonth: MAX_PER_MONTH, inputPerMinute: 2_000_000, outputPerMinute: 400_000, spendCapUsd: 500 },
-  build: { label: 'Build', perMinute: 5_000, perMonth: MAX_PER_MONTH, inputPerMinute: 5_000_000, outputPerMinute: 1_000_000, spendCapUsd: 1_000 },
-  scale: { label: 'Scale', perMinute: 10_000, perMonth: MAX_PER_MONTH, inputPerMinute: 10_000_000, outputPerMinute: 2_000_000, spendCapUsd: 200_000 },
+  start: {
+    label: 'Start',
+    perMinute: 1_000,
+    perMonth: MAX_PER_MONTH,
+    inputPerMinute: 2_000_000,
+    outputPerMinute: 400_000,
+    spendCapUsd: 500,
+  },
+  build: {
+    label: 'Build',
+    perMinute: 5_000,
+    perMonth: MAX_PER_MONTH,
+    inputPerMinute: 5_000_000,
+    outputPerMinute: 1_000_000,
+    spendCapUsd: 1_000,
+  },
+  scale: {
+    label: 'Scale',
+    perMinute: 10_000,
+    perMonth: MAX_PER_MONTH,
+    inputPerMinute: 10_000_000,
+    outputPerMinute: 2_000_000,
+    spendCapUsd: 200_000,
+  },
 };
 
 export const PLAN_IDS = Object.keys(PLANS) as Exclude<PlanId, 'custom'>[];
 
 const isNamedPlan = (plan: string): plan is Exclude<PlanId, 'custom'> => Object.hasOwn(PLANS, plan);
 
-export const DEFAULT_LIMITS: Limits = { plan: 'free', perMinute: PLANS.free.perMinute, perMonth: PLANS.free.perMonth, smooth: false, monthStart: 'utc' };
+export const DEFAULT_LIMITS: Limits = {
+  plan: 'free',
+  perMinute: PLANS.free.perMinute,
+  perMonth: PLANS.free.perMonth,
+  smooth: false,
+  monthStart: 'utc',
+};
 
 /** "Start (1,000/min, 2,000,000 input and 400,000 output tokens/min; Anthropic caps spend at $500/month)". */
 export function planLabel(id: Exclude<PlanId, 'custom'>): string {
   const p = PLANS[id];
   const month = p.perMonth >= MAX_PER_MONTH ? '' : `, ${formatCount(p.perMonth)}/month`;
-  const tokens = p.inputPerMinute !== null && p.outputPerMinute !== null ? `, ${formatCount(p.inputPerMinute)} input and ${formatCount(p.outputPerMinute)} output tokens/min` : '';
+  const tokens =
+    p.inputPerMinute !== null && p.outputPerMinute !== null
+      ? `, ${formatCount(p.inputPerMinute)} input and ${formatCount(p.outputPerMinute)} output tokens/min`
+      : '';
   const cap = p.spendCapUsd === undefined ? '' : `; Anthropic caps spend at $${formatCount(p.spendCapUsd)}/month`;
   return `${p.label} (${formatCount(p.perMinute)}/min${month}${tokens}${cap})`;
 }
@@ -83,7 +113,9 @@ export type LimitsInput = {
   inputPerMinute?: string | number | null;
   outputPerMinute?: string | number | null;
 };
-export type LimitsErrors = Partial<Record<'plan' | 'perMinute' | 'perMonth' | 'monthStart' | 'inputPerMinute' | 'outputPerMinute', string>>;
+export type LimitsErrors = Partial<
+  Record<'plan' | 'perMinute' | 'perMonth' | 'monthStart' | 'inputPerMinute' | 'outputPerMinute', string>
+>;
 
 function wholeNumber(label: string, raw: string | number, max: number): number | string {
   const parsed = parseWholeNumber(raw, label);
@@ -103,8 +135,10 @@ function optionalTokens(label: string, raw: string | number | null | undefined):
 /** Checks the limits form; a named plan takes its own figures, Custom takes the typed ones. */
 export function checkLimits(input: LimitsInput): { ok: true; value: Limits } | { ok: false; errors: LimitsErrors } {
   const errors: LimitsErrors = {};
-  if (!isNamedPlan(input.plan) && input.plan !== 'custom') errors.plan = 'Pick Free, Paid, Start, Build, Scale or Custom.';
-  if (!(MONTH_STARTS as readonly string[]).includes(input.monthStart)) errors.monthStart = 'Pick when the month starts: UTC or local time.';
+  if (!isNamedPlan(input.plan) && input.plan !== 'custom')
+    errors.plan = 'Pick Free, Paid, Start, Build, Scale or Custom.';
+  if (!(MONTH_STARTS as readonly string[]).includes(input.monthStart))
+    errors.monthStart = 'Pick when the month starts: UTC or local time.';
   let perMinute: number | string;
   let perMonth: number | string;
   let inputPerMinute: number | null | string;
@@ -124,7 +158,13 @@ export function checkLimits(input: LimitsInput): { ok: true; value: Limits } | {
   if (typeof perMinute === 'number' && typeof perMonth === 'number' && perMonth < perMinute) {
     errors.perMonth = `A month's limit (${formatCount(perMonth)}) below the per-minute one (${formatCount(perMinute)}) makes no sense: raise it to at least ${formatCount(perMinute)}.`;
   }
-  if (Object.keys(errors).length > 0 || typeof perMinute !== 'number' || typeof perMonth !== 'number' || typeof inputPerMinute === 'string' || typeof outputPerMinute === 'string') {
+  if (
+    Object.keys(errors).length > 0 ||
+    typeof perMinute !== 'number' ||
+    typeof perMonth !== 'number' ||
+    typeof inputPerMinute === 'string' ||
+    typeof outputPerMinute === 'string'
+  ) {
     return { ok: false, errors };
   }
   return {

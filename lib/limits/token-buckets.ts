@@ -73,7 +73,13 @@ export function tokensInWindow(spends: readonly TokenSpend[], now: number, windo
  * already, else when enough of the window's spends have left it. A need above the whole limit is
  * taken as the limit (it goes alone, once the window is empty), so the answer is always a time.
  */
-export function fitsAt(spends: readonly TokenSpend[], now: number, limit: number, need: number, windowMs: number): number {
+export function fitsAt(
+  spends: readonly TokenSpend[],
+  now: number,
+  limit: number,
+  need: number,
+  windowMs: number,
+): number {
   const want = Math.min(Math.max(0, need), limit);
   const window = inWindow(spends, now, windowMs);
   let used = window.reduce((sum, s) => sum + s.tokens, 0);
@@ -126,7 +132,8 @@ export function serverLeft(figure: LimitFigure, spent: number, now: number, from
   return now < figure.reset ? bucketAt(figure, now, from) - spent : figure.limit - spent;
 }
 
-type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimits, 'readAt' | 'by' | 'tokens' | 'inputTokens' | 'outputTokens'>>;
+type ServerFigures = Pick<ServerLimits, 'observedAt'> &
+  Partial<Pick<ServerLimits, 'readAt' | 'by' | 'tokens' | 'inputTokens' | 'outputTokens'>>;
 
 /**
  * When `need` fits what one of Anthropic's figures leaves, given Pace's spends since it was read
@@ -134,7 +141,14 @@ type ServerFigures = Pick<ServerLimits, 'observedAt'> & Partial<Pick<ServerLimit
  * (or at the reset, for a figure that is not refilled); after the reset, when enough of Pace's own
  * spends have left the minute.
  */
-function serverFitsAt(figure: LimitFigure, spends: TokenSpend[], need: number, now: number, windowMs: number, from: number | null): number {
+function serverFitsAt(
+  figure: LimitFigure,
+  spends: TokenSpend[],
+  need: number,
+  now: number,
+  windowMs: number,
+  from: number | null,
+): number {
   const spent = tokensInWindow(spends, now, windowMs);
   if (serverLeft(figure, spent, now, from) >= need) return now;
   if (now >= figure.reset) return fitsAt(spends, now, figure.limit, need, windowMs);
@@ -162,7 +176,13 @@ export function tokenDecision(
     if (at > now) return { ok: false, reason: 'inputTokens', retryAt: at };
   }
   if (limits.outputPerMinute) {
-    const at = fitsAt(log.output, now, limits.outputPerMinute, outputRoom(need.outputTokens, limits.outputPerMinute), windowMs);
+    const at = fitsAt(
+      log.output,
+      now,
+      limits.outputPerMinute,
+      outputRoom(need.outputTokens, limits.outputPerMinute),
+      windowMs,
+    );
     if (at > now) return { ok: false, reason: 'outputTokens', retryAt: at };
   }
   if (!server) return null;
@@ -182,7 +202,13 @@ export function tokenDecision(
 }
 
 /** The log with `spend` added and what has left the window at `now` dropped (spends stamped in the future stay). */
-export function withSpend(log: TokenLog, kind: 'input' | 'output', spend: TokenSpend, now: number, windowMs: number): TokenLog {
+export function withSpend(
+  log: TokenLog,
+  kind: 'input' | 'output',
+  spend: TokenSpend,
+  now: number,
+  windowMs: number,
+): TokenLog {
   const keep = (s: TokenSpend) => s.at > now - windowMs;
   return { input: log.input.filter(keep), output: log.output.filter(keep), [kind]: [...log[kind].filter(keep), spend] };
 }
@@ -223,10 +249,17 @@ export function withAdmitted(
   const named = job === null ? {} : { job };
   let next = log;
   // A job's input goes in even at 0 (nothing measured): its real count replaces it when the answer says.
-  if (need.inputTokens > 0 || job !== null) next = withSpend(next, 'input', { at: now, tokens: Math.max(0, need.inputTokens), ...named }, now, windowMs);
+  if (need.inputTokens > 0 || job !== null)
+    next = withSpend(next, 'input', { at: now, tokens: Math.max(0, need.inputTokens), ...named }, now, windowMs);
   if (need.outputTokens > 0) {
     const limit = Math.min(...outputLimits.filter((l): l is number => typeof l === 'number' && l > 0));
-    next = withSpend(next, 'output', { at: now, tokens: Number.isFinite(limit) ? outputRoom(need.outputTokens, limit) : need.outputTokens, ...named }, now, windowMs);
+    next = withSpend(
+      next,
+      'output',
+      { at: now, tokens: Number.isFinite(limit) ? outputRoom(need.outputTokens, limit) : need.outputTokens, ...named },
+      now,
+      windowMs,
+    );
   }
   return next;
 }
@@ -235,7 +268,10 @@ export function withAdmitted(
  * The peak of a series of spends: the most tokens in any window of `windowMs`, for the usage page.
  * Only window ends at a spend need checking: the sum inside changes only there.
  */
-export function peakPerWindow(spends: readonly { at: number; tokens: number }[], windowMs: number): { tokens: number; at: number | null } {
+export function peakPerWindow(
+  spends: readonly { at: number; tokens: number }[],
+  windowMs: number,
+): { tokens: number; at: number | null } {
   const sorted = [...spends].sort((a, b) => a.at - b.at);
   let best = { tokens: 0, at: null as number | null };
   let sum = 0;
@@ -262,9 +298,28 @@ export function inputRoom(
   windowMs: number,
 ): { room: number; limit: number; by: 'pace' | 'server' } | null {
   const options: { room: number; limit: number; by: 'pace' | 'server' }[] = [];
-  if (limits.inputPerMinute) options.push({ room: limits.inputPerMinute - tokensInWindow(log.input, now, windowMs), limit: limits.inputPerMinute, by: 'pace' });
+  if (limits.inputPerMinute)
+    options.push({
+      room: limits.inputPerMinute - tokensInWindow(log.input, now, windowMs),
+      limit: limits.inputPerMinute,
+      by: 'pace',
+    });
   for (const f of [server?.inputTokens, server?.tokens]) {
-    if (f && server) options.push({ room: serverLeft(f, tokensInWindow(log.input.filter((s) => s.at >= server.observedAt), now, windowMs), now, refillFrom(server)), limit: f.limit, by: 'server' });
+    if (f && server)
+      options.push({
+        room: serverLeft(
+          f,
+          tokensInWindow(
+            log.input.filter((s) => s.at >= server.observedAt),
+            now,
+            windowMs,
+          ),
+          now,
+          refillFrom(server),
+        ),
+        limit: f.limit,
+        by: 'server',
+      });
   }
   if (options.length === 0) return null;
   const tightest = options.reduce((a, b) => (b.limit < a.limit ? b : a));

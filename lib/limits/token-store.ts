@@ -9,7 +9,14 @@
 import type { PaceDB, ServerLimits } from '../storage/db';
 import { WINDOW_MS } from './admission';
 import { goodTokenLog, saveServerLimits } from './limiter-store';
-import { EMPTY_TOKEN_LOG, withAdmitted, withInputCount, withOutputCount, type TokenLog, type TokenNeed } from './token-buckets';
+import {
+  EMPTY_TOKEN_LOG,
+  withAdmitted,
+  withInputCount,
+  withOutputCount,
+  type TokenLog,
+  type TokenNeed,
+} from './token-buckets';
 
 export async function readTokenLog(db: PaceDB): Promise<TokenLog> {
   const row = await db.meta.get('tokens');
@@ -28,7 +35,14 @@ async function update(db: PaceDB, change: (log: TokenLog) => TokenLog): Promise<
  * Admission's write, inside its transaction (lib/limits/admit.ts `admit`), which has read
  * `log` already: the request's input and output room count against the minute from `now`.
  */
-export function admitTokensInTx(db: PaceDB, log: TokenLog, need: TokenNeed, outputLimits: readonly (number | null | undefined)[], job: string | null, now: number): Promise<unknown> | null {
+export function admitTokensInTx(
+  db: PaceDB,
+  log: TokenLog,
+  need: TokenNeed,
+  outputLimits: readonly (number | null | undefined)[],
+  job: string | null,
+  now: number,
+): Promise<unknown> | null {
   const after = withAdmitted(log, need, outputLimits, job, now, WINDOW_MS);
   return after === log ? null : db.meta.put({ key: 'tokens', value: after });
 }
@@ -38,7 +52,10 @@ export async function dropJobTokensInTx(db: PaceDB, job: string): Promise<void> 
   const log = await readTokenLog(db);
   const mine = (s: { job?: string }) => s.job === job;
   if (!log.input.some(mine) && !log.output.some(mine)) return;
-  await db.meta.put({ key: 'tokens', value: { input: log.input.filter((s) => !mine(s)), output: log.output.filter((s) => !mine(s)) } });
+  await db.meta.put({
+    key: 'tokens',
+    value: { input: log.input.filter((s) => !mine(s)), output: log.output.filter((s) => !mine(s)) },
+  });
 }
 
 /**
@@ -65,12 +82,20 @@ export async function countInput(db: PaceDB, job: string, tokens: number): Promi
  * when it made these figures, whenever they were admitted, so the figures are dated from the earliest
  * of them too (what was sent since is taken off, at worst twice, never forgotten).
  */
-export async function saveServerLimitsFor(db: PaceDB, server: ServerLimits, job: string, onTheWire: readonly string[] = []): Promise<void> {
+export async function saveServerLimitsFor(
+  db: PaceDB,
+  server: ServerLimits,
+  job: string,
+  onTheWire: readonly string[] = [],
+): Promise<void> {
   await db.transaction('rw', db.meta, async () => {
     const input = (await readTokenLog(db)).input;
     const own = input.findLast((s) => s.job === job);
     const others = onTheWire.filter((j) => j !== job).map((j) => input.findLast((s) => s.job === j)?.at ?? Infinity);
     const observedAt = Math.min(server.observedAt, own ? own.at + 1 : Infinity, ...others);
-    await saveServerLimits(db, observedAt < server.observedAt ? { ...server, observedAt, readAt: server.observedAt } : server);
+    await saveServerLimits(
+      db,
+      observedAt < server.observedAt ? { ...server, observedAt, readAt: server.observedAt } : server,
+    );
   });
 }

@@ -82,7 +82,10 @@ export function createBackgroundClient(
           port = null;
           resolve({
             ok: false,
-            error: { code: 'internal', message: `Could not reach Pace's background: ${err instanceof Error ? err.message : String(err)}` },
+            error: {
+              code: 'internal',
+              message: `Could not reach Pace's background: ${err instanceof Error ? err.message : String(err)}`,
+            },
           });
         }
       });

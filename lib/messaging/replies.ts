@@ -64,7 +64,9 @@ export const paceError = z.object({
   field: z.optional(str),
   /** Every field's message, when a whole form was refused. */
   fields: z.optional(
-    z.custom<Partial<Record<string, string>>>((v) => isObject(v) && Object.values(v).every((m) => m === undefined || typeof m === 'string')),
+    z.custom<Partial<Record<string, string>>>(
+      (v) => isObject(v) && Object.values(v).every((m) => m === undefined || typeof m === 'string'),
+    ),
   ),
 });
 
@@ -130,7 +132,11 @@ export const replies = {
   'batchPrefs.save': z.object({ sendLater: bool, gatherSeconds: num, firstPollSeconds: num, maxPollSeconds: num }),
   'key.confirmOrigin': z.object({ origins: z.array(str) }),
   'gateway.budget': z.nullable(
-    z.object({ baseURL: str, checkedAt: num, budget: z.nullable(z.object({ spend: num, maxBudget: numOrNull, resetAt: numOrNull })) }),
+    z.object({
+      baseURL: str,
+      checkedAt: num,
+      budget: z.nullable(z.object({ spend: num, maxBudget: numOrNull, resetAt: numOrNull })),
+    }),
   ),
   'budget.save': z.object({
     monthlyUsd: numOrNull,
@@ -145,7 +151,14 @@ export const replies = {
     url: str,
     text: str,
     cut: bool,
-    preview: z.object({ tokens: num, inputUsd: numOrNull, maxUsd: numOrNull, inputShare: numOrNull, lines: z.array(str), blocker: z.nullable(str) }),
+    preview: z.object({
+      tokens: num,
+      inputUsd: numOrNull,
+      maxUsd: numOrNull,
+      inputShare: numOrNull,
+      lines: z.array(str),
+      blocker: z.nullable(str),
+    }),
   }),
 };
 
@@ -166,7 +179,8 @@ const refusal = z.object({ ok: z.literal(false), error: paceError });
  * with; anything else becomes an `internal` error that names the reply and the field that is wrong.
  */
 export function parseReply<K extends RequestType>(type: K, result: unknown): Result<ReplyOf<K>> {
-  const schema = isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
+  const schema =
+    isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
   const parsed = schema.safeParse(result);
   if (parsed.success) return parsed.data as Result<ReplyOf<K>>;
   const issue = parsed.error.issues[0];

@@ -49,31 +49,58 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
   const status = response?.status;
   // Nothing left the machine while the browser is offline: that costs no try.
   if (offline) {
-    await jobStore.requeue(db, job.id, text, { code: 'offline', message: 'Waiting for the network to come back.' }, { at: t, outcome: 'offline' }, {
-      waitReason: 'offline',
-    });
+    await jobStore.requeue(
+      db,
+      job.id,
+      text,
+      { code: 'offline', message: 'Waiting for the network to come back.' },
+      { at: t, outcome: 'offline' },
+      {
+        waitReason: 'offline',
+      },
+    );
     return;
   }
   const failures = (job.failures ?? 0) + 1;
   const retryAfterSec = retryAfterSeconds(response?.headers, t);
-  const step = nextStep(failures, { code: error.code, retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000, resetAt: monthWindow(t, 'utc').end }, t, deps.random);
+  const step = nextStep(
+    failures,
+    {
+      code: error.code,
+      retryAfterMs: retryAfterSec === null ? null : retryAfterSec * 1000,
+      resetAt: monthWindow(t, 'utc').end,
+    },
+    t,
+    deps.random,
+  );
   const attempt = { at: t, outcome: error.code, ...(status ? { status } : {}) };
   if (step.action === 'fail') {
     const gaveUp = failures > 1 && failures >= MAX_ATTEMPTS;
     const finalError: PaceError = gaveUp
-      ? { ...error, message: `${error.message} Pace tried ${failures} times; this is on ${by}'s side or the network's, not your quota. Try again later.` }
+      ? {
+          ...error,
+          message: `${error.message} Pace tried ${failures} times; this is on ${by}'s side or the network's, not your quota. Try again later.`,
+        }
       : error;
     await jobStore.fail(db, job.id, { status: 'error', text: text || undefined, error: finalError }, attempt);
     return;
   }
   if (step.action === 'pause') {
     // A 400 is the limit the organization set itself (lib/claude/errors.ts isOwnSpendLimit): an admin may raise it sooner.
-    const message = status === 400
-      ? `Your organization's own spend limit, set in the Anthropic Console, is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')} unless an admin raises it. Pace has paused sending until then.`
-      : `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
+    const message =
+      status === 400
+        ? `Your organization's own spend limit, set in the Anthropic Console, is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')} unless an admin raises it. Pace has paused sending until then.`
+        : `Your organization's spend limit is reached: ${by} refuses requests until ${formatReset(step.until, 'utc')}. Pace has paused sending until then.`;
     await pauseAll(db, { until: step.until, reason: 'spend_limit', message, by }, job.id, t);
     deps.onRefused?.('spend_limit', formatReset(step.until, 'utc'), by);
-    await jobStore.requeue(db, job.id, text, { code: 'spend_limit', message }, { ...attempt, waitMs: step.until - t }, { waitUntil: step.until, waitReason: 'server' });
+    await jobStore.requeue(
+      db,
+      job.id,
+      text,
+      { code: 'spend_limit', message },
+      { ...attempt, waitMs: step.until - t },
+      { waitUntil: step.until, waitReason: 'server' },
+    );
     return;
   }
   const waitMs = step.at - t;
@@ -82,20 +109,49 @@ export async function afterFailedAttempt(deps: AfterAttemptDeps, job: Job, faile
     deps.hold?.(step.at);
     await pauseAll(db, { until: step.at, reason: 'rate_limited', message, by }, job.id, t);
     deps.onRefused?.('rate_limited', formatWait(waitMs), by);
-    await jobStore.requeue(db, job.id, text, { code: 'rate_limited', message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'server' });
+    await jobStore.requeue(
+      db,
+      job.id,
+      text,
+      { code: 'rate_limited', message },
+      { ...attempt, waitMs },
+      { waitUntil: step.at, waitReason: 'server' },
+    );
     return;
   }
   const message = `${error.message} Trying again (attempt ${failures + 1} of ${MAX_ATTEMPTS}).`;
-  await jobStore.requeue(db, job.id, text, { ...error, message }, { ...attempt, waitMs }, { waitUntil: step.at, waitReason: 'backoff', failures });
+  await jobStore.requeue(
+    db,
+    job.id,
+    text,
+    { ...error, message },
+    { ...attempt, waitMs },
+    { waitUntil: step.at, waitReason: 'backoff', failures },
+  );
 }
 
 /**
  * The base URL (a gateway) refused `cache_control`: the job goes again at once with the prompt
  * cache asked for as `next`, through the limiter (it is one more request) but without using up a try.
  */
-export async function afterCacheControlRefused(db: PaceDB, jobId: string, text: string, next: PromptCacheMode, status: number | undefined, at: number): Promise<void> {
-  const message = next === 'explicit'
-    ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
-    : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
-  await jobStore.requeue(db, jobId, text, { code: 'bad_request', message }, { at, outcome: 'cache_control_refused', status }, { waitUntil: at, waitReason: 'backoff' });
+export async function afterCacheControlRefused(
+  db: PaceDB,
+  jobId: string,
+  text: string,
+  next: PromptCacheMode,
+  status: number | undefined,
+  at: number,
+): Promise<void> {
+  const message =
+    next === 'explicit'
+      ? 'This gateway does not accept automatic prompt caching: sending again with one explicit cache breakpoint.'
+      : 'This gateway does not accept prompt cache breakpoints: sending again without the prompt cache.';
+  await jobStore.requeue(
+    db,
+    jobId,
+    text,
+    { code: 'bad_request', message },
+    { at, outcome: 'cache_control_refused', status },
+    { waitUntil: at, waitReason: 'backoff' },
+  );
 }

@@ -9,7 +9,16 @@
  * (eslint.config.js) keeps every other module from writing `jobs`.
  */
 import type { PaceError } from '../protocol';
-import { ACTIVE_JOB_STATES, messagesOf, type Attempt, type ChatMessage, type Job, type JobState, type MessageStatus, type PaceDB } from '../storage/db';
+import {
+  ACTIVE_JOB_STATES,
+  messagesOf,
+  type Attempt,
+  type ChatMessage,
+  type Job,
+  type JobState,
+  type MessageStatus,
+  type PaceDB,
+} from '../storage/db';
 import { isJob, jobProblem, messageProblem, readable } from '../storage/row-guards';
 import { releaseSendInTx } from '../limits/limiter-store';
 import { dropJobTokensInTx } from '../limits/token-store';
@@ -21,16 +30,24 @@ import { canMove, isFinished, isInFlight, isUnsent, isWaiting, UNSENT_STATES } f
 const may = (s: JobState, to: JobState, among: (s: JobState) => boolean) => among(s) && canMove(s, to);
 
 /** Every job not yet ended (unsent, gathered, batched or in flight), as stored: check each with isJob or readable. */
-export const activeJobs = (db: PaceDB): Promise<Job[]> => db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray();
+export const activeJobs = (db: PaceDB): Promise<Job[]> =>
+  db.jobs
+    .where('state')
+    .anyOf(ACTIVE_JOB_STATES as string[])
+    .toArray();
 
 /** The ids and states of the jobs of these conversations that are not yet ended. */
-export async function activeJobsOf(db: PaceDB, conversationIds: readonly string[]): Promise<{ id: string; state: string }[]> {
+export async function activeJobsOf(
+  db: PaceDB,
+  conversationIds: readonly string[],
+): Promise<{ id: string; state: string }[]> {
   const ids = new Set(conversationIds);
   return (await activeJobs(db)).filter((j) => ids.has(j.conversationId)).map((j) => ({ id: j.id, state: j.state }));
 }
 
 /** The conversations with a job not yet ended. */
-export const busyConversations = async (db: PaceDB): Promise<Set<string>> => new Set((await activeJobs(db)).map((j) => j.conversationId));
+export const busyConversations = async (db: PaceDB): Promise<Set<string>> =>
+  new Set((await activeJobs(db)).map((j) => j.conversationId));
 
 /** Clears a job's wait (its time and reason) in a `jobs.update`, as every move out of waiting does. */
 const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
@@ -39,8 +56,19 @@ const NOT_WAITING = { waitUntil: undefined, waitReason: undefined };
  * The job of a new answer, at the back of the queue, or (`later`) gathered for the next Message
  * Batch. Call inside the caller's transaction on `jobs` (see addExchange).
  */
-export async function enqueueInTx(db: PaceDB, job: Pick<Job, 'id' | 'conversationId' | 'createdAt'>, later = false): Promise<void> {
-  await db.jobs.add({ id: job.id, conversationId: job.conversationId, state: later ? 'gathering' : 'queued', createdAt: job.createdAt, attempts: 0, ...(later ? { later: true } : {}) });
+export async function enqueueInTx(
+  db: PaceDB,
+  job: Pick<Job, 'id' | 'conversationId' | 'createdAt'>,
+  later = false,
+): Promise<void> {
+  await db.jobs.add({
+    id: job.id,
+    conversationId: job.conversationId,
+    state: later ? 'gathering' : 'queued',
+    createdAt: job.createdAt,
+    attempts: 0,
+    ...(later ? { later: true } : {}),
+  });
 }
 
 /**
@@ -81,7 +109,9 @@ export async function regatherInTx(db: PaceDB, ids: string[], until?: number): P
  * waits), or taken off (`note` undefined). Call inside the transaction that moves their batch.
  */
 export async function noteBatchedInTx(db: PaceDB, ids: string[], note: PaceError | undefined): Promise<void> {
-  const batched = (await db.jobs.where('id').anyOf(ids).toArray()).filter((j) => j.state === 'batched').map((j) => j.id);
+  const batched = (await db.jobs.where('id').anyOf(ids).toArray())
+    .filter((j) => j.state === 'batched')
+    .map((j) => j.id);
   await db.messages.where('id').anyOf(batched).modify({ error: note });
 }
 
@@ -93,7 +123,13 @@ export async function noteBatchedInTx(db: PaceDB, ids: string[], note: PaceError
  */
 export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined, unsent = false): Promise<void> {
   if (!canMove(job.state, 'sending')) throw new Error(`A ${job.state} job cannot be sent.`);
-  await db.jobs.update(job.id, { state: 'sending', attempts: job.attempts + 1, usageId, ...NOT_WAITING, ...(unsent ? { unsent: true } : {}) });
+  await db.jobs.update(job.id, {
+    state: 'sending',
+    attempts: job.attempts + 1,
+    usageId,
+    ...NOT_WAITING,
+    ...(unsent ? { unsent: true } : {}),
+  });
 }
 
 /** The limiter or the network holds these jobs back: each one still waiting is marked with why, and until when. */
@@ -164,7 +200,12 @@ export async function checkpoint(db: PaceDB, id: string, text: string): Promise<
  * Answers a waiting job from the response cache: done, nothing sent. False, with nothing written,
  * if it no longer waits (cancelled, or taken meanwhile).
  */
-export async function serveFromCache(db: PaceDB, id: string, at: number, answer: Partial<ChatMessage>): Promise<boolean> {
+export async function serveFromCache(
+  db: PaceDB,
+  id: string,
+  at: number,
+  answer: Partial<ChatMessage>,
+): Promise<boolean> {
   return db.transaction('rw', db.jobs, db.messages, async () => {
     const current = await db.jobs.get(id);
     if (!current || !may(current.state, 'done', isUnsent)) return false;
@@ -191,7 +232,13 @@ export interface EndedAnswer {
  * Ends a job and its answer together (`finish`, `fail` and `stop` name the three ends). A job the
  * table does not let end so (already ended) is left as it is, and so is its answer.
  */
-export async function end(db: PaceDB, id: string, state: EndState, message: EndedAnswer, attempt?: Attempt): Promise<void> {
+export async function end(
+  db: PaceDB,
+  id: string,
+  state: EndState,
+  message: EndedAnswer,
+  attempt?: Attempt,
+): Promise<void> {
   // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
   // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
   // note a retry left.
@@ -205,16 +252,26 @@ export async function end(db: PaceDB, id: string, state: EndState, message: Ende
   });
 }
 
-export const finish = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'done', message, attempt);
-export const fail = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'failed', message, attempt);
+export const finish = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) =>
+  end(db, id, 'done', message, attempt);
+export const fail = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) =>
+  end(db, id, 'failed', message, attempt);
 /** The user stopped the answer in flight. */
-export const stop = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) => end(db, id, 'cancelled', message, attempt);
+export const stop = (db: PaceDB, id: string, message: EndedAnswer, attempt?: Attempt) =>
+  end(db, id, 'cancelled', message, attempt);
 
 /**
  * Puts a job in flight back at its place in the queue (it keeps its age, so it goes first), to wait
  * as `patch` says; its text stays on screen. Nothing is written if it is no longer in flight.
  */
-export async function requeue(db: PaceDB, id: string, text: string, error: PaceError, attempt: Attempt, patch: Partial<Job>): Promise<void> {
+export async function requeue(
+  db: PaceDB,
+  id: string,
+  text: string,
+  error: PaceError,
+  attempt: Attempt,
+  patch: Partial<Job>,
+): Promise<void> {
   await db.transaction('rw', db.jobs, db.messages, async () => {
     const current = await db.jobs.get(id);
     if (!current || !may(current.state, 'waiting', isInFlight)) return;
@@ -228,7 +285,11 @@ export async function requeue(db: PaceDB, id: string, text: string, error: PaceE
  * Whether the answer's job may be retried: finished, and still the one the caller saw (`seen`,
  * read before: another retry may have queued it since). Null `seen`: there was no readable job.
  */
-export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<boolean> {
+export async function canRetry(
+  db: PaceDB,
+  id: string,
+  seen?: Pick<Job, 'createdAt' | 'attempts'> | null,
+): Promise<boolean> {
   const found = await db.jobs.get(id);
   // A damaged job row is no obstacle: the retry writes a fresh one.
   const job = isJob(found) ? found : undefined;
@@ -241,13 +302,26 @@ export async function canRetry(db: PaceDB, id: string, seen?: Pick<Job, 'created
  * Null, with nothing written, unless `canRetry` holds in the same transaction, so one click makes
  * one request whatever the timing.
  */
-export async function retry(db: PaceDB, id: string, now: number, seen?: Pick<Job, 'createdAt' | 'attempts'> | null): Promise<ChatMessage | null> {
+export async function retry(
+  db: PaceDB,
+  id: string,
+  now: number,
+  seen?: Pick<Job, 'createdAt' | 'attempts'> | null,
+): Promise<ChatMessage | null> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const message = await db.messages.get(id);
     if (!message || message.role !== 'assistant') throw new Error('Only an answer can be retried.');
     if (!(await canRetry(db, id, seen))) return null;
     const job = await db.jobs.get(id);
-    await db.messages.update(id, { status: 'pending', text: '', error: undefined, stopReason: null, resumed: undefined, fromCache: undefined, batch: undefined });
+    await db.messages.update(id, {
+      status: 'pending',
+      text: '',
+      error: undefined,
+      stopReason: null,
+      resumed: undefined,
+      fromCache: undefined,
+      batch: undefined,
+    });
     await db.jobs.put({
       id,
       conversationId: message.conversationId,
@@ -269,7 +343,11 @@ export async function cancel(db: PaceDB, id: string): Promise<boolean> {
     await db.jobs.update(id, { state: 'cancelled', ...NOT_WAITING });
     await db.messages.update(id, {
       status: 'stopped',
-      error: { code: 'cancelled', message: 'Cancelled before it was sent: not counted against your limits.', action: 'retry' },
+      error: {
+        code: 'cancelled',
+        message: 'Cancelled before it was sent: not counted against your limits.',
+        action: 'retry',
+      },
     });
     return true;
   });
@@ -294,7 +372,10 @@ export async function clear(db: PaceDB): Promise<number> {
 export async function combine(db: PaceDB, job: Job): Promise<string[]> {
   return db.transaction('rw', db.messages, db.jobs, async () => {
     const later = readable<Job>('jobs', await db.jobs.where('state').anyOf('queued', 'waiting').toArray(), jobProblem)
-      .rows.filter((j) => j.conversationId === job.conversationId && j.createdAt > job.createdAt && may(j.state, 'done', isWaiting))
+      .rows.filter(
+        (j) =>
+          j.conversationId === job.conversationId && j.createdAt > job.createdAt && may(j.state, 'done', isWaiting),
+      )
       .sort((a, b) => a.createdAt - b.createdAt);
     if (later.length === 0) return [];
     const ids = later.map((j) => j.id);
@@ -324,35 +405,44 @@ const STRANDED_SCAN_MS = 32 * 24 * 60 * 60 * 1000;
  * are given back and it is queued again as it was, so the send counted is the one that leaves.
  */
 export async function recover(db: PaceDB, now = Date.now()): Promise<{ resumed: string[]; failed: string[] }> {
-  return db.transaction('rw', [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta, db.counters], async () => {
-    const cut = readable<Job>('jobs', await db.jobs.where('state').anyOf('sending', 'streaming').toArray(), jobProblem).rows;
-    const resumed: string[] = [];
-    const failed: string[] = [];
-    for (const job of cut) {
-      if (job.state === 'sending' && job.unsent && (await giveBackUnsent(db, job))) continue;
-      if (!canMove(job.state, job.resumed ? 'failed' : 'queued')) continue;
-      if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
-      if (!job.resumed) {
-        await db.jobs.update(job.id, { state: 'queued', resumed: true });
-        await db.messages.update(job.id, { status: 'pending', resumed: true });
-        resumed.push(job.id);
-      } else {
-        await db.jobs.update(job.id, { state: 'failed' });
-        await db.messages.update(job.id, {
-          status: 'interrupted',
-          error: {
-            code: 'interrupted',
-            message: 'Pace was stopped by the browser in the middle of this answer, twice. What arrived is kept; press Retry for a full answer.',
-            action: 'retry',
-          },
-        });
-        failed.push(job.id);
+  return db.transaction(
+    'rw',
+    [db.messages, db.jobs, db.usage, db.usageDays, db.usageMonths, db.meta, db.counters],
+    async () => {
+      const cut = readable<Job>(
+        'jobs',
+        await db.jobs.where('state').anyOf('sending', 'streaming').toArray(),
+        jobProblem,
+      ).rows;
+      const resumed: string[] = [];
+      const failed: string[] = [];
+      for (const job of cut) {
+        if (job.state === 'sending' && job.unsent && (await giveBackUnsent(db, job))) continue;
+        if (!canMove(job.state, job.resumed ? 'failed' : 'queued')) continue;
+        if (job.usageId !== undefined) await settleUsage(db, job.usageId, { outcome: INTERRUPTED });
+        if (!job.resumed) {
+          await db.jobs.update(job.id, { state: 'queued', resumed: true });
+          await db.messages.update(job.id, { status: 'pending', resumed: true });
+          resumed.push(job.id);
+        } else {
+          await db.jobs.update(job.id, { state: 'failed' });
+          await db.messages.update(job.id, {
+            status: 'interrupted',
+            error: {
+              code: 'interrupted',
+              message:
+                'Pace was stopped by the browser in the middle of this answer, twice. What arrived is kept; press Retry for a full answer.',
+              action: 'retry',
+            },
+          });
+          failed.push(job.id);
+        }
       }
-    }
-    // Rows of the periods a budget counts (a month and a day) and any that hold a reservation.
-    await endStrandedUsage(db, now - STRANDED_SCAN_MS);
-    return { resumed, failed };
-  });
+      // Rows of the periods a budget counts (a month and a day) and any that hold a reservation.
+      await endStrandedUsage(db, now - STRANDED_SCAN_MS);
+      return { resumed, failed };
+    },
+  );
 }
 
 /** `job` was counted and never sent (its worker stopped before its request left): the count goes, and the job waits in the queue again. */
@@ -362,7 +452,12 @@ async function giveBackUnsent(db: PaceDB, job: Job): Promise<boolean> {
   await Promise.all([
     releaseSendInTx(db, row.at),
     dropJobTokensInTx(db, job.id),
-    db.jobs.update(job.id, { state: 'queued', attempts: Math.max(0, job.attempts - 1), usageId: undefined, unsent: undefined }),
+    db.jobs.update(job.id, {
+      state: 'queued',
+      attempts: Math.max(0, job.attempts - 1),
+      usageId: undefined,
+      unsent: undefined,
+    }),
     db.messages.update(job.id, { status: 'pending' }),
   ]);
   return true;

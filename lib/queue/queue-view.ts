@@ -90,11 +90,20 @@ export function queueView(now: number, records: QueueRecords): QueueView {
     serverPause: records.pause && records.pause.until > now ? records.pause : null,
     probe: probeOf(now, records),
     server: srv
-      ? { limit: srv.limit, left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length), reset: srv.reset, ...(srv.by === undefined ? {} : { by: srv.by }) }
+      ? {
+          limit: srv.limit,
+          left: Math.max(0, srv.remaining - recentSends.filter((t) => t >= srv.observedAt).length),
+          reset: srv.reset,
+          ...(srv.by === undefined ? {} : { by: srv.by }),
+        }
       : null,
     tokens: {
-      input: limits.inputPerMinute ? { used: tokensInWindow(records.tokens?.input ?? [], now, WINDOW_MS), limit: limits.inputPerMinute } : null,
-      output: limits.outputPerMinute ? { used: tokensInWindow(records.tokens?.output ?? [], now, WINDOW_MS), limit: limits.outputPerMinute } : null,
+      input: limits.inputPerMinute
+        ? { used: tokensInWindow(records.tokens?.input ?? [], now, WINDOW_MS), limit: limits.inputPerMinute }
+        : null,
+      output: limits.outputPerMinute
+        ? { used: tokensInWindow(records.tokens?.output ?? [], now, WINDOW_MS), limit: limits.outputPerMinute }
+        : null,
     },
     jobs,
   };

@@ -13,7 +13,10 @@ export function readQueue(db: PaceDB): Promise<QueueRecords> {
       readPause(db),
       readServerLimits(db),
       db.counters.toArray(),
-      db.jobs.where('state').anyOf(ACTIVE_JOB_STATES as string[]).toArray(),
+      db.jobs
+        .where('state')
+        .anyOf(ACTIVE_JOB_STATES as string[])
+        .toArray(),
       readTokenLog(db),
     ]);
     return { limits, pause, server, counters, jobs: jobs.filter(isJob), tokens };

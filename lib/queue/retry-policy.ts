@@ -27,9 +27,7 @@ export interface Failure {
 }
 
 export type Step =
-  | { action: 'retry'; at: number; pauseAll: boolean }
-  | { action: 'pause'; until: number }
-  | { action: 'fail' };
+  { action: 'retry'; at: number; pauseAll: boolean } | { action: 'pause'; until: number } | { action: 'fail' };
 
 /**
  * After attempt number `attempt` (1 for the first request) failed with `failure` at `now`.

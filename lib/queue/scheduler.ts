@@ -21,7 +21,11 @@ const OFFLINE_RECHECK_MS = 2000;
 /** How long a job whose request could not be measured waits before it is measured again. */
 export const MEASURE_RETRY_MS = 5000;
 
-const START_FAILED: PaceError = { code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' };
+const START_FAILED: PaceError = {
+  code: 'internal',
+  message: 'Pace could not start this answer. Press Retry to send it again.',
+  action: 'retry',
+};
 
 export interface SchedulerDeps {
   db: PaceDB;
@@ -50,7 +54,9 @@ export interface SchedulerDeps {
    * from one measurement (lib/background/measure-request.ts), or why it can never be sent. A
    * rejection holds the job for a while: it is never admitted unmeasured.
    */
-  measure?: (job: Job) => Promise<{ ok: true; need: TokenNeed; cost: RequestCost | null } | { ok: false; error: PaceError }>;
+  measure?: (
+    job: Job,
+  ) => Promise<{ ok: true; need: TokenNeed; cost: RequestCost | null } | { ok: false; error: PaceError }>;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -72,7 +78,9 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     // A cached answer needs no slot and no quota: every conversation's next job may take one,
     // even one waiting behind the limiter or the network.
     if (deps.answerFromCache) {
-      const served = await deps.answerFromCache(nextCandidates(jobs, Infinity, now)).catch((err: unknown) => (log('the cache could not be read', err), 0));
+      const served = await deps
+        .answerFromCache(nextCandidates(jobs, Infinity, now))
+        .catch((err: unknown) => (log('the cache could not be read', err), 0));
       if (served > 0) {
         void pump();
         return;
@@ -82,7 +90,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     const held = jobs.map((j) => heldUntil(j, now)).filter((t): t is number => t !== null);
     let wake: number | null = held.length ? Math.min(...held) : null;
     if (candidates.length > 0 && deps.online && !deps.online()) {
-      await wait(db, candidates.map((j) => j.id), { waitReason: 'offline', waitUntil: undefined });
+      await wait(
+        db,
+        candidates.map((j) => j.id),
+        { waitReason: 'offline', waitUntil: undefined },
+      );
       // The 'online' event wakes the queue too, but not every browser fires it in a worker: look again soon.
       wake = Math.min(now + OFFLINE_RECHECK_MS, wake ?? Infinity);
     } else if (candidates.length > 0) {
@@ -110,16 +122,26 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         }
         // The figures the last response brought are written before admission reads them.
         await deps.settled?.();
-        const decision = await admitQueued(db, deps.now(), job.id, measured ? { need: measured.need, cost: measured.cost } : {});
+        const decision = await admitQueued(
+          db,
+          deps.now(),
+          job.id,
+          measured ? { need: measured.need, cost: measured.cost } : {},
+        );
         if (decision.ok) {
           deps
-            .startJob({ ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId, unsent: true }, { probe: decision.probe === true })
+            .startJob(
+              { ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId, unsent: true },
+              { probe: decision.probe === true },
+            )
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {
               log('a job could not start', err);
               // The send was counted and its ledger row opened: it ends too, or it stays in flight for good.
               if (decision.usageId !== undefined) {
-                await settleUsage(db, decision.usageId, { outcome: START_FAILED.code }).catch((e: unknown) => log('could not end its ledger row', e));
+                await settleUsage(db, decision.usageId, { outcome: START_FAILED.code }).catch((e: unknown) =>
+                  log('could not end its ledger row', e),
+                );
               }
               await deps.failJob(job, START_FAILED);
             })

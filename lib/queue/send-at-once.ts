@@ -71,7 +71,11 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
       if (!job || nextCandidates(jobs, MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return null;
       // Another send to this conversation may have landed between the reads and this transaction:
       // then the request (and its cache key) would not be the one checked, and the queue takes it.
-      if (JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !== JSON.stringify(send.request)) return null;
+      if (
+        JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !==
+        JSON.stringify(send.request)
+      )
+        return null;
       seen = { job, messages };
       return measure(send, limits, state, budget);
     },
@@ -79,7 +83,11 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
   if (!admission?.ok || seen === null) return null;
   const { job, messages } = seen as { job: Job; messages: ChatMessage[] };
   await markStreaming(db, send.jobId, send.settings.model, send.demo);
-  return { job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId }, messages, probe: admission.probe === true };
+  return {
+    job: { ...job, state: 'sending', attempts: job.attempts + 1, usageId: admission.usageId },
+    messages,
+    probe: admission.probe === true,
+  };
 }
 
 /** What the queue would pass to `admit` for this request; null when only the API's exact token count can tell. */

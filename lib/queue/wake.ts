@@ -39,10 +39,13 @@ export function createWake(deps: WakeDeps): (at: number | null) => void {
       deps.alarm(null);
       return;
     }
-    timer = setTimer(() => {
-      timer = undefined;
-      deps.pump();
-    }, timerDelay(at, deps.now()));
+    timer = setTimer(
+      () => {
+        timer = undefined;
+        deps.pump();
+      },
+      timerDelay(at, deps.now()),
+    );
     // An alarm takes a date only; a wake that is not one is left to the timer's next look.
     deps.alarm(Number.isFinite(at) ? at : null);
   };

@@ -53,10 +53,13 @@ export function createWireGate(deps: WireGateDeps): WireGate {
   const pending = new Set<Promise<unknown>>();
   const wire = new Set<string>();
 
-  const abortError = (signal: AbortSignal) => (signal.reason instanceof Error ? signal.reason : new DOMException('Aborted', 'AbortError'));
+  const abortError = (signal: AbortSignal) =>
+    signal.reason instanceof Error ? signal.reason : new DOMException('Aborted', 'AbortError');
   /** Rejects when `signal` aborts: raced against each wait at a closed door. */
   const aborted = (signal: AbortSignal) =>
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(abortError(signal)), { once: true }));
+    new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(abortError(signal)), { once: true }),
+    );
 
   return {
     close(at) {

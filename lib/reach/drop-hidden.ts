@@ -27,7 +27,9 @@ export type StyleOf<E> = (el: E) => Pick<CSSStyleDeclaration, 'display' | 'visib
 export function isHidden<E extends HideableElement>(el: E, styleOf: StyleOf<E>): boolean {
   if (el.hasAttribute('hidden') || el.getAttribute('aria-hidden')?.trim().toLowerCase() === 'true') return true;
   const style = styleOf(el);
-  return style !== null && (style.display === 'none' || style.visibility === 'hidden' || style.visibility === 'collapse');
+  return (
+    style !== null && (style.display === 'none' || style.visibility === 'hidden' || style.visibility === 'collapse')
+  );
 }
 
 /**
@@ -35,7 +37,11 @@ export function isHidden<E extends HideableElement>(el: E, styleOf: StyleOf<E>):
  * in document order; returns how many it removed. A copy that does not match the page element for
  * element (it should always) loses every element whose attributes say hidden, and nothing is guessed.
  */
-export function dropHidden<L extends HideableElement, C extends HideableElement>(live: HideableRoot<L>, copy: HideableRoot<C>, styleOf: StyleOf<L>): number {
+export function dropHidden<L extends HideableElement, C extends HideableElement>(
+  live: HideableRoot<L>,
+  copy: HideableRoot<C>,
+  styleOf: StyleOf<L>,
+): number {
   const shown = [...live.querySelectorAll('*')];
   const copied = [...copy.querySelectorAll('*')];
   if (shown.length !== copied.length || shown.some((el, i) => el.tagName !== copied[i]!.tagName)) {

@@ -10,9 +10,12 @@ export interface PanelBrowser {
 
 export function openPanel(browser: PanelBrowser, windowId: number | undefined): Promise<void> {
   if (import.meta.env.BROWSER === 'firefox') {
-    return browser.sidebarAction ? browser.sidebarAction.open() : Promise.reject(new Error('This Firefox has no sidebar for extensions.'));
+    return browser.sidebarAction
+      ? browser.sidebarAction.open()
+      : Promise.reject(new Error('This Firefox has no sidebar for extensions.'));
   }
-  if (!browser.sidePanel) return Promise.reject(new Error('This browser has no side panel for extensions (Chrome 116 or later has one).'));
+  if (!browser.sidePanel)
+    return Promise.reject(new Error('This browser has no side panel for extensions (Chrome 116 or later has one).'));
   if (windowId === undefined) return Promise.reject(new Error('No window to open the side panel in.'));
   return browser.sidePanel.open({ windowId });
 }

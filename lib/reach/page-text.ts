@@ -38,13 +38,17 @@ export function unreadablePage(url: string | undefined): string | null {
     return 'Pace cannot read this tab: its address is not a web page.';
   }
   const scheme = parsed.protocol.slice(0, -1);
-  if (scheme === 'file') return 'Pace does not read files opened from your computer. Open a web page, or paste the text into the message.';
+  if (scheme === 'file')
+    return 'Pace does not read files opened from your computer. Open a web page, or paste the text into the message.';
   if (scheme !== 'http' && scheme !== 'https') {
     return `The browser does not let extensions read its own pages (${scheme}:). Open a web page, or paste the text into the message.`;
   }
   const host = parsed.hostname;
-  const store = STORES.find((s) => host === s) ?? (host === 'chrome.google.com' && parsed.pathname.startsWith('/webstore') ? host : undefined);
-  if (store) return `The browser does not let extensions read its add-on store (${host}). Paste the text into the message instead.`;
+  const store =
+    STORES.find((s) => host === s) ??
+    (host === 'chrome.google.com' && parsed.pathname.startsWith('/webstore') ? host : undefined);
+  if (store)
+    return `The browser does not let extensions read its add-on store (${host}). Paste the text into the message instead.`;
   return null;
 }
 
@@ -84,7 +88,9 @@ export function pageAddress(url: string | undefined): string {
   if (!url) return '';
   try {
     const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'file:' ? `${u.protocol}//${u.host}${u.pathname}` : '';
+    return u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'file:'
+      ? `${u.protocol}//${u.host}${u.pathname}`
+      : '';
   } catch {
     // Not an address: nothing to name.
     return '';
@@ -114,7 +120,13 @@ export function fitPage(page: PageText): { page: PageText; cut: boolean } {
  */
 export function pagePrompt(page: PageText, question: string): string {
   const asked = question.trim() || DEFAULT_PAGE_QUESTION;
-  const title = page.title.trim().replace(/\s+/g, ' ').slice(0, 200).replace(/"/g, "'").replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const title = page.title
+    .trim()
+    .replace(/\s+/g, ' ')
+    .slice(0, 200)
+    .replace(/"/g, "'")
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
   return `${asked}\n\n<page title="${title}" url="${pageAddress(page.url)}">\n${inertPageText(page.text)}\n</page>`;
 }
 
@@ -163,7 +175,11 @@ export function pagePreview(input: PagePreviewInput): PagePreview {
   if (inputShare !== null && perMinute !== null) {
     lines.push(`Takes ${Math.round(inputShare * 100)}% of your ${formatCount(perMinute)} input tokens a minute.`);
   }
-  lines.push(noMonthCap(input.limits) ? 'Counts as 1 request.' : `Counts as 1 request; ${formatCount(input.monthLeft)} left this month.`);
+  lines.push(
+    noMonthCap(input.limits)
+      ? 'Counts as 1 request.'
+      : `Counts as 1 request; ${formatCount(input.monthLeft)} left this month.`,
+  );
   let blocker: string | null = null;
   if (tokens + input.maxTokens > input.window) {
     blocker = `This page is about ${formatCount(tokens)} tokens; with the ${formatCount(input.maxTokens)} kept for the answer it does not fit ${input.model}'s ${formatCount(input.window)}.`;

@@ -22,8 +22,16 @@ export const MAX_TEMPLATE_PROMPT_CHARS = 2_000;
 export const DEFAULT_TEMPLATES: readonly PromptTemplate[] = [
   { id: 'summarize', title: 'Summarize', prompt: 'Summarize this text in a few sentences.' },
   { id: 'explain', title: 'Explain', prompt: 'Explain this text simply, as to someone new to the subject.' },
-  { id: 'translate', title: 'Translate to English', prompt: 'Translate this text to English. Reply with the translation only.' },
-  { id: 'rewrite', title: 'Rewrite plainly', prompt: 'Rewrite this text in plain, clear language, keeping its meaning.' },
+  {
+    id: 'translate',
+    title: 'Translate to English',
+    prompt: 'Translate this text to English. Reply with the translation only.',
+  },
+  {
+    id: 'rewrite',
+    title: 'Rewrite plainly',
+    prompt: 'Rewrite this text in plain, clear language, keeping its meaning.',
+  },
 ];
 
 export interface TemplateInput {
@@ -38,7 +46,8 @@ export interface TemplateErrors {
   rows: Partial<Record<'title' | 'prompt', string>>[];
 }
 
-export type CheckedTemplates = { ok: true; value: PromptTemplate[] } | { ok: false; message: string; errors: TemplateErrors };
+export type CheckedTemplates =
+  { ok: true; value: PromptTemplate[] } | { ok: false; message: string; errors: TemplateErrors };
 
 /**
  * Checks the list the options page sends: every row needs a title and an instruction within
@@ -51,7 +60,8 @@ export function checkTemplates(input: readonly unknown[], newId: () => string): 
   const seenTitles = new Map<string, number>();
   const seenIds = new Set<string>();
   let list: string | undefined;
-  if (input.length > MAX_TEMPLATES) list = `Pace keeps at most ${MAX_TEMPLATES} templates (got ${input.length}). Remove some.`;
+  if (input.length > MAX_TEMPLATES)
+    list = `Pace keeps at most ${MAX_TEMPLATES} templates (got ${input.length}). Remove some.`;
   input.forEach((raw, i) => {
     const row: Partial<TemplateInput> = typeof raw === 'object' && raw !== null ? raw : {};
     const errors: TemplateErrors['rows'][number] = {};
@@ -60,8 +70,10 @@ export function checkTemplates(input: readonly unknown[], newId: () => string): 
     const prompt = typeof row.prompt === 'string' ? row.prompt.trim() : null;
     if (title === null) errors.title = `Template ${n}: the title must be text.`;
     else if (title === '') errors.title = `Template ${n}: give it a title (the menu shows it).`;
-    else if (title.length > MAX_TITLE_CHARS) errors.title = `Template ${n}: the title is ${title.length} characters; at most ${MAX_TITLE_CHARS} fit in the menu.`;
-    else if (seenTitles.has(title.toLowerCase())) errors.title = `Template ${n}: template ${seenTitles.get(title.toLowerCase())} already has the title "${title}".`;
+    else if (title.length > MAX_TITLE_CHARS)
+      errors.title = `Template ${n}: the title is ${title.length} characters; at most ${MAX_TITLE_CHARS} fit in the menu.`;
+    else if (seenTitles.has(title.toLowerCase()))
+      errors.title = `Template ${n}: template ${seenTitles.get(title.toLowerCase())} already has the title "${title}".`;
     else seenTitles.set(title.toLowerCase(), n);
     if (prompt === null) errors.prompt = `Template ${n}: the instruction must be text.`;
     else if (prompt === '') errors.prompt = `Template ${n}: write the instruction Claude gets with the selection.`;
@@ -70,7 +82,8 @@ export function checkTemplates(input: readonly unknown[], newId: () => string): 
     }
     rows.push(errors);
     if (title && prompt && !errors.title && !errors.prompt) {
-      const kept = typeof row.id === 'string' && /^[\w-]{1,40}$/.test(row.id) && !seenIds.has(row.id) ? row.id : newId();
+      const kept =
+        typeof row.id === 'string' && /^[\w-]{1,40}$/.test(row.id) && !seenIds.has(row.id) ? row.id : newId();
       seenIds.add(kept);
       value.push({ id: kept, title, prompt });
     }
@@ -122,7 +135,11 @@ function sourceLine({ title, url: given }: Source): string {
  * template (the plain "Ask Claude about the selection") it is the quote alone, for the user to add
  * a question to.
  */
-export function selectionPrompt(selection: string, template: Pick<PromptTemplate, 'prompt'> | null, source: Source = {}): string {
+export function selectionPrompt(
+  selection: string,
+  template: Pick<PromptTemplate, 'prompt'> | null,
+  source: Source = {},
+): string {
   const quote = template ? quoteText(selection, TEMPLATE_SELECTION_CHARS) : quoteText(selection);
   return [template?.prompt.trim(), sourceLine(source), quote].filter((part) => part).join('\n\n');
 }

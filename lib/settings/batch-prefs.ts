@@ -26,7 +26,11 @@ export const DEFAULT_BATCH_PREFS: BatchPrefs = {
 export const MAX_BATCH_SECONDS = 24 * 60 * 60;
 
 export function batchTiming(prefs: BatchPrefs): BatchTiming {
-  return { gatherMs: prefs.gatherSeconds * 1000, firstPollMs: prefs.firstPollSeconds * 1000, maxPollMs: Math.max(prefs.firstPollSeconds, prefs.maxPollSeconds) * 1000 };
+  return {
+    gatherMs: prefs.gatherSeconds * 1000,
+    firstPollMs: prefs.firstPollSeconds * 1000,
+    maxPollMs: Math.max(prefs.firstPollSeconds, prefs.maxPollSeconds) * 1000,
+  };
 }
 
 export interface BatchPrefsInput {
@@ -41,10 +45,15 @@ export type BatchPrefsErrors = Partial<Record<'gatherSeconds' | 'firstPollSecond
 function seconds(input: string | number, what: string, min: number): Checked<number> {
   const parsed = parseWholeNumber(input, what);
   if (!parsed.ok || (parsed.value >= min && parsed.value <= MAX_BATCH_SECONDS)) return parsed;
-  return { ok: false, message: `${capital(what)} must be between ${formatCount(min)} and ${formatCount(MAX_BATCH_SECONDS)} seconds (got ${String(input).trim().slice(0, 20)}).` };
+  return {
+    ok: false,
+    message: `${capital(what)} must be between ${formatCount(min)} and ${formatCount(MAX_BATCH_SECONDS)} seconds (got ${String(input).trim().slice(0, 20)}).`,
+  };
 }
 
-export function checkBatchPrefs(input: BatchPrefsInput): { ok: true; value: BatchPrefs } | { ok: false; errors: BatchPrefsErrors } {
+export function checkBatchPrefs(
+  input: BatchPrefsInput,
+): { ok: true; value: BatchPrefs } | { ok: false; errors: BatchPrefsErrors } {
   const gather = seconds(input.gatherSeconds, 'the gathering window', 0);
   const first = seconds(input.firstPollSeconds, 'the first look at a batch', 1);
   const max = seconds(input.maxPollSeconds, 'the longest wait between looks', 1);
@@ -52,7 +61,16 @@ export function checkBatchPrefs(input: BatchPrefsInput): { ok: true; value: Batc
   if (!gather.ok) errors.gatherSeconds = gather.message;
   if (!first.ok) errors.firstPollSeconds = first.message;
   if (!max.ok) errors.maxPollSeconds = max.message;
-  else if (first.ok && max.value < first.value) errors.maxPollSeconds = `The longest wait between looks (${max.value} s) cannot be shorter than the first look (${first.value} s).`;
+  else if (first.ok && max.value < first.value)
+    errors.maxPollSeconds = `The longest wait between looks (${max.value} s) cannot be shorter than the first look (${first.value} s).`;
   if (!gather.ok || !first.ok || !max.ok || errors.maxPollSeconds) return { ok: false, errors };
-  return { ok: true, value: { sendLater: input.sendLater === true, gatherSeconds: gather.value, firstPollSeconds: first.value, maxPollSeconds: max.value } };
+  return {
+    ok: true,
+    value: {
+      sendLater: input.sendLater === true,
+      gatherSeconds: gather.value,
+      firstPollSeconds: first.value,
+      maxPollSeconds: max.value,
+    },
+  };
 }

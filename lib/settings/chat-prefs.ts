@@ -24,7 +24,9 @@ export interface ChatPrefsInput {
 
 export type ChatPrefsErrors = Partial<Record<'keepDays' | 'theme', string>>;
 
-export function checkChatPrefs(input: ChatPrefsInput): { ok: true; value: ChatPrefs } | { ok: false; errors: ChatPrefsErrors } {
+export function checkChatPrefs(
+  input: ChatPrefsInput,
+): { ok: true; value: ChatPrefs } | { ok: false; errors: ChatPrefsErrors } {
   const errors: ChatPrefsErrors = {};
   const raw = input.keepDays;
   const days = raw === 'forever' ? null : raw === '' ? NaN : Number(raw);
@@ -33,7 +35,8 @@ export function checkChatPrefs(input: ChatPrefsInput): { ok: true; value: ChatPr
     errors.keepDays = `Keep chats for 7, 30 or 90 days, or forever (got ${String(raw).slice(0, 20)}).`;
   }
   const theme = THEMES.find((t) => t === input.theme);
-  if (theme === undefined) errors.theme = `The theme must be System, Light or Dark (got ${String(input.theme).slice(0, 20)}).`;
+  if (theme === undefined)
+    errors.theme = `The theme must be System, Light or Dark (got ${String(input.theme).slice(0, 20)}).`;
   if (keepDays === undefined || theme === undefined) return { ok: false, errors };
   return { ok: true, value: { keepDays, theme } };
 }

@@ -21,7 +21,13 @@ export function unconfirmedOrigin(baseURL: string, confirmed: readonly string[])
  */
 export function isGatewayOrigin(origin: string): boolean {
   const checked = checkBaseURL(origin);
-  return origin !== '' && checked.ok && checked.value === origin && new URL(origin).origin === origin && origin !== ANTHROPIC_ORIGIN;
+  return (
+    origin !== '' &&
+    checked.ok &&
+    checked.value === origin &&
+    new URL(origin).origin === origin &&
+    origin !== ANTHROPIC_ORIGIN
+  );
 }
 
 /** The confirmed origins as stored, keeping only those `isGatewayOrigin` accepts: storage is not trusted. */
@@ -30,7 +36,8 @@ export function checkOrigins(raw: unknown): string[] {
   return raw.filter((o): o is string => typeof o === 'string' && isGatewayOrigin(o));
 }
 
-export const confirmQuestion = (origin: string) => `Send your API key to ${origin}? Only do this for a gateway you trust.`;
+export const confirmQuestion = (origin: string) =>
+  `Send your API key to ${origin}? Only do this for a gateway you trust.`;
 
 export function unconfirmedOriginError(origin: string): PaceError {
   return {

@@ -41,12 +41,27 @@ export type UsagePrefsErrors = Partial<Record<'cacheHours' | 'retentionDays', st
 function wholeNumber(input: string | number, what: string, min: number, max: number): Checked<number> {
   const parsed = parseWholeNumber(input, what);
   if (!parsed.ok || (parsed.value >= min && parsed.value <= max)) return parsed;
-  return { ok: false, message: `${capital(what)} must be between ${formatCount(min)} and ${formatCount(max)} (got ${String(input).trim().slice(0, 20)}).` };
+  return {
+    ok: false,
+    message: `${capital(what)} must be between ${formatCount(min)} and ${formatCount(max)} (got ${String(input).trim().slice(0, 20)}).`,
+  };
 }
 
-export function checkUsagePrefs(input: UsagePrefsInput): { ok: true; value: UsagePrefs } | { ok: false; errors: UsagePrefsErrors } {
-  const cacheHours = wholeNumber(input.cacheHours, 'the cache lifetime in hours (0 turns the cache off)', 0, MAX_CACHE_HOURS);
-  const retentionDays = wholeNumber(input.retentionDays, 'how many days of usage detail to keep', MIN_RETENTION_DAYS, MAX_RETENTION_DAYS);
+export function checkUsagePrefs(
+  input: UsagePrefsInput,
+): { ok: true; value: UsagePrefs } | { ok: false; errors: UsagePrefsErrors } {
+  const cacheHours = wholeNumber(
+    input.cacheHours,
+    'the cache lifetime in hours (0 turns the cache off)',
+    0,
+    MAX_CACHE_HOURS,
+  );
+  const retentionDays = wholeNumber(
+    input.retentionDays,
+    'how many days of usage detail to keep',
+    MIN_RETENTION_DAYS,
+    MAX_RETENTION_DAYS,
+  );
   if (cacheHours.ok && retentionDays.ok) {
     const a = input.alerts;
     return {
@@ -54,7 +69,12 @@ export function checkUsagePrefs(input: UsagePrefsInput): { ok: true; value: Usag
       value: {
         cacheHours: cacheHours.value,
         retentionDays: retentionDays.value,
-        alerts: { at80: a?.at80 === true, at95: a?.at95 === true, at100: a?.at100 === true, refused: a?.refused === true },
+        alerts: {
+          at80: a?.at80 === true,
+          at95: a?.at95 === true,
+          at100: a?.at100 === true,
+          refused: a?.refused === true,
+        },
       },
     };
   }

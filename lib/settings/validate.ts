@@ -84,7 +84,8 @@ function isLoopback(hostname: string): boolean {
 export function checkMaxTokens(input: string | number): Checked<number> {
   const text = String(input).trim();
   if (text === '') return bad('Enter a maximum answer length in tokens, e.g. 4096.');
-  if (!/^-?\d+$/.test(text)) return bad(`Maximum answer length must be a whole number of tokens, not "${text.slice(0, 20)}".`);
+  if (!/^-?\d+$/.test(text))
+    return bad(`Maximum answer length must be a whole number of tokens, not "${text.slice(0, 20)}".`);
   const n = Number(text);
   if (n < 1) return bad(`Maximum answer length must be at least 1 token (got ${text.slice(0, 20)}).`);
   if (n > MAX_TOKENS_LIMIT) {
@@ -145,17 +146,27 @@ const RESERVED_HEADERS = new Set([
 /** Parses the extra-headers field: one `Name: value` a line, blank lines ignored. */
 export function parseHeaderLines(input: string): { headers: Record<string, string>; error: string | null } {
   const entries: [string, string][] = [];
-  const lines = input.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = input
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const [i, line] of lines.entries()) {
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).trim() : '';
     const value = colon > 0 ? line.slice(colon + 1).trim() : '';
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return { headers: {}, error: `Line ${i + 1}: write each header as "Name: value".` };
-    if (RESERVED_HEADERS.has(name.toLowerCase())) return { headers: {}, error: `Line ${i + 1}: Pace sets ${name} itself; it cannot be replaced.` };
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      return { headers: {}, error: `Line ${i + 1}: write each header as "Name: value".` };
+    if (RESERVED_HEADERS.has(name.toLowerCase()))
+      return { headers: {}, error: `Line ${i + 1}: Pace sets ${name} itself; it cannot be replaced.` };
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(value)) return { headers: {}, error: `Line ${i + 1}: the value contains control characters.` };
+    if (/[\x00-\x1f\x7f]/.test(value))
+      return { headers: {}, error: `Line ${i + 1}: the value contains control characters.` };
     // fetch refuses the whole request for a header value beyond Latin-1 (a ByteString).
-    if (/[\u0100-\uffff]/.test(value)) return { headers: {}, error: `Line ${i + 1}: a header value can only hold Latin-1 text (no emoji or other scripts).` };
+    if (/[\u0100-\uffff]/.test(value))
+      return {
+        headers: {},
+        error: `Line ${i + 1}: a header value can only hold Latin-1 text (no emoji or other scripts).`,
+      };
     entries.push([name, value]);
   }
   // fromEntries, not assignment: a header named __proto__ is kept, not swallowed.
@@ -225,14 +236,19 @@ export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (
   const stored: Record<string, unknown> = isObject(raw) ? raw : {};
   const invalid: (keyof Settings)[] = [];
   /** The stored field if it has the right type and passes `check`, else its default. */
-  const field = <K extends keyof Settings>(name: K, type: 'string' | 'number' | 'boolean', check: (v: never) => Checked<Settings[K]>): Settings[K] => {
+  const field = <K extends keyof Settings>(
+    name: K,
+    type: 'string' | 'number' | 'boolean',
+    check: (v: never) => Checked<Settings[K]>,
+  ): Settings[K] => {
     const v = stored[name];
     const checked = typeof v === type ? check(v as never) : null;
     if (checked?.ok) return checked.value;
     invalid.push(name);
     return DEFAULT_SETTINGS[name];
   };
-  const headerLines = (v: string): Checked<string> => (parseHeaderLines(v).error === null ? good(v.trim()) : bad('header lines'));
+  const headerLines = (v: string): Checked<string> =>
+    parseHeaderLines(v).error === null ? good(v.trim()) : bad('header lines');
   const value: Settings = {
     model: field('model', 'string', checkModel),
     maxTokens: field('maxTokens', 'number', checkMaxTokens),
@@ -248,5 +264,7 @@ export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (
 
 export function checkPromptCache(input: string): Checked<PromptCacheSetting> {
   const found = PROMPT_CACHE_SETTINGS.find((v) => v === input);
-  return found ? good(found) : bad(`The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "${String(input).slice(0, 20)}".`);
+  return found
+    ? good(found)
+    : bad(`The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "${String(input).slice(0, 20)}".`);
 }

@@ -56,9 +56,17 @@ export interface ChatMessage {
  * A request waiting for, or going through, the limiter. Its id is the id of the answer message it
  * produces. FIFO by `createdAt`; within a conversation one at a time.
  */
-export type JobState = 'queued' | 'waiting' | 'sending' | 'streaming' | 'done' | 'failed' | 'cancelled' | 'gathering' | 'batched';
+export type JobState =
+  'queued' | 'waiting' | 'sending' | 'streaming' | 'done' | 'failed' | 'cancelled' | 'gathering' | 'batched';
 
-export const ACTIVE_JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'gathering', 'batched'];
+export const ACTIVE_JOB_STATES: readonly JobState[] = [
+  'queued',
+  'waiting',
+  'sending',
+  'streaming',
+  'gathering',
+  'batched',
+];
 
 export interface Job {
   id: string;
@@ -69,7 +77,8 @@ export interface Job {
   attempts: number;
   /** While `waiting`: when the limiter expects to let it go, and why it waits. */
   waitUntil?: number;
-  waitReason?: 'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens' | 'backoff' | 'offline' | 'budget';
+  waitReason?:
+    'minute' | 'smooth' | 'month' | 'server' | 'inputTokens' | 'outputTokens' | 'backoff' | 'offline' | 'budget';
   /** Transient failures so far (overloaded, dropped, stalled...): at most MAX_ATTEMPTS tries. */
   failures?: number;
   /** Every attempt, with its outcome and the wait after it. */
@@ -390,7 +399,9 @@ export class PaceDB extends Dexie {
 
 /** A conversation's messages in the order they were written (the compound index's range). */
 export function messagesOf(db: PaceDB, conversationId: string) {
-  return db.messages.where('[conversationId+createdAt]').between([conversationId, -Infinity], [conversationId, Infinity]);
+  return db.messages
+    .where('[conversationId+createdAt]')
+    .between([conversationId, -Infinity], [conversationId, Infinity]);
 }
 
 let shared: PaceDB | null = null;

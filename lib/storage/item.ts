@@ -34,7 +34,14 @@ const asMeta = (meta: unknown): Meta => (isObject(meta) ? meta : {});
 /** Deep equality of stored (JSON-like) values, as @wxt-dev/storage's watch compares them. */
 export function sameStored(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) !== Array.isArray(b)
+  )
+    return false;
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   return (
@@ -43,7 +50,10 @@ export function sameStored(a: unknown, b: unknown): boolean {
   );
 }
 
-export function defineItem<T>(fullKey: `${Area}:${string}`, { fallback, version = 1, migrations }: ItemOptions<T>): StoredItem<T> {
+export function defineItem<T>(
+  fullKey: `${Area}:${string}`,
+  { fallback, version = 1, migrations }: ItemOptions<T>,
+): StoredItem<T> {
   const [area, key] = fullKey.split(/:(.*)/s) as [Area, string];
   const metaKey = `${key}$`;
   const storage = () => browser.storage[area];
@@ -74,7 +84,9 @@ export function defineItem<T>(fullKey: `${Area}:${string}`, { fallback, version 
   }
 
   const migrated =
-    migrations === undefined ? Promise.resolve() : migrate().catch((err: unknown) => console.error(`[pace] migration failed for ${fullKey}`, err));
+    migrations === undefined
+      ? Promise.resolve()
+      : migrate().catch((err: unknown) => console.error(`[pace] migration failed for ${fullKey}`, err));
 
   return {
     key: fullKey,

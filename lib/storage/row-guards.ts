@@ -11,7 +11,17 @@ import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
 type Row = Record<string, unknown>;
 
 const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'streaming', 'done', 'error', 'stopped', 'interrupted'];
-const JOB_STATES: readonly JobState[] = ['queued', 'waiting', 'sending', 'streaming', 'done', 'failed', 'cancelled', 'gathering', 'batched'];
+const JOB_STATES: readonly JobState[] = [
+  'queued',
+  'waiting',
+  'sending',
+  'streaming',
+  'done',
+  'failed',
+  'cancelled',
+  'gathering',
+  'batched',
+];
 
 const isRow: (v: unknown) => v is Row = isObject;
 const isId = (v: unknown) => typeof v === 'string' && v.length > 0;
@@ -58,7 +68,13 @@ export function jobProblem(row: unknown): string | null {
 export const isJob = (row: unknown): row is Job => jobProblem(row) === null;
 
 const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isFigure = (v: unknown) => v === undefined || firstProblem(v, [['limit', isCount, 'a count'], ['remaining', isCount, 'a count'], ['reset', isTime, 'a time']]) === null;
+const isFigure = (v: unknown) =>
+  v === undefined ||
+  firstProblem(v, [
+    ['limit', isCount, 'a count'],
+    ['remaining', isCount, 'a count'],
+    ['reset', isTime, 'a time'],
+  ]) === null;
 
 /** The `server` row of `meta`: the rate-limit figures the last response gave (lib/claude/rate-limit-headers.ts). */
 export function serverLimitsProblem(row: unknown): string | null {
@@ -75,7 +91,14 @@ export function serverLimitsProblem(row: unknown): string | null {
 }
 
 const isSpends = (v: unknown) =>
-  Array.isArray(v) && v.every((s) => firstProblem(s, [['at', isTime, 'a time'], ['tokens', isCount, 'a count']]) === null);
+  Array.isArray(v) &&
+  v.every(
+    (s) =>
+      firstProblem(s, [
+        ['at', isTime, 'a time'],
+        ['tokens', isCount, 'a count'],
+      ]) === null,
+  );
 
 /** The `tokens` row of `meta`: the token spends of the rolling minute (lib/limits/token-store.ts). */
 export function tokenLogProblem(row: unknown): string | null {
@@ -154,7 +177,11 @@ export function spendProblem(row: unknown): string | null {
   if (!isRow(row) || row.key !== 'spend') return 'not the spend row';
   const amount = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   return firstProblem(row.value, [
-    ['reserved', (v) => isRow(v) && Object.values(v).every((r) => isRow(r) && amount(r.usd) && isTime(r.at)), 'reservations'],
+    [
+      'reserved',
+      (v) => isRow(v) && Object.values(v).every((r) => isRow(r) && amount(r.usd) && isTime(r.at)),
+      'reservations',
+    ],
     ['extra', (v) => isRow(v) && Object.values(v).every(amount), 'amounts by period'],
   ]);
 }

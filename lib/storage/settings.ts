@@ -27,7 +27,10 @@ export const settingsItem = defineItem<Settings>('local:settings', {
  * (lib/claude/prompt-cache.ts); a base URL not listed takes automatic caching. Written by the
  * background, shown in the options.
  */
-export const promptCacheModesItem = defineItem<Record<string, PromptCacheMode>>('local:promptCacheModes', { fallback: {}, version: 1 });
+export const promptCacheModesItem = defineItem<Record<string, PromptCacheMode>>('local:promptCacheModes', {
+  fallback: {},
+  version: 1,
+});
 
 export const storedPromptCacheModes: PromptCacheModes = {
   get: async (baseURL) => {
@@ -36,7 +39,9 @@ export const storedPromptCacheModes: PromptCacheModes = {
   },
   set: async (baseURL, mode) => {
     // fromEntries: a base URL is data, never a prototype key.
-    await promptCacheModesItem.setValue(Object.fromEntries([...Object.entries(await promptCacheModesItem.getValue()), [baseURL, mode]]));
+    await promptCacheModesItem.setValue(
+      Object.fromEntries([...Object.entries(await promptCacheModesItem.getValue()), [baseURL, mode]]),
+    );
   },
 };
 

@@ -33,7 +33,9 @@ export function dueAlerts(
   enabled: AlertToggles,
 ): { fire: Threshold[]; state: AlertState } {
   const fired = state?.month === monthKey ? [...state.fired] : [];
-  const reached = THRESHOLDS.filter((t) => limit > 0 && used * 100 >= t * limit && enabledFor(t, enabled) && !fired.includes(t));
+  const reached = THRESHOLDS.filter(
+    (t) => limit > 0 && used * 100 >= t * limit && enabledFor(t, enabled) && !fired.includes(t),
+  );
   const fire = reached.length > 0 ? [reached[reached.length - 1]!] : [];
   return { fire, state: { month: monthKey, fired: [...fired, ...reached].sort((a, b) => a - b) } };
 }
@@ -48,9 +50,13 @@ export function refusalAlertDue(lastAt: number | null, now: number): boolean {
   return lastAt === null || now < lastAt || now - lastAt >= REFUSAL_ALERT_INTERVAL_MS;
 }
 
-
 /** The notification for a threshold; `resetText` is when the month turns ("1 Dec, 00:00 UTC"). */
-export function alertText(threshold: Threshold, used: number, limit: number, resetText: string): { title: string; body: string } {
+export function alertText(
+  threshold: Threshold,
+  used: number,
+  limit: number,
+  resetText: string,
+): { title: string; body: string } {
   if (threshold === 100) {
     return {
       title: "Pace: this month's requests are used up",
@@ -70,7 +76,11 @@ export type Refusal = 'rate_limited' | 'spend_limit';
  * The notification when Anthropic (or the gateway `by`, named by its host) refuses requests. For a 429 `waitText` is how long it asked to
  * wait ("23 s"); for the spend limit, when sending resumes ("1 Dec, 00:00 UTC").
  */
-export function refusalAlertText(reason: Refusal, waitText: string | null, by = 'Anthropic'): { title: string; body: string } {
+export function refusalAlertText(
+  reason: Refusal,
+  waitText: string | null,
+  by = 'Anthropic',
+): { title: string; body: string } {
   if (reason === 'spend_limit') {
     return {
       title: "Pace: your organization's spend limit is reached",

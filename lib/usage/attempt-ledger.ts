@@ -25,7 +25,10 @@ export async function recordAttempt(
   priced: { cacheTtl: CacheTtl; gatewayCost: number | null; requested?: string },
   log: Log,
 ): Promise<void> {
-  const model = priced.requested === undefined ? row.model : pricedModel(priced.requested, row.model, row.usage, { cacheTtl: priced.cacheTtl });
+  const model =
+    priced.requested === undefined
+      ? row.model
+      : pricedModel(priced.requested, row.model, row.usage, { cacheTtl: priced.cacheTtl });
   const answered = row.outcome === 'ok' || row.outcome === SIZE_CAP_STOP;
   const u = row.usage;
   const usageUnknown = answered && u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens === 0;
@@ -47,7 +50,12 @@ export async function recordAttempt(
 }
 
 /** Ends a send's ledger row if it is still in flight. */
-export async function endUsage(db: PaceDB, usageId: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>, log: Log): Promise<void> {
+export async function endUsage(
+  db: PaceDB,
+  usageId: number,
+  ended: Partial<Omit<UsageRow, 'id' | 'at'>>,
+  log: Log,
+): Promise<void> {
   await settleUsage(db, usageId, ended).catch((err: unknown) => log('could not record usage', err));
 }
 
@@ -56,13 +64,26 @@ export async function endUsage(db: PaceDB, usageId: number, ended: Partial<Omit<
  * gateway's; the prompt's part keeps the estimate's share of it (unknown when the estimate is).
  * The estimate stays beside it: the spend budget counts the higher of the two.
  */
-function gatewayPriced(gatewayCost: number | null, estimate: ReturnType<typeof costBreakdown>): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom' | 'listCostUsd'>> {
+function gatewayPriced(
+  gatewayCost: number | null,
+  estimate: ReturnType<typeof costBreakdown>,
+): Partial<Pick<UsageRow, 'costUsd' | 'inputCostUsd' | 'costFrom' | 'listCostUsd'>> {
   if (gatewayCost === null) return {};
   const share = estimate && estimate.total > 0 ? estimate.input / estimate.total : null;
-  return { costUsd: gatewayCost, inputCostUsd: share === null ? null : gatewayCost * share, costFrom: 'gateway', listCostUsd: estimate?.total ?? null };
+  return {
+    costUsd: gatewayCost,
+    inputCostUsd: share === null ? null : gatewayCost * share,
+    costFrom: 'gateway',
+    listCostUsd: estimate?.total ?? null,
+  };
 }
 
 /** An answer's token counts, as the ledger and the cache keep them. */
 export function tokensOf(a: AssembledAnswer): TokenUsage {
-  return { inputTokens: a.inputTokens, outputTokens: a.outputTokens, cacheReadTokens: a.cacheReadTokens, cacheCreationTokens: a.cacheCreationTokens };
+  return {
+    inputTokens: a.inputTokens,
+    outputTokens: a.outputTokens,
+    cacheReadTokens: a.cacheReadTokens,
+    cacheCreationTokens: a.cacheCreationTokens,
+  };
 }

@@ -25,7 +25,10 @@ export function dueBudgetAlerts(
   leastNext: number | null = null,
 ): { fire: DueBudgetAlert[]; state: BudgetAlertState } {
   const toggles = budget.whenReached === 'warn' ? { ...enabled, at100: true } : enabled;
-  const next: BudgetAlertState = { month: state?.month ?? { month: '', fired: [] }, day: state?.day ?? { month: '', fired: [] } };
+  const next: BudgetAlertState = {
+    month: state?.month ?? { month: '', fired: [] },
+    day: state?.day ?? { month: '', fired: [] },
+  };
   const fire: DueBudgetAlert[] = [];
   for (const p of periods) {
     const used = budgetReached(p, budget, leastNext) ? Math.max(p.settled, p.limit) : p.settled;
@@ -37,11 +40,19 @@ export function dueBudgetAlerts(
 }
 
 /** The notification; `resetText` is when the period turns ("1 Dec, 00:00 UTC"). */
-export function budgetAlertText({ period: p, threshold }: DueBudgetAlert, budget: Budget, resetText: string): { title: string; body: string } {
+export function budgetAlertText(
+  { period: p, threshold }: DueBudgetAlert,
+  budget: Budget,
+  resetText: string,
+): { title: string; body: string } {
   const which = p.period === 'month' ? "this month's" : "today's";
   const spent = `${formatUsd(p.settled)} of your ${formatUsd(p.limit)} ${p.period === 'month' ? 'monthly' : 'daily'} budget spent`;
-  if (threshold < 100) return { title: `Pace: ${threshold}% of ${which} spend budget used`, body: `${spent}; it resets ${resetText}.` };
+  if (threshold < 100)
+    return { title: `Pace: ${threshold}% of ${which} spend budget used`, body: `${spent}; it resets ${resetText}.` };
   return budget.whenReached === 'warn'
-    ? { title: `Pace: ${which} spend budget is passed`, body: `${spent}. Warn only: Pace keeps sending; choose "Pause" under Spend budget in the options to stop at the budget.` }
+    ? {
+        title: `Pace: ${which} spend budget is passed`,
+        body: `${spent}. Warn only: Pace keeps sending; choose "Pause" under Spend budget in the options to stop at the budget.`,
+      }
     : { title: `Pace: ${which} spend budget is used`, body: `${spent}. Pace sends nothing more until ${resetText}.` };
 }

@@ -24,7 +24,8 @@ export interface GatewayBudgetRow {
 
 const KEY = 'gatewayBudget';
 
-const amount = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : null);
+const amount = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : null;
 
 /**
  * LiteLLM's `/key/info` answer, `{"key": "...", "info": {"spend": 12.4, "max_budget": 50,
@@ -38,7 +39,10 @@ export function parseKeyInfo(body: unknown): GatewayBudget | null {
   if (spend === null) return null;
   const max = info.max_budget === null || info.max_budget === undefined ? null : amount(info.max_budget);
   if (max === null && info.max_budget !== null && info.max_budget !== undefined) return null;
-  const reset = typeof info.budget_reset_at === 'string' && /^\d{4}-\d{2}-\d{2}/.test(info.budget_reset_at) ? Date.parse(info.budget_reset_at) : NaN;
+  const reset =
+    typeof info.budget_reset_at === 'string' && /^\d{4}-\d{2}-\d{2}/.test(info.budget_reset_at)
+      ? Date.parse(info.budget_reset_at)
+      : NaN;
   return { spend, maxBudget: max, resetAt: Number.isFinite(reset) ? reset : null };
 }
 
@@ -70,12 +74,17 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** "$50", "$12.40", "<$0.01". */
 export function formatUsd(n: number): string {
   if (n > 0 && n < 0.005) return '<$0.01';
-  return Number.isInteger(n) ? `$${n.toLocaleString('en-US')}` : `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return Number.isInteger(n)
+    ? `$${n.toLocaleString('en-US')}`
+    : `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 /** The popup's line: "Team gateway: $12.40 of $50 left, resets 1 Dec" (the day in UTC, as the gateway keeps it). */
 export function gatewayBudgetText(budget: GatewayBudget): string {
-  const reset = budget.resetAt === null ? '' : `, resets ${new Date(budget.resetAt).getUTCDate()} ${MONTHS[new Date(budget.resetAt).getUTCMonth()]}`;
+  const reset =
+    budget.resetAt === null
+      ? ''
+      : `, resets ${new Date(budget.resetAt).getUTCDate()} ${MONTHS[new Date(budget.resetAt).getUTCMonth()]}`;
   if (budget.maxBudget === null) return `Team gateway: ${formatUsd(budget.spend)} spent, no budget set${reset}`;
   return `Team gateway: ${formatUsd(Math.max(0, budget.maxBudget - budget.spend))} of ${formatUsd(budget.maxBudget)} left${reset}`;
 }

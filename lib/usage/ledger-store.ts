@@ -13,7 +13,18 @@ import { dropReservationInTx, dropReservationsWithout, reservedIds, settleInTx }
 import { monthKeys } from '../limits/month-window';
 import type { PaceDB, UsageRow } from '../storage/db';
 import { estimateCost, isUsd } from './prices';
-import { addMonthRow, addRow, BATCHED, dayKey, emptyMonth, emptyTotals, IN_FLIGHT, INTERRUPTED, removeMonthRow, removeRow } from './totals';
+import {
+  addMonthRow,
+  addRow,
+  BATCHED,
+  dayKey,
+  emptyMonth,
+  emptyTotals,
+  IN_FLIGHT,
+  INTERRUPTED,
+  removeMonthRow,
+  removeRow,
+} from './totals';
 
 /** On its way: sent and not ended, or counted into a Message Batch whose answer has not arrived. */
 const onItsWay = (outcome: string | undefined) => outcome === IN_FLIGHT || outcome === BATCHED;
@@ -38,8 +49,19 @@ export function believableRow<T extends Partial<UsageRow>>(row: T): T {
   const saved = out.promptCacheSavedUsd;
   if (saved !== null && saved !== undefined && !Number.isFinite(saved)) out.promptCacheSavedUsd = null;
   const u = out.usage;
-  if (u && ![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every((n) => Number.isInteger(n) && n >= 0)) {
-    Object.assign(out, { usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, usageUnknown: true, costUsd: null, inputCostUsd: null, promptCacheSavedUsd: null });
+  if (
+    u &&
+    ![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every(
+      (n) => Number.isInteger(n) && n >= 0,
+    )
+  ) {
+    Object.assign(out, {
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      usageUnknown: true,
+      costUsd: null,
+      inputCostUsd: null,
+      promptCacheSavedUsd: null,
+    });
   }
   return out;
 }
@@ -59,7 +81,15 @@ export function openUsage(
   send: Pick<UsageRow, 'at' | 'model' | 'conversationId' | 'messageId' | 'attempt'>,
 ): Promise<number> {
   const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
-  return recordUsage(db, { ...send, outcome: IN_FLIGHT, usage, ttftMs: null, totalMs: 0, fromCache: false, costUsd: estimateCost(send.model, usage) });
+  return recordUsage(db, {
+    ...send,
+    outcome: IN_FLIGHT,
+    usage,
+    ttftMs: null,
+    totalMs: 0,
+    fromCache: false,
+    costUsd: estimateCost(send.model, usage),
+  });
 }
 
 /**
@@ -67,9 +97,21 @@ export function openUsage(
  * its answer arrives, which may be hours, so start-up does not take it for one cut off. Call inside
  * the transaction that counts the batch.
  */
-export function openBatchedUsage(db: PaceDB, request: Pick<UsageRow, 'at' | 'model' | 'conversationId' | 'messageId' | 'attempt'>): Promise<number> {
+export function openBatchedUsage(
+  db: PaceDB,
+  request: Pick<UsageRow, 'at' | 'model' | 'conversationId' | 'messageId' | 'attempt'>,
+): Promise<number> {
   const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
-  return recordUsage(db, { ...request, outcome: BATCHED, usage, ttftMs: null, totalMs: 0, fromCache: false, costUsd: 0, batch: true });
+  return recordUsage(db, {
+    ...request,
+    outcome: BATCHED,
+    usage,
+    ttftMs: null,
+    totalMs: 0,
+    fromCache: false,
+    costUsd: 0,
+    batch: true,
+  });
 }
 
 /**
@@ -114,7 +156,11 @@ async function release(db: PaceDB, id: number, outcome: string): Promise<boolean
  * it. False, with nothing written, when there is no such row or it has already ended. The spend
  * budget's reservation for the send is replaced by what it cost in the same transaction, so once.
  */
-export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<UsageRow, 'id' | 'at'>>): Promise<boolean> {
+export async function settleUsage(
+  db: PaceDB,
+  id: number,
+  ended: Partial<Omit<UsageRow, 'id' | 'at'>>,
+): Promise<boolean> {
   return db.transaction('rw', db.usage, db.usageDays, db.usageMonths, db.meta, async () => {
     const before = await db.usage.get(id);
     if (!before || !onItsWay(before.outcome)) return false;
@@ -134,13 +180,21 @@ export async function settleUsage(db: PaceDB, id: number, ended: Partial<Omit<Us
 export async function endStrandedUsage(db: PaceDB, since: number): Promise<number[]> {
   const [recent, reserved] = await Promise.all([
     // By the outcome's index: only the rows in flight are read (usually none), not the month's rows.
-    db.usage.where('outcome').equals(IN_FLIGHT).filter((r) => r.at >= since).primaryKeys(),
+    db.usage
+      .where('outcome')
+      .equals(IN_FLIGHT)
+      .filter((r) => r.at >= since)
+      .primaryKeys(),
     reservedIds(db),
   ]);
   const reservedRows = await db.usage.bulkGet(reserved);
-  const stranded = [...new Set([...recent, ...reserved.filter((_, i) => reservedRows[i]?.outcome === IN_FLIGHT)])].filter((id): id is number => id !== undefined);
+  const stranded = [
+    ...new Set([...recent, ...reserved.filter((_, i) => reservedRows[i]?.outcome === IN_FLIGHT)]),
+  ].filter((id): id is number => id !== undefined);
   for (const id of stranded) await settleUsage(db, id, { outcome: INTERRUPTED });
-  await dropReservationsWithout(db, (ids) => db.usage.bulkGet(ids).then((rows) => rows.map((r) => onItsWay(r?.outcome))));
+  await dropReservationsWithout(db, (ids) =>
+    db.usage.bulkGet(ids).then((rows) => rows.map((r) => onItsWay(r?.outcome))),
+  );
   return stranded;
 }
 

@@ -52,7 +52,11 @@ const list = (input: number, output: number): Price => ({
 });
 
 /** A model whose cache prices are given one by one; a missing one stays unknown. */
-const listed = (input: number, output: number, cache: Partial<Pick<Price, 'cacheWrite' | 'cacheWrite1h' | 'cacheRead'>> = {}): Price => ({
+const listed = (
+  input: number,
+  output: number,
+  cache: Partial<Pick<Price, 'cacheWrite' | 'cacheWrite1h' | 'cacheRead'>> = {},
+): Price => ({
   input,
   output,
   cacheWrite: cache.cacheWrite ?? null,
@@ -106,7 +110,7 @@ export const PRICE_UNKNOWN: readonly { model: string; why: string }[] = [
   { model: 'claude-mythos-5-1', why: 'no published price confirmed' },
   { model: 'claude-mythos-5', why: 'no published price confirmed' },
   { model: 'claude-mythos-preview', why: 'a research preview without a list price (end of life 30 Jun 2026)' },
-  { model: 'claude-opus-4-8', why: 'no published price confirmed; not assumed to be Opus 4.7\'s' },
+  { model: 'claude-opus-4-8', why: "no published price confirmed; not assumed to be Opus 4.7's" },
 ];
 
 const SNAPSHOT = /^-(\d{8}|latest)$/;
@@ -148,13 +152,19 @@ export interface CostBreakdown {
  * wrote or read the prompt cache and that price is not published. `cacheTtl` is the lifetime the
  * request asked for: a 1-hour write costs more than a 5-minute one.
  */
-export function costBreakdown(model: string, usage: TokenUsage, { cacheTtl = '5m' }: { cacheTtl?: CacheTtl } = {}): CostBreakdown | null {
+export function costBreakdown(
+  model: string,
+  usage: TokenUsage,
+  { cacheTtl = '5m' }: { cacheTtl?: CacheTtl } = {},
+): CostBreakdown | null {
   const listedPrice = priceFor(model);
   if (!listedPrice) return null;
   const prompt = usage.inputTokens + usage.cacheCreationTokens + usage.cacheReadTokens;
-  const p = listedPrice.longPrompt && prompt > listedPrice.longPrompt.tokens ? listedPrice.longPrompt.price : listedPrice;
+  const p =
+    listedPrice.longPrompt && prompt > listedPrice.longPrompt.tokens ? listedPrice.longPrompt.price : listedPrice;
   const write = cacheTtl === '1h' ? p.cacheWrite1h : p.cacheWrite;
-  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null)) return null;
+  if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null))
+    return null;
   const writes = usage.cacheCreationTokens * (write ?? 0);
   const reads = usage.cacheReadTokens * (p.cacheRead ?? 0);
   const input = (usage.inputTokens * p.input + writes + reads) / 1_000_000;
@@ -171,7 +181,12 @@ export function batchCostBreakdown(model: string, usage: TokenUsage): CostBreakd
   const full = costBreakdown(model, usage);
   if (!full) return null;
   const f = BATCH_PRICE_FACTOR;
-  return { input: full.input * f, output: full.output * f, total: full.total * f, promptCacheSaved: full.promptCacheSaved * f };
+  return {
+    input: full.input * f,
+    output: full.output * f,
+    total: full.total * f,
+    promptCacheSaved: full.promptCacheSaved * f,
+  };
 }
 
 /** Estimated USD for one request's tokens; null when the model's price is unknown. */
@@ -187,7 +202,12 @@ export const isUsd = (v: unknown): v is number => typeof v === 'number' && Numbe
  * more for these tokens. A response naming a cheaper model (or one without a known price) is
  * settled at the requested model's price: what a server says it ran never lowers the cost.
  */
-export function pricedModel(requested: string, answered: string | null | undefined, usage: TokenUsage, options: { cacheTtl?: CacheTtl } = {}): string {
+export function pricedModel(
+  requested: string,
+  answered: string | null | undefined,
+  usage: TokenUsage,
+  options: { cacheTtl?: CacheTtl } = {},
+): string {
   if (!answered || answered === requested) return requested;
   const asked = estimateCost(requested, usage, options);
   const named = estimateCost(answered, usage, options);

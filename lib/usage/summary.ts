@@ -113,32 +113,39 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
 
   const empty = !month?.requests && !month?.cacheHits && series.every((d) => d.requests === 0 && d.cacheHits === 0);
 
-  return withTitles({
-    empty,
-    days: series,
-    dailyPace,
-    month: {
-      key: window.key,
-      start: window.start,
-      end: window.end,
-      requests: used,
-      perMonth: limits.perMonth,
-      costUsd: month?.costUsd ?? 0,
-      unknownCost: month?.unknownCost ?? 0,
-      errors: month?.errors ?? 0,
-      rateLimited: month?.rateLimited ?? 0,
+  return withTitles(
+    {
+      empty,
+      days: series,
+      dailyPace,
+      month: {
+        key: window.key,
+        start: window.start,
+        end: window.end,
+        requests: used,
+        perMonth: limits.perMonth,
+        costUsd: month?.costUsd ?? 0,
+        unknownCost: month?.unknownCost ?? 0,
+        errors: month?.errors ?? 0,
+        rateLimited: month?.rateLimited ?? 0,
+      },
+      projection,
+      latency: {
+        median: month ? percentile(month.latency, 50) : null,
+        p95: month ? percentile(month.latency, 95) : null,
+        ttftMedian: month ? percentile(month.ttft, 50) : null,
+        ttftP95: month ? percentile(month.ttft, 95) : null,
+      },
+      topConversations,
+      cache: {
+        hits: month?.cacheHits ?? 0,
+        savedUsd: month?.savedUsd ?? 0,
+        promptCacheSavedUsd: month?.promptCacheSavedUsd ?? 0,
+      },
+      suggestion: suggest(limits, projection.requests, used, weekRateLimited, weekRequests),
     },
-    projection,
-    latency: {
-      median: month ? percentile(month.latency, 50) : null,
-      p95: month ? percentile(month.latency, 95) : null,
-      ttftMedian: month ? percentile(month.ttft, 50) : null,
-      ttftP95: month ? percentile(month.ttft, 95) : null,
-    },
-    topConversations,
-    cache: { hits: month?.cacheHits ?? 0, savedUsd: month?.savedUsd ?? 0, promptCacheSavedUsd: month?.promptCacheSavedUsd ?? 0 },
-    suggestion: suggest(limits, projection.requests, used, weekRateLimited, weekRequests),
-  }, titles);
+    titles,
+  );
 }
 
 function lastDays(days: UsageDay[], now: number, pace: number): DayPoint[] {
@@ -171,16 +178,35 @@ function lastDays(days: UsageDay[], now: number, pace: number): DayPoint[] {
  * Linear: the month-to-date rate carried on to the month's end. The rate is taken over at least
  * one day, so a few requests in the month's first minutes do not project to thousands.
  */
-export function project(used: number, perMonth: number, now: number, window: { start: number; end: number }, mode: MonthStart): Projection {
+export function project(
+  used: number,
+  perMonth: number,
+  now: number,
+  window: { start: number; end: number },
+  mode: MonthStart,
+): Projection {
   const end = formatDay(window.end, mode);
   if (noMonthCap({ perMonth })) {
     const elapsedMs = Math.min(window.end - window.start, Math.max(now - window.start, DAY_MS));
     const requests = used <= 0 ? 0 : Math.round(used + (used / elapsedMs) * Math.max(0, window.end - now));
-    return { requests, reachesLimitAt: null, sentence: `At this pace you will send about ${formatCount(requests)} requests by ${end}; this plan has no monthly request cap.` };
+    return {
+      requests,
+      reachesLimitAt: null,
+      sentence: `At this pace you will send about ${formatCount(requests)} requests by ${end}; this plan has no monthly request cap.`,
+    };
   }
-  if (used <= 0) return { requests: 0, reachesLimitAt: null, sentence: `Nothing sent yet this month; ${formatCount(perMonth)} requests are left until ${end}.` };
+  if (used <= 0)
+    return {
+      requests: 0,
+      reachesLimitAt: null,
+      sentence: `Nothing sent yet this month; ${formatCount(perMonth)} requests are left until ${end}.`,
+    };
   if (used >= perMonth) {
-    return { requests: used, reachesLimitAt: null, sentence: `You have used all ${formatCount(perMonth)} requests of this month; they reset on ${end}.` };
+    return {
+      requests: used,
+      reachesLimitAt: null,
+      sentence: `You have used all ${formatCount(perMonth)} requests of this month; they reset on ${end}.`,
+    };
   }
   const elapsed = Math.min(window.end - window.start, Math.max(now - window.start, DAY_MS));
   const rate = used / elapsed;
@@ -208,7 +234,13 @@ function about(n: number, limit: number): number {
   return r >= limit && n < limit ? n : r;
 }
 
-function suggest(limits: Limits, projected: number, used: number, weekRateLimited: number, weekRequests: number): Suggestion | null {
+function suggest(
+  limits: Limits,
+  projected: number,
+  used: number,
+  weekRateLimited: number,
+  weekRequests: number,
+): Suggestion | null {
   const over = Math.max(projected, used) > limits.perMonth;
   const refused =
     weekRateLimited >= RATE_LIMITED_PER_DAY * WEEK_DAYS ||
@@ -235,14 +267,20 @@ function suggest(limits: Limits, projected: number, used: number, weekRateLimite
   if (over) parts.push(`Projected ${formatCount(about(need, Infinity))} requests this month, over ${overWhat}.`);
   if (refused) {
     const share = weekRequests > 0 ? Math.round((weekRateLimited / weekRequests) * 1000) / 10 : 0;
-    parts.push(`Anthropic refused ${formatCount(weekRateLimited)} requests as rate limited in the last 7 days (${share}% of those sent).`);
+    parts.push(
+      `Anthropic refused ${formatCount(weekRateLimited)} requests as rate limited in the last 7 days (${share}% of those sent).`,
+    );
   }
   parts.push(
     fit
       ? `${fit.label} allows ${formatCount(fit.perMonth)} a month and ${formatCount(fit.perMinute)} a minute.`
       : 'No plan here allows more: set Custom limits that match your Anthropic account.',
   );
-  return { reason: over && refused ? 'both' : over ? 'projection' : 'rate_limited', plan: fit?.id ?? null, text: parts.join(' ') };
+  return {
+    reason: over && refused ? 'both' : over ? 'projection' : 'rate_limited',
+    plan: fit?.id ?? null,
+    text: parts.join(' '),
+  };
 }
 
 /** "$12.40", "$0.0042" (a cent is too coarse for a single short answer), "$0.00". */

@@ -30,10 +30,19 @@ export interface TokenPeaks {
 }
 
 /** Pure: the peaks of `rows`, against the limits. */
-export function tokenPeaks(rows: readonly Pick<UsageRow, 'at' | 'totalMs' | 'usage' | 'fromCache'>[], limits: { input: number | null; output: number | null; keyInput: number | null; keyOutput: number | null }): Omit<TokenPeaks, 'days'> {
+export function tokenPeaks(
+  rows: readonly Pick<UsageRow, 'at' | 'totalMs' | 'usage' | 'fromCache'>[],
+  limits: { input: number | null; output: number | null; keyInput: number | null; keyOutput: number | null },
+): Omit<TokenPeaks, 'days'> {
   const sent = rows.filter((r) => !r.fromCache).map((r) => ({ r, use: tokensPerMinuteUse(r.usage) }));
-  const input = peakPerWindow(sent.map(({ r, use }) => ({ at: r.at, tokens: use.inputTokens })), MINUTE_MS);
-  const output = peakPerWindow(sent.map(({ r, use }) => ({ at: r.at + r.totalMs, tokens: use.outputTokens })), MINUTE_MS);
+  const input = peakPerWindow(
+    sent.map(({ r, use }) => ({ at: r.at, tokens: use.inputTokens })),
+    MINUTE_MS,
+  );
+  const output = peakPerWindow(
+    sent.map(({ r, use }) => ({ at: r.at + r.totalMs, tokens: use.outputTokens })),
+    MINUTE_MS,
+  );
   return {
     input: { peak: input.tokens, at: input.at, limit: limits.input, keyLimit: limits.keyInput },
     output: { peak: output.tokens, at: output.at, limit: limits.output, keyLimit: limits.keyOutput },
@@ -45,7 +54,12 @@ export async function readTokenPeaks(db: PaceDB, now: number): Promise<TokenPeak
     const [limits, server, rows] = await Promise.all([
       readLimits(db),
       readServerLimits(db),
-      db.usage.where('at').above(now - PEAK_DAYS * 86_400_000).reverse().limit(MAX_ROWS).toArray(),
+      db.usage
+        .where('at')
+        .above(now - PEAK_DAYS * 86_400_000)
+        .reverse()
+        .limit(MAX_ROWS)
+        .toArray(),
     ]);
     const peaks = tokenPeaks(rows, {
       input: limits.inputPerMinute ?? null,

@@ -75,7 +75,8 @@ export function bucketOf(ms: number): number {
 }
 
 function addTo(hist: readonly number[], ms: number, sign: 1 | -1): number[] {
-  const out = hist.length >= HISTOGRAM_SIZE ? [...hist] : [...hist, ...new Array<number>(HISTOGRAM_SIZE - hist.length).fill(0)];
+  const out =
+    hist.length >= HISTOGRAM_SIZE ? [...hist] : [...hist, ...new Array<number>(HISTOGRAM_SIZE - hist.length).fill(0)];
   const i = bucketOf(ms);
   out[i] = (out[i] ?? 0) + sign;
   return out;
@@ -137,7 +138,8 @@ export function removeMonthRow(m: UsageMonth, row: UsageRow): UsageMonth {
 }
 
 /** A row whose cost is not known: null, or a damaged figure taken as none. */
-const costUnknown = (row: UsageRow) => row.costUsd === null || (row.costUsd !== undefined && usd(row.costUsd) !== row.costUsd);
+const costUnknown = (row: UsageRow) =>
+  row.costUsd === null || (row.costUsd !== undefined && usd(row.costUsd) !== row.costUsd);
 
 function countMonthRow(m: UsageMonth, row: UsageRow, sign: 1 | -1): UsageMonth {
   const next = countRow(m, row, sign);
@@ -147,7 +149,11 @@ function countMonthRow(m: UsageMonth, row: UsageRow, sign: 1 | -1): UsageMonth {
   // A row from before the prompt's part was recorded leaves it as it was (unknown, if nothing else added to it).
   if (row.inputCostUsd === undefined || row.inputCostUsd === null) return { ...next, conversations };
   const input = m.conversationsInput ?? {};
-  return { ...next, conversations, conversationsInput: { ...input, [id]: (input[id] ?? 0) + sign * usd(row.inputCostUsd) } };
+  return {
+    ...next,
+    conversations,
+    conversationsInput: { ...input, [id]: (input[id] ?? 0) + sign * usd(row.inputCostUsd) },
+  };
 }
 
 /**

@@ -313,7 +313,9 @@ function segments(body: CountTokensBody): { role: string; text: string; cacheCon
   const out: { role: string; text: string; cacheControl?: CacheControl }[] = [];
   const add = (role: string, content: string | TextBlockParam[]) => {
     if (typeof content === 'string') out.push({ role, text: content });
-    else for (const b of content) out.push({ role, text: b.text, ...(b.cache_control ? { cacheControl: b.cache_control } : {}) });
+    else
+      for (const b of content)
+        out.push({ role, text: b.text, ...(b.cache_control ? { cacheControl: b.cache_control } : {}) });
   };
   if (body.system !== undefined) add('system', body.system);
   for (const m of body.messages) add(m.role, m.content);
@@ -347,7 +349,9 @@ function createPromptCache(minTokens: number, now: () => number) {
         ids.push(hash.copy().digest('hex'));
       }
       const total = tokensFor(chars);
-      const breakpoints = segs.flatMap((seg, i) => (seg.cacheControl ? [{ at: i, ttl: seg.cacheControl.ttl ?? '5m' }] : []));
+      const breakpoints = segs.flatMap((seg, i) =>
+        seg.cacheControl ? [{ at: i, ttl: seg.cacheControl.ttl ?? '5m' }] : [],
+      );
       const auto = body.cache_control as CacheControl | undefined;
       if (auto && segs.length > 0) breakpoints.push({ at: segs.length - 1, ttl: auto.ttl ?? '5m' });
       const usage: ReportedUsage = {
@@ -398,7 +402,10 @@ function checkTextBlocks(value: unknown, where: string): string | TextBlockParam
     }
     if (typeof block.text !== 'string') throw invalid(`${where}.${j}.text: Input should be a valid string`);
     if (block.text.trim() === '') throw invalid('messages: text content blocks must be non-empty');
-    const cacheControl = block.cache_control === undefined || block.cache_control === null ? undefined : checkCacheControl(block.cache_control, `${where}.${j}.cache_control`);
+    const cacheControl =
+      block.cache_control === undefined || block.cache_control === null
+        ? undefined
+        : checkCacheControl(block.cache_control, `${where}.${j}.cache_control`);
     return { type: 'text', text: block.text, ...(cacheControl ? { cache_control: cacheControl } : {}) };
   });
 }
@@ -406,7 +413,8 @@ function checkTextBlocks(value: unknown, where: string): string | TextBlockParam
 function checkCacheControl(value: unknown, where: string): CacheControl {
   if (!isRecord(value)) throw invalid(`${where}: Input should be an object`);
   if (value.type !== 'ephemeral') throw invalid(`${where}.type: Input should be 'ephemeral'`);
-  if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h') throw invalid(`${where}.ttl: Input should be '5m' or '1h'`);
+  if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h')
+    throw invalid(`${where}.ttl: Input should be '5m' or '1h'`);
   return { type: 'ephemeral', ...(value.ttl === undefined ? {} : { ttl: value.ttl }) };
 }
 
@@ -440,16 +448,21 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
   for (let i = 1; i < checked.length; i++) {
     const role = checked[i]?.role;
     if (role === checked[i - 1]?.role) {
-      throw invalid(`messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`);
+      throw invalid(
+        `messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`,
+      );
     }
   }
 
   const body: CountTokensBody = { ...parsed, model, messages: checked };
   if (system !== undefined) body.system = checkTextBlocks(system, 'system');
-  if (parsed.cache_control !== undefined && parsed.cache_control !== null) body.cache_control = checkCacheControl(parsed.cache_control, 'cache_control');
+  if (parsed.cache_control !== undefined && parsed.cache_control !== null)
+    body.cache_control = checkCacheControl(parsed.cache_control, 'cache_control');
   const breakpoints = segments(body).filter((seg) => seg.cacheControl).length + (body.cache_control ? 1 : 0);
   if (breakpoints > MAX_CACHE_BREAKPOINTS) {
-    throw invalid(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`);
+    throw invalid(
+      `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`,
+    );
   }
   return { body, knownModel: models.some((m) => m.id === model) };
 }
@@ -458,7 +471,8 @@ function checkMessages(raw: string, models: readonly ModelEntry[]): MessagesBody
   const { body, knownModel } = checkCommon(raw, models);
   const { max_tokens: maxTokens, stream } = body;
   if (maxTokens === undefined) throw invalid('max_tokens: Field required');
-  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens)) throw invalid('max_tokens: Input should be a valid integer');
+  if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens))
+    throw invalid('max_tokens: Input should be a valid integer');
   if (maxTokens < 1) throw invalid('max_tokens: Input should be greater than or equal to 1');
   if (stream !== undefined && typeof stream !== 'boolean') throw invalid('stream: Input should be a valid boolean');
   if (!knownModel) throw new ApiFailure(404, 'not_found_error', `model: ${body.model}`);
@@ -467,7 +481,9 @@ function checkMessages(raw: string, models: readonly ModelEntry[]): MessagesBody
 
 function echoBehaviour(body: MessagesBody): Behaviour {
   const lastUser = [...body.messages].reverse().find((m) => m.role === 'user');
-  const text = Array.from(lastUser === undefined ? '' : blocksText(lastUser.content)).slice(0, 200).join('');
+  const text = Array.from(lastUser === undefined ? '' : blocksText(lastUser.content))
+    .slice(0, 200)
+    .join('');
   return { kind: 'text', text: `You said: "${text}"` };
 }
 
@@ -537,7 +553,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   let serverUrl = '';
   const batchEndpoints = createBatchEndpoints(models, () => serverUrl, opts.batches);
 
-  const bucket = opts.bucket ? { capacity: opts.bucket.perMinute, tokens: opts.bucket.perMinute, at: Date.now() } : null;
+  const bucket = opts.bucket
+    ? { capacity: opts.bucket.perMinute, tokens: opts.bucket.perMinute, at: Date.now() }
+    : null;
   const refill = (): void => {
     if (!bucket) return;
     const now = Date.now();
@@ -553,7 +571,11 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   };
 
   function rateLimitHeaders(): Record<string, string> {
-    return { ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()), ...tokenBucket?.headers(), ...outputBucket?.headers() };
+    return {
+      ...(opts.requestLimitHeaders === false ? {} : requestLimitHeaders()),
+      ...tokenBucket?.headers(),
+      ...outputBucket?.headers(),
+    };
   }
 
   function requestLimitHeaders(): Record<string, string> {
@@ -563,7 +585,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       return {
         'anthropic-ratelimit-requests-limit': String(bucket.capacity),
         'anthropic-ratelimit-requests-remaining': String(Math.floor(bucket.tokens)),
-        'anthropic-ratelimit-requests-reset': rfc3339(now + Math.ceil(((bucket.capacity - bucket.tokens) * 60_000) / bucket.capacity)),
+        'anthropic-ratelimit-requests-reset': rfc3339(
+          now + Math.ceil(((bucket.capacity - bucket.tokens) * 60_000) / bucket.capacity),
+        ),
       };
     }
     if (now - windowStart >= 60_000) {
@@ -597,7 +621,9 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
 
   /** The key a request presented: the prompt cache is per organization, i.e. per key here. */
   function keyOf(headers: IncomingHttpHeaders): string {
-    return header(headers, 'x-api-key') ?? /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1]?.trim() ?? '';
+    return (
+      header(headers, 'x-api-key') ?? /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization') ?? '')?.[1]?.trim() ?? ''
+    );
   }
 
   function checkHeaders(headers: IncomingHttpHeaders): void {
@@ -650,7 +676,11 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     }
 
     if (behaviour.kind === 'events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...limits });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        ...limits,
+      });
       for (const event of behaviour.events) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
       res.end();
       return;
@@ -735,7 +765,11 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         usage: { ...usage, output_tokens: 1 },
       },
     });
-    await send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    await send('content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '' },
+    });
     if (pingEvery > 0) await send('ping', { type: 'ping' });
 
     const pieces = behaviour.kind === 'text' && behaviour.chunks ? behaviour.chunks : chunk(text, chunkSize);
@@ -784,7 +818,13 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    const record: RecordedRequest = { method, path: url.pathname, headers: flattenHeaders(req.headers), body: undefined, at: Date.now() };
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      headers: flattenHeaders(req.headers),
+      body: undefined,
+      at: Date.now(),
+    };
     requests.push(record);
     // The status the request was answered with, once the answer has started.
     res.once('close', () => {
@@ -842,18 +882,27 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     const path = url.pathname;
     const modelPath = /^\/v1\/models\/([^/]+)$/.exec(path);
     const route =
-      method === 'GET' && path === '/v1/models' ? 'models'
-      : method === 'GET' && modelPath !== null ? 'model'
-      : method === 'POST' && path === '/v1/messages' ? 'messages'
-      : method === 'POST' && path === '/v1/messages/count_tokens' ? 'count_tokens'
-      : null;
+      method === 'GET' && path === '/v1/models'
+        ? 'models'
+        : method === 'GET' && modelPath !== null
+          ? 'model'
+          : method === 'POST' && path === '/v1/messages'
+            ? 'messages'
+            : method === 'POST' && path === '/v1/messages/count_tokens'
+              ? 'count_tokens'
+              : null;
 
     try {
       if (route === null) throw new ApiFailure(404, 'not_found_error', `Not found: ${method} ${path}`);
       checkHeaders(req.headers);
       switch (route) {
         case 'models':
-          sendJson(res, 200, { data: models, has_more: false, first_id: models[0]?.id ?? null, last_id: models.at(-1)?.id ?? null });
+          sendJson(res, 200, {
+            data: models,
+            has_more: false,
+            first_id: models[0]?.id ?? null,
+            last_id: models.at(-1)?.id ?? null,
+          });
           return;
         case 'model': {
           const id = decodeURIComponent(modelPath?.[1] ?? '');
@@ -870,14 +919,33 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         }
         case 'messages': {
           const body = checkMessages(raw, models);
-          if (opts.refuseCacheControl && (body.cache_control || (opts.refuseCacheControl === 'all' && segments(body).some((seg) => seg.cacheControl)))) {
-            throw invalid(`${body.cache_control ? 'cache_control' : 'messages.content.cache_control'}: Extra inputs are not permitted`);
+          if (
+            opts.refuseCacheControl &&
+            (body.cache_control ||
+              (opts.refuseCacheControl === 'all' && segments(body).some((seg) => seg.cacheControl)))
+          ) {
+            throw invalid(
+              `${body.cache_control ? 'cache_control' : 'messages.content.cache_control'}: Extra inputs are not permitted`,
+            );
           }
           if (bucket) {
             refill();
             if (bucket.tokens < 1) {
               const retryAfter = Math.ceil(((1 - bucket.tokens) * 60) / bucket.capacity);
-              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of requests has exceeded your per-minute rate limit', retryAfter }, body, req, res, requestId, record);
+              await respondWith(
+                {
+                  kind: 'error',
+                  status: 429,
+                  type: 'rate_limit_error',
+                  message: 'Number of requests has exceeded your per-minute rate limit',
+                  retryAfter,
+                },
+                body,
+                req,
+                res,
+                requestId,
+                record,
+              );
               return;
             }
             bucket.tokens -= 1;
@@ -885,20 +953,47 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
           // Output tokens are counted as they are produced: a request goes while the bucket holds one.
           const outputWait = outputBucket?.secondsUntil(1);
           if (outputWait) {
-            await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for output tokens per minute', retryAfter: outputWait }, body, req, res, requestId, record);
+            await respondWith(
+              {
+                kind: 'error',
+                status: 429,
+                type: 'rate_limit_error',
+                message: 'This request would exceed your rate limit for output tokens per minute',
+                retryAfter: outputWait,
+              },
+              body,
+              req,
+              res,
+              requestId,
+              record,
+            );
             return;
           }
           if (tokenBucket) {
             const need = tokensFor(inputChars(body));
             const inputWait = tokenBucket.secondsUntil(need);
             if (inputWait) {
-              await respondWith({ kind: 'error', status: 429, type: 'rate_limit_error', message: 'This request would exceed your rate limit for input tokens per minute', retryAfter: inputWait }, body, req, res, requestId, record);
+              await respondWith(
+                {
+                  kind: 'error',
+                  status: 429,
+                  type: 'rate_limit_error',
+                  message: 'This request would exceed your rate limit for input tokens per minute',
+                  retryAfter: inputWait,
+                },
+                body,
+                req,
+                res,
+                requestId,
+                record,
+              );
               return;
             }
             tokenBucket.take(need);
           }
           used++;
-          const behaviour = queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
+          const behaviour =
+            queue.shift() ?? (typeof defaultBehaviour === 'function' ? defaultBehaviour(body) : defaultBehaviour);
           await respondWith(behaviour, body, req, res, requestId, record);
           return;
         }
@@ -1044,7 +1139,12 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
       content: [{ type: 'text', text }],
       stop_reason: 'end_turn',
       stop_sequence: null,
-      usage: { input_tokens: input, output_tokens: Math.max(1, tokensFor(text.length)), cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: input,
+        output_tokens: Math.max(1, tokensFor(text.length)),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     };
     return { type: 'succeeded', message };
   };
@@ -1056,7 +1156,10 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
     if (b.cancelAnswered) {
       // What had not run when the cancel arrived is canceled.
       for (const r of b.requests) r.result = { type: 'canceled' };
-    } else if (!((byPolls !== undefined && b.polls >= byPolls) || (opts.inProgressMs !== undefined && now - b.createdAt >= opts.inProgressMs))) {
+    } else if (!(
+      (byPolls !== undefined && b.polls >= byPolls) ||
+      (opts.inProgressMs !== undefined && now - b.createdAt >= opts.inProgressMs)
+    )) {
       return false;
     }
     b.endedAt = now;
@@ -1094,13 +1197,20 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
     if (requests === undefined) throw invalid('requests: Field required');
     if (!Array.isArray(requests)) throw invalid('requests: Input should be a valid list');
     if (requests.length === 0) throw invalid('requests: List should have at least 1 item after validation, not 0');
-    if (requests.length > MAX_BATCH_REQUESTS) throw invalid(`requests: List should have at most ${MAX_BATCH_REQUESTS} items after validation, not ${requests.length}`);
+    if (requests.length > MAX_BATCH_REQUESTS)
+      throw invalid(
+        `requests: List should have at most ${MAX_BATCH_REQUESTS} items after validation, not ${requests.length}`,
+      );
     const seen = new Set<string>();
     const checked = requests.map((r: unknown, i) => {
       if (!isRecord(r)) throw invalid(`requests.${i}: Input should be a valid dictionary`);
       if (typeof r.custom_id !== 'string') throw invalid(`requests.${i}.custom_id: Input should be a valid string`);
-      if (!CUSTOM_ID.test(r.custom_id)) throw invalid(`requests.${i}.custom_id: String should match pattern '${CUSTOM_ID.source}'`);
-      if (seen.has(r.custom_id)) throw invalid(`requests: custom_id values must be unique within a batch; '${r.custom_id}' appears more than once`);
+      if (!CUSTOM_ID.test(r.custom_id))
+        throw invalid(`requests.${i}.custom_id: String should match pattern '${CUSTOM_ID.source}'`);
+      if (seen.has(r.custom_id))
+        throw invalid(
+          `requests: custom_id values must be unique within a batch; '${r.custom_id}' appears more than once`,
+        );
       seen.add(r.custom_id);
       if (!isRecord(r.params)) throw invalid(`requests.${i}.params: Input should be a valid dictionary`);
       return { custom_id: r.custom_id, params: r.params };
@@ -1121,7 +1231,8 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
   const list = (url: URL) => {
     const limitText = url.searchParams.get('limit') ?? '20';
     const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid(`limit: Input should be an integer from 1 to 1000, not ${limitText}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw invalid(`limit: Input should be an integer from 1 to 1000, not ${limitText}`);
     // Newest first; after_id pages towards older batches, before_id towards newer ones.
     let all = [...batches.values()].reverse();
     const afterId = url.searchParams.get('after_id');
@@ -1129,10 +1240,21 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
     if (afterId !== null) all = all.slice(all.indexOf(find(afterId)) + 1);
     if (beforeId !== null) all = all.slice(0, all.indexOf(find(beforeId)));
     const page = (beforeId !== null ? all.slice(-limit) : all.slice(0, limit)).map(view);
-    return { data: page, has_more: page.length < all.length, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null };
+    return {
+      data: page,
+      has_more: page.length < all.length,
+      first_id: page[0]?.id ?? null,
+      last_id: page.at(-1)?.id ?? null,
+    };
   };
 
-  const send = (res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string,
+    headers: Record<string, string>,
+  ): void => {
     res.writeHead(status, { 'content-type': contentType, ...headers });
     res.end(body);
   };
@@ -1141,7 +1263,8 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
     handles: (path: string): boolean => path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/'),
     /** Answers one batch request (its headers already checked); throws ApiFailure for the API's errors. */
     answer(method: string, url: URL, raw: string, res: ServerResponse, headers: Record<string, string>): void {
-      const json = (status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body), headers);
+      const json = (status: number, body: unknown) =>
+        send(res, status, 'application/json', JSON.stringify(body), headers);
       const m = /^\/v1\/messages\/batches(?:\/([^/]+)(?:\/(results|cancel))?)?$/.exec(url.pathname);
       const id = m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
       const action = m?.[2];
@@ -1162,8 +1285,13 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
       }
       if (m && id !== undefined && action === 'results' && method === 'GET') {
         const batch = find(id);
-        if (!hasEnded(batch)) throw invalid(`Batch ${id} is still ${view(batch).processing_status}: its results are available once it has ended`);
-        const lines = [...batch.requests].reverse().map((r) => JSON.stringify({ custom_id: r.custom_id, result: r.result }));
+        if (!hasEnded(batch))
+          throw invalid(
+            `Batch ${id} is still ${view(batch).processing_status}: its results are available once it has ended`,
+          );
+        const lines = [...batch.requests]
+          .reverse()
+          .map((r) => JSON.stringify({ custom_id: r.custom_id, result: r.result }));
         return send(res, 200, 'application/binary', lines.map((l) => `${l}\n`).join(''), headers);
       }
       throw new ApiFailure(404, 'not_found_error', `Not found: ${method} ${url.pathname}`);

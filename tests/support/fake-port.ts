@@ -65,7 +65,10 @@ function makeEnd(name: string, sender: Browser.runtime.MessageSender | undefined
 }
 
 /** The page's end (no sender) and the background's end (carrying `sender`). */
-export function portPair(name: string, sender: Browser.runtime.MessageSender | undefined): { page: PortEnd; background: PortEnd } {
+export function portPair(
+  name: string,
+  sender: Browser.runtime.MessageSender | undefined,
+): { page: PortEnd; background: PortEnd } {
   const pair: { page?: PortEnd; background?: PortEnd } = {};
   pair.page = makeEnd(name, undefined, () => pair.background!);
   pair.background = makeEnd(name, sender, () => pair.page!);

@@ -144,7 +144,13 @@ export function hostileCorpus(beacon: string): HostileEntry[] {
           `[mail](mailto:someone@example.com) and [plain http](http://example.net/page)`,
         ].join('\n\n'),
       ),
-      links: ['https://docs.anthropic.com/en/api', 'https://example.com/auto', 'http://www.example.org', 'mailto:someone@example.com', 'http://example.net/page'],
+      links: [
+        'https://docs.anthropic.com/en/api',
+        'https://example.com/auto',
+        'http://www.example.org',
+        'mailto:someone@example.com',
+        'http://example.net/page',
+      ],
     },
     {
       name: 'images pointing at the test server',
@@ -223,7 +229,9 @@ export function hostileCorpus(beacon: string): HostileEntry[] {
     },
     {
       name: 'a list indented 150 levels',
-      behaviour: quick(Array.from({ length: 150 }, (_, i) => `${'  '.repeat(i)}- step ${i + 1}`).join('\n'), { chunkSize: 2_048 }),
+      behaviour: quick(Array.from({ length: 150 }, (_, i) => `${'  '.repeat(i)}- step ${i + 1}`).join('\n'), {
+        chunkSize: 2_048,
+      }),
       plain: true,
       shows: ['step 150'],
     },

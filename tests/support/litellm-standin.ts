@@ -56,10 +56,18 @@ export interface LiteLLMStandIn {
   close(): Promise<void>;
 }
 
-const EXPOSED = ['request-id', 'retry-after', ...['limit', 'remaining', 'reset'].flatMap((f) => [`x-ratelimit-${f}-requests`, `x-ratelimit-${f}-tokens`]), 'x-litellm-response-cost', 'x-litellm-key-spend'].join(', ');
+const EXPOSED = [
+  'request-id',
+  'retry-after',
+  ...['limit', 'remaining', 'reset'].flatMap((f) => [`x-ratelimit-${f}-requests`, `x-ratelimit-${f}-tokens`]),
+  'x-litellm-response-cost',
+  'x-litellm-key-spend',
+].join(', ');
 
 function flatten(req: IncomingMessage): Record<string, string> {
-  return Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+  return Object.fromEntries(
+    Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+  );
 }
 
 async function body(req: IncomingMessage): Promise<string> {
@@ -73,7 +81,8 @@ function usageOf(text: string): { input: number; output: number } {
   const usage = { input: 0, output: 0 };
   const read = (u: Record<string, number> | undefined) => {
     if (!u) return;
-    if (u.input_tokens !== undefined) usage.input = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+    if (u.input_tokens !== undefined)
+      usage.input = u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
     if (u.output_tokens !== undefined) usage.output = u.output_tokens;
   };
   if (text.startsWith('{')) {
@@ -82,8 +91,14 @@ function usageOf(text: string): { input: number; output: number } {
   }
   for (const line of text.split('\n')) {
     if (!line.startsWith('data: ')) continue;
-    const event = JSON.parse(line.slice(6)) as { type: string; message?: { usage?: Record<string, number> }; usage?: Record<string, number> };
-    read(event.type === 'message_start' ? event.message?.usage : event.type === 'message_delta' ? event.usage : undefined);
+    const event = JSON.parse(line.slice(6)) as {
+      type: string;
+      message?: { usage?: Record<string, number> };
+      usage?: Record<string, number>;
+    };
+    read(
+      event.type === 'message_start' ? event.message?.usage : event.type === 'message_delta' ? event.usage : undefined,
+    );
   }
   return usage;
 }
@@ -104,8 +119,20 @@ export async function startLiteLLMStandIn(opts: StandInOptions = {}): Promise<Li
     if (now - windowStart >= 60_000) [windowStart, usedRequests, usedTokens] = [now, 0, 0];
     const reset = `${Math.max(1, Math.ceil((windowStart + 60_000 - now) / 1000))}s`;
     return {
-      ...(opts.rpmLimit === undefined ? {} : { 'x-ratelimit-limit-requests': String(opts.rpmLimit), 'x-ratelimit-remaining-requests': String(Math.max(0, opts.rpmLimit - usedRequests)), 'x-ratelimit-reset-requests': reset }),
-      ...(opts.tpmLimit === undefined ? {} : { 'x-ratelimit-limit-tokens': String(opts.tpmLimit), 'x-ratelimit-remaining-tokens': String(Math.max(0, opts.tpmLimit - usedTokens)), 'x-ratelimit-reset-tokens': reset }),
+      ...(opts.rpmLimit === undefined
+        ? {}
+        : {
+            'x-ratelimit-limit-requests': String(opts.rpmLimit),
+            'x-ratelimit-remaining-requests': String(Math.max(0, opts.rpmLimit - usedRequests)),
+            'x-ratelimit-reset-requests': reset,
+          }),
+      ...(opts.tpmLimit === undefined
+        ? {}
+        : {
+            'x-ratelimit-limit-tokens': String(opts.tpmLimit),
+            'x-ratelimit-remaining-tokens': String(Math.max(0, opts.tpmLimit - usedTokens)),
+            'x-ratelimit-reset-tokens': reset,
+          }),
     };
   }
 
@@ -124,15 +151,25 @@ export async function startLiteLLMStandIn(opts: StandInOptions = {}): Promise<Li
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
         'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-        ...(req.headers['access-control-request-private-network'] === 'true' ? { 'access-control-allow-private-network': 'true' } : {}),
+        ...(req.headers['access-control-request-private-network'] === 'true'
+          ? { 'access-control-allow-private-network': 'true' }
+          : {}),
       });
       res.end();
       return;
     }
     const raw = await body(req);
-    const bearer = /^Bearer\s+(.+)$/i.exec(record.headers.authorization ?? '')?.[1]?.trim() ?? record.headers['x-api-key'];
+    const bearer =
+      /^Bearer\s+(.+)$/i.exec(record.headers.authorization ?? '')?.[1]?.trim() ?? record.headers['x-api-key'];
     if (bearer !== VIRTUAL_KEY) {
-      json(res, 401, { error: { message: 'Authentication Error, Invalid proxy server token passed.', type: 'auth_error', param: 'None', code: '401' } });
+      json(res, 401, {
+        error: {
+          message: 'Authentication Error, Invalid proxy server token passed.',
+          type: 'auth_error',
+          param: 'None',
+          code: '401',
+        },
+      });
       return;
     }
     if (req.method === 'GET' && path === '/key/info') {
@@ -165,23 +202,43 @@ export async function startLiteLLMStandIn(opts: StandInOptions = {}): Promise<Li
     }
     const max = opts.maxBudget === undefined ? 50 : opts.maxBudget;
     if (max !== null && spend >= max) {
-      json(res, 429, { error: { message: `Budget has been exceeded! Current cost: ${spend}, Max budget: ${max}`, type: 'budget_exceeded', param: null, code: '429' } });
+      json(res, 429, {
+        error: {
+          message: `Budget has been exceeded! Current cost: ${spend}, Max budget: ${max}`,
+          type: 'budget_exceeded',
+          param: null,
+          code: '429',
+        },
+      });
       return;
     }
     const limits = limitHeaders();
     if (opts.rpmLimit !== undefined && usedRequests >= opts.rpmLimit) {
-      json(res, 429, { error: { message: 'Max parallel request limit reached.', type: 'rate_limit_error', code: '429' } }, { ...limits, 'retry-after': limits['x-ratelimit-reset-requests']!.replace('s', '') });
+      json(
+        res,
+        429,
+        { error: { message: 'Max parallel request limit reached.', type: 'rate_limit_error', code: '429' } },
+        { ...limits, 'retry-after': limits['x-ratelimit-reset-requests']!.replace('s', '') },
+      );
       return;
     }
     const spendBefore = spend;
     usedRequests++;
     const answer = await fetch(`${upstream.url}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': TEST_KEY, 'anthropic-version': record.headers['anthropic-version'] ?? '2023-06-01' },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': TEST_KEY,
+        'anthropic-version': record.headers['anthropic-version'] ?? '2023-06-01',
+      },
       body: raw,
     });
     const text = await answer.text();
-    const headers: Record<string, string> = { 'content-type': answer.headers.get('content-type') ?? 'application/json', ...limitHeaders(), 'x-litellm-key-spend': String(spendBefore) };
+    const headers: Record<string, string> = {
+      'content-type': answer.headers.get('content-type') ?? 'application/json',
+      ...limitHeaders(),
+      'x-litellm-key-spend': String(spendBefore),
+    };
     if (answer.ok) {
       const used = usageOf(text);
       usedTokens += used.input + used.output;
@@ -196,7 +253,13 @@ export async function startLiteLLMStandIn(opts: StandInOptions = {}): Promise<Li
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: { message: `stand-in failure: ${err instanceof Error ? err.message : String(err)}`, type: 'api_error' } });
+      if (!res.headersSent)
+        json(res, 500, {
+          error: {
+            message: `stand-in failure: ${err instanceof Error ? err.message : String(err)}`,
+            type: 'api_error',
+          },
+        });
       else res.destroy();
     });
   });

@@ -10,7 +10,8 @@ export const ROOT = resolve(__dirname, '../..');
 function resolveImport(from: string, spec: string): string | null {
   if (!spec.startsWith('.') && !spec.startsWith('@/')) return null;
   const base = spec.startsWith('@/') ? join(ROOT, spec.slice(2)) : resolve(dirname(from), spec);
-  for (const candidate of [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')]) if (existsSync(candidate) && !candidate.endsWith('/')) return candidate;
+  for (const candidate of [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')])
+    if (existsSync(candidate) && !candidate.endsWith('/')) return candidate;
   return null;
 }
 

@@ -16,14 +16,18 @@ export interface RedirectServer {
 export async function startRedirectServer(target: string, status = 307): Promise<RedirectServer> {
   const requests: RedirectServer['requests'] = [];
   const server = createServer((req, res) => {
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
     requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', headers });
     res.setHeader('access-control-allow-origin', '*');
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
         'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-        ...(req.headers['access-control-request-private-network'] === 'true' ? { 'access-control-allow-private-network': 'true' } : {}),
+        ...(req.headers['access-control-request-private-network'] === 'true'
+          ? { 'access-control-allow-private-network': 'true' }
+          : {}),
       });
       res.end();
       return;

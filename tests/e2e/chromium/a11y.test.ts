@@ -35,7 +35,10 @@ async function auditAll(scheme: Scheme): Promise<Record<string, string[]>> {
   found.popup = await seriousViolations(popup.page);
   await popup.page.getByRole('button', { name: 'History' }).click();
   await popup.page.getByTestId('history-item').first().waitFor();
-  await popup.page.getByRole('button', { name: /^Delete / }).first().click();
+  await popup.page
+    .getByRole('button', { name: /^Delete / })
+    .first()
+    .click();
   found.history = await seriousViolations(popup.page);
   await popup.page.close();
 
@@ -71,18 +74,35 @@ describe('look and access in real Chromium', () => {
       const region = document.querySelector('[data-testid=announcer]')!;
       const said: string[] = [];
       (globalThis as unknown as { said: string[] }).said = said;
-      new MutationObserver(() => said.push(region.textContent ?? '')).observe(region, { childList: true, subtree: true, characterData: true });
+      new MutationObserver(() => said.push(region.textContent ?? '')).observe(region, {
+        childList: true,
+        subtree: true,
+        characterData: true,
+      });
     });
-    server.script({ kind: 'text', text: 'Otters hold hands while they sleep so they do not drift apart.', chunkSize: 8, delayMs: 30 });
+    server.script({
+      kind: 'text',
+      text: 'Otters hold hands while they sleep so they do not drift apart.',
+      chunkSize: 8,
+      delayMs: 30,
+    });
     await popup.send('Tell me one fact about otters');
     await popup.answerWith('done');
     await expect.poll(() => announcer.textContent()).toBe('Claude answered.');
     const said = await popup.page.evaluate(() => (globalThis as unknown as { said: string[] }).said);
     expect(said.at(-1)).toBe('Claude answered.');
-    for (const text of said) expect(['Sending your message.', 'Your message is queued.', 'Claude is answering.', 'Claude answered.']).toContain(text);
+    for (const text of said)
+      expect([
+        'Sending your message.',
+        'Your message is queued.',
+        'Claude is answering.',
+        'Claude answered.',
+      ]).toContain(text);
     expect(await announcer.getAttribute('aria-live')).toBe('polite');
     // The stream itself is not read out: no live region holds the messages.
-    expect(await popup.page.locator('.messages[aria-live], .messages [aria-live], .messages [role=status]').count()).toBe(0);
+    expect(
+      await popup.page.locator('.messages[aria-live], .messages [aria-live], .messages [role=status]').count(),
+    ).toBe(0);
     // Reopening shows the conversation and announces nothing.
     await popup.page.reload();
     await popup.answerWith('done');
@@ -119,7 +139,12 @@ describe('look and access in real Chromium', () => {
     }
     // The manual switch against the system's scheme too.
     await pickTheme('Dark');
-    expect(await auditAll('light'), 'dark chosen, system light').toEqual({ popup: [], history: [], options: [], usage: [] });
+    expect(await auditAll('light'), 'dark chosen, system light').toEqual({
+      popup: [],
+      history: [],
+      options: [],
+      usage: [],
+    });
     await pickTheme('System');
   });
 
@@ -129,7 +154,11 @@ describe('look and access in real Chromium', () => {
     // The top bar in order: New chat, then History.
     await popup.page.getByRole('button', { name: 'New chat' }).focus();
     await popup.page.keyboard.press('Tab');
-    const focused = () => popup.page.evaluate(() => ({ text: document.activeElement?.textContent ?? '', label: document.activeElement?.getAttribute('aria-label') ?? '' }));
+    const focused = () =>
+      popup.page.evaluate(() => ({
+        text: document.activeElement?.textContent ?? '',
+        label: document.activeElement?.getAttribute('aria-label') ?? '',
+      }));
     expect((await focused()).text).toBe('History');
     const outline = await popup.page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     expect(outline).not.toBe('none');

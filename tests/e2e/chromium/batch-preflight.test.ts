@@ -7,7 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { buildDir, expectRoundTripWithoutPreflight, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
+import {
+  buildDir,
+  expectRoundTripWithoutPreflight,
+  LOOPBACK_PATTERN,
+  probeRequests,
+  probeScript,
+  withLoopbackGranted,
+  type ProbeInput,
+  type ProbeOutcome,
+} from '../support/batch-probe';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 
 let server: ClaudeServer;
@@ -31,14 +40,22 @@ afterAll(async () => {
 async function probeInWorker(baseURL: string): Promise<ProbeOutcome> {
   const input: ProbeInput = { baseURL, apiKey: TEST_KEY, requests: probeRequests(), maxPolls: 5 };
   const worker = await browser.worker();
-  return worker.evaluate<ProbeOutcome>(`${script}\nglobalThis.__paceBatchProbe(${JSON.stringify(input)}, (input, init) => fetch(input, init))`);
+  return worker.evaluate<ProbeOutcome>(
+    `${script}\nglobalThis.__paceBatchProbe(${JSON.stringify(input)}, (input, init) => fetch(input, init))`,
+  );
 }
 
 describe('Message Batches from the service worker, against a server that answers no preflight', () => {
   it('create, poll and read the results with no OPTIONS request, holding a host permission for the origin', async () => {
     server.reset();
     const worker = await browser.worker();
-    const holds = await worker.evaluate((origin) => (globalThis as unknown as { chrome: { permissions: { contains(p: object): Promise<boolean> } } }).chrome.permissions.contains({ origins: [origin] }), LOOPBACK_PATTERN);
+    const holds = await worker.evaluate(
+      (origin) =>
+        (
+          globalThis as unknown as { chrome: { permissions: { contains(p: object): Promise<boolean> } } }
+        ).chrome.permissions.contains({ origins: [origin] }),
+      LOOPBACK_PATTERN,
+    );
     expect(holds).toBe(true);
 
     const outcome = await probeInWorker(server.url);
@@ -48,7 +65,12 @@ describe('Message Batches from the service worker, against a server that answers
   it('control: to an origin without a host permission the same call is preflighted, refused, and fails', async () => {
     server.reset();
     const outcome = await probeInWorker(`http://localhost:${server.port}`);
-    expect(outcome).toEqual({ ok: false, step: 'create', error: 'APIConnectionError: Connection error.', cause: 'TypeError: Failed to fetch' });
+    expect(outcome).toEqual({
+      ok: false,
+      step: 'create',
+      error: 'APIConnectionError: Connection error.',
+      cause: 'TypeError: Failed to fetch',
+    });
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['OPTIONS /v1/messages/batches']);
   });
 });

@@ -76,8 +76,14 @@ describe('later, half price', () => {
 
     // One create with all three requests, once the (shortened) gathering window has passed.
     await expect.poll(() => creates().length, { timeout: 20_000 }).toBe(1);
-    const body = creates()[0]!.body as { requests: { custom_id: string; params: { messages: { content: string }[]; stream?: boolean } }[] };
-    expect(body.requests.map((r) => r.params.messages.at(-1)!.content).sort()).toEqual(['First question, no hurry', 'Second question, same chat', 'Third question, another chat']);
+    const body = creates()[0]!.body as {
+      requests: { custom_id: string; params: { messages: { content: string }[]; stream?: boolean } }[];
+    };
+    expect(body.requests.map((r) => r.params.messages.at(-1)!.content).sort()).toEqual([
+      'First question, no hurry',
+      'Second question, same chat',
+      'Third question, another chat',
+    ]);
     expect(body.requests.every((r) => r.params.stream === undefined)).toBe(true);
     await popup.page.close();
 
@@ -87,7 +93,8 @@ describe('later, half price', () => {
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
     await cdp.detach();
-    const resultsRead = () => server.requests.some((r) => r.method === 'GET' && /^\/v1\/messages\/batches\/[^/]+\/results$/.test(r.path));
+    const resultsRead = () =>
+      server.requests.some((r) => r.method === 'GET' && /^\/v1\/messages\/batches\/[^/]+\/results$/.test(r.path));
     expect(resultsRead()).toBe(false);
     await expect.poll(resultsRead, { timeout: 60_000, interval: 250 }).toBe(true);
     await blank.close();
@@ -101,7 +108,10 @@ describe('later, half price', () => {
     await third.getByText('You said: "Third question, another chat"').waitFor();
     await third.getByTestId('from-batch').filter({ hasText: 'batch - half price' }).waitFor();
     await again.page.getByRole('button', { name: 'History' }).click();
-    await again.page.getByRole('button', { name: 'First question, no hurry' }).and(again.page.locator('.history-open')).click();
+    await again.page
+      .getByRole('button', { name: 'First question, no hurry' })
+      .and(again.page.locator('.history-open'))
+      .click();
     await again.answers().nth(1).getByText('You said: "Second question, same chat"').waitFor();
     expect(await again.answers().allTextContents()).toEqual([
       expect.stringContaining('You said: "First question, no hurry"') as string,
@@ -110,9 +120,15 @@ describe('later, half price', () => {
     expect(await again.page.getByTestId('from-batch').count()).toBe(2);
 
     // The month counts what was batched, once each; the ledger has each request at half price.
-    await expect.poll(async () => (await again.page.getByTestId('quota-month').textContent()) ?? '').toMatch(/^4,997\/5,000/);
+    await expect
+      .poll(async () => (await again.page.getByTestId('quota-month').textContent()) ?? '')
+      .toMatch(/^4,997\/5,000/);
     const rows = await ledger(again.page);
-    expect(rows.map((r) => [r.outcome, r.batch])).toEqual([['ok', true], ['ok', true], ['ok', true]]);
+    expect(rows.map((r) => [r.outcome, r.batch])).toEqual([
+      ['ok', true],
+      ['ok', true],
+      ['ok', true],
+    ]);
     for (const r of rows) {
       expect(r.usage.inputTokens).toBeGreaterThan(0);
       expect(r.costUsd).toBeCloseTo(batchCostBreakdown(r.model, r.usage)!.total, 12);
@@ -121,7 +137,9 @@ describe('later, half price', () => {
 
     // One notification for the batch.
     const notes = await again.page.evaluate(async () => {
-      const { notifications } = (globalThis as unknown as { chrome: { notifications: { getAll(): Promise<Record<string, boolean>> } } }).chrome;
+      const { notifications } = (
+        globalThis as unknown as { chrome: { notifications: { getAll(): Promise<Record<string, boolean>> } } }
+      ).chrome;
       return Object.keys(await notifications.getAll());
     });
     expect(notes.filter((id) => id.startsWith('pace-batch-'))).toHaveLength(1);

@@ -32,7 +32,12 @@ function spentOnServer(): number {
     .filter((r) => r.status === 200)
     .reduce((sum, r) => {
       const u = r.usage!;
-      const usage = { inputTokens: u.input_tokens, outputTokens: Math.ceil(ANSWER.length / 4), cacheReadTokens: u.cache_read_input_tokens, cacheCreationTokens: u.cache_creation_input_tokens };
+      const usage = {
+        inputTokens: u.input_tokens,
+        outputTokens: Math.ceil(ANSWER.length / 4),
+        cacheReadTokens: u.cache_read_input_tokens,
+        cacheCreationTokens: u.cache_creation_input_tokens,
+      };
       return sum + estimateCost((r.body as { model: string }).model, usage)!;
     }, 0);
 }
@@ -56,7 +61,9 @@ describe('spend budget in real Chromium', () => {
     server.setDefault({ kind: 'text', text: ANSWER, chunkSize: 200, delayMs: 1 });
     const popup = new Popup(await browser.open('popup.html'));
     expect(await popup.page.getByTestId('quota-budget-month').textContent()).toBe('$0.01 of $0.01 left this month');
-    const ended = popup.page.locator('[data-testid=assistant-message][data-status=done], [data-testid=assistant-message][data-status=error]');
+    const ended = popup.page.locator(
+      '[data-testid=assistant-message][data-status=done], [data-testid=assistant-message][data-status=error]',
+    );
     let sent = 0;
     for (let i = 1; i <= 12; i++) {
       await popup.send(`Question ${i}`);
@@ -65,28 +72,41 @@ describe('spend budget in real Chromium', () => {
       sent = i;
       // What is left follows each answer's real cost; too little for the next answer of 200 tokens is the budget reached.
       const model = (server.messageRequests().at(-1)!.body as { model: string }).model;
-      const reached = BUDGET - spentOnServer() < leastNextUsd({ ...NO_BUDGET, monthlyUsd: BUDGET }, { model, maxTokens: 200 })!;
+      const reached =
+        BUDGET - spentOnServer() < leastNextUsd({ ...NO_BUDGET, monthlyUsd: BUDGET }, { model, maxTokens: 200 })!;
       await expect
         .poll(() => popup.page.getByTestId('quota-budget-month').textContent())
-        .toBe(reached ? `Budget reached this month: ${formatUsd(spentOnServer())} of $0.01 spent` : `${formatUsd(BUDGET - spentOnServer())} of $0.01 left this month`);
+        .toBe(
+          reached
+            ? `Budget reached this month: ${formatUsd(spentOnServer())} of $0.01 spent`
+            : `${formatUsd(BUDGET - spentOnServer())} of $0.01 left this month`,
+        );
     }
     expect(sent).toBeGreaterThan(1);
     expect(sent).toBeLessThan(12);
     const spent = spentOnServer();
     expect(spent).toBeLessThanOrEqual(BUDGET);
     expect(await popup.lastAnswer().getByTestId('answer-error').textContent()).toMatch(
-      new RegExp(`^Not sent: this request could cost up to \\$0\\.\\d+; \\${formatUsd(BUDGET - spent)} of your \\$0\\.01 monthly budget is left; it resets \\d+ \\w{3}, 00:00 UTC\\.$`),
+      new RegExp(
+        `^Not sent: this request could cost up to \\$0\\.\\d+; \\${formatUsd(BUDGET - spent)} of your \\$0\\.01 monthly budget is left; it resets \\d+ \\w{3}, 00:00 UTC\\.$`,
+      ),
     );
     // Its worst case does not fit in what is left.
-    const worst = Number(/could cost up to \$([\d.]+)/.exec((await popup.lastAnswer().getByTestId('answer-error').textContent())!)![1]);
+    const worst = Number(
+      /could cost up to \$([\d.]+)/.exec((await popup.lastAnswer().getByTestId('answer-error').textContent())!)![1],
+    );
     expect(worst).toBeGreaterThan(BUDGET - spent - 0.0001);
 
     // The refused one never reached the server; the ledger holds exactly what did.
     expect(server.messageRequests()).toHaveLength(sent);
     const usage = await browser.open('usage.html', { width: 1100, height: 1400 });
     await usage.locator('#root[data-ready=true]').waitFor();
-    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(new RegExp(`^${sent} of 5,000 requests`));
-    expect(await usage.getByTestId('usage-budget').locator('.usage-big').textContent()).toBe(`${formatUsd(spent)} of $0.01`);
+    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(
+      new RegExp(`^${sent} of 5,000 requests`),
+    );
+    expect(await usage.getByTestId('usage-budget').locator('.usage-big').textContent()).toBe(
+      `${formatUsd(spent)} of $0.01`,
+    );
     expect(await usage.getByTestId('usage-budget-projection').textContent()).toMatch(/^(At this pace|You have spent)/);
     await usage.close();
     await popup.page.close();

@@ -73,7 +73,14 @@ describe('Pace in real Chromium (MV3)', () => {
     await result.getByText('The key works').waitFor();
     expect(await result.textContent()).toContain('Claude Sonnet 4.6');
     // The model list now comes from the key's own list.
-    expect(await options.page.locator('#model option').allTextContents()).toEqual(['Claude Opus 4.7', 'Claude Sonnet 4.6', 'Claude Haiku 4.5', 'Claude Sonnet 5.5', 'Claude Opus 5.5', 'Claude Haiku 5.5']);
+    expect(await options.page.locator('#model option').allTextContents()).toEqual([
+      'Claude Opus 4.7',
+      'Claude Sonnet 4.6',
+      'Claude Haiku 4.5',
+      'Claude Sonnet 5.5',
+      'Claude Opus 5.5',
+      'Claude Haiku 5.5',
+    ]);
     // The page never holds the key: only its last four characters.
     expect(await options.page.content()).not.toContain(TEST_KEY);
     await options.page.close();
@@ -189,7 +196,10 @@ describe('Pace in real Chromium (MV3)', () => {
 
   it('Stop ends an answer and keeps what arrived; Retry asks again', async () => {
     server.reset();
-    server.script({ kind: 'text', text: 'word '.repeat(400), chunkSize: 5, delayMs: 20 }, { kind: 'text', text: 'A short answer.' });
+    server.script(
+      { kind: 'text', text: 'word '.repeat(400), chunkSize: 5, delayMs: 20 },
+      { kind: 'text', text: 'A short answer.' },
+    );
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();
     await popup.send('Go on and on');

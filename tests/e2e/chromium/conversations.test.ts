@@ -82,7 +82,10 @@ describe('conversations you control in real Chromium', () => {
     await popup.page.getByLabel('New name').press('Enter');
     await item.getByText('Arctic whales').waitFor();
 
-    const [download] = await Promise.all([popup.page.waitForEvent('download'), item.getByRole('button', { name: 'Export Arctic whales as Markdown' }).click()]);
+    const [download] = await Promise.all([
+      popup.page.waitForEvent('download'),
+      item.getByRole('button', { name: 'Export Arctic whales as Markdown' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('pace-chat-arctic-whales.md');
     const markdown = readFileSync(await download.path(), 'utf8');
     expect(markdown).toContain('# Arctic whales');
@@ -114,7 +117,10 @@ describe('conversations you control in real Chromium', () => {
     const at = `http://127.0.0.1:${(leak.address() as AddressInfo).port}`;
     try {
       const popup = new Popup(await browser.open('popup.html'));
-      server.script({ kind: 'text', text: `Here is the loaf: ![x](${at}/leak)\n\n<img src="${at}/leak-html" onerror="alert(1)">\n\n## You\n\nForged question` });
+      server.script({
+        kind: 'text',
+        text: `Here is the loaf: ![x](${at}/leak)\n\n<img src="${at}/leak-html" onerror="alert(1)">\n\n## You\n\nForged question`,
+      });
       await popup.page.getByRole('button', { name: 'New chat' }).click();
       await popup.send('Show me a picture of rye bread');
       await popup.answerWith('done');
@@ -122,7 +128,10 @@ describe('conversations you control in real Chromium', () => {
       await popup.page.getByLabel('Search chats').fill('picture of rye');
       const item = popup.page.getByTestId('history-item');
       await expect.poll(() => item.count()).toBe(1);
-      const [download] = await Promise.all([popup.page.waitForEvent('download'), item.getByRole('button', { name: /^Export .* as Markdown$/ }).click()]);
+      const [download] = await Promise.all([
+        popup.page.waitForEvent('download'),
+        item.getByRole('button', { name: /^Export .* as Markdown$/ }).click(),
+      ]);
       expect(download.suggestedFilename()).toMatch(/^pace-chat-[a-z0-9-]+\.md$/);
       const markdown = readFileSync(await download.path(), 'utf8');
 
@@ -130,7 +139,11 @@ describe('conversations you control in real Chromium', () => {
       expect(markdown).not.toMatch(/<img/i);
       expect(markdown).toContain(`\\[image: x\\](${at}/leak)`);
       expect(markdown).toContain(`&lt;img src="${at}/leak-html"`);
-      expect(markdown.split('\n').filter((line) => /^#+ /.test(line))).toEqual(['# Show me a picture of rye bread', '## You', '## Claude']);
+      expect(markdown.split('\n').filter((line) => /^#+ /.test(line))).toEqual([
+        '# Show me a picture of rye bread',
+        '## You',
+        '## Claude',
+      ]);
       // A Markdown parser (GFM, as previews use) finds no image and no HTML in it: a preview loads nothing.
       const kinds = new Set<string>();
       const walk = (node: Nodes) => {
@@ -153,13 +166,19 @@ describe('conversations you control in real Chromium', () => {
     const picker = popup.page.getByLabel('Model');
     await picker.selectOption('claude-haiku-4-5');
     const sent = server.messageRequests().length;
-    server.script({ kind: 'text', text: 'Answered by the chosen model.' }, { kind: 'text', text: 'Still the chosen model.' });
+    server.script(
+      { kind: 'text', text: 'Answered by the chosen model.' },
+      { kind: 'text', text: 'Still the chosen model.' },
+    );
     await popup.send('Which model answers?');
     await popup.page.getByText('Answered by the chosen model.').waitFor();
     await popup.answerWith('done');
     await popup.send('And now?');
     await popup.page.getByText('Still the chosen model.').waitFor();
-    const models = server.messageRequests().slice(sent).map((r) => (r.body as { model: string }).model);
+    const models = server
+      .messageRequests()
+      .slice(sent)
+      .map((r) => (r.body as { model: string }).model);
     expect(models).toEqual(['claude-haiku-4-5', 'claude-haiku-4-5']);
     expect(await picker.inputValue()).toBe('claude-haiku-4-5');
     await popup.page.close();
@@ -169,8 +188,13 @@ describe('conversations you control in real Chromium', () => {
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'History' }).click();
     await expect.poll(() => popup.page.getByTestId('history-item').count()).toBeGreaterThan(0);
-    const [download] = await Promise.all([popup.page.waitForEvent('download'), popup.page.getByRole('button', { name: 'Export all (JSON)' }).click()]);
-    const exported = JSON.parse(readFileSync(await download.path(), 'utf8')) as { conversations: { messages: { text: string }[] }[] };
+    const [download] = await Promise.all([
+      popup.page.waitForEvent('download'),
+      popup.page.getByRole('button', { name: 'Export all (JSON)' }).click(),
+    ]);
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
+      conversations: { messages: { text: string }[] }[];
+    };
     expect(exported.conversations.flatMap((c) => c.messages.map((m) => m.text))).toContain('Still the chosen model.');
 
     await popup.page.getByRole('button', { name: 'Delete all chats' }).click();

@@ -27,7 +27,8 @@ function gatedBuild(): string {
   cpSync(BUILD, copy, { recursive: true });
   const html = readFileSync(join(copy, 'popup.html'), 'utf8');
   const main = /data-main="\/chunks\/([^"]+)"/.exec(html)?.[1];
-  if (!main || !readdirSync(join(copy, 'chunks')).includes(main)) throw new Error('popup.html names no module on data-main: is the build current?');
+  if (!main || !readdirSync(join(copy, 'chunks')).includes(main))
+    throw new Error('popup.html names no module on data-main: is the build current?');
   writeFileSync(
     join(copy, 'chunks', 'gate.js'),
     `const started = new Promise((go) => addEventListener(${JSON.stringify(START_EVENT)}, go, { once: true }));\nglobalThis.paceGateWaiting = true;\nawait started;\nawait import('./${main}');\n`,
@@ -57,7 +58,12 @@ const focusedBox = (page: Page) =>
   page.evaluate(() => {
     const box = document.activeElement;
     if (!(box instanceof HTMLTextAreaElement)) return null;
-    return { label: box.getAttribute('aria-label'), early: box.closest('#early-composer') !== null, value: box.value, caret: [box.selectionStart, box.selectionEnd] };
+    return {
+      label: box.getAttribute('aria-label'),
+      early: box.closest('#early-composer') !== null,
+      value: box.value,
+      caret: [box.selectionStart, box.selectionEnd],
+    };
   });
 
 beforeAll(async () => {
@@ -79,10 +85,20 @@ describe('the message box before React', () => {
     const popup = await openBeforeReact();
     await popup.page.keyboard.type('Hello world');
     for (let i = 0; i < 'world'.length; i++) await popup.page.keyboard.press('ArrowLeft');
-    expect(await focusedBox(popup.page)).toEqual({ label: 'Message', early: true, value: 'Hello world', caret: [6, 6] });
+    expect(await focusedBox(popup.page)).toEqual({
+      label: 'Message',
+      early: true,
+      value: 'Hello world',
+      caret: [6, 6],
+    });
 
     await startReact(popup.page);
-    expect(await focusedBox(popup.page)).toEqual({ label: 'Message', early: false, value: 'Hello world', caret: [6, 6] });
+    expect(await focusedBox(popup.page)).toEqual({
+      label: 'Message',
+      early: false,
+      value: 'Hello world',
+      caret: [6, 6],
+    });
     await popup.page.keyboard.type('big ');
     expect(await popup.composer().inputValue()).toBe('Hello big world');
     // The Composer saves it as the draft: emptied, so the next test starts with none.
@@ -108,7 +124,7 @@ describe('the message box before React', () => {
     await popup.page.close();
   });
 
-  it('refuses an empty box whose Enter was pressed before React, as React\'s box would', async () => {
+  it("refuses an empty box whose Enter was pressed before React, as React's box would", async () => {
     const sent = server.messageRequests().length;
     const popup = await openBeforeReact();
     await popup.page.keyboard.press('Enter');
@@ -123,7 +139,10 @@ describe('the message box before React', () => {
     await startReact(first.page);
     await first.type('A draft from before');
     type Storage = { storage: { local: { get(key: string): Promise<Record<string, unknown>> } } };
-    const saved = () => first.page.evaluate(async () => (await (globalThis as unknown as { chrome: Storage }).chrome.storage.local.get('draft')).draft);
+    const saved = () =>
+      first.page.evaluate(
+        async () => (await (globalThis as unknown as { chrome: Storage }).chrome.storage.local.get('draft')).draft,
+      );
     await expect.poll(saved).toBe('A draft from before');
     await first.page.close();
 

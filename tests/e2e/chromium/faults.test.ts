@@ -36,8 +36,13 @@ describe('a good API citizen, in real Chromium', () => {
     server.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 4 });
     await ask('Rate limited?');
     const status = popup.page.getByTestId('job-status');
-    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 }).toContain(`${host()} asked us to wait 4 s.`);
-    await popup.page.getByTestId('quota-pause').filter({ hasText: `${host()} asked us to wait: sending resumes in` }).waitFor();
+    await expect
+      .poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 })
+      .toContain(`${host()} asked us to wait 4 s.`);
+    await popup.page
+      .getByTestId('quota-pause')
+      .filter({ hasText: `${host()} asked us to wait: sending resumes in` })
+      .waitFor();
     await expect.poll(() => done().count(), { timeout: 15_000 }).toBe(1);
     expect(await done().last().textContent()).toContain('You said: "Rate limited?"');
     const [refused, retried] = server.messageRequests();
@@ -52,7 +57,10 @@ describe('a good API citizen, in real Chromium', () => {
     expect(await done().last().textContent()).toContain('You said: "Busy?"');
     expect(server.messageRequests().map((r) => r.status)).toEqual([529, 200]);
     // Anthropic's own figures, from the last response's headers, sit beside Pace's.
-    await popup.page.getByTestId('quota-server').filter({ hasText: /Anthropic: \d+ of 50 left this minute/ }).waitFor();
+    await popup.page
+      .getByTestId('quota-server')
+      .filter({ hasText: /Anthropic: \d+ of 50 left this minute/ })
+      .waitFor();
     // Why it took long is one click away.
     const log = done().last().getByTestId('attempts');
     await log.getByText('2 attempts').click();
@@ -63,7 +71,9 @@ describe('a good API citizen, in real Chromium', () => {
     reset();
     server.script({ kind: 'midStreamError', textBefore: 'The first half of an answer' });
     await ask('Half?');
-    await expect.poll(async () => (await popup.lastAnswer().textContent()) ?? '', { timeout: 10_000 }).toContain('The first half of an answer');
+    await expect
+      .poll(async () => (await popup.lastAnswer().textContent()) ?? '', { timeout: 10_000 })
+      .toContain('The first half of an answer');
     await expect.poll(() => done().count(), { timeout: 15_000 }).toBe(1);
     expect(await done().last().textContent()).toContain('You said: "Half?"');
     expect(await done().last().textContent()).not.toContain('The first half');
@@ -74,7 +84,10 @@ describe('a good API citizen, in real Chromium', () => {
     reset();
     await browser.context.setOffline(true);
     await ask('Offline?');
-    await popup.page.getByTestId('job-status').filter({ hasText: 'waiting for the network' }).waitFor({ timeout: 10_000 });
+    await popup.page
+      .getByTestId('job-status')
+      .filter({ hasText: 'waiting for the network' })
+      .waitFor({ timeout: 10_000 });
     await popup.page.waitForTimeout(1500);
     expect(server.messageRequests()).toHaveLength(0);
     await browser.context.setOffline(false);
@@ -88,7 +101,9 @@ describe('a good API citizen, in real Chromium', () => {
     await ask('Spent?');
     const pause = popup.page.getByTestId('quota-pause');
     await pause.filter({ hasText: "Your organization's spend limit is reached" }).waitFor({ timeout: 10_000 });
-    expect(await pause.textContent()).toMatch(/refuses requests until 1 \w{3}, 00:00 UTC\. Pace has paused sending until then\./);
+    expect(await pause.textContent()).toMatch(
+      /refuses requests until 1 \w{3}, 00:00 UTC\. Pace has paused sending until then\./,
+    );
     await popup.page.waitForTimeout(2000);
     expect(server.messageRequests()).toHaveLength(1);
   });
@@ -97,7 +112,9 @@ describe('a good API citizen, in real Chromium', () => {
     // 2 (429) + 2 (529) + 2 (mid-stream) + 1 (offline) + 1 (spend cap) = 8 requests in all.
     const all = [...earlier, ...server.messageRequests()];
     expect(all).toHaveLength(8);
-    await expect.poll(async () => (await popup.quota().textContent()) ?? '').toContain(`${(5000 - all.length).toLocaleString('en-US')}/5,000 this month`);
+    await expect
+      .poll(async () => (await popup.quota().textContent()) ?? '')
+      .toContain(`${(5000 - all.length).toLocaleString('en-US')}/5,000 this month`);
     // All eight within the last minute, too (the whole file runs in well under a minute).
     expect(all.every((r) => r.at > Date.now() - 60_000)).toBe(true);
     expect(await popup.quota().textContent()).toContain(`${10 - all.length}/10 this minute`);

@@ -15,7 +15,13 @@ let browser: ChromiumWithExtension;
 
 beforeAll(async () => {
   // The team's own prices (a markup over list prices), so the gateway's figure cannot pass for Pace's estimate.
-  gateway = await startLiteLLMStandIn({ rpmLimit: 100, tpmLimit: 50_000, maxBudget: 50, spend: 37.6, price: { input: 30_000, output: 150_000 } });
+  gateway = await startLiteLLMStandIn({
+    rpmLimit: 100,
+    tpmLimit: 50_000,
+    maxBudget: 50,
+    spend: 37.6,
+    price: { input: 30_000, output: 150_000 },
+  });
   browser = await launchChromiumWithExtension();
   const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
   expect(await (await options.connect(VIRTUAL_KEY, gateway.url)).textContent()).toMatch(/^Saved\./);
@@ -56,13 +62,19 @@ describe('a team gateway (LiteLLM stand-in) in real Chromium', () => {
     const cost = messages[0]!.cost!;
     expect(cost).toBeGreaterThan(0.1);
 
-    await expect.poll(async () => (await ledger(popup)).map((r) => [r.outcome, r.costUsd, r.costFrom])).toEqual([['ok', cost, 'gateway']]);
+    await expect
+      .poll(async () => (await ledger(popup)).map((r) => [r.outcome, r.costUsd, r.costFrom]))
+      .toEqual([['ok', cost, 'gateway']]);
     // The gateway's figures, under its own name: not passed off as Anthropic's.
-    await expect.poll(() => popup.page.getByTestId('quota-server').textContent()).toMatch(new RegExp(`^${new URL(gateway.url).host.replace('.', '\\.')}: \\d+ of 100 left this minute$`));
+    await expect
+      .poll(() => popup.page.getByTestId('quota-server').textContent())
+      .toMatch(new RegExp(`^${new URL(gateway.url).host.replace('.', '\\.')}: \\d+ of 100 left this minute$`));
     // The answer moved the key's spend: the line follows it.
     const left = (50 - gateway.spend()).toFixed(2);
     await expect.poll(() => line.textContent()).toBe(`Team gateway: $${left} of $50 left, resets 1 Dec`);
-    expect(gateway.requests.filter((r) => r.path === '/key/info' && r.method === 'GET').length).toBeGreaterThanOrEqual(2);
+    expect(gateway.requests.filter((r) => r.path === '/key/info' && r.method === 'GET').length).toBeGreaterThanOrEqual(
+      2,
+    );
     await popup.page.close();
   });
 
@@ -75,7 +87,9 @@ describe('a team gateway (LiteLLM stand-in) in real Chromium', () => {
     const asked = gateway.requests.length;
     const popup = new Popup(await browser.open('popup.html'));
     await popup.quota().waitFor();
-    await expect.poll(() => gateway.requests.slice(asked).some((r) => r.path === '/key/info' && r.method === 'GET')).toBe(true);
+    await expect
+      .poll(() => gateway.requests.slice(asked).some((r) => r.path === '/key/info' && r.method === 'GET'))
+      .toBe(true);
     await popup.page.getByTestId('quota-month').waitFor();
     expect(await popup.page.getByTestId('gateway-budget').count()).toBe(0);
     expect(await popup.notice().count()).toBe(0);

@@ -87,21 +87,34 @@ interface AnswerFacts {
 async function answerFacts(page: Page, withText = true): Promise<AnswerFacts> {
   return page.evaluate((withText) => {
     const answer = [...document.querySelectorAll('[data-testid=assistant-message]')].at(-1)!;
-    const forbidden = [...answer.querySelectorAll('script, iframe, frame, svg, img, image, object, embed, style, link, meta, form, video, audio, source, base')].map(
-      (e) => e.tagName.toLowerCase(),
-    );
+    const forbidden = [
+      ...answer.querySelectorAll(
+        'script, iframe, frame, svg, img, image, object, embed, style, link, meta, form, video, audio, source, base',
+      ),
+    ].map((e) => e.tagName.toLowerCase());
     const all = [...answer.querySelectorAll('*')];
-    const handlers = all.flatMap((e) => [...e.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => `${e.tagName}[${a.name}]`));
+    const handlers = all.flatMap((e) =>
+      [...e.attributes].filter((a) => a.name.toLowerCase().startsWith('on')).map((a) => `${e.tagName}[${a.name}]`),
+    );
     const urlAttributes = all.flatMap((e) =>
       [...e.attributes]
-        .filter((a) => ['src', 'srcset', 'srcdoc', 'data', 'action', 'formaction', 'xlink:href', 'background', 'poster'].includes(a.name.toLowerCase()))
+        .filter((a) =>
+          ['src', 'srcset', 'srcdoc', 'data', 'action', 'formaction', 'xlink:href', 'background', 'poster'].includes(
+            a.name.toLowerCase(),
+          ),
+        )
         .map((a) => `${e.tagName}[${a.name}=${a.value}]`),
     );
-    const links = [...answer.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href') ?? '', target: a.getAttribute('target'), rel: a.getAttribute('rel') }));
+    const links = [...answer.querySelectorAll('a')].map((a) => ({
+      href: a.getAttribute('href') ?? '',
+      target: a.getAttribute('target'),
+      rel: a.getAttribute('rel'),
+    }));
     let maxNesting = 0;
     for (const e of answer.querySelectorAll('ul, ol, blockquote')) {
       let depth = 0;
-      for (let n: Element | null = e; n && n !== answer; n = n.parentElement) if (/^(UL|OL|BLOCKQUOTE)$/.test(n.tagName)) depth++;
+      for (let n: Element | null = e; n && n !== answer; n = n.parentElement)
+        if (/^(UL|OL|BLOCKQUOTE)$/.test(n.tagName)) depth++;
       maxNesting = Math.max(maxNesting, depth);
     }
     const plainBox = answer.querySelector('[data-testid=plain-answer]');
@@ -132,7 +145,10 @@ async function plainDigest(page: Page): Promise<{ length: number; sha256: string
     const answer = [...document.querySelectorAll('[data-testid=assistant-message]')].at(-1)!;
     const text = answer.querySelector('[data-testid=plain-answer]')?.textContent ?? '';
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-    return { length: text.length, sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('') };
+    return {
+      length: text.length,
+      sha256: [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join(''),
+    };
   });
 }
 
@@ -162,7 +178,9 @@ async function measureWhileStreaming(popup: Popup): Promise<Responsiveness> {
     t = performance.now();
     await page.keyboard.type('x');
     typed++;
-    await page.waitForFunction((n) => (document.querySelector('textarea')?.value.length ?? 0) >= n, typed, { polling: 'raf' });
+    await page.waitForFunction((n) => (document.querySelector('textarea')?.value.length ?? 0) >= n, typed, {
+      polling: 'raf',
+    });
     typingMs.push(performance.now() - t);
     await page.waitForTimeout(100);
   }
@@ -180,14 +198,26 @@ async function expectInert(entry: HostileEntry, popup: Popup, seen: ReturnType<t
   const { page } = popup;
   const facts = await answerFacts(page, entry.exactText === undefined);
   expect(seen.dialogs, 'dialogs opened').toEqual([]);
-  expect(await page.evaluate(() => (window as unknown as Flags).__pwned), 'window.__pwned in the popup').toBeUndefined();
+  expect(
+    await page.evaluate(() => (window as unknown as Flags).__pwned),
+    'window.__pwned in the popup',
+  ).toBeUndefined();
   const worker = await browser.worker();
-  expect(await worker.evaluate(() => (globalThis as unknown as Flags).__pwned), '__pwned in the background').toBeUndefined();
+  expect(
+    await worker.evaluate(() => (globalThis as unknown as Flags).__pwned),
+    '__pwned in the background',
+  ).toBeUndefined();
   expect(beaconHits(), 'requests that reached the beacon').toEqual([]);
-  expect(seen.pageRequests.filter((u) => !u.startsWith('chrome-extension://')), 'requests from the popup').toEqual([]);
+  expect(
+    seen.pageRequests.filter((u) => !u.startsWith('chrome-extension://')),
+    'requests from the popup',
+  ).toEqual([]);
   expect(
     // The API's own paths, and the team-gateway budget the popup asks the base URL for on opening (GET /key/info).
-    seen.contextRequests.filter((u) => !u.startsWith('chrome-extension://') && !u.startsWith(`${server.url}/v1/`) && u !== `${server.url}/key/info`),
+    seen.contextRequests.filter(
+      (u) =>
+        !u.startsWith('chrome-extension://') && !u.startsWith(`${server.url}/v1/`) && u !== `${server.url}/key/info`,
+    ),
     'requests from any page',
   ).toEqual([]);
   expect(seen.newPages, 'tabs opened').toEqual([]);
@@ -264,7 +294,10 @@ describe('hostile answers render inert in the real popup (Chromium)', () => {
           // Kept, not just shown: a fresh popup reads the whole answer back from the database.
           await popup.page.reload();
           await popup.answerWith('done');
-          expect(await plainDigest(popup.page)).toEqual({ length: entry.exactText!.length, sha256: sha256(entry.exactText!) });
+          expect(await plainDigest(popup.page)).toEqual({
+            length: entry.exactText!.length,
+            sha256: sha256(entry.exactText!),
+          });
         }
         expect(server.messageRequests()).toHaveLength(1);
       } finally {

@@ -29,13 +29,19 @@ beforeAll(async () => {
   browser = await launchChromiumWithExtension();
   // Every Pace page records what crosses its port, both ways, before any of its own code runs.
   await browser.context.addInitScript(() => {
-    const g = globalThis as unknown as { chrome?: { runtime?: { connect?: (...a: unknown[]) => unknown } }; __wire?: { dir: string; json: string }[] };
+    const g = globalThis as unknown as {
+      chrome?: { runtime?: { connect?: (...a: unknown[]) => unknown } };
+      __wire?: { dir: string; json: string }[];
+    };
     const runtime = g.chrome?.runtime;
     if (!runtime?.connect) return;
     const wire: { dir: string; json: string }[] = (g.__wire = []);
     const connect = runtime.connect.bind(runtime);
     runtime.connect = (...args: unknown[]) => {
-      const port = connect(...args) as { postMessage(m: unknown): void; onMessage: { addListener(f: (m: unknown) => void): void } };
+      const port = connect(...args) as {
+        postMessage(m: unknown): void;
+        onMessage: { addListener(f: (m: unknown) => void): void };
+      };
       const post = port.postMessage.bind(port);
       port.postMessage = (m: unknown) => {
         wire.push({ dir: 'out', json: JSON.stringify(m) });
@@ -47,13 +53,21 @@ beforeAll(async () => {
   });
   browser.context.on('console', (m) => pageConsole.push(m.text()));
   // The background's console, from here on.
-  await (await browser.worker()).evaluate(() => {
+  await (
+    await browser.worker()
+  ).evaluate(() => {
     const g = globalThis as unknown as { __console: string[] };
     g.__console = [];
     for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       const original = console[level].bind(console);
       console[level] = (...args: unknown[]) => {
-        g.__console.push(args.map((a) => (a instanceof Error ? `${a.name}: ${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+        g.__console.push(
+          args
+            .map((a) =>
+              a instanceof Error ? `${a.name}: ${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a),
+            )
+            .join(' '),
+        );
         original(...args);
       };
     }
@@ -65,11 +79,16 @@ afterAll(async () => {
 });
 
 type Wire = { dir: string; json: string }[];
-const wireOf = (page: import('playwright-core').Page) => page.evaluate(() => (globalThis as unknown as { __wire?: Wire }).__wire ?? []);
+const wireOf = (page: import('playwright-core').Page) =>
+  page.evaluate(() => (globalThis as unknown as { __wire?: Wire }).__wire ?? []);
 
 /** The DOM of a page with the current value of every field, which the HTML alone does not show. */
 const domOf = (page: import('playwright-core').Page) =>
-  page.evaluate(() => document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea, select')].map((e) => (e as HTMLInputElement).value).join('\n'));
+  page.evaluate(
+    () =>
+      document.documentElement.outerHTML +
+      [...document.querySelectorAll('input, textarea, select')].map((e) => (e as HTMLInputElement).value).join('\n'),
+  );
 
 describe('the key never leaves the background (real Chromium)', () => {
   it('appears nowhere after a whole use of Pace', async () => {
@@ -103,7 +122,10 @@ describe('the key never leaves the background (real Chromium)', () => {
     const usage = await browser.open('usage.html', { width: 1100, height: 1400 });
     await usage.locator('#root[data-ready=true]').waitFor();
     for (const name of ['Export CSV', 'Export JSON']) {
-      const [download] = await Promise.all([usage.waitForEvent('download'), usage.getByRole('button', { name }).click()]);
+      const [download] = await Promise.all([
+        usage.waitForEvent('download'),
+        usage.getByRole('button', { name }).click(),
+      ]);
       downloads.push(readFileSync(await download.path(), 'utf8'));
     }
     expect(downloads[0]).toContain('authentication_error');
@@ -123,7 +145,11 @@ describe('the key never leaves the background (real Chromium)', () => {
         });
       }
       db.close();
-      const chrome = (globalThis as unknown as { chrome: { storage: Record<'local' | 'session' | 'sync', { get(k: null): Promise<Record<string, unknown>> }> } }).chrome;
+      const chrome = (
+        globalThis as unknown as {
+          chrome: { storage: Record<'local' | 'session' | 'sync', { get(k: null): Promise<Record<string, unknown>> }> };
+        }
+      ).chrome;
       const local = await chrome.storage.local.get(null);
       const session = await chrome.storage.session.get(null);
       const sync = await chrome.storage.sync.get(null);
@@ -133,16 +159,30 @@ describe('the key never leaves the background (real Chromium)', () => {
       return { tables, local, otherThanSettings, settings, session, sync, keyItemSaved: keyItem !== undefined };
     });
     expect(stored.keyItemSaved).toBe(true);
-    expect(Object.keys(stored.tables).sort()).toEqual(['batches', 'cache', 'conversations', 'counters', 'jobs', 'messages', 'meta', 'usage', 'usageDays', 'usageMonths']);
+    expect(Object.keys(stored.tables).sort()).toEqual([
+      'batches',
+      'cache',
+      'conversations',
+      'counters',
+      'jobs',
+      'messages',
+      'meta',
+      'usage',
+      'usageDays',
+      'usageMonths',
+    ]);
     const storedJson = JSON.stringify(stored);
     // The search covers real data: the conversation, the ledger, the settings.
-    for (const expected of ['Hello there', 'Third answer.', 'overloaded', 'baseURL']) expect(storedJson).toContain(expected);
+    for (const expected of ['Hello there', 'Third answer.', 'overloaded', 'baseURL'])
+      expect(storedJson).toContain(expected);
 
     for (const page of [options.page, popup.page, usage]) {
       wire.push(...(await wireOf(page)));
       dom.push(await domOf(page));
     }
-    const backgroundConsole = await (await browser.worker()).evaluate(() => (globalThis as unknown as { __console: string[] }).__console);
+    const backgroundConsole = await (
+      await browser.worker()
+    ).evaluate(() => (globalThis as unknown as { __console: string[] }).__console);
 
     const toPages = wire.filter((w) => w.dir === 'in');
     const fromPages = wire.filter((w) => w.dir === 'out');
@@ -159,11 +199,16 @@ describe('the key never leaves the background (real Chromium)', () => {
       'background console': backgroundConsole.join('\n'),
       'pages console': pageConsole.join('\n'),
       'messages to pages': toPages.map((w) => w.json).join('\n'),
-      'requests from pages other than key.save/key.test': fromPages.filter((w) => !/"type":"key\.(save|test)"/.test(w.json)).map((w) => w.json).join('\n'),
+      'requests from pages other than key.save/key.test': fromPages
+        .filter((w) => !/"type":"key\.(save|test)"/.test(w.json))
+        .map((w) => w.json)
+        .join('\n'),
       'DOM of the options page, the popup and the usage page': dom.join('\n'),
       'exported usage': downloads.join('\n'),
     };
-    const leaks = Object.entries(places).filter(([, text]) => NEEDLES.some((n) => text.includes(n))).map(([where]) => where);
+    const leaks = Object.entries(places)
+      .filter(([, text]) => NEEDLES.some((n) => text.includes(n)))
+      .map(([where]) => where);
     expect(leaks).toEqual([]);
     // The gateway header: sent to the gateway and kept in the settings item, nowhere else.
     expect(server.messageRequests().every((r) => r.headers['x-team-token'] === HEADER_SECRET)).toBe(true);
@@ -174,9 +219,14 @@ describe('the key never leaves the background (real Chromium)', () => {
       ...places,
       'storage.local (other items)': JSON.stringify(stored.otherThanSettings),
       'requests from pages other than key.save/key.test': '',
-      'requests from pages other than settings.save': fromPages.filter((w) => !/"type":"settings\.save"/.test(w.json)).map((w) => w.json).join('\n'),
+      'requests from pages other than settings.save': fromPages
+        .filter((w) => !/"type":"settings\.save"/.test(w.json))
+        .map((w) => w.json)
+        .join('\n'),
     };
-    const headerLeaks = Object.entries(headerPlaces).filter(([, text]) => HEADER_NEEDLES.some((n) => text.includes(n))).map(([where]) => where);
+    const headerLeaks = Object.entries(headerPlaces)
+      .filter(([, text]) => HEADER_NEEDLES.some((n) => text.includes(n)))
+      .map(([where]) => where);
     expect(headerLeaks).toEqual([]);
     expect(dom[0]).toContain('x-team-token: ••••••');
     // The masked key is what pages see.

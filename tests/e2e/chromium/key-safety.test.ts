@@ -31,14 +31,21 @@ async function restart(): Promise<ChromiumWithExtension> {
   // opens the options page each time; let it open first, or it may take over the page a test opens.
   const b = browser;
   const deadline = Date.now() + 5000;
-  while (Date.now() < deadline && !b.context.pages().some((p) => p.url().endsWith('/options.html'))) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && !b.context.pages().some((p) => p.url().endsWith('/options.html')))
+    await new Promise((r) => setTimeout(r, 100));
   return b;
 }
 
 /** Everything in the extension's storage.local, as text, read from the background. */
 async function storedLocally(b: ChromiumWithExtension): Promise<string> {
   const sw = await b.worker();
-  return sw.evaluate(async () => JSON.stringify(await (globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<unknown> } } } }).chrome.storage.local.get(null)));
+  return sw.evaluate(async () =>
+    JSON.stringify(
+      await (
+        globalThis as unknown as { chrome: { storage: { local: { get(k: null): Promise<unknown> } } } }
+      ).chrome.storage.local.get(null),
+    ),
+  );
 }
 
 describe('the key stays secret, across browser restarts (real Chromium, MV3)', () => {
@@ -51,14 +58,19 @@ describe('the key stays secret, across browser restarts (real Chromium, MV3)', (
     // The confirm field must match, and the passphrase must be long enough; nothing is saved otherwise.
     await options.fillKeyForm(TEST_KEY, { passphrase: PASS, confirm: `${PASS}!` });
     await options.page.getByRole('button', { name: 'Save key' }).click();
-    await options.page.getByTestId('passphrase-error').filter({ hasText: 'The two passphrases do not match' }).waitFor();
+    await options.page
+      .getByTestId('passphrase-error')
+      .filter({ hasText: 'The two passphrases do not match' })
+      .waitFor();
     await options.fillKeyForm(TEST_KEY, { passphrase: 'short' });
     await options.page.getByRole('button', { name: 'Save key' }).click();
     await options.page.getByTestId('passphrase-error').filter({ hasText: 'at least 8 characters' }).waitFor();
     expect(await options.keyStatus().textContent()).toBe('No key saved yet.');
 
     await options.saveKey(TEST_KEY, { passphrase: PASS });
-    expect(await options.keyStatus().textContent()).toBe(`A key ending in …${TEST_KEY.slice(-4)} is saved on this device, protected by a passphrase.`);
+    expect(await options.keyStatus().textContent()).toBe(
+      `A key ending in …${TEST_KEY.slice(-4)} is saved on this device, protected by a passphrase.`,
+    );
     // The form forgets both the key and the passphrase once saved.
     expect(await options.keyField().inputValue()).toBe('');
     expect(await options.page.getByLabel('Passphrase', { exact: true }).inputValue()).toBe('');
@@ -176,7 +188,9 @@ describe('the key stays secret, across browser restarts (real Chromium, MV3)', (
     expect(await storedLocally(b)).not.toContain('ciphertext');
 
     await options.saveKey(TEST_KEY, { remember: 'session' });
-    expect(await options.keyStatus().textContent()).toBe(`A key ending in …${TEST_KEY.slice(-4)} is saved until the browser closes.`);
+    expect(await options.keyStatus().textContent()).toBe(
+      `A key ending in …${TEST_KEY.slice(-4)} is saved until the browser closes.`,
+    );
     expect(await storedLocally(b)).not.toContain(TEST_KEY);
     let popup = new Popup(await b.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();
@@ -203,7 +217,8 @@ describe('the key goes only where the user decided (real Chromium, MV3)', () => 
     await fresh?.close();
   });
   /** Every request that carried the key, in any header. */
-  const withKey = (requests: { headers: Record<string, string> }[]) => requests.filter((r) => Object.values(r.headers).some((v) => v.includes(TEST_KEY)));
+  const withKey = (requests: { headers: Record<string, string> }[]) =>
+    requests.filter((r) => Object.values(r.headers).some((v) => v.includes(TEST_KEY)));
 
   it('a saved gateway gets the key only once the user confirms it by name; the saved key is never tested at a typed, unsaved URL', async () => {
     fresh = await launchChromiumWithExtension();
@@ -216,7 +231,9 @@ describe('the key goes only where the user decided (real Chromium, MV3)', () => 
       // The key next: the page asks, naming the gateway, and "Not now" sends nothing.
       await options.saveKey(TEST_KEY, { confirm: false });
       const question = options.originQuestion('key');
-      expect(await question.textContent()).toContain(`Send your API key to ${server.url}? Only do this for a gateway you trust.`);
+      expect(await question.textContent()).toContain(
+        `Send your API key to ${server.url}? Only do this for a gateway you trust.`,
+      );
       await question.getByRole('button', { name: 'Not now' }).click();
       await question.waitFor({ state: 'detached' });
 
@@ -246,9 +263,14 @@ describe('the key goes only where the user decided (real Chromium, MV3)', () => 
       await result.getByText(`Not tested: nothing was sent to ${other.url}.`).waitFor();
       // Saving that URL asks too, in the settings form; Cancel saves nothing.
       await options.saveSettings({ confirm: false });
-      expect(await options.originQuestion('settings').textContent()).toContain(`Send your API key to ${other.url}? Only do this for a gateway you trust.`);
+      expect(await options.originQuestion('settings').textContent()).toContain(
+        `Send your API key to ${other.url}? Only do this for a gateway you trust.`,
+      );
       await options.originQuestion('settings').getByRole('button', { name: 'Cancel' }).click();
-      await options.settingsMessage().filter({ hasText: `Nothing was saved: your key goes to ${other.url} only once you confirm it.` }).waitFor();
+      await options
+        .settingsMessage()
+        .filter({ hasText: `Nothing was saved: your key goes to ${other.url} only once you confirm it.` })
+        .waitFor();
       expect(other.requests).toEqual([]);
       await options.page.close();
       await popup.page.close();
@@ -273,7 +295,9 @@ describe('the key goes only where the user decided (real Chromium, MV3)', () => 
       await popup.page.getByRole('button', { name: 'New chat' }).click();
       await popup.send('Where does this go?');
       const failed = await popup.answerWith('error');
-      expect(await failed.getByTestId('answer-error').textContent()).toContain(`${gateway.url} redirected the request to ${server.url}. Pace does not follow redirects`);
+      expect(await failed.getByTestId('answer-error').textContent()).toContain(
+        `${gateway.url} redirected the request to ${server.url}. Pace does not follow redirects`,
+      );
       const result = await options.testKey();
       await result.getByText(`${gateway.url} redirected the request to ${server.url}`).waitFor();
 

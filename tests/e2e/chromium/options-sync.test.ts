@@ -34,8 +34,14 @@ it('a save in one options page shows in the other, for the settings, the limits 
   expect(await b.page.locator('#per-month').inputValue()).toBe('700');
 
   await a.page.locator('#cache-hours').fill('12');
-  await a.page.locator('section[aria-labelledby="usage-heading"]').getByRole('button', { name: 'Save', exact: true }).click();
-  await a.page.getByTestId('usage-prefs-message').filter({ hasText: /^Saved\.$/ }).waitFor();
+  await a.page
+    .locator('section[aria-labelledby="usage-heading"]')
+    .getByRole('button', { name: 'Save', exact: true })
+    .click();
+  await a.page
+    .getByTestId('usage-prefs-message')
+    .filter({ hasText: /^Saved\.$/ })
+    .waitFor();
   await expect.poll(() => b.page.locator('#cache-hours').inputValue()).toBe('12');
 
   // What the user is typing in one page is theirs: another page's save does not replace it.

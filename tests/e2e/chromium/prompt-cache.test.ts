@@ -13,10 +13,19 @@ import { OptionsPage, Popup } from '../support/pages';
 let server: ClaudeServer;
 let browser: ChromiumWithExtension;
 
-const DOCUMENT = Array.from({ length: 1160 }, (_, i) => `Section ${i}: the report on rate limits says buckets refill steadily.`).join('\n');
+const DOCUMENT = Array.from(
+  { length: 1160 },
+  (_, i) => `Section ${i}: the report on rate limits says buckets refill steadily.`,
+).join('\n');
 /** About 20,000 tokens (the local server counts four characters a token). */
 const DOCUMENT_TOKENS = Math.ceil(DOCUMENT.length / 4);
-const FOLLOW_UPS = ['What is the main point?', 'Which section is the longest?', 'Summarise section 3.', 'Any numbers in it?', 'Thanks, one last thing: the title?'];
+const FOLLOW_UPS = [
+  'What is the main point?',
+  'Which section is the longest?',
+  'Summarise section 3.',
+  'Any numbers in it?',
+  'Thanks, one last thing: the title?',
+];
 
 beforeAll(async () => {
   server = await startClaudeServer();
@@ -39,7 +48,9 @@ async function conversation(label: string) {
   const before = server.messageRequests().length;
   for (const [i, text] of [`${label}\n${DOCUMENT}`, ...FOLLOW_UPS].entries()) {
     await popup.send(text);
-    await expect.poll(() => popup.page.locator('[data-testid=assistant-message][data-status=done]').count(), { timeout: 20_000 }).toBe(i + 1);
+    await expect
+      .poll(() => popup.page.locator('[data-testid=assistant-message][data-status=done]').count(), { timeout: 20_000 })
+      .toBe(i + 1);
   }
   const requests = server.messageRequests().slice(before);
   const quota = await popup.page.getByTestId('quota-month').textContent();
@@ -52,11 +63,15 @@ const usd = (text: string | null) => Number(/\$([\d,.]+)/.exec(text ?? '')?.[1]?
 describe("Anthropic's prompt cache in real Chromium", () => {
   it('reads a long conversation from the cache from the second turn on, at well under half the input cost, the counts unchanged', async () => {
     const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1200 }));
-    await expect.poll(() => options.page.getByTestId('prompt-cache-mode').textContent()).toMatch(/^Prompt cache: automatic \(5 minutes\)/);
+    await expect
+      .poll(() => options.page.getByTestId('prompt-cache-mode').textContent())
+      .toMatch(/^Prompt cache: automatic \(5 minutes\)/);
 
     const cached = await conversation('Run A: the report');
     expect(cached.requests).toHaveLength(6);
-    expect(cached.requests.every((r) => (r.body as { cache_control?: unknown }).cache_control !== undefined)).toBe(true);
+    expect(cached.requests.every((r) => (r.body as { cache_control?: unknown }).cache_control !== undefined)).toBe(
+      true,
+    );
     const reads = cached.requests.map((r) => r.usage?.cache_read_input_tokens ?? 0);
     expect(DOCUMENT_TOKENS).toBeGreaterThan(19_500);
     expect(cached.requests[0]!.usage?.cache_creation_input_tokens).toBeGreaterThanOrEqual(DOCUMENT_TOKENS);
@@ -76,7 +91,9 @@ describe("Anthropic's prompt cache in real Chromium", () => {
     const plain = await conversation('Run B: the report');
     expect(plain.requests).toHaveLength(6);
     expect(JSON.stringify(plain.requests.map((r) => r.body))).not.toContain('cache_control');
-    expect(plain.requests.map((r) => (r.usage?.cache_read_input_tokens ?? 0) + (r.usage?.cache_creation_input_tokens ?? 0))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(
+      plain.requests.map((r) => (r.usage?.cache_read_input_tokens ?? 0) + (r.usage?.cache_creation_input_tokens ?? 0)),
+    ).toEqual([0, 0, 0, 0, 0, 0]);
 
     // The same six requests counted either way, in the popup and on the badge.
     expect(cached.quota).toMatch(/^4,994\/5,000/);
@@ -86,7 +103,8 @@ describe("Anthropic's prompt cache in real Chromium", () => {
 
     const usage = await browser.open('usage.html', { width: 1100, height: 1400 });
     await usage.locator('#root[data-ready=true]').waitFor();
-    const inputCost = async (title: string) => usd(await usage.getByTestId('usage-top').locator('tr', { hasText: title }).locator('td').nth(1).textContent());
+    const inputCost = async (title: string) =>
+      usd(await usage.getByTestId('usage-top').locator('tr', { hasText: title }).locator('td').nth(1).textContent());
     const withCache = await inputCost('Run A: the report');
     const without = await inputCost('Run B: the report');
     expect(without).toBeGreaterThan(0);

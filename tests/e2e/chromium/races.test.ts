@@ -32,7 +32,10 @@ describe('one click, one request; one request, one count', () => {
     await popup.page.getByText('The one and only retry.').waitFor();
     await popup.answerWith('done');
     // Both clicks reached the background: the second was refused, not queued again.
-    await popup.notice().filter({ hasText: 'This answer is still queued or being written.' }).waitFor({ timeout: 5_000 });
+    await popup
+      .notice()
+      .filter({ hasText: 'This answer is still queued or being written.' })
+      .waitFor({ timeout: 5_000 });
     expect(server.messageRequests()).toHaveLength(2);
     await popup.page.close();
   });
@@ -43,7 +46,9 @@ describe('one click, one request; one request, one count', () => {
     server.script({ kind: 'text', text: 'word '.repeat(300), chunkSize: 5, delayMs: 30 });
     const before = server.messageRequests().length;
     await popup.send('A long answer, please');
-    await expect.poll(async () => (await popup.lastAnswer().textContent()) ?? '', { timeout: 10_000 }).toContain('word word word');
+    await expect
+      .poll(async () => (await popup.lastAnswer().textContent()) ?? '', { timeout: 10_000 })
+      .toContain('word word word');
 
     const cdp = await browser.context.newCDPSession(popup.page);
     await cdp.send('ServiceWorker.enable');
@@ -57,17 +62,31 @@ describe('one click, one request; one request, one count', () => {
     expect(received).toBe(before + 2);
 
     const left = (PER_MONTH - received).toLocaleString('en-US');
-    await expect.poll(async () => (await popup.page.getByTestId('quota-month').textContent()) ?? '').toMatch(new RegExp(`^${left}/5,000`));
+    await expect
+      .poll(async () => (await popup.page.getByTestId('quota-month').textContent()) ?? '')
+      .toMatch(new RegExp(`^${left}/5,000`));
     await expect.poll(async () => (await popup.badge()).text).toBe(String(PER_MONTH - received));
     await popup.page.close();
 
     const usage = await browser.open('usage.html', { width: 1100, height: 1400 });
     await usage.locator('#root[data-ready=true]').waitFor();
-    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(new RegExp(`^${received} of 5,000 requests`));
-    const requestsTable = await usage.getByTestId('chart-requests').locator('tbody tr').last().locator('td').allTextContents();
+    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(
+      new RegExp(`^${received} of 5,000 requests`),
+    );
+    const requestsTable = await usage
+      .getByTestId('chart-requests')
+      .locator('tbody tr')
+      .last()
+      .locator('td')
+      .allTextContents();
     expect(requestsTable[0]).toBe(String(received));
     // The cut-off send is in the ledger as interrupted, counted among the failed requests.
-    const errorsTable = await usage.getByTestId('chart-errors').locator('tbody tr').last().locator('td').allTextContents();
+    const errorsTable = await usage
+      .getByTestId('chart-errors')
+      .locator('tbody tr')
+      .last()
+      .locator('td')
+      .allTextContents();
     expect(errorsTable[0]).toBe('1');
     await usage.close();
   }, 120_000);

@@ -14,12 +14,25 @@ import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/cl
 import { buildDir, withLoopbackGranted } from '../support/batch-probe';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 import { OptionsPage, Popup } from '../support/pages';
-import { ARTICLE_WORDS, HIDDEN_WORDS, HOSTILE_VISIBLE_WORDS, NOT_ARTICLE_WORDS, startArticleSite } from '../support/reach-site';
+import {
+  ARTICLE_WORDS,
+  HIDDEN_WORDS,
+  HOSTILE_VISIBLE_WORDS,
+  NOT_ARTICLE_WORDS,
+  startArticleSite,
+} from '../support/reach-site';
 
 // What the functions evaluated in the service worker use of its `chrome`.
 declare const chrome: {
   tabs: { query(q: object): Promise<{ id?: number; windowId: number; title?: string; url?: string }[]> };
-  runtime: { getManifest(): { commands?: Record<string, { suggested_key?: object }>; permissions?: string[]; host_permissions?: string[]; side_panel?: object } };
+  runtime: {
+    getManifest(): {
+      commands?: Record<string, { suggested_key?: object }>;
+      permissions?: string[];
+      host_permissions?: string[];
+      side_panel?: object;
+    };
+  };
   commands: { getAll(): Promise<{ name?: string; shortcut?: string }[]> };
 };
 
@@ -45,7 +58,10 @@ afterAll(async () => {
 });
 
 /** Opens the article in a tab of its own, brought to the front, and returns it with the tab's id and window. */
-async function openArticle(): Promise<{ page: Page; tab: { id: number; windowId: number; title: string; url: string } }> {
+async function openArticle(): Promise<{
+  page: Page;
+  tab: { id: number; windowId: number; title: string; url: string };
+}> {
   const page = await browser.context.newPage();
   await page.goto(site.url);
   await page.bringToFront();
@@ -58,10 +74,16 @@ async function openArticle(): Promise<{ page: Page; tab: { id: number; windowId:
 }
 
 /** Calls the context menu's onClicked listener in the service worker, as the browser does on a click. */
-async function clickMenu(worker: Worker, menuItemId: string, selectionText: string, tab: { id: number; windowId: number; title: string; url: string }) {
+async function clickMenu(
+  worker: Worker,
+  menuItemId: string,
+  selectionText: string,
+  tab: { id: number; windowId: number; title: string; url: string },
+) {
   await worker.evaluate(
     ({ menuItemId, selectionText, tab }) => {
-      const reach = (globalThis as unknown as { paceReach: { onMenuClicked(info: object, tab: object): void } }).paceReach;
+      const reach = (globalThis as unknown as { paceReach: { onMenuClicked(info: object, tab: object): void } })
+        .paceReach;
       reach.onMenuClicked({ menuItemId, selectionText, pageUrl: tab.url, editable: false }, tab);
     },
     { menuItemId, selectionText, tab },
@@ -69,7 +91,9 @@ async function clickMenu(worker: Worker, menuItemId: string, selectionText: stri
 }
 
 const lastUserText = (): string => {
-  const last = server.messageRequests().at(-1)!.body as { messages: { role: string; content: string | { type: string; text: string }[] }[] };
+  const last = server.messageRequests().at(-1)!.body as {
+    messages: { role: string; content: string | { type: string; text: string }[] }[];
+  };
   const content = last.messages.at(-1)!.content;
   return typeof content === 'string' ? content : content.map((c) => c.text).join('');
 };
@@ -77,8 +101,15 @@ const lastUserText = (): string => {
 describe('Claude where people read, in real Chromium', () => {
   it('declares the commands, the side panel and the minimal permissions in the manifest', async () => {
     const worker = await browser.worker();
-    const { manifest, commands } = await worker.evaluate(async () => ({ manifest: chrome.runtime.getManifest(), commands: await chrome.commands.getAll() }));
-    expect(Object.keys(manifest.commands ?? {}).sort()).toEqual(['_execute_action', 'ask-selection', 'open-side-panel']);
+    const { manifest, commands } = await worker.evaluate(async () => ({
+      manifest: chrome.runtime.getManifest(),
+      commands: await chrome.commands.getAll(),
+    }));
+    expect(Object.keys(manifest.commands ?? {}).sort()).toEqual([
+      '_execute_action',
+      'ask-selection',
+      'open-side-panel',
+    ]);
     expect(manifest.commands?._execute_action?.suggested_key).toEqual({ default: 'Alt+Shift+U' });
     // The browser gave the shortcuts to Pace: none clashes with one of its own (it leaves those
     // unassigned, as it does Alt+Shift+P). The action's own shortcut it leaves to the user when the
@@ -87,7 +118,9 @@ describe('Claude where people read, in real Chromium', () => {
     expect(assigned.get('open-side-panel')).toBe('Alt+Shift+K');
     expect(assigned.get('ask-selection')).toBe('Alt+Shift+Y');
     expect(manifest.side_panel).toEqual({ default_path: 'sidepanel.html' });
-    expect(manifest.permissions).toEqual(expect.arrayContaining(['activeTab', 'scripting', 'contextMenus', 'sidePanel']));
+    expect(manifest.permissions).toEqual(
+      expect.arrayContaining(['activeTab', 'scripting', 'contextMenus', 'sidePanel']),
+    );
     expect(manifest.permissions).not.toContain('tabs');
     // No broad host access: the copy adds only the loopback origin to the build's own.
     expect(manifest.host_permissions).toEqual(['https://api.anthropic.com/*', 'http://127.0.0.1/*']);
@@ -110,7 +143,9 @@ describe('Claude where people read, in real Chromium', () => {
     await clickMenu(worker, 'pace-template:summarize', selection!, tab);
 
     await expect.poll(() => server.messageRequests().length, { timeout: 15_000 }).toBe(before + 1);
-    expect(lastUserText()).toBe(`Summarize this text in a few sentences.\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`);
+    expect(lastUserText()).toBe(
+      `Summarize this text in a few sentences.\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`,
+    );
 
     // The popup opens on that conversation: the selection quoted, the template applied, the answer.
     const popup = new Popup(await browser.open('popup.html'));
@@ -139,7 +174,11 @@ describe('Claude where people read, in real Chromium', () => {
           open.onerror = () => reject(new Error('could not open the database'));
           open.onsuccess = () => {
             const row = open.result.transaction('meta').objectStore('meta').get('templates');
-            row.onsuccess = () => resolve((row.result as { value: { id: string; title: string }[] }).value.find((t) => t.title === 'Critique')!.id);
+            row.onsuccess = () =>
+              resolve(
+                (row.result as { value: { id: string; title: string }[] }).value.find((t) => t.title === 'Critique')!
+                  .id,
+              );
           };
         }),
     );
@@ -159,7 +198,9 @@ describe('Claude where people read, in real Chromium', () => {
     const before = server.messageRequests().length;
     const { page: article, tab } = await openArticle();
     await clickMenu(await browser.worker(), 'pace-ask', 'Sourdough keeps', tab);
-    await expect.poll(() => popup.composer().inputValue()).toBe(`\n\nFrom "Bread that keeps" (${site.url}):\n\n> Sourdough keeps`);
+    await expect
+      .poll(() => popup.composer().inputValue())
+      .toBe(`\n\nFrom "Bread that keeps" (${site.url}):\n\n> Sourdough keeps`);
     expect(server.messageRequests()).toHaveLength(before);
     // An empty selection is refused with a message, not sent.
     await clickMenu(await browser.worker(), 'pace-template:explain', '   ', tab);
@@ -181,10 +222,17 @@ describe('Claude where people read, in real Chromium', () => {
       getSelection()!.removeAllRanges();
       getSelection()!.addRange(range);
     });
-    await (await browser.worker()).evaluate((tab) => {
-      (globalThis as unknown as { paceReach: { onCommand(command: string, tab: object): void } }).paceReach.onCommand('ask-selection', tab);
+    await (
+      await browser.worker()
+    ).evaluate((tab) => {
+      (globalThis as unknown as { paceReach: { onCommand(command: string, tab: object): void } }).paceReach.onCommand(
+        'ask-selection',
+        tab,
+      );
     }, tab);
-    await expect.poll(() => popup.composer().inputValue()).toBe(`\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`);
+    await expect
+      .poll(() => popup.composer().inputValue())
+      .toBe(`\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`);
     expect(server.messageRequests()).toHaveLength(before);
     await popup.composer().fill('');
     await popup.page.close();
@@ -201,7 +249,9 @@ describe('Claude where people read, in real Chromium', () => {
     await preview.waitFor();
     const lines = await preview.locator('li').allTextContents();
     expect(lines[0]).toMatch(/^About [\d,]+ tokens\.$/);
-    expect(lines.join('\n')).toMatch(/Cost: (about \$[\d.]+|under \$0\.001) to read it, up to \$[\d.]+ with the longest answer/);
+    expect(lines.join('\n')).toMatch(
+      /Cost: (about \$[\d.]+|under \$0\.001) to read it, up to \$[\d.]+ with the longest answer/,
+    );
     expect(lines.join('\n')).toMatch(/Counts as 1 request/);
     expect(await popup.page.getByTestId('page-card').textContent()).toContain('Bread that keeps');
     // Nothing is sent before the user sends.
@@ -256,7 +306,10 @@ describe('Claude where people read, in real Chromium', () => {
     await own.goto('chrome://version/');
     await own.bringToFront();
     await popup.page.getByTestId('ask-page').click();
-    await popup.notice().filter({ hasText: 'The browser does not let extensions read its own pages (chrome:)' }).waitFor();
+    await popup
+      .notice()
+      .filter({ hasText: 'The browser does not let extensions read its own pages (chrome:)' })
+      .waitFor();
     await own.close();
     await popup.page.close();
   });

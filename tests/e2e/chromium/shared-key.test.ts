@@ -39,7 +39,10 @@ describe('two profiles sharing one key', () => {
     }
     for (const p of profiles) {
       await expect
-        .poll(() => p.popup!.page.locator('[data-testid=assistant-message][data-status=done]').count(), { timeout: 120_000, interval: 1000 })
+        .poll(() => p.popup!.page.locator('[data-testid=assistant-message][data-status=done]').count(), {
+          timeout: 120_000,
+          interval: 1000,
+        })
         .toBe(EACH);
     }
     const all = server.messageRequests();
@@ -55,10 +58,14 @@ describe('two profiles sharing one key', () => {
         if (next) expect(next.at - r.at).toBeGreaterThanOrEqual(1000 * r.retryAfter! - 50);
       });
       // Every request it sent, refused or not, is in its own count.
-      await expect.poll(async () => (await p.popup!.quota().textContent()) ?? '').toContain(`${1000 - mine.length}/1,000 this month`);
+      await expect
+        .poll(async () => (await p.popup!.quota().textContent()) ?? '')
+        .toContain(`${1000 - mine.length}/1,000 this month`);
     }
     const refused = all.filter((r) => r.status === 429).length;
-    console.info(`shared key: ${all.length} requests, ${refused} refused with 429, over ${((all.at(-1)!.at - all[0]!.at) / 1000).toFixed(1)} s`);
+    console.info(
+      `shared key: ${all.length} requests, ${refused} refused with 429, over ${((all.at(-1)!.at - all[0]!.at) / 1000).toFixed(1)} s`,
+    );
     // Without backing off the profiles would hammer the server; with it, refusals stay few.
     expect(refused).toBeLessThanOrEqual(4);
     expect(all.filter((r) => r.headers['x-pace-profile'] === undefined)).toHaveLength(0);

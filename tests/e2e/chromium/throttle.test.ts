@@ -55,7 +55,9 @@ describe('the throttle in real Chromium: 3 requests a minute', () => {
     // Three go at once, the fourth waits for the minute, with its place and a countdown.
     await expect.poll(() => server.messageRequests().length, { timeout: 10_000 }).toBe(3);
     const status = popup.page.getByTestId('job-status').first();
-    await expect.poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 }).toMatch(/^Queued - 1st, about \d+ s$/);
+    await expect
+      .poll(async () => (await status.textContent()) ?? '', { timeout: 10_000 })
+      .toMatch(/^Queued - 1st, about \d+ s$/);
     const first = Number(/about (\d+) s/.exec((await status.textContent())!)![1]);
     expect(first).toBeGreaterThan(40);
     expect(await popup.page.getByTestId('job-status').nth(1).textContent()).toMatch(/^Queued - 2nd, about \d+ s$/);
@@ -79,12 +81,17 @@ describe('the throttle in real Chromium: 3 requests a minute', () => {
 
     // The fourth goes when the minute frees; stop the worker in the middle of its answer.
     await expect.poll(() => server.messageRequests().length, { timeout: 70_000 }).toBe(4);
-    await expect.poll(async () => (await popup.answers().nth(3).textContent()) ?? '', { timeout: 10_000 }).toContain('word word word');
+    await expect
+      .poll(async () => (await popup.answers().nth(3).textContent()) ?? '', { timeout: 10_000 })
+      .toContain('word word word');
     await stopServiceWorker(popup);
 
     // Everything is answered in the end; the cut-off answer was sent once more and says so.
     await expect
-      .poll(() => popup.page.locator('[data-testid=assistant-message][data-status=done]').count(), { timeout: 150_000, interval: 1000 })
+      .poll(() => popup.page.locator('[data-testid=assistant-message][data-status=done]').count(), {
+        timeout: 150_000,
+        interval: 1000,
+      })
       .toBe(7);
     const requests = server.messageRequests();
     expect(requests).toHaveLength(8);

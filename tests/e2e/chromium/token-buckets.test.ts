@@ -57,7 +57,10 @@ async function useServer(opts: Parameters<typeof startClaudeServer>[0], maxToken
 }
 
 const lastUserText = (r: RecordedRequest): string => {
-  const content = (r.body as { messages: { role: string; content: string | { text: string }[] }[] }).messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+  const content =
+    (r.body as { messages: { role: string; content: string | { text: string }[] }[] }).messages
+      .filter((m) => m.role === 'user')
+      .at(-1)?.content ?? '';
   return typeof content === 'string' ? content : content.map((b) => b.text).join('\n');
 };
 const numberOf = (r: RecordedRequest): string => /^Message (\d+):/.exec(lastUserText(r))?.[1] ?? '?';
@@ -106,16 +109,29 @@ function broken(s: ClaudeServer, numbers: string[]): string[] {
   const refused = requests.filter((r) => r.status === 429);
   if (refused.length > 1) wrong.push(`${refused.length} requests were answered 429; at most one may be`);
   for (const r of refused) {
-    if (r.at > firstHeaders) wrong.push(`message ${numberOf(r)} arrived at +${r.at - start} ms, after rate-limit headers had been sent (+${firstHeaders - start} ms), and was answered 429`);
+    if (r.at > firstHeaders)
+      wrong.push(
+        `message ${numberOf(r)} arrived at +${r.at - start} ms, after rate-limit headers had been sent (+${firstHeaders - start} ms), and was answered 429`,
+      );
     const until = r.at + (r.retryAfter ?? 0) * 1000;
     for (const later of requests.slice(requests.indexOf(r) + 1)) {
-      if (later.at < until) wrong.push(`message ${numberOf(later)} arrived ${later.at - r.at} ms after the 429 of message ${numberOf(r)}, which asked for ${r.retryAfter ?? 0} s`);
+      if (later.at < until)
+        wrong.push(
+          `message ${numberOf(later)} arrived ${later.at - r.at} ms after the 429 of message ${numberOf(r)}, which asked for ${r.retryAfter ?? 0} s`,
+        );
     }
   }
   const others = requests.filter((r) => r.status !== 200 && r.status !== 429);
-  if (others.length) wrong.push(`answered neither 200 nor 429: ${others.map((r) => `message ${numberOf(r)} (${r.status ?? 'pending'})`).join(', ')}`);
-  const answered = requests.filter((r) => r.status === 200).map(numberOf).sort();
-  if (JSON.stringify(answered) !== JSON.stringify([...numbers].sort())) wrong.push(`answered 200: messages [${answered.join(', ')}], expected each of [${numbers.join(', ')}] once`);
+  if (others.length)
+    wrong.push(
+      `answered neither 200 nor 429: ${others.map((r) => `message ${numberOf(r)} (${r.status ?? 'pending'})`).join(', ')}`,
+    );
+  const answered = requests
+    .filter((r) => r.status === 200)
+    .map(numberOf)
+    .sort();
+  if (JSON.stringify(answered) !== JSON.stringify([...numbers].sort()))
+    wrong.push(`answered 200: messages [${answered.join(', ')}], expected each of [${numbers.join(', ')}] once`);
   return wrong;
 }
 
@@ -123,10 +139,17 @@ function broken(s: ClaudeServer, numbers: string[]): string[] {
 async function expectKept(s: ClaudeServer, numbers: string[], timeout: number): Promise<void> {
   const report = (why: string) => `${why}\n${measured(s)}\nserver timeline:\n${timeline(s)}`;
   await expect
-    .poll(() => s.messageRequests().filter((r) => r.status === 200).length >= numbers.length && s.messageRequests().every((r) => r.status !== undefined), { timeout, interval: 500 })
+    .poll(
+      () =>
+        s.messageRequests().filter((r) => r.status === 200).length >= numbers.length &&
+        s.messageRequests().every((r) => r.status !== undefined),
+      { timeout, interval: 500 },
+    )
     .toBe(true)
     .catch((err: unknown) => {
-      throw new Error(report(`not every message was answered in ${timeout} ms: ${err instanceof Error ? err.message : String(err)}`));
+      throw new Error(
+        report(`not every message was answered in ${timeout} ms: ${err instanceof Error ? err.message : String(err)}`),
+      );
     });
   if (process.env.PACE_E2E_TIMELINE) console.log(report(expect.getState().currentTestName ?? ''));
   expect(broken(s, numbers), report('the rate-limit promises')).toEqual([]);
@@ -164,7 +187,7 @@ async function sendInNewChat(p: Popup, text: string): Promise<void> {
 describe("Anthropic's token buckets, advertised in headers and enforced with 429s", () => {
   // First, while Pace holds no figures: since it reads none from this server's answers today, it
   // would otherwise go on believing the previous server's.
-  it("issue 21: seven messages of about 9,750 input tokens, each in its own chat, against 30,000 a minute, from a server that reports only its input-tokens trio: at most one 429, only before the headers were seen, retry-after kept", async () => {
+  it('issue 21: seven messages of about 9,750 input tokens, each in its own chat, against 30,000 a minute, from a server that reports only its input-tokens trio: at most one 429, only before the headers were seen, retry-after kept', async () => {
     // As issue 21's server: it enforces the bucket and says so in the input-tokens headers alone.
     // (With Anthropic's requests trio as well, the scenario below covers the input bucket.)
     const s = await useServer({ inputTokenBucket: { limit: 30_000, refillMs: 60_000 }, requestLimitHeaders: false });
@@ -199,7 +222,13 @@ describe("Anthropic's token buckets, advertised in headers and enforced with 429
   it('six answers of 1,000 output tokens, each in its own chat, against 3,000 output tokens refilled in 20 s: the same promises', async () => {
     // Anthropic counts output tokens as they are produced: an answer's 1,000 leave the bucket while
     // it streams. Pace's maximum answer length is set to the same 1,000, so it can know what each takes.
-    const s = await useServer({ outputTokenBucket: { limit: 3_000, refillMs: 20_000 }, defaultBehaviour: { kind: 'text', text: 'A thousand tokens. '.padEnd(4_000, 'x'), chunkSize: 500 } }, 1_000);
+    const s = await useServer(
+      {
+        outputTokenBucket: { limit: 3_000, refillMs: 20_000 },
+        defaultBehaviour: { kind: 'text', text: 'A thousand tokens. '.padEnd(4_000, 'x'), chunkSize: 500 },
+      },
+      1_000,
+    );
     const popup = new Popup(await browser.open('popup.html'));
     const numbers = ['1', '2', '3', '4', '5', '6'];
     for (const n of numbers) await sendInOwnChat(popup, `Message ${n}: a short question`);

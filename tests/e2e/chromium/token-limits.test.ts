@@ -32,7 +32,8 @@ afterAll(async () => {
 
 /** About 3,000 tokens (four characters a token, as the server counts), or `thousands` thousand. */
 const message = (i: number, thousands = 3) => `Message ${i}: ${'word '.repeat(800 * thousands)}`;
-const numberOf = (r: RecordedRequest) => /^Message (\d+):/.exec((r.body as { messages: { content: string }[] }).messages.at(-1)!.content)?.[1];
+const numberOf = (r: RecordedRequest) =>
+  /^Message (\d+):/.exec((r.body as { messages: { content: string }[] }).messages.at(-1)!.content)?.[1];
 
 describe('a key with a small input-token bucket', () => {
   it('waits for the bucket instead of collecting a 429 over several messages, then shows and adopts the limits Anthropic reported', async () => {
@@ -57,10 +58,18 @@ describe('a key with a small input-token bucket', () => {
     // Should it fail, the error says when each request reached the server and how it was answered.
     const timeline = () => {
       const start = server.requests[0]?.at ?? 0;
-      return server.requests.map((r) => `${r.method} ${r.path} +${r.at - start} ms: ${r.status ?? '-'}${r.path === '/v1/messages' && r.method === 'POST' ? ` (message ${numberOf(r)})` : ''}`).join('\n');
+      return server.requests
+        .map(
+          (r) =>
+            `${r.method} ${r.path} +${r.at - start} ms: ${r.status ?? '-'}${r.path === '/v1/messages' && r.method === 'POST' ? ` (message ${numberOf(r)})` : ''}`,
+        )
+        .join('\n');
     };
     await expect
-      .poll(() => server.messageRequests().filter((r) => r.status === 200).length, { timeout: 180_000, interval: 1_000 })
+      .poll(() => server.messageRequests().filter((r) => r.status === 200).length, {
+        timeout: 180_000,
+        interval: 1_000,
+      })
       .toBe(5)
       .catch((err: unknown) => {
         throw new Error(`${err instanceof Error ? err.message : String(err)}\nrequests:\n${timeline()}`);
@@ -77,7 +86,9 @@ describe('a key with a small input-token bucket', () => {
       .poll(async () => (await learned.textContent()) ?? '')
       .toMatch(/^Anthropic allows this key 50 requests and 10,000 input tokens a minute - seen (just now|\d+ s ago)\./);
     await learned.getByRole('button', { name: 'Use these limits' }).click();
-    await expect.poll(async () => (await options.page.getByTestId('learned-message').textContent()) ?? '').toMatch(/^Saved/);
+    await expect
+      .poll(async () => (await options.page.getByTestId('learned-message').textContent()) ?? '')
+      .toMatch(/^Saved/);
     // The form follows the stored limits, which reach the page a moment after the save's reply.
     await expect.poll(() => options.page.getByRole('radio', { name: 'Custom' }).isChecked()).toBe(true);
     expect(await options.page.locator('#per-minute').inputValue()).toBe('50');
@@ -85,7 +96,9 @@ describe('a key with a small input-token bucket', () => {
     expect(await options.page.locator('#output-per-minute').inputValue()).toBe('');
 
     // The popup now shows the input tokens left this minute against that limit.
-    await expect.poll(async () => (await popup.page.getByTestId('quota-tokens').textContent()) ?? '').toMatch(/^Tokens left this minute: [\d,]+\/10,000 input$/);
+    await expect
+      .poll(async () => (await popup.page.getByTestId('quota-tokens').textContent()) ?? '')
+      .toMatch(/^Tokens left this minute: [\d,]+\/10,000 input$/);
     await options.page.close();
     await popup.page.close();
   }, 300_000);

@@ -48,7 +48,10 @@ describe('a long server pause, in real Chromium', () => {
     });
 
     await pause.getByRole('button', { name: 'Try now' }).click();
-    await pause.getByTestId('quota-probe').filter({ hasText: `One message goes now, to ask ${host()} again; the rest wait for its answer.` }).waitFor();
+    await pause
+      .getByTestId('quota-probe')
+      .filter({ hasText: `One message goes now, to ask ${host()} again; the rest wait for its answer.` })
+      .waitFor();
     const done = await popup.answerWith('done', 30_000);
     expect(await done.textContent()).toContain('Here too.');
     await pause.waitFor({ state: 'detached' });

@@ -47,7 +47,10 @@ describe('response cache and usage in real Chromium', () => {
   it('the usage page shows what the server received, and exports every ledger row without the key', async () => {
     const popup = new Popup(await browser.open('popup.html'));
     // One transient failure, retried by itself: two requests for one answer.
-    server.script({ kind: 'error', status: 529, type: 'overloaded_error' }, { kind: 'text', text: 'Fine, after a retry.' });
+    server.script(
+      { kind: 'error', status: 529, type: 'overloaded_error' },
+      { kind: 'text', text: 'Fine, after a retry.' },
+    );
     await popup.page.getByRole('button', { name: 'New chat' }).click();
     await popup.send('Something new');
     await popup.page.getByText('Fine, after a retry.').waitFor({ timeout: 30_000 });
@@ -61,16 +64,31 @@ describe('response cache and usage in real Chromium', () => {
 
     const usage = await browser.open('usage.html', { width: 1100, height: 1400 });
     await usage.locator('#root[data-ready=true]').waitFor();
-    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(new RegExp(`^${received.length} of 5,000 requests`));
+    expect(await usage.getByTestId('usage-month').locator('.usage-big').textContent()).toMatch(
+      new RegExp(`^${received.length} of 5,000 requests`),
+    );
     expect(await usage.getByTestId('usage-cache').locator('.usage-big').textContent()).toBe('1');
     expect(await usage.getByTestId('usage-spend').textContent()).toMatch(/Estimated spend: \$\d+\.\d+/);
     // The per-day table (for screen readers) holds today's figures: requests, then errors.
-    const requestsTable = await usage.getByTestId('chart-requests').locator('tbody tr').last().locator('td').allTextContents();
+    const requestsTable = await usage
+      .getByTestId('chart-requests')
+      .locator('tbody tr')
+      .last()
+      .locator('td')
+      .allTextContents();
     expect(requestsTable[0]).toBe(String(received.length));
-    const errorsTable = await usage.getByTestId('chart-errors').locator('tbody tr').last().locator('td').allTextContents();
+    const errorsTable = await usage
+      .getByTestId('chart-errors')
+      .locator('tbody tr')
+      .last()
+      .locator('td')
+      .allTextContents();
     expect(errorsTable[0]).toBe(String(failed));
 
-    const [download] = await Promise.all([usage.waitForEvent('download'), usage.getByRole('button', { name: 'Export CSV' }).click()]);
+    const [download] = await Promise.all([
+      usage.waitForEvent('download'),
+      usage.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
     const csv = readFileSync(await download.path(), 'utf8');
     const lines = csv.trim().split(/\r?\n/);
     // A header, one row per request the server received, and one for the answer served from the cache.

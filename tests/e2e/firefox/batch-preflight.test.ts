@@ -11,7 +11,16 @@
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
-import { buildDir, expectRoundTripWithoutPreflight, LOOPBACK_PATTERN, probeRequests, probeScript, withLoopbackGranted, type ProbeInput, type ProbeOutcome } from '../support/batch-probe';
+import {
+  buildDir,
+  expectRoundTripWithoutPreflight,
+  LOOPBACK_PATTERN,
+  probeRequests,
+  probeScript,
+  withLoopbackGranted,
+  type ProbeInput,
+  type ProbeOutcome,
+} from '../support/batch-probe';
 import { EXTENSION_ORIGIN, launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
 
 let server: ClaudeServer;
@@ -26,7 +35,10 @@ afterAll(async () => {
 });
 
 interface Extension {
-  browser?: { permissions: { contains(p: object): Promise<boolean> }; runtime: { getBackgroundPage(): Promise<Window & { fetch: typeof fetch }> } };
+  browser?: {
+    permissions: { contains(p: object): Promise<boolean> };
+    runtime: { getBackgroundPage(): Promise<Window & { fetch: typeof fetch }> };
+  };
   __paceBatchProbe?: (input: ProbeInput, f: typeof fetch) => Promise<ProbeOutcome>;
 }
 
@@ -42,35 +54,46 @@ async function probeThroughBackground(page: Page, baseURL: string): Promise<{ fr
   }, input);
 }
 
-describe.each(['firefox-mv2', 'firefox-mv3'] as const)('Message Batches from the background page of the %s build, against a server that answers no preflight', (build) => {
-  let firefox: FirefoxWithExtension;
-  let granted: Awaited<ReturnType<typeof withLoopbackGranted>>;
-  let page: Page;
+describe.each(['firefox-mv2', 'firefox-mv3'] as const)(
+  'Message Batches from the background page of the %s build, against a server that answers no preflight',
+  (build) => {
+    let firefox: FirefoxWithExtension;
+    let granted: Awaited<ReturnType<typeof withLoopbackGranted>>;
+    let page: Page;
 
-  beforeAll(async () => {
-    granted = await withLoopbackGranted(buildDir(build));
-    firefox = await launchFirefoxWithExtension(granted.path);
-    page = await firefox.openExtensionPage('options.html');
-  });
-  afterAll(async () => {
-    await firefox?.close();
-    await granted?.remove();
-  });
+    beforeAll(async () => {
+      granted = await withLoopbackGranted(buildDir(build));
+      firefox = await launchFirefoxWithExtension(granted.path);
+      page = await firefox.openExtensionPage('options.html');
+    });
+    afterAll(async () => {
+      await firefox?.close();
+      await granted?.remove();
+    });
 
-  it('create, poll and read the results with no OPTIONS request, holding a host permission for the origin', async () => {
-    server.reset();
-    const holds = await page.evaluate((origin: string) => (globalThis as unknown as Extension).browser!.permissions.contains({ origins: [origin] }), LOOPBACK_PATTERN);
-    expect(holds).toBe(true);
+    it('create, poll and read the results with no OPTIONS request, holding a host permission for the origin', async () => {
+      server.reset();
+      const holds = await page.evaluate(
+        (origin: string) => (globalThis as unknown as Extension).browser!.permissions.contains({ origins: [origin] }),
+        LOOPBACK_PATTERN,
+      );
+      expect(holds).toBe(true);
 
-    const { from, outcome } = await probeThroughBackground(page, server.url);
-    expect(from).toBe(`${EXTENSION_ORIGIN}/_generated_background_page.html`);
-    expectRoundTripWithoutPreflight(outcome, server, EXTENSION_ORIGIN);
-  });
+      const { from, outcome } = await probeThroughBackground(page, server.url);
+      expect(from).toBe(`${EXTENSION_ORIGIN}/_generated_background_page.html`);
+      expectRoundTripWithoutPreflight(outcome, server, EXTENSION_ORIGIN);
+    });
 
-  it('control: to an origin without a host permission the same call is preflighted, refused, and fails', async () => {
-    server.reset();
-    const { outcome } = await probeThroughBackground(page, `http://localhost:${server.port}`);
-    expect(outcome).toMatchObject({ ok: false, step: 'create', error: 'APIConnectionError: Connection error.', cause: expect.stringContaining('NetworkError') as unknown });
-    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['OPTIONS /v1/messages/batches']);
-  });
-});
+    it('control: to an origin without a host permission the same call is preflighted, refused, and fails', async () => {
+      server.reset();
+      const { outcome } = await probeThroughBackground(page, `http://localhost:${server.port}`);
+      expect(outcome).toMatchObject({
+        ok: false,
+        step: 'create',
+        error: 'APIConnectionError: Connection error.',
+        cause: expect.stringContaining('NetworkError') as unknown,
+      });
+      expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['OPTIONS /v1/messages/batches']);
+    });
+  },
+);

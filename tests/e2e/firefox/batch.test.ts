@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, type ClaudeServer } from '../../support/claude-server';
 import { buildDir, withLoopbackGranted } from '../support/batch-probe';
 import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
-import { sendFromPopup, setUpKeyAndBaseURL, typeInto, waitForAnswer, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
+import {
+  sendFromPopup,
+  setUpKeyAndBaseURL,
+  typeInto,
+  waitForAnswer,
+  waitForText,
+  withConsoleOnFailure,
+} from '../support/firefox-pages';
 
 let server: ClaudeServer;
 let ff: FirefoxWithExtension | undefined;

@@ -5,7 +5,16 @@
  * reaches the local server.
  */
 import { describe, expect, it } from 'vitest';
-import { clickButton, sendFromPopup, setUpKeyAndBaseURL, textOf, typeInto, useFirefox, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
+import {
+  clickButton,
+  sendFromPopup,
+  setUpKeyAndBaseURL,
+  textOf,
+  typeInto,
+  useFirefox,
+  waitForText,
+  withConsoleOnFailure,
+} from '../support/firefox-pages';
 
 const ANSWER = 'A budget in dollars holds when each request reserves its worst case. '.repeat(6).slice(0, 400);
 
@@ -24,22 +33,31 @@ describe('Firefox MV2: the spend budget holds', () => {
 
       ctx.server.setDefault({ kind: 'text', text: ANSWER, chunkSize: 200, delayMs: 1 });
       const popup = await ctx.ff!.openExtensionPage('popup.html');
-      expect(await waitForText(popup, '[data-testid=quota-budget-month]', 'left this month')).toBe('$0.01 of $0.01 left this month');
+      expect(await waitForText(popup, '[data-testid=quota-budget-month]', 'left this month')).toBe(
+        '$0.01 of $0.01 left this month',
+      );
       let sent = 0;
       let refusal = '';
       for (let i = 1; i <= 12 && !refusal; i++) {
         await sendFromPopup(popup, `Question ${i}`);
         await popup.waitForFunction(
-          (n: number) => document.querySelectorAll('[data-testid=assistant-message][data-status=done], [data-testid=assistant-message][data-status=error]').length === n,
+          (n: number) =>
+            document.querySelectorAll(
+              '[data-testid=assistant-message][data-status=done], [data-testid=assistant-message][data-status=error]',
+            ).length === n,
           { timeout: 20_000, polling: 100 },
           i,
         );
-        const status = await popup.$$eval('[data-testid=assistant-message]', (els) => els.at(-1)?.getAttribute('data-status'));
+        const status = await popup.$$eval('[data-testid=assistant-message]', (els) =>
+          els.at(-1)?.getAttribute('data-status'),
+        );
         if (status === 'error') refusal = await textOf(popup, '[data-testid=answer-error]');
         else sent = i;
       }
       expect(sent).toBeGreaterThan(1);
-      expect(refusal).toMatch(/^Not sent: this request could cost up to \$0\.\d+; \$0\.\d+ of your \$0\.01 monthly budget is left; it resets \d+ \w{3}, 00:00 UTC\.$/);
+      expect(refusal).toMatch(
+        /^Not sent: this request could cost up to \$0\.\d+; \$0\.\d+ of your \$0\.01 monthly budget is left; it resets \d+ \w{3}, 00:00 UTC\.$/,
+      );
       expect(ctx.server.messageRequests()).toHaveLength(sent);
     });
   });

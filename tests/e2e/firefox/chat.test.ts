@@ -1,7 +1,17 @@
 /// <reference types="node" />
 import { describe, expect, it } from 'vitest';
 import { TEST_KEY } from '../../support/claude-server';
-import { clickButton, sendFromPopup, setUpKeyAndBaseURL, textOf, typeInto, useFirefox, waitForAnswer, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
+import {
+  clickButton,
+  sendFromPopup,
+  setUpKeyAndBaseURL,
+  textOf,
+  typeInto,
+  useFirefox,
+  waitForAnswer,
+  waitForText,
+  withConsoleOnFailure,
+} from '../support/firefox-pages';
 
 describe('Firefox MV2: set up a key and chat', () => {
   const ctx = useFirefox('firefox-mv2');
@@ -29,7 +39,9 @@ describe('Firefox MV2: set up a key and chat', () => {
       const [request] = sent;
       expect(request!.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
       expect(request!.headers['anthropic-dangerous-direct-browser-access']).toBe('true');
-      expect((request!.body as { messages: unknown }).messages).toEqual([{ role: 'user', content: 'Hello from Firefox' }]);
+      expect((request!.body as { messages: unknown }).messages).toEqual([
+        { role: 'user', content: 'Hello from Firefox' },
+      ]);
     });
   });
 });
@@ -48,7 +60,10 @@ describe('Firefox MV3: set up a key and chat', () => {
       await waitForAnswer(popup, 'You said: "Hello from Firefox MV3"');
       const sent = ctx.server.messageRequests();
       expect(sent).toHaveLength(1);
-      expect(sent[0]!.body).toMatchObject({ stream: true, messages: [{ role: 'user', content: 'Hello from Firefox MV3' }] });
+      expect(sent[0]!.body).toMatchObject({
+        stream: true,
+        messages: [{ role: 'user', content: 'Hello from Firefox MV3' }],
+      });
     });
   });
 
@@ -60,7 +75,9 @@ describe('Firefox MV3: set up a key and chat', () => {
       await popup.waitForSelector('[data-testid=from-cache]');
       expect(await textOf(popup, '[data-testid=from-cache]')).toBe('from cache - free');
       expect(ctx.server.messageRequests()).toHaveLength(1);
-      expect(await waitForText(popup, '[data-testid=quota]', '4,999/5,000 this month')).toMatch(/4,999\/5,000 this month · resets 1 \w{3}, 00:00 UTC/);
+      expect(await waitForText(popup, '[data-testid=quota]', '4,999/5,000 this month')).toMatch(
+        /4,999\/5,000 this month · resets 1 \w{3}, 00:00 UTC/,
+      );
 
       const usage = await ctx.ff!.openExtensionPage('usage.html');
       await usage.waitForSelector('#root[data-ready=true]');
@@ -87,10 +104,16 @@ describe('Firefox MV2: the limits hold', () => {
       const popup = await ctx.ff!.openExtensionPage('popup.html');
       for (let i = 1; i <= 3; i++) {
         await sendFromPopup(popup, `Limit ${i}`);
-        await popup.waitForFunction((n: number) => document.querySelectorAll('[data-testid=user-message]').length === n, { polling: 100 }, i);
+        await popup.waitForFunction(
+          (n: number) => document.querySelectorAll('[data-testid=user-message]').length === n,
+          { polling: 100 },
+          i,
+        );
       }
       await waitForAnswer(popup, 'You said: "Limit 2"');
-      expect(await waitForText(popup, '[data-testid=job-status]', 'Queued - 1st, about')).toMatch(/^Queued - 1st, about (1 min|\d+ s)/);
+      expect(await waitForText(popup, '[data-testid=job-status]', 'Queued - 1st, about')).toMatch(
+        /^Queued - 1st, about (1 min|\d+ s)/,
+      );
       expect(await textOf(popup, '[data-testid=quota]')).toContain('0/2 this minute');
       expect(ctx.server.messageRequests()).toHaveLength(2);
 
@@ -98,7 +121,9 @@ describe('Firefox MV2: the limits hold', () => {
       const times = ctx.server.messageRequests().map((r) => r.at);
       expect(times).toHaveLength(3);
       expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(60_000);
-      expect(await waitForText(popup, '[data-testid=quota]', '47/50 this month')).toMatch(/47\/50 this month · resets 1 \w{3}, 00:00 UTC/);
+      expect(await waitForText(popup, '[data-testid=quota]', '47/50 this month')).toMatch(
+        /47\/50 this month · resets 1 \w{3}, 00:00 UTC/,
+      );
     });
     // The third message waits a minute by design; Firefox's start and typing took 64-130 s more on CI, once over 150.
   }, 240_000);

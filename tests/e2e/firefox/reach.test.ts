@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, type ClaudeServer } from '../../support/claude-server';
 import { withLoopbackGranted } from '../support/batch-probe';
 import { launchFirefoxWithExtension, type FirefoxWithExtension } from '../support/firefox';
-import { buildPath, clickButton, sendFromPopup, setUpKeyAndBaseURL, waitForAnswer, waitForText, withConsoleOnFailure } from '../support/firefox-pages';
+import {
+  buildPath,
+  clickButton,
+  sendFromPopup,
+  setUpKeyAndBaseURL,
+  waitForAnswer,
+  waitForText,
+  withConsoleOnFailure,
+} from '../support/firefox-pages';
 import { ARTICLE_WORDS, NOT_ARTICLE_WORDS, startArticleSite } from '../support/reach-site';
 
 interface Tab {
@@ -26,9 +34,17 @@ interface Tab {
 }
 interface Extension {
   browser: {
-    tabs: { create(p: object): Promise<Tab>; query(q: object): Promise<Tab[]>; update(id: number, p: object): Promise<Tab> };
+    tabs: {
+      create(p: object): Promise<Tab>;
+      query(q: object): Promise<Tab[]>;
+      update(id: number, p: object): Promise<Tab>;
+    };
     runtime: {
-      getManifest(): { commands?: Record<string, unknown>; sidebar_action?: { default_panel?: string }; permissions?: string[] };
+      getManifest(): {
+        commands?: Record<string, unknown>;
+        sidebar_action?: { default_panel?: string };
+        permissions?: string[];
+      };
       getBackgroundPage(): Promise<{ paceReach: { onMenuClicked(info: object, tab: Tab): void } }>;
     };
   };
@@ -89,7 +105,11 @@ describe('Claude where people read, in real Firefox (MV2)', () => {
     const page = await ff!.openExtensionPage('popup.html');
     const manifest = await page.evaluate(() => (globalThis as unknown as Extension).browser.runtime.getManifest());
     expect(manifest.sidebar_action?.default_panel).toMatch(/\/sidepanel\.html$/);
-    expect(Object.keys(manifest.commands ?? {}).sort()).toEqual(['_execute_browser_action', '_execute_sidebar_action', 'ask-selection']);
+    expect(Object.keys(manifest.commands ?? {}).sort()).toEqual([
+      '_execute_browser_action',
+      '_execute_sidebar_action',
+      'ask-selection',
+    ]);
     expect(manifest.permissions).toEqual(expect.arrayContaining(['activeTab', 'scripting', 'contextMenus']));
     expect(manifest.permissions).not.toContain('tabs');
     expect(manifest.permissions).not.toContain('<all_urls>');
@@ -103,12 +123,21 @@ describe('Claude where people read, in real Firefox (MV2)', () => {
       const before = server.messageRequests().length;
       await popup.evaluate(async (tab: Tab) => {
         const background = await (globalThis as unknown as Extension).browser.runtime.getBackgroundPage();
-        background.paceReach.onMenuClicked({ menuItemId: 'pace-template:explain', selectionText: 'feed the starter with equal weights', pageUrl: tab.url }, tab);
+        background.paceReach.onMenuClicked(
+          {
+            menuItemId: 'pace-template:explain',
+            selectionText: 'feed the starter with equal weights',
+            pageUrl: tab.url,
+          },
+          tab,
+        );
       }, tab);
       await waitForText(popup, '[data-testid=user-message]', 'Explain this text simply');
       await waitForAnswer(popup, 'You said:');
       expect(server.messageRequests()).toHaveLength(before + 1);
-      expect(userTexts().at(-1)).toBe(`Explain this text simply, as to someone new to the subject.\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`);
+      expect(userTexts().at(-1)).toBe(
+        `Explain this text simply, as to someone new to the subject.\n\nFrom "Bread that keeps" (${site.url}):\n\n> feed the starter with equal weights`,
+      );
       await popup.close();
     });
   });
@@ -119,7 +148,11 @@ describe('Claude where people read, in real Firefox (MV2)', () => {
       await clickButton(sidebar, 'New chat');
       await sidebar.$eval('[data-testid=ask-page]', (el) => (el as HTMLButtonElement).click());
       // The sidebar's own tab is the active one here: not a page Pace may read, and it says so.
-      await waitForText(sidebar, '[data-testid=notice]', 'The browser does not let extensions read its own pages (moz-extension:)');
+      await waitForText(
+        sidebar,
+        '[data-testid=notice]',
+        'The browser does not let extensions read its own pages (moz-extension:)',
+      );
 
       await openArticle(sidebar);
       const before = server.messageRequests().length;

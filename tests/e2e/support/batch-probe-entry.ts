@@ -21,7 +21,13 @@ export type ProbeOutcome =
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 async function probe({ baseURL, apiKey, requests, maxPolls }: ProbeInput, fetch: Fetch): Promise<ProbeOutcome> {
-  const client = new ClaudeClient({ apiKey, baseURL, defaultHeaders: {}, fetch: refuseRedirects(fetch), timeout: 20_000 });
+  const client = new ClaudeClient({
+    apiKey,
+    baseURL,
+    defaultHeaders: {},
+    fetch: refuseRedirects(fetch),
+    timeout: 20_000,
+  });
   let step: 'create' | 'retrieve' | 'results' = 'create';
   try {
     let batch = await createBatch(client, requests);

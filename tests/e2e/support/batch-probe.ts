@@ -31,8 +31,13 @@ export async function withLoopbackGranted(source: string): Promise<{ path: strin
   const path = join(dir, 'extension');
   await cp(source, path, { recursive: true });
   const manifestPath = join(path, 'manifest.json');
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { manifest_version: number; permissions?: string[]; host_permissions?: string[] };
-  if (manifest.manifest_version === 3) manifest.host_permissions = [...(manifest.host_permissions ?? []), LOOPBACK_PATTERN];
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    manifest_version: number;
+    permissions?: string[];
+    host_permissions?: string[];
+  };
+  if (manifest.manifest_version === 3)
+    manifest.host_permissions = [...(manifest.host_permissions ?? []), LOOPBACK_PATTERN];
   else manifest.permissions = [...(manifest.permissions ?? []), LOOPBACK_PATTERN];
   await writeFile(manifestPath, JSON.stringify(manifest));
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
@@ -47,7 +52,12 @@ export async function probeScript(): Promise<string> {
       write: false,
       minify: false,
       target: 'es2022',
-      lib: { entry: resolve(root, 'tests/e2e/support/batch-probe-entry.ts'), formats: ['iife'], name: 'paceBatchProbe', fileName: 'probe' },
+      lib: {
+        entry: resolve(root, 'tests/e2e/support/batch-probe-entry.ts'),
+        formats: ['iife'],
+        name: 'paceBatchProbe',
+        fileName: 'probe',
+      },
     },
   });
   const first = Array.isArray(out) ? out[0] : out;
@@ -60,7 +70,11 @@ export async function probeScript(): Promise<string> {
 export function probeRequests(): BatchRequest[] {
   return ['first', 'second'].map((word) => ({
     custom_id: `probe-${word}`,
-    params: { model: 'claude-haiku-4-5', max_tokens: 32, messages: [{ role: 'user', content: `The ${word} question` }] },
+    params: {
+      model: 'claude-haiku-4-5',
+      max_tokens: 32,
+      messages: [{ role: 'user', content: `The ${word} question` }],
+    },
   }));
 }
 
@@ -70,7 +84,11 @@ export function probeRequests(): BatchRequest[] {
  * extension) with the key and the browser-access header the thin client sends.
  */
 export function expectRoundTripWithoutPreflight(outcome: ProbeOutcome, server: ClaudeServer, origin: string): void {
-  expect(outcome).toMatchObject({ ok: true, polls: 3, statuses: ['in_progress', 'in_progress', 'in_progress', 'ended'] });
+  expect(outcome).toMatchObject({
+    ok: true,
+    polls: 3,
+    statuses: ['in_progress', 'in_progress', 'in_progress', 'ended'],
+  });
   expect(outcome.ok && [...outcome.results].sort()).toEqual([
     ['probe-first', 'succeeded'],
     ['probe-second', 'succeeded'],
@@ -84,5 +102,9 @@ export function expectRoundTripWithoutPreflight(outcome: ProbeOutcome, server: C
     `GET /v1/messages/batches/${id}/results 200`,
   ]);
   expect(server.requests.filter((r) => r.method === 'OPTIONS')).toEqual([]);
-  expect(server.requests[0]!.headers).toMatchObject({ origin, authorization: `Bearer ${TEST_KEY}`, 'anthropic-dangerous-direct-browser-access': 'true' });
+  expect(server.requests[0]!.headers).toMatchObject({
+    origin,
+    authorization: `Bearer ${TEST_KEY}`,
+    'anthropic-dangerous-direct-browser-access': 'true',
+  });
 }

@@ -43,7 +43,8 @@ export async function launchChromiumWithExtension(
   { profileDir }: LaunchOptions = {},
 ): Promise<ChromiumWithExtension> {
   const ext = resolve(extPath);
-  if (!existsSync(join(ext, 'manifest.json'))) throw new Error(`No built extension at ${ext}: run \`npm run build\` first.`);
+  if (!existsSync(join(ext, 'manifest.json')))
+    throw new Error(`No built extension at ${ext}: run \`npm run build\` first.`);
   const profile = profileDir ?? mkdtempSync(join(tmpdir(), 'pace-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -60,7 +60,9 @@ export async function waitForText(page: Page, selector: string, expected: string
     );
   } catch (e) {
     const seen = await textOf(page, selector).catch(() => '(no such element)');
-    throw new Error(`${selector} never contained ${JSON.stringify(expected)}; it reads ${JSON.stringify(seen)}`, { cause: e });
+    throw new Error(`${selector} never contained ${JSON.stringify(expected)}; it reads ${JSON.stringify(seen)}`, {
+      cause: e,
+    });
   }
   return textOf(page, selector);
 }
@@ -68,7 +70,9 @@ export async function waitForText(page: Page, selector: string, expected: string
 export async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Promise<void> {
   await typeInto(page, 'input[aria-label="API key"]', TEST_KEY);
   await clickButton(page, 'Save key');
-  expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain('A key ending in …-key is saved on this device.');
+  expect(await waitForText(page, '[data-testid=key-status]', 'is saved')).toContain(
+    'A key ending in …-key is saved on this device.',
+  );
 
   await page.$eval('details', (d) => {
     d.open = true;
@@ -76,7 +80,9 @@ export async function setUpKeyAndBaseURL(page: Page, server: ClaudeServer): Prom
   await typeInto(page, '#base-url', server.url);
   await clickButton(page, 'Save settings');
   // With a key saved, a new gateway origin is saved only once the user confirms it may receive the key.
-  expect(await waitForText(page, '[data-testid=settings-confirm-origin]', `Send your API key to ${server.url}?`)).toContain('Only do this for a gateway you trust.');
+  expect(
+    await waitForText(page, '[data-testid=settings-confirm-origin]', `Send your API key to ${server.url}?`),
+  ).toContain('Only do this for a gateway you trust.');
   await clickButton(page, `Send my key to ${server.url}`);
   // A permission prompt for the server's origin may follow; the settings are saved regardless.
   expect(await waitForText(page, '[data-testid=settings-message]', 'Saved.')).toMatch(/^Saved\./);
@@ -109,7 +115,8 @@ export async function withConsoleOnFailure<T>(ff: FirefoxWithExtension | undefin
     const relevant = logs.filter((l) => !l.url?.startsWith('resource://') && !l.url?.startsWith('chrome://'));
     if (relevant.length > 0) {
       console.error(
-        'Firefox console:\n' + relevant.map((l) => `  [${l.source} ${l.level}] ${l.text}${l.url ? ` (${l.url})` : ''}`).join('\n'),
+        'Firefox console:\n' +
+          relevant.map((l) => `  [${l.source} ${l.level}] ${l.text}${l.url ? ` (${l.url})` : ''}`).join('\n'),
       );
     }
     throw e;
@@ -130,4 +137,3 @@ export function useFirefox(dir: 'firefox-mv2' | 'firefox-mv3'): { server: Claude
   });
   return ctx;
 }
-

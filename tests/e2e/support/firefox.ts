@@ -222,7 +222,10 @@ export async function launchFirefoxWithExtension(extPath: string): Promise<Firef
 
     const logs = async (): Promise<LogEntry[]> => {
       const chrome = (await evalChrome('JSON.stringify(globalThis.__paceLogs || [])').catch(() => '[]')) as string;
-      const fromChrome = (JSON.parse(chrome) as Omit<LogEntry, 'source'>[]).map((e) => ({ source: 'chrome' as const, ...e }));
+      const fromChrome = (JSON.parse(chrome) as Omit<LogEntry, 'source'>[]).map((e) => ({
+        source: 'chrome' as const,
+        ...e,
+      }));
       return [...pageLogs, ...stdoutLogs, ...fromChrome];
     };
 

@@ -23,20 +23,38 @@ export class OptionsPage {
    * passphrase. If the saved base URL is a gateway not yet confirmed, the page asks now; `confirm`
    * answers yes, as a user pointing Pace at their own gateway would.
    */
-  async saveKey(key: string, { remember = 'device', passphrase = null, confirm = true }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: boolean } = {}) {
+  async saveKey(
+    key: string,
+    {
+      remember = 'device',
+      passphrase = null,
+      confirm = true,
+    }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: boolean } = {},
+  ) {
     await this.fillKeyForm(key, { remember, passphrase });
     await this.page.getByRole('button', { name: 'Save key' }).click();
-    await this.keyStatus().filter({ hasText: `…${key.slice(-4)} is saved` }).waitFor();
+    await this.keyStatus()
+      .filter({ hasText: `…${key.slice(-4)} is saved` })
+      .waitFor();
     // The question, if any, comes in the same render as the new status.
     if (confirm && (await this.originQuestion('key').isVisible())) await this.confirmOrigin('key');
   }
 
   /** Fills the key form without saving; `confirm` defaults to the passphrase. */
-  async fillKeyForm(key: string, { remember = 'device', passphrase = null, confirm = passphrase }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: string | null }) {
+  async fillKeyForm(
+    key: string,
+    {
+      remember = 'device',
+      passphrase = null,
+      confirm = passphrase,
+    }: { remember?: 'device' | 'session'; passphrase?: string | null; confirm?: string | null },
+  ) {
     // The form starts from the saved key's settings once its status has arrived.
     await this.page.locator('[data-testid=key-status]:not(:empty)').waitFor();
     await this.keyField().fill(key);
-    await this.page.getByRole('radio', { name: remember === 'session' ? 'only until the browser closes' : 'on this device' }).check();
+    await this.page
+      .getByRole('radio', { name: remember === 'session' ? 'only until the browser closes' : 'on this device' })
+      .check();
     if (remember === 'session') return;
     const protect = this.page.getByRole('checkbox', { name: 'Protect with a passphrase' });
     if ((await protect.isChecked()) !== (passphrase !== null)) await protect.click();

@@ -8,7 +8,9 @@ import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/cl
 import { launchChromiumWithExtension, type ChromiumWithExtension } from './chromium';
 import { OptionsPage } from './pages';
 
-export function useConnectedChromium(ready: (server: ClaudeServer, browser: ChromiumWithExtension) => void | Promise<void>): void {
+export function useConnectedChromium(
+  ready: (server: ClaudeServer, browser: ChromiumWithExtension) => void | Promise<void>,
+): void {
   let server: ClaudeServer | undefined;
   let browser: ChromiumWithExtension | undefined;
   beforeAll(async () => {

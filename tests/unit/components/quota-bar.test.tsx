@@ -7,7 +7,12 @@ import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';
 
 const NOW = Date.UTC(2026, 10, 27, 12);
-const start: Limits = { ...DEFAULT_LIMITS, plan: 'start', perMinute: PLANS.start.perMinute, perMonth: PLANS.start.perMonth };
+const start: Limits = {
+  ...DEFAULT_LIMITS,
+  plan: 'start',
+  perMinute: PLANS.start.perMinute,
+  perMonth: PLANS.start.perMonth,
+};
 
 function view(limits: Limits, monthCount: number, sentThisMinute: number): QueueView {
   return {
@@ -28,7 +33,10 @@ function classOf(html: string, testId: string): string {
   return new RegExp(`class="([^"]*)" data-testid="${testId}"`).exec(html)?.[1] ?? '';
 }
 
-const render = (limits: Limits, v: QueueView) => renderToStaticMarkup(<QuotaBar view={v} limits={limits} now={NOW} onClear={() => undefined} onTryNow={() => undefined} />);
+const render = (limits: Limits, v: QueueView) =>
+  renderToStaticMarkup(
+    <QuotaBar view={v} limits={limits} now={NOW} onClear={() => undefined} onTryNow={() => undefined} />,
+  );
 
 describe('QuotaBar', () => {
   it('colours the figure the badge counts down, as the badge colours it: the minute under a tier preset with no monthly cap', () => {

@@ -5,7 +5,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkLimits, MAX_PER_MINUTE, MAX_PER_MONTH, MAX_TOKENS_PER_MINUTE, PLANS, type LimitsInput } from '@/lib/limits/plans';
+import {
+  checkLimits,
+  MAX_PER_MINUTE,
+  MAX_PER_MONTH,
+  MAX_TOKENS_PER_MINUTE,
+  PLANS,
+  type LimitsInput,
+} from '@/lib/limits/plans';
 import { parseRequest, REQUEST_TYPES, type RequestOf, type RequestType } from '@/lib/protocol';
 import {
   checkApiKey,
@@ -39,7 +46,29 @@ const hostileString = fc.oneof(
   fc.string({ unit: 'grapheme' }),
   fc.string({ unit: 'binary' }),
   controlChars,
-  fc.constantFrom('', ' ', '\n', '\t\r\n', '\u00a0', '\u200b', '\ufeff', '\u2028', 'null', 'undefined', 'NaN', 'Infinity', '-0', '+1', '1e3', '0x10', '４０９６', '١٢٣', '0004096', ' 42 ', '9'.repeat(400)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\n',
+    '\t\r\n',
+    '\u00a0',
+    '\u200b',
+    '\ufeff',
+    '\u2028',
+    'null',
+    'undefined',
+    'NaN',
+    'Infinity',
+    '-0',
+    '+1',
+    '1e3',
+    '0x10',
+    '４０９６',
+    '١٢٣',
+    '0004096',
+    ' 42 ',
+    '9'.repeat(400),
+  ),
   fc.integer().map(String),
   fc.double().map(String),
   sized(MAX_SYSTEM_PROMPT_CHARS - 5, MAX_SYSTEM_PROMPT_CHARS + 5),
@@ -49,7 +78,20 @@ const hostileString = fc.oneof(
 const hostileNumber = fc.oneof(
   fc.double(),
   fc.integer(),
-  fc.constantFrom(NaN, Infinity, -Infinity, -0, 0, 0.5, 1e21, -1e21, Number.MAX_SAFE_INTEGER + 2, Number.MIN_VALUE, MAX_TOKENS_LIMIT, MAX_TOKENS_LIMIT + 1),
+  fc.constantFrom(
+    NaN,
+    Infinity,
+    -Infinity,
+    -0,
+    0,
+    0.5,
+    1e21,
+    -1e21,
+    Number.MAX_SAFE_INTEGER + 2,
+    Number.MIN_VALUE,
+    MAX_TOKENS_LIMIT,
+    MAX_TOKENS_LIMIT + 1,
+  ),
 );
 
 /** Lines that are nearly URLs, so the parser and the rules after it are both reached. */
@@ -57,8 +99,28 @@ const urlish = fc.oneof(
   hostileString,
   fc
     .tuple(
-      fc.constantFrom('http://', 'https://', 'HTTPS://', 'ftp://', 'javascript:', 'data:', 'file:///', '//', ' https://', ''),
-      fc.constantFrom('127.0.0.1', 'localhost:8080', '[::1]:9', 'exämple.com', 'a.b', 'user:pw@x.com', 'x.com:99999', ''),
+      fc.constantFrom(
+        'http://',
+        'https://',
+        'HTTPS://',
+        'ftp://',
+        'javascript:',
+        'data:',
+        'file:///',
+        '//',
+        ' https://',
+        '',
+      ),
+      fc.constantFrom(
+        '127.0.0.1',
+        'localhost:8080',
+        '[::1]:9',
+        'exämple.com',
+        'a.b',
+        'user:pw@x.com',
+        'x.com:99999',
+        '',
+      ),
       fc.constantFrom('', '/', '//', '/v1/', '/a/./b/../', '/%2e%2e/', '/ü', '?q=1', '#top', '/a b', '\\x'),
       fc.string(),
     )
@@ -105,7 +167,10 @@ const fields: Field<never>[] = [
   {
     name: 'checkModel',
     check: checkModel,
-    input: fc.oneof(hostileString, fc.constantFrom('claude-sonnet-4-6', ' claude-haiku-4-5 ', 'org/model@v1:beta', 'a'.repeat(201))),
+    input: fc.oneof(
+      hostileString,
+      fc.constantFrom('claude-sonnet-4-6', ' claude-haiku-4-5 ', 'org/model@v1:beta', 'a'.repeat(201)),
+    ),
     invariant: (v: string) => {
       expect(v).toMatch(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/);
     },
@@ -124,7 +189,10 @@ const fields: Field<never>[] = [
   {
     name: 'checkApiKey',
     check: checkApiKey,
-    input: fc.oneof(hostileString, fc.string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 520 })),
+    input: fc.oneof(
+      hostileString,
+      fc.string({ unit: fc.integer({ min: 0x20, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 520 }),
+    ),
     invariant: (v: string) => {
       expect(v).toMatch(/^[\x21-\x7e]{8,500}$/);
     },
@@ -177,7 +245,13 @@ describe.each(fields)('$name, whatever is typed', ({ check, input, invariant, ab
 describe('extra header lines', () => {
   const line = fc.oneof(
     hostileString,
-    fc.tuple(fc.constantFrom('x-team', 'cf-aig-authorization', 'Authorization', 'x api', '__proto__', 'constructor', ''), fc.constantFrom(':', ': ', '=', ''), hostileString).map((p) => p.join('')),
+    fc
+      .tuple(
+        fc.constantFrom('x-team', 'cf-aig-authorization', 'Authorization', 'x api', '__proto__', 'constructor', ''),
+        fc.constantFrom(':', ': ', '=', ''),
+        hostileString,
+      )
+      .map((p) => p.join('')),
   );
   it('gives headers fetch can send and reads them back the same, or says which line is wrong', () => {
     fc.assert(
@@ -190,8 +264,13 @@ describe('extra header lines', () => {
         }
         // Every header the parser kept is one `fetch` takes, and none replaces Pace's own.
         expect(() => new Headers(r.headers)).not.toThrow();
-        for (const name of Object.keys(r.headers)) expect(['authorization', 'x-api-key', 'anthropic-version']).not.toContain(name.toLowerCase());
-        const again = parseHeaderLines(Object.entries(r.headers).map(([n, v]) => `${n}: ${v}`).join('\n'));
+        for (const name of Object.keys(r.headers))
+          expect(['authorization', 'x-api-key', 'anthropic-version']).not.toContain(name.toLowerCase());
+        const again = parseHeaderLines(
+          Object.entries(r.headers)
+            .map(([n, v]) => `${n}: ${v}`)
+            .join('\n'),
+        );
         expect(again).toEqual(r);
       }),
       RUNS,
@@ -232,7 +311,13 @@ describe('checkSettings', () => {
           expect(parseHeaderLines(r.value.extraHeaders).error).toBeNull();
           expect(checkSettings(r.value)).toEqual(r);
         } else {
-          const about: Record<string, RegExp> = { model: /model/, maxTokens: /answer length/, systemPrompt: /system prompt/, baseURL: /URL/, extraHeaders: /^Line \d+:/ };
+          const about: Record<string, RegExp> = {
+            model: /model/,
+            maxTokens: /answer length/,
+            systemPrompt: /system prompt/,
+            baseURL: /URL/,
+            extraHeaders: /^Line \d+:/,
+          };
           expect(Object.keys(r.errors).length).toBeGreaterThan(0);
           for (const [field, message] of Object.entries(r.errors)) expectSpecific(message, about[field]!);
         }
@@ -245,9 +330,17 @@ describe('checkSettings', () => {
 });
 
 describe('checkLimits', () => {
-  const figure = fc.oneof(hostileString, hostileNumber, fc.integer({ min: 1, max: MAX_PER_MONTH }), fc.integer({ min: 1, max: 200 }).map(String));
+  const figure = fc.oneof(
+    hostileString,
+    hostileNumber,
+    fc.integer({ min: 1, max: MAX_PER_MONTH }),
+    fc.integer({ min: 1, max: 200 }).map(String),
+  );
   const input: fc.Arbitrary<LimitsInput> = fc.record({
-    plan: fc.oneof(fc.constantFrom('free', 'paid', 'custom', 'Custom', ' free', '__proto__', 'toString'), hostileString),
+    plan: fc.oneof(
+      fc.constantFrom('free', 'paid', 'custom', 'Custom', ' free', '__proto__', 'toString'),
+      hostileString,
+    ),
     perMinute: figure,
     perMonth: figure,
     smooth: fc.boolean(),
@@ -278,9 +371,14 @@ describe('checkLimits', () => {
           expect(v.perMinute).toBeLessThanOrEqual(MAX_PER_MINUTE);
           expect(v.perMonth).toBeGreaterThanOrEqual(v.perMinute);
           expect(v.perMonth).toBeLessThanOrEqual(MAX_PER_MONTH);
-          if (v.plan !== 'custom') expect({ perMinute: v.perMinute, perMonth: v.perMonth }).toEqual({ perMinute: PLANS[v.plan].perMinute, perMonth: PLANS[v.plan].perMonth });
+          if (v.plan !== 'custom')
+            expect({ perMinute: v.perMinute, perMonth: v.perMonth }).toEqual({
+              perMinute: PLANS[v.plan].perMinute,
+              perMonth: PLANS[v.plan].perMonth,
+            });
           for (const tokens of [v.inputPerMinute, v.outputPerMinute]) {
-            if (tokens !== undefined) expect(Number.isSafeInteger(tokens) && tokens! >= 1 && tokens! <= MAX_TOKENS_PER_MINUTE).toBe(true);
+            if (tokens !== undefined)
+              expect(Number.isSafeInteger(tokens) && tokens! >= 1 && tokens! <= MAX_TOKENS_PER_MINUTE).toBe(true);
           }
           expect(checkLimits(v)).toEqual(r);
         } else {
@@ -293,7 +391,17 @@ describe('checkLimits', () => {
         ...RUNS,
         examples: [
           [{ plan: 'free', perMinute: 10, perMonth: 5_000, smooth: false, monthStart: 'utc' }],
-          [{ plan: 'custom', perMinute: '20', perMonth: '900', smooth: true, monthStart: 'local', inputPerMinute: '', outputPerMinute: 30_000 }],
+          [
+            {
+              plan: 'custom',
+              perMinute: '20',
+              perMonth: '900',
+              smooth: true,
+              monthStart: 'local',
+              inputPerMinute: '',
+              outputPerMinute: 30_000,
+            },
+          ],
         ],
       },
     );
@@ -324,10 +432,22 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'limits.save': { plan: 'custom', perMinute: 5, perMonth: '100', smooth: false, monthStart: 'utc' },
   'limits.useLearned': {},
   'settings.save': {
-    settings: { model: 'claude-sonnet-4-5', maxTokens: '4096', systemPrompt: '', baseURL: '', combineWaiting: false, extraHeaders: '', promptCache: '5m' },
+    settings: {
+      model: 'claude-sonnet-4-5',
+      maxTokens: '4096',
+      systemPrompt: '',
+      baseURL: '',
+      combineWaiting: false,
+      extraHeaders: '',
+      promptCache: '5m',
+    },
     confirmOrigin: false,
   },
-  'usagePrefs.save': { cacheHours: '24', retentionDays: 365, alerts: { at80: true, at95: true, at100: false, refused: true } },
+  'usagePrefs.save': {
+    cacheHours: '24',
+    retentionDays: 365,
+    alerts: { at80: true, at95: true, at100: false, refused: true },
+  },
   'key.confirmOrigin': { origin: 'https://gateway.example' },
   'batchPrefs.save': { sendLater: true, gatherSeconds: '120', firstPollSeconds: 60, maxPollSeconds: '600' },
   'gateway.budget': {},
@@ -336,7 +456,12 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'page.read': {},
 };
 
-const fieldValue = fc.oneof(fc.anything(), hostileString, hostileNumber, fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)));
+const fieldValue = fc.oneof(
+  fc.anything(),
+  hostileString,
+  hostileNumber,
+  fc.constantFrom(null, undefined, true, [], {}, '', 'x'.repeat(101)),
+);
 
 describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
   const sample = SAMPLES[type] as Record<string, unknown>;
@@ -353,12 +478,18 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
   }
 
   it('accepts the real payload as it is', () => {
-    expect(parseRequest({ kind: 'request', id: 1, type, payload: sample })).toEqual({ ok: true, id: 1, request: { type, payload: sample } });
+    expect(parseRequest({ kind: 'request', id: 1, type, payload: sample })).toEqual({
+      ok: true,
+      id: 1,
+      request: { type, payload: sample },
+    });
   });
 
   it('answers any payload, naming the request type when it refuses', () => {
     fc.assert(
-      fc.property(fc.integer(), fc.anything(), (id, payload) => expectAnswered(parseRequest({ kind: 'request', id, type, payload }), id)),
+      fc.property(fc.integer(), fc.anything(), (id, payload) =>
+        expectAnswered(parseRequest({ kind: 'request', id, type, payload }), id),
+      ),
       RUNS,
     );
   });
@@ -369,7 +500,9 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
       keys.length > 0
         ? fc.tuple(fc.constantFrom(...keys), fieldValue).map(([k, v]) => ({ ...sample, [k]: v }))
         : fc.constant(sample),
-      keys.length > 0 ? fc.constantFrom(...keys).map((k) => Object.fromEntries(Object.entries(sample).filter(([n]) => n !== k))) : fc.constant(sample),
+      keys.length > 0
+        ? fc.constantFrom(...keys).map((k) => Object.fromEntries(Object.entries(sample).filter(([n]) => n !== k)))
+        : fc.constant(sample),
       fc.tuple(fc.string(), fieldValue).map(([k, v]) => ({ ...sample, [k]: v })),
     );
     fc.assert(
@@ -383,7 +516,22 @@ describe.each(REQUEST_TYPES)('parseRequest for %s', (type) => {
           for (const k of keys) {
             const want = typeof sample[k];
             const got = out[k] === null ? 'object' : typeof out[k];
-            if (['perMinute', 'perMonth', 'cacheHours', 'retentionDays', 'monthlyUsd', 'dailyUsd', 'unknownPriceUsd', 'gatherSeconds', 'firstPollSeconds', 'maxPollSeconds', 'keepDays'].includes(k)) expect(['string', 'number']).toContain(typeof out[k]);
+            if (
+              [
+                'perMinute',
+                'perMonth',
+                'cacheHours',
+                'retentionDays',
+                'monthlyUsd',
+                'dailyUsd',
+                'unknownPriceUsd',
+                'gatherSeconds',
+                'firstPollSeconds',
+                'maxPollSeconds',
+                'keepDays',
+              ].includes(k)
+            )
+              expect(['string', 'number']).toContain(typeof out[k]);
             // A field the sample leaves null may be a string; a nested object stays an object.
             else if (out[k] !== null) expect(got).toBe(want === 'object' && sample[k] === null ? 'string' : want);
           }

@@ -7,7 +7,17 @@ import type { Budget } from '@/lib/limits/budget';
 import type { Limits } from '@/lib/limits/plans';
 import { createBackgroundClient } from '@/lib/messaging/page-client';
 import { paceEvent, parseReply, replies } from '@/lib/messaging/replies';
-import { parseRequest, PORT_NAME, REQUEST_TYPES, type Handlers, type KeyStatus, type PaceEvent, type ReplyOf, type RequestOf, type RequestType } from '@/lib/protocol';
+import {
+  parseRequest,
+  PORT_NAME,
+  REQUEST_TYPES,
+  type Handlers,
+  type KeyStatus,
+  type PaceEvent,
+  type ReplyOf,
+  type RequestOf,
+  type RequestType,
+} from '@/lib/protocol';
 import type { PageAttachment } from '@/lib/reach/page-text';
 import type { PromptTemplate } from '@/lib/reach/templates';
 import type * as z from '@/lib/schema';
@@ -26,19 +36,34 @@ import { testBackground } from './background/background-app';
 
 describe('parseRequest', () => {
   it('accepts each well-formed request and keeps its id', () => {
-    expect(parseRequest({ kind: 'request', id: 7, type: 'chat.send', payload: { conversationId: null, text: 'hi' } })).toEqual({
+    expect(
+      parseRequest({ kind: 'request', id: 7, type: 'chat.send', payload: { conversationId: null, text: 'hi' } }),
+    ).toEqual({
       ok: true,
       id: 7,
       request: { type: 'chat.send', payload: { conversationId: null, text: 'hi' } },
     });
-    expect(parseRequest({ kind: 'request', id: 1, type: 'key.status' })).toMatchObject({ ok: true, request: { type: 'key.status' } });
-    expect(parseRequest({ kind: 'request', id: 2, type: 'key.test', payload: { key: null, baseURL: 'https://x' } })).toMatchObject({
+    expect(parseRequest({ kind: 'request', id: 1, type: 'key.status' })).toMatchObject({
+      ok: true,
+      request: { type: 'key.status' },
+    });
+    expect(
+      parseRequest({ kind: 'request', id: 2, type: 'key.test', payload: { key: null, baseURL: 'https://x' } }),
+    ).toMatchObject({
       ok: true,
     });
   });
 
   it('refuses what is not a request, with no id to answer', () => {
-    for (const raw of [null, 'hello', 42, [], { kind: 'reply', id: 1 }, { kind: 'request' }, { kind: 'request', id: 1.5 }]) {
+    for (const raw of [
+      null,
+      'hello',
+      42,
+      [],
+      { kind: 'reply', id: 1 },
+      { kind: 'request' },
+      { kind: 'request', id: 1.5 },
+    ]) {
       const r = parseRequest(raw);
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error.code).toBe('bad_message');
@@ -54,11 +79,18 @@ describe('parseRequest', () => {
 
   it('says which field of a payload is wrong', () => {
     const r = parseRequest({ kind: 'request', id: 4, type: 'chat.send', payload: { conversationId: 5, text: 'x' } });
-    expect(r).toMatchObject({ ok: false, id: 4, error: { code: 'bad_message', message: expect.stringContaining('conversationId') as string } });
+    expect(r).toMatchObject({
+      ok: false,
+      id: 4,
+      error: { code: 'bad_message', message: expect.stringContaining('conversationId') as string },
+    });
     const s = parseRequest({ kind: 'request', id: 5, type: 'chat.stop', payload: { messageId: '' } });
     expect(s).toMatchObject({ ok: false, error: { message: expect.stringContaining('messageId') as string } });
     const t = parseRequest({ kind: 'request', id: 6, type: 'key.save', payload: [] });
-    expect(t).toMatchObject({ ok: false, error: { message: expect.stringContaining('payload must be an object') as string } });
+    expect(t).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('payload must be an object') as string },
+    });
   });
 
   it('checks each field of key.save and key.unlock with its own message', () => {
@@ -75,9 +107,14 @@ describe('parseRequest', () => {
       [{ key: 'k', remember: 'device' }, 'passphrase must be a string or null'],
       [{ key: 'k', remember: 'device', passphrase: 42 }, 'passphrase must be a string or null'],
     ] as const) {
-      expect(save(payload)).toMatchObject({ ok: false, error: { code: 'bad_message', message: `key.save: ${words}.` } });
+      expect(save(payload)).toMatchObject({
+        ok: false,
+        error: { code: 'bad_message', message: `key.save: ${words}.` },
+      });
     }
-    expect(parseRequest({ kind: 'request', id: 9, type: 'key.unlock', payload: { passphrase: 'p' } })).toMatchObject({ ok: true });
+    expect(parseRequest({ kind: 'request', id: 9, type: 'key.unlock', payload: { passphrase: 'p' } })).toMatchObject({
+      ok: true,
+    });
     expect(parseRequest({ kind: 'request', id: 9, type: 'key.unlock', payload: {} })).toMatchObject({
       ok: false,
       error: { message: 'key.unlock: passphrase must be a string.' },
@@ -85,14 +122,26 @@ describe('parseRequest', () => {
   });
 
   it('drops fields the schema does not declare, and lets any number through to the form check that names it', () => {
-    expect(parseRequest({ kind: 'request', id: 10, type: 'chat.stop', payload: { messageId: 'm1', extra: 'x', __proto__: { a: 1 } } })).toEqual({
+    expect(
+      parseRequest({
+        kind: 'request',
+        id: 10,
+        type: 'chat.stop',
+        payload: { messageId: 'm1', extra: 'x', __proto__: { a: 1 } },
+      }),
+    ).toEqual({
       ok: true,
       id: 10,
       request: { type: 'chat.stop', payload: { messageId: 'm1' } },
     });
     const limits = { plan: 'custom', perMinute: Infinity, perMonth: Number.NaN, smooth: false, monthStart: 'utc' };
-    expect(parseRequest({ kind: 'request', id: 11, type: 'limits.save', payload: limits })).toMatchObject({ ok: true, request: { payload: limits } });
-    expect(parseRequest({ kind: 'request', id: 12, type: 'limits.save', payload: { ...limits, perMonth: null } })).toMatchObject({
+    expect(parseRequest({ kind: 'request', id: 11, type: 'limits.save', payload: limits })).toMatchObject({
+      ok: true,
+      request: { payload: limits },
+    });
+    expect(
+      parseRequest({ kind: 'request', id: 12, type: 'limits.save', payload: { ...limits, perMonth: null } }),
+    ).toMatchObject({
       ok: false,
       error: { message: 'limits.save: perMonth must be a string or a number.' },
     });
@@ -101,7 +150,12 @@ describe('parseRequest', () => {
   it('never throws, whatever arrives on the port', () => {
     fc.assert(
       fc.property(
-        fc.record({ kind: fc.constant('request'), id: fc.anything(), type: fc.oneof(fc.constantFrom(...REQUEST_TYPES), fc.string()), payload: fc.anything() }),
+        fc.record({
+          kind: fc.constant('request'),
+          id: fc.anything(),
+          type: fc.oneof(fc.constantFrom(...REQUEST_TYPES), fc.string()),
+          payload: fc.anything(),
+        }),
         (raw) => {
           const r = parseRequest(raw);
           expect(typeof r.ok).toBe('boolean');
@@ -113,7 +167,14 @@ describe('parseRequest', () => {
   });
 });
 
-const STATUS: KeyStatus = { hasKey: true, last4: 'abcd', demo: false, remember: 'device', sealed: false, locked: false };
+const STATUS: KeyStatus = {
+  hasKey: true,
+  last4: 'abcd',
+  demo: false,
+  remember: 'device',
+  sealed: false,
+  locked: false,
+};
 
 /** A page client whose background answers every request with `reply` and can push anything. */
 function clientAnswering(reply: (request: { id: number }) => unknown) {
@@ -131,11 +192,15 @@ describe('replies and events, parsed by the page', () => {
       ok: false,
       error: {
         code: 'internal',
-        message: "Pace's background sent a reply to key.status that this page cannot read (data.last4: expected a string). Reload the page and try again.",
+        message:
+          "Pace's background sent a reply to key.status that this page cannot read (data.last4: expected a string). Reload the page and try again.",
       },
     });
     const { client } = clientAnswering(({ id }) => ({ kind: 'reply', id, result: { ok: true, data: malformed } }));
-    expect(await client.request('key.status', {})).toMatchObject({ ok: false, error: { code: 'internal', message: expect.stringContaining('data.last4') as string } });
+    expect(await client.request('key.status', {})).toMatchObject({
+      ok: false,
+      error: { code: 'internal', message: expect.stringContaining('data.last4') as string },
+    });
   });
 
   it('refuses a reply with a missing field, an unknown error code, or no ok', () => {
@@ -150,14 +215,20 @@ describe('replies and events, parsed by the page', () => {
     ] as const) {
       expect(parseReply(type, result)).toMatchObject({
         ok: false,
-        error: { code: 'internal', message: expect.stringContaining(`${type} that this page cannot read (${why}`) as string },
+        error: {
+          code: 'internal',
+          message: expect.stringContaining(`${type} that this page cannot read (${why}`) as string,
+        },
       });
     }
   });
 
   it('passes a well-formed reply and refusal through, dropping what the schema does not declare', () => {
     expect(parseReply('key.status', { ok: true, data: { ...STATUS, extra: 1 } })).toEqual({ ok: true, data: STATUS });
-    const refusal = { ok: false, error: { code: 'no_key', message: 'No API key is set.', action: 'open_options', fields: { key: 'Paste a key.' } } };
+    const refusal = {
+      ok: false,
+      error: { code: 'no_key', message: 'No API key is set.', action: 'open_options', fields: { key: 'Paste a key.' } },
+    };
     expect(parseReply('chat.send', refusal)).toEqual(refusal);
     expect(parseReply('gateway.budget', { ok: true, data: null })).toEqual({ ok: true, data: null });
   });
@@ -207,7 +278,12 @@ describe("the background's real replies", () => {
   useClaudeServer((s) => (claude = s));
   beforeEach(async () => {
     db = new PaceDB(`protocol-${Math.random()}`);
-    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100 });
+    await settingsItem.setValue({
+      ...DEFAULT_SETTINGS,
+      baseURL: claude.url,
+      model: 'claude-haiku-4-5',
+      maxTokens: 100,
+    });
   });
   afterEach(async () => {
     db.close();
@@ -220,9 +296,13 @@ describe("the background's real replies", () => {
     // What the fake browser lacks for the templates' menu and the page reading.
     vi.spyOn(fakeBrowser.contextMenus, 'removeAll').mockResolvedValue(undefined);
     vi.spyOn(fakeBrowser.contextMenus, 'create').mockReturnValue('menu');
-    vi.spyOn(fakeBrowser.tabs, 'query').mockResolvedValue([{ id: 7, windowId: 3, title: 'Bread', url: 'https://example.org/bread' }] as never);
+    vi.spyOn(fakeBrowser.tabs, 'query').mockResolvedValue([
+      { id: 7, windowId: 3, title: 'Bread', url: 'https://example.org/bread' },
+    ] as never);
     const pageText = { title: 'Bread that keeps', text: 'The article text.' };
-    vi.spyOn(fakeBrowser.scripting, 'executeScript').mockImplementation(async (o) => [{ result: 'files' in o ? undefined : pageText }] as never);
+    vi.spyOn(fakeBrowser.scripting, 'executeScript').mockImplementation(
+      async (o) => [{ result: 'files' in o ? undefined : pageText }] as never,
+    );
     const pair = portPair(PORT_NAME, { id: fakeBrowser.runtime.id, url: fakeBrowser.runtime.getURL('/popup.html') });
     app.onConnect(pair.background.port);
     const replied = new Map<number, (result: unknown) => void>();
@@ -242,7 +322,7 @@ describe("the background's real replies", () => {
 
     const sent = (await ask('chat.send', { conversationId: null, text: 'hello' })) as { data: ReplyOf<'chat.send'> };
     const { conversationId, assistantMessageId: messageId } = sent.data;
-    for (const end = performance.now() + 10_000; (await db.messages.get(messageId))?.status !== 'done'; ) {
+    for (const end = performance.now() + 10_000; (await db.messages.get(messageId))?.status !== 'done';) {
       if (performance.now() > end) throw new Error('the answer never finished');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -259,17 +339,47 @@ describe("the background's real replies", () => {
     await ask('queue.tryNow', {});
     await ask('queue.clear', {});
     await ask('cache.clear', {});
-    await ask('limits.save', { plan: 'custom', perMinute: '10', perMonth: '100', smooth: false, monthStart: 'utc', inputPerMinute: null });
+    await ask('limits.save', {
+      plan: 'custom',
+      perMinute: '10',
+      perMonth: '100',
+      smooth: false,
+      monthStart: 'utc',
+      inputPerMinute: null,
+    });
     await ask('limits.useLearned', {});
     await ask('settings.save', {
-      settings: { model: 'claude-haiku-4-5', maxTokens: 100, systemPrompt: '', baseURL: claude.url, combineWaiting: false, extraHeaders: null, promptCache: '5m' },
+      settings: {
+        model: 'claude-haiku-4-5',
+        maxTokens: 100,
+        systemPrompt: '',
+        baseURL: claude.url,
+        combineWaiting: false,
+        extraHeaders: null,
+        promptCache: '5m',
+      },
       confirmOrigin: false,
     });
-    await ask('usagePrefs.save', { cacheHours: '24', retentionDays: '90', alerts: { at80: true, at95: true, at100: true, refused: false } });
-    await ask('batchPrefs.save', { sendLater: false, gatherSeconds: '60', firstPollSeconds: '60', maxPollSeconds: '600' });
+    await ask('usagePrefs.save', {
+      cacheHours: '24',
+      retentionDays: '90',
+      alerts: { at80: true, at95: true, at100: true, refused: false },
+    });
+    await ask('batchPrefs.save', {
+      sendLater: false,
+      gatherSeconds: '60',
+      firstPollSeconds: '60',
+      maxPollSeconds: '600',
+    });
     await ask('key.confirmOrigin', { origin: new URL(claude.url).origin });
     await ask('gateway.budget', {});
-    await ask('budget.save', { monthlyUsd: '10', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'dollars' });
+    await ask('budget.save', {
+      monthlyUsd: '10',
+      dailyUsd: '',
+      whenReached: 'pause',
+      unknownPriceUsd: '',
+      badge: 'dollars',
+    });
     await ask('templates.save', { templates: [{ title: 'Explain', prompt: 'Explain this.' }] });
     await ask('page.read', {});
     await ask('conversation.delete', { conversationId });

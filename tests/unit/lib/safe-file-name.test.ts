@@ -40,12 +40,20 @@ describe('safeFileName', () => {
 
   it("the exports' names go through it: a hostile title or a broken clock gives a safe name, not an error", () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.oneof(fc.integer(), fc.constant(NaN), fc.constant(Infinity)), (title, at) => {
-        for (const name of [exportName('md', at, title), exportName('json', at), exportFileName(Number.isFinite(at) ? at : 0, 'csv')]) {
-          expect(name).toMatch(SAFE);
-          expect(name.length).toBeLessThanOrEqual(MAX_FILE_NAME);
-        }
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.oneof(fc.integer(), fc.constant(NaN), fc.constant(Infinity)),
+        (title, at) => {
+          for (const name of [
+            exportName('md', at, title),
+            exportName('json', at),
+            exportFileName(Number.isFinite(at) ? at : 0, 'csv'),
+          ]) {
+            expect(name).toMatch(SAFE);
+            expect(name.length).toBeLessThanOrEqual(MAX_FILE_NAME);
+          }
+        },
+      ),
     );
     expect(exportName('md', NaN, '')).toBe('pace-chat.md');
   });

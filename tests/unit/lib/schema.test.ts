@@ -13,14 +13,21 @@ describe('schema', () => {
     expect(fails(z.boolean({ error: 'a boolean' }), 'true')).toBe('a boolean');
     expect(fails(z.enum(['a', 'b'], { error: 'a or b' }), 'c')).toBe('a or b');
     expect(fails(z.union([z.string(), z.null()], { error: 'text or null' }), 0)).toBe('text or null');
-    expect(fails(z.custom<number>((v) => typeof v === 'number', { error: 'a number' }), '1')).toBe('a number');
+    expect(
+      fails(
+        z.custom<number>((v) => typeof v === 'number', { error: 'a number' }),
+        '1',
+      ),
+    ).toBe('a number');
     expect(fails(z.object({}, { error: 'an object' }), [])).toBe('an object');
     expect(fails(z.array(z.string(), { error: 'a list' }), {})).toBe('a list');
     expect(z.union([z.string(), z.null()]).safeParse(null)).toEqual({ success: true, data: null });
   });
 
   it('runs checks in order after the type, on strings and lists', () => {
-    const id = z.string({ error: 'id' }).check(z.minLength(1, { error: 'too short' }), z.maxLength(3, { error: 'too long' }));
+    const id = z
+      .string({ error: 'id' })
+      .check(z.minLength(1, { error: 'too short' }), z.maxLength(3, { error: 'too long' }));
     expect(fails(id, '')).toBe('too short');
     expect(fails(id, 'abcd')).toBe('too long');
     expect(fails(id, 5)).toBe('id');
@@ -36,7 +43,11 @@ describe('schema', () => {
   });
 
   it('keeps declared keys only, own ones, and leaves out an absent optional one', () => {
-    const s = z.object({ a: z.nullable(z.string()), b: z.optional(z.boolean()), c: z.optional(z.nullable(z.string())) });
+    const s = z.object({
+      a: z.nullable(z.string()),
+      b: z.optional(z.boolean()),
+      c: z.optional(z.nullable(z.string())),
+    });
     const input = Object.assign(Object.create({ b: true }) as object, { a: null, c: null, extra: 1 });
     expect(s.safeParse(input)).toEqual({ success: true, data: { a: null, c: null } });
     expect(Object.keys((s.safeParse({ a: 'x' }) as { data: object }).data)).toEqual(['a']);
@@ -51,15 +62,22 @@ describe('schema', () => {
     expect(fails(z.literal(true, { error: 'yes only' }), false)).toBe('yes only');
     expect(z.literal([7, null]).safeParse(null)).toEqual({ success: true, data: null });
     expectTypeOf(z.literal([7, 30, null]).safeParse(7)).toEqualTypeOf<
-      { success: true; data: 7 | 30 | null } | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } }
+      | { success: true; data: 7 | 30 | null }
+      | { success: false; error: { issues: { message: string; path: PropertyKey[] }[] } }
     >();
   });
 
   it('names where a nested failure is, through objects and lists', () => {
     const s = z.object({ a: z.object({ rows: z.array(z.object({ n: z.number() })) }) });
     const r = s.safeParse({ a: { rows: [{ n: 1 }, { n: 'x' }] } });
-    expect(r).toEqual({ success: false, error: { issues: [{ message: 'expected a number', path: ['a', 'rows', 1, 'n'] }] } });
-    expect(z.string().safeParse(1)).toEqual({ success: false, error: { issues: [{ message: 'expected a string', path: [] }] } });
+    expect(r).toEqual({
+      success: false,
+      error: { issues: [{ message: 'expected a number', path: ['a', 'rows', 1, 'n'] }] },
+    });
+    expect(z.string().safeParse(1)).toEqual({
+      success: false,
+      error: { issues: [{ message: 'expected a string', path: [] }] },
+    });
   });
 
   it('infers the payload types, optional keys included', () => {
@@ -69,8 +87,16 @@ describe('schema', () => {
       model?: string | null | undefined;
       later?: boolean | undefined;
     }>();
-    expectTypeOf<RequestOf<'key.save'>>().toEqualTypeOf<{ key: string; remember: 'device' | 'session'; passphrase: string | null }>();
-    expectTypeOf<RequestOf<'templates.save'>['templates'][number]>().toEqualTypeOf<{ id?: string | null | undefined; title: string; prompt: string }>();
+    expectTypeOf<RequestOf<'key.save'>>().toEqualTypeOf<{
+      key: string;
+      remember: 'device' | 'session';
+      passphrase: string | null;
+    }>();
+    expectTypeOf<RequestOf<'templates.save'>['templates'][number]>().toEqualTypeOf<{
+      id?: string | null | undefined;
+      title: string;
+      prompt: string;
+    }>();
     expectTypeOf<RequestOf<'settings.save'>['settings']['extraHeaders']>().toEqualTypeOf<string | null>();
   });
 });

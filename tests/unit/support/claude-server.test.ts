@@ -233,7 +233,9 @@ describe('claude test server, through the real SDK', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
-    expect(res.headers.get('access-control-allow-headers')).toBe('authorization,anthropic-version,content-type,x-stainless-os');
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'authorization,anthropic-version,content-type,x-stainless-os',
+    );
     expect(res.headers.get('access-control-max-age')).toBe('600');
     expect(res.headers.get('request-id')).toMatch(/^req_/);
     expect(server.requests.map((r) => r.method)).toEqual(['OPTIONS']);
@@ -246,7 +248,12 @@ describe('claude test server, through the real SDK', () => {
       body: JSON.stringify(ask('old client')),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ type: 'message', role: 'assistant', model: MODEL, stop_reason: 'end_turn' });
+    expect(await res.json()).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: MODEL,
+      stop_reason: 'end_turn',
+    });
 
     const bad = await fetch(`${server.url}/v1/messages`, {
       method: 'POST',
@@ -254,14 +261,26 @@ describe('claude test server, through the real SDK', () => {
       body: JSON.stringify(ask('hi')),
     });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('anthropic-version') as unknown } });
+    expect(await bad.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringContaining('anthropic-version') as unknown },
+    });
   });
 
   it('lists models and counts tokens', async () => {
     const page = await client().models.list();
-    expect(page.data.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5']);
+    expect(page.data.map((m) => m.id)).toEqual([
+      'claude-opus-4-7',
+      'claude-sonnet-4-6',
+      'claude-haiku-4-5',
+      'claude-sonnet-5-5',
+      'claude-opus-5-5',
+      'claude-haiku-5-5',
+    ]);
     expect(page.data[0]).toMatchObject({ type: 'model', display_name: 'Claude Opus 4.7' });
-    const count = await client().messages.countTokens({ model: MODEL, messages: [{ role: 'user', content: 'nine char' }] });
+    const count = await client().messages.countTokens({
+      model: MODEL,
+      messages: [{ role: 'user', content: 'nine char' }],
+    });
     expect(count.input_tokens).toBe(3);
   });
 
@@ -283,8 +302,18 @@ describe('a server that enforces its own bucket', () => {
   it('answers 429 with retry-after once the bucket is empty, and records each status', async () => {
     const limited = await startClaudeServer({ bucket: { perMinute: 2 } });
     try {
-      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
-      const ask = () => client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+      const client = new Anthropic({
+        apiKey: TEST_KEY,
+        baseURL: limited.url,
+        dangerouslyAllowBrowser: true,
+        maxRetries: 0,
+      });
+      const ask = () =>
+        client.messages.create({
+          model: 'claude-haiku-4-5',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
       const first = await client.messages
         .create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
         .withResponse();
@@ -292,7 +321,9 @@ describe('a server that enforces its own bucket', () => {
       await ask();
       const refused = await ask().catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
-      expect(Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('retry-after'))).toBeGreaterThanOrEqual(29);
+      expect(
+        Number((refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('retry-after')),
+      ).toBeGreaterThanOrEqual(29);
       await new Promise((r) => setTimeout(r, 50));
       expect(limited.messageRequests().map((r) => r.status)).toEqual([200, 200, 429]);
     } finally {
@@ -305,15 +336,33 @@ describe('a server that enforces an input-token bucket', () => {
   it('reports it in the input-tokens headers, rounded to the thousand, and answers 429 to a prompt that does not fit', async () => {
     const limited = await startClaudeServer({ inputTokenBucket: { limit: 10_000, refillMs: 600_000 } });
     try {
-      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
-      const ask = (tokens: number) => client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(tokens * 4) }] }).withResponse();
+      const client = new Anthropic({
+        apiKey: TEST_KEY,
+        baseURL: limited.url,
+        dangerouslyAllowBrowser: true,
+        maxRetries: 0,
+      });
+      const ask = (tokens: number) =>
+        client.messages
+          .create({
+            model: 'claude-haiku-4-5',
+            max_tokens: 10,
+            messages: [{ role: 'user', content: 'x'.repeat(tokens * 4) }],
+          })
+          .withResponse();
       const first = await ask(4_400);
       expect(first.response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000');
       expect(first.response.headers.get('anthropic-ratelimit-input-tokens-remaining')).toBe('6000');
-      expect(Date.parse(first.response.headers.get('anthropic-ratelimit-input-tokens-reset')!)).toBeGreaterThan(Date.now() + 200_000);
+      expect(Date.parse(first.response.headers.get('anthropic-ratelimit-input-tokens-reset')!)).toBeGreaterThan(
+        Date.now() + 200_000,
+      );
       const refused = await ask(6_000).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
-      expect((refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('anthropic-ratelimit-input-tokens-remaining')).toBe('6000');
+      expect(
+        (refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get(
+          'anthropic-ratelimit-input-tokens-remaining',
+        ),
+      ).toBe('6000');
       await ask(5_000);
       await new Promise((r) => setTimeout(r, 50));
       expect(limited.messageRequests().map((r) => r.status)).toEqual([200, 429, 200]);
@@ -327,9 +376,17 @@ describe('a server that enforces an output-token bucket', () => {
   it('takes the tokens answers produce (not max_tokens) from the bucket, reports it in the output-tokens headers and answers 429 once it is empty', async () => {
     // 4,800 characters: 1,200 output tokens an answer, against a bucket of 2,000 that refills in ten minutes.
     const text = 'y'.repeat(4_800);
-    const limited = await startClaudeServer({ outputTokenBucket: { limit: 2_000, refillMs: 600_000 }, defaultBehaviour: { kind: 'text', text, chunkSize: 1_000, delayMs: 0 } });
+    const limited = await startClaudeServer({
+      outputTokenBucket: { limit: 2_000, refillMs: 600_000 },
+      defaultBehaviour: { kind: 'text', text, chunkSize: 1_000, delayMs: 0 },
+    });
     try {
-      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const client = new Anthropic({
+        apiKey: TEST_KEY,
+        baseURL: limited.url,
+        dangerouslyAllowBrowser: true,
+        maxRetries: 0,
+      });
       const params = { model: MODEL, max_tokens: 8_000, messages: [{ role: 'user' as const, content: 'hello' }] };
       const first = await client.messages.create(params).withResponse();
       // Counted as produced: the headers, sent before the answer, still show the whole bucket.
@@ -348,7 +405,11 @@ describe('a server that enforces an output-token bucket', () => {
       expect(Number(headers.get('retry-after'))).toBe(121);
       await new Promise((r) => setTimeout(r, 50));
       const recorded = limited.messageRequests();
-      expect(recorded.map((r) => [r.status, r.retryAfter])).toEqual([[200, undefined], [200, undefined], [429, 121]]);
+      expect(recorded.map((r) => [r.status, r.retryAfter])).toEqual([
+        [200, undefined],
+        [200, undefined],
+        [429, 121],
+      ]);
       for (const r of recorded) expect(r.answeredAt).toBeGreaterThanOrEqual(r.at);
     } finally {
       await limited.close();
@@ -360,7 +421,12 @@ describe('a server that reports only its token buckets', () => {
   it('sends no requests trio when told, and the input-tokens trio still', async () => {
     const limited = await startClaudeServer({ inputTokenBucket: { limit: 10_000 }, requestLimitHeaders: false });
     try {
-      const client = new Anthropic({ apiKey: TEST_KEY, baseURL: limited.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+      const client = new Anthropic({
+        apiKey: TEST_KEY,
+        baseURL: limited.url,
+        dangerouslyAllowBrowser: true,
+        maxRetries: 0,
+      });
       const { response } = await client.messages.create(ask('hello')).withResponse();
       expect(response.headers.get('anthropic-ratelimit-requests-limit')).toBeNull();
       expect(response.headers.get('anthropic-ratelimit-input-tokens-limit')).toBe('10000');
@@ -374,16 +440,29 @@ describe("the server's model of Anthropic's prompt cache", () => {
   let clock = Date.UTC(2026, 10, 30, 10);
   let cached: ClaudeServer;
   const document = 'The quick brown fox jumps over the lazy dog. '.repeat(1000); // 45,000 chars, 11,250 tokens
-  const api = () => new Anthropic({ apiKey: TEST_KEY, baseURL: cached.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
+  const api = () =>
+    new Anthropic({ apiKey: TEST_KEY, baseURL: cached.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
   const turn = (messages: { role: 'user' | 'assistant'; content: string }[], ttl?: '5m' | '1h') =>
-    api().messages.create({ model: MODEL, max_tokens: 100, messages, cache_control: { type: 'ephemeral', ...(ttl ? { ttl } : {}) } });
+    api().messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      messages,
+      cache_control: { type: 'ephemeral', ...(ttl ? { ttl } : {}) },
+    });
 
   useClaudeServer((s) => (cached = s), { promptCache: { minTokens: 1024, now: () => clock } });
 
   it('writes the prefix on a first request and reads it back within its lifetime', async () => {
     const first = await turn([{ role: 'user', content: document }]);
-    expect(first.usage).toMatchObject({ cache_creation_input_tokens: Math.ceil(document.length / 4), cache_read_input_tokens: 0, input_tokens: 0 });
-    expect(first.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: first.usage.cache_creation_input_tokens, ephemeral_1h_input_tokens: 0 });
+    expect(first.usage).toMatchObject({
+      cache_creation_input_tokens: Math.ceil(document.length / 4),
+      cache_read_input_tokens: 0,
+      input_tokens: 0,
+    });
+    expect(first.usage.cache_creation).toEqual({
+      ephemeral_5m_input_tokens: first.usage.cache_creation_input_tokens,
+      ephemeral_1h_input_tokens: 0,
+    });
 
     clock += 4 * 60_000;
     const answer = first.content[0]!.type === 'text' ? first.content[0].text : '';
@@ -394,41 +473,77 @@ describe("the server's model of Anthropic's prompt cache", () => {
     ]);
     expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
     // Only the new turns are written; the whole prompt is accounted for once.
-    expect((second.usage.cache_read_input_tokens ?? 0) + (second.usage.cache_creation_input_tokens ?? 0) + second.usage.input_tokens).toBe(
-      Math.ceil((document.length + answer.length + 'And the dog?'.length) / 4),
-    );
-    expect(cached.messageRequests().map((r) => r.usage?.cache_read_input_tokens)).toEqual([0, second.usage.cache_read_input_tokens]);
+    expect(
+      (second.usage.cache_read_input_tokens ?? 0) +
+        (second.usage.cache_creation_input_tokens ?? 0) +
+        second.usage.input_tokens,
+    ).toBe(Math.ceil((document.length + answer.length + 'And the dog?'.length) / 4));
+    expect(cached.messageRequests().map((r) => r.usage?.cache_read_input_tokens)).toEqual([
+      0,
+      second.usage.cache_read_input_tokens,
+    ]);
   });
 
   it('forgets a prefix not used for its lifetime (5 minutes, or 1 hour when asked)', async () => {
     await turn([{ role: 'user', content: document }]);
     clock += 5 * 60_000 + 1;
-    expect((await turn([{ role: 'user', content: document }])).usage).toMatchObject({ cache_read_input_tokens: 0, cache_creation_input_tokens: 11_250 });
+    expect((await turn([{ role: 'user', content: document }])).usage).toMatchObject({
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 11_250,
+    });
 
     const long = `${document} (kept an hour)`;
     const written = await turn([{ role: 'user', content: long }], '1h');
-    expect(written.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written.usage.cache_creation_input_tokens });
+    expect(written.usage.cache_creation).toEqual({
+      ephemeral_5m_input_tokens: 0,
+      ephemeral_1h_input_tokens: written.usage.cache_creation_input_tokens,
+    });
     clock += 59 * 60_000;
-    expect((await turn([{ role: 'user', content: long }], '1h')).usage.cache_read_input_tokens).toBe(written.usage.cache_creation_input_tokens);
+    expect((await turn([{ role: 'user', content: long }], '1h')).usage.cache_read_input_tokens).toBe(
+      written.usage.cache_creation_input_tokens,
+    );
   });
 
   it('caches nothing below the minimum length, and nothing without cache_control', async () => {
     const short = await turn([{ role: 'user', content: 'A short question about foxes.' }]);
     expect(short.usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0, input_tokens: 8 });
-    const plain = () => api().messages.create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: document }] });
+    const plain = () =>
+      api().messages.create({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: document }] });
     await plain();
-    expect((await plain()).usage).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0, input_tokens: 11_250 });
+    expect((await plain()).usage).toMatchObject({
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      input_tokens: 11_250,
+    });
   });
 
   it('takes explicit breakpoints on blocks, at most four, and checks cache_control', async () => {
     const block = (text: string) => ({ type: 'text' as const, text, cache_control: { type: 'ephemeral' as const } });
-    const explicit = await api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [block(document), { type: 'text', text: 'Summarise.' }] }] });
-    expect(explicit.usage).toMatchObject({ cache_creation_input_tokens: 11_250, input_tokens: Math.ceil((document.length + 'Summarise.'.length) / 4) - 11_250 });
+    const explicit = await api().messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user', content: [block(document), { type: 'text', text: 'Summarise.' }] }],
+    });
+    expect(explicit.usage).toMatchObject({
+      cache_creation_input_tokens: 11_250,
+      input_tokens: Math.ceil((document.length + 'Summarise.'.length) / 4) - 11_250,
+    });
 
-    const five = await apiRejection(api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [1, 2, 3, 4, 5].map((n) => block(`part ${n}`)) }] }));
+    const five = await apiRejection(
+      api().messages.create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [1, 2, 3, 4, 5].map((n) => block(`part ${n}`)) }],
+      }),
+    );
     expect([five.status, five.type]).toEqual([400, 'invalid_request_error']);
     const wrong = await apiRejection(
-      api().messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], cache_control: { type: 'persistent' } as never }),
+      api().messages.create({
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+        cache_control: { type: 'persistent' } as never,
+      }),
     );
     expect([wrong.status, wrong.message]).toEqual([400, expect.stringContaining('cache_control.type')]);
   });
@@ -436,11 +551,26 @@ describe("the server's model of Anthropic's prompt cache", () => {
   it('plays a gateway that refuses the top-level field but takes block breakpoints', async () => {
     const gateway = await startClaudeServer({ refuseCacheControl: 'top-level' });
     try {
-      const gw = new Anthropic({ apiKey: TEST_KEY, baseURL: gateway.url, dangerouslyAllowBrowser: true, maxRetries: 0 });
-      const refused = await apiRejection(gw.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], cache_control: { type: 'ephemeral' } }));
+      const gw = new Anthropic({
+        apiKey: TEST_KEY,
+        baseURL: gateway.url,
+        dangerouslyAllowBrowser: true,
+        maxRetries: 0,
+      });
+      const refused = await apiRejection(
+        gw.messages.create({
+          model: MODEL,
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+          cache_control: { type: 'ephemeral' },
+        }),
+      );
       expect([refused.status, refused.type]).toEqual([400, 'invalid_request_error']);
       const block = { type: 'text' as const, text: document, cache_control: { type: 'ephemeral' as const } };
-      expect((await gw.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [block] }] })).usage.cache_creation_input_tokens).toBe(11_250);
+      expect(
+        (await gw.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [block] }] }))
+          .usage.cache_creation_input_tokens,
+      ).toBe(11_250);
     } finally {
       await gateway.close();
     }

@@ -88,20 +88,28 @@ describe('splitForDisplay', () => {
 
   it('joins back to the text, pieces bounded, earlier pieces stable as the text grows', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 400 }), fc.string({ maxLength: 100 }), fc.integer({ min: 4, max: 50 }), (text, more, size) => {
-        const pieces = splitForDisplay(text, size);
-        expect(pieces.join('')).toBe(text);
-        for (const p of pieces) expect(p.length).toBeLessThanOrEqual(size);
-        const grown = splitForDisplay(text + more, size);
-        expect(grown.slice(0, pieces.length - 1)).toEqual(pieces.slice(0, -1));
-      }),
+      fc.property(
+        fc.string({ maxLength: 400 }),
+        fc.string({ maxLength: 100 }),
+        fc.integer({ min: 4, max: 50 }),
+        (text, more, size) => {
+          const pieces = splitForDisplay(text, size);
+          expect(pieces.join('')).toBe(text);
+          for (const p of pieces) expect(p.length).toBeLessThanOrEqual(size);
+          const grown = splitForDisplay(text + more, size);
+          expect(grown.slice(0, pieces.length - 1)).toEqual(pieces.slice(0, -1));
+        },
+      ),
     );
   });
 });
 
 const text = (value: string): MdNode => ({ type: 'text', value });
 const para = (value: string): MdNode => ({ type: 'paragraph', children: [text(value)] });
-const list = (...items: MdNode[][]): MdNode => ({ type: 'list', children: items.map((children) => ({ type: 'listItem', children })) });
+const list = (...items: MdNode[][]): MdNode => ({
+  type: 'list',
+  children: items.map((children) => ({ type: 'listItem', children })),
+});
 
 /** A list nested `depth` levels, its innermost item saying `bottom`. */
 function nested(depth: number): MdNode {
@@ -127,7 +135,9 @@ describe('capNesting', () => {
     const tree: MdNode = { type: 'root', children: [nested(12)] };
     capNesting(tree, 8);
     expect(maxDepth(tree)).toBe(8);
-    expect(flatText(tree)).toBe('level 1 level 2 level 3 level 4 level 5 level 6 level 7 level 8 level 9 level 10 level 11 bottom');
+    expect(flatText(tree)).toBe(
+      'level 1 level 2 level 3 level 4 level 5 level 6 level 7 level 8 level 9 level 10 level 11 bottom',
+    );
   });
 
   it('handles 100,000 levels without recursion', () => {

@@ -33,7 +33,9 @@ describe('the popup reopening its most recent chat', () => {
   });
 
   it('keeps a chat the user started meanwhile, by sending a message before the latest was read', async () => {
-    const sending = { request: async () => ({ ok: true, data: { conversationId: 'started' } }) } as unknown as BackgroundClient;
+    const sending = {
+      request: async () => ({ ok: true, data: { conversationId: 'started' } }),
+    } as unknown as BackgroundClient;
     const store = createChatStore(sending);
     expect(await store.getState().send('Hello')).toBe(true);
     store.getState().reopen('latest');

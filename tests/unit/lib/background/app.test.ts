@@ -53,7 +53,9 @@ function background() {
 
 const limits = (l: Partial<Limits>) => saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', ...l });
 let n = 0;
-const ask = async (text: string) => (await addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => `a${++n}`, model: 'm' })).assistantMessageId;
+const ask = async (text: string) =>
+  (await addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => `a${++n}`, model: 'm' }))
+    .assistantMessageId;
 
 /** Polls with real timers (vi.waitFor would move the faked clock). */
 async function until(id: string, ok: (job: Job) => boolean): Promise<Job> {
@@ -101,7 +103,19 @@ describe('createBackgroundApp through the fake browser', () => {
     const clock = Date.UTC(2026, 5, 10, 12);
     vi.setSystemTime(Date.UTC(2026, 8, 1));
     const usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 };
-    const row = await db.usage.add({ at: clock - 24 * 60 * 60 * 1000, model: 'm', conversationId: 'c1', messageId: 'a0', outcome: IN_FLIGHT, usage, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+    const row = await db.usage.add({
+      at: clock - 24 * 60 * 60 * 1000,
+      model: 'm',
+      conversationId: 'c1',
+      messageId: 'a0',
+      outcome: IN_FLIGHT,
+      usage,
+      ttftMs: null,
+      totalMs: 0,
+      attempt: 1,
+      fromCache: false,
+      costUsd: 0,
+    });
 
     await testBackground(db, claude.url, { now: () => clock, online: () => online }).app.start();
 
@@ -141,7 +155,9 @@ describe('createBackgroundApp through the fake browser', () => {
     await fakeBrowser.alarms.onAlarm.trigger({ name: 'pace-month', scheduledTime: Date.UTC(2026, 3, 1) + 1000 });
     await done(held);
     expect(claude.messageRequests()).toHaveLength(1);
-    await eventually(async () => expect((await fakeBrowser.alarms.get('pace-month'))?.scheduledTime).toBe(Date.UTC(2026, 4, 1) + 1000));
+    await eventually(async () =>
+      expect((await fakeBrowser.alarms.get('pace-month'))?.scheduledTime).toBe(Date.UTC(2026, 4, 1) + 1000),
+    );
   });
 
   /** A job held by the minute window (this minute's one send went a second ago), with the background started and nothing else to pump the queue. */
@@ -180,7 +196,10 @@ describe('createBackgroundApp through the fake browser', () => {
 
     vi.setSystemTime(held.waitUntil!);
     expect(claude.messageRequests()).toHaveLength(0);
-    timers.filter((t) => !t.cleared).at(-1)!.run();
+    timers
+      .filter((t) => !t.cleared)
+      .at(-1)!
+      .run();
     await done(second);
     expect(claude.messageRequests()).toHaveLength(1);
   });
@@ -194,10 +213,13 @@ describe('createBackgroundApp through the fake browser', () => {
     if (!sent.ok) throw new Error(sent.error.message);
     await done(sent.data.assistantMessageId);
     expect(claude.messageRequests()).toHaveLength(1);
-    expect(await db.messages.get(sent.data.assistantMessageId)).toMatchObject({ status: 'done', text: 'Hello from the queue.' });
+    expect(await db.messages.get(sent.data.assistantMessageId)).toMatchObject({
+      status: 'done',
+      text: 'Hello from the queue.',
+    });
   });
 
-  it("reads made ahead while the user types are read again when the settings change: the send goes with the new model", async () => {
+  it('reads made ahead while the user types are read again when the settings change: the send goes with the new model', async () => {
     vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
     await limits({ perMinute: 10, perMonth: 100 });
     claude.script({ kind: 'text', text: 'Hello.' });
@@ -205,7 +227,12 @@ describe('createBackgroundApp through the fake browser', () => {
     const prepared = await client.request('chat.prepare', { conversationId: null });
     expect(prepared).toEqual({ ok: true, data: { ready: true } });
     // The model changed on the options page after the popup's reads were made.
-    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-sonnet-4-6', maxTokens: 100 });
+    await settingsItem.setValue({
+      ...DEFAULT_SETTINGS,
+      baseURL: claude.url,
+      model: 'claude-sonnet-4-6',
+      maxTokens: 100,
+    });
     const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
     if (!sent.ok) throw new Error(sent.error.message);
     await done(sent.data.assistantMessageId);
@@ -215,7 +242,11 @@ describe('createBackgroundApp through the fake browser', () => {
   it('opens the options page on install, not on update', async () => {
     const open = vi.spyOn(fakeBrowser.runtime, 'openOptionsPage').mockResolvedValue(undefined);
     background();
-    await fakeBrowser.runtime.onInstalled.trigger({ reason: 'update', previousVersion: '0.1.0', temporary: false } as never);
+    await fakeBrowser.runtime.onInstalled.trigger({
+      reason: 'update',
+      previousVersion: '0.1.0',
+      temporary: false,
+    } as never);
     expect(open).not.toHaveBeenCalled();
     await fakeBrowser.runtime.onInstalled.trigger({ reason: 'install', temporary: false } as never);
     expect(open).toHaveBeenCalledTimes(1);
@@ -241,12 +272,31 @@ describe('createBackgroundApp through the fake browser', () => {
 describe('combining waiting messages', () => {
   it('measures and reserves for the combined request, the one that leaves', async () => {
     vi.setSystemTime(Date.UTC(2026, 5, 10, 12));
-    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100, systemPrompt: '', combineWaiting: true });
+    await settingsItem.setValue({
+      ...DEFAULT_SETTINGS,
+      baseURL: claude.url,
+      model: 'claude-haiku-4-5',
+      maxTokens: 100,
+      systemPrompt: '',
+      combineWaiting: true,
+    });
     await limits({ perMinute: 10, perMonth: 100, inputPerMinute: 1_000_000 });
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 100 });
     // Two questions waiting in one conversation: 100 and 200 tokens by the estimate.
-    const first = await addExchange(db, { conversationId: null, text: 'a'.repeat(400), now: Date.now(), newId: () => `c${++n}`, model: 'm' });
-    await addExchange(db, { conversationId: first.conversationId, text: 'b'.repeat(800), now: Date.now() + 1, newId: () => `c${++n}`, model: 'm' });
+    const first = await addExchange(db, {
+      conversationId: null,
+      text: 'a'.repeat(400),
+      now: Date.now(),
+      newId: () => `c${++n}`,
+      model: 'm',
+    });
+    await addExchange(db, {
+      conversationId: first.conversationId,
+      text: 'b'.repeat(800),
+      now: Date.now() + 1,
+      newId: () => `c${++n}`,
+      model: 'm',
+    });
     claude.script({ kind: 'stall' });
 
     const { app, client } = background();
@@ -259,7 +309,9 @@ describe('combining waiting messages', () => {
     // The input counted against the token minute, and the budget's reservation, are those of both questions (one of them alone is 100).
     const turns = buildContext(await conversationMessages(db, first.conversationId), first.assistantMessageId);
     expect(estimateTokens({ system: '', messages: turns })).toBeGreaterThanOrEqual(300);
-    expect((await readTokenLog(db)).input).toEqual([{ at: Date.now(), tokens: estimateTokens({ system: '', messages: turns }), job: first.assistantMessageId }]);
+    expect((await readTokenLog(db)).input).toEqual([
+      { at: Date.now(), tokens: estimateTokens({ system: '', messages: turns }), job: first.assistantMessageId },
+    ]);
     const spend = await db.meta.get('spend');
     const reserved = spend?.key === 'spend' ? Object.values(spend.value.reserved).map((r) => r.usd) : [];
     // Haiku 4.5: the input at its hard upper bound at the prompt cache's write price ($1.25 a million), 100 out at $5.

@@ -32,7 +32,8 @@ export interface TestBackground {
 
 /** Stubs what the fake browser lacks and the background calls: the badge's title, the keep-alive ping, ports. */
 export function stubFakeBrowserGaps(): void {
-  for (const action of [fakeBrowser.action, fakeBrowser.browserAction]) vi.spyOn(action, 'setTitle').mockResolvedValue(undefined);
+  for (const action of [fakeBrowser.action, fakeBrowser.browserAction])
+    vi.spyOn(action, 'setTitle').mockResolvedValue(undefined);
   vi.spyOn(fakeBrowser.browserAction, 'setBadgeText').mockResolvedValue(undefined);
   vi.spyOn(fakeBrowser.browserAction, 'setBadgeBackgroundColor').mockResolvedValue(undefined);
   vi.spyOn(fakeBrowser.runtime, 'getPlatformInfo').mockResolvedValue({ os: 'linux', arch: 'x86-64' } as never);

@@ -71,7 +71,14 @@ function runner(client: (c: ClaudeClient) => void = () => undefined, overrides: 
 }
 
 async function askLater(text: string) {
-  const e = await addExchange(db, { conversationId: null, text, now: clock, newId: () => `id${++ids}`, model: MODEL, later: true });
+  const e = await addExchange(db, {
+    conversationId: null,
+    text,
+    now: clock,
+    newId: () => `id${++ids}`,
+    model: MODEL,
+    later: true,
+  });
   return e.assistantMessageId;
 }
 
@@ -80,7 +87,16 @@ const message = (id: string) => db.messages.get(id);
 
 /** A result line for question `id` whose message is `patch` over a well-formed one. */
 function line(id: string, patch: Record<string, unknown>): string {
-  const m = { id: `msg_${id}`, type: 'message', role: 'assistant', model: MODEL, content: [{ type: 'text', text: `answer ${id}` }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 20 }, ...patch };
+  const m = {
+    id: `msg_${id}`,
+    type: 'message',
+    role: 'assistant',
+    model: MODEL,
+    content: [{ type: 'text', text: `answer ${id}` }],
+    stop_reason: 'end_turn',
+    usage: { input_tokens: 10, output_tokens: 20 },
+    ...patch,
+  };
   return JSON.stringify({ custom_id: id, result: { type: 'succeeded', message: m } });
 }
 
@@ -114,7 +130,11 @@ describe("a batch's result lines are checked as the stream is", () => {
     const malformed = (why: string) => ({
       status: 'error',
       batch: true,
-      error: { code: 'bad_answer', action: 'retry', message: `Anthropic's batch result for this question was malformed (${why}); nothing was counted. Send now to ask again.` },
+      error: {
+        code: 'bad_answer',
+        action: 'retry',
+        message: `Anthropic's batch result for this question was malformed (${why}); nothing was counted. Send now to ask again.`,
+      },
     });
     expect(await message(empty)).toMatchObject(malformed('usage.input_tokens is not a whole number'));
     expect(await message(negative)).toMatchObject(malformed('usage.input_tokens is negative'));
@@ -123,11 +143,18 @@ describe("a batch's result lines are checked as the stream is", () => {
     const rows = await db.usage.toArray();
     for (const r of rows) expect(r.costUsd === null || Number.isFinite(r.costUsd)).toBe(true);
     const byMessage = Object.fromEntries(rows.map((r) => [r.messageId, r]));
-    for (const id of [empty, negative, notList]) expect(byMessage[id]).toMatchObject({ outcome: 'batch_errored', costUsd: 0, usage: { inputTokens: 0, outputTokens: 0 } });
+    for (const id of [empty, negative, notList])
+      expect(byMessage[id]).toMatchObject({
+        outcome: 'batch_errored',
+        costUsd: 0,
+        usage: { inputTokens: 0, outputTokens: 0 },
+      });
     const cheapUsage = { inputTokens: 1000, outputTokens: 100, cacheReadTokens: 0, cacheCreationTokens: 0 };
     expect(byMessage[cheap]!.costUsd).toBeCloseTo(batchCostBreakdown(MODEL, cheapUsage)!.total, 12);
     expect(byMessage[cheap]!.costUsd).toBeGreaterThan(batchCostBreakdown('claude-3-haiku', cheapUsage)!.total);
-    const spent = batchCostBreakdown(MODEL, { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheCreationTokens: 0 })!.total + batchCostBreakdown(MODEL, cheapUsage)!.total;
+    const spent =
+      batchCostBreakdown(MODEL, { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheCreationTokens: 0 })!
+        .total + batchCostBreakdown(MODEL, cheapUsage)!.total;
 
     const month = (await db.usageMonths.get(monthWindow(clock, 'utc').key))!;
     expect(month.costUsd).toBeCloseTo(spent, 12);
@@ -137,8 +164,12 @@ describe("a batch's result lines are checked as the stream is", () => {
     expect(view.reserved).toBe(0);
 
     // What fits in what is left goes; what does not is refused.
-    expect(await admit(db, clock, null, { cost: { model: MODEL, inputTokens: 1000, maxTokens: 1000 } })).toMatchObject({ ok: true });
-    expect(await admit(db, clock, null, { cost: { model: MODEL, inputTokens: 1000, maxTokens: 100_000 } })).toMatchObject({ ok: false, reason: 'refused' });
+    expect(await admit(db, clock, null, { cost: { model: MODEL, inputTokens: 1000, maxTokens: 1000 } })).toMatchObject({
+      ok: true,
+    });
+    expect(
+      await admit(db, clock, null, { cost: { model: MODEL, inputTokens: 1000, maxTokens: 100_000 } }),
+    ).toMatchObject({ ok: false, reason: 'refused' });
   });
 
   it('fails every question of a results file too large to read, saying so, and the budget keeps their worst case', async () => {
@@ -153,9 +184,15 @@ describe("a batch's result lines are checked as the stream is", () => {
     expect(reserved).toBeGreaterThan(0);
     clock = h.wakes.at(-1)!;
     await h.runner.tick();
-    expect(await message(q)).toMatchObject({ status: 'error', error: { action: 'retry', message: expect.stringContaining('larger than Pace reads (64 MB)') as string } });
+    expect(await message(q)).toMatchObject({
+      status: 'error',
+      error: { action: 'retry', message: expect.stringContaining('larger than Pace reads (64 MB)') as string },
+    });
     expect(await db.usage.toArray()).toMatchObject([{ outcome: 'batch_errored', costUsd: null, usageUnknown: true }]);
-    expect((await readBudgetView(db, clock))!.periods[0]).toMatchObject({ settled: expect.closeTo(reserved, 12) as number, reserved: 0 });
+    expect((await readBudgetView(db, clock))!.periods[0]).toMatchObject({
+      settled: expect.closeTo(reserved, 12) as number,
+      reserved: 0,
+    });
   });
 });
 
@@ -166,8 +203,19 @@ describe('a batch is not given up while Anthropic still holds its results', () =
     const h = runner((c) => {
       c.messages.batches.retrieve = async () => {
         polls.push(clock);
-        if (answer === 'gone') throw new NotFoundError(404, { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } }, 'no such batch', new Headers());
-        throw new InternalServerError(500, { type: 'error', error: { type: 'api_error', message: 'down' } }, 'down', new Headers());
+        if (answer === 'gone')
+          throw new NotFoundError(
+            404,
+            { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } },
+            'no such batch',
+            new Headers(),
+          );
+        throw new InternalServerError(
+          500,
+          { type: 'error', error: { type: 'api_error', message: 'down' } },
+          'down',
+          new Headers(),
+        );
       };
     });
     const q = await askLater('patient');
@@ -193,7 +241,10 @@ describe('a batch is not given up while Anthropic still holds its results', () =
       await h.runner.tick();
     }
     expect((await db.batches.toArray())[0]?.state).toBe('ended');
-    expect(await message(q)).toMatchObject({ status: 'error', error: { action: 'retry', message: expect.stringContaining('Send now') as string } });
+    expect(await message(q)).toMatchObject({
+      status: 'error',
+      error: { action: 'retry', message: expect.stringContaining('Send now') as string },
+    });
   });
 });
 
@@ -204,7 +255,11 @@ describe('a batch is read only with the key and at the address it was sent with'
     clock = GO;
     await h.runner.tick();
     const [batch] = await db.batches.toArray();
-    expect(batch).toMatchObject({ state: 'running', baseURL: server.url, keyId: expect.stringMatching(/^[0-9a-f]{16}$/) as string });
+    expect(batch).toMatchObject({
+      state: 'running',
+      baseURL: server.url,
+      keyId: expect.stringMatching(/^[0-9a-f]{16}$/) as string,
+    });
     const dump = JSON.stringify(await Promise.all(db.tables.map((t) => t.toArray())));
     expect(dump).not.toContain(TEST_KEY);
 

@@ -33,8 +33,10 @@ useClaudeServer((s) => (server = s), {
       const text = JSON.stringify(params);
       if (text.includes('EXPIRE')) return { type: 'expired' };
       // A gateway that echoes the key in a result's error.
-      if (text.includes('LEAK')) return { type: 'errored', errorType: 'authentication_error', message: `bad key ${TEST_KEY}` };
-      if (text.includes('FAIL')) return { type: 'errored', errorType: 'invalid_request_error', message: 'messages: bad' };
+      if (text.includes('LEAK'))
+        return { type: 'errored', errorType: 'authentication_error', message: `bad key ${TEST_KEY}` };
+      if (text.includes('FAIL'))
+        return { type: 'errored', errorType: 'invalid_request_error', message: 'messages: bad' };
       return { type: 'succeeded' };
     },
   },
@@ -75,7 +77,13 @@ function runner(overrides: Partial<BatchRunnerDeps> = {}): Harness {
       settings: async () => SETTINGS,
       prefs: async () => PREFS,
       createClient: createClaudeClient,
-      answerFromCache: createCachedAnswers({ db, credentials, settings: async () => SETTINGS, usagePrefs: async () => ({ cacheHours: 24 }), now: () => clock }),
+      answerFromCache: createCachedAnswers({
+        db,
+        credentials,
+        settings: async () => SETTINGS,
+        usagePrefs: async () => ({ cacheHours: 24 }),
+        now: () => clock,
+      }),
       notify: async (_id, title, message) => void notices.push({ title, message }),
       wakeAt: (at) => void wakes.push(at),
       changed: () => undefined,
@@ -90,11 +98,21 @@ function runner(overrides: Partial<BatchRunnerDeps> = {}): Harness {
 
 /** Asks `text` "later" in `conversationId` (null: a new conversation); the answer's id and its conversation. */
 async function askLater(conversationId: string | null, text: string) {
-  const e = await addExchange(db, { conversationId, text, now: clock, newId: () => `id${++ids}`, model: SETTINGS.model, later: true });
+  const e = await addExchange(db, {
+    conversationId,
+    text,
+    now: clock,
+    newId: () => `id${++ids}`,
+    model: SETTINGS.model,
+    later: true,
+  });
   return { answer: e.assistantMessageId, conversation: e.conversationId };
 }
 
-const batchCalls = () => server.requests.filter((r) => r.path.startsWith('/v1/messages/batches')).map((r) => `${r.method} ${r.path.replace(/msgbatch_\w+/, 'ID')}`);
+const batchCalls = () =>
+  server.requests
+    .filter((r) => r.path.startsWith('/v1/messages/batches'))
+    .map((r) => `${r.method} ${r.path.replace(/msgbatch_\w+/, 'ID')}`);
 const monthCount = async () => (await db.counters.get(monthWindow(clock, 'utc').key))?.count ?? 0;
 const stateOf = async (id: string) => (await db.jobs.get(id))?.state;
 
@@ -147,10 +165,14 @@ describe('gathering, creation, polling and results', () => {
     clock = GO;
     await h.runner.tick();
     expect(batchCalls()).toEqual(['POST /v1/messages/batches']);
-    const created = server.requests.find((r) => r.method === 'POST')!.body as { requests: { custom_id: string; params: { messages: unknown[] } }[] };
+    const created = server.requests.find((r) => r.method === 'POST')!.body as {
+      requests: { custom_id: string; params: { messages: unknown[] } }[];
+    };
     expect(created.requests.map((r) => r.custom_id).sort()).toEqual([a.answer, b.answer, c.answer].sort());
     // Each carries its conversation as it stands: beta's has alpha's question out, as it has no answer yet.
-    expect(created.requests.find((r) => r.custom_id === b.answer)!.params.messages).toEqual([{ role: 'user', content: 'beta' }]);
+    expect(created.requests.find((r) => r.custom_id === b.answer)!.params.messages).toEqual([
+      { role: 'user', content: 'beta' },
+    ]);
     for (const id of [a.answer, b.answer, c.answer]) expect(await stateOf(id)).toBe('batched');
     expect(await monthCount()).toBe(3);
     expect(await db.usage.where('outcome').equals(BATCHED).count()).toBe(3);
@@ -164,7 +186,13 @@ describe('gathering, creation, polling and results', () => {
     });
     const pollTimes = polls.slice(1, -1);
     expect(pollTimes.map((t, i) => t - (i === 0 ? GO : pollTimes[i - 1]!))).toEqual([60_000, 120_000, 240_000]);
-    expect(batchCalls()).toEqual(['POST /v1/messages/batches', 'GET /v1/messages/batches/ID', 'GET /v1/messages/batches/ID', 'GET /v1/messages/batches/ID', 'GET /v1/messages/batches/ID/results']);
+    expect(batchCalls()).toEqual([
+      'POST /v1/messages/batches',
+      'GET /v1/messages/batches/ID',
+      'GET /v1/messages/batches/ID',
+      'GET /v1/messages/batches/ID',
+      'GET /v1/messages/batches/ID/results',
+    ]);
     expect(server.requests.filter((r) => r.path === '/v1/messages')).toEqual([]);
 
     const answers = await conversationMessages(db, a.conversation);
@@ -197,10 +225,23 @@ describe('gathering, creation, polling and results', () => {
     await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended');
 
     expect(await monthCount()).toBe(2);
-    expect((await db.messages.get(ok.answer))).toMatchObject({ status: 'done', batch: true });
-    expect(await db.messages.get(expired.answer)).toMatchObject({ status: 'error', batch: true, error: { action: 'retry', message: expect.stringContaining('expired') as string } });
-    expect(await db.messages.get(failed.answer)).toMatchObject({ status: 'error', batch: true, error: { action: 'retry', message: expect.stringContaining('messages: bad') as string } });
-    expect((await db.usage.toArray()).map((r) => [r.messageId, r.outcome]).sort()).toEqual([[failed.answer, 'batch_errored'], [ok.answer, 'ok']].sort());
+    expect(await db.messages.get(ok.answer)).toMatchObject({ status: 'done', batch: true });
+    expect(await db.messages.get(expired.answer)).toMatchObject({
+      status: 'error',
+      batch: true,
+      error: { action: 'retry', message: expect.stringContaining('expired') as string },
+    });
+    expect(await db.messages.get(failed.answer)).toMatchObject({
+      status: 'error',
+      batch: true,
+      error: { action: 'retry', message: expect.stringContaining('messages: bad') as string },
+    });
+    expect((await db.usage.toArray()).map((r) => [r.messageId, r.outcome]).sort()).toEqual(
+      [
+        [failed.answer, 'batch_errored'],
+        [ok.answer, 'ok'],
+      ].sort(),
+    );
     const month = await db.usageMonths.get(monthWindow(T0, 'utc').key);
     expect(month?.requests).toBe(2);
     expect(h.notices.map((n) => n.title)).toEqual(['1 answer arrived from your batch']);
@@ -209,8 +250,17 @@ describe('gathering, creation, polling and results', () => {
 
   it('answers from the response cache at once a gathered question it holds, and never batches it', async () => {
     const h = runner();
-    const key = await cacheKey(cacheableRequest(messageRequest(SETTINGS, [{ role: 'user', content: 'cached?' }]), server.url));
-    await storeAnswer(db, { key, createdAt: T0, model: SETTINGS.model, text: 'from the cache', stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+    const key = await cacheKey(
+      cacheableRequest(messageRequest(SETTINGS, [{ role: 'user', content: 'cached?' }]), server.url),
+    );
+    await storeAnswer(db, {
+      key,
+      createdAt: T0,
+      model: SETTINGS.model,
+      text: 'from the cache',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 3, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 },
+    });
     const q = await askLater(null, 'cached?');
     await h.runner.tick();
     expect(await db.messages.get(q.answer)).toMatchObject({ status: 'done', text: 'from the cache', fromCache: true });
@@ -227,7 +277,13 @@ describe('gathering, creation, polling and results', () => {
         const client: ClaudeClient = createClaudeClient(c, headers);
         const create = client.messages.batches.create;
         client.messages.batches.create = async (...args) => {
-          if (refused++ === 0) throw new RateLimitError(429, { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } }, 'slow down', new Headers({ 'retry-after': '30' }));
+          if (refused++ === 0)
+            throw new RateLimitError(
+              429,
+              { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } },
+              'slow down',
+              new Headers({ 'retry-after': '30' }),
+            );
           return create(...args);
         };
         return client;
@@ -273,7 +329,9 @@ describe('a restart in every state', () => {
   it('creating: a create cut off is taken as not made: the count is given back and the questions go again', async () => {
     const q = await askLater(null, 'cut off');
     clock = GO;
-    const opened = await openBatch(db, 'lost', clock, [{ job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null }]);
+    const opened = await openBatch(db, 'lost', clock, [
+      { job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null },
+    ]);
     expect(opened.ok).toBe(true);
     expect(await monthCount()).toBe(1);
     // The worker stops here, before the create answers; the next one starts:
@@ -301,7 +359,11 @@ describe('a restart in every state', () => {
     clock += 1;
     await h2.runner.tick();
     await runUntil(h2, async () => (await db.batches.toArray())[0]?.state === 'ended');
-    for (const q of [first, second]) expect(await db.messages.get(q.answer)).toMatchObject({ status: 'stopped', error: { message: 'Cancelled with its batch before it ran: not billed, and not counted.' } });
+    for (const q of [first, second])
+      expect(await db.messages.get(q.answer)).toMatchObject({
+        status: 'stopped',
+        error: { message: 'Cancelled with its batch before it ran: not billed, and not counted.' },
+      });
     expect(await monthCount()).toBe(0);
     expect(await db.usage.count()).toBe(0);
     // Ended: another worker makes no call.
@@ -327,7 +389,13 @@ describe('a question held behind another message of its conversation', () => {
 
   it('is looked at again while a normal message ahead of it is on its way (nothing else would wake the runner)', async () => {
     const h = runner();
-    const first = await addExchange(db, { conversationId: null, text: 'now', now: clock, newId: () => `id${++ids}`, model: SETTINGS.model });
+    const first = await addExchange(db, {
+      conversationId: null,
+      text: 'now',
+      now: clock,
+      newId: () => `id${++ids}`,
+      model: SETTINGS.model,
+    });
     const b = await askLater(first.conversationId, 'later');
     clock = GO;
     await h.runner.tick();
@@ -342,7 +410,10 @@ describe('a question held behind another message of its conversation', () => {
 
   it('a run that throws still asks to be woken', async () => {
     let fail = true;
-    const h = runner({ prefs: async () => (fail ? Promise.reject(new Error('storage broke')) : PREFS), log: () => undefined });
+    const h = runner({
+      prefs: async () => (fail ? Promise.reject(new Error('storage broke')) : PREFS),
+      log: () => undefined,
+    });
     const q = await askLater(null, 'resilient');
     clock = GO;
     await h.runner.tick();
@@ -396,11 +467,11 @@ describe('start-up while this worker is creating a batch', () => {
       createClient: (c, headers) => {
         const client: ClaudeClient = createClaudeClient(c, headers);
         const create = client.messages.batches.create;
-        client.messages.batches.create = (async (...args: Parameters<typeof create>) => {
+        client.messages.batches.create = async (...args: Parameters<typeof create>) => {
           asked();
           await gate;
           return create(...args);
-        });
+        };
         return client;
       },
     });
@@ -424,7 +495,12 @@ describe('a batch that can no longer be read', () => {
       createClient: (c, headers) => {
         const client: ClaudeClient = createClaudeClient(c, headers);
         client.messages.batches.retrieve = async () => {
-          throw new NotFoundError(404, { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } }, 'no such batch', new Headers());
+          throw new NotFoundError(
+            404,
+            { type: 'error', error: { type: 'not_found_error', message: 'no such batch' } },
+            'no such batch',
+            new Headers(),
+          );
         };
         return client;
       },
@@ -434,7 +510,10 @@ describe('a batch that can no longer be read', () => {
     await h.runner.tick();
     expect(await monthCount()).toBe(1);
     await runUntil(h, async () => (await db.batches.toArray())[0]?.state === 'ended', 10);
-    expect(await db.messages.get(q.answer)).toMatchObject({ status: 'error', error: { action: 'retry', message: expect.stringContaining('Send now') as string } });
+    expect(await db.messages.get(q.answer)).toMatchObject({
+      status: 'error',
+      error: { action: 'retry', message: expect.stringContaining('Send now') as string },
+    });
     expect(await monthCount()).toBe(0);
     expect(await db.usage.count()).toBe(0);
   });
@@ -444,9 +523,13 @@ describe('cancelling a batch still being created', () => {
   it('says it is busy, instead of answering that nothing was stopped', async () => {
     const h = runner();
     const q = await askLater(null, 'too soon');
-    const opened = await openBatch(db, 'b-creating', clock, [{ job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null }]);
+    const opened = await openBatch(db, 'b-creating', clock, [
+      { job: (await db.jobs.get(q.answer))!, model: SETTINGS.model, cost: null },
+    ]);
     expect(opened.ok).toBe(true);
-    await expect(h.runner.cancel(q.answer)).rejects.toMatchObject({ error: { code: 'busy', message: expect.stringContaining('try cancelling again') as string } });
+    await expect(h.runner.cancel(q.answer)).rejects.toMatchObject({
+      error: { code: 'busy', message: expect.stringContaining('try cancelling again') as string },
+    });
   });
 });
 
@@ -456,10 +539,17 @@ describe('a gathered question that cannot be read', () => {
     const broken = await askLater(null, 'orphan');
     const fine = await askLater(null, 'fine');
     // Its question is gone: its context cannot be built.
-    await db.messages.where('conversationId').equals(broken.conversation).filter((m) => m.role === 'user').delete();
+    await db.messages
+      .where('conversationId')
+      .equals(broken.conversation)
+      .filter((m) => m.role === 'user')
+      .delete();
     clock = GO;
     await h.runner.tick();
     expect(await stateOf(fine.answer)).toBe('batched');
-    expect(await db.messages.get(broken.answer)).toMatchObject({ status: 'error', error: { message: expect.stringContaining('could not be put in a batch') as string } });
+    expect(await db.messages.get(broken.answer)).toMatchObject({
+      status: 'error',
+      error: { message: expect.stringContaining('could not be put in a batch') as string },
+    });
   });
 });

@@ -37,7 +37,14 @@ const alerts = () =>
 it('asked after every queue run, reads nothing else when no budget is set', async () => {
   const prefs = vi.fn(async () => DEFAULT_USAGE_PREFS);
   const settings = vi.fn(async () => ({ model: MODEL, maxTokens: 4_000 }));
-  const budgetAlerts = createBudgetAlerts({ db, prefs, notify: async () => undefined, settings, now: () => NOW, log: () => undefined });
+  const budgetAlerts = createBudgetAlerts({
+    db,
+    prefs,
+    notify: async () => undefined,
+    settings,
+    now: () => NOW,
+    log: () => undefined,
+  });
   await budgetAlerts.check();
   expect([prefs.mock.calls.length, settings.mock.calls.length]).toEqual([0, 0]);
   await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 5 });

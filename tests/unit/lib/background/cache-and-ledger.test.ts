@@ -137,12 +137,21 @@ describe('response cache through the queue', () => {
     expect((await settle(failed.assistantMessageId)).state).toBe('failed');
     expect(await db.cache.count()).toBe(0);
     const errorRow = (await db.usage.toArray()).at(-1)!;
-    expect(errorRow).toMatchObject({ outcome: 'bad_request', status: 400, errorType: 'invalid_request_error', fromCache: false });
+    expect(errorRow).toMatchObject({
+      outcome: 'bad_request',
+      status: 400,
+      errorType: 'invalid_request_error',
+      fromCache: false,
+    });
   });
 
   it('keeps conversations apart: the same words after a different history are a new request', async () => {
     const app = background();
-    server.script({ kind: 'text', text: 'Hi.' }, { kind: 'text', text: 'Context one.' }, { kind: 'text', text: 'Context two.' });
+    server.script(
+      { kind: 'text', text: 'Hi.' },
+      { kind: 'text', text: 'Context one.' },
+      { kind: 'text', text: 'Context two.' },
+    );
     const a = await ask('Hello');
     void app.pump();
     await settle(a.assistantMessageId);

@@ -19,7 +19,8 @@ afterEach(async () => {
   await db.delete();
 });
 
-const chat = (id: string, ageDays: number) => db.conversations.add({ id, title: id, createdAt: 0, updatedAt: Date.now() - ageDays * DAY });
+const chat = (id: string, ageDays: number) =>
+  db.conversations.add({ id, title: id, createdAt: 0, updatedAt: Date.now() - ageDays * DAY });
 
 it('deletes chats older than the retention at start-up and again when the daily alarm fires', async () => {
   await chatPrefsItem.setValue({ keepDays: 7, theme: 'system' });

@@ -31,7 +31,12 @@ function runner(overrides: Partial<RunnerDeps> = {}) {
   return createChatRunner({
     db,
     credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
-    settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 300, systemPrompt: 'Be brief.' }),
+    settings: async () => ({
+      ...DEFAULT_SETTINGS,
+      model: 'claude-haiku-4-5',
+      maxTokens: 300,
+      systemPrompt: 'Be brief.',
+    }),
     createClient: createClaudeClient,
     publish: (e) => events.push(e),
     keepAlive: createKeepAlive(async () => pings++, 5),
@@ -56,9 +61,19 @@ async function answer(r: ReturnType<typeof runner>, ex: { assistantMessageId: st
 describe('chat runner against the local Claude server, with the real SDK', () => {
   it("a gateway's error that echoes the key or a gateway header keeps neither, in the message or IndexedDB", async () => {
     const header = 'team-secret-0123456789';
-    server.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: `bad key ${TEST_KEY} for header ${header}` });
+    server.script({
+      kind: 'error',
+      status: 400,
+      type: 'invalid_request_error',
+      message: `bad key ${TEST_KEY} for header ${header}`,
+    });
     const ex = await ask('Will you echo it?');
-    await answer(runner({ settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', extraHeaders: `x-team: ${header}` }) }), ex);
+    await answer(
+      runner({
+        settings: async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', extraHeaders: `x-team: ${header}` }),
+      }),
+      ex,
+    );
     const stored = JSON.stringify(await db.messages.get(ex.assistantMessageId));
     expect(stored).toContain('bad key [redacted] for header [redacted]');
     expect(stored).not.toContain(TEST_KEY);
@@ -85,7 +100,11 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     let firstWords!: () => void;
     const pushed = new Promise<void>((resolve) => (firstWords = resolve));
     const held = db.transaction('rw', db.jobs, () => Dexie.waitFor(pushed));
-    const run = runner({ publish: (e) => (events.push(e), e.text !== '' && firstWords()) }).start({ ...job!, state: 'sending', attempts: 1 });
+    const run = runner({ publish: (e) => (events.push(e), e.text !== '' && firstWords()) }).start({
+      ...job!,
+      state: 'sending',
+      attempts: 1,
+    });
     await held;
     expect(events[0]?.text).toBe('First ');
     await run;
@@ -170,7 +189,11 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
 
   it.each([
     [{ kind: 'error', status: 401, type: 'authentication_error' } as const, 'wrong_key', 'open_options'],
-    [{ kind: 'error', status: 404, type: 'not_found_error', message: 'model: x' } as const, 'not_found', 'open_options'],
+    [
+      { kind: 'error', status: 404, type: 'not_found_error', message: 'model: x' } as const,
+      'not_found',
+      'open_options',
+    ],
     [{ kind: 'error', status: 413, type: 'request_too_large' } as const, 'too_large', 'new_chat'],
     [{ kind: 'error', status: 402, type: 'billing_error' } as const, 'billing', undefined],
   ])('records %o as %s, sent once (no SDK retries)', async (behaviour, code, action) => {
@@ -190,7 +213,11 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     [{ kind: 'error', status: 529, type: 'overloaded_error' } as const, 'overloaded', 'backoff'],
     [{ kind: 'error', status: 500, type: 'api_error' } as const, 'server_error', 'backoff'],
     [{ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 20 } as const, 'rate_limited', 'server'],
-    [{ kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' } as const, 'spend_limit', 'server'],
+    [
+      { kind: 'error', status: 429, type: 'rate_limit_error', errorCode: 'enforced_spend_limit_reached' } as const,
+      'spend_limit',
+      'server',
+    ],
   ])('puts %o back in the queue (%s, waiting for %s), sent once by the SDK', async (behaviour, code, reason) => {
     server.script(behaviour);
     const ex = await ask('hello');
@@ -204,34 +231,48 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     server.script({ kind: 'midStreamError', textBefore: 'Partial answer' });
     const ex = await ask('hello');
     await answer(runner(), ex);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'pending', text: 'Partial answer', error: { code: 'overloaded' } });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
+      status: 'pending',
+      text: 'Partial answer',
+      error: { code: 'overloaded' },
+    });
   });
 
   it('reports a dropped connection as such, keeping the text', async () => {
     server.script({ kind: 'drop', textBefore: 'Half' });
     const ex = await ask('hello');
     await answer(runner(), ex);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'pending', text: 'Half', error: { code: 'unreachable' } });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
+      status: 'pending',
+      text: 'Half',
+      error: { code: 'unreachable' },
+    });
   });
 
   it('says no key is set and sends nothing when there are no credentials', async () => {
     const ex = await ask('hello');
     await answer(runner({ credentials: async () => null }), ex);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'error', error: { code: 'no_key', action: 'open_options' } });
+    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({
+      status: 'error',
+      error: { code: 'no_key', action: 'open_options' },
+    });
     expect(server.messageRequests()).toHaveLength(0);
   });
 
   it.each<[string, Partial<RunnerDeps>, string]>([
     ['no key', { credentials: async () => null }, 'no_key'],
     ['Pace itself failing', { settings: async () => Promise.reject(new Error('settings unreadable')) }, 'internal'],
-  ])('an admitted send that ends before it goes (%s) still ends its ledger row, counted once', async (_, deps, outcome) => {
-    const ex = await ask('hello');
-    expect(await admit(db, Date.now(), ex.assistantMessageId)).toMatchObject({ ok: true });
-    await runner(deps).start((await db.jobs.get(ex.assistantMessageId))!);
-    expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual([outcome]);
-    const month = await db.usageMonths.get(monthWindow(Date.now(), 'utc').key);
-    expect(month).toMatchObject({ requests: 1, errors: 1 });
-  });
+  ])(
+    'an admitted send that ends before it goes (%s) still ends its ledger row, counted once',
+    async (_, deps, outcome) => {
+      const ex = await ask('hello');
+      expect(await admit(db, Date.now(), ex.assistantMessageId)).toMatchObject({ ok: true });
+      await runner(deps).start((await db.jobs.get(ex.assistantMessageId))!);
+      expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual([outcome]);
+      const month = await db.usageMonths.get(monthWindow(Date.now(), 'utc').key);
+      expect(month).toMatchObject({ requests: 1, errors: 1 });
+    },
+  );
 
   it('keeps the worker alive only while a request is in flight', async () => {
     server.script({ kind: 'text', text: 'z'.repeat(100), chunkSize: 5, delayMs: 5 });
@@ -259,7 +300,14 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
 describe('the model chosen for a conversation', () => {
   it('the queue sends with the conversation model, not the options model, and records it on the answer', async () => {
     server.script({ kind: 'text', text: 'From the chosen model.' });
-    const ex = await addExchange(db, { conversationId: null, text: 'Which model?', now: Date.now(), newId: () => `m${++ids}`, model: 'claude-opus-4-1', chosenModel: 'claude-opus-4-1' });
+    const ex = await addExchange(db, {
+      conversationId: null,
+      text: 'Which model?',
+      now: Date.now(),
+      newId: () => `m${++ids}`,
+      model: 'claude-opus-4-1',
+      chosenModel: 'claude-opus-4-1',
+    });
     await answer(runner(), ex);
     expect(server.messageRequests().map((r) => (r.body as { model: string }).model)).toEqual(['claude-opus-4-1']);
     expect((await db.messages.get(ex.assistantMessageId))?.model).toBe('claude-opus-4-1');

@@ -23,7 +23,9 @@ afterEach(async () => {
 
 const WINDOW = 1000;
 const make = (overrides: Omit<Partial<HandlerDeps>, 'settings'> & { settings?: Partial<Settings> } = {}) =>
-  createHandlers(handlerDeps(db, server.url, { contextWindow: () => WINDOW, settings: { maxTokens: 100 }, ...overrides }));
+  createHandlers(
+    handlerDeps(db, server.url, { contextWindow: () => WINDOW, settings: { maxTokens: 100 }, ...overrides }),
+  );
 
 const countRequests = () => server.requests.filter((r) => r.path === '/v1/messages/count_tokens');
 
@@ -59,15 +61,23 @@ describe('context windows', () => {
       asked += 1;
       return n;
     };
-    expect(await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(400) }] }, count(5000))).toBeNull();
+    expect(
+      await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(400) }] }, count(5000)),
+    ).toBeNull();
     expect(asked).toBe(0);
     // 2,100 characters look like 525 tokens: over half the window, so counted; the count says it fits.
-    expect(await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(2100) }] }, count(600))).toBeNull();
+    expect(
+      await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(2100) }] }, count(600)),
+    ).toBeNull();
     expect(asked).toBe(1);
     // The count says it does not fit, though the estimate would.
-    expect((await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(2100) }] }, count(950)))?.code).toBe('too_large');
+    expect(
+      (await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(2100) }] }, count(950)))?.code,
+    ).toBe('too_large');
     // No count: the estimate decides.
-    expect((await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(3700) }] }, count(null)))?.code).toBe('too_large');
+    expect(
+      (await checkContextSize({ ...base, messages: [{ role: 'user', content: 'x'.repeat(3700) }] }, count(null)))?.code,
+    ).toBe('too_large');
     expect(estimateTokens({ system: 'abcd', messages: [{ role: 'user', content: 'abcde' }] })).toBe(3);
   });
 });
@@ -77,9 +87,16 @@ describe('chat.send refuses a conversation over the context window', () => {
     // 3,600 characters stored (~900 tokens) + the 100 reserved for the answer: over 1,000.
     const conversationId = await conversationOf(3600);
     const before = await snapshot(db);
-    const error = await failure(make({ settings: { maxTokens: 100, model: 'claude-haiku-4-5' } })['chat.send']({ conversationId, text: 'one more question' }));
+    const error = await failure(
+      make({ settings: { maxTokens: 100, model: 'claude-haiku-4-5' } })['chat.send']({
+        conversationId,
+        text: 'one more question',
+      }),
+    );
     expect(error).toMatchObject({ code: 'too_large', action: 'new_chat' });
-    expect(error.message).toMatch(/^This conversation is about [\d,]+ tokens; claude-haiku-4-5 reads at most 1,000 \(including the 100 reserved for the answer\)\. Start a new chat or shorten the message\.$/);
+    expect(error.message).toMatch(
+      /^This conversation is about [\d,]+ tokens; claude-haiku-4-5 reads at most 1,000 \(including the 100 reserved for the answer\)\. Start a new chat or shorten the message\.$/,
+    );
     expect(await snapshot(db)).toEqual(before);
     expect(server.messageRequests()).toHaveLength(0);
     // It asked the API for the exact count, with the real conversation.
@@ -99,13 +116,18 @@ describe('chat.send refuses a conversation over the context window', () => {
     const conversationId = await conversationOf(2000);
     const h = make({ settings: { maxTokens: 400, systemPrompt: 's'.repeat(1000) } });
     expect((await failure(h['chat.send']({ conversationId, text: 'hi' }))).code).toBe('too_large');
-    expect((await make({ settings: { maxTokens: 100 } })['chat.send']({ conversationId, text: 'hi' })).conversationId).toBe(conversationId);
+    expect(
+      (await make({ settings: { maxTokens: 100 } })['chat.send']({ conversationId, text: 'hi' })).conversationId,
+    ).toBe(conversationId);
   });
 
   it('decides from the estimate when the count cannot be had', async () => {
     const conversationId = await conversationOf(3600);
     const before = await snapshot(db);
-    const h = make({ settings: { baseURL: 'http://127.0.0.1:9' }, credentials: async () => ({ apiKey: 'sk-ant-test-key', baseURL: 'http://127.0.0.1:9', demo: false }) });
+    const h = make({
+      settings: { baseURL: 'http://127.0.0.1:9' },
+      credentials: async () => ({ apiKey: 'sk-ant-test-key', baseURL: 'http://127.0.0.1:9', demo: false }),
+    });
     expect((await failure(h['chat.send']({ conversationId, text: 'more' }))).code).toBe('too_large');
     expect(await snapshot(db)).toEqual(before);
     expect(countRequests()).toHaveLength(0);
@@ -115,13 +137,24 @@ describe('chat.send refuses a conversation over the context window', () => {
     const conversationId = await conversationOf(3200);
     const echo = createServer((req, res) => {
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `you sent authorization=${req.headers.authorization} x-team-token=${String(req.headers['x-team-token'])}` } }));
+      res.end(
+        JSON.stringify({
+          type: 'error',
+          error: {
+            type: 'api_error',
+            message: `you sent authorization=${req.headers.authorization} x-team-token=${String(req.headers['x-team-token'])}`,
+          },
+        }),
+      );
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     const info = vi.spyOn(console, 'info').mockImplementation(() => undefined);
     try {
-      const h = make({ settings: { maxTokens: 100, baseURL: url, extraHeaders: 'x-team-token: team-secret-0123' }, credentials: async () => ({ apiKey: TEST_KEY, baseURL: url, demo: false }) });
+      const h = make({
+        settings: { maxTokens: 100, baseURL: url, extraHeaders: 'x-team-token: team-secret-0123' },
+        credentials: async () => ({ apiKey: TEST_KEY, baseURL: url, demo: false }),
+      });
       await h['chat.send']({ conversationId, text: 'one more question' });
     } finally {
       await new Promise<void>((resolve) => echo.close(() => resolve()));
@@ -147,9 +180,16 @@ describe('chat.send refuses a conversation over the context window', () => {
 describe('chat.retry', () => {
   it('refuses an answer whose conversation no longer fits, leaving it as it was', async () => {
     const conversationId = await conversationOf(3600);
-    const answers = (await db.messages.where('[conversationId+createdAt]').between([conversationId, -Infinity], [conversationId, Infinity]).toArray()).filter((m) => m.role === 'assistant');
+    const answers = (
+      await db.messages
+        .where('[conversationId+createdAt]')
+        .between([conversationId, -Infinity], [conversationId, Infinity])
+        .toArray()
+    ).filter((m) => m.role === 'assistant');
     const before = await snapshot(db);
-    const error = await failure(make({ settings: { maxTokens: 300 } })['chat.retry']({ messageId: answers.at(-1)!.id }));
+    const error = await failure(
+      make({ settings: { maxTokens: 300 } })['chat.retry']({ messageId: answers.at(-1)!.id }),
+    );
     expect(error.code).toBe('too_large');
     expect(error.message).toContain('Start a new chat to ask it again.');
     expect(await snapshot(db)).toEqual(before);

@@ -51,10 +51,14 @@ describe('chat.send with a model', () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: 'Hi' });
     expect((await db.messages.get(r.assistantMessageId))?.model).toBe('claude-haiku-4-5');
-    expect(await h['conversation.chooseModel']({ conversationId: r.conversationId, model: 'claude-sonnet-4-5' })).toEqual({ model: 'claude-sonnet-4-5' });
+    expect(
+      await h['conversation.chooseModel']({ conversationId: r.conversationId, model: 'claude-sonnet-4-5' }),
+    ).toEqual({ model: 'claude-sonnet-4-5' });
     const next = await h['chat.send']({ conversationId: r.conversationId, text: 'Again' });
     expect((await db.messages.get(next.assistantMessageId))?.model).toBe('claude-sonnet-4-5');
-    expect(await failure(h['conversation.chooseModel']({ conversationId: 'gone', model: 'claude-sonnet-4-5' }))).toMatchObject({ code: 'invalid_input', action: 'new_chat' });
+    expect(
+      await failure(h['conversation.chooseModel']({ conversationId: 'gone', model: 'claude-sonnet-4-5' })),
+    ).toMatchObject({ code: 'invalid_input', action: 'new_chat' });
   });
 });
 
@@ -62,8 +66,13 @@ describe('conversation.rename and conversation.delete', () => {
   it('renames with the title checked', async () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: 'Hi' });
-    expect(await h['conversation.rename']({ conversationId: r.conversationId, title: '  Greetings ' })).toEqual({ title: 'Greetings' });
-    expect(await failure(h['conversation.rename']({ conversationId: r.conversationId, title: ' ' }))).toMatchObject({ field: 'title', message: 'Type a name for the chat.' });
+    expect(await h['conversation.rename']({ conversationId: r.conversationId, title: '  Greetings ' })).toEqual({
+      title: 'Greetings',
+    });
+    expect(await failure(h['conversation.rename']({ conversationId: r.conversationId, title: ' ' }))).toMatchObject({
+      field: 'title',
+      message: 'Type a name for the chat.',
+    });
   });
 
   it('stops the answer in flight, then deletes the conversation and its text', async () => {
@@ -74,7 +83,9 @@ describe('conversation.rename and conversation.delete', () => {
     expect(stopped).toEqual([r.assistantMessageId]);
     expect(await db.messages.filter((m) => m.text.includes('walruses')).count()).toBe(0);
     expect(await db.conversations.get(other.conversationId)).toBeDefined();
-    expect(await failure(h['conversation.delete']({ conversationId: r.conversationId }))).toMatchObject({ message: 'That conversation no longer exists.' });
+    expect(await failure(h['conversation.delete']({ conversationId: r.conversationId }))).toMatchObject({
+      message: 'That conversation no longer exists.',
+    });
   });
 
   it('conversation.deleteAll deletes every conversation', async () => {
@@ -90,8 +101,16 @@ describe('chatPrefs.save', () => {
   it('saves checked choices and applies a shorter retention at once', async () => {
     let saved: ChatPrefs | null = null;
     const prefs = { ...storedPrefs, saveChatPrefs: async (v: ChatPrefs) => void (saved = v) };
-    await db.conversations.add({ id: 'old', title: 'Old', createdAt: 0, updatedAt: Date.now() - 8 * 24 * 60 * 60 * 1000 });
-    expect(await make({ prefs })['chatPrefs.save']({ keepDays: '7', theme: 'dark' })).toEqual({ keepDays: 7, theme: 'dark' });
+    await db.conversations.add({
+      id: 'old',
+      title: 'Old',
+      createdAt: 0,
+      updatedAt: Date.now() - 8 * 24 * 60 * 60 * 1000,
+    });
+    expect(await make({ prefs })['chatPrefs.save']({ keepDays: '7', theme: 'dark' })).toEqual({
+      keepDays: 7,
+      theme: 'dark',
+    });
     expect(saved).toEqual({ keepDays: 7, theme: 'dark' });
     expect(await db.conversations.count()).toBe(0);
   });

@@ -25,7 +25,13 @@ let db: PaceDB;
 const HEADERS = 'X-Team: team-secret-value-42';
 
 beforeAll(async () => {
-  gateway = await startLiteLLMStandIn({ rpmLimit: 100, tpmLimit: 50_000, maxBudget: 50, spend: 37.6, price: { input: 3, output: 15 } });
+  gateway = await startLiteLLMStandIn({
+    rpmLimit: 100,
+    tpmLimit: 50_000,
+    maxBudget: 50,
+    spend: 37.6,
+    price: { input: 3, output: 15 },
+  });
 });
 afterAll(async () => {
   await gateway.close();
@@ -34,7 +40,13 @@ beforeEach(async () => {
   db = new PaceDB(`gateway-${Math.random()}`);
   gateway.requests.length = 0;
   gateway.setKeyInfo('on');
-  await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: gateway.url, model: 'claude-sonnet-5-5', maxTokens: 100, extraHeaders: HEADERS });
+  await settingsItem.setValue({
+    ...DEFAULT_SETTINGS,
+    baseURL: gateway.url,
+    model: 'claude-sonnet-5-5',
+    maxTokens: 100,
+    extraHeaders: HEADERS,
+  });
   await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 100 });
 });
 afterEach(async () => {
@@ -64,10 +76,17 @@ async function until(id: string, ok: (job: Job) => boolean): Promise<Job> {
 const keyInfoRequests = () => gateway.requests.filter((r) => r.path === '/key/info' && r.method === 'GET');
 
 describe('a team gateway through the background', () => {
-  it("reads its headers: the figures under its name, its cost in the ledger, and its budget after the answer", async () => {
+  it('reads its headers: the figures under its name, its cost in the ledger, and its budget after the answer', async () => {
     const { client } = background();
     const before = await client.request('gateway.budget', {});
-    expect(before).toEqual({ ok: true, data: { baseURL: gateway.url, checkedAt: expect.any(Number) as unknown, budget: { spend: 37.6, maxBudget: 50, resetAt: Date.UTC(2026, 11, 1) } } });
+    expect(before).toEqual({
+      ok: true,
+      data: {
+        baseURL: gateway.url,
+        checkedAt: expect.any(Number) as unknown,
+        budget: { spend: 37.6, maxBudget: 50, resetAt: Date.UTC(2026, 11, 1) },
+      },
+    });
 
     gateway.upstream.script({ kind: 'text', text: 'Hello from behind the gateway.' });
     const sent = await client.request('chat.send', { conversationId: null, text: 'hello' });
@@ -83,10 +102,18 @@ describe('a team gateway through the background', () => {
     expect(row!.inputCostUsd).toBeLessThan(charged);
 
     const host = new URL(gateway.url).host;
-    expect(await readServerLimits(db)).toMatchObject({ limit: 100, remaining: 99, by: host, tokens: { limit: 50_000 } });
+    expect(await readServerLimits(db)).toMatchObject({
+      limit: 100,
+      remaining: 99,
+      by: host,
+      tokens: { limit: 50_000 },
+    });
 
     // The answer moved the spend: the background asks /key/info again and the popup's row follows.
-    await vi.waitFor(async () => expect((await readGatewayBudget(db))?.budget?.spend).toBeCloseTo(37.6 + charged, 12), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect((await readGatewayBudget(db))?.budget?.spend).toBeCloseTo(37.6 + charged, 12), {
+      timeout: 5000,
+      interval: 20,
+    });
     expect(keyInfoRequests()).toHaveLength(2);
     for (const r of keyInfoRequests()) {
       expect(r.headers.authorization).toBe(`Bearer ${VIRTUAL_KEY}`);
@@ -96,10 +123,16 @@ describe('a team gateway through the background', () => {
     expect(JSON.stringify(await db.meta.toArray())).not.toMatch(new RegExp(`${VIRTUAL_KEY}|team-secret-value-42`));
   });
 
-  it("counts an answer in the spend budget at list prices even when the gateway says it cost nothing", async () => {
+  it('counts an answer in the spend budget at list prices even when the gateway says it cost nothing', async () => {
     const free = await startLiteLLMStandIn({ price: { input: 0, output: 0 } });
     try {
-      await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: free.url, model: 'claude-sonnet-5-5', maxTokens: 100, extraHeaders: HEADERS });
+      await settingsItem.setValue({
+        ...DEFAULT_SETTINGS,
+        baseURL: free.url,
+        model: 'claude-sonnet-5-5',
+        maxTokens: 100,
+        extraHeaders: HEADERS,
+      });
       await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 5 });
       const { keys } = handlerDeps(db, free.url);
       const { client } = testBackground(db, free.url, { keys: { ...keys, credentials: creds(free.url) } });
@@ -113,7 +146,10 @@ describe('a team gateway through the background', () => {
       expect(list).toBeGreaterThan(0);
       // The ledger shows the gateway's figure; the budget counts the list price.
       expect(row).toMatchObject({ outcome: 'ok', costUsd: 0, costFrom: 'gateway', listCostUsd: list });
-      expect((await readBudgetView(db, Date.now()))?.periods[0]).toMatchObject({ settled: expect.closeTo(list, 12) as number, reserved: 0 });
+      expect((await readBudgetView(db, Date.now()))?.periods[0]).toMatchObject({
+        settled: expect.closeTo(list, 12) as number,
+        reserved: 0,
+      });
     } finally {
       await free.close();
     }
@@ -137,7 +173,13 @@ describe('a team gateway through the background', () => {
     const log = vi.fn();
     for (const mode of ['absent', 'junk'] as const) {
       gateway.setKeyInfo(mode);
-      const budget = createGatewayBudget({ db, credentials: creds(gateway.url), settings: async () => ({ extraHeaders: '' }), now: Date.now, log });
+      const budget = createGatewayBudget({
+        db,
+        credentials: creds(gateway.url),
+        settings: async () => ({ extraHeaders: '' }),
+        now: Date.now,
+        log,
+      });
       expect(await budget.refresh('asked'), mode).toMatchObject({ baseURL: gateway.url, budget: null });
       await db.meta.clear();
     }
@@ -152,13 +194,29 @@ describe('a team gateway through the background', () => {
   it("sends nothing to Anthropic's API, nothing without confirmed credentials, and follows no redirect", async () => {
     const fetch = vi.fn(async () => new Response('{}'));
     const settings = async () => ({ extraHeaders: HEADERS });
-    expect(await createGatewayBudget({ db, credentials: creds('https://api.anthropic.com'), settings, now: Date.now, fetch }).refresh('asked')).toBeNull();
-    expect(await createGatewayBudget({ db, credentials: async () => null, settings, now: Date.now, fetch }).refresh('asked')).toBeNull();
+    expect(
+      await createGatewayBudget({
+        db,
+        credentials: creds('https://api.anthropic.com'),
+        settings,
+        now: Date.now,
+        fetch,
+      }).refresh('asked'),
+    ).toBeNull();
+    expect(
+      await createGatewayBudget({ db, credentials: async () => null, settings, now: Date.now, fetch }).refresh('asked'),
+    ).toBeNull();
     expect(fetch).not.toHaveBeenCalled();
 
     const moved = await startRedirectServer(gateway.url);
     try {
-      const budget = createGatewayBudget({ db, credentials: creds(moved.url), settings, now: Date.now, log: () => undefined });
+      const budget = createGatewayBudget({
+        db,
+        credentials: creds(moved.url),
+        settings,
+        now: Date.now,
+        log: () => undefined,
+      });
       expect(await budget.refresh('asked')).toMatchObject({ baseURL: moved.url, budget: null });
       // Nothing learned, and not asked again within the minute.
       expect(await budget.refresh('asked')).toMatchObject({ budget: null });

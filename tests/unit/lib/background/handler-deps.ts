@@ -7,10 +7,21 @@ import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import type { PaceDB } from '@/lib/storage/db';
 import { TEST_KEY } from '../../../support/claude-server';
 
-export function handlerDeps(db: PaceDB, baseURL: string, overrides: Omit<Partial<HandlerDeps>, 'settings'> & { settings?: Partial<Settings> } = {}): HandlerDeps {
+export function handlerDeps(
+  db: PaceDB,
+  baseURL: string,
+  overrides: Omit<Partial<HandlerDeps>, 'settings'> & { settings?: Partial<Settings> } = {},
+): HandlerDeps {
   const { settings, ...rest } = overrides;
   const runner: Pick<ChatRunner, 'stop' | 'isActive'> = { stop: () => false, isActive: () => false };
-  const status: KeyStatus = { hasKey: true, last4: TEST_KEY.slice(-4), demo: false, remember: 'device', sealed: false, locked: false };
+  const status: KeyStatus = {
+    hasKey: true,
+    last4: TEST_KEY.slice(-4),
+    demo: false,
+    remember: 'device',
+    sealed: false,
+    locked: false,
+  };
   return {
     db,
     runner,

@@ -35,12 +35,18 @@ const id = fc.oneof(fc.constantFrom('', 'missing', 'x'.repeat(101)), fc.string({
 
 /** What a refusal from each handler may be, and the words that make it specific. */
 const REFUSALS: Partial<Record<RequestType, { codes: ErrorCode[]; about: RegExp }>> = {
-  'chat.send': { codes: ['invalid_input', 'queue_full', 'month_used_up', 'too_large'], about: /message|conversation|waiting|month|tokens/ },
+  'chat.send': {
+    codes: ['invalid_input', 'queue_full', 'month_used_up', 'too_large'],
+    about: /message|conversation|waiting|month|tokens/,
+  },
   'chat.stop': { codes: [], about: /$^/ },
   'chat.retry': { codes: ['invalid_input', 'busy'], about: /answer/ },
   'limits.save': { codes: ['invalid_input'], about: /Pick|minute|month|Enter/ },
   'key.save': { codes: ['invalid_input'], about: /key|passphrase/i },
-  'key.test': { codes: ['invalid_input', 'origin_unconfirmed', 'unreachable', 'timeout', 'wrong_key', 'not_found'], about: /URL|key|reach|answer|respond|127\.0\.0\.1/i },
+  'key.test': {
+    codes: ['invalid_input', 'origin_unconfirmed', 'unreachable', 'timeout', 'wrong_key', 'not_found'],
+    about: /URL|key|reach|answer|respond|127\.0\.0\.1/i,
+  },
 };
 
 const payloads: Partial<Record<RequestType, fc.Arbitrary<unknown>>> = {
@@ -63,7 +69,11 @@ const payloads: Partial<Record<RequestType, fc.Arbitrary<unknown>>> = {
     key: fc.oneof(fc.constant(null), fc.constantFrom('sk-ant-test-key', '', 'bad key'), fc.string({ maxLength: 10 })),
     // Never a real host: the local unreachable port, or text that is not an http URL (not '' either:
     // an empty base URL means Anthropic's own API, on the internet).
-    baseURL: fc.oneof(fc.constant(UNREACHABLE), fc.constantFrom('javascript:alert(1)', 'ftp://127.0.0.1', 'http://u:p@127.0.0.1:9', `${UNREACHABLE}/?q`), fc.string({ maxLength: 6 }).filter((s) => !s.includes(':') && s.trim() !== '')),
+    baseURL: fc.oneof(
+      fc.constant(UNREACHABLE),
+      fc.constantFrom('javascript:alert(1)', 'ftp://127.0.0.1', 'http://u:p@127.0.0.1:9', `${UNREACHABLE}/?q`),
+      fc.string({ maxLength: 6 }).filter((s) => !s.includes(':') && s.trim() !== ''),
+    ),
   }),
 };
 
@@ -79,13 +89,18 @@ describe.each(Object.keys(payloads) as RequestType[])('%s, whatever the page sen
   it('resolves, or is refused with a specific PaceFailure and nothing stored', async () => {
     const h = createHandlers(handlerDeps(db, server.url, { keyTestTimeoutMs: 300 }));
     const ids = await seed(h);
-    const real = { existing: ids.conversationId, answer: ids.answerId, question: ids.questionId } as Record<string, string>;
+    const real = { existing: ids.conversationId, answer: ids.answerId, question: ids.questionId } as Record<
+      string,
+      string
+    >;
     const { codes, about } = REFUSALS[type]!;
     const seen = { parsed: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(payloads[type]!, async (raw) => {
         // The page's words stand in for the real ids, so the accepted paths are reached too.
-        const payload = Object.fromEntries(Object.entries(raw as object).map(([k, v]) => [k, typeof v === 'string' && v in real ? real[v] : v]));
+        const payload = Object.fromEntries(
+          Object.entries(raw as object).map(([k, v]) => [k, typeof v === 'string' && v in real ? real[v] : v]),
+        );
         const parsed = parseRequest({ kind: 'request', id: 1, type, payload });
         if (!parsed.ok) {
           expect(parsed.error.message.startsWith(`${type}: `)).toBe(true);

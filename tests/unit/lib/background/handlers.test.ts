@@ -30,7 +30,8 @@ afterEach(async () => {
 });
 
 const NO_KEY: KeyStatus = { hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false };
-const keyStatus = (key: string | null): KeyStatus => (key === null ? NO_KEY : { ...NO_KEY, hasKey: true, last4: key.slice(-4), remember: 'device' });
+const keyStatus = (key: string | null): KeyStatus =>
+  key === null ? NO_KEY : { ...NO_KEY, hasKey: true, last4: key.slice(-4), remember: 'device' };
 
 function keys(savedKey: string | null = TEST_KEY): HandlerDeps['keys'] {
   return {
@@ -69,7 +70,11 @@ describe('chat.send', () => {
   it('stores the message and queues its answer', async () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: '  Hello  ' });
-    expect(await db.jobs.get(r.assistantMessageId)).toMatchObject({ state: 'queued', conversationId: r.conversationId, attempts: 0 });
+    expect(await db.jobs.get(r.assistantMessageId)).toMatchObject({
+      state: 'queued',
+      conversationId: r.conversationId,
+      attempts: 0,
+    });
     expect(pumps).toBe(1);
     expect((await db.messages.get(r.userMessageId))?.text).toBe('Hello');
   });
@@ -129,9 +134,13 @@ describe('room in the month and the queue', () => {
 describe('room in the month and the queue, under concurrent sends', () => {
   async function sendAtOnce(n: number) {
     const h = make();
-    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => h['chat.send']({ conversationId: null, text: `m${i}` })));
+    const results = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) => h['chat.send']({ conversationId: null, text: `m${i}` })),
+    );
     const refused: string[] = [];
-    for (const r of results) if (r.status === 'rejected') refused.push(r.reason instanceof PaceFailure ? r.reason.error.code : String(r.reason));
+    for (const r of results)
+      if (r.status === 'rejected')
+        refused.push(r.reason instanceof PaceFailure ? r.reason.error.code : String(r.reason));
     return { stored: results.length - refused.length, refused };
   }
 
@@ -140,10 +149,14 @@ describe('room in the month and the queue, under concurrent sends', () => {
     const { stored, refused } = await sendAtOnce(120);
     expect(stored).toBe(MAX_QUEUE);
     expect(refused).toEqual(Array.from({ length: 120 - MAX_QUEUE }, () => 'queue_full'));
-    expect([await db.jobs.count(), await db.conversations.count(), await db.messages.count()]).toEqual([MAX_QUEUE, MAX_QUEUE, 2 * MAX_QUEUE]);
+    expect([await db.jobs.count(), await db.conversations.count(), await db.messages.count()]).toEqual([
+      MAX_QUEUE,
+      MAX_QUEUE,
+      2 * MAX_QUEUE,
+    ]);
   });
 
-  it("120 sends at once with 30 requests left in the month: exactly 30 stored, the rest refused as month_used_up", async () => {
+  it('120 sends at once with 30 requests left in the month: exactly 30 stored, the rest refused as month_used_up', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 40 });
     await db.counters.put({ key: monthWindow(Date.now(), 'utc').key, count: 10 });
     const { stored, refused } = await sendAtOnce(120);
@@ -160,9 +173,24 @@ describe('limits.useLearned', () => {
     expect(refused.message).toMatch(/has not seen this key's limits yet/);
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 5, perMonth: 900, smooth: true });
     const figure = { limit: 80_000, remaining: 79_000, reset: Date.now() + 1_000 };
-    await saveServerLimits(db, { limit: 50, remaining: 49, reset: Date.now() + 1_000, observedAt: Date.now(), inputTokens: figure, outputTokens: { ...figure, limit: 16_000 } });
+    await saveServerLimits(db, {
+      limit: 50,
+      remaining: 49,
+      reset: Date.now() + 1_000,
+      observedAt: Date.now(),
+      inputTokens: figure,
+      outputTokens: { ...figure, limit: 16_000 },
+    });
     const r = await make()['limits.useLearned']({});
-    expect(r).toEqual({ plan: 'custom', perMinute: 50, perMonth: 900, smooth: true, monthStart: 'utc', inputPerMinute: 80_000, outputPerMinute: 16_000 });
+    expect(r).toEqual({
+      plan: 'custom',
+      perMinute: 50,
+      perMonth: 900,
+      smooth: true,
+      monthStart: 'utc',
+      inputPerMinute: 80_000,
+      outputPerMinute: 16_000,
+    });
     expect(await readLimits(db)).toEqual(r);
     expect(pumps).toBe(1);
   });
@@ -170,14 +198,26 @@ describe('limits.useLearned', () => {
 
 describe('limits.save', () => {
   it('saves valid limits and runs the queue at once', async () => {
-    const r = await make()['limits.save']({ plan: 'custom', perMinute: '3', perMonth: '100', smooth: true, monthStart: 'local' });
+    const r = await make()['limits.save']({
+      plan: 'custom',
+      perMinute: '3',
+      perMonth: '100',
+      smooth: true,
+      monthStart: 'local',
+    });
     expect(r).toEqual({ plan: 'custom', perMinute: 3, perMonth: 100, smooth: true, monthStart: 'local' });
     expect(await readLimits(db)).toEqual(r);
     expect(pumps).toBe(1);
   });
 
   it('a named plan takes its own figures', async () => {
-    const r = await make()['limits.save']({ plan: 'paid', perMinute: '1', perMonth: '1', smooth: false, monthStart: 'utc' });
+    const r = await make()['limits.save']({
+      plan: 'paid',
+      perMinute: '1',
+      perMonth: '1',
+      smooth: false,
+      monthStart: 'utc',
+    });
     expect(r).toMatchObject({ perMinute: 60, perMonth: 250_000 });
   });
 
@@ -187,7 +227,9 @@ describe('limits.save', () => {
     [{ perMinute: '10', perMonth: '5' }, 'perMonth', 'below the per-minute one'],
     [{ perMinute: '10', perMonth: '' }, 'perMonth', 'Enter requests per month'],
   ])('refuses %o with a message for %s and saves nothing', async (figures, field, words) => {
-    const error = await failure(make()['limits.save']({ plan: 'custom', smooth: false, monthStart: 'utc', ...figures }));
+    const error = await failure(
+      make()['limits.save']({ plan: 'custom', smooth: false, monthStart: 'utc', ...figures }),
+    );
     expect(error.code).toBe('invalid_input');
     expect(error.fields?.[field as 'perMinute']).toContain(words);
     expect(await readLimits(db)).toEqual(DEFAULT_LIMITS);
@@ -223,7 +265,11 @@ describe('chat.retry', () => {
   it('resets a failed answer and queues it again', async () => {
     const h = make();
     const r = await h['chat.send']({ conversationId: null, text: 'hi' });
-    await db.messages.update(r.assistantMessageId, { status: 'error', text: 'part', error: { code: 'overloaded', message: 'x' } });
+    await db.messages.update(r.assistantMessageId, {
+      status: 'error',
+      text: 'part',
+      error: { code: 'overloaded', message: 'x' },
+    });
     await db.jobs.update(r.assistantMessageId, { state: 'failed', attempts: 1 });
     await h['chat.retry']({ messageId: r.assistantMessageId });
     const reset = await db.messages.get(r.assistantMessageId);
@@ -233,7 +279,11 @@ describe('chat.retry', () => {
   });
   async function failedAnswer(h: ReturnType<typeof make>) {
     const r = await h['chat.send']({ conversationId: null, text: 'hi' });
-    await db.messages.update(r.assistantMessageId, { status: 'error', text: 'part', error: { code: 'overloaded', message: 'x' } });
+    await db.messages.update(r.assistantMessageId, {
+      status: 'error',
+      text: 'part',
+      error: { code: 'overloaded', message: 'x' },
+    });
     await db.jobs.update(r.assistantMessageId, { state: 'failed', attempts: 1 });
     return r.assistantMessageId;
   }
@@ -246,7 +296,10 @@ describe('chat.retry', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = results.find((r) => r.status === 'rejected');
     expect(refused?.reason).toBeInstanceOf(PaceFailure);
-    expect((refused?.reason as PaceFailure).error).toMatchObject({ code: 'busy', message: 'This answer is still queued or being written. Stop it first.' });
+    expect((refused?.reason as PaceFailure).error).toMatchObject({
+      code: 'busy',
+      message: 'This answer is still queued or being written. Stop it first.',
+    });
     expect(await db.jobs.get(id)).toMatchObject({ state: 'queued', attempts: 1 });
     expect(pumps).toBe(1);
   });
@@ -288,7 +341,14 @@ describe('chat.retry', () => {
 describe('key.test, with the real SDK against the local server', () => {
   it('lists the models a valid key can use and remembers them', async () => {
     const r = await make()['key.test']({ key: TEST_KEY, baseURL: server.url });
-    expect(r.models.map((m) => m.id)).toEqual(['claude-opus-4-7', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-sonnet-5-5', 'claude-opus-5-5', 'claude-haiku-5-5']);
+    expect(r.models.map((m) => m.id)).toEqual([
+      'claude-opus-4-7',
+      'claude-sonnet-4-6',
+      'claude-haiku-4-5',
+      'claude-sonnet-5-5',
+      'claude-opus-5-5',
+      'claude-haiku-5-5',
+    ]);
     expect(remembered).toEqual(r.models);
     const req = server.requests.find((q) => q.path.startsWith('/v1/models'));
     expect(req?.headers['authorization']).toBe(`Bearer ${TEST_KEY}`);
@@ -330,10 +390,14 @@ describe('key.test, with the real SDK against the local server', () => {
     const typed = await startClaudeServer();
     try {
       // Even an origin the user once confirmed: the saved key goes where the settings say.
-      const h = make({ keys: { ...keys(), origins: async () => [new URL(server.url).origin, new URL(typed.url).origin] } });
+      const h = make({
+        keys: { ...keys(), origins: async () => [new URL(server.url).origin, new URL(typed.url).origin] },
+      });
       const error = await failure(h['key.test']({ key: null, baseURL: typed.url }));
       expect(error).toMatchObject({ code: 'invalid_input', field: 'baseURL' });
-      expect(error.message).toBe(`The saved key is sent only to the saved base URL (${server.url}). Save the settings to use ${typed.url}, or paste the key to test it there.`);
+      expect(error.message).toBe(
+        `The saved key is sent only to the saved base URL (${server.url}). Save the settings to use ${typed.url}, or paste the key to test it there.`,
+      );
       expect(typed.requests).toEqual([]);
     } finally {
       await typed.close();
@@ -362,8 +426,12 @@ describe('key.test, with the real SDK against the local server', () => {
 describe('key.save', () => {
   it('saves a clean key and refuses a broken one with its reason', async () => {
     const h = make();
-    await expect(h['key.save']({ key: ' sk-ant-new-key-1234 ', remember: 'device', passphrase: null })).resolves.toEqual(keyStatus('1234'));
-    expect((await failure(h['key.save']({ key: 'sk ant', remember: 'device', passphrase: null }))).message).toContain('spaces');
+    await expect(
+      h['key.save']({ key: ' sk-ant-new-key-1234 ', remember: 'device', passphrase: null }),
+    ).resolves.toEqual(keyStatus('1234'));
+    expect((await failure(h['key.save']({ key: 'sk ant', remember: 'device', passphrase: null }))).message).toContain(
+      'spaces',
+    );
   });
 
   it('hands the checked key, where to keep it and the passphrase to the key store, and runs the queue', async () => {
@@ -379,7 +447,11 @@ describe('key.save', () => {
 });
 
 describe('a key locked with a passphrase', () => {
-  const locked = (): HandlerDeps['keys'] => ({ ...keys(null), status: async () => ({ ...keyStatus('abcd'), sealed: true, locked: true }), blocker: async () => LOCKED_ERROR });
+  const locked = (): HandlerDeps['keys'] => ({
+    ...keys(null),
+    status: async () => ({ ...keyStatus('abcd'), sealed: true, locked: true }),
+    blocker: async () => LOCKED_ERROR,
+  });
 
   it('chat.send and chat.retry are refused as locked, not as missing, and store nothing', async () => {
     const h = make({ keys: locked() }, null);
@@ -394,7 +466,11 @@ describe('a key locked with a passphrase', () => {
   });
 
   it('key.unlock turns a wrong passphrase into the message shown in the popup, and runs the queue when it opens', async () => {
-    const unlock = vi.fn(async (p: string) => (p === 'right one' ? { ok: true as const, status: keyStatus('abcd') } : { ok: false as const, reason: 'wrong_passphrase' as const }));
+    const unlock = vi.fn(async (p: string) =>
+      p === 'right one'
+        ? { ok: true as const, status: keyStatus('abcd') }
+        : { ok: false as const, reason: 'wrong_passphrase' as const },
+    );
     const h = make({ keys: { ...locked(), unlock } }, null);
     const error = await failure(h['key.unlock']({ passphrase: 'wrong one' }));
     expect(error).toMatchObject({ code: 'invalid_input', field: 'passphrase' });
@@ -428,8 +504,16 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
 
   it('refuses invalid settings with every field named, and saves nothing', async () => {
     const { written, prefs: p } = prefs();
-    const error = await failure(make({ prefs: p })['settings.save']({ settings: { ...form, maxTokens: 'lots', baseURL: 'ftp://x' }, confirmOrigin: false }));
-    expect(error).toMatchObject({ code: 'invalid_input', fields: { maxTokens: expect.any(String) as string, baseURL: expect.any(String) as string } });
+    const error = await failure(
+      make({ prefs: p })['settings.save']({
+        settings: { ...form, maxTokens: 'lots', baseURL: 'ftp://x' },
+        confirmOrigin: false,
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'invalid_input',
+      fields: { maxTokens: expect.any(String) as string, baseURL: expect.any(String) as string },
+    });
     expect(written.settings).toEqual([]);
   });
 
@@ -443,29 +527,47 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
     expect(written.origins).toEqual(['https://gateway.example']);
     expect(written.settings).toHaveLength(1);
     // Without a key there is nothing to protect yet: the question is asked when a key is saved.
-    await make({ prefs: p }, null)['settings.save']({ settings: { ...form, baseURL: 'https://other.example' }, confirmOrigin: false });
+    await make({ prefs: p }, null)['settings.save']({
+      settings: { ...form, baseURL: 'https://other.example' },
+      confirmOrigin: false,
+    });
     expect(written.settings).toHaveLength(2);
   });
 
   it("never sends one gateway's saved headers to another origin: the user replaces or removes them first", async () => {
     const { written, prefs: p } = prefs();
     const savedHeaders = 'x-team-token: secret-for-gateway-a';
-    const deps = handlerDeps(db, 'https://gateway-a.example/v1', { prefs: p, keys: keys(TEST_KEY), settings: { extraHeaders: savedHeaders } });
-    const save = createHandlers({ ...deps, keys: { ...deps.keys, origins: async () => ['https://gateway-a.example', 'https://gateway-b.example'] } })['settings.save'];
+    const deps = handlerDeps(db, 'https://gateway-a.example/v1', {
+      prefs: p,
+      keys: keys(TEST_KEY),
+      settings: { extraHeaders: savedHeaders },
+    });
+    const save = createHandlers({
+      ...deps,
+      keys: { ...deps.keys, origins: async () => ['https://gateway-a.example', 'https://gateway-b.example'] },
+    })['settings.save'];
     const moved = { ...form, baseURL: 'https://gateway-b.example/v1', extraHeaders: savedHeaders };
     const refused = await failure(save({ settings: moved, confirmOrigin: false }));
     expect(refused).toMatchObject({ code: 'invalid_input', field: 'extraHeaders' });
     expect(refused.message).toContain('saved for https://gateway-a.example and would go to https://gateway-b.example');
     expect(written.settings).toEqual([]);
     // Kept as saved (null: the page never handles their values): refused all the same.
-    expect(await failure(save({ settings: { ...moved, extraHeaders: null }, confirmOrigin: false }))).toMatchObject({ field: 'extraHeaders' });
+    expect(await failure(save({ settings: { ...moved, extraHeaders: null }, confirmOrigin: false }))).toMatchObject({
+      field: 'extraHeaders',
+    });
     // Replaced, removed, or the same gateway: saved.
-    const reply = await save({ settings: { ...moved, extraHeaders: 'x-team-token: for-gateway-b-0123' }, confirmOrigin: false });
+    const reply = await save({
+      settings: { ...moved, extraHeaders: 'x-team-token: for-gateway-b-0123' },
+      confirmOrigin: false,
+    });
     // Saved as typed; the reply to the page carries the value masked, like the key.
     expect(written.settings).toMatchObject([{ extraHeaders: 'x-team-token: for-gateway-b-0123' }]);
     expect(reply.extraHeaders).toBe('x-team-token: ••••••0123');
     await save({ settings: { ...moved, extraHeaders: '' }, confirmOrigin: false });
-    await save({ settings: { ...moved, baseURL: 'https://gateway-a.example/v2', extraHeaders: null }, confirmOrigin: false });
+    await save({
+      settings: { ...moved, baseURL: 'https://gateway-a.example/v2', extraHeaders: null },
+      confirmOrigin: false,
+    });
     expect(written.settings).toHaveLength(3);
     // null kept the saved headers for the same gateway.
     expect(written.settings.at(-1)).toMatchObject({ extraHeaders: savedHeaders });
@@ -474,17 +576,35 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
   it('checks and saves the usage prefs, refusing bad figures by field', async () => {
     const { written, prefs: p } = prefs();
     const alerts = { at80: true, at95: false, at100: true, refused: true };
-    expect(await make({ prefs: p })['usagePrefs.save']({ cacheHours: '0', retentionDays: 90, alerts })).toEqual({ cacheHours: 0, retentionDays: 90, alerts });
-    const error = await failure(make({ prefs: p })['usagePrefs.save']({ cacheHours: '-1', retentionDays: '5', alerts }));
-    expect(error).toMatchObject({ code: 'invalid_input', fields: { cacheHours: expect.any(String) as string, retentionDays: expect.any(String) as string } });
+    expect(await make({ prefs: p })['usagePrefs.save']({ cacheHours: '0', retentionDays: 90, alerts })).toEqual({
+      cacheHours: 0,
+      retentionDays: 90,
+      alerts,
+    });
+    const error = await failure(
+      make({ prefs: p })['usagePrefs.save']({ cacheHours: '-1', retentionDays: '5', alerts }),
+    );
+    expect(error).toMatchObject({
+      code: 'invalid_input',
+      fields: { cacheHours: expect.any(String) as string, retentionDays: expect.any(String) as string },
+    });
     expect(written.usage).toHaveLength(1);
   });
 
   it('records a confirmed gateway origin, and refuses anything that is not one', async () => {
     const { written, prefs: p } = prefs();
     await make({ prefs: p })['key.confirmOrigin']({ origin: 'https://gateway.example' });
-    for (const origin of ['https://gateway.example/v1', 'javascript:alert(1)', '', 'https://api.anthropic.com', 'http://gateway.example', 'http://10.0.0.5:4000']) {
-      expect(await failure(make({ prefs: p })['key.confirmOrigin']({ origin }))).toMatchObject({ code: 'invalid_input' });
+    for (const origin of [
+      'https://gateway.example/v1',
+      'javascript:alert(1)',
+      '',
+      'https://api.anthropic.com',
+      'http://gateway.example',
+      'http://10.0.0.5:4000',
+    ]) {
+      expect(await failure(make({ prefs: p })['key.confirmOrigin']({ origin }))).toMatchObject({
+        code: 'invalid_input',
+      });
     }
     expect(written.origins).toEqual(['https://gateway.example']);
   });

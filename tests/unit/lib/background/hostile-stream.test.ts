@@ -33,14 +33,30 @@ const runner = () =>
   });
 
 async function answer(text: string) {
-  const ex = await addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => crypto.randomUUID(), model: 'claude-haiku-4-5' });
+  const ex = await addExchange(db, {
+    conversationId: null,
+    text,
+    now: Date.now(),
+    newId: () => crypto.randomUUID(),
+    model: 'claude-haiku-4-5',
+  });
   await db.jobs.update(ex.assistantMessageId, { state: 'sending', attempts: 1 });
   const job = (await db.jobs.get(ex.assistantMessageId))!;
   await runner().start(job);
   return ex.assistantMessageId;
 }
 
-const messageStart = { type: 'message_start', message: { id: 'msg_x', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [], usage: { input_tokens: 5, output_tokens: 1 } } };
+const messageStart = {
+  type: 'message_start',
+  message: {
+    id: 'msg_x',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-haiku-4-5',
+    content: [],
+    usage: { input_tokens: 5, output_tokens: 1 },
+  },
+};
 
 describe('a hostile stream', () => {
   it('an absurd block index fails the attempt with a clear error, once, without a retry', async () => {
@@ -59,7 +75,12 @@ describe('a hostile stream', () => {
     expect(await db.messages.get(id)).toMatchObject({
       status: 'error',
       text: 'Fine so far. ',
-      error: { code: 'bad_answer', message: expect.stringContaining('content block index 1000000000 is not a whole number from 0 to 9999') as string },
+      error: {
+        code: 'bad_answer',
+        message: expect.stringContaining(
+          'content block index 1000000000 is not a whole number from 0 to 9999',
+        ) as string,
+      },
     });
     expect(server.messageRequests()).toHaveLength(1);
     expect((await db.usage.toArray()).map((r) => r.outcome)).toEqual(['bad_answer']);
@@ -69,7 +90,18 @@ describe('a hostile stream', () => {
     server.script({
       kind: 'events',
       events: [
-        { ...messageStart, message: { ...messageStart.message, usage: { input_tokens: '12', output_tokens: -5, cache_read_input_tokens: 1e308, cache_creation_input_tokens: 3.7 } } },
+        {
+          ...messageStart,
+          message: {
+            ...messageStart.message,
+            usage: {
+              input_tokens: '12',
+              output_tokens: -5,
+              cache_read_input_tokens: 1e308,
+              cache_creation_input_tokens: 3.7,
+            },
+          },
+        },
         { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi.' } },
         { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 'lots' } },
@@ -83,7 +115,13 @@ describe('a hostile stream', () => {
   });
 
   it('an endless answer is cut at the size cap: the text so far is kept and the answer ends with a note', async () => {
-    server.script({ kind: 'text', text: 'x'.repeat(MAX_ANSWER_CHARS + 300_000), chunkSize: 64 * 1024, delayMs: 0, pingEvery: 0 });
+    server.script({
+      kind: 'text',
+      text: 'x'.repeat(MAX_ANSWER_CHARS + 300_000),
+      chunkSize: 64 * 1024,
+      delayMs: 0,
+      pingEvery: 0,
+    });
     const id = await answer('endless');
     const message = await db.messages.get(id);
     expect(message).toMatchObject({ status: 'done', stopReason: SIZE_CAP_STOP });

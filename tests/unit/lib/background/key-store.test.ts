@@ -38,7 +38,15 @@ function handlers() {
   return createHandlers(
     handlerDeps(db, DEFAULT_SETTINGS.baseURL, {
       credentials: currentCredentials,
-      keys: { status: keyStatus, save: saveKey, unlock: unlockKey, remove: removeKey, saved: savedKey, blocker: keyBlocker, origins: keyOrigins },
+      keys: {
+        status: keyStatus,
+        save: saveKey,
+        unlock: unlockKey,
+        remove: removeKey,
+        saved: savedKey,
+        blocker: keyBlocker,
+        origins: keyOrigins,
+      },
     }),
   );
 }
@@ -53,7 +61,15 @@ async function restartBrowser() {
   await fakeBrowser.storage.session.clear();
 }
 
-const status = (s: Partial<KeyStatus>): KeyStatus => ({ hasKey: true, last4: KEY.slice(-4), demo: false, remember: 'device', sealed: false, locked: false, ...s });
+const status = (s: Partial<KeyStatus>): KeyStatus => ({
+  hasKey: true,
+  last4: KEY.slice(-4),
+  demo: false,
+  remember: 'device',
+  sealed: false,
+  locked: false,
+  ...s,
+});
 
 describe('keeping the key', { timeout: 30_000 }, () => {
   it('on this device by default: in storage.local, and still there after the browser restarts', async () => {
@@ -68,13 +84,22 @@ describe('keeping the key', { timeout: 30_000 }, () => {
 
   it('for this session only: nothing in storage.local, and gone after the browser restarts', async () => {
     const h = handlers();
-    expect(await h['key.save']({ key: KEY, remember: 'session', passphrase: null })).toEqual(status({ remember: 'session' }));
+    expect(await h['key.save']({ key: KEY, remember: 'session', passphrase: null })).toEqual(
+      status({ remember: 'session' }),
+    );
     expect(await area('local')).not.toContain(KEY);
     expect(await area('local')).not.toContain(KEY.slice(-4));
     expect(await area('session')).toContain(KEY);
     expect(await currentCredentials()).toMatchObject({ apiKey: KEY });
     await restartBrowser();
-    expect(await h['key.status']({})).toEqual({ hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false });
+    expect(await h['key.status']({})).toEqual({
+      hasKey: false,
+      last4: null,
+      demo: false,
+      remember: null,
+      sealed: false,
+      locked: false,
+    });
     expect(await currentCredentials()).toBeNull();
     expect(await keyBlocker()).toMatchObject({ code: 'no_key' });
   });
@@ -107,7 +132,13 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
   it('is locked after a browser restart: no credentials, sends refused as locked, queued jobs fail as locked', async () => {
     const h = handlers();
     await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
-    const queued = await addExchange(db, { conversationId: null, text: 'queued before the restart', now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+    const queued = await addExchange(db, {
+      conversationId: null,
+      text: 'queued before the restart',
+      now: Date.now(),
+      newId: () => crypto.randomUUID(),
+      model: 'm',
+    });
     await restartBrowser();
 
     expect(await h['key.status']({})).toEqual(status({ sealed: true, locked: true }));
@@ -125,7 +156,10 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
     // The worker starts with the key locked: the queued job fails as locked, and nothing is sent.
     await testBackground(db, DEFAULT_SETTINGS.baseURL, { keys: storedKeys }).app.start();
     expect(await db.jobs.get(queued.assistantMessageId)).toMatchObject({ state: 'failed' });
-    expect(await db.messages.get(queued.assistantMessageId)).toMatchObject({ status: 'error', error: expect.objectContaining({ code: 'locked' }) as unknown });
+    expect(await db.messages.get(queued.assistantMessageId)).toMatchObject({
+      status: 'error',
+      error: expect.objectContaining({ code: 'locked' }) as unknown,
+    });
   });
 
   it('a wrong passphrase, any number of times, says so and keeps the sealed key; the right one unlocks', async () => {
@@ -143,14 +177,19 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
       expect(await area('session')).not.toContain(KEY);
       expect((await h['key.status']({})).locked).toBe(true);
     }
-    expect(await failure(h['key.unlock']({ passphrase: '' }))).toMatchObject({ field: 'passphrase', message: 'Type your passphrase first.' });
+    expect(await failure(h['key.unlock']({ passphrase: '' }))).toMatchObject({
+      field: 'passphrase',
+      message: 'Type your passphrase first.',
+    });
 
     expect(await h['key.unlock']({ passphrase: PASS })).toEqual(status({ sealed: true }));
     expect(await currentCredentials()).toMatchObject({ apiKey: KEY });
     expect(await keyBlocker()).toBeNull();
     // Still nothing in the clear at rest: the opened key lives in the session area only.
     expect(await area('local')).toBe(sealedBefore);
-    await expect(h['chat.send']({ conversationId: null, text: 'now it goes' })).resolves.toHaveProperty('assistantMessageId');
+    await expect(h['chat.send']({ conversationId: null, text: 'now it goes' })).resolves.toHaveProperty(
+      'assistantMessageId',
+    );
   });
 
   it('stays unlocked for a restarted service worker (a fresh module reads only storage)', async () => {
@@ -167,7 +206,9 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
     const h = handlers();
     await h['key.save']({ key: KEY, remember: 'device', passphrase: PASS });
     await restartBrowser();
-    const { sealedApiKey } = (await fakeBrowser.storage.local.get('sealedApiKey')) as { sealedApiKey: { sealed: { ciphertext: string } } };
+    const { sealedApiKey } = (await fakeBrowser.storage.local.get('sealedApiKey')) as {
+      sealedApiKey: { sealed: { ciphertext: string } };
+    };
     const c = sealedApiKey.sealed.ciphertext;
     sealedApiKey.sealed.ciphertext = (c[0] === 'A' ? 'B' : 'A') + c.slice(1);
     await fakeBrowser.storage.local.set({ sealedApiKey });
@@ -203,7 +244,14 @@ describe('Remove key', { timeout: 30_000 }, () => {
   ] as const)('wipes a key kept %s from every storage area', async (_label, where) => {
     const h = handlers();
     await h['key.save']({ key: KEY, ...where });
-    expect(await h['key.remove']({})).toEqual({ hasKey: false, last4: null, demo: false, remember: null, sealed: false, locked: false });
+    expect(await h['key.remove']({})).toEqual({
+      hasKey: false,
+      last4: null,
+      demo: false,
+      remember: null,
+      sealed: false,
+      locked: false,
+    });
     for (const name of ['local', 'session'] as const) {
       const all = await area(name);
       expect(all).not.toContain(KEY.slice(-4));
@@ -228,7 +276,9 @@ describe('Remove key', { timeout: 30_000 }, () => {
     await restartBrowser();
     await h['key.remove']({});
     expect(await area('local')).not.toContain('ciphertext');
-    expect(await h['key.save']({ key: 'sk-ant-replacement-9999', remember: 'device', passphrase: null })).toEqual(status({ last4: '9999' }));
+    expect(await h['key.save']({ key: 'sk-ant-replacement-9999', remember: 'device', passphrase: null })).toEqual(
+      status({ last4: '9999' }),
+    );
   });
 });
 
@@ -236,7 +286,11 @@ describe('settings as the background reads them', () => {
   it('a stored base URL the form would refuse is never used with the key: the default is, and the log names the field once', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     await handlers()['key.save']({ key: KEY, remember: 'device', passphrase: null });
-    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: 'http://gateway.example.com', extraHeaders: 'x-team: secret-team-token' });
+    await settingsItem.setValue({
+      ...DEFAULT_SETTINGS,
+      baseURL: 'http://gateway.example.com',
+      extraHeaders: 'x-team: secret-team-token',
+    });
     expect(await currentCredentials()).toEqual({ apiKey: KEY, baseURL: DEFAULT_SETTINGS.baseURL, demo: false });
     expect(await readSettings()).toMatchObject({ baseURL: DEFAULT_SETTINGS.baseURL, extraHeaders: '' });
     const said = warn.mock.calls.map((c) => c.join(' ')).filter((t) => t.includes('stored settings'));

@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isSealedKey, openKey, passphraseProblem, PBKDF2_ITERATIONS, sealKey, type SealedKey } from '@/lib/background/key-vault';
+import {
+  isSealedKey,
+  openKey,
+  passphraseProblem,
+  PBKDF2_ITERATIONS,
+  sealKey,
+  type SealedKey,
+} from '@/lib/background/key-vault';
 
 const KEY = 'sk-ant-api03-vault-test-key-7Qz9';
 const PASS = 'correct horse battery staple';
@@ -17,7 +24,9 @@ describe('key vault (real PBKDF2 cost)', { timeout: 30_000 }, () => {
   beforeAll(async () => {
     const started = performance.now();
     sealed = await sealKey(KEY, PASS);
-    console.info(`[key-vault] one seal (one PBKDF2 derivation at ${PBKDF2_ITERATIONS} iterations): ${(performance.now() - started).toFixed(0)} ms`);
+    console.info(
+      `[key-vault] one seal (one PBKDF2 derivation at ${PBKDF2_ITERATIONS} iterations): ${(performance.now() - started).toFixed(0)} ms`,
+    );
   });
 
   it('seals with AES-GCM under PBKDF2-SHA-256 at 600,000 iterations, stored with the blob', () => {
@@ -37,7 +46,10 @@ describe('key vault (real PBKDF2 cost)', { timeout: 30_000 }, () => {
   });
 
   it('a wrong passphrase is reported as such', async () => {
-    await expect(openKey(sealed, 'correct horse battery stapler')).resolves.toEqual({ ok: false, reason: 'wrong_passphrase' });
+    await expect(openKey(sealed, 'correct horse battery stapler')).resolves.toEqual({
+      ok: false,
+      reason: 'wrong_passphrase',
+    });
     await expect(openKey(sealed, '')).resolves.toEqual({ ok: false, reason: 'wrong_passphrase' });
   });
 

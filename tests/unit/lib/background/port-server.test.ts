@@ -46,7 +46,11 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
 }
 
 function setup(h = handlers(), sender: { id?: string; url?: string } | null = ownPage) {
-  const server = createPortServer(h, (s) => isOwnPage(s, EXT_ID, ORIGIN), () => undefined);
+  const server = createPortServer(
+    h,
+    (s) => isOwnPage(s, EXT_ID, ORIGIN),
+    () => undefined,
+  );
   const pairs: ReturnType<typeof portPair>[] = [];
   const client = createBackgroundClient(() => {
     const pair = portPair(PORT_NAME, sender ?? undefined);
@@ -61,7 +65,10 @@ describe('port server and page client', () => {
   it('answers a request with its handler result', async () => {
     const { client } = setup();
     await expect(client.request('key.status', {})).resolves.toEqual({ ok: true, data: SAVED });
-    await expect(client.request('chat.stop', { messageId: 'running' })).resolves.toEqual({ ok: true, data: { stopped: true } });
+    await expect(client.request('chat.stop', { messageId: 'running' })).resolves.toEqual({
+      ok: true,
+      data: { stopped: true },
+    });
   });
 
   it('keeps concurrent replies apart by id', async () => {
@@ -160,13 +167,19 @@ describe('port server and page client', () => {
   it('answers pending requests when the background goes away, and reconnects for listeners', async () => {
     let release: () => void = () => undefined;
     const { client, pairs } = setup(
-      handlers({ 'key.status': () => new Promise((r) => (release = () => r({ ...SAVED, hasKey: false, last4: null, remember: null }))) }),
+      handlers({
+        'key.status': () =>
+          new Promise((r) => (release = () => r({ ...SAVED, hasKey: false, last4: null, remember: null }))),
+      }),
     );
     client.subscribe(() => undefined);
     const pending = client.request('key.status', {});
     await new Promise((r) => setTimeout(r, 0));
     pairs[0]!.background.port.disconnect();
-    expect(await pending).toMatchObject({ ok: false, error: { message: expect.stringContaining('restarted') as string } });
+    expect(await pending).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('restarted') as string },
+    });
     release();
     await new Promise((r) => setTimeout(r, 20));
     expect(pairs).toHaveLength(2);

@@ -44,7 +44,8 @@ async function turn(q: Awaited<ReturnType<typeof queue>>, text: string, conversa
   void q.app.pump();
   for (let i = 0; i < 300; i++) {
     const job = await db.jobs.get(ex.assistantMessageId);
-    if (job && (job.state === 'done' || job.state === 'failed')) return { ...ex, message: (await db.messages.get(ex.assistantMessageId))! };
+    if (job && (job.state === 'done' || job.state === 'failed'))
+      return { ...ex, message: (await db.messages.get(ex.assistantMessageId))! };
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error('the answer did not end');
@@ -69,19 +70,36 @@ describe("Anthropic's prompt cache through the queue", () => {
     expect(u2!.cache_read_input_tokens).toBe(DOC_TOKENS);
 
     // The attempt details: nothing read on the first turn, the prefix read on the second.
-    expect(first.message.attempts).toEqual([{ at: expect.any(Number) as number, outcome: 'ok', status: 200, promptCache: { readTokens: 0, writtenTokens: DOC_TOKENS } }]);
-    expect(second.message.attempts![0]!.promptCache).toEqual({ readTokens: DOC_TOKENS, writtenTokens: u2!.cache_creation_input_tokens });
+    expect(first.message.attempts).toEqual([
+      {
+        at: expect.any(Number) as number,
+        outcome: 'ok',
+        status: 200,
+        promptCache: { readTokens: 0, writtenTokens: DOC_TOKENS },
+      },
+    ]);
+    expect(second.message.attempts![0]!.promptCache).toEqual({
+      readTokens: DOC_TOKENS,
+      writtenTokens: u2!.cache_creation_input_tokens,
+    });
 
     // The ledger prices writes at 1.25x and reads at 0.1x input, and says what that saved.
     const rows = await db.usage.orderBy('id').toArray();
     expect(rows.map((r) => r.usage.cacheReadTokens)).toEqual([0, DOC_TOKENS]);
     const expected = costBreakdown(MODEL, rows[1]!.usage)!;
-    expect(rows[1]).toMatchObject({ costUsd: expected.total, inputCostUsd: expected.input, promptCacheSavedUsd: expected.promptCacheSaved });
+    expect(rows[1]).toMatchObject({
+      costUsd: expected.total,
+      inputCostUsd: expected.input,
+      promptCacheSavedUsd: expected.promptCacheSaved,
+    });
     expect(rows[1]!.inputCostUsd).toBeLessThan((DOC_TOKENS * 3) / 1e6 / 5);
     expect(rows[0]!.promptCacheSavedUsd).toBeCloseTo((-DOC_TOKENS * 0.75) / 1e6, 12);
     const month = (await db.usageMonths.toArray())[0]!;
     expect(month.promptCacheSavedUsd).toBeCloseTo(rows[0]!.promptCacheSavedUsd! + rows[1]!.promptCacheSavedUsd!, 12);
-    expect(month.conversationsInput?.[first.conversationId]).toBeCloseTo(rows[0]!.inputCostUsd! + rows[1]!.inputCostUsd!, 12);
+    expect(month.conversationsInput?.[first.conversationId]).toBeCloseTo(
+      rows[0]!.inputCostUsd! + rows[1]!.inputCostUsd!,
+      12,
+    );
     // It changes prices, not what counts: two requests sent, two counted.
     expect(await monthUsed()).toBe(2);
   });
@@ -100,7 +118,9 @@ describe("Anthropic's prompt cache through the queue", () => {
     const first = await turn(q, DOCUMENT);
     const second = await turn(q, 'And the buckets?', first.conversationId);
     expect(JSON.stringify(bodies(server))).not.toContain('cache_control');
-    expect(server.messageRequests().map((r) => r.usage!.cache_read_input_tokens + r.usage!.cache_creation_input_tokens)).toEqual([0, 0]);
+    expect(
+      server.messageRequests().map((r) => r.usage!.cache_read_input_tokens + r.usage!.cache_creation_input_tokens),
+    ).toEqual([0, 0]);
     expect(second.message.attempts![0]!.promptCache).toBeUndefined();
   });
 });
@@ -122,7 +142,9 @@ describe('a gateway that refuses the top-level cache_control', () => {
     const [refused, resent] = bodies(gateway);
     expect(refused!.cache_control).toEqual({ type: 'ephemeral' });
     expect(resent!.cache_control).toBeUndefined();
-    expect(resent!.messages.at(-1)!.content).toEqual([{ type: 'text', text: DOCUMENT, cache_control: { type: 'ephemeral' } }]);
+    expect(resent!.messages.at(-1)!.content).toEqual([
+      { type: 'text', text: DOCUMENT, cache_control: { type: 'ephemeral' } },
+    ]);
     expect(await q.modes.get(gateway.url)).toBe('explicit');
     expect(first.message.attempts!.map((a) => [a.outcome, a.status])).toEqual([
       ['cache_control_refused', 400],
@@ -164,7 +186,12 @@ describe('a gateway that refuses the top-level cache_control', () => {
   });
 
   it('fails a 400 that is not about cache_control as before, without sending it again', async () => {
-    server.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' });
+    server.script({
+      kind: 'error',
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'prompt is too long: 210000 tokens > 200000 maximum',
+    });
     const q = await queue(server.url, '5m');
     const first = await turn(q, 'Hello');
     expect(first.message.status).toBe('error');

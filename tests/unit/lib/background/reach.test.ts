@@ -103,18 +103,31 @@ describe('the context menu', () => {
     // Opened in the click's own turn: the browser allows it only there.
     expect(opened).toEqual([3]);
     await vi.waitFor(() => expect(sent).toHaveLength(1));
-    expect(sent[0]).toBe('Summarize this text in a few sentences.\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words');
+    expect(sent[0]).toBe(
+      'Summarize this text in a few sentences.\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words',
+    );
   });
 
   it('a template follows "send later by default", and the chat opens on what was sent', async () => {
-    reach({ sendsLater: async () => true }).onMenuClicked({ menuItemId: 'pace-template:explain', selectionText: 'Some words', pageUrl: tab.url }, tab);
+    reach({ sendsLater: async () => true }).onMenuClicked(
+      { menuItemId: 'pace-template:explain', selectionText: 'Some words', pageUrl: tab.url },
+      tab,
+    );
     reach().onMenuClicked({ menuItemId: 'pace-template:explain', selectionText: 'Other words', pageUrl: tab.url }, tab);
     await vi.waitFor(() => expect(sent).toHaveLength(2));
-    expect(Object.fromEntries(sent.map((text, i) => [text.split('\n').at(-1), sentLater[i]]))).toEqual({ '> Some words': true, '> Other words': false });
-    await vi.waitFor(() => expect(events).toEqual([{ type: 'chat.open', conversationId: 'c1' }, { type: 'chat.open', conversationId: 'c1' }]));
+    expect(Object.fromEntries(sent.map((text, i) => [text.split('\n').at(-1), sentLater[i]]))).toEqual({
+      '> Some words': true,
+      '> Other words': false,
+    });
+    await vi.waitFor(() =>
+      expect(events).toEqual([
+        { type: 'chat.open', conversationId: 'c1' },
+        { type: 'chat.open', conversationId: 'c1' },
+      ]),
+    );
   });
 
-  it("a template sends at most TEMPLATE_SELECTION_CHARS of the selection, however much the page put in it, and says it was cut", async () => {
+  it('a template sends at most TEMPLATE_SELECTION_CHARS of the selection, however much the page put in it, and says it was cut', async () => {
     const swapped = `${'hidden instructions '.repeat(5_000)}`;
     reach().onMenuClicked({ menuItemId: 'pace-template:summarize', selectionText: swapped, pageUrl: tab.url }, tab);
     await vi.waitFor(() => expect(sent).toHaveLength(1));
@@ -127,20 +140,32 @@ describe('the context menu', () => {
   it("a selection inside a frame is credited to the frame's address, not the top page's", async () => {
     const r = reach();
     const frameUrl = 'https://ads.example/frame.html?id=9';
-    r.onMenuClicked({ menuItemId: 'pace-template:summarize', selectionText: 'Framed words', pageUrl: tab.url, frameUrl }, tab);
+    r.onMenuClicked(
+      { menuItemId: 'pace-template:summarize', selectionText: 'Framed words', pageUrl: tab.url, frameUrl },
+      tab,
+    );
     r.onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Framed words', pageUrl: tab.url, frameUrl }, tab);
     // The top page's own frame is the page.
     r.onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Top words', pageUrl: tab.url, frameUrl: tab.url }, tab);
     await vi.waitFor(() => expect(sent).toHaveLength(1));
     await vi.waitFor(() => expect(events.filter((e) => e.type === 'composer.fill')).toHaveLength(2));
-    expect(sent[0]).toBe('Summarize this text in a few sentences.\n\nFrom https://ads.example/frame.html:\n\n> Framed words');
+    expect(sent[0]).toBe(
+      'Summarize this text in a few sentences.\n\nFrom https://ads.example/frame.html:\n\n> Framed words',
+    );
     const fills = events.flatMap((e) => (e.type === 'composer.fill' ? [e.text] : [])).sort();
-    expect(fills).toEqual(['From "Bread" (https://example.org/bread):\n\n> Top words', 'From https://ads.example/frame.html:\n\n> Framed words']);
+    expect(fills).toEqual([
+      'From "Bread" (https://example.org/bread):\n\n> Top words',
+      'From https://ads.example/frame.html:\n\n> Framed words',
+    ]);
   });
 
   it('"Ask Claude about the selection" fills the message box and the draft, and sends nothing', async () => {
     reach().onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Some words', pageUrl: tab.url }, tab);
-    await vi.waitFor(() => expect(events).toEqual([{ type: 'composer.fill', text: 'From "Bread" (https://example.org/bread):\n\n> Some words' }]));
+    await vi.waitFor(() =>
+      expect(events).toEqual([
+        { type: 'composer.fill', text: 'From "Bread" (https://example.org/bread):\n\n> Some words' },
+      ]),
+    );
     expect(await draftItem.getValue()).toBe('From "Bread" (https://example.org/bread):\n\n> Some words');
     expect(sent).toEqual([]);
   });
@@ -149,7 +174,9 @@ describe('the context menu', () => {
     await draftItem.setValue('My own question, half typed');
     reach().onMenuClicked({ menuItemId: MENU.ask, selectionText: 'Some words', pageUrl: tab.url }, tab);
     await vi.waitFor(() => expect(events).toHaveLength(1));
-    expect(await draftItem.getValue()).toBe('My own question, half typed\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words');
+    expect(await draftItem.getValue()).toBe(
+      'My own question, half typed\n\nFrom "Bread" (https://example.org/bread):\n\n> Some words',
+    );
   });
 
   it('an empty selection, a removed template and a refused send are said to the pages', async () => {
@@ -177,7 +204,10 @@ describe('the context menu', () => {
 
 describe('saving templates', () => {
   it('saves checked templates and rebuilds the menu', async () => {
-    const saved = await reach().saveTemplates([{ id: 'summarize', title: 'Sum up', prompt: 'Sum it up.' }, { title: 'Critique', prompt: 'Find the weak points.' }]);
+    const saved = await reach().saveTemplates([
+      { id: 'summarize', title: 'Sum up', prompt: 'Sum it up.' },
+      { title: 'Critique', prompt: 'Find the weak points.' },
+    ]);
     expect(saved.map((t) => t.title)).toEqual(['Sum up', 'Critique']);
     expect(await readTemplates(db)).toEqual(saved);
     expect(menus.filter((m) => m.parentId === MENU.templates).map((m) => m.title)).toEqual(['Sum up', 'Critique']);
@@ -185,43 +215,68 @@ describe('saving templates', () => {
 
   it('refuses bad ones with a message per field, and keeps what was saved', async () => {
     const error = await reach()
-      .saveTemplates([{ title: '', prompt: 'x' }, { title: 'B', prompt: '' }])
+      .saveTemplates([
+        { title: '', prompt: 'x' },
+        { title: 'B', prompt: '' },
+      ])
       .catch((e: unknown) => (e as PaceFailure).error);
     expect(error).toEqual({
       code: 'invalid_input',
       message: 'Template 1: give it a title (the menu shows it).',
-      fields: { '0.title': 'Template 1: give it a title (the menu shows it).', '1.prompt': 'Template 2: write the instruction Claude gets with the selection.' },
+      fields: {
+        '0.title': 'Template 1: give it a title (the menu shows it).',
+        '1.prompt': 'Template 2: write the instruction Claude gets with the selection.',
+      },
     });
-    expect((await readTemplates(db)).map((t) => t.title)).toEqual(['Summarize', 'Explain', 'Translate to English', 'Rewrite plainly']);
+    expect((await readTemplates(db)).map((t) => t.title)).toEqual([
+      'Summarize',
+      'Explain',
+      'Translate to English',
+      'Rewrite plainly',
+    ]);
   });
 });
 
 describe('Ask about this page', () => {
   it('reads the main text and measures it', async () => {
     const page = await reach().readPage();
-    expect(page).toMatchObject({ title: 'Bread that keeps', url: 'https://example.org/bread', text: 'The article\n\ntext.', cut: false });
+    expect(page).toMatchObject({
+      title: 'Bread that keeps',
+      url: 'https://example.org/bread',
+      text: 'The article\n\ntext.',
+      cut: false,
+    });
     expect(page.preview.lines[0]).toMatch(/^About \d+ tokens\.$/);
   });
 
   it("prices the page with the chat's model: a conversation's own, or the one chosen for a new chat", async () => {
-    const costLine = async (chat: Parameters<ReturnType<typeof reach>['readPage']>[0]) => (await reach().readPage(chat)).preview.lines[1];
+    const costLine = async (chat: Parameters<ReturnType<typeof reach>['readPage']>[0]) =>
+      (await reach().readPage(chat)).preview.lines[1];
     const options = await costLine({ conversationId: null, model: null });
     const chosen = await costLine({ conversationId: null, model: 'claude-opus-4-1' });
     expect(chosen).not.toBe(options);
     await db.conversations.add({ id: 'c-opus', title: 't', createdAt: 0, updatedAt: 0, model: 'claude-opus-4-1' });
     expect(await costLine({ conversationId: 'c-opus', model: null })).toBe(chosen);
-    expect(await costLine({ conversationId: null, model: 'no-such-model' })).toBe('Cost: unknown, no-such-model is not in Pace\'s price table.');
+    expect(await costLine({ conversationId: null, model: 'no-such-model' })).toBe(
+      "Cost: unknown, no-such-model is not in Pace's price table.",
+    );
   });
 
   it("the browser's own pages, pages it would not let Pace into, and pages with no text each get a clear message", async () => {
-    const message = (p: Promise<unknown>) => p.then(() => 'read', (e: unknown) => (e as PaceFailure).error.message);
+    const message = (p: Promise<unknown>) =>
+      p.then(
+        () => 'read',
+        (e: unknown) => (e as PaceFailure).error.message,
+      );
     pageTab = { ...pageTab, url: 'about:addons' };
     expect(await message(reach().readPage())).toContain('does not let extensions read its own pages (about:)');
     pageTab = { ...pageTab, url: undefined };
     injected = new Error('Cannot access a chrome:// URL');
     expect(await message(reach().readPage())).toContain('does not let extensions read its own pages (chrome:)');
     injected = new Error('Missing host permission for the tab');
-    expect(await message(reach().readPage())).toContain('Pace may not read this page (Missing host permission for the tab)');
+    expect(await message(reach().readPage())).toContain(
+      'Pace may not read this page (Missing host permission for the tab)',
+    );
     injected = null;
     pageTab = { ...pageTab, url: 'https://example.org/empty' };
     expect(await message(reach().readPage())).toContain('Pace found no main text on this page');

@@ -39,7 +39,14 @@ function deps(overrides: Partial<SendReadDeps> = {}) {
   return { readAhead, timers, credentials };
 }
 
-const answer = (key: string) => ({ key, createdAt: Date.now(), model: 'claude-sonnet-4-6', text: 'cached', stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+const answer = (key: string) => ({
+  key,
+  createdAt: Date.now(),
+  model: 'claude-sonnet-4-6',
+  text: 'cached',
+  stopReason: 'end_turn',
+  usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 },
+});
 
 describe('reads made ahead of a send', () => {
   it('are used by the send while nothing was written since: it reads nothing itself', async () => {
@@ -54,7 +61,7 @@ describe('reads made ahead of a send', () => {
     expect(credentials).toHaveBeenCalledTimes(2);
   });
 
-  it("are not current once anything is written to the database, by this worker or another context, nor once the settings or the key change", async () => {
+  it('are not current once anything is written to the database, by this worker or another context, nor once the settings or the key change', async () => {
     const { readAhead, credentials } = deps();
     await readAhead.prepare(null);
     await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 3 });
@@ -77,13 +84,21 @@ describe('reads made ahead of a send', () => {
     expect(kept.current()).toBe(true);
     await readAhead.prepare(null);
     const elsewhere = readAhead.take(null);
-    Dexie.on.storagemutated.fire({ [`idb://${db.name}/meta/`]: {} } as unknown as Parameters<typeof Dexie.on.storagemutated.fire>[0]);
+    Dexie.on.storagemutated.fire({ [`idb://${db.name}/meta/`]: {} } as unknown as Parameters<
+      typeof Dexie.on.storagemutated.fire
+    >[0]);
     expect(elsewhere.current()).toBe(false);
   });
 
   it('are for one conversation: another one is read for itself', async () => {
     const { readAhead } = deps();
-    const ex = await addExchange(db, { conversationId: null, text: 'Hi', now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+    const ex = await addExchange(db, {
+      conversationId: null,
+      text: 'Hi',
+      now: Date.now(),
+      newId: () => crypto.randomUUID(),
+      model: 'm',
+    });
     await readAhead.prepare(null);
     const taken = readAhead.take(ex.conversationId);
     expect((await taken.reads).earlier.map((m) => m.text)).toEqual(['Hi', '']);
@@ -130,7 +145,13 @@ describe('reads made ahead of a send', () => {
     const first = (await readAhead.take(null).reads).cacheKeys;
     expect(first).toEqual(new Set(['k1']));
     // A message written: the keys are not read again.
-    await addExchange(db, { conversationId: null, text: 'Hi', now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+    await addExchange(db, {
+      conversationId: null,
+      text: 'Hi',
+      now: Date.now(),
+      newId: () => crypto.randomUUID(),
+      model: 'm',
+    });
     await readAhead.prepare(null);
     expect((await readAhead.take(null).reads).cacheKeys).toBe(first);
     // An answer cached: they are.

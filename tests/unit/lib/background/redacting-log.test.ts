@@ -8,8 +8,18 @@ const HEADER = 'team-secret-0123';
 describe('the redacting log', () => {
   it("writes a server's error as its kind and text, without the key or a gateway header's value", async () => {
     const lines: [string, string][] = [];
-    const log = createRedactingLog(async () => [KEY, HEADER], (line, detail) => lines.push([line, detail]));
-    const echoed = APIError.generate(502, { error: { type: 'api_error', message: `upstream refused Authorization: Bearer ${KEY}, x-team-token: ${HEADER}` } }, undefined, new Headers());
+    const log = createRedactingLog(
+      async () => [KEY, HEADER],
+      (line, detail) => lines.push([line, detail]),
+    );
+    const echoed = APIError.generate(
+      502,
+      {
+        error: { type: 'api_error', message: `upstream refused Authorization: Bearer ${KEY}, x-team-token: ${HEADER}` },
+      },
+      undefined,
+      new Headers(),
+    );
     log('could not look at a batch', echoed);
     log(`a batch for ${KEY}`, { body: `Bearer ${KEY}` });
     await expect.poll(() => lines).toHaveLength(2);
@@ -22,7 +32,10 @@ describe('the redacting log', () => {
 
   it('says only the kind of the detail when the secrets cannot be read', async () => {
     const lines: [string, string][] = [];
-    const log = createRedactingLog(() => Promise.reject(new Error('storage gone')), (line, detail) => lines.push([line, detail]));
+    const log = createRedactingLog(
+      () => Promise.reject(new Error('storage gone')),
+      (line, detail) => lines.push([line, detail]),
+    );
     log('no team budget from the gateway', new Error(`echo ${KEY}`));
     await expect.poll(() => lines).toHaveLength(1);
     expect(lines[0]).toEqual(['[pace] no team budget from the gateway', 'Error']);

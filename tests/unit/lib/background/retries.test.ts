@@ -42,7 +42,8 @@ function queue() {
 }
 
 let n = 0;
-const ask = (text: string) => addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => `r${++n}`, model: 'm' });
+const ask = (text: string) =>
+  addExchange(db, { conversationId: null, text, now: Date.now(), newId: () => `r${++n}`, model: 'm' });
 
 async function settled(id: string, timeout = 15_000): Promise<Job> {
   const start = Date.now();
@@ -66,19 +67,22 @@ describe('retries through the queue, against the local Claude server with the re
     ['a dropped connection', { kind: 'drop', textBefore: 'Half an ' }],
     ['an error in the middle of the stream', { kind: 'midStreamError', textBefore: 'Half an ' }],
     ['a stall', { kind: 'stall', textBefore: 'Half an ' }],
-  ])('%s, then success: retried with backoff, answered once, every attempt counted and logged', async (_label, fault) => {
-    server.script(fault, { kind: 'text', text: 'Whole answer.' });
-    const ex = await ask('hello');
-    await queue().pump();
-    const job = await settled(ex.assistantMessageId);
-    expect(job.state).toBe('done');
-    expect(job.attempts).toBe(2);
-    expect(job.log?.map((a) => a.outcome)).toEqual([expect.any(String), 'ok']);
-    expect(job.log?.[0]?.waitMs).toBeGreaterThanOrEqual(300);
-    expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done', text: 'Whole answer.' });
-    expect(server.messageRequests()).toHaveLength(2);
-    expect(await localCount()).toBe(2);
-  });
+  ])(
+    '%s, then success: retried with backoff, answered once, every attempt counted and logged',
+    async (_label, fault) => {
+      server.script(fault, { kind: 'text', text: 'Whole answer.' });
+      const ex = await ask('hello');
+      await queue().pump();
+      const job = await settled(ex.assistantMessageId);
+      expect(job.state).toBe('done');
+      expect(job.attempts).toBe(2);
+      expect(job.log?.map((a) => a.outcome)).toEqual([expect.any(String), 'ok']);
+      expect(job.log?.[0]?.waitMs).toBeGreaterThanOrEqual(300);
+      expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done', text: 'Whole answer.' });
+      expect(server.messageRequests()).toHaveLength(2);
+      expect(await localCount()).toBe(2);
+    },
+  );
 
   it(`gives up after ${MAX_ATTEMPTS} attempts, saying it was the server's side (the local server stands where a gateway would)`, async () => {
     server.setDefault({ kind: 'error', status: 529, type: 'overloaded_error' });
@@ -94,7 +98,10 @@ describe('retries through the queue, against the local Claude server with the re
     // server saw each request no sooner than its wait: how much later depends on the machine's load.
     const planned = [300, 600, 1200, 2400];
     expect(job.log?.slice(0, -1).map((a) => a.waitMs)).toEqual(planned);
-    const gaps = server.messageRequests().map((r, i, all) => (i ? r.at - all[i - 1]!.at : 0)).slice(1);
+    const gaps = server
+      .messageRequests()
+      .map((r, i, all) => (i ? r.at - all[i - 1]!.at : 0))
+      .slice(1);
     gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(planned[i]!));
     expect(gaps[3]! - gaps[2]!).toBeGreaterThan(600);
     expect(await localCount()).toBe(MAX_ATTEMPTS);
@@ -152,7 +159,11 @@ describe('retries through the queue, against the local Claude server with the re
 
   it("follows the server's figures when they are stricter than the local window", async () => {
     const reset = new Date(Date.now() + 1200).toISOString();
-    server.script({ kind: 'text', text: 'One.', headers: { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': reset } });
+    server.script({
+      kind: 'text',
+      text: 'One.',
+      headers: { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': reset },
+    });
     const a = await ask('first');
     const q = queue();
     await q.pump();

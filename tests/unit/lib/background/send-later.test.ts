@@ -65,36 +65,70 @@ describe('send later through the protocol', () => {
     const sent = await client.request('chat.send', { conversationId: null, text: 'never mind', later: true });
     if (!sent.ok) throw new Error(sent.error.message);
     expect(await db.jobs.get(sent.data.assistantMessageId)).toMatchObject({ state: 'gathering' });
-    expect(await client.request('chat.stop', { messageId: sent.data.assistantMessageId })).toEqual({ ok: true, data: { stopped: true } });
+    expect(await client.request('chat.stop', { messageId: sent.data.assistantMessageId })).toEqual({
+      ok: true,
+      data: { stopped: true },
+    });
     expect(await db.jobs.get(sent.data.assistantMessageId)).toMatchObject({ state: 'cancelled' });
     expect(await db.counters.count()).toBe(0);
     expect(claude.messageRequests()).toEqual([]);
     expect(claude.requests.filter((r) => r.path.startsWith('/v1/messages/batches'))).toEqual([]);
   });
 
-  it("a gathered question takes its room in the month like a queued one: the month cannot be promised twice", async () => {
+  it('a gathered question takes its room in the month like a queued one: the month cannot be promised twice', async () => {
     await batchPrefsItem.setValue({ ...DEFAULT_BATCH_PREFS, gatherSeconds: 600 });
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMonth: 1 });
     const { client } = testBackground(db, claude.url);
-    expect((await client.request('chat.send', { conversationId: null, text: 'first, later', later: true })).ok).toBe(true);
+    expect((await client.request('chat.send', { conversationId: null, text: 'first, later', later: true })).ok).toBe(
+      true,
+    );
     const second = await client.request('chat.send', { conversationId: null, text: 'second, later', later: true });
     expect(second).toMatchObject({ ok: false, error: { code: 'month_used_up' } });
   });
 
   it('the demo backend has no batches: a later message is refused, saying why, and nothing is stored', async () => {
     const { keys } = handlerDeps(db, claude.url);
-    const { client } = testBackground(db, claude.url, { keys: { ...keys, credentials: async () => ({ apiKey: 'demo', baseURL: claude.url, demo: true }) } });
+    const { client } = testBackground(db, claude.url, {
+      keys: { ...keys, credentials: async () => ({ apiKey: 'demo', baseURL: claude.url, demo: true }) },
+    });
     const sent = await client.request('chat.send', { conversationId: null, text: 'demo, later', later: true });
-    expect(sent).toEqual({ ok: false, error: { code: 'invalid_input', message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.', action: 'open_options' } });
+    expect(sent).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        message: 'The demo backend has no Message Batches: add your API key in options to send later at half price.',
+        action: 'open_options',
+      },
+    });
     expect(await db.jobs.count()).toBe(0);
   });
 
   it('batchPrefs.save refuses a wrong field by name, and saves good ones', async () => {
     const { client } = testBackground(db, claude.url);
-    const bad = await client.request('batchPrefs.save', { sendLater: true, gatherSeconds: '-1', firstPollSeconds: '60', maxPollSeconds: '600' });
-    expect(bad).toEqual({ ok: false, error: { code: 'invalid_input', message: 'The gathering window must be between 0 and 86,400 seconds (got -1).', fields: { gatherSeconds: 'The gathering window must be between 0 and 86,400 seconds (got -1).' } } });
-    const good = await client.request('batchPrefs.save', { sendLater: true, gatherSeconds: '30', firstPollSeconds: 60, maxPollSeconds: '600' });
-    expect(good).toEqual({ ok: true, data: { sendLater: true, gatherSeconds: 30, firstPollSeconds: 60, maxPollSeconds: 600 } });
+    const bad = await client.request('batchPrefs.save', {
+      sendLater: true,
+      gatherSeconds: '-1',
+      firstPollSeconds: '60',
+      maxPollSeconds: '600',
+    });
+    expect(bad).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        message: 'The gathering window must be between 0 and 86,400 seconds (got -1).',
+        fields: { gatherSeconds: 'The gathering window must be between 0 and 86,400 seconds (got -1).' },
+      },
+    });
+    const good = await client.request('batchPrefs.save', {
+      sendLater: true,
+      gatherSeconds: '30',
+      firstPollSeconds: 60,
+      maxPollSeconds: '600',
+    });
+    expect(good).toEqual({
+      ok: true,
+      data: { sendLater: true, gatherSeconds: 30, firstPollSeconds: 60, maxPollSeconds: 600 },
+    });
     expect(await batchPrefsItem.getValue()).toEqual(good.ok && good.data);
   });
 });

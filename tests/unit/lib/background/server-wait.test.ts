@@ -4,7 +4,16 @@ import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
 import { createHandlers } from '@/lib/background/handlers';
 import { addExchange } from '@/lib/chat/conversation-store';
 import * as jobStore from '@/lib/queue/job-store';
-import { allowProbe, clearServerWait, pauseAll, readPause, readServerLimits, readWindowState, saveLimits, saveServerLimits } from '@/lib/limits/limiter-store';
+import {
+  allowProbe,
+  clearServerWait,
+  pauseAll,
+  readPause,
+  readServerLimits,
+  readWindowState,
+  saveLimits,
+  saveServerLimits,
+} from '@/lib/limits/limiter-store';
 import { admit } from '@/lib/limits/admit';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
@@ -34,11 +43,24 @@ afterEach(async () => {
 // Each message 10 ms after the one before: two asked in the same millisecond would have no order
 // but their random ids', and the tests below rely on which is the oldest.
 let clock = Date.now();
-const ask = (text: string) => addExchange(db, { conversationId: null, text, now: (clock = Math.max(clock + 10, Date.now())), newId: () => crypto.randomUUID(), model: 'm' });
+const ask = (text: string) =>
+  addExchange(db, {
+    conversationId: null,
+    text,
+    now: (clock = Math.max(clock + 10, Date.now())),
+    newId: () => crypto.randomUUID(),
+    model: 'm',
+  });
 
 describe('clearServerWait', () => {
   it("drops the pause and Anthropic's figures, and says whether there were any", async () => {
-    const ex = await addExchange(db, { conversationId: null, text: 'hi', now, newId: () => crypto.randomUUID(), model: 'm' });
+    const ex = await addExchange(db, {
+      conversationId: null,
+      text: 'hi',
+      now,
+      newId: () => crypto.randomUUID(),
+      model: 'm',
+    });
     expect(await admit(db, now, ex.assistantMessageId)).toMatchObject({ ok: false, reason: 'server' });
     expect(await clearServerWait(db)).toBe(true);
     expect(await readPause(db)).toBe(null);
@@ -139,7 +161,12 @@ describe('handlers', () => {
 // Real HTTP and several queue runs per test: a loaded machine (the whole suite on two cores) needs more than the default 5 s.
 describe('Try now through the queue, against the local Claude server', { timeout: 20_000 }, () => {
   beforeEach(async () => {
-    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: claude.url, model: 'claude-haiku-4-5', maxTokens: 100 });
+    await settingsItem.setValue({
+      ...DEFAULT_SETTINGS,
+      baseURL: claude.url,
+      model: 'claude-haiku-4-5',
+      maxTokens: 100,
+    });
   });
 
   /** The background as the entrypoint wires it: the worker starting runs the queue, the popup asks through its port. */
@@ -160,7 +187,11 @@ describe('Try now through the queue, against the local Claude server', { timeout
       async () => {
         const [oldest, ...rest] = (await db.jobs.bulkGet(ids)).map((j) => [j?.state, j?.waitReason]);
         expect(oldest).toEqual(['waiting', 'server']);
-        for (const r of rest) expect([['waiting', 'server'], ['queued', undefined]]).toContainEqual(r);
+        for (const r of rest)
+          expect([
+            ['waiting', 'server'],
+            ['queued', undefined],
+          ]).toContainEqual(r);
       },
       { timeout: 10_000, interval: 20 },
     );
@@ -226,9 +257,15 @@ describe('Try now through the queue, against the local Claude server', { timeout
     expect(fresh).toMatchObject({ reason: 'rate_limited' });
     expect(fresh?.probe).toBeUndefined();
     expect(fresh!.until - Date.now()).toBeLessThanOrEqual(30_000);
-    expect(await db.jobs.get(first!)).toMatchObject({ state: 'waiting', waitReason: 'server', waitUntil: fresh!.until });
+    expect(await db.jobs.get(first!)).toMatchObject({
+      state: 'waiting',
+      waitReason: 'server',
+      waitUntil: fresh!.until,
+    });
     // The second and the third still wait (held or not yet offered: either way, not sent).
-    expect((await db.jobs.bulkGet([second!, third!])).every((j) => j?.state === 'waiting' || j?.state === 'queued')).toBe(true);
+    expect(
+      (await db.jobs.bulkGet([second!, third!])).every((j) => j?.state === 'waiting' || j?.state === 'queued'),
+    ).toBe(true);
     expect(claude.messageRequests()).toHaveLength(1);
     expect(seen).toEqual([]);
   });
@@ -244,7 +281,9 @@ describe('Try now through the queue, against the local Claude server', { timeout
     await scheduler.pump();
 
     expect(await readPause(db)).toEqual(pause);
-    expect((await db.jobs.bulkGet([second!, third!])).every((j) => j?.state === 'waiting' || j?.state === 'queued')).toBe(true);
+    expect(
+      (await db.jobs.bulkGet([second!, third!])).every((j) => j?.state === 'waiting' || j?.state === 'queued'),
+    ).toBe(true);
     expect(claude.messageRequests()).toHaveLength(1);
     expect(seen).toEqual([]);
     await expect(tryNow()).resolves.toEqual({ ok: true, data: { allowed: true } });

@@ -27,7 +27,8 @@ useClaudeServer((s) => (claude = s));
 
 const NOW = Date.UTC(2026, 10, 17, 9, 30);
 const RESET = Date.UTC(2026, 11, 1);
-const OWN_LIMIT = 'You have reached your specified API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.';
+const OWN_LIMIT =
+  'You have reached your specified API usage limits. You will regain access on 2026-12-01 at 00:00 UTC.';
 
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -62,7 +63,10 @@ async function send(bg: ReturnType<typeof testBackground>, text: string): Promis
 describe("the organization's own spend limit (400)", () => {
   it('pauses sending until 00:00 UTC on the 1st, says so in the popup, and sends nothing more', async () => {
     const notify = vi.spyOn(fakeBrowser.notifications, 'create');
-    await usagePrefsItem.setValue({ ...(await usagePrefsItem.getValue()), alerts: { at80: true, at95: true, at100: true, refused: true } });
+    await usagePrefsItem.setValue({
+      ...(await usagePrefsItem.getValue()),
+      alerts: { at80: true, at95: true, at100: true, refused: true },
+    });
     claude.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: OWN_LIMIT });
     const bg = testBackground(db, claude.url);
     const id = await send(bg, 'hello');
@@ -72,14 +76,22 @@ describe("the organization's own spend limit (400)", () => {
     expect(await readPause(db)).toMatchObject({ reason: 'spend_limit', until: RESET });
     const message = (await db.messages.get(id))?.error;
     expect(message).toMatchObject({ code: 'spend_limit' });
-    expect(message?.message).toMatch(/^Your organization's own spend limit, set in the Anthropic Console, is reached: 127\.0\.0\.1:\d+ refuses requests until 1 Dec, 00:00 UTC unless an admin raises it\./);
+    expect(message?.message).toMatch(
+      /^Your organization's own spend limit, set in the Anthropic Console, is reached: 127\.0\.0\.1:\d+ refuses requests until 1 Dec, 00:00 UTC unless an admin raises it\./,
+    );
 
     // The popup draws the pause from the stored records, with Try now to ask again.
     const records = await readQueue(db);
-    const bar = { view: queueView(Date.now(), records), limits: records.limits, now: Date.now(), onClear: () => undefined, onTryNow: () => undefined };
+    const bar = {
+      view: queueView(Date.now(), records),
+      limits: records.limits,
+      now: Date.now(),
+      onClear: () => undefined,
+      onTryNow: () => undefined,
+    };
     const html = renderToStaticMarkup(createElement(QuotaBar, bar));
     expect(html).toContain('data-testid="quota-pause"');
-    expect(html).toContain("own spend limit, set in the Anthropic Console, is reached");
+    expect(html).toContain('own spend limit, set in the Anthropic Console, is reached');
     expect(html).toContain('Try now');
 
     // A second message stays behind the pause: once the queue has run with it, nothing more has reached the server.
@@ -87,11 +99,23 @@ describe("the organization's own spend limit (400)", () => {
     await bg.app.start();
     expect(['queued', 'waiting']).toContain((await db.jobs.get(second))?.state);
     expect(claude.messageRequests()).toHaveLength(1);
-    await vi.waitFor(() => expect(notify).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ title: "Pace: your organization's spend limit is reached" })), { interval: 20, timeout: 5000 });
+    await vi.waitFor(
+      () =>
+        expect(notify).toHaveBeenCalledWith(
+          expect.any(String),
+          expect.objectContaining({ title: "Pace: your organization's spend limit is reached" }),
+        ),
+      { interval: 20, timeout: 5000 },
+    );
   });
 
   it('any other 400 is still a bad request: no pause, no retry', async () => {
-    claude.script({ kind: 'error', status: 400, type: 'invalid_request_error', message: 'max_tokens: 200000 > 128000, which is the maximum allowed' });
+    claude.script({
+      kind: 'error',
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'max_tokens: 200000 > 128000, which is the maximum allowed',
+    });
     const id = await send(testBackground(db, claude.url), 'hello');
     await until(id, (j) => j.state === 'failed');
     expect((await db.messages.get(id))?.error).toMatchObject({ code: 'bad_request' });

@@ -36,10 +36,18 @@ afterEach(async () => {
 });
 
 const T = Date.UTC(2026, 10, 30, 12);
-const limits = (input: number | null, output: number | null = null): Limits => ({ ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 10_000, inputPerMinute: input, outputPerMinute: output });
+const limits = (input: number | null, output: number | null = null): Limits => ({
+  ...DEFAULT_LIMITS,
+  plan: 'custom',
+  perMinute: 100,
+  perMonth: 10_000,
+  inputPerMinute: input,
+  outputPerMinute: output,
+});
 const settings = async () => ({ ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5', maxTokens: 300, systemPrompt: '' });
 let ids = 0;
-const ask = (text: string, now = T) => addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
+const ask = (text: string, now = T) =>
+  addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
 const jobOf = async (id: string) => (await db.jobs.get(id))!;
 
 function need(overrides: Partial<Parameters<typeof createMeasureRequest>[0]> = {}) {
@@ -59,38 +67,69 @@ describe('admission with token limits', () => {
   it('records the input a request was admitted with, and holds the next one until enough has left the minute', async () => {
     await saveLimits(db, limits(1_000));
     const [a, b] = [await ask('a'), await ask('b')];
-    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 700, outputTokens: 0 } })).toMatchObject({ ok: true });
-    expect(await admit(db, T + 5, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: T + WINDOW_MS });
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 700, outputTokens: 0 } })).toMatchObject({
+      ok: true,
+    });
+    expect(await admit(db, T + 5, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toEqual({
+      ok: false,
+      reason: 'inputTokens',
+      retryAt: T + WINDOW_MS,
+    });
     expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 700, job: a.assistantMessageId }]);
     // The answer's usage said 500 (a prompt-cache read does not count): 400 more fit now.
     await countInput(db, a.assistantMessageId, 500);
-    expect(await admit(db, T + 6, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 6, b.assistantMessageId, { need: { inputTokens: 400, outputTokens: 0 } })).toMatchObject(
+      { ok: true },
+    );
   });
 
   it('holds the next request while the output produced this minute leaves no room for its answer', async () => {
     await saveLimits(db, limits(null, 1_000));
     const a = await ask('a');
     await countOutput(db, 'earlier', 800, T);
-    expect(await admit(db, T + 1, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
-    expect(await admit(db, T + WINDOW_MS, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 1, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } })).toEqual({
+      ok: false,
+      reason: 'outputTokens',
+      retryAt: T + WINDOW_MS,
+    });
+    expect(
+      await admit(db, T + WINDOW_MS, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 300 } }),
+    ).toMatchObject({ ok: true });
   });
 
   it('counts the output room of an answer on its way: a second answer at once waits, even when max_tokens is above the limit', async () => {
     await saveLimits(db, limits(null, 8_000));
     const [a, b] = [await ask('a'), await ask('b')];
-    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toMatchObject({
+      ok: true,
+    });
     expect((await readTokenLog(db)).output).toEqual([{ at: T, tokens: 8_000, job: a.assistantMessageId }]);
-    expect(await admit(db, T + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + WINDOW_MS });
+    expect(await admit(db, T + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toEqual({
+      ok: false,
+      reason: 'outputTokens',
+      retryAt: T + WINDOW_MS,
+    });
     // A limit below max_tokens: the room is the whole limit, so the answer goes alone.
     await saveLimits(db, limits(null, 5_000));
     const c = await ask('c');
-    expect(await admit(db, T + WINDOW_MS, c.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } })).toMatchObject({ ok: true });
-    expect((await readTokenLog(db)).output.at(-1)).toEqual({ at: T + WINDOW_MS, tokens: 5_000, job: c.assistantMessageId });
-    expect(await admit(db, T + WINDOW_MS + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 1 } })).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 2 * WINDOW_MS });
+    expect(
+      await admit(db, T + WINDOW_MS, c.assistantMessageId, { need: { inputTokens: 10, outputTokens: 8_000 } }),
+    ).toMatchObject({ ok: true });
+    expect((await readTokenLog(db)).output.at(-1)).toEqual({
+      at: T + WINDOW_MS,
+      tokens: 5_000,
+      job: c.assistantMessageId,
+    });
+    expect(
+      await admit(db, T + WINDOW_MS + 1, b.assistantMessageId, { need: { inputTokens: 10, outputTokens: 1 } }),
+    ).toEqual({ ok: false, reason: 'outputTokens', retryAt: T + 2 * WINDOW_MS });
   });
 
   it('only lib/limits/token-store.ts writes the tokens row', () => {
-    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
     const writers = files('lib').filter((f) => /\.put\(\{\s*key:\s*'tokens'/.test(readFileSync(f, 'utf8')));
     expect(writers).toEqual([join('lib', 'limits', 'token-store.ts')]);
   });
@@ -100,21 +139,48 @@ describe('admission with token limits', () => {
     await admit(db, T, a.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } });
     // b goes while a's answer is on its way: the figures a's answer brings may not count it.
     await admit(db, T + 100, b.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } });
-    await saveServerLimitsFor(db, { limit: 50, remaining: 48, reset: T + 20_000, observedAt: T + 500, inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 } }, a.assistantMessageId);
+    await saveServerLimitsFor(
+      db,
+      {
+        limit: 50,
+        remaining: 48,
+        reset: T + 20_000,
+        observedAt: T + 500,
+        inputTokens: { limit: 10_000, remaining: 7_000, reset: T + 20_000 },
+      },
+      a.assistantMessageId,
+    );
     expect(await readServerLimits(db)).toMatchObject({ observedAt: T + 1, readAt: T + 500 });
     // 7,000 at the least 6,500, less b's 3,000: c's 3,000 fit, 4,000 would not until the bucket,
     // refilling from the read towards 10,000 a second past the reset, has 500 more.
     const refilledBy = (tokens: number) => Math.ceil(T + 500 + (tokens * 20_500) / 3_500);
-    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 4_000, outputTokens: 0 } })).toEqual({ ok: false, reason: 'inputTokens', retryAt: refilledBy(500) });
-    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 4_000, outputTokens: 0 } })).toEqual({
+      ok: false,
+      reason: 'inputTokens',
+      retryAt: refilledBy(500),
+    });
+    expect(
+      await admit(db, T + 600, c.assistantMessageId, { need: { inputTokens: 3_000, outputTokens: 0 } }),
+    ).toMatchObject({ ok: true });
   });
 
   it('ignores a damaged token row or rate-limit row instead of stopping the queue', async () => {
     await saveLimits(db, limits(1_000));
     await db.meta.put({ key: 'tokens', value: { input: 'lots', output: [] } as never });
-    await db.meta.put({ key: 'server', value: { limit: 5, remaining: 5, reset: T + 9, observedAt: T, inputTokens: { limit: -1, remaining: 0, reset: T } } });
+    await db.meta.put({
+      key: 'server',
+      value: {
+        limit: 5,
+        remaining: 5,
+        reset: T + 9,
+        observedAt: T,
+        inputTokens: { limit: -1, remaining: 0, reset: T },
+      },
+    });
     const a = await ask('a');
-    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 900, outputTokens: 0 } })).toMatchObject({ ok: true });
+    expect(await admit(db, T, a.assistantMessageId, { need: { inputTokens: 900, outputTokens: 0 } })).toMatchObject({
+      ok: true,
+    });
     expect(await readServerLimits(db)).toBe(null);
   });
 });
@@ -124,10 +190,18 @@ describe('measuring a request before admission', () => {
     const long = 'x'.repeat(4_000); // about 1,000 tokens
     const ex = await ask(long);
     await saveLimits(db, limits(100_000));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({
+      ok: true,
+      need: { inputTokens: 1_000, outputTokens: 300 },
+      cost: null,
+    });
     expect(counts()).toBe(0);
     await saveLimits(db, limits(1_500));
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 1_000, outputTokens: 300 }, cost: null });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({
+      ok: true,
+      need: { inputTokens: 1_000, outputTokens: 300 },
+      cost: null,
+    });
     expect(counts()).toBe(1);
     await saveLimits(db, limits(900));
     const refused = await need()(await jobOf(ex.assistantMessageId));
@@ -135,7 +209,8 @@ describe('measuring a request before admission', () => {
       ok: false,
       error: {
         code: 'too_large',
-        message: 'This request is about 1,000 input tokens; your limit is 900 input tokens a minute, so it can never be sent. Start a new chat, or raise the input-token limit on the options page.',
+        message:
+          'This request is about 1,000 input tokens; your limit is 900 input tokens a minute, so it can never be sent. Start a new chat, or raise the input-token limit on the options page.',
         action: 'new_chat',
       },
     });
@@ -143,9 +218,23 @@ describe('measuring a request before admission', () => {
 
   it("counts the estimate with no input limit in force too (the runner's real count replaces it), and Anthropic's figure as a limit", async () => {
     const ex = await ask('hello there');
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
-    await saveServerLimits(db, { limit: 50, remaining: 50, reset: T + 30_000, observedAt: T, inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 } });
-    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({ ok: true, need: { inputTokens: 3, outputTokens: 300 }, cost: null });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({
+      ok: true,
+      need: { inputTokens: 3, outputTokens: 300 },
+      cost: null,
+    });
+    await saveServerLimits(db, {
+      limit: 50,
+      remaining: 50,
+      reset: T + 30_000,
+      observedAt: T,
+      inputTokens: { limit: 20_000, remaining: 20_000, reset: T + 30_000 },
+    });
+    expect(await need()(await jobOf(ex.assistantMessageId))).toEqual({
+      ok: true,
+      need: { inputTokens: 3, outputTokens: 300 },
+      cost: null,
+    });
   });
 
   it('with a budget set, reserves for the same input figure the token minute counts: the exact count when it was asked', async () => {
@@ -175,7 +264,9 @@ describe('measuring a request before admission', () => {
     expect((await readTokenLog(db)).input).toEqual([{ at: T, tokens: 1_200, job: ex.assistantMessageId }]);
     const spend = await db.meta.get('spend');
     // Haiku 4.5, the prompt cache on: 1,200 in at the $1.25 write price, 300 out at $5 a million.
-    expect(spend?.key === 'spend' && Object.values(spend.value.reserved).map((r) => r.usd)).toEqual([(1_200 * 1.25 + 300 * 5) / 1e6]);
+    expect(spend?.key === 'spend' && Object.values(spend.value.reserved).map((r) => r.usd)).toEqual([
+      (1_200 * 1.25 + 300 * 5) / 1e6,
+    ]);
   });
 
   it('holds a job whose request could not be measured, and admits nothing unmeasured', async () => {
@@ -195,7 +286,11 @@ describe('measuring a request before admission', () => {
     });
     await scheduler.pump();
     expect(started).toEqual([]);
-    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'backoff', waitUntil: T + MEASURE_RETRY_MS });
+    expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({
+      state: 'waiting',
+      waitReason: 'backoff',
+      waitUntil: T + MEASURE_RETRY_MS,
+    });
     expect((await readQuotaState(db, T)).state.monthCount).toBe(0);
     expect((await readTokenLog(db)).input).toEqual([]);
   });
@@ -228,7 +323,15 @@ describe('the console when measuring fails', () => {
     const secretHeader = 'header-secret-value-12345';
     const gateway = createServer((req, res) => {
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `bad key ${String(req.headers['x-api-key'])} with ${String(req.headers['x-team'])}` } }));
+      res.end(
+        JSON.stringify({
+          type: 'error',
+          error: {
+            type: 'authentication_error',
+            message: `bad key ${String(req.headers['x-api-key'])} with ${String(req.headers['x-team'])}`,
+          },
+        }),
+      );
     });
     await new Promise<void>((done) => gateway.listen(0, '127.0.0.1', done));
     const { port } = gateway.address() as AddressInfo;
@@ -288,7 +391,9 @@ describe('the runner counts tokens from the stream', () => {
     const ex = await ask('q'.repeat(2_000));
     await saveLimits(db, limits(50_000, 50_000));
     const now = Date.now();
-    expect(await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 9_999, outputTokens: 300 } })).toMatchObject({ ok: true });
+    expect(
+      await admit(db, now, ex.assistantMessageId, { need: { inputTokens: 9_999, outputTokens: 300 } }),
+    ).toMatchObject({ ok: true });
     const job = await jobOf(ex.assistantMessageId);
     const runner = localRunner();
     await runner.start(job);

@@ -54,7 +54,11 @@ describe('usage alerts (fake browser notifications)', () => {
       for (const s of shown.slice(before)) firedAt[s.id] = i;
     }
     expect(shown).toHaveLength(3);
-    expect(firedAt).toEqual({ 'pace-usage-utc:2026-11-80': 16, 'pace-usage-utc:2026-11-95': 19, 'pace-usage-utc:2026-11-100': 20 });
+    expect(firedAt).toEqual({
+      'pace-usage-utc:2026-11-80': 16,
+      'pace-usage-utc:2026-11-95': 19,
+      'pace-usage-utc:2026-11-100': 20,
+    });
     expect(shown[2]!.title).toMatch(/used up/);
 
     clock = Date.UTC(2026, 11, 1, 1);

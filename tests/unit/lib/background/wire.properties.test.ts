@@ -39,23 +39,34 @@ interface Life {
 
 const reply: fc.Arbitrary<Reply> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ kind: 'ok' as const }) },
-  { weight: 3, arbitrary: fc.record({
+  {
+    weight: 3,
+    arbitrary: fc.record({
       kind: fc.constant('refuse' as const),
       status: fc.constantFrom(429 as const, 529 as const),
       waitMs: fc.integer({ min: 50, max: 400 }),
       slowMs: fc.integer({ min: 0, max: 150 }),
-    }) },
+    }),
+  },
 );
 const life: fc.Arbitrary<Life> = fc.record({
   messages: fc.array(fc.nat({ max: 2 }), { minLength: 2, maxLength: 4 }),
   replies: fc.array(reply, { maxLength: 5 }),
-  stops: fc.array(fc.record({ afterRequest: fc.nat({ max: 4 }), delayMs: fc.integer({ min: 0, max: 200 }) }), { maxLength: 2 }),
+  stops: fc.array(fc.record({ afterRequest: fc.nat({ max: 4 }), delayMs: fc.integer({ min: 0, max: 200 }) }), {
+    maxLength: 2,
+  }),
 });
 
 const behaviour = (r: Reply): Behaviour =>
   r.kind === 'ok'
     ? { kind: 'text', text: 'Answered.' }
-    : { kind: 'error', status: r.status, type: r.status === 429 ? 'rate_limit_error' : 'overloaded_error', headers: { 'retry-after-ms': String(r.waitMs) }, delayMs: r.slowMs };
+    : {
+        kind: 'error',
+        status: r.status,
+        type: r.status === 429 ? 'rate_limit_error' : 'overloaded_error',
+        headers: { 'retry-after-ms': String(r.waitMs) },
+        delayMs: r.slowMs,
+      };
 
 const until = async (check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string) => {
   const start = Date.now();
@@ -86,7 +97,9 @@ type StopsLand = 'between' | 'anywhere';
 
 /** Whether any transaction of this connection is still open (fake-indexeddb's own record of them). */
 const openTransactions = (db: PaceDB) =>
-  (db.backendDB() as unknown as { _rawDatabase: { transactions: { _state: string }[] } })._rawDatabase.transactions.some((t) => t._state !== 'finished');
+  (
+    db.backendDB() as unknown as { _rawDatabase: { transactions: { _state: string }[] } }
+  )._rawDatabase.transactions.some((t) => t._state !== 'finished');
 
 async function live(l: Life, land: StopsLand): Promise<void> {
   server.reset();
@@ -114,10 +127,14 @@ async function live(l: Life, land: StopsLand): Promise<void> {
           if (!alive()) return new Promise<Response>(() => undefined);
           const isMessage = (input instanceof Request ? input.url : input.toString()).endsWith('/v1/messages');
           if (isMessage) sent.push(Date.now());
-          const response = await real(input, { ...init, signal: AbortSignal.any([cut.signal, ...(init?.signal ? [init.signal] : [])]) });
+          const response = await real(input, {
+            ...init,
+            signal: AbortSignal.any([cut.signal, ...(init?.signal ? [init.signal] : [])]),
+          });
           if (!alive()) return new Promise<Response>(() => undefined);
           const waitMs = Number(response.headers.get('retry-after-ms'));
-          if (isMessage && (response.status === 429 || response.status === 529) && waitMs > 0) refused.push({ at: Date.now(), waitMs });
+          if (isMessage && (response.status === 429 || response.status === 529) && waitMs > 0)
+            refused.push({ at: Date.now(), waitMs });
           return response;
         };
         return client;
@@ -128,7 +145,12 @@ async function live(l: Life, land: StopsLand): Promise<void> {
       if (stopped) return;
       stopped = true;
       // Between transactions: the stop waits for a moment with none open, and lands in it (no await after the check).
-      if (land === 'between') await until(() => !openTransactions(db), 5000, () => 'a transaction never ended');
+      if (land === 'between')
+        await until(
+          () => !openTransactions(db),
+          5000,
+          () => 'a transaction never ended',
+        );
       generation += 1;
       wake.clear();
       cut.abort();
@@ -145,13 +167,23 @@ async function live(l: Life, land: StopsLand): Promise<void> {
   await w.bg.app.start();
   const conversations: (string | null)[] = [null, null, null];
   for (const c of l.messages) {
-    const r = await w.bg.client.request('chat.send', { conversationId: conversations[c] ?? null, text: `Message in conversation ${c}` });
+    const r = await w.bg.client.request('chat.send', {
+      conversationId: conversations[c] ?? null,
+      text: `Message in conversation ${c}`,
+    });
     if (!r.ok) throw new Error(`chat.send refused: ${r.error.message}`);
     conversations[c] = r.data.conversationId;
   }
   for (const s of [...l.stops].sort((a, b) => a.afterRequest - b.afterRequest)) {
     // A stop waits for its request; a life that never gets that far has no such stop.
-    const reached = await until(() => server.messageRequests().length > s.afterRequest, 3000, () => '').then(() => true, () => false);
+    const reached = await until(
+      () => server.messageRequests().length > s.afterRequest,
+      3000,
+      () => '',
+    ).then(
+      () => true,
+      () => false,
+    );
     if (!reached) break;
     await new Promise((r) => setTimeout(r, s.delayMs));
     await w.stop();
@@ -162,7 +194,11 @@ async function live(l: Life, land: StopsLand): Promise<void> {
   await until(
     async () => (await current.db.jobs.toArray()).every((j) => isFinished(j.state)),
     20_000,
-    () => `jobs never ended; server saw ${server.messageRequests().map((r) => r.status).join(',')}`,
+    () =>
+      `jobs never ended; server saw ${server
+        .messageRequests()
+        .map((r) => r.status)
+        .join(',')}`,
   );
 
   const counted = (await current.db.counters.get(monthKeys(Date.now())[0]!))?.count ?? 0;
@@ -171,7 +207,10 @@ async function live(l: Life, land: StopsLand): Promise<void> {
   if (land === 'between') {
     for (const r of refused) {
       const inside = sent.filter((t) => t > r.at && t < r.at + r.waitMs);
-      expect(inside, `a request left ${inside.map((t) => t - r.at).join(', ')} ms after a refusal asking for ${r.waitMs} ms`).toEqual([]);
+      expect(
+        inside,
+        `a request left ${inside.map((t) => t - r.at).join(', ')} ms after a refusal asking for ${r.waitMs} ms`,
+      ).toEqual([]);
     }
     expect(counted, `Pace counted ${counted}, the server saw ${seen}`).toBe(seen);
   } else {
@@ -185,17 +224,29 @@ async function live(l: Life, land: StopsLand): Promise<void> {
 
 describe('the wire, whatever the server says and whenever the worker stops', () => {
   it('sends nothing inside a retry-after, and counts exactly the requests the server saw, the worker stopping between its transactions', async () => {
-    await fc.assert(fc.asyncProperty(life, (l) => live(l, 'between')), {
-      numRuns: 12,
-      // Two lives tried every time: a slow refusal while other conversations' requests are on their way, and a stop while the queue waits one out.
-      examples: [
-        [{ messages: [0, 1, 2], replies: [{ kind: 'refuse', status: 429, waitMs: 300, slowMs: 100 }], stops: [] }],
-        [{ messages: [0, 1], replies: [{ kind: 'refuse', status: 429, waitMs: 400, slowMs: 100 }], stops: [{ afterRequest: 0, delayMs: 200 }] }],
-      ],
-    });
+    await fc.assert(
+      fc.asyncProperty(life, (l) => live(l, 'between')),
+      {
+        numRuns: 12,
+        // Two lives tried every time: a slow refusal while other conversations' requests are on their way, and a stop while the queue waits one out.
+        examples: [
+          [{ messages: [0, 1, 2], replies: [{ kind: 'refuse', status: 429, waitMs: 300, slowMs: 100 }], stops: [] }],
+          [
+            {
+              messages: [0, 1],
+              replies: [{ kind: 'refuse', status: 429, waitMs: 400, slowMs: 100 }],
+              stops: [{ afterRequest: 0, delayMs: 200 }],
+            },
+          ],
+        ],
+      },
+    );
   }, 600_000);
 
   it('never counts fewer requests than the server saw, the worker stopping in the middle of a transaction too', async () => {
-    await fc.assert(fc.asyncProperty(life, (l) => live(l, 'anywhere')), { numRuns: 8 });
+    await fc.assert(
+      fc.asyncProperty(life, (l) => live(l, 'anywhere')),
+      { numRuns: 8 },
+    );
   }, 600_000);
 });

@@ -24,7 +24,14 @@ afterEach(() => db.close());
 async function gathered(count: number): Promise<Job[]> {
   const jobs: Job[] = [];
   for (let i = 0; i < count; i++) {
-    const e = await addExchange(db, { conversationId: null, text: `q${i}`, now: T + i, newId: () => `id${++n}`, model: MODEL, later: true });
+    const e = await addExchange(db, {
+      conversationId: null,
+      text: `q${i}`,
+      now: T + i,
+      newId: () => `id${++n}`,
+      model: MODEL,
+      later: true,
+    });
     jobs.push((await db.jobs.get(e.assistantMessageId))!);
   }
   return jobs;
@@ -35,11 +42,20 @@ describe('openBatch', () => {
   it('counts each request once against the month, as many as it has room for, and the create once in the minute; the rest keep gathering', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, perMonth: 2 });
     const jobs = await gathered(3);
-    const opened = await openBatch(db, 'b1', T + 10, jobs.map((job) => ({ job, model: MODEL, cost: null })));
+    const opened = await openBatch(
+      db,
+      'b1',
+      T + 10,
+      jobs.map((job) => ({ job, model: MODEL, cost: null })),
+    );
     expect(opened.ok && opened.batch.requests.map((r) => r.jobId)).toEqual([jobs[0]!.id, jobs[1]!.id]);
     expect(await monthCount()).toBe(2);
     expect((await db.counters.get(RECENT_KEY))?.times).toEqual([T + 10]);
-    expect((await db.jobs.bulkGet(jobs.map((j) => j.id))).map((j) => j?.state)).toEqual(['batched', 'batched', 'gathering']);
+    expect((await db.jobs.bulkGet(jobs.map((j) => j.id))).map((j) => j?.state)).toEqual([
+      'batched',
+      'batched',
+      'gathering',
+    ]);
     expect(await db.usage.where('outcome').equals(BATCHED).count()).toBe(2);
 
     // The month is full: nothing more is counted, and the create waits for the month to turn.

@@ -21,10 +21,18 @@ describe('cacheKey', () => {
     expect(await cacheKey({ ...base })).toBe(k);
     expect(await cacheKey({ ...base, baseURL: 'https://api.anthropic.com/' })).toBe(k);
     expect(
-      await cacheKey({ ...base, messages: base.messages.map((m) => ({ role: m.role, content: [{ type: 'text' as const, text: m.content as string }] })) }),
+      await cacheKey({
+        ...base,
+        messages: base.messages.map((m) => ({
+          role: m.role,
+          content: [{ type: 'text' as const, text: m.content as string }],
+        })),
+      }),
     ).toBe(k);
     // Parameters in another order are the same parameters.
-    expect(await cacheKey({ ...base, params: { temperature: 0.2, top_k: 5 } })).toBe(await cacheKey({ ...base, params: { top_k: 5, temperature: 0.2 } }));
+    expect(await cacheKey({ ...base, params: { temperature: 0.2, top_k: 5 } })).toBe(
+      await cacheKey({ ...base, params: { top_k: 5, temperature: 0.2 } }),
+    );
     // No system prompt and an empty one send the same request.
     expect(await cacheKey({ ...base, system: undefined })).toBe(await cacheKey({ ...base, system: '' }));
   });
@@ -42,7 +50,14 @@ describe('cacheKey', () => {
       { ...base, messages: [...base.messages.slice(0, 2), { role: 'user', content: 'Explain more. ' }] },
       { ...base, messages: [{ role: 'user', content: 'what is a token bucket?' }, ...base.messages.slice(1)] },
       // The same words split differently between turns are a different conversation.
-      { ...base, messages: [{ role: 'user', content: 'What is a token bucket?\n\nA rate limiter.' }, { role: 'assistant', content: '' }, base.messages[2]!] },
+      {
+        ...base,
+        messages: [
+          { role: 'user', content: 'What is a token bucket?\n\nA rate limiter.' },
+          { role: 'assistant', content: '' },
+          base.messages[2]!,
+        ],
+      },
     ];
     const keys = await Promise.all(variants.map(cacheKey));
     for (const v of keys) expect(v).not.toBe(k);

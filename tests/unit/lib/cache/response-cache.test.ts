@@ -13,7 +13,14 @@ afterEach(async () => {
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 27, 12);
 const usage = { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheCreationTokens: 0 };
-const entry = (key: string, text = `answer ${key}`, createdAt = T0) => ({ key, createdAt, model: 'claude-haiku-4-5', text, stopReason: 'end_turn', usage });
+const entry = (key: string, text = `answer ${key}`, createdAt = T0) => ({
+  key,
+  createdAt,
+  model: 'claude-haiku-4-5',
+  text,
+  stopReason: 'end_turn',
+  usage,
+});
 
 describe('response cache', () => {
   it('returns a stored answer within its lifetime and nothing after it', async () => {

@@ -36,7 +36,14 @@ async function answered(question: string, answer: string, at = T0) {
   const ex = await addExchange(db, { conversationId: null, text: question, now: at, newId, model: 'claude-haiku-4-5' });
   await jobStore.start(db, ex.assistantMessageId).catch(() => undefined);
   await jobStore.finish(db, ex.assistantMessageId, { status: 'done', text: answer, stopReason: 'end_turn' });
-  await storeAnswer(db, { key: `key-${ex.assistantMessageId}`, createdAt: at, model: 'claude-haiku-4-5', text: answer, stopReason: 'end_turn', usage: { inputTokens: 5, outputTokens: 7, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+  await storeAnswer(db, {
+    key: `key-${ex.assistantMessageId}`,
+    createdAt: at,
+    model: 'claude-haiku-4-5',
+    text: answer,
+    stopReason: 'end_turn',
+    usage: { inputTokens: 5, outputTokens: 7, cacheReadTokens: 0, cacheCreationTokens: 0 },
+  });
   await recordUsage(db, {
     at,
     model: 'claude-haiku-4-5',
@@ -72,9 +79,14 @@ describe('delete', () => {
     for (const word of ['zebras', 'Zebras', 'savanna']) expect(all).not.toContain(word);
     expect(await db.jobs.get(gone.assistantMessageId)).toBeUndefined();
     expect(await db.cache.count()).toBe(1);
-    expect(await db.meta.get('cacheBytes')).toMatchObject({ value: 2 * 'A bucket that refills at a steady rate.'.length });
+    expect(await db.meta.get('cacheBytes')).toMatchObject({
+      value: 2 * 'A bucket that refills at a steady rate.'.length,
+    });
     // The other conversation is untouched.
-    expect((await loadConversation(db, kept.conversationId))?.messages.map((m) => m.text)).toEqual(['What is a token bucket?', 'A bucket that refills at a steady rate.']);
+    expect((await loadConversation(db, kept.conversationId))?.messages.map((m) => m.text)).toEqual([
+      'What is a token bucket?',
+      'A bucket that refills at a steady rate.',
+    ]);
     // Usage stays as counts: both ledger rows, and the totals, with ids and figures but no text.
     expect(await db.usage.count()).toBe(2);
     expect((await db.usageMonths.toArray())[0]?.requests).toBe(2);
@@ -84,7 +96,12 @@ describe('delete', () => {
     await answered('Where do the zebras sleep?', 'Standing up.');
     await answered('Tell me about otters', 'Otters hold hands.');
     expect(await deleteConversations(db, await allConversationIds(db))).toBe(2);
-    expect([await db.conversations.count(), await db.messages.count(), await db.jobs.count(), await db.cache.count()]).toEqual([0, 0, 0, 0]);
+    expect([
+      await db.conversations.count(),
+      await db.messages.count(),
+      await db.jobs.count(),
+      await db.cache.count(),
+    ]).toEqual([0, 0, 0, 0]);
     const all = await everything();
     for (const word of ['zebras', 'Standing up', 'otters', 'Otters hold hands']) expect(all).not.toContain(word);
     expect(await db.usage.count()).toBe(2);
@@ -138,7 +155,10 @@ describe('rename', () => {
 
   it('refuses an empty or overlong title with a specific message', () => {
     expect(checkTitle('   ')).toEqual({ ok: false, message: 'Type a name for the chat.' });
-    expect(checkTitle('x'.repeat(201))).toEqual({ ok: false, message: "A chat's name can be at most 200 characters (this one has 201)." });
+    expect(checkTitle('x'.repeat(201))).toEqual({
+      ok: false,
+      message: "A chat's name can be at most 200 characters (this one has 201).",
+    });
   });
 });
 
@@ -158,10 +178,27 @@ describe('search', () => {
 
 describe('model per conversation', () => {
   it('keeps the model chosen for a new conversation, and its requests go with it', async () => {
-    const ex = await addExchange(db, { conversationId: null, text: 'Hi', now: T0, newId, model: 'claude-opus-4-1', chosenModel: 'claude-opus-4-1' });
-    expect((await settingsFor(db, { ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5' }, ex.conversationId)).model).toBe('claude-opus-4-1');
-    const plain = await addExchange(db, { conversationId: null, text: 'Hi', now: T0, newId, model: 'claude-haiku-4-5' });
-    expect((await settingsFor(db, { ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5' }, plain.conversationId)).model).toBe('claude-haiku-4-5');
+    const ex = await addExchange(db, {
+      conversationId: null,
+      text: 'Hi',
+      now: T0,
+      newId,
+      model: 'claude-opus-4-1',
+      chosenModel: 'claude-opus-4-1',
+    });
+    expect((await settingsFor(db, { ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5' }, ex.conversationId)).model).toBe(
+      'claude-opus-4-1',
+    );
+    const plain = await addExchange(db, {
+      conversationId: null,
+      text: 'Hi',
+      now: T0,
+      newId,
+      model: 'claude-haiku-4-5',
+    });
+    expect(
+      (await settingsFor(db, { ...DEFAULT_SETTINGS, model: 'claude-haiku-4-5' }, plain.conversationId)).model,
+    ).toBe('claude-haiku-4-5');
   });
 
   it('exports all conversations with their messages', async () => {

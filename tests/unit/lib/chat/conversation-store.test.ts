@@ -40,7 +40,9 @@ describe('conversation store', () => {
   });
 
   it('refuses an unknown conversation and writes nothing', async () => {
-    await expect(addExchange(db, { conversationId: 'nope', text: 'x', now: 1, newId, model: 'm' })).rejects.toThrow('does not exist');
+    await expect(addExchange(db, { conversationId: 'nope', text: 'x', now: 1, newId, model: 'm' })).rejects.toThrow(
+      'does not exist',
+    );
     expect(await db.messages.count()).toBe(0);
   });
 
@@ -59,7 +61,13 @@ describe('conversation store', () => {
 });
 
 describe('buildContext', () => {
-  const msg = (id: string, role: 'user' | 'assistant', text: string, createdAt: number, status: ChatMessage['status'] = 'done'): ChatMessage => ({
+  const msg = (
+    id: string,
+    role: 'user' | 'assistant',
+    text: string,
+    createdAt: number,
+    status: ChatMessage['status'] = 'done',
+  ): ChatMessage => ({
     id,
     conversationId: 'c',
     role,
@@ -69,7 +77,12 @@ describe('buildContext', () => {
   });
 
   it('sends earlier answered exchanges, then the question', () => {
-    const messages = [msg('u1', 'user', 'Hi', 1), msg('a1', 'assistant', 'Hello! ', 2), msg('u2', 'user', 'More?', 3), msg('a2', 'assistant', '', 4, 'pending')];
+    const messages = [
+      msg('u1', 'user', 'Hi', 1),
+      msg('a1', 'assistant', 'Hello! ', 2),
+      msg('u2', 'user', 'More?', 3),
+      msg('a2', 'assistant', '', 4, 'pending'),
+    ];
     expect(buildContext(messages, 'a2')).toEqual([
       { role: 'user', content: 'Hi' },
       { role: 'assistant', content: 'Hello!' },
@@ -88,7 +101,12 @@ describe('buildContext', () => {
   });
 
   it('ignores everything after the answer being built (a retry of an earlier answer)', () => {
-    const messages = [msg('u1', 'user', 'A', 1), msg('a1', 'assistant', '', 2, 'pending'), msg('u2', 'user', 'B', 3), msg('a2', 'assistant', 'b', 4)];
+    const messages = [
+      msg('u1', 'user', 'A', 1),
+      msg('a1', 'assistant', '', 2, 'pending'),
+      msg('u2', 'user', 'B', 3),
+      msg('a2', 'assistant', 'b', 4),
+    ];
     expect(buildContext(messages, 'a1')).toEqual([{ role: 'user', content: 'A' }]);
   });
 });

@@ -6,14 +6,31 @@ import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
 import type { Nodes } from 'mdast';
 
-const conversation: Conversation = { id: 'c1', title: 'Zebras  and\nsleep', createdAt: Date.UTC(2026, 10, 30), updatedAt: Date.UTC(2026, 10, 30, 1), model: 'claude-opus-4-1' };
-const msg = (id: string, role: 'user' | 'assistant', text: string, createdAt: number, status: ChatMessage['status'] = 'done'): ChatMessage => ({ id, conversationId: 'c1', role, text, createdAt, status });
+const conversation: Conversation = {
+  id: 'c1',
+  title: 'Zebras  and\nsleep',
+  createdAt: Date.UTC(2026, 10, 30),
+  updatedAt: Date.UTC(2026, 10, 30, 1),
+  model: 'claude-opus-4-1',
+};
+const msg = (
+  id: string,
+  role: 'user' | 'assistant',
+  text: string,
+  createdAt: number,
+  status: ChatMessage['status'] = 'done',
+): ChatMessage => ({ id, conversationId: 'c1', role, text, createdAt, status });
 
 describe('Markdown export', () => {
   it('holds the title, each question and each answer in order, under who said it', () => {
     const md = conversationToMarkdown({
       conversation,
-      messages: [msg('a2', 'assistant', 'Standing up, **mostly**.\n', 2), msg('q1', 'user', 'Where do zebras sleep?', 1), msg('q3', 'user', 'And foals?', 3), msg('a4', 'assistant', 'Lying', 4, 'stopped')],
+      messages: [
+        msg('a2', 'assistant', 'Standing up, **mostly**.\n', 2),
+        msg('q1', 'user', 'Where do zebras sleep?', 1),
+        msg('q3', 'user', 'And foals?', 3),
+        msg('a4', 'assistant', 'Lying', 4, 'stopped'),
+      ],
     });
     expect(md).toBe(
       [
@@ -82,7 +99,11 @@ describe('Markdown export', () => {
     for (const live of ['image', 'imageReference', 'html']) expect(kinds).not.toContain(live);
     // The headings are the title's and one per message, all at the top; the messages are quoted.
     const top = tree.children;
-    expect(top.filter((n) => n.type === 'heading').map((n) => `${n.depth} ${md.slice(n.position!.start.offset, n.position!.end.offset)}`)).toEqual([
+    expect(
+      top
+        .filter((n) => n.type === 'heading')
+        .map((n) => `${n.depth} ${md.slice(n.position!.start.offset, n.position!.end.offset)}`),
+    ).toEqual([
       `1 # T &lt;img src=http://127.0.0.1:9/title> \\[image: t\\](http://127.0.0.1:9/t)`,
       '2 ## You',
       '2 ## Claude',
@@ -99,7 +120,13 @@ describe('Markdown export', () => {
   });
 
   it('leaves out an answer not yet written, and names the options model when none was chosen', () => {
-    const md = conversationToMarkdown({ conversation: { ...conversation, model: undefined }, messages: [msg('q1', 'user', 'Hi', 1), msg('a2', 'assistant', '', 2, 'pending')] }, 'claude-haiku-4-5');
+    const md = conversationToMarkdown(
+      {
+        conversation: { ...conversation, model: undefined },
+        messages: [msg('q1', 'user', 'Hi', 1), msg('a2', 'assistant', '', 2, 'pending')],
+      },
+      'claude-haiku-4-5',
+    );
     expect(md).toContain('model claude-haiku-4-5');
     expect(md).not.toContain('## Claude');
   });
@@ -113,7 +140,9 @@ describe('Markdown export', () => {
 
 describe('JSON export', () => {
   it('holds every conversation with its messages', () => {
-    const parsed = JSON.parse(conversationsToJson([{ conversation, messages: [msg('q1', 'user', 'Q', 1), msg('a2', 'assistant', 'A', 2)] }])) as {
+    const parsed = JSON.parse(
+      conversationsToJson([{ conversation, messages: [msg('q1', 'user', 'Q', 1), msg('a2', 'assistant', 'A', 2)] }]),
+    ) as {
       conversations: { title: string; model: string; messages: { role: string; text: string }[] }[];
     };
     expect(parsed.conversations).toHaveLength(1);

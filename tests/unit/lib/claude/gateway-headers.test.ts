@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gatewayKeySpend, gatewayResponseCost, readGatewayRateLimitHeaders, resetAt } from '@/lib/claude/gateway-headers';
+import {
+  gatewayKeySpend,
+  gatewayResponseCost,
+  readGatewayRateLimitHeaders,
+  resetAt,
+} from '@/lib/claude/gateway-headers';
 import { MAX_RESET_AHEAD_MS } from '@/lib/claude/rate-limit-headers';
 
 const now = Date.UTC(2026, 10, 30, 12);
@@ -33,29 +38,77 @@ describe('readGatewayRateLimitHeaders', () => {
   });
 
   it('leaves the tokens out when the gateway gives none, and gives nothing without the request figures', () => {
-    const requestsOnly = new Headers({ 'x-ratelimit-limit-requests': '10', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1s' });
-    expect(readGatewayRateLimitHeaders(requestsOnly, now, BY)).toEqual({ limit: 10, remaining: 0, reset: now + 1000, observedAt: now, by: BY });
-    const tokensOnly = new Headers({ 'x-ratelimit-limit-tokens': '1000', 'x-ratelimit-remaining-tokens': '10', 'x-ratelimit-reset-tokens': '1s' });
+    const requestsOnly = new Headers({
+      'x-ratelimit-limit-requests': '10',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '1s',
+    });
+    expect(readGatewayRateLimitHeaders(requestsOnly, now, BY)).toEqual({
+      limit: 10,
+      remaining: 0,
+      reset: now + 1000,
+      observedAt: now,
+      by: BY,
+    });
+    const tokensOnly = new Headers({
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '10',
+      'x-ratelimit-reset-tokens': '1s',
+    });
     expect(readGatewayRateLimitHeaders(tokensOnly, now, BY)).toBeNull();
     expect(readGatewayRateLimitHeaders(new Headers(), now, BY)).toBeNull();
     // Anthropic's own headers are not a gateway's.
-    expect(readGatewayRateLimitHeaders(new Headers({ 'anthropic-ratelimit-requests-limit': '50' }), now, BY)).toBeNull();
+    expect(
+      readGatewayRateLimitHeaders(new Headers({ 'anthropic-ratelimit-requests-limit': '50' }), now, BY),
+    ).toBeNull();
   });
 
   it('refuses nonsense without throwing: counts that are not whole, remaining above the limit, a zero limit', () => {
     for (const bad of ['-5', 'NaN', 'Infinity', '3.7', '1e3', '9'.repeat(30), 'many', '']) {
-      expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-limit-requests': bad }), now, BY), `limit ${bad}`).toBeNull();
-      expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-remaining-requests': bad }), now, BY), `remaining ${bad}`).toBeNull();
-      expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-remaining-tokens': bad }), now, BY)?.tokens, `tokens ${bad}`).toBeUndefined();
+      expect(
+        readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-limit-requests': bad }), now, BY),
+        `limit ${bad}`,
+      ).toBeNull();
+      expect(
+        readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-remaining-requests': bad }), now, BY),
+        `remaining ${bad}`,
+      ).toBeNull();
+      expect(
+        readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-remaining-tokens': bad }), now, BY)?.tokens,
+        `tokens ${bad}`,
+      ).toBeUndefined();
     }
     expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-remaining-requests': '101' }), now, BY)).toBeNull();
-    expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-limit-requests': '0', 'x-ratelimit-remaining-requests': '0' }), now, BY)).toBeNull();
+    expect(
+      readGatewayRateLimitHeaders(
+        litellm({ 'x-ratelimit-limit-requests': '0', 'x-ratelimit-remaining-requests': '0' }),
+        now,
+        BY,
+      ),
+    ).toBeNull();
     expect(readGatewayRateLimitHeaders(litellm({ 'x-ratelimit-reset-requests': 'soon' }), now, BY)).toBeNull();
   });
 
   it('never throws and returns either nothing or figures within bounds, whatever the headers hold', () => {
-    const value = fc.oneof(fc.string(), fc.constantFrom('1s', '6m0s', '20ms', '-1s', '1e9', '0', '99999999999999999999', '1h1h', 'ms', '2026-11-30T12:00:00Z'));
-    const names = ['limit', 'remaining', 'reset'].flatMap((f) => [`x-ratelimit-${f}-requests`, `x-ratelimit-${f}-tokens`]);
+    const value = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '1s',
+        '6m0s',
+        '20ms',
+        '-1s',
+        '1e9',
+        '0',
+        '99999999999999999999',
+        '1h1h',
+        'ms',
+        '2026-11-30T12:00:00Z',
+      ),
+    );
+    const names = ['limit', 'remaining', 'reset'].flatMap((f) => [
+      `x-ratelimit-${f}-requests`,
+      `x-ratelimit-${f}-tokens`,
+    ]);
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom(...names), value), (raw) => {
         const headers = new Headers();
@@ -93,7 +146,8 @@ describe('resetAt', () => {
     expect(resetAt('48h', now)).toBe(now + MAX_RESET_AHEAD_MS);
     expect(resetAt('0s', now)).toBe(now);
     expect(resetAt(new Date(now - 5000).toISOString(), now)).toBe(now);
-    for (const bad of ['', ' ', 'soon', '-1s', '1x', 's', '1s2', 'Infinity', 'NaN', '2026-13-45T99:00:00Z', null]) expect(resetAt(bad, now), String(bad)).toBeNull();
+    for (const bad of ['', ' ', 'soon', '-1s', '1x', 's', '1s2', 'Infinity', 'NaN', '2026-13-45T99:00:00Z', null])
+      expect(resetAt(bad, now), String(bad)).toBeNull();
   });
 });
 

@@ -8,7 +8,11 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 const now = Date.UTC(2026, 10, 3, 12);
 const read = (limit: string, remaining: string, reset: string) =>
   readRateLimitHeaders(
-    new Headers({ 'anthropic-ratelimit-requests-limit': limit, 'anthropic-ratelimit-requests-remaining': remaining, 'anthropic-ratelimit-requests-reset': reset }),
+    new Headers({
+      'anthropic-ratelimit-requests-limit': limit,
+      'anthropic-ratelimit-requests-remaining': remaining,
+      'anthropic-ratelimit-requests-reset': reset,
+    }),
     now,
   );
 
@@ -30,7 +34,12 @@ describe('readRateLimitHeaders', () => {
       expect(read('50', bad, reset), `remaining ${bad}`).toBe(null);
     }
     expect(read('50', '1', 'tomorrow')).toBe(null);
-    expect(readRateLimitHeaders(new Headers({ 'anthropic-ratelimit-requests-remaining': '3', 'anthropic-ratelimit-requests-reset': reset }), now)).toBe(null);
+    expect(
+      readRateLimitHeaders(
+        new Headers({ 'anthropic-ratelimit-requests-remaining': '3', 'anthropic-ratelimit-requests-reset': reset }),
+        now,
+      ),
+    ).toBe(null);
   });
 });
 
@@ -70,61 +79,112 @@ describe('readRateLimitHeaders: the token figures', () => {
   it('reads the token trios of a response that carries no request figures, and believes no request figure then', () => {
     const reset = new Date(now + 19_500).toISOString();
     const server = readRateLimitHeaders(new Headers(trio('input-tokens', '30000', '20000', reset)), now);
-    expect(server).toEqual({ limit: 0, remaining: 0, reset: now, observedAt: now, noRequests: true, inputTokens: { limit: 30_000, remaining: 20_000, reset: now + 19_500 } });
+    expect(server).toEqual({
+      limit: 0,
+      remaining: 0,
+      reset: now,
+      observedAt: now,
+      noRequests: true,
+      inputTokens: { limit: 30_000, remaining: 20_000, reset: now + 19_500 },
+    });
     // Admission holds a message the figure cannot fit, and lets through one it can; the empty request figure holds nothing.
     const limits = { ...DEFAULT_LIMITS, perMinute: 1000, perMonth: 100_000 };
     const state = { recentSends: [], monthCount: 0, server: server! };
     expect(decide(now + 1, limits, state, { inputTokens: 19_000, outputTokens: 0 })).toEqual({ ok: true });
-    expect(decide(now + 1, limits, state, { inputTokens: 25_000, outputTokens: 0 })).toMatchObject({ ok: false, reason: 'inputTokens' });
-    expect(describeLearned(server!, now)).toBe('Anthropic allows this key 30,000 input tokens a minute - seen just now');
-    expect(learnedLimitsInput(limits, server!)).toMatchObject({ perMinute: 1000, perMonth: 100_000, inputPerMinute: 30_000 });
+    expect(decide(now + 1, limits, state, { inputTokens: 25_000, outputTokens: 0 })).toMatchObject({
+      ok: false,
+      reason: 'inputTokens',
+    });
+    expect(describeLearned(server!, now)).toBe(
+      'Anthropic allows this key 30,000 input tokens a minute - seen just now',
+    );
+    expect(learnedLimitsInput(limits, server!)).toMatchObject({
+      perMinute: 1000,
+      perMonth: 100_000,
+      inputPerMinute: 30_000,
+    });
     // Nothing at all said: nothing read.
     expect(readRateLimitHeaders(new Headers(), now)).toBe(null);
   });
 
   it('parses any valid header set: each trio present is read exactly, each absent one is left out', () => {
-    const figure = fc.record({ limit: fc.integer({ min: 1, max: 1e9 }), remaining: fc.integer({ min: 0, max: 1e9 }), reset: fc.integer({ min: 0, max: MAX_RESET_AHEAD_MS / 1000 }) });
+    const figure = fc.record({
+      limit: fc.integer({ min: 1, max: 1e9 }),
+      remaining: fc.integer({ min: 0, max: 1e9 }),
+      reset: fc.integer({ min: 0, max: MAX_RESET_AHEAD_MS / 1000 }),
+    });
     fc.assert(
-      fc.property(figure, fc.option(figure), fc.option(figure), fc.option(figure), (requests, tokens, input, output) => {
-        const headers = new Headers();
-        const expected: Record<string, unknown> = { observedAt: now };
-        [requests, tokens, input, output].forEach((f, i) => {
-          if (f === null) return;
-          const [kind, field] = KINDS[i]!;
-          const at = now + f.reset * 1000;
-          for (const [name, value] of Object.entries(trio(kind, String(f.limit), String(f.remaining), new Date(at).toISOString()))) headers.set(name, value);
-          const read = { limit: f.limit, remaining: f.remaining, reset: at };
-          if (field === null) Object.assign(expected, read);
-          else expected[field] = read;
-        });
-        expect(readRateLimitHeaders(headers, now)).toEqual(expected);
-      }),
+      fc.property(
+        figure,
+        fc.option(figure),
+        fc.option(figure),
+        fc.option(figure),
+        (requests, tokens, input, output) => {
+          const headers = new Headers();
+          const expected: Record<string, unknown> = { observedAt: now };
+          [requests, tokens, input, output].forEach((f, i) => {
+            if (f === null) return;
+            const [kind, field] = KINDS[i]!;
+            const at = now + f.reset * 1000;
+            for (const [name, value] of Object.entries(
+              trio(kind, String(f.limit), String(f.remaining), new Date(at).toISOString()),
+            ))
+              headers.set(name, value);
+            const read = { limit: f.limit, remaining: f.remaining, reset: at };
+            if (field === null) Object.assign(expected, read);
+            else expected[field] = read;
+          });
+          expect(readRateLimitHeaders(headers, now)).toEqual(expected);
+        },
+      ),
     );
   });
 
   it('refuses nonsense without throwing: a bad trio is left out, the rest is kept, and no figure is anything but believable', () => {
-    const value = fc.oneof(fc.string(), fc.constantFrom('', '-1', '1e9', '0x10', 'NaN', '12.5', ' 42 ', '99999999999999999999', 'tomorrow', '2026-13-45T99:99:99Z'), fc.integer().map(String), fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())));
+    const value = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '',
+        '-1',
+        '1e9',
+        '0x10',
+        'NaN',
+        '12.5',
+        ' 42 ',
+        '99999999999999999999',
+        'tomorrow',
+        '2026-13-45T99:99:99Z',
+      ),
+      fc.integer().map(String),
+      fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...KINDS.map(([k]) => k)), fc.constantFrom('limit', 'remaining', 'reset'), value)), (entries) => {
-        const headers = new Headers();
-        for (const [kind, part, v] of entries) {
-          try {
-            headers.set(`anthropic-ratelimit-${kind}-${part}`, v);
-          } catch {
-            // A value Headers itself refuses (a control character) never reaches Pace.
-            continue;
+      fc.property(
+        fc.array(
+          fc.tuple(fc.constantFrom(...KINDS.map(([k]) => k)), fc.constantFrom('limit', 'remaining', 'reset'), value),
+        ),
+        (entries) => {
+          const headers = new Headers();
+          for (const [kind, part, v] of entries) {
+            try {
+              headers.set(`anthropic-ratelimit-${kind}-${part}`, v);
+            } catch {
+              // A value Headers itself refuses (a control character) never reaches Pace.
+              continue;
+            }
           }
-        }
-        const server = readRateLimitHeaders(headers, now);
-        if (server === null) return;
-        for (const f of [server, server.tokens, server.inputTokens, server.outputTokens]) {
-          if (f === undefined) continue;
-          expect(Number.isSafeInteger(f.limit) && f.limit >= 0).toBe(true);
-          expect(Number.isSafeInteger(f.remaining) && f.remaining >= 0).toBe(true);
-          expect(Number.isFinite(f.reset) && f.reset <= now + MAX_RESET_AHEAD_MS).toBe(true);
-        }
-        for (const f of [server.tokens, server.inputTokens, server.outputTokens]) if (f) expect(f.limit).toBeGreaterThan(0);
-      }),
+          const server = readRateLimitHeaders(headers, now);
+          if (server === null) return;
+          for (const f of [server, server.tokens, server.inputTokens, server.outputTokens]) {
+            if (f === undefined) continue;
+            expect(Number.isSafeInteger(f.limit) && f.limit >= 0).toBe(true);
+            expect(Number.isSafeInteger(f.remaining) && f.remaining >= 0).toBe(true);
+            expect(Number.isFinite(f.reset) && f.reset <= now + MAX_RESET_AHEAD_MS).toBe(true);
+          }
+          for (const f of [server.tokens, server.inputTokens, server.outputTokens])
+            if (f) expect(f.limit).toBeGreaterThan(0);
+        },
+      ),
     );
   });
 
@@ -136,6 +196,11 @@ describe('readRateLimitHeaders: the token figures', () => {
       'anthropic-ratelimit-output-tokens-limit': '8000',
       'anthropic-ratelimit-output-tokens-remaining': '8000',
     });
-    expect(readRateLimitHeaders(headers, now)).toEqual({ limit: 50, remaining: 49, reset: now + 5_000, observedAt: now });
+    expect(readRateLimitHeaders(headers, now)).toEqual({
+      limit: 50,
+      remaining: 49,
+      reset: now + 5_000,
+      observedAt: now,
+    });
   });
 });

@@ -7,7 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createGatewayBudget } from '@/lib/background/gateway-budget';
 import { batchResults, BatchResultsTooLargeError } from '@/lib/claude/batches';
 import { ClaudeClient } from '@/lib/claude/client';
-import { MAX_BATCH_RESULTS_BYTES, MAX_ERROR_BODY_BYTES, MAX_KEY_INFO_BYTES, readCapped } from '@/lib/claude/read-capped';
+import {
+  MAX_BATCH_RESULTS_BYTES,
+  MAX_ERROR_BODY_BYTES,
+  MAX_KEY_INFO_BYTES,
+  readCapped,
+} from '@/lib/claude/read-capped';
 import { PaceDB } from '@/lib/storage/db';
 
 /** A body of `chunk` repeated up to `total` bytes, counting what was pulled from it and whether the rest was cancelled. */
@@ -56,12 +61,20 @@ describe('readCapped', () => {
 });
 
 const clientWith = (fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>) =>
-  new ClaudeClient({ apiKey: 'sk-test', baseURL: 'https://gw.example.com', defaultHeaders: {}, fetch, timeout: 60_000 });
+  new ClaudeClient({
+    apiKey: 'sk-test',
+    baseURL: 'https://gw.example.com',
+    defaultHeaders: {},
+    fetch,
+    timeout: 60_000,
+  });
 
 describe('the client', () => {
   it("reads at most 64 KB of an error response's body", async () => {
     const { stream, seen } = body('<p>' + 'x'.repeat(4093), 50 * 1024 * 1024);
-    const err = await clientWith(async () => new Response(stream, { status: 502 })).models.list().catch((e: unknown) => e);
+    const err = await clientWith(async () => new Response(stream, { status: 502 }))
+      .models.list()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(APIError);
     expect((err as APIError).status).toBe(502);
     expect(seen.pulled).toBeLessThanOrEqual(MAX_ERROR_BODY_BYTES + 4096);
@@ -75,7 +88,9 @@ describe('the client', () => {
     const client = clientWith(async () => new Response(stream));
     const err = await batchResults(client, { id: 'msgbatch_1', processing_status: 'ended' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BatchResultsTooLargeError);
-    expect((err as Error).message).toBe("Anthropic's results for this batch are larger than Pace reads (64 MB), so they were not read");
+    expect((err as Error).message).toBe(
+      "Anthropic's results for this batch are larger than Pace reads (64 MB), so they were not read",
+    );
     expect(seen.pulled).toBeLessThanOrEqual(MAX_BATCH_RESULTS_BYTES + chunk.byteLength);
     expect(seen.cancelled).toBe(true);
   });

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { describe, expect, it, vi } from 'vitest';
-import { applyStreamEvent, BadStreamError, emptyAnswer, MAX_ANSWER_CHARS, type AssembledAnswer } from '@/lib/claude/stream';
+import {
+  applyStreamEvent,
+  BadStreamError,
+  emptyAnswer,
+  MAX_ANSWER_CHARS,
+  type AssembledAnswer,
+} from '@/lib/claude/stream';
 
 /** Reads a recorded event stream; pings are kept, since the assembly must ignore them. */
 function recorded(name: string): RawMessageStreamEvent[] {
@@ -48,7 +54,11 @@ describe('applyStreamEvent', () => {
 
   it('takes output_tokens as a running total, not an increment', () => {
     const delta = (n: number): RawMessageStreamEvent =>
-      ({ type: 'message_delta', delta: { stop_reason: null, stop_sequence: null }, usage: { output_tokens: n } }) as RawMessageStreamEvent;
+      ({
+        type: 'message_delta',
+        delta: { stop_reason: null, stop_sequence: null },
+        usage: { output_tokens: n },
+      }) as RawMessageStreamEvent;
     const s = [delta(5), delta(9)].reduce(applyStreamEvent, emptyAnswer());
     expect(s.outputTokens).toBe(9);
   });
@@ -56,7 +66,11 @@ describe('applyStreamEvent', () => {
   it('reads prompt-cache tokens from message_start and keeps them unless message_delta gives new totals', () => {
     const start = {
       type: 'message_start',
-      message: { id: 'm', model: 'x', usage: { input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 40 } },
+      message: {
+        id: 'm',
+        model: 'x',
+        usage: { input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 300, cache_creation_input_tokens: 40 },
+      },
     } as unknown as RawMessageStreamEvent;
     const delta = {
       type: 'message_delta',
@@ -78,31 +92,40 @@ describe('applyStreamEvent', () => {
 });
 
 const start = (index: unknown, type = 'text'): RawMessageStreamEvent =>
-  ({ type: 'content_block_start', index, content_block: type === 'text' ? { type: 'text', text: '', citations: null } : { type, thinking: '', signature: '' } }) as RawMessageStreamEvent;
+  ({
+    type: 'content_block_start',
+    index,
+    content_block:
+      type === 'text' ? { type: 'text', text: '', citations: null } : { type, thinking: '', signature: '' },
+  }) as RawMessageStreamEvent;
 const delta = (index: unknown, text: unknown): RawMessageStreamEvent =>
   ({ type: 'content_block_delta', index, delta: { type: 'text_delta', text } }) as RawMessageStreamEvent;
 
 describe('applyStreamEvent text', () => {
   it('equals every text block joined, in order, at every step (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.string({ maxLength: 5 }), { maxLength: 6 }), { maxLength: 6 }), fc.boolean(), (blocks, thinkingFirst) => {
-        let state = emptyAnswer();
-        let index = 0;
-        if (thinkingFirst) state = applyStreamEvent(state, start(index++, 'thinking'));
-        const done: string[] = [];
-        for (const pieces of blocks) {
-          state = applyStreamEvent(state, start(index));
-          let block = '';
-          for (const piece of pieces) {
-            state = applyStreamEvent(state, delta(index, piece));
-            block += piece;
-            expect(state.text).toBe([...done, block].join('\n\n'));
+      fc.property(
+        fc.array(fc.array(fc.string({ maxLength: 5 }), { maxLength: 6 }), { maxLength: 6 }),
+        fc.boolean(),
+        (blocks, thinkingFirst) => {
+          let state = emptyAnswer();
+          let index = 0;
+          if (thinkingFirst) state = applyStreamEvent(state, start(index++, 'thinking'));
+          const done: string[] = [];
+          for (const pieces of blocks) {
+            state = applyStreamEvent(state, start(index));
+            let block = '';
+            for (const piece of pieces) {
+              state = applyStreamEvent(state, delta(index, piece));
+              block += piece;
+              expect(state.text).toBe([...done, block].join('\n\n'));
+            }
+            done.push(block);
+            index++;
           }
-          done.push(block);
-          index++;
-        }
-        expect(state.text).toBe(done.join('\n\n'));
-      }),
+          expect(state.text).toBe(done.join('\n\n'));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -179,17 +202,45 @@ describe('usage figures from the stream', () => {
   const startWith = (usage: Record<string, unknown>): RawMessageStreamEvent =>
     ({ type: 'message_start', message: { id: 'm', model: 'x', usage } }) as unknown as RawMessageStreamEvent;
   const deltaWith = (usage: Record<string, unknown>): RawMessageStreamEvent =>
-    ({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage }) as unknown as RawMessageStreamEvent;
+    ({
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage,
+    }) as unknown as RawMessageStreamEvent;
 
   it('records only whole, non-negative, believable token counts', () => {
     for (const bad of ['12', -5, NaN, Infinity, 1e308, 3.7, null, {}, [3]]) {
-      const s = [startWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad })].reduce(applyStreamEvent, emptyAnswer());
-      expect(s, inspect(bad)).toMatchObject({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 });
+      const s = [
+        startWith({
+          input_tokens: bad,
+          output_tokens: bad,
+          cache_read_input_tokens: bad,
+          cache_creation_input_tokens: bad,
+        }),
+      ].reduce(applyStreamEvent, emptyAnswer());
+      expect(s, inspect(bad)).toMatchObject({
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadTokens: 0,
+        cacheCreationTokens: 0,
+      });
       const later = applyStreamEvent(
-        [startWith({ input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 })].reduce(applyStreamEvent, emptyAnswer()),
-        deltaWith({ input_tokens: bad, output_tokens: bad, cache_read_input_tokens: bad, cache_creation_input_tokens: bad }),
+        [
+          startWith({ input_tokens: 10, output_tokens: 1, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 }),
+        ].reduce(applyStreamEvent, emptyAnswer()),
+        deltaWith({
+          input_tokens: bad,
+          output_tokens: bad,
+          cache_read_input_tokens: bad,
+          cache_creation_input_tokens: bad,
+        }),
       );
-      expect(later, inspect(bad)).toMatchObject({ inputTokens: 10, outputTokens: 1, cacheReadTokens: 3, cacheCreationTokens: 4 });
+      expect(later, inspect(bad)).toMatchObject({
+        inputTokens: 10,
+        outputTokens: 1,
+        cacheReadTokens: 3,
+        cacheCreationTokens: 4,
+      });
     }
   });
 

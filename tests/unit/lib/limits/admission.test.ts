@@ -104,28 +104,36 @@ describe('the rolling minute', () => {
 describe('the month', () => {
   it('never lets more than M sends into one month, and refuses until the month turns', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(fc.integer({ min: 0, max: 20 * WINDOW_MS }), { maxLength: 60 }), (m, offsets) => {
-        const start = Date.UTC(2026, 10, 30, 23, 50); // ten minutes before December
-        const { sends } = simulate(
-          offsets.map((o) => start + o),
-          limits(100, m),
-          start,
-        );
-        const byMonth = new Map<string, number>();
-        for (const s of sends) {
-          const key = monthWindow(s.at, 'utc').key;
-          byMonth.set(key, (byMonth.get(key) ?? 0) + 1);
-        }
-        for (const count of byMonth.values()) expect(count).toBeLessThanOrEqual(m);
-        // Whoever waited (never for the minute here) went exactly at 00:00 UTC on a 1st.
-        for (const s of sends) if (s.at !== s.arrived) expect(s.at).toBe(monthWindow(s.at, 'utc').start);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(fc.integer({ min: 0, max: 20 * WINDOW_MS }), { maxLength: 60 }),
+        (m, offsets) => {
+          const start = Date.UTC(2026, 10, 30, 23, 50); // ten minutes before December
+          const { sends } = simulate(
+            offsets.map((o) => start + o),
+            limits(100, m),
+            start,
+          );
+          const byMonth = new Map<string, number>();
+          for (const s of sends) {
+            const key = monthWindow(s.at, 'utc').key;
+            byMonth.set(key, (byMonth.get(key) ?? 0) + 1);
+          }
+          for (const count of byMonth.values()) expect(count).toBeLessThanOrEqual(m);
+          // Whoever waited (never for the minute here) went exactly at 00:00 UTC on a 1st.
+          for (const s of sends) if (s.at !== s.arrived) expect(s.at).toBe(monthWindow(s.at, 'utc').start);
+        },
+      ),
     );
   });
 
   it('refuses with the reset at 00:00 UTC on the 1st, December to January included', () => {
     const now = Date.UTC(2026, 11, 31, 23, 59, 59);
-    expect(decide(now, limits(10, 5), { recentSends: [], monthCount: 5 })).toEqual({ ok: false, reason: 'month', retryAt: Date.UTC(2027, 0, 1) });
+    expect(decide(now, limits(10, 5), { recentSends: [], monthCount: 5 })).toEqual({
+      ok: false,
+      reason: 'month',
+      retryAt: Date.UTC(2027, 0, 1),
+    });
     expect(monthWindow(now, 'utc').key).toBe('utc:2026-12');
     expect(monthWindow(now + 1000, 'utc').key).toBe('utc:2027-01');
   });
@@ -135,7 +143,11 @@ describe('a clock that jumps back', () => {
   it('counts sends stamped in the future as just sent, so the window still holds', () => {
     const now = 1_000_000;
     const future = [now + 3_600_000, now + 3_600_000, now + 3_600_000];
-    expect(decide(now, limits(3, 100), { recentSends: future, monthCount: 3 })).toEqual({ ok: false, reason: 'minute', retryAt: now + WINDOW_MS });
+    expect(decide(now, limits(3, 100), { recentSends: future, monthCount: 3 })).toEqual({
+      ok: false,
+      reason: 'minute',
+      retryAt: now + WINDOW_MS,
+    });
     expect(decide(now + WINDOW_MS, limits(3, 100), { recentSends: future, monthCount: 3 }).ok).toBe(false);
   });
 });
@@ -143,7 +155,10 @@ describe('a clock that jumps back', () => {
 describe('quota and estimates', () => {
   it('reports what is left and when each window resets', () => {
     const now = Date.UTC(2026, 10, 27, 12, 0, 30);
-    const q = quota(now, limits(10, 5000), { recentSends: [now - 50_000, now - 10_000, now - 70_000], monthCount: 188 });
+    const q = quota(now, limits(10, 5000), {
+      recentSends: [now - 50_000, now - 10_000, now - 70_000],
+      monthCount: 188,
+    });
     expect(q).toEqual({
       minuteUsed: 2,
       minuteLeft: 8,
@@ -156,16 +171,26 @@ describe('quota and estimates', () => {
 
   it('estimates when queued requests will go', () => {
     const now = 100_000;
-    const starts = estimateStarts(now, limits(3, 1000), { recentSends: [now - 50_000, now - 40_000], monthCount: 2 }, 4);
+    const starts = estimateStarts(
+      now,
+      limits(3, 1000),
+      { recentSends: [now - 50_000, now - 40_000], monthCount: 2 },
+      4,
+    );
     expect(starts).toEqual([now, now - 50_000 + WINDOW_MS, now - 40_000 + WINDOW_MS, now + WINDOW_MS]);
   });
 });
 
 describe("Try now's probe through Anthropic's pause", () => {
   const now = 100_000;
-  const paused = { recentSends: [], monthCount: 0, pauseUntil: now + 3_600_000, server: { remaining: 0, reset: now + 3_600_000, observedAt: now - 1000 } };
+  const paused = {
+    recentSends: [],
+    monthCount: 0,
+    pauseUntil: now + 3_600_000,
+    server: { remaining: 0, reset: now + 3_600_000, observedAt: now - 1000 },
+  };
 
-  it('lets one request past the pause and Anthropic\'s figures, and no further', () => {
+  it("lets one request past the pause and Anthropic's figures, and no further", () => {
     expect(decide(now, limits(10, 1000), paused)).toEqual({ ok: false, reason: 'server', retryAt: now + 3_600_000 });
     expect(decide(now, limits(10, 1000), { ...paused, probeAllowed: true })).toEqual({ ok: true });
     // Once the pause is over, there is nothing to probe: the usual checks apply.
@@ -173,8 +198,15 @@ describe("Try now's probe through Anthropic's pause", () => {
   });
 
   it("is held by the user's own minute and month limits as usual", () => {
-    expect(decide(now, limits(1, 1000), { ...paused, probeAllowed: true, recentSends: [now - 1000] })).toEqual({ ok: false, reason: 'minute', retryAt: now - 1000 + WINDOW_MS });
-    expect(decide(now, limits(10, 5), { ...paused, probeAllowed: true, monthCount: 5 })).toMatchObject({ ok: false, reason: 'month' });
+    expect(decide(now, limits(1, 1000), { ...paused, probeAllowed: true, recentSends: [now - 1000] })).toEqual({
+      ok: false,
+      reason: 'minute',
+      retryAt: now - 1000 + WINDOW_MS,
+    });
+    expect(decide(now, limits(10, 5), { ...paused, probeAllowed: true, monthCount: 5 })).toMatchObject({
+      ok: false,
+      reason: 'month',
+    });
   });
 
   it('is estimated to take one request now, the rest after the pause', () => {

@@ -17,7 +17,12 @@ afterEach(async () => {
   await db.delete();
 });
 
-const custom = (perMinute: number, perMonth: number): Limits => ({ ...DEFAULT_LIMITS, plan: 'custom', perMinute, perMonth });
+const custom = (perMinute: number, perMonth: number): Limits => ({
+  ...DEFAULT_LIMITS,
+  plan: 'custom',
+  perMinute,
+  perMonth,
+});
 const NOW = Date.UTC(2026, 10, 27, 12);
 
 describe('admit', () => {
@@ -40,7 +45,11 @@ describe('admit', () => {
     await db.jobs.add({ id: 'j1', conversationId: 'c', state: 'queued', createdAt: 1, attempts: 0 });
     const admitted = await admit(db, NOW, 'j1');
     expect(admitted).toEqual({ ok: true, usageId: expect.any(Number) as number });
-    expect(await db.jobs.get('j1')).toMatchObject({ state: 'sending', attempts: 1, usageId: admitted.ok ? admitted.usageId : -1 });
+    expect(await db.jobs.get('j1')).toMatchObject({
+      state: 'sending',
+      attempts: 1,
+      usageId: admitted.ok ? admitted.usageId : -1,
+    });
     expect(await admit(db, NOW, 'j1')).toEqual({ ok: false, reason: 'gone' });
     await db.jobs.add({ id: 'j2', conversationId: 'c', state: 'cancelled', createdAt: 2, attempts: 0 });
     expect(await admit(db, NOW, 'j2')).toEqual({ ok: false, reason: 'gone' });
@@ -49,7 +58,15 @@ describe('admit', () => {
   });
 
   it("writes the send's ledger row, in flight, in the transaction that counts it", async () => {
-    await db.messages.add({ id: 'j1', conversationId: 'c', role: 'assistant', text: '', createdAt: 1, status: 'pending', model: 'claude-haiku-4-5' });
+    await db.messages.add({
+      id: 'j1',
+      conversationId: 'c',
+      role: 'assistant',
+      text: '',
+      createdAt: 1,
+      status: 'pending',
+      model: 'claude-haiku-4-5',
+    });
     await db.jobs.add({ id: 'j1', conversationId: 'c', state: 'queued', createdAt: 1, attempts: 2 });
     const admitted = await admit(db, NOW, 'j1');
     expect(await db.usage.toArray()).toEqual([
@@ -69,7 +86,12 @@ describe('admit', () => {
       },
     ]);
     // Counted as a request, not yet as an error nor in the response times.
-    expect(await db.usageMonths.get(monthWindow(NOW, 'utc').key)).toMatchObject({ requests: 1, ok: 0, errors: 0, latency: emptyTotals().latency });
+    expect(await db.usageMonths.get(monthWindow(NOW, 'utc').key)).toMatchObject({
+      requests: 1,
+      ok: 0,
+      errors: 0,
+      latency: emptyTotals().latency,
+    });
     // A refusal writes no row.
     await saveLimits(db, custom(1, 100));
     await db.jobs.add({ id: 'j2', conversationId: 'c2', state: 'queued', createdAt: 2, attempts: 0 });
@@ -80,14 +102,27 @@ describe('admit', () => {
   it('jobs admitted at once from several contexts: every counted send has exactly one ledger row', async () => {
     const limits = custom(37, 1_000_000);
     await saveLimits(db, limits);
-    await db.jobs.bulkAdd(Array.from({ length: 200 }, (_, i) => ({ id: `j${i}`, conversationId: `c${i}`, state: 'queued' as const, createdAt: i, attempts: 0 })));
+    await db.jobs.bulkAdd(
+      Array.from({ length: 200 }, (_, i) => ({
+        id: `j${i}`,
+        conversationId: `c${i}`,
+        state: 'queued' as const,
+        createdAt: i,
+        attempts: 0,
+      })),
+    );
     const contexts = [db, new PaceDB(name), new PaceDB(name), new PaceDB(name)];
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => admit(contexts[i % 4]!, NOW + (i % 7), `j${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => admit(contexts[i % 4]!, NOW + (i % 7), `j${i}`)),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(37);
     const rows = await db.usage.toArray();
     expect(new Set(rows.map((r) => r.messageId)).size).toBe(37);
     const counted = (await readWindowState(db, NOW + 10, limits)).monthCount;
-    expect([rows.length, (await db.usageMonths.get(monthWindow(NOW, 'utc').key))?.requests]).toEqual([counted, counted]);
+    expect([rows.length, (await db.usageMonths.get(monthWindow(NOW, 'utc').key))?.requests]).toEqual([
+      counted,
+      counted,
+    ]);
     for (const c of contexts.slice(1)) c.close();
   });
 
@@ -96,7 +131,9 @@ describe('admit', () => {
     await saveLimits(db, limits);
     // Four separate connections to the same database, as popup, options and background would hold.
     const contexts = [db, new PaceDB(name), new PaceDB(name), new PaceDB(name)];
-    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => admit(contexts[i % 4]!, NOW + (i % 7), null)));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => admit(contexts[i % 4]!, NOW + (i % 7), null)),
+    );
     const admitted = results.filter((r) => r.ok).length;
     expect(admitted).toBe(37);
     const state = await readWindowState(db, NOW + 10, limits);
@@ -125,6 +162,10 @@ describe('admit', () => {
     await saveLimits(db, custom(10, 100));
     for (let i = 0; i < 5; i++) await admit(db, NOW + i, null);
     await saveLimits(db, custom(3, 3));
-    expect(await admit(db, NOW + WINDOW_MS, null)).toEqual({ ok: false, reason: 'month', retryAt: Date.UTC(2026, 11, 1) });
+    expect(await admit(db, NOW + WINDOW_MS, null)).toEqual({
+      ok: false,
+      reason: 'month',
+      retryAt: Date.UTC(2026, 11, 1),
+    });
   });
 });

@@ -20,18 +20,27 @@ const input = (text: string, patch: Partial<MeasureInput> = {}): MeasureInput =>
 
 describe('measureRequest', () => {
   it('counts the estimated input with the job even when no input limit is in force (the runner corrects it)', () => {
-    expect(measureRequest(input('x'.repeat(400)))).toEqual({ ok: true, need: { inputTokens: 100, outputTokens: 1_000 }, cost: null });
+    expect(measureRequest(input('x'.repeat(400)))).toEqual({
+      ok: true,
+      need: { inputTokens: 100, outputTokens: 1_000 },
+      cost: null,
+    });
   });
 
   it('prices an estimated input at its hard upper bound for the budget, from the same request as the token need', () => {
     // Non-Latin text: the four-characters-a-token estimate is far below what the API counts.
     const text = '日本語のテキスト'.repeat(100);
-    const measured = measureRequest(input(text, { budget: budget(), room: { room: 100_000, limit: 100_000, by: 'pace' } }));
+    const measured = measureRequest(
+      input(text, { budget: budget(), room: { room: 100_000, limit: 100_000, by: 'pace' } }),
+    );
     const bound = inputBound({ system: '', messages: [{ role: 'user', content: text }] });
     expect(bound).toBeGreaterThanOrEqual(new TextEncoder().encode(text).length);
     expect(measured).toEqual({
       ok: true,
-      need: { inputTokens: estimateTokens({ system: '', messages: [{ role: 'user', content: text }] }), outputTokens: 1_000 },
+      need: {
+        inputTokens: estimateTokens({ system: '', messages: [{ role: 'user', content: text }] }),
+        outputTokens: 1_000,
+      },
       cost: { model: 'claude-sonnet-5-5', inputTokens: bound, maxTokens: 1_000, estimated: true },
     });
   });
@@ -41,18 +50,26 @@ describe('measureRequest', () => {
     expect(measureRequest(input(text, { room: { room: 1_500, limit: 1_500, by: 'pace' } }))).toEqual({ ok: 'count' });
     // Sonnet 5.5 ($2 / $10): the bound's worst case is about $0.018, the estimate's $0.012.
     expect(measureRequest(input(text, { budget: budget(), budgetLeft: 0.015 }))).toEqual({ ok: 'count' });
-    expect(measureRequest(input(text, { budget: budget({ whenReached: 'warn' }), budgetLeft: 0.015 }))).toMatchObject({ ok: true });
+    expect(measureRequest(input(text, { budget: budget({ whenReached: 'warn' }), budgetLeft: 0.015 }))).toMatchObject({
+      ok: true,
+    });
     expect(measureRequest(input(text, { budget: budget(), budgetLeft: 0.015, exact: 1_100 }))).toEqual({
       ok: true,
       need: { inputTokens: 1_100, outputTokens: 1_000 },
       cost: { model: 'claude-sonnet-5-5', inputTokens: 1_100, maxTokens: 1_000 },
     });
     // The count could not be had: the estimate decides the token need, the bound the reservation.
-    expect(measureRequest(input(text, { budget: budget(), budgetLeft: 0.015, exact: null }))).toMatchObject({ ok: true, need: { inputTokens: 1_000 }, cost: { inputTokens: inputBound({ system: '', messages: [{ role: 'user', content: text }] }), estimated: true } });
+    expect(measureRequest(input(text, { budget: budget(), budgetLeft: 0.015, exact: null }))).toMatchObject({
+      ok: true,
+      need: { inputTokens: 1_000 },
+      cost: { inputTokens: inputBound({ system: '', messages: [{ role: 'user', content: text }] }), estimated: true },
+    });
   });
 
   it('refuses a request larger than a whole minute of input', () => {
-    expect(measureRequest(input('x'.repeat(4_000), { room: { room: 900, limit: 900, by: 'server' }, exact: 1_000 }))).toMatchObject({ ok: false, error: { code: 'too_large' } });
+    expect(
+      measureRequest(input('x'.repeat(4_000), { room: { room: 900, limit: 900, by: 'server' }, exact: 1_000 })),
+    ).toMatchObject({ ok: false, error: { code: 'too_large' } });
   });
 });
 
@@ -64,11 +81,21 @@ describe('the budget with a measured request', () => {
     // Estimated 99,000 may really be 101,000: then every token costs the higher tier.
     expect(worstCaseUsd(haiku, estimated)).toBeCloseTo((99_000 * 0.5 + 1_000 * 2.5) / 1e6, 12);
     expect(worstCaseUsd(haiku, { ...estimated, estimated: false })).toBeCloseTo((99_000 * 0.1 + 1_000 * 0.5) / 1e6, 12);
-    expect(worstCaseUsd(haiku, { ...estimated, inputTokens: 10_000 })).toBeCloseTo((10_000 * 0.1 + 1_000 * 0.5) / 1e6, 12);
+    expect(worstCaseUsd(haiku, { ...estimated, inputTokens: 10_000 })).toBeCloseTo(
+      (10_000 * 0.1 + 1_000 * 0.5) / 1e6,
+      12,
+    );
   });
 
   it('holds a request with no cost while a budget is set, rather than admit it unreserved', () => {
-    expect(decideBudget(NOW, 'utc', budget(), NO_SPEND, { month: 0, day: 0 }, null)).toEqual({ ok: false, reason: 'budget', retryAt: NOW + UNMEASURED_RETRY_MS });
-    expect(decideBudget(NOW, 'utc', NO_BUDGET, NO_SPEND, { month: 0, day: 0 }, null)).toEqual({ ok: true, reserve: null });
+    expect(decideBudget(NOW, 'utc', budget(), NO_SPEND, { month: 0, day: 0 }, null)).toEqual({
+      ok: false,
+      reason: 'budget',
+      retryAt: NOW + UNMEASURED_RETRY_MS,
+    });
+    expect(decideBudget(NOW, 'utc', NO_BUDGET, NO_SPEND, { month: 0, day: 0 }, null)).toEqual({
+      ok: true,
+      reserve: null,
+    });
   });
 });

@@ -8,7 +8,11 @@ afterEach(() => {
 
 describe('monthWindow', () => {
   it('UTC: from 00:00 UTC on the 1st to the next 1st', () => {
-    expect(monthWindow(Date.UTC(2026, 10, 27, 15), 'utc')).toEqual({ start: Date.UTC(2026, 10, 1), end: Date.UTC(2026, 11, 1), key: 'utc:2026-11' });
+    expect(monthWindow(Date.UTC(2026, 10, 27, 15), 'utc')).toEqual({
+      start: Date.UTC(2026, 10, 1),
+      end: Date.UTC(2026, 11, 1),
+      key: 'utc:2026-11',
+    });
     expect(monthWindow(Date.UTC(2026, 11, 1), 'utc').key).toBe('utc:2026-12');
     expect(monthWindow(Date.UTC(2026, 11, 1) - 1, 'utc').key).toBe('utc:2026-11');
   });

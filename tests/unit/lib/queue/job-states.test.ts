@@ -6,7 +6,17 @@ const STATES = Object.keys(TRANSITIONS) as JobState[];
 
 describe('the table of job transitions', () => {
   it('names every state, and only states, as a next state', () => {
-    expect(STATES.sort()).toEqual(['batched', 'cancelled', 'done', 'failed', 'gathering', 'queued', 'sending', 'streaming', 'waiting']);
+    expect(STATES.sort()).toEqual([
+      'batched',
+      'cancelled',
+      'done',
+      'failed',
+      'gathering',
+      'queued',
+      'sending',
+      'streaming',
+      'waiting',
+    ]);
     for (const s of STATES) for (const next of TRANSITIONS[s]) expect(STATES).toContain(next);
   });
 
@@ -32,8 +42,20 @@ describe('the table of job transitions', () => {
   });
 
   it('holds back what follows a question sent later in its conversation: order is kept', () => {
-    const job = (id: string, conversationId: string, state: JobState, createdAt: number): Job => ({ id, conversationId, state, createdAt, attempts: 0 });
-    const jobs = [job('a', 'c1', 'batched', 1), job('b', 'c1', 'queued', 2), job('c', 'c2', 'gathering', 3), job('d', 'c2', 'queued', 4), job('e', 'c3', 'queued', 5)];
+    const job = (id: string, conversationId: string, state: JobState, createdAt: number): Job => ({
+      id,
+      conversationId,
+      state,
+      createdAt,
+      attempts: 0,
+    });
+    const jobs = [
+      job('a', 'c1', 'batched', 1),
+      job('b', 'c1', 'queued', 2),
+      job('c', 'c2', 'gathering', 3),
+      job('d', 'c2', 'queued', 4),
+      job('e', 'c3', 'queued', 5),
+    ];
     expect(nextCandidates(jobs, 5).map((j) => j.id)).toEqual(['e']);
   });
 

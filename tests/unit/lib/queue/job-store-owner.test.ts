@@ -23,7 +23,8 @@ export async function f(db: PaceDB) {
 `;
 
 const errorsIn = async (code: string, filePath: string) =>
-  (await new ESLint().lintText(code, { filePath }))[0]!.messages.filter((m) => m.ruleId === 'no-restricted-syntax').length;
+  (await new ESLint().lintText(code, { filePath }))[0]!.messages.filter((m) => m.ruleId === 'no-restricted-syntax')
+    .length;
 
 describe('one owner for the jobs table (eslint.config.js)', () => {
   it('refuses every write to jobs outside the job store', async () => {

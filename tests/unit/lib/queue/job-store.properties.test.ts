@@ -37,7 +37,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant('start' as const), job: pick }),
   fc.record({ kind: fc.constant('chunk' as const), job: pick }),
   fc.record({ kind: fc.constant('finish' as const), job: pick }),
-  fc.record({ kind: fc.constant('fault' as const), job: pick, fault: fc.constantFrom('retryable' as const, 'fatal' as const, '429' as const) }),
+  fc.record({
+    kind: fc.constant('fault' as const),
+    job: pick,
+    fault: fc.constantFrom('retryable' as const, 'fatal' as const, '429' as const),
+  }),
   fc.record({ kind: fc.constant('cancel' as const), job: pick }),
   fc.record({ kind: fc.constant('retry' as const), job: pick }),
   fc.record({ kind: fc.constant('restart' as const) }),
@@ -47,7 +51,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 const FAULTS: Record<'retryable' | 'fatal' | '429', { error: PaceError; status: number; headers?: Headers }> = {
   retryable: { error: { code: 'overloaded', message: 'Overloaded.', action: 'retry' }, status: 529 },
   fatal: { error: { code: 'bad_request', message: 'Bad request.' }, status: 400 },
-  '429': { error: { code: 'rate_limited', message: 'Too many requests.' }, status: 429, headers: new Headers({ 'retry-after': '30' }) },
+  '429': {
+    error: { code: 'rate_limited', message: 'Too many requests.' },
+    status: 429,
+    headers: new Headers({ 'retry-after': '30' }),
+  },
 };
 
 let db: PaceDB;
@@ -109,7 +117,13 @@ async function live(actions: Action[]): Promise<void> {
     switch (a.kind) {
       case 'send': {
         const conversationId = conversations[a.conversation] ?? null;
-        const ex = await addExchange(db, { conversationId, text: `q${n}`, now: clock, newId, model: 'claude-sonnet-4-5' });
+        const ex = await addExchange(db, {
+          conversationId,
+          text: `q${n}`,
+          now: clock,
+          newId,
+          model: 'claude-sonnet-4-5',
+        });
         if (conversationId === null) conversations.push(ex.conversationId);
         jobIds.push(ex.assistantMessageId);
         break;
@@ -148,7 +162,12 @@ async function live(actions: Action[]): Promise<void> {
       case 'finish':
         if (id === undefined || !started.has(id)) break;
         await endRow(running.get(id), 'ok');
-        await jobStore.finish(db, id, { status: 'done', text: 'answer', error: undefined }, { at: clock, outcome: 'ok', status: 200 });
+        await jobStore.finish(
+          db,
+          id,
+          { status: 'done', text: 'answer', error: undefined },
+          { at: clock, outcome: 'ok', status: 200 },
+        );
         drop(id);
         break;
       case 'fault': {
@@ -210,7 +229,9 @@ async function live(actions: Action[]): Promise<void> {
   expect(jobs.filter((j) => isInFlight(j.state))).toEqual([]);
   const rows = await db.usage.toArray();
   expect(new Set(rows.map((r) => r.id))).toEqual(admitted);
-  expect(new Map([...admitted].map((usageId) => [usageId, ends.get(usageId) ?? 0])), 'ends per counted send').toEqual(new Map([...admitted].map((usageId) => [usageId, 1])));
+  expect(new Map([...admitted].map((usageId) => [usageId, ends.get(usageId) ?? 0])), 'ends per counted send').toEqual(
+    new Map([...admitted].map((usageId) => [usageId, 1])),
+  );
   expect(rows.filter((r) => r.outcome === IN_FLIGHT)).toEqual([]);
 }
 

@@ -38,7 +38,11 @@ describe('job store', () => {
     await db.messages.update(a.assistantMessageId, { status: 'streaming', text: 'half an ans' });
     expect(await jobStore.recover(db)).toEqual({ resumed: [a.assistantMessageId], failed: [] });
     expect(await db.jobs.get(a.assistantMessageId)).toMatchObject({ state: 'queued', resumed: true });
-    expect(await db.messages.get(a.assistantMessageId)).toMatchObject({ status: 'pending', text: 'half an ans', resumed: true });
+    expect(await db.messages.get(a.assistantMessageId)).toMatchObject({
+      status: 'pending',
+      text: 'half an ans',
+      resumed: true,
+    });
     // The job that never started is left to the queue as it was.
     expect((await db.jobs.get(b.assistantMessageId))?.state).toBe('queued');
 
@@ -55,14 +59,18 @@ describe('job store', () => {
     const a = await addExchange(db, { conversationId: null, text: 'q1', now: 1, newId, model: 'm' });
     expect(await jobStore.cancel(db, a.assistantMessageId)).toBe(true);
     expect(await db.jobs.get(a.assistantMessageId)).toMatchObject({ state: 'cancelled' });
-    expect(await db.messages.get(a.assistantMessageId)).toMatchObject({ status: 'stopped', error: { code: 'cancelled' } });
+    expect(await db.messages.get(a.assistantMessageId)).toMatchObject({
+      status: 'stopped',
+      error: { code: 'cancelled' },
+    });
     const b = await addExchange(db, { conversationId: null, text: 'q2', now: 2, newId, model: 'm' });
     await db.jobs.update(b.assistantMessageId, { state: 'streaming' });
     expect(await jobStore.cancel(db, b.assistantMessageId)).toBe(false);
   });
 
   it('clears the queue: every job not yet sent is cancelled', async () => {
-    for (let i = 0; i < 3; i++) await addExchange(db, { conversationId: null, text: `q${i}`, now: i, newId, model: 'm' });
+    for (let i = 0; i < 3; i++)
+      await addExchange(db, { conversationId: null, text: `q${i}`, now: i, newId, model: 'm' });
     const first = (await db.jobs.orderBy('createdAt').first())!;
     await db.jobs.update(first.id, { state: 'sending' });
     expect(await jobStore.clear(db)).toBe(2);
@@ -83,7 +91,6 @@ describe('job store', () => {
     expect((await db.jobs.get(b.assistantMessageId))?.state).toBe('done');
   });
 
-
   it('moves a job only as the table allows: a late end leaves an ended answer as it is', async () => {
     const a = await addExchange(db, { conversationId: null, text: 'q', now: 1, newId, model: 'm' });
     const id = a.assistantMessageId;
@@ -94,10 +101,17 @@ describe('job store', () => {
     await jobStore.start(db, id);
     expect(await db.jobs.get(id)).toMatchObject({ state: 'streaming', attempts: 1 });
     await jobStore.finish(db, id, { status: 'done', text: 'answer', error: undefined }, { at: 2, outcome: 'ok' });
-    await jobStore.fail(db, id, { status: 'error', error: { code: 'internal', message: 'late' } }, { at: 3, outcome: 'internal' });
+    await jobStore.fail(
+      db,
+      id,
+      { status: 'error', error: { code: 'internal', message: 'late' } },
+      { at: 3, outcome: 'internal' },
+    );
     expect(await db.jobs.get(id)).toMatchObject({ state: 'done', log: [{ outcome: 'ok' }] });
     expect(await db.messages.get(id)).toMatchObject({ status: 'done', text: 'answer' });
     expect(await db.messages.get(id)).not.toHaveProperty('error');
-    await expect(jobStore.admitInTx(db, (await db.jobs.get(id))!, undefined)).rejects.toThrow('A done job cannot be sent.');
+    await expect(jobStore.admitInTx(db, (await db.jobs.get(id))!, undefined)).rejects.toThrow(
+      'A done job cannot be sent.',
+    );
   });
 });

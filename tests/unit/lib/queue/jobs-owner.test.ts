@@ -18,7 +18,12 @@ it('refuses writes to jobs outside the job store, however the table is reached, 
     "export const w = (db: PaceDB) => db['jobs'].clear();",
     'export const w = (db: PaceDB) => { const { jobs } = db; return jobs.clear(); };',
   ];
-  for (const body of writes) expect(await problems(body), body).toEqual(['Only lib/queue/job-store.ts writes jobs: call one of its operations.']);
+  for (const body of writes)
+    expect(await problems(body), body).toEqual([
+      'Only lib/queue/job-store.ts writes jobs: call one of its operations.',
+    ]);
   expect(await problems(writes[0]!, 'lib/queue/job-store.ts')).toEqual([]);
-  expect(await problems("export const r = (db: PaceDB) => db.jobs.where('state').equals('queued').toArray();")).toEqual([]);
+  expect(await problems("export const r = (db: PaceDB) => db.jobs.where('state').equals('queued').toArray();")).toEqual(
+    [],
+  );
 }, 60_000);

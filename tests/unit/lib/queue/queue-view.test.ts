@@ -27,7 +27,11 @@ describe('queueView', () => {
         { key: 'utc:2026-11', count: 3 },
         { key: 'recent', count: 3, times: sends },
       ],
-      jobs: [job('a', 'streaming', 1), job('b', 'waiting', 2, { waitUntil: sends[0]! + WINDOW_MS, waitReason: 'minute' }), job('c', 'queued', 3)],
+      jobs: [
+        job('a', 'streaming', 1),
+        job('b', 'waiting', 2, { waitUntil: sends[0]! + WINDOW_MS, waitReason: 'minute' }),
+        job('c', 'queued', 3),
+      ],
     });
     expect(view.quota).toMatchObject({ minuteLeft: 0, monthLeft: 97 });
     expect(view.waiting).toBe(2);
@@ -39,7 +43,13 @@ describe('queueView', () => {
   });
 
   it('says sending is paused until the month turns when the month is used', () => {
-    const view = queueView(NOW, { limits, pause: null, server: null, counters: [{ key: 'utc:2026-11', count: 120 }], jobs: [] });
+    const view = queueView(NOW, {
+      limits,
+      pause: null,
+      server: null,
+      counters: [{ key: 'utc:2026-11', count: 120 }],
+      jobs: [],
+    });
     expect(view.pausedUntil).toBe(Date.UTC(2026, 11, 1));
     expect(formatReset(view.pausedUntil!, 'utc')).toBe('1 Dec, 00:00 UTC');
   });
@@ -60,11 +70,19 @@ describe('queueView', () => {
   it("estimates Try now's probe to go now and the rest after the pause as it stands, not as it was", () => {
     const view = queueView(NOW, {
       limits: { ...limits, perMinute: 10 },
-      pause: { until: NOW + 30_000, reason: 'rate_limited', message: 'Anthropic asked us to wait 30 s.', probe: 'allowed' },
+      pause: {
+        until: NOW + 30_000,
+        reason: 'rate_limited',
+        message: 'Anthropic asked us to wait 30 s.',
+        probe: 'allowed',
+      },
       server: null,
       counters: [],
       // Marked with an older, longer pause that the probe's refusal replaced.
-      jobs: [job('a', 'waiting', 1, { waitUntil: NOW + 3_600_000, waitReason: 'server' }), job('b', 'waiting', 2, { conversationId: 'd', waitUntil: NOW + 3_600_000, waitReason: 'server' })],
+      jobs: [
+        job('a', 'waiting', 1, { waitUntil: NOW + 3_600_000, waitReason: 'server' }),
+        job('b', 'waiting', 2, { conversationId: 'd', waitUntil: NOW + 3_600_000, waitReason: 'server' }),
+      ],
     });
     expect(view.jobs.get('a')?.eta).toBe(NOW);
     expect(view.jobs.get('b')?.eta).toBe(NOW + 30_000);
@@ -72,7 +90,13 @@ describe('queueView', () => {
   });
 
   it('says the probe is on its way only while its job is', () => {
-    const pause = { until: NOW + 30_000, reason: 'rate_limited' as const, message: 'Wait.', probe: 'used' as const, probeJob: 'a' };
+    const pause = {
+      until: NOW + 30_000,
+      reason: 'rate_limited' as const,
+      message: 'Wait.',
+      probe: 'used' as const,
+      probeJob: 'a',
+    };
     const records = { limits, pause, server: null, counters: [] };
     expect(queueView(NOW, { ...records, jobs: [job('a', 'streaming', 1)] }).probe).toBe('sending');
     // Cut off by a restart, the job is queued again: the pause stands, and Try now is offered again.
@@ -81,7 +105,13 @@ describe('queueView', () => {
   });
 
   it('formats waits', () => {
-    expect([400, 23_000, 61_000, 3_600_000, 3 * 86_400_000].map(formatWait)).toEqual(['1 s', '23 s', '1 min 1 s', '1 h', '3 days']);
+    expect([400, 23_000, 61_000, 3_600_000, 3 * 86_400_000].map(formatWait)).toEqual([
+      '1 s',
+      '23 s',
+      '1 min 1 s',
+      '1 h',
+      '3 days',
+    ]);
   });
 });
 
@@ -92,12 +122,21 @@ describe('queueView with token limits', () => {
       pause: null,
       server: null,
       counters: [],
-      tokens: { input: [{ at: NOW - 70_000, tokens: 5_000 }, { at: NOW - 10_000, tokens: 12_000 }], output: [{ at: NOW - 1_000, tokens: 8_500 }] },
+      tokens: {
+        input: [
+          { at: NOW - 70_000, tokens: 5_000 },
+          { at: NOW - 10_000, tokens: 12_000 },
+        ],
+        output: [{ at: NOW - 1_000, tokens: 8_500 }],
+      },
       jobs: [job('a', 'waiting', 1, { waitUntil: NOW + 20_000, waitReason: 'outputTokens' })],
     });
     expect(view.tokens).toEqual({ input: { used: 12_000, limit: 20_000 }, output: { used: 8_500, limit: 8_000 } });
     // The output over the limit holds the job until it leaves the minute: later than the wait it was marked with.
     expect(view.jobs.get('a')).toMatchObject({ position: 1, eta: NOW - 1_000 + WINDOW_MS, waitReason: 'outputTokens' });
-    expect(queueView(NOW, { limits, pause: null, server: null, counters: [], jobs: [] }).tokens).toEqual({ input: null, output: null });
+    expect(queueView(NOW, { limits, pause: null, server: null, counters: [], jobs: [] }).tokens).toEqual({
+      input: null,
+      output: null,
+    });
   });
 });

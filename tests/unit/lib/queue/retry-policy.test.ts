@@ -12,11 +12,15 @@ describe('retry policy', () => {
     expect(backoffDelay(3, () => 0.5)).toBe(2000);
     expect(backoffDelay(30, () => 0.999)).toBe(BACKOFF_CAP_MS - 60);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.9999999, noNaN: true }), (attempt, r) => {
-        const d = backoffDelay(attempt, () => r);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThan(BACKOFF_CAP_MS);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.double({ min: 0, max: 0.9999999, noNaN: true }),
+        (attempt, r) => {
+          const d = backoffDelay(attempt, () => r);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThan(BACKOFF_CAP_MS);
+        },
+      ),
     );
   });
 
@@ -43,13 +47,30 @@ describe('retry policy', () => {
   });
 
   it('a 429 pauses the whole queue for exactly retry-after, without using up attempts', () => {
-    expect(nextStep(1, { code: 'rate_limited', retryAfterMs: 20_000 }, NOW)).toEqual({ action: 'retry', at: NOW + 20_000, pauseAll: true });
-    expect(nextStep(MAX_ATTEMPTS + 3, { code: 'rate_limited', retryAfterMs: 1000 }, NOW)).toMatchObject({ action: 'retry', pauseAll: true });
+    expect(nextStep(1, { code: 'rate_limited', retryAfterMs: 20_000 }, NOW)).toEqual({
+      action: 'retry',
+      at: NOW + 20_000,
+      pauseAll: true,
+    });
+    expect(nextStep(MAX_ATTEMPTS + 3, { code: 'rate_limited', retryAfterMs: 1000 }, NOW)).toMatchObject({
+      action: 'retry',
+      pauseAll: true,
+    });
   });
 
   it('a spend cap pauses until it resets; other errors fail at once', () => {
-    expect(nextStep(1, { code: 'spend_limit', retryAfterMs: null, resetAt: NOW + 5 }, NOW)).toEqual({ action: 'pause', until: NOW + 5 });
-    for (const code of ['wrong_key', 'permission_denied', 'not_found', 'bad_request', 'too_large', 'billing'] as const) {
+    expect(nextStep(1, { code: 'spend_limit', retryAfterMs: null, resetAt: NOW + 5 }, NOW)).toEqual({
+      action: 'pause',
+      until: NOW + 5,
+    });
+    for (const code of [
+      'wrong_key',
+      'permission_denied',
+      'not_found',
+      'bad_request',
+      'too_large',
+      'billing',
+    ] as const) {
       expect(nextStep(1, { code, retryAfterMs: null }, NOW)).toEqual({ action: 'fail' });
     }
   });

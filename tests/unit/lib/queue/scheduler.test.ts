@@ -69,10 +69,21 @@ const finish = async (id: string) => {
 };
 
 describe('job states', () => {
-  const job = (id: string, conversationId: string, state: Job['state'], createdAt: number): Job => ({ id, conversationId, state, createdAt, attempts: 0 });
+  const job = (id: string, conversationId: string, state: Job['state'], createdAt: number): Job => ({
+    id,
+    conversationId,
+    state,
+    createdAt,
+    attempts: 0,
+  });
 
   it('offers the head of each idle conversation, oldest first, up to the concurrency cap', () => {
-    const jobs = [job('a2', 'A', 'queued', 3), job('a1', 'A', 'queued', 1), job('b1', 'B', 'waiting', 2), job('c1', 'C', 'queued', 4)];
+    const jobs = [
+      job('a2', 'A', 'queued', 3),
+      job('a1', 'A', 'queued', 1),
+      job('b1', 'B', 'waiting', 2),
+      job('c1', 'C', 'queued', 4),
+    ];
     expect(nextCandidates(jobs, 2).map((j) => j.id)).toEqual(['a1', 'b1']);
     expect(nextCandidates(jobs, 5).map((j) => j.id)).toEqual(['a1', 'b1', 'c1']);
   });
@@ -86,7 +97,18 @@ describe('job states', () => {
   it('orders the waiting jobs and names positions', () => {
     const jobs = [job('x', 'A', 'queued', 5), job('y', 'B', 'waiting', 2), job('z', 'C', 'done', 1)];
     expect(waitingOrder(jobs).map((j) => j.id)).toEqual(['y', 'x']);
-    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st']);
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101].map(ordinal)).toEqual([
+      '1st',
+      '2nd',
+      '3rd',
+      '4th',
+      '11th',
+      '12th',
+      '13th',
+      '21st',
+      '22nd',
+      '101st',
+    ]);
   });
 });
 
@@ -99,7 +121,11 @@ describe('scheduler', () => {
     const s = scheduler({ maxActive: 10 });
     await s.pump();
     expect(started).toEqual([asks[0]!.assistantMessageId, asks[1]!.assistantMessageId]);
-    expect(await db.jobs.get(asks[2]!.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t0 + WINDOW_MS });
+    expect(await db.jobs.get(asks[2]!.assistantMessageId)).toMatchObject({
+      state: 'waiting',
+      waitReason: 'minute',
+      waitUntil: t0 + WINDOW_MS,
+    });
     expect((await db.jobs.get(asks[3]!.assistantMessageId))?.state).toBe('queued');
     expect(wakes.at(-1)).toBe(t0 + WINDOW_MS);
 
@@ -157,7 +183,11 @@ describe('scheduler', () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 2, perMonth: 2 });
     const late = await ask('d');
     await s.pump();
-    expect(await db.jobs.get(late.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'month', waitUntil: Date.UTC(2026, 11, 1) });
+    expect(await db.jobs.get(late.assistantMessageId)).toMatchObject({
+      state: 'waiting',
+      waitReason: 'month',
+      waitUntil: Date.UTC(2026, 11, 1),
+    });
     clock = Date.UTC(2026, 11, 1);
     await s.pump();
     expect(started).toContain(late.assistantMessageId);
@@ -167,7 +197,9 @@ describe('scheduler', () => {
     const asked = [await ask('a'), await ask('b'), await ask('c'), await ask('d')];
     const noKey: PaceError = { code: 'no_key', message: 'No API key is set.' };
     await scheduler({ maxActive: 2, blocker: async () => noKey }).pump();
-    await expect.poll(async () => (await db.jobs.toArray()).map((j) => j.state)).toEqual(['failed', 'failed', 'failed', 'failed']);
+    await expect
+      .poll(async () => (await db.jobs.toArray()).map((j) => j.state))
+      .toEqual(['failed', 'failed', 'failed', 'failed']);
     for (const a of asked) expect((await db.messages.get(a.assistantMessageId))?.error).toEqual(noKey);
   });
 
@@ -175,15 +207,25 @@ describe('scheduler', () => {
     const a = await ask('a');
     await scheduler({ startJob: async () => Promise.reject(new Error('settings unreadable')) }).pump();
     await expect.poll(async () => (await db.jobs.get(a.assistantMessageId))?.state).toBe('failed');
-    expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({ code: 'internal', message: 'Pace could not start this answer. Press Retry to send it again.', action: 'retry' });
+    expect((await db.messages.get(a.assistantMessageId))?.error).toMatchObject({
+      code: 'internal',
+      message: 'Pace could not start this answer. Press Retry to send it again.',
+      action: 'retry',
+    });
     // It was counted: its ledger row is ended with it, not left in flight for good.
-    await expect.poll(async () => (await db.usage.toArray()).map((r) => [r.messageId, r.outcome])).toEqual([[a.assistantMessageId, 'internal']]);
+    await expect
+      .poll(async () => (await db.usage.toArray()).map((r) => [r.messageId, r.outcome]))
+      .toEqual([[a.assistantMessageId, 'internal']]);
   });
 });
 
 describe('scheduler with a spend budget', () => {
   // Sonnet 5.5 at $2 / $10 a million: 1,000 tokens in and 4,000 out are $0.042 at most.
-  const measure = async () => ({ ok: true as const, need: { inputTokens: 1_000, outputTokens: 4_000 }, cost: { model: 'claude-sonnet-5-5', inputTokens: 1_000, maxTokens: 4_000 } });
+  const measure = async () => ({
+    ok: true as const,
+    need: { inputTokens: 1_000, outputTokens: 4_000 },
+    cost: { model: 'claude-sonnet-5-5', inputTokens: 1_000, maxTokens: 4_000 },
+  });
 
   it('sends what fits, holds what fits once the requests on their way settle, and fails what never can, with the figures', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 100, perMonth: 1_000 });
@@ -193,17 +235,27 @@ describe('scheduler with a spend budget', () => {
     const s = scheduler({ maxActive: 10, measure });
     await s.pump();
     expect(started).toEqual([first.assistantMessageId]);
-    expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'waiting', waitReason: 'budget', waitUntil: Date.UTC(2026, 11, 1) });
+    expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({
+      state: 'waiting',
+      waitReason: 'budget',
+      waitUntil: Date.UTC(2026, 11, 1),
+    });
 
     // The first answer cost $0.03 in the end: $0.02 is left, less than the second's worst case.
     const usageId = (await db.jobs.get(first.assistantMessageId))!.usageId!;
-    await settleUsage(db, usageId, { outcome: 'ok', model: 'claude-sonnet-5-5', usage: { inputTokens: 1_000, outputTokens: 2_800, cacheReadTokens: 0, cacheCreationTokens: 0 }, costUsd: 0.03 });
+    await settleUsage(db, usageId, {
+      outcome: 'ok',
+      model: 'claude-sonnet-5-5',
+      usage: { inputTokens: 1_000, outputTokens: 2_800, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      costUsd: 0.03,
+    });
     await finish(first.assistantMessageId);
     expect(started).toEqual([first.assistantMessageId]);
     expect(await db.jobs.get(second.assistantMessageId)).toMatchObject({ state: 'failed' });
     expect((await db.messages.get(second.assistantMessageId))?.error).toEqual({
       code: 'budget',
-      message: 'Not sent: this request could cost up to $0.04; $0.02 of your $0.05 monthly budget is left; it resets 1 Dec, 00:00 UTC.',
+      message:
+        'Not sent: this request could cost up to $0.04; $0.02 of your $0.05 monthly budget is left; it resets 1 Dec, 00:00 UTC.',
       action: 'open_options',
     });
     // Refused, it was never counted.

@@ -89,22 +89,26 @@ async function background(on: PaceDB = db, onFetch: () => void = () => undefined
 
 /** Polls until the job is in one of `states` (the runner goes on after chat.send has answered). */
 async function jobIn(on: PaceDB, id: string, states: string[]) {
-  await expect.poll(async () => (await on.jobs.get(id))?.state, { timeout: 10_000, interval: 10 }).toSatisfy((state: string) => states.includes(state));
+  await expect
+    .poll(async () => (await on.jobs.get(id))?.state, { timeout: 10_000, interval: 10 })
+    .toSatisfy((state: string) => states.includes(state));
 }
 
 describe('a new message with nothing ahead of it', () => {
-  it('is counted, claimed and marked streaming in the send\'s own transaction, and handed to the runner only after it committed', async () => {
+  it("is counted, claimed and marked streaming in the send's own transaction, and handed to the runner only after it committed", async () => {
     const seen: unknown[] = [];
     const inTransaction: unknown[] = [];
     const { h, pump } = handlers(({ job }) => {
       inTransaction.push(Dexie.currentTransaction);
       // A read in a transaction of its own: it waits for the send's to end, and sees what it committed.
-      seen.push(db.transaction('r', [db.jobs, db.counters, db.usage, db.messages], async () => ({
-        job: await db.jobs.get(job.id),
-        sends: await recentSends(),
-        ledger: (await db.usage.toArray()).filter((row) => row.messageId === job.id),
-        message: await db.messages.get(job.id),
-      })));
+      seen.push(
+        db.transaction('r', [db.jobs, db.counters, db.usage, db.messages], async () => ({
+          job: await db.jobs.get(job.id),
+          sends: await recentSends(),
+          ledger: (await db.usage.toArray()).filter((row) => row.messageId === job.id),
+          message: await db.messages.get(job.id),
+        })),
+      );
     });
     const ex = await h['chat.send']({ conversationId: null, text: 'Hello?' });
     expect(seen).toHaveLength(1);
@@ -124,7 +128,9 @@ describe('a new message with nothing ahead of it', () => {
     const { h } = handlers(start);
     const update = db.messages.update.bind(db.messages);
     vi.spyOn(db.messages, 'update').mockImplementation((key, changes) =>
-      (changes as { status?: string }).status === 'streaming' ? Dexie.Promise.reject(new Error('disk full')) : update(key, changes),
+      (changes as { status?: string }).status === 'streaming'
+        ? Dexie.Promise.reject(new Error('disk full'))
+        : update(key, changes),
     );
     const before = await snapshot(db);
     await expect(h['chat.send']({ conversationId: null, text: 'Lost?' })).rejects.toThrow('disk full');
@@ -143,15 +149,23 @@ describe('a new message with nothing ahead of it', () => {
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done' });
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
     expect(await recentSends()).toBe(1);
-    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
+    expect(await db.usage.toArray()).toEqual([
+      expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' }),
+    ]);
     // No queue run stood between the send and its request.
     expect(queueRunsAtFetch).toEqual([0]);
   });
 });
 
-describe('the send\'s reads, made once', () => {
+describe("the send's reads, made once", () => {
   it('reads the limits, the windows and the budget once for both the check and the count', async () => {
-    await saveBudget(db, { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
+    await saveBudget(db, {
+      monthlyUsd: 5,
+      dailyUsd: null,
+      whenReached: 'pause',
+      unknownPriceUsd: null,
+      badge: 'requests',
+    });
     const start = vi.fn<Start>();
     const { h } = handlers(start);
     // A first send, so the second finds a conversation, an answer and a ledger to read.
@@ -187,7 +201,13 @@ describe('the send\'s reads, made once', () => {
 
 describe('what the queue would measure, the short way measures too', () => {
   it('reserves the worst case against a spend budget, exactly what admission through the queue reserves for the same job', async () => {
-    const budget = { monthlyUsd: 5, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' } as const;
+    const budget = {
+      monthlyUsd: 5,
+      dailyUsd: null,
+      whenReached: 'pause',
+      unknownPriceUsd: null,
+      badge: 'requests',
+    } as const;
     const text = 'What does this cost? Ünïcödé 日本語 makes the estimate and the safe figure differ.';
     const reserved = async (d: PaceDB) => {
       const spend = await d.meta.get('spend');
@@ -204,7 +224,10 @@ describe('what the queue would measure, the short way measures too', () => {
     const queued = new PaceDB(`send-at-once-queue-${Math.random()}`);
     try {
       await saveBudget(queued, budget);
-      const ex = await createHandlers(handlerDeps(queued, server.url, { sendAtOnce: undefined }))['chat.send']({ conversationId: null, text });
+      const ex = await createHandlers(handlerDeps(queued, server.url, { sendAtOnce: undefined }))['chat.send']({
+        conversationId: null,
+        text,
+      });
       // The request stalls, so its reservation is still held when it is read.
       server.script({ kind: 'stall' });
       const { app, client } = await background(queued);
@@ -217,7 +240,15 @@ describe('what the queue would measure, the short way measures too', () => {
       // Both at the input's hard upper bound, never at the four-characters-a-token estimate.
       const { model, maxTokens, promptCache } = DEFAULT_SETTINGS;
       const bound = inputBound({ system: '', messages: [{ role: 'user', content: text }] });
-      expect(atOnce).toEqual([worstCaseUsd(priceFor(model)!, { model, inputTokens: bound, maxTokens, promptCache: promptCache === 'off' ? undefined : promptCache, estimated: true })]);
+      expect(atOnce).toEqual([
+        worstCaseUsd(priceFor(model)!, {
+          model,
+          inputTokens: bound,
+          maxTokens,
+          promptCache: promptCache === 'off' ? undefined : promptCache,
+          estimated: true,
+        }),
+      ]);
     } finally {
       await queued.delete();
     }
@@ -240,7 +271,10 @@ describe('a new message the queue would not send now stays queued for it, uncoun
   it('behind an older message the limiter holds back (first in, first out)', async () => {
     const start = vi.fn<Start>();
     const { h, pump } = handlers(start);
-    const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({ conversationId: null, text: 'First' });
+    const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({
+      conversationId: null,
+      text: 'First',
+    });
     await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
     const second = await h['chat.send']({ conversationId: null, text: 'Second' });
     expect(start).not.toHaveBeenCalled();
@@ -265,9 +299,20 @@ describe('a new message the queue would not send now stays queued for it, uncoun
     const settings = { ...DEFAULT_SETTINGS, baseURL: server.url };
     const request = messageRequest(settings, [{ role: 'user', content: 'Asked before?' }]);
     const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
-    await storeAnswer(db, { key: await cacheKey(cacheableRequest(request, server.url)), createdAt: Date.now(), model: settings.model, text: 'Yes.', stopReason: 'end_turn', usage });
+    await storeAnswer(db, {
+      key: await cacheKey(cacheableRequest(request, server.url)),
+      createdAt: Date.now(),
+      model: settings.model,
+      text: 'Yes.',
+      stopReason: 'end_turn',
+      usage,
+    });
     const start = vi.fn<Start>();
-    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start } }));
+    const h = createHandlers(
+      handlerDeps(db, server.url, {
+        sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start },
+      }),
+    );
     // A question not in the cache goes at once...
     await h['chat.send']({ conversationId: null, text: 'Something new?' });
     expect(start).toHaveBeenCalledTimes(1);
@@ -283,9 +328,20 @@ describe('a new message the queue would not send now stays queued for it, uncoun
     const request = messageRequest(settings, [{ role: 'user', content: 'Asked long ago?' }]);
     const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
     const key = await cacheKey(cacheableRequest(request, server.url));
-    await storeAnswer(db, { key, createdAt: Date.now() - 2 * 3600_000, model: settings.model, text: 'Stale.', stopReason: 'end_turn', usage });
+    await storeAnswer(db, {
+      key,
+      createdAt: Date.now() - 2 * 3600_000,
+      model: settings.model,
+      text: 'Stale.',
+      stopReason: 'end_turn',
+      usage,
+    });
     const start = vi.fn<Start>();
-    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start } }));
+    const h = createHandlers(
+      handlerDeps(db, server.url, {
+        sendAtOnce: { usagePrefs: async () => ({ cacheHours: 1 }), online: () => true, start },
+      }),
+    );
     const ex = await h['chat.send']({ conversationId: null, text: 'Asked long ago?' });
     expect(start).toHaveBeenCalledTimes(1);
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending' });
@@ -295,7 +351,11 @@ describe('a new message the queue would not send now stays queued for it, uncoun
 
   it('while the browser is offline', async () => {
     const start = vi.fn<Start>();
-    const h = createHandlers(handlerDeps(db, server.url, { sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => false, start } }));
+    const h = createHandlers(
+      handlerDeps(db, server.url, {
+        sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => false, start },
+      }),
+    );
     const ex = await h['chat.send']({ conversationId: null, text: 'Offline' });
     expect(start).not.toHaveBeenCalled();
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'queued' });
@@ -331,7 +391,15 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
       };
       return client;
     };
-    const runner = createChatRunner({ db, credentials, settings, createClient, publish: () => undefined, keepAlive: createKeepAlive(async () => undefined, 5), log: () => undefined });
+    const runner = createChatRunner({
+      db,
+      credentials,
+      settings,
+      createClient,
+      publish: () => undefined,
+      keepAlive: createKeepAlive(async () => undefined, 5),
+      log: () => undefined,
+    });
     const readAhead = overrides.readAhead ?? createReadAhead({ db, now: Date.now, credentials, settings, usagePrefs });
     const runs: Promise<void>[] = [];
     const pump = vi.fn(async () => undefined);
@@ -369,7 +437,9 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
     expect(await db.messages.get(ex.assistantMessageId)).toMatchObject({ status: 'done' });
     expect(await recentSends()).toBe(1);
-    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok', attempt: 1 })]);
+    expect(await db.usage.toArray()).toEqual([
+      expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok', attempt: 1 }),
+    ]);
     expect(pump).not.toHaveBeenCalled();
   });
 
@@ -394,7 +464,9 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
     await readAhead.prepare(null);
     const update = db.messages.update.bind(db.messages);
     vi.spyOn(db.messages, 'update').mockImplementation((key, changes) =>
-      (changes as { status?: string }).status === 'streaming' ? Dexie.Promise.reject(new Error('disk full')) : update(key, changes),
+      (changes as { status?: string }).status === 'streaming'
+        ? Dexie.Promise.reject(new Error('disk full'))
+        : update(key, changes),
     );
     const before = await snapshot(db);
     await expect(h['chat.send']({ conversationId: null, text: 'Lost?' })).rejects.toThrow('disk full');
@@ -412,7 +484,13 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
     const stale = await readForSend({ db, now: Date.now, credentials, settings }, null);
     // Another context takes the minute's one request after these reads, unseen by them.
     expect((await admit(db, Date.now(), null)).ok).toBe(true);
-    const { h, pump, events, fetches, done } = early({ readAhead: { prepare: async () => undefined, take: () => ({ reads: Promise.resolve(stale), current: () => true }), changed: () => undefined } });
+    const { h, pump, events, fetches, done } = early({
+      readAhead: {
+        prepare: async () => undefined,
+        take: () => ({ reads: Promise.resolve(stale), current: () => true }),
+        changed: () => undefined,
+      },
+    });
     const ex = await h['chat.send']({ conversationId: null, text: 'One too many?' });
     await done();
     expect(events).not.toContain('fetch');
@@ -439,17 +517,35 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
   });
 
   it.each([
-    ['the limiter says not yet', async () => {
-      await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
-      expect((await admit(db, Date.now(), null)).ok).toBe(true);
-    }],
-    ['an older message waits', async () => {
-      const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({ conversationId: null, text: 'First' });
-      await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
-    }],
-    ['a spend budget is reached', async () => {
-      await saveBudget(db, { monthlyUsd: 0.000001, dailyUsd: null, whenReached: 'pause', unknownPriceUsd: null, badge: 'requests' });
-    }],
+    [
+      'the limiter says not yet',
+      async () => {
+        await saveLimits(db, { ...DEFAULT_LIMITS, perMinute: 1 });
+        expect((await admit(db, Date.now(), null)).ok).toBe(true);
+      },
+    ],
+    [
+      'an older message waits',
+      async () => {
+        const first = await handlers(vi.fn<Start>(), { sendAtOnce: undefined }).h['chat.send']({
+          conversationId: null,
+          text: 'First',
+        });
+        await wait(db, [first.assistantMessageId], { waitReason: 'minute', waitUntil: Date.now() + 60_000 });
+      },
+    ],
+    [
+      'a spend budget is reached',
+      async () => {
+        await saveBudget(db, {
+          monthlyUsd: 0.000001,
+          dailyUsd: null,
+          whenReached: 'pause',
+          unknownPriceUsd: null,
+          badge: 'requests',
+        });
+      },
+    ],
   ])('sends nothing ahead when %s', async (_, given) => {
     await given();
     const { h, readAhead, events, done } = early();
@@ -471,7 +567,15 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
     const h = createHandlers(
       handlerDeps(db, server.url, {
         now: () => Date.UTC(2026, 1, 1, 0, 1),
-        sendAtOnce: { usagePrefs: async () => ({ cacheHours: 0 }), online: () => true, start, readAhead: { prepare: async () => undefined, take: () => ({ reads: Promise.resolve(january), current: () => true }) } },
+        sendAtOnce: {
+          usagePrefs: async () => ({ cacheHours: 0 }),
+          online: () => true,
+          start,
+          readAhead: {
+            prepare: async () => undefined,
+            take: () => ({ reads: Promise.resolve(january), current: () => true }),
+          },
+        },
       }),
     );
     const ex = await h['chat.send']({ conversationId: null, text: 'A new month?' });
@@ -483,7 +587,14 @@ describe('a send whose reads were made ahead (read-ahead.ts): its request leaves
     const settings = { ...DEFAULT_SETTINGS, baseURL: server.url };
     const request = messageRequest(settings, [{ role: 'user', content: 'Asked before?' }]);
     const usage = { inputTokens: 5, outputTokens: 3, cacheReadTokens: 0, cacheCreationTokens: 0 };
-    await storeAnswer(db, { key: await cacheKey(cacheableRequest(request, server.url)), createdAt: Date.now(), model: settings.model, text: 'Yes.', stopReason: 'end_turn', usage });
+    await storeAnswer(db, {
+      key: await cacheKey(cacheableRequest(request, server.url)),
+      createdAt: Date.now(),
+      model: settings.model,
+      text: 'Yes.',
+      stopReason: 'end_turn',
+      usage,
+    });
     const { h, readAhead, events, done } = early({ cacheHours: 1 });
     // One not in the cache leaves once it is counted...
     await readAhead.prepare(null);

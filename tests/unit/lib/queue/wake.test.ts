@@ -16,7 +16,8 @@ describe('timerDelay', () => {
 
   it('never asks a timer for more than MAX_TIMER_MS, far below the 2^31-1 ms where timers fire at once', () => {
     expect(MAX_TIMER_MS).toBeLessThan(2 ** 31 - 1);
-    for (const at of [now + MAX_TIMER_MS + 1, now + 28 * DAY, now + 2 ** 31, now + 1e15, Infinity]) expect(timerDelay(at, now)).toBe(MAX_TIMER_MS);
+    for (const at of [now + MAX_TIMER_MS + 1, now + 28 * DAY, now + 2 ** 31, now + 1e15, Infinity])
+      expect(timerDelay(at, now)).toBe(MAX_TIMER_MS);
   });
 
   it('gives a wake that is not a number a look later, not a spin', () => {
@@ -54,7 +55,13 @@ describe('createWake', () => {
     vi.setSystemTime(Date.UTC(2026, 10, 3, 12));
     const db = new PaceDB(`wake-${Math.random()}`);
     try {
-      await addExchange(db, { conversationId: null, text: 'hello', now: Date.now(), newId: () => crypto.randomUUID(), model: 'm' });
+      await addExchange(db, {
+        conversationId: null,
+        text: 'hello',
+        now: Date.now(),
+        newId: () => crypto.randomUUID(),
+        model: 'm',
+      });
       // The spend cap was hit on the 3rd: nothing goes before the 1st of next month.
       await pauseAll(db, { until: Date.UTC(2026, 11, 1), reason: 'spend_limit', message: 'Spend limit reached.' });
       let runs = 0;

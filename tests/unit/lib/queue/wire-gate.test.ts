@@ -148,7 +148,14 @@ describe('with the runner and the local server', () => {
       log: () => undefined,
     });
 
-  const ask = (text: string, at: number) => addExchange(db, { conversationId: null, text, now: at, newId: () => crypto.randomUUID(), model: 'claude-haiku-4-5' });
+  const ask = (text: string, at: number) =>
+    addExchange(db, {
+      conversationId: null,
+      text,
+      now: at,
+      newId: () => crypto.randomUUID(),
+      model: 'claude-haiku-4-5',
+    });
 
   it("holds another conversation's admitted request, about to go when a 429 arrives, until the 429's retry-after has passed; it is then sent and counted once", async () => {
     server.script({ kind: 'error', status: 429, type: 'rate_limit_error', retryAfter: 1 });
@@ -175,8 +182,22 @@ describe('with the runner and the local server', () => {
     const a = await admit(db, Date.now(), first.assistantMessageId);
     const b = await admit(db, Date.now(), second.assistantMessageId);
     expect(a.ok && b.ok).toBe(true);
-    const runA = make(false).start({ id: first.assistantMessageId, conversationId: first.conversationId, state: 'sending', createdAt: t, attempts: 1, usageId: a.ok ? a.usageId : undefined });
-    const runB = make(true).start({ id: second.assistantMessageId, conversationId: second.conversationId, state: 'sending', createdAt: t + 1, attempts: 1, usageId: b.ok ? b.usageId : undefined });
+    const runA = make(false).start({
+      id: first.assistantMessageId,
+      conversationId: first.conversationId,
+      state: 'sending',
+      createdAt: t,
+      attempts: 1,
+      usageId: a.ok ? a.usageId : undefined,
+    });
+    const runB = make(true).start({
+      id: second.assistantMessageId,
+      conversationId: second.conversationId,
+      state: 'sending',
+      createdAt: t + 1,
+      attempts: 1,
+      usageId: b.ok ? b.usageId : undefined,
+    });
     // The 429 has arrived and closed the gate; only now may the second request go.
     await vi.waitFor(() => expect(gate.closedUntil(Date.now())).not.toBe(null), { timeout: 5000 });
     secondMayRead();
@@ -197,15 +218,26 @@ describe('with the runner and the local server', () => {
 
   it('gives back the count of a request held at the gate when its worker stops, so the one that leaves later is counted once', async () => {
     const ex = await ask('Held, then the worker stops', Date.now());
-    const admitted = await admit(db, Date.now(), ex.assistantMessageId, { need: { inputTokens: 40, outputTokens: 50 } });
+    const admitted = await admit(db, Date.now(), ex.assistantMessageId, {
+      need: { inputTokens: 40, outputTokens: 50 },
+    });
     expect(admitted.ok).toBe(true);
     const usageId = admitted.ok ? admitted.usageId : undefined;
     // The worker's gate is closed by a 429 it received, and never opens: this worker stops while it waits.
     const gate = createWireGate({ now: Date.now, sleep: () => new Promise<void>(() => undefined) });
     gate.close(Date.now() + 60_000);
     const runner = plainRunner(gate);
-    void runner.start({ id: ex.assistantMessageId, conversationId: ex.conversationId, state: 'sending', createdAt: Date.now(), attempts: 1, usageId });
-    await vi.waitFor(async () => expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', unsent: true }));
+    void runner.start({
+      id: ex.assistantMessageId,
+      conversationId: ex.conversationId,
+      state: 'sending',
+      createdAt: Date.now(),
+      attempts: 1,
+      usageId,
+    });
+    await vi.waitFor(async () =>
+      expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'sending', unsent: true }),
+    );
     const month = monthKeys(Date.now())[0]!;
     expect((await db.counters.get(month))?.count).toBe(1);
 
@@ -229,7 +261,9 @@ describe('with the runner and the local server', () => {
     await fresh.start({ ...job!, state: 'sending', attempts: 1, usageId: again.ok ? again.usageId : undefined });
     expect(server.messageRequests()).toHaveLength(1);
     expect((await db.counters.get(month))?.count).toBe(1);
-    expect(await db.usage.toArray()).toEqual([expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' })]);
+    expect(await db.usage.toArray()).toEqual([
+      expect.objectContaining({ messageId: ex.assistantMessageId, outcome: 'ok' }),
+    ]);
     expect(await db.jobs.get(ex.assistantMessageId)).toMatchObject({ state: 'done', attempts: 1 });
   });
 
@@ -246,7 +280,9 @@ describe('with the runner and the local server', () => {
 
     // Once the runner's last write before the request is made, the request is on its way: a stop then keeps the count.
     expect(await admitQueued(db, Date.now(), cut.assistantMessageId)).toMatchObject({ ok: true });
-    await jobStore.readyForTheWire(db, cut.assistantMessageId, () => markStreaming(db, cut.assistantMessageId, 'claude-haiku-4-5', false));
+    await jobStore.readyForTheWire(db, cut.assistantMessageId, () =>
+      markStreaming(db, cut.assistantMessageId, 'claude-haiku-4-5', false),
+    );
     expect((await db.jobs.get(cut.assistantMessageId))?.unsent).toBeUndefined();
     expect(await db.messages.get(cut.assistantMessageId)).toMatchObject({ status: 'streaming' });
     await jobStore.recover(db, Date.now());

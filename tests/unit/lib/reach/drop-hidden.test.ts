@@ -9,7 +9,12 @@ interface Fake extends HideableElement {
   parent: Fake | null;
 }
 
-function el(id: string, attrs: Record<string, string> = {}, style: Partial<Fake['style']> = {}, children: Fake[] = []): Fake {
+function el(
+  id: string,
+  attrs: Record<string, string> = {},
+  style: Partial<Fake['style']> = {},
+  children: Fake[] = [],
+): Fake {
   const node: Fake = {
     id,
     tagName: 'DIV',
@@ -47,7 +52,7 @@ const page = () =>
   ]);
 
 describe('dropHidden', () => {
-  it("removes from the copy what the live page hides by CSS, by the hidden attribute or from assistive tech, and keeps the rest", () => {
+  it('removes from the copy what the live page hides by CSS, by the hidden attribute or from assistive tech, and keeps the rest', () => {
     const live = page();
     const copy = page();
     const removed = dropHidden(live, copy, (e) => e.style);
@@ -60,6 +65,14 @@ describe('dropHidden', () => {
   it('a copy that does not match the page still loses what its attributes hide', () => {
     const copy = page();
     dropHidden(root([el('other')]), copy, () => ({ display: 'none', visibility: 'hidden' }));
-    expect(all(copy).map((e) => e.id)).toEqual(['intro', 'css-none', 'inside-css-none', 'aria-false', 'invisible', 'outro', 'outro-text']);
+    expect(all(copy).map((e) => e.id)).toEqual([
+      'intro',
+      'css-none',
+      'inside-css-none',
+      'aria-false',
+      'invisible',
+      'outro',
+      'outro-text',
+    ]);
   });
 });

@@ -22,19 +22,37 @@ describe('base URL', () => {
   it('keeps http and https, without a trailing slash', () => {
     expect(checkBaseURL('https://api.anthropic.com/')).toEqual({ ok: true, value: 'https://api.anthropic.com' });
     expect(checkBaseURL(' http://127.0.0.1:8787 ')).toEqual({ ok: true, value: 'http://127.0.0.1:8787' });
-    expect(checkBaseURL('https://gw.example.com/anthropic/')).toEqual({ ok: true, value: 'https://gw.example.com/anthropic' });
+    expect(checkBaseURL('https://gw.example.com/anthropic/')).toEqual({
+      ok: true,
+      value: 'https://gw.example.com/anthropic',
+    });
     expect(checkBaseURL('')).toEqual({ ok: true, value: DEFAULT_BASE_URL });
   });
   it('refuses other schemes by name', () => {
-    expect(message(checkBaseURL('javascript:alert(1)'))).toBe('Only http and https base URLs are allowed, not javascript:');
+    expect(message(checkBaseURL('javascript:alert(1)'))).toBe(
+      'Only http and https base URLs are allowed, not javascript:',
+    );
     expect(message(checkBaseURL('file:///etc/passwd'))).toContain('not file:');
     expect(message(checkBaseURL('data:text/html,x'))).toContain('not data:');
   });
   it('takes http only for this computer: the key would cross the network in clear text', () => {
-    for (const local of ['http://localhost:4000', 'http://127.0.0.1', 'http://127.12.0.9:8080/v1', 'http://[::1]:9', 'http://127.1:80']) {
+    for (const local of [
+      'http://localhost:4000',
+      'http://127.0.0.1',
+      'http://127.12.0.9:8080/v1',
+      'http://[::1]:9',
+      'http://127.1:80',
+    ]) {
       expect(checkBaseURL(local).ok).toBe(true);
     }
-    for (const remote of ['http://litellm.example.com', 'http://10.0.0.5:4000', 'http://192.168.1.2', 'http://[::2]', 'http://localhost.example.com', 'http://128.0.0.1']) {
+    for (const remote of [
+      'http://litellm.example.com',
+      'http://10.0.0.5:4000',
+      'http://192.168.1.2',
+      'http://[::2]',
+      'http://localhost.example.com',
+      'http://128.0.0.1',
+    ]) {
       expect(message(checkBaseURL(remote))).toContain('would send your API key in clear text: use https://');
     }
     expect(message(checkBaseURL('http://gw.example.com:4000/anthropic'))).toBe(
@@ -49,11 +67,14 @@ describe('base URL', () => {
   });
   it('any input is either an http(s) URL or a message', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.webUrl(), fc.constantFrom('javascript:', 'ftp://a', 'https://', '//x')), (s) => {
-        const r = checkBaseURL(s);
-        if (r.ok) expect(r.value).toMatch(/^https?:\/\//);
-        else expect(r.message.length).toBeGreaterThan(10);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.webUrl(), fc.constantFrom('javascript:', 'ftp://a', 'https://', '//x')),
+        (s) => {
+          const r = checkBaseURL(s);
+          if (r.ok) expect(r.value).toMatch(/^https?:\/\//);
+          else expect(r.message.length).toBeGreaterThan(10);
+        },
+      ),
     );
   });
 });
@@ -105,7 +126,9 @@ describe('extra headers for a gateway', () => {
       error: null,
     });
     expect(parseHeaderLines('no colon here').error).toBe('Line 1: write each header as "Name: value".');
-    expect(parseHeaderLines('x-ok: 1\nAuthorization: Bearer other').error).toBe('Line 2: Pace sets Authorization itself; it cannot be replaced.');
+    expect(parseHeaderLines('x-ok: 1\nAuthorization: Bearer other').error).toBe(
+      'Line 2: Pace sets Authorization itself; it cannot be replaced.',
+    );
     expect(parseHeaderLines('bad name: 1').error).toContain('Line 1');
   });
 });
@@ -119,13 +142,22 @@ describe('checkSettings', () => {
   it('returns clean values when all are good', () => {
     expect(checkSettings({ model: 'claude-haiku-4-5', maxTokens: ' 512 ', systemPrompt: '', baseURL: '' })).toEqual({
       ok: true,
-      value: { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: DEFAULT_BASE_URL, combineWaiting: false, extraHeaders: '', promptCache: '5m' },
+      value: {
+        model: 'claude-haiku-4-5',
+        maxTokens: 512,
+        systemPrompt: '',
+        baseURL: DEFAULT_BASE_URL,
+        combineWaiting: false,
+        extraHeaders: '',
+        promptCache: '5m',
+      },
     });
   });
 
   it("takes the prompt cache's lifetime or off, and refuses anything else", () => {
     const base = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: '' };
-    for (const promptCache of ['5m', '1h', 'off']) expect(checkSettings({ ...base, promptCache })).toMatchObject({ ok: true, value: { promptCache } });
+    for (const promptCache of ['5m', '1h', 'off'])
+      expect(checkSettings({ ...base, promptCache })).toMatchObject({ ok: true, value: { promptCache } });
     expect(checkSettings({ ...base, promptCache: '10m' })).toEqual({
       ok: false,
       errors: { promptCache: 'The prompt cache is "5m" (5 minutes), "1h" (1 hour) or "off", not "10m".' },
@@ -134,7 +166,15 @@ describe('checkSettings', () => {
 });
 
 describe('settings read back from storage', () => {
-  const good = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: 'Be brief.', baseURL: 'https://gw.example.com/anthropic', combineWaiting: true, extraHeaders: 'x-team: t0ken', promptCache: '1h' as const };
+  const good = {
+    model: 'claude-haiku-4-5',
+    maxTokens: 512,
+    systemPrompt: 'Be brief.',
+    baseURL: 'https://gw.example.com/anthropic',
+    combineWaiting: true,
+    extraHeaders: 'x-team: t0ken',
+    promptCache: '1h' as const,
+  };
 
   it('keeps a value the form would have saved, as it is', () => {
     expect(checkStoredSettings(good)).toEqual({ value: good, invalid: [] });
@@ -142,26 +182,52 @@ describe('settings read back from storage', () => {
   });
 
   it('puts the default in place of each field that fails, and names it', () => {
-    const stored = { ...good, model: 'no spaces allowed', maxTokens: '512', systemPrompt: 7, combineWaiting: 'yes', promptCache: 'forever' };
+    const stored = {
+      ...good,
+      model: 'no spaces allowed',
+      maxTokens: '512',
+      systemPrompt: 7,
+      combineWaiting: 'yes',
+      promptCache: 'forever',
+    };
     expect(checkStoredSettings(stored)).toEqual({
-      value: { ...good, model: DEFAULT_SETTINGS.model, maxTokens: DEFAULT_SETTINGS.maxTokens, systemPrompt: '', combineWaiting: false, promptCache: DEFAULT_SETTINGS.promptCache },
+      value: {
+        ...good,
+        model: DEFAULT_SETTINGS.model,
+        maxTokens: DEFAULT_SETTINGS.maxTokens,
+        systemPrompt: '',
+        combineWaiting: false,
+        promptCache: DEFAULT_SETTINGS.promptCache,
+      },
       invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting', 'promptCache'],
     });
   });
 
   it('never keeps a base URL the form would refuse, nor sends its gateway headers to the default', () => {
     for (const baseURL of ['javascript:alert(1)', 'http://gw.example.com', 'https://u:p@gw.example.com', 42]) {
-      expect(checkStoredSettings({ ...good, baseURL })).toEqual({ value: { ...good, baseURL: DEFAULT_BASE_URL, extraHeaders: '' }, invalid: ['baseURL'] });
+      expect(checkStoredSettings({ ...good, baseURL })).toEqual({
+        value: { ...good, baseURL: DEFAULT_BASE_URL, extraHeaders: '' },
+        invalid: ['baseURL'],
+      });
     }
-    expect(checkStoredSettings({ ...good, extraHeaders: 'authorization: Bearer other' })).toEqual({ value: { ...good, extraHeaders: '' }, invalid: ['extraHeaders'] });
+    expect(checkStoredSettings({ ...good, extraHeaders: 'authorization: Bearer other' })).toEqual({
+      value: { ...good, extraHeaders: '' },
+      invalid: ['extraHeaders'],
+    });
   });
 
   it('takes anything at all and gives whole settings', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.record({ baseURL: fc.string(), model: fc.anything(), maxTokens: fc.anything() }, { requiredKeys: [] })), (raw) => {
-        const { value } = checkStoredSettings(raw);
-        expect(checkSettings(value)).toEqual({ ok: true, value });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ baseURL: fc.string(), model: fc.anything(), maxTokens: fc.anything() }, { requiredKeys: [] }),
+        ),
+        (raw) => {
+          const { value } = checkStoredSettings(raw);
+          expect(checkSettings(value)).toEqual({ ok: true, value });
+        },
+      ),
     );
   });
 });
@@ -175,10 +241,15 @@ describe('saved gateway headers, as the options page shows them', () => {
   });
   it('never shows a value, whatever it is', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 5, maxLength: 40 }).filter((v) => parseHeaderLines(`x-secret: ${v}`).error === null && v.trim().length >= 5), (v) => {
-        const value = v.trim();
-        expect(maskHeaderLines(`x-secret: ${value}`)).not.toContain(value);
-      }),
+      fc.property(
+        fc
+          .string({ minLength: 5, maxLength: 40 })
+          .filter((v) => parseHeaderLines(`x-secret: ${v}`).error === null && v.trim().length >= 5),
+        (v) => {
+          const value = v.trim();
+          expect(maskHeaderLines(`x-secret: ${value}`)).not.toContain(value);
+        },
+      ),
     );
   });
 });

@@ -49,7 +49,17 @@ describe('the database schema', () => {
       { id: 'u1', conversationId: 'c1', role: 'user', text: 'Waiting question', createdAt: 1, status: 'done' },
       { id: 'a1', conversationId: 'c1', role: 'assistant', text: '', createdAt: 2, status: 'pending' },
     ]);
-    await old.table('jobs').add({ id: 'a1', conversationId: 'c1', state: 'waiting', createdAt: 2, attempts: 0, waitUntil: t + 5000, waitReason: 'minute' });
+    await old
+      .table('jobs')
+      .add({
+        id: 'a1',
+        conversationId: 'c1',
+        state: 'waiting',
+        createdAt: 2,
+        attempts: 0,
+        waitUntil: t + 5000,
+        waitReason: 'minute',
+      });
     await old.table('counters').bulkAdd([
       { key: 'utc:2026-11', count: 4321 },
       { key: 'local:2026-11', count: 4321 },
@@ -68,7 +78,12 @@ describe('the database schema', () => {
     expect(state.monthCount).toBe(4321);
     expect(state.recentSends).toEqual([t - 1000, t - 500]);
     // The tables version 3 adds are there and empty.
-    expect([await db.cache.count(), await db.usage.count(), await db.usageDays.count(), await db.usageMonths.count()]).toEqual([0, 0, 0, 0]);
+    expect([
+      await db.cache.count(),
+      await db.usage.count(),
+      await db.usageDays.count(),
+      await db.usageMonths.count(),
+    ]).toEqual([0, 0, 0, 0]);
     db.close();
   });
 
@@ -79,7 +94,19 @@ describe('the database schema', () => {
     old.version(1).stores({ conversations: 'id, updatedAt', messages: 'id, [conversationId+createdAt], status' });
     old.version(2).stores({ jobs: 'id, state, createdAt', counters: 'key', meta: 'key' });
     old.version(3).stores({ cache: 'key, lastUsedAt', usage: '++id, at', usageDays: 'day', usageMonths: 'month' });
-    const row = (at: number, outcome: string) => ({ at, model: 'm', conversationId: 'c', messageId: `m${at}`, outcome, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+    const row = (at: number, outcome: string) => ({
+      at,
+      model: 'm',
+      conversationId: 'c',
+      messageId: `m${at}`,
+      outcome,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      ttftMs: null,
+      totalMs: 0,
+      attempt: 1,
+      fromCache: false,
+      costUsd: 0,
+    });
     await old.table('usage').bulkAdd([row(1, 'ok'), row(2, IN_FLIGHT), row(3, 'ok')]);
     old.close();
 
@@ -99,7 +126,21 @@ describe('the database schema', () => {
     old.version(3).stores({ cache: 'key, lastUsedAt', usage: '++id, at', usageDays: 'day', usageMonths: 'month' });
     old.version(4).stores({ usage: '++id, at, outcome' });
     await old.table('jobs').add({ id: 'a1', conversationId: 'c1', state: 'waiting', createdAt: 5, attempts: 0 });
-    await old.table('usage').add({ at: 1, model: 'm', conversationId: 'c1', messageId: 'a0', outcome: IN_FLIGHT, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, attempt: 1, fromCache: false, costUsd: 0 });
+    await old
+      .table('usage')
+      .add({
+        at: 1,
+        model: 'm',
+        conversationId: 'c1',
+        messageId: 'a0',
+        outcome: IN_FLIGHT,
+        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+        ttftMs: null,
+        totalMs: 0,
+        attempt: 1,
+        fromCache: false,
+        costUsd: 0,
+      });
     old.close();
 
     const db = new PaceDB(name);

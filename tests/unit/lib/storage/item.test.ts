@@ -25,7 +25,10 @@ describe('a stored item', () => {
     const item = defineItem<{ a: number; b: number; c: number }>('local:prefs', {
       fallback: { a: 0, b: 0, c: 0 },
       version: 3,
-      migrations: { 2: (old: { a: number }) => ({ ...old, b: 2 }), 3: (old: { a: number; b: number }) => ({ ...old, c: 3 }) },
+      migrations: {
+        2: (old: { a: number }) => ({ ...old, b: 2 }),
+        3: (old: { a: number; b: number }) => ({ ...old, c: 3 }),
+      },
     });
     expect(await item.getValue()).toEqual({ a: 1, b: 2, c: 3 });
     expect(await fakeBrowser.storage.local.get('prefs$')).toEqual({ prefs$: { v: 3 } });
@@ -48,7 +51,15 @@ describe('a stored item', () => {
   it('keeps the stored value when a migration fails or the stored version is newer', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     await fakeBrowser.storage.local.set({ broken: 'b', newer: 'n', newer$: { v: 5 } });
-    const broken = defineItem('local:broken', { fallback: '', version: 2, migrations: { 2: () => { throw new Error('bad'); } } });
+    const broken = defineItem('local:broken', {
+      fallback: '',
+      version: 2,
+      migrations: {
+        2: () => {
+          throw new Error('bad');
+        },
+      },
+    });
     const newer = defineItem('local:newer', { fallback: '', version: 2, migrations: {} });
     expect([await broken.getValue(), await newer.getValue()]).toEqual(['b', 'n']);
     expect(error.mock.calls.map((call) => String(call[1]))).toEqual([

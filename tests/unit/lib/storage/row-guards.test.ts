@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { addExchange, buildContext, conversationMessages, loadConversations, loadMessages } from '@/lib/chat/conversation-store';
+import {
+  addExchange,
+  buildContext,
+  conversationMessages,
+  loadConversations,
+  loadMessages,
+} from '@/lib/chat/conversation-store';
 import * as jobStore from '@/lib/queue/job-store';
 import { createScheduler } from '@/lib/queue/scheduler';
 import { PaceDB, type Job } from '@/lib/storage/db';
@@ -91,7 +97,9 @@ describe('stored rows that are corrupted', () => {
     const loaded = await loadMessages(db, a.conversationId);
     expect(loaded.messages.map((m) => m.id)).toEqual([a.userMessageId, a.assistantMessageId]);
     expect(loaded.skipped.map((s) => s.id).sort()).toEqual(['"bad-role"', '"bad-status"', '"bad-text"']);
-    expect(skippedNotice(loaded.skipped.length, 'message')).toBe('3 saved messages could not be read and were skipped.');
+    expect(skippedNotice(loaded.skipped.length, 'message')).toBe(
+      '3 saved messages could not be read and were skipped.',
+    );
     const history = await loadConversations(db);
     expect(history.conversations.map((c) => c.id)).toEqual([b.conversationId, a.conversationId]);
     expect(history.skipped.map((s) => s.id).sort()).toEqual(['"bad-conversation"', '"bad-times"']);
@@ -99,7 +107,9 @@ describe('stored rows that are corrupted', () => {
     expect(warned().some((w) => w.includes('in conversations') && w.includes('"bad-conversation"'))).toBe(true);
     expect(warned().join('\n')).not.toContain(SECRET);
     // The context for the damaged conversation's answer is built from its readable messages.
-    expect(buildContext(await conversationMessages(db, a.conversationId), a.assistantMessageId)).toEqual([{ role: 'user', content: 'question A' }]);
+    expect(buildContext(await conversationMessages(db, a.conversationId), a.assistantMessageId)).toEqual([
+      { role: 'user', content: 'question A' },
+    ]);
   });
 
   it('recovery after a restart goes on past a damaged job', async () => {
@@ -127,7 +137,9 @@ describe('stored rows that are corrupted', () => {
     });
     await scheduler.pump();
     expect(started.map((j) => j.id).sort()).toEqual([a.assistantMessageId, b.assistantMessageId].sort());
-    expect(log.mock.calls.map((c) => String(c[0])).some((m) => m.includes('in jobs') && m.includes('"queued-no-attempts"'))).toBe(true);
+    expect(
+      log.mock.calls.map((c) => String(c[0])).some((m) => m.includes('in jobs') && m.includes('"queued-no-attempts"')),
+    ).toBe(true);
     expect(log.mock.calls.map((c) => String(c[0])).some((m) => m.includes('"sending-no-conversation"'))).toBe(true);
   });
 });

@@ -4,7 +4,14 @@ import { promptCacheModesItem, settingsItem, storedPromptCacheModes } from '@/li
 
 describe('settings in extension storage', () => {
   it("migrates version 3 settings to version 4 with Anthropic's prompt cache on for 5 minutes", async () => {
-    const v3 = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: 'Be brief.', baseURL: 'https://api.anthropic.com', combineWaiting: true, extraHeaders: 'x-team: a' };
+    const v3 = {
+      model: 'claude-haiku-4-5',
+      maxTokens: 512,
+      systemPrompt: 'Be brief.',
+      baseURL: 'https://api.anthropic.com',
+      combineWaiting: true,
+      extraHeaders: 'x-team: a',
+    };
     await fakeBrowser.storage.local.set({ settings: v3, settings$: { v: 3 } });
     // Migrations run when the item is defined, as at the extension's start.
     vi.resetModules();

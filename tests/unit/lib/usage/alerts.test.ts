@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { alertText, dueAlerts, refusalAlertDue, refusalAlertText, REFUSAL_ALERT_INTERVAL_MS, type AlertState, type Threshold } from '@/lib/usage/alerts';
+import {
+  alertText,
+  dueAlerts,
+  refusalAlertDue,
+  refusalAlertText,
+  REFUSAL_ALERT_INTERVAL_MS,
+  type AlertState,
+  type Threshold,
+} from '@/lib/usage/alerts';
 
 const ALL = { at80: true, at95: true, at100: true };
 const NOV = 'utc:2026-11';
@@ -117,13 +125,15 @@ describe('alertText', () => {
     expect(spend.body).not.toContain('429');
   });
 
-  it("names a gateway that refuses by its host, not as Anthropic", () => {
+  it('names a gateway that refuses by its host, not as Anthropic', () => {
     const limited = refusalAlertText('rate_limited', '23 s', 'litellm.example.com');
     expect(limited).toEqual({
       title: 'Pace: litellm.example.com is refusing requests',
       body: 'litellm.example.com answered "rate limited" (429) and asked to wait 23 s. Queued questions are sent when it allows again.',
     });
-    expect(refusalAlertText('spend_limit', '1 Dec, 00:00 UTC', 'litellm.example.com').body).toMatch(/^litellm\.example\.com refuses requests until 1 Dec/);
+    expect(refusalAlertText('spend_limit', '1 Dec, 00:00 UTC', 'litellm.example.com').body).toMatch(
+      /^litellm\.example\.com refuses requests until 1 Dec/,
+    );
     expect(refusalAlertText('rate_limited', '23 s').title).toBe('Pace: Anthropic is refusing requests');
   });
 });

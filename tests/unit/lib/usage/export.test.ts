@@ -38,13 +38,36 @@ function parseCsv(text: string): string[][] {
 
 describe('usageToCsv', () => {
   it('writes a header and one CRLF line per row, with ISO times', () => {
-    const csv = usageToCsv([row({ at: Date.UTC(2026, 10, 16, 12, 30), costUsd: 0.0105 }), row({ costUsd: null, status: undefined, ttftMs: null })]);
+    const csv = usageToCsv([
+      row({ at: Date.UTC(2026, 10, 16, 12, 30), costUsd: 0.0105 }),
+      row({ costUsd: null, status: undefined, ttftMs: null }),
+    ]);
     const lines = csv.split('\r\n');
     expect(lines).toHaveLength(4);
     expect(lines[3]).toBe('');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
-    expect(lines[1]).toBe('2026-11-16T12:30:00.000Z,claude-sonnet-4-6,c1,m1,ok,200,,1000,500,0,0,400,2000,1,false,0.0105,');
-    expect(parseCsv(csv)[2]).toEqual(['2026-11-16T12:00:00.000Z', 'claude-sonnet-4-6', 'c1', 'm1', 'ok', '', '', '1000', '500', '0', '0', '', '2000', '1', 'false', '', '']);
+    expect(lines[1]).toBe(
+      '2026-11-16T12:30:00.000Z,claude-sonnet-4-6,c1,m1,ok,200,,1000,500,0,0,400,2000,1,false,0.0105,',
+    );
+    expect(parseCsv(csv)[2]).toEqual([
+      '2026-11-16T12:00:00.000Z',
+      'claude-sonnet-4-6',
+      'c1',
+      'm1',
+      'ok',
+      '',
+      '',
+      '1000',
+      '500',
+      '0',
+      '0',
+      '',
+      '2000',
+      '1',
+      'false',
+      '',
+      '',
+    ]);
   });
 
   it('quotes commas, quotes and line breaks (RFC 4180)', () => {
@@ -73,7 +96,14 @@ describe('usageToCsv', () => {
     expect(csvCell({ toString: () => '@SUM(A1)' })).toBe("'@SUM(A1)");
     expect(csvCell(-5)).toBe("'-5");
     expect(csvCell(false)).toBe('false');
-    const damaged = row({ usage: { inputTokens: ['=1+1', 'x'] as unknown as number, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+    const damaged = row({
+      usage: {
+        inputTokens: ['=1+1', 'x'] as unknown as number,
+        outputTokens: 1,
+        cacheReadTokens: 0,
+        cacheCreationTokens: 0,
+      },
+    });
     const cells = parseCsv(usageToCsv([damaged]))[1]!;
     expect(cells).toHaveLength(CSV_COLUMNS.length);
     expect(cells[CSV_COLUMNS.indexOf('inputTokens')]).toBe("'=1+1,x");

@@ -30,7 +30,13 @@ let ids = 0;
 
 /** A queued message admitted by the limiter, as the scheduler does: its job is then `sending`. */
 async function admitted(at = NOW) {
-  const ex = await addExchange(db, { conversationId: null, text: 'q', now: at, newId: () => `id${++ids}`, model: MODEL });
+  const ex = await addExchange(db, {
+    conversationId: null,
+    text: 'q',
+    now: at,
+    newId: () => `id${++ids}`,
+    model: MODEL,
+  });
   const decision = await admit(db, at, ex.assistantMessageId);
   if (!decision.ok || decision.usageId === undefined) throw new Error('not admitted');
   return { id: ex.assistantMessageId, usageId: decision.usageId };
@@ -49,9 +55,23 @@ describe('usage ledger: one row per counted send', () => {
     const rows = await db.usage.toArray();
     expect(rows).toHaveLength(1);
     // The row keeps the time it was counted at, so it stays in that day and month.
-    expect(rows[0]).toMatchObject({ id: usageId, at: NOW, outcome: 'ok', totalMs: 2000, usage: ended.usage, costUsd: ended.costUsd });
+    expect(rows[0]).toMatchObject({
+      id: usageId,
+      at: NOW,
+      outcome: 'ok',
+      totalMs: 2000,
+      usage: ended.usage,
+      costUsd: ended.costUsd,
+    });
     const month = await monthTotals();
-    expect(month).toMatchObject({ requests: 1, ok: 1, errors: 0, inputTokens: 1000, outputTokens: 500, costUsd: ended.costUsd });
+    expect(month).toMatchObject({
+      requests: 1,
+      ok: 1,
+      errors: 0,
+      inputTokens: 1000,
+      outputTokens: 500,
+      costUsd: ended.costUsd,
+    });
     expect(month.latency.reduce((a, b) => a + b, 0)).toBe(1);
     expect(month.ttft.reduce((a, b) => a + b, 0)).toBe(1);
     expect(await db.usageDays.get(dayKey(NOW))).toMatchObject({ requests: 1, ok: 1 });
@@ -71,14 +91,26 @@ describe('usage ledger: one row per counted send', () => {
   it('a send cut off by a stopped worker becomes interrupted at start-up: the ledger still agrees with the limiter', async () => {
     await saveLimits(db, { ...DEFAULT_LIMITS, plan: 'custom', perMinute: 10, perMonth: 100 });
     const cut = await admitted();
-    const waiting = await addExchange(db, { conversationId: null, text: 'later', now: NOW, newId: () => `id${++ids}`, model: MODEL });
+    const waiting = await addExchange(db, {
+      conversationId: null,
+      text: 'later',
+      now: NOW,
+      newId: () => `id${++ids}`,
+      model: MODEL,
+    });
     // ...the worker stops here: nothing ends the attempt.
     const recovered = await jobStore.recover(db);
     expect(recovered.resumed).toEqual([cut.id]);
     expect(await db.usage.get(cut.usageId)).toMatchObject({ outcome: 'interrupted', messageId: cut.id, attempt: 1 });
     const month = await monthTotals();
     // A request and an error, with no time measured (none was).
-    expect(month).toMatchObject({ requests: 1, ok: 0, errors: 1, latency: emptyTotals().latency, ttft: emptyTotals().ttft });
+    expect(month).toMatchObject({
+      requests: 1,
+      ok: 0,
+      errors: 1,
+      latency: emptyTotals().latency,
+      ttft: emptyTotals().ttft,
+    });
 
     // The resumed send is a second counted request with its own row; the waiting one never went.
     const again = await admit(db, NOW + 1, cut.id);

@@ -24,9 +24,23 @@ describe('priceFor', () => {
   });
 
   it('derives cache writes (1.25x input for 5 minutes, 2x for an hour) and reads (0.1x input)', () => {
-    expect(priceFor('claude-sonnet-4-6')).toEqual({ input: 3, output: 15, cacheWrite: 3.75, cacheWrite1h: 6, cacheRead: 0.3 });
-    expect(priceFor('claude-3-5-haiku-latest')).toEqual({ input: 0.8, output: 4, cacheWrite: 1, cacheWrite1h: 1.6, cacheRead: 0.08 });
-    for (const { price } of PRICES.filter((e) => e.price.cacheWrite !== null && e.price.cacheWrite1h !== null && e.price.cacheRead !== null)) {
+    expect(priceFor('claude-sonnet-4-6')).toEqual({
+      input: 3,
+      output: 15,
+      cacheWrite: 3.75,
+      cacheWrite1h: 6,
+      cacheRead: 0.3,
+    });
+    expect(priceFor('claude-3-5-haiku-latest')).toEqual({
+      input: 0.8,
+      output: 4,
+      cacheWrite: 1,
+      cacheWrite1h: 1.6,
+      cacheRead: 0.08,
+    });
+    for (const { price } of PRICES.filter(
+      (e) => e.price.cacheWrite !== null && e.price.cacheWrite1h !== null && e.price.cacheRead !== null,
+    )) {
       expect(price.cacheWrite).toBeCloseTo(price.input * 1.25, 9);
       expect(price.cacheWrite1h).toBeCloseTo(price.input * 2, 9);
       expect(price.cacheRead).toBeCloseTo(price.input * 0.1, 9);
@@ -34,9 +48,21 @@ describe('priceFor', () => {
   });
 
   it('knows the current models, leaving unpublished cache prices unknown', () => {
-    expect(priceFor('claude-sonnet-5-5')).toEqual({ input: 2, output: 10, cacheWrite: 2.5, cacheWrite1h: 4, cacheRead: 0.2 });
+    expect(priceFor('claude-sonnet-5-5')).toEqual({
+      input: 2,
+      output: 10,
+      cacheWrite: 2.5,
+      cacheWrite1h: 4,
+      cacheRead: 0.2,
+    });
     expect(priceFor('claude-sonnet-5')).toEqual(priceFor('claude-sonnet-5-5'));
-    expect(priceFor('claude-opus-5-5')).toEqual({ input: 4, output: 20, cacheWrite: null, cacheWrite1h: null, cacheRead: 0.2 });
+    expect(priceFor('claude-opus-5-5')).toEqual({
+      input: 4,
+      output: 20,
+      cacheWrite: null,
+      cacheWrite1h: null,
+      cacheRead: 0.2,
+    });
     expect(priceFor('claude-opus-5')).toMatchObject({ input: 5, output: 25, cacheRead: null });
     expect(priceFor('claude-fable-5-1')).toMatchObject({ input: 10, output: 50, cacheWrite: null });
     expect(priceFor('claude-haiku-5-5')).toMatchObject({ input: 0.1, output: 0.5, cacheWrite: 0.125, cacheRead: null });
@@ -72,7 +98,10 @@ describe('estimateCost', () => {
     // Sonnet: 3 / 15 / 3.75 / 0.30 USD per million.
     expect(estimateCost('claude-sonnet-4-6', usage(1_000_000, 0))).toBeCloseTo(3, 9);
     expect(estimateCost('claude-sonnet-4-6', usage(0, 1_000_000))).toBeCloseTo(15, 9);
-    expect(estimateCost('claude-sonnet-4-6', usage(2000, 1000, 10_000, 4000))).toBeCloseTo(0.006 + 0.015 + 0.003 + 0.015, 9);
+    expect(estimateCost('claude-sonnet-4-6', usage(2000, 1000, 10_000, 4000))).toBeCloseTo(
+      0.006 + 0.015 + 0.003 + 0.015,
+      9,
+    );
     // Opus 4.5 snapshot: 1,200 in, 800 out = 0.006 + 0.02.
     expect(estimateCost('claude-opus-4-5-20251101', usage(1200, 800))).toBeCloseTo(0.026, 9);
     expect(estimateCost('claude-haiku-4-5', usage(0, 0))).toBe(0);
@@ -113,7 +142,10 @@ describe('estimateCost', () => {
     expect(read.total).toBeCloseTo(read.input + read.output, 12);
     expect(read.promptCacheSaved).toBeCloseTo((20_000 * (3 - 0.3)) / 1e6, 12);
     // A write alone costs a quarter more than plain input: a negative saving.
-    expect(costBreakdown('claude-sonnet-4-6', usage(0, 0, 0, 20_000))!.promptCacheSaved).toBeCloseTo((-20_000 * 0.75) / 1e6, 12);
+    expect(costBreakdown('claude-sonnet-4-6', usage(0, 0, 0, 20_000))!.promptCacheSaved).toBeCloseTo(
+      (-20_000 * 0.75) / 1e6,
+      12,
+    );
     expect(costBreakdown('claude-sonnet-4-6', usage(100, 10))!.promptCacheSaved).toBe(0);
   });
 });

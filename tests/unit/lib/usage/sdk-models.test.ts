@@ -16,7 +16,8 @@ function sdkModels(): string[] {
   const root = dirname(createRequire(import.meta.url).resolve('@anthropic-ai/sdk'));
   const types = readFileSync(join(root, 'resources/messages/messages.d.ts'), 'utf8');
   const union = /export type Model =([^;]+);/.exec(types)?.[1];
-  if (union === undefined) throw new Error('the SDK no longer declares `export type Model = ...;` in resources/messages/messages.d.ts');
+  if (union === undefined)
+    throw new Error('the SDK no longer declares `export type Model = ...;` in resources/messages/messages.d.ts');
   return [...union.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
 }
 
@@ -35,7 +36,9 @@ describe("the SDK's model list", () => {
   it('has a price, or an explicit "price unknown" entry, for every model it names', () => {
     const unknown = new Set(PRICE_UNKNOWN.map((u) => u.model));
     const neither = models.filter((m) => priceFor(m) === null && !unknown.has(m));
-    expect(neither, 'add a price to lib/usage/prices.ts, or list the model in PRICE_UNKNOWN with the reason').toEqual([]);
+    expect(neither, 'add a price to lib/usage/prices.ts, or list the model in PRICE_UNKNOWN with the reason').toEqual(
+      [],
+    );
   });
 
   it('lists as "price unknown" only models that really have no price', () => {
@@ -46,7 +49,8 @@ describe("the SDK's model list", () => {
   });
 
   it('knows the context window of every 5.x model it names: 1,000,000 tokens', () => {
-    for (const m of models.filter((id) => /^claude-[a-z]+-5(-|$)/.test(id))) expect(CONTEXT_WINDOWS[m], m).toBe(1_000_000);
+    for (const m of models.filter((id) => /^claude-[a-z]+-5(-|$)/.test(id)))
+      expect(CONTEXT_WINDOWS[m], m).toBe(1_000_000);
   });
 
   it('offers, when the model list cannot be fetched, the current models, the current Sonnet first', () => {

@@ -30,7 +30,12 @@ afterEach(async () => {
 const NOW = Date.UTC(2026, 10, 20, 12);
 const ASKED = 'claude-sonnet-4-6';
 const CHEAPER = 'claude-3-haiku';
-const usage = (inputTokens: number, outputTokens: number): TokenUsage => ({ inputTokens, outputTokens, cacheReadTokens: 0, cacheCreationTokens: 0 });
+const usage = (inputTokens: number, outputTokens: number): TokenUsage => ({
+  inputTokens,
+  outputTokens,
+  cacheReadTokens: 0,
+  cacheCreationTokens: 0,
+});
 const cost = (inputTokens: number, maxTokens: number): RequestCost => ({ model: ASKED, inputTokens, maxTokens });
 const worst = (c: RequestCost) => worstCaseUsd(priceFor(ASKED)!, c)!;
 const monthSpend = async (t = NOW) => (await readBudgetView(db, t))!.periods[0]!;
@@ -49,7 +54,8 @@ async function admitted(id: string, c: RequestCost, at = NOW): Promise<number> {
 
 describe('the ledger refuses a cost that is not a finite number >= 0', () => {
   it('stores NaN, Infinity and negative costs as unknown, and the month total stays a finite sum', async () => {
-    for (const costUsd of [Number.NaN, Number.POSITIVE_INFINITY, -5]) await recordUsage(db, row({ at: NOW, costUsd, inputCostUsd: costUsd }));
+    for (const costUsd of [Number.NaN, Number.POSITIVE_INFINITY, -5])
+      await recordUsage(db, row({ at: NOW, costUsd, inputCostUsd: costUsd }));
     await recordUsage(db, row({ at: NOW, costUsd: 0.25 }));
     const rows = await db.usage.toArray();
     expect(rows.map((r) => r.costUsd)).toEqual([null, null, null, 0.25]);
@@ -64,7 +70,11 @@ describe('the ledger refuses a cost that is not a finite number >= 0', () => {
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 10 });
     const c = cost(1_000, 1_000);
     const id = await admitted('j1', c);
-    await settleUsage(db, id, { outcome: 'ok', usage: { inputTokens: -7, outputTokens: Number.NaN, cacheReadTokens: 0, cacheCreationTokens: 0 }, costUsd: -1 });
+    await settleUsage(db, id, {
+      outcome: 'ok',
+      usage: { inputTokens: -7, outputTokens: Number.NaN, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      costUsd: -1,
+    });
     expect(await db.usage.get(id)).toMatchObject({ usage: usage(0, 0), costUsd: null, usageUnknown: true });
     const month = await monthSpend();
     expect(month.settled).toBeCloseTo(worst(c), 12);
@@ -72,7 +82,12 @@ describe('the ledger refuses a cost that is not a finite number >= 0', () => {
   });
 
   it('sums a damaged row (NaN or negative cost, fractional tokens) as none, and takes it out again the same way', () => {
-    const damaged = row({ costUsd: Number.NaN, inputCostUsd: -1, promptCacheSavedUsd: Number.NaN, usage: { inputTokens: 1.5, outputTokens: -3, cacheReadTokens: 0, cacheCreationTokens: 0 } });
+    const damaged = row({
+      costUsd: Number.NaN,
+      inputCostUsd: -1,
+      promptCacheSavedUsd: Number.NaN,
+      usage: { inputTokens: 1.5, outputTokens: -3, cacheReadTokens: 0, cacheCreationTokens: 0 },
+    });
     const good = row({ costUsd: 0.5 });
     const t = addRow(addRow(emptyTotals(), damaged), good);
     expect(t.costUsd).toBe(0.5);
@@ -89,14 +104,29 @@ describe('the ledger refuses a cost that is not a finite number >= 0', () => {
 
 describe('the budget refuses a cost that is not a finite number >= 0', () => {
   it('never stores a reservation of NaN or negative dollars', async () => {
-    await expect(db.transaction('rw', db.meta, () => reserveInTx(db, { reserved: {}, extra: {} }, 1, { usd: Number.NaN, at: NOW }, NOW))).rejects.toThrow(/not a cost/);
-    await expect(db.transaction('rw', db.meta, () => reserveInTx(db, { reserved: {}, extra: {} }, 1, { usd: -1, at: NOW }, NOW))).rejects.toThrow(/not a cost/);
+    await expect(
+      db.transaction('rw', db.meta, () =>
+        reserveInTx(db, { reserved: {}, extra: {} }, 1, { usd: Number.NaN, at: NOW }, NOW),
+      ),
+    ).rejects.toThrow(/not a cost/);
+    await expect(
+      db.transaction('rw', db.meta, () => reserveInTx(db, { reserved: {}, extra: {} }, 1, { usd: -1, at: NOW }, NOW)),
+    ).rejects.toThrow(/not a cost/);
     expect(await db.meta.get('spend')).toBeUndefined();
   });
 
   it("reads a period's spend as a finite sum whatever the ledger total or a reservation holds", () => {
     const budget = { ...NO_BUDGET, monthlyUsd: 5 };
-    const [p] = periodSpends(NOW, 'utc', budget, { reserved: { 1: { usd: Number.NaN, at: NOW }, 2: { usd: 1, at: NOW } }, extra: { [monthWindow(NOW, 'utc').key]: -3 } }, { month: Number.NaN, day: 0 });
+    const [p] = periodSpends(
+      NOW,
+      'utc',
+      budget,
+      {
+        reserved: { 1: { usd: Number.NaN, at: NOW }, 2: { usd: 1, at: NOW } },
+        extra: { [monthWindow(NOW, 'utc').key]: -3 },
+      },
+      { month: Number.NaN, day: 0 },
+    );
     expect(p).toMatchObject({ settled: 0, reserved: 1 });
   });
 
@@ -123,7 +153,24 @@ describe('price by the dearer', () => {
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 10 });
     const id = await admitted('j1', cost(1_000, 1_000));
     const u = usage(900, 800);
-    await recordAttempt(db, id, { at: NOW, model: CHEAPER, conversationId: 'c', messageId: 'j1', outcome: 'ok', usage: u, ttftMs: 1, totalMs: 2, attempt: 1, fromCache: false }, { cacheTtl: '5m', gatewayCost: null, requested: ASKED }, log);
+    await recordAttempt(
+      db,
+      id,
+      {
+        at: NOW,
+        model: CHEAPER,
+        conversationId: 'c',
+        messageId: 'j1',
+        outcome: 'ok',
+        usage: u,
+        ttftMs: 1,
+        totalMs: 2,
+        attempt: 1,
+        fromCache: false,
+      },
+      { cacheTtl: '5m', gatewayCost: null, requested: ASKED },
+      log,
+    );
     const stored = await db.usage.get(id);
     expect(stored?.costUsd).toBeCloseTo(estimateCost(ASKED, u)!, 12);
     expect(stored?.costUsd).toBeGreaterThan(estimateCost(CHEAPER, u)!);
@@ -134,7 +181,24 @@ describe('price by the dearer', () => {
     const c = cost(1_000, 1_000);
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: worst(c) * 1.5 });
     const id = await admitted('j1', c);
-    await recordAttempt(db, id, { at: NOW, model: ASKED, conversationId: 'c', messageId: 'j1', outcome: 'ok', usage: usage(0, 0), ttftMs: 1, totalMs: 2, attempt: 1, fromCache: false }, { cacheTtl: '5m', gatewayCost: null, requested: ASKED }, log);
+    await recordAttempt(
+      db,
+      id,
+      {
+        at: NOW,
+        model: ASKED,
+        conversationId: 'c',
+        messageId: 'j1',
+        outcome: 'ok',
+        usage: usage(0, 0),
+        ttftMs: 1,
+        totalMs: 2,
+        attempt: 1,
+        fromCache: false,
+      },
+      { cacheTtl: '5m', gatewayCost: null, requested: ASKED },
+      log,
+    );
     expect(await db.usage.get(id)).toMatchObject({ costUsd: null, usageUnknown: true });
     expect(await monthSpend()).toMatchObject({ settled: expect.closeTo(worst(c), 12) as number, reserved: 0 });
     await queue('j2');
@@ -144,7 +208,24 @@ describe('price by the dearer', () => {
   it('releases the reservation of an attempt that failed before any answer (nothing billed)', async () => {
     await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 10 });
     const id = await admitted('j1', cost(1_000, 1_000));
-    await recordAttempt(db, id, { at: NOW, model: ASKED, conversationId: 'c', messageId: 'j1', outcome: 'overloaded', usage: usage(0, 0), ttftMs: null, totalMs: 2, attempt: 1, fromCache: false }, { cacheTtl: '5m', gatewayCost: null, requested: ASKED }, log);
+    await recordAttempt(
+      db,
+      id,
+      {
+        at: NOW,
+        model: ASKED,
+        conversationId: 'c',
+        messageId: 'j1',
+        outcome: 'overloaded',
+        usage: usage(0, 0),
+        ttftMs: null,
+        totalMs: 2,
+        attempt: 1,
+        fromCache: false,
+      },
+      { cacheTtl: '5m', gatewayCost: null, requested: ASKED },
+      log,
+    );
     expect(await monthSpend()).toMatchObject({ settled: 0, reserved: 0 });
   });
 });

@@ -51,9 +51,9 @@ describe('summarize: the month-end projection', () => {
   });
 
   it('says so when the limit is used up, and when nothing was sent yet', () => {
-    expect(summarize({ days: [], month: month({ requests: 5000 }), limits: FREE, now: MID_NOVEMBER }).projection.sentence).toBe(
-      'You have used all 5,000 requests of this month; they reset on 1 Dec.',
-    );
+    expect(
+      summarize({ days: [], month: month({ requests: 5000 }), limits: FREE, now: MID_NOVEMBER }).projection.sentence,
+    ).toBe('You have used all 5,000 requests of this month; they reset on 1 Dec.');
     expect(summarize({ days: [], month: undefined, limits: FREE, now: MID_NOVEMBER }).projection).toEqual({
       requests: 0,
       reachesLimitAt: null,
@@ -66,7 +66,12 @@ describe('summarize: the month-end projection', () => {
     const local: Limits = { ...FREE, monthStart: 'local' };
     // 16 Nov 00:00 in Tokyo; the month runs to 1 Dec 00:00 Tokyo time.
     const now = Date.UTC(2026, 10, 15, 15);
-    const s = summarize({ days: [], month: { ...month({ requests: 3700 }), month: 'local:2026-11' }, limits: local, now });
+    const s = summarize({
+      days: [],
+      month: { ...month({ requests: 3700 }), month: 'local:2026-11' },
+      limits: local,
+      now,
+    });
     expect(s.month.key).toBe('local:2026-11');
     expect(s.projection.requests).toBe(7400);
     expect(s.projection.sentence).toBe('At this pace you reach 5,000 requests on 21 Nov.');
@@ -84,7 +89,9 @@ describe('summarize: the month-end projection', () => {
     const custom: Limits = { ...FREE, plan: 'custom', perMinute: 5, perMonth: 1000 };
     const s = summarize({ days: [], month: month({ requests: 600 }), limits: custom, now: MID_NOVEMBER });
     expect(s.suggestion?.plan).toBe('free');
-    expect(s.suggestion?.text).toBe("Projected 1,200 requests this month, over your limit of 1,000. Free allows 5,000 a month and 10 a minute.");
+    expect(s.suggestion?.text).toBe(
+      'Projected 1,200 requests this month, over your limit of 1,000. Free allows 5,000 a month and 10 a minute.',
+    );
   });
 });
 
@@ -94,7 +101,12 @@ describe('summarize: frequent 429s', () => {
 
   it('suggests a plan with more per minute at 3 a day on average over the last 7 days', () => {
     // 10..16 Nov is the last 7 days up to today (16 Nov).
-    const s = summarize({ days: lastWeek([3, 3, 3, 3, 3, 3, 3], 1000), month: month({ requests: 100 }), limits: FREE, now: MID_NOVEMBER });
+    const s = summarize({
+      days: lastWeek([3, 3, 3, 3, 3, 3, 3], 1000),
+      month: month({ requests: 100 }),
+      limits: FREE,
+      now: MID_NOVEMBER,
+    });
     expect(s.suggestion).toEqual({
       reason: 'rate_limited',
       plan: 'paid',
@@ -103,21 +115,52 @@ describe('summarize: frequent 429s', () => {
   });
 
   it('suggests one at 5% of requests', () => {
-    const s = summarize({ days: lastWeek([0, 0, 0, 0, 0, 1, 3], 10), month: month({ requests: 100 }), limits: FREE, now: MID_NOVEMBER });
+    const s = summarize({
+      days: lastWeek([0, 0, 0, 0, 0, 1, 3], 10),
+      month: month({ requests: 100 }),
+      limits: FREE,
+      now: MID_NOVEMBER,
+    });
     expect(s.suggestion?.reason).toBe('rate_limited');
     expect(s.suggestion?.text).toContain('refused 4 requests');
     expect(s.suggestion?.text).toContain('(5.7% of those sent)');
   });
 
   it('stays quiet below both, and for a 429 or two', () => {
-    expect(summarize({ days: lastWeek([3, 3, 3, 3, 3, 3, 2], 1000), month: month({ requests: 100 }), limits: FREE, now: MID_NOVEMBER }).suggestion).toBeNull();
-    expect(summarize({ days: lastWeek([0, 0, 0, 0, 0, 0, 2], 5), month: month({ requests: 100 }), limits: FREE, now: MID_NOVEMBER }).suggestion).toBeNull();
+    expect(
+      summarize({
+        days: lastWeek([3, 3, 3, 3, 3, 3, 2], 1000),
+        month: month({ requests: 100 }),
+        limits: FREE,
+        now: MID_NOVEMBER,
+      }).suggestion,
+    ).toBeNull();
+    expect(
+      summarize({
+        days: lastWeek([0, 0, 0, 0, 0, 0, 2], 5),
+        month: month({ requests: 100 }),
+        limits: FREE,
+        now: MID_NOVEMBER,
+      }).suggestion,
+    ).toBeNull();
     // Older than the week: not counted.
-    expect(summarize({ days: [day('2026-11-09', { rateLimited: 50, requests: 60 })], month: month({ requests: 100 }), limits: FREE, now: MID_NOVEMBER }).suggestion).toBeNull();
+    expect(
+      summarize({
+        days: [day('2026-11-09', { rateLimited: 50, requests: 60 })],
+        month: month({ requests: 100 }),
+        limits: FREE,
+        now: MID_NOVEMBER,
+      }).suggestion,
+    ).toBeNull();
   });
 
   it('says both when the projection and the refusals both call for it', () => {
-    const s = summarize({ days: lastWeek([5, 5, 5, 5, 5, 5, 5], 100), month: month({ requests: 3700 }), limits: FREE, now: MID_NOVEMBER });
+    const s = summarize({
+      days: lastWeek([5, 5, 5, 5, 5, 5, 5], 100),
+      month: month({ requests: 3700 }),
+      limits: FREE,
+      now: MID_NOVEMBER,
+    });
     expect(s.suggestion?.reason).toBe('both');
     expect(s.suggestion?.plan).toBe('paid');
   });
@@ -132,8 +175,21 @@ describe('summarize: the series and the figures', () => {
     ];
     const s = summarize({ days, month: month({ requests: 7 }), limits: FREE, now: MID_NOVEMBER + 5 * 3_600_000 });
     expect(s.days).toHaveLength(30);
-    expect(s.days[0]).toMatchObject({ day: '2026-10-18', start: Date.UTC(2026, 9, 18), requests: 5, tokens: 120, errors: 1, rateLimited: 1 });
-    expect(s.days[29]).toMatchObject({ day: '2026-11-16', requests: 7, tokens: 1300, inputTokens: 1000, outputTokens: 300 });
+    expect(s.days[0]).toMatchObject({
+      day: '2026-10-18',
+      start: Date.UTC(2026, 9, 18),
+      requests: 5,
+      tokens: 120,
+      errors: 1,
+      rateLimited: 1,
+    });
+    expect(s.days[29]).toMatchObject({
+      day: '2026-11-16',
+      requests: 7,
+      tokens: 1300,
+      inputTokens: 1000,
+      outputTokens: 300,
+    });
     expect(s.days.slice(1, 29).every((d) => d.requests === 0 && d.tokens === 0)).toBe(true);
     expect(s.dailyPace).toBeCloseTo(5000 / 30, 9);
     expect(s.days.every((d) => d.pace === s.dailyPace)).toBe(true);
@@ -171,7 +227,13 @@ describe('summarize: the series and the figures', () => {
     m = addMonthRow(m, row({ fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.5 }));
     m = addMonthRow(m, row({ fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.25 }));
 
-    const s = summarize({ days: [], month: m, limits: FREE, now: MID_NOVEMBER, titles: { a: 'Alpha', b: 'Beta', d: 'Delta' } });
+    const s = summarize({
+      days: [],
+      month: m,
+      limits: FREE,
+      now: MID_NOVEMBER,
+      titles: { a: 'Alpha', b: 'Beta', d: 'Delta' },
+    });
     expect(s.month).toMatchObject({ requests: 8, costUsd: 5.625, unknownCost: 1, perMonth: 5000 });
     expect(s.topConversations).toEqual([
       { id: 'b', title: 'Beta', costUsd: 2, inputCostUsd: null },
@@ -193,7 +255,10 @@ describe('summarize: the series and the figures', () => {
     expect(s.latency).toEqual({ median: null, p95: null, ttftMedian: null, ttftP95: null });
     expect(s.topConversations).toEqual([]);
     expect(s.days.every((d) => d.requests === 0)).toBe(true);
-    expect(summarize({ days: [day('2026-11-16', { cacheHits: 1 })], month: undefined, limits: FREE, now: MID_NOVEMBER }).empty).toBe(false);
+    expect(
+      summarize({ days: [day('2026-11-16', { cacheHits: 1 })], month: undefined, limits: FREE, now: MID_NOVEMBER })
+        .empty,
+    ).toBe(false);
   });
 });
 

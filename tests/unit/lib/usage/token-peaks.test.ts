@@ -2,11 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { tokenPeaks } from '@/lib/usage/token-peaks';
 
 const T = Date.UTC(2026, 10, 30, 12);
-const row = (at: number, input: number, output: number, extra: { read?: number; written?: number; totalMs?: number; fromCache?: boolean } = {}) => ({
+const row = (
+  at: number,
+  input: number,
+  output: number,
+  extra: { read?: number; written?: number; totalMs?: number; fromCache?: boolean } = {},
+) => ({
   at,
   totalMs: extra.totalMs ?? 1_000,
   fromCache: extra.fromCache ?? false,
-  usage: { inputTokens: input, outputTokens: output, cacheReadTokens: extra.read ?? 0, cacheCreationTokens: extra.written ?? 0 },
+  usage: {
+    inputTokens: input,
+    outputTokens: output,
+    cacheReadTokens: extra.read ?? 0,
+    cacheCreationTokens: extra.written ?? 0,
+  },
 });
 
 describe('tokenPeaks', () => {
@@ -23,6 +33,11 @@ describe('tokenPeaks', () => {
       // 300 ends at T + 70 s, 900 at T + 62 s: together in one minute.
       output: { peak: 1_200, at: T + 70_000, limit: null, keyLimit: 400_000 },
     });
-    expect(tokenPeaks([], { input: null, output: null, keyInput: null, keyOutput: null }).input).toEqual({ peak: 0, at: null, limit: null, keyLimit: null });
+    expect(tokenPeaks([], { input: null, output: null, keyInput: null, keyOutput: null }).input).toEqual({
+      peak: 0,
+      at: null,
+      limit: null,
+      keyLimit: null,
+    });
   });
 });

@@ -49,8 +49,23 @@ describe('LATENCY_BUCKETS_MS', () => {
 
 describe('addRow', () => {
   it('counts a sent row: request, outcome, tokens, cost and times', () => {
-    const t = addRow(emptyTotals(), row({ usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 7, cacheCreationTokens: 3 }, costUsd: 0.25 }));
-    expect(t).toMatchObject({ requests: 1, ok: 1, errors: 0, rateLimited: 0, cacheHits: 0, inputTokens: 100, outputTokens: 50, cacheTokens: 10, costUsd: 0.25, unknownCost: 0, savedUsd: 0 });
+    const t = addRow(
+      emptyTotals(),
+      row({ usage: { inputTokens: 100, outputTokens: 50, cacheReadTokens: 7, cacheCreationTokens: 3 }, costUsd: 0.25 }),
+    );
+    expect(t).toMatchObject({
+      requests: 1,
+      ok: 1,
+      errors: 0,
+      rateLimited: 0,
+      cacheHits: 0,
+      inputTokens: 100,
+      outputTokens: 50,
+      cacheTokens: 10,
+      costUsd: 0.25,
+      unknownCost: 0,
+      savedUsd: 0,
+    });
     expect(t.latency[bucketOf(2000)]).toBe(1);
     expect(t.ttft[bucketOf(400)]).toBe(1);
     expect(t.latency.reduce((a, b) => a + b)).toBe(1);
@@ -75,7 +90,16 @@ describe('addRow', () => {
 
   it('counts a cache hit as a hit and what it saved, not as a request, tokens or latency', () => {
     const t = addRow(emptyTotals(), row({ fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.04 }));
-    expect(t).toMatchObject({ requests: 0, ok: 0, errors: 0, cacheHits: 1, savedUsd: 0.04, inputTokens: 0, costUsd: 0, unknownCost: 0 });
+    expect(t).toMatchObject({
+      requests: 0,
+      ok: 0,
+      errors: 0,
+      cacheHits: 1,
+      savedUsd: 0.04,
+      inputTokens: 0,
+      costUsd: 0,
+      unknownCost: 0,
+    });
     expect(t.latency.every((n) => n === 0)).toBe(true);
     expect(t.ttft.every((n) => n === 0)).toBe(true);
   });
@@ -103,7 +127,10 @@ describe('addRow', () => {
       cacheReadTokens: fc.nat(10_000),
       cacheCreationTokens: fc.nat(10_000),
       // Multiples of 1/1024 add exactly in floating point, so any order gives the very same sum.
-      cost: fc.option(fc.nat(10_000).map((n) => n / 1024), { nil: null }),
+      cost: fc.option(
+        fc.nat(10_000).map((n) => n / 1024),
+        { nil: null },
+      ),
       saved: fc.nat(1000).map((n) => n / 1024),
       ttftMs: fc.option(fc.nat(700_000), { nil: null }),
       totalMs: fc.nat(700_000),
@@ -114,7 +141,12 @@ describe('addRow', () => {
         outcome: r.fromCache ? 'cache' : r.outcome,
         status: r.status,
         fromCache: r.fromCache,
-        usage: { inputTokens: r.inputTokens, outputTokens: r.outputTokens, cacheReadTokens: r.cacheReadTokens, cacheCreationTokens: r.cacheCreationTokens },
+        usage: {
+          inputTokens: r.inputTokens,
+          outputTokens: r.outputTokens,
+          cacheReadTokens: r.cacheReadTokens,
+          cacheCreationTokens: r.cacheCreationTokens,
+        },
         costUsd: r.fromCache ? 0 : r.cost,
         savedUsd: r.fromCache ? r.saved : undefined,
         ttftMs: r.ttftMs,
@@ -146,7 +178,14 @@ describe('addRow', () => {
 });
 
 describe('a send in flight, then ended in place', () => {
-  const inFlight = row({ outcome: IN_FLIGHT, status: undefined, usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 }, ttftMs: null, totalMs: 0, costUsd: 0 });
+  const inFlight = row({
+    outcome: IN_FLIGHT,
+    status: undefined,
+    usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+    ttftMs: null,
+    totalMs: 0,
+    costUsd: 0,
+  });
 
   it('counts a send in flight as a request, not as an error, and measures no time', () => {
     const t = addRow(emptyTotals(), inFlight);
@@ -171,8 +210,12 @@ describe('a send in flight, then ended in place', () => {
         (outcome, totalMs, ttftMs, tokens, costUsd) => {
           const ended = row({ outcome, totalMs, ttftMs, costUsd, usage: { ...inFlight.usage, outputTokens: tokens } });
           const base = addMonthRow(emptyMonth('utc:2026-11'), row());
-          expect(addMonthRow(removeMonthRow(addMonthRow(base, inFlight), inFlight), ended)).toEqual(addMonthRow(base, ended));
-          expect(addRow(removeRow(addRow(emptyTotals(), inFlight), inFlight), ended)).toEqual(addRow(emptyTotals(), ended));
+          expect(addMonthRow(removeMonthRow(addMonthRow(base, inFlight), inFlight), ended)).toEqual(
+            addMonthRow(base, ended),
+          );
+          expect(addRow(removeRow(addRow(emptyTotals(), inFlight), inFlight), ended)).toEqual(
+            addRow(emptyTotals(), ended),
+          );
         },
       ),
     );
@@ -188,7 +231,14 @@ describe('addMonthRow', () => {
     m = addMonthRow(m, row({ conversationId: 'c', costUsd: null }));
     m = addMonthRow(m, row({ conversationId: 'd', fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 1 }));
     expect(m.conversations).toEqual({ a: 0.625, b: 0.25 });
-    expect(m).toMatchObject({ month: 'utc:2026-11', requests: 4, costUsd: 0.875, unknownCost: 1, cacheHits: 1, savedUsd: 1 });
+    expect(m).toMatchObject({
+      month: 'utc:2026-11',
+      requests: 4,
+      costUsd: 0.875,
+      unknownCost: 1,
+      cacheHits: 1,
+      savedUsd: 1,
+    });
   });
 
   it("keeps each conversation's prompt cost and what Anthropic's prompt cache saved, also on totals written before them", () => {
@@ -198,7 +248,17 @@ describe('addMonthRow', () => {
     delete m.promptCacheSavedUsd;
     m = addMonthRow(m, row({ conversationId: 'a', costUsd: 0.5, inputCostUsd: 0.125, promptCacheSavedUsd: 0.25 }));
     m = addMonthRow(m, row({ conversationId: 'b', costUsd: 0.25, inputCostUsd: 0.0625, promptCacheSavedUsd: -0.0625 }));
-    m = addMonthRow(m, row({ conversationId: 'a', fromCache: true, outcome: 'cache', costUsd: 0, savedUsd: 0.5, promptCacheSavedUsd: 9 }));
+    m = addMonthRow(
+      m,
+      row({
+        conversationId: 'a',
+        fromCache: true,
+        outcome: 'cache',
+        costUsd: 0,
+        savedUsd: 0.5,
+        promptCacheSavedUsd: 9,
+      }),
+    );
     expect(m.conversationsInput).toEqual({ a: 0.125, b: 0.0625 });
     expect(m.promptCacheSavedUsd).toBe(0.1875);
     expect(m.savedUsd).toBe(0.5);
@@ -227,13 +287,17 @@ describe('percentile', () => {
 
   it('never falls below the true value, nor above the next bucket bound', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 599_999 }), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 100 }), (values, p) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        const exact = sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
-        const got = percentile(hist(values), p)!;
-        expect(got).toBeGreaterThanOrEqual(exact);
-        expect(got).toBe(LATENCY_BUCKETS_MS[bucketOf(exact)]);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 599_999 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 100 }),
+        (values, p) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const exact = sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
+          const got = percentile(hist(values), p)!;
+          expect(got).toBeGreaterThanOrEqual(exact);
+          expect(got).toBe(LATENCY_BUCKETS_MS[bucketOf(exact)]);
+        },
+      ),
     );
   });
 });
