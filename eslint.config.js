@@ -81,7 +81,23 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['@/lib/background/*', '**/lib/background/*'],
+              group: [
+                '@/lib/background/*',
+                '**/lib/background/*',
+                '@/lib/key/key-*',
+                '**/lib/key/key-*',
+                '**/chat-runner',
+                '**/batch-runner',
+                '**/read-ahead',
+                '**/cached-answers',
+                '**/measure-job',
+                '**/stored-settings',
+                '**/base-url-watch',
+                '**/reach-menus',
+                '**/*-notifications',
+                '**/gateway-key-info',
+                '**/badge-updater',
+              ],
               message: 'Background-only module: talk to it through lib/protocol.ts.',
             },
             {

@@ -1,5 +1,5 @@
 /**
- * Injected into the active tab by "Ask about this page" (lib/background/reach.ts), with the
+ * Injected into the active tab by "Ask about this page" (lib/reach/reach-menus.ts), with the
  * activeTab permission the user's click granted: it defines `paceReadPage`, which returns the
  * page's main text as Mozilla's Readability finds it (no navigation, scripts or ads), or null.
  * Nothing the page hides from its reader is read (lib/reach/drop-hidden.ts).

@@ -1,7 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { loadAllConversations, loadConversation, searchConversations } from '@/lib/chat/conversation-store';
-import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/export';
+import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/chat-export';
 import { getDb, type Conversation } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/storage/settings';
 import { skippedNotice } from '@/lib/storage/row-guards';

@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { levelFor } from '@/lib/badge';
+import { levelFor } from '@/lib/badge/badge-text';
 import { leftIn, passedText, type PeriodSpend } from '@/lib/limits/budget';
 import { budgetReached, leastNextUsd } from '@/lib/limits/budget-reached';
 import { readBudgetView } from '@/lib/limits/budget-store';

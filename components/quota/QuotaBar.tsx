@@ -1,4 +1,4 @@
-import { countedFigure } from '@/lib/badge';
+import { countedFigure } from '@/lib/badge/badge-text';
 import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import { noMonthCap, type Limits } from '@/lib/limits/plans';

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { getDb } from '@/lib/storage/db';
 import { FieldError } from '@/components/ui/FieldError';
 import { download } from '@/components/ui/download';
-import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
+import { exportFileName, usageToCsv, usageToJson } from '@/lib/usage/usage-export';
 import { readUsageRows } from '@/lib/usage/read-usage-rows';
 
 /** Every ledger row (not only the totals) as a CSV or JSON file. */

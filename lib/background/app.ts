@@ -22,16 +22,16 @@ import {
   usagePrefsItem,
 } from '../storage/settings';
 import { pruneConversations } from '../chat/conversation-store';
-import { createBatchRunner } from './batch-runner';
+import { createBatchRunner } from '../batch/batch-runner';
 import { pruneCache } from '../cache/response-cache';
 import { pruneUsage } from '../usage/ledger-store';
-import { createCachedAnswers } from './cached-answers';
-import { createUsageAlerts } from './usage-alerts';
-import { createBudgetAlerts } from './budget-alerts';
-import { createBadgeUpdater, toolbarBadge } from './badge-updater';
-import { forgetWaitOnNewBaseURL } from './base-url-watch';
-import { createChatRunner, type RunnerDeps } from './chat-runner';
-import { createGatewayBudget } from './gateway-budget';
+import { createCachedAnswers } from '../cache/cached-answers';
+import { createUsageAlerts } from '../usage/usage-notifications';
+import { createBudgetAlerts } from '../usage/budget-notifications';
+import { createBadgeUpdater, toolbarBadge } from '../badge/badge-updater';
+import { forgetWaitOnNewBaseURL } from '../settings/base-url-watch';
+import { createChatRunner, type RunnerDeps } from '../queue/chat-runner';
+import { createGatewayBudget } from '../usage/gateway-key-info';
 import { createHandlers, type HandlerDeps } from './handlers';
 import { createKeepAlive } from './keep-alive';
 import {
@@ -43,13 +43,13 @@ import {
   saveKey,
   savedKey,
   unlockKey,
-} from './key-store';
-import { createMeasureRequest } from './measure-request';
+} from '../key/key-store';
+import { createMeasureRequest } from '../limits/measure-job';
 import { createPortServer, isOwnPage } from './port-server';
-import { readSettings } from './stored-settings';
-import { createReach, type ReachBrowser } from './reach';
-import { createReadAhead } from './read-ahead';
-import { createRedactingLog } from './redacting-log';
+import { readSettings } from '../settings/stored-settings';
+import { createReach, type ReachBrowser } from '../reach/reach-menus';
+import { createReadAhead } from '../queue/read-ahead';
+import { createRedactingLog } from '../key/redacting-log';
 import { parseHeaderLines } from '../settings/validate';
 import { DRAFT_KEY } from '../storage/draft-key';
 

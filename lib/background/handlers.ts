@@ -8,7 +8,7 @@ import {
   type ContextTurn,
 } from '../claude/context-size';
 import { toPaceError, withoutSecrets } from '../claude/errors';
-import { redactedDetail } from './redacting-log';
+import { redactedDetail } from '../key/redacting-log';
 import { contextWindow, type ModelInfo } from '../claude/models';
 import {
   addExchange,
@@ -63,13 +63,13 @@ import { forgetGatewayBudget, type GatewayBudgetRow } from '../usage/gateway-bud
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { storedPrefs, type StoredPrefs } from '../storage/settings';
-import type { ChatRunner, ReadySend } from './chat-runner';
-import { readForSend, sameDay, type ReadAhead, type SendReadDeps } from './read-ahead';
+import type { ChatRunner, ReadySend } from '../queue/chat-runner';
+import { readForSend, sameDay, type ReadAhead, type SendReadDeps } from '../queue/read-ahead';
 import type { WindowState } from '../limits/admission';
 import type { Limits } from '../limits/plans';
-import type { Reach } from './reach';
-import type { UnlockResult } from './key-store';
-import { passphraseProblem } from './key-vault';
+import type { Reach } from '../reach/reach-menus';
+import type { UnlockResult } from '../key/key-store';
+import { passphraseProblem } from '../key/key-vault';
 
 export interface HandlerDeps {
   db: PaceDB;
@@ -104,9 +104,9 @@ export interface HandlerDeps {
   contextWindow?: (model: string) => number;
   /** How long to wait for the API's exact token count before deciding from the estimate. */
   countTimeoutMs?: number;
-  /** "Later, half price" (lib/background/batch-runner.ts): gathered questions wake it; a batched answer's Stop cancels its batch. */
+  /** "Later, half price" (lib/batch/batch-runner.ts): gathered questions wake it; a batched answer's Stop cancels its batch. */
   batches?: { tick: () => Promise<void>; cancel: (jobId: string) => Promise<boolean> };
-  /** A team gateway's budget for the key (lib/background/gateway-budget.ts); none without it. */
+  /** A team gateway's budget for the key (lib/usage/gateway-key-info.ts); none without it. */
   gatewayBudget?: { refresh: (reason: 'asked') => Promise<GatewayBudgetRow | null> };
   /**
    * A new message the queue would send now is admitted in chat.send's own transaction and handed
@@ -123,7 +123,7 @@ export interface HandlerDeps {
     /** What a send needs, read while the user types (chat.prepare); without it, each send reads it. */
     readAhead?: Pick<ReadAhead, 'prepare' | 'take'>;
   };
-  /** The context menu's templates and "Ask about this page" (lib/background/reach.ts); refused without it. */
+  /** The context menu's templates and "Ask about this page" (lib/reach/reach-menus.ts); refused without it. */
   reach?: Pick<Reach, 'saveTemplates' | 'readPage'>;
 }
 

@@ -2,7 +2,7 @@
  * The pure rules of "later, half price" (Message Batches): which gathered questions go into the
  * next batch and when, when a running batch is polled, what each result does to its question, and
  * what the one notification says. lib/batch/batch-store.ts writes what these decide;
- * lib/background/batch-runner.ts runs them on the clock.
+ * lib/batch/batch-runner.ts runs them on the clock.
  *
  * A question sent later is `gathering` until a batch takes it, then `batched` until its answer
  * arrives (lib/queue/job-states.ts). Questions gathered in one conversation go in the same batch,

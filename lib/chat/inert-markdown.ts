@@ -1,6 +1,6 @@
 /**
  * Message text made inert for a Markdown file: opened in an editor's preview it loads nothing and
- * runs nothing, whatever Claude (or a page quoted to it) wrote. Pure; lib/chat/export.ts calls it.
+ * runs nothing, whatever Claude (or a page quoted to it) wrote. Pure; lib/chat/chat-export.ts calls it.
  *
  * - An image, `![alt](url)`, is written as the text `[image: alt](url)`; any other `![` loses its
  *   bracket's meaning (`!\[`), so no image syntax is left, reference-style included.

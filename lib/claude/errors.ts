@@ -257,7 +257,7 @@ export const NO_KEY_ERROR: PaceError = {
   action: 'open_options',
 };
 
-/** A key sealed with a passphrase (lib/background/key-store.ts) that this browser session has not unlocked. */
+/** A key sealed with a passphrase (lib/key/key-store.ts) that this browser session has not unlocked. */
 export const LOCKED_ERROR: PaceError = {
   code: 'locked',
   message: 'Your API key is locked with a passphrase. Unlock it at the top of the popup, then send or retry.',

@@ -2,7 +2,7 @@
  * One measurement of a request (pure), for both limits admission checks: what it asks of the token
  * limits (`TokenNeed`, lib/limits/token-buckets.ts) and what it is priced by for the spend budget
  * (`RequestCost`, lib/limits/budget.ts), from the same input figure. The queue
- * (lib/background/measure-request.ts) and the short way (lib/queue/send-at-once.ts) both use it.
+ * (lib/limits/measure-job.ts) and the short way (lib/queue/send-at-once.ts) both use it.
  *
  * The input is the four-characters-a-token estimate unless the API's exact count is known. When the
  * estimate is close to the room left in the token minute, or when a budget is set and the request's

@@ -2,7 +2,7 @@
  * Applies the retry policy (./retry-policy.ts) after an attempt failed: the job waits and tries
  * again through the limiter, the whole queue pauses on the API's word (Anthropic's, or a gateway's,
  * named as such), or the job gives up; a gateway that refused the prompt cache's breakpoints gets
- * the job again at once. The runner (lib/background/chat-runner.ts) only runs the attempt and says
+ * the job again at once. The runner (lib/queue/chat-runner.ts) only runs the attempt and says
  * how it failed.
  */
 import { retryAfterSeconds } from '../claude/errors';

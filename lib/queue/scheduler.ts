@@ -51,7 +51,7 @@ export interface SchedulerDeps {
   combine?: (job: Job) => Promise<void>;
   /**
    * What the job's request asks of the token limits and what it is priced by for the spend budget,
-   * from one measurement (lib/background/measure-request.ts), or why it can never be sent. A
+   * from one measurement (lib/limits/measure-job.ts), or why it can never be sent. A
    * rejection holds the job for a while: it is never admitted unmeasured.
    */
   measure?: (

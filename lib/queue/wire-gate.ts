@@ -1,7 +1,7 @@
 /**
  * The last door before the network, in the worker. Every request for an answer passes it after the
  * transaction that admits it has committed and just before it goes on the wire (the runner,
- * lib/background/chat-runner.ts), so what the API said a moment ago holds for requests admitted
+ * lib/queue/chat-runner.ts), so what the API said a moment ago holds for requests admitted
  * before it said it:
  * - A 429 or a 529 that asks to wait `close`s the door until its retry-after has passed, the moment
  *   its status is known and before anything is written: a request already admitted, of any

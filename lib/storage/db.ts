@@ -294,7 +294,7 @@ export interface BatchRow {
   lastError?: string;
   endedAt?: number;
   /**
-   * The base URL and the key (lib/claude/key-fingerprint.ts: a fingerprint, never the key) it was
+   * The base URL and the key (lib/key/key-fingerprint.ts: a fingerprint, never the key) it was
    * created with: it is polled and read only there. Absent in batches made before they were kept.
    */
   baseURL?: string;
@@ -350,7 +350,7 @@ export class PaceDB extends Dexie {
 
   /**
    * Told the table's name as each write is made in this context, before it is carried out: what
-   * was read ahead of a send (lib/background/read-ahead.ts) knows at once that it may be out of date.
+   * was read ahead of a send (lib/queue/read-ahead.ts) knows at once that it may be out of date.
    */
   readonly writeWatchers = new Set<(table: string) => void>();
 

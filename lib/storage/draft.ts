@@ -1,7 +1,7 @@
 /**
  * The message box's unsent text, kept in the extension's local storage so that a popup closed at any
  * moment loses nothing. The page writes it itself: it is what the user typed, only for the message
- * box, with nothing for the background to check (the background adds quotes to it: lib/background/reach.ts).
+ * box, with nothing for the background to check (the background adds quotes to it: lib/reach/reach-menus.ts).
  */
 import { draftItem } from './settings';
 

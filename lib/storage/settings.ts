@@ -1,4 +1,4 @@
-/** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/background/key-store.ts). */
+/** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/key/key-store.ts). */
 import { defineItem } from './item';
 import type { ModelInfo } from '../claude/models';
 import { checkOrigins } from '../settings/key-origins';

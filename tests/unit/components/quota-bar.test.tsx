@@ -1,7 +1,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { QuotaBar } from '@/components/quota/QuotaBar';
-import { BADGE_COLORS, badgeFor, countedFigure } from '@/lib/badge';
+import { BADGE_COLORS, badgeFor, countedFigure } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
 import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
 import type { QueueView } from '@/lib/queue/queue-view';

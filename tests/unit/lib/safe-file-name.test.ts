@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { exportName } from '@/lib/chat/export';
+import { exportName } from '@/lib/chat/chat-export';
 import { MAX_FILE_NAME, safeFileName } from '@/lib/safe-file-name';
-import { exportFileName } from '@/lib/usage/export';
+import { exportFileName } from '@/lib/usage/usage-export';
 
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 

@@ -6,7 +6,7 @@
  */
 import { InternalServerError, NotFoundError } from '@anthropic-ai/sdk/core/error';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBatchRunner, type BatchRunnerDeps } from '@/lib/background/batch-runner';
+import { createBatchRunner, type BatchRunnerDeps } from '@/lib/batch/batch-runner';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient, type ClaudeClient, type Credentials } from '@/lib/claude/client';
 import { admit } from '@/lib/limits/admit';

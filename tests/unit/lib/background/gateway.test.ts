@@ -5,7 +5,7 @@
  * after answers; a gateway without /key/info, or with junk there, shows nothing.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createGatewayBudget, keyInfoURL } from '@/lib/background/gateway-budget';
+import { createGatewayBudget, keyInfoURL } from '@/lib/usage/gateway-key-info';
 import { readServerLimits, saveLimits } from '@/lib/limits/limiter-store';
 import { NO_BUDGET } from '@/lib/limits/budget';
 import { readBudgetView, saveBudget } from '@/lib/limits/budget-store';

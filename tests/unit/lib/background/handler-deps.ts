@@ -1,5 +1,5 @@
 /** Deps for createHandlers in tests: a real PaceDB, the real SDK client, a saved key and the given settings. */
-import type { ChatRunner } from '@/lib/background/chat-runner';
+import type { ChatRunner } from '@/lib/queue/chat-runner';
 import type { HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
 import { PaceFailure, type KeyStatus, type PaceError } from '@/lib/protocol';

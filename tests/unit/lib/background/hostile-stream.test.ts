@@ -1,6 +1,6 @@
 /** The chat runner against a broken or hostile endpoint's stream: it fails or stops cleanly, and never freezes. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChatRunner } from '@/lib/background/chat-runner';
+import { createChatRunner } from '@/lib/queue/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';

@@ -1,6 +1,6 @@
 /** Anthropic's pause is forgotten for a new key or base URL, and "Try now" sends one request through it. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { forgetWaitOnNewBaseURL } from '@/lib/background/base-url-watch';
+import { forgetWaitOnNewBaseURL } from '@/lib/settings/base-url-watch';
 import { createHandlers } from '@/lib/background/handlers';
 import { addExchange } from '@/lib/chat/conversation-store';
 import * as jobStore from '@/lib/queue/job-store';

@@ -4,7 +4,7 @@
  */
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGatewayBudget } from '@/lib/background/gateway-budget';
+import { createGatewayBudget } from '@/lib/usage/gateway-key-info';
 import { batchResults, BatchResultsTooLargeError } from '@/lib/claude/batches';
 import { ClaudeClient } from '@/lib/claude/client';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badgeFor, BADGE_COLORS } from '@/lib/badge';
+import { badgeFor, BADGE_COLORS } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
 import {
   checkBudget,

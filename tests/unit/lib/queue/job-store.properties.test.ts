@@ -98,7 +98,7 @@ async function live(actions: Action[]): Promise<void> {
     return jobs;
   }
 
-  /** The runner ends its attempt's ledger row, as lib/background/chat-runner.ts does. */
+  /** The runner ends its attempt's ledger row, as lib/queue/chat-runner.ts does. */
   async function endRow(usageId: number | undefined, outcome: string): Promise<void> {
     if (usageId !== undefined) await settleUsage(db, usageId, { outcome });
   }

@@ -5,10 +5,10 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { createChatRunner } from '@/lib/background/chat-runner';
+import { createChatRunner } from '@/lib/queue/chat-runner';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
 import { createKeepAlive } from '@/lib/background/keep-alive';
-import { createReadAhead, readForSend, type ReadAhead } from '@/lib/background/read-ahead';
+import { createReadAhead, readForSend, type ReadAhead } from '@/lib/queue/read-ahead';
 import { cacheKey } from '@/lib/cache/cache-key';
 import { storeAnswer } from '@/lib/cache/response-cache';
 import { createClaudeClient } from '@/lib/claude/client';

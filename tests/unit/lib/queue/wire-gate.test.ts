@@ -5,7 +5,7 @@
  * holds that request until the 429's retry-after has passed.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createChatRunner } from '@/lib/background/chat-runner';
+import { createChatRunner } from '@/lib/queue/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, markStreaming } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';

@@ -21,7 +21,7 @@ import { pauseAll, probeAnswered, probeLost } from '../limits/limiter-store';
 import { formatWait } from '../limits/format';
 import { countInput, countOutput, saveServerLimitsFor } from '../limits/token-store';
 import { tokensPerMinuteUse } from '../limits/token-usage';
-import { afterCacheControlRefused, afterFailedAttempt, askedToWait } from '../queue/after-attempt';
+import { afterCacheControlRefused, afterFailedAttempt, askedToWait } from './after-attempt';
 import { parseHeaderLines } from '../settings/validate';
 import { applyStreamEvent, BadStreamError, emptyAnswer, SIZE_CAP_STOP, type AssembledAnswer } from '../claude/stream';
 import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
@@ -42,12 +42,12 @@ import type { PaceError, AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, ChatMessage, Job, PaceDB, UsageRow } from '../storage/db';
-import * as jobStore from '../queue/job-store';
+import * as jobStore from './job-store';
 import { errorText } from '../error-text';
 import { endUsage, recordAttempt, tokensOf } from '../usage/attempt-ledger';
 import type { Refusal } from '../usage/alerts';
-import type { KeepAlive } from './keep-alive';
-import { createWireGate, type WireGate } from '../queue/wire-gate';
+import type { KeepAlive } from '../background/keep-alive';
+import { createWireGate, type WireGate } from './wire-gate';
 
 export interface RunnerDeps {
   db: PaceDB;

@@ -1,9 +1,9 @@
 /**
- * The context menu, the commands and "Ask about this page" in the background (lib/background/reach.ts),
+ * The context menu, the commands and "Ask about this page" in the background (lib/reach/reach-menus.ts),
  * driven as the browser drives them, with a stand-in for the browser's menus, tabs and scripting.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createReach, MENU, type ReachBrowser, type ReachDeps } from '@/lib/background/reach';
+import { createReach, MENU, type ReachBrowser, type ReachDeps } from '@/lib/reach/reach-menus';
 import { PaceFailure, type PaceEvent } from '@/lib/protocol';
 import { readTemplates } from '@/lib/reach/template-store';
 import { CUT_NOTE, TEMPLATE_SELECTION_CHARS } from '@/lib/reach/templates';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, csvCell, exportFileName, usageToCsv, usageToJson } from '@/lib/usage/export';
+import { CSV_COLUMNS, csvCell, exportFileName, usageToCsv, usageToJson } from '@/lib/usage/usage-export';
 import { row } from './fixtures';
 
 const originalTz = process.env.TZ;

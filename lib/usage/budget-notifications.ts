@@ -10,8 +10,8 @@ import { loadSpend, readBudget } from '../limits/budget-store';
 import { readLimits } from '../limits/limiter-store';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { PaceDB } from '../storage/db';
-import { budgetAlertText, dueBudgetAlerts } from '../usage/budget-alerts';
-import type { Notify } from './usage-alerts';
+import { budgetAlertText, dueBudgetAlerts } from './budget-alerts';
+import type { Notify } from './usage-notifications';
 import { warn } from '../warn';
 
 export interface BudgetAlertDeps {

@@ -6,8 +6,8 @@
  */
 import { NotFoundError, RateLimitError } from '@anthropic-ai/sdk/core/error';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBatchRunner, type BatchRunnerDeps } from '@/lib/background/batch-runner';
-import { createCachedAnswers } from '@/lib/background/cached-answers';
+import { createBatchRunner, type BatchRunnerDeps } from '@/lib/batch/batch-runner';
+import { createCachedAnswers } from '@/lib/cache/cached-answers';
 import { openBatch, recoverBatches } from '@/lib/batch/batch-store';
 import { NO_BUDGET } from '@/lib/limits/budget';
 import { reservedIds, saveBudget } from '@/lib/limits/budget-store';

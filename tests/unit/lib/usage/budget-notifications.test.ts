@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBudgetAlerts } from '@/lib/background/budget-alerts';
+import { createBudgetAlerts } from '@/lib/usage/budget-notifications';
 import { NO_BUDGET, type Budget } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { DEFAULT_USAGE_PREFS } from '@/lib/settings/usage-prefs';

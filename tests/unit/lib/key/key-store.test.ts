@@ -10,16 +10,16 @@ import {
   saveKey,
   savedKey,
   unlockKey,
-} from '@/lib/background/key-store';
+} from '@/lib/key/key-store';
 import { addExchange } from '@/lib/chat/conversation-store';
 import type { KeyStatus } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { confirmKeyOrigin, settingsItem } from '@/lib/storage/settings';
-import { readSettings } from '@/lib/background/stored-settings';
+import { readSettings } from '@/lib/settings/stored-settings';
 import { PaceDB } from '@/lib/storage/db';
 import { storedKeys } from '@/lib/background/app';
-import { testBackground } from './background-app';
-import { failure, handlerDeps } from './handler-deps';
+import { testBackground } from '../background/background-app';
+import { failure, handlerDeps } from '../background/handler-deps';
 
 const KEY = 'sk-ant-api03-key-store-test-Wx7q';
 const PASS = 'a passphrase long enough';
@@ -197,7 +197,7 @@ describe('a key locked with a passphrase', { timeout: 30_000 }, () => {
     await restartBrowser();
     await unlockKey(PASS);
     vi.resetModules();
-    const fresh = await import('@/lib/background/key-store');
+    const fresh = await import('@/lib/key/key-store');
     expect(await fresh.keyStatus()).toEqual(status({ sealed: true }));
     expect(await fresh.savedKey()).toBe(KEY);
   });

@@ -9,12 +9,12 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
-import { WINDOW_MS } from '../limits/admission';
-import { leftIn, periodSpends } from '../limits/budget';
-import { loadSpend } from '../limits/budget-store';
-import { readQuotaState } from '../limits/limiter-store';
-import { measureRequest, type MeasureInput } from '../limits/measure-request';
-import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
+import { WINDOW_MS } from './admission';
+import { leftIn, periodSpends } from './budget';
+import { loadSpend } from './budget-store';
+import { readQuotaState } from './limiter-store';
+import { measureRequest, type MeasureInput } from './measure-request';
+import { EMPTY_TOKEN_LOG, inputRoom } from './token-buckets';
 import { parseHeaderLines, type Settings } from '../settings/validate';
 import type { Job, PaceDB } from '../storage/db';
 

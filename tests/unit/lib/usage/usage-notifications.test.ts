@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createUsageAlerts } from '@/lib/background/usage-alerts';
+import { createUsageAlerts } from '@/lib/usage/usage-notifications';
 import { saveLimits } from '@/lib/limits/limiter-store';
 import { admit } from '@/lib/limits/admit';
 import { addExchange } from '@/lib/chat/conversation-store';

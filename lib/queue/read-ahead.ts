@@ -22,7 +22,7 @@ import { readQuotaState } from '../limits/limiter-store';
 import type { Limits } from '../limits/plans';
 import type { Settings } from '../settings/validate';
 import type { ChatMessage, Job, PaceDB } from '../storage/db';
-import { activeJobs } from '../queue/job-store';
+import { activeJobs } from './job-store';
 import { jobProblem, readable } from '../storage/row-guards';
 
 export interface SendReads {

@@ -6,7 +6,7 @@ import {
   PBKDF2_ITERATIONS,
   sealKey,
   type SealedKey,
-} from '@/lib/background/key-vault';
+} from '@/lib/key/key-vault';
 
 const KEY = 'sk-ant-api03-vault-test-key-7Qz9';
 const PASS = 'correct horse battery staple';

@@ -17,7 +17,7 @@ import type { KeepKey, KeyStatus, PaceError } from '../protocol';
 import { keyOriginsItem, storedPrefs } from '../storage/settings';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
-import { readSettings } from './stored-settings';
+import { readSettings } from '../settings/stored-settings';
 
 interface SealedRecord {
   sealed: SealedKey;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/export';
+import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/chat-export';
 import type { ChatMessage, Conversation } from '@/lib/storage/db';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';

@@ -10,7 +10,7 @@ import { readQuotaState } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { AlertState, PaceDB } from '../storage/db';
-import { alertText, dueAlerts, refusalAlertDue, refusalAlertText, type Refusal } from '../usage/alerts';
+import { alertText, dueAlerts, refusalAlertDue, refusalAlertText, type Refusal } from './alerts';
 import { warn } from '../warn';
 
 export interface Notify {

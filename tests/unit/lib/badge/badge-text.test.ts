@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BADGE_COLORS, badgeFor, compactCount } from '@/lib/badge';
+import { BADGE_COLORS, badgeFor, compactCount } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
 import { DEFAULT_LIMITS, MAX_PER_MONTH, PLANS, type Limits } from '@/lib/limits/plans';
 import { project } from '@/lib/usage/summary';

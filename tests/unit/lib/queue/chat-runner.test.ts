@@ -1,6 +1,6 @@
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createChatRunner, type RunnerDeps } from '@/lib/background/chat-runner';
+import { createChatRunner, type RunnerDeps } from '@/lib/queue/chat-runner';
 import { createKeepAlive } from '@/lib/background/keep-alive';
 import { addExchange, conversationMessages } from '@/lib/chat/conversation-store';
 import { createClaudeClient } from '@/lib/claude/client';

@@ -1,10 +1,10 @@
 /**
- * What a send needs, read while the user types (lib/background/read-ahead.ts): used only while
+ * What a send needs, read while the user types (lib/queue/read-ahead.ts): used only while
  * nothing it covers was written since it was read, and read again after writes while a page wants it.
  */
 import Dexie from 'dexie';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createReadAhead, sameDay, type SendReadDeps } from '@/lib/background/read-ahead';
+import { createReadAhead, sameDay, type SendReadDeps } from '@/lib/queue/read-ahead';
 import { dayWindow } from '@/lib/limits/budget';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { storeAnswer } from '@/lib/cache/response-cache';

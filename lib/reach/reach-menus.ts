@@ -11,7 +11,7 @@ import { contextWindow as modelContextWindow } from '../claude/models';
 import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';
 import { PaceFailure, type PaceError, type PaceEvent, type SendResult } from '../protocol';
-import { openPanel, PANEL_NAME, type PanelBrowser } from '../reach/open-panel';
+import { openPanel, PANEL_NAME, type PanelBrowser } from './open-panel';
 import {
   DEFAULT_PAGE_QUESTION,
   fitPage,
@@ -20,9 +20,9 @@ import {
   unreadableFromError,
   unreadablePage,
   type PageAttachment,
-} from '../reach/page-text';
-import { readTemplates, saveTemplates } from '../reach/template-store';
-import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type Source } from '../reach/templates';
+} from './page-text';
+import { readTemplates, saveTemplates } from './template-store';
+import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type Source } from './templates';
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
 import { draftItem } from '../storage/settings';

@@ -1,6 +1,6 @@
 import { APIError } from '@anthropic-ai/sdk/core/error';
 import { describe, expect, it } from 'vitest';
-import { createRedactingLog, redactedDetail } from '@/lib/background/redacting-log';
+import { createRedactingLog, redactedDetail } from '@/lib/key/redacting-log';
 
 const KEY = 'sk-ant-api03-secret-key-0123456789';
 const HEADER = 'team-secret-0123';

@@ -3,7 +3,7 @@
  * second while a job counts down to its send, and at the next window boundary otherwise.
  */
 import { browser as defaultBrowser, type WxtBrowser } from 'wxt/browser';
-import { badgeFor, type BadgeView } from '../badge';
+import { badgeFor, type BadgeView } from './badge-text';
 import { coalesce } from '../coalesce';
 import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';

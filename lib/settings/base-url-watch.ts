@@ -4,7 +4,7 @@
  * broken gateway) does not hold requests to the new one. app.ts calls this once.
  */
 import { clearServerWait } from '../limits/limiter-store';
-import type { Settings } from '../settings/validate';
+import type { Settings } from './validate';
 import type { PaceDB } from '../storage/db';
 import { warn } from '../warn';
 

@@ -4,7 +4,7 @@
  * that fails is replaced by its default and named in the log, once for each new set of failing
  * fields (only names, never values: a base URL or a header may hold a secret).
  */
-import { checkStoredSettings, type Settings } from '../settings/validate';
+import { checkStoredSettings, type Settings } from './validate';
 import { settingsItem } from '../storage/settings';
 
 // Only to say each problem once; a restarted worker saying it again is harmless.

@@ -15,7 +15,7 @@ import {
   retrieveBatch,
   type BatchRequest,
 } from '../claude/batches';
-import { keyFingerprint } from '../claude/key-fingerprint';
+import { keyFingerprint } from '../key/key-fingerprint';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
@@ -33,7 +33,7 @@ import {
   resultsNotice,
   sentElsewhere,
   type BatchTiming,
-} from '../batch/batch-lifecycle';
+} from './batch-lifecycle';
 import {
   batchCreated,
   createFailed,
@@ -46,7 +46,7 @@ import {
   recoverBatches,
   senderChanged,
   type Candidate,
-} from '../batch/batch-store';
+} from './batch-store';
 import { admitBatchCall } from '../limits/admit';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
@@ -66,7 +66,7 @@ export interface BatchRunnerDeps {
   settings: () => Promise<Settings>;
   prefs: () => Promise<BatchPrefs>;
   createClient: (c: Credentials, extraHeaders?: Record<string, string>) => ClaudeClient;
-  /** Answers what it can of these jobs from the response cache (lib/background/cached-answers.ts); how many. */
+  /** Answers what it can of these jobs from the response cache (lib/cache/cached-answers.ts); how many. */
   answerFromCache: (jobs: Job[]) => Promise<number>;
   notify: (id: string, title: string, message: string) => Promise<void>;
   /** Asks for the next tick at `at` (null: nothing to wait for). */

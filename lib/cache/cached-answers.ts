@@ -5,8 +5,8 @@
  * job so it is not looked up again while it waits.
  */
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
-import { cacheKey } from '../cache/cache-key';
-import { lookupAnswer } from '../cache/response-cache';
+import { cacheKey } from './cache-key';
+import { lookupAnswer } from './response-cache';
 import type { Credentials } from '../claude/client';
 import { cacheableRequest, messageRequest } from '../claude/request';
 import { serveFromCache, skipCacheLookup } from '../queue/job-store';
