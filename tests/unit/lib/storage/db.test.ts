@@ -49,17 +49,15 @@ describe('the database schema', () => {
       { id: 'u1', conversationId: 'c1', role: 'user', text: 'Waiting question', createdAt: 1, status: 'done' },
       { id: 'a1', conversationId: 'c1', role: 'assistant', text: '', createdAt: 2, status: 'pending' },
     ]);
-    await old
-      .table('jobs')
-      .add({
-        id: 'a1',
-        conversationId: 'c1',
-        state: 'waiting',
-        createdAt: 2,
-        attempts: 0,
-        waitUntil: t + 5000,
-        waitReason: 'minute',
-      });
+    await old.table('jobs').add({
+      id: 'a1',
+      conversationId: 'c1',
+      state: 'waiting',
+      createdAt: 2,
+      attempts: 0,
+      waitUntil: t + 5000,
+      waitReason: 'minute',
+    });
     await old.table('counters').bulkAdd([
       { key: 'utc:2026-11', count: 4321 },
       { key: 'local:2026-11', count: 4321 },
@@ -126,21 +124,19 @@ describe('the database schema', () => {
     old.version(3).stores({ cache: 'key, lastUsedAt', usage: '++id, at', usageDays: 'day', usageMonths: 'month' });
     old.version(4).stores({ usage: '++id, at, outcome' });
     await old.table('jobs').add({ id: 'a1', conversationId: 'c1', state: 'waiting', createdAt: 5, attempts: 0 });
-    await old
-      .table('usage')
-      .add({
-        at: 1,
-        model: 'm',
-        conversationId: 'c1',
-        messageId: 'a0',
-        outcome: IN_FLIGHT,
-        usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
-        ttftMs: null,
-        totalMs: 0,
-        attempt: 1,
-        fromCache: false,
-        costUsd: 0,
-      });
+    await old.table('usage').add({
+      at: 1,
+      model: 'm',
+      conversationId: 'c1',
+      messageId: 'a0',
+      outcome: IN_FLIGHT,
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
+      ttftMs: null,
+      totalMs: 0,
+      attempt: 1,
+      fromCache: false,
+      costUsd: 0,
+    });
     old.close();
 
     const db = new PaceDB(name);
