@@ -62,7 +62,7 @@ export default defineConfig({
       short_name: 'Pace',
       description: 'Chat with Claude from the toolbar with your own API key, inside the request limits you set.',
       // activeTab + scripting: "Ask about this page" and the selection shortcut read the tab the user
-      // acted on, and no other; contextMenus: the menu on selected text (README: Permissions).
+      // acted on, and no other; contextMenus: the menu on selected text (docs/guide.md: Permissions).
       permissions: ['storage', 'alarms', 'notifications', 'activeTab', 'scripting', 'contextMenus'],
       // The default API origin is granted at install; any other base URL is asked for from the
       // user's click on the options page.
