@@ -164,8 +164,6 @@ export const replies = {
 
 export const paceEvent = z.union([
   z.object({ type: z.literal('answer.progress'), messageId: str, text: str }),
-  /** A message sent from the context menu: the pages show its conversation. */
-  z.object({ type: z.literal('chat.open'), conversationId: str }),
   /** Text for the message box (the quoted selection), for the user to finish and send. */
   z.object({ type: z.literal('composer.fill'), text: str }),
   /** A refusal of something started outside the pages (the context menu, a shortcut). */

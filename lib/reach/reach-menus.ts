@@ -89,8 +89,8 @@ export function createReach(deps: ReachDeps) {
 
   async function sendNew(text: string): Promise<void> {
     try {
-      const sent = await deps.send(text, { later: await deps.sendsLater() });
-      deps.publish({ type: 'chat.open', conversationId: sent.conversationId });
+      // The pages show it as the latest conversation (components/chat/use-follow-latest.ts).
+      await deps.send(text, { later: await deps.sendsLater() });
     } catch (err) {
       notice(
         err instanceof PaceFailure

@@ -2,7 +2,7 @@
  * The files and packages a script loads at start: what its entry reaches through static value
  * imports (type-only imports and `import()` left out), read from the sources, with no build.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -10,8 +10,9 @@ export const ROOT = resolve(__dirname, '../..');
 function resolveImport(from: string, spec: string): string | null {
   if (!spec.startsWith('.') && !spec.startsWith('@/')) return null;
   const base = spec.startsWith('@/') ? join(ROOT, spec.slice(2)) : resolve(dirname(from), spec);
+  // A folder is no module: `./handlers` is `./handlers.ts` or `./handlers/index.ts`.
   for (const candidate of [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')])
-    if (existsSync(candidate) && !candidate.endsWith('/')) return candidate;
+    if (statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
   return null;
 }
 

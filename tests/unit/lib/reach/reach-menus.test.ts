@@ -108,7 +108,7 @@ describe('the context menu', () => {
     );
   });
 
-  it('a template follows "send later by default", and the chat opens on what was sent', async () => {
+  it('a template follows "send later by default"', async () => {
     reach({ sendsLater: async () => true }).onMenuClicked(
       { menuItemId: 'pace-template:explain', selectionText: 'Some words', pageUrl: tab.url },
       tab,
@@ -119,12 +119,6 @@ describe('the context menu', () => {
       '> Some words': true,
       '> Other words': false,
     });
-    await vi.waitFor(() =>
-      expect(events).toEqual([
-        { type: 'chat.open', conversationId: 'c1' },
-        { type: 'chat.open', conversationId: 'c1' },
-      ]),
-    );
   });
 
   it('a template sends at most TEMPLATE_SELECTION_CHARS of the selection, however much the page put in it, and says it was cut', async () => {
