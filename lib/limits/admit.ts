@@ -7,7 +7,7 @@
  * interleaving of contexts can overshoot. Message Batch calls are counted here too (`admitBatchCall`).
  */
 import type { Job, PaceDB } from '../storage/db';
-import { decide, WINDOW_MS, type Decision } from './admission';
+import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { decideAdmission, type AdmissionDecision, type AdmittedRequest } from './admission-decision';
 import type { Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
@@ -17,7 +17,6 @@ import { admitTokensInTx } from './token-store';
 import type { Budget } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 import { loadWindow, RECENT_KEY } from './limiter-store';
-import type { WindowState } from './admission';
 
 export type { AdmittedRequest } from './admission-decision';
 
