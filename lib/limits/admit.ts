@@ -1,47 +1,35 @@
 /**
- * The admission transaction: `admit` is the one place a request is counted. It decides with the
- * pure rules (./admission.ts `decide`, ./budget.ts `decideBudget`), records the send and admits
- * the job (lib/queue/job-store.ts `admitInTx`) in a single transaction, so no interleaving of
- * contexts can overshoot. Message Batch calls are counted here too (`admitBatchCall`).
+ * The admission transaction: `admitRequest` is the one place a job's request is admitted and
+ * counted. It reads what the decision needs, asks the one pure decision
+ * (./admission-decision.ts `decideAdmission`) and applies it: it records the send, opens its row in
+ * the usage ledger, reserves its share of the budget and its token room, uses up the pause's probe
+ * and admits the job (lib/queue/job-store.ts `admitInTx`), all in a single transaction, so no
+ * interleaving of contexts can overshoot. Message Batch calls are counted here too (`admitBatchCall`).
  */
-import type { PaceDB } from '../storage/db';
-import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
-import { isWaiting } from '../queue/job-states';
+import type { Job, PaceDB } from '../storage/db';
+import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
+import { decideAdmission, type AdmissionDecision, type AdmittedRequest } from './admission-decision';
 import type { Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
 import { admitInTx } from '../queue/job-store';
-import { EMPTY_TOKEN_LOG, type TokenNeed } from './token-buckets';
+import { EMPTY_TOKEN_LOG } from './token-buckets';
 import { admitTokensInTx } from './token-store';
-import { decideBudget, type Budget, type BudgetDecision, type RequestCost } from './budget';
+import type { Budget } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 import { loadWindow, RECENT_KEY } from './limiter-store';
+
+export type { AdmittedRequest } from './admission-decision';
 
 /** An admitted send of a job comes with the id of its row in the usage ledger (lib/usage/ledger-store.ts). */
 /** `probe`: it went as the pause's one probe (Try now), past Anthropic's word. */
 export type Admission =
-  | { ok: true; usageId?: number; probe?: true }
-  | Exclude<Decision, { ok: true }>
-  | Exclude<BudgetDecision, { ok: true }>
-  | { ok: false; reason: 'gone' };
+  { ok: true; usageId?: number; probe?: true } | Exclude<AdmissionDecision, { ok: true } | { reason: 'turn' }>;
+/** Not this job's turn: only when `admitRequest` was given the queue to check it on. */
+type NotItsTurn = Extract<AdmissionDecision, { reason: 'turn' }>;
 
 /**
- * What admission knows of the request: what it asks of the token limits (lib/limits/token-buckets.ts)
- * and what it would be priced by for the spend budget (lib/limits/budget.ts). Either may be absent
- * when no such limit is set.
- */
-export interface AdmittedRequest {
-  need?: TokenNeed;
-  cost?: RequestCost | null;
-}
-
-/**
- * Admits one request for `jobId` at `now` if both windows allow it. With a job id, the job must
- * still be queued or waiting, and becomes `sending` in the same transaction, which also uses up the
- * pause's probe (only one request goes through it) and writes the send's row in the usage ledger (in
- * flight, ended by the runner): the count and the ledger cannot disagree, whatever happens to the
- * worker. The reads go out together and so do the writes: IndexedDB pipelines them within one
- * transaction. With a spend budget set, `cost` (the request's model, estimated input and max_tokens)
- * is checked against it and its worst case reserved for the send's ledger row (lib/limits/budget.ts).
+ * Admits one request for `jobId` at `now` if both windows allow it (`admitRequest` with the request
+ * as given). With a job id, the job must still be queued or waiting.
  */
 export async function admit(
   db: PaceDB,
@@ -49,19 +37,21 @@ export async function admit(
   jobId: string | null,
   request: AdmittedRequest = {},
 ): Promise<Admission> {
-  return (await admitMeasured(
+  // With no queue to check the turn on and a request always measured, neither null nor 'turn' comes back.
+  return (await admitRequest(
     db,
     now,
     jobId,
     () => null,
-    () => request,
-  ))!;
+    () => ({ request }),
+  )) as Admission;
 }
 
 /**
  * `admit`, for the queue (lib/queue/scheduler.ts): its job's request leaves only after its runner's
  * reads and writes, and is marked unsent until then, so a worker that stops meanwhile gives the
- * count back at start-up (lib/queue/job-store.ts `recover`).
+ * count back at start-up (lib/queue/job-store.ts `recover`). The scheduler offers jobs in the
+ * queue's order itself: no queue is given to check it.
  */
 export async function admitQueued(
   db: PaceDB,
@@ -69,17 +59,18 @@ export async function admitQueued(
   jobId: string,
   request: AdmittedRequest = {},
 ): Promise<Admission> {
-  return (await admitMeasured(
+  // As `admit`'s: neither null nor 'turn' comes back.
+  return (await admitRequest(
     db,
     now,
     jobId,
     () => null,
-    () => request,
+    () => ({ request }),
     { unsent: true },
-  ))!;
+  )) as Admission;
 }
 
-/** What admission has read of the limits, the windows and the budget, for `admitMeasured`'s `measure`. */
+/** What admission has read of the limits, the windows and the budget, for `admitRequest`'s `measure`. */
 export interface AdmissionReads {
   limits: Limits;
   state: WindowState;
@@ -87,21 +78,29 @@ export interface AdmissionReads {
 }
 
 /**
- * `admit`, for a request measured against what admission reads itself (the limits, the windows,
- * the budget), so nothing is read twice: `read` starts the caller's own reads in the same round
- * trip as admission's (call it inside the caller's read-write transaction), and `measure` gets
- * both and returns the request's figures, or null to admit nothing (then nothing is written and
- * the result is null).
+ * Admits one request for `jobId` (none: a request that is only counted) at `now`, if
+ * `decideAdmission` says it may go. With a job, the job becomes `sending` in the same transaction,
+ * which also uses up the pause's probe (only one request goes through it) and writes the send's
+ * row in the usage ledger (in flight, ended by the runner): the count and the ledger cannot
+ * disagree, whatever happens to the worker. With a spend budget set, the request's worst case is
+ * reserved for that row (lib/limits/budget.ts); its token room counts against the minute.
+ *
+ * Nothing is read twice: `read` starts the caller's own reads in the same round trip as
+ * admission's (call it inside the caller's read-write transaction), and `measure` gets both and
+ * returns the request's figures (and, for a job not taken from the queue's order, the queue to
+ * check its turn on), or null when this caller does not send it (then nothing is written and the
+ * result is null). The reads go out together and so do the writes: IndexedDB pipelines them
+ * within one transaction.
  */
-export async function admitMeasured<T>(
+export async function admitRequest<T>(
   db: PaceDB,
   now: number,
   jobId: string | null,
   read: () => Promise<T> | T,
-  measure: (reads: AdmissionReads, own: T) => AdmittedRequest | null,
+  measure: (reads: AdmissionReads, own: T) => { request: AdmittedRequest; queue?: Job[] } | null,
   /** `unsent`: the job's request leaves only after more reads and writes, and is marked so (job-store.ts `admitInTx`). */
   options: { unsent?: boolean } = {},
-): Promise<Admission | null> {
+): Promise<Admission | NotItsTurn | null> {
   // `cache` too: the send-at-once path looks its answer up in the same round trip, and an expired entry is dropped there.
   return db.transaction(
     'rw',
@@ -114,21 +113,20 @@ export async function admitMeasured<T>(
         loadSpend(db, now),
         read(),
       ]);
-      const request = measure({ limits, state, budget: spent.budget }, own);
-      if (request === null) return null;
-      const { need, cost = null } = request;
-      const decision = decide(now, limits, state, need);
-      if (!decision.ok) return decision;
-      if (jobId !== null && (!job || !isWaiting(job.state))) return { ok: false, reason: 'gone' } as const;
-      const budget = decideBudget(
+      const measured = measure({ limits, state, budget: spent.budget }, own);
+      if (measured === null) return null;
+      const { request, queue } = measured;
+      const decision = decideAdmission({
         now,
-        limits.monthStart,
-        spent.budget,
-        spent.spend,
-        spent.ledger(limits.monthStart),
-        cost,
-      );
-      if (!budget.ok) return budget;
+        limits,
+        window: state,
+        request,
+        spend: { budget: spent.budget, state: spent.spend, ledger: spent.ledger(limits.monthStart) },
+        job: jobId === null ? null : job,
+        ...(queue === undefined ? {} : { queue }),
+      });
+      if (!decision.ok) return decision;
+      const { need } = request;
       // Sends stamped in the future (a clock that went back) stay until the clock passes them.
       const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];
       const [usageId] = await Promise.all([
@@ -145,7 +143,7 @@ export async function admitMeasured<T>(
           { key: RECENT_KEY, count: times.length, times },
           ...keys.slice(1).map((key, i) => ({ key, count: (counters[i + 1]?.count ?? 0) + 1 })),
         ]),
-        pause && isProbe(now, state)
+        pause && decision.probe
           ? db.meta.put({ key: 'pause', value: { ...pause, probe: 'used', ...(job ? { probeJob: job.id } : {}) } })
           : null,
         // The request's input and output room count against the token minute now; the runner puts the real counts in (lib/limits/token-store.ts).
@@ -160,12 +158,12 @@ export async function admitMeasured<T>(
             )
           : null,
       ]);
-      if (!job) return decision;
+      if (!job) return { ok: true } as const;
       await Promise.all([
         admitInTx(db, job, usageId, options.unsent === true),
-        budget.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, budget.reserve, now) : null,
+        decision.reserve && usageId !== undefined ? reserveInTx(db, spent.spend, usageId, decision.reserve, now) : null,
       ]);
-      return isProbe(now, state) ? { ok: true, usageId, probe: true } : { ok: true, usageId };
+      return decision.probe ? { ok: true, usageId, probe: true } : { ok: true, usageId };
     },
   );
 }

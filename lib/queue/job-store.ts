@@ -117,8 +117,8 @@ export async function noteBatchedInTx(db: PaceDB, ids: string[], note: PaceError
 
 /**
  * The limiter admitted a send of `job`: it becomes `sending`, one attempt more, with its ledger row.
- * Call inside the admitting transaction (lib/limits/admit.ts `admit`, and the send at once
- * through `admitMeasured`), which read `job` in it. `unsent`: its request does not leave on this
+ * Call inside the admitting transaction (lib/limits/admit.ts `admitRequest`, for the queue and
+ * the send at once alike), which read `job` in it. `unsent`: its request does not leave on this
  * commit but after the runner's reads and writes (the queue's way), and is marked so until then.
  */
 export async function admitInTx(db: PaceDB, job: Job, usageId: number | undefined, unsent = false): Promise<void> {

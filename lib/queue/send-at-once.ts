@@ -2,11 +2,12 @@
  * The short way for a new message: when nothing is ahead of it in the queue, it is admitted in the
  * very transaction that stores it (chat.send's), so its request can leave as soon as that
  * transaction commits, with no queue run, no second read of the conversation and no second
- * transaction in between. It is the scheduler's own decision, taken on the same rows: the job must
- * be the first the queue would offer (lib/queue/job-states.ts `nextCandidates`), the response
- * cache must have no answer for it (the queue serves those, uncounted), and the limiter must admit
- * it (`admitMeasured`: one read of the limits, the windows and the budget for this check and the
- * count; it counts it, opens its ledger row and makes it `sending`), with what the
+ * transaction in between. It is the scheduler's own decision, taken on the same rows by the same
+ * pair (lib/limits/admit.ts `admitRequest`, which reads the limits, the windows and the budget once
+ * for the check and the count, asks lib/limits/admission-decision.ts `decideAdmission`, and counts
+ * the job, opens its ledger row and makes it `sending`): the job must be the first the queue would
+ * offer (given the queue, the decision checks its turn), the response cache must have no answer for
+ * it (the queue serves those, uncounted), and the limits must let it go, with what the
  * request asks of the token limits and the spend budget, measured by the queue's own pure function
  * (lib/limits/measure-request.ts). A request that wants the API's exact count (close to the token
  * limit), which cannot be asked inside a transaction, is left to the queue; so is one whose safe
@@ -17,14 +18,13 @@ import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { WINDOW_MS } from '../limits/admission';
-import { admitMeasured, type AdmissionReads, type AdmittedRequest } from '../limits/admit';
+import { admitRequest, type AdmissionReads, type AdmittedRequest } from '../limits/admit';
 import { measureRequest } from '../limits/measure-request';
 import { EMPTY_TOKEN_LOG, inputRoom } from '../limits/token-buckets';
 import type { Settings } from '../settings/validate';
 import type { ChatMessage, Job, PaceDB } from '../storage/db';
 import { activeJobs } from './job-store';
 import { jobProblem, readable } from '../storage/row-guards';
-import { MAX_ACTIVE, nextCandidates } from './job-states';
 
 export interface AtOnce {
   jobId: string;
@@ -54,7 +54,7 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
   // One round trip of reads: the queue's, the conversation and the cache go with admission's own
   // (the limits, the windows, the budget), which are read once for the check and the count.
   let seen: { job: Job; messages: ChatMessage[] } | null = null;
-  const admission = await admitMeasured(
+  const admission = await admitRequest(
     db,
     send.now,
     send.jobId,
@@ -66,9 +66,8 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
       ]),
     ({ limits, state, budget }, [rows, messages, cached]) => {
       if (cached) return null;
-      const jobs = readable<Job>('jobs', rows, jobProblem).rows;
-      const job = jobs.find((j) => j.id === send.jobId);
-      if (!job || nextCandidates(jobs, MAX_ACTIVE, send.now)[0]?.id !== send.jobId) return null;
+      const queue = readable<Job>('jobs', rows, jobProblem).rows;
+      const job = queue.find((j) => j.id === send.jobId);
       // Another send to this conversation may have landed between the reads and this transaction:
       // then the request (and its cache key) would not be the one checked, and the queue takes it.
       if (
@@ -76,8 +75,11 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
         JSON.stringify(send.request)
       )
         return null;
-      seen = { job, messages };
-      return measure(send, limits, state, budget);
+      const request = measure(send, limits, state, budget);
+      if (request === null) return null;
+      seen = job === undefined ? null : { job, messages };
+      // Its turn is part of the decision: it goes only as the first job the queue would offer.
+      return { request, queue };
     },
   );
   if (!admission?.ok || seen === null) return null;
