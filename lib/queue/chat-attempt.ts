@@ -67,7 +67,7 @@ export function createWatchdog(stallMs: number, onStall: () => void): Watchdog {
  * off keeps its room. The writes go one after another, off the path to the first word, and are
  * awaited before the end (`written`).
  */
-export interface TokenCounts {
+interface TokenCounts {
   count(input: number | null, output?: number | null): void;
   /** The counts still to come go after `first`. */
   after(first: Promise<unknown>): void;
@@ -77,7 +77,7 @@ export interface TokenCounts {
   written(): Promise<void>;
 }
 
-export function createTokenCounts(kit: RunnerKit, id: string): TokenCounts {
+function createTokenCounts(kit: RunnerKit, id: string): TokenCounts {
   const { db, now, log } = kit;
   let writes = Promise.resolve();
   let inputCounted: number | null = null;

@@ -141,6 +141,7 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
       await settle(kit, attempt, state, outcome);
       await afterOutcome(kit, attempt, state, outcome);
     } catch (err) {
+      // The gate, the request, the stream, or a write while settling a stream's end: named, settled and acted on the same way.
       const outcome = await outcomeOfError(kit, attempt, state, err);
       await settle(kit, attempt, state, outcome);
       await afterOutcome(kit, attempt, state, outcome);
