@@ -9,6 +9,7 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
 import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
+import { messageRequest, type MessageRequest } from '../claude/request';
 import { WINDOW_MS } from './admission';
 import { leftIn, periodSpends } from './budget';
 import { loadSpend } from './budget-store';
@@ -18,7 +19,14 @@ import { EMPTY_TOKEN_LOG, inputRoom } from './token-buckets';
 import { parseHeaderLines, type Settings } from '../settings/validate';
 import type { Job, PaceDB } from '../storage/db';
 
-export type Measured = Exclude<ReturnType<typeof measureRequest>, { ok: 'count' }>;
+/**
+ * The measurement, and on success the request it measured, built once: the runner sends this one
+ * (lib/queue/chat-runner.ts `StartOptions.request`). Absent when the conversation has no question
+ * to send: the runner fails the answer with its own message.
+ */
+export type Measured =
+  | (Extract<ReturnType<typeof measureRequest>, { ok: true }> & { request?: MessageRequest })
+  | Extract<ReturnType<typeof measureRequest>, { ok: false }>;
 
 export interface MeasureDeps {
   db: PaceDB;
@@ -43,8 +51,10 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
       db.transaction('r', [db.meta, db.usageMonths, db.usageDays], () => loadSpend(db, t)),
     ]);
     let turns: ContextTurn[];
+    let request: MessageRequest | undefined;
     try {
       turns = buildContext(messages, job.id);
+      request = messageRequest(settings, turns);
     } catch (err) {
       // No question to send: the runner fails the answer with its own message.
       log('nothing to measure for this answer', err instanceof Error ? err.name : 'error');
@@ -61,12 +71,13 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
       budgetLeft: Math.min(Infinity, ...periods.map(leftIn)),
     };
     const first = measureRequest(input);
-    if (first.ok !== 'count') return first;
+    if (first.ok === true) return { ...first, request };
+    if (first.ok === false) return first;
     const exact = await exactCount({ model: settings.model, ...input.request }, settings);
     const second = measureRequest({ ...input, exact });
     // Measured with a figure, it never asks again.
     if (second.ok === 'count') throw new Error('measureRequest asked for a count it was given');
-    return second;
+    return second.ok ? { ...second, request } : second;
   };
 
   async function exactCount(

@@ -82,6 +82,8 @@ export interface ReadySend {
 export interface StartOptions {
   /** Its admission used the pause's one probe (Try now): it passes the wire gate, which the pause closed. */
   probe?: boolean;
+  /** The request the queue measured and admitted (lib/limits/measure-job.ts): sent as it is, not built again. */
+  request?: ReturnType<typeof messageRequest>;
 }
 
 export interface ChatRunner {
@@ -190,8 +192,9 @@ export function createChatRunner(deps: RunnerDeps): ChatRunner {
 }
 
 /**
- * The build step: the request is built now, not when the message was queued, so it carries every
- * answer before it, and the answer is marked streaming. Null when there is no key: the job has
+ * The build step: the request is the one admitted (built by chat.send or by the queue's measurement,
+ * just before admission), or built now, never when the message was queued, so it carries every
+ * answer before it; and the answer is marked streaming. Null when there is no key: the job has
  * failed, and there is nothing to send.
  */
 async function build(
@@ -217,7 +220,7 @@ async function build(
     await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
     return null;
   }
-  const request = ready?.request ?? messageRequest(settings, buildContext(messages, id));
+  const request = ready?.request ?? options.request ?? messageRequest(settings, buildContext(messages, id));
   // The queue's last write before the request: the answer is streaming, and the job no longer
   // unsent, together (chat.send's at-once admission made both in its own transaction).
   const streaming = () => markStreaming(db, id, settings.model, creds.demo);

@@ -9,6 +9,7 @@ import { errorLabel } from '../claude/errors';
 import type { RequestCost } from '../limits/budget';
 import { admitQueued } from '../limits/admit';
 import type { TokenNeed } from '../limits/token-buckets';
+import type { MessageRequest } from '../claude/request';
 import type { PaceError } from '../protocol';
 import type { Job, PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
@@ -36,7 +37,7 @@ export interface SchedulerDeps {
    * Called right after admission has committed, with the job already `sending` (`probe`: it goes as
    * Try now's probe); resolves when it has ended, rejects only if it never started.
    */
-  startJob: (job: Job, options: { probe?: boolean }) => Promise<void>;
+  startJob: (job: Job, options: { probe?: boolean; request?: MessageRequest }) => Promise<void>;
   /** Resolves once the rate-limit figures that have arrived are written (lib/queue/wire-gate.ts `settled`): admission decides on them. */
   settled?: () => Promise<void>;
   /** Fails a job that could not be offered (blocker), without counting it. */
@@ -56,7 +57,9 @@ export interface SchedulerDeps {
    */
   measure?: (
     job: Job,
-  ) => Promise<{ ok: true; need: TokenNeed; cost: RequestCost | null } | { ok: false; error: PaceError }>;
+  ) => Promise<
+    { ok: true; need: TokenNeed; cost: RequestCost | null; request?: MessageRequest } | { ok: false; error: PaceError }
+  >;
   /** False while the browser is offline: nothing is sent, no attempt is spent; `pump` again when it is back. */
   online?: () => boolean;
   maxActive?: number;
@@ -132,7 +135,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           deps
             .startJob(
               { ...job, state: 'sending', attempts: job.attempts + 1, usageId: decision.usageId, unsent: true },
-              { probe: decision.probe === true },
+              // The request measured is the one sent: built once for the attempt.
+              { probe: decision.probe === true, request: measured?.request },
             )
             // startJob rejects only when the runner never took the job: it would stay 'sending' for good.
             .catch(async (err: unknown) => {

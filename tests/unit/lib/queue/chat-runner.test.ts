@@ -170,6 +170,23 @@ describe('chat runner against the local Claude server, with the real SDK', () =>
     ]);
   });
 
+  it('sends the request the queue measured as it is, without building it again', async () => {
+    server.script({ kind: 'text', text: 'Answer.' });
+    const r = runner();
+    const ex = await ask('Q as typed');
+    const job = (await db.jobs.get(ex.assistantMessageId))!;
+    await db.jobs.update(job.id, { state: 'sending', attempts: 1 });
+    const measured = {
+      model: 'claude-haiku-4-5',
+      max_tokens: 300,
+      system: 'Be brief.',
+      messages: [{ role: 'user' as const, content: 'Q as measured' }],
+    };
+    await r.start({ ...job, state: 'sending', attempts: 1 }, undefined, { request: measured });
+    const sent = server.messageRequests()[0]!.body as { messages: unknown[] };
+    expect(sent.messages).toEqual([{ role: 'user', content: 'Q as measured' }]);
+  });
+
   it('stops an answer mid-stream and keeps what arrived', async () => {
     server.script({ kind: 'text', text: 'y'.repeat(2000), chunkSize: 5, delayMs: 10 });
     const ex = await ask('go on forever');

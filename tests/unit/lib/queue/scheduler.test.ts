@@ -262,3 +262,31 @@ describe('scheduler with a spend budget', () => {
     expect((await readWindowState(db, clock, DEFAULT_LIMITS)).monthCount).toBe(1);
   });
 });
+
+describe('the request of an attempt', () => {
+  it('is built once: the request the queue measured is the one handed to the runner', async () => {
+    const measuredRequest = {
+      model: 'm',
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'as measured' }],
+    };
+    const handed: unknown[] = [];
+    const a = await ask('q1');
+    const s = scheduler({
+      measure: async () => ({
+        ok: true as const,
+        need: { inputTokens: 10, outputTokens: 100 },
+        cost: null,
+        request: measuredRequest,
+      }),
+      startJob: async (job, options) => {
+        started.push(job.id);
+        handed.push(options.request);
+      },
+    });
+    await s.pump();
+    expect(started).toEqual([a.assistantMessageId]);
+    expect(handed).toEqual([measuredRequest]);
+    expect(handed[0]).toBe(measuredRequest);
+  });
+});
