@@ -7,12 +7,12 @@
 import type { PaceDB } from '../storage/db';
 import { decide, isProbe, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { isWaiting } from '../queue/job-states';
-import type { Limits } from './plans';
+import type { Limits, Budget } from '../storage/rows';
 import { openUsage } from '../usage/ledger-store';
 import { admitInTx } from '../queue/job-store';
 import { EMPTY_TOKEN_LOG, type TokenNeed } from './token-buckets';
 import { admitTokensInTx } from './token-store';
-import { decideBudget, type Budget, type BudgetDecision, type RequestCost } from './budget';
+import { decideBudget, type BudgetDecision, type RequestCost } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 import { loadWindow, RECENT_KEY } from './limiter-store';
 

@@ -14,41 +14,8 @@ import { isObject } from '../is-object';
 import { KEEP_KEYS, type ReplyOf, type RequestType, type Result } from '../protocol';
 import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
 import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
-import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
-import { MONTH_STARTS, PLAN_IDS, type PlanId } from '../limits/plans';
-
-export const ERROR_CODES = [
-  'bad_message',
-  'no_key',
-  'locked',
-  'origin_unconfirmed',
-  'invalid_input',
-  'wrong_key',
-  'browser_access_off',
-  'permission_denied',
-  'not_found',
-  'bad_request',
-  'too_large',
-  'billing',
-  'rate_limited',
-  'spend_limit',
-  'overloaded',
-  'server_error',
-  'timeout',
-  'stalled',
-  'offline',
-  'unreachable',
-  'redirected',
-  'bad_answer',
-  'interrupted',
-  'unknown_message',
-  'busy',
-  'cancelled',
-  'month_used_up',
-  'budget',
-  'queue_full',
-  'internal',
-] as const;
+import { BADGE_COUNTS, ERROR_ACTIONS, ERROR_CODES, MONTH_STARTS, WHEN_REACHED, type PlanId } from '../storage/rows';
+import { PLAN_IDS } from '../limits/plans';
 
 const str = z.string();
 const num = z.number();
@@ -59,7 +26,7 @@ export const paceError = z.object({
   code: z.enum(ERROR_CODES),
   message: str,
   /** What the user can do about it; the page turns it into a button. */
-  action: z.optional(z.enum(['open_options', 'retry', 'new_chat'])),
+  action: z.optional(z.enum(ERROR_ACTIONS)),
   /** The field a validation error is about, so a form can show it in place. */
   field: z.optional(str),
   /** Every field's message, when a whole form was refused. */

@@ -38,7 +38,8 @@ import {
   type PromptCacheMode,
   type PromptCacheModes,
 } from '../claude/prompt-cache';
-import type { PaceError, AnswerProgress } from '../protocol';
+import type { AnswerProgress } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { Attempt, ChatMessage, Job, PaceDB, UsageRow } from '../storage/db';

@@ -9,7 +9,7 @@ import { errorLabel } from '../claude/errors';
 import type { RequestCost } from '../limits/budget';
 import { admitQueued } from '../limits/admit';
 import type { TokenNeed } from '../limits/token-buckets';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { Job, PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { settleUsage } from '../usage/ledger-store';
