@@ -6,7 +6,7 @@ import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';
 import { checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
 import { checkBaseURL, checkStoredSettings } from '@/lib/settings/validate';
-import { keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { keyOriginsItem, settingsItem } from '@/lib/settings/settings-items';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { useStored } from './use-stored';
 

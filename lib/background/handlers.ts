@@ -63,7 +63,7 @@ import type { PaceDB } from '../storage/db';
 import { forgetGatewayBudget } from '../usage/gateway-budget';
 import { isJob } from '../storage/row-guards';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
-import { storedPrefs, type StoredPrefs } from '../storage/settings';
+import { storedPrefs, type StoredPrefs } from '../settings/settings-items';
 import type { ChatRunner, ReadySend } from '../queue/chat-runner';
 import { readForSend, sameDay, type ReadAhead, type SendReadDeps } from '../queue/read-ahead';
 import type { WindowState } from '../limits/admission';

@@ -15,7 +15,7 @@ import { DEMO_KEY, DEMO_URL } from '../demo';
 import { checkOrigins, unconfirmedOrigin, unconfirmedOriginError } from '../settings/key-origins';
 import type { KeepKey, KeyStatus } from '../protocol';
 import type { PaceError } from '../storage/rows';
-import { keyOriginsItem, storedPrefs } from '../storage/settings';
+import { keyOriginsItem, storedPrefs } from '../settings/settings-items';
 import { LOCKED_ERROR, NO_KEY_ERROR } from '../claude/errors';
 import { isSealedKey, openKey, sealKey, type OpenFailure, type SealedKey } from './key-vault';
 import { readSettings } from '../settings/stored-settings';

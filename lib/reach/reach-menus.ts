@@ -26,7 +26,7 @@ import { readTemplates, saveTemplates } from './template-store';
 import { checkTemplates, selectionPrompt, withQuote, type Source } from './templates';
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
-import { draftItem } from '../storage/settings';
+import { draftItem } from '../storage/draft';
 import { settingsFor } from '../chat/conversation-store';
 
 export const MENU = {

@@ -24,7 +24,7 @@ import type { ChatPrefs } from '@/lib/settings/chat-prefs';
 import type { UsagePrefs } from '@/lib/settings/usage-prefs';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../support/claude-server';
 import { portPair } from '../../support/fake-port';
 import { ROOT, staticImports } from '../../support/module-graph';

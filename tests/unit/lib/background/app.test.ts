@@ -18,7 +18,7 @@ import type { Limits } from '@/lib/storage/rows';
 import { readTokenLog } from '@/lib/limits/token-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import { IN_FLIGHT, INTERRUPTED } from '@/lib/usage/totals';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
