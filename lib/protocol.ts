@@ -13,12 +13,9 @@ import { isObject } from './is-object';
 // Types only: the worker never loads the pages' parsers of what it sends.
 import type { paceEvent, replies } from './messaging/replies';
 import type { PaceError } from './storage/rows';
+import { KEEP_KEYS } from './key/keep-keys';
 
 export const PORT_NAME = 'pace';
-
-/** Where the key is kept: in extension storage on this device, or only until the browser closes. */
-export const KEEP_KEYS = ['device', 'session'] as const;
-export type KeepKey = (typeof KEEP_KEYS)[number];
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
 

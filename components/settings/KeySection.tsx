@@ -1,6 +1,7 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { KeepKey, KeyStatus } from '@/lib/protocol';
+import type { KeyStatus } from '@/lib/protocol';
+import type { KeepKey } from '@/lib/key/keep-keys';
 import type { PaceError } from '@/lib/storage/rows';
 import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';

@@ -11,7 +11,7 @@
  */
 import * as z from '../schema';
 import { isObject } from '../is-object';
-import { KEEP_KEYS, type ReplyOf, type RequestType, type Result } from '../protocol';
+import { KEEP_KEYS } from '../key/keep-keys';
 import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
 import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
 import { BADGE_COUNTS, ERROR_ACTIONS, ERROR_CODES, MONTH_STARTS, WHEN_REACHED, type PlanId } from '../storage/rows';
@@ -138,25 +138,3 @@ export const paceEvent = z.union([
   /** A refusal of something started outside the pages (the context menu, a shortcut). */
   z.object({ type: z.literal('notice'), error: paceError }),
 ]);
-
-const refusal = z.object({ ok: z.literal(false), error: paceError });
-
-/**
- * A reply's `result` as the page may use it: the request's reply data or the error it was refused
- * with; anything else becomes an `internal` error that names the reply and the field that is wrong.
- */
-export function parseReply<K extends RequestType>(type: K, result: unknown): Result<ReplyOf<K>> {
-  const schema =
-    isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
-  const parsed = schema.safeParse(result);
-  if (parsed.success) return parsed.data as Result<ReplyOf<K>>;
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return {
-    ok: false,
-    error: {
-      code: 'internal',
-      message: `Pace's background sent a reply to ${type} that this page cannot read (${where}${issue?.message ?? 'not valid'}). Reload the page and try again.`,
-    },
-  };
-}

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'v
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { ModelInfo } from '@/lib/claude/models';
 import type { Budget, GatewayBudgetRow, Limits, PaceError, PromptTemplate } from '@/lib/storage/rows';
-import { createBackgroundClient } from '@/lib/messaging/page-client';
-import { paceError, paceEvent, parseReply, replies } from '@/lib/messaging/replies';
+import { createBackgroundClient, parseReply } from '@/lib/messaging/page-client';
+import { paceError, paceEvent, replies } from '@/lib/messaging/replies';
 import {
   parseRequest,
   PORT_NAME,
