@@ -8,7 +8,8 @@ import FakeTimers from '@sinonjs/fake-timers';
 import Bottleneck from 'bottleneck';
 import PQueue from 'p-queue';
 import { decide } from '../lib/limits/admission';
-import { DEFAULT_LIMITS, type Limits } from '../lib/limits/plans';
+import { DEFAULT_LIMITS } from '../lib/limits/plans';
+import type { Limits } from '../lib/storage/rows';
 import { seededRandom } from './stats';
 
 export const PER_MINUTE = 10;

@@ -5,25 +5,17 @@
  * gets exactly one reply `{ ok: true, data } | { ok: false, error }`; the background also pushes
  * events (the answer being streamed) to every connected page. Anything arriving on the port is
  * parsed by `parseRequest` before a handler sees it; every reply and event is parsed by the page
- * client with its schema in lib/messaging/replies.ts, from which the reply, error and event types
- * here are inferred.
+ * client with its schema in lib/messaging/replies.ts, from which the reply and event types here are
+ * inferred (the error's shape is declared in lib/storage/rows.ts, since a failed message keeps it).
  */
 import * as z from './schema';
 import { isObject } from './is-object';
 // Types only: the worker never loads the pages' parsers of what it sends.
-import type { paceError, paceEvent, replies } from './messaging/replies';
+import type { paceEvent, replies } from './messaging/replies';
+import type { PaceError } from './storage/rows';
+import { KEEP_KEYS } from './key/keep-keys';
 
 export const PORT_NAME = 'pace';
-
-/** Where the key is kept: in extension storage on this device, or only until the browser closes. */
-export const KEEP_KEYS = ['device', 'session'] as const;
-export type KeepKey = (typeof KEEP_KEYS)[number];
-
-/** A refusal; its schema, like every reply's and event's, is in ./messaging/replies.ts. */
-export type PaceError = z.infer<typeof paceError>;
-export type ErrorCode = PaceError['code'];
-/** What the user can do about an error; the page turns it into a button. */
-export type ErrorAction = NonNullable<PaceError['action']>;
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
 

@@ -52,6 +52,7 @@ function vitest(label, args) {
 
 check('type check', 'npx', ['tsc', '--noEmit']);
 check('lint', 'npx', ['eslint', '.']);
+check('import circles', 'node', ['scripts/check-cycles.mjs']);
 vitest('unit tests', []);
 check('build chrome-mv3', 'npx', ['wxt', 'build']);
 check('build firefox-mv2', 'npx', ['wxt', 'build', '-b', 'firefox']);

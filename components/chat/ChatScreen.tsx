@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type ComponentType, type ReactNode } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { ErrorAction, KeyStatus } from '@/lib/protocol';
+import type { KeyStatus } from '@/lib/protocol';
+import type { ErrorAction } from '@/lib/storage/rows';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
 import type { MessageActions } from './MessageItem';

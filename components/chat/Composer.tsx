@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { withQuote } from '@/lib/reach/templates';
 import { readDraft, saveDraft } from '@/lib/storage/draft';
-import { batchPrefsItem } from '@/lib/storage/settings';
+import { batchPrefsItem } from '@/lib/settings/settings-items';
 import { useStored } from '../settings/use-stored';
 import { adoptEarlyComposer } from './early-composer';
 

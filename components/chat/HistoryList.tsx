@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { loadAllConversations, loadConversation, searchConversations } from '@/lib/chat/conversation-store';
 import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/chat-export';
 import { getDb, type Conversation } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import { skippedNotice } from '@/lib/storage/row-guards';
 import { download } from '../ui/download';
 import { FieldError } from '../ui/FieldError';

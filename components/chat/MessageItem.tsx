@@ -1,7 +1,7 @@
 import { memo, useState } from 'react';
 import { MAX_ANSWER_CHARS, SIZE_CAP_STOP } from '@/lib/claude/stream';
 import { formatCount, formatWait } from '@/lib/limits/format';
-import type { ErrorAction } from '@/lib/protocol';
+import type { ErrorAction } from '@/lib/storage/rows';
 import { ordinal } from '@/lib/queue/job-states';
 import type { JobView } from '@/lib/queue/queue-view';
 import type { Attempt, ChatMessage } from '@/lib/storage/db';

@@ -2,7 +2,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { readConversation } from '@/lib/chat/conversation-store';
 import { FALLBACK_MODELS } from '@/lib/claude/models';
 import { getDb } from '@/lib/storage/db';
-import { modelsItem, settingsItem } from '@/lib/storage/settings';
+import { modelsItem, settingsItem } from '@/lib/settings/settings-items';
 import { useStored } from '../settings/use-stored';
 import type { ChatStore } from './chat-store';
 

@@ -1,7 +1,8 @@
 /** What the popup is doing right now. Stored data (conversations, messages) is read with useLiveQuery, not kept here. */
 import { create } from 'zustand';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { PaceError, PaceEvent } from '@/lib/protocol';
+import type { PaceEvent } from '@/lib/protocol';
+import type { PaceError } from '@/lib/storage/rows';
 import { pagePrompt, type PageAttachment } from '@/lib/reach/page-text';
 
 export interface ChatState {

@@ -4,7 +4,7 @@ import { leftIn, passedText, type PeriodSpend } from '@/lib/limits/budget';
 import { budgetReached, leastNextUsd } from '@/lib/limits/budget-reached';
 import { readBudgetView } from '@/lib/limits/budget-store';
 import { getDb } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import { formatUsd } from '@/lib/usage/summary';
 import { useStored } from '../settings/use-stored';
 

@@ -2,7 +2,8 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
-import { gatewayBudgetText, readGatewayBudget, type GatewayBudgetRow } from '@/lib/usage/gateway-budget';
+import { gatewayBudgetText, readGatewayBudget } from '@/lib/usage/gateway-budget';
+import type { GatewayBudgetRow } from '@/lib/storage/rows';
 
 /**
  * "Team gateway: $12.40 of $50 left, resets 1 Dec", under the quota while the base URL is a team

@@ -1,7 +1,8 @@
 import { countedFigure } from '@/lib/badge/badge-text';
 import { browser } from 'wxt/browser';
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
-import { noMonthCap, type Limits } from '@/lib/limits/plans';
+import { noMonthCap } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import type { QueueView } from '@/lib/queue/queue-view';
 import { TokenFigures } from './TokenFigures';
 import { BudgetLeft } from './BudgetLeft';

@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import type { Limits } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { readQueue } from '@/lib/queue/read-queue';
 import { queueView, type QueueView } from '@/lib/queue/queue-view';
 import { getDb } from '@/lib/storage/db';

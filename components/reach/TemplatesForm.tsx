@@ -1,7 +1,8 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { readTemplates } from '@/lib/reach/template-store';
-import { checkTemplates, MAX_TEMPLATES, type PromptTemplate } from '@/lib/reach/templates';
+import { checkTemplates, MAX_TEMPLATES } from '@/lib/reach/templates';
+import type { PromptTemplate } from '@/lib/storage/rows';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from '../settings/form-parts';
 import { useDraft } from '../settings/use-draft';

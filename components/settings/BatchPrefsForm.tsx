@@ -1,6 +1,6 @@
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { checkBatchPrefs, type BatchPrefs, type BatchPrefsErrors } from '@/lib/settings/batch-prefs';
-import { batchPrefsItem } from '@/lib/storage/settings';
+import { batchPrefsItem } from '@/lib/settings/settings-items';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useDraft } from './use-draft';
 import { useStored } from './use-stored';

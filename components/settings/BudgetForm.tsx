@@ -1,5 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { NO_BUDGET, type Budget, type BudgetErrors, type BudgetInput } from '@/lib/limits/budget';
+import { NO_BUDGET, type BudgetErrors, type BudgetInput } from '@/lib/limits/budget';
+import type { Budget } from '@/lib/storage/rows';
 import { readBudget } from '@/lib/limits/budget-store';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';

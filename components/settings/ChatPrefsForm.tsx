@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { KEEP_DAYS, THEMES, type ChatPrefs, type KeepDays, type Theme } from '@/lib/settings/chat-prefs';
-import { chatPrefsItem } from '@/lib/storage/settings';
+import { chatPrefsItem } from '@/lib/settings/settings-items';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useStored } from './use-stored';
 

@@ -1,11 +1,13 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { KeepKey, KeyStatus, PaceError } from '@/lib/protocol';
+import type { KeyStatus } from '@/lib/protocol';
+import type { KeepKey } from '@/lib/key/keep-keys';
+import type { PaceError } from '@/lib/storage/rows';
 import { FieldError } from '@/components/ui/FieldError';
 import type { ModelInfo } from '@/lib/claude/models';
 import { checkOrigins, unconfirmedOrigin } from '@/lib/settings/key-origins';
 import { checkBaseURL, checkStoredSettings } from '@/lib/settings/validate';
-import { keyOriginsItem, settingsItem } from '@/lib/storage/settings';
+import { keyOriginsItem, settingsItem } from '@/lib/settings/settings-items';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { useStored } from './use-stored';
 

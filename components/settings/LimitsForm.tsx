@@ -1,14 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { readLimits } from '@/lib/limits/limiter-store';
-import {
-  PLAN_IDS,
-  PLANS,
-  planLabel,
-  TIERS_AS_OF,
-  type Limits,
-  type LimitsErrors,
-  type LimitsInput,
-} from '@/lib/limits/plans';
+import { PLAN_IDS, PLANS, planLabel, TIERS_AS_OF, type LimitsErrors, type LimitsInput } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { FieldError, notSaved, SaveRow } from './form-parts';

@@ -13,7 +13,7 @@ import {
   type SettingsErrors,
 } from '@/lib/settings/validate';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import { keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/storage/settings';
+import { keyOriginsItem, promptCacheModesItem, settingsItem } from '@/lib/settings/settings-items';
 import { ConfirmOrigin } from './ConfirmOrigin';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useStored } from './use-stored';

@@ -4,7 +4,7 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { checkUsagePrefs, type UsagePrefs, type UsagePrefsErrors } from '@/lib/settings/usage-prefs';
 import { cacheStats } from '@/lib/cache/response-cache';
 import { getDb } from '@/lib/storage/db';
-import { usagePrefsItem } from '@/lib/storage/settings';
+import { usagePrefsItem } from '@/lib/settings/settings-items';
 import { FieldError, notSaved, SaveRow } from './form-parts';
 import { useDraft } from './use-draft';
 import { useStored } from './use-stored';

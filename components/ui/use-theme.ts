@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { chatPrefsItem } from '@/lib/storage/settings';
+import { chatPrefsItem } from '@/lib/settings/settings-items';
 import { useStored } from '../settings/use-stored';
 
 /**

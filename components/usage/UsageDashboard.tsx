@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { formatCount, formatDay, formatReset } from '@/lib/limits/format';
-import { noMonthCap, type Limits } from '@/lib/limits/plans';
+import { noMonthCap } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { BudgetSpend } from './BudgetSpend';

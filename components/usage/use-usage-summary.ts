@@ -1,5 +1,5 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import type { Limits } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { getDb } from '@/lib/storage/db';
 import type { UsageSummary } from '@/lib/usage/summary';
 import { readUsageSummary } from '@/lib/usage/read-usage-summary';

@@ -13,7 +13,7 @@ import { TemplatesForm } from '@/components/reach/TemplatesForm';
 import { browser } from 'wxt/browser';
 import type { ModelInfo } from '@/lib/claude/models';
 import { DEFAULT_BASE_URL } from '@/lib/settings/validate';
-import { modelsItem } from '@/lib/storage/settings';
+import { modelsItem } from '@/lib/settings/settings-items';
 
 export function App() {
   const [models, setModels] = useState<ModelInfo[] | null>(null);

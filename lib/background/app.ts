@@ -20,7 +20,7 @@ import {
   settingsItem,
   storedPromptCacheModes,
   usagePrefsItem,
-} from '../storage/settings';
+} from '../settings/settings-items';
 import { pruneConversations } from '../chat/conversation-store';
 import { createBatchRunner } from '../batch/batch-runner';
 import { pruneCache } from '../cache/response-cache';

@@ -1,8 +1,9 @@
 /** What the toolbar icon shows: quota -> badge text, colour and tooltip. Pure; applied in lib/badge/badge-updater.ts. */
 import type { Quota } from '../limits/admission';
 import { formatCount, formatReset } from '../limits/format';
-import { noMonthCap, type Limits } from '../limits/plans';
-import { compactUsd, leftIn, type BadgeCount, type PeriodSpend } from '../limits/budget';
+import { noMonthCap } from '../limits/plans';
+import type { Limits, BadgeCount } from '../storage/rows';
+import { compactUsd, leftIn, type PeriodSpend } from '../limits/budget';
 import { formatUsd } from '../usage/summary';
 
 export interface BadgeView {

@@ -12,7 +12,7 @@
  */
 import type { BatchResultEntry } from '../claude/batches';
 import { capAnswerText, SIZE_CAP_STOP } from '../claude/stream';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { BatchRow, Job, TokenUsage } from '../storage/db';
 import { isFinished } from '../queue/job-states';
 

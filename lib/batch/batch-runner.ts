@@ -50,7 +50,8 @@ import {
 import { admitBatchCall } from '../limits/admit';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
-import { PaceFailure, type PaceError } from '../protocol';
+import { PaceFailure } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import * as jobStore from '../queue/job-store';
 import { nextStep } from '../queue/retry-policy';
 import { batchTiming, type BatchPrefs } from '../settings/batch-prefs';

@@ -11,7 +11,7 @@
  *   or failed); `recoverBatches` treats a `creating` batch found at start-up as not created;
  * - `pollScheduled`, `markCancelling`, then `placeResult` per answer and `endBatch`.
  */
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { RequestCost } from '../limits/budget';
 import { decideBudget } from '../limits/budget';
 import { loadSpend, reserveInTx } from '../limits/budget-store';

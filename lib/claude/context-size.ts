@@ -8,7 +8,7 @@
  */
 import type { ClaudeClient } from './client';
 import { buildContext } from '../chat/conversation-store';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { ChatMessage } from '../storage/db';
 import { estimateTokens } from './token-estimate';
 import { formatCount } from '../limits/format';

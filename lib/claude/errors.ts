@@ -9,7 +9,7 @@ import {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk/core/error';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import { RedirectRefused } from './client';
 import { errorText } from '../error-text';
 

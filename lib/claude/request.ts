@@ -1,7 +1,6 @@
 /** The Messages API request Pace sends for an answer, built in one place so the runner and the response cache agree on it. */
 import type { CacheableRequest } from '../cache/cache-key';
 import type { Settings } from '../settings/validate';
-import type { WireRequest } from './prompt-cache';
 
 export interface MessageRequest {
   model: string;
@@ -25,9 +24,14 @@ export function messageRequest(
 /**
  * What identifies the request for the response cache: the request itself and the backend it goes
  * to. Anthropic's prompt cache (`cache_control`, top-level or on a block) changes only the price
- * of reading the prompt, not the answer: it is left out.
+ * of reading the prompt, not the answer: it is left out. Takes a MessageRequest, or one as sent
+ * (./prompt-cache.ts WireRequest, whose text blocks may carry `cache_control`), by its shape: the
+ * prompt cache's module builds on this one, never the other way.
  */
-export function cacheableRequest(request: MessageRequest | WireRequest, baseURL: string): CacheableRequest {
+export function cacheableRequest(
+  request: Omit<MessageRequest, 'messages'> & Pick<CacheableRequest, 'messages'>,
+  baseURL: string,
+): CacheableRequest {
   return {
     baseURL,
     model: request.model,

@@ -7,7 +7,7 @@
  * past MAX_ANSWER_CHARS is dropped with `truncated` set, for the runner to end the answer.
  */
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 
 /**
  * The most text an answer may hold: 4 Mi characters. The longest real answer (128k output

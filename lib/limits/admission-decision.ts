@@ -11,17 +11,9 @@
 import type { Job } from '../storage/db';
 import { isWaiting, MAX_ACTIVE, nextCandidates } from '../queue/job-states';
 import { decide, isProbe, type Decision, type WindowState } from './admission';
-import {
-  decideBudget,
-  type Budget,
-  type BudgetDecision,
-  type LedgerCost,
-  type RequestCost,
-  type Reservation,
-  type SpendState,
-} from './budget';
-import type { Limits } from './plans';
+import { decideBudget, type BudgetDecision, type LedgerCost, type RequestCost } from './budget';
 import type { TokenNeed } from './token-buckets';
+import type { Budget, Limits, Reservation, SpendState } from '../storage/rows';
 
 /**
  * What admission knows of the request: what it asks of the token limits (lib/limits/token-buckets.ts)

@@ -4,9 +4,9 @@
  * and by the screens to show what is left.
  */
 import { monthWindow } from './month-window';
-import type { Limits } from './plans';
+import type { Limits, TokenLog } from '../storage/rows';
 import type { ServerLimits } from '../storage/db';
-import { EMPTY_TOKEN_LOG, NO_NEED, tokenDecision, type TokenLog, type TokenNeed } from './token-buckets';
+import { EMPTY_TOKEN_LOG, NO_NEED, tokenDecision, type TokenNeed } from './token-buckets';
 
 export const MINUTE_MS = 60_000;
 /**

@@ -9,14 +9,13 @@
 import type { Job, PaceDB } from '../storage/db';
 import { decide, WINDOW_MS, type Decision, type WindowState } from './admission';
 import { decideAdmission, type AdmissionDecision, type AdmittedRequest } from './admission-decision';
-import type { Limits } from './plans';
 import { openUsage } from '../usage/ledger-store';
 import { admitInTx } from '../queue/job-store';
 import { EMPTY_TOKEN_LOG } from './token-buckets';
 import { admitTokensInTx } from './token-store';
-import type { Budget } from './budget';
 import { loadSpend, reserveInTx } from './budget-store';
 import { loadWindow, RECENT_KEY } from './limiter-store';
+import type { Budget, Limits } from '../storage/rows';
 
 export type { AdmittedRequest } from './admission-decision';
 

@@ -5,7 +5,8 @@
  * with all of `max_tokens` at the output price of the model in the settings), since from then on
  * nothing more can be sent before the period turns. In 'warn' mode, once spent passes it.
  */
-import { budgetPrice, worstCaseUsd, type Budget, type PeriodSpend } from './budget';
+import { budgetPrice, worstCaseUsd, type PeriodSpend } from './budget';
+import type { Budget } from '../storage/rows';
 
 /** The least the next request can reserve with these settings; null when the model cannot be priced. */
 export function leastNextUsd(budget: Budget, settings: { model: string; maxTokens: number }): number | null {

@@ -19,14 +19,12 @@ import {
   NO_SPEND,
   periodSpends,
   settledExtraUsd,
-  type Budget,
   type LedgerCost,
   type PeriodSpend,
-  type Reservation,
-  type SpendState,
 } from './budget';
+import type { Budget, Reservation, SpendState, MonthStart } from '../storage/rows';
 import { monthKeys, monthWindow } from './month-window';
-import { DEFAULT_LIMITS, type MonthStart } from './plans';
+import { DEFAULT_LIMITS } from './plans';
 
 const warnOnce = new Set<string>();
 function damaged(what: string, reason: string): void {

@@ -9,32 +9,23 @@
  * hold). In 'pause' mode a request that does not fit waits for the requests on their way to settle,
  * or is refused when nothing could make room before the period turns.
  */
-import type { PaceError } from '../protocol';
+import {
+  BADGE_COUNTS,
+  WHEN_REACHED,
+  type BadgeCount,
+  type Budget,
+  type MonthStart,
+  type PaceError,
+  type Reservation,
+  type SpendState,
+  type WhenReached,
+} from '../storage/rows';
 import { BATCH_PRICE_FACTOR, isUsd, priceFor, type CacheTtl, type Price } from '../usage/prices';
 import { formatUsd } from '../usage/summary';
 import { dayKey } from '../usage/totals';
 import { formatReset } from './format';
 import { monthWindow } from './month-window';
-import type { MonthStart } from './plans';
 import type { TokenUsage } from '../storage/db';
-
-export const WHEN_REACHED = ['pause', 'warn'] as const;
-export type WhenReached = (typeof WHEN_REACHED)[number];
-/** What the toolbar badge counts down. */
-export const BADGE_COUNTS = ['requests', 'dollars', 'percent'] as const;
-export type BadgeCount = (typeof BADGE_COUNTS)[number];
-
-export interface Budget {
-  /** US dollars a month (the month of the request limits: UTC or local); null for none. */
-  monthlyUsd: number | null;
-  /** US dollars a local day; null for none. */
-  dailyUsd: number | null;
-  /** 'pause': nothing more is sent until the period turns; 'warn': send, and say the budget is passed. */
-  whenReached: WhenReached;
-  /** US dollars per million tokens for a model with no known price; null refuses such a model. */
-  unknownPriceUsd: number | null;
-  badge: BadgeCount;
-}
 
 export const NO_BUDGET: Budget = {
   monthlyUsd: null,
@@ -48,26 +39,6 @@ export const MAX_UNKNOWN_PRICE_USD = 1_000;
 
 export const hasBudget = (b: Budget | null): b is Budget =>
   b !== null && (b.monthlyUsd !== null || b.dailyUsd !== null);
-
-/** One request's share of the budget held while it is on its way, by the ledger row of its send. */
-export interface Reservation {
-  usd: number;
-  /** When it was admitted: it counts in that month and that day. */
-  at: number;
-  /** The "count unknown prices as" figure it was priced with, when its model (or its cache) has no price. */
-  unknownPrice?: number;
-}
-
-/** The stored record: the open reservations, and the costs the ledger's totals cannot hold, per period key. */
-export interface SpendState {
-  reserved: Record<string, Reservation>;
-  /**
-   * By month key (`utc:2026-11`, `local:2026-11`) and day key (`2026-11-30`): the cost of answers
-   * the ledger prices as unknown, at the figure, and the worst case of sends cut off by a stopped
-   * worker (what they cost is never known).
-   */
-  extra: Record<string, number>;
-}
 
 export const NO_SPEND: SpendState = { reserved: {}, extra: {} };
 

@@ -1,5 +1,5 @@
 /** How the limits' figures read on screen and in messages. */
-import type { MonthStart } from './plans';
+import type { MonthStart } from '../storage/rows';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** A day, month, hour or minute in two digits. */

@@ -5,7 +5,8 @@
  */
 import type { ServerLimits } from '../storage/db';
 import { formatCount } from './format';
-import type { Limits, LimitsInput } from './plans';
+import type { LimitsInput } from './plans';
+import type { Limits } from '../storage/rows';
 
 /** "just now", "40 s ago", "2 min ago", "3 h ago", "2 days ago". */
 export function formatAgo(ms: number): string {

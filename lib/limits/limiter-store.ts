@@ -8,9 +8,10 @@ import type { Meta, PaceDB, Pause, ServerLimits } from '../storage/db';
 import type { WindowState } from './admission';
 import { monthKeys, monthWindow } from './month-window';
 import { isInFlight } from '../queue/job-states';
-import { DEFAULT_LIMITS, type Limits } from './plans';
+import { DEFAULT_LIMITS } from './plans';
+import type { Limits, TokenLog } from '../storage/rows';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
-import { EMPTY_TOKEN_LOG, type TokenLog } from './token-buckets';
+import { EMPTY_TOKEN_LOG } from './token-buckets';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');

@@ -12,9 +12,9 @@
  */
 import type { ContextTurn } from '../claude/context-size';
 import { estimateTokens } from '../claude/token-estimate';
-import type { PaceError } from '../protocol';
+import type { PaceError, Budget } from '../storage/rows';
 import type { CacheTtl } from '../usage/prices';
-import { budgetPrice, hasBudget, worstCaseUsd, type Budget, type RequestCost } from './budget';
+import { budgetPrice, hasBudget, worstCaseUsd, type RequestCost } from './budget';
 import { formatCount } from './format';
 import { needsExactInputCount, type TokenNeed } from './token-buckets';
 

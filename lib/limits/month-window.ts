@@ -1,5 +1,5 @@
 /** The calendar month a moment falls in: from 00:00 on the 1st, in UTC or in local time. */
-import type { MonthStart } from './plans';
+import type { MonthStart } from '../storage/rows';
 import { pad } from './format';
 
 export interface MonthWindow {

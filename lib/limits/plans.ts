@@ -1,24 +1,7 @@
 /** The request and token limits a user can pick, the plans that preset them, and their validation. */
 import { capital, parseWholeNumber } from '../settings/validate';
 import { formatCount } from './format';
-
-export type PlanId = 'free' | 'paid' | 'start' | 'build' | 'scale' | 'custom';
-export const MONTH_STARTS = ['utc', 'local'] as const;
-export type MonthStart = (typeof MONTH_STARTS)[number];
-
-export interface Limits {
-  plan: PlanId;
-  perMinute: number;
-  perMonth: number;
-  /** Spread sends evenly (one every 60/N s) instead of allowing a burst of N. */
-  smooth: boolean;
-  /** When the month turns: 00:00 UTC on the 1st (Anthropic's reset) or local midnight. */
-  monthStart: MonthStart;
-  /** Input tokens (plain input and prompt-cache writes, never cache reads) in any rolling minute; null or absent: no limit. */
-  inputPerMinute?: number | null;
-  /** Output tokens in any rolling minute, counted as the answers produce them; null or absent: no limit. */
-  outputPerMinute?: number | null;
-}
+import { MONTH_STARTS, type Limits, type MonthStart, type PlanId } from '../storage/rows';
 
 export interface Plan {
   label: string;

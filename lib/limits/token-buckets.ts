@@ -20,19 +20,7 @@
  * not for the whole bucket. A gateway's figures are believed only at their reset.
  */
 import type { LimitFigure, ServerLimits } from '../storage/db';
-
-/** Tokens spent at `at`, when the request was admitted: its input or its answer's output room (`job` names it, so the real count can replace either). */
-export interface TokenSpend {
-  at: number;
-  tokens: number;
-  job?: string;
-}
-
-/** The spends that may still be inside the rolling minute. */
-export interface TokenLog {
-  input: TokenSpend[];
-  output: TokenSpend[];
-}
+import type { TokenLog, TokenSpend } from '../storage/rows';
 
 /**
  * What the next request asks of the buckets: its input tokens (estimated before sending) and the

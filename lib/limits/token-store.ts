@@ -9,14 +9,8 @@
 import type { PaceDB, ServerLimits } from '../storage/db';
 import { WINDOW_MS } from './admission';
 import { goodTokenLog, saveServerLimits } from './limiter-store';
-import {
-  EMPTY_TOKEN_LOG,
-  withAdmitted,
-  withInputCount,
-  withOutputCount,
-  type TokenLog,
-  type TokenNeed,
-} from './token-buckets';
+import { EMPTY_TOKEN_LOG, withAdmitted, withInputCount, withOutputCount, type TokenNeed } from './token-buckets';
+import type { TokenLog } from '../storage/rows';
 
 export async function readTokenLog(db: PaceDB): Promise<TokenLog> {
   const row = await db.meta.get('tokens');

@@ -16,9 +16,32 @@ import {
   type RequestType,
   type Result,
 } from '../protocol';
-import { paceEvent, parseReply } from './replies';
+import * as z from '../schema';
+import { paceError, paceEvent, replies } from './replies';
 
 type Port = Browser.runtime.Port;
+
+const refusal = z.object({ ok: z.literal(false), error: paceError });
+
+/**
+ * A reply's `result` as the page may use it: the request's reply data or the error it was refused
+ * with; anything else becomes an `internal` error that names the reply and the field that is wrong.
+ */
+export function parseReply<K extends RequestType>(type: K, result: unknown): Result<ReplyOf<K>> {
+  const schema =
+    isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
+  const parsed = schema.safeParse(result);
+  if (parsed.success) return parsed.data as Result<ReplyOf<K>>;
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return {
+    ok: false,
+    error: {
+      code: 'internal',
+      message: `Pace's background sent a reply to ${type} that this page cannot read (${where}${issue?.message ?? 'not valid'}). Reload the page and try again.`,
+    },
+  };
+}
 
 export interface BackgroundClient {
   request<K extends RequestType>(type: K, payload: RequestOf<K>): Promise<Result<ReplyOf<K>>>;

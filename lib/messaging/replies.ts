@@ -11,44 +11,11 @@
  */
 import * as z from '../schema';
 import { isObject } from '../is-object';
-import { KEEP_KEYS, type ReplyOf, type RequestType, type Result } from '../protocol';
+import { KEEP_KEYS } from '../key/keep-keys';
 import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
 import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
-import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
-import { MONTH_STARTS, PLAN_IDS, type PlanId } from '../limits/plans';
-
-export const ERROR_CODES = [
-  'bad_message',
-  'no_key',
-  'locked',
-  'origin_unconfirmed',
-  'invalid_input',
-  'wrong_key',
-  'browser_access_off',
-  'permission_denied',
-  'not_found',
-  'bad_request',
-  'too_large',
-  'billing',
-  'rate_limited',
-  'spend_limit',
-  'overloaded',
-  'server_error',
-  'timeout',
-  'stalled',
-  'offline',
-  'unreachable',
-  'redirected',
-  'bad_answer',
-  'interrupted',
-  'unknown_message',
-  'busy',
-  'cancelled',
-  'month_used_up',
-  'budget',
-  'queue_full',
-  'internal',
-] as const;
+import { BADGE_COUNTS, ERROR_ACTIONS, ERROR_CODES, MONTH_STARTS, WHEN_REACHED, type PlanId } from '../storage/rows';
+import { PLAN_IDS } from '../limits/plans';
 
 const str = z.string();
 const num = z.number();
@@ -59,7 +26,7 @@ export const paceError = z.object({
   code: z.enum(ERROR_CODES),
   message: str,
   /** What the user can do about it; the page turns it into a button. */
-  action: z.optional(z.enum(['open_options', 'retry', 'new_chat'])),
+  action: z.optional(z.enum(ERROR_ACTIONS)),
   /** The field a validation error is about, so a form can show it in place. */
   field: z.optional(str),
   /** Every field's message, when a whole form was refused. */
@@ -169,25 +136,3 @@ export const paceEvent = z.union([
   /** A refusal of something started outside the pages (the context menu, a shortcut). */
   z.object({ type: z.literal('notice'), error: paceError }),
 ]);
-
-const refusal = z.object({ ok: z.literal(false), error: paceError });
-
-/**
- * A reply's `result` as the page may use it: the request's reply data or the error it was refused
- * with; anything else becomes an `internal` error that names the reply and the field that is wrong.
- */
-export function parseReply<K extends RequestType>(type: K, result: unknown): Result<ReplyOf<K>> {
-  const schema =
-    isObject(result) && result.ok === false ? refusal : z.object({ ok: z.literal(true), data: replies[type] });
-  const parsed = schema.safeParse(result);
-  if (parsed.success) return parsed.data as Result<ReplyOf<K>>;
-  const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return {
-    ok: false,
-    error: {
-      code: 'internal',
-      message: `Pace's background sent a reply to ${type} that this page cannot read (${where}${issue?.message ?? 'not valid'}). Reload the page and try again.`,
-    },
-  };
-}

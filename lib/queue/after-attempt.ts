@@ -10,7 +10,7 @@ import type { PromptCacheMode } from '../claude/prompt-cache';
 import { formatReset, formatWait } from '../limits/format';
 import { pauseAll } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import type { Job, PaceDB } from '../storage/db';
 import type { Refusal } from '../usage/alerts';
 import * as jobStore from './job-store';

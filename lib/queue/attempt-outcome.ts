@@ -7,10 +7,10 @@ import { APIError } from '@anthropic-ai/sdk/core/error';
 import { CUT_OFF, isAbort, STALLED, toPaceError, withoutSecrets } from '../claude/errors';
 import { refusesCacheControl } from '../claude/prompt-cache';
 import { BadStreamError } from '../claude/stream';
-import type { PaceError } from '../protocol';
 import type { UsageRow } from '../storage/db';
 import type { AttemptState, ChatAttempt } from './chat-attempt';
 import { holdTheWire, noteServerLimits, type RunnerKit } from './runner-kit';
+import type { PaceError } from '../storage/rows';
 
 export type Outcome =
   /** Complete: kept, and maybe cached. */

@@ -15,7 +15,7 @@ import { parseHeaderLines } from '../settings/validate';
 import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { effectiveMode, memoryModes, ttlOf, type PromptCacheMode, type PromptCacheModes } from '../claude/prompt-cache';
-import type { PaceError, AnswerProgress } from '../protocol';
+import type { AnswerProgress } from '../protocol';
 import type { UsagePrefs } from '../settings/usage-prefs';
 import type { Settings } from '../settings/validate';
 import type { ChatMessage, Job, PaceDB } from '../storage/db';
@@ -31,6 +31,7 @@ import { outcomeOfError, outcomeOfStream } from './attempt-outcome';
 import { afterOutcome, closeAttempt, settle } from './attempt-settle';
 import { newAttemptState, type ChatAttempt } from './chat-attempt';
 import { cacheModeFor, type RunnerKit } from './runner-kit';
+import type { PaceError } from '../storage/rows';
 
 export interface RunnerDeps {
   db: PaceDB;

@@ -8,7 +8,7 @@
  * Every function takes the database, so tests pass a fresh one (fake-indexeddb). An ESLint rule
  * (eslint.config.js) keeps every other module from writing `jobs`.
  */
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import {
   ACTIVE_JOB_STATES,
   messagesOf,

@@ -5,9 +5,9 @@
 import { estimateStarts, quota, type Quota } from '../limits/admission';
 import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
-import type { Limits } from '../limits/plans';
+import type { Limits, TokenLog } from '../storage/rows';
 import { WINDOW_MS } from '../limits/admission';
-import { tokensInWindow, type TokenLog } from '../limits/token-buckets';
+import { tokensInWindow } from '../limits/token-buckets';
 import type { Counter, Job, Pause, ServerLimits } from '../storage/db';
 import { isInFlight, waitingOrder } from './job-states';
 

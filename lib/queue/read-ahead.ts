@@ -19,7 +19,7 @@ import { dayWindow } from '../limits/budget';
 import { loadSpend, type LoadedSpend } from '../limits/budget-store';
 import { monthWindow } from '../limits/month-window';
 import { readQuotaState } from '../limits/limiter-store';
-import type { Limits } from '../limits/plans';
+import type { Limits } from '../storage/rows';
 import type { Settings } from '../settings/validate';
 import type { ChatMessage, Job, PaceDB } from '../storage/db';
 import { activeJobs } from './job-store';

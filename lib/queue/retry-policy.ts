@@ -3,7 +3,7 @@
  * retry-after, or exponential backoff with full jitter), pause everything (a rate limit or a spend
  * cap is shared by every request), or give up with the reason.
  */
-import type { ErrorCode } from '../protocol';
+import type { ErrorCode } from '../storage/rows';
 
 export const MAX_ATTEMPTS = 5;
 export const BACKOFF_BASE_MS = 1000;

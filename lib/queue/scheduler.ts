@@ -10,13 +10,13 @@ import type { RequestCost } from '../limits/budget';
 import { admitQueued } from '../limits/admit';
 import type { TokenNeed } from '../limits/token-buckets';
 import type { MessageRequest } from '../claude/request';
-import type { PaceError } from '../protocol';
 import type { Job, PaceDB } from '../storage/db';
 import { describeSkipped, jobProblem, readable } from '../storage/row-guards';
 import { settleUsage } from '../usage/ledger-store';
 import { heldUntil, nextCandidates } from './job-states';
 import { activeJobs, wait } from './job-store';
 import { warn } from '../warn';
+import type { PaceError } from '../storage/rows';
 
 const OFFLINE_RECHECK_MS = 2000;
 /** How long a job whose request could not be measured waits before it is measured again. */

@@ -5,7 +5,8 @@
  */
 import { CHARS_PER_TOKEN } from '../claude/token-estimate';
 import { formatCount } from '../limits/format';
-import { noMonthCap, type Limits } from '../limits/plans';
+import { noMonthCap } from '../limits/plans';
+import type { Limits } from '../storage/rows';
 import { MAX_PROMPT_CHARS } from '../settings/validate';
 import { priceFor } from '../usage/prices';
 

@@ -10,7 +10,8 @@ import type { Browser, WxtBrowser } from 'wxt/browser';
 import { contextWindow as modelContextWindow } from '../claude/models';
 import { quota } from '../limits/admission';
 import { readQuotaState } from '../limits/limiter-store';
-import { PaceFailure, type PaceError, type PaceEvent, type SendResult } from '../protocol';
+import { PaceFailure, type PaceEvent, type SendResult } from '../protocol';
+import type { PaceError, PromptTemplate } from '../storage/rows';
 import { openPanel, PANEL_NAME, type PanelBrowser } from './open-panel';
 import {
   DEFAULT_PAGE_QUESTION,
@@ -22,10 +23,10 @@ import {
   type PageAttachment,
 } from './page-text';
 import { readTemplates, saveTemplates } from './template-store';
-import { checkTemplates, selectionPrompt, withQuote, type PromptTemplate, type Source } from './templates';
+import { checkTemplates, selectionPrompt, withQuote, type Source } from './templates';
 import type { Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
-import { draftItem } from '../storage/settings';
+import { draftItem } from '../storage/draft';
 import { settingsFor } from '../chat/conversation-store';
 
 export const MENU = {

@@ -3,7 +3,8 @@
  * after checkTemplates), read by the background for the context menu and by the options page.
  */
 import type { PaceDB } from '../storage/db';
-import { checkTemplates, DEFAULT_TEMPLATES, type PromptTemplate } from './templates';
+import { checkTemplates, DEFAULT_TEMPLATES } from './templates';
+import type { PromptTemplate } from '../storage/rows';
 
 /** The saved templates, or the defaults when none were saved or the row is damaged. */
 export async function readTemplates(db: PaceDB): Promise<PromptTemplate[]> {

@@ -6,14 +6,7 @@
 import { MAX_PROMPT_CHARS } from '../settings/validate';
 import { formatCount } from '../limits/format';
 import { pageAddress } from './page-text';
-
-export interface PromptTemplate {
-  id: string;
-  /** The menu item's label. */
-  title: string;
-  /** The instruction sent before the quoted selection. */
-  prompt: string;
-}
+import type { PromptTemplate } from '../storage/rows';
 
 export const MAX_TEMPLATES = 20;
 export const MAX_TITLE_CHARS = 60;

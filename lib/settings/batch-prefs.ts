@@ -1,7 +1,7 @@
 /**
  * The user's choices for "later, half price" (Message Batches) and their validation: whether new
  * messages go later by default, how long questions are gathered before they go as one batch, and
- * how often a running batch is polled. Kept in extension storage (lib/storage/settings.ts).
+ * how often a running batch is polled. Kept in extension storage (lib/settings/settings-items.ts).
  */
 import { formatCount } from '../limits/format';
 import { DEFAULT_BATCH_TIMING, type BatchTiming } from '../batch/batch-lifecycle';

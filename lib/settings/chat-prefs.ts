@@ -1,6 +1,6 @@
 /**
  * The user's choices for their chats: how long conversations are kept, and the colour theme of
- * Pace's pages. Kept in extension storage (lib/storage/settings.ts), written by the background.
+ * Pace's pages. Kept in extension storage (lib/settings/settings-items.ts), written by the background.
  */
 export const THEMES = ['system', 'light', 'dark'] as const;
 export type Theme = (typeof THEMES)[number];

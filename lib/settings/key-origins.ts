@@ -1,9 +1,9 @@
 /**
  * Where the API key may go: Anthropic's own API, and the origins the user confirmed on the options
  * page ("Send your API key to …?"). The options page asks and records the answer
- * (lib/storage/settings.ts `confirmKeyOrigin`); the background sends the saved key nowhere else.
+ * (lib/settings/settings-items.ts `confirmKeyOrigin`); the background sends the saved key nowhere else.
  */
-import type { PaceError } from '../protocol';
+import type { PaceError } from '../storage/rows';
 import { checkBaseURL, DEFAULT_BASE_URL } from './validate';
 
 export const ANTHROPIC_ORIGIN = new URL(DEFAULT_BASE_URL).origin;

@@ -5,7 +5,7 @@
  * fields (only names, never values: a base URL or a header may hold a secret).
  */
 import { checkStoredSettings, type Settings } from './validate';
-import { settingsItem } from '../storage/settings';
+import { settingsItem } from './settings-items';
 
 // Only to say each problem once; a restarted worker saying it again is harmless.
 let lastReported = '';

@@ -1,6 +1,6 @@
 /**
  * The user's choices for the response cache, the usage ledger and the usage alerts, and their
- * validation. Kept in extension storage next to the chat settings (lib/storage/settings.ts).
+ * validation. Kept in extension storage next to the chat settings (lib/settings/settings-items.ts).
  */
 import { formatCount } from '../limits/format';
 import { capital, parseWholeNumber, type Checked } from './validate';

@@ -7,12 +7,7 @@
  * the month's rows; version 5 adds the Message Batches Pace sent (lib/batch/batch-store.ts).
  */
 import Dexie, { type EntityTable } from 'dexie';
-import type { Budget, SpendState } from '../limits/budget';
-import type { Limits } from '../limits/plans';
-import type { TokenLog } from '../limits/token-buckets';
-import type { PaceError } from '../protocol';
-import type { PromptTemplate } from '../reach/templates';
-import type { GatewayBudgetRow } from '../usage/gateway-budget';
+import type { Budget, GatewayBudgetRow, Limits, PaceError, PromptTemplate, SpendState, TokenLog } from './rows';
 
 export interface Conversation {
   id: string;

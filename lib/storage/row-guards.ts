@@ -6,7 +6,7 @@
  */
 import type { Job, JobState, MessageStatus } from './db';
 import { isObject } from '../is-object';
-import { BADGE_COUNTS, WHEN_REACHED } from '../limits/budget';
+import { BADGE_COUNTS, WHEN_REACHED } from './rows';
 
 type Row = Record<string, unknown>;
 

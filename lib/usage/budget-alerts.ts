@@ -5,7 +5,8 @@
  * in pause mode, too little left for the next request) counts as 100%. In warn-only mode the 100%
  * alert always shows: it is how that mode warns.
  */
-import type { Budget, PeriodSpend } from '../limits/budget';
+import type { PeriodSpend } from '../limits/budget';
+import type { Budget } from '../storage/rows';
 import { budgetReached } from '../limits/budget-reached';
 import type { BudgetAlertState } from '../storage/db';
 import { dueAlerts, type AlertToggles, type Threshold } from './alerts';

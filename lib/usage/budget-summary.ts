@@ -3,7 +3,7 @@
  * up, beside the budget, and the projection in dollars ("at this pace you reach $20.00 on 24 Dec").
  */
 import { formatDay } from '../limits/format';
-import type { MonthStart } from '../limits/plans';
+import type { MonthStart } from '../storage/rows';
 import type { PeriodSpend } from '../limits/budget';
 import type { UsageDay } from '../storage/db';
 import { formatUsd } from './summary';

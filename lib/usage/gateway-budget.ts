@@ -4,23 +4,8 @@
  * the popup live. `parseKeyInfo` turns the gateway's JSON into it; anything else is "no budget".
  */
 import type { PaceDB } from '../storage/db';
+import type { GatewayBudget, GatewayBudgetRow } from '../storage/rows';
 import { isObject } from '../is-object';
-
-export interface GatewayBudget {
-  /** USD the key has spent at the gateway in the current budget period. */
-  spend: number;
-  /** USD the key may spend in the period; null when the gateway sets no budget. */
-  maxBudget: number | null;
-  /** When the period turns and the spend goes back to 0; null when it never does (or is not said). */
-  resetAt: number | null;
-}
-
-/** What was last learned from the gateway at `baseURL`; `budget` null: it has no `/key/info`, or answered junk. */
-export interface GatewayBudgetRow {
-  baseURL: string;
-  checkedAt: number;
-  budget: GatewayBudget | null;
-}
 
 const KEY = 'gatewayBudget';
 

@@ -12,7 +12,8 @@ import { MAX_KEY_INFO_BYTES, readCapped } from '../claude/read-capped';
 import { ANTHROPIC_ORIGIN } from '../settings/key-origins';
 import { parseHeaderLines, type Settings } from '../settings/validate';
 import type { PaceDB } from '../storage/db';
-import { parseKeyInfo, readGatewayBudget, saveGatewayBudget, type GatewayBudgetRow } from './gateway-budget';
+import { parseKeyInfo, readGatewayBudget, saveGatewayBudget } from './gateway-budget';
+import type { GatewayBudgetRow } from '../storage/rows';
 
 export const KEY_INFO_EVERY_MS = 60_000;
 const KEY_INFO_TIMEOUT_MS = 5000;

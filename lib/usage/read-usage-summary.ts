@@ -4,7 +4,7 @@
  */
 import { readLimits } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
-import type { Limits } from '../limits/plans';
+import type { Limits } from '../storage/rows';
 import type { PaceDB } from '../storage/db';
 import { SERIES_DAYS, summarize, withTitles, type UsageSummary } from './summary';
 import { dayKey } from './totals';

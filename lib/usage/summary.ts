@@ -5,7 +5,8 @@
  */
 import { formatCount, formatDay } from '../limits/format';
 import { monthWindow } from '../limits/month-window';
-import { noMonthCap, PLANS, type Limits, type MonthStart } from '../limits/plans';
+import { noMonthCap, PLANS } from '../limits/plans';
+import type { Limits, MonthStart } from '../storage/rows';
 import type { UsageDay, UsageMonth } from '../storage/db';
 import { dayKey, percentile } from './totals';
 

@@ -6,11 +6,11 @@ import { redactedDetail } from '../../key/redacting-log';
 import { quota, type WindowState } from '../../limits/admission';
 import { formatCount, formatReset } from '../../limits/format';
 import { readQuotaState } from '../../limits/limiter-store';
-import type { Limits } from '../../limits/plans';
-import { PaceFailure, type PaceError } from '../../protocol';
+import { PaceFailure } from '../../protocol';
 import { MAX_QUEUE, UNSENT_STATES } from '../../queue/job-states';
 import { parseHeaderLines, type Settings } from '../../settings/validate';
 import type { Deps } from './deps';
+import type { Limits, PaceError } from '../../storage/rows';
 
 /** Why the month or the queue cannot take a new request, with `waiting` jobs ahead of it; null when they can. */
 export function roomProblem(t: number, limits: Limits, state: WindowState, waiting: number): PaceError | null {

@@ -1,13 +1,14 @@
 /** chat.prepare, chat.stop and chat.retry; chat.send is in ./chat-send.ts. */
 import { contextForRetry } from '../../claude/context-size';
 import { conversationMessages, settingsFor } from '../../chat/conversation-store';
-import { PaceFailure, type PaceError, type ReplyOf, type RequestOf } from '../../protocol';
+import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import { isFinished } from '../../queue/job-states';
 import * as jobStore from '../../queue/job-store';
 import { isJob } from '../../storage/row-guards';
 import { checkRoom, checkSize } from './chat-checks';
 import type { Deps } from './deps';
 import { missingKey } from './refusals';
+import type { PaceError } from '../../storage/rows';
 
 const BUSY: PaceError = { code: 'busy', message: 'This answer is still queued or being written. Stop it first.' };
 

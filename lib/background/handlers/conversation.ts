@@ -6,10 +6,11 @@ import {
   deleteConversations,
   renameConversation,
 } from '../../chat/conversation-store';
-import { PaceFailure, type PaceError, type ReplyOf, type RequestOf } from '../../protocol';
+import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import * as jobStore from '../../queue/job-store';
 import { checkModel } from '../../settings/validate';
 import type { Deps } from './deps';
+import type { PaceError } from '../../storage/rows';
 
 const NO_CONVERSATION: PaceError = {
   code: 'invalid_input',

@@ -1,18 +1,19 @@
 /** What the page protocol's handlers (./index.ts) are given: the background's edges and the parts they call. */
 import type { ClaudeClient, Credentials } from '../../claude/client';
 import type { ModelInfo } from '../../claude/models';
-import type { KeepKey, KeyStatus, PaceError } from '../../protocol';
+import type { KeyStatus } from '../../protocol';
 import type { AdmittedAtOnce } from '../../queue/send-at-once';
 import type { UsagePrefs } from '../../settings/usage-prefs';
 import type { Settings } from '../../settings/validate';
 import type { PaceDB } from '../../storage/db';
-import type { GatewayBudgetRow } from '../../usage/gateway-budget';
-import { storedPrefs, type StoredPrefs } from '../../storage/settings';
+import { storedPrefs, type StoredPrefs } from '../../settings/settings-items';
 import type { PromptCacheMode } from '../../claude/prompt-cache';
 import type { ChatRunner, ReadySend } from '../../queue/chat-runner';
 import type { ReadAhead } from '../../queue/read-ahead';
 import type { Reach } from '../../reach/reach-menus';
 import type { UnlockResult } from '../../key/key-store';
+import type { GatewayBudgetRow, PaceError } from '../../storage/rows';
+import type { KeepKey } from '../../key/keep-keys';
 
 export interface HandlerDeps {
   db: PaceDB;

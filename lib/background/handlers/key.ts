@@ -4,11 +4,12 @@ import { LOCKED_ERROR, NO_KEY_ERROR, toPaceError, withoutSecrets } from '../../c
 import type { UnlockResult } from '../../key/key-store';
 import { passphraseProblem } from '../../key/key-vault';
 import { clearServerWait } from '../../limits/limiter-store';
-import { PaceFailure, type PaceError, type ReplyOf, type RequestOf } from '../../protocol';
+import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import { isGatewayOrigin, unconfirmedOrigin, unconfirmedOriginError } from '../../settings/key-origins';
 import { checkApiKey, checkBaseURL } from '../../settings/validate';
 import { forgetGatewayBudget } from '../../usage/gateway-budget';
 import type { Deps } from './deps';
+import type { PaceError } from '../../storage/rows';
 
 export function keyStatus(d: Deps): Promise<ReplyOf<'key.status'>> {
   return d.keys.status();

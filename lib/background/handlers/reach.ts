@@ -1,7 +1,8 @@
 /** templates.save and page.read: the context menu's templates and "Ask about this page" (lib/reach/reach-menus.ts). */
-import { PaceFailure, type PaceError, type ReplyOf, type RequestOf } from '../../protocol';
+import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import { checkModel } from '../../settings/validate';
 import type { Deps } from './deps';
+import type { PaceError } from '../../storage/rows';
 
 const NO_REACH: PaceError = { code: 'internal', message: 'This part of Pace is not running; reload the extension.' };
 

@@ -1,7 +1,7 @@
 /** Refusals more than one namespace's handlers give. */
 import { NO_KEY_ERROR } from '../../claude/errors';
-import type { PaceError } from '../../protocol';
 import type { Deps } from './deps';
+import type { PaceError } from '../../storage/rows';
 
 /** A whole form refused: the first field's message, and every field's for the form to show in place. */
 export function formRefused(errors: Partial<Record<string, string>>, fallback: string): PaceError {

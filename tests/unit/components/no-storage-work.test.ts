@@ -11,10 +11,10 @@ const problems = async (code: string, filePath = 'components/settings/SettingsFo
 
 it('refuses storage writes, Dexie table access and background-only writes in components/ and the pages', async () => {
   for (const code of [
-    "import { settingsItem } from '@/lib/storage/settings';\nexport const save = () => settingsItem.setValue({} as never);\n",
+    "import { settingsItem } from '@/lib/settings/settings-items';\nexport const save = () => settingsItem.setValue({} as never);\n",
     "import { getDb } from '@/lib/storage/db';\nexport const n = () => getDb().cache.count();\n",
     "import { getDb } from '@/lib/storage/db';\nexport const n = () => { const db = getDb(); return db.jobs.toArray(); };\n",
-    "import { confirmKeyOrigin } from '@/lib/storage/settings';\nexport const yes = confirmKeyOrigin;\n",
+    "import { confirmKeyOrigin } from '@/lib/settings/settings-items';\nexport const yes = confirmKeyOrigin;\n",
   ]) {
     expect(await problems(code), code).toHaveLength(1);
     expect(await problems(code, 'entrypoints/options/App.tsx'), code).toHaveLength(1);
@@ -29,8 +29,8 @@ it('allows reading through lib/ functions, and the same code in lib/', async () 
   ).toEqual([]);
   expect(
     await problems(
-      "import { settingsItem } from './storage/settings';\nexport const save = () => settingsItem.setValue({} as never);\n",
-      'lib/storage/settings.ts',
+      "import { settingsItem } from './settings-items';\nexport const save = () => settingsItem.setValue({} as never);\n",
+      'lib/settings/settings-items.ts',
     ),
   ).toEqual([]);
 }, 60_000);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { QuotaBar } from '@/components/quota/QuotaBar';
 import { BADGE_COLORS, badgeFor, countedFigure } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
-import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS, PLANS } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import type { QueueView } from '@/lib/queue/queue-view';
 
 const NOW = Date.UTC(2026, 10, 27, 12);

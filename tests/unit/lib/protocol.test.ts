@@ -3,10 +3,9 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import type { ModelInfo } from '@/lib/claude/models';
-import type { Budget } from '@/lib/limits/budget';
-import type { Limits } from '@/lib/limits/plans';
-import { createBackgroundClient } from '@/lib/messaging/page-client';
-import { paceEvent, parseReply, replies } from '@/lib/messaging/replies';
+import type { Budget, GatewayBudgetRow, Limits, PaceError, PromptTemplate } from '@/lib/storage/rows';
+import { createBackgroundClient, parseReply } from '@/lib/messaging/page-client';
+import { paceError, paceEvent, replies } from '@/lib/messaging/replies';
 import {
   parseRequest,
   PORT_NAME,
@@ -19,15 +18,13 @@ import {
   type RequestType,
 } from '@/lib/protocol';
 import type { PageAttachment } from '@/lib/reach/page-text';
-import type { PromptTemplate } from '@/lib/reach/templates';
 import type * as z from '@/lib/schema';
 import type { BatchPrefs } from '@/lib/settings/batch-prefs';
 import type { ChatPrefs } from '@/lib/settings/chat-prefs';
 import type { UsagePrefs } from '@/lib/settings/usage-prefs';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
-import type { GatewayBudgetRow } from '@/lib/usage/gateway-budget';
+import { settingsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../support/claude-server';
 import { portPair } from '../../support/fake-port';
 import { ROOT, staticImports } from '../../support/module-graph';
@@ -251,6 +248,7 @@ describe('replies and events, parsed by the page', () => {
     type Inferred = { [K in RequestType]: z.infer<(typeof replies)[K]> };
     expectTypeOf<Returned>().toEqualTypeOf<Inferred>();
     expectTypeOf<PaceEvent>().toEqualTypeOf<z.infer<typeof paceEvent>>();
+    expectTypeOf<PaceError>().toEqualTypeOf<z.infer<typeof paceError>>();
     // The records other modules own, mirrored by the reply schemas.
     expectTypeOf<ReplyOf<'limits.save'>>().toEqualTypeOf<Limits>();
     expectTypeOf<ReplyOf<'limits.useLearned'>>().toEqualTypeOf<Limits>();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { Composer } from '@/components/chat/Composer';
 import { readDraft } from '@/components/chat/early-composer';
-import { draftItem } from '@/lib/storage/settings';
+import { draftItem } from '@/lib/storage/draft';
 
 const POPUP_HTML = readFileSync(resolve(__dirname, '../../../../entrypoints/popup/index.html'), 'utf8');
 

@@ -10,7 +10,7 @@ import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
 import { DEFAULT_USAGE_PREFS } from '@/lib/settings/usage-prefs';
-import { settingsItem, usagePrefsItem } from '@/lib/storage/settings';
+import { settingsItem, usagePrefsItem } from '@/lib/settings/settings-items';
 import { estimateCost } from '@/lib/usage/prices';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
 import { PaceDB } from '@/lib/storage/db';
-import { chatPrefsItem } from '@/lib/storage/settings';
+import { chatPrefsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground } from './background-app';

@@ -1,7 +1,7 @@
 /** The background's side of history you control: rename, delete (stopping what is in flight), the model per conversation, the chat prefs. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers, type HandlerDeps } from '@/lib/background/handlers';
-import { storedPrefs } from '@/lib/storage/settings';
+import { storedPrefs } from '@/lib/settings/settings-items';
 import type { ChatPrefs } from '@/lib/settings/chat-prefs';
 import { PaceDB } from '@/lib/storage/db';
 import type { ClaudeServer } from '../../../support/claude-server';

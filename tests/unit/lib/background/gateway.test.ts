@@ -12,7 +12,7 @@ import { readBudgetView, saveBudget } from '@/lib/limits/budget-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import { estimateCost } from '@/lib/usage/prices';
 import { readGatewayBudget } from '@/lib/usage/gateway-budget';
 import { startLiteLLMStandIn, VIRTUAL_KEY, type LiteLLMStandIn } from '../../../support/litellm-standin';

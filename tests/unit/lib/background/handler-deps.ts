@@ -2,7 +2,8 @@
 import type { ChatRunner } from '@/lib/queue/chat-runner';
 import type { HandlerDeps } from '@/lib/background/handlers';
 import { createClaudeClient } from '@/lib/claude/client';
-import { PaceFailure, type KeyStatus, type PaceError } from '@/lib/protocol';
+import { PaceFailure, type KeyStatus } from '@/lib/protocol';
+import type { PaceError } from '@/lib/storage/rows';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import type { PaceDB } from '@/lib/storage/db';
 import { TEST_KEY } from '../../../support/claude-server';

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers } from '@/lib/background/handlers';
-import { parseRequest, PaceFailure, type ErrorCode, type Handlers, type RequestType } from '@/lib/protocol';
+import { parseRequest, PaceFailure, type Handlers, type RequestType } from '@/lib/protocol';
+import type { ErrorCode } from '@/lib/storage/rows';
 import { PaceDB } from '@/lib/storage/db';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';

@@ -9,7 +9,7 @@ import { addExchange } from '@/lib/chat/conversation-store';
 import { readLimits, readWindowState } from '@/lib/limits/limiter-store';
 import { DEFAULT_SETTINGS, type PromptCacheSetting } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { settingsItem, storedPromptCacheModes } from '@/lib/storage/settings';
+import { settingsItem, storedPromptCacheModes } from '@/lib/settings/settings-items';
 import { costBreakdown } from '@/lib/usage/prices';
 import { startClaudeServer, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';

@@ -5,7 +5,7 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { MAX_ATTEMPTS } from '@/lib/queue/retry-policy';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import type { Behaviour, ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { realWakeTimers, testBackground } from './background-app';

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_BATCH_PREFS } from '@/lib/settings/batch-prefs';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { batchPrefsItem, settingsItem } from '@/lib/storage/settings';
+import { batchPrefsItem, settingsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground, type WakeTimer } from './background-app';

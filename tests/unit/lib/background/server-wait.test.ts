@@ -18,7 +18,7 @@ import { admit } from '@/lib/limits/admit';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground } from './background-app';

@@ -16,7 +16,7 @@ import { queueView } from '@/lib/queue/queue-view';
 import { readQueue } from '@/lib/queue/read-queue';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB, type Job } from '@/lib/storage/db';
-import { settingsItem, usagePrefsItem } from '@/lib/storage/settings';
+import { settingsItem, usagePrefsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { testBackground } from './background-app';

@@ -18,7 +18,7 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { isFinished } from '@/lib/queue/job-states';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { settingsItem } from '@/lib/storage/settings';
+import { settingsItem } from '@/lib/settings/settings-items';
 import type { Behaviour, ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { realWakeTimers, testBackground } from './background-app';

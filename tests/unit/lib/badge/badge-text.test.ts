@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BADGE_COLORS, badgeFor, compactCount } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
-import { DEFAULT_LIMITS, MAX_PER_MONTH, PLANS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS, MAX_PER_MONTH, PLANS } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { project } from '@/lib/usage/summary';
 import { monthWindow } from '@/lib/limits/month-window';
 

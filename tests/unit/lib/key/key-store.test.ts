@@ -14,7 +14,7 @@ import {
 import { addExchange } from '@/lib/chat/conversation-store';
 import type { KeyStatus } from '@/lib/protocol';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
-import { confirmKeyOrigin, settingsItem } from '@/lib/storage/settings';
+import { confirmKeyOrigin, settingsItem } from '@/lib/settings/settings-items';
 import { readSettings } from '@/lib/settings/stored-settings';
 import { PaceDB } from '@/lib/storage/db';
 import { storedKeys } from '@/lib/background/app';

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { decideAdmission, type AdmissionInput } from '@/lib/limits/admission-decision';
 import { WINDOW_MS } from '@/lib/limits/admission';
-import { NO_BUDGET, NO_SPEND, UNMEASURED_RETRY_MS, type Budget, type RequestCost } from '@/lib/limits/budget';
+import { NO_BUDGET, NO_SPEND, UNMEASURED_RETRY_MS, type RequestCost } from '@/lib/limits/budget';
 import { monthWindow } from '@/lib/limits/month-window';
-import type { Limits } from '@/lib/limits/plans';
 import type { Job } from '@/lib/storage/db';
+import type { Budget, Limits } from '@/lib/storage/rows';
 
 const NOW = Date.UTC(2026, 4, 14, 12, 0, 0);
 const LIMITS: Limits = { plan: 'custom', perMinute: 3, perMonth: 100, smooth: false, monthStart: 'utc' };

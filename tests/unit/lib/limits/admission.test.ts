@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, estimateStarts, WINDOW_MS, quota } from '@/lib/limits/admission';
 import { monthWindow } from '@/lib/limits/month-window';
-import type { Limits } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 
 const limits = (perMinute: number, perMonth: number, smooth = false): Limits => ({
   plan: 'custom',

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NO_BUDGET, worstCaseUsd, type Budget, type RequestCost, type SpendState } from '@/lib/limits/budget';
+import { NO_BUDGET, worstCaseUsd, type RequestCost } from '@/lib/limits/budget';
+import type { Budget, SpendState } from '@/lib/storage/rows';
 import { readBudgetView, saveBudget } from '@/lib/limits/budget-store';
 import { saveLimits } from '@/lib/limits/limiter-store';
 import { admit } from '@/lib/limits/admit';

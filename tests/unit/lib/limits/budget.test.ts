@@ -10,10 +10,10 @@ import {
   periodSpends,
   settledExtraUsd,
   worstCaseUsd,
-  type Budget,
   type BudgetInput,
   type RequestCost,
 } from '@/lib/limits/budget';
+import type { Budget } from '@/lib/storage/rows';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { priceFor } from '@/lib/usage/prices';

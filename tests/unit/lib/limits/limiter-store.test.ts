@@ -3,7 +3,8 @@ import { WINDOW_MS } from '@/lib/limits/admission';
 import { readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { admit } from '@/lib/limits/admit';
 import { monthWindow } from '@/lib/limits/month-window';
-import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { PaceDB } from '@/lib/storage/db';
 import { emptyTotals } from '@/lib/usage/totals';
 

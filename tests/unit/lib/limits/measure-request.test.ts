@@ -1,7 +1,8 @@
 /** One measurement of a request for the token limits and the spend budget (lib/limits/measure-request.ts), and the budget's use of it. */
 import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '@/lib/claude/token-estimate';
-import { decideBudget, NO_BUDGET, NO_SPEND, UNMEASURED_RETRY_MS, worstCaseUsd, type Budget } from '@/lib/limits/budget';
+import { decideBudget, NO_BUDGET, NO_SPEND, UNMEASURED_RETRY_MS, worstCaseUsd } from '@/lib/limits/budget';
+import type { Budget } from '@/lib/storage/rows';
 import { inputBound, measureRequest, type MeasureInput } from '@/lib/limits/measure-request';
 import { priceFor } from '@/lib/usage/prices';
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, MINUTE_MS, WINDOW_MS } from '@/lib/limits/admission';
-import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import type { Limits, TokenLog, TokenSpend } from '@/lib/storage/rows';
 import {
   EMPTY_TOKEN_LOG,
   fitsAt,
@@ -13,8 +14,6 @@ import {
   withInputCount,
   withOutputCount,
   withSpend,
-  type TokenLog,
-  type TokenSpend,
 } from '@/lib/limits/token-buckets';
 
 const T = Date.UTC(2026, 10, 30, 12);

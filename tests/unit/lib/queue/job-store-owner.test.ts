@@ -17,7 +17,7 @@ export async function f(db: PaceDB) {
   await db.transaction('rw', db.jobs, db.messages, async () => {
     await db.jobs.get('a');
     await db.jobs.where('state').anyOf('queued').count();
-    await db.messages.where('id').equals('a').modify({ text: '' });
+    await db.messages.where('id').equals('a').first();
   });
 }
 `;

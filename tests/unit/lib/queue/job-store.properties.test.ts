@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addExchange } from '@/lib/chat/conversation-store';
 import { admit } from '@/lib/limits/admit';
-import type { PaceError } from '@/lib/protocol';
+import type { PaceError } from '@/lib/storage/rows';
 import { afterFailedAttempt } from '@/lib/queue/after-attempt';
 import { canMove, isFinished, isInFlight, isWaiting } from '@/lib/queue/job-states';
 import * as jobStore from '@/lib/queue/job-store';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WINDOW_MS } from '@/lib/limits/admission';
 import { formatReset, formatWait } from '@/lib/limits/format';
-import { DEFAULT_LIMITS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import { queueView } from '@/lib/queue/queue-view';
 import type { Job } from '@/lib/storage/db';
 

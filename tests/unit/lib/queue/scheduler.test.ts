@@ -5,7 +5,7 @@ import { NO_BUDGET } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { readWindowState, saveLimits } from '@/lib/limits/limiter-store';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
-import type { PaceError } from '@/lib/protocol';
+import type { PaceError } from '@/lib/storage/rows';
 import { nextCandidates, ordinal, waitingOrder } from '@/lib/queue/job-states';
 import { createScheduler, type SchedulerDeps } from '@/lib/queue/scheduler';
 import { PaceDB, type Job } from '@/lib/storage/db';

@@ -23,7 +23,7 @@ import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import { wait } from '@/lib/queue/job-store';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { settingsItem, storedPromptCacheModes } from '@/lib/storage/settings';
+import { settingsItem, storedPromptCacheModes } from '@/lib/settings/settings-items';
 import { priceFor } from '@/lib/usage/prices';
 import { IN_FLIGHT } from '@/lib/usage/totals';
 import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';

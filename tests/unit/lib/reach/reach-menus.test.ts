@@ -9,7 +9,7 @@ import { readTemplates } from '@/lib/reach/template-store';
 import { CUT_NOTE, TEMPLATE_SELECTION_CHARS } from '@/lib/reach/templates';
 import { DEFAULT_SETTINGS } from '@/lib/settings/validate';
 import { PaceDB } from '@/lib/storage/db';
-import { draftItem } from '@/lib/storage/settings';
+import { draftItem } from '@/lib/storage/draft';
 
 let db: PaceDB;
 let events: PaceEvent[];

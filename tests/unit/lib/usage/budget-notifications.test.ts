@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBudgetAlerts } from '@/lib/usage/budget-notifications';
-import { NO_BUDGET, type Budget } from '@/lib/limits/budget';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import type { Budget } from '@/lib/storage/rows';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { DEFAULT_USAGE_PREFS } from '@/lib/settings/usage-prefs';
 import { PaceDB } from '@/lib/storage/db';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NO_BUDGET, type Budget, type PeriodSpend } from '@/lib/limits/budget';
+import { NO_BUDGET, type PeriodSpend } from '@/lib/limits/budget';
+import type { Budget } from '@/lib/storage/rows';
 import { budgetAlertText, dueBudgetAlerts } from '@/lib/usage/budget-alerts';
 import { budgetSpend, projectSpend } from '@/lib/usage/budget-summary';
 import { emptyTotals } from '@/lib/usage/totals';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, PLANS, type Limits } from '@/lib/limits/plans';
+import { DEFAULT_LIMITS, PLANS } from '@/lib/limits/plans';
+import type { Limits } from '@/lib/storage/rows';
 import type { UsageDay, UsageMonth, UsageRow } from '@/lib/storage/db';
 import { formatMs, formatUsd, summarize } from '@/lib/usage/summary';
 import { addMonthRow, emptyMonth, emptyTotals } from '@/lib/usage/totals';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fakeBrowser } from 'wxt/testing/fake-browser';
-import { promptCacheModesItem, settingsItem, storedPromptCacheModes } from '@/lib/storage/settings';
+import { promptCacheModesItem, settingsItem, storedPromptCacheModes } from '@/lib/settings/settings-items';
 
 describe('settings in extension storage', () => {
   it("migrates version 3 settings to version 4 with Anthropic's prompt cache on for 5 minutes", async () => {
@@ -15,7 +15,7 @@ describe('settings in extension storage', () => {
     await fakeBrowser.storage.local.set({ settings: v3, settings$: { v: 3 } });
     // Migrations run when the item is defined, as at the extension's start.
     vi.resetModules();
-    const fresh = await import('@/lib/storage/settings');
+    const fresh = await import('@/lib/settings/settings-items');
     expect(await fresh.settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m' });
     expect(await settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m' });
   });

@@ -1,13 +1,15 @@
-/** Settings kept in extension storage, readable by every Pace page. The API key is not here (see lib/key/key-store.ts). */
-import { defineItem } from './item';
+/**
+ * Settings kept in extension storage (lib/storage/item.ts), readable by every Pace page. The API key
+ * is not here (see lib/key/key-store.ts). The message box's draft is kept by lib/storage/draft.ts.
+ */
+import { defineItem } from '../storage/item';
 import type { ModelInfo } from '../claude/models';
-import { checkOrigins } from '../settings/key-origins';
+import { checkOrigins } from './key-origins';
 import type { PromptCacheMode, PromptCacheModes } from '../claude/prompt-cache';
-import { DEFAULT_SETTINGS, type Settings } from '../settings/validate';
-import { DEFAULT_USAGE_PREFS, type UsagePrefs } from '../settings/usage-prefs';
-import { DEFAULT_CHAT_PREFS, type ChatPrefs } from '../settings/chat-prefs';
-import { DEFAULT_BATCH_PREFS, type BatchPrefs } from '../settings/batch-prefs';
-import { DRAFT_KEY } from './draft-key';
+import { DEFAULT_SETTINGS, type Settings } from './validate';
+import { DEFAULT_USAGE_PREFS, type UsagePrefs } from './usage-prefs';
+import { DEFAULT_CHAT_PREFS, type ChatPrefs } from './chat-prefs';
+import { DEFAULT_BATCH_PREFS, type BatchPrefs } from './batch-prefs';
 
 export const settingsItem = defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
@@ -51,18 +53,15 @@ export const modelsItem = defineItem<{ models: ModelInfo[]; fetchedAt: number } 
   version: 1,
 });
 
-/** What the user was typing, kept when the popup closes or a send is refused. */
-export const draftItem = defineItem<string>(`local:${DRAFT_KEY}`, { fallback: '', version: 1 });
-
-/** Response cache lifetime, ledger retention and usage alerts (see lib/settings/usage-prefs.ts). */
+/** Response cache lifetime, ledger retention and usage alerts (see ./usage-prefs.ts). */
 export const usagePrefsItem = defineItem<UsagePrefs>('local:usagePrefs', { fallback: DEFAULT_USAGE_PREFS, version: 1 });
 
-/** How long chats are kept and the pages' theme (see lib/settings/chat-prefs.ts). */
+/** How long chats are kept and the pages' theme (see ./chat-prefs.ts). */
 export const chatPrefsItem = defineItem<ChatPrefs>('local:chatPrefs', { fallback: DEFAULT_CHAT_PREFS, version: 1 });
-/** "Later, half price": the composer's default, the gathering window and the polls (see lib/settings/batch-prefs.ts). */
+/** "Later, half price": the composer's default, the gathering window and the polls (see ./batch-prefs.ts). */
 export const batchPrefsItem = defineItem<BatchPrefs>('local:batchPrefs', { fallback: DEFAULT_BATCH_PREFS, version: 1 });
 
-/** Origins other than Anthropic's that the user confirmed may receive the API key (see lib/settings/key-origins.ts). */
+/** Origins other than Anthropic's that the user confirmed may receive the API key (see ./key-origins.ts). */
 export const keyOriginsItem = defineItem<string[]>('local:keyOrigins', { fallback: [], version: 1 });
 
 /** Records the user's "yes" to sending the key to `origin`, asked on the options page; written by the background. */
