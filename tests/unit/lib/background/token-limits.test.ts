@@ -50,8 +50,12 @@ const ask = (text: string, now = T) =>
   addExchange(db, { conversationId: null, text, now, newId: () => `t${++ids}`, model: 'claude-haiku-4-5' });
 const jobOf = async (id: string) => (await db.jobs.get(id))!;
 
+/**
+ * The measurement as the scheduler gets it, less the request it measured (checked here: the one the
+ * runner will send, built from the job's conversation), so the cases below compare the figures.
+ */
 function need(overrides: Partial<Parameters<typeof createMeasureRequest>[0]> = {}) {
-  return createMeasureRequest({
+  const measure = createMeasureRequest({
     db,
     now: () => T,
     settings,
@@ -60,6 +64,14 @@ function need(overrides: Partial<Parameters<typeof createMeasureRequest>[0]> = {
     log: () => undefined,
     ...overrides,
   });
+  return async (job: Job) => {
+    const measured = await measure(job);
+    if (!measured.ok) return measured;
+    const { request, ...figures } = measured;
+    const question = (await db.messages.where({ conversationId: job.conversationId }).sortBy('createdAt')).at(-2);
+    expect(request?.messages.at(-1)).toEqual({ role: 'user', content: question?.text });
+    return figures;
+  };
 }
 const counts = () => server.requests.filter((r) => r.path === '/v1/messages/count_tokens').length;
 
