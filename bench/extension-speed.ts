@@ -22,7 +22,14 @@ import {
 const BUILD = resolve(`${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`);
 const RUNS = 15;
 const WORKER_BYTES = 250_000;
-const POPUP_GZIP_BYTES = 150_000;
+/** Issue 23: at most 150 KiB gzip of JavaScript in all, what the popup's loader imports included. */
+const POPUP_GZIP_BYTES = 150 * 1024;
+/**
+ * The figure before issue 23, measured by this bench on the build of commit 30ed28a (early-composer.js,
+ * the popup's module, its three preloaded chunks, and ChatBody, use-now and Markdown, which they import
+ * later, and the small admission chunk ChatBody imports on demand): printed beside today's.
+ */
+const POPUP_GZIP_BEFORE = 184_900;
 const POPUP_MS = 100;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -53,6 +60,27 @@ function popupScripts(): string[] {
   return named.filter((f) => f.endsWith('.js')).map((f) => f.replace(/^\//, ''));
 }
 
+/**
+ * Every script the popup can load: those it loads at open (popupScripts) and, one after another,
+ * each chunk a loaded one names, whether it imports it at once or later with `import()` (Vite names
+ * both by their file name). What the popup loads in all, its Markdown renderer and conversation included.
+ */
+function popupScriptsInAll(): string[] {
+  const chunks = new Set(readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js')));
+  const seen = new Set(popupScripts());
+  const todo = [...seen];
+  while (todo.length > 0) {
+    const text = readFileSync(join(BUILD, todo.pop()!), 'utf8');
+    for (const [name] of text.matchAll(/[\w.-]+\.js\b/g)) {
+      const file = `chunks/${name.replace(/^.*\//, '')}`;
+      if (!chunks.has(file.slice('chunks/'.length)) || seen.has(file)) continue;
+      seen.add(file);
+      todo.push(file);
+    }
+  }
+  return [...seen];
+}
+
 /** Bytes of `code` bundled for the browser and minified, as the build does; with the gzip of it. */
 async function bundledSize(code: string): Promise<{ bytes: number; gzip: number }> {
   const out = await build({
@@ -76,8 +104,12 @@ export async function printSizes(): Promise<void> {
     return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
   const worker = statSync(join(BUILD, 'background.js')).size;
   const scripts = popupScripts();
-  const gz = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, f))).length, 0);
-  const later = readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js') && !scripts.includes(`chunks/${f}`));
+  const gzipOf = (files: string[]) => files.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, f))).length, 0);
+  const gz = gzipOf(scripts);
+  const all = popupScriptsInAll();
+  const gzAll = gzipOf(all);
+  const later = all.filter((f) => !scripts.includes(f)).map((f) => f.slice('chunks/'.length));
+  const never = readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js') && !all.includes(`chunks/${f}`));
   const sdk = await bundledSize(
     "import Anthropic from '@anthropic-ai/sdk';\nexport const stream = (apiKey: string) => new Anthropic({ apiKey }).messages.stream;\n",
   );
@@ -91,9 +123,14 @@ export async function printSizes(): Promise<void> {
     `| background.js | ${bytes(worker)} | the SDK's client alone (\`new Anthropic().messages.stream\`): ${bytes(sdk.bytes)} | under ${bytes(WORKER_BYTES)}: ${verdict(worker < WORKER_BYTES)} |`,
   );
   console.log(
-    `| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | under ${bytes(POPUP_GZIP_BYTES)}: ${verdict(gz < POPUP_GZIP_BYTES)} |`,
+    `| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | |`,
   );
-  console.log(`\nChunks not loaded at open: ${later.join(', ')}`);
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(
+    `| popup's ${all.length} scripts in all (at open and imported later), gzip | ${bytes(gzAll)} (${kib(gzAll)}) | before issue 23: ${bytes(POPUP_GZIP_BEFORE)} (${kib(POPUP_GZIP_BEFORE)}) | at most ${kib(POPUP_GZIP_BYTES)}: ${verdict(gzAll <= POPUP_GZIP_BYTES)} |`,
+  );
+  console.log(`\nChunks the popup imports after it opens: ${later.join(', ')}`);
+  console.log(`Chunks the popup never loads: ${never.join(', ')}`);
 }
 
 /** From a stopped worker to its queue running, woken by a page connecting; ms, one per run. */
