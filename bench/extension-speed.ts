@@ -22,8 +22,17 @@ import {
 const BUILD = resolve(`${process.env.PACE_OUT_DIR ?? '.output'}/chrome-mv3`);
 const RUNS = 15;
 const WORKER_BYTES = 250_000;
-const POPUP_GZIP_BYTES = 150_000;
+/** Issue 23: at most 150 KiB gzip of JavaScript in all, what the popup's loader imports included. */
+const POPUP_GZIP_BYTES = 150 * 1024;
+/**
+ * The figure before issue 23, measured by this bench on the build of commit 30ed28a (early-composer.js,
+ * the popup's module, its three preloaded chunks, and ChatBody, use-now and Markdown, which they import
+ * later, and the small admission chunk ChatBody imports on demand): printed beside today's.
+ */
+const POPUP_GZIP_BEFORE = 184_900;
 const POPUP_MS = 100;
+/** Issue 23: the month's quota on screen within this of a bare page's message box, opened the same way. */
+const QUOTA_AFTER_BOX_MS = 60;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -53,6 +62,27 @@ function popupScripts(): string[] {
   return named.filter((f) => f.endsWith('.js')).map((f) => f.replace(/^\//, ''));
 }
 
+/**
+ * Every script the popup can load: those it loads at open (popupScripts) and, one after another,
+ * each chunk a loaded one names, whether it imports it at once or later with `import()` (Vite names
+ * both by their file name). What the popup loads in all, its Markdown renderer and conversation included.
+ */
+function popupScriptsInAll(): string[] {
+  const chunks = new Set(readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js')));
+  const seen = new Set(popupScripts());
+  const todo = [...seen];
+  while (todo.length > 0) {
+    const text = readFileSync(join(BUILD, todo.pop()!), 'utf8');
+    for (const [name] of text.matchAll(/[\w.-]+\.js\b/g)) {
+      const file = `chunks/${name.replace(/^.*\//, '')}`;
+      if (!chunks.has(file.slice('chunks/'.length)) || seen.has(file)) continue;
+      seen.add(file);
+      todo.push(file);
+    }
+  }
+  return [...seen];
+}
+
 /** Bytes of `code` bundled for the browser and minified, as the build does; with the gzip of it. */
 async function bundledSize(code: string): Promise<{ bytes: number; gzip: number }> {
   const out = await build({
@@ -76,8 +106,12 @@ export async function printSizes(): Promise<void> {
     return console.log(`No build at ${BUILD}: run \`npx wxt build\` first.`);
   const worker = statSync(join(BUILD, 'background.js')).size;
   const scripts = popupScripts();
-  const gz = scripts.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, f))).length, 0);
-  const later = readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js') && !scripts.includes(`chunks/${f}`));
+  const gzipOf = (files: string[]) => files.reduce((sum, f) => sum + gzipSync(readFileSync(join(BUILD, f))).length, 0);
+  const gz = gzipOf(scripts);
+  const all = popupScriptsInAll();
+  const gzAll = gzipOf(all);
+  const later = all.filter((f) => !scripts.includes(f)).map((f) => f.slice('chunks/'.length));
+  const never = readdirSync(join(BUILD, 'chunks')).filter((f) => f.endsWith('.js') && !all.includes(`chunks/${f}`));
   const sdk = await bundledSize(
     "import Anthropic from '@anthropic-ai/sdk';\nexport const stream = (apiKey: string) => new Anthropic({ apiKey }).messages.stream;\n",
   );
@@ -91,9 +125,14 @@ export async function printSizes(): Promise<void> {
     `| background.js | ${bytes(worker)} | the SDK's client alone (\`new Anthropic().messages.stream\`): ${bytes(sdk.bytes)} | under ${bytes(WORKER_BYTES)}: ${verdict(worker < WORKER_BYTES)} |`,
   );
   console.log(
-    `| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | under ${bytes(POPUP_GZIP_BYTES)}: ${verdict(gz < POPUP_GZIP_BYTES)} |`,
+    `| popup's ${scripts.length} scripts at open, gzip | ${bytes(gz)} | React DOM alone: ${bytes(react.gzip)} | |`,
   );
-  console.log(`\nChunks not loaded at open: ${later.join(', ')}`);
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(
+    `| popup's ${all.length} scripts in all (at open and imported later), gzip | ${bytes(gzAll)} (${kib(gzAll)}) | before issue 23: ${bytes(POPUP_GZIP_BEFORE)} (${kib(POPUP_GZIP_BEFORE)}) | at most ${kib(POPUP_GZIP_BYTES)}: ${verdict(gzAll <= POPUP_GZIP_BYTES)} |`,
+  );
+  console.log(`\nChunks the popup imports after it opens: ${later.join(', ')}`);
+  console.log(`Chunks the popup never loads: ${never.join(', ')}`);
 }
 
 /** From a stopped worker to its queue running, woken by a page connecting; ms, one per run. */
@@ -172,7 +211,7 @@ const BOX_PAGE =
 
 /** What the bench opens, alternating: the popup, and its two baselines. */
 const PAGES: BenchPage[] = [
-  { path: 'popup.html', want: ['usable', 'drawn', 'painted'] },
+  { path: 'popup.html', want: ['usable', 'drawn', 'painted', 'quota'] },
   { path: 'box.html', html: BOX_PAGE, want: ['usable'] },
   { path: 'blank.html', html: BLANK_PAGE, want: [] },
 ];
@@ -220,6 +259,7 @@ export async function benchPopupOpen(): Promise<void> {
   console.log('|---|---|---|');
   row('popup.html: the message box has focus', 'popup.html', 'usable');
   row('popup.html: its first contentful paint', 'popup.html', 'painted');
+  row("popup.html: the month's quota on screen", 'popup.html', 'quota');
   row('popup.html: the chat drawn by React (top bar, history, sends)', 'popup.html', 'drawn');
   row('baseline: a page holding only a message box with autofocus, focused', 'box.html', 'usable');
   row('baseline: an empty extension page, to its load event', 'blank.html', 'loaded');
@@ -227,6 +267,15 @@ export async function benchPopupOpen(): Promise<void> {
     '\nChromium alone opens each page as a click on the toolbar does, with no driver attached (each page loads one small script first, to report its times);' +
       " Playwright attaches to each new page and sets it up before it runs, which the page's clock counts.",
   );
+  for (const [how, times] of [
+    ['opened by Chromium alone', alone],
+    ['opened by Playwright', driven],
+  ] as const) {
+    const late = at(times, 'popup.html', 'quota') - at(times, 'box.html', 'usable');
+    console.log(
+      `Quota target (the month's quota on screen at most ${QUOTA_AFTER_BOX_MS} ms after the bare page's box has focus, ${how}): ${late.toFixed(1)} ms after it, ${verdict(late <= QUOTA_AFTER_BOX_MS)}`,
+    );
+  }
   const p = at(alone, 'popup.html', 'usable');
   console.log(
     `Popup target (median under ${POPUP_MS} ms, opened by Chromium alone): ${verdict(p < POPUP_MS)}; opened by Playwright: ${verdict(at(driven, 'popup.html', 'usable') < POPUP_MS)}`,

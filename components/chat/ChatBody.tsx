@@ -5,6 +5,7 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 import { getDb } from '@/lib/storage/db';
 import { skippedNotice } from '@/lib/storage/row-guards';
 import type { ChatStore } from './chat-store';
+import { EarlyQuota } from '../quota/EarlyQuota';
 import { QuotaBar } from '../quota/QuotaBar';
 import { GatewayBudgetLine } from '../quota/GatewayBudgetLine';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
@@ -63,7 +64,7 @@ export default function ChatBody({
 
   return (
     <>
-      {queue && (
+      {queue ? (
         <QuotaBar
           view={queue.view}
           limits={queue.limits}
@@ -71,6 +72,9 @@ export default function ChatBody({
           onClear={() => void clearQueue()}
           onTryNow={() => void tryNow()}
         />
+      ) : (
+        // The early script's line, until the queue is read.
+        <EarlyQuota />
       )}
       {queue && hasKey && <GatewayBudgetLine client={client} />}
       {view === 'history' ? (

@@ -6,6 +6,7 @@ import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
 import type { MessageActions } from './MessageItem';
 import { useTheme } from '../ui/use-theme';
+import { EarlyQuota } from '../quota/EarlyQuota';
 import { UnlockForm } from './UnlockForm';
 
 type ChatBodyProps = Parameters<typeof import('./ChatBody').default>[0];
@@ -98,7 +99,10 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
       {lazy ? (
         <lazy.Body useChat={useChat} client={client} hasKey={key?.hasKey ?? false} actions={actions} />
       ) : (
-        <div className="messages" />
+        <>
+          <EarlyQuota />
+          <div className="messages" />
+        </>
       )}
       {notice && (
         <div className="notice" role="alert" data-testid="notice" data-code={notice.code}>

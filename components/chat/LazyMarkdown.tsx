@@ -1,6 +1,6 @@
 import { lazy, Suspense } from 'react';
 
-// The Markdown parser (react-markdown, remark-gfm) is over a third of the popup's script: it loads
+// The Markdown parser (micromark with GFM, mdast-util-to-hast: components/chat/markdown-tree.ts) is a fifth of the popup's script: it loads
 // when the first answer is shown, not before the composer can be used.
 const Markdown = lazy(() => import('./Markdown').then((m) => ({ default: m.Markdown })));
 

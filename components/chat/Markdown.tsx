@@ -1,6 +1,4 @@
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import ReactMarkdown, { type Components } from 'react-markdown';
-import remarkGfm from 'remark-gfm';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import {
   FORMAT_MAX_CHARS,
@@ -11,6 +9,7 @@ import {
   textToFormat,
   wellFormed,
 } from './answer-text';
+import { markdownToReact, type MarkdownComponents } from './markdown-tree';
 
 const SAFE_SCHEMES = ['http:', 'https:', 'mailto:'];
 
@@ -25,8 +24,8 @@ export function safeUrl(url: string): string {
   }
 }
 
-const components: Components = {
-  a: ({ href, children }) =>
+const components: MarkdownComponents = {
+  a: ({ href, children }: { href?: string; children?: ReactNode }) =>
     href ? (
       <a href={href} target="_blank" rel="noopener noreferrer">
         {children}
@@ -35,10 +34,12 @@ const components: Components = {
       <span className="md-dead-link">{children}</span>
     ),
   // Images in answers are never fetched: show what they are instead.
-  img: ({ alt, src }) => <span className="md-image">[image: {alt || src || 'no description'}]</span>,
+  img: ({ alt, src }: { alt?: string; src?: string }) => (
+    <span className="md-image">[image: {alt || src || 'no description'}]</span>
+  ),
 };
 
-const remarkPlugins = [remarkGfm, remarkCapNesting];
+const capNesting = remarkCapNesting();
 
 /**
  * Renders an answer as Markdown. Raw HTML in the text is shown as text, never parsed. Whatever the
@@ -102,11 +103,7 @@ const Formatted = memo(function Formatted({
   // Parsing happens in this render; the layout effect runs once it is on the page.
   useLayoutEffect(() => onRendered(performance.now() - started));
   return (
-    <div className="md">
-      <ReactMarkdown remarkPlugins={remarkPlugins} urlTransform={safeUrl} components={components}>
-        {text}
-      </ReactMarkdown>
-    </div>
+    <div className="md">{markdownToReact(text, { transform: capNesting, urlTransform: safeUrl, components })}</div>
   );
 });
 
