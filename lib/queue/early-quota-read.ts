@@ -6,8 +6,9 @@
  * nothing is upgraded or created here; the default limits when none were saved (as readLimits); null
  * when there is no database yet.
  */
-import { DEFAULT_LIMITS, type Limits } from '../limits/plans';
+import { DEFAULT_LIMITS } from '../limits/plans';
 import { monthWindow } from '../limits/month-window';
+import type { Limits } from '../storage/rows';
 
 export interface EarlyQuotaFigures {
   limits: Limits;
