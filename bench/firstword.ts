@@ -77,7 +77,7 @@ async function measure(
   return { toRequest: at - enter, toText: text - enter };
 }
 
-export interface FirstWordCase {
+interface FirstWordCase {
   /** The server sent its first token this long after the request arrived. */
   firstTokenMs: number;
   pace: Sample[];

@@ -22,7 +22,6 @@ export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
 type Reply<K extends keyof typeof replies> = z.infer<(typeof replies)[K]>;
 export type SendResult = Reply<'chat.send'>;
 export type KeyStatus = Reply<'key.status'>;
-export type KeyTestResult = Reply<'key.test'>;
 
 /**
  * Each request's payload schema: the payload types below are inferred from these, and
@@ -158,7 +157,7 @@ const payloads = {
 type Payload<K extends keyof typeof payloads> = z.infer<(typeof payloads)[K]>;
 
 /** Request name -> payload and reply data. */
-export interface Requests {
+interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: Reply<'chat.send'> };
   /** The user is typing a message to this conversation (null: a new chat): what its send needs is read ahead. */
   'chat.prepare': { req: Payload<'chat.prepare'>; res: Reply<'chat.prepare'> };

@@ -51,8 +51,10 @@ function vitest(label, args) {
 }
 
 check('type check', 'npx', ['tsc', '--noEmit']);
+check('formatting', 'npx', ['prettier', '--check', '.']);
 check('lint', 'npx', ['eslint', '.']);
 check('import circles', 'node', ['scripts/check-cycles.mjs']);
+check('unused files, exports and dependencies', 'npx', ['knip']);
 vitest('unit tests', []);
 check('build chrome-mv3', 'npx', ['wxt', 'build']);
 check('build firefox-mv2', 'npx', ['wxt', 'build', '-b', 'firefox']);

@@ -9,7 +9,7 @@
 
 import { DRAFT_KEY } from '@/lib/storage/draft-key';
 
-export const EARLY_COMPOSER_ID = 'early-composer';
+const EARLY_COMPOSER_ID = 'early-composer';
 
 /** What the early box holds when the Composer takes over. */
 export interface EarlyInput {

@@ -23,7 +23,7 @@ const MINUTE_MS = 60_000;
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** QuotaBar's first row, as it draws it (colours aside: the level comes with React). */
-export function earlyQuotaHtml({ limits, monthCount, recentSends }: EarlyQuotaFigures, now: number): string {
+function earlyQuotaHtml({ limits, monthCount, recentSends }: EarlyQuotaFigures, now: number): string {
   const inMinute = recentSends
     .map((t) => Math.min(t, now))
     .filter((t) => t > now - MINUTE_MS)

@@ -82,10 +82,10 @@ export function nextPollAt(at: number, polls: number, timing: Pick<BatchTiming, 
 }
 
 /** Anthropic keeps a batch's results this long after its create: until then a batch is never given up on a failed call alone. */
-export const RESULTS_KEPT_MS = 29 * 24 * 60 * 60_000;
+const RESULTS_KEPT_MS = 29 * 24 * 60 * 60_000;
 
 /** The longest wait between polls that failed: they back off, doubling, up to an hour. */
-export const MAX_FAILED_POLL_MS = 60 * 60_000;
+const MAX_FAILED_POLL_MS = 60 * 60_000;
 
 /** When to poll again after `failures` failed polls in a row at `now`: the first interval, doubling, up to an hour. */
 export function nextPollAfterFailure(now: number, failures: number, timing: Pick<BatchTiming, 'firstPollMs'>): number {

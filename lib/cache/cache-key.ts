@@ -18,7 +18,7 @@ export interface CacheableRequest {
 const VERSION = 'pace-cache-v1';
 
 /** The request as plain data with every representation choice that changes nothing on the wire undone. */
-export function canonicalRequest(req: CacheableRequest): unknown {
+function canonicalRequest(req: CacheableRequest): unknown {
   return {
     v: VERSION,
     baseURL: req.baseURL.replace(/\/+$/, ''),

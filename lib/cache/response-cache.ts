@@ -11,10 +11,10 @@ export interface CacheCaps {
   maxBytes: number;
 }
 
-export const DEFAULT_CACHE_CAPS: CacheCaps = { maxEntries: 10_000, maxBytes: 50 * 1024 * 1024 };
+const DEFAULT_CACHE_CAPS: CacheCaps = { maxEntries: 10_000, maxBytes: 50 * 1024 * 1024 };
 
 /** An answer larger than this is never cached: it would push out hundreds of small ones. */
-export const MAX_CACHED_ANSWER_BYTES = 2 * 1024 * 1024;
+const MAX_CACHED_ANSWER_BYTES = 2 * 1024 * 1024;
 
 export const answerBytes = (text: string) => text.length * 2;
 

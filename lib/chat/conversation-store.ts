@@ -10,7 +10,7 @@ import { busyConversations, enqueueInTx, removeForConversationsInTx } from '../q
 import type { Settings } from '../settings/validate';
 import { conversationProblem, messageProblem, readable, type SkippedRow } from '../storage/row-guards';
 
-export const TITLE_CHARS = 60;
+const TITLE_CHARS = 60;
 
 export function titleFrom(text: string): string {
   const line = text.trim().split('\n')[0]?.replace(/\s+/g, ' ') ?? '';
@@ -166,7 +166,7 @@ export async function settingsFor(db: PaceDB, settings: Settings, conversationId
     : settings;
 }
 
-export const MAX_TITLE_CHARS = 200;
+const MAX_TITLE_CHARS = 200;
 
 /** A title as typed: one line, trimmed, 1 to MAX_TITLE_CHARS characters. */
 export function checkTitle(input: string): { ok: true; value: string } | { ok: false; message: string } {

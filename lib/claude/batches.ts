@@ -23,8 +23,8 @@ export interface BatchRequest {
 }
 
 /** The API's rule for a request's id within its batch. */
-export const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-export const MAX_BATCH_REQUESTS = 100_000;
+const CUSTOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+const MAX_BATCH_REQUESTS = 100_000;
 
 /** A batch Pace will not send, or results it cannot read; the message says which and why. */
 export class BatchInputError extends Error {
@@ -99,7 +99,7 @@ export class BatchResultsTooLargeError extends BatchInputError {
  * A result line Pace will not believe: its question fails alone, saying why (`problem`), and nothing
  * of it is counted. The other lines of the batch are placed as usual.
  */
-export interface MalformedResult {
+interface MalformedResult {
   custom_id: string;
   result: { type: 'malformed'; problem: string };
 }

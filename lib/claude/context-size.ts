@@ -31,11 +31,11 @@ export interface ContextRequest {
 }
 
 /** When an exact count is worth a request: the estimate is over half the window, or does not fit. */
-export function needsExactCount(estimate: number, maxTokens: number, window: number): boolean {
+function needsExactCount(estimate: number, maxTokens: number, window: number): boolean {
   return estimate > window / 2 || estimate + maxTokens > window;
 }
 
-export function tooLargeError(
+function tooLargeError(
   tokens: number,
   request: Pick<ContextRequest, 'model' | 'maxTokens' | 'window' | 'kind'>,
 ): PaceError {

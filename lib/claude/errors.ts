@@ -25,7 +25,7 @@ const SPEND_CAP_CODES = new Set(['enforced_spend_limit_reached', 'contract_spend
  */
 const OWN_SPEND_LIMIT = /^\s*you have reached your specified api usage limits?\b/i;
 
-export function isOwnSpendLimit(err: {
+function isOwnSpendLimit(err: {
   status?: number;
   type?: string | null;
   errorCode?: string | null;

@@ -69,7 +69,7 @@ export function readGatewayRateLimitHeaders(headers: Headers, now: number, by: s
  * The most one request can believably cost: 1M input tokens and 128K output at the dearest list
  * price are about $16; a figure a hundred times that is a broken or hostile gateway.
  */
-export const MAX_RESPONSE_COST_USD = 1000;
+const MAX_RESPONSE_COST_USD = 1000;
 
 /** USD as a gateway writes it: "0.00042", "7.2e-05". */
 function usd(value: string | null, max: number): number | null {

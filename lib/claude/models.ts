@@ -4,8 +4,7 @@ export interface ModelInfo {
   displayName: string;
 }
 
-/** From Anthropic's model pages and the SDK's own `Model` list (../shared/claude-api.md, Oct-Nov 2026). */
-export const FALLBACK_MODELS_DATE = '2026-11-30';
+/** From Anthropic's model pages and the SDK's own `Model` list (../shared/claude-api.md, Oct-Nov 2026), as of 2026-11-30. */
 
 export const FALLBACK_MODELS: readonly ModelInfo[] = [
   { id: 'claude-sonnet-5-5', displayName: 'Claude Sonnet 5.5' },

@@ -17,12 +17,12 @@ import type { MessageRequest } from './request';
 
 export type PromptCacheMode = 'automatic' | 'explicit' | 'off';
 
-export interface CacheControl {
+interface CacheControl {
   type: 'ephemeral';
   ttl?: CacheTtl;
 }
 
-export interface CachedTextBlock {
+interface CachedTextBlock {
   type: 'text';
   text: string;
   cache_control?: CacheControl;

@@ -17,7 +17,7 @@ import type { PaceError } from '../storage/rows';
 export const MAX_ANSWER_CHARS = 4 * 1024 * 1024;
 
 /** The highest content block index believed; a real answer has a few blocks, a long one with search results some hundreds. */
-export const MAX_BLOCK_INDEX = 9_999;
+const MAX_BLOCK_INDEX = 9_999;
 
 /** The largest token count believed for one figure: far above any context window. */
 export const MAX_TOKEN_COUNT = 100_000_000;

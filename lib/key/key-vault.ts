@@ -13,7 +13,7 @@
 import { formatCount } from '../limits/format';
 
 export const PBKDF2_ITERATIONS = 600_000;
-export const MIN_PASSPHRASE_LENGTH = 8;
+const MIN_PASSPHRASE_LENGTH = 8;
 const MAX_PASSPHRASE_LENGTH = 1024;
 const MAX_ITERATIONS = 10_000_000;
 const SALT_BYTES = 16;

@@ -14,7 +14,7 @@ export const MINUTE_MS = 60_000;
  * between admission here and arrival at the API can never put N+1 requests into one server-side
  * minute. Costs 0.4% of capacity.
  */
-export const SAFETY_MS = 250;
+const SAFETY_MS = 250;
 export const WINDOW_MS = MINUTE_MS + SAFETY_MS;
 
 export interface WindowState {
@@ -46,7 +46,7 @@ function effective(sends: number[], now: number): number[] {
   return sends.map((t) => Math.min(t, now));
 }
 
-export function minuteUsage(sends: number[], now: number): number[] {
+function minuteUsage(sends: number[], now: number): number[] {
   return effective(sends, now)
     .filter((t) => t > now - WINDOW_MS)
     .sort((a, b) => a - b);

@@ -34,8 +34,8 @@ export const NO_BUDGET: Budget = {
   unknownPriceUsd: null,
   badge: 'requests',
 };
-export const MAX_BUDGET_USD = 1_000_000;
-export const MAX_UNKNOWN_PRICE_USD = 1_000;
+const MAX_BUDGET_USD = 1_000_000;
+const MAX_UNKNOWN_PRICE_USD = 1_000;
 
 export const hasBudget = (b: Budget | null): b is Budget =>
   b !== null && (b.monthlyUsd !== null || b.dailyUsd !== null);
@@ -61,7 +61,7 @@ export interface LedgerCost {
   day: number;
 }
 
-export type Period = 'month' | 'day';
+type Period = 'month' | 'day';
 
 export interface PeriodSpend {
   period: Period;
@@ -164,7 +164,7 @@ const tierFor = (price: Price, promptTokens: number): Price =>
   price.longPrompt && promptTokens > price.longPrompt.tokens ? price.longPrompt.price : price;
 
 /** An input figure that is not the API's count is "near" a long-prompt tier from this share of its threshold on. */
-export const NEAR_LONG_PROMPT = 0.5;
+const NEAR_LONG_PROMPT = 0.5;
 
 /**
  * The most a request can cost: every input token at the higher of the input price and (prompt cache
@@ -187,7 +187,7 @@ export function worstCaseUsd(price: Price, request: RequestCost): number | null 
 }
 
 /** What `usage` costs at `price` (the tier by the whole prompt); null when it used a price that is not known. */
-export function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'): number | null {
+function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'): number | null {
   const p = tierFor(price, usage.inputTokens + usage.cacheCreationTokens + usage.cacheReadTokens);
   const write = ttl === '1h' ? p.cacheWrite1h : p.cacheWrite;
   if ((usage.cacheCreationTokens > 0 && write === null) || (usage.cacheReadTokens > 0 && p.cacheRead === null))
@@ -291,7 +291,7 @@ function extraOf(reservation: Reservation, ended: Parameters<typeof settledExtra
   return Math.max(0, (own ?? ended.gatewayUsd) - ended.gatewayUsd);
 }
 
-export function unknownPriceError(model: string, cacheOnly: boolean): PaceError {
+function unknownPriceError(model: string, cacheOnly: boolean): PaceError {
   const what = cacheOnly ? `the prompt-cache price of ${model} is not published` : `${model} has no known price`;
   return {
     code: 'budget',
@@ -304,7 +304,7 @@ function periodName(p: PeriodSpend): string {
   return p.period === 'month' ? 'monthly' : 'daily';
 }
 
-export function overBudgetError(worst: number, p: PeriodSpend, monthStart: MonthStart): PaceError {
+function overBudgetError(worst: number, p: PeriodSpend, monthStart: MonthStart): PaceError {
   const left = Math.max(0, p.limit - p.settled);
   const reset = p.period === 'month' ? formatReset(p.end, monthStart) : formatReset(p.end, 'local');
   return {
@@ -342,7 +342,7 @@ export type BudgetErrors = Partial<Record<keyof BudgetInput, string>>;
 type Parsed = { ok: true; value: number | null } | { ok: false; message: string };
 
 /** An amount of dollars as typed ("20", "7.50", "$20", "1,000"); empty is none. */
-export function parseUsd(raw: string | number, label: string, max: number): Parsed {
+function parseUsd(raw: string | number, label: string, max: number): Parsed {
   const text = String(raw).trim();
   if (text === '') return { ok: true, value: null };
   const shown = text.slice(0, 20);

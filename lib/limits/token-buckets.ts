@@ -38,9 +38,9 @@ export const NO_NEED: TokenNeed = { inputTokens: 0, outputTokens: 0 };
  * Anthropic rounds every `*-tokens-remaining` to the nearest thousand: the true figure may be up
  * to 500 less than it says. Pace believes the least it can be.
  */
-export const REMAINING_ROUNDING = 500;
+const REMAINING_ROUNDING = 500;
 
-export type TokenKind = 'inputTokens' | 'outputTokens';
+type TokenKind = 'inputTokens' | 'outputTokens';
 export type TokenWait = { ok: false; reason: TokenKind; retryAt: number };
 
 /** The spends inside the window ending at `now`, oldest first; a spend stamped later than `now` (the clock went back) counts as now. */
@@ -80,7 +80,7 @@ export function fitsAt(
 }
 
 /** The output room a request needs: its answer's max_tokens, at most the whole limit, at least one token (the bucket is not empty). */
-export function outputRoom(need: number, limit: number): number {
+function outputRoom(need: number, limit: number): number {
   return Math.max(1, Math.min(need, limit));
 }
 
@@ -115,7 +115,7 @@ function bucketAt(figure: LimitFigure, now: number, from: number | null): number
  * since the figure was read. `from` is where the bucket's refill is reckoned from (`refillFrom`);
  * null believes nothing between the read and the reset.
  */
-export function serverLeft(figure: LimitFigure, spent: number, now: number, from: number | null = null): number {
+function serverLeft(figure: LimitFigure, spent: number, now: number, from: number | null = null): number {
   // After the reset the bucket was full, less what Pace spent since.
   return now < figure.reset ? bucketAt(figure, now, from) - spent : figure.limit - spent;
 }

@@ -80,7 +80,7 @@ export interface ReadySend {
 }
 
 /** How an admitted job is started. */
-export interface StartOptions {
+interface StartOptions {
   /** Its admission used the pause's one probe (Try now): it passes the wire gate, which the pause closed. */
   probe?: boolean;
   /** The request the queue measured and admitted (lib/limits/measure-job.ts): sent as it is, not built again. */

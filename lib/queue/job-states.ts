@@ -6,8 +6,6 @@ export const MAX_ACTIVE = 2;
 
 export const isInFlight = (s: JobState) => s === 'sending' || s === 'streaming';
 export const isWaiting = (s: JobState) => s === 'queued' || s === 'waiting';
-/** Sent "later, half price": gathered for the next Message Batch, or in one (lib/batch/). */
-export const isBatchJob = (s: JobState) => s === 'gathering' || s === 'batched';
 /** Not sent and not counted: the cache may answer it, the user may cancel it. As a list for the `state` index. */
 export const UNSENT_STATES: readonly JobState[] = ['queued', 'waiting', 'gathering'];
 export const isUnsent = (s: JobState) => UNSENT_STATES.includes(s);

@@ -216,7 +216,7 @@ export async function serveFromCache(
   });
 }
 
-export type EndState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
+type EndState = Extract<JobState, 'done' | 'failed' | 'cancelled'>;
 export interface EndedAnswer {
   status: MessageStatus;
   text?: string;
@@ -232,7 +232,7 @@ export interface EndedAnswer {
  * Ends a job and its answer together (`finish`, `fail` and `stop` name the three ends). A job the
  * table does not let end so (already ended) is left as it is, and so is its answer.
  */
-export async function end(
+async function end(
   db: PaceDB,
   id: string,
   state: EndState,

@@ -118,7 +118,7 @@ export async function readForSend(
 }
 
 /** Reads taken for one send, and whether they are still current (nothing they cover was written since they were read). */
-export interface TakenReads {
+interface TakenReads {
   reads: Promise<SendReads>;
   current: () => boolean;
 }

@@ -6,7 +6,7 @@
 import type { ErrorCode } from '../storage/rows';
 
 export const MAX_ATTEMPTS = 5;
-export const BACKOFF_BASE_MS = 1000;
+const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_CAP_MS = 60_000;
 
 /** Failures that are Anthropic's side or the network's: worth another try after a pause. */

@@ -24,7 +24,7 @@ export interface HideableRoot<E extends HideableElement> {
 
 export type StyleOf<E> = (el: E) => Pick<CSSStyleDeclaration, 'display' | 'visibility'> | null;
 
-export function isHidden<E extends HideableElement>(el: E, styleOf: StyleOf<E>): boolean {
+function isHidden<E extends HideableElement>(el: E, styleOf: StyleOf<E>): boolean {
   if (el.hasAttribute('hidden') || el.getAttribute('aria-hidden')?.trim().toLowerCase() === 'true') return true;
   const style = styleOf(el);
   return (

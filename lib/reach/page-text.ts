@@ -102,7 +102,7 @@ export function pageAddress(url: string | undefined): string {
 const PAGE_TAG = /<(\s*\/?\s*page)(?![\w-])/gi;
 
 /** The page's words with every page tag in them made harmless (`&lt;/page>`); running it twice changes nothing more. */
-export function inertPageText(text: string): string {
+function inertPageText(text: string): string {
   return text.replace(PAGE_TAG, '&lt;$1');
 }
 

@@ -36,7 +36,7 @@ export const MENU = {
   panel: 'pace-panel',
 } as const;
 
-export const COMMANDS = { panel: 'open-side-panel', ask: 'ask-selection' } as const;
+const COMMANDS = { panel: 'open-side-panel', ask: 'ask-selection' } as const;
 
 /** The parts of `browser` this module uses (Firefox's `menus` answers to `contextMenus` too). */
 export type ReachBrowser = Pick<WxtBrowser, 'contextMenus' | 'commands' | 'tabs' | 'scripting' | 'runtime'> &

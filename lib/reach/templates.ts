@@ -9,8 +9,8 @@ import { pageAddress } from './page-text';
 import type { PromptTemplate } from '../storage/rows';
 
 export const MAX_TEMPLATES = 20;
-export const MAX_TITLE_CHARS = 60;
-export const MAX_TEMPLATE_PROMPT_CHARS = 2_000;
+const MAX_TITLE_CHARS = 60;
+const MAX_TEMPLATE_PROMPT_CHARS = 2_000;
 
 export const DEFAULT_TEMPLATES: readonly PromptTemplate[] = [
   { id: 'summarize', title: 'Summarize', prompt: 'Summarize this text in a few sentences.' },
@@ -27,14 +27,14 @@ export const DEFAULT_TEMPLATES: readonly PromptTemplate[] = [
   },
 ];
 
-export interface TemplateInput {
+interface TemplateInput {
   id?: string | null;
   title: string;
   prompt: string;
 }
 
 /** Per row, the problem with its title or prompt; `list` for a problem with the whole list. */
-export interface TemplateErrors {
+interface TemplateErrors {
   list?: string;
   rows: Partial<Record<'title' | 'prompt', string>>[];
 }

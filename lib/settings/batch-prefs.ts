@@ -23,7 +23,7 @@ export const DEFAULT_BATCH_PREFS: BatchPrefs = {
 };
 
 /** A day: a batch ends within 24 hours, so nothing is gained by waiting longer. */
-export const MAX_BATCH_SECONDS = 24 * 60 * 60;
+const MAX_BATCH_SECONDS = 24 * 60 * 60;
 
 export function batchTiming(prefs: BatchPrefs): BatchTiming {
   return {

@@ -16,7 +16,7 @@ import type { UsagePrefs } from '../settings/usage-prefs';
 import type { AlertState as StoredAlertState } from '../storage/db';
 
 export type Threshold = 80 | 95 | 100;
-export const THRESHOLDS: readonly Threshold[] = [80, 95, 100];
+const THRESHOLDS: readonly Threshold[] = [80, 95, 100];
 
 /** What was shown this month: the stored record (lib/storage/db.ts) without the refusal time. */
 export type AlertState = Pick<StoredAlertState, 'month' | 'fired'>;

@@ -11,7 +11,7 @@ import { dayKey } from './totals';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface BudgetSpendDay {
+interface BudgetSpendDay {
   start: number;
   spent: number;
   /** Spent this month up to the end of this day. */

@@ -15,7 +15,7 @@ import type { PaceDB } from '../storage/db';
 import { parseKeyInfo, readGatewayBudget, saveGatewayBudget } from './gateway-budget';
 import type { GatewayBudgetRow } from '../storage/rows';
 
-export const KEY_INFO_EVERY_MS = 60_000;
+const KEY_INFO_EVERY_MS = 60_000;
 const KEY_INFO_TIMEOUT_MS = 5000;
 
 type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

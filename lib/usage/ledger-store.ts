@@ -37,7 +37,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * unknown and its cost with it, so the budget counts the send's worst case. Every write goes
  * through here: no figure a server sent can make a month's totals NaN or lower them.
  */
-export function believableRow<T extends Partial<UsageRow>>(row: T): T {
+function believableRow<T extends Partial<UsageRow>>(row: T): T {
   const out: T = { ...row };
   const usd = (k: 'costUsd' | 'inputCostUsd' | 'listCostUsd' | 'savedUsd') => {
     if (k in out && out[k] !== null && out[k] !== undefined && !isUsd(out[k])) out[k] = null;

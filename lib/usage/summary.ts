@@ -20,7 +20,7 @@ const MIN_RATE_LIMITED = 3;
 const WEEK_DAYS = 7;
 const TOP_CONVERSATIONS = 5;
 
-export interface DayPoint {
+interface DayPoint {
   /** Local date, 'YYYY-MM-DD'. */
   day: string;
   /** Local midnight starting the day (for the charts' x axis). */
@@ -46,7 +46,7 @@ export interface Projection {
   sentence: string;
 }
 
-export interface Suggestion {
+interface Suggestion {
   reason: 'projection' | 'rate_limited' | 'both';
   /** The smallest plan that fits, or null when none does. */
   plan: keyof typeof PLANS | null;

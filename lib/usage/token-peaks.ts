@@ -10,9 +10,9 @@ import { peakPerWindow } from '../limits/token-buckets';
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import type { PaceDB, UsageRow } from '../storage/db';
 
-export const PEAK_DAYS = 7;
+const PEAK_DAYS = 7;
 /** Enough for a week of steady use; the newest are kept when there are more. */
-export const MAX_ROWS = 20_000;
+const MAX_ROWS = 20_000;
 
 export interface TokenPeak {
   /** The most tokens in any 60 s, and when that minute ended (null: none). */

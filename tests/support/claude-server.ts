@@ -61,30 +61,30 @@ export interface RecordedRequest {
 }
 
 /** What a Messages answer's `usage` says about the input, prompt cache included. */
-export interface ReportedUsage {
+interface ReportedUsage {
   input_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
   cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
 }
 
-export interface CacheControl {
+interface CacheControl {
   type: 'ephemeral';
   ttl?: '5m' | '1h';
 }
 
-export interface TextBlockParam {
+interface TextBlockParam {
   type: 'text';
   text: string;
   cache_control?: CacheControl;
 }
 
-export interface MessageParam {
+interface MessageParam {
   role: 'user' | 'assistant';
   content: string | TextBlockParam[];
 }
 
-export interface CountTokensBody {
+interface CountTokensBody {
   [field: string]: unknown;
   model: string;
   messages: MessageParam[];
@@ -96,9 +96,9 @@ export interface MessagesBody extends CountTokensBody {
   stream?: boolean;
 }
 
-export type DefaultBehaviour = Behaviour | ((body: MessagesBody) => Behaviour);
+type DefaultBehaviour = Behaviour | ((body: MessagesBody) => Behaviour);
 
-export interface ModelEntry {
+interface ModelEntry {
   id: string;
   display_name: string;
 }
@@ -185,8 +185,8 @@ export interface ClaudeServerOptions {
 }
 
 export const TEST_KEY = 'sk-ant-test-key';
-export const API_VERSIONS: readonly string[] = ['2023-06-01', '2026-10-21'];
-export const DEFAULT_MODELS: readonly ModelEntry[] = [
+const API_VERSIONS: readonly string[] = ['2023-06-01', '2026-10-21'];
+const DEFAULT_MODELS: readonly ModelEntry[] = [
   { id: 'claude-opus-4-7', display_name: 'Claude Opus 4.7' },
   { id: 'claude-sonnet-4-6', display_name: 'Claude Sonnet 4.6' },
   { id: 'claude-haiku-4-5', display_name: 'Claude Haiku 4.5' },
@@ -1070,12 +1070,12 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
 // results come as JSON Lines in the reverse of the order sent (the API promises no order).
 
 /** What one request of a batch comes to once its batch has ended. */
-export type BatchOutcome =
+type BatchOutcome =
   | { type: 'succeeded'; /** default: the echo answer */ text?: string }
   | { type: 'errored'; errorType?: string; message?: string }
   | { type: 'expired' };
 
-export interface BatchOptions {
+interface BatchOptions {
   /** A batch answers `in_progress` to this many retrieves, then has ended (default 1 unless inProgressMs is set). */
   inProgressPolls?: number;
   /** A batch has ended once this many ms have passed since it was created (with inProgressPolls: whichever comes first). */

@@ -7,7 +7,7 @@
  */
 import type { Behaviour } from './claude-server';
 
-export type TextBehaviour = Extract<Behaviour, { kind: 'text' }>;
+type TextBehaviour = Extract<Behaviour, { kind: 'text' }>;
 
 export interface HostileEntry {
   name: string;
@@ -27,14 +27,14 @@ export interface HostileEntry {
 export const BEACON_PATH = '/beacon';
 
 /** JavaScript that, if it ever runs, leaves three traces: a window flag, a dialog and a beacon hit. */
-export function payload(beacon: string, tag: string): string {
+function payload(beacon: string, tag: string): string {
   return `window.__pwned='${tag}';alert('${tag}');fetch('${beacon}?js-${tag}')`;
 }
 
 const MB2 = 2 * 1024 * 1024;
 
 /** About 2 MB of ordinary-looking Markdown with hostile bits mixed in. */
-export function hugeAnswer(beacon: string, size = MB2): string {
+function hugeAnswer(beacon: string, size = MB2): string {
   const sections: string[] = [];
   let length = 0;
   for (let i = 1; length < size; i++) {

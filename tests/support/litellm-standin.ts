@@ -36,7 +36,7 @@ export interface StandInOptions {
   keyInfo?: 'on' | 'absent' | 'junk';
 }
 
-export interface StandInRequest {
+interface StandInRequest {
   method: string;
   path: string;
   headers: Record<string, string>;

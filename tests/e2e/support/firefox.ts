@@ -13,11 +13,11 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
  */
 
 /** browser_specific_settings.gecko.id in wxt.config.ts */
-export const GECKO_ID = 'pace@pace-extension.org';
-export const EXTENSION_UUID = '5f4a3c2e-7d1b-4e8a-9c6f-0b2d1e3a4c5d';
+const GECKO_ID = 'pace@pace-extension.org';
+const EXTENSION_UUID = '5f4a3c2e-7d1b-4e8a-9c6f-0b2d1e3a4c5d';
 export const EXTENSION_ORIGIN = `moz-extension://${EXTENSION_UUID}`;
 
-export interface LogEntry {
+interface LogEntry {
   /**
    * 'page': BiDi log.entryAdded (web pages); 'stdout': console.* calls from extension pages and the
    * background, as Firefox prints them; 'chrome': Firefox's console service (uncaught errors from

@@ -31,7 +31,7 @@ export interface TestBackground {
 }
 
 /** Stubs what the fake browser lacks and the background calls: the badge's title, the keep-alive ping, ports. */
-export function stubFakeBrowserGaps(): void {
+function stubFakeBrowserGaps(): void {
   for (const action of [fakeBrowser.action, fakeBrowser.browserAction])
     vi.spyOn(action, 'setTitle').mockResolvedValue(undefined);
   vi.spyOn(fakeBrowser.browserAction, 'setBadgeText').mockResolvedValue(undefined);
