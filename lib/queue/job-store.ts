@@ -232,13 +232,7 @@ export interface EndedAnswer {
  * Ends a job and its answer together (`finish`, `fail` and `stop` name the three ends). A job the
  * table does not let end so (already ended) is left as it is, and so is its answer.
  */
-async function end(
-  db: PaceDB,
-  id: string,
-  state: EndState,
-  message: EndedAnswer,
-  attempt?: Attempt,
-): Promise<void> {
+async function end(db: PaceDB, id: string, state: EndState, message: EndedAnswer, attempt?: Attempt): Promise<void> {
   // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
   // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
   // note a retry left.
