@@ -1,7 +1,7 @@
 /**
  * "Ask about this page": which pages the browser lets Pace read, the message a page's main text
  * becomes, and what that message will cost against the user's limits before it is sent. Pure; the
- * background reads the page (lib/background/read-page.ts) and the popup shows the preview.
+ * background reads the page (entrypoints/read-page.ts) and the popup shows the preview.
  */
 import { CHARS_PER_TOKEN } from '../claude/token-estimate';
 import { formatCount } from '../limits/format';

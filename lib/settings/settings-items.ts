@@ -70,7 +70,7 @@ export async function confirmKeyOrigin(origin: string): Promise<void> {
   if (!confirmed.includes(origin)) await keyOriginsItem.setValue([...confirmed, origin]);
 }
 
-/** The background's writes of what the options page saves (lib/background/handlers.ts checks them first). */
+/** The background's writes of what the options page saves (lib/background/handlers/settings.ts checks them first). */
 export const storedPrefs = {
   saveSettings: (value: Settings) => settingsItem.setValue(value),
   saveUsagePrefs: (value: UsagePrefs) => usagePrefsItem.setValue(value),
