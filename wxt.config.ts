@@ -53,6 +53,9 @@ export default defineConfig({
   },
   vite: () => ({
     define: { __PACE_DEMO_URL__: JSON.stringify(demoUrl) },
+    // No modulepreload polyfill: Chrome has had modulepreload since 66 and Firefox since 115 (Pace
+    // asks for 142). The popup's chunk, gzip: 77,636 -> 77,413 bytes.
+    build: { modulePreload: { polyfill: false } },
     resolve: { alias: DEXIE_MODERN },
     plugins: [
       {
