@@ -15,7 +15,7 @@ import type { paceEvent, replies } from './messaging/replies';
 import type { PaceError } from './storage/rows';
 import { KEEP_KEYS } from './key/keep-keys';
 
-export const PORT_NAME = 'pace';
+export { PORT_NAME } from './messaging/port-name';
 
 export type Result<T> = { ok: true; data: T } | { ok: false; error: PaceError };
 

@@ -7,15 +7,8 @@
 import { browser, type Browser } from 'wxt/browser';
 import { isObject } from '../is-object';
 import { warn } from '../warn';
-import {
-  PORT_NAME,
-  type PaceEvent,
-  type PageToBackground,
-  type ReplyOf,
-  type RequestOf,
-  type RequestType,
-  type Result,
-} from '../protocol';
+import type { PaceEvent, PageToBackground, ReplyOf, RequestOf, RequestType, Result } from '../protocol';
+import { PORT_NAME } from './port-name';
 import * as z from '../schema';
 import { paceError, paceEvent, replies } from './replies';
 
