@@ -2,8 +2,9 @@
  * The first word: in real Chromium, from Enter to the request reaching the local server and to the
  * first text on screen, Pace's popup beside a bench-only extension page that calls the SDK directly
  * (entrypoints/bench-firstword), on the same server, alternating, in one run. Builds the bench
- * build (.output/bench) first. Both pages are timed the same way: a capturing keydown listener
- * notes Enter, a MutationObserver notes the first answer text in the DOM.
+ * build (.output/bench) first. Both pages are timed the same way, each brought to the front before
+ * its send: a capturing keydown listener notes Enter, a MutationObserver notes the first answer
+ * text in the DOM.
  */
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
@@ -67,6 +68,9 @@ async function measure(
   round: number,
 ): Promise<Sample> {
   const seen = arrivals().length;
+  // The user types in the page in front. A page behind another tab gets its fetch's answer late
+  // (here about 50 ms after the server sent it): the SDK's page, opened first, was behind the popup.
+  await page.bringToFront();
   await page.locator(composer).fill(`Question ${round}: what comes first?`);
   await watch(page, answers);
   await page.locator(composer).press('Enter');
