@@ -181,7 +181,9 @@ export async function admitBatchCall(
 ): Promise<{ ok: true; taken: number } | Exclude<Decision, { ok: true }>> {
   return db.transaction('rw', db.counters, db.meta, async () => {
     const { keys, counters, limits, state } = await loadWindow(db, now);
-    const decision = decide(now, limits, requests > 0 ? state : { ...state, monthCount: 0 });
+    // Try now's one probe belongs to the chat queue: a batch call waits out the pause, and leaves the probe as it is.
+    const held = { ...state, probeAllowed: false };
+    const decision = decide(now, limits, requests > 0 ? held : { ...held, monthCount: 0 });
     if (!decision.ok) return decision;
     const taken = Math.min(requests, Math.max(0, limits.perMonth - state.monthCount));
     const times = [...state.recentSends.filter((t) => t > now - WINDOW_MS), now];

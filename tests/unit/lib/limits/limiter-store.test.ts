@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WINDOW_MS } from '@/lib/limits/admission';
-import { readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
-import { admit } from '@/lib/limits/admit';
+import { allowProbe, pauseAll, readLimits, readWindowState, saveLimits } from '@/lib/limits/limiter-store';
+import { admit, admitBatchCall } from '@/lib/limits/admit';
 import { monthWindow } from '@/lib/limits/month-window';
 import { DEFAULT_LIMITS } from '@/lib/limits/plans';
 import type { Limits } from '@/lib/storage/rows';
@@ -168,5 +168,17 @@ describe('admit', () => {
       reason: 'month',
       retryAt: Date.UTC(2026, 11, 1),
     });
+  });
+});
+
+describe('a Message Batch call during a pause', () => {
+  it("waits out the pause even after Try now, and leaves Try now's probe to the chat queue", async () => {
+    await pauseAll(db, { until: NOW + 20_000, reason: 'rate_limited', message: 'Wait.' }, undefined, NOW);
+    expect(await allowProbe(db, NOW)).toBe(true);
+    expect(await admitBatchCall(db, NOW + 1)).toEqual({ ok: false, reason: 'server', retryAt: NOW + 20_000 });
+    expect((await readWindowState(db, NOW + 1, DEFAULT_LIMITS)).probeAllowed).toBe(true);
+    // The chat queue's request still goes as the probe.
+    expect(await admit(db, NOW + 2, null)).toMatchObject({ ok: true });
+    expect(await admitBatchCall(db, NOW + 20_000)).toEqual({ ok: true, taken: 0 });
   });
 });
