@@ -7,7 +7,7 @@ import { browser } from 'wxt/browser';
 import { defineUnlistedScript } from 'wxt/utils/define-unlisted-script';
 import { readDraft, startApp, startEarlyComposer } from '@/components/chat/early-composer';
 import { startEarlyQuota } from '@/components/quota/early-quota';
-import { readEarlyQuota } from '@/lib/queue/early-quota-read';
+import { readEarlyQuota } from '@/lib/limits/early-quota-read';
 
 export default defineUnlistedScript(() => {
   const script = document.currentScript;

@@ -1,7 +1,7 @@
 /**
  * The popup's quota line before React (issue 23: the month's quota on screen with the message box):
  * popup.html holds an empty line (`#early-quota`) where the QuotaBar draws, and the early script
- * (entrypoints/early-composer.ts) fills it from IndexedDB (lib/queue/early-quota-read.ts) with the
+ * (entrypoints/early-composer.ts) fills it from IndexedDB (lib/limits/early-quota-read.ts) with the
  * first row QuotaBar draws: this minute's and this month's requests left, and the reset. React shows
  * this line (EarlyQuota.tsx) until the live one has read the queue, then draws QuotaBar in its place.
  * No React and no Dexie here: this runs before either is loaded.
@@ -9,7 +9,7 @@
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
 import { monthWindow } from '@/lib/limits/month-window';
 import { noMonthCap } from '@/lib/limits/plans';
-import type { EarlyQuotaFigures } from '@/lib/queue/early-quota-read';
+import type { EarlyQuotaFigures } from '@/lib/limits/early-quota-read';
 
 export const EARLY_QUOTA_ID = 'early-quota';
 /**

@@ -6,8 +6,8 @@
  * nothing is upgraded or created here; the default limits when none were saved (as readLimits); null
  * when there is no database yet.
  */
-import { DEFAULT_LIMITS } from '../limits/plans';
-import { monthWindow } from '../limits/month-window';
+import { DEFAULT_LIMITS } from './plans';
+import { monthWindow } from './month-window';
 import type { Limits } from '../storage/rows';
 
 export interface EarlyQuotaFigures {
