@@ -194,7 +194,7 @@ describe('Claude where people read, in real Chromium', () => {
 
   it('"Ask Claude about the selection" puts the quote in the open chat\'s message box and sends nothing', async () => {
     const popup = new Popup(await browser.open('popup.html'));
-    await popup.composer().waitFor();
+    await popup.ready();
     const before = server.messageRequests().length;
     const { page: article, tab } = await openArticle();
     await clickMenu(await browser.worker(), 'pace-ask', 'Sourdough keeps', tab);
@@ -213,7 +213,7 @@ describe('Claude where people read, in real Chromium', () => {
 
   it('the "ask about the selection" shortcut reads the selection in the tab and puts it, quoted, in the message box', async () => {
     const popup = new Popup(await browser.open('popup.html'));
-    await popup.composer().waitFor();
+    await popup.ready();
     const before = server.messageRequests().length;
     const { page: article, tab } = await openArticle();
     await article.evaluate(() => {

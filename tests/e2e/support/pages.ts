@@ -129,6 +129,14 @@ export class Popup {
     await this.composer().fill(text);
   }
 
+  /**
+   * Waits for React to have taken over the page: the message box is popup.html's early copy before
+   * that, and what the background pushes (a quote for the box) reaches only the app.
+   */
+  async ready() {
+    await this.page.locator('header.topbar').waitFor();
+  }
+
   async send(text: string) {
     await this.type(text);
     await this.composer().press('Enter');
