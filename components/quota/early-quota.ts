@@ -7,7 +7,7 @@
  * No React and no Dexie here: this runs before either is loaded.
  */
 import { formatCount, formatReset, formatWait } from '@/lib/limits/format';
-import { monthWindow } from '@/lib/limits/month-window';
+import { quota } from '@/lib/limits/admission';
 import { noMonthCap } from '@/lib/limits/plans';
 import type { EarlyQuotaFigures } from '@/lib/limits/early-quota-read';
 
@@ -18,25 +18,20 @@ export const EARLY_QUOTA_ID = 'early-quota';
  */
 export const EMPTY_QUOTA_ROW =
   '<div class="quota-row" style="visibility: hidden"><span><strong>0</strong>/0 this minute</span><span><strong>0</strong>/0 this month · resets 1 Jan, 00:00 UTC</span><button type="button" class="link" tabindex="-1">Usage</button></div>';
-const MINUTE_MS = 60_000;
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** QuotaBar's first row, as it draws it (colours aside: the level comes with React). */
+/** QuotaBar's first row, as it draws it from the same figures (`quota`; colours aside: the level comes with React). */
 function earlyQuotaHtml({ limits, monthCount, recentSends }: EarlyQuotaFigures, now: number): string {
-  const inMinute = recentSends
-    .map((t) => Math.min(t, now))
-    .filter((t) => t > now - MINUTE_MS)
-    .sort((a, b) => a - b);
-  const minuteLeft = Math.max(0, limits.perMinute - inMinute.length);
+  const q = quota(now, limits, { recentSends, monthCount });
   const reset =
-    inMinute.length > 0 && minuteLeft < limits.perMinute
-      ? ` · resets in ${formatWait(inMinute[0]! + MINUTE_MS - now)}`
+    q.minuteResetAt !== null && q.minuteLeft < limits.perMinute
+      ? ` · resets in ${formatWait(q.minuteResetAt - now)}`
       : '';
-  const minute = `<span class="quota-minute level-ok"><strong>${formatCount(minuteLeft)}</strong>/${formatCount(limits.perMinute)} this minute${reset}</span>`;
+  const minute = `<span class="quota-minute level-ok"><strong>${formatCount(q.minuteLeft)}</strong>/${formatCount(limits.perMinute)} this minute${reset}</span>`;
   const month = noMonthCap(limits)
-    ? `<span class="quota-month level-ok"><strong>${formatCount(monthCount)}</strong> sent this month · no monthly request cap</span>`
-    : `<span class="quota-month level-ok"><strong>${formatCount(Math.max(0, limits.perMonth - monthCount))}</strong>/${formatCount(limits.perMonth)} this month · resets ${escape(formatReset(monthWindow(now, limits.monthStart).end, limits.monthStart))}</span>`;
+    ? `<span class="quota-month level-ok"><strong>${formatCount(q.monthUsed)}</strong> sent this month · no monthly request cap</span>`
+    : `<span class="quota-month level-ok"><strong>${formatCount(q.monthLeft)}</strong>/${formatCount(limits.perMonth)} this month · resets ${escape(formatReset(q.monthResetAt, limits.monthStart))}</span>`;
   return `<div class="quota-row">${minute}${month}<button type="button" class="link" tabindex="-1">Usage</button></div>`;
 }
 

@@ -1,6 +1,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { QuotaBar } from '@/components/quota/QuotaBar';
+import { startEarlyQuota } from '@/components/quota/early-quota';
 import { BADGE_COLORS, badgeFor, countedFigure } from '@/lib/badge/badge-text';
 import { quota } from '@/lib/limits/admission';
 import { DEFAULT_LIMITS, PLANS } from '@/lib/limits/plans';
@@ -55,5 +56,25 @@ describe('QuotaBar', () => {
     const html = render(DEFAULT_LIMITS, v);
     expect(classOf(html, 'quota-month')).toContain('level-low');
     expect(classOf(html, 'quota-minute')).toContain('level-ok');
+  });
+});
+
+describe("the popup's early quota line", () => {
+  /** The text of the element whose class starts with `cls` (tags dropped). */
+  const textOf = (html: string, cls: string) =>
+    (new RegExp(`<span class="${cls}[^"]*"[^>]*>([\\s\\S]*?)</span>`).exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '');
+
+  it('says what QuotaBar then says, a send near the end of the rolling minute included', async () => {
+    // 60.1 s ago: past a plain minute, still inside the limiter's (it has a 250 ms safety margin), so it still counts.
+    const recentSends = [NOW - 60_100, NOW - 10_000];
+    const line = { dataset: {} as Record<string, string>, innerHTML: '' };
+    const doc = { getElementById: () => line } as unknown as Document;
+    startEarlyQuota(doc, Promise.resolve({ limits: start, monthCount: 7, recentSends }), NOW);
+    await expect.poll(() => line.innerHTML).not.toBe('');
+    const live = render(start, { ...view(start, 7, 0), quota: quota(NOW, start, { recentSends, monthCount: 7 }) });
+    for (const cls of ['quota-minute', 'quota-month']) {
+      expect(textOf(line.innerHTML, cls)).not.toBe('');
+      expect(textOf(line.innerHTML, cls)).toBe(textOf(live, cls));
+    }
   });
 });
