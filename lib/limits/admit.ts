@@ -35,6 +35,7 @@ export async function admit(
   now: number,
   jobId: string | null,
   request: AdmittedRequest = {},
+  options: { unsent?: boolean } = {},
 ): Promise<Admission> {
   // With no queue to check the turn on and a request always measured, neither null nor 'turn' comes back.
   return (await admitRequest(
@@ -43,6 +44,7 @@ export async function admit(
     jobId,
     () => null,
     () => ({ request }),
+    options,
   )) as Admission;
 }
 
@@ -52,22 +54,8 @@ export async function admit(
  * count back at start-up (lib/queue/job-store.ts `recover`). The scheduler offers jobs in the
  * queue's order itself: no queue is given to check it.
  */
-export async function admitQueued(
-  db: PaceDB,
-  now: number,
-  jobId: string,
-  request: AdmittedRequest = {},
-): Promise<Admission> {
-  // As `admit`'s: neither null nor 'turn' comes back.
-  return (await admitRequest(
-    db,
-    now,
-    jobId,
-    () => null,
-    () => ({ request }),
-    { unsent: true },
-  )) as Admission;
-}
+export const admitQueued = (db: PaceDB, now: number, jobId: string, request: AdmittedRequest = {}) =>
+  admit(db, now, jobId, request, { unsent: true });
 
 /** What admission has read of the limits, the windows and the budget, for `admitRequest`'s `measure`. */
 export interface AdmissionReads {
