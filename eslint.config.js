@@ -36,6 +36,7 @@ const TABLE_OWNERS = {
   usageDays: ['lib/usage/ledger-store.ts'],
   usageMonths: ['lib/usage/ledger-store.ts'],
   batches: ['lib/batch/batch-store.ts'],
+  attachments: ['lib/attachments/attachment-store.ts'],
 };
 
 const DECLARED_TABLES = [

@@ -34,6 +34,26 @@ const bool = (error: string) => z.boolean({ error });
 /** A typed field as the form holds it; any JavaScript number, so the form's own check names a bad one. */
 const typed = (error: string) => z.union([z.string(), z.custom<number>((v) => typeof v === 'number')], { error });
 const empty = z.object({});
+/**
+ * An image or PDF the page attaches to a message: its bytes as base64 (a port carries JSON), an
+ * image already downscaled in the page, with its size in pixels. The background checks it again.
+ */
+const attachmentIn = z.object(
+  {
+    name: text('each attachment name must be a string'),
+    mediaType: text('each attachment mediaType must be a string'),
+    data: text('each attachment data must be base64 text'),
+    width: z.optional(z.number({ error: 'each attachment width must be a number' })),
+    height: z.optional(z.number({ error: 'each attachment height must be a number' })),
+  },
+  { error: 'each attachment must be an object' },
+);
+const attachmentsIn = z
+  .array(attachmentIn, { error: 'attachments must be a list' })
+  .check(z.maxLength(20, { error: 'At most 20 attachments a message.' }));
+/** A conversation's thinking effort and web search switch (for a new chat: sent with its first message). */
+const thinkingIn = text('thinking must be a string');
+const webSearchIn = bool('webSearch must be true or false');
 
 const payloads = {
   'chat.send': z.object({
@@ -42,6 +62,19 @@ const payloads = {
     // The model chosen in the popup for a new conversation; absent or null: the conversation's, else the options' model.
     model: z.optional(z.nullable(text('model must be a string or null'))),
     later: z.optional(bool('later must be true or false')),
+    attachments: z.optional(attachmentsIn),
+    // For a new conversation; an existing one keeps its own (conversation.setOptions).
+    thinking: z.optional(thinkingIn),
+    webSearch: z.optional(webSearchIn),
+  }),
+  // What a message would cost and what would stop it, before it is sent (the composer's preview line).
+  'chat.preview': z.object({
+    conversationId: z.nullable(id('conversationId must be an id or null')),
+    text: text('text must be a string'),
+    model: z.optional(z.nullable(text('model must be a string or null'))),
+    attachments: z.optional(attachmentsIn),
+    thinking: z.optional(thinkingIn),
+    webSearch: z.optional(webSearchIn),
   }),
   'chat.prepare': z.object({ conversationId: z.nullable(id('conversationId must be an id or null')) }),
   'chat.stop': z.object({ messageId: id('messageId must be an id') }),
@@ -55,6 +88,11 @@ const payloads = {
   'conversation.chooseModel': z.object({
     conversationId: id('conversationId must be an id'),
     model: text('model must be a string'),
+  }),
+  'conversation.setOptions': z.object({
+    conversationId: id('conversationId must be an id'),
+    thinking: z.optional(thinkingIn),
+    webSearch: z.optional(webSearchIn),
   }),
   'chatPrefs.save': z.object({
     // Days, or 'forever'.
@@ -99,6 +137,8 @@ const payloads = {
           error: 'settings.extraHeaders must be a string, or null to keep the saved headers',
         }),
         promptCache: text('settings.promptCache must be a string'),
+        // Web searches a message may run ("Search the web"); absent: keep the saved figure.
+        webSearchMaxUses: z.optional(typed('settings.webSearchMaxUses must be a string or a number')),
       },
       { error: 'settings must be an object' },
     ),
@@ -161,6 +201,7 @@ interface Requests {
   'chat.send': { req: Payload<'chat.send'>; res: Reply<'chat.send'> };
   /** The user is typing a message to this conversation (null: a new chat): what its send needs is read ahead. */
   'chat.prepare': { req: Payload<'chat.prepare'>; res: Reply<'chat.prepare'> };
+  'chat.preview': { req: Payload<'chat.preview'>; res: Reply<'chat.preview'> };
   /** Stops an answer, cancels a queued or gathered one, or cancels the Message Batch a batched one is in. */
   'chat.stop': { req: Payload<'chat.stop'>; res: Reply<'chat.stop'> };
   'chat.retry': { req: Payload<'chat.retry'>; res: Reply<'chat.retry'> };
@@ -170,6 +211,7 @@ interface Requests {
   'conversation.deleteAll': { req: Payload<'conversation.deleteAll'>; res: Reply<'conversation.deleteAll'> };
   /** The model the conversation's next messages go with (the options' model until one is chosen). */
   'conversation.chooseModel': { req: Payload<'conversation.chooseModel'>; res: Reply<'conversation.chooseModel'> };
+  'conversation.setOptions': { req: Payload<'conversation.setOptions'>; res: Reply<'conversation.setOptions'> };
   /** How long chats are kept, and the pages' theme; old chats go at once when the retention is shortened. */
   'chatPrefs.save': { req: Payload<'chatPrefs.save'>; res: Reply<'chatPrefs.save'> };
   'key.status': { req: Payload<'key.status'>; res: Reply<'key.status'> };

@@ -14,7 +14,15 @@ import { isObject } from '../is-object';
 import { KEEP_KEYS } from '../key/keep-keys';
 import { KEEP_DAYS, THEMES } from '../settings/chat-prefs';
 import { PROMPT_CACHE_SETTINGS } from '../settings/validate';
-import { BADGE_COUNTS, ERROR_ACTIONS, ERROR_CODES, MONTH_STARTS, WHEN_REACHED, type PlanId } from '../storage/rows';
+import {
+  BADGE_COUNTS,
+  ERROR_ACTIONS,
+  ERROR_CODES,
+  MONTH_STARTS,
+  THINKING_EFFORTS,
+  WHEN_REACHED,
+  type PlanId,
+} from '../storage/rows';
 import { PLAN_IDS } from '../limits/plans';
 
 const str = z.string();
@@ -35,6 +43,19 @@ export const paceError = z.object({
       (v) => isObject(v) && Object.values(v).every((m) => m === undefined || typeof m === 'string'),
     ),
   ),
+});
+
+/** What a send would cost and what would stop it, shown before it is sent. */
+const preview = z.object({
+  /** Input tokens (text, images, PDFs). */
+  tokens: num,
+  inputUsd: numOrNull,
+  /** The worst case: input, `max_tokens` of output (thinking included) and `max_uses` searches. */
+  maxUsd: numOrNull,
+  inputShare: numOrNull,
+  lines: z.array(str),
+  /** What would refuse it (budget, limits, size), or null. */
+  blocker: z.nullable(str),
 });
 
 const keyStatus = z.object({
@@ -71,6 +92,7 @@ export const replies = {
   'conversation.delete': z.object({ deleted: num }),
   'conversation.deleteAll': z.object({ deleted: num }),
   'conversation.chooseModel': z.object({ model: str }),
+  'conversation.setOptions': z.object({ thinking: z.enum(THINKING_EFFORTS), webSearch: bool }),
   'chatPrefs.save': z.object({ keepDays: z.literal(KEEP_DAYS), theme: z.enum(THEMES) }),
   'key.status': keyStatus,
   'key.test': z.object({ models: z.array(z.object({ id: str, displayName: str })) }),
@@ -118,15 +140,10 @@ export const replies = {
     url: str,
     text: str,
     cut: bool,
-    preview: z.object({
-      tokens: num,
-      inputUsd: numOrNull,
-      maxUsd: numOrNull,
-      inputShare: numOrNull,
-      lines: z.array(str),
-      blocker: z.nullable(str),
-    }),
+    preview,
   }),
+  /** The same preview for a message typed in the composer, with its attachments, thinking and search. */
+  'chat.preview': preview,
 };
 
 export const paceEvent = z.union([

@@ -4,10 +4,23 @@
  * Only queried fields are indexed; message text never is. Version 2 adds the request queue and
  * the limiter's records; version 3 the response cache and the usage ledger with its totals;
  * version 4 indexes the ledger's outcome, so start-up finds the rows left in flight without reading
- * the month's rows; version 5 adds the Message Batches Pace sent (lib/batch/batch-store.ts).
+ * the month's rows; version 5 adds the Message Batches Pace sent (lib/batch/batch-store.ts); version 6 the
+ * attachments' bytes (lib/attachments/).
  */
 import Dexie, { type EntityTable } from 'dexie';
-import type { Budget, GatewayBudgetRow, Limits, PaceError, PromptTemplate, SpendState, TokenLog } from './rows';
+import type {
+  AttachmentRef,
+  Budget,
+  Citation,
+  GatewayBudgetRow,
+  Limits,
+  PaceError,
+  PromptTemplate,
+  SpendState,
+  ThinkingEffort,
+  TokenLog,
+  WebSource,
+} from './rows';
 
 export interface Conversation {
   id: string;
@@ -16,6 +29,10 @@ export interface Conversation {
   updatedAt: number;
   /** The model chosen for this conversation in the popup; absent: the options' model. */
   model?: string;
+  /** Thinking effort chosen for this conversation; absent: off. */
+  thinking?: ThinkingEffort;
+  /** "Search the web" is on for this conversation's messages. */
+  webSearch?: boolean;
 }
 
 /**
@@ -45,6 +62,25 @@ export interface ChatMessage {
   fromCache?: boolean;
   /** Sent "later, half price" as part of a Message Batch (lib/batch/). */
   batch?: boolean;
+  /** A user message's images and PDFs, sent before its text (the bytes are rows of `attachments`). */
+  attachments?: AttachmentRef[];
+  /** An answer's thinking, as the model streamed it (shown folded). */
+  thinking?: string;
+  /** Passages the answer cites (from an attached PDF, or the web). */
+  citations?: Citation[];
+  /** Pages the web search returned for this answer. */
+  sources?: WebSource[];
+  /** Web searches the server ran for this answer (`usage.server_tool_use.web_search_requests`). */
+  webSearches?: number;
+}
+
+/** An attachment's bytes, beside its message: deleted with its conversation and by retention. */
+export interface AttachmentRow extends AttachmentRef {
+  conversationId: string;
+  /** The user message it was sent with. */
+  messageId: string;
+  createdAt: number;
+  blob: Blob;
 }
 
 /**
@@ -206,6 +242,8 @@ export interface TokenUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheCreationTokens: number;
+  /** Web searches the server ran (`usage.server_tool_use.web_search_requests`), priced per search; absent: none. */
+  webSearches?: number;
 }
 
 /** A complete, successful answer kept for identical requests; `key` is a hash of the request. */
@@ -314,6 +352,9 @@ export interface UsageTotals {
   savedUsd: number;
   /** What Anthropic's prompt cache saved (absent in totals written before it was counted). */
   promptCacheSavedUsd?: number;
+  /** Web searches run and what they cost (absent in totals written before searches were counted). */
+  webSearches?: number;
+  webSearchUsd?: number;
   /** Histograms of total time and time to first token, bucketed by lib/usage/totals.ts. */
   latency: number[];
   ttft: number[];
@@ -342,6 +383,7 @@ export class PaceDB extends Dexie {
   usageDays!: EntityTable<UsageDay, 'day'>;
   usageMonths!: EntityTable<UsageMonth, 'month'>;
   batches!: EntityTable<BatchRow, 'id'>;
+  attachments!: EntityTable<AttachmentRow, 'id'>;
 
   /**
    * Told the table's name as each write is made in this context, before it is carried out: what
@@ -388,6 +430,9 @@ export class PaceDB extends Dexie {
     });
     this.version(5).stores({
       batches: 'id, state',
+    });
+    this.version(6).stores({
+      attachments: 'id, messageId, conversationId, createdAt',
     });
   }
 }

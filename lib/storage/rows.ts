@@ -155,3 +155,53 @@ export interface PaceError {
   /** Every field's message, when a whole form was refused. */
   fields?: Partial<Record<string, string>>;
 }
+
+// What Claude can read besides text, and the server tools it may use (lib/attachments/, lib/claude/request.ts).
+/** The image types the API takes. */
+export const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+export type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
+export const PDF_MEDIA_TYPE = 'application/pdf';
+export type AttachmentKind = 'image' | 'pdf';
+
+/** An image or PDF sent with a user message, as the message keeps it; the bytes are in the `attachments` table. */
+export interface AttachmentRef {
+  id: string;
+  kind: AttachmentKind;
+  /** The file's name as the user gave it (or "Screenshot of <title>"). */
+  name: string;
+  mediaType: ImageMediaType | typeof PDF_MEDIA_TYPE;
+  /** Size of the bytes sent (after downscaling). */
+  bytes: number;
+  /** Pixels as sent (images). */
+  width?: number;
+  height?: number;
+  /** Pages (PDFs). */
+  pages?: number;
+  /** Input tokens it costs: width x height / 750 for an image, the API's count (or the estimate) for a PDF. */
+  tokens: number;
+  /** SHA-256 of the bytes, hex: the response cache keys on it, never on the bytes. */
+  hash: string;
+}
+
+/** How hard the model thinks before answering, per conversation; 'off' sends no thinking. */
+export const THINKING_EFFORTS = ['off', 'low', 'medium', 'high'] as const;
+export type ThinkingEffort = (typeof THINKING_EFFORTS)[number];
+
+/** A passage an answer cites: from an attached PDF (`document`) or a web page the search read (`web`). */
+export interface Citation {
+  kind: 'document' | 'web';
+  citedText: string;
+  /** The document's title or the page's title. */
+  title?: string;
+  /** The web page (kind `web`). */
+  url?: string;
+  /** First and last page cited (kind `document`, from a page location). */
+  pages?: [number, number];
+}
+
+/** A page the web search returned, shown as a link under the answer. */
+export interface WebSource {
+  url: string;
+  title: string;
+  pageAge?: string;
+}

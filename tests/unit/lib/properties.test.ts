@@ -414,6 +414,8 @@ describe('checkLimits', () => {
 const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'chat.send': { conversationId: null, text: 'hello' },
   'chat.prepare': { conversationId: null },
+  'chat.preview': { conversationId: null, text: 'hello' },
+  'conversation.setOptions': { conversationId: 'c1', thinking: 'low' },
   'chat.stop': { messageId: 'm1' },
   'chat.retry': { messageId: 'm1' },
   'conversation.rename': { conversationId: 'c1', title: 'A new name' },

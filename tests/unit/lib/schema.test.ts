@@ -86,6 +86,11 @@ describe('schema', () => {
       text: string;
       model?: string | null | undefined;
       later?: boolean | undefined;
+      attachments?:
+        | { name: string; mediaType: string; data: string; width?: number | undefined; height?: number | undefined }[]
+        | undefined;
+      thinking?: string | undefined;
+      webSearch?: boolean | undefined;
     }>();
     expectTypeOf<RequestOf<'key.save'>>().toEqualTypeOf<{
       key: string;

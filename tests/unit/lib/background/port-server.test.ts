@@ -16,6 +16,8 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
   return {
     'chat.send': unused,
     'chat.prepare': unused,
+    'chat.preview': unused,
+    'conversation.setOptions': unused,
     'chat.stop': async ({ messageId }) => ({ stopped: messageId === 'running' }),
     'chat.retry': unused,
     'conversation.rename': unused,
