@@ -67,7 +67,7 @@ export interface AnswerPlan {
 const SEARCH_ERRORS = ['too_many_requests', 'invalid_input', 'max_uses_exceeded', 'query_too_long', 'unavailable'];
 
 /** The text of the last user turn, where the markers are read. */
-export function lastUserText(messages: AnswerRequest['messages']): string {
+function lastUserText(messages: AnswerRequest['messages']): string {
   const last = [...messages].reverse().find((m) => m.role === 'user');
   if (!last) return '';
   if (typeof last.content === 'string') return last.content;

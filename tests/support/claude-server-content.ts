@@ -38,13 +38,13 @@ export const tokensFor = (chars: number): number => Math.ceil(chars / 4);
 
 /** The whole request body, as the API measures it (32 MB). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-export const MAX_PDF_PAGES = 100;
-export const MAX_IMAGE_SIDE = 8000;
+const MAX_PDF_PAGES = 100;
+const MAX_IMAGE_SIDE = 8000;
 /** The longest side allowed once a request holds more than MANY_IMAGES images. */
-export const MANY_IMAGES_SIDE = 2000;
+const MANY_IMAGES_SIDE = 2000;
 const MANY_IMAGES = 20;
-export const PDF_PAGE_TOKENS = 1500;
-export const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
+const PDF_PAGE_TOKENS = 1500;
+const IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
 type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
 
 export interface CacheControl {
@@ -58,7 +58,7 @@ export interface TextBlockParam {
   cache_control?: CacheControl;
 }
 
-export interface ImageBlockParam {
+interface ImageBlockParam {
   type: 'image';
   /** none: a reader that maps blocks to `b.text` (as the demo server does) gets undefined */
   text?: undefined;
@@ -70,7 +70,7 @@ export interface ImageBlockParam {
   cache_control?: CacheControl;
 }
 
-export interface DocumentBlockParam {
+interface DocumentBlockParam {
   type: 'document';
   /** none: a reader that maps blocks to `b.text` (as the demo server does) gets undefined */
   text?: undefined;
@@ -85,7 +85,7 @@ export interface DocumentBlockParam {
 }
 
 /** A block of an earlier answer sent back in an assistant turn. */
-export interface AnswerBlockParam {
+interface AnswerBlockParam {
   type: 'thinking' | 'redacted_thinking' | 'server_tool_use' | 'web_search_tool_result';
   /** none: a reader that maps blocks to `b.text` (as the demo server does) gets undefined */
   text?: undefined;
@@ -234,7 +234,7 @@ function sniffImage(b: Buffer): ImageMediaType | undefined {
 }
 
 /** Width and height from the image's own header; undefined when the header is cut short or broken. */
-export function imageSize(b: Buffer, type: ImageMediaType): { width: number; height: number } | undefined {
+function imageSize(b: Buffer, type: ImageMediaType): { width: number; height: number } | undefined {
   switch (type) {
     case 'image/png':
       // IHDR is the first chunk: length (4), "IHDR" (4), width (4), height (4).
@@ -305,7 +305,7 @@ function checkImage(block: Record<string, unknown>, where: string): ImageBlockPa
 }
 
 /** The PDF's pages, each with the text its content streams show, in the order the page objects come. */
-export function pdfPageTexts(pdf: Buffer): string[] {
+function pdfPageTexts(pdf: Buffer): string[] {
   const text = pdf.toString('latin1');
   const objects = new Map<string, string>();
   for (const m of text.matchAll(/(\d+)\s+\d+\s+obj\b([\s\S]*?)\bendobj/g)) objects.set(m[1]!, m[2]!);
@@ -394,19 +394,20 @@ function checkAnswerBlock(block: Record<string, unknown>, where: string): Answer
     default: {
       if (typeof block.tool_use_id !== 'string') throw invalid(`${where}.tool_use_id: Field required (a string)`);
       const content = block.content;
-      let chars = 0;
+      let tokens = 0;
       if (Array.isArray(content)) {
         for (const [k, r] of content.entries()) {
           if (!isRecord(r) || r.type !== 'web_search_result' || typeof r.encrypted_content !== 'string')
             throw invalid(`${where}.content.${k}: Input should be a web_search_result with its encrypted_content`);
-          chars += Buffer.from(r.encrypted_content, 'base64').toString('utf8').length;
+          // Each result counts on its own, as the answer that read it counted it.
+          tokens += tokensFor(Buffer.from(r.encrypted_content, 'base64').toString('utf8').length);
         }
       } else if (!isRecord(content) || content.type !== 'web_search_tool_result_error') {
         throw invalid(
           `${where}.content: Input should be a list of web_search_result or a web_search_tool_result_error`,
         );
       }
-      return { type: 'web_search_tool_result', tokens: tokensFor(chars), key: JSON.stringify(block.content), ...cc };
+      return { type: 'web_search_tool_result', tokens, key: JSON.stringify(block.content), ...cc };
     }
   }
 }
@@ -474,7 +475,7 @@ export type ThinkingParam =
   | { type: 'enabled'; budget_tokens: number; display?: 'summarized' | 'omitted' }
   | { type: 'disabled' };
 
-export const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
 export type Effort = (typeof EFFORTS)[number];
 
 export interface WebSearchToolParam {
@@ -490,7 +491,7 @@ export interface WebSearchToolParam {
  * their kin) only `adaptive`; claude-opus-4-6 and claude-sonnet-4-6 both; the older ones (e.g.
  * claude-haiku-4-5) only `enabled` with budget_tokens.
  */
-export function thinkingShapes(model: string): { adaptive: boolean; budget: boolean } {
+function thinkingShapes(model: string): { adaptive: boolean; budget: boolean } {
   if (/^claude-(opus|sonnet)-4-6\b/.test(model)) return { adaptive: true, budget: true };
   if (isNewestModel(model)) return { adaptive: true, budget: false };
   return { adaptive: false, budget: true };
@@ -503,12 +504,7 @@ function isNewestModel(model: string): boolean {
 /** The models that take the newer web search tool (the agreed split: 4.6 and older take only the 2025 one). */
 const takesNewSearchTool = (model: string): boolean => isNewestModel(model);
 
-export function checkThinking(
-  value: unknown,
-  model: string,
-  maxTokens: number | undefined,
-  body: Record<string, unknown>,
-): ThinkingParam | undefined {
+export function checkThinking(value: unknown, model: string, maxTokens: number | undefined): ThinkingParam | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value)) throw invalid('thinking: Input should be an object');
   const display = value.display;
@@ -550,9 +546,6 @@ export function checkThinking(
         `thinking.type: Input should be 'adaptive', 'enabled' or 'disabled', not ${JSON.stringify(value.type)}`,
       );
   }
-  if (body.temperature !== undefined && body.temperature !== 1)
-    throw invalid('temperature may only be set to 1 when thinking is enabled');
-  if (body.top_k !== undefined) throw invalid('top_k may not be set when thinking is enabled');
   return thinking;
 }
 

@@ -107,7 +107,7 @@ export interface RecordedRequest {
 }
 
 /** What a recorded Messages request held, as the server read it (base64 data reduced to its figures). */
-export interface ParsedRequest {
+interface ParsedRequest {
   model: string;
   /** unset for count_tokens */
   maxTokens?: number;
@@ -125,7 +125,7 @@ export interface ParsedRequest {
 }
 
 /** What an answer held besides its text, and its output tokens (thinking included). */
-export interface AnswerFigures {
+interface AnswerFigures {
   outputTokens: number;
   thinkingTokens: number;
   webSearchRequests: number;
@@ -544,7 +544,7 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
   // Which thinking and tools a model takes is known only for a model that exists (else a 404 follows).
   if (knownModel) {
     const maxTokens = typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined;
-    const thinking = checkThinking(parsed.thinking, model, maxTokens, parsed);
+    const thinking = checkThinking(parsed.thinking, model, maxTokens);
     const outputConfig = checkOutputConfig(parsed.output_config);
     const { webSearch, names } = checkTools(parsed.tools, model);
     body.read = {
