@@ -1,4 +1,51 @@
 /// <reference types="node" />
+/**
+ * A local Claude API for tests: `startClaudeServer(opts)` (or `useClaudeServer` in a test file)
+ * answers POST /v1/messages (streamed or whole), /v1/messages/count_tokens, GET /v1/models and the
+ * Message Batch endpoints as shared/claude-api.md describes them. Answers follow a script
+ * (`script(...)`, else the default: an echo `You said: "<last user text>"`); every request is
+ * recorded in `requests` (see RecordedRequest).
+ *
+ * What a request may hold besides text (claude-server-content.ts checks it; 400 invalid_request_error
+ * with a specific message otherwise):
+ * - user blocks `image` (base64 JPEG/PNG/GIF/WebP whose bytes match the media type; at most 8000 px a
+ *   side, 2000 px once a request holds more than 20 images: error_code image_dimensions_too_large) and
+ *   `document` (base64 PDF starting %PDF-; `title`, `citations: {enabled}`; at most 100 pages a
+ *   request), `cache_control` on any block; assistant turns may send back `thinking`,
+ *   `redacted_thinking`, `server_tool_use` and `web_search_tool_result` blocks. A body over 32 MB is
+ *   answered 413 request_too_large.
+ * - `thinking: {type:'adaptive'}` (+ `output_config: {effort}`) on claude-opus-4-6/4-7, claude-sonnet-4-6
+ *   and the 5.x family; `{type:'enabled', budget_tokens}` (>= 1024, < max_tokens) on claude-sonnet-4-6,
+ *   claude-haiku-4-5 and older, refused on claude-opus-4-7 and the 5.x family ("budget_tokens is not
+ *   supported on this model; use thinking.type adaptive"); `{type:'disabled'}`.
+ * - `tools: [{type:'web_search_20260209' | 'web_search_20250305', name:'web_search', max_uses}]`; the
+ *   2026 version is refused on claude-sonnet-4-6, claude-haiku-4-5 and older. Other tools pass unread.
+ *
+ * Token counting (usage, count_tokens, the buckets and the prompt cache agree): text four characters
+ * a token over the whole prompt; an image ceil(width x height / 750); a PDF 1,500 a page plus its
+ * text at four characters a token; web search results read by the answer are added to its input
+ * tokens (and taken from the input-token bucket); thinking tokens are output tokens (usage and the
+ * output-token bucket), also reported in usage.output_tokens_details.thinking_tokens.
+ *
+ * What an answer holds (claude-server-answer.ts), for every `text` behaviour (and the text before a
+ * stall, drop or mid-stream error): a `thinking` block first when thinking is on (thinking_delta
+ * events, then a signature_delta; a `text` behaviour's `thinking` sets its text, `display:
+ * 'omitted'` sends it empty); then, when the search tool is offered, one search (a `server_tool_use`
+ * block streamed with input_json_delta, then a `web_search_tool_result` block of three example.com
+ * results) or as many as the last user turn's `[searches:N]` marker says (at most max_uses;
+ * `[no-search]` for none; `[search-error:CODE]` makes them fail, unbilled); then the text. When
+ * there are citations (one per search, one page_location per PDF with citations on) the text is cut
+ * in two blocks at a space near its middle: the first starts with `citations: []` and gets
+ * `citations_delta` events, the second has none; joined they give the text. usage.server_tool_use
+ * `{web_search_requests, web_fetch_requests: 0}` is sent whenever the tool is offered (0 in
+ * message_start, the count in the final message_delta, which then also repeats the input figures).
+ * Batch results hold the same content and usage.
+ *
+ * Inspecting what arrived: `server.lastParsed()` (the last valid POST /v1/messages), or a record's
+ * `parsed` (also for count_tokens), `answer` (its output, thinking and search figures), `batch`
+ * (each batch request read or refused) and `error` (the type and message of an error answer).
+ * claude-server-fixtures.ts builds real PNGs and PDFs of any size.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
