@@ -1,7 +1,87 @@
 /// <reference types="node" />
+/**
+ * A local Claude API for tests: `startClaudeServer(opts)` (or `useClaudeServer` in a test file)
+ * answers POST /v1/messages (streamed or whole), /v1/messages/count_tokens, GET /v1/models and the
+ * Message Batch endpoints as shared/claude-api.md describes them. Answers follow a script
+ * (`script(...)`, else the default: an echo `You said: "<last user text>"`); every request is
+ * recorded in `requests` (see RecordedRequest).
+ *
+ * What a request may hold besides text (claude-server-content.ts checks it; 400 invalid_request_error
+ * with a specific message otherwise):
+ * - user blocks `image` (base64 JPEG/PNG/GIF/WebP whose bytes match the media type; at most 8000 px a
+ *   side, 2000 px once a request holds more than 20 images: error_code image_dimensions_too_large) and
+ *   `document` (base64 PDF starting %PDF-; `title`, `citations: {enabled}`; at most 100 pages a
+ *   request), `cache_control` on any block; assistant turns may send back `thinking`,
+ *   `redacted_thinking`, `server_tool_use` and `web_search_tool_result` blocks. A body over 32 MB is
+ *   answered 413 request_too_large.
+ * - `thinking: {type:'adaptive'}` (+ `output_config: {effort}`) on claude-opus-4-6/4-7, claude-sonnet-4-6
+ *   and the 5.x family; `{type:'enabled', budget_tokens}` (>= 1024, < max_tokens) on claude-sonnet-4-6,
+ *   claude-haiku-4-5 and older, refused on claude-opus-4-7 and the 5.x family ("budget_tokens is not
+ *   supported on this model; use thinking.type adaptive"); `{type:'disabled'}`.
+ * - `tools: [{type:'web_search_20260209' | 'web_search_20250305', name:'web_search', max_uses}]`; the
+ *   2026 version is refused on claude-sonnet-4-6, claude-haiku-4-5 and older. Other tools pass unread.
+ *
+ * Token counting (usage, count_tokens, the buckets and the prompt cache agree): text four characters
+ * a token over the whole prompt; an image ceil(width x height / 750); a PDF 1,500 a page plus its
+ * text at four characters a token; web search results read by the answer are added to its input
+ * tokens (and taken from the input-token bucket); thinking tokens are output tokens (usage and the
+ * output-token bucket), also reported in usage.output_tokens_details.thinking_tokens.
+ *
+ * What an answer holds (claude-server-answer.ts), for every `text` behaviour (and the text before a
+ * stall, drop or mid-stream error): a `thinking` block first when thinking is on (thinking_delta
+ * events, then a signature_delta; a `text` behaviour's `thinking` sets its text, `display:
+ * 'omitted'` sends it empty); then, when the search tool is offered, one search (a `server_tool_use`
+ * block streamed with input_json_delta, then a `web_search_tool_result` block of three example.com
+ * results) or as many as the last user turn's `[searches:N]` marker says (at most max_uses;
+ * `[no-search]` for none; `[search-error:CODE]` makes them fail, unbilled); then the text. When
+ * there are citations (one per search, one page_location per PDF with citations on) the text is cut
+ * in two blocks at a space near its middle: the first starts with `citations: []` and gets
+ * `citations_delta` events, the second has none; joined they give the text. usage.server_tool_use
+ * `{web_search_requests, web_fetch_requests: 0}` is sent whenever the tool is offered (0 in
+ * message_start, the count in the final message_delta, which then also repeats the input figures).
+ * Batch results hold the same content and usage.
+ *
+ * Inspecting what arrived: `server.lastParsed()` (the last valid POST /v1/messages), or a record's
+ * `parsed` (also for count_tokens), `answer` (its output, thinking and search figures), `batch`
+ * (each batch request read or refused) and `error` (the type and message of an error answer).
+ * claude-server-fixtures.ts builds real PNGs and PDFs of any size.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import {
+  contentOf,
+  outputTokensOf,
+  planAnswer,
+  textTokens,
+  usageExtras,
+  type AnswerPlan,
+  type AnswerRequest,
+} from './claude-server-answer';
+import {
+  ApiFailure,
+  blockChars,
+  blockKey,
+  blockTokens,
+  checkCacheControl,
+  checkContent,
+  checkMedia,
+  checkOutputConfig,
+  checkThinking,
+  checkTools,
+  invalid,
+  isRecord,
+  MAX_REQUEST_BYTES,
+  parsedBlock,
+  tokensFor,
+  type BlockParam,
+  type CacheControl,
+  type Effort,
+  type ParsedBlock,
+  type TextBlockParam,
+  type ThinkingParam,
+  type WebSearchToolParam,
+} from './claude-server-content';
 
 export type Behaviour =
   | {
@@ -20,6 +100,8 @@ export type Behaviour =
       pingEvery?: number;
       stopReason?: string;
       headers?: Record<string, string>;
+      /** when the request turns thinking on: the thinking text (default: a sentence on the question, longer at higher effort) */
+      thinking?: string;
     }
   | {
       kind: 'error';
@@ -56,8 +138,48 @@ export interface RecordedRequest {
    * included, on a 200 and on a rate-limit 429 alike) were sent; unset for other answers.
    */
   answeredAt?: number;
-  /** The token counts its answer reported (POST /v1/messages answered 200). */
+  /**
+   * The token counts its answer reported (POST /v1/messages answered 200); input_tokens includes
+   * the web search results the answer read.
+   */
   usage?: ReportedUsage;
+  /** POST /v1/messages and /v1/messages/count_tokens that passed validation: what the server read. */
+  parsed?: ParsedRequest;
+  /** POST /v1/messages answered 200 (not a scripted `events` answer): what its answer held. */
+  answer?: AnswerFigures;
+  /** POST /v1/messages/batches that created a batch: each request as read, or why it is errored. */
+  batch?: { custom_id: string; parsed?: ParsedRequest; error?: { type: string; message: string } }[];
+  /** An error answer's type and message (a refusal by validation, a limit, or a scripted error). */
+  error?: { type: string; message: string };
+}
+
+/** What a recorded Messages request held, as the server read it (base64 data reduced to its figures). */
+interface ParsedRequest {
+  model: string;
+  /** unset for count_tokens */
+  maxTokens?: number;
+  stream: boolean;
+  system?: ParsedBlock[];
+  /** a string content shows as one text block */
+  messages: { role: 'user' | 'assistant'; blocks: ParsedBlock[] }[];
+  thinking?: ThinkingParam;
+  outputConfig?: { effort?: Effort };
+  webSearch?: WebSearchToolParam;
+  /** the names of all tools offered */
+  tools: string[];
+  /** the prompt's input tokens, as count_tokens answers them */
+  inputTokens: number;
+}
+
+/** What an answer held besides its text, and its output tokens (thinking included). */
+interface AnswerFigures {
+  outputTokens: number;
+  thinkingTokens: number;
+  webSearchRequests: number;
+  /** input tokens the search results added */
+  searchTokens: number;
+  /** the citations its text carried */
+  citations: number;
 }
 
 /** What a Messages answer's `usage` says about the input, prompt cache included. */
@@ -68,20 +190,9 @@ interface ReportedUsage {
   cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
 }
 
-interface CacheControl {
-  type: 'ephemeral';
-  ttl?: '5m' | '1h';
-}
-
-interface TextBlockParam {
-  type: 'text';
-  text: string;
-  cache_control?: CacheControl;
-}
-
 interface MessageParam {
   role: 'user' | 'assistant';
-  content: string | TextBlockParam[];
+  content: string | BlockParam[];
 }
 
 interface CountTokensBody {
@@ -89,11 +200,52 @@ interface CountTokensBody {
   model: string;
   messages: MessageParam[];
   system?: string | TextBlockParam[];
+  /** what the server read of the fields beyond the text (not a field of the API) */
+  read: {
+    thinking?: ThinkingParam;
+    outputConfig?: { effort?: Effort };
+    webSearch?: WebSearchToolParam;
+    tools: string[];
+  };
 }
 
 export interface MessagesBody extends CountTokensBody {
   max_tokens: number;
   stream?: boolean;
+}
+
+function parsedRequest(body: CountTokensBody): ParsedRequest {
+  const blocks = (content: string | BlockParam[]): ParsedBlock[] =>
+    typeof content === 'string' ? [{ type: 'text', text: content }] : content.map(parsedBlock);
+  return {
+    model: body.model,
+    ...(typeof body.max_tokens === 'number' ? { maxTokens: body.max_tokens } : {}),
+    stream: body.stream === true,
+    ...(body.system === undefined ? {} : { system: blocks(body.system) }),
+    messages: body.messages.map((m) => ({ role: m.role, blocks: blocks(m.content) })),
+    ...(body.read.thinking ? { thinking: body.read.thinking } : {}),
+    ...(body.read.outputConfig ? { outputConfig: body.read.outputConfig } : {}),
+    ...(body.read.webSearch ? { webSearch: body.read.webSearch } : {}),
+    tools: body.read.tools,
+    inputTokens: inputTokens(body),
+  };
+}
+
+const answerRequest = (body: CountTokensBody): AnswerRequest => ({
+  messages: body.messages,
+  ...(body.read.thinking ? { thinking: body.read.thinking } : {}),
+  ...(body.read.outputConfig ? { outputConfig: body.read.outputConfig } : {}),
+  ...(body.read.webSearch ? { webSearch: body.read.webSearch } : {}),
+});
+
+function answerFigures(plan: AnswerPlan, text: string): AnswerFigures {
+  return {
+    outputTokens: outputTokensOf(plan, text),
+    thinkingTokens: plan.thinking?.tokens ?? 0,
+    webSearchRequests: plan.webSearchRequests,
+    searchTokens: plan.searchTokens,
+    citations: plan.texts.reduce((n, t) => n + (t.citations?.length ?? 0), 0),
+  };
 }
 
 type DefaultBehaviour = Behaviour | ((body: MessagesBody) => Behaviour);
@@ -111,6 +263,8 @@ export interface ClaudeServer {
   requests: RecordedRequest[];
   /** only POST /v1/messages */
   messageRequests(): RecordedRequest[];
+  /** what the last POST /v1/messages that passed validation held (undefined if none) */
+  lastParsed(): ParsedRequest | undefined;
   /** queue; each POST /v1/messages that passes validation consumes one; when empty the default is used */
   script(...behaviours: Behaviour[]): void;
   setDefault(b: DefaultBehaviour): void;
@@ -239,24 +393,8 @@ const STATUS_FOR_TYPE: Record<string, number> = {
   overloaded_error: 529,
 };
 
-class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const invalid = (message: string): ApiFailure => new ApiFailure(400, 'invalid_request_error', message);
-
 function newId(prefix: string): string {
   return prefix + randomBytes(12).toString('hex');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function rfc3339(ms: number): string {
@@ -296,30 +434,50 @@ function parseLoose(raw: string): unknown {
   }
 }
 
-function blocksText(blocks: string | TextBlockParam[]): string {
-  return typeof blocks === 'string' ? blocks : blocks.map((b) => b.text).join('\n');
+function blocksText(blocks: string | BlockParam[]): string {
+  return typeof blocks === 'string' ? blocks : blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n');
 }
 
-function inputChars(body: CountTokensBody): number {
-  let n = body.system === undefined ? 0 : blocksText(body.system).length;
-  for (const m of body.messages) n += blocksText(m.content).length;
-  return n;
+interface Segment {
+  role: string;
+  /** text characters (counted together, four a token) */
+  chars: number;
+  /** tokens besides its text (an image, a PDF, search results sent back) */
+  tokens: number;
+  /** what makes it this block, for the prefix hash */
+  key: string;
+  cacheControl?: CacheControl;
 }
-
-const tokensFor = (chars: number): number => Math.ceil(chars / 4);
 
 /** The request's content blocks in order (system first), each with the cache_control it carries. */
-function segments(body: CountTokensBody): { role: string; text: string; cacheControl?: CacheControl }[] {
-  const out: { role: string; text: string; cacheControl?: CacheControl }[] = [];
-  const add = (role: string, content: string | TextBlockParam[]) => {
-    if (typeof content === 'string') out.push({ role, text: content });
+function segments(body: CountTokensBody): Segment[] {
+  const out: Segment[] = [];
+  const add = (role: string, content: string | BlockParam[]) => {
+    if (typeof content === 'string') out.push({ role, chars: content.length, tokens: 0, key: content });
     else
       for (const b of content)
-        out.push({ role, text: b.text, ...(b.cache_control ? { cacheControl: b.cache_control } : {}) });
+        out.push({
+          role,
+          chars: blockChars(b),
+          tokens: blockTokens(b),
+          key: blockKey(b),
+          ...(b.cache_control ? { cacheControl: b.cache_control } : {}),
+        });
   };
   if (body.system !== undefined) add('system', body.system);
   for (const m of body.messages) add(m.role, m.content);
   return out;
+}
+
+/** The prompt's input tokens: its text at four characters a token, plus its images' and PDFs' tokens. */
+function inputTokens(body: CountTokensBody): number {
+  let chars = 0;
+  let tokens = 0;
+  for (const seg of segments(body)) {
+    chars += seg.chars;
+    tokens += seg.tokens;
+  }
+  return tokensFor(chars) + tokens;
 }
 
 const TTL_MS = { '5m': 5 * 60_000, '1h': 60 * 60_000 } as const;
@@ -341,14 +499,16 @@ function createPromptCache(minTokens: number, now: () => number) {
       const tokensAt: number[] = [];
       const ids: string[] = [];
       let chars = 0;
+      let tokens = 0;
       const hash = createHash('sha256').update(JSON.stringify([key, body.model]));
       for (const seg of segs) {
-        chars += seg.text.length;
-        tokensAt.push(tokensFor(chars));
-        hash.update(JSON.stringify([seg.role, seg.text]));
+        chars += seg.chars;
+        tokens += seg.tokens;
+        tokensAt.push(tokensFor(chars) + tokens);
+        hash.update(JSON.stringify([seg.role, seg.key]));
         ids.push(hash.copy().digest('hex'));
       }
-      const total = tokensFor(chars);
+      const total = tokensFor(chars) + tokens;
       const breakpoints = segs.flatMap((seg, i) =>
         seg.cacheControl ? [{ at: i, ttl: seg.cacheControl.ttl ?? '5m' }] : [],
       );
@@ -388,36 +548,6 @@ function createPromptCache(minTokens: number, now: () => number) {
   };
 }
 
-function checkTextBlocks(value: unknown, where: string): string | TextBlockParam[] {
-  if (typeof value === 'string') {
-    if (value.trim() === '') throw invalid('messages: text content blocks must be non-empty');
-    return value;
-  }
-  if (!Array.isArray(value)) throw invalid(`${where}: Input should be a valid string or a list of content blocks`);
-  if (value.length === 0) throw invalid(`${where}: content must be a non-empty string or a non-empty list of blocks`);
-  return value.map((block: unknown, j): TextBlockParam => {
-    if (!isRecord(block)) throw invalid(`${where}.${j}: Input should be an object`);
-    if (block.type !== 'text') {
-      throw invalid(`${where}.${j}.type: this test server only supports 'text' content blocks`);
-    }
-    if (typeof block.text !== 'string') throw invalid(`${where}.${j}.text: Input should be a valid string`);
-    if (block.text.trim() === '') throw invalid('messages: text content blocks must be non-empty');
-    const cacheControl =
-      block.cache_control === undefined || block.cache_control === null
-        ? undefined
-        : checkCacheControl(block.cache_control, `${where}.${j}.cache_control`);
-    return { type: 'text', text: block.text, ...(cacheControl ? { cache_control: cacheControl } : {}) };
-  });
-}
-
-function checkCacheControl(value: unknown, where: string): CacheControl {
-  if (!isRecord(value)) throw invalid(`${where}: Input should be an object`);
-  if (value.type !== 'ephemeral') throw invalid(`${where}.type: Input should be 'ephemeral'`);
-  if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h')
-    throw invalid(`${where}.ttl: Input should be '5m' or '1h'`);
-  return { type: 'ephemeral', ...(value.ttl === undefined ? {} : { ttl: value.ttl }) };
-}
-
 const MAX_CACHE_BREAKPOINTS = 4;
 
 function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountTokensBody; knownModel: boolean } {
@@ -442,7 +572,7 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
       throw invalid(`messages.${i}.role: Input should be 'user' or 'assistant'`);
     }
     if (m.content === undefined) throw invalid(`messages.${i}.content: Field required`);
-    return { role: m.role, content: checkTextBlocks(m.content, `messages.${i}.content`) };
+    return { role: m.role, content: checkContent(m.content, `messages.${i}.content`, m.role) };
   });
   if (checked[0]?.role !== 'user') throw invalid('messages: first message must use the "user" role');
   for (let i = 1; i < checked.length; i++) {
@@ -454,8 +584,25 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
     }
   }
 
-  const body: CountTokensBody = { ...parsed, model, messages: checked };
-  if (system !== undefined) body.system = checkTextBlocks(system, 'system');
+  checkMedia(checked);
+
+  const knownModel = models.some((m) => m.id === model);
+  const body: CountTokensBody = { ...parsed, model, messages: checked, read: { tools: [] } };
+  // Which thinking and tools a model takes is known only for a model that exists (else a 404 follows).
+  if (knownModel) {
+    const maxTokens = typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined;
+    const thinking = checkThinking(parsed.thinking, model, maxTokens);
+    const outputConfig = checkOutputConfig(parsed.output_config);
+    const { webSearch, names } = checkTools(parsed.tools, model);
+    body.read = {
+      ...(thinking ? { thinking } : {}),
+      ...(outputConfig ? { outputConfig } : {}),
+      ...(webSearch ? { webSearch } : {}),
+      tools: names,
+    };
+  }
+  // System blocks are text only (checkContent refuses any other type there).
+  if (system !== undefined) body.system = checkContent(system, 'system', 'system') as string | TextBlockParam[];
   if (parsed.cache_control !== undefined && parsed.cache_control !== null)
     body.cache_control = checkCacheControl(parsed.cache_control, 'cache_control');
   const breakpoints = segments(body).filter((seg) => seg.cacheControl).length + (body.cache_control ? 1 : 0);
@@ -464,7 +611,7 @@ function checkCommon(raw: string, models: readonly ModelEntry[]): { body: CountT
       `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`,
     );
   }
-  return { body, knownModel: models.some((m) => m.id === model) };
+  return { body, knownModel };
 }
 
 function checkMessages(raw: string, models: readonly ModelEntry[]): MessagesBody {
@@ -484,7 +631,15 @@ function echoBehaviour(body: MessagesBody): Behaviour {
   const text = Array.from(lastUser === undefined ? '' : blocksText(lastUser.content))
     .slice(0, 200)
     .join('');
-  return { kind: 'text', text: `You said: "${text}"` };
+  // What else the turn held, so a page can show the attachments arrived: ` (+ 2 images, 1 PDF of 3 pages)`.
+  const blocks = lastUser === undefined || typeof lastUser.content === 'string' ? [] : lastUser.content;
+  const images = blocks.filter((b) => b.type === 'image').length;
+  const pdfs = blocks.flatMap((b) => (b.type === 'document' ? [b.pageTexts.length] : []));
+  const parts = [
+    ...(images > 0 ? [`${images} image${images === 1 ? '' : 's'}`] : []),
+    ...pdfs.map((pages) => `1 PDF of ${pages} page${pages === 1 ? '' : 's'}`),
+  ];
+  return { kind: 'text', text: `You said: "${text}"${parts.length > 0 ? ` (+ ${parts.join(', ')})` : ''}` };
 }
 
 function chunk(text: string, size: number): string[] {
@@ -548,6 +703,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
   let closing = false;
   let closed: Promise<void> | undefined;
   const sockets = new Set<Socket>();
+  const recordOf = new WeakMap<ServerResponse, RecordedRequest>();
   const promptCache = createPromptCache(opts.promptCache?.minTokens ?? 1024, opts.promptCache?.now ?? Date.now);
   // The server's own URL is known once it listens; results_url is built from it.
   let serverUrl = '';
@@ -612,10 +768,17 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     status: number,
     type: string,
     message: string,
-    errorCode?: string,
+    /** an error_code, or the whole details object */
+    details?: string | Record<string, unknown>,
     headers: Record<string, string> = {},
   ): void {
-    const error = { type, message, ...(errorCode === undefined ? {} : { details: { error_code: errorCode } }) };
+    const error = {
+      type,
+      message,
+      ...(details === undefined ? {} : { details: typeof details === 'string' ? { error_code: details } : details }),
+    };
+    const record = recordOf.get(res);
+    if (record) record.error = { type, message };
     sendJson(res, status, { type: 'error', error, request_id: requestId }, headers);
   }
 
@@ -687,11 +850,22 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     }
     // The prompt is read (and its prefix cached) once the request is accepted.
     const usage = promptCache.use(body, keyOf(req.headers));
-    record.usage = usage;
+    const text = behaviour.kind === 'text' ? behaviour.text : (behaviour.textBefore ?? 'This answer will not finish');
+    // What the answer holds besides its text: thinking, web searches, citations.
+    const plan = planAnswer(answerRequest(body), text, behaviour.kind === 'text' ? behaviour.thinking : undefined);
+    // The search results are read as input: they count in the answer's input tokens and in the bucket.
+    const finalUsage = { ...usage, input_tokens: usage.input_tokens + plan.searchTokens };
+    record.usage = finalUsage;
+    const readResults = (): void => {
+      if (plan.searchTokens > 0) tokenBucket?.take(plan.searchTokens);
+    };
 
     if (body.stream !== true) {
       if (behaviour.kind === 'text') {
-        spendOutput(Math.max(1, tokensFor(behaviour.text.length)));
+        const output = outputTokensOf(plan, behaviour.text);
+        readResults();
+        spendOutput(output);
+        record.answer = answerFigures(plan, behaviour.text);
         sendJson(
           res,
           200,
@@ -700,10 +874,10 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
             type: 'message',
             role: 'assistant',
             model: body.model,
-            content: [{ type: 'text', text: behaviour.text }],
+            content: contentOf(plan),
             stop_reason: behaviour.stopReason ?? 'end_turn',
             stop_sequence: null,
-            usage: { ...usage, output_tokens: Math.max(1, tokensFor(behaviour.text.length)) },
+            usage: { ...finalUsage, output_tokens: output, ...usageExtras(plan) },
           },
           { ...limits, ...behaviour.headers },
         );
@@ -729,7 +903,6 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, () => resolve());
       });
 
-    const text = behaviour.kind === 'text' ? behaviour.text : (behaviour.textBefore ?? 'This answer will not finish');
     const chunkSize = behaviour.kind === 'text' ? Math.max(1, behaviour.chunkSize ?? 8) : 8;
     const delayMs = behaviour.kind === 'text' ? (behaviour.delayMs ?? 15) : 15;
     const pingEvery = behaviour.kind === 'text' ? (behaviour.pingEvery ?? 5) : 5;
@@ -745,7 +918,6 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     // Output tokens leave the bucket as they are produced: the one message_start reports, then the
     // running total after each delta, then whatever the final count adds.
     let spent = 0;
-    let sentChars = 0;
     const produced = (total: number): void => {
       spendOutput(total - spent);
       spent = Math.max(spent, total);
@@ -762,42 +934,120 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: { ...usage, output_tokens: 1 },
+        usage: {
+          ...usage,
+          output_tokens: 1,
+          ...(plan.searchOffered ? { server_tool_use: { web_search_requests: 0, web_fetch_requests: 0 } } : {}),
+        },
       },
     });
-    await send('content_block_start', {
-      type: 'content_block_start',
-      index: 0,
-      content_block: { type: 'text', text: '' },
-    });
-    if (pingEvery > 0) await send('ping', { type: 'ping' });
 
-    const pieces = behaviour.kind === 'text' && behaviour.chunks ? behaviour.chunks : chunk(text, chunkSize);
-    for (const [i, piece] of pieces.entries()) {
-      if (i > 0 && delayMs > 0) await sleep(delayMs);
-      if (gone || closing) return;
-      sentChars += piece.length;
-      produced(Math.max(1, tokensFor(sentChars)));
-      await send('content_block_delta', {
-        type: 'content_block_delta',
-        index: 0,
-        delta: { type: 'text_delta', text: piece },
+    // One ping after the first block starts, then one every pingEvery text deltas.
+    let index = 0;
+    let pinged = false;
+    const startBlock = async (block: unknown): Promise<void> => {
+      await send('content_block_start', { type: 'content_block_start', index, content_block: block });
+      if (!pinged && pingEvery > 0) await send('ping', { type: 'ping' });
+      pinged = true;
+    };
+    const delta = (delta: unknown): Promise<void> =>
+      send('content_block_delta', { type: 'content_block_delta', index, delta });
+    const stopBlock = async (): Promise<void> => {
+      await send('content_block_stop', { type: 'content_block_stop', index });
+      index++;
+    };
+    let deltas = 0;
+    const pause = async (): Promise<void> => {
+      if (deltas++ > 0 && delayMs > 0) await sleep(delayMs);
+    };
+
+    const thinkingTokens = plan.thinking?.tokens ?? 0;
+    if (plan.thinking) {
+      await startBlock({ type: 'thinking', thinking: '', signature: '' });
+      let shown = 0;
+      for (const piece of chunk(plan.thinking.shown, Math.max(chunkSize, 16))) {
+        await pause();
+        if (gone || closing) return;
+        shown += piece.length;
+        produced(Math.max(1, tokensFor(shown)));
+        await delta({ type: 'thinking_delta', thinking: piece });
+      }
+      produced(thinkingTokens);
+      await delta({ type: 'signature_delta', signature: plan.thinking.signature });
+      await stopBlock();
+    }
+    for (const step of plan.searches) {
+      await startBlock({
+        type: 'server_tool_use',
+        id: step.id,
+        name: 'web_search',
+        input: {},
+        caller: { type: 'direct' },
       });
-      if (pingEvery > 0 && (i + 1) % pingEvery === 0) await send('ping', { type: 'ping' });
+      const input = JSON.stringify({ query: step.query });
+      const half = Math.floor(input.length / 2);
+      for (const partial of [input.slice(0, half), input.slice(half)]) {
+        await pause();
+        if (gone || closing) return;
+        await delta({ type: 'input_json_delta', partial_json: partial });
+      }
+      await stopBlock();
+      await startBlock({
+        type: 'web_search_tool_result',
+        tool_use_id: step.id,
+        content: step.content,
+        caller: { type: 'direct' },
+      });
+      await stopBlock();
+    }
+    readResults();
+
+    let sentChars = 0;
+    let textDeltas = 0;
+    for (const [p, part] of plan.texts.entries()) {
+      await startBlock(part.citations ? { type: 'text', text: '', citations: [] } : { type: 'text', text: '' });
+      for (const citation of part.citations ?? []) await delta({ type: 'citations_delta', citation });
+      const pieces =
+        behaviour.kind === 'text' && behaviour.chunks && plan.texts.length === 1
+          ? behaviour.chunks
+          : chunk(part.text, chunkSize);
+      for (const piece of pieces) {
+        await pause();
+        if (gone || closing) return;
+        sentChars += piece.length;
+        produced(thinkingTokens + Math.max(1, tokensFor(sentChars)));
+        await delta({ type: 'text_delta', text: piece });
+        textDeltas++;
+        if (pingEvery > 0 && textDeltas % pingEvery === 0) await send('ping', { type: 'ping' });
+      }
+      if (p < plan.texts.length - 1) await stopBlock();
     }
 
     switch (behaviour.kind) {
-      case 'text':
-        produced(Math.max(1, tokensFor(text.length)));
-        await send('content_block_stop', { type: 'content_block_stop', index: 0 });
+      case 'text': {
+        const output = outputTokensOf(plan, text);
+        produced(output);
+        record.answer = answerFigures(plan, text);
+        await stopBlock();
         await send('message_delta', {
           type: 'message_delta',
           delta: { stop_reason: behaviour.stopReason ?? 'end_turn', stop_sequence: null },
-          usage: { output_tokens: Math.max(1, tokensFor(text.length)) },
+          usage: {
+            output_tokens: output,
+            ...(plan.searchOffered
+              ? {
+                  input_tokens: finalUsage.input_tokens,
+                  cache_creation_input_tokens: finalUsage.cache_creation_input_tokens,
+                  cache_read_input_tokens: finalUsage.cache_read_input_tokens,
+                }
+              : {}),
+            ...usageExtras(plan),
+          },
         });
         await send('message_stop', { type: 'message_stop' });
         res.end();
         return;
+      }
       case 'midStreamError': {
         const type = behaviour.type ?? 'overloaded_error';
         await send('error', { type: 'error', error: { type, message: DEFAULT_ERROR_MESSAGES[type] ?? 'Error' } });
@@ -826,6 +1076,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       at: Date.now(),
     };
     requests.push(record);
+    recordOf.set(res, record);
     // The status the request was answered with, once the answer has started.
     res.once('close', () => {
       if (!res.headersSent) return;
@@ -871,10 +1122,10 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     if (batchEndpoints.handles(url.pathname)) {
       try {
         checkHeaders(req.headers);
-        batchEndpoints.answer(method, url, raw, res, rateLimitHeaders());
+        batchEndpoints.answer(method, url, raw, res, rateLimitHeaders(), record);
       } catch (e) {
         if (!(e instanceof ApiFailure)) throw e;
-        sendError(res, requestId, e.status, e.type, e.message);
+        sendError(res, requestId, e.status, e.type, e.message, e.details);
       }
       return;
     }
@@ -895,6 +1146,12 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     try {
       if (route === null) throw new ApiFailure(404, 'not_found_error', `Not found: ${method} ${path}`);
       checkHeaders(req.headers);
+      if ((route === 'messages' || route === 'count_tokens') && Buffer.byteLength(raw) > MAX_REQUEST_BYTES)
+        throw new ApiFailure(
+          413,
+          'request_too_large',
+          `Request exceeds the maximum allowed number of bytes (${MAX_REQUEST_BYTES} bytes, 32 MB).`,
+        );
       switch (route) {
         case 'models':
           sendJson(res, 200, {
@@ -914,11 +1171,13 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
         case 'count_tokens': {
           const { body, knownModel } = checkCommon(raw, models);
           if (!knownModel) throw new ApiFailure(404, 'not_found_error', `model: ${body.model}`);
-          sendJson(res, 200, { input_tokens: tokensFor(inputChars(body)) });
+          record.parsed = parsedRequest(body);
+          sendJson(res, 200, { input_tokens: inputTokens(body) });
           return;
         }
         case 'messages': {
           const body = checkMessages(raw, models);
+          record.parsed = parsedRequest(body);
           if (
             opts.refuseCacheControl &&
             (body.cache_control ||
@@ -970,7 +1229,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
             return;
           }
           if (tokenBucket) {
-            const need = tokensFor(inputChars(body));
+            const need = inputTokens(body);
             const inputWait = tokenBucket.secondsUntil(need);
             if (inputWait) {
               await respondWith(
@@ -1000,7 +1259,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
       }
     } catch (e) {
       if (!(e instanceof ApiFailure)) throw e;
-      sendError(res, requestId, e.status, e.type, e.message);
+      sendError(res, requestId, e.status, e.type, e.message, e.details);
     }
   }
 
@@ -1037,6 +1296,7 @@ export async function startClaudeServer(opts: ClaudeServerOptions = {}): Promise
     port,
     requests,
     messageRequests: () => requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages'),
+    lastParsed: () => requests.findLast((r) => r.method === 'POST' && r.path === '/v1/messages' && r.parsed)?.parsed,
     script: (...behaviours) => {
       queue.push(...behaviours);
     },
@@ -1111,42 +1371,59 @@ interface StoredBatch {
 function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => string, opts: BatchOptions = {}) {
   const batches = new Map<string, StoredBatch>();
 
-  const outcomeOf = (request: { custom_id: string; params: unknown }): BatchResult => {
+  /** One request's result, with what the server read of it (or why it refused it) for the record. */
+  const outcomeOf = (request: {
+    custom_id: string;
+    params: unknown;
+  }): { result: BatchResult; seen: NonNullable<RecordedRequest['batch']>[number] } => {
     let outcome: BatchOutcome;
     let body: MessagesBody | undefined;
+    const seen: NonNullable<RecordedRequest['batch']>[number] = { custom_id: request.custom_id };
     try {
-      body = checkMessages(JSON.stringify(request.params), models);
+      const raw = JSON.stringify(request.params);
+      if (Buffer.byteLength(raw) > MAX_REQUEST_BYTES)
+        throw new ApiFailure(
+          413,
+          'request_too_large',
+          `Request exceeds the maximum allowed number of bytes (${MAX_REQUEST_BYTES} bytes, 32 MB).`,
+        );
+      body = checkMessages(raw, models);
+      seen.parsed = parsedRequest(body);
       if (body.stream === true) throw invalid('stream: batch requests cannot be streamed');
       outcome = opts.outcome?.(request) ?? { type: 'succeeded' };
     } catch (e) {
       if (!(e instanceof ApiFailure)) throw e;
+      seen.error = { type: e.type, message: e.message };
       outcome = { type: 'errored', errorType: e.type, message: e.message };
     }
-    if (outcome.type === 'expired') return { type: 'expired' };
+    if (outcome.type === 'expired') return { result: { type: 'expired' }, seen };
     if (outcome.type === 'errored') {
       const type = outcome.errorType ?? 'invalid_request_error';
       const error = { type, message: outcome.message ?? DEFAULT_ERROR_MESSAGES[type] ?? 'Error' };
-      return { type: 'errored', error: { type: 'error', error, request_id: newId('req_') } };
+      return { result: { type: 'errored', error: { type: 'error', error, request_id: newId('req_') } }, seen };
     }
     const echo = body ? echoBehaviour(body) : undefined;
     const text = outcome.text ?? (echo?.kind === 'text' ? echo.text : '');
-    const input = body ? tokensFor(inputChars(body)) : 0;
+    // The same answer as a Messages request gets: thinking, searches and citations included.
+    const plan = body ? planAnswer(answerRequest(body), text) : undefined;
+    const input = body ? inputTokens(body) : 0;
     const message = {
       id: newId('msg_'),
       type: 'message',
       role: 'assistant',
       model: body?.model,
-      content: [{ type: 'text', text }],
+      content: plan ? contentOf(plan) : [{ type: 'text', text }],
       stop_reason: 'end_turn',
       stop_sequence: null,
       usage: {
-        input_tokens: input,
-        output_tokens: Math.max(1, tokensFor(text.length)),
+        input_tokens: input + (plan?.searchTokens ?? 0),
+        output_tokens: plan ? outputTokensOf(plan, text) : textTokens(text),
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
+        ...(plan ? usageExtras(plan) : {}),
       },
     };
-    return { type: 'succeeded', message };
+    return { result: { type: 'succeeded', message }, seen };
   };
 
   const hasEnded = (b: StoredBatch): boolean => {
@@ -1190,7 +1467,7 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
     return b;
   };
 
-  const create = (raw: string): StoredBatch => {
+  const create = (raw: string, record: RecordedRequest): StoredBatch => {
     const parsed = parseLoose(raw);
     if (!isRecord(parsed)) throw invalid('Input should be a valid dictionary');
     const { requests } = parsed;
@@ -1222,8 +1499,14 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
       cancelAt: null,
       cancelAnswered: false,
       endedAt: null,
-      requests: checked.map((r) => ({ custom_id: r.custom_id, result: outcomeOf(r) })),
+      requests: [],
     };
+    for (const r of checked) {
+      const { result, seen } = outcomeOf(r);
+      batch.requests.push({ custom_id: r.custom_id, result });
+      record.batch ??= [];
+      record.batch.push(seen);
+    }
     batches.set(batch.id, batch);
     return batch;
   };
@@ -1262,13 +1545,20 @@ function createBatchEndpoints(models: readonly ModelEntry[], baseUrl: () => stri
   return {
     handles: (path: string): boolean => path === '/v1/messages/batches' || path.startsWith('/v1/messages/batches/'),
     /** Answers one batch request (its headers already checked); throws ApiFailure for the API's errors. */
-    answer(method: string, url: URL, raw: string, res: ServerResponse, headers: Record<string, string>): void {
+    answer(
+      method: string,
+      url: URL,
+      raw: string,
+      res: ServerResponse,
+      headers: Record<string, string>,
+      record: RecordedRequest,
+    ): void {
       const json = (status: number, body: unknown) =>
         send(res, status, 'application/json', JSON.stringify(body), headers);
       const m = /^\/v1\/messages\/batches(?:\/([^/]+)(?:\/(results|cancel))?)?$/.exec(url.pathname);
       const id = m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
       const action = m?.[2];
-      if (m && id === undefined && method === 'POST') return json(200, view(create(raw)));
+      if (m && id === undefined && method === 'POST') return json(200, view(create(raw, record)));
       if (m && id === undefined && method === 'GET') return json(200, list(url));
       if (m && id !== undefined && action === undefined && method === 'GET') {
         const batch = find(id);
