@@ -21,7 +21,12 @@ import { useStored } from './use-stored';
 type Draft = { [K in Exclude<keyof Settings, 'combineWaiting'>]: string } & { combineWaiting: boolean };
 
 // The draft never holds the saved header values: they are secrets, shown masked (see `stored` below).
-const toDraft = (s: Settings): Draft => ({ ...s, maxTokens: String(s.maxTokens), extraHeaders: '' });
+const toDraft = (s: Settings): Draft => ({
+  ...s,
+  maxTokens: String(s.maxTokens),
+  webSearchMaxUses: String(s.webSearchMaxUses),
+  extraHeaders: '',
+});
 
 /**
  * Model, answer length, system prompt, base URL and gateway headers; every field checked before

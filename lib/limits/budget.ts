@@ -20,7 +20,16 @@ import {
   type SpendState,
   type WhenReached,
 } from '../storage/rows';
-import { BATCH_PRICE_FACTOR, isUsd, priceFor, type CacheTtl, type Price } from '../usage/prices';
+import { isObject } from '../is-object';
+import {
+  BATCH_PRICE_FACTOR,
+  isUsd,
+  priceFor,
+  WEB_SEARCH_USD,
+  webSearchUsd,
+  type CacheTtl,
+  type Price,
+} from '../usage/prices';
 import { formatUsd } from '../usage/summary';
 import { dayKey } from '../usage/totals';
 import { formatReset } from './format';
@@ -35,6 +44,8 @@ export const NO_BUDGET: Budget = {
   badge: 'requests',
 };
 const MAX_BUDGET_USD = 1_000_000;
+/** The most searches a message may run (the setting's top, lib/settings/validate.ts). */
+const MAX_WEB_SEARCHES_ASKED = 10;
 const MAX_UNKNOWN_PRICE_USD = 1_000;
 
 export const hasBudget = (b: Budget | null): b is Budget =>
@@ -53,6 +64,23 @@ export interface RequestCost {
   estimated?: boolean;
   /** A request of a Message Batch: every token at the batch price (lib/usage/prices.ts BATCH_PRICE_FACTOR). */
   batch?: boolean;
+  /**
+   * The web searches it may run: its web_search tool's `max_uses` (`maxWebSearches`), each at
+   * WEB_SEARCH_USD, batch or not; absent or 0 without the tool.
+   */
+  webSearches?: number;
+}
+
+/** The searches a request may run: its `web_search` tool's `max_uses` (0 without the tool; a tool without a figure, 10, the most Pace asks for). */
+export function maxWebSearches(request: object): number {
+  const tools = (request as { tools?: unknown }).tools;
+  let most = 0;
+  for (const tool of Array.isArray(tools) ? (tools as unknown[]) : []) {
+    if (!isObject(tool) || tool.name !== 'web_search') continue;
+    const uses = tool.max_uses;
+    most += typeof uses === 'number' && Number.isInteger(uses) && uses >= 0 ? uses : MAX_WEB_SEARCHES_ASKED;
+  }
+  return most;
 }
 
 /** The ledger's settled cost (`costUsd` of the day and month totals) of the periods `now` falls in. */
@@ -168,11 +196,25 @@ const NEAR_LONG_PROMPT = 0.5;
 
 /**
  * The most a request can cost: every input token at the higher of the input price and (prompt cache
- * on) the cache write price, and all of `max_tokens` at the output price, at the long-prompt tier
- * when the input is past its threshold (or, only estimated, near it). Null when the cache is on and
- * its write price is not known.
+ * on) the cache write price, and all of `max_tokens` at the output price (thinking included: it is
+ * output), at the long-prompt tier when the input is past its threshold (or, only estimated, near
+ * it), the tokens at the batch price for a batch; plus `webSearches` searches at full price. Null
+ * when the cache is on and its write price is not known.
  */
 export function worstCaseUsd(price: Price, request: RequestCost): number | null {
+  const tokens = worstTokensUsd(price, request);
+  if (tokens === null) return null;
+  return tokens * (request.batch ? BATCH_PRICE_FACTOR : 1) + searchesUsd(request);
+}
+
+/** What the request's `webSearches` may cost (a figure that is not a count is taken as the most Pace asks for). */
+function searchesUsd(request: RequestCost): number {
+  const n = request.webSearches;
+  if (n === undefined || n === 0) return 0;
+  return Number.isInteger(n) && n > 0 ? n * WEB_SEARCH_USD : MAX_WEB_SEARCHES_ASKED * WEB_SEARCH_USD;
+}
+
+function worstTokensUsd(price: Price, request: RequestCost): number | null {
   // An estimate near the threshold may really be past it, and then the whole prompt costs the higher tier.
   const near =
     request.estimated && price.longPrompt && request.inputTokens > price.longPrompt.tokens * NEAR_LONG_PROMPT;
@@ -197,7 +239,8 @@ function usageUsd(price: Price, usage: TokenUsage, ttl: CacheTtl = '5m'): number
       usage.cacheCreationTokens * (write ?? 0) +
       usage.cacheReadTokens * (p.cacheRead ?? 0) +
       usage.outputTokens * p.output) /
-    1_000_000
+      1_000_000 +
+    webSearchUsd(usage.webSearches)
   );
 }
 
@@ -220,8 +263,7 @@ export function decideBudget(
   if (!hasBudget(budget)) return { ok: true, reserve: null };
   if (request === null) return { ok: false, reason: 'budget', retryAt: now + UNMEASURED_RETRY_MS };
   const priced = budgetPrice(request.model, budget.unknownPriceUsd);
-  const full = priced && worstCaseUsd(priced.price, request);
-  const worst = full === null ? null : full * (request.batch ? BATCH_PRICE_FACTOR : 1);
+  const worst = priced && worstCaseUsd(priced.price, request);
   if (!priced || worst === null)
     return { ok: false, reason: 'refused', error: unknownPriceError(request.model, priced !== null) };
   // A worst case that is not a number of dollars (a request measured from damaged figures) is never reserved or let through.
@@ -245,7 +287,7 @@ export function decideBudget(
   for (const p of periodSpends(now, monthStart, budget, spend, ledger)) {
     // Only what is on its way can give room back before the period turns.
     if (worst > p.limit - p.settled + EPSILON)
-      return { ok: false, reason: 'refused', error: overBudgetError(worst, p, monthStart) };
+      return { ok: false, reason: 'refused', error: overBudgetError(worst, p, monthStart, request) };
     if (worst > p.limit - p.settled - p.reserved + EPSILON) retryAt = Math.max(retryAt ?? 0, p.end);
   }
   return retryAt === null ? { ok: true, reserve } : { ok: false, reason: 'budget', retryAt };
@@ -304,12 +346,18 @@ function periodName(p: PeriodSpend): string {
   return p.period === 'month' ? 'monthly' : 'daily';
 }
 
-function overBudgetError(worst: number, p: PeriodSpend, monthStart: MonthStart): PaceError {
+function overBudgetError(worst: number, p: PeriodSpend, monthStart: MonthStart, request: RequestCost): PaceError {
   const left = Math.max(0, p.limit - p.settled);
   const reset = p.period === 'month' ? formatReset(p.end, monthStart) : formatReset(p.end, 'local');
+  const searches = searchesUsd(request);
+  const n = searches / WEB_SEARCH_USD;
+  const including =
+    searches > 0
+      ? `, including up to ${Math.round(n)} web search${Math.round(n) === 1 ? '' : 'es'} (${formatUsd(searches)}) at $10 per 1,000`
+      : '';
   return {
     code: 'budget',
-    message: `Not sent: this request could cost up to ${formatUsd(worst)}; ${formatUsd(left)} of your ${formatUsd(p.limit)} ${periodName(p)} budget is left; it resets ${reset}.`,
+    message: `Not sent: this request could cost up to ${formatUsd(worst)}${including}; ${formatUsd(left)} of your ${formatUsd(p.limit)} ${periodName(p)} budget is left; it resets ${reset}.`,
     action: 'open_options',
   };
 }

@@ -112,6 +112,7 @@ export const replies = {
     combineWaiting: bool,
     extraHeaders: str,
     promptCache: z.enum(PROMPT_CACHE_SETTINGS),
+    webSearchMaxUses: num,
   }),
   'usagePrefs.save': z.object({
     cacheHours: num,
@@ -147,7 +148,8 @@ export const replies = {
 };
 
 export const paceEvent = z.union([
-  z.object({ type: z.literal('answer.progress'), messageId: str, text: str }),
+  /** The answer so far; `thinking`: what the model has thought so far, when it thinks (shown folded). */
+  z.object({ type: z.literal('answer.progress'), messageId: str, text: str, thinking: z.optional(str) }),
   /** Text for the message box (the quoted selection), for the user to finish and send. */
   z.object({ type: z.literal('composer.fill'), text: str }),
   /** A refusal of something started outside the pages (the context menu, a shortcut). */

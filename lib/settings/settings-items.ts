@@ -13,14 +13,16 @@ import { DEFAULT_BATCH_PREFS, type BatchPrefs } from './batch-prefs';
 
 export const settingsItem = defineItem<Settings>('local:settings', {
   fallback: DEFAULT_SETTINGS,
-  version: 4,
+  version: 5,
   migrations: {
     // Version 2 adds the queue's option to combine waiting messages, off by default.
     2: (old: Omit<Settings, 'combineWaiting' | 'extraHeaders'>) => ({ ...old, combineWaiting: false }),
     // Version 3 adds extra request headers for a gateway, none by default.
     3: (old: Omit<Settings, 'extraHeaders' | 'promptCache'>) => ({ ...old, extraHeaders: '' }),
     // Version 4 adds Anthropic's prompt cache, on with the 5-minute lifetime by default.
-    4: (old: Omit<Settings, 'promptCache'>): Settings => ({ ...old, promptCache: '5m' }),
+    4: (old: Omit<Settings, 'promptCache' | 'webSearchMaxUses'>) => ({ ...old, promptCache: '5m' as const }),
+    // Version 5 adds the web searches a message may run, 3 by default.
+    5: (old: Omit<Settings, 'webSearchMaxUses'>): Settings => ({ ...old, webSearchMaxUses: 3 }),
   },
 });
 

@@ -22,6 +22,8 @@ export interface Settings {
   extraHeaders: string;
   /** Anthropic's prompt cache for each request's prefix: its lifetime, or off. */
   promptCache: PromptCacheSetting;
+  /** Web searches one message may run when "Search the web" is on (the web_search tool's `max_uses`), 1 to 10. */
+  webSearchMaxUses: number;
 }
 
 export const PROMPT_CACHE_SETTINGS = ['5m', '1h', 'off'] as const;
@@ -35,7 +37,11 @@ export const DEFAULT_SETTINGS: Settings = {
   combineWaiting: false,
   extraHeaders: '',
   promptCache: '5m',
+  webSearchMaxUses: 3,
 };
+
+/** The most web searches a message may run: each costs $0.01, and the worst case reserves them all. */
+const MAX_WEB_SEARCH_USES = 10;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -92,6 +98,16 @@ export function checkMaxTokens(input: string | number): Checked<number> {
     return bad(`Maximum answer length can be at most ${formatCount(MAX_TOKENS_LIMIT)} tokens.`);
   }
   return good(n);
+}
+
+export function checkWebSearchMaxUses(input: string | number): Checked<number> {
+  const text = String(input).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  return n >= 1 && n <= MAX_WEB_SEARCH_USES
+    ? good(n)
+    : bad(
+        `Web searches per message must be a whole number from 1 to ${MAX_WEB_SEARCH_USES}${text === '' ? '' : ` (got "${text.slice(0, 20)}")`}.`,
+      );
 }
 
 export function checkModel(input: string): Checked<string> {
@@ -189,6 +205,8 @@ export type SettingsInput = { [K in 'model' | 'maxTokens' | 'systemPrompt' | 'ba
   combineWaiting?: boolean;
   extraHeaders?: string;
   promptCache?: string;
+  /** Absent: the default (settings.save passes the saved figure when the page sends none). */
+  webSearchMaxUses?: string | number;
 };
 export type SettingsErrors = Partial<Record<keyof Settings, string>>;
 
@@ -202,7 +220,16 @@ export function checkSettings(
   const baseURL = checkBaseURL(String(input.baseURL));
   const extraHeaders = parseHeaderLines(String(input.extraHeaders ?? ''));
   const promptCache = checkPromptCache(input.promptCache ?? DEFAULT_SETTINGS.promptCache);
-  if (model.ok && maxTokens.ok && systemPrompt.ok && baseURL.ok && extraHeaders.error === null && promptCache.ok) {
+  const webSearchMaxUses = checkWebSearchMaxUses(input.webSearchMaxUses ?? DEFAULT_SETTINGS.webSearchMaxUses);
+  if (
+    model.ok &&
+    maxTokens.ok &&
+    systemPrompt.ok &&
+    baseURL.ok &&
+    extraHeaders.error === null &&
+    promptCache.ok &&
+    webSearchMaxUses.ok
+  ) {
     return {
       ok: true,
       value: {
@@ -213,6 +240,7 @@ export function checkSettings(
         combineWaiting: input.combineWaiting === true,
         extraHeaders: String(input.extraHeaders ?? '').trim(),
         promptCache: promptCache.value,
+        webSearchMaxUses: webSearchMaxUses.value,
       },
     };
   }
@@ -223,6 +251,7 @@ export function checkSettings(
   if (!baseURL.ok) errors.baseURL = baseURL.message;
   if (extraHeaders.error !== null) errors.extraHeaders = extraHeaders.error;
   if (!promptCache.ok) errors.promptCache = promptCache.message;
+  if (!webSearchMaxUses.ok) errors.webSearchMaxUses = webSearchMaxUses.message;
   return { ok: false, errors };
 }
 
@@ -257,6 +286,11 @@ export function checkStoredSettings(raw: unknown): { value: Settings; invalid: (
     combineWaiting: field('combineWaiting', 'boolean', good<boolean>),
     extraHeaders: field('extraHeaders', 'string', headerLines),
     promptCache: field('promptCache', 'string', checkPromptCache),
+    // Settings saved before the figure existed have none: the default, and nothing to warn about.
+    webSearchMaxUses:
+      stored.webSearchMaxUses === undefined
+        ? DEFAULT_SETTINGS.webSearchMaxUses
+        : field('webSearchMaxUses', 'number', checkWebSearchMaxUses),
   };
   if (invalid.includes('baseURL')) value.extraHeaders = DEFAULT_SETTINGS.extraHeaders;
   return { value, invalid };

@@ -296,6 +296,11 @@ export interface UsageRow {
   inputCostUsd?: number | null;
   /** What Anthropic's prompt cache saved on this request (lib/usage/prices.ts costBreakdown); null when unknown. */
   promptCacheSavedUsd?: number | null;
+  /**
+   * What the web searches of `usage.webSearches` cost (part of `costUsd`; full price in a batch too); null when
+   * the usage is unknown, absent in rows without searches or written before searches were counted.
+   */
+  webSearchUsd?: number | null;
   /** A request of a Message Batch: its cost is at the batch price (half). */
   batch?: boolean;
   /**

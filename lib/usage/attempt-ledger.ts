@@ -6,7 +6,7 @@
 import type { PaceDB, TokenUsage, UsageRow } from '../storage/db';
 import { SIZE_CAP_STOP, type AssembledAnswer } from '../claude/stream';
 import { recordUsage, settleUsage } from './ledger-store';
-import { costBreakdown, pricedModel, type CacheTtl } from './prices';
+import { costBreakdown, pricedModel, webSearchUsd, type CacheTtl } from './prices';
 
 type Log = (message: string, detail?: unknown) => void;
 
@@ -31,8 +31,11 @@ export async function recordAttempt(
       : pricedModel(priced.requested, row.model, row.usage, { cacheTtl: priced.cacheTtl });
   const answered = row.outcome === 'ok' || row.outcome === SIZE_CAP_STOP;
   const u = row.usage;
-  const usageUnknown = answered && u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens === 0;
+  // `row.usageUnknown`: the stream said something about the usage Pace could not believe (a search count of -3).
+  const usageUnknown =
+    row.usageUnknown === true || (answered && u.inputTokens + u.cacheReadTokens + u.cacheCreationTokens === 0);
   const cost = usageUnknown ? null : costBreakdown(model, row.usage, { cacheTtl: priced.cacheTtl });
+  const searched = (u.webSearches ?? 0) > 0;
   const ended = {
     ...row,
     model,
@@ -40,6 +43,7 @@ export async function recordAttempt(
     inputCostUsd: cost?.input ?? null,
     promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
     ...(usageUnknown ? { usageUnknown: true } : {}),
+    ...(searched || usageUnknown ? { webSearchUsd: usageUnknown ? null : webSearchUsd(u.webSearches) } : {}),
     ...gatewayPriced(priced.gatewayCost, cost),
   };
   if (usageId === undefined) {
@@ -62,7 +66,9 @@ export async function endUsage(
 /**
  * The gateway's own figure for a request's cost, in place of Pace's estimate, marked as the
  * gateway's; the prompt's part keeps the estimate's share of it (unknown when the estimate is).
- * The estimate stays beside it: the spend budget counts the higher of the two.
+ * The estimate stays beside it: the spend budget counts the higher of the two. The estimate
+ * includes the web searches at $0.01 each, so a gateway figure that leaves them out never lowers
+ * what the budget counts; `webSearchUsd` stays Pace's own figure for the searches.
  */
 function gatewayPriced(
   gatewayCost: number | null,
@@ -78,12 +84,13 @@ function gatewayPriced(
   };
 }
 
-/** An answer's token counts, as the ledger and the cache keep them. */
+/** An answer's token counts (thinking is in the output tokens), and its web searches when it ran any, as the ledger and the cache keep them. */
 export function tokensOf(a: AssembledAnswer): TokenUsage {
   return {
     inputTokens: a.inputTokens,
     outputTokens: a.outputTokens,
     cacheReadTokens: a.cacheReadTokens,
     cacheCreationTokens: a.cacheCreationTokens,
+    ...(a.webSearches > 0 ? { webSearches: a.webSearches } : {}),
   };
 }

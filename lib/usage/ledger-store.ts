@@ -33,27 +33,29 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `row` as the ledger may hold it: a cost that is not a finite number >= 0 (NaN, Infinity, -1) is
- * unknown (null), and token counts that are not whole numbers >= 0 are none, with the usage marked
+ * unknown (null), and token (or web search) counts that are not whole numbers >= 0 are none, with the usage marked
  * unknown and its cost with it, so the budget counts the send's worst case. Every write goes
  * through here: no figure a server sent can make a month's totals NaN or lower them.
  */
 function believableRow<T extends Partial<UsageRow>>(row: T): T {
   const out: T = { ...row };
-  const usd = (k: 'costUsd' | 'inputCostUsd' | 'listCostUsd' | 'savedUsd') => {
+  const usd = (k: 'costUsd' | 'inputCostUsd' | 'listCostUsd' | 'savedUsd' | 'webSearchUsd') => {
     if (k in out && out[k] !== null && out[k] !== undefined && !isUsd(out[k])) out[k] = null;
   };
   usd('costUsd');
   usd('inputCostUsd');
   usd('listCostUsd');
   usd('savedUsd');
+  usd('webSearchUsd');
   const saved = out.promptCacheSavedUsd;
   if (saved !== null && saved !== undefined && !Number.isFinite(saved)) out.promptCacheSavedUsd = null;
   const u = out.usage;
   if (
     u &&
-    ![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every(
+    (![u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheCreationTokens].every(
       (n) => Number.isInteger(n) && n >= 0,
-    )
+    ) ||
+      (u.webSearches !== undefined && !(Number.isInteger(u.webSearches) && u.webSearches >= 0)))
   ) {
     Object.assign(out, {
       usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheCreationTokens: 0 },
@@ -61,6 +63,7 @@ function believableRow<T extends Partial<UsageRow>>(row: T): T {
       costUsd: null,
       inputCostUsd: null,
       promptCacheSavedUsd: null,
+      webSearchUsd: null,
     });
   }
   return out;

@@ -113,6 +113,19 @@ export const PRICE_UNKNOWN: readonly { model: string; why: string }[] = [
   { model: 'claude-opus-4-8', why: "no published price confirmed; not assumed to be Opus 4.7's" },
 ];
 
+/**
+ * A web search (the server tool `web_search`) costs $10 per 1,000 searches, whatever the model,
+ * on top of the tokens its results add to the input (shared/claude-api.md, "Images, PDFs,
+ * thinking, web search"). Dated data like the prices above.
+ */
+export const WEB_SEARCH_USD = 0.01;
+export const WEB_SEARCH_PRICE_AS_OF = '2026-11-30';
+
+/** What `searches` web searches cost (a damaged count costs nothing here: the ledger marks its usage unknown). */
+export function webSearchUsd(searches: number | undefined): number {
+  return typeof searches === 'number' && Number.isInteger(searches) && searches > 0 ? searches * WEB_SEARCH_USD : 0;
+}
+
 const SNAPSHOT = /^-(\d{8}|latest)$/;
 
 function matches(model: string, prefix: string): boolean {
@@ -138,6 +151,9 @@ export interface CostBreakdown {
   /** The prompt: plain input, cache writes and cache reads. */
   input: number;
   output: number;
+  /** The web searches the server ran (priced per search, not per token). */
+  webSearch: number;
+  /** Input, output and the web searches. */
   total: number;
   /**
    * What Anthropic's prompt cache saved against sending the same prompt tokens as plain input:
@@ -168,15 +184,26 @@ export function costBreakdown(
   const writes = usage.cacheCreationTokens * (write ?? 0);
   const reads = usage.cacheReadTokens * (p.cacheRead ?? 0);
   const input = (usage.inputTokens * p.input + writes + reads) / 1_000_000;
+  // Thinking tokens are output tokens: the API counts them in `output_tokens`, so they are priced here.
   const output = (usage.outputTokens * p.output) / 1_000_000;
+  const webSearch = webSearchUsd(usage.webSearches);
   const asPlainInput = ((usage.cacheCreationTokens + usage.cacheReadTokens) * p.input) / 1_000_000;
-  return { input, output, total: input + output, promptCacheSaved: asPlainInput - (writes + reads) / 1_000_000 };
+  return {
+    input,
+    output,
+    webSearch,
+    total: input + output + webSearch,
+    promptCacheSaved: asPlainInput - (writes + reads) / 1_000_000,
+  };
 }
 
 /** Message Batches cost half of every token's price (shared/claude-api.md, "Message Batches"). */
 export const BATCH_PRICE_FACTOR = 0.5;
 
-/** `costBreakdown` at the batch price: each part halved. */
+/**
+ * `costBreakdown` at the batch price: the tokens halved, the web searches at full price
+ * (shared/claude-api.md: "The Batch API halves input and output prices"; nothing halves a search).
+ */
 export function batchCostBreakdown(model: string, usage: TokenUsage): CostBreakdown | null {
   const full = costBreakdown(model, usage);
   if (!full) return null;
@@ -184,7 +211,8 @@ export function batchCostBreakdown(model: string, usage: TokenUsage): CostBreakd
   return {
     input: full.input * f,
     output: full.output * f,
-    total: full.total * f,
+    webSearch: full.webSearch,
+    total: (full.input + full.output) * f + full.webSearch,
     promptCacheSaved: full.promptCacheSaved * f,
   };
 }

@@ -36,6 +36,9 @@ interface DayPoint {
   rateLimited: number;
   cacheHits: number;
   costUsd: number;
+  /** Web searches run that day and their cost (part of `costUsd`). */
+  webSearches: number;
+  webSearchUsd: number;
 }
 
 export interface Projection {
@@ -70,6 +73,9 @@ export interface UsageSummary {
     unknownCost: number;
     errors: number;
     rateLimited: number;
+    /** Web searches run this month and what they cost at $0.01 each (part of `costUsd`). */
+    webSearches: number;
+    webSearchUsd: number;
   };
   projection: Projection;
   /** Milliseconds, as histogram bucket upper bounds; null when nothing was measured. */
@@ -129,6 +135,8 @@ export function summarize({ days, month, limits, now, titles = {} }: SummaryInpu
         unknownCost: month?.unknownCost ?? 0,
         errors: month?.errors ?? 0,
         rateLimited: month?.rateLimited ?? 0,
+        webSearches: month?.webSearches ?? 0,
+        webSearchUsd: month?.webSearchUsd ?? 0,
       },
       projection,
       latency: {
@@ -170,6 +178,8 @@ function lastDays(days: UsageDay[], now: number, pace: number): DayPoint[] {
       rateLimited: d?.rateLimited ?? 0,
       cacheHits: d?.cacheHits ?? 0,
       costUsd: d?.costUsd ?? 0,
+      webSearches: d?.webSearches ?? 0,
+      webSearchUsd: d?.webSearchUsd ?? 0,
     });
   }
   return out;

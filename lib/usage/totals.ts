@@ -6,7 +6,7 @@
  * What counts where:
  * - a row sent to the API (`fromCache` false) is one request; it is `ok` when its outcome is 'ok'
  *   and an error otherwise; it is rate limited when its outcome is 'rate_limited' or its status is
- *   429; its tokens, cost, what Anthropic's prompt cache saved, and times are added (an unknown
+ *   429; its tokens, web searches and their cost, cost, what Anthropic's prompt cache saved, and times are added (an unknown
  *   cost counts in `unknownCost`); a month also keeps each conversation's cost and its prompt part;
  * - a row served from the cache is a cache hit: it adds its `savedUsd` and nothing else (no tokens
  *   were spent and no time was waited on the API);
@@ -56,6 +56,8 @@ export function emptyTotals(): UsageTotals {
     unknownCost: 0,
     savedUsd: 0,
     promptCacheSavedUsd: 0,
+    webSearches: 0,
+    webSearchUsd: 0,
     latency: new Array<number>(HISTOGRAM_SIZE).fill(0),
     ttft: new Array<number>(HISTOGRAM_SIZE).fill(0),
   };
@@ -118,6 +120,8 @@ function countRow<T extends UsageTotals>(t: T, row: UsageRow, sign: 1 | -1): T {
     costUsd: t.costUsd + sign * usd(row.costUsd),
     unknownCost: t.unknownCost + (costUnknown(row) ? sign : 0),
     promptCacheSavedUsd: (t.promptCacheSavedUsd ?? 0) + sign * finite(row.promptCacheSavedUsd),
+    webSearches: (t.webSearches ?? 0) + sign * count(row.usage.webSearches ?? 0),
+    webSearchUsd: (t.webSearchUsd ?? 0) + sign * usd(row.webSearchUsd),
     latency: timed ? addTo(t.latency, row.totalMs, sign) : t.latency,
     ttft: !timed || row.ttftMs === null ? t.ttft : addTo(t.ttft, row.ttftMs, sign),
   };

@@ -28,6 +28,10 @@ const COLUMNS = [
   ['fromCache', (r) => r.fromCache],
   ['costUsd', (r) => r.costUsd],
   ['savedUsd', (r) => r.savedUsd],
+  // Added at the end, so sheets built on the older columns still read. Part of costUsd: the searches
+  // at $0.01 each (empty when the usage is unknown, as costUsd is).
+  ['webSearches', (r) => r.usage.webSearches ?? 0],
+  ['webSearchUsd', (r) => (r.usageUnknown ? null : (r.webSearchUsd ?? 0))],
 ] as const satisfies readonly (readonly [string, (r: UsageRow) => Cell])[];
 
 export const CSV_COLUMNS = COLUMNS.map(([name]) => name);

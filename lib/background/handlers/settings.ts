@@ -14,7 +14,12 @@ export async function settingsSave(
 ): Promise<ReplyOf<'settings.save'>> {
   const saved = await d.settings();
   const keep = settings.extraHeaders === null;
-  const checked = checkSettings({ ...settings, extraHeaders: settings.extraHeaders ?? saved.extraHeaders });
+  // Absent figures keep the saved ones (a page that does not show the search figure does not reset it).
+  const checked = checkSettings({
+    ...settings,
+    extraHeaders: settings.extraHeaders ?? saved.extraHeaders,
+    webSearchMaxUses: settings.webSearchMaxUses ?? saved.webSearchMaxUses,
+  });
   if (!checked.ok) throw new PaceFailure(formRefused(checked.errors, 'These settings are not valid.'));
   const [from, to] = [new URL(saved.baseURL).origin, new URL(checked.value.baseURL).origin];
   if (from !== to && checked.value.extraHeaders !== '' && (keep || checked.value.extraHeaders === saved.extraHeaders)) {

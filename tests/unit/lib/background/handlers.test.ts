@@ -502,6 +502,26 @@ describe('settings.save, usagePrefs.save and key.confirmOrigin: the one write pa
     expect(written.settings).toEqual([saved]);
   });
 
+  it('saves the web searches per message, keeps the saved figure when none is sent, and refuses one out of 1 to 10', async () => {
+    const { written, prefs: p } = prefs();
+    const save = createHandlers(
+      handlerDeps(db, 'https://api.anthropic.com', { prefs: p, settings: { webSearchMaxUses: 7 } }),
+    )['settings.save'];
+    const withoutFigure: Omit<typeof form, 'webSearchMaxUses'> & { webSearchMaxUses?: number } = { ...form };
+    delete withoutFigure.webSearchMaxUses;
+    expect(await save({ settings: { ...form, webSearchMaxUses: '5' }, confirmOrigin: false })).toMatchObject({
+      webSearchMaxUses: 5,
+    });
+    expect(await save({ settings: withoutFigure, confirmOrigin: false })).toMatchObject({ webSearchMaxUses: 7 });
+    expect(written.settings).toMatchObject([{ webSearchMaxUses: 5 }, { webSearchMaxUses: 7 }]);
+    const error = await failure(save({ settings: { ...form, webSearchMaxUses: 11 }, confirmOrigin: false }));
+    expect(error).toMatchObject({
+      code: 'invalid_input',
+      fields: { webSearchMaxUses: 'Web searches per message must be a whole number from 1 to 10 (got "11").' },
+    });
+    expect(written.settings).toHaveLength(2);
+  });
+
   it('refuses invalid settings with every field named, and saves nothing', async () => {
     const { written, prefs: p } = prefs();
     const error = await failure(

@@ -252,3 +252,233 @@ describe('usage figures from the stream', () => {
     expect(s).toMatchObject({ id: 'm', inputTokens: 0, outputTokens: 0, stopReason: 'end_turn' });
   });
 });
+
+describe('thinking, web search and citations', () => {
+  const event = (e: Record<string, unknown>) => e as unknown as RawMessageStreamEvent;
+  const blockStart = (index: number, block: Record<string, unknown>) =>
+    event({ type: 'content_block_start', index, content_block: block });
+  const blockDelta = (index: number, d: Record<string, unknown>) =>
+    event({ type: 'content_block_delta', index, delta: d });
+
+  it('collects a recorded thinking block apart from the text, growing at every step, its tokens in the output', () => {
+    let state = emptyAnswer();
+    const seen: string[] = [];
+    for (const e of recorded('thinking.sse')) {
+      state = applyStreamEvent(state, e);
+      seen.push(state.thinking);
+    }
+    expect(state).toMatchObject({
+      thinking: 'The user asks for 2 + 2. That is 4.',
+      text: '2 + 2 = 4.',
+      outputTokens: 96,
+      webSearches: 0,
+      done: true,
+    });
+    expect(seen).toContain('The user asks for 2 + 2. ');
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!.startsWith(seen[i - 1]!)).toBe(true);
+  });
+
+  it('assembles a recorded web search answer: one paragraph of text, the query, the pages once each, the citation and the count', () => {
+    const answer = recorded('web-search.sse').reduce(applyStreamEvent, emptyAnswer());
+    expect(answer.text).toBe(
+      "I'll search for the latest release.\n\nBased on the search results, Pace 2.0 came out in November 2026 and added web search.",
+    );
+    expect(answer.searchQueries).toEqual(['pace extension release']);
+    // The same address twice is one source; a javascript: address is none.
+    expect(answer.sources).toEqual([
+      { url: 'https://example.com/pace-2', title: 'Pace 2.0 released', pageAge: 'November 30, 2026' },
+      { url: 'https://example.org/changelog', title: 'Pace changelog' },
+    ]);
+    expect(answer.citations).toEqual([
+      {
+        kind: 'web',
+        citedText: 'Pace 2.0 came out on 30 November 2026 with web search.',
+        title: 'Pace 2.0 released',
+        url: 'https://example.com/pace-2',
+      },
+    ]);
+    expect(answer).toMatchObject({ webSearches: 1, webSearchesUnknown: false, inputTokens: 2679, outputTokens: 510 });
+  });
+
+  it('keeps document citations with their title and pages (the API end page is exclusive), the cited pieces joined into one sentence', () => {
+    const answer = [
+      blockStart(0, { type: 'text', text: '' }),
+      blockDelta(0, { type: 'text_delta', text: 'According to the report, ' }),
+      blockStart(1, { type: 'text', text: '', citations: [] }),
+      blockDelta(1, {
+        type: 'citations_delta',
+        citation: {
+          type: 'page_location',
+          cited_text: 'Sales grew 12%.',
+          document_index: 0,
+          document_title: 'Report.pdf',
+          start_page_number: 2,
+          end_page_number: 4,
+        },
+      }),
+      blockDelta(1, { type: 'text_delta', text: 'sales grew' }),
+      blockStart(2, {
+        type: 'text',
+        text: '',
+        citations: [
+          {
+            type: 'char_location',
+            cited_text: 'Costs fell.',
+            document_index: 0,
+            document_title: 'Notes',
+            start_char_index: 0,
+            end_char_index: 11,
+          },
+        ],
+      }),
+      blockDelta(2, { type: 'text_delta', text: ' and costs fell' }),
+      blockStart(3, { type: 'text', text: '.' }),
+      // The same citation again is kept once.
+      blockDelta(3, {
+        type: 'citations_delta',
+        citation: {
+          type: 'page_location',
+          cited_text: 'Sales grew 12%.',
+          document_title: 'Report.pdf',
+          start_page_number: 2,
+          end_page_number: 4,
+        },
+      }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(answer.text).toBe('According to the report, sales grew and costs fell.');
+    expect(answer.citations).toEqual([
+      { kind: 'document', citedText: 'Sales grew 12%.', title: 'Report.pdf', pages: [2, 3] },
+      { kind: 'document', citedText: 'Costs fell.', title: 'Notes' },
+    ]);
+  });
+
+  it('joins a block cited after its text began to the text block before it', () => {
+    const answer = [
+      blockStart(0, { type: 'text', text: 'According to the notes, ' }),
+      blockStart(1, { type: 'text', text: '' }),
+      blockDelta(1, { type: 'text_delta', text: 'costs fell' }),
+      blockDelta(1, {
+        type: 'citations_delta',
+        citation: { type: 'char_location', cited_text: 'Costs fell.', document_title: 'Notes' },
+      }),
+      blockStart(2, { type: 'text', text: '.' }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(answer.text).toBe('According to the notes, costs fell.');
+  });
+
+  it('keeps the blank line after a search before a cited block, however its citations and text are ordered', () => {
+    const cite = blockDelta(3, {
+      type: 'citations_delta',
+      citation: { type: 'web_search_result_location', cited_text: 'c', url: 'https://a.example/', title: 'A' },
+    });
+    const before = [
+      blockStart(0, { type: 'text', text: 'Searching.' }),
+      blockStart(1, { type: 'server_tool_use', id: 's', name: 'web_search', input: { query: 'q' } }),
+      blockStart(2, { type: 'web_search_tool_result', content: [] }),
+      blockStart(3, { type: 'text', text: '' }),
+    ];
+    const text = blockDelta(3, { type: 'text_delta', text: 'Found.' });
+    for (const order of [
+      [cite, text],
+      [text, cite],
+    ]) {
+      const answer = [...before, ...order].reduce(applyStreamEvent, emptyAnswer());
+      expect(answer.text).toBe('Searching.\n\nFound.');
+      expect(answer.searchQueries).toEqual(['q']);
+      expect(answer.citations).toHaveLength(1);
+    }
+  });
+
+  it('takes the web search count from message_start or message_delta; a count that is not one makes the usage unknown', () => {
+    const withTools = (server_tool_use: unknown) =>
+      event({
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn' },
+        usage: { output_tokens: 5, server_tool_use },
+      });
+    const counted = [
+      event({
+        type: 'message_start',
+        message: { id: 'm', model: 'x', usage: { input_tokens: 9, server_tool_use: { web_search_requests: 1 } } },
+      }),
+      withTools({ web_search_requests: 3 }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(counted).toMatchObject({ webSearches: 3, webSearchesUnknown: false });
+    // Absent or null: the count stays as it was.
+    for (const same of [undefined, null, {}, { web_search_requests: null }])
+      expect(applyStreamEvent(counted, withTools(same)), inspect(same)).toMatchObject({
+        webSearches: 3,
+        webSearchesUnknown: false,
+      });
+    for (const bad of [-3, 'x', '2', 1.5, NaN, Infinity, 1e9, [2]])
+      expect(applyStreamEvent(counted, withTools({ web_search_requests: bad })), inspect(bad)).toMatchObject({
+        webSearches: 3,
+        webSearchesUnknown: true,
+      });
+  });
+
+  it('refuses thinking for a block that is no longer open, or a thinking delta without thinking', () => {
+    const two = [
+      blockStart(0, { type: 'thinking', thinking: '' }),
+      blockDelta(0, { type: 'thinking_delta', thinking: 'hm' }),
+      blockStart(1, { type: 'text', text: 'a' }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(() => applyStreamEvent(two, blockDelta(0, { type: 'thinking_delta', thinking: 'late' }))).toThrow(
+      /thinking arrived for block 0 while block 1 was open/,
+    );
+    expect(() =>
+      applyStreamEvent(
+        applyStreamEvent(two, blockStart(2, { type: 'thinking', thinking: '' })),
+        blockDelta(2, { type: 'thinking_delta', thinking: 7 }),
+      ),
+    ).toThrow(/a thinking delta of block 2 holds no thinking/);
+    // A thinking delta without its block's start opens it; a second thinking block is set off by a blank line.
+    expect(applyStreamEvent(two, blockDelta(2, { type: 'thinking_delta', thinking: 'more' })).thinking).toBe(
+      'hm\n\nmore',
+    );
+  });
+
+  it('cuts endless thinking at MAX_ANSWER_CHARS and ends the answer as cut', () => {
+    let state = applyStreamEvent(emptyAnswer(), blockStart(0, { type: 'thinking', thinking: '' }));
+    for (let i = 0; i < 4; i++)
+      state = applyStreamEvent(state, blockDelta(0, { type: 'thinking_delta', thinking: 't'.repeat(1024 * 1024) }));
+    expect(state.truncated).toBe(false);
+    state = applyStreamEvent(state, blockDelta(0, { type: 'thinking_delta', thinking: 'over' }));
+    expect(state.truncated).toBe(true);
+    expect(state.thinking.length).toBe(MAX_ANSWER_CHARS);
+  });
+
+  it('keeps no source or citation a page could not link to safely, and caps what a hostile stream sends', () => {
+    const state = [
+      blockStart(0, {
+        type: 'web_search_tool_result',
+        content: [
+          { type: 'web_search_result', url: 'data:text/html,hi', title: 'd' },
+          { type: 'web_search_result', url: 'not a url', title: 'n' },
+          { type: 'web_search_result', url: 42, title: 'x' },
+          { type: 'web_search_result', url: 'https://ok.example/', title: 'y'.repeat(5000) },
+          null,
+        ],
+      }),
+      blockStart(1, {
+        type: 'web_search_tool_result',
+        content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' },
+      }),
+      blockStart(2, { type: 'text', text: 'x' }),
+      blockDelta(2, {
+        type: 'citations_delta',
+        citation: { type: 'web_search_result_location', cited_text: 'c', url: 'javascript:alert(1)' },
+      }),
+      blockDelta(2, {
+        type: 'citations_delta',
+        citation: { type: 'web_search_result_location', url: 'https://ok.example/' },
+      }),
+      blockDelta(2, { type: 'citations_delta', citation: 'nonsense' }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(state.sources).toHaveLength(1);
+    expect(state.sources[0]!.url).toBe('https://ok.example/');
+    expect(state.sources[0]!.title.length).toBe(2000);
+    expect(state.citations).toEqual([]);
+    expect(state.text).toBe('x');
+  });
+});

@@ -16,8 +16,24 @@ describe('settings in extension storage', () => {
     // Migrations run when the item is defined, as at the extension's start.
     vi.resetModules();
     const fresh = await import('@/lib/settings/settings-items');
-    expect(await fresh.settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m' });
-    expect(await settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m' });
+    expect(await fresh.settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m', webSearchMaxUses: 3 });
+    expect(await settingsItem.getValue()).toEqual({ ...v3, promptCache: '5m', webSearchMaxUses: 3 });
+  });
+
+  it('migrates version 4 settings to version 5 with 3 web searches per message', async () => {
+    const v4 = {
+      model: 'claude-haiku-4-5',
+      maxTokens: 512,
+      systemPrompt: '',
+      baseURL: 'https://api.anthropic.com',
+      combineWaiting: false,
+      extraHeaders: '',
+      promptCache: '1h',
+    };
+    await fakeBrowser.storage.local.set({ settings: v4, settings$: { v: 4 } });
+    vi.resetModules();
+    const fresh = await import('@/lib/settings/settings-items');
+    expect(await fresh.settingsItem.getValue()).toEqual({ ...v4, webSearchMaxUses: 3 });
   });
 
   it('remembers per base URL how the prompt cache is asked for', async () => {

@@ -8,6 +8,7 @@ import {
   checkPrompt,
   checkSettings,
   checkStoredSettings,
+  checkWebSearchMaxUses,
   checkSystemPrompt,
   DEFAULT_BASE_URL,
   DEFAULT_SETTINGS,
@@ -150,7 +151,36 @@ describe('checkSettings', () => {
         combineWaiting: false,
         extraHeaders: '',
         promptCache: '5m',
+        webSearchMaxUses: 3,
       },
+    });
+  });
+
+  it('takes 1 to 10 web searches per message (3 when absent), and refuses anything else with the same message', () => {
+    const base = { model: 'claude-haiku-4-5', maxTokens: 512, systemPrompt: '', baseURL: '' };
+    for (const [given, value] of [
+      [1, 1],
+      [10, 10],
+      [' 7 ', 7],
+      ['4', 4],
+    ] as const)
+      expect(checkSettings({ ...base, webSearchMaxUses: given }), String(given)).toMatchObject({
+        ok: true,
+        value: { webSearchMaxUses: value },
+      });
+    expect(checkSettings(base)).toMatchObject({ ok: true, value: { webSearchMaxUses: 3 } });
+    for (const bad of [0, 11, -1, 2.5, '3.0', 'three', '', '1e1', Number.NaN, 100])
+      expect(checkSettings({ ...base, webSearchMaxUses: bad }), String(bad)).toEqual({
+        ok: false,
+        errors: {
+          webSearchMaxUses: expect.stringMatching(
+            /^Web searches per message must be a whole number from 1 to 10( \(got ".*"\))?\.$/,
+          ) as string,
+        },
+      });
+    expect(checkWebSearchMaxUses('abc')).toEqual({
+      ok: false,
+      message: 'Web searches per message must be a whole number from 1 to 10 (got "abc").',
     });
   });
 
@@ -174,6 +204,7 @@ describe('settings read back from storage', () => {
     combineWaiting: true,
     extraHeaders: 'x-team: t0ken',
     promptCache: '1h' as const,
+    webSearchMaxUses: 5,
   };
 
   it('keeps a value the form would have saved, as it is', () => {
@@ -189,6 +220,7 @@ describe('settings read back from storage', () => {
       systemPrompt: 7,
       combineWaiting: 'yes',
       promptCache: 'forever',
+      webSearchMaxUses: 50,
     };
     expect(checkStoredSettings(stored)).toEqual({
       value: {
@@ -198,9 +230,20 @@ describe('settings read back from storage', () => {
         systemPrompt: '',
         combineWaiting: false,
         promptCache: DEFAULT_SETTINGS.promptCache,
+        webSearchMaxUses: 3,
       },
-      invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting', 'promptCache'],
+      invalid: ['model', 'maxTokens', 'systemPrompt', 'combineWaiting', 'promptCache', 'webSearchMaxUses'],
     });
+    expect(checkStoredSettings({ ...good, webSearchMaxUses: '4' })).toEqual({
+      value: { ...good, webSearchMaxUses: 3 },
+      invalid: ['webSearchMaxUses'],
+    });
+  });
+
+  it('reads settings saved before web searches had a figure as 3 searches, with nothing to report', () => {
+    const old: Omit<typeof good, 'webSearchMaxUses'> & { webSearchMaxUses?: number } = { ...good };
+    delete old.webSearchMaxUses;
+    expect(checkStoredSettings(old)).toEqual({ value: { ...old, webSearchMaxUses: 3 }, invalid: [] });
   });
 
   it('never keeps a base URL the form would refuse, nor sends its gateway headers to the default', () => {

@@ -47,7 +47,7 @@ describe('usageToCsv', () => {
     expect(lines[3]).toBe('');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
     expect(lines[1]).toBe(
-      '2026-11-16T12:30:00.000Z,claude-sonnet-4-6,c1,m1,ok,200,,1000,500,0,0,400,2000,1,false,0.0105,',
+      '2026-11-16T12:30:00.000Z,claude-sonnet-4-6,c1,m1,ok,200,,1000,500,0,0,400,2000,1,false,0.0105,,0,0',
     );
     expect(parseCsv(csv)[2]).toEqual([
       '2026-11-16T12:00:00.000Z',
@@ -67,7 +67,33 @@ describe('usageToCsv', () => {
       'false',
       '',
       '',
+      '0',
+      '0',
     ]);
+  });
+
+  it("adds each row's web searches and their cost (part of costUsd) at the end; empty cost when the usage is unknown", () => {
+    const csv = usageToCsv([
+      row({
+        usage: { inputTokens: 3000, outputTokens: 500, cacheReadTokens: 0, cacheCreationTokens: 0, webSearches: 3 },
+        costUsd: 0.0465,
+        webSearchUsd: 0.03,
+      }),
+      row({ usageUnknown: true, costUsd: null, webSearchUsd: null }),
+    ]);
+    const [header, searched, unknown] = parseCsv(csv);
+    expect(header!.slice(-2)).toEqual(['webSearches', 'webSearchUsd']);
+    expect(searched!.slice(-2)).toEqual(['3', '0.03']);
+    expect(unknown!.slice(-2)).toEqual(['0', '']);
+    const json = JSON.parse(
+      usageToJson([
+        row({
+          webSearchUsd: 0.02,
+          usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0, webSearches: 2 },
+        }),
+      ]),
+    ) as { webSearchUsd: number; usage: { webSearches: number } }[];
+    expect(json[0]).toMatchObject({ webSearchUsd: 0.02, usage: { webSearches: 2 } });
   });
 
   it('quotes commas, quotes and line breaks (RFC 4180)', () => {
