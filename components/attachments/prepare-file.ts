@@ -8,7 +8,7 @@ import { PDF_MEDIA_TYPE } from '@/lib/storage/rows';
 import { typeRefusal, type PendingAttachment } from './pending';
 
 /** The long edge Anthropic scales an image to; more only adds bytes and time. */
-export const LONG_EDGE = 1568;
+const LONG_EDGE = 1568;
 /** The largest image the API takes, either side. */
 const MAX_SIDE = 8000;
 /** The API's limit on a whole request. */

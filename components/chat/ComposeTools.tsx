@@ -1,4 +1,5 @@
 import { useRef } from 'react';
+import { supportsThinking } from '@/lib/claude/models';
 import { THINKING_EFFORTS, type ThinkingEffort } from '@/lib/storage/rows';
 import { ACCEPTED_TYPES, filesOf } from '../attachments/pending';
 import { PendingList } from '../attachments/PendingList';
@@ -59,20 +60,22 @@ export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; capt
           📷
         </button>
       )}
-      <label className="thinking">
-        <span>Thinking</span>
-        <select
-          aria-label="Thinking"
-          value={options.thinking}
-          onChange={(e) => void chooseOptions({ thinking: e.target.value as ThinkingEffort })}
-        >
-          {THINKING_EFFORTS.map((effort) => (
-            <option key={effort} value={effort}>
-              {EFFORT_LABEL[effort]}
-            </option>
-          ))}
-        </select>
-      </label>
+      {(options.model === null || supportsThinking(options.model)) && (
+        <label className="thinking">
+          <span>Thinking</span>
+          <select
+            aria-label="Thinking"
+            value={options.thinking}
+            onChange={(e) => void chooseOptions({ thinking: e.target.value as ThinkingEffort })}
+          >
+            {THINKING_EFFORTS.map((effort) => (
+              <option key={effort} value={effort}>
+                {EFFORT_LABEL[effort]}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label className="check" title="Claude may search the web (each search costs $0.01)">
         <input
           type="checkbox"
@@ -88,11 +91,11 @@ export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; capt
 
 /** In the message box: the pending attachments and, when something costs more than text, the send's preview. */
 export function ComposeExtras({ useChat, text }: { useChat: ChatStore; text: string }) {
-  const options = useChatOptions(useChat);
+  const { thinking, webSearch } = useChatOptions(useChat);
   return (
     <>
       <PendingList useChat={useChat} />
-      <SendPreview useChat={useChat} text={text} options={options} />
+      <SendPreview useChat={useChat} text={text} options={{ thinking, webSearch }} />
     </>
   );
 }
