@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import { supportsThinking } from '@/lib/claude/models';
-import { THINKING_EFFORTS, type ThinkingEffort } from '@/lib/storage/rows';
-import { ACCEPTED_TYPES, filesOf } from '../attachments/pending';
+import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, THINKING_EFFORTS, type ThinkingEffort } from '@/lib/storage/rows';
+import { filesOf } from '../attachments/pending';
 import { PendingList } from '../attachments/PendingList';
 import type { ChatStore } from './chat-store';
 import { SendPreview } from './SendPreview';
@@ -9,6 +9,9 @@ import { useChatOptions } from './use-chat-options';
 
 /** The visible part of the current tab as a PNG data URL, and the tab's title (tabs.captureVisibleTab, on the click only). */
 export type CaptureTab = () => Promise<{ dataUrl: string; title: string }>;
+
+/** The file input's `accept`: what the API reads besides text. */
+const ACCEPTED_TYPES = [...IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE].join(',');
 
 const EFFORT_LABEL: Record<ThinkingEffort, string> = { off: 'Off', low: 'Low', medium: 'Medium', high: 'High' };
 
