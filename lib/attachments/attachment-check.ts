@@ -189,7 +189,7 @@ function checkOne(
   if (!isImageType(input.mediaType)) {
     return {
       ok: false,
-      message: `${name} is a ${input.mediaType || 'file of unknown type'}; Claude reads JPEG, PNG, GIF and WebP images and PDFs.`,
+      message: `${name} is ${input.mediaType || 'of an unknown type'}; Claude reads JPEG, PNG, GIF and WebP images and PDFs.`,
     };
   }
   const type = input.mediaType;

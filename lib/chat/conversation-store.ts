@@ -373,3 +373,12 @@ export async function readConversation(db: PaceDB, id: string): Promise<Conversa
   const row = await db.conversations.get(id);
   return row && conversationProblem(row) === null ? row : null;
 }
+
+/** The bytes (base64) of every attachment in these conversations, for a JSON export that includes them. */
+export async function exportAttachmentData(
+  db: PaceDB,
+  all: readonly { messages: ChatMessage[] }[],
+): Promise<Map<string, string>> {
+  const ids = all.flatMap(({ messages }) => messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)));
+  return readAttachmentData(db, ids);
+}
