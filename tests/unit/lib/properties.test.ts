@@ -415,7 +415,7 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'chat.send': { conversationId: null, text: 'hello' },
   'chat.prepare': { conversationId: null },
   'chat.preview': { conversationId: null, text: 'hello' },
-  'conversation.setOptions': { conversationId: 'c1', thinking: 'low' },
+  'conversation.setOptions': { conversationId: 'c1' },
   'chat.stop': { messageId: 'm1' },
   'chat.retry': { messageId: 'm1' },
   'conversation.rename': { conversationId: 'c1', title: 'A new name' },

@@ -67,7 +67,7 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect((await conversationMessages(db, 'c1')).map((m) => m.text)).toEqual(['Waiting question', '']);
     expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting', waitReason: 'minute', waitUntil: t + 5000 });
     const limits = { ...DEFAULT_LIMITS, perMonth: 9000, plan: 'custom' as const };
@@ -109,7 +109,7 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.usage.count()).toBe(3);
     expect((await db.usage.where('outcome').equals(IN_FLIGHT).toArray()).map((r) => r.at)).toEqual([2]);
     db.close();
@@ -140,7 +140,7 @@ describe('the database schema', () => {
     old.close();
 
     const db = new PaceDB(name);
-    expect(db.verno).toBe(5);
+    expect(db.verno).toBe(6);
     expect(await db.jobs.get('a1')).toMatchObject({ state: 'waiting' });
     expect(await db.usage.where('outcome').equals(IN_FLIGHT).count()).toBe(1);
     expect(await db.batches.count()).toBe(0);
