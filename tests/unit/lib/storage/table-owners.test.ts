@@ -21,6 +21,7 @@ const OWNERS: Record<string, string> = {
   usageDays: 'lib/usage/ledger-store.ts',
   usageMonths: 'lib/usage/ledger-store.ts',
   batches: 'lib/batch/batch-store.ts',
+  attachments: 'lib/attachments/attachment-store.ts',
 };
 
 it('names an owner for every table of the schema', () => {
