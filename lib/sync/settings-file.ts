@@ -40,8 +40,8 @@ export interface SettingsRecord extends SettingsSnapshot {
 }
 
 export function shareable(settings: Settings): SharedSettings {
-  const { model, maxTokens, systemPrompt, combineWaiting, promptCache } = settings;
-  return { model, maxTokens, systemPrompt, combineWaiting, promptCache };
+  const { model, maxTokens, systemPrompt, combineWaiting, promptCache, webSearchMaxUses } = settings;
+  return { model, maxTokens, systemPrompt, combineWaiting, promptCache, webSearchMaxUses };
 }
 
 export function settingsRecord(snapshot: SettingsSnapshot, updatedAt: number): SettingsRecord {
@@ -89,6 +89,9 @@ export function checkSettingsRecord(raw: unknown, newId: () => string): CheckedR
     return refuse('settings.combineWaiting', 'settings.combineWaiting must be true or false.');
   if (typeof s.promptCache !== 'string')
     return refuse('settings.promptCache', 'settings.promptCache must be a string.');
+  // Absent in a file written before web search: the default.
+  if (s.webSearchMaxUses !== undefined && !scalar(s.webSearchMaxUses))
+    return refuse('settings.webSearchMaxUses', 'settings.webSearchMaxUses must be a number.');
   const settings = checkSettings({
     model: s.model as string,
     maxTokens: s.maxTokens as string | number,
@@ -96,6 +99,7 @@ export function checkSettingsRecord(raw: unknown, newId: () => string): CheckedR
     baseURL: DEFAULT_SETTINGS.baseURL,
     combineWaiting: s.combineWaiting,
     promptCache: s.promptCache,
+    ...(s.webSearchMaxUses === undefined ? {} : { webSearchMaxUses: s.webSearchMaxUses as string | number }),
   });
   if (!settings.ok) return firstError('settings', settings.errors)!;
 
