@@ -66,8 +66,14 @@ describe('web search in real Chromium', () => {
     expect(new Set(hrefs).size).toBe(6);
     for (const href of hrefs) expect(href).toMatch(/^https:\/\/example\.com\/search-[12]\//);
     expect(await links.first().getAttribute('rel')).toContain('noopener');
-    await done.getByTestId('citations').waitFor();
-    expect(await done.getByTestId('citations').textContent()).toContain('example.com');
+    // One passage cited from each search, linked to its page.
+    const cited = done.getByTestId('citations').locator('li');
+    await expect.poll(() => cited.count()).toBe(2);
+    for (const href of await done
+      .getByTestId('citations')
+      .locator('a[href]')
+      .evaluateAll((as) => as.map((a) => a.getAttribute('href'))))
+      expect(hrefs).toContain(href);
 
     // The ledger prices the answer with its two searches at $0.01 each.
     const rows = (await ledgerRows(popup.page)).filter((r) => r.outcome === 'ok');
@@ -111,6 +117,12 @@ describe('web search in real Chromium', () => {
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();
     await searchBox(popup).check();
+    // The preview line says so before anything is sent.
+    await popup.type('Search this for me [searches:2]');
+    await popup.page
+      .getByTestId('send-blocker')
+      .filter({ hasText: 'including up to 2 web searches ($0.02)' })
+      .waitFor();
     const before = server.messageRequests().length;
     await popup.send('Search this for me [searches:2]');
     const refused = await popup.answerWith('error');
