@@ -17,6 +17,8 @@ import { useFollowLatest } from './use-follow-latest';
 
 // The model picker reads the conversation's model from the database: it loads with the body.
 export { ModelPicker } from './ModelPicker';
+// So do the thinking and search controls, and the attachments with the send's preview.
+export { ComposeTools, ComposeExtras } from './ComposeTools';
 
 /**
  * The popup's stored part: the quota, the gateway's budget, and the conversation or the history,
@@ -37,6 +39,7 @@ export default function ChatBody({
   const conversationId = useChat((s) => s.conversationId);
   const view = useChat((s) => s.view);
   const live = useChat((s) => s.live);
+  const liveThinking = useChat((s) => s.liveThinking);
   const { reopen, clearQueue, tryNow } = useChat.getState();
   const queue = useQueue();
   useFollowLatest(useChat);
@@ -92,6 +95,7 @@ export default function ChatBody({
               <MessageItem
                 message={m}
                 live={live[m.id]}
+                liveThinking={liveThinking[m.id]}
                 job={queue?.view.jobs.get(m.id)}
                 now={queue?.view.jobs.has(m.id) ? queue.now : 0}
                 actions={actions}

@@ -4,6 +4,7 @@ import type { KeyStatus } from '@/lib/protocol';
 import type { ErrorAction } from '@/lib/storage/rows';
 import type { ChatStore } from './chat-store';
 import { Composer } from './Composer';
+import type { CaptureTab } from './ComposeTools';
 import type { MessageActions } from './MessageItem';
 import { useTheme } from '../ui/use-theme';
 import { EarlyQuota } from '../quota/EarlyQuota';
@@ -20,23 +21,35 @@ export interface ChatScreenProps {
   openOptions: () => void;
   /** Shown above the message box: "Ask about this page" and the side panel's button (components/reach/). */
   tools?: ReactNode;
+  /** "Screenshot this tab": the current tab's visible part (absent: no such button). */
+  captureTab?: CaptureTab;
 }
 
-export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openOptions, tools }: ChatScreenProps) {
+export function ChatScreen({
+  useChat,
+  client,
+  keyStatus: key,
+  onKeyStatus,
+  openOptions,
+  tools,
+  captureTab,
+}: ChatScreenProps) {
   const view = useChat((s) => s.view);
   const notice = useChat((s) => s.notice);
   const fill = useChat((s) => s.fill);
   // Actions never change, so they are read once rather than subscribed to.
-  const { send, prepare, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
+  const { send, prepare, attach, stop, retry, newChat, showHistory, closeHistory, dismissNotice } = useChat.getState();
   // The database and what reads it (Dexie is a third of the popup's script) load once the first
   // frame is up: the message box takes typing without them.
   const [lazy, setLazy] = useState<{
     Body: ComponentType<ChatBodyProps>;
     Picker: ComponentType<{ useChat: ChatStore }>;
+    Tools: typeof import('./ComposeTools').ComposeTools;
+    Extras: typeof import('./ComposeTools').ComposeExtras;
   } | null>(null);
   useEffect(() => {
     import('./ChatBody').then(
-      (m) => setLazy({ Body: m.default, Picker: m.ModelPicker }),
+      (m) => setLazy({ Body: m.default, Picker: m.ModelPicker, Tools: m.ComposeTools, Extras: m.ComposeExtras }),
       (err: unknown) => console.warn('[pace] could not load the conversation', err),
     );
   }, []);
@@ -119,7 +132,14 @@ export function ChatScreen({ useChat, client, keyStatus: key, onKeyStatus, openO
       )}
       {tools}
       {lazy && <lazy.Picker useChat={useChat} />}
-      <Composer onSend={send} onTyping={prepare} fill={fill} />
+      {lazy && <lazy.Tools useChat={useChat} captureTab={captureTab} />}
+      <Composer
+        onSend={send}
+        onTyping={prepare}
+        fill={fill}
+        onFiles={(files) => void attach(files)}
+        extras={lazy ? (text) => <lazy.Extras useChat={useChat} text={text} /> : undefined}
+      />
     </div>
   );
 }

@@ -1,10 +1,19 @@
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import {
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type DragEvent,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
 import { MAX_PROMPT_CHARS } from '@/lib/settings/validate';
 import { withQuote } from '@/lib/reach/templates';
 import { readDraft, saveDraft } from '@/lib/storage/draft';
 import { batchPrefsItem } from '@/lib/settings/settings-items';
 import { useStored } from '../settings/use-stored';
 import { adoptEarlyComposer } from './early-composer';
+import { filesOf } from '../attachments/pending';
 
 /**
  * The message box. Enter sends, Shift+Enter adds a line. What is typed is saved as a draft as it
@@ -17,11 +26,17 @@ export function Composer({
   onSend,
   onTyping,
   fill,
+  onFiles,
+  extras,
 }: {
   onSend: (text: string, later: boolean) => Promise<boolean>;
   /** The user typed: the background reads ahead what the send will need. */
   onTyping?: () => void;
   fill?: { text: string; at: number } | null;
+  /** Files pasted or dropped on the box, for the next message. */
+  onFiles?: (files: File[]) => void;
+  /** Under the box, given what is typed: the pending attachments and the send's preview (loaded after the first paint). */
+  extras?: (text: string) => ReactNode;
 }) {
   // Read while the early box is still in the page: React's first render and the commit that
   // replaces the box run in one task, so no keystroke falls between them.
@@ -106,6 +121,17 @@ export function Composer({
     }
   };
 
+  // A file dropped on the box is attached, not opened in the tab (nor its path typed in).
+  const onDragOver = (e: DragEvent) => {
+    if (onFiles && e.dataTransfer.types.includes('Files')) e.preventDefault();
+  };
+  const onDrop = (e: DragEvent) => {
+    const files = filesOf(e.dataTransfer);
+    if (!onFiles || files.length === 0) return;
+    e.preventDefault();
+    onFiles(files);
+  };
+
   const over = text.length > MAX_PROMPT_CHARS;
   return (
     <form
@@ -114,6 +140,8 @@ export function Composer({
         e.preventDefault();
         void submit();
       }}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
     >
       <textarea
         ref={box}
@@ -125,8 +153,16 @@ export function Composer({
           onTyping?.();
         }}
         onKeyDown={onKeyDown}
+        onPaste={(e) => {
+          // A pasted image is attached; pasted text (even with a picture of it beside) is typed as usual.
+          const files = filesOf(e.clipboardData);
+          if (!onFiles || files.length === 0) return;
+          if (!e.clipboardData.types.includes('text/plain')) e.preventDefault();
+          onFiles(files);
+        }}
         rows={3}
       />
+      {extras?.(text)}
       <div className="composer-bar">
         <span className={over ? 'count over' : 'count'}>
           {text.length > 1000

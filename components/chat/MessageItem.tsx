@@ -6,6 +6,8 @@ import { ordinal } from '@/lib/queue/job-states';
 import type { JobView } from '@/lib/queue/queue-view';
 import type { Attempt, ChatMessage } from '@/lib/storage/db';
 import { LazyMarkdown } from './LazyMarkdown';
+import { MessageAttachments } from '../attachments/MessageAttachments';
+import { CitationList, SourceList, ThinkingSection } from './AnswerExtras';
 
 export interface MessageActions {
   stop(id: string): void;
@@ -23,12 +25,15 @@ const ACTION_LABEL: Record<ErrorAction, string> = {
 export const MessageItem = memo(function MessageItem({
   message,
   live,
+  liveThinking,
   job,
   now,
   actions,
 }: {
   message: ChatMessage;
   live?: string;
+  /** The thinking pushed while the answer streams, ahead of the database. */
+  liveThinking?: string;
   job?: JobView;
   now: number;
   actions: MessageActions;
@@ -36,6 +41,9 @@ export const MessageItem = memo(function MessageItem({
   if (message.role === 'user') {
     return (
       <div className="msg msg-user" data-testid="user-message">
+        {message.attachments && message.attachments.length > 0 && (
+          <MessageAttachments messageId={message.id} refs={message.attachments} />
+        )}
         <div className="bubble">{message.text}</div>
       </div>
     );
@@ -43,6 +51,12 @@ export const MessageItem = memo(function MessageItem({
   // While streaming the page may be ahead of the last checkpoint; take the longer text.
   const text =
     message.status === 'streaming' && live !== undefined && live.length >= message.text.length ? live : message.text;
+  const thinking =
+    message.status === 'streaming' &&
+    liveThinking !== undefined &&
+    liveThinking.length >= (message.thinking?.length ?? 0)
+      ? liveThinking
+      : message.thinking;
   return (
     <div
       className={`msg msg-assistant status-${message.status}`}
@@ -76,7 +90,10 @@ export const MessageItem = memo(function MessageItem({
           resumed after an interruption
         </span>
       )}
+      {thinking ? <ThinkingSection text={thinking} /> : null}
       {text ? <LazyMarkdown text={text} streaming={message.status === 'streaming'} /> : null}
+      {message.citations && <CitationList citations={message.citations} />}
+      {message.sources && <SourceList sources={message.sources} />}
       {message.status === 'pending' && job ? (
         <JobStatus job={job} now={now} note={message.error?.message} />
       ) : (

@@ -1,9 +1,17 @@
 /** What the popup is doing right now. Stored data (conversations, messages) is read with useLiveQuery, not kept here. */
 import { create } from 'zustand';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
-import type { PaceEvent } from '@/lib/protocol';
-import type { PaceError } from '@/lib/storage/rows';
+import type { PaceEvent, ReplyOf } from '@/lib/protocol';
+import type { PaceError, ThinkingEffort } from '@/lib/storage/rows';
 import { pagePrompt, type PageAttachment } from '@/lib/reach/page-text';
+import { MAX_ATTACHMENTS, toPayload, type PendingAttachment } from '../attachments/pending';
+
+/** A conversation's thinking effort and web search switch. */
+export interface ChatOptions {
+  thinking: ThinkingEffort;
+  webSearch: boolean;
+}
+export type SendPreview = ReplyOf<'chat.preview'>;
 
 export interface ChatState {
   /** The open conversation; null for a new, empty chat. */
@@ -11,6 +19,16 @@ export interface ChatState {
   view: 'chat' | 'history';
   /** Text of answers being streamed, as pushed by the background (ahead of the database). */
   live: Record<string, string>;
+  /** Thinking of answers being streamed, when the model thinks (shown folded). */
+  liveThinking: Record<string, string>;
+  /** Images and PDFs for the next message; kept when its send fails. */
+  pending: PendingAttachment[];
+  /** Files being read (and images made smaller) for the next message. */
+  attaching: number;
+  /** Why the last files chosen could not go (shown under the box until the next choice). */
+  refused: string[];
+  /** Thinking and search for the new chat's first message (an open chat keeps its own, stored). */
+  options: ChatOptions;
   notice: PaceError | null;
   /** The model picked for the new chat before its first message; null: the options' model. */
   model: string | null;
@@ -22,8 +40,18 @@ export interface ChatState {
   /** Reads the open tab's main text and shows what it would cost; the next message takes it along. */
   askAboutPage: () => Promise<void>;
   dropPage: () => void;
-  /** `later`: as part of a Message Batch, at half price. */
+  /** `later`: as part of a Message Batch, at half price. The pending attachments go with it. */
   send: (text: string, later?: boolean) => Promise<boolean>;
+  /** Files chosen, pasted or dropped: read, images made smaller, and added to the next message (or refused with why). */
+  attach: (files: File[]) => Promise<void>;
+  /** The visible part of the current tab, as a PNG data URL from tabs.captureVisibleTab, with the tab's title. */
+  screenshot: (capture: () => Promise<{ dataUrl: string; title: string }>) => Promise<void>;
+  /** Takes one pending attachment off the next message. */
+  detach: (key: string) => void;
+  /** Thinking or search for the open conversation (kept at once) or the new chat's first message. */
+  chooseOptions: (options: Partial<ChatOptions>) => Promise<void>;
+  /** What the message as typed would cost and what would stop it; null when it could not be asked. */
+  preview: (text: string, options: ChatOptions) => Promise<SendPreview | null>;
   /** The user is typing: the background reads ahead what sending to this conversation needs (at most every PREPARE_MS). */
   prepare: () => void;
   /** The popup opened: shows the most recent chat, unless the user chose what to show meanwhile. */
@@ -63,6 +91,11 @@ export function createChatStore(client: BackgroundClient) {
     conversationId: null,
     view: 'chat',
     live: {},
+    liveThinking: {},
+    pending: [],
+    attaching: 0,
+    refused: [],
+    options: NO_OPTIONS,
     notice: null,
     model: null,
     page: null,
@@ -93,7 +126,7 @@ export function createChatStore(client: BackgroundClient) {
       // first one created, in order, and none is dropped while another is on its way. Each goes to
       // the chat it was typed in, read at Enter: a New chat (or another chat) chosen while earlier
       // messages wait their turn takes the messages typed after it, not those typed before.
-      const { conversationId: typedIn, model, page } = get();
+      const { conversationId: typedIn, model, page, pending, options } = get();
       const at = moves;
       const result = sendChain.then(async () => {
         set({ notice: null });
@@ -104,13 +137,21 @@ export function createChatStore(client: BackgroundClient) {
           text: page ? pagePrompt(page, text) : text,
           ...(conversationId === null && model !== null ? { model } : {}),
           ...(later ? { later } : {}),
+          ...(pending.length > 0 ? { attachments: pending.map(toPayload) } : {}),
+          ...(conversationId === null && options.thinking !== 'off' ? { thinking: options.thinking } : {}),
+          ...(conversationId === null && options.webSearch ? { webSearch: true } : {}),
         });
         if (r.ok) {
           if (typedIn === null) started.set(at, r.data.conversationId);
+          const sent = new Set(pending.map((a) => a.key));
+          for (const a of pending) revoke(a);
           // A New chat or another chat chosen since Enter stays on screen, and the next message goes there.
           set({
             ...(moves === at ? { conversationId: r.data.conversationId } : {}),
             page: get().page === page ? null : get().page,
+            pending: get().pending.filter((a) => !sent.has(a.key)),
+            // The new chat now keeps its options; the next new chat starts without.
+            ...(typedIn === null ? { options: NO_OPTIONS } : {}),
           });
         } else set({ notice: r.error });
         return r.ok;
@@ -118,12 +159,77 @@ export function createChatStore(client: BackgroundClient) {
       sendChain = result.then(() => undefined);
       return result;
     },
+    async attach(files) {
+      if (files.length === 0) return;
+      set((s) => ({ attaching: s.attaching + files.length, refused: [] }));
+      const refused: string[] = [];
+      try {
+        const { prepareFile } = await import('../attachments/prepare-file');
+        for (const file of files) {
+          const prepared = await prepareFile(file).catch((err: unknown): Awaited<ReturnType<typeof prepareFile>> => ({
+            ok: false,
+            reason: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+          }));
+          if (!prepared.ok) refused.push(prepared.reason);
+          else if (get().pending.length >= MAX_ATTACHMENTS) {
+            revoke(prepared.attachment);
+            refused.push(`${file.name} was left out: at most ${MAX_ATTACHMENTS} attachments a message.`);
+          } else set((s) => ({ pending: [...s.pending, prepared.attachment] }));
+        }
+      } catch (err) {
+        refused.push(`The files could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        set((s) => ({ attaching: s.attaching - files.length, refused: [...s.refused, ...refused] }));
+      }
+    },
+    async screenshot(capture) {
+      let shot: { dataUrl: string; title: string };
+      try {
+        shot = await capture();
+      } catch (err) {
+        set({ refused: [`The tab could not be captured: ${err instanceof Error ? err.message : String(err)}`] });
+        return;
+      }
+      const blob = await (await fetch(shot.dataUrl)).blob();
+      const name = `Screenshot of ${shot.title.trim() || 'the tab'}.png`;
+      await get().attach([new File([blob], name, { type: blob.type || 'image/png' })]);
+    },
+    detach(key) {
+      const gone = get().pending.find((a) => a.key === key);
+      if (gone) revoke(gone);
+      set((s) => ({ pending: s.pending.filter((a) => a.key !== key) }));
+    },
+    async chooseOptions(options) {
+      const conversationId = get().conversationId;
+      if (conversationId === null) {
+        set((s) => ({ options: { ...s.options, ...options } }));
+        return;
+      }
+      const result = await client.request('conversation.setOptions', { conversationId, ...options });
+      if (!result.ok) set({ notice: result.error });
+    },
+    async preview(text, options) {
+      const { conversationId, model, pending, page } = get();
+      const r = await client.request('chat.preview', {
+        conversationId,
+        text: page ? pagePrompt(page, text) : text,
+        ...(conversationId === null && model !== null ? { model } : {}),
+        ...(pending.length > 0 ? { attachments: pending.map(toPayload) } : {}),
+        ...(options.thinking !== 'off' ? { thinking: options.thinking } : {}),
+        ...(options.webSearch ? { webSearch: true } : {}),
+      });
+      return r.ok ? r.data : null;
+    },
     async stop(messageId) {
       const result = await client.request('chat.stop', { messageId });
       if (!result.ok) set({ notice: result.error });
     },
     async retry(messageId) {
-      set((s) => ({ notice: null, live: withoutKey(s.live, messageId) }));
+      set((s) => ({
+        notice: null,
+        live: withoutKey(s.live, messageId),
+        liveThinking: withoutKey(s.liveThinking, messageId),
+      }));
       const result = await client.request('chat.retry', { messageId });
       if (!result.ok) set({ notice: result.error });
     },
@@ -138,7 +244,7 @@ export function createChatStore(client: BackgroundClient) {
     newChat() {
       chosen = true;
       moves += 1;
-      set({ conversationId: null, view: 'chat', notice: null, model: null });
+      set({ conversationId: null, view: 'chat', notice: null, model: null, options: NO_OPTIONS });
     },
     open(conversationId) {
       chosen = true;
@@ -184,12 +290,16 @@ export function createChatStore(client: BackgroundClient) {
     async deleteAllChats() {
       const result = await client.request('conversation.deleteAll', {});
       if (!result.ok) set({ notice: result.error });
-      else set({ conversationId: null, model: null, live: {} });
+      else set({ conversationId: null, model: null, live: {}, liveThinking: {} });
       return result.ok;
     },
     receive(event) {
       if (event.type === 'answer.progress') {
-        set((s) => ({ live: { ...s.live, [event.messageId]: event.text } }));
+        const { messageId, thinking } = event;
+        set((s) => ({
+          live: { ...s.live, [messageId]: event.text },
+          ...(thinking !== undefined ? { liveThinking: { ...s.liveThinking, [messageId]: thinking } } : {}),
+        }));
       } else if (event.type === 'composer.fill') {
         set({ fill: { text: event.text, at: Date.now() }, view: 'chat' });
       } else if (event.type === 'notice') {
@@ -200,6 +310,12 @@ export function createChatStore(client: BackgroundClient) {
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;
+
+const NO_OPTIONS: ChatOptions = { thinking: 'off', webSearch: false };
+
+function revoke(a: PendingAttachment): void {
+  if (a.url) URL.revokeObjectURL(a.url);
+}
 
 function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
   return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { openPanel, PANEL_NAME, type PanelBrowser } from '@/lib/reach/open-panel';
 import type { ChatStore } from '../chat/chat-store';
+import { CostPreview } from '../ui/CostPreview';
 
 export interface ReachBarProps {
   useChat: ChatStore;
@@ -55,17 +56,12 @@ export function ReachBar({ useChat, surface, browser }: ReachBarProps) {
               ✕
             </button>
           </p>
-          <ul data-testid="page-preview">
-            {page.preview.lines.map((line) => (
-              <li key={line}>{line}</li>
-            ))}
-            {page.cut && <li>The page is longer than one message holds: its end is left out.</li>}
-          </ul>
-          {page.preview.blocker && (
-            <p className="error" data-testid="page-blocker">
-              {page.preview.blocker}
-            </p>
-          )}
+          <CostPreview
+            preview={page.preview}
+            listTestId="page-preview"
+            blockerTestId="page-blocker"
+            more={page.cut && <li>The page is longer than one message holds: its end is left out.</li>}
+          />
           <p className="hint">It goes with your next message (empty: &quot;Summarize this page.&quot;).</p>
         </section>
       )}

@@ -158,6 +158,23 @@ export function SettingsForm({
       />
       <FieldError error={errors.maxTokens} />
 
+      <label htmlFor="webSearchMaxUses">Web searches per message</label>
+      <input
+        id="webSearchMaxUses"
+        type="number"
+        min={1}
+        max={10}
+        step={1}
+        value={draft.webSearchMaxUses}
+        onChange={(e) => change('webSearchMaxUses', e.target.value)}
+        aria-describedby="web-search-hint"
+      />
+      <p className="hint" id="web-search-hint">
+        When &quot;Search the web&quot; is on in a chat, Claude may search up to this many times for one message (1 to
+        10; each search costs $0.01, and the worst case is counted against your budget).
+      </p>
+      <FieldError error={errors.webSearchMaxUses} />
+
       <label htmlFor="system-prompt">System prompt (optional)</label>
       <textarea
         id="system-prompt"

@@ -6,6 +6,7 @@ import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { BudgetSpend } from './BudgetSpend';
 import { ExportButtons } from './ExportButtons';
+import { StorageUsed } from './StorageUsed';
 import { TokenPeaks } from './TokenPeaks';
 import { UsageChart, type ChartSeries, type ChartTable } from './UsageChart';
 import { useUsageSummary } from './use-usage-summary';
@@ -45,6 +46,7 @@ export function UsageDashboard({ onPainted }: { onPainted?: () => void }) {
       ) : (
         <Figures summary={data.summary} limits={data.limits} />
       )}
+      {data && <StorageUsed />}
     </main>
   );
 }
@@ -76,6 +78,10 @@ function Figures({ summary: s, limits }: { summary: UsageSummary; limits: Limits
                 (model not in the price list)
               </span>
             )}
+          </p>
+          <p data-testid="web-searches">
+            Web searches: {formatCount(s.month.webSearches)} {s.month.webSearches === 1 ? 'search' : 'searches'},{' '}
+            {formatUsd(s.month.webSearchUsd)}
           </p>
           <p data-testid="usage-projection">{s.projection.sentence}</p>
           <p className="hint">The month resets {formatReset(s.month.end, limits.monthStart)}.</p>

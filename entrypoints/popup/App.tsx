@@ -8,6 +8,13 @@ import type { KeyStatus } from '@/lib/protocol';
 
 const useChat = createChatStore(background);
 
+/** "Screenshot this tab": asked only from the user's click, which activeTab allows on the current window's tab. */
+async function captureTab(): Promise<{ dataUrl: string; title: string }> {
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  const dataUrl = await browser.tabs.captureVisibleTab({ format: 'png' });
+  return { dataUrl, title: tab?.title ?? '' };
+}
+
 /** The chat: in the toolbar's popup, and in the side panel (entrypoints/sidepanel/), which mounts it too. */
 export function App({ surface = 'popup' }: { surface?: 'popup' | 'panel' }) {
   const [keyStatus, setKeyStatus] = useState<KeyStatus | null>(null);
@@ -27,6 +34,7 @@ export function App({ surface = 'popup' }: { surface?: 'popup' | 'panel' }) {
           .catch((err: unknown) => console.warn('[pace] could not open the options', err))
       }
       tools={<ReachBar useChat={useChat} surface={surface} browser={browser} />}
+      captureTab={captureTab}
     />
   );
 }

@@ -11,8 +11,8 @@
  * on its way (queued, sending, or in an earlier batch) waits for that answer.
  */
 import type { BatchResultEntry } from '../claude/batches';
-import { capAnswerText, SIZE_CAP_STOP } from '../claude/stream';
-import type { PaceError } from '../storage/rows';
+import { assembleContent, capAnswerText, SIZE_CAP_STOP } from '../claude/stream';
+import type { Citation, PaceError, WebSource } from '../storage/rows';
 import type { BatchRow, Job, TokenUsage } from '../storage/db';
 import { isFinished } from '../queue/job-states';
 
@@ -130,11 +130,41 @@ export function nextBatchWake(batches: readonly BatchRow[]): number | null {
 
 /** What one result does to its question. */
 export type Placement =
-  | { kind: 'answer'; text: string; model: string; stopReason: string | null; usage: TokenUsage }
+  | {
+      kind: 'answer';
+      text: string;
+      model: string;
+      stopReason: string | null;
+      /** With the web searches it ran (`usage.server_tool_use.web_search_requests`), when any. */
+      usage: TokenUsage;
+      /** Its thinking, citations and the pages its searches found, when it has any. */
+      thinking?: string;
+      citations?: Citation[];
+      sources?: WebSource[];
+    }
   /** `unknownCost`: Anthropic may have billed it, and what is not known: its budget reservation stays as its spend. */
   | { kind: 'failed'; error: PaceError; unknownCost?: boolean }
   /** Anthropic did not run it and does not bill it: its count is given back. */
   | { kind: 'released'; why: 'expired' | 'canceled'; error: PaceError };
+
+/**
+ * A result's text: its text blocks, joined as written where they follow each other (the pieces of a
+ * cited sentence), and set off by a blank line where a search or other block came between.
+ */
+function batchText(content: readonly { type: string; text?: unknown }[]): string {
+  let text = '';
+  let between = false;
+  for (const block of content) {
+    if (block.type !== 'text' || typeof block.text !== 'string') {
+      between = true;
+      continue;
+    }
+    if (between && text !== '') text += '\n\n';
+    between = false;
+    text += block.text;
+  }
+  return text;
+}
 
 export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): Placement {
   const r = entry.result;
@@ -151,8 +181,10 @@ export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): 
     case 'succeeded': {
       const m = r.message;
       // Checked by lib/claude/batches.ts as the stream is; the text is cut at the stream's cap.
-      const { text, truncated } = capAnswerText(m.content.map((b) => (b.type === 'text' ? b.text : '')).join(''));
+      const { text, truncated } = capAnswerText(batchText(m.content));
       const u = m.usage;
+      const searches = u.server_tool_use?.web_search_requests ?? 0;
+      const { thinking, citations, sources } = assembleContent(m.content);
       return {
         kind: 'answer',
         text,
@@ -163,7 +195,11 @@ export function placementOf(entry: BatchResultEntry, cancelledByUser: boolean): 
           outputTokens: u.output_tokens,
           cacheReadTokens: u.cache_read_input_tokens ?? 0,
           cacheCreationTokens: u.cache_creation_input_tokens ?? 0,
+          ...(searches > 0 ? { webSearches: searches } : {}),
         },
+        ...(thinking === '' ? {} : { thinking }),
+        ...(citations.length === 0 ? {} : { citations }),
+        ...(sources.length === 0 ? {} : { sources }),
       };
     }
     case 'errored': {

@@ -48,6 +48,7 @@ import {
   type Candidate,
 } from './batch-store';
 import { admitBatchCall } from '../limits/admit';
+import { maxWebSearches } from '../limits/budget';
 import { inputBound } from '../limits/measure-request';
 import { monthWindow } from '../limits/month-window';
 import { PaceFailure } from '../protocol';
@@ -90,6 +91,12 @@ export interface BatchRunner {
   recover(): Promise<string[]>;
   /** Cancels the batch the question `jobId` is in; false when it is in none that can be cancelled. */
   cancel(jobId: string): Promise<boolean>;
+}
+
+/** The searches a request may run, for its worst case (none without the web search tool). */
+function searchesOf(request: object): { webSearches?: number } {
+  const n = maxWebSearches(request);
+  return n > 0 ? { webSearches: n } : {};
 }
 
 /** How soon gathered questions are looked at again when no key can send them. */
@@ -187,6 +194,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
         inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }),
         maxTokens: request.max_tokens,
         estimated: true,
+        // Its web_search tool's max_uses, at full price: the batch halves tokens only.
+        ...searchesOf(request),
       },
     }));
     const id = newId().replace(/[^A-Za-z0-9_-]/g, '');

@@ -20,7 +20,7 @@ import { readLimits, releaseMonthInTx } from '../limits/limiter-store';
 import * as jobStore from '../queue/job-store';
 import type { BatchRow, Job, PaceDB } from '../storage/db';
 import { openBatchedUsage, releaseUsage, settleUsage } from '../usage/ledger-store';
-import { batchCostBreakdown, costBreakdown, pricedModel } from '../usage/prices';
+import { batchCostBreakdown, costBreakdown, pricedModel, webSearchUsd } from '../usage/prices';
 import { canMoveBatch, type Placement } from './batch-lifecycle';
 
 const tablesOf = (db: PaceDB) => [
@@ -275,6 +275,10 @@ export async function placeResult(
           usage: { inputTokens: placement.usage.inputTokens, outputTokens: placement.usage.outputTokens },
           error: undefined,
           batch: true,
+          thinking: placement.thinking,
+          citations: placement.citations,
+          sources: placement.sources,
+          webSearches: placement.usage.webSearches,
         },
         attempt,
       );
@@ -305,6 +309,7 @@ async function settleAnswered(
   now: number,
 ): Promise<void> {
   const model = pricedModel(request.model, answer.model, answer.usage);
+  // The tokens at half price, the web searches at full price (lib/usage/prices.ts batchCostBreakdown).
   const cost = batchCostBreakdown(model, answer.usage);
   await settleUsage(db, request.usageId, {
     model,
@@ -314,6 +319,7 @@ async function settleAnswered(
     costUsd: cost?.total ?? null,
     inputCostUsd: cost?.input ?? null,
     promptCacheSavedUsd: cost?.promptCacheSaved ?? null,
+    ...(answer.usage.webSearches ? { webSearchUsd: webSearchUsd(answer.usage.webSearches) } : {}),
   });
 }
 

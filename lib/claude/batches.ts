@@ -13,7 +13,7 @@ import type { ClaudeClient } from './client';
 import { errorText } from '../error-text';
 import { isObject } from '../is-object';
 import { MAX_BATCH_RESULTS_BYTES } from './read-capped';
-import { MAX_TOKEN_COUNT } from './stream';
+import { MAX_TOKEN_COUNT, MAX_WEB_SEARCHES } from './stream';
 
 export type { MessageBatch, MessageBatchIndividualResponse };
 
@@ -177,6 +177,9 @@ function messageProblem(message: unknown): string | null {
       const problem = value === null ? null : countProblem(value);
       if (problem) return `usage.server_tool_use.${field} ${problem}`;
     }
+    // Each search is billed at $0.01: an absurd count would put an absurd cost in the month.
+    if (typeof tools.web_search_requests === 'number' && tools.web_search_requests > MAX_WEB_SEARCHES)
+      return `usage.server_tool_use.web_search_requests is more than ${MAX_WEB_SEARCHES}`;
   }
   return null;
 }

@@ -30,7 +30,7 @@ const MAX_BLOCK_INDEX = 9_999;
 export const MAX_TOKEN_COUNT = 100_000_000;
 
 /** The most web searches believed for one answer (a request allows at most 10): a larger count is unknown usage. */
-const MAX_WEB_SEARCHES = 1_000;
+export const MAX_WEB_SEARCHES = 1_000;
 
 /** The most citations, sources and search queries kept for one answer, and the longest text of each one's fields. */
 const MAX_CITATIONS = 500;
@@ -373,6 +373,23 @@ function webUrl(value: unknown): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A whole message's content blocks (a batch result's), read as a stream of them would be: its
+ * thinking, citations, sources and search queries (and text, with the stream's joins).
+ */
+export function assembleContent(content: readonly unknown[]): AssembledAnswer {
+  let state = emptyAnswer();
+  for (const [index, block] of content.slice(0, MAX_BLOCK_INDEX + 1).entries()) {
+    state = applyStreamEvent(state, {
+      type: 'content_block_start',
+      index,
+      content_block: block,
+    } as unknown as RawMessageStreamEvent);
+    state = applyStreamEvent(state, { type: 'content_block_stop', index });
+  }
+  return state;
 }
 
 /** An answer's whole text (a batch result's) cut at MAX_ANSWER_CHARS as a streamed one is; `truncated` when it was. */

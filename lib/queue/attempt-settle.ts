@@ -18,6 +18,7 @@ import { afterCacheControlRefused, afterFailedAttempt } from './after-attempt';
 import { apiErrorType, type Outcome } from './attempt-outcome';
 import type { AttemptState, ChatAttempt } from './chat-attempt';
 import * as jobStore from './job-store';
+import { progressOf } from './stream-into-db';
 import type { RunnerKit } from './runner-kit';
 
 /** One ledger row for this attempt; a failure to write it never affects the answer. */
@@ -41,6 +42,8 @@ function ledger(
       outcome,
       ...extra,
       usage: tokensOf(answer),
+      // The stream named a search count that is not one: what the answer cost is not known (the budget keeps its worst case).
+      ...(answer.webSearchesUnknown ? { usageUnknown: true } : {}),
       ttftMs: firstTextAt === null ? null : firstTextAt - sentAt,
       totalMs: kit.now() - sentAt,
       attempt: job.attempts,
@@ -125,6 +128,7 @@ export async function afterOutcome(
           stopReason: answer.stopReason,
           usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
           error: undefined,
+          ...extrasOf(answer),
         },
         { at: now(), outcome: 'ok', status: response.status, ...promptCacheOf(answer) },
       );
@@ -140,12 +144,14 @@ export async function afterOutcome(
           stopReason: SIZE_CAP_STOP,
           usage: { inputTokens: answer.inputTokens, outputTokens: answer.outputTokens },
           error: undefined,
+          ...extrasOf(answer),
         },
         { at: now(), outcome: SIZE_CAP_STOP, status: outcome.status },
       );
       return;
     case 'stopped':
-      await jobStore.stop(db, id, { status: 'stopped', text: outcome.text });
+      // What arrived is kept, thinking and sources too (nothing is cleared: a stop before any keeps the checkpoint's).
+      await jobStore.stop(db, id, { status: 'stopped', text: outcome.text, ...extrasOf(answer, true) });
       return;
     case 'cache-control-refused': {
       // The next mode down is remembered for the base URL, and the job goes again.
@@ -171,11 +177,29 @@ export async function afterOutcome(
   }
 }
 
-/** Whatever happened: the watchdog stops, open pages get the last text, and the token counts are written. */
+/** Whatever happened: the watchdog stops, open pages get the last text (and thinking), and the token counts are written. */
 export async function closeAttempt(kit: RunnerKit, attempt: ChatAttempt, state: AttemptState): Promise<void> {
   state.watchdog.stop();
-  kit.publish({ type: 'answer.progress', messageId: attempt.id, text: state.answer.text });
+  kit.publish(progressOf(attempt.id, state.answer));
   await state.tokens.written();
+}
+
+/**
+ * An answer's thinking, citations, sources and web searches as its message keeps them. Complete
+ * (`onlyKnown` false), each one absent is cleared, so nothing of an attempt before it stays; for a
+ * stopped answer only what it has is written.
+ */
+function extrasOf(
+  a: AssembledAnswer,
+  onlyKnown = false,
+): Pick<jobStore.EndedAnswer, 'thinking' | 'citations' | 'sources' | 'webSearches'> {
+  const extras = {
+    thinking: a.thinking === '' ? undefined : a.thinking,
+    citations: a.citations.length === 0 ? undefined : a.citations,
+    sources: a.sources.length === 0 ? undefined : a.sources,
+    webSearches: a.webSearches > 0 ? a.webSearches : undefined,
+  };
+  return onlyKnown ? Object.fromEntries(Object.entries(extras).filter(([, v]) => v !== undefined)) : extras;
 }
 
 /** Keeps a complete, successful answer for identical requests, when the cache is on. */
@@ -186,6 +210,8 @@ async function keepInCache(
   answer: AssembledAnswer,
 ): Promise<void> {
   if (answer.stopReason !== 'end_turn' && answer.stopReason !== 'stop_sequence') return;
+  // A searched answer is about the web as it was, and the cache would keep its text without its sources.
+  if (answer.webSearches > 0 || answer.sources.length > 0) return;
   try {
     const prefs = await kit.usagePrefs?.();
     if (!prefs || prefs.cacheHours <= 0) return;

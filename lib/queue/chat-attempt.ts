@@ -122,9 +122,12 @@ export interface AttemptState {
   startWrites: Promise<void> | null;
   /** The client's watch saw a refusal and closed the wire: its error need not again. */
   refused: boolean;
-  /** When the text was last checkpointed to the database, and what it was. */
+  /** When the answer was last checkpointed to the database, and what its text, thinking, citations and sources were. */
   savedAt: number;
   savedText: string;
+  savedThinking: string;
+  savedCitations: number;
+  savedSources: number;
   /**
    * When the text was last pushed to open pages, and what it was. Only a change of text is pushed:
    * the events before the first words (message_start, ping) must not use up the publish interval,
@@ -132,6 +135,7 @@ export interface AttemptState {
    */
   publishedAt: number;
   publishedText: string;
+  publishedThinking: string;
   watchdog: Watchdog;
   tokens: TokenCounts;
 }
@@ -148,8 +152,12 @@ export function newAttemptState(kit: RunnerKit, attempt: ChatAttempt): AttemptSt
     refused: false,
     savedAt: kit.now(),
     savedText: answer.text,
+    savedThinking: answer.thinking,
+    savedCitations: 0,
+    savedSources: 0,
     publishedAt: 0,
     publishedText: answer.text,
+    publishedThinking: answer.thinking,
     watchdog: createWatchdog(kit.stallMs, () => attempt.controller.abort()),
     tokens: createTokenCounts(kit, attempt.id),
   };

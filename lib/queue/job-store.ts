@@ -8,7 +8,7 @@
  * Every function takes the database, so tests pass a fresh one (fake-indexeddb). An ESLint rule
  * (eslint.config.js) keeps every other module from writing `jobs`.
  */
-import type { PaceError } from '../storage/rows';
+import type { Citation, PaceError, WebSource } from '../storage/rows';
 import {
   ACTIVE_JOB_STATES,
   messagesOf,
@@ -187,12 +187,20 @@ export async function start(db: PaceDB, id: string): Promise<void> {
 }
 
 /**
- * The answer streaming so far is kept, as the runner saves it every so often: its text, written
- * only while its job streams (a job stopped, ended or deleted meanwhile keeps what it has).
+ * The answer streaming so far is kept, as the runner saves it every so often: what changed of its
+ * text, thinking, citations and sources (`saved`, only those fields given), written only while its
+ * job streams (a job stopped, ended or deleted meanwhile keeps what it has). A resumed answer keeps
+ * the text of its cut-off attempt until new text comes: thinking alone does not replace it.
  */
-export async function checkpoint(db: PaceDB, id: string, text: string): Promise<void> {
+export async function checkpoint(
+  db: PaceDB,
+  id: string,
+  saved: string | Partial<Pick<ChatMessage, 'text' | 'thinking' | 'citations' | 'sources'>>,
+): Promise<void> {
+  const patch = typeof saved === 'string' ? { text: saved } : saved;
+  if (Object.keys(patch).length === 0) return;
   await db.transaction('rw', db.jobs, db.messages, async () => {
-    if ((await db.jobs.get(id))?.state === 'streaming') await db.messages.update(id, { text });
+    if ((await db.jobs.get(id))?.state === 'streaming') await db.messages.update(id, patch);
   });
 }
 
@@ -226,7 +234,19 @@ export interface EndedAnswer {
   model?: string;
   /** The answer came (or failed) through a Message Batch. */
   batch?: boolean;
+  /**
+   * What the answer thought, cited and found on the web, and the searches it ran. Unlike the fields
+   * above, undefined here is written (Dexie deletes the field): a complete answer never keeps the
+   * thinking or sources of an attempt before it. Leave the key out to keep what is there.
+   */
+  thinking?: string;
+  citations?: Citation[];
+  sources?: WebSource[];
+  webSearches?: number;
 }
+
+/** EndedAnswer's fields written even when undefined (cleared): see there. */
+const CLEARED_WHEN_UNDEFINED = new Set(['error', 'thinking', 'citations', 'sources', 'webSearches']);
 
 /**
  * Ends a job and its answer together (`finish`, `fail` and `stop` name the three ends). A job the
@@ -236,7 +256,9 @@ async function end(db: PaceDB, id: string, state: EndState, message: EndedAnswer
   // Absent fields are left as they are (Dexie deletes a field set to undefined): an answer that
   // failed before any new text keeps the text it had. `error: undefined` is meant: it clears the
   // note a retry left.
-  const patch = Object.fromEntries(Object.entries(message).filter(([k, v]) => v !== undefined || k === 'error'));
+  const patch = Object.fromEntries(
+    Object.entries(message).filter(([k, v]) => v !== undefined || CLEARED_WHEN_UNDEFINED.has(k)),
+  );
   await db.transaction('rw', db.jobs, db.messages, async () => {
     const job = await db.jobs.get(id);
     if (isJob(job) && !canMove(job.state, state)) return;
@@ -315,6 +337,10 @@ export async function retry(
       resumed: undefined,
       fromCache: undefined,
       batch: undefined,
+      thinking: undefined,
+      citations: undefined,
+      sources: undefined,
+      webSearches: undefined,
     });
     await db.jobs.put({
       id,

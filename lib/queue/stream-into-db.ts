@@ -1,9 +1,12 @@
 /**
  * The stream step of an attempt (./chat-runner.ts): the answer's events are read into
- * `state.answer`, its text checkpointed to IndexedDB every `checkpointMs` and pushed to open pages
- * every `publishMs`; the input tokens are counted as the stream reports them.
+ * `state.answer`, its text (and thinking, citations and sources) checkpointed to IndexedDB every
+ * `checkpointMs`, its text and thinking pushed to open pages every `publishMs`; the input tokens
+ * are counted as the stream reports them.
  */
-import { applyStreamEvent } from '../claude/stream';
+import { applyStreamEvent, type AssembledAnswer } from '../claude/stream';
+import type { AnswerProgress } from '../protocol';
+import type { ChatMessage } from '../storage/db';
 import { tokensPerMinuteUse } from '../limits/token-usage';
 import { tokensOf } from '../usage/attempt-ledger';
 import type { Answered } from './attempt-send';
@@ -30,22 +33,52 @@ export async function streamIntoDb(
     if (state.firstTextAt === null && answer.text !== '') state.firstTextAt = t;
     // Each event carries the whole text: a long answer is pushed less often (up to once a second) so pages keep up.
     const { publishMs } = kit;
+    const size = answer.text.length + answer.thinking.length;
     if (
-      answer.text !== state.publishedText &&
-      t - state.publishedAt >=
-        Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, answer.text.length / 100_000))
+      (answer.text !== state.publishedText || answer.thinking !== state.publishedThinking) &&
+      t - state.publishedAt >= Math.min(Math.max(publishMs, 1_000), publishMs * Math.max(1, size / 100_000))
     ) {
       state.publishedAt = t;
       state.publishedText = answer.text;
-      kit.publish({ type: 'answer.progress', messageId: id, text: answer.text });
+      state.publishedThinking = answer.thinking;
+      kit.publish(progressOf(id, answer));
     }
-    // Only new text is saved: the events before the first words have nothing to keep.
-    if (t - state.savedAt >= kit.checkpointMs && answer.text !== state.savedText) {
-      state.savedAt = t;
-      state.savedText = answer.text;
-      await written;
-      await jobStore.checkpoint(kit.db, id, answer.text);
+    // Only what changed is saved: the events before the first words (or thoughts) have nothing to keep.
+    if (t - state.savedAt >= kit.checkpointMs) {
+      const changed = changedSince(state, answer);
+      if (Object.keys(changed).length > 0) {
+        state.savedAt = t;
+        state.savedText = answer.text;
+        state.savedThinking = answer.thinking;
+        state.savedCitations = answer.citations.length;
+        state.savedSources = answer.sources.length;
+        await written;
+        await jobStore.checkpoint(kit.db, id, changed);
+      }
     }
   }
   await written;
+}
+
+/** The push to open pages: the text so far, and the thinking when there is any. */
+export function progressOf(messageId: string, answer: AssembledAnswer): AnswerProgress {
+  return {
+    type: 'answer.progress',
+    messageId,
+    text: answer.text,
+    ...(answer.thinking === '' ? {} : { thinking: answer.thinking }),
+  };
+}
+
+/** What of the answer changed since the last checkpoint (citations and sources only grow). */
+function changedSince(
+  state: AttemptState,
+  answer: AssembledAnswer,
+): Partial<Pick<ChatMessage, 'text' | 'thinking' | 'citations' | 'sources'>> {
+  return {
+    ...(answer.text === state.savedText ? {} : { text: answer.text }),
+    ...(answer.thinking === state.savedThinking ? {} : { thinking: answer.thinking }),
+    ...(answer.citations.length === state.savedCitations ? {} : { citations: answer.citations }),
+    ...(answer.sources.length === state.savedSources ? {} : { sources: answer.sources }),
+  };
 }

@@ -41,7 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 /** The most web searches a message may run: each costs $0.01, and the worst case reserves them all. */
-export const MAX_WEB_SEARCH_USES = 10;
+const MAX_WEB_SEARCH_USES = 10;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 

@@ -154,7 +154,7 @@ export interface RecordedRequest {
 }
 
 /** What a recorded Messages request held, as the server read it (base64 data reduced to its figures). */
-interface ParsedRequest {
+export interface ParsedRequest {
   model: string;
   /** unset for count_tokens */
   maxTokens?: number;

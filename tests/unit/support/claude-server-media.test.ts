@@ -84,6 +84,9 @@ describe('image blocks', () => {
       { type: 'text', text },
     ]);
     expect(server.messageRequests().at(-1)?.parsed?.stream).toBe(true);
+    const counted = server.requests.find((r) => r.path === '/v1/messages/count_tokens');
+    expect(counted?.parsed).toMatchObject({ inputTokens: 67, stream: false });
+    expect(counted?.parsed?.maxTokens).toBeUndefined();
   });
 
   it('refuses data that is not base64, not the media type it claims, or not an image at all', async () => {

@@ -10,7 +10,7 @@ import type {
   RawMessageStreamEvent,
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import { describe, expect, it } from 'vitest';
-import { startClaudeServer, TEST_KEY, type ClaudeServer } from '../../support/claude-server';
+import { startClaudeServer, TEST_KEY, type ClaudeServer, type ParsedRequest } from '../../support/claude-server';
 import { pdfBase64, pngBase64 } from '../../support/claude-server-fixtures';
 import { useClaudeServer } from '../../support/use-claude-server';
 
@@ -194,7 +194,8 @@ describe('the web search tool', () => {
       ...next,
       messages: [{ role: 'user', content: 'Foxes?' }, { role: 'assistant', content: history }, ...next.messages],
     });
-    const blocks = server.lastParsed()!.messages[1]!.blocks;
+    const parsed: ParsedRequest = server.lastParsed()!;
+    const blocks = parsed.messages[1]!.blocks;
     expect(blocks.map((b) => b.type)).toEqual([
       'thinking',
       'server_tool_use',

@@ -177,4 +177,28 @@ describe('thinking tokens in the output-token bucket', () => {
       await own.close();
     }
   });
+
+  it('takes them while the thinking streams, before the text comes', async () => {
+    // 40,000 characters of thinking in 8,000-character deltas: 2,000 tokens each, 10 s apart.
+    const own = await startClaudeServer({
+      outputTokenBucket: { limit: 20_000, refillMs: 6_000_000 },
+      defaultBehaviour: { kind: 'text', text: 'ok', thinking: 't'.repeat(40_000), chunkSize: 8_000, delayMs: 10_000 },
+    });
+    try {
+      const params = { ...ask('claude-sonnet-5-5'), thinking: { type: 'adaptive' as const } };
+      const controller = new AbortController();
+      const stream = client(own.url).messages.stream(params, { signal: controller.signal });
+      const firstDelta = new Promise<void>((resolve) => stream.once('thinking', () => resolve()));
+      await firstDelta;
+      const { response } = await client(own.url)
+        .messages.create({ ...params, thinking: { type: 'disabled' } })
+        .withResponse();
+      // 20,000 - 2,000 produced so far; the whole answer (10,001) would leave 10,000.
+      expect(response.headers.get('anthropic-ratelimit-output-tokens-remaining')).toBe('18000');
+      controller.abort();
+      await stream.done().catch(() => undefined);
+    } finally {
+      await own.close();
+    }
+  });
 });

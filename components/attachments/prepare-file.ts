@@ -1,0 +1,110 @@
+/**
+ * Reads a file the user attached, for chat.send: an image is decoded with createImageBitmap (off the
+ * main thread) and, when its long edge is over 1568 px (what Anthropic scales it to anyway), drawn
+ * smaller on an OffscreenCanvas; a PDF is sent as it is. Loaded with import() on the first
+ * attachment, so the popup's first paint does not carry it. The background checks everything again.
+ */
+import { PDF_MEDIA_TYPE } from '@/lib/storage/rows';
+import { typeRefusal, type PendingAttachment } from './pending';
+
+/** The long edge Anthropic scales an image to; more only adds bytes and time. */
+export const LONG_EDGE = 1568;
+/** The largest image the API takes, either side. */
+const MAX_SIDE = 8000;
+/** The API's limit on a whole request. */
+const MAX_BYTES = 32 * 1024 * 1024;
+
+export type Prepared = { ok: true; attachment: PendingAttachment } | { ok: false; reason: string };
+
+let next = 0;
+
+export async function prepareFile(file: File): Promise<Prepared> {
+  const refused = typeRefusal(file);
+  if (refused) return { ok: false, reason: refused };
+  if (file.size > MAX_BYTES) return { ok: false, reason: `${file.name} is over 32 MB, more than one message holds.` };
+  const key = `att-${Date.now()}-${next++}`;
+  if (file.type === PDF_MEDIA_TYPE) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const pages = pageCount(bytes);
+    return {
+      ok: true,
+      attachment: {
+        key,
+        kind: 'pdf',
+        name: file.name,
+        mediaType: PDF_MEDIA_TYPE,
+        data: toBase64(bytes),
+        bytes: bytes.length,
+        ...(pages ? { pages } : {}),
+      },
+    };
+  }
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file);
+  } catch {
+    return { ok: false, reason: `${file.name} could not be read as an image.` };
+  }
+  const { width, height } = bitmap;
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    bitmap.close();
+    return {
+      ok: false,
+      reason: `${file.name} is ${width} x ${height} px: Claude takes images up to ${MAX_SIDE} x ${MAX_SIDE} px.`,
+    };
+  }
+  const size = fitted(width, height);
+  let blob: Blob = file;
+  let mediaType = file.type;
+  if (size.width !== width || size.height !== height) {
+    // A photo stays a JPEG; a PNG, GIF or WebP (screenshots, drawings, transparency) becomes a PNG.
+    mediaType = file.type === 'image/jpeg' ? 'image/jpeg' : 'image/png';
+    const canvas = new OffscreenCanvas(size.width, size.height);
+    const context = canvas.getContext('2d');
+    if (!context) {
+      bitmap.close();
+      return { ok: false, reason: `${file.name} could not be made smaller in this browser.` };
+    }
+    context.drawImage(bitmap, 0, 0, size.width, size.height);
+    blob = await canvas.convertToBlob({ type: mediaType, quality: 0.9 });
+  }
+  bitmap.close();
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  return {
+    ok: true,
+    attachment: {
+      key,
+      kind: 'image',
+      name: file.name,
+      mediaType,
+      data: toBase64(bytes),
+      bytes: bytes.length,
+      width: size.width,
+      height: size.height,
+      url: URL.createObjectURL(blob),
+    },
+  };
+}
+
+/** The size an image is sent at: its long edge at most LONG_EDGE px, the aspect kept. */
+export function fitted(width: number, height: number): { width: number; height: number } {
+  const long = Math.max(width, height);
+  if (long <= LONG_EDGE) return { width, height };
+  const scale = LONG_EDGE / long;
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Pages of a PDF whose page objects are plain in its text; null when they are not (compressed object streams). */
+export function pageCount(bytes: Uint8Array): number | null {
+  const text = new TextDecoder('latin1').decode(bytes);
+  const n = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
+  return n > 0 ? n : null;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
