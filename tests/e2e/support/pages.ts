@@ -132,7 +132,8 @@ export class OptionsPage {
 export class Popup {
   constructor(readonly page: Page) {}
 
-  composer = () => this.page.getByLabel('Message');
+  /** Exact: the list of attachments waiting to go is labelled "Attachments for the next message". */
+  composer = () => this.page.getByLabel('Message', { exact: true });
   answers = () => this.page.getByTestId('assistant-message');
   questions = () => this.page.getByTestId('user-message');
   notice = () => this.page.getByTestId('notice');
@@ -208,7 +209,7 @@ export class Attachments {
   /** Pastes files into the message box, as the browser does after a copy of an image (a paste event with them in its clipboardData). */
   async paste(files: TestFile[]) {
     const payload = files.map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') }));
-    await this.page.getByLabel('Message').evaluate((box, items) => {
+    await this.page.getByLabel('Message', { exact: true }).evaluate((box, items) => {
       const data = new DataTransfer();
       for (const item of items) {
         const bytes = Uint8Array.from(atob(item.base64), (c) => c.charCodeAt(0));
