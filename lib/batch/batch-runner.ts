@@ -18,7 +18,7 @@ import {
 import { keyFingerprint } from '../key/key-fingerprint';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel, retryAfterSeconds, toPaceError, withoutSecrets } from '../claude/errors';
-import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
+import { conversationMessages, requestContext, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { coalesce } from '../coalesce';
 import {
@@ -170,7 +170,8 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
             settingsFor(db, settings, job.conversationId),
             conversationMessages(db, job.conversationId),
           ]);
-          return { job, request: messageRequest(own, buildContext(messages, job.id)) };
+          const turns = await requestContext(db, messages, job.id);
+          return { job, request: messageRequest(own, turns), turns };
         } catch (err) {
           log('a gathered question could not be read', err);
           const why = errorText(err);
@@ -186,12 +187,12 @@ export function createBatchRunner(deps: BatchRunnerDeps): BatchRunner {
     );
     const built = read.filter((b) => b !== null);
     if (built.length === 0) return null;
-    const candidates: Candidate[] = built.map(({ job, request }) => ({
+    const candidates: Candidate[] = built.map(({ job, request, turns }) => ({
       job,
       model: request.model,
       cost: {
         model: request.model,
-        inputTokens: inputBound({ system: request.system ?? '', messages: request.messages }),
+        inputTokens: inputBound({ system: request.system ?? '', messages: turns }),
         maxTokens: request.max_tokens,
         estimated: true,
         // Its web_search tool's max_uses, at full price: the batch halves tokens only.

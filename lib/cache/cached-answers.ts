@@ -4,7 +4,7 @@
  * marked "from cache". Tried by the scheduler before the limiter, once per job: a miss marks the
  * job so it is not looked up again while it waits.
  */
-import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
+import { conversationMessages, requestContext, settingsFor } from '../chat/conversation-store';
 import { cacheKey } from './cache-key';
 import { lookupAnswer } from './response-cache';
 import type { Credentials } from '../claude/client';
@@ -64,7 +64,7 @@ export function createCachedAnswers(deps: CachedAnswerDeps): (jobs: Job[]) => Pr
   ): Promise<boolean> {
     const request = messageRequest(
       await settingsFor(db, settings, job.conversationId),
-      buildContext(await conversationMessages(db, job.conversationId), job.id),
+      await requestContext(db, await conversationMessages(db, job.conversationId), job.id),
     );
     const key = await cacheKey(cacheableRequest(request, creds.baseURL));
     const t = now();

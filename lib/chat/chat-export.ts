@@ -38,8 +38,31 @@ export function conversationToMarkdown(
   return `${lines.join('\n')}\n`;
 }
 
-/** Every conversation with its messages (text, role, time, model), as JSON. */
-export function conversationsToJson(all: ExportedConversation[]): string {
+/**
+ * Every conversation with its messages (text, role, time, model), as JSON. A message's attachments
+ * are listed by name, type and size; their bytes (base64) only with `includeAttachments`, from
+ * `data` (lib/chat/conversation-store.ts `exportAttachmentData`): an attachment missing from it is listed without.
+ */
+export function conversationsToJson(
+  all: ExportedConversation[],
+  options: { includeAttachments?: boolean; data?: ReadonlyMap<string, string> } = {},
+): string {
+  const attachmentsOf = (m: ChatMessage) =>
+    m.attachments && m.attachments.length > 0
+      ? {
+          attachments: m.attachments.map((a) => {
+            const data = options.includeAttachments ? options.data?.get(a.id) : undefined;
+            return {
+              name: a.name,
+              mediaType: a.mediaType,
+              bytes: a.bytes,
+              ...(a.width && a.height ? { width: a.width, height: a.height } : {}),
+              ...(a.pages ? { pages: a.pages } : {}),
+              ...(data !== undefined ? { data } : {}),
+            };
+          }),
+        }
+      : {};
   return JSON.stringify(
     {
       exportedBy: 'Pace',
@@ -57,6 +80,7 @@ export function conversationsToJson(all: ExportedConversation[]): string {
             at: new Date(m.createdAt).toISOString(),
             status: m.status,
             ...(m.model ? { model: m.model } : {}),
+            ...attachmentsOf(m),
           })),
       })),
     },

@@ -5,6 +5,14 @@
  */
 import type { ChatMessage, Conversation, PaceDB } from '../storage/db';
 import { messagesOf } from '../storage/db';
+import {
+  addAttachmentsInTx,
+  deleteAttachmentsInTx,
+  readAttachmentData,
+  type NewAttachment,
+} from '../attachments/attachment-store';
+import type { ChatSettings, ContextTurn } from '../claude/request';
+import type { ThinkingEffort } from '../storage/rows';
 import { forgetAnswersInTx } from '../cache/response-cache';
 import { busyConversations, enqueueInTx, removeForConversationsInTx } from '../queue/job-store';
 import type { Settings } from '../settings/validate';
@@ -42,10 +50,15 @@ export async function addExchange(
     chosenModel?: string;
     /** Gathered for a Message Batch ("later, half price") rather than queued to go at once. */
     later?: boolean;
+    /** The message's images and PDFs, checked (lib/attachments/attachment-check.ts): stored beside it. */
+    attachments?: readonly NewAttachment[];
+    /** A new conversation's thinking effort and web search switch (an existing one keeps its own). */
+    options?: { thinking?: ThinkingEffort; webSearch?: boolean };
   },
 ): Promise<NewExchange> {
+  const attachments = input.attachments ?? [];
   // The reads go out together and so do the writes: each await is a round trip, and the user waits for the first word.
-  return db.transaction('rw', [db.conversations, db.messages, db.jobs], async () => {
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.attachments], async () => {
     let conversationId = input.conversationId;
     let last = 0;
     let written: Promise<unknown>;
@@ -67,14 +80,17 @@ export async function addExchange(
         createdAt: input.now,
         updatedAt: input.now,
         ...chosen,
+        ...(input.options?.thinking && input.options.thinking !== 'off' ? { thinking: input.options.thinking } : {}),
+        ...(input.options?.webSearch ? { webSearch: true } : {}),
       });
     }
     // Strictly increasing times keep the order of messages even within one millisecond.
     const userAt = Math.max(input.now, last + 1);
     const userMessageId = input.ids?.userMessageId ?? input.newId();
     const assistantMessageId = input.ids?.assistantMessageId ?? input.newId();
+    const refs = attachments.length > 0 ? { attachments: attachments.map((a) => a.ref) } : {};
     const added = db.messages.bulkAdd([
-      { id: userMessageId, conversationId, role: 'user', text: input.text, createdAt: userAt, status: 'done' },
+      { id: userMessageId, conversationId, role: 'user', text: input.text, createdAt: userAt, status: 'done', ...refs },
       {
         id: assistantMessageId,
         conversationId,
@@ -88,6 +104,7 @@ export async function addExchange(
     await Promise.all([
       written,
       added,
+      addAttachmentsInTx(db, { conversationId, messageId: userMessageId, now: input.now }, attachments),
       enqueueInTx(db, { id: assistantMessageId, conversationId, createdAt: userAt + 1 }, input.later),
     ]);
     return { conversationId, userMessageId, assistantMessageId };
@@ -130,23 +147,30 @@ export async function markStreaming(db: PaceDB, id: string, model: string, demo:
 /**
  * The message list sent to the API for the answer `answerId`: every earlier exchange that got an
  * answer, then the question it answers. Consecutive questions (combined into one request, or
- * left unanswered) form one user turn; exchanges whose answer failed empty are left out, so roles
- * always alternate and start with the user.
+ * left unanswered) form one user turn, their attachments before the text; exchanges whose answer
+ * failed empty are left out, so roles always alternate and start with the user. Earlier answers are
+ * their text only (their thinking and search blocks are not sent back, as the API allows).
+ * Attachments are references here: `withAttachmentData` adds their bytes.
  */
-export function buildContext(
-  messages: ChatMessage[],
-  answerId: string,
-): { role: 'user' | 'assistant'; content: string }[] {
+export function buildContext(messages: ChatMessage[], answerId: string): ContextTurn[] {
   const ordered = [...messages].sort((a, b) => a.createdAt - b.createdAt);
   const at = ordered.findIndex((m) => m.id === answerId);
   if (at < 0 || ordered[at]!.role !== 'assistant') throw new Error('There is no such answer.');
-  const turns: { role: 'user' | 'assistant'; content: string }[] = [];
-  let asked: string[] = [];
+  const turns: ContextTurn[] = [];
+  let asked: ChatMessage[] = [];
+  const question = (): ContextTurn => {
+    const attached = asked.flatMap((m) => m.attachments ?? []);
+    return {
+      role: 'user',
+      content: asked.map((m) => m.text).join('\n\n'),
+      ...(attached.length > 0 ? { attachments: attached } : {}),
+    };
+  };
   for (const m of ordered.slice(0, at)) {
     if (m.role === 'user') {
-      asked.push(m.text);
+      asked.push(m);
     } else if (m.text.trim() !== '' && asked.length > 0) {
-      turns.push({ role: 'user', content: asked.join('\n\n') }, { role: 'assistant', content: m.text.trimEnd() });
+      turns.push(question(), { role: 'assistant', content: m.text.trimEnd() });
       asked = [];
     } else {
       // An answer that failed empty: its question is left out with it.
@@ -154,16 +178,48 @@ export function buildContext(
     }
   }
   if (asked.length === 0) throw new Error('The answer has no question before it.');
-  turns.push({ role: 'user', content: asked.join('\n\n') });
+  turns.push(question());
   return turns;
 }
 
-/** The settings a conversation's requests go with: the options' settings, with the model chosen for it if one was. */
-export async function settingsFor(db: PaceDB, settings: Settings, conversationId: string): Promise<Settings> {
+/**
+ * The turns with their attachments' bytes read as base64 (lib/attachments/attachment-store.ts); a
+ * conversation without attachments is returned as it is, with no read.
+ */
+export async function withAttachmentData(db: PaceDB, turns: ContextTurn[]): Promise<ContextTurn[]> {
+  const wanted = turns.flatMap((t) => (t.attachments ?? []).filter((a) => a.data === undefined).map((a) => a.id));
+  if (wanted.length === 0) return turns;
+  const data = await readAttachmentData(db, wanted);
+  return turns.map((t) =>
+    t.attachments ? { ...t, attachments: t.attachments.map((a) => ({ ...a, data: a.data ?? data.get(a.id) })) } : t,
+  );
+}
+
+/** The context of the answer `answerId` with its attachments' bytes: what a request is built from. */
+export async function requestContext(db: PaceDB, messages: ChatMessage[], answerId: string): Promise<ContextTurn[]> {
+  return withAttachmentData(db, buildContext(messages, answerId));
+}
+
+/**
+ * The settings a conversation's requests go with: the options' settings, with the model, the
+ * thinking effort and the web search chosen for it.
+ */
+export async function settingsFor(db: PaceDB, settings: Settings, conversationId: string): Promise<ChatSettings> {
   const conversation = await db.conversations.get(conversationId);
-  return typeof conversation?.model === 'string' && conversation.model !== ''
-    ? { ...settings, model: conversation.model }
-    : settings;
+  return conversation ? chatSettingsOf(settings, conversation) : settings;
+}
+
+/** The settings with a conversation's own choices (`settingsFor` once its row is read). */
+export function chatSettingsOf(
+  settings: Settings,
+  conversation: Pick<Conversation, 'model' | 'thinking' | 'webSearch'>,
+): ChatSettings {
+  return {
+    ...settings,
+    ...(typeof conversation.model === 'string' && conversation.model !== '' ? { model: conversation.model } : {}),
+    ...(conversation.thinking && conversation.thinking !== 'off' ? { thinking: conversation.thinking } : {}),
+    ...(conversation.webSearch === true ? { webSearch: true } : {}),
+  };
 }
 
 const MAX_TITLE_CHARS = 200;
@@ -192,7 +248,29 @@ export async function chooseModel(db: PaceDB, id: string, model: string): Promis
 }
 
 /**
- * Deletes conversations with everything that holds their text: their messages, their jobs and the
+ * Keeps the thinking effort and the web search switch for the conversation's next messages (an
+ * absent one is left as it is); the conversation's choices after, or null when there is none with that id.
+ */
+export async function setConversationOptions(
+  db: PaceDB,
+  id: string,
+  options: { thinking?: ThinkingEffort; webSearch?: boolean },
+): Promise<{ thinking: ThinkingEffort; webSearch: boolean } | null> {
+  return db.transaction('rw', db.conversations, async () => {
+    const row = await db.conversations.get(id);
+    if (!row) return null;
+    const thinking = options.thinking ?? row.thinking ?? 'off';
+    const webSearch = options.webSearch ?? row.webSearch === true;
+    await db.conversations.update(id, {
+      thinking: thinking === 'off' ? undefined : thinking,
+      webSearch: webSearch ? true : undefined,
+    });
+    return { thinking, webSearch };
+  });
+}
+
+/**
+ * Deletes conversations with everything that holds their text: their messages, their attachments, their jobs and the
  * cached answers they got. The usage ledger keeps its rows and totals, which hold ids, counts and
  * costs but no text. Stop the answers in flight first (the runner's later writes to a deleted row
  * change nothing). Returns how many conversations went.
@@ -200,12 +278,13 @@ export async function chooseModel(db: PaceDB, id: string, model: string): Promis
 export async function deleteConversations(db: PaceDB, conversationIds: readonly string[]): Promise<number> {
   const ids = new Set(conversationIds);
   if (ids.size === 0) return 0;
-  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta, db.attachments], async () => {
     const messages = (await Promise.all([...ids].map((id) => messagesOf(db, id).toArray()))).flat();
     const answers = new Set(messages.filter((m) => m.role === 'assistant' && m.text !== '').map((m) => m.text));
     const existing = (await db.conversations.bulkGet([...ids])).filter((c) => c !== undefined).length;
     await forgetAnswersInTx(db, answers);
     await db.messages.bulkDelete(messages.map((m) => m.id));
+    await deleteAttachmentsInTx(db, [...ids]);
     await removeForConversationsInTx(db, ids);
     await db.conversations.bulkDelete([...ids]);
     return existing;
@@ -226,7 +305,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function pruneConversations(db: PaceDB, now: number, keepDays: number | null): Promise<number> {
   if (keepDays === null) return 0;
   // One transaction from the reads to the delete: a message sent meanwhile into an old chat keeps it.
-  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta], async () => {
+  return db.transaction('rw', [db.conversations, db.messages, db.jobs, db.cache, db.meta, db.attachments], async () => {
     const old = await db.conversations
       .where('updatedAt')
       .below(now - keepDays * DAY_MS)
@@ -293,4 +372,13 @@ export async function loadAllConversations(
 export async function readConversation(db: PaceDB, id: string): Promise<Conversation | null> {
   const row = await db.conversations.get(id);
   return row && conversationProblem(row) === null ? row : null;
+}
+
+/** The bytes (base64) of every attachment in these conversations, for a JSON export that includes them. */
+export async function exportAttachmentData(
+  db: PaceDB,
+  all: readonly { messages: ChatMessage[] }[],
+): Promise<Map<string, string>> {
+  const ids = all.flatMap(({ messages }) => messages.flatMap((m) => (m.attachments ?? []).map((a) => a.id)));
+  return readAttachmentData(db, ids);
 }

@@ -12,11 +12,9 @@ import type { PaceError } from '../storage/rows';
 import type { ChatMessage } from '../storage/db';
 import { estimateTokens } from './token-estimate';
 import { formatCount } from '../limits/format';
+import { wireMessages, type ContextTurn } from './request';
 
-export interface ContextTurn {
-  role: 'user' | 'assistant';
-  content: string;
-}
+export type { ContextTurn } from './request';
 
 export interface ContextRequest {
   model: string;
@@ -66,14 +64,22 @@ export async function countInputTokens(
   signal: AbortSignal,
 ): Promise<number> {
   const counted = await client.messages.countTokens(
-    { model: request.model, messages: request.messages, ...(request.system ? { system: request.system } : {}) },
+    {
+      model: request.model,
+      messages: wireMessages(request.messages),
+      ...(request.system ? { system: request.system } : {}),
+    },
     { signal },
   );
   return counted.input_tokens;
 }
 
-/** What the API would read if `text` were sent now in a conversation holding `messages`. */
-export function contextWithNewMessage(messages: ChatMessage[], text: string): ContextTurn[] {
+/** What the API would read if `text` were sent now (with `attachments`) in a conversation holding `messages`. */
+export function contextWithNewMessage(
+  messages: ChatMessage[],
+  text: string,
+  attachments: ChatMessage['attachments'] = [],
+): ContextTurn[] {
   const after = messages.reduce((t, m) => Math.max(t, m.createdAt), 0) + 1;
   const question: ChatMessage = {
     id: '\u0000question',
@@ -82,6 +88,7 @@ export function contextWithNewMessage(messages: ChatMessage[], text: string): Co
     text,
     createdAt: after,
     status: 'done',
+    ...(attachments.length > 0 ? { attachments } : {}),
   };
   const answer: ChatMessage = {
     ...question,
@@ -90,6 +97,7 @@ export function contextWithNewMessage(messages: ChatMessage[], text: string): Co
     text: '',
     createdAt: after + 1,
     status: 'pending',
+    attachments: undefined,
   };
   return buildContext([...messages, question, answer], answer.id);
 }

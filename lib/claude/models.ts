@@ -52,3 +52,36 @@ export function contextWindow(model: string): number {
   const id = Object.hasOwn(CONTEXT_WINDOWS, model) ? model : model.replace(SNAPSHOT, '');
   return Object.hasOwn(CONTEXT_WINDOWS, id) ? CONTEXT_WINDOWS[id]! : DEFAULT_CONTEXT_WINDOW;
 }
+
+/** Model ids as written without a dated snapshot's suffix. */
+const bare = (model: string) => model.replace(SNAPSHOT, '');
+
+/** Models before extended thinking (Claude 3, 3.5): thinking is refused for them. */
+const NO_THINKING = /^claude-(3-(opus|sonnet|haiku)|3-5-)/;
+/** Models that take thinking as `budget_tokens` and the older web search tool: Claude 3.7 and 4 up to Sonnet 4.6 and Haiku 4.5. */
+const BUDGET_THINKING =
+  /^claude-(3-7-|(opus|sonnet|haiku)-4(-[0-6])?$|(opus|sonnet|haiku)-4-[0-6]-|(opus|sonnet)-4-\d{8}$)/;
+
+/** Whether Pace may ask this model to think (an unknown id, such as a gateway's own, is assumed to). */
+export function supportsThinking(model: string): boolean {
+  return !NO_THINKING.test(bare(model));
+}
+
+/**
+ * How the model takes thinking: 'adaptive' (`thinking: {type: 'adaptive'}` with `output_config.effort`) for
+ * the 5.x family, Opus 4.7 and unknown ids; 'budget' (`budget_tokens`) for Sonnet 4.6, Haiku 4.5 and older.
+ */
+export function thinkingStyle(model: string): 'adaptive' | 'budget' {
+  return BUDGET_THINKING.test(bare(model)) || NO_THINKING.test(bare(model)) ? 'budget' : 'adaptive';
+}
+
+/** The web search tool the model takes: the newest, or the 2025 one for the models that predate it. */
+export function webSearchTool(model: string): {
+  type: 'web_search_20260209' | 'web_search_20250305';
+  name: 'web_search';
+} {
+  return {
+    type: thinkingStyle(model) === 'budget' ? 'web_search_20250305' : 'web_search_20260209',
+    name: 'web_search',
+  };
+}

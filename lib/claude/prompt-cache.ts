@@ -6,14 +6,16 @@
  * `withPromptCache(request, mode, ttl)` gives the body to send:
  * - 'automatic': a top-level `cache_control`, which caches up to the last block and moves forward
  *   as the conversation grows;
- * - 'explicit': for a gateway that refuses the top-level field, one breakpoint on the last user block;
+ * - 'explicit': for a gateway that refuses the top-level field, a breakpoint on the last user turn's last
+ *   block, and one on the last block of the latest earlier turn holding an image or PDF, so a
+ *   follow-up re-reads the attachment from the cache (blocks are after the attachments: see request.ts);
  * - 'off': the request unchanged.
  * A gateway's refusal (`refusesCacheControl`) moves the base URL one step down (`fallbackMode`).
  * Pace's own response cache keys the request without any of this (lib/claude/request.ts).
  */
 import type { PromptCacheSetting } from '../settings/validate';
 import type { CacheTtl } from '../usage/prices';
-import type { MessageRequest } from './request';
+import type { ContentBlock, MessageRequest } from './request';
 
 export type PromptCacheMode = 'automatic' | 'explicit' | 'off';
 
@@ -22,16 +24,18 @@ interface CacheControl {
   ttl?: CacheTtl;
 }
 
-interface CachedTextBlock {
-  type: 'text';
-  text: string;
-  cache_control?: CacheControl;
-}
+type CachedBlock = ContentBlock & { cache_control?: CacheControl };
 
 /** A MessageRequest as sent, with the prompt cache asked for. */
 export interface WireRequest extends Omit<MessageRequest, 'messages'> {
-  messages: { role: 'user' | 'assistant'; content: string | CachedTextBlock[] }[];
+  messages: { role: 'user' | 'assistant'; content: string | CachedBlock[] }[];
   cache_control?: CacheControl;
+}
+
+/** The turn's content with a breakpoint on its last block. */
+function withBreakpoint(content: string | ContentBlock[], control: CacheControl): CachedBlock[] {
+  const blocks: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+  return blocks.map((b, i) => (i === blocks.length - 1 ? { ...b, cache_control: control } : b));
 }
 
 /** The lifetime a setting asks for (off still has one: it is never used). */
@@ -48,10 +52,13 @@ export function withPromptCache(request: MessageRequest, mode: PromptCacheMode, 
   if (mode === 'automatic') return { ...request, cache_control: control };
   if (mode === 'off') return request;
   const last = request.messages.findLastIndex((m) => m.role === 'user');
+  const attached = request.messages.findLastIndex(
+    (m, i) => i < last && typeof m.content !== 'string' && m.content.some((b) => b.type !== 'text'),
+  );
   return {
     ...request,
     messages: request.messages.map((m, i) =>
-      i === last ? { role: m.role, content: [{ type: 'text', text: m.content, cache_control: control }] } : m,
+      i === last || i === attached ? { role: m.role, content: withBreakpoint(m.content, control) } : m,
     ),
   };
 }

@@ -2,7 +2,8 @@
  * Assembles the Messages API's server-sent events into an answer, one event at a time.
  * Pure: `applyStreamEvent(state, event)` returns the next state, so a stream can be checkpointed,
  * replayed and tested without a network. Each event costs the same whatever came before (the text
- * only grows at its end), and the stream is not trusted: a block index out of range or out of
+ * only grows at its end, but for the blank line a cited block takes back, at most once per citation
+ * kept), and the stream is not trusted: a block index out of range or out of
  * order throws a BadStreamError, usage figures that are not token counts are ignored, and text
  * past MAX_ANSWER_CHARS is dropped with `truncated` set, for the runner to end the answer.
  *
@@ -71,6 +72,8 @@ export interface AssembledAnswer {
   joined: boolean;
   /** Where the open text block's own text begins in `text` (after its separator). */
   textStart: number;
+  /** The open text block came right after another text block (no thinking or search between). */
+  textFollows: boolean;
   /** Passages the text cites, in order, without repeats. */
   citations: Citation[];
   /** Pages the web searches returned, in order, one per address. */
@@ -117,6 +120,7 @@ export const emptyAnswer = (): AssembledAnswer => ({
   textCited: false,
   joined: false,
   textStart: 0,
+  textFollows: false,
   citations: [],
   sources: [],
   searchQueries: [],
@@ -233,6 +237,7 @@ function startText(state: AssembledAnswer, index: number, text: string, cited: b
     thinkingIndex: null,
     textBlocks: state.textBlocks + 1,
     textCited: cited,
+    textFollows: follows,
     joined: state.joined || cited,
   };
   const withSeparator = append(next, separator);
@@ -240,15 +245,17 @@ function startText(state: AssembledAnswer, index: number, text: string, cited: b
 }
 
 /**
- * A citation for the open text block. The first one of a block that follows another text block,
- * before any of its own text, takes back the blank line set before it: the block is a piece of the
- * paragraph before.
+ * A citation for the open text block. The first one of a block that came right after another text
+ * block takes back the blank line set before it, whether its text has begun or not: the block is a
+ * piece of the paragraph before (the text shrinks by that line once).
  */
 function citeOpenText(state: AssembledAnswer, citation: unknown): AssembledAnswer {
   let next: AssembledAnswer = { ...state, textCited: true, joined: true };
-  const separated = state.text.length === state.textStart && state.text.endsWith('\n\n') && !state.truncated;
-  if (!state.textCited && separated && state.textBlocks > 1)
-    next = { ...next, text: state.text.slice(0, -2), textStart: state.textStart - 2 };
+  const at = state.textStart - 2;
+  // Bounded as citations are: a hostile stream cannot make every block copy the whole text.
+  const room = state.citations.length < MAX_CITATIONS;
+  if (room && !state.textCited && state.textFollows && !state.truncated && at >= 0 && state.text.startsWith('\n\n', at))
+    next = { ...next, text: state.text.slice(0, at) + state.text.slice(state.textStart), textStart: at };
   return addCitations(next, [citation]);
 }
 

@@ -8,10 +8,10 @@
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
-import { buildContext, conversationMessages, settingsFor } from '../chat/conversation-store';
+import { buildContext, conversationMessages, settingsFor, withAttachmentData } from '../chat/conversation-store';
 import { messageRequest, type MessageRequest } from '../claude/request';
 import { WINDOW_MS } from './admission';
-import { leftIn, periodSpends } from './budget';
+import { leftIn, maxWebSearches, periodSpends } from './budget';
 import { loadSpend } from './budget-store';
 import { readQuotaState } from './limiter-store';
 import { measureRequest, type MeasureInput } from './measure-request';
@@ -53,7 +53,7 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
     let turns: ContextTurn[];
     let request: MessageRequest | undefined;
     try {
-      turns = buildContext(messages, job.id);
+      turns = await withAttachmentData(db, buildContext(messages, job.id));
       request = messageRequest(settings, turns);
     } catch (err) {
       // No question to send: the runner fails the answer with its own message.
@@ -69,6 +69,7 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
       room: inputRoom(t, limits, state.tokens ?? EMPTY_TOKEN_LOG, state.server, WINDOW_MS),
       budget: spent.budget,
       budgetLeft: Math.min(Infinity, ...periods.map(leftIn)),
+      webSearches: request ? maxWebSearches(request) : 0,
     };
     const first = measureRequest(input);
     if (first.ok === true) return { ...first, request };

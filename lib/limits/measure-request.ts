@@ -10,7 +10,7 @@
  * (count_tokens) and measure again with the figure. Without an exact count the budget reserves
  * against `inputBound`, a hard upper bound of the input, never against the estimate.
  */
-import type { ContextTurn } from '../claude/context-size';
+import { hasPdf, type ContextTurn } from '../claude/request';
 import { estimateTokens } from '../claude/token-estimate';
 import type { PaceError, Budget } from '../storage/rows';
 import type { CacheTtl } from '../usage/prices';
@@ -30,6 +30,8 @@ export interface MeasureInput {
   budgetLeft: number;
   /** The API's exact count: undefined when not asked, null when it could not be had (the estimate decides). */
   exact?: number | null;
+  /** The searches the request may run (its web_search tool's max_uses, lib/limits/budget.ts `maxWebSearches`), priced in its worst case. */
+  webSearches?: number;
 }
 
 export type Measurement =
@@ -42,11 +44,16 @@ const REQUEST_OVERHEAD = 16;
 /**
  * The most input tokens the request can be: a token holds at least one byte of UTF-8 text, plus the
  * framing. Roughly four times the estimate for English; the price of never reserving too little.
+ * An attachment adds its own figure (an image's is Anthropic's formula at the size it is read; a
+ * PDF's is the per-page estimate, which a PDF request replaces with the API's count).
  */
 export function inputBound(request: MeasureInput['request']): number {
   const encoder = new TextEncoder();
   let bytes = encoder.encode(request.system).length + REQUEST_OVERHEAD;
-  for (const m of request.messages) bytes += encoder.encode(m.content).length + TURN_OVERHEAD;
+  for (const m of request.messages) {
+    bytes += encoder.encode(m.content).length + TURN_OVERHEAD;
+    for (const a of m.attachments ?? []) bytes += a.tokens;
+  }
   return bytes;
 }
 
@@ -61,7 +68,10 @@ export function measureRequest(input: MeasureInput): Measurement {
     maxTokens: input.maxTokens,
     ...cacheOn,
     ...(estimated ? { estimated: true } : {}),
+    ...(input.webSearches ? { webSearches: input.webSearches } : {}),
   });
+  // A PDF's tokens are known only to the API (each page is its text and an image of it): always counted.
+  if (!asked && hasPdf(input.request.messages)) return { ok: 'count' };
   if (!asked && input.room !== null && needsExactInputCount(estimate, input.room.room)) return { ok: 'count' };
   let cost: RequestCost | null = null;
   if (hasBudget(input.budget)) {

@@ -12,7 +12,7 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { answeredBy, NO_KEY_ERROR } from '../claude/errors';
 import { probeLost } from '../limits/limiter-store';
 import { parseHeaderLines } from '../settings/validate';
-import { buildContext, conversationMessages, markStreaming, settingsFor } from '../chat/conversation-store';
+import { conversationMessages, markStreaming, requestContext, settingsFor } from '../chat/conversation-store';
 import { messageRequest } from '../claude/request';
 import { effectiveMode, memoryModes, ttlOf, type PromptCacheMode, type PromptCacheModes } from '../claude/prompt-cache';
 import type { AnswerProgress } from '../protocol';
@@ -221,7 +221,7 @@ async function build(
     await jobStore.fail(db, id, { status: 'error', error: NO_KEY_ERROR });
     return null;
   }
-  const request = ready?.request ?? options.request ?? messageRequest(settings, buildContext(messages, id));
+  const request = ready?.request ?? options.request ?? messageRequest(settings, await requestContext(db, messages, id));
   // The queue's last write before the request: the answer is streaming, and the job no longer
   // unsent, together (chat.send's at-once admission made both in its own transaction).
   const streaming = () => markStreaming(db, id, settings.model, creds.demo);

@@ -11,7 +11,7 @@
  * admits the request only if the decision taken on these reads still holds (lib/queue/send-at-once.ts).
  */
 import Dexie from 'dexie';
-import { conversationMessages } from '../chat/conversation-store';
+import { chatSettingsOf, conversationMessages } from '../chat/conversation-store';
 import type { Credentials } from '../claude/client';
 import type { PromptCacheMode } from '../claude/prompt-cache';
 import type { WindowState } from '../limits/admission';
@@ -21,6 +21,7 @@ import { monthWindow } from '../limits/month-window';
 import { readQuotaState } from '../limits/limiter-store';
 import type { Limits } from '../storage/rows';
 import type { Settings } from '../settings/validate';
+import type { ChatSettings } from '../claude/request';
 import type { ChatMessage, Job, PaceDB } from '../storage/db';
 import { activeJobs } from './job-store';
 import { jobProblem, readable } from '../storage/row-guards';
@@ -31,8 +32,8 @@ export interface SendReads {
   conversationFound: boolean;
   /** The options' settings. */
   settings: Settings;
-  /** The conversation's: the options' with its own model, when it has one. */
-  chatSettings: Settings;
+  /** The conversation's: the options' with its own model, thinking and web search, when it has them. */
+  chatSettings: ChatSettings;
   /** The conversation's messages so far. */
   earlier: ChatMessage[];
   /** The response cache's lifetime in hours; 0 when it is off. */
@@ -99,12 +100,11 @@ export async function readForSend(
     ),
   ]);
   const [{ limits, state }, spent, jobs, conversation, earlier, keys] = rows;
-  const model = conversation?.model;
   return {
     creds: found,
     conversationFound: conversationId === null || conversation !== undefined,
     settings,
-    chatSettings: typeof model === 'string' && model !== '' ? { ...settings, model } : settings,
+    chatSettings: conversation ? chatSettingsOf(settings, conversation) : settings,
     earlier,
     cacheHours,
     storedMode,

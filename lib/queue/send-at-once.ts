@@ -16,7 +16,8 @@
  */
 import { lookupAnswer } from '../cache/response-cache';
 import { buildContext, conversationMessages, markStreaming } from '../chat/conversation-store';
-import { messageRequest } from '../claude/request';
+import type { ContextTurn, messageRequest } from '../claude/request';
+import { maxWebSearches } from '../limits/budget';
 import { WINDOW_MS } from '../limits/admission';
 import { admitRequest, type AdmissionReads, type AdmittedRequest } from '../limits/admit';
 import { measureRequest } from '../limits/measure-request';
@@ -33,6 +34,8 @@ export interface AtOnce {
   settings: Settings;
   /** The request as built from the conversation read before the transaction (`messageRequest`); the one looked up in the cache. */
   request: ReturnType<typeof messageRequest>;
+  /** The turns it was built from, attachments as references (`buildContext`): checked again in the transaction. */
+  context: ContextTurn[];
   /** Its key in the response cache, and the cache's lifetime; null when the cache is off. */
   cache: { key: string; ttlMs: number } | null;
   demo: boolean;
@@ -70,11 +73,8 @@ export async function admitAtOnceInTx(db: PaceDB, send: AtOnce): Promise<Admitte
       const job = queue.find((j) => j.id === send.jobId);
       // Another send to this conversation may have landed between the reads and this transaction:
       // then the request (and its cache key) would not be the one checked, and the queue takes it.
-      if (
-        JSON.stringify(messageRequest(send.settings, buildContext(messages, send.jobId))) !==
-        JSON.stringify(send.request)
-      )
-        return null;
+      // The turns are compared, attachments by reference: the same turns with the same settings make the same request.
+      if (JSON.stringify(buildContext(messages, send.jobId)) !== JSON.stringify(withoutData(send.context))) return null;
       const request = measure(send, limits, state, budget);
       if (request === null) return null;
       seen = job === undefined ? null : { job, messages };
@@ -100,7 +100,7 @@ function measure(
   budget: AdmissionReads['budget'],
 ): AdmittedRequest | null {
   const measured = measureRequest({
-    request: { system: send.request.system ?? '', messages: send.request.messages },
+    request: { system: send.request.system ?? '', messages: send.context },
     model: send.settings.model,
     maxTokens: send.settings.maxTokens,
     promptCache: send.settings.promptCache,
@@ -108,6 +108,23 @@ function measure(
     budget,
     // Admission checks the budget's room itself: when the safe figure does not fit, it says no and the queue takes the job.
     budgetLeft: Infinity,
+    webSearches: maxWebSearches(send.request),
   });
   return measured.ok === true ? { need: measured.need, cost: measured.cost } : null;
+}
+
+/** Turns as `buildContext` gives them: attachments without their bytes. */
+function withoutData(turns: ContextTurn[]): ContextTurn[] {
+  return turns.map((t) =>
+    t.attachments
+      ? {
+          ...t,
+          attachments: t.attachments.map((a) => {
+            const ref = { ...a };
+            delete ref.data;
+            return ref;
+          }),
+        }
+      : t,
+  );
 }

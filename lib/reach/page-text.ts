@@ -8,7 +8,7 @@ import { formatCount } from '../limits/format';
 import { noMonthCap } from '../limits/plans';
 import type { Limits } from '../storage/rows';
 import { MAX_PROMPT_CHARS } from '../settings/validate';
-import { priceFor } from '../usage/prices';
+import { priceFor, webSearchUsd } from '../usage/prices';
 
 /** The main text of a page, as Readability found it. */
 export interface PageText {
@@ -141,6 +141,12 @@ export interface PagePreviewInput {
   monthLeft: number;
   /** The model's context window in tokens. */
   window: number;
+  /**
+   * A message typed in the composer (chat.preview) rather than a page: its input tokens, measured
+   * with its attachments (replaces `chars`), the searches it may run (priced in the worst case) and
+   * the budget left (a worst case over it blocks).
+   */
+  message?: { tokens: number; webSearches: number; budgetLeft: number; notes: string[] };
 }
 
 export interface PagePreview {
@@ -161,18 +167,22 @@ const usd = (x: number) => `$${x.toFixed(x < 1 ? 3 : 2)}`;
 const aboutUsd = (x: number) => (x < 0.001 ? 'under $0.001' : `about ${usd(x)}`);
 
 export function pagePreview(input: PagePreviewInput): PagePreview {
-  const tokens = Math.ceil(input.chars / CHARS_PER_TOKEN);
+  const message = input.message;
+  const what = message ? 'This message' : 'This page';
+  const tokens = message ? message.tokens : Math.ceil(input.chars / CHARS_PER_TOKEN);
+  const searches = message?.webSearches ?? 0;
   const price = priceFor(input.model);
   const inputUsd = price ? (tokens * price.input) / 1_000_000 : null;
-  const maxUsd = price ? inputUsd! + (input.maxTokens * price.output) / 1_000_000 : null;
+  const maxUsd = price ? inputUsd! + (input.maxTokens * price.output) / 1_000_000 + webSearchUsd(searches) : null;
   const perMinute = input.limits.inputPerMinute ?? null;
   const inputShare = perMinute ? tokens / perMinute : null;
   const lines = [`About ${formatCount(tokens)} tokens.`];
   lines.push(
     inputUsd === null || maxUsd === null
       ? `Cost: unknown, ${input.model} is not in Pace's price table.`
-      : `Cost: ${aboutUsd(inputUsd)} to read it, up to ${usd(maxUsd)} with the longest answer (${formatCount(input.maxTokens)} tokens).`,
+      : `Cost: ${aboutUsd(inputUsd)} to read it, up to ${usd(maxUsd)} with the longest answer (${formatCount(input.maxTokens)} tokens)${searches > 0 ? ` and ${searches} web searches (${usd(webSearchUsd(searches))})` : ''}.`,
   );
+  if (message) lines.push(...message.notes);
   if (inputShare !== null && perMinute !== null) {
     lines.push(`Takes ${Math.round(inputShare * 100)}% of your ${formatCount(perMinute)} input tokens a minute.`);
   }
@@ -183,11 +193,13 @@ export function pagePreview(input: PagePreviewInput): PagePreview {
   );
   let blocker: string | null = null;
   if (tokens + input.maxTokens > input.window) {
-    blocker = `This page is about ${formatCount(tokens)} tokens; with the ${formatCount(input.maxTokens)} kept for the answer it does not fit ${input.model}'s ${formatCount(input.window)}.`;
+    blocker = `${what} is about ${formatCount(tokens)} tokens; with the ${formatCount(input.maxTokens)} kept for the answer it does not fit ${input.model}'s ${formatCount(input.window)}.`;
   } else if (perMinute !== null && tokens > perMinute) {
-    blocker = `This page is about ${formatCount(tokens)} tokens, more than your limit of ${formatCount(perMinute)} input tokens a minute: it could never be sent. Select a part of it and use the context menu instead.`;
+    blocker = `${what} is about ${formatCount(tokens)} tokens, more than your limit of ${formatCount(perMinute)} input tokens a minute: it could never be sent. ${message ? 'Send fewer or smaller attachments, or start a new chat.' : 'Select a part of it and use the context menu instead.'}`;
   } else if (input.monthLeft <= 0) {
     blocker = "This month's requests are used: it would wait until the month turns.";
+  } else if (message && maxUsd !== null && maxUsd > message.budgetLeft) {
+    blocker = `Its worst case (${usd(maxUsd)}) is more than the ${usd(Math.max(0, message.budgetLeft))} left in your budget: it would wait until the budget allows it.`;
   }
   return { tokens, inputUsd, maxUsd, inputShare, lines, blocker };
 }

@@ -1,11 +1,34 @@
-/** chat.send: a new message, checked, stored with its answer's job in one transaction, and sent at once when the queue would. */
-import { contextWithNewMessage } from '../../claude/context-size';
-import { cacheableRequest, messageRequest } from '../../claude/request';
+/**
+ * chat.send: a new message, checked, stored with its answer's job (and its attachments) in one
+ * transaction, and sent at once when the queue would; chat.preview measures the same message
+ * without storing anything.
+ */
+import { formatCount } from '../../limits/format';
+import {
+  checkAttachments,
+  PDF_TOKENS_PER_PAGE,
+  type AttachmentInput,
+  type CheckedAttachment,
+} from '../../attachments/attachment-check';
+import { contextWithNewMessage, type ContextTurn } from '../../claude/context-size';
+import { contextWindow } from '../../claude/models';
+import {
+  cacheableRequest,
+  messageRequest,
+  thinkingProblem,
+  type ChatSettings,
+  type MessageRequest,
+} from '../../claude/request';
+import { estimateTokens } from '../../claude/token-estimate';
 import { cacheKey } from '../../cache/cache-key';
-import { addExchange } from '../../chat/conversation-store';
+import { addExchange, withAttachmentData } from '../../chat/conversation-store';
+import { quota } from '../../limits/admission';
+import { leftIn, maxWebSearches, periodSpends } from '../../limits/budget';
+import { pagePreview } from '../../reach/page-text';
+import { THINKING_EFFORTS, type ThinkingEffort } from '../../storage/rows';
 import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import { isUnsent } from '../../queue/job-states';
-import { readForSend, sameDay, type SendReadDeps } from '../../queue/read-ahead';
+import { readForSend, sameDay, type SendReadDeps, type SendReads } from '../../queue/read-ahead';
 import { admitAtOnceInTx } from '../../queue/send-at-once';
 import { checkModel, checkPrompt } from '../../settings/validate';
 import { checkRoom, checkSize, roomProblem } from './chat-checks';
@@ -25,16 +48,93 @@ function readDeps(d: Deps): SendReadDeps {
   };
 }
 
-export async function chatSend(
-  d: Deps,
-  { conversationId, text, model: chosen, later = false }: RequestOf<'chat.send'>,
-): Promise<ReplyOf<'chat.send'>> {
-  const { db, now, newId } = d;
-  const prompt = checkPrompt(text);
+function checkedThinking(thinking: string | undefined): ThinkingEffort | undefined {
+  if (thinking === undefined) return undefined;
+  if ((THINKING_EFFORTS as readonly string[]).includes(thinking)) return thinking as ThinkingEffort;
+  throw new PaceFailure({
+    code: 'invalid_input',
+    message: `Thinking must be one of ${THINKING_EFFORTS.join(', ')} (got "${thinking.slice(0, 20)}").`,
+    field: 'thinking',
+  });
+}
+
+/** The payload's fields a message is composed from (chat.send's and chat.preview's). */
+interface MessageInput {
+  conversationId: string | null;
+  text: string;
+  model?: string | null;
+  attachments?: AttachmentInput[];
+  thinking?: string;
+  webSearch?: boolean;
+}
+
+/** Base64 characters of the attachments already in the conversation: they are sent again with every request. */
+const earlierBase64 = (reads: SendReads) =>
+  reads.earlier.reduce((n, m) => n + (m.attachments ?? []).reduce((k, a) => k + Math.ceil(a.bytes / 3) * 4, 0), 0);
+
+/** The checks that need no reads: the text, the model chosen, the thinking effort, the attachments. */
+function checkMessage(input: MessageInput) {
+  const prompt = checkPrompt(input.text);
   if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
-  const chosenModel = chosen == null ? undefined : checkModel(chosen);
+  const chosenModel = input.model == null ? undefined : checkModel(input.model);
   if (chosenModel && !chosenModel.ok)
     throw new PaceFailure({ code: 'invalid_input', message: chosenModel.message, field: 'model' });
+  const thinking = checkedThinking(input.thinking);
+  return { prompt: prompt.value, chosenModel: chosenModel?.value, thinking, attachments: input.attachments ?? [] };
+}
+
+/**
+ * The message as it would be sent, from the reads: its settings (a new chat takes the payload's
+ * thinking and search; an existing one keeps its own), its attachments checked, and its request.
+ */
+async function composeMessage(
+  d: Deps,
+  reads: SendReads,
+  input: MessageInput,
+  checked: ReturnType<typeof checkMessage>,
+): Promise<{
+  settings: ChatSettings;
+  attached: CheckedAttachment[];
+  context: ContextTurn[];
+  request: MessageRequest;
+}> {
+  const base: ChatSettings = checked.chosenModel
+    ? { ...reads.chatSettings, model: checked.chosenModel }
+    : reads.chatSettings;
+  const settings: ChatSettings =
+    input.conversationId === null
+      ? {
+          ...base,
+          thinking: checked.thinking ?? 'off',
+          webSearch: input.webSearch === true,
+        }
+      : base;
+  const problem = thinkingProblem(settings.model, settings.thinking ?? 'off', settings.maxTokens);
+  if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'thinking' });
+  let attached: CheckedAttachment[] = [];
+  if (checked.attachments.length > 0) {
+    const textBytes = settings.systemPrompt.length + checked.prompt.length + earlierBase64(reads);
+    const result = await checkAttachments(checked.attachments, d.newId, textBytes);
+    if (!result.ok) throw new PaceFailure({ code: 'invalid_input', message: result.message, field: 'attachments' });
+    attached = result.attachments;
+  }
+  const refs = attached.map((a) => a.ref);
+  const context = contextWithNewMessage(reads.earlier, checked.prompt, refs);
+  const data = new Map(attached.map((a) => [a.ref.id, a.data]));
+  // The new message's bytes are at hand; earlier messages' are read from their rows.
+  const full = await withAttachmentData(
+    d.db,
+    context.map((t) =>
+      t.attachments ? { ...t, attachments: t.attachments.map((a) => ({ ...a, data: a.data ?? data.get(a.id) })) } : t,
+    ),
+  );
+  return { settings, attached, context: full, request: messageRequest(settings, full) };
+}
+
+export async function chatSend(d: Deps, payload: RequestOf<'chat.send'>): Promise<ReplyOf<'chat.send'>> {
+  const { conversationId, later = false } = payload;
+  const { db, now, newId } = d;
+  const checked = checkMessage(payload);
   const atOnce = d.sendAtOnce;
   // What the send needs, read while the user typed when that is still current (read-ahead.ts), else now.
   let taken = atOnce?.readAhead?.take(conversationId) ?? {
@@ -66,10 +166,8 @@ export async function chatSend(
   }
   const room = roomProblem(now(), reads.limits, reads.state, reads.active.filter((j) => isUnsent(j.state)).length);
   if (room !== null) throw new PaceFailure(room);
-  const settings = chosenModel ? { ...reads.settings, model: chosenModel.value } : reads.chatSettings;
+  const { settings, attached, context, request } = await composeMessage(d, reads, payload, checked);
   const cacheHours = atOnce ? reads.cacheHours : 0;
-  const context = contextWithNewMessage(reads.earlier, prompt.value);
-  const request = messageRequest(settings, context);
   const [, key] = await Promise.all([
     checkSize(d, 'send', creds, settings, context),
     cacheHours > 0 ? cacheKey(cacheableRequest(request, creds.baseURL)) : null,
@@ -84,6 +182,7 @@ export async function chatSend(
     now: t,
     settings,
     request,
+    context,
     cache: key === null ? null : { key, ttlMs: cacheHours * HOUR_MS },
     demo: creds.demo,
   };
@@ -95,12 +194,14 @@ export async function chatSend(
     const exchange = await addExchange(db, {
       conversationId,
       ids,
-      text: prompt.value,
+      text: checked.prompt,
       now: t,
       newId,
       model: settings.model,
-      chosenModel: chosenModel?.value,
+      chosenModel: checked.chosenModel,
       later,
+      attachments: attached.map((a) => ({ ref: a.ref, bytes: a.bytes })),
+      options: conversationId === null ? { thinking: settings.thinking, webSearch: settings.webSearch } : undefined,
     });
     const admitted = !later && atOnce?.online() ? await admitAtOnceInTx(db, send) : null;
     return { exchange, admitted };
@@ -113,4 +214,50 @@ export async function chatSend(
   if (later) void d.batches?.tick();
   else void d.pump();
   return exchange;
+}
+
+/**
+ * chat.preview: what the message would cost and what would stop it, measured as chat.send would
+ * build it, with nothing stored (the same figures and lines as page.read's preview, lib/reach/page-text.ts).
+ */
+export async function chatPreview(d: Deps, payload: RequestOf<'chat.preview'>): Promise<ReplyOf<'chat.preview'>> {
+  const checked = checkMessage(payload);
+  const reads = await readForSend(readDeps(d), payload.conversationId);
+  if (!reads.conversationFound) {
+    throw new PaceFailure({
+      code: 'invalid_input',
+      message: 'That conversation no longer exists. Start a new chat.',
+      action: 'new_chat',
+    });
+  }
+  const { settings, context, request } = await composeMessage(d, reads, payload, checked);
+  const t = d.now();
+  const periods = periodSpends(
+    t,
+    reads.limits.monthStart,
+    reads.spent.budget,
+    reads.spent.spend,
+    reads.spent.ledger(reads.limits.monthStart),
+  );
+  const pdfs = context.flatMap((c) => c.attachments ?? []).filter((a) => a.kind === 'pdf');
+  const notes =
+    pdfs.length > 0
+      ? [
+          `PDF pages are estimated at ${formatCount(PDF_TOKENS_PER_PAGE)} tokens each; Anthropic's count is asked before it is sent.`,
+        ]
+      : [];
+  return pagePreview({
+    chars: 0,
+    model: settings.model,
+    maxTokens: settings.maxTokens,
+    limits: reads.limits,
+    monthLeft: quota(t, reads.limits, reads.state).monthLeft,
+    window: (d.contextWindow ?? contextWindow)(settings.model),
+    message: {
+      tokens: estimateTokens({ system: settings.systemPrompt, messages: context }),
+      webSearches: maxWebSearches(request),
+      budgetLeft: Math.min(Infinity, ...periods.map(leftIn)),
+      notes,
+    },
+  });
 }

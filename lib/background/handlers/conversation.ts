@@ -4,8 +4,12 @@ import {
   checkTitle,
   chooseModel,
   deleteConversations,
+  readConversation,
   renameConversation,
+  setConversationOptions,
 } from '../../chat/conversation-store';
+import { thinkingProblem } from '../../claude/request';
+import { THINKING_EFFORTS, type ThinkingEffort } from '../../storage/rows';
 import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import * as jobStore from '../../queue/job-store';
 import { checkModel } from '../../settings/validate';
@@ -58,4 +62,33 @@ export async function conversationDelete(
 
 export async function conversationDeleteAll(d: Deps): Promise<ReplyOf<'conversation.deleteAll'>> {
   return { deleted: await deleteStopped(d, await allConversationIds(d.db)) };
+}
+
+/** Keeps the thinking effort and "Search the web" for the conversation's next messages. */
+export async function conversationSetOptions(
+  d: Deps,
+  { conversationId, thinking, webSearch }: RequestOf<'conversation.setOptions'>,
+): Promise<ReplyOf<'conversation.setOptions'>> {
+  if (thinking !== undefined && !(THINKING_EFFORTS as readonly string[]).includes(thinking)) {
+    throw new PaceFailure({
+      code: 'invalid_input',
+      message: `Thinking must be one of ${THINKING_EFFORTS.join(', ')} (got "${thinking.slice(0, 20)}").`,
+      field: 'thinking',
+    });
+  }
+  const effort = thinking as ThinkingEffort | undefined;
+  if (effort !== undefined && effort !== 'off') {
+    const conversation = await readConversation(d.db, conversationId);
+    if (!conversation) throw new PaceFailure(NO_CONVERSATION);
+    const settings = await d.settings();
+    const model = conversation.model || settings.model;
+    const problem = thinkingProblem(model, effort, settings.maxTokens);
+    if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'thinking' });
+  }
+  const options = await setConversationOptions(d.db, conversationId, {
+    ...(effort !== undefined ? { thinking: effort } : {}),
+    ...(webSearch !== undefined ? { webSearch } : {}),
+  });
+  if (!options) throw new PaceFailure(NO_CONVERSATION);
+  return options;
 }

@@ -5,10 +5,16 @@
  * limits.* (./queue.ts), the options' settings, chat and batch choices (./settings.ts), usage,
  * cache and budget (./usage.ts), and the context menu's templates with page.read (./reach.ts).
  */
-import { PaceFailure, type Handlers } from '../../protocol';
+import type { Handlers } from '../../protocol';
 import { chatPrepare, chatRetry, chatStop } from './chat';
-import { chatSend } from './chat-send';
-import { conversationChooseModel, conversationDelete, conversationDeleteAll, conversationRename } from './conversation';
+import { chatPreview, chatSend } from './chat-send';
+import {
+  conversationChooseModel,
+  conversationDelete,
+  conversationDeleteAll,
+  conversationRename,
+  conversationSetOptions,
+} from './conversation';
 import { withDefaults, type HandlerDeps } from './deps';
 import { keyConfirmOrigin, keyRemove, keySave, keyStatus, keyTest, keyUnlock } from './key';
 import { limitsSave, limitsUseLearned, queueClear, queueTryNow } from './queue';
@@ -23,13 +29,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   return {
     'chat.send': (p) => chatSend(d, p),
     'chat.prepare': (p) => chatPrepare(d, p),
-    // Issue 24 in progress: lib/attachments and the handlers below are built next.
-    'chat.preview': () => Promise.reject(new PaceFailure({ code: 'internal', message: 'Not built yet.' })),
+    'chat.preview': (p) => chatPreview(d, p),
     'chat.stop': (p) => chatStop(d, p),
     'chat.retry': (p) => chatRetry(d, p),
     'conversation.rename': (p) => conversationRename(d, p),
     'conversation.chooseModel': (p) => conversationChooseModel(d, p),
-    'conversation.setOptions': () => Promise.reject(new PaceFailure({ code: 'internal', message: 'Not built yet.' })),
+    'conversation.setOptions': (p) => conversationSetOptions(d, p),
     'conversation.delete': (p) => conversationDelete(d, p),
     'conversation.deleteAll': () => conversationDeleteAll(d),
     'chatPrefs.save': (p) => chatPrefsSave(d, p),

@@ -329,6 +329,8 @@ describe("the background's real replies", () => {
     await ask('chat.retry', { messageId });
     await ask('conversation.rename', { conversationId, title: 'Greeting' });
     await ask('conversation.chooseModel', { conversationId, model: 'claude-haiku-4-5' });
+    await ask('chat.preview', { conversationId, text: 'hello again', webSearch: true });
+    await ask('conversation.setOptions', { conversationId, thinking: 'off', webSearch: true });
     await ask('chatPrefs.save', { keepDays: '30', theme: 'dark' });
     await ask('key.status', {});
     await ask('key.test', { key: null, baseURL: claude.url });

@@ -352,6 +352,43 @@ describe('thinking, web search and citations', () => {
     ]);
   });
 
+  it('joins a block cited after its text began to the text block before it', () => {
+    const answer = [
+      blockStart(0, { type: 'text', text: 'According to the notes, ' }),
+      blockStart(1, { type: 'text', text: '' }),
+      blockDelta(1, { type: 'text_delta', text: 'costs fell' }),
+      blockDelta(1, {
+        type: 'citations_delta',
+        citation: { type: 'char_location', cited_text: 'Costs fell.', document_title: 'Notes' },
+      }),
+      blockStart(2, { type: 'text', text: '.' }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(answer.text).toBe('According to the notes, costs fell.');
+  });
+
+  it('keeps the blank line after a search before a cited block, however its citations and text are ordered', () => {
+    const cite = blockDelta(3, {
+      type: 'citations_delta',
+      citation: { type: 'web_search_result_location', cited_text: 'c', url: 'https://a.example/', title: 'A' },
+    });
+    const before = [
+      blockStart(0, { type: 'text', text: 'Searching.' }),
+      blockStart(1, { type: 'server_tool_use', id: 's', name: 'web_search', input: { query: 'q' } }),
+      blockStart(2, { type: 'web_search_tool_result', content: [] }),
+      blockStart(3, { type: 'text', text: '' }),
+    ];
+    const text = blockDelta(3, { type: 'text_delta', text: 'Found.' });
+    for (const order of [
+      [cite, text],
+      [text, cite],
+    ]) {
+      const answer = [...before, ...order].reduce(applyStreamEvent, emptyAnswer());
+      expect(answer.text).toBe('Searching.\n\nFound.');
+      expect(answer.searchQueries).toEqual(['q']);
+      expect(answer.citations).toHaveLength(1);
+    }
+  });
+
   it('takes the web search count from message_start or message_delta; a count that is not one makes the usage unknown', () => {
     const withTools = (server_tool_use: unknown) =>
       event({
