@@ -16,7 +16,7 @@ import { estimateCost } from '../../../lib/usage/prices';
 import { formatUsd } from '../../../lib/usage/summary';
 import { buildDir, withLoopbackGranted } from '../support/batch-probe';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
-import { Attachments, ledgerRows, OptionsPage, Popup, type TestFile } from '../support/pages';
+import { Attachments, ledgerRows, OptionsPage, Popup, type LedgerRowSeen, type TestFile } from '../support/pages';
 import { startArticleSite } from '../support/reach-site';
 
 let server: ClaudeServer;
@@ -70,18 +70,23 @@ interface ParsedBlockSeen {
 /** The last user turn of the last Messages request: the blocks as sent, and as the server read them. */
 function lastUserTurn(): { blocks: SentBlock[]; parsed: ParsedBlockSeen[]; inputTokens: number; model: string } {
   const request = server.messageRequests().at(-1)!;
+  const usage = request.usage;
   const body = request.body as { model: string; messages: { role: string; content: string | SentBlock[] }[] };
   const content = body.messages.at(-1)!.content;
   const parsed = request.parsed as unknown as { messages: { blocks: ParsedBlockSeen[] }[] } | undefined;
   return {
     blocks: typeof content === 'string' ? [{ type: 'text', text: content }] : content,
     parsed: parsed?.messages.at(-1)?.blocks ?? [],
-    inputTokens: request.usage?.input_tokens ?? NaN,
+    // The prompt's tokens, whether read fresh, written to the prompt cache or read from it.
+    inputTokens: usage ? usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens : NaN,
     model: body.model,
   };
 }
 
 const bytesOf = (block: SentBlock): Buffer => Buffer.from(block.source!.data, 'base64');
+
+/** A ledger row's prompt tokens: fresh, written to the prompt cache and read from it. */
+const promptTokens = (u: LedgerRowSeen['usage']): number => u.inputTokens + u.cacheCreationTokens + u.cacheReadTokens;
 
 /** The ledger row of the last request Pace sent (not a cache hit), once it is settled. */
 async function lastSettledRow(page: Popup['page']) {
@@ -115,6 +120,7 @@ describe('images and PDFs in real Chromium', () => {
     await files.thumbs().nth(0).getByRole('button', { name: 'Remove chart.png' }).waitFor();
     await files.thumbs().nth(1).getByRole('button', { name: 'Remove photo.jpg' }).waitFor();
     // Before anything is sent, the preview line says what the message will cost, images included.
+    await popup.type('What is in these pictures?');
     const lines = files.preview().getByTestId('send-preview-lines').locator('li');
     await lines.first().waitFor();
     const estimate = /([\d,]+) tokens/.exec((await lines.allTextContents()).join('\n'));
@@ -151,8 +157,8 @@ describe('images and PDFs in real Chromium', () => {
 
     // The ledger holds the input tokens the server counted (the images' tokens among them), priced.
     const row = await lastSettledRow(popup.page);
-    expect(row.usage.inputTokens).toBe(turn.inputTokens);
-    expect(row.usage.inputTokens).toBeGreaterThanOrEqual(Math.ceil((60 * 45) / 750) + 1);
+    expect(promptTokens(row.usage)).toBe(turn.inputTokens);
+    expect(promptTokens(row.usage)).toBeGreaterThanOrEqual(Math.ceil((60 * 45) / 750) + 1);
     expect(row.costUsd).toBeCloseTo(estimateCost(turn.model, row.usage)!, 10);
     await popup.page.close();
   });
@@ -213,8 +219,8 @@ describe('images and PDFs in real Chromium', () => {
 
     // A page costs 1,500 tokens and its text: the ledger holds them, priced.
     const row = await lastSettledRow(popup.page);
-    expect(row.usage.inputTokens).toBe(turn.inputTokens);
-    expect(row.usage.inputTokens).toBeGreaterThan(2 * 1500);
+    expect(promptTokens(row.usage)).toBe(turn.inputTokens);
+    expect(promptTokens(row.usage)).toBeGreaterThan(2 * 1500);
     expect(row.costUsd).toBeCloseTo(estimateCost(turn.model, row.usage)!, 10);
     await popup.page.close();
   });
