@@ -4,8 +4,6 @@
  */
 import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, type AttachmentKind } from '@/lib/storage/rows';
 
-/** The file input's `accept`: what the API reads besides text. */
-export const ACCEPTED_TYPES = [...IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE].join(',');
 /** At most this many a message (chat.send refuses more). */
 export const MAX_ATTACHMENTS = 20;
 

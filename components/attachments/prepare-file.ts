@@ -5,20 +5,46 @@
  * attachment, so the popup's first paint does not carry it. The background checks everything again.
  */
 import { PDF_MEDIA_TYPE } from '@/lib/storage/rows';
-import { typeRefusal, type PendingAttachment } from './pending';
+import { MAX_ATTACHMENTS, typeRefusal, type PendingAttachment } from './pending';
 
 /** The long edge Anthropic scales an image to; more only adds bytes and time. */
-export const LONG_EDGE = 1568;
+const LONG_EDGE = 1568;
 /** The largest image the API takes, either side. */
 const MAX_SIDE = 8000;
 /** The API's limit on a whole request. */
 const MAX_BYTES = 32 * 1024 * 1024;
 
-export type Prepared = { ok: true; attachment: PendingAttachment } | { ok: false; reason: string };
+type Prepared = { ok: true; attachment: PendingAttachment } | { ok: false; reason: string };
 
 let next = 0;
 
-export async function prepareFile(file: File): Promise<Prepared> {
+/**
+ * Reads each file and offers it to `add`, which takes it unless the message is full; resolves to why
+ * each refused file cannot go.
+ */
+export async function prepareFiles(files: File[], add: (a: PendingAttachment) => boolean): Promise<string[]> {
+  const refused: string[] = [];
+  for (const file of files) {
+    const prepared = await prepareFile(file).catch((err: unknown): Prepared => ({
+      ok: false,
+      reason: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    }));
+    if (!prepared.ok) refused.push(prepared.reason);
+    else if (!add(prepared.attachment)) {
+      if (prepared.attachment.url) URL.revokeObjectURL(prepared.attachment.url);
+      refused.push(`${file.name} was left out: at most ${MAX_ATTACHMENTS} attachments a message.`);
+    }
+  }
+  return refused;
+}
+
+/** A screenshot's data URL as a file named for its tab. */
+export async function screenshotFile(dataUrl: string, title: string): Promise<File> {
+  const blob = await (await fetch(dataUrl)).blob();
+  return new File([blob], `Screenshot of ${title.trim() || 'the tab'}.png`, { type: blob.type || 'image/png' });
+}
+
+async function prepareFile(file: File): Promise<Prepared> {
   const refused = typeRefusal(file);
   if (refused) return { ok: false, reason: refused };
   if (file.size > MAX_BYTES) return { ok: false, reason: `${file.name} is over 32 MB, more than one message holds.` };

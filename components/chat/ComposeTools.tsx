@@ -1,6 +1,7 @@
 import { useRef } from 'react';
-import { THINKING_EFFORTS, type ThinkingEffort } from '@/lib/storage/rows';
-import { ACCEPTED_TYPES, filesOf } from '../attachments/pending';
+import { supportsThinking } from '@/lib/claude/models';
+import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, THINKING_EFFORTS, type ThinkingEffort } from '@/lib/storage/rows';
+import { filesOf } from '../attachments/pending';
 import { PendingList } from '../attachments/PendingList';
 import type { ChatStore } from './chat-store';
 import { SendPreview } from './SendPreview';
@@ -8,6 +9,9 @@ import { useChatOptions } from './use-chat-options';
 
 /** The visible part of the current tab as a PNG data URL, and the tab's title (tabs.captureVisibleTab, on the click only). */
 export type CaptureTab = () => Promise<{ dataUrl: string; title: string }>;
+
+/** The file input's `accept`: what the API reads besides text. */
+const ACCEPTED_TYPES = [...IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE].join(',');
 
 const EFFORT_LABEL: Record<ThinkingEffort, string> = { off: 'Off', low: 'Low', medium: 'Medium', high: 'High' };
 
@@ -59,20 +63,22 @@ export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; capt
           📷
         </button>
       )}
-      <label className="thinking">
-        <span>Thinking</span>
-        <select
-          aria-label="Thinking"
-          value={options.thinking}
-          onChange={(e) => void chooseOptions({ thinking: e.target.value as ThinkingEffort })}
-        >
-          {THINKING_EFFORTS.map((effort) => (
-            <option key={effort} value={effort}>
-              {EFFORT_LABEL[effort]}
-            </option>
-          ))}
-        </select>
-      </label>
+      {(options.model === null || supportsThinking(options.model)) && (
+        <label className="thinking">
+          <span>Thinking</span>
+          <select
+            aria-label="Thinking"
+            value={options.thinking}
+            onChange={(e) => void chooseOptions({ thinking: e.target.value as ThinkingEffort })}
+          >
+            {THINKING_EFFORTS.map((effort) => (
+              <option key={effort} value={effort}>
+                {EFFORT_LABEL[effort]}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <label className="check" title="Claude may search the web (each search costs $0.01)">
         <input
           type="checkbox"
@@ -88,11 +94,11 @@ export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; capt
 
 /** In the message box: the pending attachments and, when something costs more than text, the send's preview. */
 export function ComposeExtras({ useChat, text }: { useChat: ChatStore; text: string }) {
-  const options = useChatOptions(useChat);
+  const { thinking, webSearch } = useChatOptions(useChat);
   return (
     <>
       <PendingList useChat={useChat} />
-      <SendPreview useChat={useChat} text={text} options={options} />
+      <SendPreview useChat={useChat} text={text} options={{ thinking, webSearch }} />
     </>
   );
 }

@@ -1,6 +1,11 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { loadAllConversations, loadConversation, searchConversations } from '@/lib/chat/conversation-store';
+import {
+  exportAttachmentData,
+  loadAllConversations,
+  loadConversation,
+  searchConversations,
+} from '@/lib/chat/conversation-store';
 import { conversationToMarkdown, conversationsToJson, exportName } from '@/lib/chat/chat-export';
 import { getDb, type Conversation } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/settings/settings-items';
@@ -23,6 +28,8 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
   const [query, setQuery] = useState('');
   const [asking, setAsking] = useState<Asking>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The JSON export carries the images' and PDFs' bytes (base64) only when asked: they make it large. */
+  const [includeAttachments, setIncludeAttachments] = useState(false);
   const defaultModel = useStored(settingsItem)?.model;
   const search = useRef<HTMLInputElement>(null);
   // What opened the list (the History button) gets the focus back when Escape closes it.
@@ -60,8 +67,10 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
   };
   const exportAll = async () => {
     try {
+      const all = await loadAllConversations(getDb());
+      const data = includeAttachments ? await exportAttachmentData(getDb(), all) : undefined;
       download(
-        conversationsToJson(await loadAllConversations(getDb())),
+        conversationsToJson(all, { includeAttachments, data }),
         'application/json',
         exportName('json', Date.now()),
       );
@@ -165,6 +174,7 @@ export function HistoryList({ useChat }: { useChat: ChatStore }) {
         <button type="button" onClick={() => void exportAll()} disabled={!loaded || conversations.length === 0}>
           Export all (JSON)
         </button>
+        <IncludeAttachments checked={includeAttachments} onChange={setIncludeAttachments} />
         <button
           type="button"
           className="danger"
@@ -254,4 +264,14 @@ function formatWhen(ms: number): string {
   return d.toDateString() === today.toDateString()
     ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
     : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
+}
+
+/** The JSON export's choice to carry the images' and PDFs' bytes; off by default. */
+export function IncludeAttachments({ checked, onChange }: { checked: boolean; onChange: (on: boolean) => void }) {
+  return (
+    <label className="check" htmlFor="exportAttachments">
+      <input id="exportAttachments" type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} />
+      Include attachments
+    </label>
+  );
 }

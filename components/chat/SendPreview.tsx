@@ -3,7 +3,7 @@ import type { ChatOptions, ChatStore, SendPreview as Preview } from './chat-stor
 import { CostPreview } from '../ui/CostPreview';
 
 /** How long typing must pause before the cost is asked again. */
-export const PREVIEW_DEBOUNCE_MS = 400;
+const PREVIEW_DEBOUNCE_MS = 400;
 
 /**
  * Before a message with attachments, thinking or web search is sent: its tokens, what it may cost at

@@ -162,37 +162,29 @@ export function createChatStore(client: BackgroundClient) {
     async attach(files) {
       if (files.length === 0) return;
       set((s) => ({ attaching: s.attaching + files.length, refused: [] }));
-      const refused: string[] = [];
+      let refused: string[] = [];
       try {
-        const { prepareFile } = await import('../attachments/prepare-file');
-        for (const file of files) {
-          const prepared = await prepareFile(file).catch((err: unknown): Awaited<ReturnType<typeof prepareFile>> => ({
-            ok: false,
-            reason: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}`,
-          }));
-          if (!prepared.ok) refused.push(prepared.reason);
-          else if (get().pending.length >= MAX_ATTACHMENTS) {
-            revoke(prepared.attachment);
-            refused.push(`${file.name} was left out: at most ${MAX_ATTACHMENTS} attachments a message.`);
-          } else set((s) => ({ pending: [...s.pending, prepared.attachment] }));
-        }
+        // Loaded on the first attachment: the popup opens without it.
+        const { prepareFiles } = await import('../attachments/prepare-file');
+        refused = await prepareFiles(files, (a) => {
+          if (get().pending.length >= MAX_ATTACHMENTS) return false;
+          set((s) => ({ pending: [...s.pending, a] }));
+          return true;
+        });
       } catch (err) {
-        refused.push(`The files could not be read: ${err instanceof Error ? err.message : String(err)}`);
+        refused = [`The files could not be read: ${err instanceof Error ? err.message : String(err)}`];
       } finally {
         set((s) => ({ attaching: s.attaching - files.length, refused: [...s.refused, ...refused] }));
       }
     },
     async screenshot(capture) {
-      let shot: { dataUrl: string; title: string };
       try {
-        shot = await capture();
+        const shot = await capture();
+        const { screenshotFile } = await import('../attachments/prepare-file');
+        await get().attach([await screenshotFile(shot.dataUrl, shot.title)]);
       } catch (err) {
         set({ refused: [`The tab could not be captured: ${err instanceof Error ? err.message : String(err)}`] });
-        return;
       }
-      const blob = await (await fetch(shot.dataUrl)).blob();
-      const name = `Screenshot of ${shot.title.trim() || 'the tab'}.png`;
-      await get().attach([new File([blob], name, { type: blob.type || 'image/png' })]);
     },
     detach(key) {
       const gone = get().pending.find((a) => a.key === key);

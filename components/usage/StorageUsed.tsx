@@ -1,13 +1,13 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useEffect, useState } from 'react';
-import { attachmentBytes } from '@/lib/attachments/attachment-read';
+import { attachmentStorage } from '@/lib/attachments/attachment-store';
 import { getDb } from '@/lib/storage/db';
 import { formatBytes } from '../attachments/pending';
 
 /** What Pace's storage takes in this browser (navigator.storage.estimate) and the attachments' share of it. */
 export function StorageUsed() {
   const [estimate, setEstimate] = useState<{ usage?: number; quota?: number } | null | 'unknown'>(null);
-  const attachments = useLiveQuery(() => attachmentBytes(getDb()), []);
+  const attachments = useLiveQuery(async () => (await attachmentStorage(getDb())).bytes, []);
   useEffect(() => {
     if (!navigator.storage?.estimate) {
       setEstimate('unknown');

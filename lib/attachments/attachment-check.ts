@@ -26,8 +26,8 @@ export interface CheckedAttachment {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
-export const MAX_IMAGE_PX = 8000;
-export const MAX_PDF_PAGES = 100;
+const MAX_IMAGE_PX = 8000;
+const MAX_PDF_PAGES = 100;
 /** The API's limit for a whole request, attachments as base64 included. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 /** Anthropic scales an image down until its long edge is at most this. */
@@ -70,7 +70,7 @@ const startsWith = (b: Uint8Array, sig: readonly number[], at = 0) => sig.every(
 const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
 
 /** The image type the bytes' magic number says, or null. */
-export function sniffImageType(b: Uint8Array): ImageMediaType | null {
+function sniffImageType(b: Uint8Array): ImageMediaType | null {
   if (startsWith(b, [0xff, 0xd8, 0xff])) return 'image/jpeg';
   if (startsWith(b, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
   if (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a') return 'image/gif';
@@ -84,7 +84,7 @@ const u24le = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]
 const u32be = (b: Uint8Array, i: number) => ((b[i]! << 24) >>> 0) + (b[i + 1]! << 16) + (b[i + 2]! << 8) + b[i + 3]!;
 
 /** An image's width and height in pixels, read from its header; null when the header cannot be read. */
-export function imageSize(b: Uint8Array, type: ImageMediaType): { width: number; height: number } | null {
+function imageSize(b: Uint8Array, type: ImageMediaType): { width: number; height: number } | null {
   switch (type) {
     case 'image/png':
       return b.length >= 24 && ascii(b, 12, 16) === 'IHDR' ? { width: u32be(b, 16), height: u32be(b, 20) } : null;
@@ -150,7 +150,7 @@ export function pdfPages(b: Uint8Array): number {
   return (text.match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []).length;
 }
 
-export const isPdf = (b: Uint8Array) => ascii(b, 0, 5) === '%PDF-';
+const isPdf = (b: Uint8Array) => ascii(b, 0, 5) === '%PDF-';
 
 export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', bytes);

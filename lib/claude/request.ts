@@ -13,15 +13,15 @@ import type { Settings } from '../settings/validate';
 import type { AttachmentRef, ImageMediaType, ThinkingEffort } from '../storage/rows';
 import { supportsThinking, thinkingStyle, webSearchTool } from './models';
 
-export interface TextBlock {
+interface TextBlock {
   type: 'text';
   text: string;
 }
-export interface ImageBlock {
+interface ImageBlock {
   type: 'image';
   source: { type: 'base64'; media_type: ImageMediaType; data: string };
 }
-export interface DocumentBlock {
+interface DocumentBlock {
   type: 'document';
   source: { type: 'base64'; media_type: 'application/pdf'; data: string };
   title: string;
@@ -29,9 +29,9 @@ export interface DocumentBlock {
 }
 export type ContentBlock = TextBlock | ImageBlock | DocumentBlock;
 
-export type Thinking = { type: 'adaptive' } | { type: 'enabled'; budget_tokens: number };
+type Thinking = { type: 'adaptive' } | { type: 'enabled'; budget_tokens: number };
 
-export interface WebSearchToolParam {
+interface WebSearchToolParam {
   type: 'web_search_20260209' | 'web_search_20250305';
   name: 'web_search';
   max_uses: number;
@@ -48,7 +48,7 @@ export interface MessageRequest {
 }
 
 /** An attachment in a turn: its reference, and its bytes as base64 once read (`withAttachmentData`). */
-export type TurnAttachment = AttachmentRef & { data?: string };
+type TurnAttachment = AttachmentRef & { data?: string };
 
 /** One turn of a conversation as Pace holds it before the request is built. */
 export interface ContextTurn {
@@ -65,7 +65,7 @@ export type ChatSettings = Settings & { thinking?: ThinkingEffort; webSearch?: b
 const DEFAULT_WEB_SEARCH_MAX_USES = 3;
 
 /** `budget_tokens` for each effort on the models that take a budget (always below max_tokens, at least 1024). */
-export const THINKING_BUDGETS: Record<Exclude<ThinkingEffort, 'off'>, number> = {
+const THINKING_BUDGETS: Record<Exclude<ThinkingEffort, 'off'>, number> = {
   low: 1024,
   medium: 4096,
   high: 16000,

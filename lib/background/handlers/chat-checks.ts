@@ -2,6 +2,7 @@
 import type { Credentials } from '../../claude/client';
 import { checkContextSize, countInputTokens, type ContextTurn } from '../../claude/context-size';
 import { contextWindow } from '../../claude/models';
+import { withAttachmentData } from '../../chat/conversation-store';
 import { redactedDetail } from '../../key/redacting-log';
 import { quota, type WindowState } from '../../limits/admission';
 import { formatCount, formatReset } from '../../limits/format';
@@ -46,7 +47,7 @@ export async function checkRoom(d: Pick<Deps, 'db' | 'now'>): Promise<void> {
 
 /** Refuses a request over the model's context window, before anything is stored or sent. */
 export async function checkSize(
-  d: Pick<Deps, 'createClient' | 'contextWindow' | 'countTimeoutMs'>,
+  d: Pick<Deps, 'db' | 'createClient' | 'contextWindow' | 'countTimeoutMs'>,
   kind: 'send' | 'retry',
   creds: Credentials,
   settings: Settings,
@@ -64,7 +65,9 @@ export async function checkSize(
     const { headers } = parseHeaderLines(settings.extraHeaders);
     try {
       const client = d.createClient(creds, headers);
-      return await countInputTokens(client, request, AbortSignal.timeout(d.countTimeoutMs ?? 5000));
+      // Attachments' bytes are read only when the API is asked to count (a retry's context holds references).
+      const withData = { ...request, messages: await withAttachmentData(d.db, messages) };
+      return await countInputTokens(client, withData, AbortSignal.timeout(d.countTimeoutMs ?? 5000));
     } catch (err) {
       // The estimate decides; a wrong one is caught by the API when the request is sent. The
       // error's text is the server's body, which may echo the key: it is logged redacted.

@@ -164,7 +164,7 @@ describe('sending with attachments', () => {
         payload: {
           conversationId: null,
           text: 'Sum it up',
-          attachments: [{ name: 'report.pdf', mediaType: 'application/pdf', data: expect.any(String) }],
+          attachments: [{ name: 'report.pdf', mediaType: 'application/pdf', data: expect.any(String) as string }],
         },
       },
     ]);
@@ -227,7 +227,7 @@ describe('thinking and web search', () => {
       payload: {
         conversationId: null,
         text: 'What is it?',
-        attachments: [{ name: 'report.pdf', mediaType: 'application/pdf', data: expect.any(String) }],
+        attachments: [{ name: 'report.pdf', mediaType: 'application/pdf', data: expect.any(String) as string }],
         thinking: 'medium',
         webSearch: true,
       },

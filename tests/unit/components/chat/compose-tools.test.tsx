@@ -46,6 +46,15 @@ describe('the compose tools', () => {
     expect(html).toMatch(/<input type="checkbox" aria-label="Search the web" checked=""\/>/);
     expect(html).not.toContain('Screenshot this tab');
   });
+
+  it('leave thinking out for a model that cannot think', () => {
+    const html = renderToStaticMarkup(<ComposeTools useChat={storeWith({ model: 'claude-3-5-haiku-20241022' })} />);
+    expect(html).not.toContain('aria-label="Thinking"');
+    expect(html).toContain('aria-label="Search the web"');
+    expect(renderToStaticMarkup(<ComposeTools useChat={storeWith({ model: 'claude-sonnet-5-5' })} />)).toContain(
+      'aria-label="Thinking"',
+    );
+  });
 });
 
 describe('in the message box', () => {

@@ -11,7 +11,7 @@ import {
 import { conversationsToJson } from '@/lib/chat/chat-export';
 import { attachmentStorage, type NewAttachment } from '@/lib/attachments/attachment-store';
 import { PaceDB } from '@/lib/storage/db';
-import type { AttachmentRef } from '@/lib/storage/rows';
+import type { AttachmentKind, AttachmentRef } from '@/lib/storage/rows';
 import { estimateTokens } from '@/lib/claude/token-estimate';
 import { inputBound, measureRequest, type MeasureInput } from '@/lib/limits/measure-request';
 
@@ -25,7 +25,7 @@ afterEach(async () => {
   await db.delete();
 });
 
-function attachment(name: string, bytes: number[], kind: 'image' | 'pdf' = 'image'): NewAttachment {
+function attachment(name: string, bytes: number[], kind: AttachmentKind = 'image'): NewAttachment {
   const ref: AttachmentRef = {
     id: `a-${name}`,
     kind,
