@@ -25,8 +25,15 @@ export function buildDir(dir: 'chrome-mv3' | 'firefox-mv2' | 'firefox-mv3'): str
   return resolve(root, process.env.PACE_OUT_DIR ?? '.output', dir);
 }
 
-/** Copies the build at `source` and grants LOOPBACK_PATTERN in its manifest; `remove()` deletes the copy. */
-export async function withLoopbackGranted(source: string): Promise<{ path: string; remove(): Promise<void> }> {
+/**
+ * Copies the build at `source` and grants LOOPBACK_PATTERN in its manifest, and any `also` patterns
+ * (`<all_urls>` stands in for the activeTab grant a click on the toolbar button gives, which
+ * `tabs.captureVisibleTab` needs); `remove()` deletes the copy.
+ */
+export async function withLoopbackGranted(
+  source: string,
+  also: string[] = [],
+): Promise<{ path: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'pace-granted-'));
   const path = join(dir, 'extension');
   await cp(source, path, { recursive: true });
@@ -37,8 +44,8 @@ export async function withLoopbackGranted(source: string): Promise<{ path: strin
     host_permissions?: string[];
   };
   if (manifest.manifest_version === 3)
-    manifest.host_permissions = [...(manifest.host_permissions ?? []), LOOPBACK_PATTERN];
-  else manifest.permissions = [...(manifest.permissions ?? []), LOOPBACK_PATTERN];
+    manifest.host_permissions = [...(manifest.host_permissions ?? []), LOOPBACK_PATTERN, ...also];
+  else manifest.permissions = [...(manifest.permissions ?? []), LOOPBACK_PATTERN, ...also];
   await writeFile(manifestPath, JSON.stringify(manifest));
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -98,6 +98,19 @@ export class OptionsPage {
     return this.page.getByTestId('limits-message');
   }
 
+  /** Sets "Web searches per message" (1 to 10) and saves the settings; returns the settings message. */
+  async setWebSearchMaxUses(n: number | string) {
+    await this.page.locator('#webSearchMaxUses').fill(String(n));
+    return this.saveSettings();
+  }
+
+  /** Saves a monthly spend budget in US dollars and waits for the page to say it applies. */
+  async setMonthlyBudget(usd: number) {
+    await this.page.locator('#budget-monthly').fill(String(usd));
+    await this.page.getByRole('button', { name: 'Save budget' }).click();
+    await this.page.getByTestId('budget-message').filter({ hasText: 'Saved: the budget applies at once' }).waitFor();
+  }
+
   /** What most tests start with: save the key, point Pace at the local server, save the settings. */
   async connect(key: string, baseURL: string) {
     await this.saveKey(key);
@@ -119,7 +132,8 @@ export class OptionsPage {
 export class Popup {
   constructor(readonly page: Page) {}
 
-  composer = () => this.page.getByLabel('Message');
+  /** Exact: the list of attachments waiting to go is labelled "Attachments for the next message". */
+  composer = () => this.page.getByLabel('Message', { exact: true });
   answers = () => this.page.getByTestId('assistant-message');
   questions = () => this.page.getByTestId('user-message');
   notice = () => this.page.getByTestId('notice');
@@ -166,4 +180,79 @@ export class Popup {
     await answer.waitFor({ timeout });
     return answer;
   }
+}
+
+/** A file as a test hands it to the page: what the file picker or the clipboard would give. */
+export interface TestFile {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+/** The composer's attachments (images, PDFs, a screenshot of the tab) and its send preview, in the popup or side panel. */
+export class Attachments {
+  constructor(readonly page: Page) {}
+
+  input = () => this.page.locator('input[type=file][data-testid=attach-input]');
+  attachButton = () => this.page.getByRole('button', { name: 'Attach an image or PDF' });
+  screenshotButton = () => this.page.getByRole('button', { name: 'Screenshot this tab' });
+  thumbs = () => this.page.getByTestId('attachment-thumb');
+  preview = () => this.page.getByTestId('send-preview');
+  /** The attachments shown in the conversation's messages (img alt=name, or a chip with a PDF's name). */
+  sent = () => this.page.getByTestId('message-attachment');
+
+  /** Picks files with the composer's file picker, as a user choosing them in the dialog. */
+  async pick(files: TestFile[]) {
+    await this.input().setInputFiles(files.map((f) => ({ name: f.name, mimeType: f.mimeType, buffer: f.buffer })));
+  }
+
+  /** Pastes files into the message box, as the browser does after a copy of an image (a paste event with them in its clipboardData). */
+  async paste(files: TestFile[]) {
+    const payload = files.map((f) => ({ name: f.name, type: f.mimeType, base64: f.buffer.toString('base64') }));
+    await this.page.getByLabel('Message', { exact: true }).evaluate((box, items) => {
+      const data = new DataTransfer();
+      for (const item of items) {
+        const bytes = Uint8Array.from(atob(item.base64), (c) => c.charCodeAt(0));
+        data.items.add(new File([bytes], item.name, { type: item.type }));
+      }
+      box.focus();
+      box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, payload);
+  }
+}
+
+/** Every row of the usage ledger (the `usage` table of Pace's database), read from an extension page. */
+export async function ledgerRows(page: Page): Promise<LedgerRowSeen[]> {
+  return page.evaluate(
+    () =>
+      new Promise<LedgerRowSeen[]>((resolve, reject) => {
+        const open = indexedDB.open('pace');
+        open.onerror = () => reject(new Error('could not open the database'));
+        open.onsuccess = () => {
+          const all = open.result.transaction('usage').objectStore('usage').getAll();
+          all.onsuccess = () => {
+            resolve(all.result as LedgerRowSeen[]);
+            open.result.close();
+          };
+          all.onerror = () => reject(new Error('could not read the usage ledger'));
+        };
+      }),
+  );
+}
+
+/** The fields of a ledger row (lib/storage/db.ts UsageRow) the tests read. */
+export interface LedgerRowSeen {
+  at: number;
+  model: string;
+  messageId: string;
+  outcome: string;
+  usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadTokens: number;
+    cacheCreationTokens: number;
+    webSearches?: number;
+  };
+  costUsd: number | null;
+  webSearchUsd?: number | null;
 }
