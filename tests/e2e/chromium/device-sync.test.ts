@@ -1,0 +1,173 @@
+/**
+ * One plan on two devices through browser sync, in real Chromium (issue 25): two profiles of one
+ * build, A and B, both talking to the local Claude server. What A writes to `storage.sync` is
+ * delivered into B's `storage.sync` from B's service worker, as Chrome Sync would. B's popup then
+ * shows both devices' month, B's budget refuses what fits B alone but not the sum, settings saved
+ * in A show in B's options, and neither profile's `storage.sync` ever holds the key or a message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startClaudeServer, TEST_KEY, type ClaudeServer, type RecordedRequest } from '../../support/claude-server';
+import { estimateCost } from '../../../lib/usage/prices';
+import { NO_BUDGET } from '../../../lib/limits/budget';
+import { leastNextUsd } from '../../../lib/limits/budget-reached';
+import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
+import { deliverChromiumSync, readChromiumSync } from '../support/browser-sync';
+import { OptionsPage, Popup } from '../support/pages';
+
+/** 400 characters: the server reports 100 output tokens for it. */
+const ANSWER = 'Both browsers count one month when each hears what the other sent. '.repeat(7).slice(0, 400);
+/** What the user types; none of it may reach storage.sync. */
+const A_TEXTS = ['Ask from the laptop about tide tables', 'Ask from the laptop about crane flight'];
+const B_TEXTS = ['Ask from the desktop about sourdough', 'Ask from the desktop about lichen'];
+const MAX_TOKENS = 200;
+
+let server: ClaudeServer;
+let a: ChromiumWithExtension;
+let b: ChromiumWithExtension;
+
+async function connect(browser: ChromiumWithExtension) {
+  const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1400 }));
+  await options.page.locator('#max-tokens').fill(String(MAX_TOKENS));
+  expect(await (await options.connect(TEST_KEY, server.url)).textContent()).toMatch(/^Saved\./);
+  await options.page.close();
+}
+
+beforeAll(async () => {
+  server = await startClaudeServer();
+  server.setDefault({ kind: 'text', text: ANSWER, chunkSize: 200, delayMs: 1 });
+  // One build, two profiles: two devices of one user.
+  [a, b] = await Promise.all([launchChromiumWithExtension(), launchChromiumWithExtension()]);
+  await Promise.all([connect(a), connect(b)]);
+});
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()]);
+  await server?.close();
+});
+
+/** What an answer cost, from the usage the server reported, at the extension's list prices. */
+function cost(r: RecordedRequest): number {
+  const u = r.usage!;
+  return estimateCost((r.body as { model: string }).model, {
+    inputTokens: u.input_tokens,
+    outputTokens: Math.ceil(ANSWER.length / 4),
+    cacheReadTokens: u.cache_read_input_tokens,
+    cacheCreationTokens: u.cache_creation_input_tokens,
+  })!;
+}
+
+async function sendAndWait(popup: Popup, text: string, status: 'done' | 'error') {
+  const before = await popup.answers().count();
+  await popup.send(text);
+  await expect.poll(() => popup.answers().count()).toBe(before + 1);
+  return popup.answerWith(status, 20_000);
+}
+
+/** "This month on all your devices: 3 requests, $0.0051 (this device 1, $0.0017)" read into figures. */
+function allDevices(text: string | null) {
+  const m =
+    /This month on all your devices: ([\d,]+) requests?, \$([\d.,]+) \(this device ([\d,]+), \$([\d.,]+)\)/.exec(
+      text ?? '',
+    );
+  if (!m) return null;
+  const n = (s: string) => Number(s.replace(/,/g, ''));
+  return { requests: n(m[1]!), usd: n(m[2]!), ownRequests: n(m[3]!), ownUsd: n(m[4]!) };
+}
+
+describe('two Chromium profiles share one month through storage.sync', () => {
+  it("B's popup counts A's delivered month, and B's budget refuses what fits B alone but not the sum", async () => {
+    const popupA = new Popup(await a.open('popup.html'));
+    await popupA.ready();
+    for (const text of A_TEXTS) await sendAndWait(popupA, text, 'done');
+    const popupB = new Popup(await b.open('popup.html'));
+    await popupB.ready();
+    await sendAndWait(popupB, B_TEXTS[0]!, 'done');
+
+    const sent = server.messageRequests();
+    expect(sent).toHaveLength(3);
+    const spentA = cost(sent[0]!) + cost(sent[1]!);
+    const spentB = cost(sent[2]!);
+
+    // A's entry reaches storage.sync within a few seconds (writes are coalesced); each look
+    // delivers what A has there now into B, as Chrome Sync would, until B shows both devices.
+    const line = popupB.page.getByTestId('all-devices');
+    await expect
+      .poll(
+        async () => {
+          await deliverChromiumSync(await a.worker(), await b.worker());
+          return allDevices(await line.textContent({ timeout: 1_000 }).catch(() => null))?.requests;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(3);
+    const month = allDevices(await line.textContent())!;
+    expect(month.ownRequests).toBe(1);
+    expect(month.usd).toBeCloseTo(spentA + spentB, 4);
+    expect(month.ownUsd).toBeCloseTo(spentB, 4);
+    // A's entry in storage.sync is its own device's.
+    const syncA = await readChromiumSync(await a.worker());
+    expect(Object.keys(syncA).filter((k) => k.startsWith('pace.device.'))).toHaveLength(1);
+
+    // B's budget: B's own spend plus the next request's worst case fits, A's spend on top does not.
+    const model = (sent[2]!.body as { model: string }).model;
+    const leastNext = leastNextUsd({ ...NO_BUDGET, monthlyUsd: 1 }, { model, maxTokens: MAX_TOKENS })!;
+    expect(spentA / 2).toBeLessThan(leastNext);
+    const budget = Number((spentB + leastNext + spentA / 2).toFixed(5));
+    const optionsB = new OptionsPage(await b.open('options.html', { width: 900, height: 1400 }));
+    await optionsB.page.locator('#budget-monthly').fill(String(budget));
+    await optionsB.page.getByRole('button', { name: 'Save budget' }).click();
+    await optionsB.page
+      .getByTestId('budget-message')
+      .filter({ hasText: 'Saved: the budget applies at once' })
+      .waitFor();
+    await optionsB.page.close();
+
+    const refused = await sendAndWait(popupB, B_TEXTS[1]!, 'error');
+    const refusal = (await refused.getByTestId('answer-error').textContent())!;
+    const m =
+      /^Not sent: this request could cost up to \$([\d.]+); (-?\$[\d.]+) of your \$([\d.]+) monthly budget is left; it resets \d+ \w{3}, 00:00 UTC\.$/.exec(
+        refusal,
+      );
+    expect(m, refusal).not.toBeNull();
+    const worst = Number(m![1]);
+    // On B alone it would have gone; with A's month it does not fit.
+    expect(spentB + worst).toBeLessThanOrEqual(budget);
+    expect(spentA + spentB + worst).toBeGreaterThan(budget);
+    expect(server.messageRequests()).toHaveLength(3);
+    await popupA.page.close();
+    await popupB.page.close();
+  });
+
+  it("settings saved in A show in B's options once delivered", async () => {
+    const optionsA = new OptionsPage(await a.open('options.html', { width: 900, height: 1400 }));
+    const optionsB = new OptionsPage(await b.open('options.html', { width: 900, height: 1400 }));
+    await optionsB.page.locator('#per-minute').waitFor();
+    expect(await optionsB.page.locator('#per-minute').inputValue()).not.toBe('7');
+    expect(await (await optionsA.setLimits(7, 700)).textContent()).toMatch(/^Saved/);
+    await optionsA.page.locator('#max-tokens').fill('321');
+    expect(await (await optionsA.saveSettings()).textContent()).toMatch(/^Saved\./);
+
+    await expect
+      .poll(
+        async () => {
+          await deliverChromiumSync(await a.worker(), await b.worker());
+          return optionsB.page.locator('#per-minute').inputValue();
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe('7');
+    expect(await optionsB.page.locator('#per-month').inputValue()).toBe('700');
+    await expect.poll(() => optionsB.page.locator('#max-tokens').inputValue()).toBe('321');
+    await optionsA.page.close();
+    await optionsB.page.close();
+  });
+
+  it('neither profile has the key or any message text in storage.sync', async () => {
+    for (const browser of [a, b]) {
+      const all = JSON.stringify(await readChromiumSync(await browser.worker()));
+      expect(all).toContain('pace.device.');
+      expect(all).not.toContain(TEST_KEY);
+      expect(all).not.toContain('sk-ant');
+      for (const text of [...A_TEXTS, ...B_TEXTS, ANSWER.slice(0, 40)]) expect(all).not.toContain(text);
+    }
+  });
+});
