@@ -19,7 +19,7 @@ const TABLE_OWNERS = {
   counters: ['lib/limits/limiter-store.ts', 'lib/limits/admit.ts'],
   // One row per key, each with its own writer: limits, pause and server (the limiter store; admission
   // marks the pause's probe used), tokens (token store), cacheBytes (response cache), budget and spend
-  // (budget store), templates, gatewayBudget, alerts and budgetAlerts (their modules).
+  // (budget store), templates, gatewayBudget, alerts and budgetAlerts (their modules), devices (browser sync's other devices).
   meta: [
     'lib/limits/limiter-store.ts',
     'lib/limits/admit.ts',
@@ -30,6 +30,7 @@ const TABLE_OWNERS = {
     'lib/usage/gateway-budget.ts',
     'lib/usage/usage-notifications.ts',
     'lib/usage/budget-notifications.ts',
+    'lib/sync/devices-store.ts',
   ],
   cache: ['lib/cache/response-cache.ts'],
   usage: ['lib/usage/ledger-store.ts'],

@@ -187,6 +187,19 @@ const payloads = {
       )
       .check(z.maxLength(100, { error: 'templates: at most 100 rows' })),
   }),
+  // Devices through browser sync (lib/sync/device-sync.ts) and the settings that follow the user (lib/sync/settings-sync.ts).
+  'sync.devices': empty,
+  'sync.rename': z.object({
+    name: text('name must be a string').check(z.maxLength(200, { error: 'name: at most 200 characters' })),
+  }),
+  'sync.forget': z.object({ id: id('id must be a device id') }),
+  'sync.settings': z.object({ enabled: bool('enabled must be true or false') }),
+  'settings.export': empty,
+  'settings.import': z.object({
+    text: text('text must be a string').check(
+      z.maxLength(1_000_000, { error: 'text: a settings file is at most 1,000,000 characters' }),
+    ),
+  }),
   // The chat the page would go to: its model prices the page (a new chat's model chosen in the popup, else the options').
   'page.read': z.object({
     conversationId: z.optional(z.nullable(id('conversationId must be an id or null'))),
@@ -253,6 +266,18 @@ interface Requests {
    * limits; the page then attaches it to the next message.
    */
   'page.read': { req: Payload<'page.read'>; res: Reply<'page.read'> };
+  /** This device, the other devices heard of through browser sync, the last sync error, and the settings switch. */
+  'sync.devices': { req: Payload<'sync.devices'>; res: Reply<'sync.devices'> };
+  /** This device's name in the other devices' lists. */
+  'sync.rename': { req: Payload<'sync.rename'>; res: Reply<'sync.rename'> };
+  /** Hides another device; its month still counts until the month turns (forgetting never frees budget). */
+  'sync.forget': { req: Payload<'sync.forget'>; res: Reply<'sync.forget'> };
+  /** The switch "Keep settings on this device only" (enabled false). */
+  'sync.settings': { req: Payload<'sync.settings'>; res: Reply<'sync.settings'> };
+  /** The settings file's text: no key, no base URL, no header values. */
+  'settings.export': { req: Payload<'settings.export'>; res: Reply<'settings.export'> };
+  /** Applies a settings file checked field by field; a bad field changes nothing and is named. */
+  'settings.import': { req: Payload<'settings.import'>; res: Reply<'settings.import'> };
 }
 
 export type RequestType = keyof Requests;

@@ -18,6 +18,7 @@ import {
   chatPrefsItem,
   modelsItem,
   settingsItem,
+  storedPrefs,
   storedPromptCacheModes,
   usagePrefsItem,
 } from '../settings/settings-items';
@@ -52,6 +53,10 @@ import { createReadAhead } from '../queue/read-ahead';
 import { createRedactingLog } from '../key/redacting-log';
 import { parseHeaderLines } from '../settings/validate';
 import { DRAFT_KEY } from '../storage/draft-key';
+import { createDeviceSync, type IdentityStore, type SyncArea } from '../sync/device-sync';
+import { defaultDeviceName } from '../sync/device-entry';
+import { createSettingsSync, type SettingsSyncDeps } from '../sync/settings-sync';
+import { storedIdentity, storedSettingsSyncState } from '../sync/sync-items';
 
 const WAKE_ALARM = 'pace-wake';
 const MONTH_ALARM = 'pace-month';
@@ -94,7 +99,48 @@ export interface BackgroundDeps {
   /** The runner's backoff jitter and stall limit (Math.random and 60 s by default): tests shorten the waits. */
   random?: RunnerDeps['random'];
   stallMs?: RunnerDeps['stallMs'];
+  /** Browser sync's edges (`storage.sync` by default; none: no sync). Tests give each device its own id and a shared fake area. */
+  sync?: SyncEdges | null;
 }
+
+/** What the sync modules (lib/sync/) are given: the area, its changes, and what this device keeps of it locally. */
+export interface SyncEdges {
+  area: SyncArea;
+  /** Registers the listener of `storage.sync`'s changes (storage.onChanged with area 'sync'). */
+  onChanged: (listener: (changes: Record<string, { newValue?: unknown }>) => void) => void;
+  identity: IdentityStore;
+  settingsState: SettingsSyncDeps['state'];
+  userAgent?: string;
+  setTimer?: (run: () => void, ms: number) => unknown;
+  clearTimer?: (timer: unknown) => void;
+}
+
+/** The extension's own `storage.sync`, when the browser has it. */
+function browserSync(browser: BackgroundBrowser): SyncEdges | null {
+  const storage = browser.storage;
+  if (!storage?.sync) return null;
+  return {
+    area: storage.sync as unknown as SyncArea,
+    onChanged: (listener) =>
+      storage.onChanged.addListener((changes, area) => {
+        if (area === 'sync') listener(changes);
+      }),
+    identity: storedIdentity,
+    settingsState: storedSettingsSyncState,
+  };
+}
+
+/** The options' saves whose settings follow the user to the other devices. */
+const SETTINGS_REQUESTS = [
+  'settings.save',
+  'chatPrefs.save',
+  'batchPrefs.save',
+  'usagePrefs.save',
+  'limits.save',
+  'limits.useLearned',
+  'budget.save',
+  'templates.save',
+] as const;
 
 /** The real edges, for entrypoints/background.ts. */
 export function browserEdges(browser: BackgroundBrowser, db: PaceDB): BackgroundDeps {
@@ -234,6 +280,57 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     if (Object.keys(changes).some((key) => key !== DRAFT_KEY && key !== `${DRAFT_KEY}$`)) readAhead.changed();
   });
 
+  // Browser sync: this device's month goes to the others, theirs counts here; settings follow the user.
+  const syncEdges = deps.sync === undefined ? browserSync(browser) : deps.sync;
+  const devices =
+    syncEdges &&
+    createDeviceSync({
+      db,
+      area: syncEdges.area,
+      identity: syncEdges.identity,
+      now,
+      defaultName: () => defaultDeviceName(syncEdges.userAgent ?? globalThis.navigator?.userAgent ?? ''),
+      setTimer: syncEdges.setTimer,
+      clearTimer: syncEdges.clearTimer,
+      // The other devices' month moved: what waits for the month or the budget, the badge and the alerts see it.
+      onOthers: () => void scheduler.pump(),
+    });
+  const settingsSync =
+    syncEdges &&
+    devices &&
+    createSettingsSync({
+      db,
+      area: syncEdges.area,
+      local: {
+        settings,
+        chatPrefs: () => chatPrefsItem.getValue(),
+        batchPrefs: () => batchPrefsItem.getValue(),
+        usagePrefs,
+        prefs: storedPrefs,
+      },
+      state: syncEdges.settingsState,
+      deviceId: async () => (await devices.list()).self.id,
+      now,
+      setTimer: syncEdges.setTimer,
+      onApplied: () => {
+        void scheduler.pump();
+        if (browser.contextMenus)
+          void reach.buildMenus().catch((err: unknown) => console.warn('[pace] could not make the context menu', err));
+      },
+    });
+  if (devices && settingsSync) {
+    // What this device counts is in the counters and the ledger's months: a write there may move its entry.
+    db.writeWatchers.add((table) => {
+      if (table === 'counters' || table === 'usageMonths') void devices.changed();
+    });
+    syncEdges.onChanged((changes) => {
+      void devices.syncChanged().catch((err: unknown) => console.warn('[pace] could not read browser sync', err));
+      void settingsSync
+        .syncChanged(changes)
+        .catch((err: unknown) => console.warn('[pace] could not apply synced settings', err));
+    });
+  }
+
   const handlers = createHandlers({
     db,
     runner,
@@ -259,7 +356,17 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       readAhead,
     },
     reach: { saveTemplates: (input) => reach.saveTemplates(input), readPage: (chat) => reach.readPage(chat) },
+    ...(devices && settingsSync ? { sync: { devices, settings: settingsSync } } : {}),
   });
+  if (settingsSync)
+    for (const type of SETTINGS_REQUESTS) {
+      const handle = handlers[type] as (payload: unknown) => Promise<unknown>;
+      (handlers as Record<string, unknown>)[type] = async (payload: unknown) => {
+        const reply = await handle(payload);
+        settingsSync.changed();
+        return reply;
+      };
+    }
   const server = createPortServer(handlers, (sender) =>
     isOwnPage(sender, browser.runtime.id, browser.runtime.getURL('/')),
   );
@@ -342,6 +449,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
         scheduleMonthTurn().catch(warn("set the month's alarm")),
         browser.contextMenus ? reach.buildMenus().catch(warn('make the context menu')) : null,
         batches.tick(),
+        devices?.start().catch(warn('write this device to browser sync')),
+        settingsSync?.start().catch(warn('take the settings from browser sync')),
       ]);
     },
     /**
@@ -355,6 +464,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       page.addEventListener('online', app.onOnline);
     },
     reach,
+    /** This device in browser sync and the settings that follow the user (null without sync). */
+    sync: devices && settingsSync ? { devices, settings: settingsSync } : null,
   };
   return app;
 }

@@ -20,8 +20,10 @@ export const WINDOW_MS = MINUTE_MS + SAFETY_MS;
 export interface WindowState {
   /** Times of sends that may still be inside the rolling minute (older ones may be omitted). */
   recentSends: number[];
-  /** Sends counted in the month that `now` falls in. */
+  /** Sends counted in the month that `now` falls in, on every device of the user (this one's count plus `othersMonth`). */
   monthCount: number;
+  /** The part of `monthCount` other devices reported through browser sync (lib/sync/device-entry.ts). */
+  othersMonth?: number;
   /** Anthropic asked to wait (a 429) or its spend cap is reached: nothing goes before this. */
   pauseUntil?: number;
   /** The pause lets one request through to ask Anthropic again (the popup's Try now). */

@@ -25,6 +25,7 @@ import {
 import type { Budget, Reservation, SpendState, MonthStart } from '../storage/rows';
 import { monthKeys, monthWindow } from './month-window';
 import { DEFAULT_LIMITS } from './plans';
+import { othersIn } from '../sync/devices-store';
 
 const warnOnce = new Set<string>();
 function damaged(what: string, reason: string): void {
@@ -64,7 +65,7 @@ export async function saveBudget(db: PaceDB, budget: Budget): Promise<void> {
 export interface LoadedSpend {
   budget: Budget | null;
   spend: SpendState;
-  /** The ledger's cost of the month under either key, and of the day. */
+  /** The ledger's cost of the month under either key (plus the other devices' month), and of the day. */
   ledger: (monthStart: MonthStart) => LedgerCost;
 }
 
@@ -83,7 +84,7 @@ export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
   const keys = monthKeys(now);
   const ledgerReads = () => Promise.all([db.usageMonths.bulkGet(keys), db.usageDays.get(dayWindow(now).key)]);
   const early = budgetSeen.get(db) ? ledgerReads() : null;
-  const [budgetRow, spendRow] = await db.meta.bulkGet(['budget', 'spend']);
+  const [budgetRow, spendRow, devicesRow] = await db.meta.bulkGet(['budget', 'spend', 'devices']);
   const budget = budgetOf(budgetRow);
   budgetSeen.set(db, hasBudget(budget));
   if (!hasBudget(budget)) {
@@ -95,7 +96,10 @@ export async function loadSpend(db: PaceDB, now: number): Promise<LoadedSpend> {
     budget,
     spend: spendOf(spendRow),
     ledger: (monthStart) => ({
-      month: months[keys.indexOf(monthWindow(now, monthStart).key)]?.costUsd ?? 0,
+      // The month's spend on every device: the other devices' entries in browser sync count as this ledger does.
+      month:
+        (months[keys.indexOf(monthWindow(now, monthStart).key)]?.costUsd ?? 0) +
+        othersIn(devicesRow, monthWindow(now, monthStart).key).usd,
       day: day?.costUsd ?? 0,
     }),
   };

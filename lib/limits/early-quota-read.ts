@@ -39,11 +39,16 @@ export async function readEarlyQuota(idb: IDBFactory, now: number): Promise<Earl
     const row = (await asked(tx.objectStore('meta').get('limits'))) as { key: string; value: Limits } | undefined;
     const limits = row?.key === 'limits' ? row.value : DEFAULT_LIMITS;
     const counters = tx.objectStore('counters');
-    const [month, recent] = (await Promise.all([
-      asked(counters.get(monthWindow(now, limits.monthStart).key)),
+    const key = monthWindow(now, limits.monthStart).key;
+    const [month, recent, devices] = (await Promise.all([
+      asked(counters.get(key)),
       asked(counters.get(RECENT)),
-    ])) as ({ count?: number; times?: number[] } | undefined)[];
-    return { limits, monthCount: month?.count ?? 0, recentSends: recent?.times ?? [] };
+      // The other devices' month from browser sync, as the background keeps it (lib/sync/devices-store.ts): one more get.
+      asked(tx.objectStore('meta').get('devices')),
+    ])) as ({ count?: number; times?: number[]; value?: { months?: Record<string, { requests?: unknown }> } } | undefined)[];
+    const others = devices?.value?.months?.[key]?.requests;
+    const othersCount = typeof others === 'number' && Number.isFinite(others) && others >= 0 ? others : 0;
+    return { limits, monthCount: (month?.count ?? 0) + othersCount, recentSends: recent?.times ?? [] };
   } finally {
     db.close();
   }

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS } from './plans';
 import type { Limits, TokenLog } from '../storage/rows';
 import { serverLimitsProblem, tokenLogProblem } from '../storage/row-guards';
 import { EMPTY_TOKEN_LOG } from './token-buckets';
+import { othersIn } from '../sync/devices-store';
 
 export async function readLimits(db: PaceDB): Promise<Limits> {
   const row = await db.meta.get('limits');
@@ -163,14 +164,17 @@ export const RECENT_KEY = 'recent';
 export async function loadWindow(db: PaceDB, now: number, monthStart?: Limits['monthStart']) {
   const keys = [RECENT_KEY, ...monthKeys(now)];
   const [metaRows, counters] = await Promise.all([
-    db.meta.bulkGet(['limits', 'pause', 'server', 'tokens']),
+    db.meta.bulkGet(['limits', 'pause', 'server', 'tokens', 'devices']),
     db.counters.bulkGet(keys),
   ]);
   const { limits, pause, server, tokens } = fromMeta(metaRows);
   const monthKey = monthWindow(now, monthStart ?? limits.monthStart).key;
+  // The other devices' sends this month count as this device's do (their entries in browser sync).
+  const others = othersIn(metaRows[4], monthKey).requests;
   const state: WindowState = {
     recentSends: counters[0]?.times ?? [],
-    monthCount: counters.find((c) => c?.key === monthKey)?.count ?? 0,
+    monthCount: (counters.find((c) => c?.key === monthKey)?.count ?? 0) + others,
+    ...(others > 0 ? { othersMonth: others } : {}),
     pauseUntil: pause?.until,
     server,
     ...(tokens ? { tokens } : {}),

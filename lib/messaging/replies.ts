@@ -142,6 +142,17 @@ export const replies = {
     cut: bool,
     preview,
   }),
+  'sync.devices': z.object({
+    self: z.object({ id: str, name: str }),
+    others: z.array(z.object({ id: str, name: str, updatedAt: num, requests: num, usd: num })),
+    error: z.nullable(z.object({ message: str, at: num })),
+    settingsSync: bool,
+  }),
+  'sync.rename': z.object({ id: str, name: str }),
+  'sync.forget': z.object({ forgotten: bool }),
+  'sync.settings': z.object({ enabled: bool }),
+  'settings.export': z.object({ text: str, fileName: str }),
+  'settings.import': z.object({ updatedAt: num }),
   /** The same preview for a message typed in the composer, with its attachments, thinking and search. */
   'chat.preview': preview,
 };

@@ -5,7 +5,8 @@
 import { estimateStarts, quota, type Quota } from '../limits/admission';
 import { RECENT_KEY } from '../limits/limiter-store';
 import { monthWindow } from '../limits/month-window';
-import type { Limits, TokenLog } from '../storage/rows';
+import type { Limits, OtherDevices, TokenLog } from '../storage/rows';
+import { othersMonth as othersMonthOf } from '../sync/device-entry';
 import { WINDOW_MS } from '../limits/admission';
 import { tokensInWindow } from '../limits/token-buckets';
 import type { Counter, Job, Pause, ServerLimits } from '../storage/db';
@@ -21,6 +22,8 @@ export interface QueueRecords {
   jobs: Job[];
   /** The tokens spent in the rolling minute (absent: none recorded). */
   tokens?: TokenLog;
+  /** What browser sync says of the user's other devices: their month counts too. */
+  others?: OtherDevices | null;
 }
 
 /** Tokens spent in the rolling minute against one of Pace's token limits. */
@@ -61,9 +64,10 @@ export function queueView(now: number, records: QueueRecords): QueueView {
   const monthKey = monthWindow(now, limits.monthStart).key;
   const recentSends = records.counters.find((c) => c.key === RECENT_KEY)?.times ?? [];
   const srv = records.server && now < records.server.reset ? records.server : null;
+  const othersMonth = othersMonthOf(records.others ?? null, monthKey).requests;
   const state = {
     recentSends,
-    monthCount: records.counters.find((c) => c.key === monthKey)?.count ?? 0,
+    monthCount: (records.counters.find((c) => c.key === monthKey)?.count ?? 0) + othersMonth,
     pauseUntil: records.pause?.until,
     probeAllowed: records.pause?.probe === 'allowed',
     server: srv ?? undefined,

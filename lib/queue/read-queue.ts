@@ -4,11 +4,12 @@ import { readTokenLog } from '../limits/token-store';
 import { ACTIVE_JOB_STATES, type PaceDB } from '../storage/db';
 import { isJob } from '../storage/row-guards';
 import type { QueueRecords } from './queue-view';
+import { readOtherDevices } from '../sync/devices-store';
 
 export function readQueue(db: PaceDB): Promise<QueueRecords> {
   return db.transaction('r', [db.meta, db.counters, db.jobs], async () => {
     // Asked together: IndexedDB answers the reads of one transaction in one go.
-    const [limits, pause, server, counters, jobs, tokens] = await Promise.all([
+    const [limits, pause, server, counters, jobs, tokens, others] = await Promise.all([
       readLimits(db),
       readPause(db),
       readServerLimits(db),
@@ -18,7 +19,8 @@ export function readQueue(db: PaceDB): Promise<QueueRecords> {
         .anyOf(ACTIVE_JOB_STATES as string[])
         .toArray(),
       readTokenLog(db),
+      readOtherDevices(db),
     ]);
-    return { limits, pause, server, counters, jobs: jobs.filter(isJob), tokens };
+    return { limits, pause, server, counters, jobs: jobs.filter(isJob), tokens, others };
   });
 }

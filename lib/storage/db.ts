@@ -14,6 +14,7 @@ import type {
   Citation,
   GatewayBudgetRow,
   Limits,
+  OtherDevices,
   PaceError,
   PromptTemplate,
   SpendState,
@@ -223,7 +224,9 @@ export type Meta =
   /** Which spend budget alerts were shown, per period. */
   | { key: 'budgetAlerts'; value: BudgetAlertState }
   /** The context menu's prompt templates (lib/reach/template-store.ts); absent: the defaults. */
-  | { key: 'templates'; value: PromptTemplate[] };
+  | { key: 'templates'; value: PromptTemplate[] }
+  /** The other devices' month figures through browser sync (lib/sync/devices-store.ts). */
+  | { key: 'devices'; value: OtherDevices };
 
 export interface Attempt {
   at: number;

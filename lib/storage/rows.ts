@@ -205,3 +205,35 @@ export interface WebSource {
   title: string;
   pageAge?: string;
 }
+
+/** One device's use in one month (lib/sync/device-entry.ts): requests sent, estimated dollars, tokens. */
+export interface DeviceMonth {
+  requests: number;
+  usd: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Another device as this one last heard of it through browser sync. */
+export interface DeviceReport {
+  id: string;
+  name: string;
+  /** When it last wrote its entry. */
+  updatedAt: number;
+  /** By month key (`utc:2026-12`, `local:2026-12`). */
+  months: Record<string, DeviceMonth>;
+}
+
+/**
+ * What browser sync says of the other devices (lib/sync/devices-store.ts keeps it in meta 'devices'):
+ * the sums that count against the month (other devices and forgotten ones), the devices to list,
+ * and this device's last sync error.
+ */
+export interface OtherDevices {
+  /** By month key: every other device's figures, forgotten ones included (forgetting frees nothing). */
+  months: Record<string, DeviceMonth>;
+  /** The devices still listed (forgotten ones are not). */
+  devices: DeviceReport[];
+  /** Writing this device's entry failed (a quota): shown until a write succeeds. */
+  error: { message: string; at: number } | null;
+}

@@ -14,6 +14,8 @@ import type { Reach } from '../../reach/reach-menus';
 import type { UnlockResult } from '../../key/key-store';
 import type { GatewayBudgetRow, PaceError } from '../../storage/rows';
 import type { KeepKey } from '../../key/keep-keys';
+import type { DeviceSync } from '../../sync/device-sync';
+import type { SettingsSync } from '../../sync/settings-sync';
 
 export interface HandlerDeps {
   db: PaceDB;
@@ -67,6 +69,8 @@ export interface HandlerDeps {
     /** What a send needs, read while the user types (chat.prepare); without it, each send reads it. */
     readAhead?: Pick<ReadAhead, 'prepare' | 'take'>;
   };
+  /** This device in browser sync and the settings that follow the user (lib/sync/); refused without it. */
+  sync?: { devices: DeviceSync; settings: SettingsSync };
   /** The context menu's templates and "Ask about this page" (lib/reach/reach-menus.ts); refused without it. */
   reach?: Pick<Reach, 'saveTemplates' | 'readPage'>;
 }

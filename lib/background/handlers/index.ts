@@ -14,6 +14,7 @@ import { keyConfirmOrigin, keyRemove, keySave, keyStatus, keyTest, keyUnlock } f
 import { limitsSave, limitsUseLearned, queueClear, queueTryNow } from './queue';
 import { pageRead, templatesSave } from './reach';
 import { batchPrefsSave, chatPrefsSave, settingsSave } from './settings';
+import { settingsExport, settingsImport, syncDevices, syncForget, syncRename, syncSettings } from './sync';
 import { budgetSave, cacheClear, gatewayBudget, usagePrefsSave } from './usage';
 
 export type { HandlerDeps } from './deps';
@@ -51,5 +52,11 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'key.confirmOrigin': (p) => keyConfirmOrigin(d, p),
     'templates.save': (p) => templatesSave(d, p),
     'page.read': (p) => pageRead(d, p),
+    'sync.devices': () => syncDevices(d),
+    'sync.rename': (p) => syncRename(d, p),
+    'sync.forget': (p) => syncForget(d, p),
+    'sync.settings': (p) => syncSettings(d, p),
+    'settings.export': () => settingsExport(d),
+    'settings.import': (p) => settingsImport(d, p),
   };
 }

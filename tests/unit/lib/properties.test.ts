@@ -456,6 +456,12 @@ const SAMPLES: { [K in RequestType]: RequestOf<K> } = {
   'budget.save': { monthlyUsd: '20', dailyUsd: '', whenReached: 'pause', unknownPriceUsd: '', badge: 'requests' },
   'templates.save': { templates: [{ id: 'summarize', title: 'Summarize', prompt: 'Summarize this.' }] },
   'page.read': {},
+  'sync.devices': {},
+  'sync.rename': { name: 'Laptop' },
+  'sync.forget': { id: 'device-1' },
+  'sync.settings': { enabled: false },
+  'settings.export': {},
+  'settings.import': { text: '{}' },
 };
 
 const fieldValue = fc.oneof(

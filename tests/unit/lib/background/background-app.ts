@@ -85,6 +85,8 @@ export function testBackground(db: PaceDB, baseURL: string, overrides: Partial<B
     clearTimer: (timer) => {
       if (timer) (timer as WakeTimer).cleared = true;
     },
+    // Browser sync only where a test gives it (tests/support/fake-sync.ts): the fake browser's storage.sync is shared by all.
+    sync: null,
     ...overrides,
   });
   const page = new EventTarget();

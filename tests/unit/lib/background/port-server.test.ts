@@ -43,6 +43,12 @@ function handlers(overrides: Partial<Handlers> = {}): Handlers {
     'budget.save': unused,
     'templates.save': unused,
     'page.read': unused,
+    'sync.devices': unused,
+    'sync.rename': unused,
+    'sync.forget': unused,
+    'sync.settings': unused,
+    'settings.export': unused,
+    'settings.import': unused,
     ...overrides,
   };
 }
