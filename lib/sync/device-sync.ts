@@ -231,6 +231,8 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
     syncChanged: (): Promise<void> => refresh(),
     /** Writes what is pending now (tests; the worker's timer does it otherwise). */
     flush,
+    /** Resolves once a write under way is done (tests). */
+    settled: (): Promise<void> => flushing ?? Promise.resolve(),
     async rename(name: string): Promise<DeviceIdentity> {
       const clean = cleanDeviceName(name);
       if (clean === null) throw new Error('A device name cannot be empty.');

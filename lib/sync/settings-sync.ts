@@ -5,6 +5,7 @@
  * the forms' checks and applied. "Keep settings on this device only" turns both off. The settings
  * file's export and import use the same snapshot and the same checks.
  */
+import { isObject } from '../is-object';
 import { readBudget, saveBudget } from '../limits/budget-store';
 import { readLimits, saveLimits } from '../limits/limiter-store';
 import { readTemplates, saveTemplates } from '../reach/template-store';
@@ -128,7 +129,7 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
     if (raw === undefined) return;
     const state = await deps.state.get();
     if (!state.enabled) return;
-    if ((raw)?.from === (await deps.deviceId())) return;
+    if (isObject(raw) && raw.from === (await deps.deviceId())) return;
     const checked = checkSettingsRecord(raw, newId);
     if (!checked.ok) {
       log(`skipped the settings in browser sync: ${checked.field}: ${checked.message}`);
