@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClaudeServer, TEST_KEY, type ClaudeServer, type RecordedRequest } from '../../support/claude-server';
 import { estimateCost } from '../../../lib/usage/prices';
 import { NO_BUDGET } from '../../../lib/limits/budget';
+import { monthKeys } from '../../../lib/limits/month-window';
 import { leastNextUsd } from '../../../lib/limits/budget-reached';
 import { launchChromiumWithExtension, type ChromiumWithExtension } from '../support/chromium';
 import { deliverChromiumSync, readChromiumSync } from '../support/browser-sync';
@@ -62,6 +63,18 @@ async function sendAndWait(popup: Popup, text: string, status: 'done' | 'error')
   return popup.answerWith(status, 20_000);
 }
 
+/** Requests in this month's figures of the one device entry in `browser`'s storage.sync (lib/sync/device-entry.ts). */
+async function syncedMonth(browser: ChromiumWithExtension): Promise<number | undefined> {
+  const items = await readChromiumSync(await browser.worker());
+  const entries = Object.entries(items).filter(([k]) => k.startsWith('pace.device.'));
+  if (entries.length !== 1) return undefined;
+  const months = (entries[0]![1] as { months?: Record<string, { requests: number }> }).months ?? {};
+  return months[monthKeys(Date.now())[0]!]?.requests;
+}
+
+/** The part of pace.settings this file reads (lib/sync/settings-file.ts). */
+type SyncedSettings = { limits?: { perMinute?: number }; settings?: { maxTokens?: number } };
+
 /** "This month on all your devices: 3 requests, $0.0051 (this device 1, $0.0017)" read into figures. */
 function allDevices(text: string | null) {
   const m =
@@ -87,25 +100,18 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     const spentA = cost(sent[0]!) + cost(sent[1]!);
     const spentB = cost(sent[2]!);
 
-    // A's entry reaches storage.sync within a few seconds (writes are coalesced); each look
-    // delivers what A has there now into B, as Chrome Sync would, until B shows both devices.
+    // A's entry reaches A's storage.sync within a few seconds (writes are coalesced); then what A
+    // has there is delivered into B's, as Chrome Sync would.
+    await expect.poll(() => syncedMonth(a), { timeout: 20_000, interval: 250 }).toBe(2);
+    const delivered = await deliverChromiumSync(await a.worker(), await b.worker());
+    expect(Object.keys(delivered).filter((k) => k.startsWith('pace.device.'))).toHaveLength(1);
+
     const line = popupB.page.getByTestId('all-devices');
-    await expect
-      .poll(
-        async () => {
-          await deliverChromiumSync(await a.worker(), await b.worker());
-          return allDevices(await line.textContent({ timeout: 1_000 }).catch(() => null))?.requests;
-        },
-        { timeout: 30_000, interval: 500 },
-      )
-      .toBe(3);
+    await expect.poll(async () => allDevices(await line.textContent())?.requests, { timeout: 15_000 }).toBe(3);
     const month = allDevices(await line.textContent())!;
     expect(month.ownRequests).toBe(1);
     expect(month.usd).toBeCloseTo(spentA + spentB, 4);
     expect(month.ownUsd).toBeCloseTo(spentB, 4);
-    // A's entry in storage.sync is its own device's.
-    const syncA = await readChromiumSync(await a.worker());
-    expect(Object.keys(syncA).filter((k) => k.startsWith('pace.device.'))).toHaveLength(1);
 
     // B's budget: B's own spend plus the next request's worst case fits, A's spend on top does not.
     const model = (sent[2]!.body as { model: string }).model;
@@ -146,15 +152,18 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     await optionsA.page.locator('#max-tokens').fill('321');
     expect(await (await optionsA.saveSettings()).textContent()).toMatch(/^Saved\./);
 
+    // A's settings reach A's storage.sync a moment after the save; then they are delivered into B's.
     await expect
       .poll(
         async () => {
-          await deliverChromiumSync(await a.worker(), await b.worker());
-          return optionsB.page.locator('#per-minute').inputValue();
+          const record = (await readChromiumSync(await a.worker()))['pace.settings'] as SyncedSettings | undefined;
+          return [record?.limits?.perMinute, record?.settings?.maxTokens];
         },
-        { timeout: 30_000, interval: 500 },
+        { timeout: 20_000, interval: 250 },
       )
-      .toBe('7');
+      .toEqual([7, 321]);
+    await deliverChromiumSync(await a.worker(), await b.worker());
+    await expect.poll(() => optionsB.page.locator('#per-minute').inputValue(), { timeout: 15_000 }).toBe('7');
     expect(await optionsB.page.locator('#per-month').inputValue()).toBe('700');
     await expect.poll(() => optionsB.page.locator('#max-tokens').inputValue()).toBe('321');
     await optionsA.page.close();
