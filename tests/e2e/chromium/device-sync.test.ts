@@ -26,10 +26,17 @@ let server: ClaudeServer;
 let a: ChromiumWithExtension;
 let b: ChromiumWithExtension;
 
-async function connect(browser: ChromiumWithExtension) {
+/** A gateway header's value on each device; like the key, it never goes to storage.sync. */
+const HEADER_SECRETS = ['hdr-laptop-5b7e19c2', 'hdr-desktop-0a4f63d8'];
+
+/** The key, the local server as base URL with a gateway header, and a short answer length, saved as a user would. */
+async function connect(browser: ChromiumWithExtension, headerSecret: string) {
   const options = new OptionsPage(await browser.open('options.html', { width: 900, height: 1400 }));
+  await options.saveKey(TEST_KEY);
   await options.page.locator('#max-tokens').fill(String(MAX_TOKENS));
-  expect(await (await options.connect(TEST_KEY, server.url)).textContent()).toMatch(/^Saved\./);
+  await options.setBaseURL(server.url);
+  await options.setExtraHeaders(`x-team-token: ${headerSecret}`);
+  expect(await (await options.saveSettings()).textContent()).toMatch(/^Saved\./);
   await options.page.close();
 }
 
@@ -38,7 +45,7 @@ beforeAll(async () => {
   server.setDefault({ kind: 'text', text: ANSWER, chunkSize: 200, delayMs: 1 });
   // One build, two profiles: two devices of one user.
   [a, b] = await Promise.all([launchChromiumWithExtension(), launchChromiumWithExtension()]);
-  await Promise.all([connect(a), connect(b)]);
+  await Promise.all([connect(a, HEADER_SECRETS[0]!), connect(b, HEADER_SECRETS[1]!)]);
 });
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);
@@ -170,13 +177,15 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     await optionsB.page.close();
   });
 
-  it('neither profile has the key or any message text in storage.sync', async () => {
+  it('neither profile has the key, a gateway header, the base URL or any message text in storage.sync', async () => {
     for (const browser of [a, b]) {
       const all = JSON.stringify(await readChromiumSync(await browser.worker()));
       expect(all).toContain('pace.device.');
       expect(all).not.toContain(TEST_KEY);
       expect(all).not.toContain('sk-ant');
-      for (const text of [...A_TEXTS, ...B_TEXTS, ANSWER.slice(0, 40)]) expect(all).not.toContain(text);
+      expect(all).not.toContain(server.url);
+      for (const text of [...A_TEXTS, ...B_TEXTS, ANSWER.slice(0, 40), ...HEADER_SECRETS])
+        expect(all).not.toContain(text);
     }
   });
 });
