@@ -8,6 +8,7 @@ import type { ChatStore } from './chat-store';
 import { EarlyQuota } from '../quota/EarlyQuota';
 import { QuotaBar } from '../quota/QuotaBar';
 import { GatewayBudgetLine } from '../quota/GatewayBudgetLine';
+import { AllDevices } from '../quota/AllDevices';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import { useQueue } from '../quota/use-queue';
 import { HistoryList } from './HistoryList';
@@ -77,6 +78,7 @@ export default function ChatBody({
         <EarlyQuota />
       )}
       {queue && hasKey && <GatewayBudgetLine client={client} />}
+      {queue && <AllDevices />}
       {view === 'history' ? (
         <HistoryList useChat={useChat} />
       ) : (

@@ -5,6 +5,7 @@ import type { Limits } from '@/lib/storage/rows';
 import { PRICES_AS_OF } from '@/lib/usage/prices';
 import { formatMs, formatUsd, type UsageSummary } from '@/lib/usage/summary';
 import { BudgetSpend } from './BudgetSpend';
+import { AllDevices } from '../quota/AllDevices';
 import { ExportButtons } from './ExportButtons';
 import { TokenPeaks } from './TokenPeaks';
 import { UsageChart, type ChartSeries, type ChartTable } from './UsageChart';
@@ -33,6 +34,7 @@ export function UsageDashboard({ onPainted }: { onPainted?: () => void }) {
         </div>
         {data && !data.summary.empty && <ExportButtons />}
       </header>
+      <AllDevices />
       {!data ? (
         <p className="hint" role="status">
           Loading usage…

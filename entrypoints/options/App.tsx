@@ -3,6 +3,7 @@ import { background } from '@/components/background';
 import { BatchPrefsForm } from '@/components/settings/BatchPrefsForm';
 import { BudgetForm } from '@/components/settings/BudgetForm';
 import { ChatPrefsForm } from '@/components/settings/ChatPrefsForm';
+import { DevicesSection } from '@/components/settings/DevicesSection';
 import { useTheme } from '@/components/ui/use-theme';
 import { KeySection } from '@/components/settings/KeySection';
 import { LimitsForm } from '@/components/settings/LimitsForm';
@@ -42,6 +43,7 @@ export function App() {
       <TemplatesForm client={background} />
       <ShortcutsSection browser={browser} />
       <BatchPrefsForm client={background} />
+      <DevicesSection client={background} />
     </main>
   );
 }

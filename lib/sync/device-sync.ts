@@ -10,6 +10,7 @@
  * one before; a write that fails (a quota) is shown and tried again later with a growing wait, and
  * the entry is always rewritten whole from the local count, so nothing is lost.
  */
+import Dexie from 'dexie';
 import { readQuotaState } from '../limits/limiter-store';
 import { readBudgetView } from '../limits/budget-store';
 import type { PaceDB } from '../storage/db';
@@ -31,7 +32,7 @@ import {
 import { readOtherDevices, readOwnMonths, saveOtherDevices } from './devices-store';
 
 /** A change waits this long for more before it is written. */
-export const COALESCE_MS = 5_000;
+const COALESCE_MS = 5_000;
 /** Near a limit a change goes at once, but never two writes closer than this (24 a minute, 1,440 an hour at most). */
 export const URGENT_GAP_MS = 2_500;
 const FIRST_RETRY_MS = 30_000;
@@ -196,7 +197,8 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
     checking = true;
     try {
       const t = now();
-      const urgent = await near(t);
+      // Called from a write's watcher, inside the writer's transaction: these reads are not part of it.
+      const urgent = await Dexie.ignoreTransaction(() => near(t));
       const gap = lastWriteAt + URGENT_GAP_MS - t;
       schedule(urgent ? gap : Math.max(COALESCE_MS, gap));
     } catch (err) {

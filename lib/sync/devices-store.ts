@@ -6,13 +6,12 @@
  * counters and the ledger, for its entry in sync.
  */
 import { isObject } from '../is-object';
-import { monthKeys, monthWindow } from '../limits/month-window';
 import type { PaceDB } from '../storage/db';
 import type { DeviceMonth, OtherDevices } from '../storage/rows';
-import { othersMonth } from './device-entry';
+import { keptMonths, othersMonth } from './device-entry';
 
 /** The row as stored, or null when there is none or it is not one (then no other device counts). */
-export function devicesOf(row: unknown): OtherDevices | null {
+function devicesOf(row: unknown): OtherDevices | null {
   if (!isObject(row) || row.key !== 'devices' || !isObject(row.value)) return null;
   const v = row.value;
   if (!isObject(v.months) || !Array.isArray(v.devices)) return null;
@@ -32,22 +31,16 @@ export function othersIn(row: unknown, key: string): DeviceMonth {
   return othersMonth(devicesOf(row), key);
 }
 
-/** The months this device's entry carries: the current and previous, in both month modes. */
-function entryMonthKeys(now: number): string[] {
-  const starts = [monthWindow(now, 'utc').start, monthWindow(now, 'local').start];
-  return [...new Set([...monthKeys(now), ...starts.flatMap((start) => monthKeys(start - 1))])];
-}
-
 /** This device's own figures per month key: requests counted, settled dollars (the ledger and the extra), tokens. */
 export async function readOwnMonths(db: PaceDB, now: number): Promise<Record<string, DeviceMonth>> {
-  const keys = entryMonthKeys(now);
+  const keys = [...keptMonths(now)];
   return db.transaction('r', [db.counters, db.usageMonths, db.meta], async () => {
     const [counters, months, spendRow] = await Promise.all([
       db.counters.bulkGet(keys),
       db.usageMonths.bulkGet(keys),
       db.meta.get('spend'),
     ]);
-    const extra = spendRow?.key === 'spend' ? (spendRow.value).extra : {};
+    const extra = spendRow?.key === 'spend' ? spendRow.value.extra : {};
     const out: Record<string, DeviceMonth> = {};
     keys.forEach((key, i) => {
       const requests = counters[i]?.count ?? 0;

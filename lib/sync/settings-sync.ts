@@ -32,7 +32,7 @@ const WRITE_DELAY_MS = 1_000;
 const RETRY_MS = 30_000;
 
 /** This device's settings as the extension's storage keeps them (settings-items.ts by default). */
-export interface LocalSettings {
+interface LocalSettings {
   settings: () => Promise<Settings>;
   chatPrefs: () => Promise<ChatPrefs>;
   batchPrefs: () => Promise<BatchPrefs>;

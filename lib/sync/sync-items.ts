@@ -5,7 +5,7 @@
 import { defineItem } from '../storage/item';
 import type { DeviceIdentity, IdentityStore } from './device-sync';
 
-export interface SyncLocal {
+interface SyncLocal {
   device: DeviceIdentity | null;
   /** false: "Keep settings on this device only". */
   settingsSync: boolean;
@@ -13,7 +13,7 @@ export interface SyncLocal {
   settingsAt: number;
 }
 
-export const syncLocalItem = defineItem<SyncLocal>('local:sync', {
+const syncLocalItem = defineItem<SyncLocal>('local:sync', {
   fallback: { device: null, settingsSync: true, settingsAt: 0 },
   version: 1,
 });
@@ -33,4 +33,3 @@ export const storedSettingsSyncState = {
   set: async (next: { enabled: boolean; at: number }) =>
     syncLocalItem.setValue({ ...(await syncLocalItem.getValue()), settingsSync: next.enabled, settingsAt: next.at }),
 };
-export type SettingsSyncState = typeof storedSettingsSyncState;

@@ -8,8 +8,8 @@
 import type { SyncEdges } from '@/lib/background/app';
 import type { DeviceIdentity } from '@/lib/sync/device-sync';
 
-export const QUOTA_BYTES = 102_400;
-export const QUOTA_BYTES_PER_ITEM = 8_192;
+const QUOTA_BYTES = 102_400;
+const QUOTA_BYTES_PER_ITEM = 8_192;
 export const MAX_WRITE_OPERATIONS_PER_MINUTE = 120;
 export const MAX_WRITE_OPERATIONS_PER_HOUR = 1_800;
 

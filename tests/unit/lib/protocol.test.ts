@@ -27,6 +27,7 @@ import { PaceDB } from '@/lib/storage/db';
 import { settingsItem } from '@/lib/settings/settings-items';
 import type { ClaudeServer } from '../../support/claude-server';
 import { portPair } from '../../support/fake-port';
+import { createFakeSync } from '../../support/fake-sync';
 import { ROOT, staticImports } from '../../support/module-graph';
 import { useClaudeServer } from '../../support/use-claude-server';
 import { testBackground } from './background/background-app';
@@ -290,7 +291,10 @@ describe("the background's real replies", () => {
 
   it('parse, every request type, each to exactly what was sent', async () => {
     claude.script({ kind: 'text', text: 'Hello from the queue.' });
-    const { app } = testBackground(db, claude.url);
+    const fakeSync = createFakeSync();
+    const { app } = testBackground(db, claude.url, {
+      sync: fakeSync.device({ identity: { id: 'this-one', name: 'Here' } }),
+    });
     // What the fake browser lacks for the templates' menu and the page reading.
     vi.spyOn(fakeBrowser.contextMenus, 'removeAll').mockResolvedValue(undefined);
     vi.spyOn(fakeBrowser.contextMenus, 'create').mockReturnValue('menu');
@@ -380,6 +384,16 @@ describe("the background's real replies", () => {
     });
     await ask('templates.save', { templates: [{ title: 'Explain', prompt: 'Explain this.' }] });
     await ask('page.read', {});
+    await fakeSync.deliver({
+      'pace.device.other': { v: 1, name: 'Desktop', updatedAt: Date.now(), months: {} },
+    });
+    await ask('sync.devices', {});
+    await ask('sync.rename', { name: 'Laptop' });
+    await ask('sync.forget', { id: 'other' });
+    await ask('sync.settings', { enabled: true });
+    const exported = (await ask('settings.export', {})) as { data: ReplyOf<'settings.export'> };
+    await ask('settings.import', { text: exported.data.text });
+    app.sync?.devices.stop();
     await ask('conversation.delete', { conversationId });
     await ask('conversation.deleteAll', {});
     await ask('key.remove', {});

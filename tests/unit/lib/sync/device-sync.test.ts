@@ -40,7 +40,7 @@ function makeDevice() {
       return timer;
     },
     clearTimer: (t) => void ((t as { cleared: boolean }).cleared = true),
-    warn: (m, d) => void warnings.push(`${m} ${String(d ?? '')}`),
+    warn: (m, d) => void warnings.push(`${m} ${JSON.stringify(d ?? '')}`),
   });
 }
 

@@ -250,3 +250,48 @@ describe('settings that follow the user', () => {
     );
   });
 });
+
+describe('the settings file', () => {
+  it('exports without the key or header values, and an import with one bad field changes nothing and names it', async () => {
+    await b.client.request('sync.settings', { enabled: false });
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), extraHeaders: 'x-team-secret: hush-hush-42' });
+    await a.client.request('limits.save', {
+      plan: 'custom',
+      perMinute: 11,
+      perMonth: 777,
+      smooth: true,
+      monthStart: 'local',
+    });
+    const exported = await a.client.request('settings.export', {});
+    if (!exported.ok) throw new Error(exported.error.message);
+    expect(exported.data.fileName).toMatch(/^pace-settings-\d{4}-\d{2}-\d{2}\.json$/);
+    const text = exported.data.text;
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain('hush-hush-42');
+    expect(text).not.toContain(claude.url);
+    const file = JSON.parse(text) as { limits: Record<string, unknown>; budget: unknown };
+
+    const before = await readLimits(dbB);
+    const bad = await b.client.request('settings.import', {
+      text: JSON.stringify({
+        ...file,
+        limits: { ...file.limits, perMinute: 0 },
+        budget: { ...NO_BUDGET, monthlyUsd: 3 },
+      }),
+    });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatchObject({
+      code: 'invalid_input',
+      field: 'limits.perMinute',
+      message: expect.stringMatching(/^Nothing was changed: limits\.perMinute is wrong\. .*at least 1/) as unknown,
+    });
+    expect(await readLimits(dbB)).toEqual(before);
+    expect(await readBudget(dbB)).toBeNull();
+    const notJson = await b.client.request('settings.import', { text: '{"kind": "pace-settings",' });
+    expect(!notJson.ok && notJson.error.message).toMatch(/not JSON/);
+
+    const good = await b.client.request('settings.import', { text });
+    expect(good.ok).toBe(true);
+    expect(await readLimits(dbB)).toMatchObject({ perMinute: 11, perMonth: 777, smooth: true, monthStart: 'local' });
+  });
+});
