@@ -19,7 +19,12 @@ import { OptionsPage, Popup } from '../support/pages';
 const ANSWER = 'Both browsers count one month when each hears what the other sent. '.repeat(7).slice(0, 400);
 /** What the user types; none of it may reach storage.sync. */
 const A_TEXTS = ['Ask from the laptop about tide tables', 'Ask from the laptop about crane flight'];
-const B_TEXTS = ['Ask from the desktop about sourdough', 'Ask from the desktop about lichen'];
+const B_TEXTS = [
+  'Ask from the desktop about sourdough',
+  'Ask from the desktop about lichen',
+  'Ask from the desktop about comets',
+];
+const A_NAME = 'Laptop - Chrome';
 const MAX_TOKENS = 200;
 
 let server: ClaudeServer;
@@ -95,6 +100,15 @@ function allDevices(text: string | null) {
 
 describe('two Chromium profiles share one month through storage.sync', () => {
   it("B's popup counts A's delivered month, and B's budget refuses what fits B alone but not the sum", async () => {
+    const optionsA = new OptionsPage(await a.open('options.html', { width: 900, height: 1400 }));
+    await optionsA.page.locator('#deviceName').fill(A_NAME);
+    await optionsA.page.getByRole('button', { name: 'Rename' }).click();
+    await optionsA.page
+      .getByTestId('devices-message')
+      .filter({ hasText: `Saved. The other devices see this one as "${A_NAME}".` })
+      .waitFor();
+    await optionsA.page.close();
+
     const popupA = new Popup(await a.open('popup.html'));
     await popupA.ready();
     for (const text of A_TEXTS) await sendAndWait(popupA, text, 'done');
@@ -119,6 +133,14 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     expect(month.ownRequests).toBe(1);
     expect(month.usd).toBeCloseTo(spentA + spentB, 4);
     expect(month.ownUsd).toBeCloseTo(spentB, 4);
+    expect(await popupB.page.getByTestId('all-devices-heard').textContent()).toContain(
+      `Last heard from ${A_NAME}: just now.`,
+    );
+    const usageB = await b.open('usage.html', { width: 1100, height: 1400 });
+    expect(await usageB.getByTestId('all-devices').textContent()).toContain(
+      (await line.locator('span').textContent())!,
+    );
+    await usageB.close();
 
     // B's budget: B's own spend plus the next request's worst case fits, A's spend on top does not.
     const model = (sent[2]!.body as { model: string }).model;
@@ -126,13 +148,16 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     expect(spentA / 2).toBeLessThan(leastNext);
     const budget = Number((spentB + leastNext + spentA / 2).toFixed(5));
     const optionsB = new OptionsPage(await b.open('options.html', { width: 900, height: 1400 }));
+    const rowA = optionsB.page.getByTestId('device-row');
+    await expect
+      .poll(() => rowA.textContent())
+      .toMatch(new RegExp(`^${A_NAME}: 2 requests, \\$0\\.\\d+ this month; last report just now`));
     await optionsB.page.locator('#budget-monthly').fill(String(budget));
     await optionsB.page.getByRole('button', { name: 'Save budget' }).click();
     await optionsB.page
       .getByTestId('budget-message')
       .filter({ hasText: 'Saved: the budget applies at once' })
       .waitFor();
-    await optionsB.page.close();
 
     const refused = await sendAndWait(popupB, B_TEXTS[1]!, 'error');
     const refusal = (await refused.getByTestId('answer-error').textContent())!;
@@ -146,6 +171,17 @@ describe('two Chromium profiles share one month through storage.sync', () => {
     expect(spentB + worst).toBeLessThanOrEqual(budget);
     expect(spentA + spentB + worst).toBeGreaterThan(budget);
     expect(server.messageRequests()).toHaveLength(3);
+
+    // Forgetting A takes it off B's list, not out of B's month: forgetting never frees budget.
+    await optionsB.page.getByRole('button', { name: `Forget ${A_NAME}` }).click();
+    await optionsB.page.getByTestId('no-devices').waitFor();
+    await expect(rowA.count()).resolves.toBe(0);
+    await popupB.page.reload();
+    await popupB.ready();
+    expect(allDevices(await line.textContent())).toEqual(month);
+    await sendAndWait(popupB, B_TEXTS[2]!, 'error');
+    expect(server.messageRequests()).toHaveLength(3);
+    await optionsB.page.close();
     await popupA.page.close();
     await popupB.page.close();
   });
