@@ -293,7 +293,12 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       setTimer: syncEdges.setTimer,
       clearTimer: syncEdges.clearTimer,
       // The other devices' month moved: what waits for the month or the budget, the badge and the alerts see it.
-      onOthers: () => void scheduler.pump(),
+      onOthers: () => {
+        void scheduler.pump();
+        void badge.refresh();
+        void alerts.checkUsage();
+        void budgetAlerts.check();
+      },
     });
   const settingsSync =
     syncEdges &&

@@ -45,7 +45,9 @@ export async function readEarlyQuota(idb: IDBFactory, now: number): Promise<Earl
       asked(counters.get(RECENT)),
       // The other devices' month from browser sync, as the background keeps it (lib/sync/devices-store.ts): one more get.
       asked(tx.objectStore('meta').get('devices')),
-    ])) as ({ count?: number; times?: number[]; value?: { months?: Record<string, { requests?: unknown }> } } | undefined)[];
+    ])) as (
+      { count?: number; times?: number[]; value?: { months?: Record<string, { requests?: unknown }> } } | undefined
+    )[];
     const others = devices?.value?.months?.[key]?.requests;
     const othersCount = typeof others === 'number' && Number.isFinite(others) && others >= 0 ? others : 0;
     return { limits, monthCount: (month?.count ?? 0) + othersCount, recentSends: recent?.times ?? [] };

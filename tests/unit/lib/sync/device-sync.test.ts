@@ -102,7 +102,7 @@ describe("this device's entry in storage.sync", () => {
     const near = entryWrites.filter((w) => w.at >= START + 900 * 300);
     expect(Math.max(...near.slice(1).map((w, i) => w.at - near[i]!.at))).toBeLessThan(5_000);
     expect(entryRequests()).toBe(1000);
-  });
+  }, 60_000);
 
   it('a quota error is shown, tried again later with a growing wait, and loses no count', async () => {
     const device = makeDevice();
