@@ -20,7 +20,7 @@ export function readChromiumSync(worker: Worker): Promise<Record<string, unknown
 }
 
 /** Writes `items` into a Chromium profile's `storage.sync` from Pace's service worker. */
-export async function writeChromiumSync(worker: Worker, items: Record<string, unknown>): Promise<void> {
+async function writeChromiumSync(worker: Worker, items: Record<string, unknown>): Promise<void> {
   await worker.evaluate(
     (it) => (globalThis as unknown as { chrome: { storage: { sync: SyncArea } } }).chrome.storage.sync.set(it),
     items,
