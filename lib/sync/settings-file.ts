@@ -99,7 +99,7 @@ export function checkSettingsRecord(raw: unknown, newId: () => string): CheckedR
     baseURL: DEFAULT_SETTINGS.baseURL,
     combineWaiting: s.combineWaiting,
     promptCache: s.promptCache,
-    ...(s.webSearchMaxUses === undefined ? {} : { webSearchMaxUses: s.webSearchMaxUses as string | number }),
+    ...(s.webSearchMaxUses === undefined ? {} : { webSearchMaxUses: s.webSearchMaxUses }),
   });
   if (!settings.ok) return firstError('settings', settings.errors)!;
 
