@@ -144,9 +144,9 @@ export interface PagePreviewInput {
   /**
    * A message typed in the composer (chat.preview) rather than a page: its input tokens, measured
    * with its attachments (replaces `chars`), the searches it may run (priced in the worst case) and
-   * the budget left (a worst case over it blocks).
+   * what the spend budget would say of it (admission's own decision, lib/limits/budget.ts; null: it fits).
    */
-  message?: { tokens: number; webSearches: number; budgetLeft: number; notes: string[] };
+  message?: { tokens: number; webSearches: number; budget: string | null; notes: string[] };
 }
 
 export interface PagePreview {
@@ -198,8 +198,8 @@ export function pagePreview(input: PagePreviewInput): PagePreview {
     blocker = `${what} is about ${formatCount(tokens)} tokens, more than your limit of ${formatCount(perMinute)} input tokens a minute: it could never be sent. ${message ? 'Send fewer or smaller attachments, or start a new chat.' : 'Select a part of it and use the context menu instead.'}`;
   } else if (input.monthLeft <= 0) {
     blocker = "This month's requests are used: it would wait until the month turns.";
-  } else if (message && maxUsd !== null && maxUsd > message.budgetLeft) {
-    blocker = `Its worst case (${usd(maxUsd)}) is more than the ${usd(Math.max(0, message.budgetLeft))} left in your budget: it would wait until the budget allows it.`;
+  } else if (message && message.budget !== null) {
+    blocker = message.budget;
   }
   return { tokens, inputUsd, maxUsd, inputShare, lines, blocker };
 }

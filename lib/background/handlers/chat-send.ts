@@ -23,7 +23,7 @@ import { estimateTokens } from '../../claude/token-estimate';
 import { cacheKey } from '../../cache/cache-key';
 import { addExchange, withAttachmentData } from '../../chat/conversation-store';
 import { quota } from '../../limits/admission';
-import { leftIn, maxWebSearches, periodSpends } from '../../limits/budget';
+import { decideBudget, maxWebSearches } from '../../limits/budget';
 import { pagePreview } from '../../reach/page-text';
 import { THINKING_EFFORTS, type ThinkingEffort } from '../../storage/rows';
 import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
@@ -73,8 +73,9 @@ const earlierBase64 = (reads: SendReads) =>
   reads.earlier.reduce((n, m) => n + (m.attachments ?? []).reduce((k, a) => k + Math.ceil(a.bytes / 3) * 4, 0), 0);
 
 /** The checks that need no reads: the text, the model chosen, the thinking effort, the attachments. */
-function checkMessage(input: MessageInput) {
-  const prompt = checkPrompt(input.text);
+function checkMessage(input: MessageInput, { preview = false } = {}) {
+  // A preview is asked as soon as something is attached, before the question is typed: priced without it.
+  const prompt = preview && input.text.trim() === '' ? { ok: true as const, value: '' } : checkPrompt(input.text);
   if (!prompt.ok) throw new PaceFailure({ code: 'invalid_input', message: prompt.message, field: 'text' });
   const chosenModel = input.model == null ? undefined : checkModel(input.model);
   if (chosenModel && !chosenModel.ok)
@@ -221,7 +222,7 @@ export async function chatSend(d: Deps, payload: RequestOf<'chat.send'>): Promis
  * build it, with nothing stored (the same figures and lines as page.read's preview, lib/reach/page-text.ts).
  */
 export async function chatPreview(d: Deps, payload: RequestOf<'chat.preview'>): Promise<ReplyOf<'chat.preview'>> {
-  const checked = checkMessage(payload);
+  const checked = checkMessage(payload, { preview: true });
   const reads = await readForSend(readDeps(d), payload.conversationId);
   if (!reads.conversationFound) {
     throw new PaceFailure({
@@ -232,13 +233,21 @@ export async function chatPreview(d: Deps, payload: RequestOf<'chat.preview'>): 
   }
   const { settings, context, request } = await composeMessage(d, reads, payload, checked);
   const t = d.now();
-  const periods = periodSpends(
-    t,
-    reads.limits.monthStart,
-    reads.spent.budget,
-    reads.spent.spend,
-    reads.spent.ledger(reads.limits.monthStart),
-  );
+  const tokens = estimateTokens({ system: settings.systemPrompt, messages: context });
+  const webSearches = maxWebSearches(request);
+  // The spend budget's own decision (admission's), so the preview never says other than the send will.
+  const { monthStart } = reads.limits;
+  const decided = decideBudget(t, monthStart, reads.spent.budget, reads.spent.spend, reads.spent.ledger(monthStart), {
+    model: settings.model,
+    inputTokens: tokens,
+    maxTokens: settings.maxTokens,
+    ...(webSearches > 0 ? { webSearches } : {}),
+  });
+  const budget = decided.ok
+    ? null
+    : decided.reason === 'refused'
+      ? decided.error.message
+      : 'Its worst case is more than your budget has left beside the requests on their way: it would wait for them to settle.';
   const pdfs = context.flatMap((c) => c.attachments ?? []).filter((a) => a.kind === 'pdf');
   const notes =
     pdfs.length > 0
@@ -253,11 +262,6 @@ export async function chatPreview(d: Deps, payload: RequestOf<'chat.preview'>): 
     limits: reads.limits,
     monthLeft: quota(t, reads.limits, reads.state).monthLeft,
     window: (d.contextWindow ?? contextWindow)(settings.model),
-    message: {
-      tokens: estimateTokens({ system: settings.systemPrompt, messages: context }),
-      webSearches: maxWebSearches(request),
-      budgetLeft: Math.min(Infinity, ...periods.map(leftIn)),
-      notes,
-    },
+    message: { tokens, webSearches, budget, notes },
   });
 }

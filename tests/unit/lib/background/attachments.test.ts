@@ -10,6 +10,8 @@ import { PDF_TOKENS_PER_PAGE } from '@/lib/attachments/attachment-check';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import { settingsItem } from '@/lib/settings/settings-items';
 import { PaceDB } from '@/lib/storage/db';
+import { NO_BUDGET } from '@/lib/limits/budget';
+import { saveBudget } from '@/lib/limits/budget-store';
 import { priceFor } from '@/lib/usage/prices';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
@@ -225,5 +227,48 @@ describe('chat.preview', () => {
     expect(p.blocker).toMatch(
       /^This message is about 3,002 tokens; with the 1,000 kept for the answer it does not fit/,
     );
+  });
+
+  it('prices what is attached before the question is typed', async () => {
+    const h = createHandlers(
+      handlerDeps(db, server.url, { settings: { model: 'claude-sonnet-5-5', maxTokens: 1000 } }),
+    );
+    const p = await h['chat.preview']({
+      conversationId: null,
+      text: '  ',
+      attachments: [{ name: 'a.png', mediaType: 'image/png', data: pngBase64(750, 100) }],
+    });
+    expect(p.tokens).toBe(100);
+    expect(p.blocker).toBeNull();
+    // The send itself still wants the question.
+    const refused = await failure(
+      h['chat.send']({
+        conversationId: null,
+        text: '  ',
+        attachments: [{ name: 'a.png', mediaType: 'image/png', data: pngBase64(750, 100) }],
+      }),
+    );
+    expect(refused.field).toBe('text');
+  });
+
+  it('says what the send will say when the budget cannot hold the worst case, searches included', async () => {
+    const { client } = await background({ maxTokens: 100 });
+    await saveBudget(db, { ...NO_BUDGET, monthlyUsd: 0.02 });
+    const message = { conversationId: null, text: 'What is new?', webSearch: true };
+    const preview = await client.request('chat.preview', message);
+    if (!preview.ok) throw new Error(preview.error.message);
+    expect(preview.data.blocker).toMatch(
+      /^Not sent: this request could cost up to \$0\.0\d+, including up to 3 web searches \(\$0\.03\)/,
+    );
+    const sent = await client.request('chat.send', message);
+    if (!sent.ok) throw new Error(sent.error.message);
+    const answer = await answered(sent.data.assistantMessageId);
+    expect(answer.error?.code).toBe('budget');
+    expect(preview.data.blocker).toBe(answer.error?.message);
+    // Anthropic's count may be asked (the bound did not fit); the message itself never left.
+    expect(server.requests.filter((r) => r.path === '/v1/messages')).toEqual([]);
+    // Without the searches it fits.
+    const fits = await client.request('chat.preview', { ...message, webSearch: false });
+    expect(fits.ok && fits.data.blocker).toBeNull();
   });
 });
