@@ -117,14 +117,12 @@ describe('web search in real Chromium', () => {
     const popup = new Popup(await browser.open('popup.html'));
     await popup.page.getByRole('button', { name: 'New chat' }).click();
     await searchBox(popup).check();
-    // The preview line says so before anything is sent: the worst case holds the two searches, and is over what is left.
+    // The preview says so before anything is sent, in the words the refusal will use (admission's own decision).
     await popup.type('Search this for me [searches:2]');
     const blocker = popup.page.getByTestId('send-blocker');
     await blocker.waitFor();
     expect(await popup.page.getByTestId('send-preview-lines').textContent()).toContain('2 web searches ($0.020)');
-    const previewWorst = Number(/\$(0\.\d+)/.exec((await blocker.textContent())!)![1]);
-    expect(previewWorst).toBeGreaterThan(0.02);
-    expect(previewWorst).toBeLessThan(0.025);
+    const previewText = (await blocker.textContent()) ?? '';
     const before = server.messageRequests().length;
     await popup.send('Search this for me [searches:2]');
     const refused = await popup.answerWith('error');
@@ -138,6 +136,7 @@ describe('web search in real Chromium', () => {
     // Shown in cents: the searches' $0.02 and a fraction of a cent of tokens.
     expect(worst).toBeGreaterThanOrEqual(0.02);
     expect(worst).toBeLessThan(0.025);
+    expect(previewText).toBe(message);
     expect(server.messageRequests()).toHaveLength(before);
 
     // Search off for this conversation: the same question fits the budget and goes, without the tool.
