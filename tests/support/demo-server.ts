@@ -26,7 +26,10 @@ function parsePort(raw: string | undefined): number {
 function lastUserText(body: MessagesBody): string {
   const last = [...body.messages].reverse().find((m) => m.role === 'user');
   if (last === undefined) return '';
-  return typeof last.content === 'string' ? last.content : last.content.map((b) => b.text).join('\n');
+  // Images and PDFs go before the question: only its text is quoted back.
+  return typeof last.content === 'string'
+    ? last.content
+    : last.content.flatMap((b) => (b.type === 'text' && typeof b.text === 'string' ? [b.text] : [])).join('\n');
 }
 
 function demoAnswer(body: MessagesBody): Behaviour {
