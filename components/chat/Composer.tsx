@@ -154,10 +154,12 @@ export function Composer({
         }}
         onKeyDown={onKeyDown}
         onPaste={(e) => {
-          // A pasted image is attached; pasted text (even with a picture of it beside) is typed as usual.
+          // A pasted image is attached. Pasted text is typed as usual, and the picture of it that
+          // office programs put beside it (cells copied from a spreadsheet) is not attached.
+          if (!onFiles || e.clipboardData.types.includes('text/plain')) return;
           const files = filesOf(e.clipboardData);
-          if (!onFiles || files.length === 0) return;
-          if (!e.clipboardData.types.includes('text/plain')) e.preventDefault();
+          if (files.length === 0) return;
+          e.preventDefault();
           onFiles(files);
         }}
         rows={3}

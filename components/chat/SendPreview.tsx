@@ -13,10 +13,13 @@ export function SendPreview({ useChat, text, options }: { useChat: ChatStore; te
   const pending = useChat((s) => s.pending);
   const conversationId = useChat((s) => s.conversationId);
   const model = useChat((s) => s.model);
+  const page = useChat((s) => s.page);
   const { thinking, webSearch } = options;
   const shown = pending.length > 0 || thinking !== 'off' || webSearch;
   const [preview, setPreview] = useState<Preview | null | 'failed'>(null);
   const asked = useRef(0);
+  // What is attached or chosen changed: the figures shown are another message's until the new ones come.
+  useEffect(() => setPreview(null), [pending, conversationId, model, page, thinking, webSearch]);
   useEffect(() => {
     if (!shown) return;
     const turn = ++asked.current;
@@ -33,7 +36,7 @@ export function SendPreview({ useChat, text, options }: { useChat: ChatStore; te
         );
     }, PREVIEW_DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [useChat, shown, text, pending, conversationId, model, thinking, webSearch]);
+  }, [useChat, shown, text, pending, conversationId, model, page, thinking, webSearch]);
   if (!shown) return null;
   return (
     <section className="send-preview" data-testid="send-preview" aria-label="Before you send" aria-live="polite">

@@ -128,6 +128,9 @@ export function createChatStore(client: BackgroundClient) {
       // messages wait their turn takes the messages typed after it, not those typed before.
       const { conversationId: typedIn, model, page, pending, options } = get();
       const at = moves;
+      // The attachments go with this message only: taken off the list at Enter, so a second message
+      // sent before this one is accepted does not carry them again; given back if it is refused.
+      if (pending.length > 0) set({ pending: [], refused: [] });
       const result = sendChain.then(async () => {
         set({ notice: null });
         // Typed in a new chat: the chat an earlier message typed there has started, if one has.
@@ -143,17 +146,15 @@ export function createChatStore(client: BackgroundClient) {
         });
         if (r.ok) {
           if (typedIn === null) started.set(at, r.data.conversationId);
-          const sent = new Set(pending.map((a) => a.key));
           for (const a of pending) revoke(a);
           // A New chat or another chat chosen since Enter stays on screen, and the next message goes there.
           set({
             ...(moves === at ? { conversationId: r.data.conversationId } : {}),
             page: get().page === page ? null : get().page,
-            pending: get().pending.filter((a) => !sent.has(a.key)),
-            // The new chat now keeps its options; the next new chat starts without.
-            ...(typedIn === null ? { options: NO_OPTIONS } : {}),
+            // The new chat now keeps its options; a new chat opened since keeps the choices made in it.
+            ...(typedIn === null && moves === at ? { options: NO_OPTIONS } : {}),
           });
-        } else set({ notice: r.error });
+        } else set((s) => ({ notice: r.error, pending: [...pending, ...s.pending] }));
         return r.ok;
       });
       sendChain = result.then(() => undefined);

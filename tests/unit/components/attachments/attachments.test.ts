@@ -178,6 +178,40 @@ describe('sending with attachments', () => {
     expect(await store.getState().send('Sum it up')).toBe(false);
     expect(store.getState().pending.map((a) => a.name)).toEqual(['report.pdf']);
   });
+
+  it('go with the message typed at their Enter only: one sent before it is accepted carries none', async () => {
+    let accept: (v: unknown) => void = () => undefined;
+    const calls: Call[] = [];
+    const client = {
+      request: (type: string, payload: Record<string, unknown>) => {
+        calls.push({ type, payload });
+        // The first send is slow to be accepted (the background asks count_tokens for a PDF).
+        return calls.length === 1
+          ? new Promise((r) => (accept = r))
+          : Promise.resolve({ ok: true, data: { conversationId: 'c1' } });
+      },
+    } as unknown as BackgroundClient;
+    const store = createChatStore(client);
+    await store.getState().attach([pdf()]);
+    const first = store.getState().send('Sum it up');
+    expect(store.getState().pending).toEqual([]);
+    const second = store.getState().send('and list the dates');
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    accept({ ok: true, data: { conversationId: 'c1' } });
+    expect(await first).toBe(true);
+    expect(await second).toBe(true);
+    expect(calls.map((c) => c.payload.attachments !== undefined)).toEqual([true, false]);
+  });
+
+  it('are given back in front of any attached since, when the send is refused', async () => {
+    const { client } = fakeClient(() => ({ ok: false, error: { code: 'budget', message: 'Over budget.' } }));
+    const store = createChatStore(client);
+    await store.getState().attach([pdf('first.pdf')]);
+    const sent = store.getState().send('Sum it up');
+    await store.getState().attach([pdf('second.pdf')]);
+    expect(await sent).toBe(false);
+    expect(store.getState().pending.map((a) => a.name)).toEqual(['first.pdf', 'second.pdf']);
+  });
 });
 
 describe('thinking and web search', () => {
@@ -191,6 +225,23 @@ describe('thinking and web search', () => {
     expect(calls[0]!.payload).toMatchObject({ thinking: 'high', webSearch: true });
     store.getState().newChat();
     expect(store.getState().options).toEqual({ thinking: 'off', webSearch: false });
+  });
+
+  it("chosen in a new chat opened while the first one's message was on its way, stay chosen", async () => {
+    let accept: (v: unknown) => void = () => undefined;
+    const client = {
+      request: () => new Promise((r) => (accept = r)),
+    } as unknown as BackgroundClient;
+    const store = createChatStore(client);
+    const request = vi.fn(() => new Promise((r) => (accept = r)));
+    (client as unknown as { request: typeof request }).request = request;
+    const sent = store.getState().send('Why?');
+    store.getState().newChat();
+    await store.getState().chooseOptions({ webSearch: true });
+    await vi.waitFor(() => expect(request).toHaveBeenCalledTimes(1));
+    accept({ ok: true, data: { conversationId: 'c1' } });
+    await sent;
+    expect(store.getState().options).toEqual({ thinking: 'off', webSearch: true });
   });
 
   it('are kept at once for an open conversation, and not sent again with its messages', async () => {
