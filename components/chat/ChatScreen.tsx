@@ -23,6 +23,8 @@ export interface ChatScreenProps {
   tools?: ReactNode;
   /** "Screenshot this tab": the current tab's visible part (absent: no such button). */
   captureTab?: CaptureTab;
+  /** Where files are picked when this page cannot open a file dialog (Firefox's toolbar popup). */
+  pickElsewhere?: { title: string; open: () => void };
 }
 
 export function ChatScreen({
@@ -33,6 +35,7 @@ export function ChatScreen({
   openOptions,
   tools,
   captureTab,
+  pickElsewhere,
 }: ChatScreenProps) {
   const view = useChat((s) => s.view);
   const notice = useChat((s) => s.notice);
@@ -54,6 +57,25 @@ export function ChatScreen({
     );
   }, []);
   useTheme();
+  // A file dropped anywhere on the chat is attached; the browser would otherwise open it in place of the chat.
+  useEffect(() => {
+    const files = (e: DragEvent) => e.dataTransfer?.types.includes('Files') === true;
+    const over = (e: DragEvent) => {
+      if (files(e)) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      // Dropped on the message box: the box has attached it already.
+      if (!files(e) || e.defaultPrevented) return;
+      e.preventDefault();
+      void attach([...(e.dataTransfer?.files ?? [])]);
+    };
+    document.addEventListener('dragover', over);
+    document.addEventListener('drop', drop);
+    return () => {
+      document.removeEventListener('dragover', over);
+      document.removeEventListener('drop', drop);
+    };
+  }, [attach]);
   const unlocked = (status: KeyStatus) => {
     onKeyStatus(status);
     if (useChat.getState().notice?.code === 'locked') dismissNotice();
@@ -132,7 +154,7 @@ export function ChatScreen({
       )}
       {tools}
       {lazy && <lazy.Picker useChat={useChat} />}
-      {lazy && <lazy.Tools useChat={useChat} captureTab={captureTab} />}
+      {lazy && <lazy.Tools useChat={useChat} captureTab={captureTab} pickElsewhere={pickElsewhere} />}
       <Composer
         onSend={send}
         onTyping={prepare}

@@ -19,7 +19,19 @@ const EFFORT_LABEL: Record<ThinkingEffort, string> = { off: 'Off', low: 'Low', m
  * Above the message box: attach an image or PDF, screenshot the tab, and the conversation's thinking
  * and web search. Loaded with the conversation after the first paint (the popup's box draws without it).
  */
-export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; captureTab?: CaptureTab }) {
+export function ComposeTools({
+  useChat,
+  captureTab,
+  pickElsewhere,
+}: {
+  useChat: ChatStore;
+  captureTab?: CaptureTab;
+  /**
+   * Firefox closes its toolbar popup when a file dialog opens, and the file never arrives: there the
+   * button opens the chat in the sidebar, whose file dialog works (paste and drop still attach here).
+   */
+  pickElsewhere?: { title: string; open: () => void };
+}) {
   const input = useRef<HTMLInputElement>(null);
   const attaching = useChat((s) => s.attaching);
   const { attach, screenshot, chooseOptions } = useChat.getState();
@@ -30,8 +42,8 @@ export function ComposeTools({ useChat, captureTab }: { useChat: ChatStore; capt
         type="button"
         className="icon-button"
         aria-label="Attach an image or PDF"
-        title="Attach an image or PDF"
-        onClick={() => input.current?.click()}
+        title={pickElsewhere?.title ?? 'Attach an image or PDF'}
+        onClick={() => (pickElsewhere ? pickElsewhere.open() : input.current?.click())}
       >
         📎
       </button>

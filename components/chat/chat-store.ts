@@ -184,7 +184,7 @@ export function createChatStore(client: BackgroundClient) {
         const { screenshotFile } = await import('../attachments/prepare-file');
         await get().attach([await screenshotFile(shot.dataUrl, shot.title)]);
       } catch (err) {
-        set({ refused: [`The tab could not be captured: ${err instanceof Error ? err.message : String(err)}`] });
+        set({ refused: [captureRefusal(err instanceof Error ? err.message : String(err))] });
       }
     },
     detach(key) {
@@ -312,4 +312,13 @@ function revoke(a: PendingAttachment): void {
 
 function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
   return Object.fromEntries(Object.entries(record).filter(([k]) => k !== key));
+}
+
+/** Why the tab could not be captured, in the user's terms rather than the browser's. */
+export function captureRefusal(reason: string): string {
+  if (/activeTab|all_urls|permission/i.test(reason))
+    return "Pace may take a picture of the tab only right after you click its toolbar button: click Pace's button, then Screenshot this tab.";
+  if (/cannot access|chrome:|edge:|about:|moz-extension:|chrome-extension:|webstore|addons\.mozilla/i.test(reason))
+    return 'This tab cannot be captured: the browser keeps its own pages (settings, new tab, extension stores) private.';
+  return `The tab could not be captured: ${reason}`;
 }

@@ -5,6 +5,8 @@ import { ChatScreen } from '@/components/chat/ChatScreen';
 import { createChatStore } from '@/components/chat/chat-store';
 import { ReachBar } from '@/components/reach/ReachBar';
 import type { KeyStatus } from '@/lib/protocol';
+import { errorText } from '@/lib/error-text';
+import { openPanel } from '@/lib/reach/open-panel';
 
 const useChat = createChatStore(background);
 
@@ -35,6 +37,19 @@ export function App({ surface = 'popup' }: { surface?: 'popup' | 'panel' }) {
       }
       tools={<ReachBar useChat={useChat} surface={surface} browser={browser} />}
       captureTab={captureTab}
+      pickElsewhere={
+        import.meta.env.BROWSER === 'firefox' && surface === 'popup'
+          ? {
+              title:
+                'Attach an image or PDF: opens Pace in the sidebar (Firefox closes this popup when a file dialog opens)',
+              open: () =>
+                void openPanel(browser, undefined).then(
+                  () => window.close(),
+                  (err: unknown) => useChat.setState({ refused: [`The sidebar could not open: ${errorText(err)}`] }),
+                ),
+            }
+          : undefined
+      }
     />
   );
 }

@@ -64,13 +64,15 @@ export type ChatSettings = Settings & { thinking?: ThinkingEffort; webSearch?: b
 /** Searches a message may run when the settings hold no figure (settings from before the field). */
 const DEFAULT_WEB_SEARCH_MAX_USES = 3;
 
-/** `budget_tokens` for each effort on the models that take a budget (always below max_tokens, at least 1024). */
+/** `budget_tokens` for each effort on the models that take a budget (at least 1024, leaving the answer its room below max_tokens). */
 const THINKING_BUDGETS: Record<Exclude<ThinkingEffort, 'off'>, number> = {
   low: 1024,
   medium: 4096,
   high: 16000,
 };
 const MIN_THINKING_BUDGET = 1024;
+/** What a thinking budget leaves of max_tokens for the answer itself, where max_tokens allows. */
+const ANSWER_ROOM = 1024;
 
 /** Why thinking at `effort` cannot be asked of this model with this max_tokens, or null. */
 export function thinkingProblem(model: string, effort: ThinkingEffort, maxTokens: number): string | null {
@@ -88,7 +90,11 @@ function thinkingFields(model: string, effort: ThinkingEffort, maxTokens: number
   const problem = thinkingProblem(model, effort, maxTokens);
   if (problem) throw new Error(problem);
   if (thinkingStyle(model) === 'adaptive') return { thinking: { type: 'adaptive' }, output_config: { effort } };
-  const budget = Math.max(MIN_THINKING_BUDGET, Math.min(THINKING_BUDGETS[effort], maxTokens - 1));
+  // The answer keeps at least ANSWER_ROOM of max_tokens where it can: a budget of max_tokens - 1 could leave no text at all.
+  const budget = Math.min(
+    maxTokens - 1,
+    Math.max(MIN_THINKING_BUDGET, Math.min(THINKING_BUDGETS[effort], maxTokens - ANSWER_ROOM)),
+  );
   return { thinking: { type: 'enabled', budget_tokens: budget } };
 }
 

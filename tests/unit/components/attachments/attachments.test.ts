@@ -148,7 +148,17 @@ describe('attaching files in the composer', () => {
   it('says why a screenshot could not be taken', async () => {
     const store = createChatStore(fakeClient().client);
     await store.getState().screenshot(() => Promise.reject(new Error('Missing activeTab permission')));
-    expect(store.getState().refused).toEqual(['The tab could not be captured: Missing activeTab permission']);
+    expect(store.getState().refused).toEqual([
+      "Pace may take a picture of the tab only right after you click its toolbar button: click Pace's button, then Screenshot this tab.",
+    ]);
+    await store
+      .getState()
+      .screenshot(() => Promise.reject(new Error('Cannot access contents of url "chrome://newtab/".')));
+    expect(store.getState().refused).toEqual([
+      'This tab cannot be captured: the browser keeps its own pages (settings, new tab, extension stores) private.',
+    ]);
+    await store.getState().screenshot(() => Promise.reject(new Error('The tab was closed.')));
+    expect(store.getState().refused).toEqual(['The tab could not be captured: The tab was closed.']);
   });
 });
 

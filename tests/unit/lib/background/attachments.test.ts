@@ -142,7 +142,7 @@ describe('thinking and web search', () => {
     await answered(sent.data.assistantMessageId);
     expect(await db.conversations.get(sent.data.conversationId)).toMatchObject({ thinking: 'medium', webSearch: true });
     const body = lastBody();
-    expect(body.thinking).toEqual({ type: 'enabled', budget_tokens: 1999 });
+    expect(body.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(body.tools).toEqual([{ type: 'web_search_20250305', name: 'web_search', max_uses: 3 }]);
     // An existing conversation keeps its own choices, whatever the payload says.
     const next = await client.request('chat.send', {
@@ -152,7 +152,7 @@ describe('thinking and web search', () => {
     });
     if (!next.ok) throw new Error(next.error.message);
     await answered(next.data.assistantMessageId);
-    expect(lastBody().thinking).toEqual({ type: 'enabled', budget_tokens: 1999 });
+    expect(lastBody().thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
   });
 
   it('conversation.setOptions changes the next requests; thinking is refused where it cannot work', async () => {

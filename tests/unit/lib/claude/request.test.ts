@@ -52,7 +52,10 @@ describe('thinking', () => {
     expect(at('low', 8000).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(at('medium', 8000).thinking).toEqual({ type: 'enabled', budget_tokens: 4096 });
     expect(at('high', 32000).thinking).toEqual({ type: 'enabled', budget_tokens: 16000 });
-    expect(at('high', 8000).thinking).toEqual({ type: 'enabled', budget_tokens: 7999 });
+    // The answer keeps 1,024 of max_tokens for its text; at the least the budget is 1,024, still below max_tokens.
+    expect(at('high', 8000).thinking).toEqual({ type: 'enabled', budget_tokens: 6976 });
+    expect(at('medium', 4096).thinking).toEqual({ type: 'enabled', budget_tokens: 3072 });
+    expect(at('medium', 1500).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(at('high', 8000).output_config).toBeUndefined();
   });
 
