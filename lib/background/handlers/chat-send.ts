@@ -237,10 +237,14 @@ export async function chatPreview(d: Deps, payload: RequestOf<'chat.preview'>): 
   const webSearches = maxWebSearches(request);
   // The spend budget's own decision (admission's), so the preview never says other than the send will.
   const { monthStart } = reads.limits;
+  // Priced as the queue prices a send it has not counted: an estimate (a long-prompt tier near it applies), at the
+  // prompt cache's write price when the cache is on. The queue may then ask Anthropic's count, which can only lower it.
   const decided = decideBudget(t, monthStart, reads.spent.budget, reads.spent.spend, reads.spent.ledger(monthStart), {
     model: settings.model,
     inputTokens: tokens,
     maxTokens: settings.maxTokens,
+    estimated: true,
+    ...(settings.promptCache === 'off' ? {} : { promptCache: settings.promptCache }),
     ...(webSearches > 0 ? { webSearches } : {}),
   });
   const budget = decided.ok
