@@ -3,7 +3,7 @@
  * anything is stored: an allowed type, base64 that decodes, bytes that are what the type says (their
  * magic number), an image's size read from its own header (the page's width and height are not
  * trusted), at most 8000 x 8000 px, a PDF of at most 100 pages (when its pages can be found), and the
- * whole request at most 32 MB.
+ * whole request at most 32 MB. `contextPdfProblem` holds a whole request's PDFs to 100 pages.
  *
  * `checkAttachments` gives each attachment's `AttachmentRef` (its tokens and hash) and its bytes, or
  * the first refusal with the file's name and the figures.
@@ -244,6 +244,20 @@ export async function pdfPages(b: Uint8Array<ArrayBuffer>): Promise<number | nul
  * asked before every PDF is sent): a page's worth for each 100 kB, at least one page.
  */
 export const unknownPdfTokens = (bytes: number) => PDF_TOKENS_PER_PAGE * Math.max(1, Math.ceil(bytes / 100_000));
+
+/**
+ * Why a request's PDFs cannot go together: Anthropic reads at most 100 PDF pages in one request,
+ * and every earlier turn's PDFs are sent again with each message. A PDF whose pages are unknown adds
+ * none here (the API refuses it itself). Null when they fit.
+ */
+export function contextPdfProblem(turns: readonly { attachments?: readonly AttachmentRef[] }[]): string | null {
+  const pages = turns.reduce(
+    (n, t) => n + (t.attachments ?? []).reduce((k, a) => k + (a.kind === 'pdf' ? (a.pages ?? 0) : 0), 0),
+    0,
+  );
+  if (pages <= MAX_PDF_PAGES) return null;
+  return `This chat's PDFs come to ${formatCount(pages)} pages; Anthropic reads at most ${MAX_PDF_PAGES} in one request. Start a new chat for this PDF.`;
+}
 
 const isPdf = (b: Uint8Array) => ascii(b, 0, 5) === '%PDF-';
 
