@@ -4,6 +4,7 @@
  * smaller on an OffscreenCanvas; a PDF is sent as it is. Loaded with import() on the first
  * attachment, so the popup's first paint does not carry it. The background checks everything again.
  */
+import { hasObjectStreams, pdfText, plainPdfPages } from '@/lib/attachments/pdf-pages';
 import { PDF_MEDIA_TYPE } from '@/lib/storage/rows';
 import { MAX_ATTACHMENTS, typeRefusal, type PendingAttachment } from './pending';
 
@@ -120,11 +121,17 @@ export function fitted(width: number, height: number): { width: number; height: 
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** Pages of a PDF whose page objects are plain in its text; null when they are not (compressed object streams). */
+/**
+ * Pages of a PDF, from what is plain in its bytes: the larger of its `/Type /Page` objects and its
+ * page tree's `/Count`. Null when unknown: nothing found, or no `/Count` while compressed object
+ * streams (PDF 1.5+) may hold more page objects, where the plain ones alone would be a wrong number.
+ * The background counts inside those streams (lib/attachments/attachment-check.ts); this only shows a figure.
+ */
 export function pageCount(bytes: Uint8Array): number | null {
-  const text = new TextDecoder('latin1').decode(bytes);
-  const n = text.match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0;
-  return n > 0 ? n : null;
+  const text = pdfText(bytes);
+  const { pages, counted } = plainPdfPages(text);
+  if (!counted && hasObjectStreams(text)) return null;
+  return pages > 0 ? pages : null;
 }
 
 function toBase64(bytes: Uint8Array): string {

@@ -2,13 +2,15 @@
  * Checks an image or PDF a page attaches to a message (pure apart from WebCrypto's digest), before
  * anything is stored: an allowed type, base64 that decodes, bytes that are what the type says (their
  * magic number), an image's size read from its own header (the page's width and height are not
- * trusted), at most 8000 x 8000 px, a PDF of at most 100 pages, and the whole request at most 32 MB.
+ * trusted), at most 8000 x 8000 px, a PDF of at most 100 pages (when its pages can be found), and the
+ * whole request at most 32 MB. `contextPdfProblem` holds a whole request's PDFs to 100 pages.
  *
  * `checkAttachments` gives each attachment's `AttachmentRef` (its tokens and hash) and its bytes, or
  * the first refusal with the file's name and the figures.
  */
 import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, type AttachmentRef, type ImageMediaType } from '../storage/rows';
 import { formatCount } from '../limits/format';
+import { hasObjectStreams, largestPagesCount, pageObjects, pdfText, plainPdfPages } from './pdf-pages';
 
 /** What the page sends (lib/protocol.ts `attachments`). */
 export interface AttachmentInput {
@@ -143,11 +145,118 @@ export function imageTokens(width: number, height: number): number {
   return Math.max(1, Math.min(tokens, SCALED_TOKENS));
 }
 
-/** A PDF's pages: its `/Type /Page` objects (not `/Pages`, the tree's nodes); 0 when the bytes are not a PDF. */
-export function pdfPages(b: Uint8Array): number {
-  // Latin-1 keeps one character per byte, so the markers are found in binary streams too.
-  const text = new TextDecoder('latin1').decode(b);
-  return (text.match(/\/Type\s*\/Page(?![a-zA-Z])/g) ?? []).length;
+/** At most this many bytes are inflated from a PDF's object streams (a small file can inflate to gigabytes). */
+const MAX_INFLATED = 64 * 1024 * 1024;
+
+/** The stream's bytes inflated (zlib, as /FlateDecode is), or null when they are not, or inflate past `budget`. */
+async function inflate(data: Uint8Array<ArrayBuffer>, budget: number): Promise<Uint8Array | null> {
+  const reader = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > budget) {
+        await reader.cancel();
+        return null;
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    console.info('[pace] a PDF object stream did not inflate', err instanceof Error ? err.name : 'error');
+    return null;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/**
+ * The objects packed in the PDF's /FlateDecode object streams (`/Type /ObjStm`), each one's text:
+ * the stream begins with N pairs "object-number offset", and the objects start at /First.
+ */
+async function objectStreamBodies(b: Uint8Array<ArrayBuffer>, text: string): Promise<string[]> {
+  const bodies: string[] = [];
+  let budget = MAX_INFLATED;
+  const marker = /\/Type\s*\/ObjStm(?![a-zA-Z])/g;
+  for (let m = marker.exec(text); m; m = marker.exec(text)) {
+    const start = text.lastIndexOf('obj', m.index);
+    const keyword = text.indexOf('stream', m.index);
+    if (start < 0 || keyword < 0) continue;
+    const dict = text.slice(start, keyword);
+    if (dict.includes('endobj') || !/\/Filter\s*(\[\s*)?\/FlateDecode\s*\]?\s*[/>]/.test(dict)) continue;
+    const first = /\/First\s+(\d+)/.exec(dict);
+    const n = /\/N\s+(\d+)/.exec(dict);
+    if (!first || !n) continue;
+    let from = keyword + 'stream'.length;
+    if (text[from] === '\r') from++;
+    if (text[from] === '\n') from++;
+    // /Length when it is written as a number (not a reference to another object), else up to endstream.
+    const length = /\/Length\s+(\d+)\b(?!\s+\d+\s+R)/.exec(dict);
+    let to = length ? from + Number(length[1]) : text.indexOf('endstream', from);
+    // The end of line before endstream is not the stream's (a browser's inflate may refuse bytes after the end).
+    if (!length && text[to - 1] === '\n') to--;
+    if (!length && text[to - 1] === '\r') to--;
+    if (to <= from || to > b.length) continue;
+    const inflated = await inflate(b.slice(from, to), budget);
+    if (inflated === null) continue;
+    budget -= inflated.length;
+    const objects = new TextDecoder('latin1').decode(inflated);
+    const header = objects.slice(0, Number(first[1])).trim().split(/\s+/).map(Number);
+    const offsets = header.filter((_, i) => i % 2 === 1).slice(0, Number(n[1]));
+    const base = Number(first[1]);
+    offsets.forEach((offset, i) => {
+      const next = offsets[i + 1];
+      bodies.push(objects.slice(base + offset, next === undefined ? undefined : base + next));
+    });
+  }
+  return bodies;
+}
+
+/**
+ * A PDF's pages: the larger of its plain `/Type /Page` objects (not `/Pages`, the tree's nodes) and
+ * the largest `/Count` of a plain `/Type /Pages` dictionary (lib/attachments/pdf-pages.ts). When no
+ * `/Count` is plain and the file has compressed object streams (PDF 1.5+: LaTeX, Word), the page
+ * objects and the page tree may be inside them: those are inflated and counted too. Null when no
+ * page can be found (the pages are unknown, not none).
+ */
+export async function pdfPages(b: Uint8Array<ArrayBuffer>): Promise<number | null> {
+  const text = pdfText(b);
+  const plain = plainPdfPages(text);
+  if (plain.counted || !hasObjectStreams(text)) return plain.pages > 0 ? plain.pages : null;
+  const packed = await objectStreamBodies(b, text);
+  const pages = Math.max(
+    plain.pages,
+    pageObjects(text) + packed.reduce((n, body) => n + pageObjects(body), 0),
+    largestPagesCount(packed),
+  );
+  return pages > 0 ? pages : null;
+}
+
+/**
+ * Tokens a PDF whose pages cannot be found is reckoned at until the API counts it (count_tokens is
+ * asked before every PDF is sent): a page's worth for each 100 kB, at least one page.
+ */
+export const unknownPdfTokens = (bytes: number) => PDF_TOKENS_PER_PAGE * Math.max(1, Math.ceil(bytes / 100_000));
+
+/**
+ * Why a request's PDFs cannot go together: Anthropic reads at most 100 PDF pages in one request,
+ * and every earlier turn's PDFs are sent again with each message. A PDF whose pages are unknown adds
+ * none here (the API refuses it itself). Null when they fit.
+ */
+export function contextPdfProblem(turns: readonly { attachments?: readonly AttachmentRef[] }[]): string | null {
+  const pages = turns.reduce(
+    (n, t) => n + (t.attachments ?? []).reduce((k, a) => k + (a.kind === 'pdf' ? (a.pages ?? 0) : 0), 0),
+    0,
+  );
+  if (pages <= MAX_PDF_PAGES) return null;
+  return `This chat's PDFs come to ${formatCount(pages)} pages; Anthropic reads at most ${MAX_PDF_PAGES} in one request. Start a new chat for this PDF.`;
 }
 
 const isPdf = (b: Uint8Array) => ascii(b, 0, 5) === '%PDF-';
@@ -159,16 +268,17 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
 
 const mb = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MB`;
 
-function checkOne(
+async function checkOne(
   input: AttachmentInput,
   bytes: Uint8Array<ArrayBuffer>,
-): { ok: true; ref: Omit<AttachmentRef, 'id' | 'hash'> } | { ok: false; message: string } {
+): Promise<{ ok: true; ref: Omit<AttachmentRef, 'id' | 'hash'> } | { ok: false; message: string }> {
   const name = input.name;
   if (input.mediaType === PDF_MEDIA_TYPE) {
     if (!isPdf(bytes)) return { ok: false, message: `${name} is not a PDF (its bytes do not start with %PDF-).` };
-    const pages = pdfPages(bytes);
-    if (pages === 0) return { ok: false, message: `${name} has no pages Pace can find.` };
-    if (pages > MAX_PDF_PAGES) {
+    const pages = await pdfPages(bytes);
+    // Pages not found (packed in a way Pace does not read): accepted, reckoned from its size; the
+    // API's count_tokens is asked before it is sent, and the API refuses a PDF over 100 pages itself.
+    if (pages !== null && pages > MAX_PDF_PAGES) {
       return {
         ok: false,
         message: `${name} has ${formatCount(pages)} pages; Claude reads at most ${MAX_PDF_PAGES} pages of PDF a message. Split it, or send the pages you need.`,
@@ -181,8 +291,8 @@ function checkOne(
         name,
         mediaType: PDF_MEDIA_TYPE,
         bytes: bytes.length,
-        pages,
-        tokens: pages * PDF_TOKENS_PER_PAGE,
+        ...(pages === null ? {} : { pages }),
+        tokens: pages === null ? unknownPdfTokens(bytes.length) : pages * PDF_TOKENS_PER_PAGE,
       },
     };
   }
@@ -236,7 +346,7 @@ export async function checkAttachments(
     const name = input.name.trim() || 'The attachment';
     const bytes = decodeBase64(input.data);
     if (bytes === null) return { ok: false, message: `${name} could not be read: its data is not base64.` };
-    const one = checkOne({ ...input, name }, bytes);
+    const one = await checkOne({ ...input, name }, bytes);
     if (!one.ok) return one;
     total += input.data.length;
     checked.push({ ref: one.ref, data: input.data.replace(/\s+/g, ''), bytes });

@@ -5,6 +5,7 @@
  * not fit what is left of the budget. A request larger than a whole minute's input limit can never
  * go: it is refused with the figures. A failed read rejects: the scheduler holds the job and tries again.
  */
+import { contextPdfProblem } from '../attachments/attachment-check';
 import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
@@ -59,6 +60,11 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
       // No question to send: the runner fails the answer with its own message.
       log('nothing to measure for this answer', err instanceof Error ? err.name : 'error');
       turns = [];
+    }
+    // A later message's request carries every earlier turn's PDFs: at most 100 pages in all.
+    const pdfProblem = contextPdfProblem(turns);
+    if (pdfProblem) {
+      return { ok: false, error: { code: 'invalid_input', message: pdfProblem, field: 'attachments' } };
     }
     const periods = periodSpends(t, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart));
     const input: MeasureInput = {

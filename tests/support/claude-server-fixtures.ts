@@ -104,3 +104,29 @@ function pdfBytes(pageTexts: string[], { compress = false }: { compress?: boolea
 
 export const pdfBase64 = (pageTexts: string[], opts?: { compress?: boolean }): string =>
   pdfBytes(pageTexts, opts).toString('base64');
+
+/**
+ * A PDF 1.5 file as LaTeX or Word write them: the objects in `packed` (dictionaries such as
+ * `<< /Type /Page >>`) only inside one deflate-compressed object stream (`/Type /ObjStm`), the
+ * objects in `plain` written plainly. Not a whole renderable file: enough to count its pages.
+ */
+export function objectStreamPdf(packed: string[], plain: string[] = []): Uint8Array<ArrayBuffer> {
+  let header = '';
+  let body = '';
+  for (const [i, object] of packed.entries()) {
+    header += `${10 + i} ${body.length} `;
+    body += `${object}\n`;
+  }
+  const stream = deflateSync(Buffer.from(header + body, 'latin1'));
+  const parts = [
+    Buffer.from('%PDF-1.5\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n', 'latin1'),
+    ...plain.map((object, i) => Buffer.from(`${3 + i} 0 obj\n${object}\nendobj\n`, 'latin1')),
+    Buffer.from(
+      `9 0 obj\n<< /Type /ObjStm /N ${packed.length} /First ${header.length} /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`,
+      'latin1',
+    ),
+    stream,
+    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1'),
+  ];
+  return new Uint8Array(Buffer.concat(parts));
+}

@@ -6,6 +6,7 @@
 import { formatCount } from '../../limits/format';
 import {
   checkAttachments,
+  contextPdfProblem,
   PDF_TOKENS_PER_PAGE,
   type AttachmentInput,
   type CheckedAttachment,
@@ -121,6 +122,9 @@ async function composeMessage(
   }
   const refs = attached.map((a) => a.ref);
   const context = contextWithNewMessage(reads.earlier, checked.prompt, refs);
+  // Earlier turns' PDFs are sent again: the request's pages are all of them together.
+  const pdfProblem = contextPdfProblem(context);
+  if (pdfProblem) throw new PaceFailure({ code: 'invalid_input', message: pdfProblem, field: 'attachments' });
   const data = new Map(attached.map((a) => [a.ref.id, a.data]));
   // The new message's bytes are at hand; earlier messages' are read from their rows.
   const full = await withAttachmentData(

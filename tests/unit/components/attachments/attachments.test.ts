@@ -3,6 +3,7 @@ import { createChatStore } from '@/components/chat/chat-store';
 import { fitted, pageCount } from '@/components/attachments/prepare-file';
 import { filesOf, typeRefusal } from '@/components/attachments/pending';
 import type { BackgroundClient } from '@/lib/messaging/page-client';
+import { objectStreamPdf } from '../../../support/claude-server-fixtures';
 
 type Call = { type: string; payload: Record<string, unknown> };
 
@@ -312,6 +313,13 @@ describe('the pure parts', () => {
   it('counts plain page objects of a PDF, not the page tree', async () => {
     expect(pageCount(new Uint8Array(await pdf().arrayBuffer()))).toBe(2);
     expect(pageCount(new TextEncoder().encode('%PDF-1.7 compressed'))).toBeNull();
+  });
+
+  it("shows a PDF's plain page tree /Count, and no figure when its pages may be in compressed object streams", () => {
+    const page = '<< /Type /Page /Parent 2 0 R >>';
+    expect(pageCount(objectStreamPdf([page], ['<< /Type /Pages /Count 12 >>']))).toBe(12);
+    // One page object plain and two packed: the plain one alone would be a wrong figure.
+    expect(pageCount(objectStreamPdf([page, page], [page]))).toBeNull();
   });
 
   it('takes the files of a paste or a drop, and none from text', () => {

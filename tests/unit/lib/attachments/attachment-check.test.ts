@@ -6,8 +6,10 @@ import {
   PDF_TOKENS_PER_PAGE,
   pdfPages,
   decodeBase64,
+  unknownPdfTokens,
 } from '@/lib/attachments/attachment-check';
 import {
+  objectStreamPdf,
   pdfBase64,
   pngBase64,
   SAMPLE_GIF_16,
@@ -72,10 +74,61 @@ describe('checkAttachments', () => {
 
   it("counts a PDF's pages from its /Type /Page objects and estimates its tokens per page", async () => {
     const data = pdfBase64(['one', 'two', 'three']);
-    expect(pdfPages(decodeBase64(data)!)).toBe(3);
+    expect(await pdfPages(decodeBase64(data)!)).toBe(3);
     const r = await checkAttachments([{ name: 'r.pdf', mediaType: 'application/pdf', data }], newId);
     if (!r.ok) throw new Error(r.message);
     expect(r.attachments[0]!.ref).toMatchObject({ kind: 'pdf', pages: 3, tokens: 3 * PDF_TOKENS_PER_PAGE });
+  });
+
+  it('counts the pages of a PDF 1.5 whose page objects and page tree are only in a compressed object stream', async () => {
+    const bytes = objectStreamPdf([
+      '<< /Type /Pages /Kids [11 0 R 12 0 R] /Count 2 >>',
+      '<< /Type /Page /Parent 10 0 R /MediaBox [0 0 612 792] >>',
+      '<< /Type /Page /Parent 10 0 R /MediaBox [0 0 612 792] >>',
+    ]);
+    // Nothing to find in the plain text: the markers are only in the deflated stream.
+    expect(new TextDecoder('latin1').decode(bytes)).not.toMatch(/\/Type\s*\/Pages?\b/);
+    expect(await pdfPages(bytes)).toBe(2);
+    const data = Buffer.from(bytes).toString('base64');
+    const r = await checkAttachments([{ name: 'paper.pdf', mediaType: 'application/pdf', data }], newId);
+    if (!r.ok) throw new Error(r.message);
+    expect(r.attachments[0]!.ref).toMatchObject({ kind: 'pdf', pages: 2, tokens: 2 * PDF_TOKENS_PER_PAGE });
+  });
+
+  it('counts page objects in a compressed object stream when no /Count is found', async () => {
+    const packed = Array.from({ length: 3 }, () => '<< /Type /Page /Parent 2 0 R >>');
+    const bytes = objectStreamPdf(packed);
+    expect(await pdfPages(bytes)).toBe(3);
+    // Its /Length a reference to another object: the stream is read up to endstream.
+    const latin1 = Buffer.from(bytes).toString('latin1');
+    const indirect = latin1.replace(/\/Length \d+/, '/Length 99 0 R');
+    expect(indirect).not.toBe(latin1);
+    expect(await pdfPages(new Uint8Array(Buffer.from(indirect, 'latin1')))).toBe(3);
+  });
+
+  it("reads the page tree's /Count when it is plain, and refuses over 100 pages by it", async () => {
+    const pdf = (count: number) =>
+      Buffer.from(objectStreamPdf(['<< /Font 1 >>'], [`<< /Type /Pages /Kids [] /Count ${count} >>`])).toString(
+        'base64',
+      );
+    const r = await checkAttachments([{ name: 'word.pdf', mediaType: 'application/pdf', data: pdf(7) }], newId);
+    if (!r.ok) throw new Error(r.message);
+    expect(r.attachments[0]!.ref).toMatchObject({ pages: 7, tokens: 7 * PDF_TOKENS_PER_PAGE });
+    expect(await refusal([{ name: 'big.pdf', mediaType: 'application/pdf', data: pdf(130) }])).toBe(
+      'big.pdf has 130 pages; Claude reads at most 100 pages of PDF a message. Split it, or send the pages you need.',
+    );
+  });
+
+  it('accepts a PDF whose pages cannot be found, pages unknown, its tokens reckoned from its size', async () => {
+    const text = `%PDF-1.7\n${'x'.repeat(250_000)}\n%%EOF\n`;
+    const r = await checkAttachments([{ name: 'odd.pdf', mediaType: 'application/pdf', data: btoa(text) }], newId);
+    if (!r.ok) throw new Error(r.message);
+    const ref = r.attachments[0]!.ref;
+    expect(ref.pages).toBeUndefined();
+    expect('pages' in ref).toBe(false);
+    expect(ref.tokens).toBe(3 * PDF_TOKENS_PER_PAGE);
+    expect(unknownPdfTokens(text.length)).toBe(3 * PDF_TOKENS_PER_PAGE);
+    expect(unknownPdfTokens(10)).toBe(PDF_TOKENS_PER_PAGE);
   });
 
   it('refuses a type the API does not read', async () => {

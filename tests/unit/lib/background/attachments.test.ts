@@ -6,14 +6,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandlers } from '@/lib/background/handlers';
 import { attachmentStorage } from '@/lib/attachments/attachment-store';
-import { PDF_TOKENS_PER_PAGE } from '@/lib/attachments/attachment-check';
+import { checkAttachments, PDF_TOKENS_PER_PAGE } from '@/lib/attachments/attachment-check';
+import { addExchange } from '@/lib/chat/conversation-store';
+import { createClaudeClient } from '@/lib/claude/client';
+import { createMeasureRequest } from '@/lib/limits/measure-job';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings/validate';
 import { settingsItem } from '@/lib/settings/settings-items';
 import { PaceDB } from '@/lib/storage/db';
 import { NO_BUDGET } from '@/lib/limits/budget';
 import { saveBudget } from '@/lib/limits/budget-store';
 import { priceFor } from '@/lib/usage/prices';
-import type { ClaudeServer } from '../../../support/claude-server';
+import { TEST_KEY, type ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
 import { pdfBase64, pngBase64 } from '../../../support/claude-server-fixtures';
 import { testBackground } from './background-app';
@@ -104,6 +107,79 @@ describe('chat.send with attachments', () => {
     // The API's count is below the per-page estimate used when it cannot be had.
     const counted = server.requests.find((r) => r.path === '/v1/messages/count_tokens')!.parsed!.inputTokens;
     expect(counted).toBeLessThan(2 * PDF_TOKENS_PER_PAGE);
+  });
+
+  it("refuses a PDF that takes the chat's PDFs over 100 pages a request, earlier turns' included", async () => {
+    const { client } = await background();
+    const pages = (n: number) => Array.from({ length: n }, (_, i) => `Page ${i + 1}.`);
+    const sent = await client.request('chat.send', {
+      conversationId: null,
+      text: 'Read this.',
+      attachments: [{ name: 'eighty.pdf', mediaType: 'application/pdf', data: pdfBase64(pages(80)) }],
+    });
+    if (!sent.ok) throw new Error(sent.error.message);
+    expect((await answered(sent.data.assistantMessageId)).status).toBe('done');
+    const before = await snapshot(db);
+    const requests = server.requests.length;
+    const next = await client.request('chat.send', {
+      conversationId: sent.data.conversationId,
+      text: 'And this one.',
+      attachments: [{ name: 'thirty.pdf', mediaType: 'application/pdf', data: pdfBase64(pages(30)) }],
+    });
+    expect(next).toMatchObject({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        message:
+          "This chat's PDFs come to 110 pages; Anthropic reads at most 100 in one request. Start a new chat for this PDF.",
+        field: 'attachments',
+      },
+    });
+    expect(await snapshot(db)).toEqual(before);
+    expect(server.requests.length).toBe(requests);
+  });
+
+  it("the queue refuses a later message's request whose chat's PDFs come to over 100 pages", async () => {
+    const pages = (n: number) => Array.from({ length: n }, (_, i) => `Page ${i + 1}.`);
+    let id = 0;
+    const newId = () => `m${++id}`;
+    const ask = async (conversationId: string | null, n: number) => {
+      const checked = await checkAttachments(
+        [{ name: `${n}.pdf`, mediaType: 'application/pdf', data: pdfBase64(pages(n)) }],
+        newId,
+      );
+      if (!checked.ok) throw new Error(checked.message);
+      return addExchange(db, {
+        conversationId,
+        text: 'Read it.',
+        now: 1000 + id,
+        newId,
+        model: 'claude-sonnet-5-5',
+        attachments: checked.attachments,
+      });
+    };
+    const first = await ask(null, 80);
+    // Answered by the time the second's request is built: that request carries both PDFs.
+    await db.messages.update(first.assistantMessageId, { status: 'done', text: 'Read.' });
+    const second = await ask(first.conversationId, 30);
+    const measure = createMeasureRequest({
+      db,
+      now: () => Date.now(),
+      settings: async () => ({ ...DEFAULT_SETTINGS, baseURL: server.url, model: 'claude-sonnet-5-5' }),
+      credentials: async () => ({ apiKey: TEST_KEY, baseURL: server.url, demo: false }),
+      createClient: createClaudeClient,
+      log: () => undefined,
+    });
+    expect(await measure((await db.jobs.get(second.assistantMessageId))!)).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid_input',
+        message:
+          "This chat's PDFs come to 110 pages; Anthropic reads at most 100 in one request. Start a new chat for this PDF.",
+        field: 'attachments',
+      },
+    });
+    expect((await measure((await db.jobs.get(first.assistantMessageId))!)).ok).not.toBe(false);
   });
 
   it('refuses a bad attachment with field attachments, storing nothing', async () => {
