@@ -83,8 +83,13 @@ export interface AssembledAnswer {
   /** The open `server_tool_use` block of a web search and its input's JSON so far, or null. */
   searchIndex: number | null;
   searchInput: string;
-  /** Web searches the server ran, as its usage says (a running total). */
+  /**
+   * Web searches the server ran: the larger of its usage's figure (a running total) and the
+   * successful results seen, so a stream cut before the usage still counts the searches billed.
+   */
   webSearches: number;
+  /** The web_search_tool_result blocks that held results (an error result is not billed). */
+  searchResults: number;
   /** The usage named a web search count that is not one (negative, fractional, text...): the usage is unknown. */
   webSearchesUnknown: boolean;
 }
@@ -127,6 +132,7 @@ export const emptyAnswer = (): AssembledAnswer => ({
   searchIndex: null,
   searchInput: '',
   webSearches: 0,
+  searchResults: 0,
   webSearchesUnknown: false,
 });
 
@@ -164,7 +170,7 @@ export function applyStreamEvent(state: AssembledAnswer, event: RawMessageStream
           if (block.name !== 'web_search') return { ...opened, joined: true };
           return { ...opened, joined: true, searchIndex: index, searchInput: queryJson(block.input) };
         case 'web_search_tool_result':
-          return addSources({ ...opened, joined: true }, block.content);
+          return addSources(countResult({ ...opened, joined: true }, block.content), block.content);
         default:
           return opened;
       }
@@ -277,7 +283,10 @@ function appendThinking(state: AssembledAnswer, piece: string): AssembledAnswer 
   return { ...state, thinking: state.thinking + cut(piece, MAX_ANSWER_CHARS - state.thinking.length), truncated: true };
 }
 
-/** The usage's web search count, when it gives one; a count that is not one makes the usage unknown. */
+/**
+ * The usage's web search count, when it gives one (never below the results seen); a count that is
+ * not one makes the usage unknown.
+ */
 function searchesOf(
   state: AssembledAnswer,
   usage: object,
@@ -288,8 +297,15 @@ function searchesOf(
   const n = typeof tools === 'object' ? (tools as { web_search_requests?: unknown }).web_search_requests : tools;
   if (n === undefined || n === null) return keep;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_WEB_SEARCHES)
-    return { ...keep, webSearches: n };
+    return { ...keep, webSearches: Math.max(n, state.searchResults) };
   return { ...keep, webSearchesUnknown: true };
+}
+
+/** A web search's result block: one search billed when it holds results (an error object is not). */
+function countResult(state: AssembledAnswer, content: unknown): AssembledAnswer {
+  if (!Array.isArray(content) || state.searchResults >= MAX_WEB_SEARCHES) return state;
+  const searchResults = state.searchResults + 1;
+  return { ...state, searchResults, webSearches: Math.max(state.webSearches, searchResults) };
 }
 
 /** The open web search block's query, read from its input's JSON once the block is over. */

@@ -10,7 +10,7 @@ import type { ClaudeClient, Credentials } from '../claude/client';
 import { errorLabel } from '../claude/errors';
 import { countInputTokens, type ContextTurn } from '../claude/context-size';
 import { buildContext, conversationMessages, settingsFor, withAttachmentData } from '../chat/conversation-store';
-import { messageRequest, type MessageRequest } from '../claude/request';
+import { messageRequest, thinkingProblem, type ChatSettings, type MessageRequest } from '../claude/request';
 import { WINDOW_MS } from './admission';
 import { leftIn, maxWebSearches, periodSpends } from './budget';
 import { loadSpend } from './budget-store';
@@ -54,8 +54,7 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
     let turns: ContextTurn[];
     let request: MessageRequest | undefined;
     try {
-      turns = await withAttachmentData(db, buildContext(messages, job.id));
-      request = messageRequest(settings, turns);
+      turns = buildContext(messages, job.id);
     } catch (err) {
       // No question to send: the runner fails the answer with its own message.
       log('nothing to measure for this answer', err instanceof Error ? err.name : 'error');
@@ -65,6 +64,15 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
     const pdfProblem = contextPdfProblem(turns);
     if (pdfProblem) {
       return { ok: false, error: { code: 'invalid_input', message: pdfProblem, field: 'attachments' } };
+    }
+    if (turns.length > 0) {
+      // A failed read rejects (the job is held and tried again); a request that cannot be built
+      // (thinking that no longer fits the model or max_tokens, an attachment's bytes gone) is
+      // refused with its reason: it is never admitted nor counted.
+      turns = await withAttachmentData(db, turns);
+      const built = buildRequest(settings, turns);
+      if (!built.ok) return { ok: false, error: { code: 'invalid_input', message: built.message } };
+      request = built.request;
     }
     const periods = periodSpends(t, limits.monthStart, spent.budget, spent.spend, spent.ledger(limits.monthStart));
     const input: MeasureInput = {
@@ -86,6 +94,26 @@ export function createMeasureRequest(deps: MeasureDeps): (job: Job) => Promise<M
     if (second.ok === 'count') throw new Error('measureRequest asked for a count it was given');
     return second.ok ? { ...second, request } : second;
   };
+
+  function buildRequest(
+    settings: ChatSettings,
+    turns: ContextTurn[],
+  ): { ok: true; request: MessageRequest } | { ok: false; message: string } {
+    const problem = thinkingProblem(settings.model, settings.thinking ?? 'off', settings.maxTokens);
+    if (problem) return { ok: false, message: problem };
+    const missing = turns.flatMap((t) => t.attachments ?? []).find((a) => a.data === undefined);
+    if (missing) {
+      return {
+        ok: false,
+        message: `The bytes of ${missing.name} are missing: send it again in a new message.`,
+      };
+    }
+    try {
+      return { ok: true, request: messageRequest(settings, turns) };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : 'This request could not be built.' };
+    }
+  }
 
   async function exactCount(
     request: Parameters<typeof countInputTokens>[1],

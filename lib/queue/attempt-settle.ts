@@ -210,8 +210,10 @@ async function keepInCache(
   answer: AssembledAnswer,
 ): Promise<void> {
   if (answer.stopReason !== 'end_turn' && answer.stopReason !== 'stop_sequence') return;
-  // A searched answer is about the web as it was, and the cache would keep its text without its sources.
+  // A searched answer is about the web as it was; and the cache keeps only the text: an answer with
+  // sources, cited passages or thinking would come back without them.
   if (answer.webSearches > 0 || answer.sources.length > 0) return;
+  if (answer.citations.length > 0 || answer.thinking !== '') return;
   try {
     const prefs = await kit.usagePrefs?.();
     if (!prefs || prefs.cacheHours <= 0) return;

@@ -47,6 +47,12 @@ export async function conversationChooseModel(
 ): Promise<ReplyOf<'conversation.chooseModel'>> {
   const checked = checkModel(model);
   if (!checked.ok) throw new PaceFailure({ code: 'invalid_input', message: checked.message, field: 'model' });
+  // A model that cannot run the chat's thinking effort is refused: its queued messages could not be sent.
+  const effort = (await d.db.conversations.get(conversationId))?.thinking ?? 'off';
+  if (effort !== 'off') {
+    const problem = thinkingProblem(checked.value, effort, (await d.settings()).maxTokens);
+    if (problem) throw new PaceFailure({ code: 'invalid_input', message: problem, field: 'model' });
+  }
   if (!(await chooseModel(d.db, conversationId, checked.value))) throw new PaceFailure(NO_CONVERSATION);
   return { model: checked.value };
 }

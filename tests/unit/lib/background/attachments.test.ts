@@ -261,6 +261,46 @@ describe('thinking and web search', () => {
       action: 'new_chat',
     });
   });
+  it('a queued job whose thinking no longer fits max_tokens fails with the reason, counted nowhere', async () => {
+    // Sent with room to think; by the time the queue measures it, the longest answer is 1000 tokens.
+    const { app } = await background({ model: 'claude-haiku-4-5', maxTokens: 1000 });
+    const { assistantMessageId } = await addExchange(db, {
+      conversationId: null,
+      text: 'Think hard',
+      now: Date.now(),
+      newId: () => crypto.randomUUID(),
+      model: 'claude-haiku-4-5',
+      options: { thinking: 'high' },
+    });
+    const months = await db.usageMonths.toArray();
+    await app.pump();
+    const answer = await answered(assistantMessageId);
+    expect(answer.status).toBe('error');
+    expect(answer.error).toMatchObject({
+      code: 'invalid_input',
+      message:
+        'Thinking needs more than 1024 tokens for the answer on claude-haiku-4-5 (the longest answer is set to 1000); raise it on the options page or turn thinking off.',
+    });
+    expect(server.messageRequests()).toHaveLength(0);
+    expect(await db.usageMonths.toArray()).toEqual(months);
+    expect(await db.usage.count()).toBe(0);
+  });
+
+  it("conversation.chooseModel refuses a model that cannot run the chat's thinking", async () => {
+    const h = createHandlers(
+      handlerDeps(db, server.url, { settings: { model: 'claude-sonnet-5-5', maxTokens: 1024 } }),
+    );
+    const r = await h['chat.send']({ conversationId: null, text: 'Hi', thinking: 'high' });
+    expect(
+      await failure(h['conversation.chooseModel']({ conversationId: r.conversationId, model: 'claude-haiku-4-5' })),
+    ).toEqual({
+      code: 'invalid_input',
+      field: 'model',
+      message:
+        'Thinking needs more than 1024 tokens for the answer on claude-haiku-4-5 (the longest answer is set to 1024); raise it on the options page or turn thinking off.',
+    });
+    expect((await db.conversations.get(r.conversationId))?.model).not.toBe('claude-haiku-4-5');
+  });
 });
 
 describe('chat.preview', () => {

@@ -14,6 +14,7 @@ import { settingsItem, usagePrefsItem } from '@/lib/settings/settings-items';
 import { estimateCost } from '@/lib/usage/prices';
 import type { ClaudeServer } from '../../../support/claude-server';
 import { useClaudeServer } from '../../../support/use-claude-server';
+import { pdfBase64 } from '../../../support/claude-server-fixtures';
 import { testBackground } from './background-app';
 
 let server: ClaudeServer;
@@ -98,6 +99,50 @@ describe('response cache through the queue', () => {
     const month = await db.usageMonths.get(monthWindow(Date.now(), limits.monthStart).key);
     expect(month).toMatchObject({ requests: 1, ok: 1, cacheHits: 1, errors: 0 });
     expect(month!.costUsd).toBeCloseTo(sent.costUsd!, 12);
+  });
+
+  it('sends an answer that thought again: the cache would give back its text without its thinking', async () => {
+    await settingsItem.setValue({ ...DEFAULT_SETTINGS, baseURL: server.url, model: MODEL, maxTokens: 2000 });
+    const app = background();
+    for (let i = 0; i < 2; i++) {
+      const ex = await addExchange(db, {
+        conversationId: null,
+        text: 'Think about buckets',
+        now: Date.now(),
+        newId: () => `m${++ids}`,
+        model: MODEL,
+        options: { thinking: 'low' },
+      });
+      void app.pump();
+      await settle(ex.assistantMessageId);
+      const m = (await db.messages.get(ex.assistantMessageId))!;
+      expect(m).toMatchObject({ status: 'done', thinking: expect.any(String) as string });
+      expect(m.fromCache).toBeUndefined();
+    }
+    expect(server.messageRequests()).toHaveLength(2);
+    expect(await db.cache.count()).toBe(0);
+  });
+
+  it('sends an answer citing a PDF again: the cache would give back its text without the cited passages', async () => {
+    const { app, client } = testBackground(db, server.url);
+    for (let i = 0; i < 2; i++) {
+      const sent = await client.request('chat.send', {
+        conversationId: null,
+        text: 'What does the report say?',
+        attachments: [
+          { name: 'Report.pdf', mediaType: 'application/pdf', data: pdfBase64(['Sales grew 12% this year.']) },
+        ],
+      });
+      if (!sent.ok) throw new Error(sent.error.message);
+      void app.pump();
+      await settle(sent.data.assistantMessageId);
+      const m = (await db.messages.get(sent.data.assistantMessageId))!;
+      expect(m.status).toBe('done');
+      expect(m.citations).toHaveLength(1);
+      expect(m.fromCache).toBeUndefined();
+    }
+    expect(server.messageRequests()).toHaveLength(2);
+    expect(await db.cache.count()).toBe(0);
   });
 
   it('"Ask again" goes to the API and replaces the cached answer', async () => {

@@ -417,6 +417,38 @@ describe('thinking, web search and citations', () => {
       });
   });
 
+  it('counts a search whose results arrived when the stream is cut before the usage; an error result is not one', () => {
+    const cut = [
+      event({ type: 'message_start', message: { id: 'm', model: 'x', usage: { input_tokens: 9 } } }),
+      blockStart(0, { type: 'server_tool_use', id: 's', name: 'web_search', input: { query: 'q' } }),
+      event({ type: 'content_block_stop', index: 0 }),
+      blockStart(1, {
+        type: 'web_search_tool_result',
+        tool_use_id: 's',
+        content: [{ type: 'web_search_result', url: 'https://a.example/', title: 'A' }],
+      }),
+      event({ type: 'content_block_stop', index: 1 }),
+      blockStart(2, {
+        type: 'web_search_tool_result',
+        tool_use_id: 't',
+        content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' },
+      }),
+    ].reduce(applyStreamEvent, emptyAnswer());
+    expect(cut).toMatchObject({ webSearches: 1, webSearchesUnknown: false, done: false });
+    // The usage's figure counts when it is larger, never when it is smaller.
+    const withUsage = (n: number) =>
+      applyStreamEvent(
+        cut,
+        event({
+          type: 'message_delta',
+          delta: {},
+          usage: { output_tokens: 1, server_tool_use: { web_search_requests: n } },
+        }),
+      ).webSearches;
+    expect(withUsage(0)).toBe(1);
+    expect(withUsage(2)).toBe(2);
+  });
+
   it('refuses thinking for a block that is no longer open, or a thinking delta without thinking', () => {
     const two = [
       blockStart(0, { type: 'thinking', thinking: '' }),
