@@ -160,6 +160,7 @@ describe('the key never leaves the background (real Chromium)', () => {
     });
     expect(stored.keyItemSaved).toBe(true);
     expect(Object.keys(stored.tables).sort()).toEqual([
+      'attachments',
       'batches',
       'cache',
       'conversations',
