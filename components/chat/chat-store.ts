@@ -315,7 +315,7 @@ function withoutKey(record: Record<string, string>, key: string): Record<string,
 }
 
 /** Why the tab could not be captured, in the user's terms rather than the browser's. */
-export function captureRefusal(reason: string): string {
+function captureRefusal(reason: string): string {
   if (/activeTab|all_urls|permission/i.test(reason))
     return "Pace may take a picture of the tab only right after you click its toolbar button: click Pace's button, then Screenshot this tab.";
   if (/cannot access|chrome:|edge:|about:|moz-extension:|chrome-extension:|webstore|addons\.mozilla/i.test(reason))
