@@ -57,6 +57,32 @@ describe('device entries', () => {
     expect(Object.keys(pruneForgotten(forgotten, NOW))).toEqual(['c']);
   });
 
+  it('ignores entries and forgotten devices named after members every object has; the real devices still count', () => {
+    const entry = (requests: number) => ({ v: 1, name: 'X', updatedAt: NOW, months: { 'utc:2026-12': m(requests) } });
+    // Parsed from JSON, as sync gives them: `__proto__` is then a key of its own, not the prototype.
+    const items = JSON.parse(
+      JSON.stringify({
+        'pace.device.b': entry(5),
+        'pace.device.constructor': entry(100),
+        'pace.device.toString': entry(100),
+        'pace.device.bad id!': entry(100),
+        'pace.forgotten': {
+          c: { name: 'C', forgottenAt: NOW, months: { 'utc:2026-12': m(7) } },
+          constructor: { name: 'K', forgottenAt: NOW, months: { 'utc:2026-12': m(100) } },
+        },
+      }),
+    ) as Record<string, unknown>;
+    items['pace.device.__proto__'] = entry(100);
+    items['pace.forgotten'] = JSON.parse(
+      `{"__proto__": {"name": "P", "forgottenAt": ${NOW}, "months": {"utc:2026-12": {"requests": 100, "usd": 0, "inputTokens": 0, "outputTokens": 0}}}, ${JSON.stringify(items['pace.forgotten']).slice(1)}`,
+    ) as unknown;
+    const { others, problems } = otherDevices(items, 'me', NOW);
+    expect(others.months['utc:2026-12']).toEqual(m(12));
+    expect(others.devices.map((d) => d.id)).toEqual(['b']);
+    expect(problems).toHaveLength(6);
+    expect(problems.every((p) => p.endsWith('not a device id'))).toBe(true);
+  });
+
   it('says the month on all devices', () => {
     expect(
       allDevicesText({
