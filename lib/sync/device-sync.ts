@@ -244,7 +244,12 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
       await flush();
       return next;
     },
-    /** Hides device `id`; its figures stay in the month's total until the month turns. */
+    /**
+     * Hides device `id`; its figures stay in the month's total until the month turns. Its entry
+     * stays in sync (it ages out with its months): the forgotten list is one shared item that
+     * another device's stale copy can overwrite, so it only says what is hidden, and never holds
+     * the only copy of a device's figures.
+     */
     async forget(id: string): Promise<void> {
       const me = await self();
       if (id === me.id) throw new Error('This device cannot be forgotten here.');
@@ -255,7 +260,6 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
       if (!device) throw new Error('No such device.');
       const { forgotten } = parseForgotten(items[FORGOTTEN_KEY]);
       await area.set({ [FORGOTTEN_KEY]: forget(forgotten, id, device, now()) });
-      await area.remove(DEVICE_PREFIX + id);
       await refresh();
     },
     async list(): Promise<DevicesList> {

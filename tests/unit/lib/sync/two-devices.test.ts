@@ -136,11 +136,24 @@ describe('the month on two devices', () => {
     await until("A's sends on B", othersRequests(dbB), (n) => n === 2);
     const forgot = await b.client.request('sync.forget', { id: 'aaaa' });
     expect(forgot.ok).toBe(true);
-    expect(sync.items.has(`${DEVICE_PREFIX}aaaa`)).toBe(false);
+    // Forget only hides: A's entry stays until its months are pruned.
+    expect(sync.items.has(`${DEVICE_PREFIX}aaaa`)).toBe(true);
     expect(sync.items.get(FORGOTTEN_KEY)).toMatchObject({ aaaa: { name: 'Device aaaa' } });
     const listed = await b.client.request('sync.devices', {});
     expect(listed.ok && listed.data.others).toEqual([]);
     // Forgetting frees nothing: B's month still holds A's 2.
+    expect((await readQuotaState(dbB, Date.now())).state.monthCount).toBe(2);
+  });
+
+  it("a stale forgotten list written by a third device does not make a forgotten device's month vanish", async () => {
+    for (const text of ['one', 'two']) await until('A sent', jobOf(dbA, await send(a, text)), done);
+    await a.app.sync!.devices.flush();
+    await until("A's sends on B", othersRequests(dbB), (n) => n === 2);
+    expect((await b.client.request('sync.forget', { id: 'aaaa' })).ok).toBe(true);
+    // Device C, which had not seen the forgetting, writes its own copy of the list (last writer wins).
+    await sync.deliver({ [FORGOTTEN_KEY]: {} });
+    await b.app.sync!.devices.syncChanged();
+    expect(await othersRequests(dbB)()).toBe(2);
     expect((await readQuotaState(dbB, Date.now())).state.monthCount).toBe(2);
   });
 
