@@ -81,6 +81,16 @@ export function keptMonths(now: number): Set<string> {
   return new Set([...monthKeys(now), ...starts.flatMap((start) => monthKeys(start - 1))]);
 }
 
+/**
+ * The months read from the other devices: the kept ones and the next one, in both modes. Another
+ * device may already count in the next month (its local month turned first, or its clock is ahead);
+ * its figures wait there until this device's month turns.
+ */
+export function readMonths(now: number): Set<string> {
+  const ends = [monthWindow(now, 'utc').end, monthWindow(now, 'local').end];
+  return new Set([...keptMonths(now), ...ends.flatMap((end) => monthKeys(end))]);
+}
+
 function parseMonths(value: unknown): Record<string, DeviceMonth> | string {
   if (!isObject(value)) return 'months is not an object';
   const out: Record<string, DeviceMonth> = {};
@@ -179,7 +189,7 @@ export function otherDevices(
   now: number,
 ): { others: Omit<OtherDevices, 'error'>; problems: string[] } {
   const { forgotten, problems } = parseForgotten(items[FORGOTTEN_KEY]);
-  const kept = keptMonths(now);
+  const kept = readMonths(now);
   const entries = new Map<string, DeviceEntry>();
   for (const [key, value] of Object.entries(items)) {
     if (!key.startsWith(DEVICE_PREFIX)) continue;

@@ -4,6 +4,7 @@ import {
   defaultDeviceName,
   forget,
   otherDevices,
+  othersMonth,
   parseEntry,
   pruneForgotten,
 } from '@/lib/sync/device-entry';
@@ -81,6 +82,18 @@ describe('device entries', () => {
     expect(others.devices.map((d) => d.id)).toEqual(['b']);
     expect(problems).toHaveLength(6);
     expect(problems.every((p) => p.endsWith('not a device id'))).toBe(true);
+  });
+
+  it("keeps another device's figures for the next month, and counts them once this device's month turns", () => {
+    const items = {
+      'pace.device.b': { v: 1, name: 'B', updatedAt: NOW, months: { 'utc:2027-01': m(4, 1), 'utc:2026-12': m(2) } },
+    };
+    // Read on 31 December: B's clock (or its local month) is already in January.
+    const { others } = otherDevices(items, 'me', Date.UTC(2026, 11, 31, 23, 59));
+    expect(othersMonth(others, 'utc:2026-12')).toEqual(m(2));
+    // This device's month turns, and B writes nothing more: what was read counts under January's key.
+    expect(othersMonth(others, 'utc:2027-01')).toEqual(m(4, 1));
+    expect(othersMonth(otherDevices(items, 'me', Date.UTC(2027, 0, 1, 0, 1)).others, 'utc:2027-01')).toEqual(m(4, 1));
   });
 
   it('says the month on all devices', () => {

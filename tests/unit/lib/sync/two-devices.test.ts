@@ -157,6 +157,13 @@ describe('the month on two devices', () => {
     expect((await readQuotaState(dbB, Date.now())).state.monthCount).toBe(2);
   });
 
+  it('the month alarm reads the other devices again, so figures they wrote under the new month count without a new write', async () => {
+    const read = vi.spyOn(b.app.sync!.devices, 'syncChanged');
+    b.app.onAlarm({ name: 'pace-month', scheduledTime: Date.now() });
+    expect(read).toHaveBeenCalledTimes(1);
+    await read.mock.results[0]!.value;
+  });
+
   it('corrupt or foreign entries are ignored with a warning, and the worker goes on', async () => {
     await sync.deliver({
       [`${DEVICE_PREFIX}cccc`]: {
