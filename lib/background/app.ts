@@ -315,6 +315,8 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       },
       state: syncEdges.settingsState,
       deviceId: async () => (await devices.list()).self.id,
+      // Settings too large for sync are shown where the sync warning is (the devices row).
+      onProblem: (message) => devices.settingsProblem(message),
       now,
       setTimer: syncEdges.setTimer,
       onApplied: () => {

@@ -238,6 +238,26 @@ describe('settings that follow the user', () => {
     expect(written).not.toContain(claude.url);
   });
 
+  it('settings over the 8 KB an item are not written, the sync warning says why, and shorter ones sync and clear it', async () => {
+    const before = sync.writes.length;
+    // 3,000 characters of Japanese: 9,000 bytes in UTF-8, though only 3,000 characters.
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: '日本語'.repeat(1000) });
+    await a.app.sync!.settings.flush();
+    expect(sync.writes.slice(before).some((w) => w.keys.includes(SETTINGS_KEY))).toBe(false);
+    expect(sync.refused).toEqual([]);
+    expect((await readOtherDevices(dbA))?.error?.message).toMatch(
+      /^Settings are too large to sync \(\d+(\.\d)? KB of 8 KB\): shorten the system prompt or the templates\.$/,
+    );
+    // A refresh of the others' figures keeps the warning.
+    await a.app.sync!.devices.syncChanged();
+    expect((await readOtherDevices(dbA))?.error?.message).toMatch(/too large to sync/);
+
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: '日本語'.repeat(100) });
+    await a.app.sync!.settings.flush();
+    expect(sync.items.get(SETTINGS_KEY)).toMatchObject({ settings: { systemPrompt: '日本語'.repeat(100) } });
+    expect((await readOtherDevices(dbA))?.error).toBeNull();
+  });
+
   it('"Keep settings on this device only" stops both ways', async () => {
     await b.client.request('sync.settings', { enabled: false });
     await a.client.request('limits.save', {
