@@ -317,6 +317,7 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       deviceId: async () => (await devices.list()).self.id,
       // Settings too large for sync are shown where the sync warning is (the devices row).
       onProblem: (message) => devices.settingsProblem(message),
+      clearTimer: syncEdges.clearTimer,
       now,
       setTimer: syncEdges.setTimer,
       onApplied: () => {

@@ -57,6 +57,7 @@ export interface SettingsSyncDeps {
   now: () => number;
   newId?: () => string;
   setTimer?: (run: () => void, ms: number) => unknown;
+  clearTimer?: (timer: unknown) => void;
   /** Settings were applied (from sync or a file): the queue and the menus see them. */
   onApplied?: () => void;
   /** Why the settings cannot go to sync (too large), or null once they went: shown with the sync warning. */
@@ -68,8 +69,10 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
   const { db, area, local, now } = deps;
   const newId = deps.newId ?? (() => crypto.randomUUID());
   const setTimer = deps.setTimer ?? ((run, ms) => setTimeout(run, ms));
+  const clearTimer = deps.clearTimer ?? ((t) => clearTimeout(t as ReturnType<typeof setTimeout>));
   const log = deps.warn ?? defaultWarn;
   let pending = false;
+  let timer: unknown = null;
   let writing: Promise<void> = Promise.resolve();
 
   /** This device's settings now, in the checked form (so two equal snapshots compare equal). */
@@ -132,7 +135,10 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
   function schedule(ms: number) {
     if (pending) return;
     pending = true;
-    setTimer(() => void flush(), ms);
+    timer = setTimer(() => {
+      timer = null;
+      void flush();
+    }, ms);
   }
 
   function flush(): Promise<void> {
@@ -184,6 +190,12 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
     /** The settings file: a snapshot without the key, the base URL or the header values. */
     async exportRecord(): Promise<SettingsRecord> {
       return settingsRecord(await snapshot(), now());
+    },
+    /** Clears the pending write's timer (tests; a worker that stops loses it anyway). */
+    stop(): void {
+      if (timer !== null) clearTimer(timer);
+      timer = null;
+      pending = false;
     },
     /** Applies a settings file after checking it whole: a bad field changes nothing and is named. */
     async importRecord(raw: unknown): Promise<CheckedRecord> {

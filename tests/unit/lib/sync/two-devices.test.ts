@@ -70,8 +70,10 @@ beforeEach(async () => {
   await Promise.all([a.app.sync!.devices.start(), b.app.sync!.devices.start()]);
 });
 afterEach(async () => {
-  a.app.sync?.devices.stop();
-  b.app.sync?.devices.stop();
+  for (const bg of [a, b]) {
+    bg.app.sync?.devices.stop();
+    bg.app.sync?.settings.stop();
+  }
   vi.restoreAllMocks();
   for (const db of [dbA, dbB]) {
     db.close();
@@ -256,6 +258,15 @@ describe('settings that follow the user', () => {
     await a.app.sync!.settings.flush();
     expect(sync.items.get(SETTINGS_KEY)).toMatchObject({ settings: { systemPrompt: '日本語'.repeat(100) } });
     expect((await readOtherDevices(dbA))?.error).toBeNull();
+  });
+
+  it("stop clears a pending settings write, so none runs after a test's databases are gone", async () => {
+    const before = sync.writes.length;
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: 'pending' });
+    a.app.sync!.settings.changed();
+    a.app.sync!.settings.stop();
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(sync.writes.slice(before).some((w) => w.keys.includes(SETTINGS_KEY))).toBe(false);
   });
 
   it('"Keep settings on this device only" stops both ways', async () => {
