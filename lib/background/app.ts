@@ -315,6 +315,9 @@ export function createBackgroundApp(deps: BackgroundDeps) {
       },
       state: syncEdges.settingsState,
       deviceId: async () => (await devices.list()).self.id,
+      // Settings too large for sync are shown where the sync warning is (the devices row).
+      onProblem: (message) => devices.settingsProblem(message),
+      clearTimer: syncEdges.clearTimer,
       now,
       setTimer: syncEdges.setTimer,
       onApplied: () => {
@@ -429,7 +432,11 @@ export function createBackgroundApp(deps: BackgroundDeps) {
     /** The browser is back online: what waited for the network goes now. */
     onOnline: () => void scheduler.pump(),
     onAlarm: (alarm: Browser.alarms.Alarm) => {
-      if (alarm.name === MONTH_ALARM) void scheduleMonthTurn();
+      if (alarm.name === MONTH_ALARM) {
+        void scheduleMonthTurn();
+        // The others' figures already written under the new month count from now: read them again.
+        void devices?.syncChanged().catch((err: unknown) => console.warn('[pace] could not read browser sync', err));
+      }
       if (alarm.name === RETENTION_ALARM)
         void pruneChats().catch((err: unknown) => console.warn('[pace] could not delete old chats', err));
       if (alarm.name === BATCH_ALARM) void batches.tick();

@@ -33,6 +33,16 @@ export const NO_MONTH: DeviceMonth = { requests: 0, usd: 0, inputTokens: 0, outp
 
 const count = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const MONTH_KEY = /^(utc|local):\d{4}-\d{2}$/;
+const DEVICE_ID = /^[\w-]{1,64}$/;
+
+/**
+ * Whether `id` can be a device's id: a short word of letters, digits, `_` and `-`, and never the
+ * name of a member every object has (`constructor`, `__proto__`, `toString`): such a key, looked
+ * up in a plain object, would give that member instead of a device.
+ */
+export function isDeviceId(id: string): boolean {
+  return DEVICE_ID.test(id) && !(id in Object.prototype);
+}
 
 /** A device's chosen name, trimmed and capped; empty: null. */
 export function cleanDeviceName(name: string): string | null {
@@ -71,6 +81,16 @@ export function keptMonths(now: number): Set<string> {
   return new Set([...monthKeys(now), ...starts.flatMap((start) => monthKeys(start - 1))]);
 }
 
+/**
+ * The months read from the other devices: the kept ones and the next one, in both modes. Another
+ * device may already count in the next month (its local month turned first, or its clock is ahead);
+ * its figures wait there until this device's month turns.
+ */
+export function readMonths(now: number): Set<string> {
+  const ends = [monthWindow(now, 'utc').end, monthWindow(now, 'local').end];
+  return new Set([...keptMonths(now), ...ends.flatMap((end) => monthKeys(end))]);
+}
+
 function parseMonths(value: unknown): Record<string, DeviceMonth> | string {
   if (!isObject(value)) return 'months is not an object';
   const out: Record<string, DeviceMonth> = {};
@@ -102,11 +122,16 @@ export function parseEntry(value: unknown): DeviceEntry | string {
 
 /** The forgotten devices' list as read from sync; entries that do not parse are dropped with their reason. */
 export function parseForgotten(value: unknown): { forgotten: Record<string, ForgottenDevice>; problems: string[] } {
-  const forgotten: Record<string, ForgottenDevice> = {};
+  // No prototype: a lookup by an id that is not in the list gives undefined, whatever the id.
+  const forgotten = Object.create(null) as Record<string, ForgottenDevice>;
   const problems: string[] = [];
   if (value === undefined) return { forgotten, problems };
   if (!isObject(value)) return { forgotten, problems: ['the forgotten devices are not an object'] };
   for (const [id, f] of Object.entries(value)) {
+    if (!isDeviceId(id)) {
+      problems.push(`forgotten device ${JSON.stringify(id.slice(0, 40))}: not a device id`);
+      continue;
+    }
     const months = isObject(f) ? parseMonths(f.months) : 'not an object';
     if (!isObject(f) || typeof f.name !== 'string' || !count(f.forgottenAt) || typeof months === 'string') {
       problems.push(`forgotten device ${id.slice(0, 40)}: ${typeof months === 'string' ? months : 'bad fields'}`);
@@ -164,12 +189,16 @@ export function otherDevices(
   now: number,
 ): { others: Omit<OtherDevices, 'error'>; problems: string[] } {
   const { forgotten, problems } = parseForgotten(items[FORGOTTEN_KEY]);
-  const kept = keptMonths(now);
+  const kept = readMonths(now);
   const entries = new Map<string, DeviceEntry>();
   for (const [key, value] of Object.entries(items)) {
     if (!key.startsWith(DEVICE_PREFIX)) continue;
     const id = key.slice(DEVICE_PREFIX.length);
-    if (id === selfId || id === '') continue;
+    if (id === selfId) continue;
+    if (!isDeviceId(id)) {
+      problems.push(`device entry ${key.slice(0, 60)}: not a device id`);
+      continue;
+    }
     const entry = parseEntry(value);
     if (typeof entry === 'string') problems.push(`device entry ${key.slice(0, 60)}: ${entry}`);
     else entries.set(id, entry);
@@ -178,7 +207,7 @@ export function otherDevices(
   const ids = new Set([...entries.keys(), ...Object.keys(forgotten).filter((id) => id !== selfId)]);
   for (const id of ids) {
     const entry = entries.get(id);
-    const gone = forgotten[id];
+    const gone = Object.hasOwn(forgotten, id) ? forgotten[id] : undefined;
     for (const key of kept) {
       const figures = larger(entry?.months[key], gone?.months[key]);
       if (figures !== NO_MONTH) months[key] = add(months[key] ?? NO_MONTH, figures);
@@ -186,7 +215,7 @@ export function otherDevices(
   }
   // A forgotten device that wrote again after it was forgotten is alive: it is listed again.
   const devices: DeviceReport[] = [...entries]
-    .filter(([id, e]) => !forgotten[id] || e.updatedAt > forgotten[id].forgottenAt)
+    .filter(([id, e]) => !Object.hasOwn(forgotten, id) || e.updatedAt > forgotten[id]!.forgottenAt)
     .map(([id, e]) => ({ id, name: e.name, updatedAt: e.updatedAt, months: e.months }))
     .sort((a, b) => b.updatedAt - a.updatedAt);
   return { others: { months, devices }, problems };

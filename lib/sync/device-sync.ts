@@ -91,6 +91,9 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
   let lastWriteAt = -Infinity;
   let retryMs = 0;
   let error: OtherDevices['error'] = null;
+  /** Why the settings cannot go to sync (./settings-sync.ts), shown when this device's entry has no error of its own. */
+  let settingsError: OtherDevices['error'] = null;
+  const shownError = (): OtherDevices['error'] => error ?? settingsError;
   let timer: { handle: unknown; at: number } | null = null;
   let flushing: Promise<void> | null = null;
   let again = false;
@@ -117,7 +120,7 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
     const [me, items, before] = await Promise.all([self(), area.get(null), readOtherDevices(db)]);
     const { others, problems } = otherDevices(items, me.id, now());
     problems.forEach(warnOnce);
-    const next: OtherDevices = { ...others, error };
+    const next: OtherDevices = { ...others, error: shownError() };
     if (JSON.stringify(next) === JSON.stringify(before)) return;
     await saveOtherDevices(db, next);
     if (JSON.stringify(next.months) !== JSON.stringify(before?.months ?? {})) deps.onOthers?.();
@@ -126,7 +129,11 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
   async function showError(next: OtherDevices['error']) {
     error = next;
     const stored = await readOtherDevices(db);
-    await saveOtherDevices(db, { months: stored?.months ?? {}, devices: stored?.devices ?? [], error });
+    await saveOtherDevices(db, {
+      months: stored?.months ?? {},
+      devices: stored?.devices ?? [],
+      error: shownError(),
+    });
   }
 
   function schedule(delay: number) {
@@ -244,7 +251,12 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
       await flush();
       return next;
     },
-    /** Hides device `id`; its figures stay in the month's total until the month turns. */
+    /**
+     * Hides device `id`; its figures stay in the month's total until the month turns. Its entry
+     * stays in sync (it ages out with its months): the forgotten list is one shared item that
+     * another device's stale copy can overwrite, so it only says what is hidden, and never holds
+     * the only copy of a device's figures.
+     */
     async forget(id: string): Promise<void> {
       const me = await self();
       if (id === me.id) throw new Error('This device cannot be forgotten here.');
@@ -255,8 +267,14 @@ export function createDeviceSync(deps: DeviceSyncDeps) {
       if (!device) throw new Error('No such device.');
       const { forgotten } = parseForgotten(items[FORGOTTEN_KEY]);
       await area.set({ [FORGOTTEN_KEY]: forget(forgotten, id, device, now()) });
-      await area.remove(DEVICE_PREFIX + id);
       await refresh();
+    },
+    /** Why the settings cannot go to sync, or null once they can: shown where the sync warning is. */
+    async settingsProblem(message: string | null): Promise<void> {
+      const next = message === null ? null : { message, at: now() };
+      if (next?.message === settingsError?.message) return;
+      settingsError = next;
+      await showError(error);
     },
     async list(): Promise<DevicesList> {
       const [me, stored] = await Promise.all([self(), readOtherDevices(db)]);

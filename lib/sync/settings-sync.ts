@@ -30,6 +30,10 @@ import {
 
 const WRITE_DELAY_MS = 1_000;
 const RETRY_MS = 30_000;
+/** storage.sync's QUOTA_BYTES_PER_ITEM: the UTF-8 bytes of the key and of the JSON value. */
+export const SYNC_ITEM_BYTES = 8_192;
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
 
 /** This device's settings as the extension's storage keeps them (settings-items.ts by default). */
 interface LocalSettings {
@@ -53,8 +57,11 @@ export interface SettingsSyncDeps {
   now: () => number;
   newId?: () => string;
   setTimer?: (run: () => void, ms: number) => unknown;
+  clearTimer?: (timer: unknown) => void;
   /** Settings were applied (from sync or a file): the queue and the menus see them. */
   onApplied?: () => void;
+  /** Why the settings cannot go to sync (too large), or null once they went: shown with the sync warning. */
+  onProblem?: (message: string | null) => Promise<void> | void;
   warn?: (message: string, detail?: unknown) => void;
 }
 
@@ -62,8 +69,10 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
   const { db, area, local, now } = deps;
   const newId = deps.newId ?? (() => crypto.randomUUID());
   const setTimer = deps.setTimer ?? ((run, ms) => setTimeout(run, ms));
+  const clearTimer = deps.clearTimer ?? ((t) => clearTimeout(t as ReturnType<typeof setTimeout>));
   const log = deps.warn ?? defaultWarn;
   let pending = false;
+  let timer: unknown = null;
   let writing: Promise<void> = Promise.resolve();
 
   /** This device's settings now, in the checked form (so two equal snapshots compare equal). */
@@ -99,14 +108,24 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
   async function write(): Promise<void> {
     pending = false;
     const state = await deps.state.get();
-    if (!state.enabled) return;
+    if (!state.enabled) return void (await deps.onProblem?.(null));
     const [mine, stored, from] = await Promise.all([snapshot(), area.get(SETTINGS_KEY), deps.deviceId()]);
     const there = checkSettingsRecord(stored[SETTINGS_KEY], newId);
-    if (there.ok && sameSettings(there.value, mine)) return;
+    if (there.ok && sameSettings(there.value, mine)) return void (await deps.onProblem?.(null));
     const at = Math.max(now(), state.at + 1, there.ok ? there.value.updatedAt + 1 : 0);
+    const record = { ...settingsRecord(mine, at), from };
+    // Over the item quota the write would fail every time: it is not tried, and the user is told why.
+    const bytes = new TextEncoder().encode(SETTINGS_KEY + JSON.stringify(record)).length;
+    if (bytes > SYNC_ITEM_BYTES) {
+      const message = `Settings are too large to sync (${kb(bytes)} of ${kb(SYNC_ITEM_BYTES)}): shorten the system prompt or the templates.`;
+      log(message);
+      await deps.onProblem?.(message);
+      return;
+    }
     try {
-      await area.set({ [SETTINGS_KEY]: { ...settingsRecord(mine, at), from } });
+      await area.set({ [SETTINGS_KEY]: record });
       await deps.state.set({ ...state, at });
+      await deps.onProblem?.(null);
     } catch (err) {
       log('could not write the settings to browser sync; trying again later', err instanceof Error ? err.message : err);
       schedule(RETRY_MS);
@@ -116,7 +135,10 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
   function schedule(ms: number) {
     if (pending) return;
     pending = true;
-    setTimer(() => void flush(), ms);
+    timer = setTimer(() => {
+      timer = null;
+      void flush();
+    }, ms);
   }
 
   function flush(): Promise<void> {
@@ -168,6 +190,12 @@ export function createSettingsSync(deps: SettingsSyncDeps) {
     /** The settings file: a snapshot without the key, the base URL or the header values. */
     async exportRecord(): Promise<SettingsRecord> {
       return settingsRecord(await snapshot(), now());
+    },
+    /** Clears the pending write's timer (tests; a worker that stops loses it anyway). */
+    stop(): void {
+      if (timer !== null) clearTimer(timer);
+      timer = null;
+      pending = false;
     },
     /** Applies a settings file after checking it whole: a bad field changes nothing and is named. */
     async importRecord(raw: unknown): Promise<CheckedRecord> {

@@ -15,7 +15,8 @@ export const MAX_WRITE_OPERATIONS_PER_HOUR = 1_800;
 
 type Changes = Record<string, { oldValue?: unknown; newValue?: unknown }>;
 
-const size = (key: string, value: unknown) => key.length + JSON.stringify(value).length;
+/** As Chrome counts it: the UTF-8 bytes of the key and of the value's JSON. */
+const size = (key: string, value: unknown) => new TextEncoder().encode(key + JSON.stringify(value)).length;
 
 export interface FakeSync {
   items: Map<string, unknown>;

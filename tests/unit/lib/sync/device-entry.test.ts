@@ -4,6 +4,7 @@ import {
   defaultDeviceName,
   forget,
   otherDevices,
+  othersMonth,
   parseEntry,
   pruneForgotten,
 } from '@/lib/sync/device-entry';
@@ -55,6 +56,44 @@ describe('device entries', () => {
     const forgotten = forget({}, 'c', { name: 'C', months: { 'utc:2026-12': m(7, 2) } }, NOW);
     expect(Object.keys(pruneForgotten(forgotten, Date.UTC(2027, 0, 2)))).toEqual([]);
     expect(Object.keys(pruneForgotten(forgotten, NOW))).toEqual(['c']);
+  });
+
+  it('ignores entries and forgotten devices named after members every object has; the real devices still count', () => {
+    const entry = (requests: number) => ({ v: 1, name: 'X', updatedAt: NOW, months: { 'utc:2026-12': m(requests) } });
+    // Parsed from JSON, as sync gives them: `__proto__` is then a key of its own, not the prototype.
+    const items = JSON.parse(
+      JSON.stringify({
+        'pace.device.b': entry(5),
+        'pace.device.constructor': entry(100),
+        'pace.device.toString': entry(100),
+        'pace.device.bad id!': entry(100),
+        'pace.forgotten': {
+          c: { name: 'C', forgottenAt: NOW, months: { 'utc:2026-12': m(7) } },
+          constructor: { name: 'K', forgottenAt: NOW, months: { 'utc:2026-12': m(100) } },
+        },
+      }),
+    ) as Record<string, unknown>;
+    items['pace.device.__proto__'] = entry(100);
+    items['pace.forgotten'] = JSON.parse(
+      `{"__proto__": {"name": "P", "forgottenAt": ${NOW}, "months": {"utc:2026-12": {"requests": 100, "usd": 0, "inputTokens": 0, "outputTokens": 0}}}, ${JSON.stringify(items['pace.forgotten']).slice(1)}`,
+    ) as unknown;
+    const { others, problems } = otherDevices(items, 'me', NOW);
+    expect(others.months['utc:2026-12']).toEqual(m(12));
+    expect(others.devices.map((d) => d.id)).toEqual(['b']);
+    expect(problems).toHaveLength(6);
+    expect(problems.every((p) => p.endsWith('not a device id'))).toBe(true);
+  });
+
+  it("keeps another device's figures for the next month, and counts them once this device's month turns", () => {
+    const items = {
+      'pace.device.b': { v: 1, name: 'B', updatedAt: NOW, months: { 'utc:2027-01': m(4, 1), 'utc:2026-12': m(2) } },
+    };
+    // Read on 31 December: B's clock (or its local month) is already in January.
+    const { others } = otherDevices(items, 'me', Date.UTC(2026, 11, 31, 23, 59));
+    expect(othersMonth(others, 'utc:2026-12')).toEqual(m(2));
+    // This device's month turns, and B writes nothing more: what was read counts under January's key.
+    expect(othersMonth(others, 'utc:2027-01')).toEqual(m(4, 1));
+    expect(othersMonth(otherDevices(items, 'me', Date.UTC(2027, 0, 1, 0, 1)).others, 'utc:2027-01')).toEqual(m(4, 1));
   });
 
   it('says the month on all devices', () => {

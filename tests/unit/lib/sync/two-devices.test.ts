@@ -70,8 +70,10 @@ beforeEach(async () => {
   await Promise.all([a.app.sync!.devices.start(), b.app.sync!.devices.start()]);
 });
 afterEach(async () => {
-  a.app.sync?.devices.stop();
-  b.app.sync?.devices.stop();
+  for (const bg of [a, b]) {
+    bg.app.sync?.devices.stop();
+    bg.app.sync?.settings.stop();
+  }
   vi.restoreAllMocks();
   for (const db of [dbA, dbB]) {
     db.close();
@@ -136,12 +138,32 @@ describe('the month on two devices', () => {
     await until("A's sends on B", othersRequests(dbB), (n) => n === 2);
     const forgot = await b.client.request('sync.forget', { id: 'aaaa' });
     expect(forgot.ok).toBe(true);
-    expect(sync.items.has(`${DEVICE_PREFIX}aaaa`)).toBe(false);
+    // Forget only hides: A's entry stays until its months are pruned.
+    expect(sync.items.has(`${DEVICE_PREFIX}aaaa`)).toBe(true);
     expect(sync.items.get(FORGOTTEN_KEY)).toMatchObject({ aaaa: { name: 'Device aaaa' } });
     const listed = await b.client.request('sync.devices', {});
     expect(listed.ok && listed.data.others).toEqual([]);
     // Forgetting frees nothing: B's month still holds A's 2.
     expect((await readQuotaState(dbB, Date.now())).state.monthCount).toBe(2);
+  });
+
+  it("a stale forgotten list written by a third device does not make a forgotten device's month vanish", async () => {
+    for (const text of ['one', 'two']) await until('A sent', jobOf(dbA, await send(a, text)), done);
+    await a.app.sync!.devices.flush();
+    await until("A's sends on B", othersRequests(dbB), (n) => n === 2);
+    expect((await b.client.request('sync.forget', { id: 'aaaa' })).ok).toBe(true);
+    // Device C, which had not seen the forgetting, writes its own copy of the list (last writer wins).
+    await sync.deliver({ [FORGOTTEN_KEY]: {} });
+    await b.app.sync!.devices.syncChanged();
+    expect(await othersRequests(dbB)()).toBe(2);
+    expect((await readQuotaState(dbB, Date.now())).state.monthCount).toBe(2);
+  });
+
+  it('the month alarm reads the other devices again, so figures they wrote under the new month count without a new write', async () => {
+    const read = vi.spyOn(b.app.sync!.devices, 'syncChanged');
+    b.app.onAlarm({ name: 'pace-month', scheduledTime: Date.now() });
+    expect(read).toHaveBeenCalledTimes(1);
+    await read.mock.results[0]!.value;
   });
 
   it('corrupt or foreign entries are ignored with a warning, and the worker goes on', async () => {
@@ -216,6 +238,35 @@ describe('settings that follow the user', () => {
     expect(written).not.toContain('tangerine');
     expect(written).not.toContain('hush-hush-42');
     expect(written).not.toContain(claude.url);
+  });
+
+  it('settings over the 8 KB an item are not written, the sync warning says why, and shorter ones sync and clear it', async () => {
+    const before = sync.writes.length;
+    // 3,000 characters of Japanese: 9,000 bytes in UTF-8, though only 3,000 characters.
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: '日本語'.repeat(1000) });
+    await a.app.sync!.settings.flush();
+    expect(sync.writes.slice(before).some((w) => w.keys.includes(SETTINGS_KEY))).toBe(false);
+    expect(sync.refused).toEqual([]);
+    expect((await readOtherDevices(dbA))?.error?.message).toMatch(
+      /^Settings are too large to sync \(\d+(\.\d)? KB of 8 KB\): shorten the system prompt or the templates\.$/,
+    );
+    // A refresh of the others' figures keeps the warning.
+    await a.app.sync!.devices.syncChanged();
+    expect((await readOtherDevices(dbA))?.error?.message).toMatch(/too large to sync/);
+
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: '日本語'.repeat(100) });
+    await a.app.sync!.settings.flush();
+    expect(sync.items.get(SETTINGS_KEY)).toMatchObject({ settings: { systemPrompt: '日本語'.repeat(100) } });
+    expect((await readOtherDevices(dbA))?.error).toBeNull();
+  });
+
+  it("stop clears a pending settings write, so none runs after a test's databases are gone", async () => {
+    const before = sync.writes.length;
+    await settingsItem.setValue({ ...(await settingsItem.getValue()), systemPrompt: 'pending' });
+    a.app.sync!.settings.changed();
+    a.app.sync!.settings.stop();
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(sync.writes.slice(before).some((w) => w.keys.includes(SETTINGS_KEY))).toBe(false);
   });
 
   it('"Keep settings on this device only" stops both ways', async () => {
