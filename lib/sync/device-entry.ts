@@ -40,7 +40,7 @@ const DEVICE_ID = /^[\w-]{1,64}$/;
  * name of a member every object has (`constructor`, `__proto__`, `toString`): such a key, looked
  * up in a plain object, would give that member instead of a device.
  */
-export function isDeviceId(id: string): boolean {
+function isDeviceId(id: string): boolean {
   return DEVICE_ID.test(id) && !(id in Object.prototype);
 }
 
@@ -86,7 +86,7 @@ export function keptMonths(now: number): Set<string> {
  * device may already count in the next month (its local month turned first, or its clock is ahead);
  * its figures wait there until this device's month turns.
  */
-export function readMonths(now: number): Set<string> {
+function readMonths(now: number): Set<string> {
   const ends = [monthWindow(now, 'utc').end, monthWindow(now, 'local').end];
   return new Set([...keptMonths(now), ...ends.flatMap((end) => monthKeys(end))]);
 }

@@ -31,7 +31,7 @@ import {
 const WRITE_DELAY_MS = 1_000;
 const RETRY_MS = 30_000;
 /** storage.sync's QUOTA_BYTES_PER_ITEM: the UTF-8 bytes of the key and of the JSON value. */
-export const SYNC_ITEM_BYTES = 8_192;
+const SYNC_ITEM_BYTES = 8_192;
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
 
