@@ -14,6 +14,7 @@ import { isObject } from './is-object';
 import type { paceEvent, replies } from './messaging/replies';
 import type { PaceError } from './storage/rows';
 import { KEEP_KEYS } from './key/keep-keys';
+import { MAX_ATTACHMENTS } from './attachments/attachment-limits';
 
 export { PORT_NAME } from './messaging/port-name';
 
@@ -50,7 +51,7 @@ const attachmentIn = z.object(
 );
 const attachmentsIn = z
   .array(attachmentIn, { error: 'attachments must be a list' })
-  .check(z.maxLength(20, { error: 'At most 20 attachments a message.' }));
+  .check(z.maxLength(MAX_ATTACHMENTS, { error: `At most ${MAX_ATTACHMENTS} attachments a message.` }));
 /** A conversation's thinking effort and web search switch (for a new chat: sent with its first message). */
 const thinkingIn = text('thinking must be a string');
 const webSearchIn = bool('webSearch must be true or false');

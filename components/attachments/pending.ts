@@ -4,9 +4,6 @@
  */
 import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, type AttachmentKind } from '@/lib/storage/rows';
 
-/** At most this many a message (chat.send refuses more). */
-export const MAX_ATTACHMENTS = 20;
-
 export interface PendingAttachment {
   /** Tells one pending attachment from another (not the id the background gives the stored one). */
   key: string;

@@ -6,14 +6,14 @@
  */
 import { hasObjectStreams, pdfText, plainPdfPages } from '@/lib/attachments/pdf-pages';
 import { PDF_MEDIA_TYPE } from '@/lib/storage/rows';
-import { MAX_ATTACHMENTS, typeRefusal, type PendingAttachment } from './pending';
-
-/** The long edge Anthropic scales an image to; more only adds bytes and time. */
-const LONG_EDGE = 1568;
-/** The largest image the API takes, either side. */
-const MAX_SIDE = 8000;
-/** The API's limit on a whole request. */
-const MAX_BYTES = 32 * 1024 * 1024;
+import {
+  bytesToBase64,
+  IMAGE_LONG_EDGE as LONG_EDGE,
+  MAX_ATTACHMENTS,
+  MAX_IMAGE_PX as MAX_SIDE,
+  MAX_REQUEST_BYTES as MAX_BYTES,
+} from '@/lib/attachments/attachment-limits';
+import { typeRefusal, type PendingAttachment } from './pending';
 
 type Prepared = { ok: true; attachment: PendingAttachment } | { ok: false; reason: string };
 
@@ -60,7 +60,7 @@ async function prepareFile(file: File): Promise<Prepared> {
         kind: 'pdf',
         name: file.name,
         mediaType: PDF_MEDIA_TYPE,
-        data: toBase64(bytes),
+        data: bytesToBase64(bytes),
         bytes: bytes.length,
         ...(pages ? { pages } : {}),
       },
@@ -104,7 +104,7 @@ async function prepareFile(file: File): Promise<Prepared> {
       kind: 'image',
       name: file.name,
       mediaType,
-      data: toBase64(bytes),
+      data: bytesToBase64(bytes),
       bytes: bytes.length,
       width: size.width,
       height: size.height,
@@ -132,12 +132,4 @@ export function pageCount(bytes: Uint8Array): number | null {
   const { pages, counted } = plainPdfPages(text);
   if (!counted && hasObjectStreams(text)) return null;
   return pages > 0 ? pages : null;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }

@@ -4,7 +4,8 @@ import type { BackgroundClient } from '@/lib/messaging/page-client';
 import type { PaceEvent, ReplyOf } from '@/lib/protocol';
 import type { PaceError, ThinkingEffort } from '@/lib/storage/rows';
 import { pagePrompt, type PageAttachment } from '@/lib/reach/page-text';
-import { MAX_ATTACHMENTS, toPayload, type PendingAttachment } from '../attachments/pending';
+import { MAX_ATTACHMENTS } from '@/lib/attachments/attachment-limits';
+import { toPayload, type PendingAttachment } from '../attachments/pending';
 
 /** A conversation's thinking effort and web search switch. */
 export interface ChatOptions {

@@ -11,6 +11,7 @@
 import { IMAGE_MEDIA_TYPES, PDF_MEDIA_TYPE, type AttachmentRef, type ImageMediaType } from '../storage/rows';
 import { formatCount } from '../limits/format';
 import { hasObjectStreams, largestPagesCount, pageObjects, pdfText, plainPdfPages } from './pdf-pages';
+import { IMAGE_LONG_EDGE, MAX_IMAGE_PX, MAX_REQUEST_BYTES } from './attachment-limits';
 
 /** What the page sends (lib/protocol.ts `attachments`). */
 export interface AttachmentInput {
@@ -28,12 +29,7 @@ export interface CheckedAttachment {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
-const MAX_IMAGE_PX = 8000;
 const MAX_PDF_PAGES = 100;
-/** The API's limit for a whole request, attachments as base64 included. */
-export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-/** Anthropic scales an image down until its long edge is at most this. */
-const SCALED_EDGE = 1568;
 /** ...and its tokens at most about this (roughly 1.15 megapixels). */
 const SCALED_TOKENS = 1600;
 /**
@@ -140,7 +136,7 @@ function jpegSize(b: Uint8Array): { width: number; height: number } | null {
  */
 export function imageTokens(width: number, height: number): number {
   const long = Math.max(width, height);
-  const scale = long > SCALED_EDGE ? SCALED_EDGE / long : 1;
+  const scale = long > IMAGE_LONG_EDGE ? IMAGE_LONG_EDGE / long : 1;
   const tokens = Math.ceil((Math.round(width * scale) * Math.round(height * scale)) / 750);
   return Math.max(1, Math.min(tokens, SCALED_TOKENS));
 }

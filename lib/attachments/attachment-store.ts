@@ -6,6 +6,7 @@
  */
 import type { AttachmentRow, PaceDB } from '../storage/db';
 import type { AttachmentRef } from '../storage/rows';
+import { bytesToBase64 } from './attachment-limits';
 
 /** An attachment to store: what the message keeps, and its bytes. */
 export interface NewAttachment {
@@ -39,13 +40,6 @@ export async function deleteAttachmentsInTx(db: PaceDB, conversationIds: readonl
     .delete();
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let raw = '';
-  const step = 0x8000;
-  for (let i = 0; i < bytes.length; i += step) raw += String.fromCharCode(...bytes.subarray(i, i + step));
-  return btoa(raw);
-}
-
 /**
  * The bytes of these attachments as base64, by id; an attachment whose row is gone is missing from
  * the map (the request builder says so). Reads nothing when there are none.
@@ -55,7 +49,7 @@ export async function readAttachmentData(db: PaceDB, ids: readonly string[]): Pr
   if (ids.length === 0) return found;
   const rows = await db.attachments.bulkGet([...ids]);
   const datas = await Promise.all(
-    rows.map(async (row) => (row ? toBase64(new Uint8Array(await row.blob.arrayBuffer())) : null)),
+    rows.map(async (row) => (row ? bytesToBase64(new Uint8Array(await row.blob.arrayBuffer())) : null)),
   );
   rows.forEach((row, i) => {
     if (row && datas[i] !== null) found.set(row.id, datas[i]!);

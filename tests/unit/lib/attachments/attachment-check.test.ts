@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   checkAttachments,
   imageTokens,
-  MAX_REQUEST_BYTES,
   PDF_TOKENS_PER_PAGE,
   pdfPages,
   decodeBase64,
   unknownPdfTokens,
 } from '@/lib/attachments/attachment-check';
+import { MAX_REQUEST_BYTES } from '@/lib/attachments/attachment-limits';
 import {
   objectStreamPdf,
   pdfBase64,
