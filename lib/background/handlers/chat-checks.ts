@@ -11,7 +11,7 @@ import { PaceFailure } from '../../protocol';
 import { MAX_QUEUE, UNSENT_STATES } from '../../queue/job-states';
 import { parseHeaderLines, type Settings } from '../../settings/validate';
 import type { Deps } from './deps';
-import type { Limits, PaceError } from '../../storage/rows';
+import { THINKING_EFFORTS, type Limits, type PaceError, type ThinkingEffort } from '../../storage/rows';
 
 /** Why the month or the queue cannot take a new request, with `waiting` jobs ahead of it; null when they can. */
 export function roomProblem(t: number, limits: Limits, state: WindowState, waiting: number): PaceError | null {
@@ -79,4 +79,15 @@ export async function checkSize(
     }
   });
   if (error) throw new PaceFailure(error);
+}
+
+/** A thinking effort from a page: one of THINKING_EFFORTS, or refused naming them; undefined stays undefined. */
+export function checkedThinking(thinking: string | undefined): ThinkingEffort | undefined {
+  if (thinking === undefined) return undefined;
+  if ((THINKING_EFFORTS as readonly string[]).includes(thinking)) return thinking as ThinkingEffort;
+  throw new PaceFailure({
+    code: 'invalid_input',
+    message: `Thinking must be one of ${THINKING_EFFORTS.join(', ')} (got "${thinking.slice(0, 20)}").`,
+    field: 'thinking',
+  });
 }

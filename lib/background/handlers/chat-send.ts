@@ -26,13 +26,12 @@ import { addExchange, withAttachmentData } from '../../chat/conversation-store';
 import { quota } from '../../limits/admission';
 import { decideBudget, maxWebSearches } from '../../limits/budget';
 import { pagePreview } from '../../reach/page-text';
-import { THINKING_EFFORTS, type ThinkingEffort } from '../../storage/rows';
 import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import { isUnsent } from '../../queue/job-states';
 import { readForSend, sameDay, type SendReadDeps, type SendReads } from '../../queue/read-ahead';
 import { admitAtOnceInTx } from '../../queue/send-at-once';
 import { checkModel, checkPrompt } from '../../settings/validate';
-import { checkRoom, checkSize, roomProblem } from './chat-checks';
+import { checkedThinking, checkRoom, checkSize, roomProblem } from './chat-checks';
 import type { Deps } from './deps';
 import { missingKey } from './refusals';
 
@@ -47,16 +46,6 @@ function readDeps(d: Deps): SendReadDeps {
     usagePrefs: d.sendAtOnce?.usagePrefs,
     promptCacheMode: d.sendAtOnce?.promptCacheMode,
   };
-}
-
-function checkedThinking(thinking: string | undefined): ThinkingEffort | undefined {
-  if (thinking === undefined) return undefined;
-  if ((THINKING_EFFORTS as readonly string[]).includes(thinking)) return thinking as ThinkingEffort;
-  throw new PaceFailure({
-    code: 'invalid_input',
-    message: `Thinking must be one of ${THINKING_EFFORTS.join(', ')} (got "${thinking.slice(0, 20)}").`,
-    field: 'thinking',
-  });
 }
 
 /** The payload's fields a message is composed from (chat.send's and chat.preview's). */

@@ -9,12 +9,12 @@ import {
   setConversationOptions,
 } from '../../chat/conversation-store';
 import { thinkingProblem } from '../../claude/request';
-import { THINKING_EFFORTS, type ThinkingEffort } from '../../storage/rows';
 import { PaceFailure, type ReplyOf, type RequestOf } from '../../protocol';
 import * as jobStore from '../../queue/job-store';
 import { checkModel } from '../../settings/validate';
 import type { Deps } from './deps';
 import type { PaceError } from '../../storage/rows';
+import { checkedThinking } from './chat-checks';
 
 const NO_CONVERSATION: PaceError = {
   code: 'invalid_input',
@@ -75,14 +75,7 @@ export async function conversationSetOptions(
   d: Deps,
   { conversationId, thinking, webSearch }: RequestOf<'conversation.setOptions'>,
 ): Promise<ReplyOf<'conversation.setOptions'>> {
-  if (thinking !== undefined && !(THINKING_EFFORTS as readonly string[]).includes(thinking)) {
-    throw new PaceFailure({
-      code: 'invalid_input',
-      message: `Thinking must be one of ${THINKING_EFFORTS.join(', ')} (got "${thinking.slice(0, 20)}").`,
-      field: 'thinking',
-    });
-  }
-  const effort = thinking as ThinkingEffort | undefined;
+  const effort = checkedThinking(thinking);
   if (effort !== undefined && effort !== 'off') {
     const conversation = await readConversation(d.db, conversationId);
     if (!conversation) throw new PaceFailure(NO_CONVERSATION);
